@@ -1,0 +1,44 @@
+import { PushletterError } from '../commons/errors';
+
+/**
+ * Each command lives in its own module and is imported only when run, so `pushletter count`
+ * never pays for loading mjml.
+ */
+const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(args: string[]): Promise<number> }> }> = {
+  render: { summary: 'render <post.md | folder>... [--site <dir>] [--out <dir>] [--strict]', load: () => import('./render') },
+  dev: { summary: 'dev [--demo]   start the local stack (form, inbox, DynamoDB)', load: () => import('./dev') },
+  publish: { summary: 'publish <post.md> [--site <dir>] [--test <address>]', load: () => import('./publish') },
+  subscribers: { summary: 'subscribers import <csv> [--confirmed] | export | count | forget <email>', load: () => import('./subscribers') },
+  status: { summary: 'status <post>', load: () => import('./status') },
+};
+
+function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([, command]) => `  pushletter ${command.summary}`);
+  return ['usage:', ...lines].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return name === undefined ? 1 : 0;
+  }
+  const command = COMMANDS[name];
+  if (command === undefined) {
+    console.error(`pushletter: unknown command "${name}"\n${usage()}`);
+    return 1;
+  }
+  try {
+    const module = await command.load();
+    return await module.run(args);
+  } catch (error) {
+    // Expected failures print one line; anything else is a bug and keeps its stack.
+    if (error instanceof PushletterError) {
+      console.error(`pushletter ${name}: ${error.message}`);
+    } else {
+      console.error(error);
+    }
+    return 1;
+  }
+}
+

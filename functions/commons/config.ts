@@ -1,0 +1,136 @@
+import { ConfigError } from './errors';
+
+/**
+ * The newsletter's settings. On AWS the CDK stack passes them to every Lambda as environment
+ * variables (from cdk.json context); locally they come from the same variables with defaults
+ * that serve the local stack. This is the only module that reads `process.env`.
+ */
+export interface Settings {
+  /** The blog's public URL; used when a post's site has no `_config.yml` url. */
+  siteUrl: string;
+  siteTitle: string;
+  /** Default language of emails and pages when neither post nor site says ('zh-CN' or 'en'). */
+  language: string;
+  fromAddress: string;
+  fromName: string;
+  replyTo?: string;
+  /** Shown in every email footer (CAN-SPAM asks for a postal address). */
+  postalAddress: string;
+  /** Base URL of the HTTP API: confirm and unsubscribe links point here. */
+  publicUrl: string;
+  listName: string;
+  /** `owner/name` of the blog repository the webhook acts on. */
+  repository?: string;
+  branch: string;
+  githubApiUrl: string;
+  /** Addresses that receive previews of `_drafts/` posts. */
+  editors: string[];
+  /** Emails per second across all senders. */
+  maxSendRate: number;
+  /** SES configuration set that publishes bounce and complaint events. */
+  configurationSet?: string;
+}
+
+export interface Resources {
+  subscribersTable: string;
+  issuesTable: string;
+  deliveriesTable: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+const DEFAULTS = {
+  PUSHLETTER_SITE_URL: 'http://localhost:4000',
+  PUSHLETTER_SITE_TITLE: 'pushletter demo blog',
+  PUSHLETTER_LANGUAGE: 'en',
+  PUSHLETTER_FROM_ADDRESS: 'newsletter@example.com',
+  PUSHLETTER_FROM_NAME: 'pushletter',
+  PUSHLETTER_POSTAL_ADDRESS: '1 Example Street, Example City',
+  PUSHLETTER_PUBLIC_URL: 'http://localhost:3000',
+  PUSHLETTER_LIST_NAME: 'newsletter',
+  PUSHLETTER_BRANCH: 'main',
+  PUSHLETTER_GITHUB_API_URL: 'https://api.github.com',
+  PUSHLETTER_MAX_SEND_RATE: '14',
+  SUBSCRIBERS_TABLE: 'pushletter-subscribers',
+  ISSUES_TABLE: 'pushletter-issues',
+  DELIVERIES_TABLE: 'pushletter-deliveries',
+} as const;
+
+function read(env: Env, key: keyof typeof DEFAULTS): string {
+  const value = env[key]?.trim();
+  return value ? value : DEFAULTS[key];
+}
+
+function optional(env: Env, key: string): string | undefined {
+  const value = env[key]?.trim();
+  return value ? value : undefined;
+}
+
+const ADDRESS = /^[^\s@<>()",;:]+@[^\s@<>()",;:]+\.[^\s@<>()",;:]+$/;
+
+function checkUrl(key: string, value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`${key} must be an absolute http(s) URL, for example https://blog.example.com (got "${value}")`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(`${key} must start with http:// or https:// (got "${value}")`);
+  }
+  return value.replace(/\/+$/, '');
+}
+
+function checkAddress(key: string, value: string): string {
+  if (!ADDRESS.test(value)) {
+    throw new ConfigError(`${key} must be an email address, for example newsletter@blog.example.com (got "${value}")`);
+  }
+  return value;
+}
+
+export function readSettings(env: Env = process.env): Settings {
+  const rate = Number(read(env, 'PUSHLETTER_MAX_SEND_RATE'));
+  if (!Number.isFinite(rate) || rate <= 0) {
+    throw new ConfigError(`PUSHLETTER_MAX_SEND_RATE must be a positive number of emails per second, for example 14 (got "${env.PUSHLETTER_MAX_SEND_RATE}")`);
+  }
+  const repository = optional(env, 'PUSHLETTER_REPOSITORY');
+  if (repository !== undefined && !/^[\w.-]+\/[\w.-]+$/.test(repository)) {
+    throw new ConfigError(`PUSHLETTER_REPOSITORY must be owner/name, for example octocat/blog (got "${repository}")`);
+  }
+  const editors = (optional(env, 'PUSHLETTER_EDITORS') ?? '')
+    .split(',')
+    .map((address) => address.trim())
+    .filter(Boolean)
+    .map((address) => checkAddress('PUSHLETTER_EDITORS', address));
+  const replyTo = optional(env, 'PUSHLETTER_REPLY_TO');
+  return {
+    siteUrl: checkUrl('PUSHLETTER_SITE_URL', read(env, 'PUSHLETTER_SITE_URL')),
+    siteTitle: read(env, 'PUSHLETTER_SITE_TITLE'),
+    language: read(env, 'PUSHLETTER_LANGUAGE'),
+    fromAddress: checkAddress('PUSHLETTER_FROM_ADDRESS', read(env, 'PUSHLETTER_FROM_ADDRESS')),
+    fromName: read(env, 'PUSHLETTER_FROM_NAME'),
+    replyTo: replyTo === undefined ? undefined : checkAddress('PUSHLETTER_REPLY_TO', replyTo),
+    postalAddress: read(env, 'PUSHLETTER_POSTAL_ADDRESS'),
+    publicUrl: checkUrl('PUSHLETTER_PUBLIC_URL', read(env, 'PUSHLETTER_PUBLIC_URL')),
+    listName: read(env, 'PUSHLETTER_LIST_NAME'),
+    repository,
+    branch: read(env, 'PUSHLETTER_BRANCH'),
+    githubApiUrl: checkUrl('PUSHLETTER_GITHUB_API_URL', read(env, 'PUSHLETTER_GITHUB_API_URL')),
+    editors,
+    maxSendRate: rate,
+    configurationSet: optional(env, 'PUSHLETTER_CONFIGURATION_SET'),
+  };
+}
+
+export function readResources(env: Env = process.env): Resources {
+  return {
+    subscribersTable: read(env, 'SUBSCRIBERS_TABLE'),
+    issuesTable: read(env, 'ISSUES_TABLE'),
+    deliveriesTable: read(env, 'DELIVERIES_TABLE'),
+  };
+}
+
+/** Other environment values a module needs, read here so `process.env` stays in one place. */
+export function readEnv(key: string, env: Env = process.env): string | undefined {
+  return optional(env, key);
+}

@@ -1,0 +1,70 @@
+/** What the renderer knows about a Jekyll site (from `_config.yml`, else the project settings). */
+export interface SiteConfig {
+  /** Absolute origin without trailing slash, e.g. https://blog.example.com */
+  url: string;
+  /** Path prefix, '' or '/blog' (no trailing slash). */
+  baseurl: string;
+  title: string;
+  description?: string;
+  /** Jekyll permalink style or pattern (`date`, `pretty`, `/:categories/:title/`…). */
+  permalink: string;
+  /** IANA zone, e.g. Asia/Shanghai; dates without an offset are read in it. */
+  timezone?: string;
+  lang?: string;
+  /** Folder holding `_config.yml`, when there is one. */
+  root?: string;
+  /** Every key of `_config.yml`, for `{{ site.* }}`. */
+  data: Record<string, unknown>;
+}
+
+export interface Warning {
+  code: string;
+  message: string;
+}
+
+/** A parsed post, ready for the email template. */
+export interface Post {
+  /** Stable across edits and re-pushes: `YYYY-MM-DD-slug` from the file name (drafts: `draft-slug`). */
+  id: string;
+  sourcePath: string;
+  slug: string;
+  title: string;
+  description?: string;
+  date: Date;
+  categories: string[];
+  tags: string[];
+  /** Resolved language: post, else site, else detected from the text. */
+  lang: string;
+  /** Absolute URL of the post on the blog ("view on the web"). */
+  url: string;
+  /** Absolute URL of the front-matter image, if any. */
+  image?: string;
+  draft: boolean;
+  /** Set when the front matter says not to send (`published: false`, `newsletter: false`). */
+  skipReason?: string;
+  /** Sanitised HTML fragment: absolute links and images, no scripts, no Liquid left. */
+  bodyHtml: string;
+  frontMatter: Record<string, unknown>;
+  warnings: Warning[];
+}
+
+/**
+ * Per-recipient values are left as these ASCII placeholders in a rendered email and filled
+ * in at send time; everything else is rendered once per post.
+ */
+export const UNSUBSCRIBE_URL_PLACEHOLDER = '%%PUSHLETTER_UNSUBSCRIBE_URL%%';
+
+/** The email of one post, rendered once, before personalisation. */
+export interface RenderedEmail {
+  postId: string;
+  subject: string;
+  lang: string;
+  /** Complete HTML document; contains UNSUBSCRIBE_URL_PLACEHOLDER. */
+  html: string;
+  /** Plain-text part; contains UNSUBSCRIBE_URL_PLACEHOLDER. */
+  text: string;
+  webUrl: string;
+  /** True when the post was cut to stay under Gmail's clipping limit. */
+  truncated: boolean;
+  warnings: Warning[];
+}
