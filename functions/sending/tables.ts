@@ -1,0 +1,34 @@
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+
+/**
+ * The sending pipeline's tables, as CreateTable inputs without a name. The local stack creates
+ * them from these and the CDK stack mirrors them, so both agree on keys.
+ */
+export type TableDefinition = Omit<CreateTableCommandInput, 'TableName'>;
+
+/** One item per post: the idempotency point for every way a post can arrive twice. */
+export const issuesTableDefinition: TableDefinition = {
+  AttributeDefinitions: [{ AttributeName: 'postId', AttributeType: 'S' }],
+  KeySchema: [{ AttributeName: 'postId', KeyType: 'HASH' }],
+  BillingMode: 'PAY_PER_REQUEST',
+};
+
+/**
+ * One item per post and recipient, claimed before the send. The shared send-rate window lives
+ * here too, under a partition key no post id can take (see rate-limit.ts); its items carry
+ * `expiresAt` for the table's TTL.
+ */
+export const deliveriesTableDefinition: TableDefinition = {
+  AttributeDefinitions: [
+    { AttributeName: 'postId', AttributeType: 'S' },
+    { AttributeName: 'subscriberId', AttributeType: 'S' },
+  ],
+  KeySchema: [
+    { AttributeName: 'postId', KeyType: 'HASH' },
+    { AttributeName: 'subscriberId', KeyType: 'RANGE' },
+  ],
+  BillingMode: 'PAY_PER_REQUEST',
+};
+
+/** Attribute the CDK stack enables TTL on for the deliveries table. */
+export const DELIVERIES_TTL_ATTRIBUTE = 'expiresAt';
