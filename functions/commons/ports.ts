@@ -14,6 +14,11 @@ export interface RawMessage {
   to: string;
   /** The complete RFC 5322 message, CRLF line endings. */
   data: Uint8Array;
+  /**
+   * SES message tags (names and values: ASCII letters, digits, `_`, `-`); SES echoes them in
+   * bounce and complaint events, which is how an event finds its post and recipient.
+   */
+  tags?: Record<string, string>;
 }
 
 /** Sends complete MIME messages (SES SendRawEmail on AWS and locally). */
