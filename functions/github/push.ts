@@ -1,0 +1,150 @@
+import { InvalidInputError } from '../commons/errors';
+
+/**
+ * The parts of GitHub's `push` webhook payload pushletter reads
+ * (https://docs.github.com/webhooks/webhook-events-and-payloads#push).
+ */
+export interface PushCommit {
+  id: string;
+  added: string[];
+  removed: string[];
+  modified: string[];
+}
+
+export interface PushEvent {
+  /** `refs/heads/<branch>` or `refs/tags/<tag>`. */
+  ref: string;
+  before: string;
+  /** The commit the branch points at after the push: posts are read at this commit. */
+  after: string;
+  /** `owner/name`. */
+  repository: string;
+  /** True when the push deleted the branch. */
+  deleted: boolean;
+  commits: PushCommit[];
+}
+
+/** What one push asks pushletter to do: new posts to send, new drafts to preview. */
+export interface PushSelection {
+  posts: string[];
+  drafts: string[];
+}
+
+function fail(reason: string): never {
+  throw new InvalidInputError('PUSH_PAYLOAD_INVALID', `malformed push payload: ${reason}`);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function text(object: Record<string, unknown>, key: string, where: string): string {
+  const value = object[key];
+  if (typeof value !== 'string' || value === '') fail(`${where}${key} must be a non-empty string`);
+  return value;
+}
+
+function paths(object: Record<string, unknown>, key: string, where: string): string[] {
+  const value = object[key];
+  // GitHub always sends the three lists, but an empty or missing one means "no files".
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
+    fail(`${where}${key} must be a list of file paths`);
+  }
+  return value as string[];
+}
+
+const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/i;
+
+/** Checks the shape GitHub documents; throws InvalidInputError naming the first problem. */
+export function parsePushEvent(payload: unknown): PushEvent {
+  if (!isRecord(payload)) fail('the body must be a JSON object');
+  const ref = text(payload, 'ref', '');
+  const before = text(payload, 'before', '');
+  const after = text(payload, 'after', '');
+  if (!SHA.test(after)) fail(`after must be a commit sha (got "${after.slice(0, 80)}")`);
+  const repository = payload.repository;
+  if (!isRecord(repository)) fail('repository must be an object');
+  const fullName = text(repository, 'full_name', 'repository.');
+  const rawCommits = payload.commits ?? [];
+  if (!Array.isArray(rawCommits)) fail('commits must be a list');
+  const commits = rawCommits.map((commit, index): PushCommit => {
+    const where = `commits[${index}].`;
+    if (!isRecord(commit)) fail(`${where.slice(0, -1)} must be an object`);
+    return {
+      id: text(commit, 'id', where),
+      added: paths(commit, 'added', where),
+      removed: paths(commit, 'removed', where),
+      modified: paths(commit, 'modified', where),
+    };
+  });
+  return { ref, before, after, repository: fullName, deleted: payload.deleted === true || /^0+$/.test(after), commits };
+}
+
+/** Jekyll's default `markdown_ext`. */
+const MARKDOWN_EXTENSIONS = ['md', 'markdown', 'mkdown', 'mkdn', 'mkd'];
+/** Jekyll only publishes `_posts` files named `YYYY-MM-DD-title.ext`. */
+const POST_NAME = new RegExp(`^\\d{4}-\\d{2}-\\d{2}-.+\\.(${MARKDOWN_EXTENSIONS.join('|')})$`, 'i');
+const DRAFT_NAME = new RegExp(`^[^.].*\\.(${MARKDOWN_EXTENSIONS.join('|')})$`, 'i');
+
+export type PostKind = 'post' | 'draft';
+
+/**
+ * `_posts/2024-05-01-hello.md`, `blog/_posts/tech/2024-05-01-hello.md` (Jekyll reads `_posts`
+ * below category folders too) are posts; `_drafts/hello.md` is a draft; anything else is not
+ * the newsletter's business.
+ */
+export function classifyPath(path: string): PostKind | undefined {
+  const segments = path.split('/');
+  const name = segments[segments.length - 1] ?? '';
+  const folders = segments.slice(0, -1);
+  // Jekyll ignores files and folders starting with "." or "_" other than its own special ones.
+  if (folders.some((folder) => folder.startsWith('.'))) return undefined;
+  if (folders.includes('_posts') && POST_NAME.test(name)) return 'post';
+  if (folders.includes('_drafts') && DRAFT_NAME.test(name)) return 'draft';
+  return undefined;
+}
+
+/** The post id the renderer derives from a file name: the name without its extension. */
+function postName(path: string): string {
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  return name.slice(0, name.lastIndexOf('.'));
+}
+
+/**
+ * The files a push added and that still exist at `after`, walking the commits in order: a file
+ * added then removed within the push sends nothing, a file added then modified is still new.
+ * Modified and removed files send nothing. A post moved within `_posts` (same file name, other
+ * folder or extension) arrives as removed + added: it is the same post, so it sends nothing
+ * either; a move in another push is caught later by the issue record keyed by the post id.
+ */
+export function selectAddedPosts(push: Pick<PushEvent, 'commits'>): PushSelection {
+  const added = new Set<string>();
+  const removedPostNames = new Set<string>();
+  for (const commit of push.commits) {
+    for (const path of commit.added) added.add(path);
+    for (const path of commit.removed) {
+      if (added.has(path)) added.delete(path);
+      else if (classifyPath(path) === 'post') removedPostNames.add(postName(path));
+    }
+  }
+  const posts: string[] = [];
+  const drafts: string[] = [];
+  for (const path of added) {
+    const kind = classifyPath(path);
+    if (kind === 'post' && !removedPostNames.has(postName(path))) posts.push(path);
+    if (kind === 'draft') drafts.push(path);
+  }
+  return { posts, drafts };
+}
+
+/** Why a push is none of pushletter's business, or undefined when it should be acted on. */
+export function ignoreReason(push: PushEvent, repository: string | undefined, branch: string): string | undefined {
+  if (repository === undefined) return 'no repository configured (set PUSHLETTER_REPOSITORY)';
+  if (push.repository.toLowerCase() !== repository.toLowerCase()) {
+    return `repository ${push.repository} is not the configured ${repository}`;
+  }
+  if (push.ref !== `refs/heads/${branch}`) return `${push.ref} is not the configured branch ${branch}`;
+  if (push.deleted) return 'the push deleted the branch';
+  return undefined;
+}
