@@ -1,0 +1,132 @@
+import {
+  ConditionalCheckFailedException,
+  GetItemCommand,
+  UpdateItemCommand,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import { GetSendQuotaCommand, type SESClient } from '@aws-sdk/client-ses';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { logger } from '../commons/logger';
+
+/** Waits until one more email may go out without exceeding the send rate. */
+export interface SendRateLimiter {
+  acquire(): Promise<void>;
+}
+
+/**
+ * The account's SES maximum send rate when SES answers quickly, else the configured rate.
+ * The local SES emulator never answers GetSendQuota, hence the short timeout.
+ */
+export async function resolveSendRate(ses: SESClient | undefined, configuredRate: number, timeoutMs = 1_500): Promise<number> {
+  if (ses === undefined) return configuredRate;
+  try {
+    const quota = await ses.send(new GetSendQuotaCommand({}), { abortSignal: AbortSignal.timeout(timeoutMs) });
+    if (quota.MaxSendRate !== undefined && quota.MaxSendRate > 0) {
+      logger.info('send.rate.from_quota', { rate: quota.MaxSendRate, configuredRate });
+      return quota.MaxSendRate;
+    }
+  } catch (error) {
+    logger.info('send.rate.quota_unavailable', { configuredRate, error: (error as Error).name });
+  }
+  return configuredRate;
+}
+
+/** Partition key of the shared window item; post ids never start with '~'. */
+export const RATE_PARTITION = '~send-rate';
+
+export interface SharedRateLimiterOptions {
+  dynamo: DynamoDBClient;
+  /** The deliveries table holds the shared item (see tables.ts). */
+  table: string;
+  /** Emails per second across every sender sharing the table. */
+  rate: number;
+  /** Slots reserved per DynamoDB write; fewer writes, at most this many slots wasted. */
+  slotsPerReservation?: number;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A rate limit shared by every concurrent sender, as a generic cell rate algorithm kept in
+ * one DynamoDB item: `nextSlot` is the earliest time the next email may go. A sender reserves a
+ * run of slots `1/rate` apart with a conditional write (optimistic, retried on contention),
+ * then paces its sends onto them. Sends are never closer than `1/rate` on average over any
+ * window, across processes; slots not used in time are dropped rather than bunched up later.
+ */
+export class SharedRateLimiter implements SendRateLimiter {
+  private readonly intervalMs: number;
+  private readonly slotsPerReservation: number;
+  private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private slots: number[] = [];
+  private reserving: Promise<void> | undefined;
+
+  constructor(private readonly options: SharedRateLimiterOptions) {
+    this.intervalMs = 1000 / options.rate;
+    // About a tenth of a second's worth at a time: few writes at high rates, one at low ones.
+    this.slotsPerReservation = options.slotsPerReservation ?? Math.max(1, Math.min(50, Math.floor(options.rate / 10)));
+    this.now = options.now ?? Date.now;
+    this.sleep = options.sleep ?? defaultSleep;
+  }
+
+  async acquire(): Promise<void> {
+    for (;;) {
+      const slot = this.takeSlot();
+      if (slot !== undefined) {
+        const wait = slot - this.now();
+        if (wait > 0) await this.sleep(wait);
+        return;
+      }
+      // One reservation at a time per process; the other callers wait for its slots.
+      this.reserving ??= this.reserve().finally(() => {
+        this.reserving = undefined;
+      });
+      await this.reserving;
+    }
+  }
+
+  private takeSlot(): number | undefined {
+    // A slot long past was missed (the process was busy); using many late would burst.
+    const stale = this.now() - Math.max(this.intervalMs, 250);
+    while (this.slots.length > 0 && this.slots[0]! < stale) this.slots.shift();
+    return this.slots.shift();
+  }
+
+  private async reserve(): Promise<void> {
+    const key = marshall({ postId: RATE_PARTITION, subscriberId: 'window' });
+    for (let attempt = 0; ; attempt++) {
+      const current = await this.options.dynamo.send(
+        new GetItemCommand({ TableName: this.options.table, Key: key, ConsistentRead: true }),
+      );
+      const previous = current.Item ? (unmarshall(current.Item).nextSlot as number) : undefined;
+      const now = this.now();
+      const start = Math.max(previous ?? 0, now);
+      const count = this.slotsPerReservation;
+      const next = start + count * this.intervalMs;
+      try {
+        await this.options.dynamo.send(
+          new UpdateItemCommand({
+            TableName: this.options.table,
+            Key: key,
+            UpdateExpression: 'SET nextSlot = :next, expiresAt = :expires',
+            ConditionExpression: previous === undefined ? 'attribute_not_exists(nextSlot)' : 'nextSlot = :previous',
+            ExpressionAttributeValues: marshall({
+              ':next': next,
+              ':expires': Math.ceil(next / 1000) + 3600,
+              ...(previous === undefined ? {} : { ':previous': previous }),
+            }),
+          }),
+        );
+        for (let index = 0; index < count; index++) this.slots.push(start + index * this.intervalMs);
+        return;
+      } catch (error) {
+        const conflict = error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException';
+        if (!conflict) throw error;
+        // Another sender reserved first; try again after a short, jittered pause.
+        await this.sleep(Math.random() * Math.min(50, 2 ** attempt));
+      }
+    }
+  }
+}

@@ -1,0 +1,171 @@
+import type { Clock, Mailer } from '../commons/ports';
+import { logger } from '../commons/logger';
+import { errorMessage } from '../commons/errors';
+import { personalise, type CompiledMessage } from '../mail/message';
+import { UNSUBSCRIBE_URL_PLACEHOLDER } from '../render/types';
+import type { SubscriberDirectory } from '../subscribers/types';
+import type { IssueStore } from './issues';
+import type { SendJob } from './jobs';
+import type { SendRateLimiter } from './rate-limit';
+import { classifySesError } from './ses-errors';
+import { POST_TAG, SUBSCRIBER_TAG, deliveryMessageId, encodeTagValue } from './tags';
+
+export interface SenderPorts {
+  issues: IssueStore;
+  subscribers: Pick<SubscriberDirectory, 'get'>;
+  /** The recipient's one-click unsubscribe URL (the subscription service's helper). */
+  unsubscribeUrl: (subscriberId: string) => string | Promise<string>;
+  mailer: Mailer;
+  rateLimiter: SendRateLimiter;
+  clock: Clock;
+}
+
+export interface SenderOptions {
+  /** SES calls in flight at once in one sender; with ~50 ms per call, 32 allow ~600/s. */
+  concurrency?: number;
+  /** Throttled calls retried inside the invocation before the message goes back to the queue. */
+  throttleRetries?: number;
+  /** First backoff after a throttled call; doubles, with jitter. */
+  backoffMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** One queue message as the sender sees it: the queue's id for it and its job. */
+export interface QueuedSendJob {
+  messageId: string;
+  job: SendJob;
+}
+
+export type RecipientOutcome = 'sent' | 'failed' | 'skipped' | 'duplicate' | 'unknown' | 'retry';
+
+export interface BatchResult {
+  /** Queue message ids to deliver again (SQS partial batch failure). */
+  retryMessageIds: string[];
+  counts: Record<RecipientOutcome, number>;
+}
+
+const DEFAULTS = { concurrency: 32, throttleRetries: 3, backoffMs: 200 };
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** Compiled messages kept per warm sender; posts go out one or two at a time. */
+const MESSAGE_CACHE_SIZE = 4;
+
+/**
+ * Sends queued recipients: re-reads each subscriber, claims the delivery with a conditional
+ * write (the exactly-once point), personalises the compiled message, waits for a slot under
+ * the shared rate, calls SES, records the outcome. Queue messages with a recipient SES did not
+ * take (throttled, 5xx) come back as retries; everything else is settled here.
+ */
+export class Sender {
+  private readonly settings: Required<Omit<SenderOptions, 'sleep'>>;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly messages = new Map<string, Promise<CompiledMessage | undefined>>();
+
+  constructor(
+    private readonly ports: SenderPorts,
+    options: SenderOptions = {},
+  ) {
+    this.settings = {
+      concurrency: Math.max(1, options.concurrency ?? DEFAULTS.concurrency),
+      throttleRetries: Math.max(0, options.throttleRetries ?? DEFAULTS.throttleRetries),
+      backoffMs: Math.max(1, options.backoffMs ?? DEFAULTS.backoffMs),
+    };
+    this.sleep = options.sleep ?? defaultSleep;
+  }
+
+  async sendBatch(batch: QueuedSendJob[]): Promise<BatchResult> {
+    const counts: BatchResult['counts'] = { sent: 0, failed: 0, skipped: 0, duplicate: 0, unknown: 0, retry: 0 };
+    const retry = new Set<string>();
+    const work = batch.flatMap(({ messageId, job }) => job.subscriberIds.map((subscriberId) => ({ messageId, postId: job.postId, subscriberId })));
+    let next = 0;
+    const worker = async () => {
+      while (next < work.length) {
+        const item = work[next++]!;
+        let outcome: RecipientOutcome;
+        try {
+          outcome = await this.sendOne(item.postId, item.subscriberId);
+        } catch (error) {
+          // The store failed (not SES): nothing was claimed or the claim is released below.
+          logger.error('delivery.error', { postId: item.postId, subscriberId: item.subscriberId, error: errorMessage(error) });
+          outcome = 'retry';
+        }
+        counts[outcome]++;
+        if (outcome === 'retry') retry.add(item.messageId);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.settings.concurrency, work.length) }, worker));
+    logger.info('send.batch.finished', { messages: batch.length, ...counts });
+    return { retryMessageIds: [...retry], counts };
+  }
+
+  private async sendOne(postId: string, subscriberId: string): Promise<RecipientOutcome> {
+    const { issues, subscribers, clock } = this.ports;
+    const subscriber = await subscribers.get(subscriberId);
+    if (subscriber === undefined || subscriber.state !== 'active') {
+      await issues.recordSkipped(postId, subscriberId, `subscriber ${subscriber?.state ?? 'deleted'}`, clock.now());
+      return 'skipped';
+    }
+    const message = await this.message(postId);
+    if (message === undefined) {
+      logger.error('delivery.no_message', { postId });
+      return 'retry';
+    }
+
+    const claim = await issues.claimDelivery(postId, subscriberId, clock.now());
+    if (!claim.claimed) return 'duplicate';
+
+    let data: Buffer;
+    try {
+      const url = await this.ports.unsubscribeUrl(subscriberId);
+      const values = Object.fromEntries(message.placeholders.map((placeholder) => [placeholder, placeholder === UNSUBSCRIBE_URL_PLACEHOLDER ? url : '']));
+      data = personalise(message, { to: subscriber.email, values, date: clock.now(), messageId: deliveryMessageId(postId, subscriberId) });
+    } catch (error) {
+      // An address the message cannot carry (the To header is validated): this copy cannot go.
+      await issues.markFailed(postId, subscriberId, claim.token, `${(error as { code?: string }).code ?? 'MAIL_INVALID'}: ${errorMessage(error)}`, clock.now());
+      return 'failed';
+    }
+
+    for (let attempt = 0; ; attempt++) {
+      await this.ports.rateLimiter.acquire();
+      try {
+        const sesMessageId = await this.ports.mailer.sendRaw({
+          to: subscriber.email,
+          data,
+          tags: { [POST_TAG]: encodeTagValue(postId), [SUBSCRIBER_TAG]: encodeTagValue(subscriberId) },
+        });
+        await issues.markSent(postId, subscriberId, claim.token, sesMessageId, clock.now());
+        return 'sent';
+      } catch (error) {
+        const classified = classifySesError(error);
+        if (classified.kind === 'rejected') {
+          await issues.markFailed(postId, subscriberId, claim.token, classified.reason, clock.now());
+          logger.warn('delivery.failed', { postId, subscriberId, reason: classified.reason });
+          return 'failed';
+        }
+        if (classified.kind === 'ambiguous') {
+          // SES may have accepted it: leave the claim, so status reports it as unknown.
+          logger.error('delivery.unknown', { postId, subscriberId, reason: classified.reason });
+          return 'unknown';
+        }
+        if (attempt < this.settings.throttleRetries) {
+          const backoff = this.settings.backoffMs * 2 ** attempt;
+          await this.sleep(backoff / 2 + Math.random() * backoff);
+          continue;
+        }
+        await issues.releaseClaim(postId, subscriberId, claim.token);
+        logger.warn('delivery.retry_later', { postId, subscriberId, reason: classified.reason });
+        return 'retry';
+      }
+    }
+  }
+
+  private message(postId: string): Promise<CompiledMessage | undefined> {
+    let cached = this.messages.get(postId);
+    if (cached === undefined) {
+      cached = this.ports.issues.getMessage(postId);
+      cached.catch(() => this.messages.delete(postId));
+      this.messages.set(postId, cached);
+      if (this.messages.size > MESSAGE_CACHE_SIZE) this.messages.delete(this.messages.keys().next().value!);
+    }
+    return cached;
+  }
+}
