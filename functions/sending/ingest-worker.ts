@@ -1,0 +1,56 @@
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { errorMessage } from '../commons/errors';
+import { logger } from '../commons/logger';
+import { GitHubError, type RepositoryFiles } from '../github/contents';
+import { readPushedPost } from '../github/post-files';
+import type { IngestMessage } from '../github/webhook';
+import { ingestPost, type IngestPorts } from './ingest';
+
+export interface IngestWorkerPorts extends IngestPorts {
+  files: RepositoryFiles;
+}
+
+function parseIngestMessage(body: string): IngestMessage | undefined {
+  try {
+    const value = JSON.parse(body) as Partial<IngestMessage>;
+    const valid =
+      typeof value.repository === 'string' &&
+      typeof value.commit === 'string' &&
+      typeof value.path === 'string' &&
+      (value.kind === 'post' || value.kind === 'draft');
+    return valid ? (value as IngestMessage) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The ingest queue's consumer (SQS on AWS, the in-process queue locally): one message per
+ * pushed post. GitHub being slow, down or rate-limiting sends the message back for a retry
+ * (partial batch failure, then the DLQ); a post that cannot be read or parsed will not get
+ * better by retrying, so it is logged for the editor and dropped.
+ */
+export function createIngestHandler(ports: () => Promise<IngestWorkerPorts>) {
+  return async (event: SQSEvent): Promise<SQSBatchResponse> => {
+    const resolved = await ports();
+    const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+    for (const record of event.Records) {
+      const message = parseIngestMessage(record.body);
+      if (message === undefined) {
+        logger.error('ingest.message_invalid', { messageId: record.messageId });
+        continue;
+      }
+      const context = { repository: message.repository, commit: message.commit, path: message.path, delivery: message.delivery };
+      try {
+        const file = await readPushedPost(resolved.files, message);
+        const outcome = await ingestPost(file, resolved);
+        logger.info('ingest.done', { ...context, ...outcome });
+      } catch (error) {
+        const retry = error instanceof GitHubError ? error.retryable : !(error instanceof Error && 'code' in error);
+        logger.error(retry ? 'ingest.retry' : 'ingest.failed', { ...context, code: (error as { code?: string }).code, reason: errorMessage(error) });
+        if (retry) batchItemFailures.push({ itemIdentifier: record.messageId });
+      }
+    }
+    return { batchItemFailures };
+  };
+}
