@@ -16,6 +16,10 @@ export interface Subscriber {
   createdAt: string;
   confirmedAt?: string;
   unsubscribedAt?: string;
+  /** When a permanent bounce or a complaint stopped mail to this address. */
+  suppressedAt?: string;
+  /** Language of the emails and pages this reader signed up in ('en', 'zh-CN', …). */
+  lang?: string;
   consent: Consent;
 }
 
@@ -36,4 +40,32 @@ export interface SubscriberDirectory {
   pageActive(cursor: string | undefined, limit: number): Promise<ActivePage>;
   /** Permanent bounce or complaint: never mailed again. Idempotent. */
   suppress(id: string, state: 'bounced' | 'complained', at: Date): Promise<void>;
+}
+
+/** What the subscription flows and the CLI need beyond the sender's view. */
+export interface SubscriberStore extends SubscriberDirectory {
+  /** The id of an address (normalised first), whether or not it is stored. */
+  idFor(email: string): string;
+  /**
+   * Stores a signup as pending (new, or a new opt-in after unsubscribe or bounce) with its
+   * consent record. False, and nothing changes, when the address is active or complained.
+   */
+  upsertPending(input: { email: string; consent: Consent; lang?: string }): Promise<{ id: string; stored: boolean }>;
+  /** Creates a subscriber only if the address is not stored at all. */
+  createIfAbsent(input: { email: string; state: 'pending' | 'active'; consent: Consent; createdAt?: string; lang?: string }): Promise<{ id: string; created: boolean }>;
+  /**
+   * Claims the right to send a confirmation email: at most one per `windowMs` per address,
+   * decided by one conditional write. Resolves to the claim time, or undefined when refused.
+   */
+  claimConfirmation(id: string, windowMs: number): Promise<string | undefined>;
+  /** Gives a claim back after the email failed to send, so a retry is not blocked. */
+  releaseConfirmation(id: string, claimedAt: string): Promise<void>;
+  /** pending -> active. False when the subscriber was not pending. */
+  activate(id: string): Promise<boolean>;
+  /** active or pending -> unsubscribed. False when it was neither (or is gone). */
+  deactivate(id: string): Promise<boolean>;
+  /** Erases the item. True when there was one. */
+  delete(id: string): Promise<boolean>;
+  /** Every subscriber, a page at a time (for export and counts; a full read by design). */
+  scanAll(pageSize?: number): AsyncGenerator<Subscriber[]>;
 }

@@ -1,0 +1,171 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { InvalidInputError } from '../commons/errors';
+import { logger as defaultLogger, maskAddress } from '../commons/logger';
+import type { Clock } from '../commons/ports';
+import { normaliseAddress } from './address';
+import { hashIp, type SubscriberKeys } from './keys';
+import { SubscriberTokens } from './tokens';
+import type { Consent, SubscriberState, SubscriberStore } from './types';
+
+/** Sends the double opt-in email (the HTTP side builds it from its MJML template, SES sends it). */
+export interface ConfirmationSender {
+  sendConfirmation(to: string, confirmUrl: string, lang: string): Promise<void>;
+}
+
+/** Nobody can mail-bomb an address through the form: one confirmation email per window. */
+export const CONFIRMATION_WINDOW_MS = 10 * 60 * 1000;
+
+export interface SubscriptionServiceDeps {
+  store: SubscriberStore;
+  keys: SubscriberKeys;
+  mailer: ConfirmationSender;
+  clock: Clock;
+  /** Base URL of the HTTP API, without a trailing slash needed. */
+  publicUrl: string;
+  /** Language of the confirmation email when the signup did not say. */
+  defaultLanguage?: string;
+  logger?: Logger;
+}
+
+export interface SubscribeRequest {
+  email: string;
+  /** Where the signup came from: 'form', 'import', 'api', … */
+  source: string;
+  /** Client IP; only its salted hash is stored. */
+  ip?: string;
+  lang?: string;
+}
+
+export type ConfirmResult = 'confirmed' | 'already-confirmed';
+export type UnsubscribeResult = 'unsubscribed' | 'already-unsubscribed';
+
+const LANGUAGE_TAG = /^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8}){0,2}$/;
+
+/**
+ * The reader-facing flows: double opt-in signup, confirmation and leaving. Outward results do
+ * not depend on whether an address is known, so nobody can probe the list through the form.
+ */
+export class SubscriptionService {
+  private readonly store: SubscriberStore;
+  private readonly tokens: SubscriberTokens;
+  private readonly keys: SubscriberKeys;
+  private readonly mailer: ConfirmationSender;
+  private readonly clock: Clock;
+  private readonly publicUrl: string;
+  private readonly defaultLanguage: string;
+  private readonly logger: Logger;
+
+  constructor(deps: SubscriptionServiceDeps) {
+    this.store = deps.store;
+    this.keys = deps.keys;
+    this.tokens = new SubscriberTokens(deps.keys.tokenKey, deps.clock);
+    this.mailer = deps.mailer;
+    this.clock = deps.clock;
+    this.publicUrl = deps.publicUrl.replace(/\/+$/, '');
+    this.defaultLanguage = deps.defaultLanguage ?? 'en';
+    this.logger = deps.logger ?? defaultLogger;
+  }
+
+  /**
+   * Records a signup and sends the confirmation email. Resolves the same way for a new, pending
+   * or active address (no enumeration); throws AddressError (ADDRESS_INVALID) for an address
+   * that cannot be right.
+   *
+   * - new, pending, unsubscribed or bounced: stored as pending with this consent record, and a
+   *   confirmation is sent unless one went out in the last 10 minutes. An unsubscribed or
+   *   bounced reader may come back, but only through a new opt-in: the click proves the
+   *   mailbox works and wants mail again.
+   * - active: nothing changes and no email is sent.
+   * - complained: nothing changes and no email is sent, ever. A complaint tells the provider
+   *   this mail is unwanted, and mailing that mailbox again (even a confirmation request) hurts
+   *   the sender's reputation. An editor can `pushletter subscribers forget` the address if the
+   *   person really wants back in.
+   */
+  async subscribe(request: SubscribeRequest): Promise<void> {
+    const email = normaliseAddress(request.email);
+    const source = typeof request.source === 'string' && request.source.trim() ? request.source.trim().slice(0, 64) : 'unknown';
+    const lang = this.language(request.lang);
+    const consent: Consent = { at: this.clock.now().toISOString(), source };
+    if (request.ip) consent.ipHash = hashIp(this.keys.ipKey, request.ip);
+    const { id, stored } = await this.store.upsertPending({ email, consent, lang });
+    if (!stored) {
+      this.logger.info('subscriber.signup_ignored', { subscriberId: id, source, reason: 'active or complained' });
+      return;
+    }
+    this.logger.info('subscriber.signup', { subscriberId: id, source, address: maskAddress(email) });
+    await this.requestConfirmation(id, email, lang);
+  }
+
+  /**
+   * Sends a confirmation email to a pending subscriber unless one was sent within the window.
+   * True when this call sent it. If the send fails the claim is released, so the reader can try
+   * again at once instead of waiting out the window.
+   */
+  async requestConfirmation(id: string, email: string, lang: string = this.defaultLanguage): Promise<boolean> {
+    const claimedAt = await this.store.claimConfirmation(id, CONFIRMATION_WINDOW_MS);
+    if (claimedAt === undefined) {
+      this.logger.info('subscriber.confirmation_rate_limited', { subscriberId: id });
+      return false;
+    }
+    try {
+      await this.mailer.sendConfirmation(email, this.confirmUrl(id), lang);
+    } catch (error) {
+      await this.store.releaseConfirmation(id, claimedAt);
+      this.logger.error('subscriber.confirmation_failed', { subscriberId: id, error: error as Error });
+      throw error;
+    }
+    this.logger.info('subscriber.confirmation_sent', { subscriberId: id });
+    return true;
+  }
+
+  /** Confirms a signup. A bad, expired or other-purpose token throws InvalidInputError and changes nothing. */
+  async confirm(token: string): Promise<ConfirmResult> {
+    const { subscriberId } = this.tokens.verify(token, 'confirm');
+    if (await this.store.activate(subscriberId)) {
+      this.logger.info('subscriber.confirmed', { subscriberId });
+      return 'confirmed';
+    }
+    const subscriber = await this.store.get(subscriberId);
+    if (subscriber?.state === 'active') return 'already-confirmed';
+    if (subscriber === undefined) {
+      throw new InvalidInputError('SUBSCRIBER_NOT_FOUND', 'This address is no longer on the list. Sign up again to subscribe.');
+    }
+    // Unsubscribed, bounced or complained after this link was sent: the later choice wins, and
+    // an old confirmation link must not undo an unsubscribe.
+    throw new InvalidInputError('CONFIRMATION_SUPERSEDED', 'This confirmation link is from before you unsubscribed. To subscribe again, sign up with the form.');
+  }
+
+  /** Validates an unsubscribe token for the page that shows the button; changes nothing. */
+  async checkUnsubscribeToken(token: string): Promise<{ subscriberId: string; subscribed: boolean }> {
+    const { subscriberId } = this.tokens.verify(token, 'unsubscribe');
+    const state: SubscriberState | undefined = (await this.store.get(subscriberId))?.state;
+    return { subscriberId, subscribed: state === 'active' || state === 'pending' };
+  }
+
+  /**
+   * Unsubscribes with one conditional UpdateItem (RFC 8058 one-click must answer fast).
+   * Idempotent: a second click, or a subscriber already suppressed or forgotten, is
+   * 'already-unsubscribed'.
+   */
+  async unsubscribe(token: string): Promise<UnsubscribeResult> {
+    const { subscriberId } = this.tokens.verify(token, 'unsubscribe');
+    if (await this.store.deactivate(subscriberId)) {
+      this.logger.info('subscriber.unsubscribed', { subscriberId });
+      return 'unsubscribed';
+    }
+    return 'already-unsubscribed';
+  }
+
+  /** The link in every newsletter; one HMAC, no I/O, so the sender can call it per recipient. */
+  unsubscribeUrl(subscriberId: string): string {
+    return `${this.publicUrl}/unsubscribe?token=${this.tokens.issue('unsubscribe', subscriberId)}`;
+  }
+
+  confirmUrl(subscriberId: string): string {
+    return `${this.publicUrl}/confirm?token=${this.tokens.issue('confirm', subscriberId)}`;
+  }
+
+  private language(requested: string | undefined): string {
+    return typeof requested === 'string' && LANGUAGE_TAG.test(requested) ? requested : this.defaultLanguage;
+  }
+}

@@ -1,0 +1,86 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { InvalidInputError } from '../commons/errors';
+import type { Clock } from '../commons/ports';
+import { isSubscriberId, SUBSCRIBER_ID_BYTES } from './keys';
+
+export { deriveKeys } from './keys';
+
+export type TokenPurpose = 'confirm' | 'unsubscribe';
+
+/** A confirmation link works for a week; an unsubscribe link forever (old emails must keep working). */
+export const CONFIRM_TOKEN_LIFETIME_MS = 7 * 24 * 60 * 60 * 1000;
+
+const VERSION = 1;
+const PURPOSE_CODES: Record<TokenPurpose, number> = { confirm: 1, unsubscribe: 2 };
+const PURPOSES_BY_CODE = new Map<number, TokenPurpose>([[1, 'confirm'], [2, 'unsubscribe']]);
+// version, purpose, issued-at (seconds, uint32), subscriber id.
+const PAYLOAD_BYTES = 1 + 1 + 4 + SUBSCRIBER_ID_BYTES;
+// A 128-bit truncated HMAC-SHA256 tag (NIST SP 800-107 allows it) keeps links short.
+const TAG_BYTES = 16;
+const TOKEN_BYTES = PAYLOAD_BYTES + TAG_BYTES;
+const TOKEN_TEXT = new RegExp(`^[A-Za-z0-9_-]{${Math.ceil((TOKEN_BYTES * 4) / 3)}}$`);
+
+export interface VerifiedToken {
+  purpose: TokenPurpose;
+  subscriberId: string;
+  issuedAt: Date;
+}
+
+/**
+ * Signed, compact tokens for confirm and unsubscribe links: base64url of
+ * `version | purpose | issued-at | subscriber id | HMAC tag`. They carry the opaque subscriber
+ * id, never the address. Expiry follows from the purpose and the issue time, so a policy change
+ * applies to links already sent.
+ */
+export class SubscriberTokens {
+  constructor(
+    private readonly tokenKey: Buffer,
+    private readonly clock: Clock,
+  ) {}
+
+  issue(purpose: TokenPurpose, subscriberId: string): string {
+    if (!isSubscriberId(subscriberId)) throw new InvalidInputError('SUBSCRIBER_ID_INVALID', `"${subscriberId}" is not a subscriber id`);
+    const payload = Buffer.alloc(PAYLOAD_BYTES);
+    payload.writeUInt8(VERSION, 0);
+    payload.writeUInt8(PURPOSE_CODES[purpose], 1);
+    payload.writeUInt32BE(Math.floor(this.clock.now().getTime() / 1000), 2);
+    Buffer.from(subscriberId, 'base64url').copy(payload, 6);
+    return Buffer.concat([payload, this.tag(payload)]).toString('base64url');
+  }
+
+  /**
+   * Checks signature, then purpose, then age. Throws InvalidInputError TOKEN_INVALID (damaged,
+   * forged, signed with another key), TOKEN_WRONG_PURPOSE or TOKEN_EXPIRED.
+   */
+  verify(token: unknown, expected: TokenPurpose): VerifiedToken {
+    if (typeof token !== 'string' || !TOKEN_TEXT.test(token)) throw invalid();
+    const bytes = Buffer.from(token, 'base64url');
+    if (bytes.length !== TOKEN_BYTES || bytes.toString('base64url') !== token) throw invalid();
+    const payload = bytes.subarray(0, PAYLOAD_BYTES);
+    const tag = bytes.subarray(PAYLOAD_BYTES);
+    if (!timingSafeEqual(tag, this.tag(payload))) throw invalid();
+    const purpose = PURPOSES_BY_CODE.get(payload.readUInt8(1));
+    if (payload.readUInt8(0) !== VERSION || purpose === undefined) throw invalid();
+    if (purpose !== expected) {
+      throw new InvalidInputError(
+        'TOKEN_WRONG_PURPOSE',
+        expected === 'confirm'
+          ? 'This is an unsubscribe link, not a confirmation link. Use the link from the confirmation email.'
+          : 'This is a confirmation link, not an unsubscribe link. Use the unsubscribe link at the bottom of a newsletter.',
+      );
+    }
+    const issuedAt = new Date(payload.readUInt32BE(2) * 1000);
+    if (purpose === 'confirm' && this.clock.now().getTime() - issuedAt.getTime() > CONFIRM_TOKEN_LIFETIME_MS) {
+      throw new InvalidInputError('TOKEN_EXPIRED', 'This confirmation link has expired (links work for 7 days). Sign up again to get a new one.');
+    }
+    return { purpose, subscriberId: payload.subarray(6).toString('base64url'), issuedAt };
+  }
+
+  private tag(payload: Buffer): Buffer {
+    return createHmac('sha256', this.tokenKey).update(payload).digest().subarray(0, TAG_BYTES);
+  }
+}
+
+function invalid(): InvalidInputError {
+  return new InvalidInputError('TOKEN_INVALID', 'This link is damaged or incomplete. Copy the whole link from the email, or sign up again.');
+}
