@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESClient } from '@aws-sdk/client-ses';
 
 /**
@@ -30,4 +31,8 @@ export function dynamoClient(endpoints: Endpoints = {}): DynamoDBClient {
 export function sesClient(endpoints: Endpoints = {}): SESClient {
   // Throttling is retried by the sender with its own backoff and rate limit, not by the SDK.
   return new SESClient({ ...common(endpoints.ses, endpoints.region), maxAttempts: 1 });
+}
+
+export function secretsClient(endpoints: Endpoints = {}): SecretsManagerClient {
+  return new SecretsManagerClient(common(undefined, endpoints.region));
 }

@@ -134,3 +134,42 @@ export function readResources(env: Env = process.env): Resources {
 export function readEnv(key: string, env: Env = process.env): string | undefined {
   return optional(env, key);
 }
+
+/** Where the local stack listens; the other CLI commands reach a running stack through them. */
+export interface LocalPorts {
+  http: number;
+  ses: number;
+  dynamodb: number;
+}
+
+/** The environment setting that moves each local port, for error messages. */
+export const LOCAL_PORT_SETTINGS: Record<keyof LocalPorts, string> = { http: 'PORT', ses: 'SES_PORT', dynamodb: 'DYNAMODB_PORT' };
+
+export function readLocalPorts(env: Env = process.env): LocalPorts {
+  const port = (key: keyof LocalPorts, fallback: number): number => {
+    const name = LOCAL_PORT_SETTINGS[key];
+    const raw = optional(env, name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < 0 || value > 65535) {
+      throw new ConfigError(`${name} must be a TCP port number between 1 and 65535, or 0 for any free port (got "${raw}")`);
+    }
+    return value;
+  };
+  return { http: port('http', 3000), ses: port('ses', 8005), dynamodb: port('dynamodb', 8000) };
+}
+
+/** The local stack's folder for DynamoDB files and generated secrets. */
+export function readDataDir(env: Env = process.env): string {
+  return optional(env, 'PUSHLETTER_DATA_DIR') ?? '.data';
+}
+
+/**
+ * ARN of the Secrets Manager secret (JSON: tokenKey, webhookSecret, optional githubToken) the
+ * Lambdas read at cold start. Required on AWS.
+ */
+export function readSecretArn(env: Env = process.env): string {
+  const arn = optional(env, 'PUSHLETTER_SECRET_ARN');
+  if (arn === undefined) throw new ConfigError('PUSHLETTER_SECRET_ARN must name the Secrets Manager secret holding the token key (the CDK stack sets it)');
+  return arn;
+}

@@ -1,0 +1,88 @@
+import { createConnection } from 'node:net';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { dynamoClient, sesClient } from '../commons/clients';
+import { readDataDir, readEnv, readLocalPorts, readResources, readSettings, type Resources, type Settings } from '../commons/config';
+import { PushletterError } from '../commons/errors';
+import { systemClock, type Clock } from '../commons/ports';
+import { parseSecrets, type Secrets } from '../commons/secrets';
+import { buildCorePorts, type CorePorts } from './ports';
+
+/**
+ * Ports against the local stand-ins: the dev server builds them around the dynalite and SES
+ * emulator it started, CLI commands build them against a stack running in another terminal,
+ * and tests against a stack they started on free ports.
+ */
+export type LocalComposition = CorePorts;
+
+export interface LocalInputs {
+  endpoints: { dynamodb: string; ses: string };
+  settings: Settings;
+  resources: Resources;
+  secrets: Secrets;
+  clock?: Clock;
+}
+
+export function composeLocal(inputs: LocalInputs): LocalComposition {
+  return buildCorePorts({
+    dynamo: dynamoClient({ dynamodb: inputs.endpoints.dynamodb }),
+    ses: sesClient({ ses: inputs.endpoints.ses }),
+    settings: inputs.settings,
+    resources: inputs.resources,
+    secrets: inputs.secrets,
+    clock: inputs.clock ?? systemClock,
+  });
+}
+
+/**
+ * Links in local emails point at the local server, wherever PORT put it, unless
+ * PUSHLETTER_PUBLIC_URL says otherwise (a tunnel, say).
+ */
+export function localSettings(settings: Settings, httpPort: number): Settings {
+  return readEnv('PUSHLETTER_PUBLIC_URL') === undefined ? { ...settings, publicUrl: `http://localhost:${httpPort}` } : settings;
+}
+
+function answers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    socket.setTimeout(1_000);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
+
+/**
+ * For CLI commands: the ports of the stack `pushletter dev` runs, found through PORT,
+ * SES_PORT, DYNAMODB_PORT and its secrets in the data folder. Says how to start one if none
+ * is running.
+ */
+export async function connectToLocalStack(): Promise<LocalComposition> {
+  const ports = readLocalPorts();
+  const dataDir = readDataDir();
+  if (!(await answers(ports.dynamodb))) {
+    throw new PushletterError(
+      'LOCAL_STACK_NOT_RUNNING',
+      `no local stack answers on port ${ports.dynamodb} (DYNAMODB_PORT). Start one with \`npx pushletter dev\` in another terminal (same folder), then run this again.`,
+    );
+  }
+  const secretsFile = join(dataDir, 'secrets.json');
+  let secretsText: string;
+  try {
+    secretsText = await readFile(secretsFile, 'utf8');
+  } catch {
+    throw new PushletterError('LOCAL_SECRETS_MISSING', `${secretsFile} is missing; run this from the folder where \`npx pushletter dev\` runs (or set PUSHLETTER_DATA_DIR).`);
+  }
+  return composeLocal({
+    endpoints: { dynamodb: `http://127.0.0.1:${ports.dynamodb}`, ses: `http://127.0.0.1:${ports.ses}` },
+    settings: localSettings(readSettings(), ports.http),
+    resources: readResources(),
+    secrets: parseSecrets(secretsText, secretsFile),
+  });
+}

@@ -1,0 +1,125 @@
+import type { Settings } from '../commons/config';
+import { InvalidInputError } from '../commons/errors';
+import { logger } from '../commons/logger';
+import type { Clock, Queue } from '../commons/ports';
+import type { IngestMessage } from '../github/webhook';
+import type { SubscriptionService } from '../subscribers/service';
+import { readerLanguage, type ReaderLanguage } from '../../templates/reader-strings';
+import { errorPage, type ErrorKind, type PageContext } from './pages';
+import { wantsJson } from './request';
+import { html, json, withSecurityHeaders } from './responses';
+import { ROUTES } from './routes';
+import type { HttpRequest, HttpResponse } from './types';
+
+/**
+ * What routes may use. The composition modules (compose/lambda.ts, compose/local.ts) build
+ * it; a route that needs a new port adds an optional field here and the composition fills it.
+ */
+export interface AppDependencies {
+  settings: Settings;
+  clock: Clock;
+  subscriptions: Pick<SubscriptionService, 'subscribe' | 'confirm' | 'unsubscribe' | 'checkUnsubscribeToken'>;
+  /** `POST /hooks/github`: the webhook secret (read lazily: a secret store call) and the ingest queue. */
+  github?: { webhookSecret: () => Promise<string | undefined>; ingestQueue: Queue<IngestMessage> };
+}
+
+export type RouteHandler = (request: HttpRequest, app: RouteContext) => Promise<HttpResponse>;
+
+export interface Route {
+  method: 'GET' | 'POST';
+  path: string;
+  handle: RouteHandler;
+}
+
+/** Per-request helpers every route gets beside the dependencies. */
+export interface RouteContext extends AppDependencies {
+  /** Page language from a `lang` field or `?lang=`, else the site's. */
+  page(request: HttpRequest, fieldLanguage?: string): PageContext;
+  /** A localised error answer: a page for people, JSON for JSON clients. */
+  fail(request: HttpRequest, status: number, kind: ErrorKind, detail?: string): HttpResponse;
+}
+
+export type HttpApp = (request: HttpRequest) => Promise<HttpResponse>;
+
+const STATUS_KIND: Record<string, { status: number; kind: ErrorKind }> = {
+  BODY_MALFORMED: { status: 400, kind: 'badRequest' },
+  BODY_UNSUPPORTED_TYPE: { status: 415, kind: 'unsupportedType' },
+};
+
+function originOf(url: string): string | undefined {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The HTTP API as one function from request to response: routing, CORS for the blog's origin,
+ * error pages and security headers. Bad input never becomes a 5xx; a 5xx means a dependency
+ * failed and says so without detail.
+ */
+export function createHttpApp(dependencies: AppDependencies, routes: readonly Route[] = ROUTES): HttpApp {
+  const { settings } = dependencies;
+  const siteOrigin = originOf(settings.siteUrl);
+  const siteLanguage: ReaderLanguage = readerLanguage(settings.language) ?? 'en';
+
+  const context: RouteContext = {
+    ...dependencies,
+    page(request, fieldLanguage) {
+      const lang = readerLanguage(fieldLanguage) ?? readerLanguage(request.query.get('lang')) ?? siteLanguage;
+      return { lang, siteTitle: settings.siteTitle, siteUrl: settings.siteUrl };
+    },
+    fail(request, status, kind, detail) {
+      if (wantsJson(request)) return json(status, { error: kind, message: detail ?? kind });
+      return html(status, errorPage(context.page(request), kind));
+    },
+  };
+
+  function corsHeaders(request: HttpRequest): Record<string, string> {
+    const origin = request.headers.origin;
+    if (origin === undefined || siteOrigin === undefined || origin !== siteOrigin) return {};
+    return { 'access-control-allow-origin': origin, vary: 'Origin' };
+  }
+
+  async function route(request: HttpRequest): Promise<HttpResponse> {
+    const candidates = routes.filter((candidate) => candidate.path === request.path);
+    if (candidates.length === 0) return context.fail(request, 404, 'notFound');
+    const allowed = [...new Set(candidates.map((candidate) => candidate.method))];
+    if (request.method === 'OPTIONS') {
+      // Preflight: the answer names what the blog's scripts may do; browsers enforce it.
+      return {
+        status: 204,
+        headers: corsHeaders(request)['access-control-allow-origin']
+          ? {
+              'access-control-allow-methods': [...allowed, 'OPTIONS'].join(', '),
+              'access-control-allow-headers': 'Content-Type',
+              'access-control-max-age': '86400',
+            }
+          : {},
+        body: '',
+      };
+    }
+    const method = request.method === 'HEAD' ? 'GET' : request.method;
+    const match = candidates.find((candidate) => candidate.method === method);
+    if (match === undefined) {
+      const response = context.fail(request, 405, 'methodNotAllowed');
+      return { ...response, headers: { ...response.headers, allow: [...allowed, 'OPTIONS'].join(', ') } };
+    }
+    if (request.bodyTooLarge) return context.fail(request, 413, 'tooLarge');
+    try {
+      return await match.handle(request, context);
+    } catch (error) {
+      const mapped = error instanceof InvalidInputError ? STATUS_KIND[error.code] : undefined;
+      if (mapped !== undefined) return context.fail(request, mapped.status, mapped.kind, (error as Error).message);
+      if (error instanceof InvalidInputError) return context.fail(request, 400, 'badRequest', error.message);
+      logger.error('http.request.failed', { path: request.path, method: request.method, error: error as Error });
+      return context.fail(request, 500, 'server');
+    }
+  }
+
+  return async (request) => {
+    const response = await route(request);
+    return withSecurityHeaders({ ...response, headers: { ...response.headers, ...corsHeaders(request) } });
+  };
+}

@@ -1,0 +1,72 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { logger } from '../commons/logger';
+import type { HttpApp } from './app';
+import { bodyLimit, type HttpRequest } from './types';
+
+function headersOf(incoming: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(incoming.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return headers;
+}
+
+/**
+ * Reads at most MAX_BODY_BYTES and discards the rest, so a huge upload costs bandwidth but no
+ * memory; the app answers 413 when `bodyTooLarge` is set.
+ */
+function readBody(incoming: IncomingMessage, limit: number): Promise<{ body: Buffer; tooLarge: boolean }> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(incoming.headers['content-length'] ?? 0);
+    if (declared > limit) {
+      incoming.resume();
+      resolve({ body: Buffer.alloc(0), tooLarge: true });
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    incoming.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) tooLarge = true;
+      else chunks.push(chunk);
+    });
+    incoming.on('end', () => resolve({ body: tooLarge ? Buffer.alloc(0) : Buffer.concat(chunks), tooLarge }));
+    incoming.on('error', reject);
+  });
+}
+
+export async function fromNodeRequest(incoming: IncomingMessage): Promise<HttpRequest> {
+  // Concatenated, not resolved: a request line like `//host/x` must stay a path.
+  const url = new URL(`http://localhost${(incoming.url ?? '/').startsWith('/') ? incoming.url : '/'}`);
+  const { body, tooLarge } = await readBody(incoming, bodyLimit(url.pathname));
+  return {
+    method: (incoming.method ?? 'GET').toUpperCase(),
+    path: url.pathname,
+    query: url.searchParams,
+    headers: headersOf(incoming),
+    body,
+    bodyTooLarge: tooLarge,
+    clientIp: incoming.socket.remoteAddress ?? '',
+  };
+}
+
+/** The same app on node:http, for the local stack, tests and benchmarks. */
+export function createNodeServer(app: HttpApp): Server {
+  return createServer((incoming: IncomingMessage, outgoing: ServerResponse) => {
+    void (async () => {
+      try {
+        const request = await fromNodeRequest(incoming);
+        const response = await app(request);
+        // After a refused upload the connection may still carry the rest of it: do not reuse it.
+        if (request.bodyTooLarge) outgoing.setHeader('connection', 'close');
+        outgoing.writeHead(response.status, response.headers);
+        outgoing.end(request.method === 'HEAD' ? undefined : response.body);
+      } catch (error) {
+        logger.error('http.server.failed', { error: error as Error });
+        if (!outgoing.headersSent) outgoing.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+        outgoing.end('Internal error\n');
+      }
+    })();
+  });
+}

@@ -1,0 +1,166 @@
+import { createHash } from 'node:crypto';
+import { fillSite, READER_STRINGS, type ReaderLanguage, type ReaderStrings } from '../../templates/reader-strings';
+
+/**
+ * The reader-facing pages: plain HTML that works without JavaScript, readable on a phone and
+ * usable from the keyboard. One stylesheet, inlined and allowed by its hash in the CSP, so the
+ * pages need no second request and no `unsafe-inline`.
+ */
+const STYLE = `
+:root{color-scheme:light dark;--text:#1b1b1f;--muted:#4a4a55;--bg:#ffffff;--panel:#f4f4f7;--accent:#0b57d0;--accent-text:#ffffff;--error:#b3261e;--focus:#e8a317}
+@media (prefers-color-scheme:dark){:root{--text:#ececf1;--muted:#c3c3cc;--bg:#16161a;--panel:#232329;--accent:#a8c7fa;--accent-text:#0b1d3a;--error:#ffb4ab}}
+*{box-sizing:border-box}
+body{margin:0;background:var(--bg);color:var(--text);font:1.0625rem/1.6 system-ui,-apple-system,"Segoe UI","PingFang SC","Hiragino Sans GB","Noto Sans CJK SC","Microsoft YaHei",sans-serif}
+main{max-width:34rem;margin:0 auto;padding:2.5rem 1.25rem}
+h1{font-size:1.6rem;line-height:1.3;margin:0 0 1rem}
+p{margin:0 0 1rem}
+.muted{color:var(--muted);font-size:.95rem}
+form{background:var(--panel);border-radius:.75rem;padding:1.25rem;margin:1.5rem 0}
+label{display:block;font-weight:600;margin-bottom:.35rem}
+input[type=email]{display:block;width:100%;font:inherit;padding:.7rem .8rem;border:2px solid var(--muted);border-radius:.5rem;background:var(--bg);color:var(--text)}
+input[aria-invalid=true]{border-color:var(--error)}
+button{font:inherit;font-weight:600;margin-top:1rem;padding:.7rem 1.4rem;min-height:2.75rem;border:0;border-radius:.5rem;background:var(--accent);color:var(--accent-text);cursor:pointer}
+a{color:var(--accent)}
+a:focus-visible,button:focus-visible,input:focus-visible{outline:3px solid var(--focus);outline-offset:2px}
+.error{color:var(--error);font-weight:600}
+.hint{color:var(--muted);font-size:.95rem;margin:.35rem 0 0}
+.trap{position:absolute;left:-10000px;top:auto;width:1px;height:1px;overflow:hidden}
+`.trim();
+
+export const STYLE_HASH = `'sha256-${createHash('sha256').update(STYLE).digest('base64')}'`;
+
+/** The form field bots fill and people never see; a post with it set is silently dropped. */
+export const HONEYPOT_FIELD = 'website';
+
+export interface PageContext {
+  lang: ReaderLanguage;
+  siteTitle: string;
+  siteUrl: string;
+}
+
+export function escapeHtml(value: string): string {
+  return value
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+    .replaceAll('"', '&quot;')
+    .replaceAll("'", '&#39;');
+}
+
+function strings(context: PageContext): ReaderStrings {
+  return READER_STRINGS[context.lang];
+}
+
+/** A string from the catalogue with the site title filled in, HTML-escaped. */
+function say(context: PageContext, text: string): string {
+  return escapeHtml(fillSite(text, context.siteTitle));
+}
+
+function layout(context: PageContext, title: string, content: string): string {
+  return `<!doctype html>
+<html lang="${strings(context).htmlLang}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>${title} · ${escapeHtml(context.siteTitle)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<main>
+<h1>${title}</h1>
+${content}
+</main>
+</body>
+</html>
+`;
+}
+
+function backLink(context: PageContext): string {
+  return `<p><a href="${escapeHtml(context.siteUrl)}">${say(context, strings(context).backToSite)}</a></p>`;
+}
+
+/** Relative so the form posts to this API wherever it is mounted (API Gateway stage, local port). */
+function signupHref(context: PageContext): string {
+  return `./?lang=${encodeURIComponent(context.lang)}`;
+}
+
+export function signupPage(context: PageContext, problem?: { message: string; email: string }): string {
+  const text = strings(context).signup;
+  const invalid = problem !== undefined;
+  const describedBy = invalid ? 'email-error email-hint' : 'email-hint';
+  const error = invalid
+    ? `<p id="email-error" class="error" role="alert">${escapeHtml(strings(context).errors.invalidAddress + problem.message)}</p>\n`
+    : '';
+  return layout(
+    context,
+    say(context, text.title),
+    `<p>${say(context, text.intro)}</p>
+<form method="post" action="subscribe">
+<input type="hidden" name="lang" value="${context.lang}">
+<label for="email">${say(context, text.label)}</label>
+${error}<input id="email" name="email" type="email" required autocomplete="email" inputmode="email" spellcheck="false" maxlength="254" aria-describedby="${describedBy}"${invalid ? ` aria-invalid="true" value="${escapeHtml(problem.email)}"` : ''}>
+<p id="email-hint" class="hint">${say(context, text.hint)}</p>
+<div class="trap" aria-hidden="true"><label for="${HONEYPOT_FIELD}">Leave this field empty</label><input id="${HONEYPOT_FIELD}" name="${HONEYPOT_FIELD}" type="text" tabindex="-1" autocomplete="off"></div>
+<button type="submit">${say(context, text.button)}</button>
+</form>
+<p class="muted">${say(context, text.note)}</p>
+${backLink(context)}`,
+  );
+}
+
+function message(context: PageContext, title: string, paragraphs: string[], extra = ''): string {
+  const body = paragraphs.map((paragraph) => `<p>${say(context, paragraph)}</p>`).join('\n');
+  return layout(context, say(context, title), `${body}\n${extra}${backLink(context)}`);
+}
+
+export function checkInboxPage(context: PageContext): string {
+  const text = strings(context).checkInbox;
+  return message(context, text.title, [text.body, text.spam]);
+}
+
+export function confirmedPage(context: PageContext): string {
+  const text = strings(context).confirmed;
+  return message(context, text.title, [text.body]);
+}
+
+export function alreadyConfirmedPage(context: PageContext): string {
+  const text = strings(context).alreadyConfirmed;
+  return message(context, text.title, [text.body]);
+}
+
+export function confirmInvalidPage(context: PageContext): string {
+  const text = strings(context).confirmInvalid;
+  return message(context, text.title, [text.body], `<p><a href="${signupHref(context)}">${say(context, text.action)}</a></p>\n`);
+}
+
+/**
+ * The form has no action, so the button posts back to this very URL with its token; merely
+ * following the link (as mail scanners do) changes nothing.
+ */
+export function unsubscribeAskPage(context: PageContext): string {
+  const text = strings(context).unsubscribeAsk;
+  return message(
+    context,
+    text.title,
+    [text.body],
+    `<form method="post">\n<button type="submit">${say(context, text.button)}</button>\n</form>\n`,
+  );
+}
+
+export function unsubscribedPage(context: PageContext): string {
+  const text = strings(context).unsubscribed;
+  return message(context, text.title, [text.body], `<p><a href="${signupHref(context)}">${say(context, text.action)}</a></p>\n`);
+}
+
+export function unsubscribeInvalidPage(context: PageContext): string {
+  const text = strings(context).unsubscribeInvalid;
+  return message(context, text.title, [text.body]);
+}
+
+export type ErrorKind = 'notFound' | 'methodNotAllowed' | 'tooLarge' | 'badRequest' | 'unsupportedType' | 'server';
+
+export function errorPage(context: PageContext, kind: ErrorKind): string {
+  const text = strings(context).errors[kind];
+  return message(context, text.title, [text.body]);
+}

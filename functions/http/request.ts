@@ -1,0 +1,45 @@
+import { InvalidInputError } from '../commons/errors';
+import type { HttpRequest } from './types';
+
+/** The media type without parameters, lower case (`application/json`). */
+export function mediaType(request: HttpRequest): string {
+  return (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+function isJsonType(type: string): boolean {
+  return type === 'application/json' || type.endsWith('+json');
+}
+
+/** JSON in, JSON out; browsers posting the form (and everything else) get pages. */
+export function wantsJson(request: HttpRequest): boolean {
+  if (isJsonType(mediaType(request))) return true;
+  const accept = request.headers.accept ?? '';
+  return accept.includes('application/json') && !accept.includes('text/html');
+}
+
+/**
+ * The body's fields as strings. Form-encoded and JSON bodies are accepted (a body with no
+ * content type is read as a form, as curl and old clients send it); anything else is refused.
+ * Non-string JSON values are ignored rather than coerced.
+ */
+export function readFields(request: HttpRequest): Record<string, string> {
+  const type = mediaType(request);
+  const raw = request.body.toString('utf8');
+  if (isJsonType(type)) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      throw new InvalidInputError('BODY_MALFORMED', 'The request body is not valid JSON.');
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      throw new InvalidInputError('BODY_MALFORMED', 'The JSON body must be an object, for example {"email": "reader@example.com"}.');
+    }
+    return Object.fromEntries(Object.entries(parsed).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+  }
+  if (type === '' || type === 'application/x-www-form-urlencoded' || type === 'text/plain') {
+    // Blank lines and stray `&` are harmless; URLSearchParams never throws on malformed escapes.
+    return Object.fromEntries(new URLSearchParams(raw));
+  }
+  throw new InvalidInputError('BODY_UNSUPPORTED_TYPE', `Send the body as application/x-www-form-urlencoded or application/json, not ${type}.`);
+}

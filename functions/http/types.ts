@@ -1,0 +1,42 @@
+/**
+ * The HTTP app speaks these two shapes only; the API Gateway and Node server adapters
+ * translate to and from them, so every route runs unchanged in both places.
+ */
+export interface HttpRequest {
+  /** Upper case. HEAD is answered by the GET route. */
+  method: string;
+  /** Path without query string, e.g. `/subscribe`. */
+  path: string;
+  query: URLSearchParams;
+  /** Lower-case header names; repeated headers joined with `, `. */
+  headers: Record<string, string>;
+  /** The raw body, at most MAX_BODY_BYTES; see `bodyTooLarge`. */
+  body: Buffer;
+  /** Set by the adapter when the body exceeded MAX_BODY_BYTES (the rest was discarded). */
+  bodyTooLarge: boolean;
+  /** The connecting client's address: only hashed into the consent record, never stored. */
+  clientIp: string;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** Nothing a reader legitimately sends to this API comes close; the rest is abuse. */
+export const MAX_BODY_BYTES = 16 * 1024;
+
+/**
+ * Routes that carry documents rather than form fields get more room: GitHub push payloads
+ * grow with the commits pushed (GitHub caps them at 25 MB, API Gateway at 10 MB), and the
+ * local stack's publish endpoint carries a post (at most 1 MB) with its `_config.yml`.
+ */
+const LARGER_BODY_LIMITS: Record<string, number> = {
+  '/hooks/github': 10 * 1024 * 1024,
+  '/local/publish': 4 * 1024 * 1024,
+};
+
+export function bodyLimit(path: string): number {
+  return LARGER_BODY_LIMITS[path] ?? MAX_BODY_BYTES;
+}

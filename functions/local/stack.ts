@@ -1,0 +1,106 @@
+import { createServer } from 'node:http';
+import { join } from 'node:path';
+import { LOCAL_PORT_SETTINGS, readResources, type LocalPorts, type Resources, type Settings } from '../commons/config';
+import { logger } from '../commons/logger';
+import type { Clock } from '../commons/ports';
+import { composeLocal, localSettings, type LocalComposition } from '../compose/local';
+import { createHttpApp, type HttpApp } from '../http/app';
+import { createNodeServer } from '../http/node-server';
+import { ensureTables, startDynalite } from './dynamodb';
+import { close, listen } from './listen';
+import { startSesEmulator } from './ses';
+import { loadOrCreateLocalSecrets } from './secrets';
+import { localTables } from './tables';
+
+export interface StartLocalStackOptions {
+  /** DynamoDB files (`dynamodb/`) and `secrets.json` live here. */
+  dataDir: string;
+  /** 0 picks a free port (tests). */
+  ports: LocalPorts;
+  settings: Settings;
+  resources?: Resources;
+  clock?: Clock;
+}
+
+export interface LocalStack {
+  urls: { app: string; inbox: string; dynamodb: string };
+  /** The ports actually bound. */
+  ports: LocalPorts;
+  composition: LocalComposition;
+  /** Runs `task` during `stop()`, before the servers close (queues, timers, demo work). */
+  onStop(task: () => Promise<void> | void): void;
+  stop(): Promise<void>;
+}
+
+/** Fails before anything starts if a fixed port is taken, naming the setting that moves it. */
+async function checkPortsFree(ports: LocalPorts): Promise<void> {
+  for (const key of Object.keys(ports) as (keyof LocalPorts)[]) {
+    if (ports[key] === 0) continue;
+    const probe = createServer();
+    await listen(probe, ports[key], LOCAL_PORT_SETTINGS[key]);
+    await close(probe);
+  }
+}
+
+/**
+ * The whole system on one machine, in this process: dynalite (tables created on first start),
+ * the SES emulator with its inbox, and the HTTP app on a Node server, wired by compose/local.
+ */
+export async function startLocalStack(options: StartLocalStackOptions): Promise<LocalStack> {
+  const resources = options.resources ?? readResources();
+  const stopTasks: (() => Promise<void> | void)[] = [];
+  const cleanups: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const task of stopTasks.splice(0).reverse()) {
+      try {
+        await task();
+      } catch (error) {
+        logger.error('local.stop_task_failed', { error: error as Error });
+      }
+    }
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  };
+  try {
+    // Checked first: a second stack on the same data folder would corrupt dynalite's files.
+    await checkPortsFree(options.ports);
+    const secrets = await loadOrCreateLocalSecrets(options.dataDir);
+    const dynamo = await startDynalite({ path: join(options.dataDir, 'dynamodb'), port: options.ports.dynamodb, setting: LOCAL_PORT_SETTINGS.dynamodb });
+    cleanups.push(dynamo.stop);
+    const ses = await startSesEmulator({ port: options.ports.ses, setting: LOCAL_PORT_SETTINGS.ses });
+    cleanups.push(ses.stop);
+
+    // The server listens before the app exists because links in emails need its real port.
+    let resolveApp!: (app: HttpApp) => void;
+    const appReady = new Promise<HttpApp>((resolve) => (resolveApp = resolve));
+    const server = createNodeServer(async (request) => (await appReady)(request));
+    const httpPort = await listen(server, options.ports.http, LOCAL_PORT_SETTINGS.http);
+    cleanups.push(() => close(server));
+
+    const settings = localSettings(options.settings, httpPort);
+    const composition = composeLocal({
+      endpoints: { dynamodb: dynamo.endpoint, ses: ses.url },
+      settings,
+      resources,
+      secrets,
+      clock: options.clock,
+    });
+    await ensureTables(composition.dynamo, localTables(resources));
+    resolveApp(createHttpApp(composition.http));
+    cleanups.push(async () => {
+      composition.dynamo.destroy();
+      composition.ses.destroy();
+    });
+
+    let stopping: Promise<void> | undefined;
+    return {
+      urls: { app: `http://localhost:${httpPort}`, inbox: `http://localhost:${ses.port}`, dynamodb: `http://localhost:${dynamo.port}` },
+      ports: { http: httpPort, ses: ses.port, dynamodb: dynamo.port },
+      composition,
+      onStop: (task) => void stopTasks.push(task),
+      stop: () => (stopping ??= stopAll()),
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

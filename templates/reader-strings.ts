@@ -1,0 +1,189 @@
+/**
+ * Every sentence a reader sees on the signup, confirm and unsubscribe pages and in the
+ * confirmation email, in each supported language. `{site}` is replaced by the site title.
+ */
+export type ReaderLanguage = 'zh-CN' | 'en';
+
+export const READER_LANGUAGES: readonly ReaderLanguage[] = ['zh-CN', 'en'];
+
+export interface ReaderStrings {
+  /** BCP 47 tag for the `lang` attribute. */
+  htmlLang: string;
+  signup: { title: string; intro: string; label: string; hint: string; button: string; note: string };
+  checkInbox: { title: string; body: string; spam: string };
+  confirmed: { title: string; body: string };
+  alreadyConfirmed: { title: string; body: string };
+  confirmInvalid: { title: string; body: string; action: string };
+  unsubscribeAsk: { title: string; body: string; button: string };
+  unsubscribed: { title: string; body: string; action: string };
+  unsubscribeInvalid: { title: string; body: string };
+  errors: {
+    invalidAddress: string;
+    notFound: { title: string; body: string };
+    methodNotAllowed: { title: string; body: string };
+    tooLarge: { title: string; body: string };
+    badRequest: { title: string; body: string };
+    unsupportedType: { title: string; body: string };
+    server: { title: string; body: string };
+    errorTitle: string;
+  };
+  backToSite: string;
+  email: {
+    subject: string;
+    preview: string;
+    heading: string;
+    body: string;
+    button: string;
+    fallback: string;
+    expiry: string;
+    ignore: string;
+  };
+}
+
+const en: ReaderStrings = {
+  htmlLang: 'en',
+  signup: {
+    title: 'Subscribe to {site}',
+    intro: 'Get every new post by email. No tracking, and every email has a one-click unsubscribe link.',
+    label: 'Email address',
+    hint: 'We send a confirmation link first; nothing else arrives until you click it.',
+    button: 'Subscribe',
+    note: 'Your address is used only to send you new posts from {site}.',
+  },
+  checkInbox: {
+    title: 'Check your inbox',
+    body: 'We sent a confirmation link to the address you entered. Click it within 7 days to start receiving posts.',
+    spam: 'Nothing there? Look in your spam folder. You can ask for a new link in 10 minutes.',
+  },
+  confirmed: {
+    title: 'You are subscribed',
+    body: 'Thank you for confirming. New posts from {site} will arrive in your inbox.',
+  },
+  alreadyConfirmed: {
+    title: 'Already confirmed',
+    body: 'This address is already subscribed to {site}. There is nothing more to do.',
+  },
+  confirmInvalid: {
+    title: 'This confirmation link does not work',
+    body: 'The link is damaged or more than 7 days old, and nothing was changed. Enter your address again to get a fresh link.',
+    action: 'Subscribe again',
+  },
+  unsubscribeAsk: {
+    title: 'Unsubscribe from {site}?',
+    body: 'You will stop receiving new posts by email.',
+    button: 'Unsubscribe',
+  },
+  unsubscribed: {
+    title: 'You are unsubscribed',
+    body: 'You will not receive more emails from {site}. Changed your mind? You can subscribe again at any time.',
+    action: 'Subscribe again',
+  },
+  unsubscribeInvalid: {
+    title: 'This unsubscribe link does not work',
+    body: 'The link is incomplete or damaged, and nothing was changed. Use the unsubscribe link in the latest email, or reply to that email and ask to be removed.',
+  },
+  errors: {
+    invalidAddress: 'Please check the address: ',
+    notFound: { title: 'Page not found', body: 'There is nothing at this address.' },
+    methodNotAllowed: { title: 'Not allowed', body: 'This page cannot be used that way.' },
+    tooLarge: { title: 'Too much data', body: 'The form sent more than 16 KB. Enter just your email address and try again.' },
+    badRequest: { title: 'Something is wrong with the form', body: 'The data sent could not be read. Go back and try again.' },
+    unsupportedType: { title: 'Unsupported form', body: 'Send the form as application/x-www-form-urlencoded or JSON.' },
+    server: { title: 'Something went wrong on our side', body: 'Nothing was lost. Please try again in a few minutes.' },
+    errorTitle: 'Subscription not possible',
+  },
+  backToSite: 'Back to {site}',
+  email: {
+    subject: 'Confirm your subscription to {site}',
+    preview: 'One click and new posts from {site} come to your inbox.',
+    heading: 'Confirm your subscription',
+    body: 'Someone, hopefully you, asked to receive new posts from {site} at this address. Click the button to confirm.',
+    button: 'Confirm subscription',
+    fallback: 'If the button does not work, copy this link into your browser:',
+    expiry: 'The link works for 7 days.',
+    ignore: 'If you did not ask for this, ignore this email: you will not hear from us again.',
+  },
+};
+
+const zhCN: ReaderStrings = {
+  htmlLang: 'zh-CN',
+  signup: {
+    title: '订阅 {site}',
+    intro: '每篇新文章都会发到你的邮箱。不做追踪，每封邮件都有一键退订链接。',
+    label: '电子邮箱地址',
+    hint: '我们会先发送一封确认邮件；点击其中的链接之前，你不会收到其他邮件。',
+    button: '订阅',
+    note: '你的邮箱地址只用于发送 {site} 的新文章。',
+  },
+  checkInbox: {
+    title: '请查收邮件',
+    body: '我们已向你填写的地址发送了确认链接。请在 7 天内点击链接，开始接收新文章。',
+    spam: '没有收到？请检查垃圾邮件文件夹。10 分钟后可以重新申请确认链接。',
+  },
+  confirmed: {
+    title: '订阅成功',
+    body: '感谢确认。{site} 的新文章会发送到你的邮箱。',
+  },
+  alreadyConfirmed: {
+    title: '已经确认过了',
+    body: '这个地址已经订阅了 {site}，无需其他操作。',
+  },
+  confirmInvalid: {
+    title: '确认链接无效',
+    body: '链接已损坏或已超过 7 天，订阅状态没有任何改变。请重新填写邮箱地址，获取新的确认链接。',
+    action: '重新订阅',
+  },
+  unsubscribeAsk: {
+    title: '退订 {site}？',
+    body: '退订后你将不再通过邮件收到新文章。',
+    button: '退订',
+  },
+  unsubscribed: {
+    title: '已退订',
+    body: '你将不会再收到 {site} 的邮件。改变主意了？随时可以重新订阅。',
+    action: '重新订阅',
+  },
+  unsubscribeInvalid: {
+    title: '退订链接无效',
+    body: '链接不完整或已损坏，订阅状态没有任何改变。请使用最近一封邮件中的退订链接，或直接回复该邮件要求退订。',
+  },
+  errors: {
+    invalidAddress: '请检查邮箱地址：',
+    notFound: { title: '页面不存在', body: '这个地址没有内容。' },
+    methodNotAllowed: { title: '不支持的操作', body: '这个页面不能这样使用。' },
+    tooLarge: { title: '提交的数据过多', body: '表单提交的数据超过了 16 KB。请只填写邮箱地址后重试。' },
+    badRequest: { title: '表单有误', body: '无法读取提交的数据。请返回后重试。' },
+    unsupportedType: { title: '不支持的表单格式', body: '请以 application/x-www-form-urlencoded 或 JSON 格式提交。' },
+    server: { title: '服务器出了点问题', body: '数据没有丢失。请过几分钟再试。' },
+    errorTitle: '无法订阅',
+  },
+  backToSite: '返回 {site}',
+  email: {
+    subject: '确认订阅 {site}',
+    preview: '点击一下，{site} 的新文章就会发到你的邮箱。',
+    heading: '确认订阅',
+    body: '有人（希望是你）申请用这个邮箱地址接收 {site} 的新文章。请点击下面的按钮确认。',
+    button: '确认订阅',
+    fallback: '如果按钮无法点击，请把这个链接复制到浏览器中打开：',
+    expiry: '链接 7 天内有效。',
+    ignore: '如果不是你本人申请的，请忽略这封邮件，你不会再收到我们的邮件。',
+  },
+};
+
+export const READER_STRINGS: Record<ReaderLanguage, ReaderStrings> = { 'zh-CN': zhCN, en };
+
+/**
+ * Maps what a reader or the settings say (`zh`, `zh-cn`, `zh-Hans-CN`, `en-GB`, …) to a
+ * supported language, or undefined when it is none of them.
+ */
+export function readerLanguage(value: string | undefined | null): ReaderLanguage | undefined {
+  if (!value) return undefined;
+  const tag = value.trim().toLowerCase();
+  if (tag === 'zh' || tag.startsWith('zh-') || tag.startsWith('zh_')) return 'zh-CN';
+  if (tag === 'en' || tag.startsWith('en-') || tag.startsWith('en_')) return 'en';
+  return undefined;
+}
+
+export function fillSite(text: string, siteTitle: string): string {
+  return text.replaceAll('{site}', siteTitle);
+}
