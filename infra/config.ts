@@ -1,0 +1,183 @@
+import { ConfigError } from '../functions/commons/errors';
+
+/**
+ * The deployment's settings, read from `cdk.json` context and `-c key=value` flags. cdk.json
+ * carries defaults that match the local stack so `cdk synth` works on a fresh clone; a real
+ * deployment overrides them. Every value is checked here so a typo fails `cdk synth` with the
+ * key and an example instead of a Lambda failing at its first cold start.
+ */
+export interface DeployConfig {
+  siteUrl: string;
+  siteTitle: string;
+  fromAddress: string;
+  fromName: string;
+  replyTo?: string;
+  postalAddress: string;
+  /** `owner/name` of the blog repository the webhook acts on. */
+  repository?: string;
+  branch: string;
+  githubApiUrl: string;
+  editors: string[];
+  /** Emails per second: the SES account's maximum send rate (14 in the sandbox). */
+  maxSendRate: number;
+  listName: string;
+  language: 'en' | 'zh-CN';
+  /** The sending domain; when set the stack creates its SES identity with Easy DKIM. */
+  domain?: string;
+  /** Where alarms are emailed; without it alarms still go to the alarm topic. */
+  alarmEmail?: string;
+}
+
+/** Reads one context value; `node.tryGetContext` fits, and tests pass a plain object. */
+export type ContextReader = (key: string) => unknown;
+
+const LANGUAGES = ['en', 'zh-CN'] as const;
+// Same shape the Lambdas accept (functions/commons/config.ts) so synth never admits an address
+// the functions would reject at start.
+const ADDRESS = /^[^\s@<>()",;:]+@[^\s@<>()",;:]+\.[^\s@<>()",;:]+$/;
+const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
+/** SES's highest default sending quota is far below this; anything larger is a typo. */
+const MAX_SEND_RATE = 10_000;
+
+const EXAMPLES: Record<keyof DeployConfig, string> = {
+  siteUrl: 'https://blog.example.com',
+  siteTitle: '"My blog"',
+  fromAddress: 'newsletter@blog.example.com',
+  fromName: '"My blog"',
+  replyTo: 'editor@blog.example.com',
+  postalAddress: '"1 Example Street, Example City"',
+  repository: 'octocat/blog',
+  branch: 'main',
+  githubApiUrl: 'https://api.github.com',
+  editors: 'editor@blog.example.com,second@blog.example.com',
+  maxSendRate: '14',
+  listName: 'newsletter',
+  language: 'en',
+  domain: 'blog.example.com',
+  alarmEmail: 'ops@blog.example.com',
+};
+
+function fail(key: keyof DeployConfig, problem: string): never {
+  throw new ConfigError(
+    `cdk context "${key}" ${problem}: pass -c ${key}=${EXAMPLES[key]} or set "${key}" under "context" in cdk.json`,
+  );
+}
+
+function text(read: ContextReader, key: keyof DeployConfig): string | undefined {
+  const value = read(key);
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string' && typeof value !== 'number') fail(key, `must be a string (got ${JSON.stringify(value)})`);
+  const trimmed = String(value).trim();
+  return trimmed === '' ? undefined : trimmed;
+}
+
+function required(read: ContextReader, key: keyof DeployConfig): string {
+  return text(read, key) ?? fail(key, 'is missing');
+}
+
+function url(key: keyof DeployConfig, value: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    fail(key, `must be an absolute https:// URL (got "${value}")`);
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') fail(key, `must be an http(s) URL (got "${value}")`);
+  return value.replace(/\/+$/, '');
+}
+
+function address(key: keyof DeployConfig, value: string): string {
+  if (!ADDRESS.test(value) || /[\r\n]/.test(value)) fail(key, `must be an email address (got "${value}")`);
+  return value;
+}
+
+function addressList(read: ContextReader, key: keyof DeployConfig): string[] {
+  const value = read(key);
+  if (value === undefined || value === null || value === '') return [];
+  const items = Array.isArray(value) ? value : typeof value === 'string' ? value.split(',') : fail(key, 'must be a comma-separated list of addresses');
+  return items
+    .map((item) => (typeof item === 'string' ? item.trim() : fail(key, `must list addresses as strings (got ${JSON.stringify(item)})`)))
+    .filter(Boolean)
+    .map((item) => address(key, item));
+}
+
+export function readDeployConfig(read: ContextReader): DeployConfig {
+  const siteUrl = url('siteUrl', required(read, 'siteUrl'));
+  const fromAddress = address('fromAddress', required(read, 'fromAddress'));
+  const replyTo = text(read, 'replyTo');
+  const repository = text(read, 'repository');
+  if (repository !== undefined && !/^[\w.-]+\/[\w.-]+$/.test(repository)) fail('repository', `must be owner/name (got "${repository}")`);
+
+  const rateText = required(read, 'maxSendRate');
+  const maxSendRate = Number(rateText);
+  if (!Number.isFinite(maxSendRate) || maxSendRate <= 0 || maxSendRate > MAX_SEND_RATE) {
+    fail('maxSendRate', `must be a number of emails per second between 0 and ${MAX_SEND_RATE}, your SES account's maximum send rate (got "${rateText}")`);
+  }
+
+  const language = required(read, 'language');
+  if (!(LANGUAGES as readonly string[]).includes(language)) fail('language', `must be one of ${LANGUAGES.join(', ')} (got "${language}")`);
+
+  const domain = text(read, 'domain')?.toLowerCase();
+  if (domain !== undefined) {
+    if (!HOSTNAME.test(domain)) fail('domain', `must be a domain name you control (got "${domain}")`);
+    const fromDomain = fromAddress.split('@')[1]!.toLowerCase();
+    // SES signs with the identity's DKIM key only when the From domain is the identity or below it.
+    if (fromDomain !== domain && !fromDomain.endsWith(`.${domain}`)) {
+      fail('domain', `must be the domain of fromAddress "${fromAddress}" or a parent of it (got "${domain}")`);
+    }
+  }
+
+  const alarmEmail = text(read, 'alarmEmail');
+  return {
+    siteUrl,
+    siteTitle: required(read, 'siteTitle'),
+    fromAddress,
+    fromName: required(read, 'fromName'),
+    replyTo: replyTo === undefined ? undefined : address('replyTo', replyTo),
+    postalAddress: required(read, 'postalAddress'),
+    repository,
+    branch: required(read, 'branch'),
+    githubApiUrl: url('githubApiUrl', text(read, 'githubApiUrl') ?? 'https://api.github.com'),
+    editors: addressList(read, 'editors'),
+    maxSendRate,
+    listName: required(read, 'listName'),
+    language: language as DeployConfig['language'],
+    domain,
+    alarmEmail: alarmEmail === undefined ? undefined : address('alarmEmail', alarmEmail),
+  };
+}
+
+/** The site's origin (scheme, host, port), which is what CORS compares. */
+export function siteOrigin(config: DeployConfig): string {
+  return new URL(config.siteUrl).origin;
+}
+
+/**
+ * The settings every Lambda reads through `readSettings` (functions/commons/config.ts), as the
+ * environment variables that module expects. Optional values are left out rather than set empty.
+ */
+export function settingsEnvironment(
+  config: DeployConfig,
+  deployed: { publicUrl: string; configurationSet: string },
+): Record<string, string> {
+  const environment: Record<string, string | undefined> = {
+    PUSHLETTER_SITE_URL: config.siteUrl,
+    PUSHLETTER_SITE_TITLE: config.siteTitle,
+    PUSHLETTER_LANGUAGE: config.language,
+    PUSHLETTER_FROM_ADDRESS: config.fromAddress,
+    PUSHLETTER_FROM_NAME: config.fromName,
+    PUSHLETTER_REPLY_TO: config.replyTo,
+    PUSHLETTER_POSTAL_ADDRESS: config.postalAddress,
+    PUSHLETTER_PUBLIC_URL: deployed.publicUrl,
+    PUSHLETTER_LIST_NAME: config.listName,
+    PUSHLETTER_REPOSITORY: config.repository,
+    PUSHLETTER_BRANCH: config.branch,
+    PUSHLETTER_GITHUB_API_URL: config.githubApiUrl,
+    PUSHLETTER_EDITORS: config.editors.length > 0 ? config.editors.join(',') : undefined,
+    PUSHLETTER_MAX_SEND_RATE: String(config.maxSendRate),
+    PUSHLETTER_CONFIGURATION_SET: deployed.configurationSet,
+  };
+  return Object.fromEntries(
+    Object.entries(environment).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
+}

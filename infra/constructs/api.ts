@@ -1,0 +1,108 @@
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { PushletterFunction } from './function';
+
+/** Every route the API function answers; anything else gets API Gateway's 404 without a Lambda call. */
+export const ROUTES: ReadonlyArray<{ method: apigw.HttpMethod; path: string }> = [
+  { method: apigw.HttpMethod.GET, path: '/' },
+  { method: apigw.HttpMethod.POST, path: '/subscribe' },
+  { method: apigw.HttpMethod.GET, path: '/confirm' },
+  { method: apigw.HttpMethod.GET, path: '/unsubscribe' },
+  { method: apigw.HttpMethod.POST, path: '/unsubscribe' },
+  { method: apigw.HttpMethod.POST, path: '/hooks/github' },
+];
+
+/**
+ * Requests per second the whole API accepts (steady and burst). A signup form and a webhook
+ * see a few requests a minute; the limit is there so a flood costs a bounded amount of Lambda
+ * time, while one-click unsubscribes right after a large send still fit.
+ */
+export const THROTTLE = { rateLimit: 50, burstLimit: 100 } as const;
+
+export interface ApiProps {
+  /** The blog's origin, the only one whose pages may call the API from a script. */
+  siteOrigin: string;
+  /** The function's environment, given the API's own URL (links in emails point at it). */
+  environment: (apiUrl: string) => Record<string, string>;
+}
+
+/**
+ * The HTTP API: reader pages, signup, confirmation, unsubscribe (with RFC 8058 one-click POST)
+ * and the GitHub webhook, all answered by one function. The `$default` stage keeps the paths
+ * the same as the local server's (no stage prefix in URLs).
+ */
+export class Api extends Construct {
+  readonly httpApi: apigw.HttpApi;
+  readonly stage: apigw.HttpStage;
+  readonly handler: PushletterFunction;
+  readonly accessLogs: logs.LogGroup;
+  /** Base URL of the API, without a trailing slash: `https://<id>.execute-api.<region>.amazonaws.com`. */
+  readonly url: string;
+
+  constructor(scope: Construct, id: string, props: ApiProps) {
+    super(scope, id);
+    this.httpApi = new apigw.HttpApi(this, 'HttpApi', {
+      description: 'pushletter: reader pages and the GitHub webhook',
+      createDefaultStage: false,
+      corsPreflight: {
+        allowOrigins: [props.siteOrigin],
+        allowMethods: [apigw.CorsHttpMethod.GET, apigw.CorsHttpMethod.POST],
+        allowHeaders: ['content-type'],
+        maxAge: Duration.hours(1),
+      },
+    });
+    this.url = this.httpApi.apiEndpoint;
+    this.handler = new PushletterFunction(this, 'Handler', {
+      entry: 'api',
+      description: 'pushletter: signup, confirm and unsubscribe pages and the GitHub webhook',
+      memorySize: 512,
+      // GitHub gives a webhook delivery 10 s; the handler only verifies and enqueues.
+      timeout: Duration.seconds(10),
+      environment: props.environment(this.url),
+    });
+
+
+    this.accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.stage = new apigw.HttpStage(this, 'DefaultStage', {
+      httpApi: this.httpApi,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: THROTTLE,
+      accessLogSettings: {
+        destination: new apigw.LogGroupLogDestination(this.accessLogs),
+        // No source IP, no query string: tokens travel in the query string and IPs are
+        // personal data the logs do not need.
+        format: apigateway.AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            time: '$context.requestTime',
+            method: '$context.httpMethod',
+            route: '$context.routeKey',
+            status: '$context.status',
+            latencyMs: '$context.responseLatency',
+            integrationError: '$context.integrationErrorMessage',
+          }),
+        ),
+      },
+    });
+
+    const integration = new HttpLambdaIntegration('Handler', this.handler);
+    for (const route of ROUTES) {
+      const routes = this.httpApi.addRoutes({ path: route.path, methods: [route.method], integration });
+      for (const added of routes) {
+        Validations.of(added).acknowledge({
+          id: 'AwsSolutions-APIG4',
+          reason:
+            'Public by design: readers sign up and unsubscribe without an account (RFC 8058 forbids requiring a login to unsubscribe), confirm and unsubscribe carry HMAC-signed tokens checked by the function, and GitHub authenticates the webhook with an HMAC signature, not an AWS authorizer.',
+        });
+      }
+    }
+  }
+}

@@ -1,0 +1,212 @@
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as eventSources from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { DeployConfig } from '../config';
+import { PushletterFunction } from './function';
+import { WorkQueue, asyncDeadLetterQueue } from './queues';
+import type { Secrets } from './secrets';
+import type { Sending } from './ses';
+import type { Tables } from './tables';
+
+/** Variables naming the pipeline's queues, schedules and dispatcher to the functions. */
+export const PIPELINE_ENVIRONMENT = {
+  ingestQueue: 'INGEST_QUEUE_URL',
+  sendQueue: 'SEND_QUEUE_URL',
+  dispatchFunction: 'DISPATCH_FUNCTION_NAME',
+  scheduleGroup: 'SCHEDULE_GROUP_NAME',
+  schedulerRole: 'SCHEDULER_ROLE_ARN',
+  senderConcurrency: 'PUSHLETTER_SENDER_CONCURRENCY',
+} as const;
+
+/** Timeouts per function: the queues' visibility timeouts are derived from these. */
+export const TIMEOUTS = {
+  ingest: Duration.minutes(2),
+  dispatch: Duration.minutes(5),
+  /** The floor; the sender's timeout grows when a slow SES rate makes one message take longer. */
+  send: Duration.minutes(1),
+  sesEvents: Duration.seconds(30),
+} as const;
+
+/** Send-queue messages per sender invocation; each carries up to RECIPIENTS_PER_MESSAGE ids. */
+export const SEND_BATCH_SIZE = 1;
+/** What the dispatcher puts in one message (functions/sending/dispatch.ts, recipientsPerMessage). */
+export const RECIPIENTS_PER_MESSAGE = 50;
+/** Sends one sender achieves per second (an SES call takes ~50–100 ms, a few in flight at once). */
+const SENDS_PER_SENDER_PER_SECOND = 10;
+/** SQS event sources cannot go below two concurrent invocations. */
+const MIN_SENDERS = 2;
+const MAX_SENDERS = 200;
+
+/**
+ * How many senders may run at once for a given SES rate: enough to reach the rate, few enough
+ * that they do not just queue behind the shared rate limiter (each still holds the rate, which
+ * is enforced across senders in the deliveries table).
+ */
+export function senderConcurrency(maxSendRate: number): number {
+  return Math.min(MAX_SENDERS, Math.max(MIN_SENDERS, Math.ceil(maxSendRate / SENDS_PER_SENDER_PER_SECOND)));
+}
+
+/**
+ * Long enough for one message's recipients at this sender's share of the rate, twice over;
+ * at the SES sandbox's 1 email/s a 50-recipient message takes 100 s with two senders.
+ */
+export function senderTimeout(maxSendRate: number): Duration {
+  const share = maxSendRate / senderConcurrency(maxSendRate);
+  const seconds = Math.ceil((RECIPIENTS_PER_MESSAGE / share) * 2);
+  return Duration.seconds(Math.min(900, Math.max(TIMEOUTS.send.toSeconds(), seconds)));
+}
+
+export interface PipelineProps {
+  config: DeployConfig;
+  tables: Tables;
+  secrets: Secrets;
+  sending: Sending;
+  /** Environment every function gets: the settings `readSettings` reads. */
+  settings: Record<string, string>;
+}
+
+/**
+ * From a webhook to the inbox: the ingest queue the webhook fills, the ingest function that
+ * fetches and renders a post, the dispatcher that pages subscribers onto the send queue (now,
+ * or at the post's date through EventBridge Scheduler), the sender, and the handler of SES
+ * bounces and complaints.
+ */
+export class Pipeline extends Construct {
+  readonly ingestQueue: WorkQueue;
+  readonly sendQueue: WorkQueue;
+  readonly ingest: PushletterFunction;
+  readonly dispatch: PushletterFunction;
+  readonly send: PushletterFunction;
+  readonly sesEvents: PushletterFunction;
+  readonly dispatchDeadLetters: sqs.Queue;
+  readonly sesEventsDeadLetters: sqs.Queue;
+  readonly scheduleGroup: scheduler.CfnScheduleGroup;
+  readonly schedulerRole: iam.Role;
+  readonly senderConcurrency: number;
+
+  constructor(scope: Construct, id: string, props: PipelineProps) {
+    super(scope, id);
+    const { tables, secrets, sending, settings } = props;
+    const stack = Stack.of(this);
+
+    this.ingestQueue = new WorkQueue(this, 'IngestQueue', { consumerTimeout: TIMEOUTS.ingest, maxReceiveCount: 3 });
+    this.senderConcurrency = senderConcurrency(props.config.maxSendRate);
+    const sendTimeout = senderTimeout(props.config.maxSendRate);
+    this.sendQueue = new WorkQueue(this, 'SendQueue', { consumerTimeout: sendTimeout, maxReceiveCount: 5 });
+
+    // Dispatcher: invoked asynchronously (by ingest and by schedules); failed events land here.
+    this.dispatchDeadLetters = asyncDeadLetterQueue(this, 'DispatchDeadLetters');
+    this.dispatch = new PushletterFunction(this, 'Dispatch', {
+      entry: 'dispatch',
+      description: 'pushletter: pages active subscribers of a post onto the send queue',
+      memorySize: 512,
+      timeout: TIMEOUTS.dispatch,
+      environment: settings,
+      deadLetterQueue: this.dispatchDeadLetters,
+    });
+    tables.bind(this.dispatch, 'subscribers', 'read');
+    tables.bind(this.dispatch, 'issues', 'write');
+    this.sendQueue.bindProducer(this.dispatch, PIPELINE_ENVIRONMENT.sendQueue);
+
+    this.send = new PushletterFunction(this, 'Send', {
+      entry: 'send',
+      description: 'pushletter: sends one batch of recipients a post through SES',
+      memorySize: 512,
+      timeout: sendTimeout,
+      environment: { ...settings, [PIPELINE_ENVIRONMENT.senderConcurrency]: String(this.senderConcurrency) },
+    });
+    this.send.addEventSource(
+      new eventSources.SqsEventSource(this.sendQueue.queue, {
+        batchSize: SEND_BATCH_SIZE,
+        reportBatchItemFailures: true,
+        maxConcurrency: this.senderConcurrency,
+      }),
+    );
+    tables.bind(this.send, 'subscribers', 'read');
+    tables.bind(this.send, 'issues', 'read');
+    tables.bind(this.send, 'deliveries', 'write');
+    secrets.bind(this.send, 'tokenKey');
+    sending.grantSend(this.send);
+
+    this.ingest = new PushletterFunction(this, 'Ingest', {
+      entry: 'ingest',
+      description: 'pushletter: fetches a pushed post from GitHub, renders it and starts its send',
+      // Rendering MJML is CPU-bound; Lambda's CPU share grows with memory.
+      memorySize: 1024,
+      timeout: TIMEOUTS.ingest,
+      environment: settings,
+    });
+    this.ingest.addEventSource(
+      new eventSources.SqsEventSource(this.ingestQueue.queue, { batchSize: 1, reportBatchItemFailures: true, maxConcurrency: 2 }),
+    );
+    tables.bind(this.ingest, 'issues', 'write');
+    secrets.bind(this.ingest, 'githubToken');
+    this.ingest.addEnvironment(PIPELINE_ENVIRONMENT.dispatchFunction, this.dispatch.functionName);
+    this.ingest.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.dispatch.functionArn] }),
+    );
+
+    // Future-dated posts: one-time schedules in a group of their own, run by a role that can
+    // do nothing but invoke the dispatcher.
+    this.scheduleGroup = new scheduler.CfnScheduleGroup(this, 'ScheduleGroup', {
+      name: `${stack.stackName}-posts`.slice(0, 64),
+    });
+    this.schedulerRole = new iam.Role(this, 'SchedulerRole', {
+      description: 'pushletter: lets EventBridge Scheduler start the dispatch of a scheduled post',
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+    });
+    this.schedulerRole.addToPolicy(
+      new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.dispatch.functionArn] }),
+    );
+    const schedulesArn = stack.formatArn({
+      service: 'scheduler',
+      resource: 'schedule',
+      resourceName: `${this.scheduleGroup.name}/*`,
+    });
+    this.ingest.addEnvironment(PIPELINE_ENVIRONMENT.scheduleGroup, this.scheduleGroup.name!);
+    this.ingest.addEnvironment(PIPELINE_ENVIRONMENT.schedulerRole, this.schedulerRole.roleArn);
+    Validations.of(this.ingest.role!).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${this.scheduleGroup.name}/*]`,
+      reason:
+        'Schedules are named per post at run time, so their names cannot be listed; the wildcard is confined to the stack\'s own schedule group, and the only role a schedule can be given (iam:PassRole) can only invoke the dispatcher.',
+    });
+    this.ingest.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule', 'scheduler:GetSchedule'],
+        resources: [schedulesArn],
+      }),
+    );
+    this.ingest.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: [this.schedulerRole.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+      }),
+    );
+
+    this.sesEventsDeadLetters = asyncDeadLetterQueue(this, 'SesEventsDeadLetters');
+    this.sesEvents = new PushletterFunction(this, 'SesEvents', {
+      entry: 'ses-events',
+      description: 'pushletter: marks subscribers bounced or complained from SES events',
+      memorySize: 256,
+      timeout: TIMEOUTS.sesEvents,
+      environment: settings,
+      deadLetterQueue: this.sesEventsDeadLetters,
+    });
+    tables.bind(this.sesEvents, 'subscribers', 'write');
+    tables.bind(this.sesEvents, 'deliveries', 'write');
+    subscribeToEvents(sending.eventsTopic, this.sesEvents);
+  }
+}
+
+function subscribeToEvents(topic: sns.ITopic, fn: lambda.IFunction): void {
+  topic.addSubscription(new subscriptions.LambdaSubscription(fn));
+}

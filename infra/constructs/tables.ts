@@ -1,0 +1,108 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import {
+  DELIVERIES_TTL_ATTRIBUTE,
+  deliveriesTableDefinition,
+  issuesTableDefinition,
+} from '../../functions/sending/tables';
+import { subscriberTableDefinition } from '../../functions/subscribers/table';
+
+type TableDefinition = Omit<CreateTableCommandInput, 'TableName'>;
+
+/** What a function does with a table: `read` pages and gets; `write` also puts, updates, deletes. */
+export type TableAccess = 'read' | 'write';
+
+const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
+const WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
+
+/** The table-name variables `readResources` (functions/commons/config.ts) reads. */
+export const TABLE_ENVIRONMENT = {
+  subscribers: 'SUBSCRIBERS_TABLE',
+  issues: 'ISSUES_TABLE',
+  deliveries: 'DELIVERIES_TABLE',
+} as const;
+
+export type TableName = keyof typeof TABLE_ENVIRONMENT;
+
+function attribute(definition: TableDefinition, name: string): dynamodb.Attribute {
+  const declared = definition.AttributeDefinitions?.find((candidate) => candidate.AttributeName === name);
+  if (!declared) throw new Error(`table definition names key "${name}" without declaring its type`);
+  const types = { S: dynamodb.AttributeType.STRING, N: dynamodb.AttributeType.NUMBER, B: dynamodb.AttributeType.BINARY };
+  return { name, type: types[declared.AttributeType as keyof typeof types] };
+}
+
+function keys(definition: TableDefinition, schema: CreateTableCommandInput['KeySchema']) {
+  const hash = schema?.find((key) => key.KeyType === 'HASH')?.AttributeName;
+  const range = schema?.find((key) => key.KeyType === 'RANGE')?.AttributeName;
+  if (!hash) throw new Error('table definition has no HASH key');
+  return { partitionKey: attribute(definition, hash), sortKey: range ? attribute(definition, range) : undefined };
+}
+
+/**
+ * The three tables, built from the same CreateTable definitions the local stack uses, so the
+ * keys and indexes the code queries on AWS are the ones it was tested against.
+ *
+ * TTL: only the deliveries table, on `expiresAt`, which the shared send-rate window items
+ * carry. Subscribers get none (an item is the consent record and disappears only through
+ * `forget`), and issues get none (an issue item is what stops a post being sent twice; expiring
+ * it would let a re-push send it again).
+ */
+export class Tables extends Construct {
+  readonly subscribers: dynamodb.Table;
+  readonly issues: dynamodb.Table;
+  readonly deliveries: dynamodb.Table;
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    this.subscribers = this.table('Subscribers', subscriberTableDefinition, {
+      // Readers' addresses and consent records: survive a `cdk destroy` and a mistaken delete.
+      removalPolicy: RemovalPolicy.RETAIN,
+      deletionProtection: true,
+    });
+    this.issues = this.table('Issues', issuesTableDefinition, { removalPolicy: RemovalPolicy.DESTROY });
+    this.deliveries = this.table('Deliveries', deliveriesTableDefinition, {
+      removalPolicy: RemovalPolicy.DESTROY,
+      timeToLiveAttribute: DELIVERIES_TTL_ATTRIBUTE,
+    });
+  }
+
+  private table(id: string, definition: TableDefinition, options: Partial<dynamodb.TableProps>): dynamodb.Table {
+    const table = new dynamodb.Table(this, id, {
+      ...keys(definition, definition.KeySchema),
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      ...options,
+    });
+    for (const index of definition.GlobalSecondaryIndexes ?? []) {
+      const projection = index.Projection?.ProjectionType ?? 'ALL';
+      table.addGlobalSecondaryIndex({
+        indexName: index.IndexName!,
+        ...keys(definition, index.KeySchema),
+        projectionType: projection as dynamodb.ProjectionType,
+        nonKeyAttributes: index.Projection?.NonKeyAttributes,
+      });
+    }
+    return table;
+  }
+
+  /**
+   * Names `table` to `fn` through the variable `readResources` expects and allows exactly the
+   * item actions `access` needs, on the table and each of its indexes by name (no `index/*`).
+   */
+  bind(fn: lambda.Function, name: TableName, access: TableAccess): void {
+    const table = this[name];
+    const definition = { subscribers: subscriberTableDefinition, issues: issuesTableDefinition, deliveries: deliveriesTableDefinition }[name];
+    fn.addEnvironment(TABLE_ENVIRONMENT[name], table.tableName);
+    const indexArns = (definition.GlobalSecondaryIndexes ?? []).map((index) => `${table.tableArn}/index/${index.IndexName}`);
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: READ_ACTIONS, resources: [table.tableArn, ...indexArns] }));
+    if (access === 'write') {
+      // Indexes are written through the table; write actions need only the table itself.
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: WRITE_ACTIONS, resources: [table.tableArn] }));
+    }
+  }
+}

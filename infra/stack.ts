@@ -1,0 +1,70 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { type DeployConfig, settingsEnvironment, siteOrigin } from './config';
+import { Alarms } from './constructs/alarms';
+import { Api } from './constructs/api';
+import { PIPELINE_ENVIRONMENT, Pipeline } from './constructs/pipeline';
+import { Secrets } from './constructs/secrets';
+import { Sending } from './constructs/ses';
+import { Tables } from './constructs/tables';
+import { TopicKey } from './constructs/topic-key';
+
+export interface PushletterStackProps extends StackProps {
+  config: DeployConfig;
+}
+
+/** The whole newsletter in one stack; each concern is a construct under infra/constructs/. */
+export class PushletterStack extends Stack {
+  readonly tables: Tables;
+  readonly secrets: Secrets;
+  readonly sending: Sending;
+  readonly api: Api;
+  readonly pipeline: Pipeline;
+  readonly alarms: Alarms;
+
+  constructor(scope: Construct, id: string, props: PushletterStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const topicKey = new TopicKey(this, 'TopicKey').key;
+
+    this.tables = new Tables(this, 'Tables');
+    this.secrets = new Secrets(this, 'Secrets');
+    this.sending = new Sending(this, 'Ses', { config, topicKey });
+    const settingsFor = (publicUrl: string) =>
+      settingsEnvironment(config, { publicUrl, configurationSet: this.sending.configurationSet.configurationSetName });
+
+    this.api = new Api(this, 'Api', { siteOrigin: siteOrigin(config), environment: settingsFor });
+    const settings = settingsFor(this.api.url);
+    this.pipeline = new Pipeline(this, 'Pipeline', {
+      config,
+      tables: this.tables,
+      secrets: this.secrets,
+      sending: this.sending,
+      settings,
+    });
+
+    // The API function: signups and unsubscribes, confirmation emails, and the webhook, which
+    // only verifies the signature and hands the push to the ingest queue.
+    const apiHandler = this.api.handler;
+    this.tables.bind(apiHandler, 'subscribers', 'write');
+    this.secrets.bind(apiHandler, 'tokenKey');
+    this.secrets.bind(apiHandler, 'webhookSecret');
+    this.sending.grantSend(apiHandler);
+    this.pipeline.ingestQueue.bindProducer(apiHandler, PIPELINE_ENVIRONMENT.ingestQueue);
+
+    this.alarms = new Alarms(this, 'Alarms', { topicKey, alarmEmail: config.alarmEmail });
+    this.alarms.deadLetters('IngestDeadLetters', this.pipeline.ingestQueue.deadLetterQueue, 'A pushed post');
+    this.alarms.deadLetters('SendDeadLetters', this.pipeline.sendQueue.deadLetterQueue, 'A batch of recipients');
+    this.alarms.deadLetters('DispatchDeadLetters', this.pipeline.dispatchDeadLetters, 'A dispatch of a post');
+    this.alarms.deadLetters('SesEventsDeadLetters', this.pipeline.sesEventsDeadLetters, 'A bounce or complaint event');
+    const functions = { Api: apiHandler, Ingest: this.pipeline.ingest, Dispatch: this.pipeline.dispatch, Send: this.pipeline.send, SesEvents: this.pipeline.sesEvents };
+    for (const [name, fn] of Object.entries(functions)) this.alarms.functionErrors(`${name}Errors`, fn, `The ${name} function`);
+
+    new CfnOutput(this, 'FormUrl', { value: `${this.api.url}/`, description: 'The signup page; the form snippet posts to FormUrl + "subscribe"' });
+    new CfnOutput(this, 'WebhookUrl', { value: `${this.api.url}/hooks/github`, description: 'Payload URL of the GitHub webhook (content type application/json)' });
+    new CfnOutput(this, 'UnsubscribeBaseUrl', { value: `${this.api.url}/unsubscribe`, description: 'Base of the unsubscribe links in every email' });
+    new CfnOutput(this, 'WebhookSecretArn', { value: this.secrets.webhookSecret.secretArn, description: 'Read the webhook secret with aws secretsmanager get-secret-value --secret-id <this>' });
+    new CfnOutput(this, 'GitHubTokenSecretArn', { value: this.secrets.githubToken.secretArn, description: 'Put a GitHub token here for a private blog repository' });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'Subscribe to this topic for alarms' });
+  }
+}
