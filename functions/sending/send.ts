@@ -5,7 +5,7 @@ import { personalise, type CompiledMessage } from '../mail/message';
 import { UNSUBSCRIBE_URL_PLACEHOLDER } from '../render/types';
 import type { SubscriberDirectory } from '../subscribers/types';
 import type { IssueStore } from './issues';
-import type { SendJob } from './jobs';
+import { parseSendJob, type SendJob } from './jobs';
 import type { SendRateLimiter } from './rate-limit';
 import { classifySesError } from './ses-errors';
 import { POST_TAG, SUBSCRIBER_TAG, deliveryMessageId, encodeTagValue } from './tags';
@@ -168,4 +168,24 @@ export class Sender {
     }
     return cached;
   }
+}
+
+/** The SQS record fields the sender reads. */
+export interface SendQueueRecord {
+  messageId: string;
+  body: string;
+}
+
+/**
+ * SQS records to jobs. A body that is not a send job can never succeed: it is logged and
+ * dropped rather than redelivered until it reaches the DLQ.
+ */
+export function jobsFromRecords(records: SendQueueRecord[]): QueuedSendJob[] {
+  const jobs: QueuedSendJob[] = [];
+  for (const record of records) {
+    const job = parseSendJob(record.body);
+    if (job === undefined) logger.error('send.message.malformed', { messageId: record.messageId });
+    else jobs.push({ messageId: record.messageId, job });
+  }
+  return jobs;
 }
