@@ -1,4 +1,3 @@
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { errorMessage } from '../commons/errors';
 import { logger } from '../commons/logger';
 import { GitHubError, type RepositoryFiles } from '../github/contents';
@@ -31,9 +30,10 @@ function parseIngestMessage(body: string): IngestMessage | undefined {
  * better by retrying, so it is logged for the editor and dropped.
  */
 export function createIngestHandler(ports: () => Promise<IngestWorkerPorts>) {
-  return async (event: SQSEvent): Promise<SQSBatchResponse> => {
+  // The slice of an SQS event it reads, so SQS and the local queue both fit.
+  return async (event: { Records: { messageId: string; body: string }[] }): Promise<{ batchItemFailures: { itemIdentifier: string }[] }> => {
     const resolved = await ports();
-    const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+    const batchItemFailures: { itemIdentifier: string }[] = [];
     for (const record of event.Records) {
       const message = parseIngestMessage(record.body);
       if (message === undefined) {

@@ -4,7 +4,7 @@ import type { Clock, Mailer, Queue } from '../commons/ports';
 import { compileMessage, personalise, type CompiledMessage } from '../mail/message';
 import { renderEmail } from '../render/email';
 import { parsePost } from '../render/post';
-import { siteFromConfigText } from '../render/site';
+import { loadSite, siteFromConfigText } from '../render/site';
 import { UNSUBSCRIBE_URL_PLACEHOLDER, type Post, type RenderedEmail, type SiteConfig } from '../render/types';
 import type { IssueState, IssueStore } from './issues';
 import type { DispatchJob } from './jobs';
@@ -63,8 +63,9 @@ function marked(kind: keyof typeof MARKS, subject: string, lang: string): string
   return (lang.toLowerCase().startsWith('zh') ? MARKS[kind].zh : MARKS[kind].en) + subject;
 }
 
-export function siteFor(file: Pick<PostFile, 'config'>, settings: Settings): SiteConfig {
-  return siteFromConfigText(file.config?.text, file.config?.label ?? '_config.yml', settings);
+/** The post's site from its `_config.yml`, else from the project's settings. */
+export async function siteFor(file: Pick<PostFile, 'config'>, settings: Settings): Promise<SiteConfig> {
+  return file.config ? siteFromConfigText(file.config.text, file.config.label, settings) : loadSite(undefined, settings);
 }
 
 /** `List-Id: <newsletter.blog.example.com>` (RFC 2919): the list name under the blog's host. */
@@ -119,7 +120,7 @@ async function existing(postId: string, ports: IngestPorts): Promise<IngestOutco
 
 export async function ingestPost(file: PostFile, ports: IngestPorts, options: IngestOptions = {}): Promise<IngestOutcome> {
   const { settings, clock } = ports;
-  const site = siteFor(file, settings);
+  const site = await siteFor(file, settings);
   const post: Post = await parsePost({ path: file.path, source: file.source, site });
   const draft = file.kind === 'draft' || post.draft;
 

@@ -1,0 +1,239 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { readSettings, type Settings } from '../../functions/commons/config';
+import type { Clock } from '../../functions/commons/ports';
+import { GitHubContents } from '../../functions/github/contents';
+import { handleGitHubWebhook, type IngestMessage, type WebhookResponse } from '../../functions/github/webhook';
+import { createIngestHandler, type IngestWorkerPorts } from '../../functions/sending/ingest-worker';
+import { dispatchIssue } from '../../functions/sending/dispatch';
+import { TimerScheduler } from '../../functions/sending/schedule';
+import { PUBLIC_URL, TestQueue, clearEmails, copiesByAddress, pipeline, seedSubscribers, sesMailer, startStack, storedEmails, type Stack } from './sending-harness';
+import { BlogRepository, deliveryHeaders, pushPayload, startFakeGitHub, type FakeGitHub } from './webhook-harness';
+
+const REPOSITORY = 'octocat/blog';
+const SECRET = 'webhook-secret-for-tests-0123456789';
+const EDITOR = 'editor@example.com';
+const clock: Clock = { now: () => new Date() };
+
+const CONFIG = `title: Field Notes
+url: https://blog.example.com
+timezone: Asia/Shanghai
+lang: en
+`;
+
+function post(title: string, extra = ''): string {
+  return `---\ntitle: "${title}"\n${extra}---\n\nA paragraph of **${title}** for the newsletter.\n\n## A heading\n\nAnd a [link](/about/).\n`;
+}
+
+let stack: Stack;
+let repository: BlogRepository;
+let github: FakeGitHub;
+let settings: Settings;
+let flow: ReturnType<typeof pipeline>;
+let ingestQueue: TestQueue<IngestMessage>;
+let scheduler: TimerScheduler;
+let ingest: ReturnType<typeof createIngestHandler>;
+let activeAddresses: string[];
+let previousCommit: string;
+
+beforeAll(async () => {
+  stack = await startStack();
+  repository = new BlogRepository();
+  previousCommit = repository.commit('Start the blog', { write: { '_config.yml': CONFIG, 'about.md': '# About\n' } }).id;
+  github = await startFakeGitHub(repository, REPOSITORY);
+  settings = readSettings({
+    PUSHLETTER_REPOSITORY: REPOSITORY,
+    PUSHLETTER_BRANCH: 'main',
+    PUSHLETTER_EDITORS: EDITOR,
+    PUSHLETTER_PUBLIC_URL: PUBLIC_URL,
+    PUSHLETTER_GITHUB_API_URL: github.url,
+  });
+  flow = pipeline(stack);
+  ingestQueue = new TestQueue<IngestMessage>();
+  scheduler = new TimerScheduler((job) => flow.dispatchQueue.send([job]), clock);
+  const ports: IngestWorkerPorts = {
+    settings,
+    issues: stack.issues,
+    dispatchQueue: flow.dispatchQueue,
+    scheduler,
+    mailer: sesMailer(stack.sesUrl),
+    clock,
+    files: new GitHubContents({ apiUrl: settings.githubApiUrl, timeoutMs: 5_000 }),
+  };
+  ingest = createIngestHandler(async () => ports);
+  const people = await seedSubscribers(stack, 4, (index) => (index === 3 ? 'pending' : 'active'));
+  activeAddresses = people.filter((person) => person.state === 'active').map((person) => person.email);
+});
+
+afterAll(async () => {
+  scheduler?.stop();
+  await github?.close();
+  await stack?.close();
+  repository?.remove();
+});
+
+afterEach(async () => {
+  await clearEmails(stack.sesUrl);
+});
+
+/** One webhook delivery, as GitHub makes it: raw JSON bytes and signed headers. */
+async function deliver(payload: unknown, options: { event?: string; secret?: string | null; raw?: string } = {}): Promise<WebhookResponse> {
+  const body = options.raw ?? JSON.stringify(payload);
+  const secret = options.secret === null ? undefined : (options.secret ?? SECRET);
+  return handleGitHubWebhook(
+    { headers: deliveryHeaders(body, { event: options.event, secret }), body: Buffer.from(body) },
+    { repository: settings.repository, branch: settings.branch, secret: SECRET, ingestQueue },
+  );
+}
+
+/** Runs what the queues would run after the webhook answered: ingest, dispatch, send. */
+async function settle(): Promise<void> {
+  await ingestQueue.drain(async (records) => (await ingest({ Records: records })).batchItemFailures.map((failure) => failure.itemIdentifier), 1);
+  await flow.dispatchQueue.drain(async (records) => {
+    for (const record of records) await dispatchIssue(flow.dispatchPorts, (JSON.parse(record.body) as { postId: string }).postId);
+    return [];
+  });
+  await flow.drain();
+}
+
+function pushOf(...commits: { id: string; added: string[]; removed: string[]; modified: string[] }[]) {
+  const payload = pushPayload({ fullName: REPOSITORY, before: previousCommit, commits });
+  previousCommit = commits[commits.length - 1]!.id;
+  return payload;
+}
+
+describe('POST /hooks/github', () => {
+  it('sends a pushed post to every active subscriber exactly once, read at the pushed commit', async () => {
+    const commit = repository.commit('New post', { write: { '_posts/2026-11-20-first-issue.md': post('First issue') } });
+    const response = await deliver(pushOf(commit));
+    expect(response.status).toBe(202);
+    expect(response.body).toMatchObject({ accepted: true, posts: ['_posts/2026-11-20-first-issue.md'] });
+
+    await settle();
+    const emails = await storedEmails(stack.sesUrl);
+    expect(copiesByAddress(emails)).toEqual(new Map(activeAddresses.map((address) => [address, 1])));
+    expect(emails.every((email) => email.subject === 'First issue')).toBe(true);
+    expect(github.requests.filter((request) => request.path === '_posts/2026-11-20-first-issue.md').map((request) => request.ref)).toEqual([commit.id]);
+    expect(github.requests.some((request) => request.path === '_config.yml' && request.ref === commit.id)).toBe(true);
+  });
+
+  it('sends a redelivered push (and a second push of the same post) only once', async () => {
+    const commit = repository.commit('Another post', { write: { '_posts/2026-11-21-redelivered.md': post('Redelivered') } });
+    const payload = pushOf(commit);
+    expect((await deliver(payload)).status).toBe(202);
+    expect((await deliver(payload)).status).toBe(202);
+    await settle();
+    expect((await deliver(payload)).status).toBe(202);
+    await settle();
+
+    expect(copiesByAddress(await storedEmails(stack.sesUrl))).toEqual(new Map(activeAddresses.map((address) => [address, 1])));
+    const issue = await stack.issues.getIssue('2026-11-21-redelivered');
+    expect(issue).toMatchObject({ state: 'dispatched', enqueued: activeAddresses.length, commit: commit.id, source: 'webhook' });
+  });
+
+  it('refuses unsigned and mis-signed deliveries with 401 and does nothing', async () => {
+    const commit = repository.commit('Unsigned', { write: { '_posts/2026-11-22-unsigned.md': post('Unsigned') } });
+    const payload = pushOf(commit);
+    expect(await deliver(payload, { secret: null })).toMatchObject({ status: 401 });
+    expect(await deliver(payload, { secret: 'somebody-elses-secret-0123456789' })).toMatchObject({ status: 401 });
+    expect(ingestQueue.size).toBe(0);
+    await settle();
+    expect(await storedEmails(stack.sesUrl)).toEqual([]);
+    expect(await stack.issues.getIssue('2026-11-22-unsigned')).toBeUndefined();
+  });
+
+  it('answers ping and ignores other events', async () => {
+    expect(await deliver({ zen: 'Keep it logically awesome.', hook_id: 1 }, { event: 'ping' })).toMatchObject({ status: 200 });
+    const issues = await deliver({ action: 'opened' }, { event: 'issues' });
+    expect(issues.status).toBe(202);
+    expect(String(issues.body.ignored)).toMatch(/not a push/);
+    expect(ingestQueue.size).toBe(0);
+  });
+
+  it('ignores pushes to another branch or another repository', async () => {
+    const commit = repository.commit('Elsewhere', { write: { '_posts/2026-11-23-elsewhere.md': post('Elsewhere') } });
+    const onBranch = pushPayload({ fullName: REPOSITORY, ref: 'refs/heads/preview', before: previousCommit, commits: [commit] });
+    const otherRepository = pushPayload({ fullName: 'octocat/other-blog', before: previousCommit, commits: [commit] });
+    previousCommit = commit.id;
+    const branchAnswer = await deliver(onBranch);
+    const repositoryAnswer = await deliver(otherRepository);
+    expect(branchAnswer.status).toBe(202);
+    expect(String(branchAnswer.body.ignored)).toMatch(/refs\/heads\/preview is not the configured branch main/);
+    expect(repositoryAnswer.status).toBe(202);
+    expect(String(repositoryAnswer.body.ignored)).toMatch(/octocat\/other-blog/);
+    await settle();
+    expect(await storedEmails(stack.sesUrl)).toEqual([]);
+    expect(await stack.issues.getIssue('2026-11-23-elsewhere')).toBeUndefined();
+  });
+
+  it('sends nothing for pushes that only modify, rename or remove posts, or add and remove one', async () => {
+    const edit = repository.commit('Fix a typo', { write: { '_posts/2026-11-20-first-issue.md': post('First issue, fixed') } });
+    const rename = repository.commit('Move into a folder', { write: { '_posts/news/2026-11-21-redelivered.md': post('Redelivered') }, remove: ['_posts/2026-11-21-redelivered.md'] });
+    const added = repository.commit('Oops', { write: { '_posts/2026-11-24-oops.md': post('Oops') } });
+    const removed = repository.commit('Remove oops', { remove: ['_posts/2026-11-24-oops.md'] });
+    expect(edit.modified).toEqual(['_posts/2026-11-20-first-issue.md']);
+    const response = await deliver(pushOf(edit, rename, added, removed));
+    expect(response).toMatchObject({ status: 202, body: { ignored: 'the push adds no post or draft' } });
+    await settle();
+    expect(await storedEmails(stack.sesUrl)).toEqual([]);
+    expect(await stack.issues.getIssue('2026-11-24-oops')).toBeUndefined();
+  });
+
+  it('sends a pushed draft to the editors only, marked as a preview, and records no issue for the post', async () => {
+    const commit = repository.commit('Draft', { write: { '_drafts/next-week.md': post('Next week') } });
+    const payload = pushOf(commit);
+    expect(await deliver(payload)).toMatchObject({ status: 202, body: { drafts: ['_drafts/next-week.md'] } });
+    await deliver(payload);
+    await settle();
+    const emails = await storedEmails(stack.sesUrl);
+    expect(copiesByAddress(emails)).toEqual(new Map([[EDITOR, 1]]));
+    expect(emails[0]?.subject).toBe('[Preview] Next week');
+    for await (const page of stack.issues.deliveries('draft-next-week')) expect(page).toEqual([]);
+  });
+
+  it('records a post whose front matter says not to send as skipped, with the reason', async () => {
+    const commit = repository.commit('Not for email', { write: { '_posts/2026-11-25-web-only.md': post('Web only', 'newsletter: false\n') } });
+    await deliver(pushOf(commit));
+    await settle();
+    expect(await storedEmails(stack.sesUrl)).toEqual([]);
+    const issue = await stack.issues.getIssue('2026-11-25-web-only');
+    expect(issue?.state).toBe('skipped');
+    expect(issue?.skipReason).toMatch(/newsletter/);
+  });
+
+  it('schedules a post dated in the future instead of sending it', async () => {
+    const commit = repository.commit('Future', { write: { '_posts/2099-01-01-future.md': post('From the future', 'date: 2099-01-01 08:00:00\n') } });
+    await deliver(pushOf(commit));
+    await settle();
+    expect(await storedEmails(stack.sesUrl)).toEqual([]);
+    const issue = await stack.issues.getIssue('2099-01-01-future');
+    expect(issue?.state).toBe('scheduled');
+    // 08:00 in the site's timezone (Asia/Shanghai) is midnight UTC.
+    expect(issue?.sendAt).toBe('2099-01-01T00:00:00.000Z');
+    expect(scheduler.pending()).toContain('2099-01-01-future');
+  });
+
+  it('answers 400 with a reason for a malformed payload', async () => {
+    const truncated = await deliver(undefined, { raw: '{"ref": "refs/heads/main", "after": ' });
+    expect(truncated.status).toBe(400);
+    expect(String(truncated.body.error)).toMatch(/not JSON/);
+    const shapeless = await deliver({ ref: 'refs/heads/main', after: 'a'.repeat(40), before: 'b'.repeat(40), commits: [] });
+    expect(shapeless.status).toBe(400);
+    expect(String(shapeless.body.error)).toMatch(/repository/);
+    expect(ingestQueue.size).toBe(0);
+  });
+
+  it('retries when GitHub rate-limits, and sends once the limit resets', async () => {
+    const commit = repository.commit('Busy GitHub', { write: { '_posts/2026-11-26-rate-limited.md': post('Rate limited') } });
+    await deliver(pushOf(commit));
+    github.rateLimited = true;
+    const first = ingestQueue.receive();
+    const failed = await ingest({ Records: first });
+    expect(failed.batchItemFailures.map((failure) => failure.itemIdentifier)).toEqual(first.map((record) => record.messageId));
+    ingestQueue.returnToQueue(first);
+    expect(await stack.issues.getIssue('2026-11-26-rate-limited')).toBeUndefined();
+
+    github.rateLimited = false;
+    await settle();
+    expect(copiesByAddress(await storedEmails(stack.sesUrl))).toEqual(new Map(activeAddresses.map((address) => [address, 1])));
+  });
+});
