@@ -1,0 +1,269 @@
+import { parseDocument } from 'htmlparser2';
+import render from 'dom-serializer';
+import type { ChildNode, Element } from 'domhandler';
+import type { Settings } from '../commons/config';
+import { PushletterError } from '../commons/errors';
+import { cleanHeaderText } from '../mail/headers';
+import { CONTINUE_READING_MJML, FONT_STACK, MONOSPACE_STACK, POST_EMAIL_MJML, POST_IMAGE_MJML } from '../../templates/post';
+import { stringsFor } from '../../templates/strings';
+import { blocksWithin, HTML_SIZE_BUDGET, topLevelBlocks, type Block } from './clip';
+import { htmlToText } from './plaintext';
+import { UNSUBSCRIBE_URL_PLACEHOLDER, type Post, type RenderedEmail, type SiteConfig, type Warning } from './types';
+
+/**
+ * A post's email, rendered once per post: MJML template around the post's HTML, responsive and
+ * readable in dark mode, a plain-text part from the same content, cut before Gmail would clip
+ * it. The unsubscribe link is left as UNSUBSCRIBE_URL_PLACEHOLDER for the sender to fill.
+ */
+
+type Mjml2Html = (input: string, options?: Record<string, unknown>) => Promise<{ html: string; errors: { formattedMessage?: string; message: string }[] }> | { html: string; errors: { formattedMessage?: string; message: string }[] };
+
+let mjmlLoading: Promise<Mjml2Html> | undefined;
+
+/** mjml takes ~0.7 s to load: only processes that render posts pay for it, once. */
+export function loadMjml(): Promise<Mjml2Html> {
+  mjmlLoading ??= import('mjml').then((module) => ((module as { default?: unknown }).default ?? module) as Mjml2Html);
+  return mjmlLoading;
+}
+
+/** mjml options used for every post; exported so the benchmark renders the same way. */
+export const MJML_OPTIONS = { validationLevel: 'soft', keepComments: false, fonts: {} } as const;
+
+export async function compileMjml(source: string): Promise<{ html: string; warnings: Warning[] }> {
+  const mjml2html = await loadMjml();
+  const result = await mjml2html(source, { ...MJML_OPTIONS });
+  const warnings = result.errors.map((error) => ({ code: 'TEMPLATE_MJML', message: error.formattedMessage ?? error.message }));
+  return { html: result.html, warnings };
+}
+
+function escapeHtml(value: string): string {
+  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+}
+
+/** Fills `{{name}}` (escaped) and `{{{name}}}` (markup) in one pass. */
+export function fillTemplate(template: string, values: Record<string, string>): string {
+  return template.replace(/\{\{\{(\w+)\}\}\}|\{\{(\w+)\}\}/g, (_match, raw: string | undefined, escaped: string | undefined) => {
+    const name = (raw ?? escaped) as string;
+    const value = values[name];
+    if (value === undefined) throw new PushletterError('TEMPLATE_SLOT_MISSING', `The email template uses {{${name}}} but nothing fills it`);
+    return raw !== undefined ? value : escapeHtml(value);
+  });
+}
+
+const LINK_COLOR = '#0b57d0';
+const RULE_COLOR = '#d0d7de';
+
+/**
+ * Inline styles per element: Gmail's apps and Outlook drop or ignore much of a `<style>` block,
+ * so what keeps the layout inside a phone's width is inline. Classes let the dark-mode styles
+ * override colours where `<style>` is honoured. Author styles come first so these win.
+ */
+const ELEMENT_STYLES: Record<string, { style: string; className?: string }> = {
+  p: { style: 'margin:0 0 16px;' },
+  h1: { style: 'margin:28px 0 12px;font-size:24px;line-height:1.35;font-weight:700;' },
+  h2: { style: 'margin:28px 0 12px;font-size:21px;line-height:1.35;font-weight:700;' },
+  h3: { style: 'margin:24px 0 10px;font-size:18px;line-height:1.4;font-weight:700;' },
+  h4: { style: 'margin:20px 0 8px;font-size:16px;line-height:1.4;font-weight:700;' },
+  h5: { style: 'margin:20px 0 8px;font-size:15px;line-height:1.4;font-weight:700;' },
+  h6: { style: 'margin:20px 0 8px;font-size:14px;line-height:1.4;font-weight:700;' },
+  ul: { style: 'margin:0 0 16px;padding-left:24px;' },
+  ol: { style: 'margin:0 0 16px;padding-left:24px;' },
+  li: { style: 'margin:4px 0;' },
+  a: { style: `color:${LINK_COLOR};text-decoration:underline;word-break:break-word;overflow-wrap:anywhere;`, className: 'pl-link' },
+  img: { style: 'max-width:100%;height:auto;border:0;display:inline-block;vertical-align:middle;' },
+  blockquote: { style: `margin:0 0 16px;padding:2px 0 2px 14px;border-left:4px solid ${RULE_COLOR};color:#57606a;`, className: 'pl-quote' },
+  pre: {
+    style: `margin:0 0 16px;padding:12px 14px;background-color:#f6f8fa;color:#1f2328;border-radius:6px;font-family:${MONOSPACE_STACK};font-size:13px;line-height:1.55;white-space:pre-wrap;word-wrap:break-word;word-break:break-word;overflow-wrap:anywhere;overflow-x:auto;max-width:100%;`,
+    className: 'pl-code',
+  },
+  table: { style: 'border-collapse:collapse;margin:0;font-size:15px;line-height:1.5;' },
+  th: { style: `border:1px solid ${RULE_COLOR};padding:6px 10px;text-align:left;vertical-align:top;font-weight:700;word-break:break-word;`, className: 'pl-cell' },
+  td: { style: `border:1px solid ${RULE_COLOR};padding:6px 10px;text-align:left;vertical-align:top;word-break:break-word;`, className: 'pl-cell' },
+  hr: { style: `border:0;border-top:1px solid ${RULE_COLOR};margin:24px 0;`, className: 'pl-rule' },
+  figure: { style: 'margin:0 0 16px;' },
+  figcaption: { style: 'font-size:14px;color:#57606a;', className: 'pl-quote' },
+};
+const INLINE_CODE_STYLE = `font-family:${MONOSPACE_STACK};font-size:0.9em;background-color:#eff1f3;color:#1f2328;padding:0.1em 0.35em;border-radius:4px;word-break:break-word;overflow-wrap:anywhere;`;
+const CODE_IN_PRE_STYLE = 'font-family:inherit;font-size:inherit;background:none;padding:0;';
+
+function addStyle(element: Element, style: string, className?: string): void {
+  const existing = element.attribs.style?.trim();
+  element.attribs.style = existing ? `${existing.replace(/;?$/, ';')}${style}` : style;
+  if (className) element.attribs.class = element.attribs.class ? `${element.attribs.class} ${className}` : className;
+}
+
+function styleNodes(nodes: ChildNode[], insidePre: boolean): void {
+  for (const node of [...nodes]) {
+    if (node.type !== 'tag') continue;
+    const element = node as Element;
+    if (element.name === 'code') {
+      addStyle(element, insidePre ? CODE_IN_PRE_STYLE : INLINE_CODE_STYLE, insidePre ? undefined : 'pl-inline-code');
+    } else {
+      const rule = ELEMENT_STYLES[element.name];
+      if (rule) addStyle(element, rule.style, rule.className);
+    }
+    if (element.name === 'img') delete element.attribs.height;
+    if (element.name === 'table') wrapInScrollBox(element);
+    styleNodes(element.children, insidePre || element.name === 'pre');
+  }
+}
+
+/** A wide table scrolls inside its own box instead of widening the whole email. */
+function wrapInScrollBox(table: Element): void {
+  const parent = table.parent;
+  if (parent && parent.type === 'tag' && (parent as Element).attribs['data-pl-scroll'] !== undefined) return;
+  const wrapper = parseDocument('<div data-pl-scroll="" style="overflow-x:auto;max-width:100%;margin:0 0 16px;"></div>').children[0] as Element;
+  delete wrapper.attribs['data-pl-scroll'];
+  const siblings = parent ? parent.children : undefined;
+  if (!siblings) return;
+  const index = siblings.indexOf(table);
+  siblings[index] = wrapper;
+  wrapper.parent = parent;
+  wrapper.prev = table.prev;
+  wrapper.next = table.next;
+  if (table.prev) table.prev.next = wrapper;
+  if (table.next) table.next.prev = wrapper;
+  table.prev = null;
+  table.next = null;
+  table.parent = wrapper;
+  wrapper.children = [table];
+}
+
+/** The post's HTML with email styles inline. */
+export function styleBody(bodyHtml: string): string {
+  const document = parseDocument(bodyHtml);
+  styleNodes(document.children, false);
+  return render(document, { encodeEntities: 'utf8' });
+}
+
+function formatPostDate(date: Date, lang: string, timeZone: string | undefined): string {
+  const options: Intl.DateTimeFormatOptions = { year: 'numeric', month: 'long', day: 'numeric' };
+  try {
+    return new Intl.DateTimeFormat(lang, { ...options, timeZone: timeZone ?? 'UTC' }).format(date);
+  } catch {
+    return new Intl.DateTimeFormat('en', { ...options, timeZone: 'UTC' }).format(date);
+  }
+}
+
+/** The inbox preview line: the post's description, else the start of its text. */
+function preheaderOf(post: Post, bodyText: string, fallback: string): string {
+  const source = post.description?.trim() || bodyText.replace(/^#+ .*$/gm, '').replace(/\s+/g, ' ').trim();
+  const characters = [...source];
+  if (characters.length === 0) return fallback;
+  return characters.length > 140 ? `${characters.slice(0, 139).join('')}…` : source;
+}
+
+interface EmailParts {
+  post: Post;
+  site: SiteConfig;
+  settings: Settings;
+  bodyHtml: string;
+  truncated: boolean;
+  preheader: string;
+}
+
+function buildMjml({ post, site, settings, bodyHtml, truncated, preheader }: EmailParts): string {
+  const strings = stringsFor(post.lang);
+  const siteTitle = site.title || settings.siteTitle;
+  const siteUrl = `${site.url}${site.baseurl}/`;
+  const image = post.image ? fillTemplate(POST_IMAGE_MJML, { src: post.image, alt: post.title }) : '';
+  const continueReading = truncated
+    ? fillTemplate(CONTINUE_READING_MJML, { webUrl: post.url, truncatedNotice: strings.truncatedNotice, continueReading: strings.continueReading })
+    : '';
+  return fillTemplate(POST_EMAIL_MJML, {
+    lang: post.lang,
+    title: post.title,
+    fontStack: FONT_STACK,
+    preheader,
+    siteUrl,
+    siteTitle,
+    webUrl: post.url,
+    viewOnWeb: strings.viewOnWeb,
+    dateLine: formatPostDate(post.date, post.lang, site.timezone),
+    image,
+    body: bodyHtml,
+    continueReading,
+    whyYouReceive: strings.whyYouReceive(siteTitle),
+    postalAddress: settings.postalAddress,
+    unsubscribeUrl: UNSUBSCRIBE_URL_PLACEHOLDER,
+    unsubscribe: strings.unsubscribe,
+  });
+}
+
+function plainText(parts: EmailParts, bodyText: string): string {
+  const { post, site, settings, truncated } = parts;
+  const strings = stringsFor(post.lang);
+  const siteTitle = site.title || settings.siteTitle;
+  const lines = [
+    post.title,
+    formatPostDate(post.date, post.lang, site.timezone),
+    '',
+    `${strings.viewOnWeb}: ${post.url}`,
+    '',
+    bodyText,
+    '',
+  ];
+  if (truncated) lines.push(strings.truncatedNotice, `${strings.continueReading}: ${post.url}`, '');
+  lines.push('-- ', strings.whyYouReceive(siteTitle), settings.postalAddress, `${strings.unsubscribe}: ${UNSUBSCRIBE_URL_PLACEHOLDER}`, '');
+  return lines.join('\n');
+}
+
+const byteLength = (value: string) => Buffer.byteLength(value, 'utf8');
+
+export async function renderEmail(post: Post, site: SiteConfig, settings: Settings): Promise<RenderedEmail> {
+  return (await renderEmailWithSource(post, site, settings)).email;
+}
+
+/** The email and the final MJML it was compiled from (the benchmark compiles that bare to compare). */
+export async function renderEmailWithSource(post: Post, site: SiteConfig, settings: Settings): Promise<{ email: RenderedEmail; mjml: string }> {
+  const strings = stringsFor(post.lang);
+  const styledBody = styleBody(post.bodyHtml);
+  const fullText = htmlToText(post.bodyHtml);
+  const preheader = preheaderOf(post, fullText, strings.newPostFrom(site.title || settings.siteTitle));
+  const parts: EmailParts = { post, site, settings, bodyHtml: styledBody, truncated: false, preheader };
+
+  let mjml = buildMjml(parts);
+  let { html, warnings } = await compileMjml(mjml);
+  let bodyText = fullText;
+
+  if (byteLength(html) > HTML_SIZE_BUDGET) {
+    const blocks = topLevelBlocks(styledBody);
+    const sourceBlocks = topLevelBlocks(post.bodyHtml);
+    // The template passes the body through unchanged, so everything else is a fixed overhead.
+    const overhead = byteLength(html) - byteLength(styledBody);
+    let budget = HTML_SIZE_BUDGET - overhead - 2048;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const kept = blocksWithin(blocks, budget);
+      parts.bodyHtml = joinBlocks(blocks, kept);
+      parts.truncated = true;
+      mjml = buildMjml(parts);
+      ({ html, warnings } = await compileMjml(mjml));
+      bodyText = htmlToText(joinBlocks(sourceBlocks, Math.min(kept, sourceBlocks.length)));
+      if (byteLength(html) <= HTML_SIZE_BUDGET || kept === 0) break;
+      budget -= byteLength(html) - HTML_SIZE_BUDGET + 1024;
+    }
+  }
+
+  const allWarnings = [...post.warnings, ...warnings];
+  if (parts.truncated) {
+    allWarnings.push({
+      code: 'EMAIL_TRUNCATED',
+      message: `The email was cut to ${Math.round(byteLength(html) / 1024)} KB (Gmail clips HTML over 102 KB, hiding the unsubscribe link); the rest is behind a "${strings.continueReading}" link`,
+    });
+  }
+  const email: RenderedEmail = {
+    postId: post.id,
+    subject: cleanHeaderText(post.title),
+    lang: post.lang,
+    html,
+    text: plainText(parts, bodyText),
+    webUrl: post.url,
+    truncated: parts.truncated,
+    warnings: allWarnings,
+  };
+  return { email, mjml };
+}
+
+function joinBlocks(blocks: Block[], count: number): string {
+  return blocks.slice(0, count).map((block) => block.html).join('');
+}

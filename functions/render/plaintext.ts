@@ -1,0 +1,305 @@
+import { parseDocument } from 'htmlparser2';
+import type { ChildNode, Element } from 'domhandler';
+
+/**
+ * The plain-text part, made from the same HTML as the email: headings, lists, quotes, tables
+ * and code blocks keep their shape, links read `text (url)` (an autolink once), prose wraps at
+ * 76 columns at word boundaries (Chinese words found by ICU's segmenter, never split), and no
+ * line passes the 998-octet limit of RFC 5322.
+ */
+
+export const TEXT_WIDTH = 76;
+export const MAX_LINE_OCTETS = 998;
+
+const BLOCK_TAGS = new Set([
+  'address', 'article', 'aside', 'blockquote', 'dd', 'details', 'div', 'dl', 'dt', 'figcaption', 'figure',
+  'footer', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'header', 'hr', 'li', 'main', 'nav', 'ol', 'p', 'pre',
+  'section', 'summary', 'table', 'ul', 'center',
+]);
+const SKIPPED_TAGS = new Set(['script', 'style', 'head', 'title', 'template', 'noscript', 'iframe', 'object', 'svg']);
+
+/** East Asian wide and fullwidth characters take two columns in a monospaced reader. */
+const WIDE = /[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/u;
+const HAS_WIDE = /[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/u;
+/** Chinese typesetting: no line starts with closing punctuation or ends with opening punctuation. */
+const NO_LINE_START = /^[，。、；：？！）」』》〉】〕”’…—,.;:?!)\]}%]/u;
+const NO_LINE_END = /[（「『《〈【〔“‘(\[{]$/u;
+
+export function displayWidth(text: string): number {
+  if (!HAS_WIDE.test(text)) return text.length;
+  let width = 0;
+  for (const character of text) width += WIDE.test(character) ? 2 : 1;
+  return width;
+}
+
+interface Context {
+  /** Prefix for every line of the current block (blockquote `> `, list indentation). */
+  prefix: string;
+  /** Prefix for the first line only (a list marker); when used, `prefix` grows by its width. */
+  marker?: string;
+  /** Inside a list item: nested blocks follow without blank lines. */
+  tight: boolean;
+}
+
+const CJK_LINE_BREAK = new RegExp(`(${WIDE.source})[ \\t]*\\r?\\n[ \\t]*(?=${WIDE.source})`, 'gu');
+
+class TextWriter {
+  private readonly lines: string[] = [];
+  private inline = '';
+  private needBlank = false;
+  private lastWasBlank = true;
+
+  constructor(private readonly width: number) {}
+
+  text(value: string): void {
+    // A source line break between two Chinese characters is not a space (CSS Text 3 does the same).
+    const collapsed = value.replace(CJK_LINE_BREAK, '$1').replace(/[\t\n\r ]+/g, ' ');
+    if (collapsed === ' ' && (this.inline === '' || this.inline.endsWith(' '))) return;
+    this.inline += this.inline === '' || this.inline.endsWith(' ') ? collapsed.replace(/^ /, '') : collapsed;
+  }
+
+  /** Ends the current paragraph or line, wrapped under the context's prefixes. */
+  flush(context: Context): void {
+    const content = this.inline.trim();
+    this.inline = '';
+    if (content === '') return;
+    this.blankIfNeeded(context);
+    const first = context.prefix + (context.marker ?? '');
+    const rest = context.prefix + ' '.repeat(context.marker?.length ?? 0);
+    // Later lines of a list item, and blocks nested in it, indent under the marker's text.
+    context.marker = undefined;
+    context.prefix = rest;
+    for (const line of wrap(content, this.width, first, rest)) this.push(line);
+  }
+
+  /** A verbatim line (code): never wrapped, only split if it would pass the octet limit. */
+  raw(line: string, context: Context): void {
+    this.blankIfNeeded(context);
+    for (const piece of splitByOctets(context.prefix + line.replace(/\s+$/, ''), MAX_LINE_OCTETS)) this.push(piece);
+  }
+
+  /** Asks for one blank line before whatever comes next. */
+  separate(context: Context): void {
+    if (!context.tight && !this.lastWasBlank) this.needBlank = true;
+  }
+
+  blankIfNeeded(context: Context): void {
+    if (!this.needBlank) return;
+    this.needBlank = false;
+    this.lines.push(context.prefix.trimEnd());
+    this.lastWasBlank = true;
+  }
+
+  private push(line: string): void {
+    this.lines.push(line);
+    this.lastWasBlank = false;
+  }
+
+  result(): string {
+    return this.lines.join('\n');
+  }
+}
+
+export function htmlToText(html: string, width = TEXT_WIDTH): string {
+  const document = parseDocument(html);
+  const writer = new TextWriter(width);
+  const context: Context = { prefix: '', tight: false };
+  walk(document.children, writer, context);
+  writer.flush(context);
+  return writer.result();
+}
+
+function attribute(element: Element, name: string): string {
+  return element.attribs[name] ?? '';
+}
+
+function textContent(nodes: ChildNode[]): string {
+  let text = '';
+  for (const node of nodes) {
+    if (node.type === 'text') text += node.data;
+    else if (node.type === 'tag' && node.name === 'br') text += '\n';
+    else if ((node.type === 'tag' || node.type === 'root') && !SKIPPED_TAGS.has((node as Element).name)) {
+      text += textContent(node.children as ChildNode[]);
+    }
+  }
+  return text;
+}
+
+/** `https://example.com/` and `example.com` read the same; an autolink prints its URL once. */
+function sameTarget(text: string, href: string): boolean {
+  const normalise = (value: string) => value.trim().replace(/^mailto:/i, '').replace(/^https?:\/\//i, '').replace(/\/$/, '').toLowerCase();
+  return normalise(text) === normalise(href);
+}
+
+function walk(nodes: ChildNode[], writer: TextWriter, context: Context): void {
+  for (const node of nodes) {
+    if (node.type === 'text') {
+      writer.text(node.data);
+      continue;
+    }
+    if (node.type !== 'tag') continue;
+    const element = node as Element;
+    const name = element.name;
+    if (SKIPPED_TAGS.has(name)) continue;
+    if (name === 'br') {
+      writer.flush(context);
+      continue;
+    }
+    if (name === 'img') {
+      const alt = attribute(element, 'alt').trim();
+      if (alt) writer.text(`[${alt}]`);
+      continue;
+    }
+    if (name === 'a') {
+      const href = attribute(element, 'href').trim();
+      const label = textContent(element.children).replace(/\s+/g, ' ').trim();
+      walk(element.children, writer, context);
+      if (/^(https?:|mailto:)/i.test(href) && !sameTarget(label, href)) {
+        const target = href.replace(/^mailto:/i, '');
+        writer.text(label ? ` (${target})` : target);
+      }
+      continue;
+    }
+    if (!BLOCK_TAGS.has(name)) {
+      walk(element.children, writer, context);
+      continue;
+    }
+    writer.flush(context);
+    writer.separate(context);
+    switch (name) {
+      case 'h1': case 'h2': case 'h3': case 'h4': case 'h5': case 'h6': {
+        writer.text(`${'#'.repeat(Number(name[1]))} `);
+        walk(element.children, writer, context);
+        break;
+      }
+      case 'pre': {
+        const code = textContent(element.children).replace(/\r\n?/g, '\n').replace(/\n$/, '');
+        for (const line of code.split('\n')) writer.raw(line, context);
+        break;
+      }
+      case 'blockquote': {
+        writer.blankIfNeeded(context);
+        const inner: Context = { prefix: `${context.prefix}> `, tight: false };
+        walk(element.children, writer, inner);
+        writer.flush(inner);
+        break;
+      }
+      case 'ul': case 'ol': {
+        let number = Number.parseInt(attribute(element, 'start'), 10);
+        if (!Number.isFinite(number)) number = 1;
+        for (const item of element.children) {
+          if (item.type !== 'tag' || item.name !== 'li') continue;
+          const marker = name === 'ol' ? `${number++}. ` : '- ';
+          const inner: Context = { prefix: context.prefix, marker, tight: true };
+          walk(item.children, writer, inner);
+          writer.flush(inner);
+        }
+        break;
+      }
+      case 'table': {
+        for (const row of rowsOf(element)) {
+          writer.text(row.join(' | '));
+          writer.flush(context);
+        }
+        break;
+      }
+      case 'hr': {
+        writer.raw('-'.repeat(24), context);
+        break;
+      }
+      default:
+        walk(element.children, writer, context);
+    }
+    writer.flush(context);
+    writer.separate(context);
+  }
+}
+
+function rowsOf(table: Element): string[][] {
+  const rows: string[][] = [];
+  const visit = (nodes: ChildNode[]) => {
+    for (const node of nodes) {
+      if (node.type !== 'tag') continue;
+      if (node.name === 'tr') {
+        rows.push(node.children
+          .filter((cell): cell is Element => cell.type === 'tag' && (cell.name === 'td' || cell.name === 'th'))
+          .map((cell) => textContent(cell.children).replace(/\s+/g, ' ').trim()));
+      } else if (node.name !== 'table') {
+        visit(node.children);
+      }
+    }
+  };
+  visit(table.children);
+  return rows;
+}
+
+const segmenter = new Intl.Segmenter('zh', { granularity: 'word' });
+
+/**
+ * Break opportunities: at spaces, and between two segments when either is CJK (Chinese has no
+ * spaces; ICU's dictionary finds the words). Never inside a Latin word or a URL, never before
+ * closing or after opening punctuation.
+ */
+function tokens(text: string): { value: string; spaceBefore: boolean }[] {
+  const result: { value: string; spaceBefore: boolean }[] = [];
+  let spaceBefore = false;
+  for (const { segment } of segmenter.segment(text)) {
+    if (/^\s+$/.test(segment)) {
+      spaceBefore = true;
+      continue;
+    }
+    const previous = result[result.length - 1];
+    const canBreak = spaceBefore || (previous !== undefined && (HAS_WIDE.test(segment[0] ?? '') || HAS_WIDE.test(previous.value.slice(-1))));
+    if (previous && (!canBreak || NO_LINE_START.test(segment) || NO_LINE_END.test(previous.value))) {
+      previous.value += (spaceBefore ? ' ' : '') + segment;
+    } else {
+      result.push({ value: segment, spaceBefore });
+    }
+    spaceBefore = false;
+  }
+  return result;
+}
+
+export function wrap(text: string, width: number, firstPrefix = '', restPrefix = firstPrefix): string[] {
+  if (displayWidth(firstPrefix + text) <= width) return splitByOctets(firstPrefix + text, MAX_LINE_OCTETS);
+  const lines: string[] = [];
+  let line = firstPrefix;
+  let lineWidth = displayWidth(firstPrefix);
+  let lineHasContent = false;
+  for (const token of tokens(text)) {
+    const separator = lineHasContent && token.spaceBefore ? ' ' : '';
+    const tokenWidth = displayWidth(token.value);
+    if (lineHasContent && lineWidth + separator.length + tokenWidth > width) {
+      lines.push(line);
+      line = restPrefix;
+      lineWidth = displayWidth(restPrefix);
+      lineHasContent = false;
+    }
+    const joiner = lineHasContent && token.spaceBefore ? ' ' : '';
+    line += joiner + token.value;
+    lineWidth += joiner.length + tokenWidth;
+    lineHasContent = true;
+  }
+  if (lineHasContent) lines.push(line);
+  return lines.flatMap((value) => splitByOctets(value, MAX_LINE_OCTETS));
+}
+
+/** Cuts a line that would pass `limit` UTF-8 octets, at character boundaries. */
+export function splitByOctets(line: string, limit: number): string[] {
+  if (Buffer.byteLength(line, 'utf8') <= limit) return [line];
+  const pieces: string[] = [];
+  let piece = '';
+  let size = 0;
+  for (const character of line) {
+    const characterSize = Buffer.byteLength(character, 'utf8');
+    if (size + characterSize > limit) {
+      pieces.push(piece);
+      piece = '';
+      size = 0;
+    }
+    piece += character;
+    size += characterSize;
+  }
+  if (piece) pieces.push(piece);
+  return pieces;
+}
