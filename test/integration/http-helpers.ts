@@ -1,0 +1,99 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readSettings, type Settings } from '../../functions/commons/config';
+import type { Clock } from '../../functions/commons/ports';
+import { startLocalStack, type LocalStack } from '../../functions/local/stack';
+
+/** A clock the test can move forward (token expiry, the confirmation rate limit). */
+export class TestClock implements Clock {
+  private offsetMs = 0;
+  now(): Date {
+    return new Date(Date.now() + this.offsetMs);
+  }
+  advance(ms: number): void {
+    this.offsetMs += ms;
+  }
+}
+
+export interface TestStack extends LocalStack {
+  clock: TestClock;
+  dataDir: string;
+  /** Stops the stack and removes its data folder. */
+  dispose(): Promise<void>;
+}
+
+export const SITE_URL = 'https://blog.example.org';
+
+export function testSettings(overrides: Partial<Settings> = {}): Settings {
+  return { ...readSettings({ PUSHLETTER_SITE_URL: SITE_URL, PUSHLETTER_SITE_TITLE: 'Example Blog' }), ...overrides };
+}
+
+/** The whole local stack on free ports in a fresh folder, as `pushletter dev` runs it. */
+export async function startTestStack(settings: Partial<Settings> = {}): Promise<TestStack> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'pushletter-http-'));
+  const clock = new TestClock();
+  const stack = await startLocalStack({ dataDir, ports: { http: 0, ses: 0, dynamodb: 0 }, settings: testSettings(settings), clock });
+  return {
+    ...stack,
+    clock,
+    dataDir,
+    dispose: async () => {
+      await stack.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface InboxEmail {
+  messageId: string;
+  from: string;
+  destination: { to: string[] };
+  subject: string;
+  body: { text?: string; html?: string };
+}
+
+/** The SES emulator's store (what its web inbox shows). */
+export async function inbox(stack: LocalStack, to?: string): Promise<InboxEmail[]> {
+  const response = await fetch(`${stack.urls.inbox.replace('localhost', '127.0.0.1')}/store`);
+  const { emails } = (await response.json()) as { emails: InboxEmail[] };
+  return to === undefined ? emails : emails.filter((email) => email.destination.to.some((address) => address.includes(to)));
+}
+
+/** The confirmation link of the latest email to `to`. */
+export async function confirmLink(stack: LocalStack, to: string): Promise<string> {
+  const emails = await inbox(stack, to);
+  const text = emails.at(-1)?.body.text ?? '';
+  const link = /https?:\/\/\S+\/confirm\?token=\S+/.exec(text)?.[0];
+  if (link === undefined) throw new Error(`no confirmation link in the inbox for ${to} (${emails.length} emails)`);
+  return link;
+}
+
+export function postForm(url: string, fields: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: new URLSearchParams(fields).toString(),
+    redirect: 'manual',
+  });
+}
+
+export function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+/** The page's main heading, which says what happened. */
+export function heading(html: string): string {
+  return /<h1>([\s\S]*?)<\/h1>/.exec(html)?.[1] ?? '';
+}
+
+/** An address nobody else in the run uses, so tests sharing the emulator's store stay apart. */
+let counter = 0;
+export function uniqueAddress(label: string): string {
+  counter += 1;
+  return `${label}-${process.pid}-${counter}@example.com`;
+}
