@@ -1,6 +1,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESClient } from '@aws-sdk/client-ses';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { SQSClient } from '@aws-sdk/client-sqs';
 
 /**
  * AWS SDK clients, built in one place. On AWS they use the Lambda's role and region; locally
@@ -35,4 +37,13 @@ export function sesClient(endpoints: Endpoints = {}): SESClient {
 
 export function secretsClient(endpoints: Endpoints = {}): SecretsManagerClient {
   return new SecretsManagerClient(common(undefined, endpoints.region));
+}
+
+export function sqsClient(endpoints: Endpoints = {}): SQSClient {
+  return new SQSClient(common(undefined, endpoints.region));
+}
+
+/** EventBridge Scheduler, for posts dated in the future (AWS only; locally a timer stands in). */
+export function schedulerClient(endpoints: Endpoints = {}): SchedulerClient {
+  return new SchedulerClient(common(undefined, endpoints.region));
 }

@@ -173,3 +173,32 @@ export function readSecretArn(env: Env = process.env): string {
   if (arn === undefined) throw new ConfigError('PUSHLETTER_SECRET_ARN must name the Secrets Manager secret holding the token key (the CDK stack sets it)');
   return arn;
 }
+
+/**
+ * What the ingest function hands its work to on AWS: the dispatcher (started now, or at a
+ * post's date by a one-time EventBridge schedule in the stack's group, run with a role that
+ * may only invoke it). Names match infra/constructs/pipeline.ts.
+ */
+export interface IngestResources {
+  dispatchFunctionArn: string;
+  scheduleGroup: string;
+  schedulerRoleArn: string;
+}
+
+export function readIngestResources(env: Env = process.env): IngestResources {
+  const required = (key: string): string => {
+    const value = optional(env, key);
+    if (value === undefined) throw new ConfigError(`${key} must be set for the ingest function (the CDK stack sets it)`);
+    return value;
+  };
+  return {
+    dispatchFunctionArn: required('DISPATCH_FUNCTION_ARN'),
+    scheduleGroup: required('SCHEDULE_GROUP_NAME'),
+    schedulerRoleArn: required('SCHEDULER_ROLE_ARN'),
+  };
+}
+
+/** The SQS queue the webhook puts pushed posts on (AWS); locally the in-process queue. */
+export function readIngestQueueUrl(env: Env = process.env): string | undefined {
+  return optional(env, 'INGEST_QUEUE_URL');
+}

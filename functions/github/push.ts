@@ -81,8 +81,8 @@ export function parsePushEvent(payload: unknown): PushEvent {
   return { ref, before, after, repository: fullName, deleted: payload.deleted === true || /^0+$/.test(after), commits };
 }
 
-/** Jekyll's default `markdown_ext`. */
-const MARKDOWN_EXTENSIONS = ['md', 'markdown', 'mkdown', 'mkdn', 'mkd'];
+/** The Markdown extensions the renderer reads (functions/render/post.ts). */
+const MARKDOWN_EXTENSIONS = ['md', 'markdown', 'mkd', 'mkdn', 'mdown'];
 /** Jekyll only publishes `_posts` files named `YYYY-MM-DD-title.ext`. */
 const POST_NAME = new RegExp(`^\\d{4}-\\d{2}-\\d{2}-.+\\.(${MARKDOWN_EXTENSIONS.join('|')})$`, 'i');
 const DRAFT_NAME = new RegExp(`^[^.].*\\.(${MARKDOWN_EXTENSIONS.join('|')})$`, 'i');

@@ -121,7 +121,7 @@ async function existing(postId: string, ports: IngestPorts): Promise<IngestOutco
 export async function ingestPost(file: PostFile, ports: IngestPorts, options: IngestOptions = {}): Promise<IngestOutcome> {
   const { settings, clock } = ports;
   const site = await siteFor(file, settings);
-  const post: Post = await parsePost({ path: file.path, source: file.source, site });
+  const post: Post = await parsePost({ path: file.path, source: file.source, site, now: clock.now() });
   const draft = file.kind === 'draft' || post.draft;
 
   if (options.testAddress !== undefined) {
