@@ -1,10 +1,14 @@
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { dynamoClient, secretsClient, sesClient } from '../commons/clients';
-import { readResources, readSecretArn, readSettings } from '../commons/config';
+import { dynamoClient, secretsClient, sesClient, sqsClient } from '../commons/clients';
+import { readEnv, readResources, readSecretArn, readSettings } from '../commons/config';
 import { ConfigError } from '../commons/errors';
 import { systemClock } from '../commons/ports';
 import { parseSecrets } from '../commons/secrets';
+import type { Queue } from '../commons/ports';
+import { SqsQueue } from '../sending/sqs-queue';
+import type { DispatchJob } from '../sending/jobs';
 import { buildCorePorts, type CorePorts } from './ports';
+import { buildSendingPorts, type SendingPorts } from './sending';
 
 /**
  * Ports for the Lambdas: settings from the environment (checked at cold start), clients with
@@ -43,3 +47,35 @@ export function lambdaPorts(): Promise<LambdaPorts> {
 
 // Start during init; the handler awaits the same promise and sees any error.
 lambdaPorts().catch(() => undefined);
+
+/**
+ * The send, dispatch and ses-events Lambdas' ports. The dispatcher hands its continuation to
+ * DISPATCH_QUEUE_URL when the stack provides one; otherwise it fails the invocation near its
+ * deadline and Lambda's asynchronous retry resumes it from the checkpoint.
+ */
+let sending: Promise<SendingPorts> | undefined;
+
+export function lambdaSendingPorts(): Promise<SendingPorts> {
+  sending ??= (async () => {
+    const sqs = sqsClient();
+    const sendQueueUrl = readEnv('SEND_QUEUE_URL');
+    const dispatchQueueUrl = readEnv('DISPATCH_QUEUE_URL');
+    const missing = (name: string): Queue<never> => ({
+      send: async () => {
+        throw new ConfigError(`${name} must be set for this function (the CDK stack sets it)`);
+      },
+    });
+    return buildSendingPorts(
+      await lambdaPorts(),
+      {
+        sendQueue: sendQueueUrl ? new SqsQueue(sqs, sendQueueUrl) : missing('SEND_QUEUE_URL'),
+        dispatchQueue: dispatchQueueUrl ? new SqsQueue<DispatchJob>(sqs, dispatchQueueUrl) : missing('DISPATCH_QUEUE_URL'),
+      },
+      { askQuota: true, concurrency: Number(readEnv('PUSHLETTER_SENDER_CONCURRENCY') ?? 16) || 16 },
+    );
+  })().catch((error: unknown) => {
+    sending = undefined;
+    throw error;
+  });
+  return sending;
+}

@@ -6,7 +6,12 @@ import { readDataDir, readEnv, readLocalPorts, readResources, readSettings, type
 import { PushletterError } from '../commons/errors';
 import { systemClock, type Clock } from '../commons/ports';
 import { parseSecrets, type Secrets } from '../commons/secrets';
+import { LocalQueue } from '../local/queue';
+import { dispatchIssue } from '../sending/dispatch';
+import { parseDispatchJob, type DispatchJob, type SendJob } from '../sending/jobs';
+import { handleSendQueueEvent } from '../sending/send';
 import { buildCorePorts, type CorePorts } from './ports';
+import { buildSendingPorts, type SendingPorts } from './sending';
 
 /**
  * Ports against the local stand-ins: the dev server builds them around the dynalite and SES
@@ -85,4 +90,52 @@ export async function connectToLocalStack(): Promise<LocalComposition> {
     resources: readResources(),
     secrets: parseSecrets(secretsText, secretsFile),
   });
+}
+
+/**
+ * The sending pipeline on the local stack: in-process queues that call the same handlers the
+ * Lambdas run (dispatch, send), with SQS's partial batch failures, redelivery and DLQ.
+ */
+export interface LocalSending extends SendingPorts {
+  sendQueue: LocalQueue<SendJob>;
+  dispatchQueue: LocalQueue<DispatchJob>;
+  /** Resolves when every queued dispatch and send is done (or dead-lettered). */
+  idle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startLocalSending(composition: LocalComposition, options: { concurrency?: number; retryDelayMs?: number } = {}): Promise<LocalSending> {
+  const sendQueue = new LocalQueue<SendJob>({ name: 'send', batchSize: 1, concurrency: 4, retryDelayMs: options.retryDelayMs ?? 1_000, maxReceives: 5 });
+  const dispatchQueue = new LocalQueue<DispatchJob>({ name: 'dispatch', batchSize: 1, concurrency: 1, retryDelayMs: options.retryDelayMs ?? 1_000, maxReceives: 3 });
+  const sending = await buildSendingPorts(composition, { sendQueue, dispatchQueue }, { askQuota: false, concurrency: options.concurrency });
+  sendQueue.consume((event) => handleSendQueueEvent(sending.sender, event));
+  dispatchQueue.consume(async (event) => {
+    const failures: { itemIdentifier: string }[] = [];
+    for (const record of event.Records) {
+      const job = parseDispatchJob(record.body);
+      if (job === undefined) continue;
+      try {
+        await dispatchIssue(sending.dispatch, job.postId);
+      } catch {
+        failures.push({ itemIdentifier: record.messageId });
+      }
+    }
+    return { batchItemFailures: failures };
+  });
+  return {
+    ...sending,
+    sendQueue,
+    dispatchQueue,
+    async idle() {
+      // A dispatch fills the send queue; wait until both are quiet together.
+      while (dispatchQueue.pending > 0 || sendQueue.pending > 0) {
+        await dispatchQueue.idle();
+        await sendQueue.idle();
+      }
+    },
+    async stop() {
+      await dispatchQueue.stop();
+      await sendQueue.stop();
+    },
+  };
 }

@@ -189,3 +189,14 @@ export function jobsFromRecords(records: SendQueueRecord[]): QueuedSendJob[] {
   }
   return jobs;
 }
+
+/** SQS partial batch response: only the listed messages come back. */
+export interface SendQueueResponse {
+  batchItemFailures: { itemIdentifier: string }[];
+}
+
+/** The send Lambda's work, shared by the AWS entry and the local queue's consumer. */
+export async function handleSendQueueEvent(sender: Sender, event: { Records: SendQueueRecord[] }): Promise<SendQueueResponse> {
+  const result = await sender.sendBatch(jobsFromRecords(event.Records ?? []));
+  return { batchItemFailures: result.retryMessageIds.map((itemIdentifier) => ({ itemIdentifier })) };
+}

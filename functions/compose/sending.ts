@@ -1,0 +1,57 @@
+import type { Queue } from '../commons/ports';
+import type { DispatchPorts } from '../sending/dispatch';
+import type { SesEventPorts } from '../sending/events';
+import { IssueStore } from '../sending/issues';
+import type { DispatchJob, SendJob } from '../sending/jobs';
+import { SharedRateLimiter, resolveSendRate } from '../sending/rate-limit';
+import { Sender } from '../sending/send';
+import type { CorePorts } from './ports';
+
+/**
+ * The sending pipeline's wiring, shared by both environments: they differ only in the queues
+ * (SQS on AWS, LocalQueue locally) and in whether SES can be asked for the account's rate.
+ */
+export interface SendingQueues {
+  sendQueue: Queue<SendJob>;
+  dispatchQueue: Queue<DispatchJob>;
+}
+
+export interface SendingPorts {
+  issues: IssueStore;
+  dispatch: DispatchPorts;
+  sender: Sender;
+  sesEvents: SesEventPorts;
+  /** Emails per second the sender holds to (SES quota, else the configured rate). */
+  sendRate: number;
+}
+
+export interface SendingOptions {
+  /** Ask SES GetSendQuota for the rate (AWS); the local emulator never answers. */
+  askQuota: boolean;
+  /** SES calls in flight per sender. */
+  concurrency?: number;
+}
+
+export async function buildSendingPorts(core: CorePorts, queues: SendingQueues, options: SendingOptions): Promise<SendingPorts> {
+  const issues = new IssueStore(core.dynamo, core.resources);
+  const sendRate = await resolveSendRate(options.askQuota ? core.ses : undefined, core.settings.maxSendRate);
+  const rateLimiter = new SharedRateLimiter({ dynamo: core.dynamo, table: core.resources.deliveriesTable, rate: sendRate });
+  const sender = new Sender(
+    {
+      issues,
+      subscribers: core.subscribers,
+      unsubscribeUrl: (subscriberId) => core.subscriptions.unsubscribeUrl(subscriberId),
+      mailer: core.mailer,
+      rateLimiter,
+      clock: core.clock,
+    },
+    { concurrency: options.concurrency },
+  );
+  return {
+    issues,
+    sendRate,
+    sender,
+    dispatch: { issues, subscribers: core.subscribers, sendQueue: queues.sendQueue, dispatchQueue: queues.dispatchQueue, clock: core.clock },
+    sesEvents: { subscribers: core.subscribers, issues, configurationSet: core.settings.configurationSet },
+  };
+}

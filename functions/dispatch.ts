@@ -1,0 +1,38 @@
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { lambdaSendingPorts } from './compose/lambda';
+import { logger } from './commons/logger';
+import { dispatchIssue } from './sending/dispatch';
+import { parseDispatchJob, type DispatchJob } from './sending/jobs';
+
+/**
+ * Starts or resumes the dispatch of a post. Invoked with a DispatchJob (asynchronously by
+ * ingest, by a post's schedule) or with SQS records of them (its own continuations).
+ */
+export const handler = async (event: DispatchJob | SQSEvent, context: Context): Promise<SQSBatchResponse | void> => {
+  const { dispatch } = await lambdaSendingPorts();
+  const ports = { ...dispatch, remainingMs: () => context.getRemainingTimeInMillis() };
+  if (!('Records' in event)) {
+    const job = parseDispatchJob(JSON.stringify(event));
+    if (job === undefined) {
+      logger.error('issue.dispatch.malformed', { event: JSON.stringify(event).slice(0, 200) });
+      return;
+    }
+    await dispatchIssue(ports, job.postId);
+    return;
+  }
+  const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+  for (const record of event.Records) {
+    const job = parseDispatchJob(record.body);
+    if (job === undefined) {
+      logger.error('issue.dispatch.malformed', { messageId: record.messageId });
+      continue;
+    }
+    try {
+      await dispatchIssue(ports, job.postId);
+    } catch (error) {
+      logger.error('issue.dispatch.failed', { postId: job.postId, error: error as Error });
+      batchItemFailures.push({ itemIdentifier: record.messageId });
+    }
+  }
+  return { batchItemFailures };
+};

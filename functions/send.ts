@@ -1,0 +1,9 @@
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { lambdaSendingPorts } from './compose/lambda';
+import { handleSendQueueEvent } from './sending/send';
+
+/** Send-queue consumer: each message is a post id and a batch of recipient ids. */
+export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
+  const { sender } = await lambdaSendingPorts();
+  return handleSendQueueEvent(sender, event);
+};
