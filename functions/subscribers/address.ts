@@ -59,8 +59,18 @@ function editDistance(a: string, b: string): number {
   return d[a.length]![b.length]!;
 }
 
+// Imports check 100k addresses that share a few hundred domains; remember each verdict.
+const providerVerdicts = new Map<string, string | undefined>();
+
 /** The known provider domain this one is probably a typo of, if any. */
 function likelyProvider(domain: string): string | undefined {
+  if (providerVerdicts.has(domain)) return providerVerdicts.get(domain);
+  const verdict = computeLikelyProvider(domain);
+  if (providerVerdicts.size < 10_000) providerVerdicts.set(domain, verdict);
+  return verdict;
+}
+
+function computeLikelyProvider(domain: string): string | undefined {
   if (KNOWN_SET.has(domain)) return undefined;
   let best: { domain: string; distance: number } | undefined;
   for (const known of KNOWN_DOMAINS) {
@@ -165,7 +175,9 @@ export function normaliseAddress(input: string, options: { allowTypos?: boolean 
   }
   const fixedTld = TLD_TYPOS[tld];
   if (fixedTld !== undefined) {
-    throw new AddressError(`".${tld}" is not a domain ending.`, `${local.toLowerCase()}@${[...labels.slice(0, -1), fixedTld].join('.')}`);
+    const fixedDomain = [...labels.slice(0, -1), fixedTld].join('.');
+    // gmial.con: fix both slips in one suggestion.
+    throw new AddressError(`".${tld}" is not a domain ending.`, `${local.toLowerCase()}@${likelyProvider(fixedDomain) ?? fixedDomain}`);
   }
   return normalised;
 }

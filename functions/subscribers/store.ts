@@ -283,6 +283,39 @@ export class DynamoSubscriberStore implements SubscriberStore {
     } while (startKey !== undefined);
   }
 
+  /** Subscribers by state, read with a projected scan (only the state attribute crosses the wire). */
+  async countByState(): Promise<Record<SubscriberState, number>> {
+    const counts: Record<SubscriberState, number> = { pending: 0, active: 0, unsubscribed: 0, bounced: 0, complained: 0 };
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const result = await this.client.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          ProjectionExpression: '#state',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      for (const item of result.Items ?? []) {
+        const state = item.state?.S as SubscriberState | undefined;
+        if (state !== undefined && state in counts) counts[state]++;
+      }
+      startKey = result.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return counts;
+  }
+
+  /**
+   * False when stored ids were made with another key: a CLI pointed at the wrong secrets file
+   * would otherwise create a second item for every address it touches.
+   */
+  async idKeyMatchesStoredData(): Promise<boolean> {
+    const result = await this.client.send(new ScanCommand({ TableName: this.tableName, Limit: 1, ProjectionExpression: 'id, email' }));
+    const item = result.Items?.[0];
+    if (item?.id?.S === undefined || item.email?.S === undefined) return true;
+    return subscriberId(this.idKey, item.email.S) === item.id.S;
+  }
+
   private async conditionalUpdate(input: ConstructorParameters<typeof UpdateItemCommand>[0]): Promise<boolean> {
     if (!isSubscriberId((input.Key?.id as { S?: string } | undefined)?.S)) return false;
     try {

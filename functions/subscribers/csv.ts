@@ -1,0 +1,217 @@
+import { InvalidInputError } from '../commons/errors';
+import { AddressError, normaliseAddress } from './address';
+import type { Subscriber } from './types';
+
+/** One address to import, after validation and merging. */
+export interface ImportRow {
+  /** Line of the file the row starts on (the header is line 1). */
+  line: number;
+  /** Normalised address. */
+  email: string;
+  /** From a `created` / `subscribed` column when it holds a date, as ISO time. */
+  createdAt?: string;
+  /** From a `lang` / `language` column when it holds a language tag. */
+  lang?: string;
+}
+
+export interface InvalidRow {
+  line: number;
+  /** The cell as written (trimmed and cut to 100 characters for display). */
+  value: string;
+  reason: string;
+}
+
+export interface ParsedImport {
+  rows: ImportRow[];
+  invalid: InvalidRow[];
+  /** Rows whose address (compared case-insensitively) appeared earlier in the file. */
+  duplicates: { line: number; firstLine: number }[];
+}
+
+const EMAIL_HEADERS = new Set(['email', 'e-mail', 'email address', 'e-mail address', 'emailaddress', 'mail', 'address', '邮箱', '电子邮件', '电子邮箱', '邮箱地址']);
+const CREATED_HEADERS = new Set(['created', 'created_at', 'createdat', 'created at', 'subscribed', 'subscribed_at', 'subscribed at', 'signup date', 'date']);
+const LANGUAGE_HEADERS = new Set(['lang', 'language', 'locale']);
+const LANGUAGE_TAG = /^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8}){0,2}$/;
+
+function csvError(message: string): InvalidInputError {
+  return new InvalidInputError('CSV_INVALID', message);
+}
+
+/**
+ * Decodes the file as UTF-8 and refuses anything else with a message saying how to re-save it:
+ * a wrong guess would silently import mangled addresses.
+ */
+export function decodeCsv(bytes: Uint8Array, name = 'the file'): string {
+  if (bytes.length === 0) throw csvError(`${name} is empty; it needs a header row with an "email" column and one address per row`);
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
+    throw csvError(`${name} is UTF-16 text (Excel's "Unicode Text"); save it as "CSV UTF-8 (Comma delimited)" and import again`);
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw csvError(`${name} is not UTF-8 text (perhaps GBK, Latin-1 or a spreadsheet file); save it as "CSV UTF-8" and import again`);
+  }
+  if (text.includes('\u0000')) throw csvError(`${name} looks like a binary file (an .xlsx?); export it as CSV UTF-8 first`);
+  return text.replace(/^\uFEFF/, '');
+}
+
+/** Records of an RFC 4180 document, each with the line it starts on. */
+export function parseCsvRecords(text: string, delimiter = ','): { line: number; fields: string[] }[] {
+  const records: { line: number; fields: string[] }[] = [];
+  let fields: string[] = [];
+  let field = '';
+  let line = 1;
+  let recordLine = 1;
+  let quoted = false;
+  let quoteLine = 0;
+  let fieldStarted = false;
+  for (let index = 0; index < text.length; index++) {
+    const char = text[index]!;
+    if (quoted) {
+      if (char === '"') {
+        if (text[index + 1] === '"') {
+          field += '"';
+          index++;
+        } else {
+          quoted = false;
+        }
+      } else {
+        if (char === '\n') line++;
+        field += char;
+      }
+      continue;
+    }
+    if (char === '"' && !fieldStarted) {
+      quoted = true;
+      quoteLine = line;
+      fieldStarted = true;
+    } else if (char === delimiter) {
+      fields.push(field);
+      field = '';
+      fieldStarted = false;
+    } else if (char === '\r' || char === '\n') {
+      if (char === '\r' && text[index + 1] === '\n') index++;
+      fields.push(field);
+      records.push({ line: recordLine, fields });
+      fields = [];
+      field = '';
+      fieldStarted = false;
+      line++;
+      recordLine = line;
+    } else {
+      // A quote in the middle of an unquoted field is kept as written (lenient, like Excel).
+      field += char;
+      fieldStarted = true;
+    }
+  }
+  if (quoted) throw csvError(`line ${quoteLine}: a quoted field is never closed; check for a missing " in that row`);
+  if (fieldStarted || fields.length > 0) {
+    fields.push(field);
+    records.push({ line: recordLine, fields });
+  }
+  // Blank lines carry no record.
+  return records.filter((record) => !(record.fields.length === 1 && record.fields[0]!.trim() === ''));
+}
+
+/** Excel in many European locales writes `;`; tab-separated exports exist too. */
+function detectDelimiter(headerLine: string): string {
+  const counts = [',', ';', '\t'].map((delimiter) => ({ delimiter, count: headerLine.split(delimiter).length - 1 }));
+  counts.sort((a, b) => b.count - a.count);
+  return counts[0]!.count > 0 ? counts[0]!.delimiter : ',';
+}
+
+function headerName(cell: string): string {
+  return cell.trim().toLowerCase().replace(/\s+/g, ' ');
+}
+
+function parseDate(value: string): string | undefined {
+  const trimmed = value.trim();
+  if (trimmed === '') return undefined;
+  // Only unambiguous forms: ISO dates and times. 03/04/2025 means different days in different countries.
+  if (!/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(trimmed)) return undefined;
+  const time = Date.parse(trimmed.replace(' ', 'T'));
+  return Number.isNaN(time) ? undefined : new Date(time).toISOString();
+}
+
+/**
+ * Reads an import file: a header row with an email column (other columns are ignored, except
+ * an ISO `created` date and a `lang` tag, which are kept), then one subscriber per row. Every
+ * row is validated; duplicates (case-insensitive) are merged into the first occurrence.
+ */
+export function parseImportCsv(bytes: Uint8Array, name = 'the file'): ParsedImport {
+  const text = decodeCsv(bytes, name);
+  const firstLine = text.split(/\r?\n/, 1)[0] ?? '';
+  const records = parseCsvRecords(text, detectDelimiter(firstLine));
+  if (records.length === 0) throw csvError(`${name} has no rows; it needs a header row with an "email" column and one address per row`);
+  const header = records[0]!.fields.map(headerName);
+  const emailColumn = header.findIndex((cell) => EMAIL_HEADERS.has(cell));
+  if (emailColumn === -1) {
+    const looksLikeAddress = header.some((cell) => cell.includes('@'));
+    throw csvError(
+      looksLikeAddress
+        ? `${name} has no header row: add a first line "email" above the addresses`
+        : `${name} has no "email" column in its header row (found: ${header.map((cell) => `"${cell}"`).join(', ') || 'nothing'}); name the address column "email"`,
+    );
+  }
+  const createdColumn = header.findIndex((cell) => CREATED_HEADERS.has(cell));
+  const languageColumn = header.findIndex((cell) => LANGUAGE_HEADERS.has(cell));
+
+  const rows: ImportRow[] = [];
+  const invalid: InvalidRow[] = [];
+  const duplicates: { line: number; firstLine: number }[] = [];
+  const seen = new Map<string, number>();
+  for (const record of records.slice(1)) {
+    const value = (record.fields[emailColumn] ?? '').trim();
+    let email: string;
+    try {
+      email = normaliseAddress(value);
+    } catch (error) {
+      if (!(error instanceof AddressError)) throw error;
+      invalid.push({ line: record.line, value: value.length > 100 ? `${value.slice(0, 100)}…` : value, reason: value === '' ? 'no address in the email column' : error.message });
+      continue;
+    }
+    const firstSeen = seen.get(email);
+    if (firstSeen !== undefined) {
+      duplicates.push({ line: record.line, firstLine: firstSeen });
+      continue;
+    }
+    seen.set(email, record.line);
+    const row: ImportRow = { line: record.line, email };
+    const createdAt = createdColumn === -1 ? undefined : parseDate(record.fields[createdColumn] ?? '');
+    if (createdAt !== undefined) row.createdAt = createdAt;
+    const lang = languageColumn === -1 ? undefined : (record.fields[languageColumn] ?? '').trim();
+    if (lang && LANGUAGE_TAG.test(lang)) row.lang = lang;
+    rows.push(row);
+  }
+  return { rows, invalid, duplicates };
+}
+
+/** RFC 4180 quoting: a field with a comma, quote or line break is quoted, quotes doubled. */
+export function csvField(value: string | undefined): string {
+  if (value === undefined) return '';
+  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+export const EXPORT_COLUMNS = ['email', 'state', 'created', 'confirmed', 'unsubscribed', 'suppressed', 'consent_at', 'consent_source', 'lang'] as const;
+
+export function exportHeader(): string {
+  return `${EXPORT_COLUMNS.join(',')}\r\n`;
+}
+
+/** One export line (CRLF, as RFC 4180 and spreadsheets expect). */
+export function exportRow(subscriber: Subscriber): string {
+  return `${[
+    subscriber.email,
+    subscriber.state,
+    subscriber.createdAt,
+    subscriber.confirmedAt,
+    subscriber.unsubscribedAt,
+    subscriber.suppressedAt,
+    subscriber.consent.at,
+    subscriber.consent.source,
+    subscriber.lang,
+  ]
+    .map(csvField)
+    .join(',')}\r\n`;
+}

@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidInputError } from '../../functions/commons/errors';
+import { csvField, exportHeader, exportRow, parseCsvRecords, parseImportCsv } from '../../functions/subscribers/csv';
+
+const utf8 = (text: string) => Buffer.from(text, 'utf8');
+
+function csvFailure(bytes: Uint8Array): string {
+  try {
+    parseImportCsv(bytes, 'list.csv');
+  } catch (error) {
+    if (error instanceof InvalidInputError && error.code === 'CSV_INVALID') return error.message;
+    throw error;
+  }
+  throw new Error('the file was accepted');
+}
+
+describe('CSV records', () => {
+  it('handles quotes, doubled quotes, delimiters and line breaks inside quotes, CRLF and a missing final newline', () => {
+    const text = 'email,name\r\n"a@example.org","Doe, Jane"\r\nb@example.org,"She said ""hi""\nand left"\nc@example.org,plain';
+    expect(parseCsvRecords(text)).toEqual([
+      { line: 1, fields: ['email', 'name'] },
+      { line: 2, fields: ['a@example.org', 'Doe, Jane'] },
+      { line: 3, fields: ['b@example.org', 'She said "hi"\nand left'] },
+      { line: 5, fields: ['c@example.org', 'plain'] },
+    ]);
+  });
+
+  it('skips blank lines but keeps counting them for line numbers', () => {
+    expect(parseCsvRecords('email\n\n\na@example.org\n\n')).toEqual([
+      { line: 1, fields: ['email'] },
+      { line: 4, fields: ['a@example.org'] },
+    ]);
+  });
+
+  it('names the line of a quote that is never closed', () => {
+    expect(() => parseCsvRecords('email\n"a@example.org\nb@example.org\n')).toThrow(/line 2: a quoted field is never closed/);
+  });
+});
+
+describe('import file parsing', () => {
+  it('validates every row, reports invalid ones with line numbers and merges duplicates case-insensitively', () => {
+    const parsed = parseImportCsv(
+      utf8('\uFEFFName,E-Mail,Created,lang\nJane,Jane@Example.org,2024-02-03,zh-CN\nBob,bob@gmial.com,,\nJoe,,,\nJanet,jane@example.ORG,2025-01-01,en\n"Eve, Jr.",eve@example.org,03/04/2025,??\n'),
+    );
+    expect(parsed.rows).toEqual([
+      { line: 2, email: 'jane@example.org', createdAt: '2024-02-03T00:00:00.000Z', lang: 'zh-CN' },
+      { line: 6, email: 'eve@example.org' },
+    ]);
+    expect(parsed.invalid).toEqual([
+      { line: 3, value: 'bob@gmial.com', reason: '"gmial.com" looks like a typo. Did you mean bob@gmail.com?' },
+      { line: 4, value: '', reason: 'no address in the email column' },
+    ]);
+    expect(parsed.duplicates).toEqual([{ line: 5, firstLine: 2 }]);
+  });
+
+  it('reads semicolon- and tab-separated exports from spreadsheets', () => {
+    expect(parseImportCsv(utf8('name;email\nJane;jane@example.org\n')).rows.map((row) => row.email)).toEqual(['jane@example.org']);
+    expect(parseImportCsv(utf8('email\tname\njane@example.org\tJane\n')).rows.map((row) => row.email)).toEqual(['jane@example.org']);
+  });
+
+  it('refuses a header-injection address in a row like any other invalid address', () => {
+    const parsed = parseImportCsv(utf8('email\n"a@example.org\r\nBcc: all@example.org"\nb@example.org\n'));
+    expect(parsed.rows.map((row) => row.email)).toEqual(['b@example.org']);
+    expect(parsed.invalid[0]).toMatchObject({ line: 2, reason: 'An email address must be on one line.' });
+  });
+
+  it('explains files it cannot read', () => {
+    expect(csvFailure(new Uint8Array())).toMatch(/list\.csv is empty/);
+    expect(csvFailure(utf8('\n\n'))).toMatch(/has no rows/);
+    expect(csvFailure(utf8('name,created\nJane,2024-01-01\n'))).toMatch(/no "email" column .*found: "name", "created"/);
+    expect(csvFailure(utf8('jane@example.org\nbob@example.org\n'))).toMatch(/no header row: add a first line "email"/);
+    expect(csvFailure(Buffer.from([0x65, 0x6d, 0x61, 0x69, 0x6c, 0x0a, 0xd6, 0xd0, 0xce, 0xc4, 0x40, 0x71, 0x71, 0x2e, 0x63, 0x6f, 0x6d]))).toMatch(/not UTF-8.*CSV UTF-8/);
+    expect(csvFailure(Buffer.from('\uFEFFemail\n', 'utf16le'))).toMatch(/UTF-16/);
+    expect(csvFailure(Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x00, 0x00]))).toMatch(/binary file/);
+  });
+
+  it('accepts a header-only file as nothing to import', () => {
+    expect(parseImportCsv(utf8('email\n'))).toEqual({ rows: [], invalid: [], duplicates: [] });
+  });
+});
+
+describe('CSV export', () => {
+  it('quotes only fields that need it and writes CRLF lines a spreadsheet opens', () => {
+    expect(csvField('plain')).toBe('plain');
+    expect(csvField('a,b')).toBe('"a,b"');
+    expect(csvField('say "hi"')).toBe('"say ""hi"""');
+    expect(csvField('two\nlines')).toBe('"two\nlines"');
+    expect(csvField(undefined)).toBe('');
+    expect(exportHeader()).toBe('email,state,created,confirmed,unsubscribed,suppressed,consent_at,consent_source,lang\r\n');
+    const line = exportRow({
+      id: 'x',
+      email: 'jane@example.org',
+      state: 'active',
+      createdAt: '2024-01-01T00:00:00.000Z',
+      confirmedAt: '2024-01-02T00:00:00.000Z',
+      consent: { at: '2024-01-01T00:00:00.000Z', source: 'partner list, "spring"' },
+      lang: 'en',
+    });
+    expect(line).toBe('jane@example.org,active,2024-01-01T00:00:00.000Z,2024-01-02T00:00:00.000Z,,,2024-01-01T00:00:00.000Z,"partner list, ""spring""",en\r\n');
+    // What export writes, import reads back.
+    const parsed = parseImportCsv(utf8(exportHeader() + line));
+    expect(parsed.rows).toEqual([{ line: 2, email: 'jane@example.org', createdAt: '2024-01-01T00:00:00.000Z', lang: 'en' }]);
+  });
+});
