@@ -1,0 +1,300 @@
+import { Liquid, Tag, type Context, type Emitter, type TagToken, type TopLevelToken } from 'liquidjs';
+import { marked, type Token, type Tokens } from 'marked';
+import type { Warning } from './types';
+
+/**
+ * What the Liquid tags of a post need from the rest of the renderer. `post.ts` implements it
+ * with the site folder when there is one, and with guesses from names when there is not.
+ */
+export interface JekyllEnvironment {
+  site: Record<string, unknown>;
+  page: Record<string, unknown>;
+  /** `{% post_url name %}`: the post's URL path including `baseurl`. */
+  postUrl(name: string): string | undefined;
+  /** `{% link path %}`: the URL path (including `baseurl`) of a file of the site. */
+  link(path: string): string | undefined;
+  /** `{% include name %}`: the file's text from `_includes/`, if it can be read. */
+  include(name: string): string | undefined;
+  /** `{% include_relative name %}`: a file next to the post. */
+  includeRelative(name: string): string | undefined;
+  /** `relative_url` filter: adds `baseurl`. */
+  relativeUrl(path: string): string;
+  /** `absolute_url` filter: adds url and `baseurl`. */
+  absoluteUrl(path: string): string;
+  warn(warning: Warning): void;
+}
+
+const PLACEHOLDER_PREFIX = 'PUSHLETTERCODE';
+const PLACEHOLDER = /PUSHLETTERCODE(\d+)X/g;
+
+interface CodeRegion {
+  text: string;
+  /** Inside `{% raw %}`: the author wants Liquid shown, not run, even `{{ site.title }}`. */
+  raw: boolean;
+}
+
+/**
+ * `{% highlight lang %}…{% endhighlight %}` becomes a fenced block before anything else, so
+ * the code inside is protected like any other code and Markdown renders it as code.
+ */
+export function highlightToFences(text: string): string {
+  return text.replace(
+    /^([ \t]*)\{%-?\s*highlight\s+([^\s%]+)[^%]*?-?%\}[ \t]*\n?([\s\S]*?)\n?[ \t]*\{%-?\s*endhighlight\s*-?%\}[ \t]*$/gm,
+    (_whole, indent: string, language: string, code: string) => {
+      const longestRun = Math.max(2, ...(code.match(/`+/g) ?? []).map((run) => run.length));
+      const fence = '`'.repeat(longestRun + 1);
+      const body = code.replace(/\n+$/, '');
+      return `${indent}${fence}${language}\n${body}\n${indent}${fence}`;
+    },
+  );
+}
+
+/**
+ * Replaces code blocks, code spans and raw `<pre>` blocks with placeholders so that Liquid never
+ * sees other tools' template syntax (`{{ .Values.image }}`, `{{ item }}`): Jekyll would blank
+ * it, the reader wants what the author wrote. Markdown's own lexer finds the code, so
+ * indentation, fences and backtick runs follow the same rules as the final rendering.
+ */
+export function protectCode(text: string): { text: string; regions: CodeRegion[] } {
+  const rawSources: string[] = [];
+  marked.walkTokens(marked.lexer(text, { gfm: true }), (token: Token) => {
+    if (token.type === 'code' || token.type === 'codespan') {
+      rawSources.push(token.raw.replace(/\n+$/, ''));
+    } else if (token.type === 'html' && (token as Tokens.HTML).block && /<(pre|code)\b/i.test(token.raw)) {
+      rawSources.push(token.raw.replace(/\n+$/, ''));
+    }
+  });
+
+  const ranges: Array<{ start: number; end: number }> = [];
+  let cursor = 0;
+  for (const raw of rawSources) {
+    if (raw.trim() === '') continue;
+    const found = locate(text, raw, cursor);
+    if (found === undefined) continue;
+    ranges.push(found);
+    cursor = found.end;
+  }
+
+  const regions: CodeRegion[] = [];
+  let protectedText = '';
+  let last = 0;
+  for (const range of ranges) {
+    protectedText += text.slice(last, range.start) + `${PLACEHOLDER_PREFIX}${regions.length}X`;
+    regions.push({ text: text.slice(range.start, range.end), raw: false });
+    last = range.end;
+  }
+  protectedText += text.slice(last);
+
+  for (const block of protectedText.matchAll(/\{%-?\s*raw\s*-?%\}([\s\S]*?)\{%-?\s*endraw\s*-?%\}/g)) {
+    for (const placeholder of (block[1] ?? '').matchAll(PLACEHOLDER)) regions[Number(placeholder[1])]!.raw = true;
+  }
+  return { text: protectedText, regions };
+}
+
+/**
+ * Finds a token's source text. Inside list items and blockquotes the lexer sees the content
+ * without its indentation or `>` markers, so a multi-line block is matched line by line with
+ * whatever prefix the source has.
+ */
+function locate(text: string, raw: string, from: number): { start: number; end: number } | undefined {
+  const exact = text.indexOf(raw, from);
+  if (exact !== -1) return { start: exact, end: exact + raw.length };
+  const lines = raw.split('\n');
+  if (lines.length < 2) return undefined;
+  const escaped = lines.map((line) => line.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  const pattern = new RegExp(escaped.join('\\n[ \\t>]*'), 'g');
+  pattern.lastIndex = from;
+  const match = pattern.exec(text);
+  return match ? { start: match.index, end: match.index + match[0].length } : undefined;
+}
+
+/**
+ * Puts the code back. `{{ site.x }}` and `{{ page.x }}` that have a value are filled in (Jekyll
+ * would, and authors use them in code for URLs); anything else stays as written, and the
+ * `{% raw %}` markers authors put around code to show Liquid are dropped as Jekyll drops them.
+ */
+export function restoreCode(text: string, regions: CodeRegion[], variables: { site: Record<string, unknown>; page: Record<string, unknown> }): string {
+  return text.replace(PLACEHOLDER, (whole, index: string) => {
+    const region = regions[Number(index)];
+    if (!region) return whole;
+    let code = region.text.replace(/\{%-?\s*(end)?raw\s*-?%\}/g, '');
+    if (!region.raw) {
+      code = code.replace(/\{\{-?\s*((site|page)(\.[\w-]+)+)\s*-?\}\}/g, (expression, path: string) => {
+        const value = lookup(variables, path);
+        return typeof value === 'string' || typeof value === 'number' ? String(value) : expression;
+      });
+    }
+    return code;
+  });
+}
+
+function lookup(root: Record<string, unknown>, path: string): unknown {
+  let value: unknown = root;
+  for (const key of path.split('.')) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<string, unknown>)[key];
+  }
+  return value;
+}
+
+/** Tags that only make sense inside another tag; they are not registered on their own. */
+const INNER_TAGS = new Set(['else', 'elsif', 'when', 'empty']);
+
+/** Jekyll's own tags, registered below (`highlight` never reaches Liquid: it became a fence). */
+const PUSHLETTER_TAGS = new Set(['post_url', 'link', 'include', 'include_relative']);
+
+/** Liquid as Jekyll runs it, with Jekyll's tags; never throws, warns instead. */
+export function renderLiquid(text: string, environment: JekyllEnvironment): string {
+  const liquid = new Liquid({
+    jekyllInclude: true,
+    strictVariables: false,
+    strictFilters: false,
+    ownPropertyOnly: true,
+  });
+  registerJekyllTags(liquid, environment);
+  registerUnknownTags(liquid, text, environment);
+  liquid.registerFilter('relative_url', (value: unknown) => environment.relativeUrl(String(value ?? '')));
+  liquid.registerFilter('absolute_url', (value: unknown) => environment.absoluteUrl(String(value ?? '')));
+  liquid.registerFilter('markdownify', (value: unknown) => marked.parse(String(value ?? ''), { async: false, gfm: true }));
+  liquid.registerFilter('smartify', (value: unknown) => value);
+
+  try {
+    return String(liquid.parseAndRenderSync(text, { site: environment.site, page: environment.page }));
+  } catch (error) {
+    environment.warn({
+      code: 'LIQUID_ERROR',
+      message: `Liquid could not run (${firstLine(error)}); its tags were left out of the email, check them on the blog`,
+    });
+    return stripLiquid(text);
+  }
+}
+
+/** What a reader sees when Liquid cannot run: the text without any `{% %}` or `{{ }}`. */
+export function stripLiquid(text: string): string {
+  return text
+    .replace(/\{%-?\s*comment\s*-?%\}[\s\S]*?\{%-?\s*endcomment\s*-?%\}/g, '')
+    .replace(/\{%-?\s*(end)?raw\s*-?%\}/g, '')
+    .replace(/\{%[\s\S]*?%\}/g, '')
+    .replace(/\{\{[\s\S]*?\}\}/g, '');
+}
+
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return (message.split('\n')[0] ?? message).trim();
+}
+
+const MAX_INCLUDE_DEPTH = 10;
+
+function registerJekyllTags(liquid: Liquid, environment: JekyllEnvironment): void {
+  liquid.registerTag(
+    'post_url',
+    class extends Tag {
+      private readonly postName: string;
+      constructor(token: TagToken, remainTokens: TopLevelToken[], engine: Liquid) {
+        super(token, remainTokens, engine);
+        this.postName = token.args.trim();
+      }
+      render(_ctx: Context, emitter: Emitter): void {
+        const url = environment.postUrl(this.postName);
+        if (url !== undefined) emitter.write(url);
+      }
+    },
+  );
+
+  liquid.registerTag(
+    'link',
+    class extends Tag {
+      private readonly target: string;
+      constructor(token: TagToken, remainTokens: TopLevelToken[], engine: Liquid) {
+        super(token, remainTokens, engine);
+        this.target = token.args.trim();
+      }
+      render(ctx: Context, emitter: Emitter): void {
+        const target = this.target.includes('{{') ? String(liquid.parseAndRenderSync(this.target, ctx)) : this.target;
+        const url = environment.link(target.trim());
+        if (url !== undefined) emitter.write(url);
+      }
+    },
+  );
+
+  let depth = 0;
+  const includeTag = (read: (name: string) => string | undefined, tagName: string) =>
+    class extends Tag {
+      private readonly fileExpression: string;
+      private readonly parameters: string;
+      constructor(token: TagToken, remainTokens: TopLevelToken[], engine: Liquid) {
+        super(token, remainTokens, engine);
+        const match = /^\s*(\{\{[\s\S]*?\}\}\S*|\S+)([\s\S]*)$/.exec(token.args) ?? [];
+        this.fileExpression = match[1] ?? '';
+        this.parameters = match[2] ?? '';
+      }
+      render(ctx: Context, emitter: Emitter): void {
+        const name = this.fileExpression.includes('{{') ? String(liquid.parseAndRenderSync(this.fileExpression, ctx)).trim() : this.fileExpression;
+        const content = name === '' ? undefined : read(name);
+        if (content === undefined) {
+          environment.warn({
+            code: 'LIQUID_INCLUDE_MISSING',
+            message: `{% ${tagName} ${name} %} is not available to pushletter, so the email leaves it out`,
+          });
+          return;
+        }
+        if (depth >= MAX_INCLUDE_DEPTH) {
+          environment.warn({ code: 'LIQUID_INCLUDE_LOOP', message: `{% ${tagName} ${name} %} includes itself; stopped after ${MAX_INCLUDE_DEPTH} levels` });
+          return;
+        }
+        const include: Record<string, unknown> = {};
+        for (const [, key, doubleQuoted, singleQuoted, bare] of this.parameters.matchAll(/([\w-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|(\S+))/g)) {
+          if (key === undefined) continue;
+          include[key] = bare !== undefined ? liquid.evalValueSync(bare, ctx) : doubleQuoted ?? singleQuoted ?? '';
+        }
+        depth += 1;
+        ctx.push({ include });
+        try {
+          emitter.write(String(liquid.parseAndRenderSync(content, ctx)));
+        } finally {
+          ctx.pop();
+          depth -= 1;
+        }
+      }
+    };
+  liquid.registerTag('include', includeTag((name) => environment.include(name), 'include'));
+  liquid.registerTag('include_relative', includeTag((name) => environment.includeRelative(name), 'include_relative'));
+}
+
+/**
+ * Jekyll plugins add tags (`{% twitter %}`, `{% youtube %}`, `{% gist %}`) liquidjs has never
+ * heard of; unregistered, one of them fails the whole post. Each becomes a tag that writes
+ * nothing and leaves a warning, and its `end…` partner a tag that writes nothing, so the text
+ * between them stays.
+ */
+function registerUnknownTags(liquid: Liquid, text: string, environment: JekyllEnvironment): void {
+  const known = new Set([...Object.keys(liquid.tags), ...PUSHLETTER_TAGS]);
+  const isKnown = (name: string) => known.has(name) || INNER_TAGS.has(name) || (name.startsWith('end') && known.has(name.slice(3)));
+  const unknown = new Set<string>();
+  for (const match of text.matchAll(/\{%-?\s*([A-Za-z_][\w-]*)/g)) {
+    const name = match[1]!;
+    if (!isKnown(name)) unknown.add(name);
+  }
+  for (const name of unknown) {
+    const isEnd = name.startsWith('end') && unknown.has(name.slice(3));
+    liquid.registerTag(
+      name,
+      class extends Tag {
+        private readonly args: string;
+        constructor(token: TagToken, remainTokens: TopLevelToken[], engine: Liquid) {
+          super(token, remainTokens, engine);
+          this.args = token.args.trim();
+        }
+        render(): void {
+          if (isEnd) return;
+          environment.warn({
+            code: 'LIQUID_UNKNOWN_TAG',
+            message: `{% ${name}${this.args ? ` ${this.args}` : ''} %} is a tag pushletter does not know (a Jekyll plugin?); the email leaves it out`,
+          });
+        }
+      },
+    );
+  }
+}
+
+export { PLACEHOLDER_PREFIX };

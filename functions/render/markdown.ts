@@ -1,0 +1,36 @@
+import { Marked } from 'marked';
+
+/**
+ * Kramdown syntax that GFM does not know and that would show as junk in the email:
+ * attribute lists (`{: .lead}`, `{:toc}`, `![x](y){: width="50%"}`), extensions (`{::options}`,
+ * `{::comment}…{:/comment}`) and header ids (`## Title {#id}`). Run on text whose code has been
+ * replaced by placeholders, so code that shows this syntax keeps it.
+ */
+export function removeKramdownSyntax(text: string): string {
+  const lines = text
+    .replace(/\{::comment\}[\s\S]*?\{:\/comment\}/g, '')
+    .replace(/\{::nomarkdown\}([\s\S]*?)\{:\/nomarkdown\}/g, '$1')
+    .replace(/\{::(?:options|nomarkdown|comment)[^}]*\/\}/g, '')
+    .split('\n');
+  const kept: string[] = [];
+  for (const line of lines) {
+    if (/^\s*\{:toc\}\s*$/i.test(line)) {
+      // `* TOC` followed by `{:toc}` is kramdown's table of contents: the list item is a stand-in.
+      while (kept.length > 0 && /^\s*([*+-]|\d+\.)\s+\S/.test(kept[kept.length - 1]!)) kept.pop();
+      continue;
+    }
+    if (/^\s*\{:(?!:)[^}\n]*\}\s*$/.test(line)) continue;
+    kept.push(
+      line
+        .replace(/\{:(?!:)[^}\n]*\}/g, '')
+        .replace(/^(#{1,6}\s.*?)\s*\{#[\w-]+\}\s*$/, '$1'),
+    );
+  }
+  return kept.join('\n');
+}
+
+/** Jekyll's default kramdown settings read GFM without `hard_wrap`; a site may turn it on. */
+export function markdownToHtml(text: string, options: { hardWrap?: boolean } = {}): string {
+  const marked = new Marked({ gfm: true, breaks: options.hardWrap === true, async: false });
+  return marked.parse(text) as string;
+}
