@@ -1,0 +1,44 @@
+import { readFile } from 'node:fs/promises';
+import { simpleParser } from 'mailparser';
+import { describe, expect, it } from 'vitest';
+import { readSettings } from '../../functions/commons/config';
+import type { RawMessage } from '../../functions/commons/ports';
+import { ConfirmationMailer } from '../../functions/mail/confirmation';
+import { buildConfirmModule, CONFIRM_GENERATED } from '../../templates/build-confirm';
+
+describe('the confirmation email template', () => {
+  it('is compiled from confirm.mjml: the generated module is up to date (run `npm run templates`)', async () => {
+    expect(await buildConfirmModule()).toBe(await readFile(CONFIRM_GENERATED, 'utf8'));
+  });
+
+  for (const [lang, subject, button] of [
+    ['en', 'Confirm your subscription to Blog <&> Co', 'Confirm subscription'],
+    ['zh-CN', '确认订阅 Blog <&> Co', '确认订阅'],
+  ] as const) {
+    it(`builds a complete ${lang} message with the link in both parts`, async () => {
+      const sent: RawMessage[] = [];
+      const mailer = new ConfirmationMailer(
+        { sendRaw: async (message) => (sent.push(message), 'id-1') },
+        readSettings({ PUSHLETTER_SITE_TITLE: 'Blog <&> Co', PUSHLETTER_FROM_ADDRESS: 'news@blog.example', PUSHLETTER_FROM_NAME: '博客' }),
+      );
+      const url = 'https://api.blog.example/confirm?token=AbC-_123';
+      await mailer.sendConfirmation('reader@example.com', url, lang);
+      expect(sent).toHaveLength(1);
+      expect(sent[0]!.to).toBe('reader@example.com');
+      const raw = Buffer.from(sent[0]!.data).toString('latin1');
+      expect(raw).not.toMatch(/[^\r]\n/);
+      const parsed = await simpleParser(Buffer.from(sent[0]!.data));
+      expect(parsed.subject).toBe(subject);
+      expect(parsed.to && 'text' in parsed.to ? parsed.to.text : '').toBe('reader@example.com');
+      expect(parsed.from?.value[0]).toMatchObject({ address: 'news@blog.example', name: '博客' });
+      const link = `${url}&lang=${lang}`;
+      expect(parsed.text).toContain(link);
+      expect(parsed.html).toContain(`href="${link.replace('&', '&amp;')}"`);
+      expect(parsed.html).toContain(button);
+      expect(parsed.html).toContain('Blog &lt;&amp;&gt; Co');
+      expect(parsed.html).toContain(`lang="${lang}"`);
+      expect(parsed.html).not.toMatch(/\{\{\w+\}\}/);
+      expect(parsed.headers.get('content-language')).toBe(lang);
+    });
+  }
+});
