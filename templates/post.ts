@@ -14,7 +14,7 @@ export const POST_EMAIL_MJML = String.raw`<mjml lang="{{lang}}">
   <mj-head>
     <mj-title>{{title}}</mj-title>
     <mj-attributes>
-      <mj-all font-family="{{fontStack}}" />
+      <mj-all font-family="{{{fontStack}}}" />
       <mj-text font-size="16px" line-height="1.75" color="#1f2328" padding="0 24px" />
       <mj-section padding="0" />
       <mj-column padding="0" />
