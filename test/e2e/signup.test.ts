@@ -1,0 +1,111 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { confirmLink, inbox, startTestStack, uniqueAddress, type TestStack } from '../integration/http-helpers';
+
+/**
+ * A reader in a real browser (Debian's Chromium): the form, the email in the local inbox, the
+ * confirmation link, and leaving through the unsubscribe page's button.
+ */
+let stack: TestStack;
+let profile: string;
+let browser: BrowserContext;
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  profile = await mkdtemp(join(tmpdir(), 'pushletter-chromium-'));
+  browser = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    viewport: { width: 375, height: 740 },
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.dispose();
+  if (profile) await rm(profile, { recursive: true, force: true });
+});
+
+async function headingOf(page: Page): Promise<string> {
+  return (await page.locator('h1').textContent()) ?? '';
+}
+
+describe('a reader in Chromium', () => {
+  it('subscribes with the form, confirms from the email, and leaves with the button', async () => {
+    const address = uniqueAddress('browser');
+    const page = await browser.newPage();
+    const blocked: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error') blocked.push(message.text());
+    });
+
+    await page.goto(`${stack.urls.app}/`);
+    expect(await headingOf(page)).toBe('Subscribe to Example Blog');
+    await page.getByLabel('Email address').fill(address);
+    await Promise.all([page.waitForURL('**/subscribe'), page.getByRole('button', { name: 'Subscribe' }).click()]);
+    expect(await headingOf(page)).toBe('Check your inbox');
+
+    const [email] = await inbox(stack, address);
+    expect(email?.subject).toBe('Confirm your subscription to Example Blog');
+    await page.goto(await confirmLink(stack, address));
+    expect(await headingOf(page)).toBe('You are subscribed');
+    expect((await stack.composition.subscribers.findByEmail(address))?.state).toBe('active');
+
+    const subscriber = await stack.composition.subscribers.findByEmail(address);
+    await page.goto(stack.composition.subscriptions.unsubscribeUrl(subscriber!.id));
+    expect(await headingOf(page)).toBe('Unsubscribe from Example Blog?');
+    expect((await stack.composition.subscribers.findByEmail(address))?.state).toBe('active');
+    await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Unsubscribe' }).click()]);
+    await page.waitForFunction(() => document.querySelector('h1')?.textContent === 'You are unsubscribed');
+    expect((await stack.composition.subscribers.findByEmail(address))?.state).toBe('unsubscribed');
+
+    // The stylesheet is allowed by its CSP hash: a mismatch would show up as a refused style.
+    expect(blocked.filter((text) => text.includes('Content Security Policy'))).toEqual([]);
+    await page.close();
+  });
+
+  it('fits a phone, styles the button and moves focus visibly from the field to the button, past the trap field', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${stack.urls.app}/`);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    const button = page.getByRole('button', { name: 'Subscribe' });
+    expect(await button.evaluate((element) => getComputedStyle(element).backgroundColor)).toBe('rgb(11, 87, 208)');
+
+    await page.getByLabel('Email address').focus();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Subscribe');
+    const outline = await button.evaluate((element) => {
+      const style = getComputedStyle(element);
+      return `${style.outlineStyle} ${style.outlineWidth} ${style.outlineColor}`;
+    });
+    expect(outline).toBe('solid 3px rgb(232, 163, 23)');
+    // The trap field is laid out off-screen, where no person sees or tabs to it.
+    const trap = await page.locator('#website').boundingBox();
+    expect(trap!.x + trap!.width).toBeLessThanOrEqual(0);
+    await page.close();
+  });
+
+  it('shows the form in Chinese and refuses a mistyped address next to the field', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${stack.urls.app}/?lang=zh-CN`);
+    expect(await headingOf(page)).toBe('订阅 Example Blog');
+    await page.getByLabel('电子邮箱地址').fill('reader@gmial.com');
+    await Promise.all([page.waitForURL('**/subscribe'), page.getByRole('button', { name: '订阅' }).click()]);
+    expect(await page.getByRole('alert').textContent()).toContain('Did you mean reader@gmail.com?');
+    expect(await page.getByLabel('电子邮箱地址').inputValue()).toBe('reader@gmial.com');
+    await page.close();
+  });
+});
