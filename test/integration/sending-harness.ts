@@ -10,9 +10,10 @@ import { randomBytes } from 'node:crypto';
 import dynalite from 'dynalite';
 import sesServer from 'aws-ses-v2-local';
 import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SendRawEmailCommand, type SESClient } from '@aws-sdk/client-ses';
 import { dynamoClient, sesClient } from '../../functions/commons/clients';
-import type { Clock, Mailer, Queue, RawMessage } from '../../functions/commons/ports';
+import type { Clock, Mailer, Queue } from '../../functions/commons/ports';
+import { SesMailer } from '../../functions/mail/ses-mailer';
+import { LocalQueue } from '../../functions/local/queue';
 import { compileMessage, type CompiledMessage } from '../../functions/mail/message';
 import { UNSUBSCRIBE_URL_PLACEHOLDER } from '../../functions/render/types';
 import { DynamoSubscriberStore } from '../../functions/subscribers/store';
@@ -22,7 +23,7 @@ import { IssueStore, type Delivery } from '../../functions/sending/issues';
 import { dispatchIssue, type DispatchPorts } from '../../functions/sending/dispatch';
 import type { DispatchJob, SendJob } from '../../functions/sending/jobs';
 import { SharedRateLimiter } from '../../functions/sending/rate-limit';
-import { Sender, jobsFromRecords } from '../../functions/sending/send';
+import { Sender, handleSendQueueEvent, jobsFromRecords } from '../../functions/sending/send';
 import { deliveriesTableDefinition, issuesTableDefinition } from '../../functions/sending/tables';
 
 export const PUBLIC_URL = 'http://newsletter.test';
@@ -104,21 +105,9 @@ export async function seedSubscribers(stack: Stack, count: number, stateOf: (ind
   return created;
 }
 
-/** SendRawEmail through a real SES client, with the configuration set and tags, like production. */
-export function sesMailer(endpoint: string, client: SESClient = sesClient({ ses: endpoint })): Mailer {
-  return {
-    async sendRaw(message: RawMessage) {
-      const result = await client.send(
-        new SendRawEmailCommand({
-          RawMessage: { Data: message.data },
-          Destinations: [message.to],
-          ConfigurationSetName: CONFIGURATION_SET,
-          Tags: Object.entries(message.tags ?? {}).map(([Name, Value]) => ({ Name, Value })),
-        }),
-      );
-      return result.MessageId ?? '';
-    },
-  };
+/** The production mailer (SendRawEmail with the configuration set and tags) on a real SES client. */
+export function sesMailer(endpoint: string): Mailer {
+  return new SesMailer(sesClient({ ses: endpoint }), CONFIGURATION_SET);
 }
 
 export interface StoredEmail {
@@ -291,12 +280,25 @@ export interface PipelineOptions {
   rate?: number;
   concurrency?: number;
   pageSize?: number;
-  queue?: TestQueue<SendJob>;
+  /** Sender invocations running at once (Lambda concurrency). */
+  senders?: number;
 }
 
-/** Dispatcher and sender wired as the compositions wire them, on the test stack. */
+/**
+ * Dispatcher and sender wired as the local composition wires them: the send queue is the
+ * project's LocalQueue (SQS semantics: partial batch failures, redelivery, DLQ) consumed by the
+ * send Lambda's handler code.
+ */
 export function pipeline(stack: Stack, options: PipelineOptions = {}) {
-  const sendQueue = options.queue ?? new TestQueue<SendJob>();
+  const sendQueue = new LocalQueue<SendJob>({ name: 'send', batchSize: 1, concurrency: options.senders ?? 3, retryDelayMs: 50, maxReceives: 5 });
+  const sent = { messages: 0 };
+  const countingQueue: Queue<SendJob> = {
+    send: async (messages) => {
+      if (messages.length > 10) throw new Error(`SendMessageBatch takes at most 10 messages, got ${messages.length}`);
+      sent.messages += messages.length;
+      await sendQueue.send(messages);
+    },
+  };
   const dispatchQueue = new TestQueue<DispatchJob>();
   const rateLimiter = new SharedRateLimiter({ dynamo: stack.dynamo, table: stack.tables.deliveriesTable, rate: options.rate ?? 2_000 });
   const sender = new Sender(
@@ -310,15 +312,18 @@ export function pipeline(stack: Stack, options: PipelineOptions = {}) {
     },
     { concurrency: options.concurrency ?? 16, backoffMs: 20 },
   );
-  const dispatchPorts: DispatchPorts = { issues: stack.issues, subscribers: stack.subscribers, sendQueue, dispatchQueue, clock };
+  sendQueue.consume((event) => handleSendQueueEvent(sender, event));
+  const dispatchPorts: DispatchPorts = { issues: stack.issues, subscribers: stack.subscribers, sendQueue: countingQueue, dispatchQueue, clock };
   return {
     sendQueue,
+    sent,
     dispatchQueue,
     sender,
     dispatchPorts,
     dispatch: (postId: string) => dispatchIssue(dispatchPorts, postId, { pageSize: options.pageSize ?? 500 }),
+    /** Runs records through the sender directly, as one Lambda invocation would. */
     consume: async (records: QueueRecord[]) => (await sender.sendBatch(jobsFromRecords(records))).retryMessageIds,
-    drain: (parallel = 2) => sendQueue.drain(async (records) => (await sender.sendBatch(jobsFromRecords(records))).retryMessageIds, parallel),
+    idle: () => sendQueue.idle(),
   };
 }
 

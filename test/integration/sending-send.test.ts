@@ -34,8 +34,9 @@ describe('pushing a post to subscribers', () => {
     const outcome = await run.dispatch('2026-11-26-ten-thousand');
     expect(outcome).toEqual({ status: 'dispatched', enqueued: 10_000 });
     // Ids, not bodies, travel on the queue, in messages of 50.
-    expect(run.sendQueue.sentMessages).toBe(200);
-    await run.drain(3);
+    expect(run.sent.messages).toBe(200);
+    await run.idle();
+    expect(run.sendQueue.deadLetters).toEqual([]);
 
     const emails = await storedEmails(stack.sesUrl);
     const copies = copiesByAddress(emails);

@@ -1,0 +1,117 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { issueStatus } from '../../functions/sending/status';
+import {
+  clearEmails,
+  copiesByAddress,
+  createIssue,
+  deliveriesOf,
+  pipeline,
+  recipientOf,
+  seedSubscribers,
+  sesError,
+  sesMailer,
+  startFaultProxy,
+  startStack,
+  storedEmails,
+  type Stack,
+} from './sending-harness';
+
+let stack: Stack;
+let people: { id: string; email: string; state: string }[];
+
+beforeAll(async () => {
+  stack = await startStack();
+  people = await seedSubscribers(stack, 300);
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+beforeEach(async () => {
+  await clearEmails(stack.sesUrl);
+});
+
+function isSend(form: URLSearchParams): boolean {
+  return form.get('Action') === 'SendRawEmail';
+}
+
+describe('SES errors during a send', () => {
+  it('retries throttled (30% of calls) and 5xx answers until every subscriber has exactly one copy', async () => {
+    let sends = 0;
+    const proxy = await startFaultProxy(stack.sesUrl, (form) => {
+      if (!isSend(form)) return undefined;
+      const call = sends++;
+      if (call % 10 === 1 || call % 10 === 4 || call % 10 === 7) return sesError(400, 'Throttling', 'Maximum sending rate exceeded.');
+      if (call % 50 === 9) return sesError(503, 'ServiceUnavailable', 'Service is unavailable. Please try again later.', 'Receiver');
+      return undefined;
+    });
+    try {
+      const run = pipeline(stack, { mailer: sesMailer(proxy.url), concurrency: 8 });
+      await createIssue(stack, '2026-11-26-throttled');
+      await run.dispatch('2026-11-26-throttled');
+      await run.idle();
+
+      expect(proxy.faults).toBeGreaterThan(90);
+      const copies = copiesByAddress(await storedEmails(stack.sesUrl));
+      for (const person of people) expect(copies.get(person.email), person.email).toBe(1);
+      expect(run.sendQueue.deadLetters).toEqual([]);
+      const status = await issueStatus(stack.issues, '2026-11-26-throttled', new Date());
+      expect(status?.counts).toMatchObject({ queued: 0, sending: 0, sent: 300, failed: 0, unknown: 0 });
+      expect(status?.done).toBe(true);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('records a rejected address as failed with SES\'s reason and sends everyone else', async () => {
+    const rejected = people[7]!;
+    const proxy = await startFaultProxy(stack.sesUrl, (form) =>
+      isSend(form) && recipientOf(form) === rejected.email ? sesError(400, 'MessageRejected', 'Email address is not verified. The following identities failed the check in region US-EAST-1: reader7@example.com') : undefined,
+    );
+    try {
+      const run = pipeline(stack, { mailer: sesMailer(proxy.url) });
+      await createIssue(stack, '2026-11-26-rejected');
+      await run.dispatch('2026-11-26-rejected');
+      await run.idle();
+
+      const copies = copiesByAddress(await storedEmails(stack.sesUrl));
+      expect(copies.has(rejected.email)).toBe(false);
+      for (const person of people.filter((candidate) => candidate !== rejected)) expect(copies.get(person.email), person.email).toBe(1);
+      const deliveries = await deliveriesOf(stack, '2026-11-26-rejected');
+      expect(deliveries.get(rejected.id)).toMatchObject({ state: 'failed' });
+      expect(deliveries.get(rejected.id)?.reason).toMatch(/^MessageRejected: Email address is not verified/);
+      // Not retried: a rejection is final, so the message is not redelivered or dead-lettered.
+      expect(proxy.faults).toBe(1);
+      expect(run.sendQueue.deadLetters).toEqual([]);
+      const status = await issueStatus(stack.issues, '2026-11-26-rejected', new Date());
+      expect(status?.counts).toMatchObject({ sent: 299, failed: 1, queued: 0 });
+      expect(status?.failures).toEqual([{ reason: 'MessageRejected', count: 1 }]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('dead-letters a batch SES keeps refusing, and leaves its recipients free to send later', async () => {
+    const proxy = await startFaultProxy(stack.sesUrl, (form) => (isSend(form) ? sesError(400, 'Throttling', 'Maximum sending rate exceeded.') : undefined));
+    try {
+      const run = pipeline(stack, { mailer: sesMailer(proxy.url), pageSize: 50 });
+      await createIssue(stack, '2026-11-26-refused');
+      await run.dispatch('2026-11-26-refused');
+      await run.idle();
+      // Six messages of 50: each tried five times (SQS maxReceiveCount), then parked.
+      expect(run.sendQueue.deadLetters).toHaveLength(6);
+      expect(run.sendQueue.deadLetters.every((letter) => letter.receives === 5)).toBe(true);
+      expect(await storedEmails(stack.sesUrl)).toEqual([]);
+      // No claim is left behind, so a redrive from the DLQ sends them.
+      expect((await deliveriesOf(stack, '2026-11-26-refused')).size).toBe(0);
+      const redrive = pipeline(stack);
+      await redrive.sendQueue.send(run.sendQueue.deadLetters.map((letter) => JSON.parse(letter.body)));
+      await redrive.idle();
+      const copies = copiesByAddress(await storedEmails(stack.sesUrl));
+      for (const person of people) expect(copies.get(person.email), person.email).toBe(1);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
