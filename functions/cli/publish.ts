@@ -1,0 +1,120 @@
+import type { Writable } from 'node:stream';
+import { InvalidInputError, PushletterError } from '../commons/errors';
+import { signPayload } from '../github/signature';
+import type { IngestOutcome } from '../sending/ingest';
+import type { IssueStore } from '../sending/issues';
+import { parseArgs } from './args';
+import { Progress } from './progress';
+
+const USAGE = 'publish <post.md> [--site <dir>] [--test <address>]';
+
+export interface PublishOutput {
+  out: Writable;
+  err: NodeJS.WriteStream;
+}
+
+/** Stop following a send that makes no progress for this long; it carries on in the stack. */
+const STALL_MS = 60_000;
+const POLL_MS = 300;
+
+function describe(outcome: IngestOutcome): string {
+  switch (outcome.status) {
+    case 'dispatching':
+      return `publishing ${outcome.postId}: "${outcome.subject}"`;
+    case 'scheduled':
+      return `scheduled ${outcome.postId} for ${outcome.at} (the post's date); the running stack sends it then, if it is still running (it re-arms on restart)`;
+    case 'skipped':
+      return `skipped ${outcome.postId} because ${outcome.reason}; recorded, it will not be sent`;
+    case 'exists': {
+      const state = outcome.state === 'skipped' ? 'recorded as skipped' : outcome.state === 'scheduled' ? 'already scheduled' : 'already sent';
+      return `${outcome.postId} was ${state} before; nothing sent again (see \`pushletter status ${outcome.postId}\`)`;
+    }
+    case 'preview':
+      return outcome.recipients === 0
+        ? `${outcome.postId} is a draft: no preview sent, no editors configured (set PUSHLETTER_EDITORS)`
+        : `${outcome.postId} is a draft: preview "${outcome.subject}" sent to ${outcome.recipients} editor${outcome.recipients === 1 ? '' : 's'}, not to subscribers`;
+    case 'test':
+      return `test "${outcome.subject}" sent to ${outcome.to}; nothing recorded, the post can still be published`;
+  }
+}
+
+/** Follows the send in the stack's tables until every queued recipient is settled. */
+async function follow(issues: IssueStore, postId: string, output: PublishOutput): Promise<string> {
+  const { issueStatus } = await import('../sending/status');
+  const progress = new Progress(`sending ${postId}`, 0, output.err);
+  let lastDone = -1;
+  let lastChange = Date.now();
+  for (;;) {
+    const status = await issueStatus(issues, postId, new Date());
+    if (status === undefined) return `${postId}: the issue disappeared from the stack's table`;
+    const { counts } = status;
+    const done = counts.sent + counts.failed + counts.skipped + counts.unknown;
+    if (done !== lastDone) {
+      lastDone = done;
+      lastChange = Date.now();
+    }
+    progress.setTotal(status.issue.enqueued);
+    progress.update(done, counts.failed > 0 ? `${counts.failed} failed` : '');
+    if (status.done) {
+      progress.finish();
+      const extra = [counts.failed > 0 ? `${counts.failed} failed` : '', counts.skipped > 0 ? `${counts.skipped} skipped (left since)` : '', counts.unknown > 0 ? `${counts.unknown} unknown` : '']
+        .filter(Boolean)
+        .join(', ');
+      return `sent to ${counts.sent} subscriber${counts.sent === 1 ? '' : 's'}${extra ? ` (${extra})` : ''}`;
+    }
+    if (Date.now() - lastChange > STALL_MS) {
+      progress.finish();
+      return `still sending in the stack (${done}/${status.issue.enqueued} so far); follow it with \`pushletter status ${postId}\``;
+    }
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
+
+export async function runPublish(args: string[], output: PublishOutput): Promise<number> {
+  const { values, positionals } = parseArgs(args, { site: { type: 'string' }, test: { type: 'string' } }, USAGE);
+  const [postPath] = positionals;
+  if (postPath === undefined || positionals.length > 1) {
+    throw new InvalidInputError('CLI_USAGE', `name one post file\nusage: pushletter ${USAGE}`);
+  }
+  const [{ readLocalPost, publishRequest, PUBLISH_PATH, PUBLISH_SIGNATURE_HEADER }, { connectToLocalStack }, { readLocalPorts }] = await Promise.all([
+    import('../local/publish'),
+    import('../compose/local'),
+    import('../commons/config'),
+  ]);
+  const file = await readLocalPost(postPath, values.site);
+  const stack = await connectToLocalStack();
+  const body = JSON.stringify(publishRequest(file, values.test));
+  const url = `http://127.0.0.1:${readLocalPorts().http}${PUBLISH_PATH}`;
+
+  try {
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json', [PUBLISH_SIGNATURE_HEADER]: signPayload(stack.secrets.webhookSecret, body) },
+        body,
+        // Rendering a long post with a cold mjml takes a few seconds; a stuck server must not hang the CLI.
+        signal: AbortSignal.timeout(60_000),
+      });
+    } catch (error) {
+      throw new PushletterError('LOCAL_STACK_UNREACHABLE', `the local stack's server does not answer on ${url} (PORT): ${error instanceof Error ? error.message : String(error)}`);
+    }
+    const answer = (await response.json().catch(() => ({}))) as IngestOutcome & { message?: string };
+    if (!response.ok) {
+      throw new PushletterError('PUBLISH_FAILED', `${postPath}: ${answer.message ?? `the stack answered ${response.status}`}`);
+    }
+    output.out.write(`${describe(answer)}\n`);
+    if (answer.status === 'dispatching') {
+      const { IssueStore } = await import('../sending/issues');
+      output.out.write(`${await follow(new IssueStore(stack.dynamo, stack.resources), answer.postId, output)}\n`);
+    }
+    return 0;
+  } finally {
+    stack.dynamo.destroy();
+    stack.ses.destroy();
+  }
+}
+
+export async function run(args: string[]): Promise<number> {
+  return runPublish(args, { out: process.stdout, err: process.stderr });
+}

@@ -1,0 +1,83 @@
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { logger } from '../commons/logger';
+import type { Queue } from '../commons/ports';
+import type { LocalComposition } from '../compose/local';
+import { GitHubContents } from '../github/contents';
+import type { IngestMessage } from '../github/webhook';
+import type { IngestPorts } from '../sending/ingest';
+import { createIngestHandler } from '../sending/ingest-worker';
+import type { IssueStore } from '../sending/issues';
+import type { DispatchJob } from '../sending/jobs';
+import { TimerScheduler } from '../sending/schedule';
+import { LocalQueue } from './queue';
+
+/**
+ * Ingest on the local stack: the webhook's queue consumed in-process by the same handler the
+ * ingest Lambda runs, and a timer per future-dated post standing in for EventBridge Scheduler.
+ */
+export interface LocalIngest {
+  ingestQueue: LocalQueue<IngestMessage>;
+  scheduler: TimerScheduler;
+  /** What `pushletter publish` and the demo ingest a local file with. */
+  ports: IngestPorts;
+  /** For the HTTP app's `POST /hooks/github`. */
+  github: { webhookSecret: () => Promise<string | undefined>; ingestQueue: Queue<IngestMessage> };
+  idle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Timers die with the dev server; issues still `scheduled` in DynamoDB get theirs back on the
+ * next start. A scan is fine for the local table (a handful of issues); AWS needs none because
+ * EventBridge keeps its schedules.
+ */
+async function rearmScheduled(composition: LocalComposition, scheduler: TimerScheduler): Promise<number> {
+  let rearmed = 0;
+  let startKey: Record<string, never> | undefined;
+  do {
+    const page = await composition.dynamo.send(
+      new ScanCommand({
+        TableName: composition.resources.issuesTable,
+        FilterExpression: '#state = :scheduled',
+        ProjectionExpression: 'postId, sendAt',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':scheduled': { S: 'scheduled' } },
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      const { postId, sendAt } = unmarshall(item) as { postId: string; sendAt: string };
+      await scheduler.schedule(postId, new Date(sendAt));
+      rearmed += 1;
+    }
+    startKey = page.LastEvaluatedKey as typeof startKey;
+  } while (startKey);
+  return rearmed;
+}
+
+export async function startLocalIngest(
+  composition: LocalComposition,
+  sending: { issues: IssueStore; dispatchQueue: Queue<DispatchJob> },
+): Promise<LocalIngest> {
+  const { settings, secrets, clock } = composition;
+  const scheduler = new TimerScheduler((job) => sending.dispatchQueue.send([job]), clock);
+  const ports: IngestPorts = { settings, issues: sending.issues, dispatchQueue: sending.dispatchQueue, scheduler, mailer: composition.mailer, clock };
+  const files = new GitHubContents({ apiUrl: settings.githubApiUrl, token: secrets.githubToken });
+  // GitHub's rate limit resets within the hour; locally a retry a few seconds later is enough to show it.
+  const ingestQueue = new LocalQueue<IngestMessage>({ name: 'ingest', batchSize: 1, concurrency: 2, retryDelayMs: 5_000, maxReceives: 3 });
+  ingestQueue.consume(createIngestHandler(async () => ({ ...ports, files })));
+  const rearmed = await rearmScheduled(composition, scheduler);
+  if (rearmed > 0) logger.info('local.schedules_rearmed', { count: rearmed });
+  return {
+    ingestQueue,
+    scheduler,
+    ports,
+    github: { webhookSecret: async () => secrets.webhookSecret, ingestQueue },
+    idle: () => ingestQueue.idle(),
+    async stop() {
+      scheduler.stop();
+      await ingestQueue.stop();
+    },
+  };
+}
