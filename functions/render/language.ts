@@ -24,10 +24,22 @@ const LATIN = /\p{Script=Latin}/gu;
  * the letters (Chinese technical posts are full of English words), else English.
  */
 export function detectLanguage(text: string): 'zh-CN' | 'en' {
-  const han = text.match(HAN)?.length ?? 0;
-  const latin = text.match(LATIN)?.length ?? 0;
+  const prose = withoutMarkup(text);
+  const han = prose.match(HAN)?.length ?? 0;
+  const latin = prose.match(LATIN)?.length ?? 0;
   // One Han character carries about as much as a short English word (~4 letters).
   return han > 0 && han * 4 >= latin * 0.5 ? 'zh-CN' : 'en';
+}
+
+/** Code, tags, URLs and Liquid are English-looking whatever the post's language; they do not count. */
+function withoutMarkup(text: string): string {
+  return text
+    .replace(/^(```|~~~)[\s\S]*?^\1/gm, ' ')
+    .replace(/`[^`\n]*`/g, ' ')
+    .replace(/\{%[\s\S]*?%\}|\{\{[\s\S]*?\}\}/g, ' ')
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\]\([^)]*\)/g, ']')
+    .replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, ' ');
 }
 
 /** Post `lang`, else the site's, else detected from the text. */

@@ -384,7 +384,7 @@ export async function parsePost(input: ParsePostInput): Promise<Post> {
       return chinese ? `查看嵌入的内容（${host}）` : `Open the embedded content (${host})`;
     },
     warn,
-  });
+  }).trim();
 
   const imageValue = frontMatter.image;
   const imagePath =
