@@ -47,8 +47,7 @@ export class PushletterStack extends Stack {
     // only verifies the signature and hands the push to the ingest queue.
     const apiHandler = this.api.handler;
     this.tables.bind(apiHandler, 'subscribers', 'write');
-    this.secrets.bind(apiHandler, 'tokenKey');
-    this.secrets.bind(apiHandler, 'webhookSecret');
+    this.secrets.bind(apiHandler);
     this.sending.grantSend(apiHandler);
     this.pipeline.ingestQueue.bindProducer(apiHandler, PIPELINE_ENVIRONMENT.ingestQueue);
 
@@ -56,6 +55,7 @@ export class PushletterStack extends Stack {
     this.alarms.deadLetters('IngestDeadLetters', this.pipeline.ingestQueue.deadLetterQueue, 'A pushed post');
     this.alarms.deadLetters('SendDeadLetters', this.pipeline.sendQueue.deadLetterQueue, 'A batch of recipients');
     this.alarms.deadLetters('DispatchDeadLetters', this.pipeline.dispatchDeadLetters, 'A dispatch of a post');
+    this.alarms.deadLetters('DispatchQueueDeadLetters', this.pipeline.dispatchQueue.deadLetterQueue, 'A continued dispatch of a post');
     this.alarms.deadLetters('SesEventsDeadLetters', this.pipeline.sesEventsDeadLetters, 'A bounce or complaint event');
     const functions = { Api: apiHandler, Ingest: this.pipeline.ingest, Dispatch: this.pipeline.dispatch, Send: this.pipeline.send, SesEvents: this.pipeline.sesEvents };
     for (const [name, fn] of Object.entries(functions)) this.alarms.functionErrors(`${name}Errors`, fn, `The ${name} function`);
@@ -63,8 +63,10 @@ export class PushletterStack extends Stack {
     new CfnOutput(this, 'FormUrl', { value: `${this.api.url}/`, description: 'The signup page; the form snippet posts to FormUrl + "subscribe"' });
     new CfnOutput(this, 'WebhookUrl', { value: `${this.api.url}/hooks/github`, description: 'Payload URL of the GitHub webhook (content type application/json)' });
     new CfnOutput(this, 'UnsubscribeBaseUrl', { value: `${this.api.url}/unsubscribe`, description: 'Base of the unsubscribe links in every email' });
-    new CfnOutput(this, 'WebhookSecretArn', { value: this.secrets.webhookSecret.secretArn, description: 'Read the webhook secret with aws secretsmanager get-secret-value --secret-id <this>' });
-    new CfnOutput(this, 'GitHubTokenSecretArn', { value: this.secrets.githubToken.secretArn, description: 'Put a GitHub token here for a private blog repository' });
+    new CfnOutput(this, 'SecretArn', {
+      value: this.secrets.secret.secretArn,
+      description: 'JSON secret: read webhookSecret from it for the GitHub webhook; put githubToken in it for a private repository',
+    });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'Subscribe to this topic for alarms' });
   }
 }

@@ -18,10 +18,11 @@ import type { Tables } from './tables';
 export const PIPELINE_ENVIRONMENT = {
   ingestQueue: 'INGEST_QUEUE_URL',
   sendQueue: 'SEND_QUEUE_URL',
-  dispatchFunction: 'DISPATCH_FUNCTION_NAME',
+  dispatchQueue: 'DISPATCH_QUEUE_URL',
+  dispatchFunction: 'DISPATCH_FUNCTION_ARN',
   scheduleGroup: 'SCHEDULE_GROUP_NAME',
   schedulerRole: 'SCHEDULER_ROLE_ARN',
-  senderConcurrency: 'PUSHLETTER_SENDER_CONCURRENCY',
+  sesCallsInFlight: 'PUSHLETTER_SENDER_CONCURRENCY',
 } as const;
 
 /** Timeouts per function: the queues' visibility timeouts are derived from these. */
@@ -37,8 +38,13 @@ export const TIMEOUTS = {
 export const SEND_BATCH_SIZE = 1;
 /** What the dispatcher puts in one message (functions/sending/dispatch.ts, recipientsPerMessage). */
 export const RECIPIENTS_PER_MESSAGE = 50;
-/** Sends one sender achieves per second (an SES call takes ~50–100 ms, a few in flight at once). */
-const SENDS_PER_SENDER_PER_SECOND = 10;
+/** SES calls one sender keeps in flight (functions/compose/lambda.ts reads it). */
+export const SES_CALLS_IN_FLIGHT_PER_SENDER = 16;
+/**
+ * Sends one sender sustains: 16 calls in flight at ~100 ms per SendRawEmail is ~160/s; plan
+ * on 100/s so a slow SES day does not leave the rate unused.
+ */
+const SENDS_PER_SENDER_PER_SECOND = 100;
 /** SQS event sources cannot go below two concurrent invocations. */
 const MIN_SENDERS = 2;
 const MAX_SENDERS = 200;
@@ -80,6 +86,7 @@ export interface PipelineProps {
 export class Pipeline extends Construct {
   readonly ingestQueue: WorkQueue;
   readonly sendQueue: WorkQueue;
+  readonly dispatchQueue: WorkQueue;
   readonly ingest: PushletterFunction;
   readonly dispatch: PushletterFunction;
   readonly send: PushletterFunction;
@@ -100,7 +107,9 @@ export class Pipeline extends Construct {
     const sendTimeout = senderTimeout(props.config.maxSendRate);
     this.sendQueue = new WorkQueue(this, 'SendQueue', { consumerTimeout: sendTimeout, maxReceiveCount: 5 });
 
-    // Dispatcher: invoked asynchronously (by ingest and by schedules); failed events land here.
+    // The dispatcher's own continuations: near its deadline it queues "resume post X" here.
+    this.dispatchQueue = new WorkQueue(this, 'DispatchQueue', { consumerTimeout: TIMEOUTS.dispatch, maxReceiveCount: 5 });
+    // Dispatcher: also invoked asynchronously (by ingest and by schedules); failed events land here.
     this.dispatchDeadLetters = asyncDeadLetterQueue(this, 'DispatchDeadLetters');
     this.dispatch = new PushletterFunction(this, 'Dispatch', {
       entry: 'dispatch',
@@ -113,13 +122,17 @@ export class Pipeline extends Construct {
     tables.bind(this.dispatch, 'subscribers', 'read');
     tables.bind(this.dispatch, 'issues', 'write');
     this.sendQueue.bindProducer(this.dispatch, PIPELINE_ENVIRONMENT.sendQueue);
+    this.dispatchQueue.bindProducer(this.dispatch, PIPELINE_ENVIRONMENT.dispatchQueue);
+    this.dispatch.addEventSource(
+      new eventSources.SqsEventSource(this.dispatchQueue.queue, { batchSize: 1, reportBatchItemFailures: true, maxConcurrency: 2 }),
+    );
 
     this.send = new PushletterFunction(this, 'Send', {
       entry: 'send',
       description: 'pushletter: sends one batch of recipients a post through SES',
       memorySize: 512,
       timeout: sendTimeout,
-      environment: { ...settings, [PIPELINE_ENVIRONMENT.senderConcurrency]: String(this.senderConcurrency) },
+      environment: { ...settings, [PIPELINE_ENVIRONMENT.sesCallsInFlight]: String(SES_CALLS_IN_FLIGHT_PER_SENDER) },
     });
     this.send.addEventSource(
       new eventSources.SqsEventSource(this.sendQueue.queue, {
@@ -131,8 +144,14 @@ export class Pipeline extends Construct {
     tables.bind(this.send, 'subscribers', 'read');
     tables.bind(this.send, 'issues', 'read');
     tables.bind(this.send, 'deliveries', 'write');
-    secrets.bind(this.send, 'tokenKey');
     sending.grantSend(this.send);
+    // The sender holds to the account's SES rate when it can read it (functions/sending/rate-limit.ts).
+    this.send.addToRolePolicy(new iam.PolicyStatement({ actions: ['ses:GetSendQuota'], resources: ['*'] }));
+    Validations.of(this.send.role!).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'ses:GetSendQuota reads the account\'s sending quota and supports no resource-level permission (the Service Authorization Reference lists no resource type for it), so IAM requires Resource "*"; the action is read-only and is the only one granted on "*".',
+    });
 
     this.ingest = new PushletterFunction(this, 'Ingest', {
       entry: 'ingest',
@@ -146,8 +165,9 @@ export class Pipeline extends Construct {
       new eventSources.SqsEventSource(this.ingestQueue.queue, { batchSize: 1, reportBatchItemFailures: true, maxConcurrency: 2 }),
     );
     tables.bind(this.ingest, 'issues', 'write');
-    secrets.bind(this.ingest, 'githubToken');
-    this.ingest.addEnvironment(PIPELINE_ENVIRONMENT.dispatchFunction, this.dispatch.functionName);
+    // Previews of drafts go straight to the editors' addresses, never through the send queue.
+    sending.grantSend(this.ingest);
+    this.ingest.addEnvironment(PIPELINE_ENVIRONMENT.dispatchFunction, this.dispatch.functionArn);
     this.ingest.addToRolePolicy(
       new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.dispatch.functionArn] }),
     );
@@ -180,7 +200,9 @@ export class Pipeline extends Construct {
     });
     this.ingest.addToRolePolicy(
       new iam.PolicyStatement({
-        actions: ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule', 'scheduler:GetSchedule'],
+        // A schedule that already exists (a redelivered push) is left alone, and schedules delete
+        // themselves after firing: creating is all ingest does.
+        actions: ['scheduler:CreateSchedule'],
         resources: [schedulesArn],
       }),
     );
@@ -204,6 +226,9 @@ export class Pipeline extends Construct {
     tables.bind(this.sesEvents, 'subscribers', 'write');
     tables.bind(this.sesEvents, 'deliveries', 'write');
     subscribeToEvents(sending.eventsTopic, this.sesEvents);
+
+    // Every function builds its ports at cold start from the one newsletter secret.
+    for (const fn of [this.dispatch, this.send, this.ingest, this.sesEvents]) secrets.bind(fn);
   }
 }
 

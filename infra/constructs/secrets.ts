@@ -4,67 +4,62 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 
-/** The variables that name each secret to the functions (read in functions/commons/config.ts). */
-export const SECRET_ENVIRONMENT = {
-  tokenKey: 'TOKEN_KEY_SECRET_ARN',
-  webhookSecret: 'WEBHOOK_SECRET_ARN',
-  githubToken: 'GITHUB_TOKEN_SECRET_ARN',
-} as const;
+/** The variable naming the secret to the functions (`readSecretArn` in functions/commons/config.ts). */
+export const SECRET_ENVIRONMENT = 'PUSHLETTER_SECRET_ARN';
 
-export type SecretName = keyof typeof SECRET_ENVIRONMENT;
+/** Keys of the JSON the functions parse (`parseSecrets` in functions/commons/secrets.ts). */
+export const SECRET_KEYS = ['tokenKey', 'webhookSecret', 'githubToken'] as const;
 
 /**
- * - token key: signs confirmation and unsubscribe tokens; generated at deploy.
- * - webhook secret: shared with GitHub to sign webhook deliveries; generated at deploy, the
- *   editor reads it once to paste into the repository's webhook settings.
- * - GitHub token: for private blog repositories; the editor puts `{"token":"github_pat_…"}`
- *   after deploy. It starts as `{"token":""}`: no token, which public repositories need not.
+ * The functions read one JSON secret: `tokenKey` (signs confirmation and unsubscribe tokens),
+ * `webhookSecret` (shared with GitHub to sign webhook deliveries) and `githubToken` (empty
+ * until the editor puts a token for a private blog repository).
+ *
+ * CloudFormation generates only one random value per secret, so the two random values are
+ * generated in two seed secrets and copied into the JSON through dynamic references, resolved
+ * by CloudFormation at deploy time: the values appear in no template, output or log. The seeds
+ * are read only by CloudFormation; no function is granted them.
  */
 export class Secrets extends Construct {
-  readonly tokenKey: secretsmanager.Secret;
-  readonly webhookSecret: secretsmanager.Secret;
-  readonly githubToken: secretsmanager.Secret;
+  readonly secret: secretsmanager.Secret;
+  readonly tokenKeySeed: secretsmanager.Secret;
+  readonly webhookSecretSeed: secretsmanager.Secret;
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
+    // 64 letters and digits: valid base64 of 48 bytes for tokenKey, and a strong webhook secret.
     const generated = { passwordLength: 64, excludePunctuation: true, includeSpace: false };
-    this.tokenKey = new secretsmanager.Secret(this, 'TokenKey', {
-      description: 'pushletter: HMAC key for confirmation and unsubscribe tokens',
+    this.tokenKeySeed = new secretsmanager.Secret(this, 'TokenKeySeed', {
+      description: 'pushletter: random seed of tokenKey (copied into the newsletter secret at deploy)',
       generateSecretString: generated,
-      // Losing the key would invalidate every unsubscribe link in every email already sent.
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    this.webhookSecret = new secretsmanager.Secret(this, 'WebhookSecret', {
-      description: 'pushletter: secret shared with the GitHub webhook (X-Hub-Signature-256)',
+    this.webhookSecretSeed = new secretsmanager.Secret(this, 'WebhookSecretSeed', {
+      description: 'pushletter: random seed of webhookSecret (copied into the newsletter secret at deploy)',
       generateSecretString: generated,
     });
-    this.githubToken = new secretsmanager.Secret(this, 'GitHubToken', {
-      description: 'pushletter: GitHub token for reading a private blog repository (empty for a public one)',
-      // Secrets Manager refuses an empty string; `{"token":""}` is the agreed "no token" value.
-      secretObjectValue: { token: SecretValue.unsafePlainText('') },
+    this.secret = new secretsmanager.Secret(this, 'Newsletter', {
+      description: 'pushletter: tokenKey, webhookSecret and githubToken (JSON) read by the functions',
+      secretObjectValue: {
+        tokenKey: this.tokenKeySeed.secretValue,
+        webhookSecret: this.webhookSecretSeed.secretValue,
+        // Set by the editor for a private repository; empty means "no token".
+        githubToken: SecretValue.unsafePlainText(''),
+      },
+      // Losing tokenKey would break the unsubscribe link in every email already delivered.
+      removalPolicy: RemovalPolicy.RETAIN,
     });
 
-    Validations.of(this.tokenKey).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason:
-        'Rotating the token key would invalidate the unsubscribe link in every email already delivered, which RFC 8058 and CAN-SPAM require to keep working; the key never leaves Secrets Manager and the functions that read it.',
-    });
-    Validations.of(this.webhookSecret).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason:
-        'The webhook secret is also stored in the GitHub repository settings, which Secrets Manager rotation cannot update; automatic rotation would break every webhook delivery until the editor pastes the new value.',
-    });
-    Validations.of(this.githubToken).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason:
-        'The GitHub token is issued by GitHub and put here by the editor; Secrets Manager cannot mint a new one, so rotation happens at GitHub (fine-grained tokens expire) followed by put-secret-value.',
-    });
+    const rotation =
+      'Rotation is not automatic on purpose: a new tokenKey would break the unsubscribe link in every email already delivered (RFC 8058 and CAN-SPAM need them to keep working), the webhookSecret is also stored in GitHub, which rotation cannot update, and the githubToken is issued by GitHub. The README shows how to rotate the webhook secret and the token by hand.';
+    for (const secret of [this.secret, this.tokenKeySeed, this.webhookSecretSeed]) {
+      Validations.of(secret).acknowledge({ id: 'AwsSolutions-SMG4', reason: rotation });
+    }
   }
 
-  /** Lets `fn` read one secret's value, and names it through the variable the function reads. */
-  bind(fn: lambda.Function, name: SecretName): void {
-    const secret = this[name];
-    fn.addEnvironment(SECRET_ENVIRONMENT[name], secret.secretArn);
-    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secret.secretArn] }));
+  /** Lets `fn` read the secret's value, and names it through the variable the function reads. */
+  bind(fn: lambda.Function): void {
+    fn.addEnvironment(SECRET_ENVIRONMENT, this.secret.secretArn);
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [this.secret.secretArn] }));
   }
 }

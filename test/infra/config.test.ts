@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import cdkJson from '../../cdk.json';
+import { readSettings } from '../../functions/commons/config';
+import { readDeployConfig, settingsEnvironment } from '../../infra/config';
+import { DEPLOYED_CONTEXT, synthesize } from './synth';
+
+const fromContext = (context: Record<string, unknown>) => () => readDeployConfig((key) => context[key]);
+
+describe('deploy configuration', () => {
+  it('accepts the cdk.json defaults, which serve the local stack', () => {
+    const config = readDeployConfig((key) => (cdkJson.context as Record<string, unknown>)[key]);
+    expect(config).toMatchObject({ siteUrl: 'http://localhost:4000', fromAddress: 'newsletter@example.com', maxSendRate: 14, language: 'en', editors: [] });
+    expect(config.domain).toBeUndefined();
+  });
+
+  it('reads -c flags, which arrive as strings: numbers and comma-separated lists', () => {
+    const config = readDeployConfig((key) => (DEPLOYED_CONTEXT as Record<string, unknown>)[key]);
+    expect(config.maxSendRate).toBe(50);
+    expect(config.editors).toEqual(['editor@example.org', 'second@example.org']);
+    expect(config.domain).toBe('example.org');
+  });
+
+  it.each([
+    ['siteUrl', undefined, /"siteUrl" is missing: pass -c siteUrl=https:\/\/blog\.example\.com/],
+    ['siteUrl', 'blog.example.com', /"siteUrl" must be an absolute https:\/\/ URL .*-c siteUrl=https:\/\/blog\.example\.com/],
+    ['fromAddress', 'newsletter', /"fromAddress" must be an email address \(got "newsletter"\).*-c fromAddress=newsletter@blog\.example\.com/],
+    ['fromAddress', '', /"fromAddress" is missing/],
+    ['maxSendRate', 'fast', /"maxSendRate" must be a number .*-c maxSendRate=14/],
+    ['maxSendRate', 0, /"maxSendRate" must be a number/],
+    ['language', 'fr', /"language" must be one of en, zh-CN \(got "fr"\)/],
+    ['repository', 'blog', /"repository" must be owner\/name .*-c repository=octocat\/blog/],
+    ['editors', 'editor@example.org,not-an-address', /"editors" must be an email address \(got "not-an-address"\)/],
+    ['replyTo', 'editor@example.org\r\nBcc: victim@example.com', /"replyTo" must be an email address/],
+    ['domain', 'not a domain', /"domain" must be a domain name/],
+    ['domain', 'other.example', /"domain" must be the domain of fromAddress "letters@news\.example\.org"/],
+    ['alarmEmail', 'ops', /"alarmEmail" must be an email address/],
+  ])('rejects %s = %j with a message naming the key and an example', (key, value, message) => {
+    expect(fromContext({ ...DEPLOYED_CONTEXT, [key]: value })).toThrow(message);
+  });
+
+  it('fails synthesis itself, before any resource is built, on an invalid value', () => {
+    expect(() => synthesize({ ...DEPLOYED_CONTEXT, fromAddress: 'nobody' })).toThrow(/cdk context "fromAddress"/);
+  });
+
+  it('accepts a subdomain sender under the configured domain', () => {
+    expect(fromContext({ ...DEPLOYED_CONTEXT, fromAddress: 'a@mail.news.example.org', domain: 'example.org' })).not.toThrow();
+  });
+
+  it('hands the functions settings their own config reader accepts, unchanged', () => {
+    const config = readDeployConfig((key) => (DEPLOYED_CONTEXT as Record<string, unknown>)[key]);
+    const environment = settingsEnvironment(config, { publicUrl: 'https://abc.execute-api.eu-west-1.amazonaws.com', configurationSet: 'set' });
+    expect(readSettings(environment)).toEqual({
+      siteUrl: 'https://blog.example.org',
+      siteTitle: config.siteTitle,
+      language: 'en',
+      fromAddress: 'letters@news.example.org',
+      fromName: 'Example Letters',
+      replyTo: 'editor@example.org',
+      postalAddress: config.postalAddress,
+      publicUrl: 'https://abc.execute-api.eu-west-1.amazonaws.com',
+      listName: 'newsletter',
+      repository: 'octocat/blog',
+      branch: 'main',
+      githubApiUrl: 'https://api.github.com',
+      editors: ['editor@example.org', 'second@example.org'],
+      maxSendRate: 50,
+      configurationSet: 'set',
+    });
+  });
+});

@@ -1,0 +1,465 @@
+import { Stack, type CfnElement } from 'aws-cdk-lib';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import type { Construct } from 'constructs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import cdkJson from '../../cdk.json';
+import { deliveriesTableDefinition, issuesTableDefinition } from '../../functions/sending/tables';
+import { subscriberTableDefinition } from '../../functions/subscribers/table';
+import { readSettings } from '../../functions/commons/config';
+import { SES_CALLS_IN_FLIGHT_PER_SENDER, senderConcurrency } from '../../infra/constructs/pipeline';
+import type { PushletterStack } from '../../infra/stack';
+import { DEPLOYED_CONTEXT, synthesize } from './synth';
+import { allStatements, permissionsOfRole, render } from './template';
+
+let stack: PushletterStack;
+let template: Template;
+let names: Record<string, string>;
+
+const id = (construct: Construct): string => Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnElement);
+const resource = (construct: Construct) => template.toJSON().Resources[id(construct)];
+
+/** Logical ids → the names the assertions below use. */
+function nameResources(stack: PushletterStack): Record<string, string> {
+  const { tables, secrets, sending, api, pipeline, alarms } = stack;
+  const entries: Array<[Construct, string]> = [
+    [tables.subscribers, 'subscribers'],
+    [tables.issues, 'issues'],
+    [tables.deliveries, 'deliveries'],
+    [secrets.secret, 'secret'],
+    [sending.identity, 'identity'],
+    [sending.configurationSet, 'configurationSet'],
+    [sending.eventsTopic, 'sesEventsTopic'],
+    [api.httpApi, 'httpApi'],
+    [api.accessLogs, 'accessLogs'],
+    [pipeline.ingestQueue.queue, 'ingestQueue'],
+    [pipeline.sendQueue.queue, 'sendQueue'],
+    [pipeline.dispatchQueue.queue, 'dispatchQueue'],
+    [pipeline.dispatchDeadLetters, 'dispatchDeadLetters'],
+    [pipeline.sesEventsDeadLetters, 'sesEventsDeadLetters'],
+    [pipeline.dispatch, 'dispatch'],
+    [pipeline.schedulerRole, 'schedulerRole'],
+    [alarms.topic, 'alarmTopic'],
+  ];
+  for (const [name, fn] of Object.entries(functions(stack))) entries.push([fn.logGroup as unknown as Construct, `${name}Logs`]);
+  return Object.fromEntries(entries.map(([construct, name]) => [id(construct), name]));
+}
+
+function functions(stack: PushletterStack) {
+  const { api, pipeline } = stack;
+  return { api: api.handler, ingest: pipeline.ingest, dispatch: pipeline.dispatch, send: pipeline.send, sesEvents: pipeline.sesEvents };
+}
+
+const permissions = (name: keyof ReturnType<typeof functions>) =>
+  permissionsOfRole(template, id(functions(stack)[name].role!), names);
+
+const environment = (name: keyof ReturnType<typeof functions>): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries(resource(functions(stack)[name]).Properties.Environment.Variables as Record<string, unknown>).map(([key, value]) => [key, render(value, names)]),
+  );
+
+beforeAll(() => {
+  ({ stack, template } = synthesize());
+  names = nameResources(stack);
+});
+
+describe('functions', () => {
+  it('run Node 22 on arm64 from an ESM bundle with source maps, JSON logs kept a month', () => {
+    for (const fn of Object.values(functions(stack))) {
+      const properties = resource(fn).Properties;
+      expect(properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Handler: 'index.handler' });
+      expect(properties.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
+      expect(properties.LoggingConfig).toMatchObject({ LogFormat: 'JSON', ApplicationLogLevel: 'INFO' });
+      expect(render(properties.LoggingConfig.LogGroup, names)).toMatch(/Logs$/);
+    }
+    const logGroups = Object.values(template.findResources('AWS::Logs::LogGroup'));
+    expect(logGroups.length).toBe(6); // five functions and the API's access log
+    for (const group of logGroups) expect(group.Properties.RetentionInDays).toBe(30);
+  });
+
+  it('are sized per job: the renderer gets the most memory, the webhook answers within GitHub\'s 10 s', () => {
+    const sized = Object.fromEntries(
+      Object.entries(functions(stack)).map(([name, fn]) => [name, { memory: resource(fn).Properties.MemorySize, timeout: resource(fn).Properties.Timeout }]),
+    );
+    expect(sized).toEqual({
+      api: { memory: 512, timeout: 10 },
+      ingest: { memory: 1024, timeout: 120 },
+      dispatch: { memory: 512, timeout: 300 },
+      send: { memory: 512, timeout: 60 },
+      sesEvents: { memory: 256, timeout: 30 },
+    });
+  });
+
+  it('hand every function the settings, which the functions\' own config reader accepts', () => {
+    for (const name of Object.keys(functions(stack)) as Array<keyof ReturnType<typeof functions>>) {
+      const env = environment(name);
+      // Confirm and unsubscribe links point at the API itself (no custom domain).
+      expect(env.PUSHLETTER_PUBLIC_URL).toBe('httpApi.ApiEndpoint');
+      expect(env.PUSHLETTER_CONFIGURATION_SET).toBe('configurationSet');
+      expect(env.PUSHLETTER_SECRET_ARN).toBe('secret');
+      const settings = readSettings({ ...env, PUSHLETTER_PUBLIC_URL: 'https://abc.execute-api.eu-west-1.amazonaws.com' });
+      expect(settings).toMatchObject({ fromAddress: 'letters@news.example.org', maxSendRate: 50, editors: ['editor@example.org', 'second@example.org'] });
+    }
+  });
+
+  it('name only the tables, queues and resources each function uses', () => {
+    const resourceKeys = (name: keyof ReturnType<typeof functions>) =>
+      Object.keys(environment(name)).filter((key) => !key.startsWith('PUSHLETTER_') || key === 'PUSHLETTER_SECRET_ARN' || key === 'PUSHLETTER_SENDER_CONCURRENCY').sort();
+    expect(resourceKeys('api')).toEqual(['INGEST_QUEUE_URL', 'NODE_OPTIONS', 'PUSHLETTER_SECRET_ARN', 'SUBSCRIBERS_TABLE']);
+    expect(resourceKeys('ingest')).toEqual(['DISPATCH_FUNCTION_ARN', 'ISSUES_TABLE', 'NODE_OPTIONS', 'PUSHLETTER_SECRET_ARN', 'SCHEDULER_ROLE_ARN', 'SCHEDULE_GROUP_NAME']);
+    expect(resourceKeys('dispatch')).toEqual(['DISPATCH_QUEUE_URL', 'ISSUES_TABLE', 'NODE_OPTIONS', 'PUSHLETTER_SECRET_ARN', 'SEND_QUEUE_URL', 'SUBSCRIBERS_TABLE']);
+    expect(resourceKeys('send')).toEqual(['DELIVERIES_TABLE', 'ISSUES_TABLE', 'NODE_OPTIONS', 'PUSHLETTER_SECRET_ARN', 'PUSHLETTER_SENDER_CONCURRENCY', 'SUBSCRIBERS_TABLE']);
+    expect(resourceKeys('sesEvents')).toEqual(['DELIVERIES_TABLE', 'NODE_OPTIONS', 'PUSHLETTER_SECRET_ARN', 'SUBSCRIBERS_TABLE']);
+    expect(environment('ingest').DISPATCH_FUNCTION_ARN).toBe('dispatch.Arn');
+    expect(environment('send').PUSHLETTER_SENDER_CONCURRENCY).toBe(String(SES_CALLS_IN_FLIGHT_PER_SENDER));
+  });
+});
+
+describe('permissions (least privilege)', () => {
+  const READ = 'dynamodb:GetItem, dynamodb:BatchGetItem, dynamodb:Query';
+  const WRITE = 'dynamodb:PutItem, dynamodb:UpdateItem, dynamodb:DeleteItem, dynamodb:BatchWriteItem';
+  const SEND_MAIL = 'ses:SendRawEmail -> arn:aws:ses:${Region}:${Account}:identity/identity, arn:aws:ses:${Region}:${Account}:configuration-set/configurationSet';
+  const SECRET = 'secretsmanager:GetSecretValue -> secret';
+  const logs = (name: string) => `logs:CreateLogStream, logs:PutLogEvents -> ${name}Logs.Arn`;
+  const consume = (queue: string) =>
+    `sqs:ReceiveMessage, sqs:ChangeMessageVisibility, sqs:GetQueueUrl, sqs:DeleteMessage, sqs:GetQueueAttributes -> ${queue}.Arn`;
+
+  it('api: the subscriber table, the secret, its SES identity, and putting pushes on the ingest queue', () => {
+    expect(permissions('api')).toEqual(
+      [
+        `${READ} -> subscribers.Arn, subscribers.Arn/index/active-by-list`,
+        `${WRITE} -> subscribers.Arn`,
+        SECRET,
+        SEND_MAIL,
+        'sqs:SendMessage -> ingestQueue.Arn',
+        logs('api'),
+      ].sort(),
+    );
+  });
+
+  it('ingest: issues, previews by mail, starting the dispatcher now or by a schedule in its own group', () => {
+    expect(permissions('ingest')).toEqual(
+      [
+        `${READ} -> issues.Arn`,
+        `${WRITE} -> issues.Arn`,
+        SECRET,
+        SEND_MAIL,
+        consume('ingestQueue'),
+        'lambda:InvokeFunction -> dispatch.Arn',
+        'scheduler:CreateSchedule -> arn:aws:scheduler:${Region}:${Account}:schedule/Pushletter-posts/*',
+        'iam:PassRole -> schedulerRole.Arn',
+        logs('ingest'),
+      ].sort(),
+    );
+  });
+
+  it('dispatch: reads subscribers, checkpoints issues, fills the send queue and its own continuation queue', () => {
+    expect(permissions('dispatch')).toEqual(
+      [
+        `${READ} -> subscribers.Arn, subscribers.Arn/index/active-by-list`,
+        `${READ} -> issues.Arn`,
+        `${WRITE} -> issues.Arn`,
+        SECRET,
+        'sqs:SendMessage -> sendQueue.Arn',
+        'sqs:SendMessage -> dispatchQueue.Arn',
+        consume('dispatchQueue'),
+        'sqs:SendMessage -> dispatchDeadLetters.Arn',
+        logs('dispatch'),
+      ].sort(),
+    );
+  });
+
+  it('send: reads subscribers and issues, claims deliveries, sends from its identity, reads the quota', () => {
+    expect(permissions('send')).toEqual(
+      [
+        `${READ} -> subscribers.Arn, subscribers.Arn/index/active-by-list`,
+        `${READ} -> issues.Arn`,
+        `${READ} -> deliveries.Arn`,
+        `${WRITE} -> deliveries.Arn`,
+        SECRET,
+        SEND_MAIL,
+        'ses:GetSendQuota -> *',
+        consume('sendQueue'),
+        logs('send'),
+      ].sort(),
+    );
+  });
+
+  it('ses-events: marks subscribers and deliveries, nothing else', () => {
+    expect(permissions('sesEvents')).toEqual(
+      [
+        `${READ} -> subscribers.Arn, subscribers.Arn/index/active-by-list`,
+        `${WRITE} -> subscribers.Arn`,
+        `${READ} -> deliveries.Arn`,
+        `${WRITE} -> deliveries.Arn`,
+        SECRET,
+        'sqs:SendMessage -> sesEventsDeadLetters.Arn',
+        logs('sesEvents'),
+      ].sort(),
+    );
+  });
+
+  it('grants no wildcard action anywhere, and "*" resources only for ses:GetSendQuota and inside key policies', () => {
+    const allows = allStatements(template).filter(({ statement }) => statement.Effect === 'Allow');
+    expect(allows.length).toBeGreaterThan(20);
+    for (const { resource: where, statement } of allows) {
+      for (const action of [statement.Action].flat()) expect(action, `${where}: ${action}`).not.toContain('*');
+    }
+    const anyResource = allows.filter(({ statement }) => [statement.Resource].flat().includes('*'));
+    const kinds = anyResource.map(({ resource: where, statement }) => `${template.toJSON().Resources[where].Type} ${[statement.Action].flat().join(',')}`);
+    expect(new Set(kinds.map((kind) => kind.split(' ')[0]))).toEqual(new Set(['AWS::IAM::Policy', 'AWS::KMS::Key']));
+    expect(kinds.filter((kind) => kind.startsWith('AWS::IAM::Policy'))).toEqual(['AWS::IAM::Policy ses:GetSendQuota']);
+  });
+
+  it('runs schedules with a role that can only invoke the dispatcher, and only for this account', () => {
+    expect(permissionsOfRole(template, id(stack.pipeline.schedulerRole), names)).toEqual(['lambda:InvokeFunction -> dispatch.Arn']);
+    const role = resource(stack.pipeline.schedulerRole).Properties;
+    expect(role.AssumeRolePolicyDocument.Statement).toEqual([
+      {
+        Action: 'sts:AssumeRole',
+        Effect: 'Allow',
+        Principal: { Service: 'scheduler.amazonaws.com' },
+        Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+      },
+    ]);
+    const passRole = allStatements(template).find(({ statement }) => statement.Action === 'iam:PassRole')!.statement;
+    expect(passRole.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } });
+    template.hasResourceProperties('AWS::Scheduler::ScheduleGroup', { Name: 'Pushletter-posts' });
+  });
+});
+
+describe('HTTP API', () => {
+  it('routes exactly the reader pages and the webhook to the API function', () => {
+    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map((route) => route.Properties.RouteKey).sort();
+    expect(routes).toEqual(['GET /', 'GET /confirm', 'GET /unsubscribe', 'POST /hooks/github', 'POST /subscribe', 'POST /unsubscribe']);
+    const integrations = Object.values(template.findResources('AWS::ApiGatewayV2::Integration'));
+    expect(integrations).toHaveLength(1);
+    expect(render(integrations[0]!.Properties.IntegrationUri, names)).toBe(`${id(stack.api.handler)}.Arn`);
+  });
+
+  it('throttles, logs access without IPs or query strings, and allows CORS from the site origin only', () => {
+    const stage = Object.values(template.findResources('AWS::ApiGatewayV2::Stage'))[0]!.Properties;
+    expect(stage).toMatchObject({ StageName: '$default', AutoDeploy: true, DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 } });
+    expect(render(stage.AccessLogSettings.DestinationArn, names)).toBe('accessLogs.Arn');
+    const format = JSON.parse(stage.AccessLogSettings.Format);
+    expect(format).toMatchObject({ requestId: '$context.requestId', status: '$context.status', route: '$context.routeKey' });
+    expect(stage.AccessLogSettings.Format).not.toMatch(/sourceIp|querystring|path\b/i);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      CorsConfiguration: { AllowOrigins: ['https://blog.example.org'], AllowMethods: ['GET', 'POST'], AllowHeaders: ['content-type'] },
+    });
+  });
+
+  it('outputs the form, webhook and unsubscribe URLs, and no secret value', () => {
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    const base = render(outputs.FormUrl!.Value, names).replace(/\/$/, '');
+    expect(base).toBe('httpApi.ApiEndpoint');
+    expect(render(outputs.WebhookUrl!.Value, names)).toBe(`${base}/hooks/github`);
+    expect(render(outputs.UnsubscribeBaseUrl!.Value, names)).toBe(`${base}/unsubscribe`);
+    expect(render(outputs.SecretArn!.Value, names)).toBe('secret');
+    expect(JSON.stringify(outputs)).not.toMatch(/resolve:secretsmanager|SecretString/);
+  });
+});
+
+describe('tables', () => {
+  /** The template's key schema in CreateTable's shape, to compare with the code's definitions. */
+  function definitionOf(table: Construct) {
+    const properties = resource(table).Properties;
+    return {
+      AttributeDefinitions: [...properties.AttributeDefinitions].sort((a, b) => a.AttributeName.localeCompare(b.AttributeName)),
+      KeySchema: properties.KeySchema,
+      GlobalSecondaryIndexes: properties.GlobalSecondaryIndexes,
+      BillingMode: properties.BillingMode,
+    };
+  }
+  const expected = (definition: typeof subscriberTableDefinition) => ({
+    AttributeDefinitions: [...definition.AttributeDefinitions!].sort((a, b) => a.AttributeName!.localeCompare(b.AttributeName!)),
+    KeySchema: definition.KeySchema,
+    GlobalSecondaryIndexes: definition.GlobalSecondaryIndexes,
+    BillingMode: 'PAY_PER_REQUEST',
+  });
+
+  it('have the keys and indexes the code creates locally (the same definitions)', () => {
+    expect(definitionOf(stack.tables.subscribers)).toEqual(expected(subscriberTableDefinition));
+    expect(definitionOf(stack.tables.issues)).toEqual(expected(issuesTableDefinition));
+    expect(definitionOf(stack.tables.deliveries)).toEqual(expected(deliveriesTableDefinition));
+  });
+
+  it('are on-demand with point-in-time recovery and encryption', () => {
+    const tables = Object.values(template.findResources('AWS::DynamoDB::Table'));
+    expect(tables).toHaveLength(3);
+    for (const table of tables) {
+      expect(table.Properties).toMatchObject({
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true },
+      });
+    }
+  });
+
+  it('keep the subscribers (deletion protection, retained with the stack); the rest go with it', () => {
+    expect(resource(stack.tables.subscribers)).toMatchObject({ DeletionPolicy: 'Retain', Properties: { DeletionProtectionEnabled: true } });
+    expect(resource(stack.tables.issues).DeletionPolicy).toBe('Delete');
+    expect(resource(stack.tables.deliveries).DeletionPolicy).toBe('Delete');
+  });
+
+  it('expire only the deliveries table\'s rate-window items (TTL on expiresAt); subscribers and issues never expire', () => {
+    expect(resource(stack.tables.deliveries).Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
+    expect(resource(stack.tables.subscribers).Properties.TimeToLiveSpecification).toBeUndefined();
+    expect(resource(stack.tables.issues).Properties.TimeToLiveSpecification).toBeUndefined();
+  });
+});
+
+describe('queues', () => {
+  it('are encrypted, refuse non-TLS access, and park failures in a dead-letter queue', () => {
+    const queues = template.findResources('AWS::SQS::Queue');
+    expect(Object.keys(queues)).toHaveLength(8); // ingest, send, dispatch and their DLQs; two async DLQs
+    for (const queue of Object.values(queues)) expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
+    const sslDenied = new Set(
+      allStatements(template)
+        .filter(({ statement }) => statement.Effect === 'Deny' && JSON.stringify(statement.Condition) === '{"Bool":{"aws:SecureTransport":"false"}}')
+        .flatMap(({ statement }) => [statement.Resource].flat().map((arn) => render(arn, {}))),
+    );
+    for (const queueId of Object.keys(queues)) expect(sslDenied.has(`${queueId}.Arn`), queueId).toBe(true);
+    const redrive = (queue: Construct) => resource(queue).Properties.RedrivePolicy;
+    expect(redrive(stack.pipeline.sendQueue.queue)).toEqual({ deadLetterTargetArn: { 'Fn::GetAtt': [id(stack.pipeline.sendQueue.deadLetterQueue), 'Arn'] }, maxReceiveCount: 5 });
+    expect(redrive(stack.pipeline.ingestQueue.queue).maxReceiveCount).toBe(3);
+  });
+
+  it('hide a received message for at least six times its consumer\'s timeout', () => {
+    const pairs = [
+      [stack.pipeline.sendQueue.queue, stack.pipeline.send],
+      [stack.pipeline.ingestQueue.queue, stack.pipeline.ingest],
+      [stack.pipeline.dispatchQueue.queue, stack.pipeline.dispatch],
+    ] as const;
+    for (const [queue, consumer] of pairs) {
+      expect(resource(queue).Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * resource(consumer).Properties.Timeout);
+    }
+  });
+
+  it('feed the sender one message at a time with partial batch failures, capped to hold the SES rate', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: id(stack.pipeline.send) },
+      EventSourceArn: { 'Fn::GetAtt': [id(stack.pipeline.sendQueue.queue), 'Arn'] },
+      BatchSize: 1,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: senderConcurrency(50) },
+    });
+  });
+});
+
+describe('sender concurrency', () => {
+  it('grows with the SES rate, never below SQS\'s minimum of two, never without bound', () => {
+    expect(senderConcurrency(1)).toBe(2);
+    expect(senderConcurrency(14)).toBe(2);
+    expect(senderConcurrency(500)).toBe(5);
+    expect(senderConcurrency(3000)).toBe(30);
+    expect(senderConcurrency(1_000_000)).toBe(200);
+  });
+
+  it('lengthens the sender\'s timeout (and the queue\'s visibility) at the sandbox rate of 1 email/s', () => {
+    const { stack: slow, template: slowTemplate } = synthesize({ ...DEPLOYED_CONTEXT, maxSendRate: '1' });
+    const timeout = slowTemplate.toJSON().Resources[id(slow.pipeline.send)].Properties.Timeout as number;
+    // 50 recipients at half of 1/s each, twice over.
+    expect(timeout).toBe(200);
+    expect(slowTemplate.toJSON().Resources[id(slow.pipeline.sendQueue.queue)].Properties.VisibilityTimeout).toBe(1200);
+  });
+});
+
+describe('SES', () => {
+  it('sends through a configuration set with reputation metrics and TLS required', () => {
+    expect(resource(stack.sending.configurationSet).Properties).toMatchObject({
+      ReputationOptions: { ReputationMetricsEnabled: true },
+      DeliveryOptions: { TlsPolicy: 'REQUIRE' },
+      SendingOptions: { SendingEnabled: true },
+    });
+  });
+
+  it('publishes bounces and complaints to an encrypted, TLS-only topic that feeds ses-events', () => {
+    template.hasResourceProperties('AWS::SES::ConfigurationSetEventDestination', {
+      ConfigurationSetName: { Ref: id(stack.sending.configurationSet) },
+      EventDestination: { Enabled: true, MatchingEventTypes: ['bounce', 'complaint'], SnsDestination: { TopicARN: { Ref: id(stack.sending.eventsTopic) } } },
+    });
+    expect(resource(stack.sending.eventsTopic).Properties.KmsMasterKeyId).toBeDefined();
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'lambda',
+      TopicArn: { Ref: id(stack.sending.eventsTopic) },
+      Endpoint: { 'Fn::GetAtt': [id(stack.pipeline.sesEvents), 'Arn'] },
+    });
+    const topicStatements = allStatements(template).filter(({ resource: where }) => template.toJSON().Resources[where].Type === 'AWS::SNS::TopicPolicy');
+    const deniesPlainHttp = topicStatements.filter(
+      ({ statement }) => statement.Effect === 'Deny' && JSON.stringify(statement.Condition) === '{"Bool":{"aws:SecureTransport":"false"}}',
+    );
+    expect(deniesPlainHttp.map(({ statement }) => render(statement.Resource, names)).sort()).toEqual(['alarmTopic', 'sesEventsTopic']);
+    const sesPublish = topicStatements.find(({ statement }) => JSON.stringify(statement.Principal) === '{"Service":"ses.amazonaws.com"}')!.statement;
+    expect(sesPublish.Action).toBe('sns:Publish');
+  });
+
+  it('creates the domain identity with Easy DKIM when a domain is configured', () => {
+    expect(resource(stack.sending.identity).Properties).toMatchObject({
+      EmailIdentity: 'example.org',
+      DkimAttributes: { SigningEnabled: true },
+      ConfigurationSetAttributes: { ConfigurationSetName: { Ref: id(stack.sending.configurationSet) } },
+    });
+  });
+
+  it('without a domain, verifies just the from address, and the grant is limited to that address', () => {
+    const { stack: plain, template: plainTemplate } = synthesize(cdkJson.context);
+    const identity = plainTemplate.toJSON().Resources[id(plain.sending.identity)].Properties;
+    expect(identity.EmailIdentity).toBe('newsletter@example.com');
+    expect(identity.DkimAttributes).toEqual({ SigningEnabled: false });
+    const sendPermissions = permissionsOfRole(plainTemplate, id(plain.pipeline.send.role!), { [id(plain.sending.identity)]: 'identity' });
+    expect(sendPermissions.filter((line) => line.startsWith('ses:SendRawEmail'))).toEqual([
+      'ses:SendRawEmail -> arn:aws:ses:${Region}:${Account}:identity/identity, arn:aws:ses:${Region}:${Account}:configuration-set/' + id(plain.sending.configurationSet),
+    ]);
+  });
+});
+
+describe('secrets', () => {
+  it('generate the token key and webhook secret, start with no GitHub token, and keep the key with the data', () => {
+    const newsletter = resource(stack.secrets.secret);
+    expect(newsletter.DeletionPolicy).toBe('Retain');
+    const parts = JSON.stringify(newsletter.Properties.SecretString);
+    expect(parts).toContain(`{{resolve:secretsmanager:`);
+    expect(parts).toContain(`\\"githubToken\\":\\"\\"`);
+    for (const seed of [stack.secrets.tokenKeySeed, stack.secrets.webhookSecretSeed]) {
+      expect(resource(seed).Properties.GenerateSecretString).toMatchObject({ PasswordLength: 64, ExcludePunctuation: true });
+      // Only CloudFormation reads the seeds: no function is granted them.
+      const granted = allStatements(template).filter(({ statement }) => JSON.stringify(statement.Resource ?? '').includes(id(seed)));
+      expect(granted).toEqual([]);
+    }
+  });
+});
+
+describe('alarms', () => {
+  const alarms = () => Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((alarm) => alarm.Properties);
+
+  it('watch every dead-letter queue and every function\'s errors, notifying the alarm topic', () => {
+    const deadLetterQueues = alarms().filter((alarm) => alarm.MetricName === 'ApproximateNumberOfMessagesVisible');
+    expect(deadLetterQueues.map((alarm) => render(alarm.Dimensions[0].Value, names)).sort()).toEqual(
+      [
+        `${id(stack.pipeline.ingestQueue.deadLetterQueue)}.QueueName`,
+        `${id(stack.pipeline.sendQueue.deadLetterQueue)}.QueueName`,
+        `${id(stack.pipeline.dispatchQueue.deadLetterQueue)}.QueueName`,
+        'dispatchDeadLetters.QueueName',
+        'sesEventsDeadLetters.QueueName',
+      ].sort(),
+    );
+    for (const alarm of deadLetterQueues) expect(alarm).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+    const errors = alarms().filter((alarm) => alarm.MetricName === 'Errors');
+    expect(errors.map((alarm) => render(alarm.Dimensions[0].Value, names)).sort()).toEqual(
+      Object.values(functions(stack)).map((fn) => names[id(fn)] ?? id(fn)).sort(),
+    );
+    for (const alarm of alarms()) expect(alarm.AlarmActions).toEqual([{ Ref: id(stack.alarms.topic) }]);
+  });
+
+  it('warn before SES reviews the account: bounces above 4%, complaints above 0.08%', () => {
+    expect(alarms().find((alarm) => alarm.MetricName === 'Reputation.BounceRate')).toMatchObject({ Namespace: 'AWS/SES', Threshold: 0.04, ComparisonOperator: 'GreaterThanThreshold' });
+    expect(alarms().find((alarm) => alarm.MetricName === 'Reputation.ComplaintRate')).toMatchObject({ Namespace: 'AWS/SES', Threshold: 0.0008, ComparisonOperator: 'GreaterThanThreshold' });
+  });
+
+  it('email the configured address, and nobody when none is configured', () => {
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.org', TopicArn: { Ref: id(stack.alarms.topic) } });
+    const { template: quiet } = synthesize(cdkJson.context);
+    quiet.resourcePropertiesCountIs('AWS::SNS::Subscription', { Protocol: 'email' }, 0);
+    quiet.resourcePropertiesCountIs('AWS::SNS::Subscription', Match.objectLike({ Protocol: 'lambda' }), 1);
+  });
+});
