@@ -3,8 +3,11 @@ import { join } from 'node:path';
 import { LOCAL_PORT_SETTINGS, readResources, type LocalPorts, type Resources, type Settings } from '../commons/config';
 import { logger } from '../commons/logger';
 import type { Clock } from '../commons/ports';
-import { composeLocal, localSettings, type LocalComposition } from '../compose/local';
+import { composeLocal, localSettings, startLocalSending, type LocalComposition, type LocalSending } from '../compose/local';
 import { createHttpApp, type HttpApp } from '../http/app';
+import { ROUTES } from '../http/routes';
+import { startLocalIngest, type LocalIngest } from './ingest';
+import { publishRoute } from './publish';
 import { createNodeServer } from '../http/node-server';
 import { ensureTables, startDynalite } from './dynamodb';
 import { close, listen } from './listen';
@@ -27,6 +30,10 @@ export interface LocalStack {
   /** The ports actually bound. */
   ports: LocalPorts;
   composition: LocalComposition;
+  /** The in-process dispatch and send queues (what SQS and the Lambdas do on AWS). */
+  sending: LocalSending;
+  /** The webhook's ingest queue, the scheduling timers, and what `publish` ingests with. */
+  ingest: LocalIngest;
   /** Runs `task` during `stop()`, before the servers close (queues, timers, demo work). */
   onStop(task: () => Promise<void> | void): void;
   stop(): Promise<void>;
@@ -85,17 +92,24 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
       clock: options.clock,
     });
     await ensureTables(composition.dynamo, localTables(resources));
-    resolveApp(createHttpApp(composition.http));
     cleanups.push(async () => {
       composition.dynamo.destroy();
       composition.ses.destroy();
     });
+    const sending = await startLocalSending(composition);
+    cleanups.push(() => sending.stop());
+    const ingest = await startLocalIngest(composition, sending);
+    cleanups.push(() => ingest.stop());
+    // `POST /local/publish` (pushletter publish) exists only here, never behind API Gateway.
+    resolveApp(createHttpApp({ ...composition.http, github: ingest.github }, [...ROUTES, publishRoute(ingest.ports, secrets.webhookSecret)]));
 
     let stopping: Promise<void> | undefined;
     return {
       urls: { app: `http://localhost:${httpPort}`, inbox: `http://localhost:${ses.port}`, dynamodb: `http://localhost:${dynamo.port}` },
       ports: { http: httpPort, ses: ses.port, dynamodb: dynamo.port },
       composition,
+      sending,
+      ingest,
       onStop: (task) => void stopTasks.push(task),
       stop: () => (stopping ??= stopAll()),
     };
