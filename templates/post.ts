@@ -8,7 +8,8 @@
  *
  * Colours: light text #1f2328 on #ffffff (15:1), muted #4b5563 on #f3f4f6 (7:1), links #0b57d0
  * (6.3:1); dark mode swaps to #e6edf3 on #161b22 with links #8ab4f8. The preheader is hidden by
- * display/size, never by colour, so spam filters do not score it as low-contrast hidden text.
+ * display and zero height, never by colour or a tiny font: SpamAssassin scores white-on-white
+ * text (HTML_FONT_LOW_CONTRAST) and a 0-1px font before a word (FONT_INVIS_*) as hidden text.
  */
 export const POST_EMAIL_MJML = String.raw`<mjml lang="{{lang}}">
   <mj-head>
@@ -47,7 +48,7 @@ export const POST_EMAIL_MJML = String.raw`<mjml lang="{{lang}}">
   </mj-head>
   <mj-body background-color="#f3f4f6" width="640px" css-class="pl-page">
     <mj-raw>
-      <div class="pl-preheader" style="display:none;font-size:1px;line-height:1px;max-height:0;max-width:0;overflow:hidden;mso-hide:all;">{{preheader}}</div>
+      <div class="pl-preheader" style="display:none;max-height:0;max-width:0;overflow:hidden;mso-hide:all;">{{preheader}}</div>
     </mj-raw>
     <mj-section padding="16px 12px 8px" css-class="pl-outer">
       <mj-column>

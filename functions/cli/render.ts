@@ -110,6 +110,9 @@ export async function run(args: string[], io: RenderIo = { out: process.stdout, 
     throw new InvalidInputError('CLI_USAGE', `--site ${siteOption}: no such folder; pass the folder that holds the blog's _config.yml`);
   }
 
+  if (!settings.publicUrl.startsWith('https://')) {
+    io.err.write(`note: unsubscribe links use PUSHLETTER_PUBLIC_URL=${settings.publicUrl}; Gmail and Yahoo only honour one-click unsubscribe over https, as a deployed stack has\n`);
+  }
   const { files, missing, hasFolder } = collect(positionals);
   const outcomes: Outcome[] = [...missing];
   for (const outcome of missing) io.out.write(`✗ ${outcome.reason}\n`);

@@ -195,6 +195,8 @@ function plainText(parts: EmailParts, bodyText: string): string {
   const strings = stringsFor(post.lang);
   const siteTitle = site.title || settings.siteTitle;
   const lines = [
+    `${siteTitle} (${site.url}${site.baseurl}/)`,
+    '',
     post.title,
     formatPostDate(post.date, post.lang, site.timezone),
     '',

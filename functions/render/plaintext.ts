@@ -48,6 +48,8 @@ class TextWriter {
   private inline = '';
   private needBlank = false;
   private lastWasBlank = true;
+  /** After a URL: mail clients linkify up to the next space, so `url，` would swallow the comma. */
+  private spaceAfterUrl = false;
 
   constructor(private readonly width: number) {}
 
@@ -55,13 +57,22 @@ class TextWriter {
     // A source line break between two Chinese characters is not a space (CSS Text 3 does the same).
     const collapsed = value.replace(CJK_LINE_BREAK, '$1').replace(/[\t\n\r ]+/g, ' ');
     if (collapsed === ' ' && (this.inline === '' || this.inline.endsWith(' '))) return;
+    // ASCII closing punctuation is fine: linkifiers leave it out of the URL.
+    if (this.spaceAfterUrl && /^[^\s).,;:!?'"\]]/.test(collapsed)) this.inline += ' ';
+    this.spaceAfterUrl = false;
     this.inline += this.inline === '' || this.inline.endsWith(' ') ? collapsed.replace(/^ /, '') : collapsed;
+  }
+
+  url(value: string): void {
+    this.text(value);
+    this.spaceAfterUrl = true;
   }
 
   /** Ends the current paragraph or line, wrapped under the context's prefixes. */
   flush(context: Context): void {
     const content = this.inline.trim();
     this.inline = '';
+    this.spaceAfterUrl = false;
     if (content === '') return;
     this.blankIfNeeded(context);
     const first = context.prefix + (context.marker ?? '');
@@ -154,9 +165,10 @@ function walk(nodes: ChildNode[], writer: TextWriter, context: Context): void {
       const href = attribute(element, 'href').trim();
       const label = textContent(element.children).replace(/\s+/g, ' ').trim();
       walk(element.children, writer, context);
-      if (/^(https?:|mailto:)/i.test(href) && !sameTarget(label, href)) {
+      if (/^(https?:|mailto:)/i.test(href)) {
         const target = href.replace(/^mailto:/i, '');
-        writer.text(label ? ` (${target})` : target);
+        if (!sameTarget(label, href)) writer.url(label ? ` (${target})` : target);
+        else writer.url('');
       }
       continue;
     }

@@ -49,6 +49,11 @@ describe('plain-text part from the post HTML', () => {
     expect(text.match(/kubernetes\.io/g)).toHaveLength(1);
   });
 
+  it('keeps a URL apart from the Chinese punctuation after it, so mail clients link the right thing', () => {
+    const text = htmlToText('<p>见<a href="https://notes.example.cn/weekly/">上一篇随笔</a>，或 <a href="https://example.cn/a">https://example.cn/a</a>。</p>');
+    expect(text).toBe('见上一篇随笔 (https://notes.example.cn/weekly/) ，或 https://example.cn/a 。');
+  });
+
   it('keeps code blocks verbatim, indentation and template braces included', () => {
     const code = 'image:\n  repository: {{ .Values.image.repository }}\n    - name: {{ item }}';
     const text = htmlToText(`<p>Before</p><pre><code>${code.replace(/</g, '&lt;')}\n</code></pre><p>After</p>`);
