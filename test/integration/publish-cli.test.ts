@@ -1,0 +1,133 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { readSettings } from '../../functions/commons/config';
+import { runPublish } from '../../functions/cli/publish';
+import { startLocalStack, type LocalStack } from '../../functions/local/stack';
+import { importSubscribers } from '../../functions/subscribers/import';
+import { clearEmails, copiesByAddress, storedEmails } from './sending-harness';
+
+const SITE = fileURLToPath(new URL('../fixtures/publish-blog/', import.meta.url));
+const post = (name: string) => join(SITE, '_posts', name);
+const EDITOR = 'editor@example.org';
+const READERS = ['reader.one@example.org', 'reader.two@example.org', 'reader.three@example.org'];
+
+let stack: LocalStack;
+let dataDir: string;
+let inbox: string;
+const savedEnvironment = { ...process.env };
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'pushletter-publish-'));
+  stack = await startLocalStack({
+    dataDir,
+    ports: { http: 0, ses: 0, dynamodb: 0 },
+    settings: readSettings({ PUSHLETTER_EDITORS: EDITOR, PUSHLETTER_SITE_URL: 'https://small.example.org' }),
+  });
+  inbox = `http://127.0.0.1:${stack.ports.ses}`;
+  // The CLI finds the running stack the way an editor's shell would: ports and data folder.
+  process.env.PORT = String(stack.ports.http);
+  process.env.SES_PORT = String(stack.ports.ses);
+  process.env.DYNAMODB_PORT = String(stack.ports.dynamodb);
+  process.env.PUSHLETTER_DATA_DIR = dataDir;
+  const { composition } = stack;
+  await importSubscribers(
+    READERS.map((email, index) => ({ line: index + 2, email })),
+    { store: composition.subscribers, service: composition.subscriptions, clock: composition.clock, confirmed: true },
+  );
+});
+
+afterAll(async () => {
+  process.env = savedEnvironment;
+  await stack?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+afterEach(async () => {
+  await stack.sending.idle();
+  await clearEmails(inbox);
+});
+
+async function publish(...args: string[]): Promise<{ code: number; out: string }> {
+  const out = new PassThrough();
+  const chunks: Buffer[] = [];
+  out.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const err = new PassThrough() as unknown as NodeJS.WriteStream;
+  (err as unknown as PassThrough).resume();
+  const code = await runPublish(args, { out, err });
+  return { code, out: Buffer.concat(chunks).toString('utf8') };
+}
+
+describe('pushletter publish', () => {
+  it('sends a post once to every subscriber when two editors publish it at the same time', async () => {
+    const [first, second] = await Promise.all([publish(post('2026-11-02-concurrent.md')), publish(post('2026-11-02-concurrent.md'))]);
+    expect([first.code, second.code]).toEqual([0, 0]);
+    const outputs = [first.out, second.out].sort();
+    expect(outputs.filter((output) => /sent to 3 subscribers/.test(output))).toHaveLength(1);
+    expect(outputs.filter((output) => /already sent before; nothing sent again/.test(output))).toHaveLength(1);
+
+    await stack.sending.idle();
+    const emails = await storedEmails(inbox);
+    expect(copiesByAddress(emails)).toEqual(new Map(READERS.map((address) => [address, 1])));
+    expect(emails[0]?.subject).toBe('同时发布两次');
+    const issue = await stack.sending.issues.getIssue('2026-11-02-concurrent');
+    expect(issue).toMatchObject({ state: 'dispatched', enqueued: 3, source: 'publish' });
+  });
+
+  it('sends a test to one address without recording the post, which can then be published', async () => {
+    const test = await publish(post('2026-11-03-tested-first.md'), '--test', 'proofreader@example.org');
+    expect(test.out).toMatch(/test "\[Test\] Tested first" sent to proofreader@example.org; nothing recorded/);
+    let emails = await storedEmails(inbox);
+    expect(copiesByAddress(emails)).toEqual(new Map([['proofreader@example.org', 1]]));
+    expect(emails[0]?.subject).toBe('[Test] Tested first');
+    expect(await stack.sending.issues.getIssue('2026-11-03-tested-first')).toBeUndefined();
+
+    await clearEmails(inbox);
+    const real = await publish(post('2026-11-03-tested-first.md'));
+    expect(real.out).toMatch(/sent to 3 subscribers/);
+    emails = await storedEmails(inbox);
+    expect(copiesByAddress(emails)).toEqual(new Map(READERS.map((address) => [address, 1])));
+  });
+
+  it('schedules a post dated in the future instead of sending it', async () => {
+    const result = await publish(post('2099-06-01-far-future.md'));
+    // 09:00 in the site's zone (Asia/Shanghai) is 01:00 UTC.
+    expect(result.out).toMatch(/scheduled 2099-06-01-far-future for 2099-06-01T01:00:00.000Z/);
+    await stack.sending.idle();
+    expect(await storedEmails(inbox)).toEqual([]);
+    expect(await stack.sending.issues.getIssue('2099-06-01-far-future')).toMatchObject({ state: 'scheduled', sendAt: '2099-06-01T01:00:00.000Z' });
+    expect(stack.ingest.scheduler.pending()).toContain('2099-06-01-far-future');
+  });
+
+  it('records a post marked published: false as skipped, and says why', async () => {
+    const result = await publish(post('2026-11-04-web-only.md'));
+    expect(result.out).toMatch(/skipped 2026-11-04-web-only because .*published/);
+    expect(await stack.sending.issues.getIssue('2026-11-04-web-only')).toMatchObject({ state: 'skipped' });
+    expect(await storedEmails(inbox)).toEqual([]);
+  });
+
+  it('sends a draft as a preview to the editors only', async () => {
+    const result = await publish(join(SITE, '_drafts', 'work-in-progress.md'));
+    expect(result.out).toMatch(/is a draft: preview "\[Preview\] Work in progress" sent to 1 editor, not to subscribers/);
+    const emails = await storedEmails(inbox);
+    expect(copiesByAddress(emails)).toEqual(new Map([[EDITOR, 1]]));
+  });
+
+  it('refuses a broken post with one line naming the file, and records nothing', async () => {
+    await expect(publish(post('2026-11-05-broken.md'))).rejects.toThrow(/2026-11-05-broken\.md/);
+    expect(await stack.sending.issues.getIssue('2026-11-05-broken')).toBeUndefined();
+  });
+
+  it('says how to start a stack when none is running', async () => {
+    const port = process.env.DYNAMODB_PORT;
+    process.env.DYNAMODB_PORT = '1';
+    try {
+      await expect(publish(post('2026-11-02-concurrent.md'))).rejects.toMatchObject({ code: 'LOCAL_STACK_NOT_RUNNING', message: expect.stringContaining('npx pushletter dev') });
+    } finally {
+      process.env.DYNAMODB_PORT = port;
+    }
+  });
+});
