@@ -219,7 +219,11 @@ export type FaultDecision = { status: number; body: string } | undefined;
  * An HTTP proxy in front of the SES emulator: `decide` sees each request's form fields and may
  * answer in SES's place with an error, the way real SES answers.
  */
-export async function startFaultProxy(target: string, decide: (form: URLSearchParams) => FaultDecision): Promise<{ url: string; calls: number; faults: number; close(): Promise<void> }> {
+export async function startFaultProxy(
+  target: string,
+  decide: (form: URLSearchParams) => FaultDecision,
+  options: { responseDelayMs?: number } = {},
+): Promise<{ url: string; calls: number; faults: number; close(): Promise<void> }> {
   const state = { calls: 0, faults: 0 };
   const targetUrl = new URL(target);
   const server = createServer((incoming: IncomingMessage, outgoing) => {
@@ -238,8 +242,11 @@ export async function startFaultProxy(target: string, decide: (form: URLSearchPa
       const forward = httpRequest(
         { host: targetUrl.hostname, port: targetUrl.port, path: incoming.url, method: incoming.method, headers: incoming.headers },
         (response) => {
-          outgoing.writeHead(response.statusCode ?? 502, response.headers);
-          response.pipe(outgoing);
+          // SES has the message by now; a slow answer widens the window a crash can fall into.
+          setTimeout(() => {
+            outgoing.writeHead(response.statusCode ?? 502, response.headers);
+            response.pipe(outgoing);
+          }, options.responseDelayMs ?? 0);
         },
       );
       forward.on('error', () => {
@@ -322,7 +329,7 @@ export function pipeline(stack: Stack, options: PipelineOptions = {}) {
     dispatchPorts,
     dispatch: (postId: string) => dispatchIssue(dispatchPorts, postId, { pageSize: options.pageSize ?? 500 }),
     /** Runs records through the sender directly, as one Lambda invocation would. */
-    consume: async (records: QueueRecord[]) => (await sender.sendBatch(jobsFromRecords(records))).retryMessageIds,
+    consume: async (records: { messageId: string; body: string }[]) => (await sender.sendBatch(jobsFromRecords(records))).retryMessageIds,
     idle: () => sendQueue.idle(),
   };
 }

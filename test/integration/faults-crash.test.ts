@@ -1,0 +1,152 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { dispatchIssue } from '../../functions/sending/dispatch';
+import type { SendJob } from '../../functions/sending/jobs';
+import { issueStatus } from '../../functions/sending/status';
+import type { ChildTask } from './sending-child';
+import {
+  clearEmails,
+  copiesByAddress,
+  createIssue,
+  deliveriesOf,
+  pipeline,
+  seedSubscribers,
+  startFaultProxy,
+  startStack,
+  storedEmails,
+  TestQueue,
+  type Stack,
+} from './sending-harness';
+
+const CHILD = fileURLToPath(new URL('./sending-child.ts', import.meta.url));
+
+let stack: Stack;
+let people: { id: string; email: string; state: string }[];
+let folder: string;
+
+beforeAll(async () => {
+  stack = await startStack();
+  people = await seedSubscribers(stack, 400);
+  folder = mkdtempSync(join(tmpdir(), 'pushletter-crash-'));
+});
+
+afterAll(async () => {
+  await stack?.close();
+  rmSync(folder, { recursive: true, force: true });
+});
+
+beforeEach(async () => {
+  await clearEmails(stack.sesUrl);
+});
+
+function startChild(task: Omit<ChildTask, 'dynamoUrl' | 'masterKey' | 'tables' | 'sesUrl'> & { sesUrl?: string }): { child: ChildProcess; exited: Promise<number | null> } {
+  const full: ChildTask = { ...task, sesUrl: task.sesUrl ?? stack.sesUrl, dynamoUrl: stack.dynamoUrl, masterKey: stack.masterKey.toString('base64'), tables: stack.tables };
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify(full)], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, exited };
+}
+
+async function waitFor(condition: () => Promise<boolean> | boolean, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('a process dying mid-work', () => {
+  it('a sender killed mid-batch and redelivered sends nobody twice and reports the copies in doubt as unknown', async () => {
+    const postId = '2026-11-26-sender-killed';
+    await createIssue(stack, postId);
+    const captured = new TestQueue<SendJob>({ batchSize: 10 });
+    const run = pipeline(stack);
+    await dispatchIssue({ ...run.dispatchPorts, sendQueue: captured }, postId);
+    const batch = captured.receive();
+    expect(batch).toHaveLength(8);
+
+    // SES answers slowly, so the kill lands while several copies are accepted but unrecorded.
+    const slowSes = await startFaultProxy(stack.sesUrl, () => undefined, { responseDelayMs: 300 });
+    try {
+      const worker = startChild({ mode: 'send', sesUrl: slowSes.url, records: batch, concurrency: 8 });
+      await waitFor(async () => (await storedEmails(stack.sesUrl)).length >= 60, '60 copies in the inbox');
+      worker.child.kill('SIGKILL');
+      expect(await worker.exited).toBe(null);
+    } finally {
+      await slowSes.close();
+    }
+    const beforeRestart = (await storedEmails(stack.sesUrl)).length;
+    expect(beforeRestart).toBeLessThan(400);
+
+    // SQS makes the batch visible again; a fresh sender takes it.
+    const retried = await run.consume(batch);
+    expect(retried).toEqual([]);
+
+    const copies = copiesByAddress(await storedEmails(stack.sesUrl));
+    const deliveries = await deliveriesOf(stack, postId);
+    let inDoubt = 0;
+    for (const person of people) {
+      const delivery = deliveries.get(person.id);
+      expect(delivery, person.email).toBeDefined();
+      expect(copies.get(person.email) ?? 0, person.email).toBeLessThanOrEqual(1);
+      if (delivery!.state === 'sending') inDoubt++;
+      else {
+        expect(delivery!.state).toBe('sent');
+        expect(copies.get(person.email), person.email).toBe(1);
+      }
+    }
+    // The kill caught copies between SES and the record: they stay claimed and are never re-sent.
+    expect(inDoubt).toBeGreaterThan(0);
+    expect(inDoubt).toBeLessThanOrEqual(8);
+    const status = await issueStatus(stack.issues, postId, new Date(), 0);
+    expect(status!.counts).toMatchObject({ unknown: inDoubt, sent: 400 - inDoubt, queued: 0 });
+  });
+
+  it('a dispatcher killed mid-page resumes from its checkpoint: no gap, and the page queued twice sends once', async () => {
+    const postId = '2026-11-26-dispatcher-killed';
+    await createIssue(stack, postId);
+    const queueFile = join(folder, 'send-queue.jsonl');
+    const lines = () => (existsSync(queueFile) ? readFileSync(queueFile, 'utf8').split('\n').filter(Boolean) : []);
+    // Pages of 100 in messages of 5 ids: 20 messages, queued in two groups of 10 per page.
+    const dispatcher = startChild({ mode: 'dispatch', postId, queueFile, pageSize: 100, recipientsPerMessage: 5, pauseAfterEnqueueMs: 400 });
+    await waitFor(() => lines().length >= 50, 'the first half of the third page');
+    dispatcher.child.kill('SIGKILL');
+    expect(await dispatcher.exited).toBe(null);
+
+    const queuedBeforeCrash = lines().map((line) => JSON.parse(line) as SendJob);
+    expect(queuedBeforeCrash).toHaveLength(50);
+    const checkpoint = await stack.issues.getIssue(postId);
+    expect(checkpoint).toMatchObject({ state: 'dispatching', enqueued: 200 });
+    expect(checkpoint!.cursor).not.toBe('');
+
+    // The redelivered dispatch event starts a new dispatcher.
+    const run = pipeline(stack);
+    const resumedQueue = new TestQueue<SendJob>();
+    const outcome = await dispatchIssue({ ...run.dispatchPorts, sendQueue: resumedQueue }, postId, { pageSize: 100, recipientsPerMessage: 5 });
+    expect(outcome).toEqual({ status: 'dispatched', enqueued: 200 });
+
+    const all = [
+      ...queuedBeforeCrash.map((job, index) => ({ messageId: `before-${index}`, body: JSON.stringify(job) })),
+      ...drain(resumedQueue),
+    ];
+    const ids = all.flatMap((record) => (JSON.parse(record.body) as SendJob).subscriberIds);
+    expect(new Set(ids).size).toBe(400);
+    expect(ids.length).toBe(450);
+    for (let start = 0; start < all.length; start += 10) expect(await run.consume(all.slice(start, start + 10))).toEqual([]);
+
+    const copies = copiesByAddress(await storedEmails(stack.sesUrl));
+    for (const person of people) expect(copies.get(person.email), person.email).toBe(1);
+    const status = await issueStatus(stack.issues, postId, new Date(), 0);
+    expect(status!.counts).toMatchObject({ sent: 400, queued: 0, unknown: 0 });
+    expect(status!.issue.enqueued).toBe(400);
+  });
+});
+
+function drain(queue: TestQueue<SendJob>) {
+  const records = [];
+  for (let batch = queue.receive(); batch.length > 0; batch = queue.receive()) records.push(...batch);
+  return records;
+}
