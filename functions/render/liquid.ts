@@ -56,6 +56,8 @@ export function highlightToFences(text: string): string {
  * indentation, fences and backtick runs follow the same rules as the final rendering.
  */
 export function protectCode(text: string): { text: string; regions: CodeRegion[] } {
+  // Liquid and kramdown syntax both start with "{"; without one there is nothing to shield.
+  if (!text.includes('{')) return { text, regions: [] };
   const rawSources: string[] = [];
   marked.walkTokens(marked.lexer(text, { gfm: true }), (token: Token) => {
     if (token.type === 'code' || token.type === 'codespan') {
@@ -101,7 +103,8 @@ function locate(text: string, raw: string, from: number): { start: number; end: 
   if (exact !== -1) return { start: exact, end: exact + raw.length };
   const lines = raw.split('\n');
   if (lines.length < 2) return undefined;
-  const escaped = lines.map((line) => line.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  // The lexer may also have turned tabs of the indentation into spaces: compare from the first non-blank.
+  const escaped = lines.map((line) => line.replace(/^[ \t]+/, '').replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
   const pattern = new RegExp(escaped.join('\\n[ \\t>]*'), 'g');
   pattern.lastIndex = from;
   const match = pattern.exec(text);
@@ -140,26 +143,53 @@ function lookup(root: Record<string, unknown>, path: string): unknown {
 /** Tags that only make sense inside another tag; they are not registered on their own. */
 const INNER_TAGS = new Set(['else', 'elsif', 'when', 'empty']);
 
-/** Jekyll's own tags, registered below (`highlight` never reaches Liquid: it became a fence). */
-const PUSHLETTER_TAGS = new Set(['post_url', 'link', 'include', 'include_relative']);
+/** Where the tags and filters of the shared engine find the post being rendered. */
+const ENVIRONMENT = '__pushletterEnvironment';
 
-/** Liquid as Jekyll runs it, with Jekyll's tags; never throws, warns instead. */
-export function renderLiquid(text: string, environment: JekyllEnvironment): string {
+function environmentOf(ctx: Context): JekyllEnvironment {
+  return (ctx.globals as Record<string, JekyllEnvironment>)[ENVIRONMENT]!;
+}
+
+let sharedEngine: Liquid | undefined;
+/** Tags the engine had before any unknown one was added: their `end…` partners are Liquid's. */
+let builtinTags = new Set<string>();
+
+/**
+ * One engine for every post: building one costs more than rendering a typical post. Its tags
+ * and filters are stateless and read the post from the render's globals.
+ */
+function engine(): Liquid {
+  if (sharedEngine) return sharedEngine;
   const liquid = new Liquid({
     jekyllInclude: true,
     strictVariables: false,
     strictFilters: false,
     ownPropertyOnly: true,
   });
-  registerJekyllTags(liquid, environment);
-  registerUnknownTags(liquid, text, environment);
-  liquid.registerFilter('relative_url', (value: unknown) => environment.relativeUrl(String(value ?? '')));
-  liquid.registerFilter('absolute_url', (value: unknown) => environment.absoluteUrl(String(value ?? '')));
+  registerJekyllTags(liquid);
+  liquid.registerFilter('relative_url', function (this: { context: Context }, value: unknown) {
+    return environmentOf(this.context).relativeUrl(String(value ?? ''));
+  });
+  liquid.registerFilter('absolute_url', function (this: { context: Context }, value: unknown) {
+    return environmentOf(this.context).absoluteUrl(String(value ?? ''));
+  });
   liquid.registerFilter('markdownify', (value: unknown) => marked.parse(String(value ?? ''), { async: false, gfm: true }));
   liquid.registerFilter('smartify', (value: unknown) => value);
+  builtinTags = new Set(Object.keys(liquid.tags));
+  sharedEngine = liquid;
+  return liquid;
+}
 
+/** Liquid as Jekyll runs it, with Jekyll's tags; never throws, warns instead. */
+export function renderLiquid(text: string, environment: JekyllEnvironment): string {
+  // Most posts have no Liquid at all; they skip the engine.
+  if (!text.includes('{{') && !text.includes('{%')) return text;
+  const liquid = engine();
+  registerUnknownTags(liquid, text);
   try {
-    return String(liquid.parseAndRenderSync(text, { site: environment.site, page: environment.page }));
+    return String(
+      liquid.parseAndRenderSync(text, { site: environment.site, page: environment.page }, { globals: { [ENVIRONMENT]: environment } }),
+    );
   } catch (error) {
     environment.warn({
       code: 'LIQUID_ERROR',
@@ -185,7 +215,7 @@ function firstLine(error: unknown): string {
 
 const MAX_INCLUDE_DEPTH = 10;
 
-function registerJekyllTags(liquid: Liquid, environment: JekyllEnvironment): void {
+function registerJekyllTags(liquid: Liquid): void {
   liquid.registerTag(
     'post_url',
     class extends Tag {
@@ -194,8 +224,8 @@ function registerJekyllTags(liquid: Liquid, environment: JekyllEnvironment): voi
         super(token, remainTokens, engine);
         this.postName = token.args.trim();
       }
-      render(_ctx: Context, emitter: Emitter): void {
-        const url = environment.postUrl(this.postName);
+      render(ctx: Context, emitter: Emitter): void {
+        const url = environmentOf(ctx).postUrl(this.postName);
         if (url !== undefined) emitter.write(url);
       }
     },
@@ -211,14 +241,15 @@ function registerJekyllTags(liquid: Liquid, environment: JekyllEnvironment): voi
       }
       render(ctx: Context, emitter: Emitter): void {
         const target = this.target.includes('{{') ? String(liquid.parseAndRenderSync(this.target, ctx)) : this.target;
-        const url = environment.link(target.trim());
+        const url = environmentOf(ctx).link(target.trim());
         if (url !== undefined) emitter.write(url);
       }
     },
   );
 
+  // Rendering is synchronous, so one counter serves every post.
   let depth = 0;
-  const includeTag = (read: (name: string) => string | undefined, tagName: string) =>
+  const includeTag = (read: (environment: JekyllEnvironment, name: string) => string | undefined, tagName: string) =>
     class extends Tag {
       private readonly fileExpression: string;
       private readonly parameters: string;
@@ -230,7 +261,8 @@ function registerJekyllTags(liquid: Liquid, environment: JekyllEnvironment): voi
       }
       render(ctx: Context, emitter: Emitter): void {
         const name = this.fileExpression.includes('{{') ? String(liquid.parseAndRenderSync(this.fileExpression, ctx)).trim() : this.fileExpression;
-        const content = name === '' ? undefined : read(name);
+        const environment = environmentOf(ctx);
+        const content = name === '' ? undefined : read(environment, name);
         if (content === undefined) {
           environment.warn({
             code: 'LIQUID_INCLUDE_MISSING',
@@ -257,26 +289,21 @@ function registerJekyllTags(liquid: Liquid, environment: JekyllEnvironment): voi
         }
       }
     };
-  liquid.registerTag('include', includeTag((name) => environment.include(name), 'include'));
-  liquid.registerTag('include_relative', includeTag((name) => environment.includeRelative(name), 'include_relative'));
+  liquid.registerTag('include', includeTag((environment, name) => environment.include(name), 'include'));
+  liquid.registerTag('include_relative', includeTag((environment, name) => environment.includeRelative(name), 'include_relative'));
 }
 
 /**
  * Jekyll plugins add tags (`{% twitter %}`, `{% youtube %}`, `{% gist %}`) liquidjs has never
  * heard of; unregistered, one of them fails the whole post. Each becomes a tag that writes
- * nothing and leaves a warning, and its `end…` partner a tag that writes nothing, so the text
+ * nothing and leaves a warning, and any `end…` tag one that writes nothing, so the text
  * between them stays.
  */
-function registerUnknownTags(liquid: Liquid, text: string, environment: JekyllEnvironment): void {
-  const known = new Set([...Object.keys(liquid.tags), ...PUSHLETTER_TAGS]);
-  const isKnown = (name: string) => known.has(name) || INNER_TAGS.has(name) || (name.startsWith('end') && known.has(name.slice(3)));
-  const unknown = new Set<string>();
+function registerUnknownTags(liquid: Liquid, text: string): void {
   for (const match of text.matchAll(/\{%-?\s*([A-Za-z_][\w-]*)/g)) {
     const name = match[1]!;
-    if (!isKnown(name)) unknown.add(name);
-  }
-  for (const name of unknown) {
-    const isEnd = name.startsWith('end') && unknown.has(name.slice(3));
+    if (name in liquid.tags || INNER_TAGS.has(name) || (name.startsWith('end') && builtinTags.has(name.slice(3)))) continue;
+    const isEnd = name.startsWith('end');
     liquid.registerTag(
       name,
       class extends Tag {
@@ -285,9 +312,9 @@ function registerUnknownTags(liquid: Liquid, text: string, environment: JekyllEn
           super(token, remainTokens, engine);
           this.args = token.args.trim();
         }
-        render(): void {
+        render(ctx: Context): void {
           if (isEnd) return;
-          environment.warn({
+          environmentOf(ctx).warn({
             code: 'LIQUID_UNKNOWN_TAG',
             message: `{% ${name}${this.args ? ` ${this.args}` : ''} %} is a tag pushletter does not know (a Jekyll plugin?); the email leaves it out`,
           });

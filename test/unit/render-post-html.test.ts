@@ -1,7 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { readSettings } from '../../functions/commons/config';
 import { parsePost } from '../../functions/render/post';
-import { siteFromConfigText } from '../../functions/render/site';
+import { loadSite, siteFromConfigText } from '../../functions/render/site';
 
 const settings = readSettings({});
 
@@ -112,6 +115,21 @@ describe('Liquid never crashes a post and never shows in prose', () => {
     expect(bodyHtml).toContain('name: {{ .Release.Name }}');
   });
 
+  it('keeps Go code indented with tabs, also inside a list item, verbatim', async () => {
+    const { bodyHtml } = await render('```go\nfunc main() {\n\tfmt.Println("{{ .Name }}")\n}\n```\n\n- item\n\n\t```\n\t{{ nested.value }}\n\t```\n\n> ```\n> {{ quoted }}\n> ```');
+    expect(bodyHtml).toContain('\tfmt.Println("{{ .Name }}")');
+    expect(bodyHtml).toContain('<code>{{ nested.value }}\n</code>');
+    expect(bodyHtml).toContain('<code>{{ quoted }}\n</code>');
+  });
+
+  it('warns about an unknown tag every time a post uses it, not only the first time', async () => {
+    for (let run = 0; run < 2; run += 1) {
+      const post = await render('Before {% youtube abc %} after');
+      expect(post.warnings.map((warning) => warning.code)).toEqual(['LIQUID_UNKNOWN_TAG']);
+      expect(post.bodyHtml).toBe('<p>Before  after</p>');
+    }
+  });
+
   it('keeps {% raw %} prose as the author wrote it', async () => {
     const { bodyHtml } = await render('Write {% raw %}`{{ page.title }}`{% endraw %} in a layout.');
     expect(bodyHtml).toContain('<code>{{ page.title }}</code>');
@@ -145,5 +163,26 @@ describe('the language of the email', () => {
   it('comes from the post, else the site', async () => {
     expect((await render('English text.', { config: `${noLang}\nlang: zh_CN` })).lang).toBe('zh-CN');
     expect((await render('English text.', { config: `${noLang}\nlang: zh-CN`, frontMatter: 'title: x\nlang: en-us' })).lang).toBe('en-US');
+  });
+});
+
+describe('includes from the site folder', () => {
+  const folder = mkdtempSync(join(tmpdir(), 'pushletter-include-'));
+  afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+  it('runs {% include %} with parameters and {% include_relative %}, and refuses paths outside the site', async () => {
+    mkdirSync(join(folder, '_includes'));
+    mkdirSync(join(folder, '_posts'));
+    writeFileSync(join(folder, '_config.yml'), 'url: https://inc.example.com\ntitle: Inc\n');
+    writeFileSync(join(folder, '_includes', 'note.html'), '<p>Note for {{ include.who }} on {{ site.title }}: {{ include.text }}</p>');
+    writeFileSync(join(folder, '_posts', 'snippet.md'), 'A *relative* snippet.');
+    const file = join(folder, '_posts', '2024-03-08-inc.md');
+    const source = '---\ntitle: Inc\n---\n\n{% assign person = "readers" %}{% include note.html who=person text="hello" %}\n\n{% include_relative snippet.md %}\n\n{% include ../../etc/passwd %}\n';
+    const site = await loadSite(folder, settings);
+    const post = await parsePost({ path: file, source, site });
+    expect(post.bodyHtml).toContain('<p>Note for readers on Inc: hello</p>');
+    expect(post.bodyHtml).toContain('A <em>relative</em> snippet.');
+    expect(post.warnings.map((warning) => warning.message).join('\n')).toContain('{% include ../../etc/passwd %}');
+    expect(post.bodyHtml).not.toContain('root:');
   });
 });
