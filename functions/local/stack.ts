@@ -23,6 +23,11 @@ export interface StartLocalStackOptions {
   settings: Settings;
   resources?: Resources;
   clock?: Clock;
+  /**
+   * Send mail to this SES-compatible endpoint instead of starting the emulator (benchmarks:
+   * the emulator keeps every message in memory). `ports.ses` is then ignored.
+   */
+  sesEndpoint?: string;
 }
 
 export interface LocalStack {
@@ -69,11 +74,13 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
   };
   try {
     // Checked first: a second stack on the same data folder would corrupt dynalite's files.
-    await checkPortsFree(options.ports);
+    await checkPortsFree(options.sesEndpoint === undefined ? options.ports : { ...options.ports, ses: 0 });
     const secrets = await loadOrCreateLocalSecrets(options.dataDir);
     const dynamo = await startDynalite({ path: join(options.dataDir, 'dynamodb'), port: options.ports.dynamodb, setting: LOCAL_PORT_SETTINGS.dynamodb });
     cleanups.push(dynamo.stop);
-    const ses = await startSesEmulator({ port: options.ports.ses, setting: LOCAL_PORT_SETTINGS.ses });
+    const ses = options.sesEndpoint === undefined
+      ? await startSesEmulator({ port: options.ports.ses, setting: LOCAL_PORT_SETTINGS.ses })
+      : { url: options.sesEndpoint, port: Number(new URL(options.sesEndpoint).port), stop: async () => {} };
     cleanups.push(ses.stop);
 
     // The server listens before the app exists because links in emails need its real port.

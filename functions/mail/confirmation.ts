@@ -31,7 +31,7 @@ export class ConfirmationMailer {
     if (!url.searchParams.has('lang')) url.searchParams.set('lang', language);
     const data = personalise(this.message(language), { to, values: { [CONFIRM_URL_PLACEHOLDER]: url.toString() } });
     const messageId = await this.mailer.sendRaw({ to, data });
-    logger.info('subscriber.confirmation.sent', { to: maskAddress(to), lang: language, messageId });
+    logger.debug('subscriber.confirmation.sent', { to: maskAddress(to), lang: language, messageId });
   }
 
   private message(language: ReaderLanguage): CompiledMessage {

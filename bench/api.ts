@@ -1,0 +1,248 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { dynamoClient } from '../functions/commons/clients';
+import { readResources, readSettings } from '../functions/commons/config';
+import { startLocalStack } from '../functions/local/stack';
+
+/**
+ * API benchmark: the local server (HTTP app + dynalite, as `pushletter dev` runs them) in a
+ * child process, loaded from this process at a fixed concurrency. SES is a minimal sink here:
+ * the emulator keeps every message in memory and would measure itself.
+ *
+ * Checks, not just speed: no 5xx; every accepted address stored exactly once (some addresses
+ * are posted twice, concurrently); one confirmation email per address; every one-click
+ * unsubscribe took effect.
+ */
+export interface LoadResult {
+  scenario: string;
+  requests: number;
+  concurrency: number;
+  seconds: number;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  statuses: Record<string, number>;
+  serverErrors: number;
+  /** What was verified after the load, and whether it held. */
+  check: string;
+  passed: boolean;
+}
+
+export interface ApiBenchmarkOptions {
+  requests?: number;
+  concurrency?: number;
+}
+
+const SELF = fileURLToPath(import.meta.url);
+
+/** Answers SES v1 SendRawEmail like SES does, and counts recipients. */
+async function startSesSink(): Promise<{ url: string; recipients: Map<string, number>; close(): Promise<void> }> {
+  const recipients = new Map<string, number>();
+  const server: Server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const to = new URLSearchParams(Buffer.concat(chunks).toString()).get('Destinations.member.1') ?? '';
+      recipients.set(to, (recipients.get(to) ?? 0) + 1);
+      response.writeHead(200, { 'content-type': 'text/xml' });
+      response.end(
+        `<SendRawEmailResponse xmlns="http://ses.amazonaws.com/doc/2010-12-01/"><SendRawEmailResult><MessageId>${randomUUID()}</MessageId></SendRawEmailResult><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></SendRawEmailResponse>`,
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    recipients,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** Runs `count` requests with `concurrency` in flight; returns latencies and statuses. */
+async function load(count: number, concurrency: number, request: (index: number) => Promise<Response>) {
+  const latencies: number[] = [];
+  const statuses: Record<string, number> = {};
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        const index = next++;
+        const begin = performance.now();
+        let status: string;
+        try {
+          const response = await request(index);
+          await response.arrayBuffer();
+          status = String(response.status);
+        } catch {
+          status = 'network-error';
+        }
+        latencies.push(performance.now() - begin);
+        statuses[status] = (statuses[status] ?? 0) + 1;
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const percentile = (p: number) => Math.round(latencies[Math.max(0, Math.ceil(p * latencies.length) - 1)]! * 10) / 10;
+  const serverErrors = Object.entries(statuses).filter(([status]) => !/^[1-4]\d\d$/.test(status)).reduce((sum, [, n]) => sum + n, 0);
+  return { seconds: Math.round(seconds * 100) / 100, requestsPerSecond: Math.round(count / seconds), p50Ms: percentile(0.5), p99Ms: percentile(0.99), statuses, serverErrors };
+}
+
+interface ChildReady {
+  type: 'ready';
+  app: string;
+  dynamodb: string;
+}
+
+function ask<T>(child: ChildProcess, message: object, type: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (reply: { type: string }) => {
+      if (reply.type !== type) return;
+      child.off('message', onMessage);
+      resolve(reply as T);
+    };
+    child.on('message', onMessage);
+    child.once('exit', (code) => reject(new Error(`the benchmark server exited with code ${code}`)));
+    child.send(message);
+  });
+}
+
+export async function runApiBenchmark(options: ApiBenchmarkOptions = {}): Promise<LoadResult[]> {
+  const requests = options.requests ?? 2_000;
+  const concurrency = options.concurrency ?? 50;
+  const sink = await startSesSink();
+  // The server gets its own process (and core), as it would on its own machine.
+  // Its structured log goes to a file: read it when a check fails.
+  const logFile = join(tmpdir(), `pushletter-bench-api-${process.pid}.log`);
+  const log = await open(logFile, 'w');
+  const child = fork(SELF, ['--serve', sink.url], { execArgv: ['--import', 'tsx'], stdio: ['ignore', log.fd, 'inherit', 'ipc'] });
+  try {
+    const ready = await ask<ChildReady>(child, { type: 'hello' }, 'ready');
+    // One address in ten is posted a second time, half the run later, while the first may be in flight.
+    const unique = Math.round(requests * 0.9);
+    const addressOf = (index: number) => `bench-${index < unique ? index : (index - unique) * 9}@example.com`;
+    const subscribe = await load(requests, concurrency, (index) =>
+      fetch(`${ready.app}/subscribe`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: `email=${encodeURIComponent(addressOf(index))}`,
+      }),
+    );
+
+    const stored = new Map<string, number>();
+    const dynamo = dynamoClient({ dynamodb: ready.dynamodb });
+    let startKey: Record<string, never> | undefined;
+    do {
+      const page = await dynamo.send(new ScanCommand({ TableName: readResources().subscribersTable, ExclusiveStartKey: startKey, ProjectionExpression: 'email' }));
+      for (const item of page.Items ?? []) stored.set(item.email!.S!, (stored.get(item.email!.S!) ?? 0) + 1);
+      startKey = page.LastEvaluatedKey as typeof startKey;
+    } while (startKey);
+    dynamo.destroy();
+    const accepted = new Set(Array.from({ length: requests }, (_, index) => addressOf(index)));
+    const storedOnce = [...accepted].every((address) => stored.get(address) === 1) && stored.size === accepted.size;
+    const mailedOnce = [...accepted].every((address) => sink.recipients.get(address) === 1);
+
+    const { urls } = await ask<{ urls: string[] }>(child, { type: 'activate', emails: [...accepted] }, 'activated');
+    const unsubscribe = await load(urls.length, concurrency, (index) =>
+      fetch(urls[index]!, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' }),
+    );
+    const { states } = await ask<{ states: Record<string, number> }>(child, { type: 'states' }, 'states');
+    const allLeft = states.unsubscribed === urls.length && Object.keys(states).length === 1;
+
+    return [
+      {
+        scenario: 'POST /subscribe',
+        requests,
+        concurrency,
+        ...subscribe,
+        check: `${accepted.size} addresses stored once each: ${storedOnce ? 'yes' : 'NO'}; one confirmation each: ${mailedOnce ? 'yes' : 'NO'}`,
+        passed: subscribe.serverErrors === 0 && subscribe.statuses['200'] === requests && storedOnce && mailedOnce,
+      },
+      {
+        scenario: 'POST /unsubscribe (one-click)',
+        requests: urls.length,
+        concurrency,
+        ...unsubscribe,
+        check: `all ${urls.length} unsubscribed: ${allLeft ? 'yes' : `NO ${JSON.stringify(states)}`}`,
+        passed: unsubscribe.serverErrors === 0 && unsubscribe.statuses['200'] === urls.length && allLeft,
+      },
+    ];
+  } finally {
+    child.send({ type: 'stop' });
+    await new Promise((resolve) => child.once('exit', resolve));
+    await sink.close();
+    await log.close();
+    console.error(`api benchmark: server log in ${logFile}`);
+  }
+}
+
+export function formatApiTable(results: LoadResult[]): string {
+  const header = ['scenario', 'requests', 'concurrency', 'req/s', 'p50 ms', 'p99 ms', '5xx', 'check'];
+  const rows = results.map((result) => [
+    result.scenario,
+    String(result.requests),
+    String(result.concurrency),
+    String(result.requestsPerSecond),
+    String(result.p50Ms),
+    String(result.p99Ms),
+    String(result.serverErrors),
+    `${result.passed ? 'ok' : 'FAILED'} (${result.check})`,
+  ]);
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
+  return [header, ...rows].map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ')).join('\n');
+}
+
+/** The child: the local stack with the sink as SES, plus the setup steps the parent asks for. */
+async function serve(sesEndpoint: string): Promise<void> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'pushletter-bench-'));
+  const stack = await startLocalStack({ dataDir, ports: { http: 0, ses: 0, dynamodb: 0 }, settings: readSettings(), sesEndpoint });
+  const { subscribers, subscriptions } = stack.composition;
+  process.on('message', async (message: { type: string; emails?: string[] }) => {
+    if (message.type === 'hello') {
+      process.send!({ type: 'ready', app: stack.urls.app.replace('localhost', '127.0.0.1'), dynamodb: stack.urls.dynamodb.replace('localhost', '127.0.0.1') });
+    } else if (message.type === 'activate') {
+      const urls: string[] = [];
+      for (const email of message.emails ?? []) {
+        const id = subscribers.idFor(email);
+        await subscribers.activate(id);
+        urls.push(subscriptions.unsubscribeUrl(id).replace('localhost', '127.0.0.1'));
+      }
+      process.send!({ type: 'activated', urls });
+    } else if (message.type === 'states') {
+      const states: Record<string, number> = {};
+      for await (const page of subscribers.scanAll()) for (const subscriber of page) states[subscriber.state] = (states[subscriber.state] ?? 0) + 1;
+      process.send!({ type: 'states', states });
+    } else if (message.type === 'stop') {
+      await stack.stop();
+      await rm(dataDir, { recursive: true, force: true });
+      process.exit(0);
+    }
+  });
+}
+
+const RESULTS = fileURLToPath(new URL('./results.json', import.meta.url));
+
+if (process.argv[1] === SELF) {
+  if (process.argv[2] === '--serve') {
+    await serve(process.argv[3]!);
+  } else {
+    const results = await runApiBenchmark();
+    console.log(formatApiTable(results));
+    let existing: Record<string, unknown> = {};
+    try {
+      existing = JSON.parse(await readFile(RESULTS, 'utf8')) as Record<string, unknown>;
+    } catch {
+      // First run: no results file yet.
+    }
+    await writeFile(RESULTS, `${JSON.stringify({ ...existing, api: results }, null, 2)}\n`);
+    process.exitCode = results.every((result) => result.passed) ? 0 : 1;
+  }
+}
