@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESClient } from '@aws-sdk/client-ses';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
 
 /**
@@ -46,4 +47,9 @@ export function sqsClient(endpoints: Endpoints = {}): SQSClient {
 /** EventBridge Scheduler, for posts dated in the future (AWS only; locally a timer stands in). */
 export function schedulerClient(endpoints: Endpoints = {}): SchedulerClient {
   return new SchedulerClient(common(undefined, endpoints.region));
+}
+
+/** Lambda, for the ingest function to start the dispatcher with an asynchronous invoke. */
+export function lambdaClient(endpoints: Endpoints = {}): LambdaClient {
+  return new LambdaClient(common(undefined, endpoints.region));
 }

@@ -1,12 +1,14 @@
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { dynamoClient, secretsClient, sesClient, sqsClient } from '../commons/clients';
-import { readEnv, readResources, readSecretArn, readSettings } from '../commons/config';
+import { readEnv, readIngestQueueUrl, readIngestResources, readResources, readSecretArn, readSettings } from '../commons/config';
 import { ConfigError } from '../commons/errors';
 import { systemClock } from '../commons/ports';
 import { parseSecrets } from '../commons/secrets';
 import type { Queue } from '../commons/ports';
 import { SqsQueue } from '../sending/sqs-queue';
 import type { DispatchJob } from '../sending/jobs';
+import type { IngestMessage } from '../github/webhook';
+import type { IngestWorkerPorts } from '../sending/ingest-worker';
 import { buildCorePorts, type CorePorts } from './ports';
 import { buildSendingPorts, type SendingPorts } from './sending';
 
@@ -31,7 +33,12 @@ async function readSecrets() {
 
 async function compose(): Promise<LambdaPorts> {
   const secrets = await readSecrets();
-  return buildCorePorts({ dynamo, ses, settings, resources, secrets, clock: systemClock });
+  const core = buildCorePorts({ dynamo, ses, settings, resources, secrets, clock: systemClock });
+  // The API function gets INGEST_QUEUE_URL: `POST /hooks/github` puts pushed posts there.
+  const ingestQueueUrl = readIngestQueueUrl();
+  if (ingestQueueUrl === undefined) return core;
+  const ingestQueue = new SqsQueue<IngestMessage>(sqsClient(), ingestQueueUrl);
+  return { ...core, http: { ...core.http, github: { webhookSecret: async () => secrets.webhookSecret, ingestQueue } } };
 }
 
 let composed: Promise<LambdaPorts> | undefined;
@@ -78,4 +85,42 @@ export function lambdaSendingPorts(): Promise<SendingPorts> {
     throw error;
   });
   return sending;
+}
+
+/**
+ * The ingest Lambda's ports: GitHub read with the secret's token (none for public blogs),
+ * the dispatcher started by an asynchronous invoke, and future posts put on EventBridge
+ * Scheduler with a one-time schedule that invokes the dispatcher at the post's date.
+ */
+let ingest: Promise<IngestWorkerPorts> | undefined;
+
+export function lambdaIngestPorts(): Promise<IngestWorkerPorts> {
+  ingest ??= (async () => {
+    const target = readIngestResources();
+    const [core, { IssueStore }, { GitHubContents }, { DispatcherInvoker }, { EventBridgeScheduler }, { lambdaClient, schedulerClient }] = await Promise.all([
+      lambdaPorts(),
+      import('../sending/issues'),
+      import('../github/contents'),
+      import('../sending/dispatch-invoker'),
+      import('../sending/schedule'),
+      import('../commons/clients'),
+    ]);
+    return {
+      settings: core.settings,
+      issues: new IssueStore(core.dynamo, core.resources),
+      dispatchQueue: new DispatcherInvoker(lambdaClient(), target.dispatchFunctionArn),
+      scheduler: new EventBridgeScheduler(schedulerClient(), {
+        targetArn: target.dispatchFunctionArn,
+        roleArn: target.schedulerRoleArn,
+        groupName: target.scheduleGroup,
+      }),
+      mailer: core.mailer,
+      clock: core.clock,
+      files: new GitHubContents({ apiUrl: core.settings.githubApiUrl, token: core.secrets.githubToken }),
+    };
+  })().catch((error: unknown) => {
+    ingest = undefined;
+    throw error;
+  });
+  return ingest;
 }
