@@ -43,6 +43,7 @@ export interface SharedRateLimiterOptions {
   /** Slots reserved per DynamoDB write; fewer writes, at most this many slots wasted. */
   slotsPerReservation?: number;
   now?: () => number;
+  /** Waits until a reserved slot comes. */
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -124,8 +125,9 @@ export class SharedRateLimiter implements SendRateLimiter {
       } catch (error) {
         const conflict = error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException';
         if (!conflict) throw error;
-        // Another sender reserved first; try again after a short, jittered pause.
-        await this.sleep(Math.random() * Math.min(50, 2 ** attempt));
+        // Another sender reserved first; try again after a short, jittered pause (real time:
+        // this is contention, not a slot to wait for).
+        await defaultSleep(Math.random() * Math.min(50, 2 ** attempt));
       }
     }
   }

@@ -1,0 +1,102 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dispatchIssue } from '../../functions/sending/dispatch';
+import { SharedRateLimiter } from '../../functions/sending/rate-limit';
+import type { DispatchJob, SendJob } from '../../functions/sending/jobs';
+import { createIssue, pipeline, seedSubscribers, startStack, testMessage, TestQueue, type Stack } from './sending-harness';
+
+let stack: Stack;
+
+beforeAll(async () => {
+  stack = await startStack();
+  await seedSubscribers(stack, 250);
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+describe('the dispatcher', () => {
+  it('stops before its deadline, asks for its own continuation, and the continuation finishes the post', async () => {
+    const postId = '2026-11-26-long-list';
+    await createIssue(stack, postId);
+    const run = pipeline(stack);
+    const sendQueue = new TestQueue<SendJob>();
+    const dispatchQueue = new TestQueue<DispatchJob>();
+    let remaining = 60_000;
+    const ports = { ...run.dispatchPorts, sendQueue, dispatchQueue, remainingMs: () => remaining };
+    // The first invocation has time for one page of 100 before the deadline comes close.
+    const first = dispatchIssue(ports, postId, { pageSize: 100, stopBeforeDeadlineMs: 30_000 });
+    remaining = 10_000;
+    expect(await first).toEqual({ status: 'continued', enqueued: 100 });
+    const continuation = dispatchQueue.receive();
+    expect(continuation.map((record) => JSON.parse(record.body))).toEqual([{ postId }]);
+
+    remaining = 60_000;
+    expect(await dispatchIssue(ports, postId, { pageSize: 100, stopBeforeDeadlineMs: 1 })).toEqual({ status: 'dispatched', enqueued: 150 });
+    const ids: string[] = [];
+    for (let batch = sendQueue.receive(); batch.length > 0; batch = sendQueue.receive()) {
+      for (const record of batch) ids.push(...(JSON.parse(record.body) as SendJob).subscriberIds);
+    }
+    expect(ids).toHaveLength(250);
+    expect(new Set(ids).size).toBe(250);
+    expect(await stack.issues.getIssue(postId)).toMatchObject({ state: 'dispatched', enqueued: 250, cursor: '' });
+  });
+
+  it('starts a scheduled post when its schedule fires and leaves skipped and preview posts alone', async () => {
+    const run = pipeline(stack);
+    const sendQueue = new TestQueue<SendJob>();
+    const ports = { ...run.dispatchPorts, sendQueue };
+    const base = { title: 't', subject: 't', sendAt: new Date().toISOString(), message: testMessage() };
+    await stack.issues.createIssue({ ...base, postId: 'scheduled', state: 'scheduled' });
+    await stack.issues.createIssue({ ...base, postId: 'skipped', state: 'skipped', skipReason: 'newsletter: false', message: undefined });
+    await stack.issues.createIssue({ ...base, postId: 'draft-preview', state: 'preview' });
+    expect(await dispatchIssue(ports, 'scheduled')).toEqual({ status: 'dispatched', enqueued: 250 });
+    expect(await dispatchIssue(ports, 'skipped')).toMatchObject({ status: 'not-dispatching' });
+    expect(await dispatchIssue(ports, 'draft-preview')).toMatchObject({ status: 'not-dispatching' });
+    expect(await dispatchIssue(ports, 'never-published')).toMatchObject({ status: 'not-found' });
+    expect(sendQueue.size).toBe(5);
+  });
+});
+
+describe('the issue record', () => {
+  it('keeps a large Chinese email compressed under the item limit and gives it back unchanged', async () => {
+    const paragraph = '<p>这是一段很长的中文内容，用来测试压缩后的邮件能否放进 DynamoDB 的单个条目。</p>\n';
+    const message = testMessage('很长的文章');
+    const big = { ...message, rest: [...message.rest, paragraph.repeat(8_000)] };
+    expect(Buffer.byteLength(JSON.stringify(big))).toBeGreaterThan(400_000);
+    expect(await stack.issues.createIssue({ postId: 'big', title: 'big', subject: 'big', state: 'dispatching', sendAt: new Date().toISOString(), message: big })).toBe('created');
+    expect(await stack.issues.getMessage('big')).toEqual(big);
+  });
+
+  it('refuses an email too large even compressed, naming what to do', async () => {
+    const noise = randomBytes(400_000).toString('base64');
+    const message = { ...testMessage(), rest: [noise] };
+    await expect(stack.issues.createIssue({ postId: 'huge', title: 'huge', subject: 'huge', state: 'dispatching', sendAt: new Date().toISOString(), message })).rejects.toThrow(/shorten the post/);
+    expect(await stack.issues.getIssue('huge')).toBeUndefined();
+  });
+});
+
+describe('the shared send rate', () => {
+  it('gives two senders asking at the same instant interleaved slots 1/rate apart, never two in one slot', async () => {
+    const frozen = Date.now() + 10_000;
+    const waits: number[] = [];
+    const limiter = () =>
+      new SharedRateLimiter({
+        dynamo: stack.dynamo,
+        table: stack.tables.deliveriesTable,
+        rate: 500,
+        slotsPerReservation: 7,
+        now: () => frozen,
+        sleep: async (ms) => void waits.push(ms),
+      });
+    const senders = [limiter(), limiter()];
+    await Promise.all(senders.flatMap((sender) => Array.from({ length: 100 }, () => sender.acquire())));
+    // The slot at 0 ms needs no wait and is not recorded; no two sends share 2 ms.
+    const slots = [0, ...waits].sort((a, b) => a - b);
+    expect(slots).toHaveLength(200);
+    for (let index = 1; index < slots.length; index++) expect(slots[index]! - slots[index - 1]!).toBeGreaterThanOrEqual(2 - 1e-9);
+    // And little is wasted: at most one unused reservation per sender.
+    expect(slots[199]).toBeLessThanOrEqual((200 + 2 * 7) * 2);
+  });
+});
