@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { decodeTagValue, deliveryMessageId, encodeTagValue } from '../../functions/sending/tags';
+import { parseDispatchJob, parseSendJob } from '../../functions/sending/jobs';
+
+describe('ids carried in SES tags and Message-IDs', () => {
+  it('round-trips Chinese post ids through characters SES tags accept', () => {
+    const postId = '2026-11-26-你好-世界';
+    const tag = encodeTagValue(postId);
+    expect(tag).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(decodeTagValue(tag)).toBe(postId);
+  });
+
+  it('refuses tag values it did not write', () => {
+    expect(decodeTagValue('')).toBeUndefined();
+    expect(decodeTagValue('has space')).toBeUndefined();
+    expect(decodeTagValue('YQ')).toBe('a');
+    // Not the canonical encoding of anything: someone else's tag.
+    expect(decodeTagValue('YR')).toBeUndefined();
+  });
+
+  it('gives each copy a stable Message-ID local part', () => {
+    expect(deliveryMessageId('2026-11-26-post', 'abc')).toBe(deliveryMessageId('2026-11-26-post', 'abc'));
+    expect(deliveryMessageId('2026-11-26-post', 'abc')).not.toBe(deliveryMessageId('2026-11-26-post', 'abd'));
+    expect(deliveryMessageId('2026-11-26-文章', 'abc')).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
+  });
+});
+
+describe('queue messages', () => {
+  it('accepts only well-formed jobs, so a bad message is dropped instead of retried forever', () => {
+    expect(parseSendJob('{"postId":"p","subscriberIds":["a","b"]}')).toEqual({ postId: 'p', subscriberIds: ['a', 'b'] });
+    expect(parseSendJob('{"postId":"p","subscriberIds":[1]}')).toBeUndefined();
+    expect(parseSendJob('{"postId":"p"}')).toBeUndefined();
+    expect(parseSendJob('not json')).toBeUndefined();
+    expect(parseDispatchJob('{"postId":"p","extra":1}')).toEqual({ postId: 'p' });
+    expect(parseDispatchJob('null')).toBeUndefined();
+  });
+});
