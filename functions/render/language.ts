@@ -16,6 +16,7 @@ export function normaliseLanguage(value: unknown): string | undefined {
     .join('-');
 }
 
+const DETECTION_SAMPLE = 20_000;
 const HAN = /\p{Script=Han}/gu;
 const LATIN = /\p{Script=Latin}/gu;
 
@@ -24,7 +25,8 @@ const LATIN = /\p{Script=Latin}/gu;
  * the letters (Chinese technical posts are full of English words), else English.
  */
 export function detectLanguage(text: string): 'zh-CN' | 'en' {
-  const prose = withoutMarkup(text);
+  // The opening of a post tells its language; reading all of a huge one would only cost time.
+  const prose = withoutMarkup(text.slice(0, DETECTION_SAMPLE));
   const han = prose.match(HAN)?.length ?? 0;
   const latin = prose.match(LATIN)?.length ?? 0;
   // One Han character carries about as much as a short English word (~4 letters).
@@ -36,7 +38,7 @@ function withoutMarkup(text: string): string {
   return text
     .replace(/^(```|~~~)[\s\S]*?^\1/gm, ' ')
     .replace(/`[^`\n]*`/g, ' ')
-    .replace(/\{%[\s\S]*?%\}|\{\{[\s\S]*?\}\}/g, ' ')
+    .replace(/\{%[^{}]*%\}|\{\{[^{}]*\}\}/g, ' ')
     .replace(/<[^>]*>/g, ' ')
     .replace(/\]\([^)]*\)/g, ']')
     .replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, ' ');

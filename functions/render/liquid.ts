@@ -38,15 +38,24 @@ interface CodeRegion {
  * the code inside is protected like any other code and Markdown renders it as code.
  */
 export function highlightToFences(text: string): string {
-  return text.replace(
-    /^([ \t]*)\{%-?\s*highlight\s+([^\s%]+)[^%]*?-?%\}[ \t]*\n?([\s\S]*?)\n?[ \t]*\{%-?\s*endhighlight\s*-?%\}[ \t]*$/gm,
-    (_whole, indent: string, language: string, code: string) => {
-      const longestRun = Math.max(2, ...(code.match(/`+/g) ?? []).map((run) => run.length));
-      const fence = '`'.repeat(longestRun + 1);
-      const body = code.replace(/\n+$/, '');
-      return `${indent}${fence}${language}\n${body}\n${indent}${fence}`;
-    },
-  );
+  const opening = /^([ \t]*)\{%-?\s*highlight\s+([^\s%]+)[^%\n]*?-?%\}[ \t]*\n?/gm;
+  const closing = /\n?[ \t]*\{%-?\s*endhighlight\s*-?%\}[ \t]*(?=\n|$)/g;
+  let output = '';
+  let last = 0;
+  // A scan rather than one regular expression: an unclosed tag must not make the search quadratic.
+  for (let open = opening.exec(text); open !== null; open = opening.exec(text)) {
+    closing.lastIndex = opening.lastIndex;
+    const close = closing.exec(text);
+    if (close === null) break;
+    const [, indent = '', language = ''] = open;
+    const code = text.slice(opening.lastIndex, close.index).replace(/\n+$/, '');
+    const longestRun = Math.max(2, ...(code.match(/`+/g) ?? []).map((run) => run.length));
+    const fence = '`'.repeat(longestRun + 1);
+    output += `${text.slice(last, open.index)}${indent}${fence}${language}\n${code}\n${indent}${fence}`;
+    last = closing.lastIndex;
+    opening.lastIndex = closing.lastIndex;
+  }
+  return output + text.slice(last);
 }
 
 /**
@@ -87,10 +96,25 @@ export function protectCode(text: string): { text: string; regions: CodeRegion[]
   }
   protectedText += text.slice(last);
 
-  for (const block of protectedText.matchAll(/\{%-?\s*raw\s*-?%\}([\s\S]*?)\{%-?\s*endraw\s*-?%\}/g)) {
-    for (const placeholder of (block[1] ?? '').matchAll(PLACEHOLDER)) regions[Number(placeholder[1])]!.raw = true;
+  for (const block of rawBlocks(protectedText)) {
+    for (const placeholder of block.matchAll(PLACEHOLDER)) regions[Number(placeholder[1])]!.raw = true;
   }
   return { text: protectedText, regions };
+}
+
+/** The contents of each `{% raw %}…{% endraw %}`, found in one pass. */
+function rawBlocks(text: string): string[] {
+  const opening = /\{%-?\s*raw\s*-?%\}/g;
+  const closing = /\{%-?\s*endraw\s*-?%\}/g;
+  const blocks: string[] = [];
+  for (let open = opening.exec(text); open !== null; open = opening.exec(text)) {
+    closing.lastIndex = opening.lastIndex;
+    const close = closing.exec(text);
+    if (close === null) break;
+    blocks.push(text.slice(opening.lastIndex, close.index));
+    opening.lastIndex = closing.lastIndex;
+  }
+  return blocks;
 }
 
 /**
@@ -201,11 +225,16 @@ export function renderLiquid(text: string, environment: JekyllEnvironment): stri
 
 /** What a reader sees when Liquid cannot run: the text without any `{% %}` or `{{ }}`. */
 export function stripLiquid(text: string): string {
-  return text
-    .replace(/\{%-?\s*comment\s*-?%\}[\s\S]*?\{%-?\s*endcomment\s*-?%\}/g, '')
-    .replace(/\{%-?\s*(end)?raw\s*-?%\}/g, '')
-    .replace(/\{%[\s\S]*?%\}/g, '')
-    .replace(/\{\{[\s\S]*?\}\}/g, '');
+  let stripped = text;
+  for (const block of rawBlocks(text)) stripped = stripped.replace(block, block.replace(/\{|\}/g, (brace) => (brace === '{' ? '\u0000' : '\u0001')));
+  return stripped
+    .replace(/\{%-?\s*comment\s*-?%\}(?:[^{]|\{(?!%-?\s*endcomment))*\{%-?\s*endcomment\s*-?%\}/g, '')
+    .replace(/\{%(?:[^%{]|%(?!\}))*%\}/g, '')
+    .replace(/\{\{[^{}]*\}\}/g, '')
+    // Whatever is left is a fragment of a tag that never closed.
+    .replace(/\{\{|\{%|%\}|\}\}/g, '')
+    .replace(/\u0000/g, '{')
+    .replace(/\u0001/g, '}');
 }
 
 function firstLine(error: unknown): string {

@@ -7,11 +7,8 @@ import { Marked } from 'marked';
  * replaced by placeholders, so code that shows this syntax keeps it.
  */
 export function removeKramdownSyntax(text: string): string {
-  const lines = text
-    .replace(/\{::comment\}[\s\S]*?\{:\/comment\}/g, '')
-    .replace(/\{::nomarkdown\}([\s\S]*?)\{:\/nomarkdown\}/g, '$1')
-    .replace(/\{::(?:options|nomarkdown|comment)[^}]*\/\}/g, '')
-    .split('\n');
+  const withoutExtensions = replaceBlocks(replaceBlocks(text, '{::comment}', '{:/comment}', () => ''), '{::nomarkdown}', '{:/nomarkdown}', (inner) => inner);
+  const lines = withoutExtensions.replace(/\{::(?:options|nomarkdown|comment)[^{}\n]*\/\}/g, '').split('\n');
   const kept: string[] = [];
   for (const line of lines) {
     if (/^\s*\{:toc\}\s*$/i.test(line)) {
@@ -19,14 +16,28 @@ export function removeKramdownSyntax(text: string): string {
       while (kept.length > 0 && /^\s*([*+-]|\d+\.)\s+\S/.test(kept[kept.length - 1]!)) kept.pop();
       continue;
     }
-    if (/^\s*\{:(?!:)[^}\n]*\}\s*$/.test(line)) continue;
+    if (/^\s*\{:(?!:)[^{}\n]*\}\s*$/.test(line)) continue;
     kept.push(
       line
-        .replace(/\{:(?!:)[^}\n]*\}/g, '')
+        // No "{" inside: an unclosed "{:" must not make the search quadratic.
+        .replace(/\{:(?!:)[^{}\n]*\}/g, '')
         .replace(/^(#{1,6}\s.*?)\s*\{#[\w-]+\}\s*$/, '$1'),
     );
   }
   return kept.join('\n');
+}
+
+/** Replaces each `opening…closing` block in one left-to-right pass (no backtracking on unclosed ones). */
+function replaceBlocks(text: string, opening: string, closing: string, replace: (inner: string) => string): string {
+  let output = '';
+  let last = 0;
+  for (let start = text.indexOf(opening); start !== -1; start = text.indexOf(opening, last)) {
+    const end = text.indexOf(closing, start + opening.length);
+    if (end === -1) break;
+    output += text.slice(last, start) + replace(text.slice(start + opening.length, end));
+    last = end + closing.length;
+  }
+  return output + text.slice(last);
 }
 
 /** Jekyll's default kramdown settings read GFM without `hard_wrap`; a site may turn it on. */
