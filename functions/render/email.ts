@@ -108,11 +108,15 @@ function styleNodes(nodes: ChildNode[], insidePre: boolean): void {
   }
 }
 
-/** A wide table scrolls inside its own box instead of widening the whole email. */
+/**
+ * A wide table scrolls inside its own box instead of widening the whole email. `width:0` with
+ * `min-width:100%` keeps the table's own width out of the layout tables around it (an overflow
+ * box alone still widens a table cell to its content), while the box shows at full width.
+ */
 function wrapInScrollBox(table: Element): void {
   const parent = table.parent;
   if (parent && parent.type === 'tag' && (parent as Element).attribs['data-pl-scroll'] !== undefined) return;
-  const wrapper = parseDocument('<div data-pl-scroll="" style="overflow-x:auto;max-width:100%;margin:0 0 16px;"></div>').children[0] as Element;
+  const wrapper = parseDocument('<div data-pl-scroll="" style="overflow-x:auto;width:0;min-width:100%;margin:0 0 16px;"></div>').children[0] as Element;
   delete wrapper.attribs['data-pl-scroll'];
   const siblings = parent ? parent.children : undefined;
   if (!siblings) return;

@@ -1,0 +1,191 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readSettings } from '../../functions/commons/config';
+import { renderEmail } from '../../functions/render/email';
+import { parsePost } from '../../functions/render/post';
+import { findSiteRoot, loadSite } from '../../functions/render/site';
+import type { Post } from '../../functions/render/types';
+
+/**
+ * The rendered email in a real browser (Debian's Chromium) at phone widths: nothing may make the
+ * reader scroll sideways, the post's text (Chinese too) must be there, and dark mode must stay
+ * readable.
+ */
+const settings = readSettings({ PUSHLETTER_PUBLIC_URL: 'https://news.example.cn' });
+const WIDTHS = [375, 320];
+
+let profile: string;
+let browser: BrowserContext;
+let page: Page;
+
+async function renderFixture(path: string): Promise<string> {
+  const site = await loadSite(findSiteRoot(path), settings);
+  const post = await parsePost({ path, source: await readFile(path), site });
+  return (await renderEmail(post, site, settings)).html;
+}
+
+/** A post made to break layouts: an unbroken URL, a wide table, a long code line, a huge image. */
+async function renderStressPost(): Promise<string> {
+  const site = await loadSite(findSiteRoot('test/fixtures/blog-zh/_posts/技术/2024-03-08-cluster-upgrade-notes.md'), settings);
+  const url = `https://example.cn/${'very-long-path-segment-'.repeat(12)}end`;
+  const post: Post = {
+    id: '2024-04-01-layout-stress',
+    sourcePath: '_posts/2024-04-01-layout-stress.md',
+    slug: 'layout-stress',
+    title: `排版压力测试 ${'超长标题'.repeat(8)}`,
+    date: new Date('2024-04-01T00:00:00Z'),
+    categories: [],
+    tags: [],
+    lang: 'zh-CN',
+    url: 'https://notes.example.cn/2024/04/01/layout-stress/',
+    draft: false,
+    bodyHtml: [
+      `<p>裸链接：<a href="${url}">${url}</a></p>`,
+      `<p>${'没有空格的中文长段落'.repeat(30)}</p>`,
+      `<pre><code>${'kubectl get pods --all-namespaces -o jsonpath={.items[*].spec.containers[*].image} '.repeat(4)}</code></pre>`,
+      `<table><thead><tr>${Array.from({ length: 9 }, (_, index) => `<th>列标题${index}</th>`).join('')}</tr></thead><tbody><tr>${Array.from({ length: 9 }, (_, index) => `<td>value-${index}-${'x'.repeat(30)}</td>`).join('')}</tr></tbody></table>`,
+      '<p><img src="https://notes.example.cn/assets/huge.png" alt="一张很宽的图" width="2400" height="1200"></p>',
+      `<p>行内代码 <code>${'a.'.repeat(80)}</code> 结束。</p>`,
+    ].join('\n'),
+    frontMatter: {},
+    warnings: [],
+  };
+  return (await renderEmail(post, site, settings)).html;
+}
+
+beforeAll(async () => {
+  profile = await mkdtemp(join(tmpdir(), 'pushletter-chromium-'));
+  browser = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  page = await browser.newPage();
+  // Images point at the blog's host, which does not exist here: every image request gets the
+  // fixture's picture, so the layout is measured with images actually shown.
+  const picture = await readFile('test/fixtures/blog-zh/assets/images/upgrade-flow.png');
+  await page.route('**/*', (route) =>
+    /\.(png|jpe?g|gif|webp)(\?|$)/i.test(route.request().url()) ? route.fulfill({ status: 200, contentType: 'image/png', body: picture }) : route.abort(),
+  );
+});
+
+afterAll(async () => {
+  await browser?.close();
+  if (profile) await rm(profile, { recursive: true, force: true });
+});
+
+async function open(html: string, width: number, colorScheme: 'light' | 'dark' = 'light'): Promise<void> {
+  await page.setViewportSize({ width, height: 800 });
+  await page.emulateMedia({ colorScheme });
+  await page.setContent(html, { waitUntil: 'load' });
+}
+
+async function horizontalOverflow(): Promise<{ scrollWidth: number; innerWidth: number }> {
+  return page.evaluate(() => ({ scrollWidth: document.scrollingElement!.scrollWidth, innerWidth: window.innerWidth }));
+}
+
+/**
+ * Elements that stick out of the screen. The layout's `overflow:hidden` card would clip them
+ * without making the page scroll, so the page width alone would not tell; content inside a box
+ * that scrolls on its own (a wide table) is fine.
+ */
+async function elementsOutsideTheScreen(): Promise<string[]> {
+  return page.evaluate(() => {
+    const scrollsOnItsOwn = (element: Element) => {
+      for (let ancestor = element.parentElement; ancestor; ancestor = ancestor.parentElement) {
+        if (/auto|scroll/.test(getComputedStyle(ancestor).overflowX)) return true;
+      }
+      return false;
+    };
+    return [...document.body.querySelectorAll('*')]
+      .filter((element) => {
+        const box = element.getBoundingClientRect();
+        return box.width > 0 && (box.right > window.innerWidth + 0.5 || box.left < -0.5) && !scrollsOnItsOwn(element);
+      })
+      .map((element) => `<${element.tagName.toLowerCase()}> ${(element.textContent ?? '').slice(0, 40)}`);
+  });
+}
+
+describe.each(WIDTHS)('the email at %i px wide', (width) => {
+  it('shows the Chinese post without sideways scrolling', async () => {
+    await open(await renderFixture('test/fixtures/blog-zh/_posts/技术/2024-03-08-cluster-upgrade-notes.md'), width);
+    const { scrollWidth, innerWidth } = await horizontalOverflow();
+    expect(scrollWidth).toBeLessThanOrEqual(innerWidth);
+    expect(await elementsOutsideTheScreen()).toEqual([]);
+    const text = await page.evaluate(() => document.body.innerText);
+    expect(text).toContain('集群升级手记：从 1.27 到 1.29');
+    expect(text).toContain('为什么要升级');
+    expect(text).toContain('控制面最多可以比节点上的 kubelet 新三个小版本');
+    expect(text).toContain('退订');
+    // The heading is laid out in a real font, not collapsed or hidden.
+    const box = await page.getByText('为什么要升级').boundingBox();
+    expect(box!.width).toBeGreaterThan(50);
+    expect(box!.x + box!.width).toBeLessThanOrEqual(width);
+  });
+
+  it('shows the English post with its table and code without sideways scrolling', async () => {
+    await open(await renderFixture('test/fixtures/blog-en/_posts/2024-05-20-shipping-helm-charts.md'), width);
+    const { scrollWidth, innerWidth } = await horizontalOverflow();
+    expect(scrollWidth).toBeLessThanOrEqual(innerWidth);
+    expect(await elementsOutsideTheScreen()).toEqual([]);
+    const text = await page.evaluate(() => document.body.innerText);
+    expect(text).toContain('Shipping Helm charts without surprises');
+    expect(text).toContain('repository: {{ .Values.image.repository }}');
+    expect(text).toContain('helm lint');
+  });
+
+  it('keeps an unbroken URL, a wide table, a long code line and a huge image inside the screen', async () => {
+    await open(await renderStressPost(), width);
+    const { scrollWidth, innerWidth } = await horizontalOverflow();
+    expect(scrollWidth).toBeLessThanOrEqual(innerWidth);
+    expect(await elementsOutsideTheScreen()).toEqual([]);
+    // The wide table scrolls inside its own box rather than pushing the page.
+    const tableBox = await page.evaluate(() => {
+      const table = [...document.querySelectorAll('table')].filter((candidate) => candidate.textContent!.includes('列标题0')).pop()!;
+      const wrapper = table.parentElement!;
+      return { wrapperRight: wrapper.getBoundingClientRect().right, tableWidth: table.scrollWidth, overflow: getComputedStyle(wrapper).overflowX };
+    });
+    expect(tableBox.overflow).toBe('auto');
+    expect(tableBox.wrapperRight).toBeLessThanOrEqual(width);
+    const image = await page.getByRole('img', { name: '一张很宽的图' }).boundingBox();
+    expect(image!.x + image!.width).toBeLessThanOrEqual(width);
+  });
+});
+
+/** WCAG relative luminance contrast of two `rgb(…)` colours. */
+function contrast(foreground: string, background: string): number {
+  const luminance = (color: string) => {
+    const [r, g, b] = color.match(/[\d.]+/g)!.slice(0, 3).map((value) => {
+      const channel = Number(value) / 255;
+      return channel <= 0.03928 ? channel / 12.92 : ((channel + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+  };
+  const [light, dark] = [luminance(foreground), luminance(background)].sort((a, b) => b - a);
+  return (light! + 0.05) / (dark! + 0.05);
+}
+
+describe('dark mode', () => {
+  it('switches to light text on a dark card with readable contrast', async () => {
+    const html = await renderFixture('test/fixtures/blog-zh/_posts/技术/2024-03-08-cluster-upgrade-notes.md');
+    for (const scheme of ['light', 'dark'] as const) {
+      await open(html, 375, scheme);
+      const colors = await page.evaluate(() => {
+        const paragraph = [...document.querySelectorAll('p')].find((candidate) => candidate.textContent!.includes('上游社区'))!;
+        let element: HTMLElement | null = paragraph;
+        let background = 'rgba(0, 0, 0, 0)';
+        while (element && /rgba\(0, 0, 0, 0\)|transparent/.test(background)) {
+          background = getComputedStyle(element).backgroundColor;
+          element = element.parentElement;
+        }
+        return { text: getComputedStyle(paragraph).color, background };
+      });
+      expect(contrast(colors.text, colors.background), `${scheme}: ${colors.text} on ${colors.background}`).toBeGreaterThanOrEqual(7);
+      const backgroundIsDark = contrast(colors.background, 'rgb(0, 0, 0)') < 3;
+      expect(backgroundIsDark).toBe(scheme === 'dark');
+    }
+  });
+});
