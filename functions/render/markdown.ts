@@ -17,6 +17,8 @@ export function removeKramdownSyntax(text: string): string {
       continue;
     }
     if (/^\s*\{:(?!:)[^{}\n]*\}\s*$/.test(line)) continue;
+    // `*[HTML]: HyperText Markup Language` defines an abbreviation; the definition is not prose.
+    if (/^\*\[[^\]\n]+\]:/.test(line)) continue;
     kept.push(
       line
         // No "{" inside: an unclosed "{:" must not make the search quadratic.
@@ -24,7 +26,38 @@ export function removeKramdownSyntax(text: string): string {
         .replace(/^(#{1,6}\s.*?)\s*\{#[\w-]+\}\s*$/, '$1'),
     );
   }
-  return kept.join('\n');
+  return footnotes(kept.join('\n'));
+}
+
+/**
+ * Kramdown footnotes (`text[^1]` … `[^1]: note`), which GFM in marked does not know: the
+ * reference becomes a superscript number and the notes a numbered list at the end, in the
+ * order they are referenced, as kramdown numbers them.
+ */
+function footnotes(text: string): string {
+  const lines = text.split('\n');
+  const definitions = new Map<string, string>();
+  const body: string[] = [];
+  for (let index = 0; index < lines.length; index += 1) {
+    const definition = /^ {0,3}\[\^([^\]\s]+)\]:[ \t]*(.*)$/.exec(lines[index]!);
+    if (!definition) {
+      body.push(lines[index]!);
+      continue;
+    }
+    const parts = [definition[2]!];
+    while (index + 1 < lines.length && /^(?: {2,}|\t)\S/.test(lines[index + 1]!)) parts.push(lines[++index]!.trim());
+    definitions.set(definition[1]!, parts.join(' '));
+  }
+  if (definitions.size === 0) return text;
+  const order: string[] = [];
+  const referenced = body.join('\n').replace(/\[\^([^\]\s]+)\]/g, (whole, id: string) => {
+    if (!definitions.has(id)) return whole;
+    if (!order.includes(id)) order.push(id);
+    return `<sup>${order.indexOf(id) + 1}</sup>`;
+  });
+  if (order.length === 0) return referenced;
+  const notes = order.map((id, position) => `${position + 1}. ${definitions.get(id)}`).join('\n');
+  return `${referenced}\n\n<hr>\n\n${notes}\n`;
 }
 
 /** Replaces each `opening…closing` block in one left-to-right pass (no backtracking on unclosed ones). */

@@ -145,6 +145,13 @@ describe('kramdown-only syntax does not show as junk', () => {
     expect(bodyHtml).toContain('{: .kept-in-code}');
   });
 
+  it('numbers footnotes and lists them at the end, and drops abbreviation definitions', async () => {
+    const { bodyHtml } = await render('Kubernetes[^k8s] uses etcd[^etcd] and HTML.\n\n[^etcd]: A key-value store.\n[^k8s]: Also called **K8s**,\n    after its eight letters.\n\n*[HTML]: HyperText Markup Language');
+    expect(bodyHtml).toContain('Kubernetes<sup>1</sup> uses etcd<sup>2</sup> and HTML.');
+    expect(bodyHtml).toMatch(/<ol>\s*<li>Also called <strong>K8s<\/strong>, after its eight letters.<\/li>\s*<li>A key-value store.<\/li>\s*<\/ol>/);
+    expect(bodyHtml).not.toMatch(/\[\^|\*\[HTML\]/);
+  });
+
   it('honours kramdown hard_wrap: true from _config.yml', async () => {
     const config = 'url: https://blog.example.com\nkramdown:\n  hard_wrap: true';
     expect((await render('one\ntwo', { config })).bodyHtml).toContain('one<br>two');
