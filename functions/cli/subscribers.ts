@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import type { Writable } from 'node:stream';
 import { readEnv } from '../commons/config';
 import { InvalidInputError, PushletterError } from '../commons/errors';
+import { logger } from '../commons/logger';
 import type { CorePorts } from '../compose/ports';
 import { exportHeader, exportRow, parseImportCsv } from '../subscribers/csv';
 import { importSubscribers, type ImportReport } from '../subscribers/import';
@@ -63,6 +64,10 @@ function numberText(value: number): string {
   return value.toLocaleString('en-US');
 }
 
+function plural(count: number, noun: string): string {
+  return `${numberText(count)} ${noun}${count === 1 ? '' : 's'}`;
+}
+
 function listed<T>(items: T[], describe: (item: T) => string, limit = 50): string[] {
   const lines = items.slice(0, limit).map((item) => `  ${describe(item)}`);
   if (items.length > limit) lines.push(`  … and ${numberText(items.length - limit)} more`);
@@ -98,7 +103,7 @@ async function importCommand(file: string | undefined, confirmed: boolean, aws: 
 
 function printImportReport(output: CommandOutput, file: string, parsed: ReturnType<typeof parseImportCsv>, report: ImportReport, confirmed: boolean): void {
   const lines = [
-    `${basename(file)}: ${numberText(parsed.rows.length + parsed.invalid.length + parsed.duplicates.length)} rows`,
+    `${basename(file)}: ${plural(parsed.rows.length + parsed.invalid.length + parsed.duplicates.length, 'row')}`,
     `  imported   ${numberText(report.imported)}${confirmed ? ' (active)' : ' (pending confirmation)'}`,
     `  updated    ${numberText(report.updated)}${confirmed ? ' (pending -> active)' : ''}`,
     `  unchanged  ${numberText(report.unchanged)}`,
@@ -133,7 +138,7 @@ async function exportCommand(aws: boolean, output: CommandOutput): Promise<numbe
     if (!output.out.write(text)) await new Promise((resolve) => output.out.once('drain', resolve));
     count += page.length;
   }
-  output.err.write(`exported ${numberText(count)} subscribers\n`);
+  output.err.write(`exported ${plural(count, 'subscriber')}\n`);
   return 0;
 }
 
@@ -171,6 +176,9 @@ export async function run(args: string[], output: CommandOutput = { out: process
     throw new InvalidInputError('CLI_USAGE', `PUSHLETTER_TARGET must be "aws" or "local" (got "${target}")`);
   }
   const aws = values.aws === true || target === 'aws';
+  // The report is the output; per-row JSON log lines would bury it (and corrupt an export on
+  // stdout). Warnings and errors still print.
+  logger.setLogLevel('WARN');
   const expectArguments = (count: number) => {
     if (rest.length > count) throw new InvalidInputError('CLI_USAGE', `unexpected argument "${rest[count]}"\nusage: pushletter ${USAGE}`);
   };

@@ -54,6 +54,7 @@ export class SubscriptionService {
   private readonly publicUrl: string;
   private readonly defaultLanguage: string;
   private readonly logger: Logger;
+  private readonly sendMillis = new RunningAverage();
 
   constructor(deps: SubscriptionServiceDeps) {
     this.store = deps.store;
@@ -83,6 +84,13 @@ export class SubscriptionService {
    */
   async subscribe(request: SubscribeRequest): Promise<void> {
     const email = normaliseAddress(request.email);
+    const sent = await this.recordSignup(email, request);
+    // Sending an email takes far longer than not sending one, which would tell a prober that an
+    // address is already subscribed. When nothing was sent, wait about as long as a send takes.
+    if (!sent) await sleep(this.sendMillis.typical());
+  }
+
+  private async recordSignup(email: string, request: SubscribeRequest): Promise<boolean> {
     const source = typeof request.source === 'string' && request.source.trim() ? request.source.trim().slice(0, 64) : 'unknown';
     const lang = this.language(request.lang);
     const consent: Consent = { at: this.clock.now().toISOString(), source };
@@ -90,10 +98,10 @@ export class SubscriptionService {
     const { id, stored } = await this.store.upsertPending({ email, consent, lang });
     if (!stored) {
       this.logger.info('subscriber.signup_ignored', { subscriberId: id, source, reason: 'active or complained' });
-      return;
+      return false;
     }
     this.logger.info('subscriber.signup', { subscriberId: id, source, address: maskAddress(email) });
-    await this.requestConfirmation(id, email, lang);
+    return this.requestConfirmation(id, email, lang);
   }
 
   /**
@@ -107,8 +115,10 @@ export class SubscriptionService {
       this.logger.info('subscriber.confirmation_rate_limited', { subscriberId: id });
       return false;
     }
+    const started = performance.now();
     try {
       await this.mailer.sendConfirmation(email, this.confirmUrl(id), lang);
+      this.sendMillis.add(performance.now() - started);
     } catch (error) {
       await this.store.releaseConfirmation(id, claimedAt);
       this.logger.error('subscriber.confirmation_failed', { subscriberId: id, error: error as Error });
@@ -168,4 +178,21 @@ export class SubscriptionService {
   private language(requested: string | undefined): string {
     return typeof requested === 'string' && LANGUAGE_TAG.test(requested) ? requested : this.defaultLanguage;
   }
+}
+
+/** Exponentially weighted average of recent confirmation send times, capped so a stuck send cannot stall every signup. */
+class RunningAverage {
+  private value: number | undefined;
+  add(sample: number): void {
+    this.value = this.value === undefined ? sample : this.value * 0.9 + sample * 0.1;
+  }
+  typical(): number {
+    if (this.value === undefined) return 0;
+    // A little jitter so the two paths do not form two sharp peaks.
+    return Math.min(this.value, 2_000) * (0.75 + Math.random() * 0.5);
+  }
+}
+
+function sleep(milliseconds: number): Promise<void> {
+  return milliseconds <= 0 ? Promise.resolve() : new Promise((resolve) => setTimeout(resolve, milliseconds));
 }
