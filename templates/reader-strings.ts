@@ -19,6 +19,8 @@ export interface ReaderStrings {
   unsubscribeInvalid: { title: string; body: string };
   errors: {
     invalidAddress: string;
+    /** A button that signs up with the corrected address; `{address}` is the correction. */
+    useSuggestion: string;
     notFound: { title: string; body: string };
     methodNotAllowed: { title: string; body: string };
     tooLarge: { title: string; body: string };
@@ -84,6 +86,7 @@ const en: ReaderStrings = {
   },
   errors: {
     invalidAddress: 'Please check the address: ',
+    useSuggestion: 'Subscribe {address} instead',
     notFound: { title: 'Page not found', body: 'There is nothing at this address.' },
     methodNotAllowed: { title: 'Not allowed', body: 'This page cannot be used that way.' },
     tooLarge: { title: 'Too much data', body: 'The form sent more than 16 KB. Enter just your email address and try again.' },
@@ -149,6 +152,7 @@ const zhCN: ReaderStrings = {
   },
   errors: {
     invalidAddress: '请检查邮箱地址：',
+    useSuggestion: '改用 {address} 订阅',
     notFound: { title: '页面不存在', body: '这个地址没有内容。' },
     methodNotAllowed: { title: '不支持的操作', body: '这个页面不能这样使用。' },
     tooLarge: { title: '提交的数据过多', body: '表单提交的数据超过了 16 KB。请只填写邮箱地址后重试。' },

@@ -24,6 +24,8 @@ a{color:var(--accent)}
 a:focus-visible,button:focus-visible,input:focus-visible{outline:3px solid var(--focus);outline-offset:2px}
 .error{color:var(--error);font-weight:600}
 .hint{color:var(--muted);font-size:.95rem;margin:.35rem 0 0}
+.suggestion{background:none;padding:0;margin:-.75rem 0 1.5rem}
+.suggestion button{margin-top:0;background:var(--panel);color:var(--accent);border:2px solid var(--accent)}
 .trap{position:absolute;left:-10000px;top:auto;width:1px;height:1px;overflow:hidden}
 `.trim();
 
@@ -85,7 +87,25 @@ function signupHref(context: PageContext): string {
   return `./?lang=${encodeURIComponent(context.lang)}`;
 }
 
-export function signupPage(context: PageContext, problem?: { message: string; email: string }): string {
+/** What was wrong with a submitted address, and the likely correction if it looks like a typo. */
+export interface AddressProblem {
+  message: string;
+  email: string;
+  suggestion?: string;
+}
+
+/** A second, one-field form: one click signs up with the corrected address. */
+function suggestionForm(context: PageContext, suggestion: string): string {
+  const label = escapeHtml(strings(context).errors.useSuggestion.replace('{address}', suggestion));
+  return `<form method="post" action="subscribe" class="suggestion">
+<input type="hidden" name="lang" value="${context.lang}">
+<input type="hidden" name="email" value="${escapeHtml(suggestion)}">
+<button type="submit">${label}</button>
+</form>
+`;
+}
+
+export function signupPage(context: PageContext, problem?: AddressProblem): string {
   const text = strings(context).signup;
   const invalid = problem !== undefined;
   const describedBy = invalid ? 'email-error email-hint' : 'email-hint';
@@ -104,7 +124,7 @@ ${error}<input id="email" name="email" type="email" required autocomplete="email
 <div class="trap" aria-hidden="true"><label for="${HONEYPOT_FIELD}">Leave this field empty</label><input id="${HONEYPOT_FIELD}" name="${HONEYPOT_FIELD}" type="text" tabindex="-1" autocomplete="off"></div>
 <button type="submit">${say(context, text.button)}</button>
 </form>
-<p class="muted">${say(context, text.note)}</p>
+${problem?.suggestion ? suggestionForm(context, problem.suggestion) : ''}<p class="muted">${say(context, text.note)}</p>
 ${backLink(context)}`,
   );
 }

@@ -103,6 +103,10 @@ describe('a reader in Chromium', () => {
     await Promise.all([page.waitForURL('**/subscribe'), page.getByRole('button', { name: '订阅' }).click()]);
     expect(await page.getByRole('alert').textContent()).toContain('Did you mean reader@gmail.com?');
     expect(await page.getByLabel('电子邮箱地址').inputValue()).toBe('reader@gmial.com');
+    // The correction is one click away, and the reply stays in Chinese.
+    await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: '改用 reader@gmail.com 订阅' }).click()]);
+    await page.waitForFunction("document.querySelector('h1')?.textContent === '请查收邮件'");
+    expect(await inbox(stack, 'reader@gmail.com')).toHaveLength(1);
     await page.close();
   });
 });

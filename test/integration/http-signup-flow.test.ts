@@ -102,6 +102,10 @@ describe('signing up', () => {
     expect(page).toContain('role="alert"');
     expect(page).toContain('Did you mean reader@gmail.com?');
     expect(page).toContain('aria-invalid="true" value="reader@gmial.com"');
+    expect(page).toContain('<input type="hidden" name="email" value="reader@gmail.com">');
+    expect(page).toContain('Subscribe reader@gmail.com instead</button>');
+    const json = await postJson(`${stack.urls.app}/subscribe`, { email: 'reader@gmial.com' });
+    expect(await json.json()).toMatchObject({ error: 'invalidAddress', suggestion: 'reader@gmail.com' });
     expect(await inbox(stack, 'reader@gmial.com')).toHaveLength(0);
   });
 

@@ -31,9 +31,12 @@ export const subscribe: RouteHandler = async (request, app) => {
     await app.subscriptions.subscribe({ email, source: 'form', ip: request.clientIp, lang: page.lang });
   } catch (error) {
     if (!(error instanceof InvalidInputError) || error.code !== 'ADDRESS_INVALID') throw error;
-    if (asJson) return json(400, { error: 'invalidAddress', message: error.message });
-    // The form again, with the message next to the field and the typed value kept to fix.
-    return html(400, signupPage(page, { message: error.message, email }));
+    const suggestion = (error as { suggestion?: unknown }).suggestion;
+    const corrected = typeof suggestion === 'string' ? suggestion : undefined;
+    if (asJson) return json(400, { error: 'invalidAddress', message: error.message, ...(corrected ? { suggestion: corrected } : {}) });
+    // The form again, with the message next to the field, the typed value kept to fix, and the
+    // likely correction one click away.
+    return html(400, signupPage(page, { message: error.message, email, suggestion: corrected }));
   }
   return accepted(asJson, page);
 };
