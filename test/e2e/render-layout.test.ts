@@ -83,8 +83,12 @@ async function open(html: string, width: number, colorScheme: 'light' | 'dark' =
   await page.setContent(html, { waitUntil: 'load' });
 }
 
+/*
+ * Code run in the page is passed as source text: the project is type-checked without the DOM
+ * library, which would otherwise leak browser globals into Node code.
+ */
 async function horizontalOverflow(): Promise<{ scrollWidth: number; innerWidth: number }> {
-  return page.evaluate(() => ({ scrollWidth: document.scrollingElement!.scrollWidth, innerWidth: window.innerWidth }));
+  return page.evaluate('({ scrollWidth: document.scrollingElement.scrollWidth, innerWidth: window.innerWidth })');
 }
 
 /**
@@ -93,8 +97,8 @@ async function horizontalOverflow(): Promise<{ scrollWidth: number; innerWidth: 
  * that scrolls on its own (a wide table) is fine.
  */
 async function elementsOutsideTheScreen(): Promise<string[]> {
-  return page.evaluate(() => {
-    const scrollsOnItsOwn = (element: Element) => {
+  return page.evaluate(`(() => {
+    const scrollsOnItsOwn = (element) => {
       for (let ancestor = element.parentElement; ancestor; ancestor = ancestor.parentElement) {
         if (/auto|scroll/.test(getComputedStyle(ancestor).overflowX)) return true;
       }
@@ -105,8 +109,8 @@ async function elementsOutsideTheScreen(): Promise<string[]> {
         const box = element.getBoundingClientRect();
         return box.width > 0 && (box.right > window.innerWidth + 0.5 || box.left < -0.5) && !scrollsOnItsOwn(element);
       })
-      .map((element) => `<${element.tagName.toLowerCase()}> ${(element.textContent ?? '').slice(0, 40)}`);
-  });
+      .map((element) => '<' + element.tagName.toLowerCase() + '> ' + (element.textContent || '').slice(0, 40));
+  })()`);
 }
 
 describe.each(WIDTHS)('the email at %i px wide', (width) => {
@@ -115,7 +119,7 @@ describe.each(WIDTHS)('the email at %i px wide', (width) => {
     const { scrollWidth, innerWidth } = await horizontalOverflow();
     expect(scrollWidth).toBeLessThanOrEqual(innerWidth);
     expect(await elementsOutsideTheScreen()).toEqual([]);
-    const text = await page.evaluate(() => document.body.innerText);
+    const text = await page.evaluate<string>('document.body.innerText');
     expect(text).toContain('集群升级手记：从 1.27 到 1.29');
     expect(text).toContain('为什么要升级');
     expect(text).toContain('控制面最多可以比节点上的 kubelet 新三个小版本');
@@ -131,7 +135,7 @@ describe.each(WIDTHS)('the email at %i px wide', (width) => {
     const { scrollWidth, innerWidth } = await horizontalOverflow();
     expect(scrollWidth).toBeLessThanOrEqual(innerWidth);
     expect(await elementsOutsideTheScreen()).toEqual([]);
-    const text = await page.evaluate(() => document.body.innerText);
+    const text = await page.evaluate<string>('document.body.innerText');
     expect(text).toContain('Shipping Helm charts without surprises');
     expect(text).toContain('repository: {{ .Values.image.repository }}');
     expect(text).toContain('helm lint');
@@ -143,11 +147,11 @@ describe.each(WIDTHS)('the email at %i px wide', (width) => {
     expect(scrollWidth).toBeLessThanOrEqual(innerWidth);
     expect(await elementsOutsideTheScreen()).toEqual([]);
     // The wide table scrolls inside its own box rather than pushing the page.
-    const tableBox = await page.evaluate(() => {
-      const table = [...document.querySelectorAll('table')].filter((candidate) => candidate.textContent!.includes('列标题0')).pop()!;
-      const wrapper = table.parentElement!;
-      return { wrapperRight: wrapper.getBoundingClientRect().right, tableWidth: table.scrollWidth, overflow: getComputedStyle(wrapper).overflowX };
-    });
+    const tableBox = await page.evaluate<{ wrapperRight: number; overflow: string }>(`(() => {
+      const table = [...document.querySelectorAll('table')].filter((candidate) => candidate.textContent.includes('列标题0')).pop();
+      const wrapper = table.parentElement;
+      return { wrapperRight: wrapper.getBoundingClientRect().right, overflow: getComputedStyle(wrapper).overflowX };
+    })()`);
     expect(tableBox.overflow).toBe('auto');
     expect(tableBox.wrapperRight).toBeLessThanOrEqual(width);
     const image = await page.getByRole('img', { name: '一张很宽的图' }).boundingBox();
@@ -173,16 +177,17 @@ describe('dark mode', () => {
     const html = await renderFixture('test/fixtures/blog-zh/_posts/技术/2024-03-08-cluster-upgrade-notes.md');
     for (const scheme of ['light', 'dark'] as const) {
       await open(html, 375, scheme);
-      const colors = await page.evaluate(() => {
-        const paragraph = [...document.querySelectorAll('p')].find((candidate) => candidate.textContent!.includes('上游社区'))!;
-        let element: HTMLElement | null = paragraph;
+      // The paragraph's colour, and the background of the nearest ancestor that paints one.
+      const colors = await page.evaluate<{ text: string; background: string }>(`(() => {
+        const paragraph = [...document.querySelectorAll('p')].find((candidate) => candidate.textContent.includes('上游社区'));
+        let element = paragraph;
         let background = 'rgba(0, 0, 0, 0)';
-        while (element && /rgba\(0, 0, 0, 0\)|transparent/.test(background)) {
+        while (element && /rgba\\(0, 0, 0, 0\\)|transparent/.test(background)) {
           background = getComputedStyle(element).backgroundColor;
           element = element.parentElement;
         }
         return { text: getComputedStyle(paragraph).color, background };
-      });
+      })()`);
       expect(contrast(colors.text, colors.background), `${scheme}: ${colors.text} on ${colors.background}`).toBeGreaterThanOrEqual(7);
       const backgroundIsDark = contrast(colors.background, 'rgb(0, 0, 0)') < 3;
       expect(backgroundIsDark).toBe(scheme === 'dark');
