@@ -9,6 +9,8 @@ import type { Warning } from './types';
 export interface JekyllEnvironment {
   site: Record<string, unknown>;
   page: Record<string, unknown>;
+  /** The site's `timezone`, for the `date` filter. */
+  timeZone?: string;
   /** `{% post_url name %}`: the post's URL path including `baseurl`. */
   postUrl(name: string): string | undefined;
   /** `{% link path %}`: the URL path (including `baseurl`) of a file of the site. */
@@ -174,7 +176,8 @@ function environmentOf(ctx: Context): JekyllEnvironment {
   return (ctx.globals as Record<string, JekyllEnvironment>)[ENVIRONMENT]!;
 }
 
-let sharedEngine: Liquid | undefined;
+/** One engine per site timezone, which Liquid's `date` filter reads (Jekyll's dates are in the site's zone). */
+const engines = new Map<string, Liquid>();
 /** Tags the engine had before any unknown one was added: their `end…` partners are Liquid's. */
 let builtinTags = new Set<string>();
 
@@ -182,13 +185,17 @@ let builtinTags = new Set<string>();
  * One engine for every post: building one costs more than rendering a typical post. Its tags
  * and filters are stateless and read the post from the render's globals.
  */
-function engine(): Liquid {
-  if (sharedEngine) return sharedEngine;
+function engine(timeZone: string): Liquid {
+  const existing = engines.get(timeZone);
+  if (existing) return existing;
   const liquid = new Liquid({
     jekyllInclude: true,
     strictVariables: false,
     strictFilters: false,
     ownPropertyOnly: true,
+    timezoneOffset: timeZone,
+    // Month and day names as Jekyll (Ruby's strftime) prints them, whatever the machine's locale.
+    locale: 'en-US',
   });
   registerJekyllTags(liquid);
   liquid.registerFilter('relative_url', function (this: { context: Context }, value: unknown) {
@@ -199,8 +206,8 @@ function engine(): Liquid {
   });
   liquid.registerFilter('markdownify', (value: unknown) => marked.parse(String(value ?? ''), { async: false, gfm: true }));
   liquid.registerFilter('smartify', (value: unknown) => value);
-  builtinTags = new Set(Object.keys(liquid.tags));
-  sharedEngine = liquid;
+  if (builtinTags.size === 0) builtinTags = new Set(Object.keys(liquid.tags));
+  engines.set(timeZone, liquid);
   return liquid;
 }
 
@@ -208,7 +215,7 @@ function engine(): Liquid {
 export function renderLiquid(text: string, environment: JekyllEnvironment): string {
   // Most posts have no Liquid at all; they skip the engine.
   if (!text.includes('{{') && !text.includes('{%')) return text;
-  const liquid = engine();
+  const liquid = engine(environment.timeZone ?? 'UTC');
   registerUnknownTags(liquid, text);
   try {
     return String(

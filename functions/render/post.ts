@@ -322,6 +322,7 @@ export async function parsePost(input: ParsePostInput): Promise<Post> {
   const environment: JekyllEnvironment = {
     site: siteVariables,
     page,
+    timeZone: site.timezone,
     warn,
     postUrl: (postName) => {
       if (site.root !== undefined) {

@@ -105,6 +105,12 @@ describe('Liquid never crashes a post and never shows in prose', () => {
     expect(bodyHtml).toContain('123 2024 hello-world tagged');
   });
 
+  it('prints dates in the site timezone, whatever the machine runs in', async () => {
+    const config = 'url: https://blog.example.com\ntimezone: Asia/Shanghai';
+    const { bodyHtml } = await render('Posted {{ page.date | date: "%Y-%m-%d %H:%M" }} ({{ page.date | date_to_string }}).', { config, frontMatter: 'title: x\ndate: 2024-03-08 18:30:00 +0000' });
+    expect(bodyHtml).toContain('Posted 2024-03-09 02:30 (09 Mar 2024).');
+  });
+
   it('fills {{ site.url }} in a code block but leaves unknown variables there as written', async () => {
     const { bodyHtml } = await render('```sh\ncurl {{ site.url }}/feed.xml\necho {{ env.HOME }}\n```');
     expect(bodyHtml).toContain('curl https://blog.example.com/feed.xml\necho {{ env.HOME }}');
