@@ -148,21 +148,21 @@ export function normaliseAddress(input: string, options: { allowTypos?: boolean 
   domainInput = domainInput.toLowerCase();
   const domain = domainToASCII(domainInput);
   if (domain.length > MAX_DOMAIN) throw new AddressError(`The domain is at most ${MAX_DOMAIN} characters long.`);
-  if (domain === '') throw new AddressError(`"${domainInput}" is not a valid domain name.`);
+  if (domain === '') throw new AddressError(`"${shown(domainInput)}" is not a valid domain name.`);
   const labels = domain.split('.');
   if (labels.some((label) => label === '')) {
     throw new AddressError('The domain has two dots in a row.', normaliseQuietly(`${local}@${domainInput.replace(/\.{2,}/g, '.')}`));
   }
   if (labels.length < 2) {
     const provider = providerWithoutEnding(domain);
-    throw new AddressError(`The domain "${domainInput}" is missing its ending, such as .com.`, provider ? `${local.toLowerCase()}@${provider}` : undefined);
+    throw new AddressError(`The domain "${shown(domainInput)}" is missing its ending, such as .com.`, provider ? `${local.toLowerCase()}@${provider}` : undefined);
   }
   for (const label of labels) {
     if (label.length > 63) throw new AddressError('Each part of the domain between dots is at most 63 characters long.');
-    if (!DOMAIN_LABEL.test(label)) throw new AddressError(`"${domainInput}" is not a valid domain name.`);
+    if (!DOMAIN_LABEL.test(label)) throw new AddressError(`"${shown(domainInput)}" is not a valid domain name.`);
   }
   const tld = labels[labels.length - 1]!;
-  if (/^[0-9]+$/.test(tld) || (tld.length < 2)) throw new AddressError(`"${domainInput}" is not a valid domain name; it should end with something like .com.`);
+  if (/^[0-9]+$/.test(tld) || (tld.length < 2)) throw new AddressError(`"${shown(domainInput)}" is not a valid domain name; it should end with something like .com.`);
 
   const normalised = `${local.toLowerCase()}@${domain}`;
   if (normalised.length > MAX_ADDRESS) throw new AddressError(`An email address is at most ${MAX_ADDRESS} characters long.`);
@@ -180,6 +180,12 @@ export function normaliseAddress(input: string, options: { allowTypos?: boolean 
     throw new AddressError(`".${tld}" is not a domain ending.`, `${local.toLowerCase()}@${likelyProvider(fixedDomain) ?? fixedDomain}`);
   }
   return normalised;
+}
+
+/** Input echoed in a message, with invisible and direction-changing characters made visible. */
+function shown(text: string): string {
+  const visible = text.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, '?');
+  return visible.length > 80 ? `${visible.slice(0, 80)}…` : visible;
 }
 
 /** The corrected address when the correction is itself valid, else undefined (no bad hints). */

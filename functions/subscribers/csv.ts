@@ -142,7 +142,10 @@ function parseDate(value: string): string | undefined {
 export function parseImportCsv(bytes: Uint8Array, name = 'the file'): ParsedImport {
   const text = decodeCsv(bytes, name);
   const firstLine = text.split(/\r?\n/, 1)[0] ?? '';
-  const records = parseCsvRecords(text, detectDelimiter(firstLine));
+  // Excel writes a `sep=;` line first when asked to keep the delimiter with the file.
+  const declared = /^sep=(.)$/i.exec(firstLine)?.[1];
+  let records = parseCsvRecords(text, declared ?? detectDelimiter(firstLine));
+  if (declared !== undefined) records = records.slice(1);
   if (records.length === 0) throw csvError(`${name} has no rows; it needs a header row with an "email" column and one address per row`);
   const header = records[0]!.fields.map(headerName);
   const emailColumn = header.findIndex((cell) => EMAIL_HEADERS.has(cell));

@@ -94,6 +94,8 @@ describe('address normalisation', () => {
     expect(refusal('jane@-example.org').message).toMatch(/not a valid domain/);
     expect(refusal('jane@192.168.0.1').message).toMatch(/not a valid domain/);
     expect(refusal('').message).toMatch(/Enter your email/);
+    // A right-to-left override must not reach the page that echoes the mistake.
+    expect(refusal('jane@example.com\u202e').message).toBe('"example.com?" is not a valid domain name.');
   });
 
   it('can look up a stored typo-shaped address without refusing it', () => {

@@ -56,6 +56,7 @@ describe('import file parsing', () => {
   it('reads semicolon- and tab-separated exports from spreadsheets', () => {
     expect(parseImportCsv(utf8('name;email\nJane;jane@example.org\n')).rows.map((row) => row.email)).toEqual(['jane@example.org']);
     expect(parseImportCsv(utf8('email\tname\njane@example.org\tJane\n')).rows.map((row) => row.email)).toEqual(['jane@example.org']);
+    expect(parseImportCsv(utf8('sep=;\nname;email\n"Doe, Jane";jane@example.org\n')).rows).toEqual([{ line: 3, email: 'jane@example.org' }]);
   });
 
   it('refuses a header-injection address in a row like any other invalid address', () => {
