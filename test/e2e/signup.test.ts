@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -107,6 +107,22 @@ describe('a reader in Chromium', () => {
     await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: '改用 reader@gmail.com 订阅' }).click()]);
     await page.waitForFunction("document.querySelector('h1')?.textContent === '请查收邮件'");
     expect(await inbox(stack, 'reader@gmail.com')).toHaveLength(1);
+    await page.close();
+  });
+
+  it("works from the README's form snippet pasted into a blog page", async () => {
+    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## Add the form to your blog'));
+    const snippet = /```html\n([\s\S]*?)```/.exec(section)?.[1];
+    expect(snippet).toContain('action="https://api.example.com/subscribe"');
+    const address = uniqueAddress('snippet');
+    const page = await browser.newPage();
+    await page.setContent(`<!doctype html><html><body><h1>A blog post</h1>${snippet!.replace('https://api.example.com', stack.urls.app)}</body></html>`);
+    await page.getByLabel('Get new posts by email').fill(address);
+    await Promise.all([page.waitForURL('**/subscribe'), page.getByRole('button', { name: 'Subscribe' }).click()]);
+    expect(await headingOf(page)).toBe('Check your inbox');
+    expect((await stack.composition.subscribers.findByEmail(address))?.state).toBe('pending');
+    expect(await inbox(stack, address)).toHaveLength(1);
     await page.close();
   });
 });
