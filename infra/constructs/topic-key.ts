@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
@@ -46,6 +46,8 @@ export class TopicKey extends Construct {
     this.key = new kms.Key(this, 'Key', {
       description: 'pushletter: encrypts the SES event and alarm topics',
       enableKeyRotation: true,
+      // It protects messages in flight only (SNS keeps none), so nothing needs it after the stack.
+      removalPolicy: RemovalPolicy.DESTROY,
       pendingWindow: Duration.days(7),
       policy,
     });
