@@ -37,6 +37,8 @@ export interface WebhookDependencies {
   ingestQueue: Queue<IngestMessage>;
 }
 
+const GITHUB_COMMIT_LIMIT = 2048;
+
 function readPayload(body: Uint8Array | string, contentType: string | undefined): unknown {
   const text = typeof body === 'string' ? body : Buffer.from(body).toString('utf8');
   // A webhook may be configured as application/x-www-form-urlencoded: JSON in `payload=`.
@@ -86,6 +88,10 @@ export async function handleGitHubWebhook(request: WebhookRequest, dependencies:
     return { status: 202, body: { ignored: reason } };
   }
 
+  if (push.commits.length >= GITHUB_COMMIT_LIMIT) {
+    // GitHub lists at most 2048 commits per push; posts added in earlier ones are not named.
+    logger.warn('github.webhook.commits_truncated', { delivery, commit: push.after, commits: push.commits.length });
+  }
   const { posts, drafts } = selectAddedPosts(push);
   const messages: IngestMessage[] = [
     ...posts.map((path) => ({ repository: push.repository, commit: push.after, path, kind: 'post' as const, delivery })),

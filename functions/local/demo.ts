@@ -6,7 +6,7 @@ import { readLocalPost } from './publish';
 import type { LocalStack } from './stack';
 
 /** The example blog's post `npm start` publishes. */
-export const DEMO_POST = fileURLToPath(new URL('../../examples/blog/_posts/2026-11-20-welcome-to-the-newsletter.md', import.meta.url));
+export const DEMO_POST = fileURLToPath(new URL('../../examples/blog/_posts/2024-12-02-welcome-to-the-newsletter.md', import.meta.url));
 
 /** Readers the demo signs up, as if an editor imported them with their consent on record. */
 export const DEMO_SUBSCRIBERS = [

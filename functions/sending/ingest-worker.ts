@@ -1,12 +1,24 @@
-import { errorMessage } from '../commons/errors';
+import { InvalidInputError, errorMessage } from '../commons/errors';
 import { logger } from '../commons/logger';
 import { GitHubError, type RepositoryFiles } from '../github/contents';
 import { readPushedPost } from '../github/post-files';
 import type { IngestMessage } from '../github/webhook';
 import { ingestPost, type IngestPorts } from './ingest';
+import { MessageTooLargeError } from './issues';
 
 export interface IngestWorkerPorts extends IngestPorts {
   files: RepositoryFiles;
+}
+
+/**
+ * Failures that another attempt cannot fix: the post itself is bad, or GitHub refuses for a
+ * reason only the editor can change. Everything else (GitHub or DynamoDB unreachable, a bug)
+ * is retried and, after the queue's last attempt, lands in its dead-letter queue and alarm.
+ */
+function isPermanent(error: unknown): boolean {
+  if (error instanceof InvalidInputError || error instanceof MessageTooLargeError) return true;
+  if (error instanceof GitHubError) return !error.retryable;
+  return (error as { code?: unknown })?.code === 'GITHUB_POST_NOT_FOUND';
 }
 
 function parseIngestMessage(body: string): IngestMessage | undefined {
@@ -46,7 +58,7 @@ export function createIngestHandler(ports: () => Promise<IngestWorkerPorts>) {
         const outcome = await ingestPost(file, resolved);
         logger.info('ingest.done', { ...context, ...outcome });
       } catch (error) {
-        const retry = error instanceof GitHubError ? error.retryable : !(error instanceof Error && 'code' in error);
+        const retry = !isPermanent(error);
         logger.error(retry ? 'ingest.retry' : 'ingest.failed', { ...context, code: (error as { code?: string }).code, reason: errorMessage(error) });
         if (retry) batchItemFailures.push({ itemIdentifier: record.messageId });
       }

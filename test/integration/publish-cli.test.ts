@@ -63,7 +63,7 @@ async function publish(...args: string[]): Promise<{ code: number; out: string }
 
 describe('pushletter publish', () => {
   it('sends a post once to every subscriber when two editors publish it at the same time', async () => {
-    const [first, second] = await Promise.all([publish(post('2026-11-02-concurrent.md')), publish(post('2026-11-02-concurrent.md'))]);
+    const [first, second] = await Promise.all([publish(post('2024-10-02-concurrent.md')), publish(post('2024-10-02-concurrent.md'))]);
     expect([first.code, second.code]).toEqual([0, 0]);
     const outputs = [first.out, second.out].sort();
     expect(outputs.filter((output) => /sent to 3 subscribers/.test(output))).toHaveLength(1);
@@ -73,20 +73,20 @@ describe('pushletter publish', () => {
     const emails = await storedEmails(inbox);
     expect(copiesByAddress(emails)).toEqual(new Map(READERS.map((address) => [address, 1])));
     expect(emails[0]?.subject).toBe('同时发布两次');
-    const issue = await stack.sending.issues.getIssue('2026-11-02-concurrent');
+    const issue = await stack.sending.issues.getIssue('2024-10-02-concurrent');
     expect(issue).toMatchObject({ state: 'dispatched', enqueued: 3, source: 'publish' });
   });
 
   it('sends a test to one address without recording the post, which can then be published', async () => {
-    const test = await publish(post('2026-11-03-tested-first.md'), '--test', 'proofreader@example.org');
+    const test = await publish(post('2024-10-03-tested-first.md'), '--test', 'proofreader@example.org');
     expect(test.out).toMatch(/test "\[Test\] Tested first" sent to proofreader@example.org; nothing recorded/);
     let emails = await storedEmails(inbox);
     expect(copiesByAddress(emails)).toEqual(new Map([['proofreader@example.org', 1]]));
     expect(emails[0]?.subject).toBe('[Test] Tested first');
-    expect(await stack.sending.issues.getIssue('2026-11-03-tested-first')).toBeUndefined();
+    expect(await stack.sending.issues.getIssue('2024-10-03-tested-first')).toBeUndefined();
 
     await clearEmails(inbox);
-    const real = await publish(post('2026-11-03-tested-first.md'));
+    const real = await publish(post('2024-10-03-tested-first.md'));
     expect(real.out).toMatch(/sent to 3 subscribers/);
     emails = await storedEmails(inbox);
     expect(copiesByAddress(emails)).toEqual(new Map(READERS.map((address) => [address, 1])));
@@ -103,9 +103,9 @@ describe('pushletter publish', () => {
   });
 
   it('records a post marked published: false as skipped, and says why', async () => {
-    const result = await publish(post('2026-11-04-web-only.md'));
-    expect(result.out).toMatch(/skipped 2026-11-04-web-only because .*published/);
-    expect(await stack.sending.issues.getIssue('2026-11-04-web-only')).toMatchObject({ state: 'skipped' });
+    const result = await publish(post('2024-10-04-web-only.md'));
+    expect(result.out).toMatch(/skipped 2024-10-04-web-only because .*published/);
+    expect(await stack.sending.issues.getIssue('2024-10-04-web-only')).toMatchObject({ state: 'skipped' });
     expect(await storedEmails(inbox)).toEqual([]);
   });
 
@@ -117,15 +117,15 @@ describe('pushletter publish', () => {
   });
 
   it('refuses a broken post with one line naming the file, and records nothing', async () => {
-    await expect(publish(post('2026-11-05-broken.md'))).rejects.toThrow(/2026-11-05-broken\.md/);
-    expect(await stack.sending.issues.getIssue('2026-11-05-broken')).toBeUndefined();
+    await expect(publish(post('2024-10-05-broken.md'))).rejects.toThrow(/2024-10-05-broken\.md/);
+    expect(await stack.sending.issues.getIssue('2024-10-05-broken')).toBeUndefined();
   });
 
   it('says how to start a stack when none is running', async () => {
     const port = process.env.DYNAMODB_PORT;
     process.env.DYNAMODB_PORT = '1';
     try {
-      await expect(publish(post('2026-11-02-concurrent.md'))).rejects.toMatchObject({ code: 'LOCAL_STACK_NOT_RUNNING', message: expect.stringContaining('npx pushletter dev') });
+      await expect(publish(post('2024-10-02-concurrent.md'))).rejects.toMatchObject({ code: 'LOCAL_STACK_NOT_RUNNING', message: expect.stringContaining('npx pushletter dev') });
     } finally {
       process.env.DYNAMODB_PORT = port;
     }

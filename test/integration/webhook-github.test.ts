@@ -32,6 +32,7 @@ let flow: ReturnType<typeof pipeline>;
 let ingestQueue: TestQueue<IngestMessage>;
 let scheduler: TimerScheduler;
 let ingest: ReturnType<typeof createIngestHandler>;
+let ports: IngestWorkerPorts;
 let activeAddresses: string[];
 let previousCommit: string;
 
@@ -50,7 +51,7 @@ beforeAll(async () => {
   flow = pipeline(stack);
   ingestQueue = new TestQueue<IngestMessage>();
   scheduler = new TimerScheduler((job) => flow.dispatchQueue.send([job]), clock);
-  const ports: IngestWorkerPorts = {
+  ports = {
     settings,
     issues: stack.issues,
     dispatchQueue: flow.dispatchQueue,
@@ -92,7 +93,7 @@ async function settle(): Promise<void> {
     for (const record of records) await dispatchIssue(flow.dispatchPorts, (JSON.parse(record.body) as { postId: string }).postId);
     return [];
   });
-  await flow.drain();
+  await flow.idle();
 }
 
 function pushOf(...commits: { id: string; added: string[]; removed: string[]; modified: string[] }[]) {
@@ -103,21 +104,21 @@ function pushOf(...commits: { id: string; added: string[]; removed: string[]; mo
 
 describe('POST /hooks/github', () => {
   it('sends a pushed post to every active subscriber exactly once, read at the pushed commit', async () => {
-    const commit = repository.commit('New post', { write: { '_posts/2026-11-20-first-issue.md': post('First issue') } });
+    const commit = repository.commit('New post', { write: { '_posts/2024-10-20-first-issue.md': post('First issue') } });
     const response = await deliver(pushOf(commit));
     expect(response.status).toBe(202);
-    expect(response.body).toMatchObject({ accepted: true, posts: ['_posts/2026-11-20-first-issue.md'] });
+    expect(response.body).toMatchObject({ accepted: true, posts: ['_posts/2024-10-20-first-issue.md'] });
 
     await settle();
     const emails = await storedEmails(stack.sesUrl);
     expect(copiesByAddress(emails)).toEqual(new Map(activeAddresses.map((address) => [address, 1])));
     expect(emails.every((email) => email.subject === 'First issue')).toBe(true);
-    expect(github.requests.filter((request) => request.path === '_posts/2026-11-20-first-issue.md').map((request) => request.ref)).toEqual([commit.id]);
+    expect(github.requests.filter((request) => request.path === '_posts/2024-10-20-first-issue.md').map((request) => request.ref)).toEqual([commit.id]);
     expect(github.requests.some((request) => request.path === '_config.yml' && request.ref === commit.id)).toBe(true);
   });
 
   it('sends a redelivered push (and a second push of the same post) only once', async () => {
-    const commit = repository.commit('Another post', { write: { '_posts/2026-11-21-redelivered.md': post('Redelivered') } });
+    const commit = repository.commit('Another post', { write: { '_posts/2024-10-21-redelivered.md': post('Redelivered') } });
     const payload = pushOf(commit);
     expect((await deliver(payload)).status).toBe(202);
     expect((await deliver(payload)).status).toBe(202);
@@ -126,19 +127,19 @@ describe('POST /hooks/github', () => {
     await settle();
 
     expect(copiesByAddress(await storedEmails(stack.sesUrl))).toEqual(new Map(activeAddresses.map((address) => [address, 1])));
-    const issue = await stack.issues.getIssue('2026-11-21-redelivered');
+    const issue = await stack.issues.getIssue('2024-10-21-redelivered');
     expect(issue).toMatchObject({ state: 'dispatched', enqueued: activeAddresses.length, commit: commit.id, source: 'webhook' });
   });
 
   it('refuses unsigned and mis-signed deliveries with 401 and does nothing', async () => {
-    const commit = repository.commit('Unsigned', { write: { '_posts/2026-11-22-unsigned.md': post('Unsigned') } });
+    const commit = repository.commit('Unsigned', { write: { '_posts/2024-10-22-unsigned.md': post('Unsigned') } });
     const payload = pushOf(commit);
     expect(await deliver(payload, { secret: null })).toMatchObject({ status: 401 });
     expect(await deliver(payload, { secret: 'somebody-elses-secret-0123456789' })).toMatchObject({ status: 401 });
     expect(ingestQueue.size).toBe(0);
     await settle();
     expect(await storedEmails(stack.sesUrl)).toEqual([]);
-    expect(await stack.issues.getIssue('2026-11-22-unsigned')).toBeUndefined();
+    expect(await stack.issues.getIssue('2024-10-22-unsigned')).toBeUndefined();
   });
 
   it('answers ping and ignores other events', async () => {
@@ -150,7 +151,7 @@ describe('POST /hooks/github', () => {
   });
 
   it('ignores pushes to another branch or another repository', async () => {
-    const commit = repository.commit('Elsewhere', { write: { '_posts/2026-11-23-elsewhere.md': post('Elsewhere') } });
+    const commit = repository.commit('Elsewhere', { write: { '_posts/2024-10-23-elsewhere.md': post('Elsewhere') } });
     const onBranch = pushPayload({ fullName: REPOSITORY, ref: 'refs/heads/preview', before: previousCommit, commits: [commit] });
     const otherRepository = pushPayload({ fullName: 'octocat/other-blog', before: previousCommit, commits: [commit] });
     previousCommit = commit.id;
@@ -162,20 +163,20 @@ describe('POST /hooks/github', () => {
     expect(String(repositoryAnswer.body.ignored)).toMatch(/octocat\/other-blog/);
     await settle();
     expect(await storedEmails(stack.sesUrl)).toEqual([]);
-    expect(await stack.issues.getIssue('2026-11-23-elsewhere')).toBeUndefined();
+    expect(await stack.issues.getIssue('2024-10-23-elsewhere')).toBeUndefined();
   });
 
   it('sends nothing for pushes that only modify, rename or remove posts, or add and remove one', async () => {
-    const edit = repository.commit('Fix a typo', { write: { '_posts/2026-11-20-first-issue.md': post('First issue, fixed') } });
-    const rename = repository.commit('Move into a folder', { write: { '_posts/news/2026-11-21-redelivered.md': post('Redelivered') }, remove: ['_posts/2026-11-21-redelivered.md'] });
-    const added = repository.commit('Oops', { write: { '_posts/2026-11-24-oops.md': post('Oops') } });
-    const removed = repository.commit('Remove oops', { remove: ['_posts/2026-11-24-oops.md'] });
-    expect(edit.modified).toEqual(['_posts/2026-11-20-first-issue.md']);
+    const edit = repository.commit('Fix a typo', { write: { '_posts/2024-10-20-first-issue.md': post('First issue, fixed') } });
+    const rename = repository.commit('Move into a folder', { write: { '_posts/news/2024-10-21-redelivered.md': post('Redelivered') }, remove: ['_posts/2024-10-21-redelivered.md'] });
+    const added = repository.commit('Oops', { write: { '_posts/2024-10-24-oops.md': post('Oops') } });
+    const removed = repository.commit('Remove oops', { remove: ['_posts/2024-10-24-oops.md'] });
+    expect(edit.modified).toEqual(['_posts/2024-10-20-first-issue.md']);
     const response = await deliver(pushOf(edit, rename, added, removed));
     expect(response).toMatchObject({ status: 202, body: { ignored: 'the push adds no post or draft' } });
     await settle();
     expect(await storedEmails(stack.sesUrl)).toEqual([]);
-    expect(await stack.issues.getIssue('2026-11-24-oops')).toBeUndefined();
+    expect(await stack.issues.getIssue('2024-10-24-oops')).toBeUndefined();
   });
 
   it('sends a pushed draft to the editors only, marked as a preview, and records no issue for the post', async () => {
@@ -191,11 +192,11 @@ describe('POST /hooks/github', () => {
   });
 
   it('records a post whose front matter says not to send as skipped, with the reason', async () => {
-    const commit = repository.commit('Not for email', { write: { '_posts/2026-11-25-web-only.md': post('Web only', 'newsletter: false\n') } });
+    const commit = repository.commit('Not for email', { write: { '_posts/2024-10-25-web-only.md': post('Web only', 'newsletter: false\n') } });
     await deliver(pushOf(commit));
     await settle();
     expect(await storedEmails(stack.sesUrl)).toEqual([]);
-    const issue = await stack.issues.getIssue('2026-11-25-web-only');
+    const issue = await stack.issues.getIssue('2024-10-25-web-only');
     expect(issue?.state).toBe('skipped');
     expect(issue?.skipReason).toMatch(/newsletter/);
   });
@@ -223,17 +224,43 @@ describe('POST /hooks/github', () => {
   });
 
   it('retries when GitHub rate-limits, and sends once the limit resets', async () => {
-    const commit = repository.commit('Busy GitHub', { write: { '_posts/2026-11-26-rate-limited.md': post('Rate limited') } });
+    const commit = repository.commit('Busy GitHub', { write: { '_posts/2024-10-26-rate-limited.md': post('Rate limited') } });
     await deliver(pushOf(commit));
     github.rateLimited = true;
     const first = ingestQueue.receive();
     const failed = await ingest({ Records: first });
     expect(failed.batchItemFailures.map((failure) => failure.itemIdentifier)).toEqual(first.map((record) => record.messageId));
     ingestQueue.returnToQueue(first);
-    expect(await stack.issues.getIssue('2026-11-26-rate-limited')).toBeUndefined();
+    expect(await stack.issues.getIssue('2024-10-26-rate-limited')).toBeUndefined();
 
     github.rateLimited = false;
     await settle();
     expect(copiesByAddress(await storedEmails(stack.sesUrl))).toEqual(new Map(activeAddresses.map((address) => [address, 1])));
+  });
+
+  it('drops a post that cannot be parsed instead of retrying it, and records nothing', async () => {
+    const commit = repository.commit('Broken', { write: { '_posts/2024-10-27-broken.md': '---\ntitle: [unclosed\n---\n\nBody.\n' } });
+    await deliver(pushOf(commit));
+    const records = ingestQueue.receive();
+    expect((await ingest({ Records: records })).batchItemFailures).toEqual([]);
+    expect(await stack.issues.getIssue('2024-10-27-broken')).toBeUndefined();
+  });
+
+  it('finishes the job when the worker died between recording the issue and starting the dispatch', async () => {
+    const commit = repository.commit('Crash', { write: { '_posts/2024-10-18-crash.md': post('After a crash') } });
+    await deliver(pushOf(commit));
+    const records = ingestQueue.receive();
+    // The dispatcher cannot be reached right after the issue is written, as if the worker died there.
+    const unreachable = createIngestHandler(async () => ({
+      ...ports,
+      dispatchQueue: { send: async () => Promise.reject(new Error('connect ECONNREFUSED dispatcher')) },
+    }));
+    expect((await unreachable({ Records: records })).batchItemFailures).toHaveLength(1);
+    expect(await stack.issues.getIssue('2024-10-18-crash')).toMatchObject({ state: 'dispatching', enqueued: 0 });
+    ingestQueue.returnToQueue(records);
+
+    await settle();
+    expect(copiesByAddress(await storedEmails(stack.sesUrl))).toEqual(new Map(activeAddresses.map((address) => [address, 1])));
+    expect(await stack.issues.getIssue('2024-10-18-crash')).toMatchObject({ state: 'dispatched', enqueued: activeAddresses.length });
   });
 });

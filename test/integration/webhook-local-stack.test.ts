@@ -54,13 +54,13 @@ describe('POST /hooks/github on the local stack', () => {
         write: Object.fromEntries(Array.from({ length: 25 }, (_, file) => [`assets/images/2026/11/holiday-album-${commit}/photo-${String(file).padStart(3, '0')}-caption.txt`, `photo ${commit}/${file}\n`])),
       }),
     );
-    const post = repository.commit('Post', { write: { '_posts/2026-11-19-over-http.md': '---\ntitle: Over HTTP\n---\n\nDelivered by webhook.\n' } });
+    const post = repository.commit('Post', { write: { '_posts/2024-10-19-over-http.md': '---\ntitle: Over HTTP\n---\n\nDelivered by webhook.\n' } });
     const body = JSON.stringify(pushPayload({ fullName: REPOSITORY, before: base, commits: [...chores, post] }));
     expect(body.length).toBeGreaterThan(16 * 1024);
 
     const response = await fetch(hook, { method: 'POST', headers: deliveryHeaders(body, { secret: stack.composition.secrets.webhookSecret }), body });
     expect(response.status).toBe(202);
-    expect(await response.json()).toMatchObject({ accepted: true, posts: ['_posts/2026-11-19-over-http.md'] });
+    expect(await response.json()).toMatchObject({ accepted: true, posts: ['_posts/2024-10-19-over-http.md'] });
 
     await stack.ingest.idle();
     await stack.sending.idle();
@@ -70,21 +70,21 @@ describe('POST /hooks/github on the local stack', () => {
   });
 
   it('refuses a delivery signed with another secret, over HTTP', async () => {
-    const post = repository.commit('Sneaky', { write: { '_posts/2026-11-19-sneaky.md': '---\ntitle: Sneaky\n---\n\nNo.\n' } });
+    const post = repository.commit('Sneaky', { write: { '_posts/2024-10-19-sneaky.md': '---\ntitle: Sneaky\n---\n\nNo.\n' } });
     const body = JSON.stringify(pushPayload({ fullName: REPOSITORY, before: base, commits: [post] }));
     const response = await fetch(hook, { method: 'POST', headers: deliveryHeaders(body, { secret: 'not-the-stack-secret-0123456789' }), body });
     expect(response.status).toBe(401);
     await stack.ingest.idle();
-    expect(await stack.sending.issues.getIssue('2026-11-19-sneaky')).toBeUndefined();
+    expect(await stack.sending.issues.getIssue('2024-10-19-sneaky')).toBeUndefined();
   });
 
   it('refuses the local publish endpoint without the stack secret', async () => {
     const response = await fetch(`http://127.0.0.1:${stack.ports.http}/local/publish`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ path: '_posts/2026-11-19-x.md', source: Buffer.from('---\ntitle: x\n---\n\nx\n').toString('base64'), kind: 'post' }),
+      body: JSON.stringify({ path: '_posts/2024-10-19-x.md', source: Buffer.from('---\ntitle: x\n---\n\nx\n').toString('base64'), kind: 'post' }),
     });
     expect(response.status).toBe(401);
-    expect(await stack.sending.issues.getIssue('2026-11-19-x')).toBeUndefined();
+    expect(await stack.sending.issues.getIssue('2024-10-19-x')).toBeUndefined();
   });
 });
