@@ -10,6 +10,8 @@ export interface LinkBase {
   sourceFile?: string;
   /** URL of another post of the site, given its file (for `[see](2024-01-01-other.md)`). */
   postFileUrl?: (file: string) => string | undefined;
+  /** URL of a Markdown page of the site, given its path in the site (`/about.md` → `/about/`). */
+  pageFileUrl?: (sitePath: string) => string | undefined;
 }
 
 const LINK_SCHEMES = new Set(['http:', 'https:', 'mailto:', 'tel:']);
@@ -90,6 +92,11 @@ function fileRelative(value: string, base: LinkBase): string | undefined {
   if (/^\/_(posts|drafts)\//.test(sitePath) || /\/_posts\//.test(sitePath)) {
     const postUrl = base.postFileUrl?.(target);
     if (postUrl !== undefined) return postUrl + match[2]!;
+  }
+  // jekyll-relative-links (on by default on GitHub Pages) links `about.md` to the page it becomes.
+  if (/\.(md|markdown)$/i.test(sitePath)) {
+    const pageUrl = base.pageFileUrl?.(sitePath);
+    if (pageUrl !== undefined) return pageUrl + match[2]!;
   }
   return safeUrl(`${base.site.url}${base.site.baseurl}${sitePath}${match[2]!}`);
 }

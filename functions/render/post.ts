@@ -79,14 +79,18 @@ function asStringList(value: unknown, splitStrings: boolean): string[] {
  * Jekyll's categories: folders above `_posts/` (`news/_posts/` → news), then `categories`
  * (a space-separated string is several), then `category` (one, even with spaces).
  */
-function categoriesOf(frontMatter: Record<string, unknown>, path: string, root: string | undefined): string[] {
+function categoriesOf(frontMatter: Record<string, unknown>, path: string, site: SiteConfig): string[] {
   const fromPath: string[] = [];
-  if (root !== undefined) {
-    const inside = relative(resolve(root), resolve(path));
+  if (site.root !== undefined) {
+    const inside = relative(resolve(site.root), resolve(path));
     if (!inside.startsWith('..') && !isAbsolute(inside)) {
       const segments = inside.split(sep);
       const postsAt = segments.findIndex((segment) => segment === '_posts' || segment === '_drafts');
-      if (postsAt > 0) fromPath.push(...segments.slice(0, postsAt));
+      // With `collections_dir: my_collections`, posts live in my_collections/_posts: not a category.
+      const collectionsDir = textValue(site.data.collections_dir)?.replace(/^\/+|\/+$/g, '').split('/') ?? [];
+      const above = segments.slice(0, Math.max(postsAt, 0));
+      const isCollectionsDir = collectionsDir.length > 0 && collectionsDir.every((segment, index) => above[index] === segment);
+      if (postsAt > 0) fromPath.push(...above.slice(isCollectionsDir ? collectionsDir.length : 0));
     }
   }
   return [...new Set([...fromPath, ...asStringList(frontMatter.categories, true), ...asStringList(frontMatter.category, false)])];
@@ -117,7 +121,7 @@ function locatePost(file: string, frontMatter: Record<string, unknown>, site: Si
       `${file}: "date: ${String(frontMatter.date)}" is not a date; write it as YYYY-MM-DD HH:MM:SS +0800, or remove it to use the date in the file name`,
     );
   }
-  const categories = categoriesOf(frontMatter, file, site.root);
+  const categories = categoriesOf(frontMatter, file, site);
   const path = postPath({
     fileSlug: name.slug,
     slugOverride: textValue(frontMatter.slug),
@@ -291,6 +295,7 @@ export async function parsePost(input: ParsePostInput): Promise<Post> {
       const path = urlOfPostFile(target, site, now);
       return path === undefined ? undefined : new URL(`${site.url}${path}`).href;
     },
+    pageFileUrl: (sitePath) => new URL(`${site.url}${urlOfSiteFile(sitePath, site)}`).href,
   };
 
   const page: Record<string, unknown> = {

@@ -1,7 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { readSettings } from '../../functions/commons/config';
 import { parsePost } from '../../functions/render/post';
-import { siteFromConfigText } from '../../functions/render/site';
+import { findSiteRoot, loadSite, siteFromConfigText } from '../../functions/render/site';
 
 const settings = readSettings({});
 
@@ -91,5 +94,39 @@ describe('front matter read the way Jekyll reads it', () => {
     expect((await parse('image: /img/cover.jpg')).image).toBe('https://blog.example.com/img/cover.jpg');
     expect((await parse('image:\n  path: img/cover.jpg')).image).toBe('https://blog.example.com/img/cover.jpg');
     expect((await parse('image: https://cdn.example.net/c.png')).image).toBe('https://cdn.example.net/c.png');
+  });
+});
+
+describe('what the site folder tells about a post', () => {
+  const folder = mkdtempSync(join(tmpdir(), 'pushletter-layout-'));
+  afterAll(() => rmSync(folder, { recursive: true, force: true }));
+  const write = (path: string, text: string) => {
+    mkdirSync(dirname(join(folder, path)), { recursive: true });
+    writeFileSync(join(folder, path), text);
+    return join(folder, path);
+  };
+
+  it('takes categories from folders above _posts, and links Markdown pages to the page they become', async () => {
+    write('_config.yml', 'url: https://layout.example.com\npermalink: pretty\n');
+    write('about.md', '---\ntitle: About\n---\n\nAbout me.\n');
+    write('docs/guide.md', '---\npermalink: /the-guide/\n---\n\nGuide.\n');
+    const file = write('news/_posts/2024-03-08-launch.md', '---\ntitle: Launch\ncategories: release\n---\n\nSee [about](../../about.md) and [the guide](../../docs/guide.md#install).\n');
+    const root = findSiteRoot(file);
+    expect(root).toBe(folder);
+    const post = await parsePost({ path: file, source: readFileSync(file), site: await loadSite(root, settings) });
+    expect(post.categories).toEqual(['news', 'release']);
+    expect(post.url).toBe('https://layout.example.com/news/release/2024/03/08/launch/');
+    expect(post.bodyHtml).toContain('<a href="https://layout.example.com/about/">about</a>');
+    expect(post.bodyHtml).toContain('<a href="https://layout.example.com/the-guide/#install">the guide</a>');
+  });
+
+  it('does not count collections_dir as a category', async () => {
+    const site = join(folder, 'collections-site');
+    write('collections-site/_config.yml', 'url: https://c.example.com\ncollections_dir: my_collections\npermalink: /:categories/:title/\n');
+    const file = write('collections-site/my_collections/_posts/2024-03-08-hello.md', '---\ntitle: Hello\n---\n\nHi.\n');
+    expect(findSiteRoot(file)).toBe(site);
+    const post = await parsePost({ path: file, source: readFileSync(file), site: await loadSite(site, settings) });
+    expect(post.categories).toEqual([]);
+    expect(post.url).toBe('https://c.example.com/hello/');
   });
 });
