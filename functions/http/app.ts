@@ -4,7 +4,7 @@ import { logger } from '../commons/logger';
 import type { Clock, Queue } from '../commons/ports';
 import type { IngestMessage } from '../github/webhook';
 import type { SubscriptionService } from '../subscribers/service';
-import { readerLanguage, type ReaderLanguage } from '../../templates/reader-strings';
+import { READER_STRINGS, readerLanguage, type ReaderLanguage } from '../../templates/reader-strings';
 import { errorPage, type ErrorKind, type PageContext } from './pages';
 import { wantsJson } from './request';
 import { html, json, withSecurityHeaders } from './responses';
@@ -71,7 +71,9 @@ export function createHttpApp(dependencies: AppDependencies, routes: readonly Ro
       return { lang, siteTitle: settings.siteTitle, siteUrl: settings.siteUrl };
     },
     fail(request, status, kind, detail) {
-      if (wantsJson(request)) return json(status, { error: kind, message: detail ?? kind });
+      if (wantsJson(request)) {
+        return json(status, { error: kind, message: detail ?? READER_STRINGS[context.page(request).lang].errors[kind].body });
+      }
       return html(status, errorPage(context.page(request), kind));
     },
   };

@@ -3,6 +3,12 @@ import { logger } from '../commons/logger';
 import type { HttpApp } from './app';
 import { bodyLimit, type HttpRequest } from './types';
 
+class ClientGoneError extends Error {
+  constructor() {
+    super('the client closed the connection before sending the whole request');
+  }
+}
+
 function headersOf(incoming: IncomingMessage): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(incoming.headers)) {
@@ -33,6 +39,10 @@ function readBody(incoming: IncomingMessage, limit: number): Promise<{ body: Buf
     });
     incoming.on('end', () => resolve({ body: tooLarge ? Buffer.alloc(0) : Buffer.concat(chunks), tooLarge }));
     incoming.on('error', reject);
+    // A client that hangs up mid-body: nobody is left to answer.
+    incoming.on('close', () => {
+      if (!incoming.complete) reject(new ClientGoneError());
+    });
   });
 }
 
@@ -63,6 +73,10 @@ export function createNodeServer(app: HttpApp): Server {
         outgoing.writeHead(response.status, response.headers);
         outgoing.end(request.method === 'HEAD' ? undefined : response.body);
       } catch (error) {
+        if (error instanceof ClientGoneError || incoming.destroyed) {
+          logger.info('http.request.aborted', { path: incoming.url?.split('?')[0] });
+          return;
+        }
         logger.error('http.server.failed', { error: error as Error });
         if (!outgoing.headersSent) outgoing.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
         outgoing.end('Internal error\n');

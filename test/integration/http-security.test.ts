@@ -161,7 +161,7 @@ describe('abuse of the form', () => {
     expect(heading(await form.text())).toBe('Too much data');
     const json = await postJson(`${stack.urls.app}/subscribe`, { email: address, padding: 'x'.repeat(17 * 1024) });
     expect(json.status).toBe(413);
-    expect(await json.json()).toMatchObject({ error: 'tooLarge' });
+    expect(await json.json()).toMatchObject({ error: 'tooLarge', message: expect.stringContaining('more than 16 KB') });
     expect(await stateOf(address)).toBeUndefined();
     // Just under the limit is fine.
     const fits = await postForm(`${stack.urls.app}/subscribe`, { email: address, padding: 'x'.repeat(15 * 1024) });
