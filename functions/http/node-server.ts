@@ -18,8 +18,8 @@ function headersOf(incoming: IncomingMessage): Record<string, string> {
 }
 
 /**
- * Reads at most MAX_BODY_BYTES and discards the rest, so a huge upload costs bandwidth but no
- * memory; the app answers 413 when `bodyTooLarge` is set.
+ * Reads at most the route's body limit and discards the rest, so a huge upload costs
+ * bandwidth but no memory; the app answers 413 when `bodyTooLarge` is set.
  */
 function readBody(incoming: IncomingMessage, limit: number): Promise<{ body: Buffer; tooLarge: boolean }> {
   return new Promise((resolve, reject) => {
