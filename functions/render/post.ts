@@ -223,19 +223,30 @@ function readTextFile(file: string): string | undefined {
   }
 }
 
+/** The front matter of another file of the site, or nothing when it has none or cannot be read. */
+function frontMatterOfFile(file: string): Record<string, unknown> {
+  try {
+    const text = decodePostSource(file, readFileSync(file));
+    return parseFrontMatter(file, splitFrontMatter(file, text).frontMatterText);
+  } catch {
+    return {};
+  }
+}
+
 /** URL path (with `baseurl`) of a page or file of the site, as Jekyll's `{% link %}` gives it. */
 function urlOfSiteFile(target: string, site: SiteConfig): string {
   const clean = target.replace(/^\/+/, '');
   const page = /^(.*?)(index)?\.(md|markdown|html)$/i.exec(clean);
   if (!page) return `${site.baseurl}/${clean}`;
-  if (site.root !== undefined) {
-    const text = readTextFile(join(site.root, clean));
-    const permalink = text === undefined ? undefined : /^---[\s\S]*?^permalink:\s*["']?([^"'\n]+)["']?\s*$/m.exec(text.replace(/\r\n?/g, '\n'))?.[1];
-    if (permalink) return `${site.baseurl}${permalink.startsWith('/') ? '' : '/'}${permalink.trim()}`;
+  if (site.root !== undefined && readTextFile(join(site.root, clean)) !== undefined) {
+    const permalink = textValue(frontMatterOfFile(join(site.root, clean)).permalink);
+    if (permalink) return `${site.baseurl}${permalink.startsWith('/') ? '' : '/'}${permalink}`;
   }
   if (page[2]) return `${site.baseurl}/${page[1]}`;
-  const pretty = permalinkTemplate(site.permalink).endsWith('/');
-  return `${site.baseurl}/${page[1]}${pretty ? '/' : '.html'}`;
+  // Jekyll's `add_permalink_suffix`: pages follow the trailing part of the site's permalink.
+  const template = permalinkTemplate(site.permalink);
+  const suffix = template.endsWith('/') ? '/' : template.endsWith(':output_ext') ? '.html' : '';
+  return `${site.baseurl}/${page[1]}${suffix}`;
 }
 
 function relativeUrl(site: SiteConfig, path: string): string {
