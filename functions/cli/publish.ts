@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import type { Writable } from 'node:stream';
 import { InvalidInputError, PushletterError } from '../commons/errors';
 import { signPayload } from '../github/signature';
@@ -101,7 +102,9 @@ export async function runPublish(args: string[], output: PublishOutput): Promise
     }
     const answer = (await response.json().catch(() => ({}))) as IngestOutcome & { message?: string };
     if (!response.ok) {
-      throw new PushletterError('PUBLISH_FAILED', `${postPath}: ${answer.message ?? `the stack answered ${response.status}`}`);
+      const reason = answer.message ?? `the stack answered ${response.status}`;
+      // The renderer's messages already name the file; do not name it twice.
+      throw new PushletterError('PUBLISH_FAILED', reason.includes(basename(postPath)) ? reason : `${postPath}: ${reason}`);
     }
     output.out.write(`${describe(answer)}\n`);
     if (answer.status === 'dispatching') {
