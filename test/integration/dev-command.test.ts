@@ -1,0 +1,91 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/** `npx pushletter dev` as a person runs it: banner, a working form, clean stop on a signal. */
+const BIN = fileURLToPath(new URL('../../bin/pushletter.js', import.meta.url));
+let dataDir: string;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'pushletter-dev-'));
+});
+
+afterAll(async () => {
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+/** Ports nobody listens on right now (the test must not use the fixed 3000/8000/8005). */
+async function freePorts(count: number): Promise<number[]> {
+  const servers: Server[] = [];
+  for (let index = 0; index < count; index++) {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    servers.push(server);
+  }
+  const ports = servers.map((server) => (server.address() as AddressInfo).port);
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
+}
+
+function startDev(ports: number[]): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const [http, ses, dynamodb] = ports;
+  const child = spawn(process.execPath, [BIN, 'dev'], {
+    env: { ...process.env, PORT: String(http), SES_PORT: String(ses), DYNAMODB_PORT: String(dynamodb), PUSHLETTER_DATA_DIR: dataDir, POWERTOOLS_LOG_LEVEL: 'WARN' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let text = '';
+  child.stdout!.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output: () => text, exited };
+}
+
+async function waitFor(check: () => boolean, what: string, exited: Promise<unknown>): Promise<void> {
+  let done = false;
+  void exited.then(() => (done = true));
+  for (let attempt = 0; attempt < 600 && !check(); attempt++) {
+    if (done) throw new Error(`pushletter dev exited before ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  if (!check()) throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('pushletter dev', () => {
+  it('prints the URLs, serves the form and the inbox, and stops cleanly on SIGTERM', async () => {
+    const ports = await freePorts(3);
+    const dev = startDev(ports);
+    try {
+      await waitFor(() => dev.output().includes('Press Ctrl-C to stop'), 'the banner', dev.exited);
+      expect(dev.output()).toContain(`signup form  http://localhost:${ports[0]}/`);
+      expect(dev.output()).toContain(`inbox        http://localhost:${ports[1]}/`);
+      expect(dev.output()).toContain(`DynamoDB     http://localhost:${ports[2]}/`);
+      const form = await fetch(`http://127.0.0.1:${ports[0]}/`);
+      expect(form.status).toBe(200);
+      expect(await form.text()).toContain('<form method="post" action="subscribe">');
+      expect((await fetch(`http://127.0.0.1:${ports[1]}/store`)).status).toBe(200);
+    } finally {
+      dev.child.kill('SIGTERM');
+    }
+    expect(await dev.exited).toBe(0);
+    expect(dev.output()).toContain('stopped.');
+  });
+
+  it('exits with one line naming the busy port and the setting that moves it', async () => {
+    const [busy, ...others] = await freePorts(3);
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(busy, '127.0.0.1', resolve));
+    try {
+      const dev = startDev([others[0]!, busy!, others[1]!]);
+      expect(await dev.exited).toBe(1);
+      expect(dev.output()).toContain(`pushletter dev: port ${busy} is already in use (is another pushletter dev running?). Stop it, or pick another port with SES_PORT=<port>.`);
+      expect(dev.output()).not.toMatch(/\n\s+at /);
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+});
