@@ -7,8 +7,8 @@ import { fillSite, READER_STRINGS, type ReaderLanguage, type ReaderStrings } fro
  * pages need no second request and no `unsafe-inline`.
  */
 const STYLE = `
-:root{color-scheme:light dark;--text:#1b1b1f;--muted:#4a4a55;--bg:#ffffff;--panel:#f4f4f7;--accent:#0b57d0;--accent-text:#ffffff;--error:#b3261e;--focus:#e8a317}
-@media (prefers-color-scheme:dark){:root{--text:#ececf1;--muted:#c3c3cc;--bg:#16161a;--panel:#232329;--accent:#a8c7fa;--accent-text:#0b1d3a;--error:#ffb4ab}}
+:root{color-scheme:light dark;--text:#1b1b1f;--muted:#4a4a55;--bg:#ffffff;--panel:#f4f4f7;--accent:#0b57d0;--accent-text:#ffffff;--error:#b3261e;--focus:#b45309}
+@media (prefers-color-scheme:dark){:root{--text:#ececf1;--muted:#c3c3cc;--bg:#16161a;--panel:#232329;--accent:#a8c7fa;--accent-text:#0b1d3a;--error:#ffb4ab;--focus:#fbbf24}}
 *{box-sizing:border-box}
 body{margin:0;background:var(--bg);color:var(--text);font:1.0625rem/1.6 system-ui,-apple-system,"Segoe UI","PingFang SC","Hiragino Sans GB","Noto Sans CJK SC","Microsoft YaHei",sans-serif}
 main{max-width:34rem;margin:0 auto;padding:2.5rem 1.25rem}

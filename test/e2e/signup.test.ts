@@ -39,6 +39,28 @@ afterAll(async () => {
   if (profile) await rm(profile, { recursive: true, force: true });
 });
 
+/** In the page: the contrast ratio of each visible text element with its effective background. */
+const CONTRAST_SCRIPT = `(() => {
+  const parse = (color) => color.match(/[\\d.]+/g).map(Number);
+  const luminance = ([r, g, b]) => {
+    const channel = (value) => { value /= 255; return value <= 0.03928 ? value / 12.92 : ((value + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+  };
+  const background = (element) => {
+    for (let node = element; node; node = node.parentElement) {
+      const color = parse(getComputedStyle(node).backgroundColor);
+      if (color.length < 4 || color[3] > 0) return color;
+    }
+    return [255, 255, 255];
+  };
+  return [...document.querySelectorAll('h1, p, label, a, button, input[type=email]')]
+    .filter((element) => element.getBoundingClientRect().left >= 0 && element.textContent.trim() !== '' || element.tagName === 'INPUT')
+    .map((element) => {
+      const [a, b] = [luminance(parse(getComputedStyle(element).color)), luminance(background(element))];
+      return { text: element.textContent.trim().slice(0, 40) || element.tagName, ratio: Math.round(((Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)) * 100) / 100 };
+    });
+})()`;
+
 async function headingOf(page: Page): Promise<string> {
   return (await page.locator('h1').textContent()) ?? '';
 }
@@ -88,7 +110,11 @@ describe('a reader in Chromium', () => {
     await page.getByLabel('Email address').focus();
     await page.keyboard.press('Tab');
     expect(await page.evaluate<string>('document.activeElement.textContent')).toBe('Subscribe');
-    expect(`${await buttonStyle('outlineStyle')} ${await buttonStyle('outlineWidth')} ${await buttonStyle('outlineColor')}`).toBe('solid 3px rgb(232, 163, 23)');
+    expect(`${await buttonStyle('outlineStyle')} ${await buttonStyle('outlineWidth')} ${await buttonStyle('outlineColor')}`).toBe('solid 3px rgb(180, 83, 9)');
+    // Every piece of text reaches WCAG AA contrast against what is behind it.
+    const contrasts = await page.evaluate<{ text: string; ratio: number }[]>(CONTRAST_SCRIPT);
+    expect(contrasts.length).toBeGreaterThan(5);
+    expect(contrasts.filter((item) => item.ratio < 4.5)).toEqual([]);
     // The trap field is laid out off-screen, where no person sees or tabs to it.
     const trap = await page.locator('#website').boundingBox();
     expect(trap!.x + trap!.width).toBeLessThanOrEqual(0);
