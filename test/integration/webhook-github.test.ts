@@ -1,4 +1,7 @@
+import { simpleParser } from 'mailparser';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { personalise } from '../../functions/mail/message';
+import { UNSUBSCRIBE_URL_PLACEHOLDER } from '../../functions/render/types';
 import { readSettings, type Settings } from '../../functions/commons/config';
 import type { Clock } from '../../functions/commons/ports';
 import { GitHubContents } from '../../functions/github/contents';
@@ -77,11 +80,15 @@ afterEach(async () => {
 });
 
 /** One webhook delivery, as GitHub makes it: raw JSON bytes and signed headers. */
-async function deliver(payload: unknown, options: { event?: string; secret?: string | null; raw?: string } = {}): Promise<WebhookResponse> {
-  const body = options.raw ?? JSON.stringify(payload);
+async function deliver(payload: unknown, options: { event?: string; secret?: string | null; raw?: string; form?: boolean } = {}): Promise<WebhookResponse> {
+  const json = options.raw ?? JSON.stringify(payload);
+  // A webhook set to application/x-www-form-urlencoded sends the JSON as `payload=`.
+  const body = options.form ? new URLSearchParams({ payload: json }).toString() : json;
   const secret = options.secret === null ? undefined : (options.secret ?? SECRET);
+  const headers = deliveryHeaders(body, { event: options.event, secret });
+  if (options.form) headers['content-type'] = 'application/x-www-form-urlencoded';
   return handleGitHubWebhook(
-    { headers: deliveryHeaders(body, { event: options.event, secret }), body: Buffer.from(body) },
+    { headers, body: Buffer.from(body) },
     { repository: settings.repository, branch: settings.branch, secret: SECRET, ingestQueue },
   );
 }
@@ -115,6 +122,23 @@ describe('POST /hooks/github', () => {
     expect(emails.every((email) => email.subject === 'First issue')).toBe(true);
     expect(github.requests.filter((request) => request.path === '_posts/2024-10-20-first-issue.md').map((request) => request.ref)).toEqual([commit.id]);
     expect(github.requests.some((request) => request.path === '_config.yml' && request.ref === commit.id)).toBe(true);
+
+    // The emulator drops custom headers, so the stored message itself is checked: what each
+    // recipient's copy is made from carries RFC 8058 one-click unsubscribe with their own URL.
+    const message = await stack.issues.getMessage('2024-10-20-first-issue');
+    const copy = await simpleParser(personalise(message!, { to: 'reader0@example.com', values: { [UNSUBSCRIBE_URL_PLACEHOLDER]: `${PUBLIC_URL}/unsubscribe?token=abc` } }));
+    const header = (key: string) => copy.headerLines.find((line) => line.key === key)?.line;
+    expect(header('list-unsubscribe-post')).toBe('List-Unsubscribe-Post: List-Unsubscribe=One-Click');
+    expect(header('list-unsubscribe')).toBe(`List-Unsubscribe: <${PUBLIC_URL}/unsubscribe?token=abc>`);
+    expect(copy.subject).toBe('First issue');
+    expect(copy.text).toContain('A paragraph of First issue');
+  });
+
+  it('accepts a webhook configured to send form-encoded payloads', async () => {
+    const commit = repository.commit('Form', { write: { '_posts/2024-10-17-form-encoded.md': post('Form encoded') } });
+    expect(await deliver(pushOf(commit), { form: true })).toMatchObject({ status: 202, body: { posts: ['_posts/2024-10-17-form-encoded.md'] } });
+    await settle();
+    expect(copiesByAddress(await storedEmails(stack.sesUrl))).toEqual(new Map(activeAddresses.map((address) => [address, 1])));
   });
 
   it('sends a redelivered push (and a second push of the same post) only once', async () => {
