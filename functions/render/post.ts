@@ -180,15 +180,34 @@ function findPostFile(root: string, name: string): string | undefined {
   return postFilesOf(root).find(matches) ?? postFilesOf(root, true).find(matches);
 }
 
+/**
+ * URLs of other posts by file, per site: in a folder of posts that link to each other, each
+ * linked post would otherwise be read and its YAML parsed once per post linking to it.
+ */
+const postUrls = new WeakMap<SiteConfig, Map<string, string | undefined>>();
+
 /** URL path (with `baseurl`) of another post of the site, read from its file. */
 function urlOfPostFile(file: string, site: SiteConfig, now: Date): string | undefined {
+  let version: string;
   try {
-    const text = decodePostSource(file, readFileSync(file));
-    const frontMatter = parseFrontMatter(file, splitFrontMatter(file, text).frontMatterText);
-    return site.baseurl + locatePost(file, frontMatter, site, readPostName(file, site.timezone), now).path;
+    const stats = statSync(file);
+    version = `${file}\u0000${stats.mtimeMs}\u0000${stats.size}`;
   } catch {
     return undefined;
   }
+  let known = postUrls.get(site);
+  if (!known) postUrls.set(site, (known = new Map()));
+  if (known.has(version)) return known.get(version);
+  let url: string | undefined;
+  try {
+    const text = decodePostSource(file, readFileSync(file));
+    const frontMatter = parseFrontMatter(file, splitFrontMatter(file, text).frontMatterText);
+    url = site.baseurl + locatePost(file, frontMatter, site, readPostName(file, site.timezone), now).path;
+  } catch {
+    url = undefined;
+  }
+  known.set(version, url);
+  return url;
 }
 
 /** The URL a post will have when only its name is known (no site folder, or a missing post). */
