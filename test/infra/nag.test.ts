@@ -10,7 +10,7 @@ import { DEPLOYED_CONTEXT } from './synth';
 
 interface Violation {
   ruleName: string;
-  violatingResources: Array<{ resourceLogicalId: string; constructPath?: string }>;
+  violatingConstructs: Array<{ constructPath: string }>;
 }
 
 const outdirs: string[] = [];
@@ -45,14 +45,16 @@ describe('cdk-nag AwsSolutions checks', () => {
     const { error, violations } = synthWithNag(context);
     expect(violations).toEqual([]);
     expect(error).toBeUndefined();
-  });
+  }, 300_000);
 
   it('fail the synthesis on a finding (an SQS queue without TLS enforcement or a dead-letter queue)', () => {
     const { error, violations } = synthWithNag(DEPLOYED_CONTEXT, ({ stack }) => {
       new sqs.Queue(stack, 'Careless', { enforceSSL: false });
     });
     expect(error?.message).toMatch(/AwsSolutions-SQS4/);
-    const careless = violations.filter((violation) => violation.violatingResources.some((resource) => resource.resourceLogicalId.startsWith('Careless')));
+    const careless = violations.filter((violation) =>
+      violation.violatingConstructs.some((construct) => construct.constructPath.startsWith('Pushletter/Careless/')),
+    );
     expect(careless.map((violation) => violation.ruleName).sort()).toEqual(['AwsSolutions-SQS3', 'AwsSolutions-SQS4']);
-  });
+  }, 300_000);
 });

@@ -60,7 +60,7 @@ const environment = (name: keyof ReturnType<typeof functions>): Record<string, s
 beforeAll(() => {
   ({ stack, template } = synthesize());
   names = nameResources(stack);
-});
+}, 300_000);
 
 describe('functions', () => {
   it('run Node 22 on arm64 from an ESM bundle with source maps, JSON logs kept a month', () => {
@@ -361,7 +361,7 @@ describe('sender concurrency', () => {
     // 50 recipients at half of 1/s each, twice over.
     expect(timeout).toBe(200);
     expect(slowTemplate.toJSON().Resources[id(slow.pipeline.sendQueue.queue)].Properties.VisibilityTimeout).toBe(1200);
-  });
+  }, 300_000);
 });
 
 describe('SES', () => {
