@@ -2,7 +2,7 @@ import { errorMessage } from '../commons/errors';
 import type { Clock } from '../commons/ports';
 import type { ImportRow } from './csv';
 import type { SubscriptionService } from './service';
-import type { SubscriberStore } from './types';
+import type { Subscriber, SubscriberStore } from './types';
 
 export type ImportOutcome = 'imported' | 'updated' | 'unchanged' | 'skipped';
 
@@ -34,37 +34,49 @@ export interface ImportOptions {
 }
 
 /**
- * Imports validated rows with bounded-concurrency conditional writes (not BatchWrite: a batch
- * put would overwrite people who unsubscribed). Re-running the same file is safe: every write
- * is conditional, so a second run reports the rows as unchanged.
+ * Imports validated rows: a batch read per chunk to see who is already there, then
+ * bounded-concurrency conditional writes for the rest (not BatchWrite: a batch put would
+ * overwrite people who unsubscribed). Re-running the same file is safe and mostly reads: a
+ * second run reports the rows as unchanged.
  */
 export async function importSubscribers(rows: ImportRow[], options: ImportOptions): Promise<ImportReport> {
   const report: ImportReport = { imported: 0, updated: 0, unchanged: 0, skipped: [], confirmationsSent: 0, failed: [] };
   const pace = emailPacer(options.emailsPerSecond);
   const now = options.clock.now().toISOString();
-  let next = 0;
+  const concurrency = Math.max(1, Math.min(options.concurrency ?? 16, 128));
   let done = 0;
 
-  async function importRow(row: ImportRow): Promise<void> {
-    const consent = { at: now, source: 'import' };
-    const state = options.confirmed ? 'active' : 'pending';
-    const { id, created } = await options.store.createIfAbsent({ email: row.email, state, consent, createdAt: row.createdAt, lang: row.lang });
+  /**
+   * `known` is what a batch read saw just before: it only saves writes that would fail anyway
+   * (re-importing a list mostly finds everyone already there). Every change is still a
+   * conditional write, so a reader who unsubscribed since that read is never re-subscribed.
+   */
+  async function importRow(row: ImportRow, known: Subscriber | undefined): Promise<void> {
+    const id = options.store.idFor(row.email);
+    let existing = known;
     let mailConfirmation = false;
-    if (created) {
-      report.imported++;
-      mailConfirmation = !options.confirmed;
-    } else if (options.confirmed && (await options.store.activate(id))) {
-      report.updated++;
-    } else {
-      const existing = await options.store.get(id);
-      if (existing === undefined) {
-        // Forgotten between our two reads: nothing to merge with, so treat it as new next run.
-        report.failed.push({ line: row.line, reason: 'removed while importing; import the file again' });
-        return;
+    if (existing === undefined) {
+      const consent = { at: now, source: 'import' };
+      const state = options.confirmed ? 'active' : 'pending';
+      const { created } = await options.store.createIfAbsent({ email: row.email, state, consent, createdAt: row.createdAt, lang: row.lang });
+      if (created) {
+        report.imported++;
+        mailConfirmation = !options.confirmed;
+      } else {
+        // Someone signed up between the batch read and this write.
+        existing = await options.store.get(id);
+        if (existing === undefined) {
+          report.failed.push({ line: row.line, reason: 'removed while importing; import the file again' });
+          return;
+        }
       }
-      if (existing.state === 'active' || existing.state === 'pending') {
+    }
+    if (existing !== undefined) {
+      if (existing.state === 'pending' && options.confirmed && (await options.store.activate(id))) {
+        report.updated++;
+      } else if (existing.state === 'active' || existing.state === 'pending') {
         report.unchanged++;
-        mailConfirmation = existing.state === 'pending';
+        mailConfirmation = existing.state === 'pending' && !options.confirmed;
       } else {
         report.skipped.push({ line: row.line, state: existing.state });
       }
@@ -79,21 +91,32 @@ export async function importSubscribers(rows: ImportRow[], options: ImportOption
     }
   }
 
-  async function worker(): Promise<void> {
-    while (next < rows.length) {
-      const row = rows[next++]!;
-      try {
-        await importRow(row);
-      } catch (error) {
-        report.failed.push({ line: row.line, reason: errorMessage(error) });
-      }
-      done++;
-      options.onProgress?.(done);
+  // Chunks of a few batch reads; within a chunk, bounded concurrent conditional writes.
+  const chunkSize = Math.max(100, concurrency * 10);
+  for (let start = 0; start < rows.length; start += chunkSize) {
+    const chunk = rows.slice(start, start + chunkSize);
+    let known: Map<string, Subscriber>;
+    try {
+      known = await options.store.getMany(chunk.map((row) => options.store.idFor(row.email)));
+    } catch {
+      // The rows are still imported correctly without the shortcut, one conditional write each.
+      known = new Map();
     }
+    let next = 0;
+    const worker = async () => {
+      while (next < chunk.length) {
+        const row = chunk[next++]!;
+        try {
+          await importRow(row, known.get(options.store.idFor(row.email)));
+        } catch (error) {
+          report.failed.push({ line: row.line, reason: errorMessage(error) });
+        }
+        done++;
+        options.onProgress?.(done);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, chunk.length) }, worker));
   }
-
-  const concurrency = Math.max(1, Math.min(options.concurrency ?? 16, 128));
-  await Promise.all(Array.from({ length: Math.min(concurrency, rows.length) }, worker));
   report.skipped.sort((a, b) => a.line - b.line);
   report.failed.sort((a, b) => a.line - b.line);
   return report;

@@ -1,4 +1,6 @@
 import {
+  BatchGetItemCommand,
+  type BatchGetItemCommandOutput,
   ConditionalCheckFailedException,
   DeleteItemCommand,
   GetItemCommand,
@@ -79,6 +81,26 @@ export class DynamoSubscriberStore implements SubscriberStore {
     if (!isSubscriberId(id)) return undefined;
     const result = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { id: { S: id } }, ConsistentRead: true }));
     return result.Item ? toSubscriber(result.Item) : undefined;
+  }
+
+  /** Several subscribers at once (BatchGetItem, 100 keys a request); missing ids are absent from the map. */
+  async getMany(ids: string[]): Promise<Map<string, Subscriber>> {
+    const found = new Map<string, Subscriber>();
+    const unique = [...new Set(ids.filter(isSubscriberId))];
+    for (let start = 0; start < unique.length; start += 100) {
+      let keys: Record<string, AttributeValue>[] | undefined = unique.slice(start, start + 100).map((id) => ({ id: { S: id } }));
+      for (let attempt = 0; keys !== undefined && keys.length > 0; attempt++) {
+        // DynamoDB may hand back part of a batch under load; ask again for the rest, backing off.
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** attempt, 2_000)));
+        const result: BatchGetItemCommandOutput = await this.client.send(new BatchGetItemCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }));
+        for (const item of result.Responses?.[this.tableName] ?? []) {
+          const subscriber = toSubscriber(item);
+          found.set(subscriber.id, subscriber);
+        }
+        keys = result.UnprocessedKeys?.[this.tableName]?.Keys;
+      }
+    }
+    return found;
   }
 
   async findByEmail(email: string): Promise<Subscriber | undefined> {

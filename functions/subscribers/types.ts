@@ -64,6 +64,8 @@ export interface SubscriberStore extends SubscriberDirectory {
   activate(id: string): Promise<boolean>;
   /** active or pending -> unsubscribed. False when it was neither (or is gone). */
   deactivate(id: string): Promise<boolean>;
+  /** Several subscribers by id in as few reads as possible; ids not stored are absent. */
+  getMany(ids: string[]): Promise<Map<string, Subscriber>>;
   /** Erases the item. True when there was one. */
   delete(id: string): Promise<boolean>;
   /** Every subscriber, a page at a time (for export and counts; a full read by design). */
