@@ -1,5 +1,6 @@
 import { Liquid, Tag, type Context, type Emitter, type TagToken, type TopLevelToken } from 'liquidjs';
 import { marked, type Token, type Tokens } from 'marked';
+import { escapeAttribute, escapeText } from './sanitize';
 import type { Warning } from './types';
 
 /**
@@ -9,6 +10,8 @@ import type { Warning } from './types';
 export interface JekyllEnvironment {
   site: Record<string, unknown>;
   page: Record<string, unknown>;
+  /** Text of the link that stands in for a plugin tag, in the post's language. */
+  linkText(link: PluginLink): string;
   /** The site's `timezone`, for the `date` filter. */
   timeZone?: string;
   /** `{% post_url name %}`: the post's URL path including `baseurl`. */
@@ -329,11 +332,32 @@ function registerJekyllTags(liquid: Liquid): void {
   liquid.registerTag('include_relative', includeTag((environment, name) => environment.includeRelative(name), 'include_relative'));
 }
 
+/** What a plugin tag shows on the blog, for the email to link to. */
+export interface PluginLink {
+  url: string;
+  kind: 'video' | 'code' | 'page';
+  provider?: string;
+}
+
+/**
+ * Common plugin tags show something from the web (`{% gist %}` is on by default on GitHub
+ * Pages); the email cannot run them but can link to what they show.
+ */
+export function pluginTagLink(name: string, args: string): PluginLink | undefined {
+  const first = (args.split(/\s+/)[0] ?? '').replace(/^["']|["']$/g, '');
+  const url = /https?:\/\/[^\s"'<>{}%]+/.exec(args)?.[0];
+  if (name === 'gist' && (url || /^[\w-]+(\/[\w]+)?$/.test(first))) return { url: url ?? `https://gist.github.com/${first}`, kind: 'code', provider: 'GitHub Gist' };
+  if (name === 'youtube' && (url || /^[\w-]{6,}$/.test(first))) return { url: url ?? `https://www.youtube.com/watch?v=${first}`, kind: 'video', provider: 'YouTube' };
+  if (name === 'vimeo' && (url || /^\d+$/.test(first))) return { url: url ?? `https://vimeo.com/${first}`, kind: 'video', provider: 'Vimeo' };
+  if (name === 'bilibili' && (url || /^BV\w+$/.test(first))) return { url: url ?? `https://www.bilibili.com/video/${first}`, kind: 'video', provider: 'bilibili' };
+  return url ? { url, kind: 'page' } : undefined;
+}
+
 /**
  * Jekyll plugins add tags (`{% twitter %}`, `{% youtube %}`, `{% gist %}`) liquidjs has never
- * heard of; unregistered, one of them fails the whole post. Each becomes a tag that writes
- * nothing and leaves a warning, and any `end…` tag one that writes nothing, so the text
- * between them stays.
+ * heard of; unregistered, one of them fails the whole post. Each becomes a tag that writes a
+ * link to what it would show (or nothing) and leaves a warning, and any `end…` tag one that
+ * writes nothing, so the text between them stays.
  */
 function registerUnknownTags(liquid: Liquid, text: string): void {
   for (const match of text.matchAll(/\{%-?\s*([A-Za-z_][\w-]*)/g)) {
@@ -348,11 +372,17 @@ function registerUnknownTags(liquid: Liquid, text: string): void {
           super(token, remainTokens, engine);
           this.args = token.args.trim();
         }
-        render(ctx: Context): void {
+        render(ctx: Context, emitter: Emitter): void {
           if (isEnd) return;
-          environmentOf(ctx).warn({
+          const environment = environmentOf(ctx);
+          const tag = `{% ${name}${this.args ? ` ${this.args}` : ''} %}`;
+          const link = pluginTagLink(name, this.args);
+          if (link) emitter.write(`<a href="${escapeAttribute(link.url)}">${escapeText(environment.linkText(link))}</a>`);
+          environment.warn({
             code: 'LIQUID_UNKNOWN_TAG',
-            message: `{% ${name}${this.args ? ` ${this.args}` : ''} %} is a tag pushletter does not know (a Jekyll plugin?); the email leaves it out`,
+            message: link
+              ? `${tag} is a tag pushletter cannot run (a Jekyll plugin?); the email links to ${link.url} instead`
+              : `${tag} is a tag pushletter does not know (a Jekyll plugin?); the email leaves it out`,
           });
         }
       },

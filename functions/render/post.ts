@@ -315,6 +315,7 @@ export async function parsePost(input: ParsePostInput): Promise<Post> {
   const title = textValue(frontMatter.title) ?? titleizeSlug(name.slug);
   const tags = tagsOf(frontMatter);
   const lang = resolveLanguage(frontMatter.lang, site.lang, `${title}\n${split.body}`);
+  const chinese = isChinese(lang);
   const sourceFile = site.root !== undefined ? resolve(file) : undefined;
 
   const linkBase: LinkBase = {
@@ -359,6 +360,11 @@ export async function parsePost(input: ParsePostInput): Promise<Post> {
     page,
     timeZone: site.timezone,
     warn,
+    linkText: ({ kind, provider, url: target }) => {
+      if (kind === 'video') return chinese ? `▶ 在 ${provider} 上观看视频` : `▶ Watch the video on ${provider}`;
+      if (kind === 'code') return chinese ? `在 ${provider} 上查看代码` : `View the code on ${provider}`;
+      return target;
+    },
     postUrl: (postName) => {
       if (site.root !== undefined) {
         const found = findPostFile(site.root, postName);
@@ -408,7 +414,6 @@ export async function parsePost(input: ParsePostInput): Promise<Post> {
   const kramdown = site.data.kramdown as Record<string, unknown> | undefined;
   const html = markdownToHtml(markdown, { hardWrap: kramdown?.hard_wrap === true });
 
-  const chinese = isChinese(lang);
   const bodyHtml = sanitizeHtml(html, {
     resolveUrl: (raw, kind) => absoluteLink(raw, kind, linkBase),
     altFallback: (source) => altFromFileName(source, title),

@@ -128,9 +128,18 @@ describe('Liquid never crashes a post and never shows in prose', () => {
     expect(bodyHtml).toContain('<code>{{ quoted }}\n</code>');
   });
 
+  it('links plugin tags such as gist and youtube to what they would show', async () => {
+    const post = await render('{% gist octocat/6cad326836d38bd3a7ae %}\n\n{% youtube dQw4w9WgXcQ %}\n\n{% tweet https://x.com/a/status/1 %}');
+    expect(post.bodyHtml).toContain('<a href="https://gist.github.com/octocat/6cad326836d38bd3a7ae">View the code on GitHub Gist</a>');
+    expect(post.bodyHtml).toContain('<a href="https://www.youtube.com/watch?v=dQw4w9WgXcQ">▶ Watch the video on YouTube</a>');
+    expect(post.bodyHtml).toContain('<a href="https://x.com/a/status/1">https://x.com/a/status/1</a>');
+    expect(post.warnings).toHaveLength(3);
+    expect(post.warnings.every((warning) => warning.code === 'LIQUID_UNKNOWN_TAG' && warning.message.includes('the email links to'))).toBe(true);
+  });
+
   it('warns about an unknown tag every time a post uses it, not only the first time', async () => {
     for (let run = 0; run < 2; run += 1) {
-      const post = await render('Before {% youtube abc %} after');
+      const post = await render('Before {% callout %} after');
       expect(post.warnings.map((warning) => warning.code)).toEqual(['LIQUID_UNKNOWN_TAG']);
       expect(post.bodyHtml).toBe('<p>Before  after</p>');
     }

@@ -124,6 +124,8 @@ describe('an English post full of Liquid, code from other template languages and
     expect(codes).toContain('LIQUID_UNKNOWN_TAG');
     expect(codes).toContain('LIQUID_INCLUDE_MISSING');
     expect(post.warnings.find((warning) => warning.code === 'LIQUID_UNKNOWN_TAG')?.message).toContain('{% twitter');
+    // The tweet the plugin would embed is still one click away.
+    expect(post.bodyHtml).toContain('<a href="https://twitter.com/adaexample/status/1">https://twitter.com/adaexample/status/1</a>');
     expect(post.warnings.find((warning) => warning.code === 'LIQUID_INCLUDE_MISSING')?.message).toContain('newsletter-cta.html');
   });
 
