@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Writable } from 'node:stream';
-import { readEnv } from '../commons/config';
+import { readTarget } from '../commons/config';
 import { InvalidInputError, PushletterError } from '../commons/errors';
 import { logger } from '../commons/logger';
 import type { CorePorts } from '../compose/ports';
@@ -171,11 +171,7 @@ export async function run(args: string[], output: CommandOutput = { out: process
     output.out.write(`${HELP}\n`);
     return 0;
   }
-  const target = readEnv('PUSHLETTER_TARGET');
-  if (target !== undefined && target !== 'aws' && target !== 'local') {
-    throw new InvalidInputError('CLI_USAGE', `PUSHLETTER_TARGET must be "aws" or "local" (got "${target}")`);
-  }
-  const aws = values.aws === true || target === 'aws';
+  const aws = values.aws === true || readTarget() === 'aws';
   // The report is the output; per-row JSON log lines would bury it (and corrupt an export on
   // stdout). Warnings and errors still print.
   logger.setLogLevel('WARN');

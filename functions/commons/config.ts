@@ -202,3 +202,14 @@ export function readIngestResources(env: Env = process.env): IngestResources {
 export function readIngestQueueUrl(env: Env = process.env): string | undefined {
   return optional(env, 'INGEST_QUEUE_URL');
 }
+
+/**
+ * Where CLI commands act: the running local stack (default) or the deployed stack on AWS with
+ * the default credentials (`PUSHLETTER_TARGET=aws`, or the command's `--aws`).
+ */
+export function readTarget(env: Env = process.env): 'local' | 'aws' {
+  const value = optional(env, 'PUSHLETTER_TARGET');
+  if (value === undefined || value === 'local') return 'local';
+  if (value === 'aws') return 'aws';
+  throw new ConfigError(`PUSHLETTER_TARGET must be "local" or "aws" (got "${value}")`);
+}
