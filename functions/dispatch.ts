@@ -1,16 +1,26 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { lambdaSendingPorts } from './compose/lambda';
+import { lambdaClient } from './commons/clients';
 import { logger } from './commons/logger';
+import { lambdaSendingPorts } from './compose/lambda';
+import { DispatcherInvoker } from './sending/dispatch-invoker';
 import { dispatchIssue } from './sending/dispatch';
 import { parseDispatchJob, type DispatchJob } from './sending/jobs';
 
+const lambda = lambdaClient();
+
 /**
- * Starts or resumes the dispatch of a post. Invoked with a DispatchJob (asynchronously by
- * ingest, by a post's schedule) or with SQS records of them (its own continuations).
+ * Starts or resumes the dispatch of a post. Invoked asynchronously with a DispatchJob (by
+ * ingest, by a post's schedule, by itself to continue near its deadline), or with SQS records
+ * of them. The continuation is an asynchronous invoke of this same function, so a million
+ * subscribers run as a chain of invocations, each resuming from the issue's checkpoint.
  */
 export const handler = async (event: DispatchJob | SQSEvent, context: Context): Promise<SQSBatchResponse | void> => {
   const { dispatch } = await lambdaSendingPorts();
-  const ports = { ...dispatch, remainingMs: () => context.getRemainingTimeInMillis() };
+  const ports = {
+    ...dispatch,
+    dispatchQueue: new DispatcherInvoker(lambda, context.invokedFunctionArn),
+    remainingMs: () => context.getRemainingTimeInMillis(),
+  };
   if (!('Records' in event)) {
     const job = parseDispatchJob(JSON.stringify(event));
     if (job === undefined) {

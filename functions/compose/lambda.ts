@@ -56,9 +56,9 @@ export function lambdaPorts(): Promise<LambdaPorts> {
 lambdaPorts().catch(() => undefined);
 
 /**
- * The send, dispatch and ses-events Lambdas' ports. The dispatcher hands its continuation to
- * DISPATCH_QUEUE_URL when the stack provides one; otherwise it fails the invocation near its
- * deadline and Lambda's asynchronous retry resumes it from the checkpoint.
+ * The send, dispatch and ses-events Lambdas' ports. The dispatch entry replaces the
+ * dispatch queue with an asynchronous invoke of itself (it knows its own ARN); a stack that
+ * prefers a queue sets DISPATCH_QUEUE_URL.
  */
 let sending: Promise<SendingPorts> | undefined;
 
