@@ -6,6 +6,7 @@ import cdkJson from '../../cdk.json';
 import { deliveriesTableDefinition, issuesTableDefinition } from '../../functions/sending/tables';
 import { subscriberTableDefinition } from '../../functions/subscribers/table';
 import { readSettings } from '../../functions/commons/config';
+import { ROUTES as APP_ROUTES } from '../../functions/http/routes';
 import { SES_CALLS_IN_FLIGHT_PER_SENDER, senderConcurrency } from '../../infra/constructs/pipeline';
 import type { PushletterStack } from '../../infra/stack';
 import { DEPLOYED_CONTEXT, synthesize } from './synth';
@@ -231,8 +232,12 @@ describe('HTTP API', () => {
   it('routes exactly the reader pages and the webhook to the API function', () => {
     const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map((route) => route.Properties.RouteKey).sort();
     expect(routes).toEqual(['GET /', 'GET /confirm', 'GET /unsubscribe', 'POST /hooks/github', 'POST /subscribe', 'POST /unsubscribe']);
+    // The same list the HTTP app answers locally: a route added there must be added here.
+    expect(routes).toEqual(APP_ROUTES.map((route) => `${route.method} ${route.path}`).sort());
     const integrations = Object.values(template.findResources('AWS::ApiGatewayV2::Integration'));
     expect(integrations).toHaveLength(1);
+    // functions/http/api-gateway.ts reads the 2.0 event shape.
+    expect(integrations[0]!.Properties).toMatchObject({ IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0' });
     expect(render(integrations[0]!.Properties.IntegrationUri, names)).toBe(`${id(stack.api.handler)}.Arn`);
   });
 
