@@ -54,7 +54,7 @@ export function highlightToFences(text: string): string {
     if (close === null) break;
     const [, indent = '', language = ''] = open;
     const code = text.slice(opening.lastIndex, close.index).replace(/\n+$/, '');
-    const longestRun = Math.max(2, ...(code.match(/`+/g) ?? []).map((run) => run.length));
+    const longestRun = (code.match(/`+/g) ?? []).reduce((longest, run) => Math.max(longest, run.length), 2);
     const fence = '`'.repeat(longestRun + 1);
     output += `${text.slice(last, open.index)}${indent}${fence}${language}\n${code}\n${indent}${fence}`;
     last = closing.lastIndex;
@@ -389,5 +389,3 @@ function registerUnknownTags(liquid: Liquid, text: string): void {
     );
   }
 }
-
-export { PLACEHOLDER_PREFIX };
