@@ -243,5 +243,11 @@ describe('reaching the stack', () => {
     expect(help.out).toContain('--aws (or PUSHLETTER_TARGET=aws)');
     expect(await cliError('frobnicate')).toMatch(/^CLI_USAGE: unknown subcommand "frobnicate"/);
     expect(await cliError('count', '--confirmed')).toMatch(/^CLI_USAGE: --confirmed only applies to import/);
+    process.env.PUSHLETTER_TARGET = 'production';
+    try {
+      expect(await cliError('count')).toBe('CONFIG_INVALID: PUSHLETTER_TARGET must be "local" or "aws" (got "production")');
+    } finally {
+      delete process.env.PUSHLETTER_TARGET;
+    }
   });
 });

@@ -125,6 +125,19 @@ describe('signup, confirmation and leaving', () => {
     // An unsubscribe link from an email sent before the first unsubscribe still works.
     clock.advance(400 * 24 * 60 * 60 * 1000);
     expect(await service.unsubscribe(unsubscribeToken)).toBe('unsubscribed');
+
+    // Once the person is forgotten, old links neither fail loudly nor bring a record back.
+    expect(await store.delete(id)).toBe(true);
+    expect(await service.unsubscribe(unsubscribeToken)).toBe('already-unsubscribed');
+    expect(await errorCode(service.confirm(tokenFrom(mailer.sent[1]!.confirmUrl)))).toBe('TOKEN_EXPIRED');
+    expect(await store.get(id)).toBeUndefined();
+  });
+
+  it('tells a reader whose record was erased to sign up again', async () => {
+    await service.subscribe({ email: 'erased@example.org', source: 'form' });
+    await store.delete(store.idFor('erased@example.org'));
+    expect(await errorCode(service.confirm(tokenFrom(mailer.sent[0]!.confirmUrl)))).toBe('SUBSCRIBER_NOT_FOUND');
+    expect(await store.findByEmail('erased@example.org')).toBeUndefined();
   });
 
   it('does not mail or resubscribe a complained address, and lets a bounced one opt in again', async () => {
