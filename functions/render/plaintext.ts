@@ -247,52 +247,68 @@ function rowsOf(table: Element): string[][] {
 
 const segmenter = new Intl.Segmenter('zh', { granularity: 'word' });
 
+const isWide = (character: string | undefined) => character !== undefined && WIDE.test(character);
+
 /**
- * Break opportunities: at spaces, and between two segments when either is CJK (Chinese has no
- * spaces; ICU's dictionary finds the words). Never inside a Latin word or a URL, never before
- * closing or after opening punctuation.
+ * Can a line end before `text[index]`? At a space; or between two characters when one is CJK
+ * (Chinese has no spaces), at a word boundary from ICU's dictionary, not before closing or
+ * after opening punctuation. Never inside a Latin word or a URL. The segmenter is asked only
+ * about candidate positions (`containing`): walking every segment of a paragraph costs
+ * microseconds per character.
  */
-function tokens(text: string): { value: string; spaceBefore: boolean }[] {
-  const result: { value: string; spaceBefore: boolean }[] = [];
-  let spaceBefore = false;
-  for (const { segment } of segmenter.segment(text)) {
-    if (/^\s+$/.test(segment)) {
-      spaceBefore = true;
-      continue;
-    }
-    const previous = result[result.length - 1];
-    const canBreak = spaceBefore || (previous !== undefined && (HAS_WIDE.test(segment[0] ?? '') || HAS_WIDE.test(previous.value.slice(-1))));
-    if (previous && (!canBreak || NO_LINE_START.test(segment) || NO_LINE_END.test(previous.value))) {
-      previous.value += (spaceBefore ? ' ' : '') + segment;
-    } else {
-      result.push({ value: segment, spaceBefore });
-    }
-    spaceBefore = false;
+function breakChecker(text: string): (index: number) => boolean {
+  let segments: Intl.Segments | undefined;
+  return (index) => {
+    const before = text[index - 1];
+    const after = text[index];
+    if (after === ' ') return true;
+    if (before === ' ' || !(isWide(before) || isWide(after))) return false;
+    if (NO_LINE_START.test(after ?? '') || NO_LINE_END.test(before ?? '')) return false;
+    segments ??= segmenter.segment(text);
+    return segments.containing(index)?.index === index;
+  };
+}
+
+/** Where the line starting at `start` overflows `columns`: an index into `text`, never inside a surrogate pair. */
+function fittingEnd(text: string, start: number, columns: number): number {
+  let used = 0;
+  let index = start;
+  while (index < text.length) {
+    const code = text.codePointAt(index)!;
+    const character = String.fromCodePoint(code);
+    used += isWide(character) ? 2 : 1;
+    if (used > columns) break;
+    index += character.length;
   }
-  return result;
+  return index;
 }
 
 export function wrap(text: string, width: number, firstPrefix = '', restPrefix = firstPrefix): string[] {
-  if (displayWidth(firstPrefix + text) <= width) return splitByOctets(firstPrefix + text, MAX_LINE_OCTETS);
   const lines: string[] = [];
-  let line = firstPrefix;
-  let lineWidth = displayWidth(firstPrefix);
-  let lineHasContent = false;
-  for (const token of tokens(text)) {
-    const separator = lineHasContent && token.spaceBefore ? ' ' : '';
-    const tokenWidth = displayWidth(token.value);
-    if (lineHasContent && lineWidth + separator.length + tokenWidth > width) {
-      lines.push(line);
-      line = restPrefix;
-      lineWidth = displayWidth(restPrefix);
-      lineHasContent = false;
+  const canBreak = breakChecker(text);
+  let prefix = firstPrefix;
+  let start = 0;
+  while (start < text.length) {
+    const fit = fittingEnd(text, start, Math.max(width - displayWidth(prefix), 1));
+    if (fit >= text.length) break;
+    let cut = -1;
+    for (let index = fit; index > start; index--) {
+      if (canBreak(index)) {
+        cut = index;
+        break;
+      }
     }
-    const joiner = lineHasContent && token.spaceBefore ? ' ' : '';
-    line += joiner + token.value;
-    lineWidth += joiner.length + tokenWidth;
-    lineHasContent = true;
+    // Nothing fits (a long URL or word): it takes the line, up to the next place it can end.
+    for (let index = fit + 1; cut < 0 && index < text.length; index++) {
+      if (canBreak(index)) cut = index;
+    }
+    if (cut < 0) break;
+    lines.push(prefix + text.slice(start, cut).trimEnd());
+    start = cut;
+    while (text[start] === ' ') start++;
+    prefix = restPrefix;
   }
-  if (lineHasContent) lines.push(line);
+  if (start < text.length) lines.push(prefix + text.slice(start));
   return lines.flatMap((value) => splitByOctets(value, MAX_LINE_OCTETS));
 }
 
