@@ -1,6 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -57,6 +57,8 @@ async function startSesSink(): Promise<{ url: string; recipients: Map<string, nu
       );
     });
   });
+  // Like SES, keep idle connections open longer than the client does.
+  server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
@@ -228,21 +230,7 @@ async function serve(sesEndpoint: string): Promise<void> {
   });
 }
 
-const RESULTS = fileURLToPath(new URL('./results.json', import.meta.url));
-
-if (process.argv[1] === SELF) {
-  if (process.argv[2] === '--serve') {
-    await serve(process.argv[3]!);
-  } else {
-    const results = await runApiBenchmark();
-    console.log(formatApiTable(results));
-    let existing: Record<string, unknown> = {};
-    try {
-      existing = JSON.parse(await readFile(RESULTS, 'utf8')) as Record<string, unknown>;
-    } catch {
-      // First run: no results file yet.
-    }
-    await writeFile(RESULTS, `${JSON.stringify({ ...existing, api: results }, null, 2)}\n`);
-    process.exitCode = results.every((result) => result.passed) ? 0 : 1;
-  }
+// Run through `npm run bench -- api` (bench/run.ts); this file runs itself only as the server child.
+if (process.argv[1] === SELF && process.argv[2] === '--serve') {
+  await serve(process.argv[3]!);
 }

@@ -6,6 +6,7 @@ import { fillSite, READER_STRINGS, readerLanguage, type ReaderLanguage } from '.
 import { compileMessage, personalise, type CompiledMessage } from './message';
 
 const CONFIRM_URL_PLACEHOLDER = '%%PUSHLETTER_CONFIRM_URL%%';
+const RETRY_DELAY_MS = 100;
 
 function escapeHtml(value: string): string {
   return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
@@ -30,7 +31,17 @@ export class ConfirmationMailer {
     const url = new URL(confirmUrl);
     if (!url.searchParams.has('lang')) url.searchParams.set('lang', language);
     const data = personalise(this.message(language), { to, values: { [CONFIRM_URL_PLACEHOLDER]: url.toString() } });
-    const messageId = await this.mailer.sendRaw({ to, data });
+    let messageId: string;
+    try {
+      messageId = await this.mailer.sendRaw({ to, data });
+    } catch (error) {
+      // The reader is waiting for the page: one quick retry hides a dropped keep-alive
+      // connection or a passing SES hiccup. A rejection (the client's fault) is final.
+      if ((error as { $fault?: string }).$fault === 'client') throw error;
+      logger.warn('subscriber.confirmation.retry', { to: maskAddress(to), error: error as Error });
+      await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
+      messageId = await this.mailer.sendRaw({ to, data });
+    }
     logger.debug('subscriber.confirmation.sent', { to: maskAddress(to), lang: language, messageId });
   }
 

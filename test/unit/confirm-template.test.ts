@@ -41,4 +41,34 @@ describe('the confirmation email template', () => {
       expect(parsed.headers.get('content-language')).toBe(lang);
     });
   }
+
+  it('retries once when the connection to SES drops, and never after a rejection', async () => {
+    const settings = readSettings({ PUSHLETTER_FROM_ADDRESS: 'news@blog.example' });
+    let calls = 0;
+    const flaky = new ConfirmationMailer(
+      {
+        sendRaw: async () => {
+          calls++;
+          if (calls === 1) throw Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+          return 'id-2';
+        },
+      },
+      settings,
+    );
+    await flaky.sendConfirmation('reader@example.com', 'https://api.blog.example/confirm?token=x', 'en');
+    expect(calls).toBe(2);
+
+    calls = 0;
+    const rejecting = new ConfirmationMailer(
+      {
+        sendRaw: async () => {
+          calls++;
+          throw Object.assign(new Error('Email address is not verified.'), { name: 'MessageRejected', $fault: 'client' });
+        },
+      },
+      settings,
+    );
+    await expect(rejecting.sendConfirmation('reader@example.com', 'https://api.blog.example/confirm?token=x', 'en')).rejects.toThrow('not verified');
+    expect(calls).toBe(1);
+  });
 });
