@@ -125,7 +125,13 @@ export class Sender {
     }
 
     for (let attempt = 0; ; attempt++) {
-      await this.ports.rateLimiter.acquire();
+      try {
+        await this.ports.rateLimiter.acquire();
+      } catch (error) {
+        // Nothing reached SES: give the claim back rather than leave it looking unknown.
+        await issues.releaseClaim(postId, subscriberId, claim.token);
+        throw error;
+      }
       try {
         const sesMessageId = await this.ports.mailer.sendRaw({
           to: subscriber.email,
