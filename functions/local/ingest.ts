@@ -28,32 +28,35 @@ export interface LocalIngest {
 }
 
 /**
- * Timers die with the dev server; issues still `scheduled` in DynamoDB get theirs back on the
- * next start. A scan is fine for the local table (a handful of issues); AWS needs none because
- * EventBridge keeps its schedules.
+ * Timers and in-process queues die with the dev server. On the next start, issues still
+ * `scheduled` get their timer back, and issues left `dispatching` get their dispatch again:
+ * the dispatcher resumes from the issue's checkpoint and the sender's claims keep anyone from
+ * a second copy. A scan is fine for the local table (a handful of issues); AWS needs none:
+ * EventBridge keeps its schedules and SQS its messages.
  */
-async function rearmScheduled(composition: LocalComposition, scheduler: TimerScheduler): Promise<number> {
-  let rearmed = 0;
+async function resumeUnfinished(composition: LocalComposition, scheduler: TimerScheduler, dispatchQueue: Queue<DispatchJob>): Promise<number> {
+  let resumed = 0;
   let startKey: Record<string, never> | undefined;
   do {
     const page = await composition.dynamo.send(
       new ScanCommand({
         TableName: composition.resources.issuesTable,
-        FilterExpression: '#state = :scheduled',
-        ProjectionExpression: 'postId, sendAt',
+        FilterExpression: '#state IN (:scheduled, :dispatching)',
+        ProjectionExpression: 'postId, sendAt, #state',
         ExpressionAttributeNames: { '#state': 'state' },
-        ExpressionAttributeValues: { ':scheduled': { S: 'scheduled' } },
+        ExpressionAttributeValues: { ':scheduled': { S: 'scheduled' }, ':dispatching': { S: 'dispatching' } },
         ExclusiveStartKey: startKey,
       }),
     );
     for (const item of page.Items ?? []) {
-      const { postId, sendAt } = unmarshall(item) as { postId: string; sendAt: string };
-      await scheduler.schedule(postId, new Date(sendAt));
-      rearmed += 1;
+      const { postId, sendAt, state } = unmarshall(item) as { postId: string; sendAt: string; state: string };
+      if (state === 'scheduled') await scheduler.schedule(postId, new Date(sendAt));
+      else await dispatchQueue.send([{ postId }]);
+      resumed += 1;
     }
     startKey = page.LastEvaluatedKey as typeof startKey;
   } while (startKey);
-  return rearmed;
+  return resumed;
 }
 
 export async function startLocalIngest(
@@ -67,8 +70,8 @@ export async function startLocalIngest(
   // GitHub's rate limit resets within the hour; locally a retry a few seconds later is enough to show it.
   const ingestQueue = new LocalQueue<IngestMessage>({ name: 'ingest', batchSize: 1, concurrency: 2, retryDelayMs: 5_000, maxReceives: 3 });
   ingestQueue.consume(createIngestHandler(async () => ({ ...ports, files })));
-  const rearmed = await rearmScheduled(composition, scheduler);
-  if (rearmed > 0) logger.info('local.schedules_rearmed', { count: rearmed });
+  const resumed = await resumeUnfinished(composition, scheduler, sending.dispatchQueue);
+  if (resumed > 0) logger.info('local.issues_resumed', { count: resumed });
   return {
     ingestQueue,
     scheduler,

@@ -187,4 +187,25 @@ describe('a future post on the local stack', () => {
     await stack.sending.idle();
     expect(copiesByAddress(await storedEmails(inbox))).toEqual(new Map(readers.map((address) => [address, 1])));
   });
+
+  it('resumes a send the dev server was stopped in the middle of, on its next start', async () => {
+    const path = join(site, '_posts', '2024-09-01-interrupted.md');
+    writeFileSync(path, '---\ntitle: Interrupted\n---\n\nThe server stopped before this went out.\n');
+    // The issue is recorded, then the process dies before its dispatch job leaves memory.
+    const lost = { send: async () => {} };
+    const outcome = await ingestPost(await readLocalPost(path), { ...stack!.ingest.ports, dispatchQueue: lost });
+    expect(outcome.status).toBe('dispatching');
+    await stack!.stop();
+
+    stack = await start();
+    await vi.waitFor(
+      async () => {
+        expect((await stack!.sending.issues.getIssue('2024-09-01-interrupted'))?.state).toBe('dispatched');
+      },
+      { timeout: 30_000, interval: 250 },
+    );
+    await stack.sending.idle();
+    const emails = (await storedEmails(`http://127.0.0.1:${stack.ports.ses}`)).filter((email) => email.subject === 'Interrupted');
+    expect(copiesByAddress(emails)).toEqual(new Map(readers.map((address) => [address, 1])));
+  });
 });
