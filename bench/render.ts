@@ -1,0 +1,180 @@
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { run as renderCommand } from '../functions/cli/render';
+import { readSettings } from '../functions/commons/config';
+import { loadMjml, MJML_OPTIONS, renderEmailWithSource } from '../functions/render/email';
+import { parsePost } from '../functions/render/post';
+import { findSiteRoot, loadSite } from '../functions/render/site';
+
+/**
+ * Render benchmark.
+ * 1. The example post end to end (front matter, Liquid, Markdown, sanitising, template, mjml,
+ *    plain text) against a bare `mjml2html` of the very MJML that run produced: what pushletter
+ *    adds around mjml. Both are warmed first, then measured in alternating rounds so drift in
+ *    the machine's load hits both alike; medians are compared.
+ * 2. `pushletter render` on a folder of 200 generated posts in one process, files written.
+ */
+export interface RenderBenchResult {
+  name: string;
+  measured: string;
+  baseline: string;
+  ratio: number | null;
+  goal: string;
+  passed: boolean;
+  details: Record<string, number>;
+}
+
+const EXAMPLE_POSTS = fileURLToPath(new URL('../examples/blog/_posts/', import.meta.url));
+const WARM_UP_ROUNDS = 30;
+const MEASURED_ROUNDS = 80;
+const FOLDER_POSTS = 200;
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+const round = (value: number, digits = 2) => Number(value.toFixed(digits));
+
+/** The example blog's post (the one `npm start` publishes), whatever its date in the name. */
+async function examplePost(): Promise<string> {
+  const name = (await readdir(EXAMPLE_POSTS)).filter((file) => file.endsWith('.md')).sort()[0];
+  if (!name) throw new Error(`no example post in ${EXAMPLE_POSTS}`);
+  return join(EXAMPLE_POSTS, name);
+}
+
+async function examplePostVersusMjml(): Promise<RenderBenchResult> {
+  const path = await examplePost();
+  const settings = readSettings();
+  const source = await readFile(path);
+  const site = await loadSite(findSiteRoot(path), settings);
+  const endToEnd = async () => {
+    const post = await parsePost({ path, source, site });
+    return renderEmailWithSource(post, site, settings);
+  };
+  const { mjml } = await endToEnd();
+  const mjml2html = await loadMjml();
+  const bare = () => mjml2html(mjml, { ...MJML_OPTIONS });
+
+  for (let index = 0; index < WARM_UP_ROUNDS; index++) {
+    await endToEnd();
+    await bare();
+  }
+  const pushletterTimes: number[] = [];
+  const mjmlTimes: number[] = [];
+  const time = async (work: () => Promise<unknown> | unknown, into: number[]) => {
+    const started = performance.now();
+    await work();
+    into.push(performance.now() - started);
+  };
+  for (let index = 0; index < MEASURED_ROUNDS; index++) {
+    // Alternate which goes first so neither always runs right after a garbage collection.
+    if (index % 2 === 0) {
+      await time(endToEnd, pushletterTimes);
+      await time(bare, mjmlTimes);
+    } else {
+      await time(bare, mjmlTimes);
+      await time(endToEnd, pushletterTimes);
+    }
+  }
+  const pushletterMs = median(pushletterTimes);
+  const mjmlMs = median(mjmlTimes);
+  const ratio = pushletterMs / mjmlMs;
+  return {
+    name: 'example post end to end vs bare mjml2html (median)',
+    measured: `${round(pushletterMs)} ms`,
+    baseline: `${round(mjmlMs)} ms`,
+    ratio: round(ratio),
+    goal: '≤ 1.3×',
+    passed: ratio <= 1.3,
+    details: { pushletterMedianMs: round(pushletterMs, 3), mjmlMedianMs: round(mjmlMs, 3), rounds: MEASURED_ROUNDS },
+  };
+}
+
+/** A post of a realistic mix: prose, a list, code, a table, a link to a sibling post; Chinese or English. */
+function generatedPost(index: number): string {
+  const chinese = index % 2 === 0;
+  const day = String((index % 28) + 1).padStart(2, '0');
+  const month = String((index % 12) + 1).padStart(2, '0');
+  const paragraphs = Array.from({ length: 8 }, (_, paragraph) =>
+    chinese
+      ? `第 ${paragraph + 1} 段：这是一篇用于基准测试的文章，记录了集群升级、滚动发布和回滚演练的过程。参见 <https://example.cn/docs/${index}/${paragraph}>。`
+      : `Paragraph ${paragraph + 1}: notes on rolling upgrades, release checks and rollback drills, with [a link](https://example.com/docs/${index}/${paragraph}) and \`inline code\`.`,
+  );
+  return [
+    '---',
+    `title: "${chinese ? `基准文章 ${index}` : `Benchmark post ${index}`}"`,
+    `description: ${chinese ? '用于测量渲染速度的生成文章' : 'A generated post for measuring render speed'}`,
+    `categories: [${chinese ? '技术' : 'notes'}]`,
+    `lang: ${chinese ? 'zh-CN' : 'en'}`,
+    '---',
+    '',
+    `## ${chinese ? '背景' : 'Background'}`,
+    '',
+    ...paragraphs.slice(0, 4).flatMap((text) => [text, '']),
+    '- one',
+    '- two',
+    '- three',
+    '',
+    '```yaml',
+    'image:',
+    `  tag: "{{ .Values.image.tag }}-${index}"`,
+    '```',
+    '',
+    '| step | owner | minutes |',
+    '|------|-------|--------:|',
+    '| drain | ops | 5 |',
+    '| upgrade | ops | 12 |',
+    '',
+    `## ${chinese ? '结论' : 'Conclusion'}`,
+    '',
+    ...paragraphs.slice(4).flatMap((text) => [text, '']),
+    `{{ site.title }} · {{ page.title }}`,
+    '',
+  ].join('\n').replace(/^(---\ntitle.*)$/m, `$1\ndate: 2024-${month}-${day} 10:00:00 +0800`);
+}
+
+async function folderOfPosts(): Promise<RenderBenchResult> {
+  const site = await mkdtemp(join(tmpdir(), 'pushletter-bench-render-'));
+  try {
+    await mkdir(join(site, '_posts'), { recursive: true });
+    await writeFile(join(site, '_config.yml'), 'title: Bench Notes\nurl: https://bench.example.com\npermalink: /:categories/:year/:month/:day/:title/\ntimezone: Asia/Shanghai\n');
+    await Promise.all(
+      Array.from({ length: FOLDER_POSTS }, (_, index) => {
+        const day = String((index % 28) + 1).padStart(2, '0');
+        const month = String((index % 12) + 1).padStart(2, '0');
+        return writeFile(join(site, '_posts', `2024-${month}-${day}-post-${index}.md`), generatedPost(index));
+      }),
+    );
+    const discard = () => new Writable({ write: (_chunk, _encoding, done) => done() });
+    const started = performance.now();
+    const code = await renderCommand([site, '--out', join(site, 'out')], { out: discard(), err: discard(), settings: readSettings() });
+    const seconds = (performance.now() - started) / 1000;
+    const postsPerSecond = FOLDER_POSTS / seconds;
+    return {
+      name: `pushletter render on a folder of ${FOLDER_POSTS} posts (one process, files written)`,
+      measured: `${round(postsPerSecond, 1)} posts/s`,
+      baseline: `${round(seconds)} s total`,
+      ratio: null,
+      goal: 'all rendered',
+      passed: code === 0,
+      details: { posts: FOLDER_POSTS, seconds: round(seconds, 3), postsPerSecond: round(postsPerSecond, 1), exitCode: code },
+    };
+  } finally {
+    await rm(site, { recursive: true, force: true });
+  }
+}
+
+export async function runRenderBenchmark(): Promise<RenderBenchResult[]> {
+  return [await examplePostVersusMjml(), await folderOfPosts()];
+}
+
+export function formatRenderTable(results: RenderBenchResult[]): string {
+  const header = ['benchmark', 'measured', 'baseline', 'ratio', 'goal', 'passed'];
+  const rows = results.map((result) => [result.name, result.measured, result.baseline, result.ratio === null ? '' : `${result.ratio}×`, result.goal, result.passed ? 'yes' : 'NO']);
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
+  return [header, ...rows].map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ')).join('\n');
+}
