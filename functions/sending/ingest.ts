@@ -133,23 +133,23 @@ export async function ingestPost(file: PostFile, ports: IngestPorts, options: In
   }
 
   if (draft) {
-    // Previews are never recorded under the post's id. A push records that this commit's
-    // preview went out, so a webhook redelivery does not mail the editors twice.
+    // Previews are never recorded under the post's id. For a push, a record of this commit's
+    // preview keeps a webhook redelivery from mailing the editors again; it is written after
+    // the send, so a failed send is retried (editors may then get a preview twice, never none).
     const previewId = file.commit ? `preview:${post.id}:${file.commit}` : undefined;
     if (previewId !== undefined && (await ports.issues.getIssue(previewId)) !== undefined) {
       return { status: 'exists', postId: previewId, state: 'preview', resumed: false };
     }
     const email = await renderEmail(post, site, settings);
     const subject = marked('preview', email.subject, email.lang);
+    if (settings.editors.length === 0) logger.warn('issue.preview.no_editors', { postId: post.id, hint: 'set PUSHLETTER_EDITORS' });
+    await sendOneOff(email, subject, settings.editors, ports);
     if (previewId !== undefined) {
-      const created = await ports.issues.createIssue(
+      await ports.issues.createIssue(
         { postId: previewId, title: post.title, subject, state: 'preview', sendAt: clock.now().toISOString(), source: file.origin, commit: file.commit },
         clock.now(),
       );
-      if (created === 'exists') return { status: 'exists', postId: previewId, state: 'preview', resumed: false };
     }
-    if (settings.editors.length === 0) logger.warn('issue.preview.no_editors', { postId: post.id, hint: 'set PUSHLETTER_EDITORS' });
-    await sendOneOff(email, subject, settings.editors, ports);
     logger.info('issue.preview_sent', { postId: post.id, recipients: settings.editors.length });
     return { status: 'preview', postId: post.id, subject, recipients: settings.editors.length };
   }
