@@ -39,6 +39,13 @@ export interface WebhookDependencies {
 
 const GITHUB_COMMIT_LIMIT = 2048;
 
+/**
+ * More new posts than this in one push is a blog being imported or moved to a new repository,
+ * not an editor publishing: sending them all would mail every subscriber years of archive.
+ * Such a push sends nothing and says why; push new posts in smaller pushes to send them.
+ */
+export const MAX_POSTS_PER_PUSH = 10;
+
 function readPayload(body: Uint8Array | string, contentType: string | undefined): unknown {
   const text = typeof body === 'string' ? body : Buffer.from(body).toString('utf8');
   // A webhook may be configured as application/x-www-form-urlencoded: JSON in `payload=`.
@@ -93,6 +100,13 @@ export async function handleGitHubWebhook(request: WebhookRequest, dependencies:
     logger.warn('github.webhook.commits_truncated', { delivery, commit: push.after, commits: push.commits.length });
   }
   const { posts, drafts } = selectAddedPosts(push);
+  if (posts.length > MAX_POSTS_PER_PUSH) {
+    logger.warn('github.webhook.import_ignored', { delivery, commit: push.after, posts: posts.length });
+    return {
+      status: 202,
+      body: { ignored: `the push adds ${posts.length} posts at once (more than ${MAX_POSTS_PER_PUSH}): treated as an import of old posts, nothing sent`, posts: [], drafts: [] },
+    };
+  }
   const messages: IngestMessage[] = [
     ...posts.map((path) => ({ repository: push.repository, commit: push.after, path, kind: 'post' as const, delivery })),
     ...drafts.map((path) => ({ repository: push.repository, commit: push.after, path, kind: 'draft' as const, delivery })),

@@ -287,4 +287,15 @@ describe('POST /hooks/github', () => {
     expect(copiesByAddress(await storedEmails(stack.sesUrl))).toEqual(new Map(activeAddresses.map((address) => [address, 1])));
     expect(await stack.issues.getIssue('2024-10-18-crash')).toMatchObject({ state: 'dispatched', enqueued: activeAddresses.length });
   });
+
+  it('treats a push adding more than ten posts as an import of the archive and sends nothing', async () => {
+    const archive = Object.fromEntries(Array.from({ length: 11 }, (_, index) => [`_posts/2019-01-${String(index + 10)}-archive-${index}.md`, post(`Archive ${index}`)]));
+    const commit = repository.commit('Import the old blog', { write: archive });
+    const response = await deliver(pushOf(commit));
+    expect(response.status).toBe(202);
+    expect(String(response.body.ignored)).toMatch(/adds 11 posts at once .*import/);
+    expect(ingestQueue.size).toBe(0);
+    await settle();
+    expect(await storedEmails(stack.sesUrl)).toEqual([]);
+  });
 });
