@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseDocument, DomUtils } from 'htmlparser2';
 import { renderEmail } from '../../functions/render/email';
-import { HTML_SIZE_BUDGET } from '../../functions/render/clip';
+import { blocksWithin, HTML_SIZE_BUDGET, topLevelBlocks } from '../../functions/render/clip';
 import { readSettings } from '../../functions/commons/config';
 import { UNSUBSCRIBE_URL_PLACEHOLDER, type Post, type SiteConfig } from '../../functions/render/types';
 
@@ -142,5 +142,22 @@ describe('a post too long for Gmail', () => {
     expect(email.text).toContain(`段落结束 ${kept.length - 1}。`);
     expect(email.text).not.toContain(`段落结束 ${kept.length}。`);
     expect(email.warnings.map((warning) => warning.code)).toContain('EMAIL_TRUNCATED');
+  });
+});
+
+describe('cutting between top-level blocks', () => {
+  it('splits at top-level blocks only, keeping nested markup and the whitespace between blocks', () => {
+    const html = '<h2>一</h2>\n<p>段落 <strong>加粗</strong></p>\n<ul><li><p>项</p></li></ul>\n<pre><code>a\n\nb</code></pre>';
+    const blocks = topLevelBlocks(html);
+    expect(blocks.map((block) => block.tag)).toEqual(['h2', 'p', 'ul', 'pre']);
+    expect(blocks.map((block) => block.html).join('')).toBe(html);
+  });
+
+  it('never ends on a heading whose section was cut', () => {
+    const blocks = topLevelBlocks(`<p>${'a'.repeat(100)}</p><h2>Next section</h2><p>${'b'.repeat(100)}</p>`);
+    // Room for the first paragraph and the heading, not the paragraph under it.
+    expect(blocksWithin(blocks, 150)).toBe(1);
+    expect(blocksWithin(blocks, 1000)).toBe(3);
+    expect(blocksWithin(blocks, 50)).toBe(0);
   });
 });
