@@ -18,7 +18,6 @@ import type { Tables } from './tables';
 export const PIPELINE_ENVIRONMENT = {
   ingestQueue: 'INGEST_QUEUE_URL',
   sendQueue: 'SEND_QUEUE_URL',
-  dispatchQueue: 'DISPATCH_QUEUE_URL',
   dispatchFunction: 'DISPATCH_FUNCTION_ARN',
   scheduleGroup: 'SCHEDULE_GROUP_NAME',
   schedulerRole: 'SCHEDULER_ROLE_ARN',
@@ -86,7 +85,6 @@ export interface PipelineProps {
 export class Pipeline extends Construct {
   readonly ingestQueue: WorkQueue;
   readonly sendQueue: WorkQueue;
-  readonly dispatchQueue: WorkQueue;
   readonly ingest: PushletterFunction;
   readonly dispatch: PushletterFunction;
   readonly send: PushletterFunction;
@@ -107,9 +105,8 @@ export class Pipeline extends Construct {
     const sendTimeout = senderTimeout(props.config.maxSendRate);
     this.sendQueue = new WorkQueue(this, 'SendQueue', { consumerTimeout: sendTimeout, maxReceiveCount: 5 });
 
-    // The dispatcher's own continuations: near its deadline it queues "resume post X" here.
-    this.dispatchQueue = new WorkQueue(this, 'DispatchQueue', { consumerTimeout: TIMEOUTS.dispatch, maxReceiveCount: 5 });
-    // Dispatcher: also invoked asynchronously (by ingest and by schedules); failed events land here.
+    // The dispatcher is invoked asynchronously (by ingest, by schedules, and by itself to continue
+    // a long list near its deadline); events that fail Lambda's retries land here.
     this.dispatchDeadLetters = asyncDeadLetterQueue(this, 'DispatchDeadLetters');
     this.dispatch = new PushletterFunction(this, 'Dispatch', {
       entry: 'dispatch',
@@ -122,10 +119,12 @@ export class Pipeline extends Construct {
     tables.bind(this.dispatch, 'subscribers', 'read');
     tables.bind(this.dispatch, 'issues', 'write');
     this.sendQueue.bindProducer(this.dispatch, PIPELINE_ENVIRONMENT.sendQueue);
-    this.dispatchQueue.bindProducer(this.dispatch, PIPELINE_ENVIRONMENT.dispatchQueue);
-    this.dispatch.addEventSource(
-      new eventSources.SqsEventSource(this.dispatchQueue.queue, { batchSize: 1, reportBatchItemFailures: true, maxConcurrency: 2 }),
-    );
+    // Continuing itself: in a policy of its own, because the function's default policy cannot
+    // name the function (the function depends on that policy).
+    new iam.Policy(this, 'DispatchContinues', {
+      roles: [this.dispatch.role!],
+      statements: [new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.dispatch.functionArn] })],
+    });
 
     this.send = new PushletterFunction(this, 'Send', {
       entry: 'send',

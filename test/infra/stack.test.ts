@@ -34,7 +34,6 @@ function nameResources(stack: PushletterStack): Record<string, string> {
     [api.accessLogs, 'accessLogs'],
     [pipeline.ingestQueue.queue, 'ingestQueue'],
     [pipeline.sendQueue.queue, 'sendQueue'],
-    [pipeline.dispatchQueue.queue, 'dispatchQueue'],
     [pipeline.dispatchDeadLetters, 'dispatchDeadLetters'],
     [pipeline.sesEventsDeadLetters, 'sesEventsDeadLetters'],
     [pipeline.dispatch, 'dispatch'],
@@ -107,7 +106,7 @@ describe('functions', () => {
       Object.keys(environment(name)).filter((key) => !key.startsWith('PUSHLETTER_') || key === 'PUSHLETTER_SECRET_ARN' || key === 'PUSHLETTER_SENDER_CONCURRENCY').sort();
     expect(resourceKeys('api')).toEqual(['INGEST_QUEUE_URL', 'NODE_OPTIONS', 'PUSHLETTER_SECRET_ARN', 'SUBSCRIBERS_TABLE']);
     expect(resourceKeys('ingest')).toEqual(['DISPATCH_FUNCTION_ARN', 'ISSUES_TABLE', 'NODE_OPTIONS', 'PUSHLETTER_SECRET_ARN', 'SCHEDULER_ROLE_ARN', 'SCHEDULE_GROUP_NAME']);
-    expect(resourceKeys('dispatch')).toEqual(['DISPATCH_QUEUE_URL', 'ISSUES_TABLE', 'NODE_OPTIONS', 'PUSHLETTER_SECRET_ARN', 'SEND_QUEUE_URL', 'SUBSCRIBERS_TABLE']);
+    expect(resourceKeys('dispatch')).toEqual(['ISSUES_TABLE', 'NODE_OPTIONS', 'PUSHLETTER_SECRET_ARN', 'SEND_QUEUE_URL', 'SUBSCRIBERS_TABLE']);
     expect(resourceKeys('send')).toEqual(['DELIVERIES_TABLE', 'ISSUES_TABLE', 'NODE_OPTIONS', 'PUSHLETTER_SECRET_ARN', 'PUSHLETTER_SENDER_CONCURRENCY', 'SUBSCRIBERS_TABLE']);
     expect(resourceKeys('sesEvents')).toEqual(['DELIVERIES_TABLE', 'NODE_OPTIONS', 'PUSHLETTER_SECRET_ARN', 'SUBSCRIBERS_TABLE']);
     expect(environment('ingest').DISPATCH_FUNCTION_ARN).toBe('dispatch.Arn');
@@ -153,7 +152,7 @@ describe('permissions (least privilege)', () => {
     );
   });
 
-  it('dispatch: reads subscribers, checkpoints issues, fills the send queue and its own continuation queue', () => {
+  it('dispatch: reads subscribers, checkpoints issues, fills the send queue, continues itself', () => {
     expect(permissions('dispatch')).toEqual(
       [
         `${READ} -> subscribers.Arn, subscribers.Arn/index/active-by-list`,
@@ -161,8 +160,7 @@ describe('permissions (least privilege)', () => {
         `${WRITE} -> issues.Arn`,
         SECRET,
         'sqs:SendMessage -> sendQueue.Arn',
-        'sqs:SendMessage -> dispatchQueue.Arn',
-        consume('dispatchQueue'),
+        'lambda:InvokeFunction -> dispatch.Arn',
         'sqs:SendMessage -> dispatchDeadLetters.Arn',
         logs('dispatch'),
       ].sort(),
@@ -316,7 +314,7 @@ describe('tables', () => {
 describe('queues', () => {
   it('are encrypted, refuse non-TLS access, and park failures in a dead-letter queue', () => {
     const queues = template.findResources('AWS::SQS::Queue');
-    expect(Object.keys(queues)).toHaveLength(8); // ingest, send, dispatch and their DLQs; two async DLQs
+    expect(Object.keys(queues)).toHaveLength(6); // ingest and send with their DLQs; two async DLQs
     for (const queue of Object.values(queues)) expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
     const sslDenied = new Set(
       allStatements(template)
@@ -333,7 +331,6 @@ describe('queues', () => {
     const pairs = [
       [stack.pipeline.sendQueue.queue, stack.pipeline.send],
       [stack.pipeline.ingestQueue.queue, stack.pipeline.ingest],
-      [stack.pipeline.dispatchQueue.queue, stack.pipeline.dispatch],
     ] as const;
     for (const [queue, consumer] of pairs) {
       expect(resource(queue).Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * resource(consumer).Properties.Timeout);
@@ -443,7 +440,6 @@ describe('alarms', () => {
       [
         `${id(stack.pipeline.ingestQueue.deadLetterQueue)}.QueueName`,
         `${id(stack.pipeline.sendQueue.deadLetterQueue)}.QueueName`,
-        `${id(stack.pipeline.dispatchQueue.deadLetterQueue)}.QueueName`,
         'dispatchDeadLetters.QueueName',
         'sesEventsDeadLetters.QueueName',
       ].sort(),
@@ -466,5 +462,39 @@ describe('alarms', () => {
     const { template: quiet } = synthesize(cdkJson.context);
     quiet.resourcePropertiesCountIs('AWS::SNS::Subscription', { Protocol: 'email' }, 0);
     quiet.resourcePropertiesCountIs('AWS::SNS::Subscription', Match.objectLike({ Protocol: 'lambda' }), 1);
+  });
+});
+
+describe('the template as a whole', () => {
+  it('has no reference cycle, which CloudFormation would refuse to deploy', () => {
+    const resources = template.toJSON().Resources as Record<string, { Properties?: unknown; DependsOn?: string | string[] }>;
+    const references = (value: unknown, found: Set<string>): Set<string> => {
+      if (Array.isArray(value)) for (const item of value) references(item, found);
+      else if (value && typeof value === 'object') {
+        const object = value as Record<string, unknown>;
+        if (typeof object.Ref === 'string' && object.Ref in resources) found.add(object.Ref);
+        if (Array.isArray(object['Fn::GetAtt'])) found.add(object['Fn::GetAtt'][0] as string);
+        for (const item of Object.values(object)) references(item, found);
+      }
+      return found;
+    };
+    const edges = Object.fromEntries(
+      Object.entries(resources).map(([name, resource]) => [name, [...references(resource.Properties, new Set([resource.DependsOn ?? []].flat()))]]),
+    );
+    const visiting = new Set<string>();
+    const done = new Set<string>();
+    const cycleFrom = (name: string, path: string[]): string[] | undefined => {
+      if (visiting.has(name)) return [...path, name];
+      if (done.has(name)) return undefined;
+      visiting.add(name);
+      for (const next of edges[name] ?? []) {
+        const cycle = cycleFrom(next, [...path, name]);
+        if (cycle) return cycle;
+      }
+      visiting.delete(name);
+      done.add(name);
+      return undefined;
+    };
+    for (const name of Object.keys(resources)) expect(cycleFrom(name, [])).toBeUndefined();
   });
 });
