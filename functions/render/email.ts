@@ -77,8 +77,8 @@ const ELEMENT_STYLES: Record<string, { style: string; className?: string }> = {
     className: 'pl-code',
   },
   table: { style: 'border-collapse:collapse;margin:0;font-size:15px;line-height:1.5;' },
-  th: { style: `border:1px solid ${RULE_COLOR};padding:6px 10px;text-align:left;vertical-align:top;font-weight:700;word-break:break-word;`, className: 'pl-cell' },
-  td: { style: `border:1px solid ${RULE_COLOR};padding:6px 10px;text-align:left;vertical-align:top;word-break:break-word;`, className: 'pl-cell' },
+  th: { style: `border:1px solid ${RULE_COLOR};padding:6px 10px;vertical-align:top;font-weight:700;word-break:break-word;`, className: 'pl-cell' },
+  td: { style: `border:1px solid ${RULE_COLOR};padding:6px 10px;vertical-align:top;word-break:break-word;`, className: 'pl-cell' },
   hr: { style: `border:0;border-top:1px solid ${RULE_COLOR};margin:24px 0;`, className: 'pl-rule' },
   figure: { style: 'margin:0 0 16px;' },
   figcaption: { style: 'font-size:14px;color:#57606a;', className: 'pl-quote' },
@@ -101,6 +101,8 @@ function styleNodes(nodes: ChildNode[], insidePre: boolean): void {
     } else {
       const rule = ELEMENT_STYLES[element.name];
       if (rule) addStyle(element, rule.style, rule.className);
+      // GFM column alignment arrives as `align`; inline CSS keeps it where attributes are ignored.
+      if (element.name === 'th' || element.name === 'td') addStyle(element, `text-align:${/^(center|right)$/.test(element.attribs.align ?? '') ? element.attribs.align : 'left'};`);
     }
     if (element.name === 'img') delete element.attribs.height;
     if (element.name === 'table') wrapInScrollBox(element);

@@ -85,7 +85,7 @@ describe('post email', () => {
   it('keeps other tools\' template braces in code verbatim and keeps wide content inside its box', async () => {
     const bodyHtml =
       '<pre><code class="language-yaml">tag: {{ .Values.image.tag }}\n- {{item}}\n</code></pre>' +
-      '<table><thead><tr><th>Check</th><th>Tool</th></tr></thead><tbody><tr><td>Lint</td><td>helm lint</td></tr></tbody></table>' +
+      '<table><thead><tr><th>Check</th><th align="right">Tool</th></tr></thead><tbody><tr><td>Lint</td><td align="right">helm lint</td></tr></tbody></table>' +
       '<p><img src="https://notes.example.cn/assets/a.png" alt="图" width="1600" height="900"></p>';
     const { html, text } = await renderEmail(post({ bodyHtml }), zhSite, settings);
     expect(html).toContain('tag: {{ .Values.image.tag }}\n- {{item}}');
@@ -94,6 +94,9 @@ describe('post email', () => {
     const wrapper = table!.parent as { name: string; attribs: Record<string, string> };
     expect(wrapper.name).toBe('div');
     expect(wrapper.attribs.style).toContain('overflow-x:auto');
+    // GFM column alignment survives as inline CSS.
+    const cells = find(html, (element) => element.name === 'td' && element.attribs.class === 'pl-cell');
+    expect(cells.map((cell) => /text-align:(\w+)/.exec(cell.attribs.style ?? '')?.[1])).toEqual(['left', 'right']);
     const [image] = find(html, (element) => element.name === 'img' && element.attribs.alt === '图');
     expect(image!.attribs.style).toContain('max-width:100%');
     expect(image!.attribs.height).toBeUndefined();
