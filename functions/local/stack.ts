@@ -62,6 +62,7 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
   const resources = options.resources ?? readResources();
   const stopTasks: (() => Promise<void> | void)[] = [];
   const cleanups: (() => Promise<void>)[] = [];
+  let closeServer: (() => Promise<void>) | undefined;
   const stopAll = async () => {
     for (const task of stopTasks.splice(0).reverse()) {
       try {
@@ -70,6 +71,8 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
         logger.error('local.stop_task_failed', { error: error as Error });
       }
     }
+    // No new requests first, then the queues and clients they use, then the stand-ins.
+    await closeServer?.();
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   };
   try {
@@ -88,7 +91,7 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
     const appReady = new Promise<HttpApp>((resolve) => (resolveApp = resolve));
     const server = createNodeServer(async (request) => (await appReady)(request));
     const httpPort = await listen(server, options.ports.http, LOCAL_PORT_SETTINGS.http);
-    cleanups.push(() => close(server));
+    closeServer = () => close(server);
 
     const settings = localSettings(options.settings, httpPort);
     const composition = composeLocal({
