@@ -128,6 +128,8 @@ export async function runApiBenchmark(options: ApiBenchmarkOptions = {}): Promis
   const child = fork(SELF, ['--serve', sink.url], { execArgv: ['--import', 'tsx'], stdio: ['ignore', log.fd, 'inherit', 'ipc'] });
   try {
     const ready = await ask<ChildReady>(child, { type: 'hello' }, 'ready');
+    // The HTTP layer alone (no storage, no mail): what the routes below cost on top of it.
+    const page = await load(requests, concurrency, () => fetch(`${ready.app}/`));
     // One address in ten is posted a second time, half the run later, while the first may be in flight.
     const unique = Math.round(requests * 0.9);
     const addressOf = (index: number) => `bench-${index < unique ? index : (index - unique) * 9}@example.com`;
@@ -160,6 +162,14 @@ export async function runApiBenchmark(options: ApiBenchmarkOptions = {}): Promis
     const allLeft = states.unsubscribed === urls.length && Object.keys(states).length === 1;
 
     return [
+      {
+        scenario: 'GET / (signup page)',
+        requests,
+        concurrency,
+        ...page,
+        check: 'every answer 200',
+        passed: page.statuses['200'] === requests,
+      },
       {
         scenario: 'POST /subscribe',
         requests,
