@@ -3,12 +3,29 @@ import { fileURLToPath } from 'node:url';
 import { type Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** CommonJS dependencies (mjml and its tree) call require(); this gives the ESM bundle one. */
+export const ESM_REQUIRE_BANNER =
+  "import{createRequire as __pushletterCreateRequire}from'node:module';const require=__pushletterCreateRequire(import.meta.url);";
+
+/** How every function is bundled (exported so a test can bundle other code the same way). */
+export const BUNDLING = {
+  format: OutputFormat.ESM,
+  target: 'node22',
+  minify: true,
+  sourceMap: true,
+  sourcesContent: false,
+  mainFields: ['module', 'main'],
+  // The Node 22 runtime ships AWS SDK v3; bundling it again would only add weight.
+  externalModules: ['@aws-sdk/*'],
+  banner: ESM_REQUIRE_BANNER,
+} satisfies BundlingOptions;
 
 export interface PushletterFunctionProps {
   /** The entry's file name under functions/, without extension: `api` → functions/api.ts. */
@@ -19,7 +36,6 @@ export interface PushletterFunctionProps {
   environment?: Record<string, string>;
   /** For functions invoked asynchronously: where events go after Lambda's retries. */
   deadLetterQueue?: sqs.IQueue;
-  reservedConcurrentExecutions?: number;
 }
 
 /**
@@ -57,7 +73,6 @@ export class PushletterFunction extends NodejsFunction {
       loggingFormat: lambda.LoggingFormat.JSON,
       applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
       systemLogLevelV2: lambda.SystemLogLevel.WARN,
-      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       deadLetterQueue: props.deadLetterQueue,
       retryAttempts: props.deadLetterQueue ? 2 : undefined,
       environment: {
@@ -65,19 +80,7 @@ export class PushletterFunction extends NodejsFunction {
         // Stack traces point at the TypeScript sources instead of the minified bundle.
         NODE_OPTIONS: '--enable-source-maps',
       },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node22',
-        platform: 'node',
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        mainFields: ['module', 'main'],
-        // The Node 22 runtime ships AWS SDK v3; bundling it again would only add weight.
-        externalModules: ['@aws-sdk/*'],
-        // CommonJS dependencies (mjml and its tree) call require(); give the ESM bundle one.
-        banner: "import{createRequire as __pushletterCreateRequire}from'node:module';const require=__pushletterCreateRequire(import.meta.url);",
-      },
+      bundling: BUNDLING,
     });
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-L1',

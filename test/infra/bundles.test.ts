@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { App } from 'aws-cdk-lib';
@@ -7,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import cdkJson from '../../cdk.json';
 import { buildApp } from '../../infra/app';
 import { type BundleReport, formatBundles, readBundles } from '../../infra/bundle-sizes';
-import { PROJECT_ROOT } from '../../infra/constructs/function';
+import { build } from 'esbuild';
+import { BUNDLING, PROJECT_ROOT } from '../../infra/constructs/function';
 
 /**
  * The one suite that bundles for real, as `cdk synth` does. The assembly goes under cdk.out/
@@ -73,4 +75,34 @@ describe('function bundles', () => {
       expect(result.stdout.trim(), bundle.name).toBe('function');
     }
   });
+
+  it('render MJML at run time when bundled the way the functions are (ESM, CommonJS mjml inside)', async () => {
+    // The ingest handler needs AWS to reach its renderer; bundle the renderer alone with the
+    // functions' esbuild settings and run it in a fresh Node process instead.
+    const entry = path.join(outdir, 'render-entry.ts');
+    fs.writeFileSync(
+      entry,
+      `import { compileMjml } from ${JSON.stringify(path.join(PROJECT_ROOT, 'functions/render/email'))};\n` +
+        `const { html } = await compileMjml('<mjml><mj-body><mj-section><mj-column><mj-text>Hello 你好</mj-text></mj-column></mj-section></mj-body></mjml>');\n` +
+        `console.log(html.includes('Hello 你好') && html.includes('<table') ? 'rendered' : 'not rendered');\n`,
+    );
+    const outfile = path.join(outdir, 'render-entry', 'index.mjs');
+    await build({
+      entryPoints: [entry],
+      outfile,
+      bundle: true,
+      format: BUNDLING.format,
+      target: BUNDLING.target,
+      platform: 'node', // NodejsFunction always bundles for Node
+      minify: BUNDLING.minify,
+      sourcemap: BUNDLING.sourceMap,
+      mainFields: BUNDLING.mainFields,
+      external: BUNDLING.externalModules,
+      banner: { js: BUNDLING.banner },
+      logLevel: 'silent',
+    });
+    const result = spawnSync(process.execPath, [outfile], { encoding: 'utf8', timeout: 120_000, cwd: os.tmpdir(), env: { PATH: process.env.PATH } });
+    expect(result.stderr).not.toMatch(/Error/);
+    expect(result.stdout.trim()).toBe('rendered');
+  }, 300_000);
 });
