@@ -105,12 +105,20 @@ function suggestionForm(context: PageContext, suggestion: string): string {
 `;
 }
 
+/**
+ * The address checker explains problems in English; on a page in another language the
+ * sentence is marked as English so screen readers pronounce it right.
+ */
+function detail(context: PageContext, message: string): string {
+  return context.lang === 'en' ? escapeHtml(message) : `<span lang="en">${escapeHtml(message)}</span>`;
+}
+
 export function signupPage(context: PageContext, problem?: AddressProblem): string {
   const text = strings(context).signup;
   const invalid = problem !== undefined;
   const describedBy = invalid ? 'email-error email-hint' : 'email-hint';
   const error = invalid
-    ? `<p id="email-error" class="error" role="alert">${escapeHtml(strings(context).errors.invalidAddress + problem.message)}</p>\n`
+    ? `<p id="email-error" class="error" role="alert">${escapeHtml(strings(context).errors.invalidAddress)}${detail(context, problem.message)}</p>\n`
     : '';
   return layout(
     context,

@@ -104,6 +104,9 @@ describe('signing up', () => {
     expect(page).toContain('aria-invalid="true" value="reader@gmial.com"');
     expect(page).toContain('<input type="hidden" name="email" value="reader@gmail.com">');
     expect(page).toContain('Subscribe reader@gmail.com instead</button>');
+    const chinese = await (await postForm(`${stack.urls.app}/subscribe`, { email: 'reader@gmial.com', lang: 'zh-CN' })).text();
+    expect(chinese).toContain('请检查邮箱地址：<span lang="en">');
+    expect(chinese).toContain('改用 reader@gmail.com 订阅</button>');
     const json = await postJson(`${stack.urls.app}/subscribe`, { email: 'reader@gmial.com' });
     expect(await json.json()).toMatchObject({ error: 'invalidAddress', suggestion: 'reader@gmail.com' });
     expect(await inbox(stack, 'reader@gmial.com')).toHaveLength(0);
