@@ -66,6 +66,11 @@ export class PushletterStack extends Stack {
       value: this.secrets.secret.secretArn,
       description: 'JSON secret: read webhookSecret from it for the GitHub webhook; put githubToken in it for a private repository',
     });
+    // What the CLI needs to act on the deployed stack (`npx pushletter subscribers count --aws`).
+    new CfnOutput(this, 'PublicUrl', { value: this.api.url, description: 'PUSHLETTER_PUBLIC_URL for the CLI: base of confirmation and unsubscribe links' });
+    new CfnOutput(this, 'SubscribersTable', { value: this.tables.subscribers.tableName, description: 'SUBSCRIBERS_TABLE for the CLI' });
+    new CfnOutput(this, 'IssuesTable', { value: this.tables.issues.tableName, description: 'ISSUES_TABLE for the CLI' });
+    new CfnOutput(this, 'DeliveriesTable', { value: this.tables.deliveries.tableName, description: 'DELIVERIES_TABLE for the CLI' });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'Subscribe to this topic for alarms' });
   }
 }

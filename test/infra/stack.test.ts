@@ -258,6 +258,9 @@ describe('HTTP API', () => {
     expect(render(outputs.WebhookUrl!.Value, names)).toBe(`${base}/hooks/github`);
     expect(render(outputs.UnsubscribeBaseUrl!.Value, names)).toBe(`${base}/unsubscribe`);
     expect(render(outputs.SecretArn!.Value, names)).toBe('secret');
+    // The CLI's names for acting on the deployed stack.
+    expect(render(outputs.PublicUrl!.Value, names)).toBe(base);
+    expect([outputs.SubscribersTable, outputs.IssuesTable, outputs.DeliveriesTable].map((output) => render(output!.Value, names))).toEqual(['subscribers', 'issues', 'deliveries']);
     expect(JSON.stringify(outputs)).not.toMatch(/resolve:secretsmanager|SecretString/);
   });
 });
