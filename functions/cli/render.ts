@@ -15,19 +15,19 @@ import { Progress } from './progress';
 
 const USAGE = 'render <post.md | folder>... [--site <dir with _config.yml>] [--out <dir>] [--strict]';
 
+/** The `.eml` goes to a reader who does not exist, with an unsubscribe link that shows the real shape. */
+export const PREVIEW_RECIPIENT = 'reader@example.com';
+const PREVIEW_TOKEN = 'preview-token';
+
 const HELP = `usage: pushletter ${USAGE}
 
 Renders each post into the email a subscriber would get, in --out (default ./out):
   <slug>.html   the HTML part, as sent
   <slug>.txt    the plain-text part
-  <slug>.eml    the complete message to ${'reader@example.com'}, with every header a real send has
+  <slug>.eml    the complete message to ${PREVIEW_RECIPIENT}, with every header a real send has
 A folder renders every post in it (posts under _posts/ and _drafts/, else every Markdown file).
 Without --site, each post's Jekyll site is the folder above its _posts/ or _drafts/ folder.
 Exit status 1 if a post failed; with --strict also if a post has warnings.`;
-
-/** The `.eml` goes to a reader who does not exist, with an unsubscribe link that shows the real shape. */
-export const PREVIEW_RECIPIENT = 'reader@example.com';
-const PREVIEW_TOKEN = 'preview-token';
 
 const MARKDOWN = new Set(['.md', '.markdown', '.mkd', '.mkdn', '.mdown']);
 const IGNORED_FOLDERS = new Set(['node_modules', '_site', '.git', '.jekyll-cache', '.sass-cache', 'vendor']);

@@ -1,6 +1,4 @@
-import { parseDocument } from 'htmlparser2';
-import render from 'dom-serializer';
-import type { ChildNode, Element } from 'domhandler';
+import { DomUtils, parseDocument } from 'htmlparser2';
 import type { Settings } from '../commons/config';
 import { PushletterError } from '../commons/errors';
 import { cleanHeaderText } from '../mail/headers';
@@ -9,6 +7,10 @@ import { stringsFor } from '../../templates/strings';
 import { blocksWithin, HTML_SIZE_BUDGET, topLevelBlocks, type Block } from './clip';
 import { htmlToText } from './plaintext';
 import { UNSUBSCRIBE_URL_PLACEHOLDER, type Post, type RenderedEmail, type SiteConfig, type Warning } from './types';
+
+/** htmlparser2's DOM node types, named through its own API (domhandler is its dependency, not ours). */
+type ChildNode = ReturnType<typeof parseDocument>['children'][number];
+type Element = Extract<ChildNode, { attribs: Record<string, string> }>;
 
 /**
  * A post's email, rendered once per post: MJML template around the post's HTML, responsive and
@@ -139,7 +141,7 @@ function wrapInScrollBox(table: Element): void {
 export function styleBody(bodyHtml: string): string {
   const document = parseDocument(bodyHtml);
   styleNodes(document.children, false);
-  return render(document, { encodeEntities: 'utf8' });
+  return DomUtils.getOuterHTML(document, { encodeEntities: 'utf8' });
 }
 
 const dateFormats = new Map<string, Intl.DateTimeFormat>();

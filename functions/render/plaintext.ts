@@ -1,5 +1,4 @@
 import { parseDocument } from 'htmlparser2';
-import type { ChildNode, Element } from 'domhandler';
 
 /**
  * The plain-text part, made from the same HTML as the email: headings, lists, quotes, tables
@@ -7,6 +6,10 @@ import type { ChildNode, Element } from 'domhandler';
  * 76 columns at word boundaries (Chinese words found by ICU's segmenter, never split), and no
  * line passes the 998-octet limit of RFC 5322.
  */
+
+/** htmlparser2's DOM node types, named through its own API (domhandler is its dependency, not ours). */
+type ChildNode = ReturnType<typeof parseDocument>['children'][number];
+type Element = Extract<ChildNode, { attribs: Record<string, string> }>;
 
 export const TEXT_WIDTH = 76;
 export const MAX_LINE_OCTETS = 998;
