@@ -118,23 +118,10 @@ function styleNodes(nodes: ChildNode[], insidePre: boolean): void {
  * box alone still widens a table cell to its content), while the box shows at full width.
  */
 function wrapInScrollBox(table: Element): void {
-  const parent = table.parent;
-  if (parent && parent.type === 'tag' && (parent as Element).attribs['data-pl-scroll'] !== undefined) return;
-  const wrapper = parseDocument('<div data-pl-scroll="" style="overflow-x:auto;width:0;min-width:100%;margin:0 0 16px;"></div>').children[0] as Element;
-  delete wrapper.attribs['data-pl-scroll'];
-  const siblings = parent ? parent.children : undefined;
-  if (!siblings) return;
-  const index = siblings.indexOf(table);
-  siblings[index] = wrapper;
-  wrapper.parent = parent;
-  wrapper.prev = table.prev;
-  wrapper.next = table.next;
-  if (table.prev) table.prev.next = wrapper;
-  if (table.next) table.next.prev = wrapper;
-  table.prev = null;
-  table.next = null;
-  table.parent = wrapper;
-  wrapper.children = [table];
+  if (!table.parent) return;
+  const wrapper = parseDocument('<div style="overflow-x:auto;width:0;min-width:100%;margin:0 0 16px;"></div>').children[0] as Element;
+  DomUtils.replaceElement(table, wrapper);
+  DomUtils.appendChild(wrapper, table);
 }
 
 /** The post's HTML with email styles inline. */
