@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import cdkJson from '../../cdk.json';
 import { deliveriesTableDefinition, issuesTableDefinition } from '../../functions/sending/tables';
 import { subscriberTableDefinition } from '../../functions/subscribers/table';
-import { readSettings } from '../../functions/commons/config';
+import { readIngestQueueUrl, readIngestResources, readResources, readSecretArn, readSettings } from '../../functions/commons/config';
 import { ROUTES as APP_ROUTES } from '../../functions/http/routes';
 import { SES_CALLS_IN_FLIGHT_PER_SENDER, senderConcurrency } from '../../infra/constructs/pipeline';
 import type { PushletterStack } from '../../infra/stack';
@@ -110,6 +110,17 @@ describe('functions', () => {
     expect(resourceKeys('send')).toEqual(['DELIVERIES_TABLE', 'ISSUES_TABLE', 'NODE_OPTIONS', 'PUSHLETTER_SECRET_ARN', 'PUSHLETTER_SENDER_CONCURRENCY', 'SUBSCRIBERS_TABLE']);
     expect(resourceKeys('sesEvents')).toEqual(['DELIVERIES_TABLE', 'NODE_OPTIONS', 'PUSHLETTER_SECRET_ARN', 'SUBSCRIBERS_TABLE']);
     expect(environment('ingest').DISPATCH_FUNCTION_ARN).toBe('dispatch.Arn');
+    // The readers in functions/commons/config.ts find what each function needs at cold start.
+    for (const name of Object.keys(functions(stack)) as Array<keyof ReturnType<typeof functions>>) {
+      expect(readSecretArn(environment(name)), name).toBe('secret');
+    }
+    expect(readIngestResources(environment('ingest'))).toEqual({
+      dispatchFunctionArn: 'dispatch.Arn',
+      scheduleGroup: 'Pushletter-posts',
+      schedulerRoleArn: 'schedulerRole.Arn',
+    });
+    expect(readIngestQueueUrl(environment('api'))).toBe('ingestQueue');
+    expect(readResources(environment('send'))).toEqual({ subscribersTable: 'subscribers', issuesTable: 'issues', deliveriesTable: 'deliveries' });
     expect(environment('send').PUSHLETTER_SENDER_CONCURRENCY).toBe(String(SES_CALLS_IN_FLIGHT_PER_SENDER));
   });
 });
