@@ -231,6 +231,7 @@ export async function renderEmailWithSource(post: Post, site: SiteConfig, settin
   let mjml = buildMjml(parts);
   let { html, warnings } = await compileMjml(mjml);
   let bodyText = fullText;
+  let cut: { kept: number; of: number } | undefined;
 
   if (byteLength(html) > HTML_SIZE_BUDGET) {
     const blocks = topLevelBlocks(styledBody);
@@ -245,16 +246,17 @@ export async function renderEmailWithSource(post: Post, site: SiteConfig, settin
       mjml = buildMjml(parts);
       ({ html, warnings } = await compileMjml(mjml));
       bodyText = htmlToText(joinBlocks(sourceBlocks, Math.min(kept, sourceBlocks.length)));
+      cut = { kept, of: blocks.length };
       if (byteLength(html) <= HTML_SIZE_BUDGET || kept === 0) break;
       budget -= byteLength(html) - HTML_SIZE_BUDGET + 1024;
     }
   }
 
   const allWarnings = [...post.warnings, ...warnings];
-  if (parts.truncated) {
+  if (cut) {
     allWarnings.push({
       code: 'EMAIL_TRUNCATED',
-      message: `The email was cut to ${Math.round(byteLength(html) / 1024)} KB (Gmail clips HTML over 102 KB, hiding the unsubscribe link); the rest is behind a "${strings.continueReading}" link`,
+      message: `the post is too long for one email: it keeps the first ${cut.kept} of ${cut.of} paragraphs and blocks (${Math.round(byteLength(html) / 1024)} KB of HTML; Gmail clips over 102 KB, hiding the unsubscribe link), then links to the rest with "${strings.continueReading}"`,
     });
   }
   const email: RenderedEmail = {
