@@ -89,8 +89,10 @@ export class SharedRateLimiter implements SendRateLimiter {
   }
 
   private takeSlot(): number | undefined {
-    // A slot long past was missed (the process was busy); using many late would burst.
-    const stale = this.now() - Math.max(this.intervalMs, 250);
+    // A slot long past was missed (the process was busy): dropped, since sending every late
+    // one at once would burst above the rate. A little slack keeps event-loop jitter from
+    // wasting slots at high rates.
+    const stale = this.now() - Math.max(this.intervalMs, 20);
     while (this.slots.length > 0 && this.slots[0]! < stale) this.slots.shift();
     return this.slots.shift();
   }
