@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -156,6 +156,24 @@ describe('pushletter render on bad input', () => {
     }
     expect(existsSync(join(out, 'still-fine.eml'))).toBe(true);
     expect(result.out).toContain('1 rendered, 0 skipped, 8 failed');
+  });
+});
+
+describe('pushletter render on a post too long for Gmail', () => {
+  it('cuts it, warns, and names it in the summary', async () => {
+    const site = outFolder();
+    mkdirSync(join(site, '_posts'));
+    writeFileSync(join(site, '_config.yml'), 'title: 长文\nurl: https://long.example.cn\n');
+    const paragraphs = Array.from({ length: 400 }, (_, index) => `第 ${index} 段：${'集群升级的记录和检查清单。'.repeat(10)}`);
+    writeFileSync(join(site, '_posts', '2024-05-01-long-read.md'), `---\ntitle: 长文\n---\n\n${paragraphs.join('\n\n')}\n`);
+    const out = outFolder();
+    const result = await render([site, '--out', out]);
+    expect(result.code).toBe(0);
+    expect(result.out).toMatch(/html (9\d|100)\.\d KB \(cut to fit Gmail\)/);
+    expect(result.out).toContain('[EMAIL_TRUNCATED]');
+    expect(result.out).toMatch(/cut to stay under Gmail's 102 KB clipping, with a "continue reading" link: long-read\n/);
+    expect(Buffer.byteLength(readFileSync(join(out, 'long-read.html')))).toBeLessThanOrEqual(100 * 1024);
+    expect((await render([site, '--out', out, '--strict'])).code).toBe(1);
   });
 });
 
