@@ -122,6 +122,11 @@ describe('compiled message, personalised per recipient', () => {
     }
   });
 
+  it('writes an internationalised domain in the To header as IDNA, which any server accepts', async () => {
+    const raw = personalise(compile(), { to: 'reader@例子.中国', values: { [UNSUBSCRIBE]: tokenUrl('x') } });
+    expect(raw.toString('latin1')).toMatch(/^To: reader@xn--fsqu00a\.xn--fiqs8s\r$/m);
+  });
+
   it('quotes an ASCII display name with specials', async () => {
     const message = compileMessage({ subject: 's', html: '<p>x</p>', text: 'x', lang: 'en' }, { fromAddress: 'news@example.com', fromName: 'Notes, "weekly"' }, { placeholders: [] });
     const mail = await simpleParser(personalise(message, { to: 'a@example.com', values: {} }));
