@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { Writable } from 'node:stream';
+import { readTarget } from '../commons/config';
 import { InvalidInputError, PushletterError } from '../commons/errors';
 import type { IssueStore } from '../sending/issues';
 import { issueStatus, type IssueStatus } from '../sending/status';
@@ -56,7 +57,8 @@ export async function runStatus(args: string[], output: StatusOutput, connectTo:
   const [argument] = positionals;
   if (argument === undefined || positionals.length > 1) throw new InvalidInputError('CLI_USAGE', `name one post (its id or its file)\nusage: pushletter ${USAGE}`);
   const postId = await postIdOf(argument);
-  const issues = await connectTo(Boolean(values.aws));
+  // Like the other commands: the local stack unless --aws or PUSHLETTER_TARGET=aws.
+  const issues = await connectTo(Boolean(values.aws) || readTarget() === 'aws');
   let status = await issueStatus(issues, postId, new Date());
   if (status === undefined) {
     throw new PushletterError('ISSUE_NOT_FOUND', `no issue for post "${postId}": it has not been published (run \`pushletter publish <post.md>\`), or check the id`);
