@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dispatchIssue } from '../../functions/sending/dispatch';
-import { SharedRateLimiter } from '../../functions/sending/rate-limit';
+import { SharedRateLimiter, resolveSendRate } from '../../functions/sending/rate-limit';
+import { sesClient } from '../../functions/commons/clients';
+import { startFaultProxy } from './sending-harness';
 import type { DispatchJob, SendJob } from '../../functions/sending/jobs';
 import { createIssue, pipeline, seedSubscribers, startStack, testMessage, TestQueue, type Stack } from './sending-harness';
 
@@ -98,5 +100,25 @@ describe('the shared send rate', () => {
     for (let index = 1; index < slots.length; index++) expect(slots[index]! - slots[index - 1]!).toBeGreaterThanOrEqual(2 - 1e-9);
     // And little is wasted: at most one unused reservation per sender.
     expect(slots[199]).toBeLessThanOrEqual((200 + 2 * 7) * 2);
+  });
+});
+
+describe('the send rate the sender holds to', () => {
+  it('takes the account\'s maximum send rate from SES when SES answers GetSendQuota', async () => {
+    const ses = await startFaultProxy(stack.sesUrl, (form) =>
+      form.get('Action') === 'GetSendQuota'
+        ? { status: 200, body: '<GetSendQuotaResponse xmlns="http://ses.amazonaws.com/doc/2010-12-01/"><GetSendQuotaResult><SentLast24Hours>0.0</SentLast24Hours><Max24HourSend>50000.0</Max24HourSend><MaxSendRate>200.0</MaxSendRate></GetSendQuotaResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></GetSendQuotaResponse>' }
+        : undefined,
+    );
+    try {
+      expect(await resolveSendRate(sesClient({ ses: ses.url }), 14)).toBe(200);
+    } finally {
+      await ses.close();
+    }
+  });
+
+  it('falls back to the configured rate when SES does not answer (the local emulator never does)', async () => {
+    expect(await resolveSendRate(sesClient({ ses: stack.sesUrl }), 14, 300)).toBe(14);
+    expect(await resolveSendRate(undefined, 9)).toBe(9);
   });
 });
