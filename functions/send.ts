@@ -4,6 +4,6 @@ import { handleSendQueueEvent } from './sending/send';
 
 /** Send-queue consumer: each message is a post id and a batch of recipient ids. */
 export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
-  const { sender } = await lambdaSendingPorts();
+  const { sender } = await lambdaSendingPorts({ askQuota: true });
   return handleSendQueueEvent(sender, event);
 };

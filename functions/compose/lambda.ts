@@ -62,7 +62,8 @@ lambdaPorts().catch(() => undefined);
  */
 let sending: Promise<SendingPorts> | undefined;
 
-export function lambdaSendingPorts(): Promise<SendingPorts> {
+/** Only the send Lambda may read the SES quota (and needs the rate); the others skip the call. */
+export function lambdaSendingPorts(options: { askQuota?: boolean } = {}): Promise<SendingPorts> {
   sending ??= (async () => {
     const sqs = sqsClient();
     const sendQueueUrl = readEnv('SEND_QUEUE_URL');
@@ -78,7 +79,7 @@ export function lambdaSendingPorts(): Promise<SendingPorts> {
         sendQueue: sendQueueUrl ? new SqsQueue(sqs, sendQueueUrl) : missing('SEND_QUEUE_URL'),
         dispatchQueue: dispatchQueueUrl ? new SqsQueue<DispatchJob>(sqs, dispatchQueueUrl) : missing('DISPATCH_QUEUE_URL'),
       },
-      { askQuota: true, concurrency: Number(readEnv('PUSHLETTER_SENDER_CONCURRENCY') ?? 16) || 16 },
+      { askQuota: options.askQuota ?? false, concurrency: Number(readEnv('PUSHLETTER_SENDER_CONCURRENCY') ?? 16) || 16 },
     );
   })().catch((error: unknown) => {
     sending = undefined;
