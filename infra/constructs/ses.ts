@@ -33,7 +33,9 @@ export class Sending extends Construct {
     this.configurationSet = new ses.ConfigurationSet(this, 'ConfigurationSet', {
       reputationMetrics: true,
       sendingEnabled: true,
-      tlsPolicy: ses.ConfigurationSetTlsPolicy.REQUIRE,
+      // SES uses TLS whenever the receiving server offers it; REQUIRE would turn a reader's
+      // old mail server into a bounce, and a bounce suppresses the reader for good.
+      tlsPolicy: ses.ConfigurationSetTlsPolicy.OPTIONAL,
       suppressionReasons: ses.SuppressionReasons.BOUNCES_AND_COMPLAINTS,
     });
     this.eventsTopic = new sns.Topic(this, 'Events', {

@@ -34,12 +34,20 @@ export class TopicKey extends Construct {
           resources: ['*'],
         }),
         new iam.PolicyStatement({
-          sid: 'ServicesPublishToTopics',
-          principals: [new iam.ServicePrincipal('ses.amazonaws.com'), new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+          sid: 'SesPublishesEvents',
+          principals: [new iam.ServicePrincipal('ses.amazonaws.com')],
           actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
           // In a key policy `*` means this key.
           resources: ['*'],
           conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+        }),
+        // As AWS documents it for alarm actions, without conditions: the alarm topic's own
+        // policy decides which alarms may publish (this account's only).
+        new iam.PolicyStatement({
+          sid: 'CloudWatchPublishesAlarms',
+          principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+          actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+          resources: ['*'],
         }),
       ],
     });

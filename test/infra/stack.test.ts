@@ -381,10 +381,10 @@ describe('sender concurrency', () => {
 });
 
 describe('SES', () => {
-  it('sends through a configuration set with reputation metrics and TLS required', () => {
+  it('sends through a configuration set with reputation metrics, suppressing bounced and complained addresses', () => {
     expect(resource(stack.sending.configurationSet).Properties).toMatchObject({
       ReputationOptions: { ReputationMetricsEnabled: true },
-      DeliveryOptions: { TlsPolicy: 'REQUIRE' },
+      SuppressionOptions: { SuppressedReasons: ['BOUNCE', 'COMPLAINT'] },
       SendingOptions: { SendingEnabled: true },
     });
   });
@@ -464,6 +464,27 @@ describe('alarms', () => {
       Object.values(functions(stack)).map((fn) => names[id(fn)] ?? id(fn)).sort(),
     );
     for (const alarm of alarms()) expect(alarm.AlarmActions).toEqual([{ Ref: id(stack.alarms.topic) }]);
+  });
+
+  it('may be published by this account\'s alarms (the TLS-only topic policy replaces the default one)', () => {
+    const publish = allStatements(template).filter(
+      ({ statement }) => statement.Effect === 'Allow' && JSON.stringify(statement.Principal) === '{"Service":"cloudwatch.amazonaws.com"}',
+    );
+    const topicGrant = publish.find(({ statement }) => statement.Action === 'sns:Publish')!.statement;
+    expect(render(topicGrant.Resource, names)).toBe('alarmTopic');
+    expect(topicGrant.Condition).toEqual({
+      StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+      ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':alarm:*']] } },
+    });
+    // Both topics are encrypted with a key that lets SES (this account only) and CloudWatch publish.
+    const keyGrants = allStatements(template)
+      .filter(({ resource: where }) => template.toJSON().Resources[where].Type === 'AWS::KMS::Key')
+      .filter(({ statement }) => JSON.stringify(statement.Principal).includes('amazonaws.com'));
+    expect(keyGrants.map(({ statement }) => [JSON.stringify(statement.Principal), statement.Action, statement.Condition])).toEqual([
+      ['{"Service":"ses.amazonaws.com"}', ['kms:GenerateDataKey', 'kms:Decrypt'], { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } }],
+      ['{"Service":"cloudwatch.amazonaws.com"}', ['kms:GenerateDataKey', 'kms:Decrypt'], undefined],
+    ]);
+    expect(resource(stack.alarms.topic).Properties.KmsMasterKeyId).toEqual(resource(stack.sending.eventsTopic).Properties.KmsMasterKeyId);
   });
 
   it('warn before SES reviews the account: bounces above 4%, complaints above 0.08%', () => {
