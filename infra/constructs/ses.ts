@@ -49,7 +49,8 @@ export class Sending extends Construct {
     });
     this.identity = new ses.EmailIdentity(this, 'Identity', {
       identity: config.domain ? ses.Identity.domain(config.domain) : ses.Identity.email(config.fromAddress),
-      dkimSigning: config.domain !== undefined,
+      // DKIM belongs to domains; an address identity is left with SES's defaults.
+      dkimSigning: config.domain !== undefined ? true : undefined,
       configurationSet: this.configurationSet,
     });
     this.configurationSetArn = Stack.of(this).formatArn({
