@@ -5,7 +5,7 @@ import { cleanHeaderText } from '../mail/headers';
 import { CONTINUE_READING_MJML, FONT_STACK, MONOSPACE_STACK, POST_EMAIL_MJML, POST_IMAGE_MJML } from '../../templates/post';
 import { stringsFor } from '../../templates/strings';
 import { blocksWithin, HTML_SIZE_BUDGET, topLevelBlocks, type Block } from './clip';
-import { htmlToText } from './plaintext';
+import { documentToText, htmlToText } from './plaintext';
 import { UNSUBSCRIBE_URL_PLACEHOLDER, type Post, type RenderedEmail, type SiteConfig, type Warning } from './types';
 
 /** htmlparser2's DOM node types, named through its own API (domhandler is its dependency, not ours). */
@@ -124,9 +124,8 @@ function wrapInScrollBox(table: Element): void {
   DomUtils.appendChild(wrapper, table);
 }
 
-/** The post's HTML with email styles inline. */
-export function styleBody(bodyHtml: string): string {
-  const document = parseDocument(bodyHtml);
+/** The post's HTML with email styles inline; styling changes the parsed body it is given. */
+function styleDocument(document: ReturnType<typeof parseDocument>): string {
   styleNodes(document.children, false);
   return DomUtils.getOuterHTML(document, { encodeEntities: 'utf8' });
 }
@@ -223,8 +222,10 @@ export async function renderEmail(post: Post, site: SiteConfig, settings: Settin
 /** The email and the final MJML it was compiled from (the benchmark compiles that bare to compare). */
 export async function renderEmailWithSource(post: Post, site: SiteConfig, settings: Settings): Promise<{ email: RenderedEmail; mjml: string }> {
   const strings = stringsFor(post.lang);
-  const styledBody = styleBody(post.bodyHtml);
-  const fullText = htmlToText(post.bodyHtml);
+  // One parse serves both: the text is read before styling changes the document.
+  const body = parseDocument(post.bodyHtml);
+  const fullText = documentToText(body);
+  const styledBody = styleDocument(body);
   const preheader = preheaderOf(post, fullText, strings.newPostFrom(site.title || settings.siteTitle));
   const parts: EmailParts = { post, site, settings, bodyHtml: styledBody, truncated: false, preheader };
 

@@ -134,7 +134,11 @@ class TextWriter {
 }
 
 export function htmlToText(html: string, width = TEXT_WIDTH): string {
-  const document = parseDocument(html);
+  return documentToText(parseDocument(html), width);
+}
+
+/** The plain text of an already parsed body; reads the document without changing it. */
+export function documentToText(document: ReturnType<typeof parseDocument>, width = TEXT_WIDTH): string {
   const writer = new TextWriter(width);
   const context: Context = { prefix: '', tight: false };
   walk(document.children, writer, context);
