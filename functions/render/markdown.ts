@@ -73,8 +73,13 @@ function replaceBlocks(text: string, opening: string, closing: string, replace: 
   return output + text.slice(last);
 }
 
+/** Built once: a Marked instance is stateless between parses, and building one per post shows up in profiles. */
+const renderers = {
+  soft: new Marked({ gfm: true, breaks: false, async: false }),
+  hard: new Marked({ gfm: true, breaks: true, async: false }),
+};
+
 /** Jekyll's default kramdown settings read GFM without `hard_wrap`; a site may turn it on. */
 export function markdownToHtml(text: string, options: { hardWrap?: boolean } = {}): string {
-  const marked = new Marked({ gfm: true, breaks: options.hardWrap === true, async: false });
-  return marked.parse(text) as string;
+  return renderers[options.hardWrap === true ? 'hard' : 'soft'].parse(text) as string;
 }
