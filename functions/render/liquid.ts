@@ -1,5 +1,5 @@
 import { Liquid, Tag, type Context, type Emitter, type TagToken, type TopLevelToken } from 'liquidjs';
-import { marked, type Token, type Tokens } from 'marked';
+import { Lexer, marked, type Token, type Tokens } from 'marked';
 import { escapeAttribute, escapeText } from './sanitize';
 import type { Warning } from './types';
 
@@ -73,7 +73,7 @@ export function protectCode(text: string): { text: string; regions: CodeRegion[]
   // Liquid and kramdown syntax both start with "{"; without one there is nothing to shield.
   if (!text.includes('{')) return { text, regions: [] };
   const rawSources: string[] = [];
-  marked.walkTokens(marked.lexer(text, { gfm: true }), (token: Token) => {
+  marked.walkTokens(codeTokens(text), (token: Token) => {
     if (token.type === 'code' || token.type === 'codespan') {
       rawSources.push(token.raw.replace(/\n+$/, ''));
     } else if (token.type === 'html' && (token as Tokens.HTML).block && /<(pre|code)\b/i.test(token.raw)) {
@@ -105,6 +105,23 @@ export function protectCode(text: string): { text: string; regions: CodeRegion[]
     for (const placeholder of block.matchAll(PLACEHOLDER)) regions[Number(placeholder[1])]!.raw = true;
   }
   return { text: protectedText, regions };
+}
+
+/**
+ * The Markdown tokens of `text` as far as code is concerned: every block, but inline runs only
+ * where a backtick could open a code span. The rest of the inline lexing, the larger part of
+ * the work, finds nothing code-like (inline HTML is never a block) and is skipped.
+ */
+function codeTokens(text: string): Token[] {
+  const lexer = new Lexer({ gfm: true });
+  const tokens = lexer.blockTokens(text.replace(/\r\n?/g, '\n'), lexer.tokens);
+  for (const run of lexer.inlineQueue) {
+    if (!run.src.includes('`')) continue;
+    lexer.state.inRawBlock = false;
+    lexer.inlineTokens(run.src, run.tokens);
+  }
+  lexer.inlineQueue = [];
+  return tokens;
 }
 
 /** The contents of each `{% raw %}…{% endraw %}`, found in one pass. */
