@@ -58,6 +58,8 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  */
 export class SharedRateLimiter implements SendRateLimiter {
   private readonly intervalMs: number;
+  /** How late a slot may still be used: a little slack keeps event-loop jitter from wasting slots. */
+  private readonly lateSlackMs: number;
   private readonly slotsPerReservation: number;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -66,6 +68,7 @@ export class SharedRateLimiter implements SendRateLimiter {
 
   constructor(private readonly options: SharedRateLimiterOptions) {
     this.intervalMs = 1000 / options.rate;
+    this.lateSlackMs = Math.max(this.intervalMs, 20);
     // About a tenth of a second's worth at a time: few writes at high rates, one at low ones.
     this.slotsPerReservation = options.slotsPerReservation ?? Math.max(1, Math.min(50, Math.floor(options.rate / 10)));
     this.now = options.now ?? Date.now;
@@ -78,6 +81,9 @@ export class SharedRateLimiter implements SendRateLimiter {
       if (slot !== undefined) {
         const wait = slot - this.now();
         if (wait > 0) await this.sleep(wait);
+        // A timer that fired late (a busy event loop wakes many at once) must not send in a
+        // bunch: a slot missed by more than the slack is given up and another one taken.
+        if (this.now() - slot > this.lateSlackMs) continue;
         return;
       }
       // One reservation at a time per process; the other callers wait for its slots.
@@ -90,9 +96,8 @@ export class SharedRateLimiter implements SendRateLimiter {
 
   private takeSlot(): number | undefined {
     // A slot long past was missed (the process was busy): dropped, since sending every late
-    // one at once would burst above the rate. A little slack keeps event-loop jitter from
-    // wasting slots at high rates.
-    const stale = this.now() - Math.max(this.intervalMs, 20);
+    // one at once would burst above the rate.
+    const stale = this.now() - this.lateSlackMs;
     while (this.slots.length > 0 && this.slots[0]! < stale) this.slots.shift();
     return this.slots.shift();
   }
