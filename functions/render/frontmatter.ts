@@ -171,7 +171,68 @@ function yamlProblem(message: string): string {
   return first.replace(/ at line \d+, column \d+:?$/, '').replace(/:$/, '');
 }
 
+/** Keys and values YAML 1.1 reads as text when they are not NOT_TEXT_WORD: `yes`, `off`, `null`, even `e1` (a float to the yaml package). */
+const PLAIN_KEY = /^[A-Za-z][\w-]{0,99}$/;
+const NOT_TEXT_WORD = /^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF|null|Null|NULL|~|[eE][-+]?\d+)$/;
+/** Characters that make a scalar anything but plain text: controls, tabs, and line separators YAML may honour. */
+const UNUSUAL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufeff]/;
+const DOUBLE_QUOTED = /^"([^"\\]*)"$/;
+const SINGLE_QUOTED = /^'([^']*)'$/;
+/** Starts a plain scalar that YAML could read as something other than text (indicators, numbers, signs). */
+const NOT_TEXT_START = /^[-?:,[\]{}#&*!|>'"%@`.+~0-9\s]/;
+/** A date: with timestamps off it stays text, as no number pattern allows a dash after a digit. */
+const DATE_START = /^\d{4}-\d{1,2}-\d{1,2}(?:$|[T ])/;
+
+/** A plain scalar that YAML 1.1 resolves to exactly this text, or undefined when unsure. */
+function plainText(value: string, inFlow: boolean): string | undefined {
+  if (value === '' || UNUSUAL.test(value) || value.includes(': ') || value.includes(' #') || value.endsWith(':')) return undefined;
+  if (inFlow && /[[\]{},:]/.test(value)) return undefined;
+  if (NOT_TEXT_START.test(value) && !DATE_START.test(value)) return undefined;
+  return NOT_TEXT_WORD.test(value) ? undefined : value;
+}
+
+function simpleValue(raw: string): unknown {
+  const value = raw.replace(/ +$/, '');
+  if (value === '') return null;
+  if (UNUSUAL.test(value)) return undefined;
+  const quoted = DOUBLE_QUOTED.exec(value) ?? SINGLE_QUOTED.exec(value);
+  if (quoted) return quoted[1];
+  if (value.startsWith('[') && value.endsWith(']')) {
+    const inner = value.slice(1, -1).replace(/^ +| +$/g, '');
+    if (inner === '') return [];
+    const items = inner.split(',').map((item) => plainText(item.replace(/^ +| +$/g, ''), true));
+    return items.every((item) => item !== undefined) ? items : undefined;
+  }
+  return plainText(value, false);
+}
+
+/**
+ * Most front matter is flat `key: value` lines whose values are text or flow lists of text;
+ * those are read here, the YAML parser costing more than the rest of a post's parsing.
+ * Anything else (numbers, booleans, nesting, escapes, comments, anchors) is undefined and
+ * left to the YAML parser, so the result is always the one it gives.
+ */
+function readSimpleFrontMatter(text: string): Record<string, unknown> | undefined {
+  const result: Record<string, unknown> = {};
+  let keys = 0;
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    const colon = line.indexOf(':');
+    const key = line.slice(0, colon);
+    if (colon === -1 || !PLAIN_KEY.test(key) || NOT_TEXT_WORD.test(key)) return undefined;
+    const rest = line.slice(colon + 1);
+    if (rest !== '' && !rest.startsWith(' ')) return undefined;
+    const value = simpleValue(rest.replace(/^ +/, ''));
+    if (value === undefined) return undefined;
+    result[key] = value;
+    keys += 1;
+  }
+  return keys > 0 ? result : undefined;
+}
+
 export function parseFrontMatter(file: string, frontMatterText: string): Record<string, unknown> {
+  const simple = readSimpleFrontMatter(frontMatterText);
+  if (simple) return simple;
   return parseYamlMapping(
     frontMatterText,
     (line, problem) =>
