@@ -235,6 +235,8 @@ function engine(timeZone: string): Liquid {
 export function renderLiquid(text: string, environment: JekyllEnvironment): string {
   // Most posts have no Liquid at all; they skip the engine.
   if (!text.includes('{{') && !text.includes('{%')) return text;
+  const filled = fillTextVariables(text, environment);
+  if (filled !== undefined) return filled;
   const liquid = engine(environment.timeZone ?? 'UTC');
   registerUnknownTags(liquid, text);
   try {
@@ -248,6 +250,29 @@ export function renderLiquid(text: string, environment: JekyllEnvironment): stri
     });
     return stripLiquid(text);
   }
+}
+
+const TEXT_VARIABLE = /\{\{ *((?:site|page)(?:\.[A-Za-z_]\w*)+) *\}\}/g;
+
+/**
+ * The Liquid most posts hold is `{{ site.title }}` or `{{ page.url }}` naming a text value;
+ * such a post is filled in directly, as the engine would (its parse costs more than the rest
+ * of the Markdown work). Undefined when there is any other Liquid, or a value is not text.
+ */
+function fillTextVariables(text: string, environment: JekyllEnvironment): string | undefined {
+  if (text.includes('{%')) return undefined;
+  let complete = true;
+  const filled = text.replace(TEXT_VARIABLE, (expression, path: string) => {
+    let value: unknown = environment;
+    for (const key of path.split('.')) {
+      value = value !== null && typeof value === 'object' && Object.hasOwn(value, key) ? (value as Record<string, unknown>)[key] : undefined;
+    }
+    if (typeof value === 'string') return value;
+    complete = false;
+    return expression;
+  });
+  // Any `{{` left is an expression the engine must read (filters, other variables, a value that is not text).
+  return complete && !filled.includes('{{') ? filled : undefined;
 }
 
 /** What a reader sees when Liquid cannot run: the text without any `{% %}` or `{{ }}`. */
