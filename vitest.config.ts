@@ -8,5 +8,7 @@ export default defineConfig({
     pool: 'forks',
     // Two cores: integration suites start their own stand-ins on free ports; keep the load sane.
     maxWorkers: 2,
+    // Handlers log every event; the tests assert behaviour, and failures speak for themselves.
+    env: { POWERTOOLS_LOG_LEVEL: 'SILENT' },
   },
 });

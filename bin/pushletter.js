@@ -3,5 +3,7 @@
 import { register } from 'tsx/esm/api';
 
 register();
+// A person reads this terminal: show warnings and errors, not every handler event.
+process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
 const { main } = await import('../functions/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));
