@@ -40,9 +40,9 @@ function isWideCode(code: number): boolean {
     (code >= 0x20000 && code <= 0x3fffd)
   );
 }
-/** Chinese typesetting: no line starts with closing punctuation or ends with opening punctuation. */
-const NO_LINE_START = /^[，。、；：？！）」』》〉】〕”’…—,.;:?!)\]}%]/u;
-const NO_LINE_END = /[（「『《〈【〔“‘(\[{]$/u;
+/** Chinese typesetting: no line starts with closing punctuation or ends with opening punctuation (single characters, looked up per candidate break). */
+const NO_LINE_START = new Set('，。、；：？！）」』》〉】〕”’…—,.;:?!)]}%');
+const NO_LINE_END = new Set('（「『《〈【〔“‘([{');
 
 export function displayWidth(text: string): number {
   let width = 0;
@@ -77,7 +77,8 @@ class TextWriter {
 
   text(value: string): void {
     // A source line break between two Chinese characters is not a space (CSS Text 3 does the same).
-    const collapsed = value.replace(CJK_LINE_BREAK, '$1').replace(/[\t\n\r ]+/g, ' ');
+    const joined = value.includes('\n') ? value.replace(CJK_LINE_BREAK, '$1') : value;
+    const collapsed = joined.replace(/[\t\n\r ]+/g, ' ');
     if (collapsed === ' ' && (this.inline === '' || this.inline.endsWith(' '))) return;
     // ASCII closing punctuation is fine: linkifiers leave it out of the URL.
     if (this.spaceAfterUrl && /^[^\s).,;:!?'"\]]/.test(collapsed)) this.inline += ' ';
@@ -289,7 +290,7 @@ function breakChecker(text: string): (index: number) => boolean {
     const after = text[index];
     if (after === ' ') return true;
     if (before === ' ' || !(isWide(before) || isWide(after))) return false;
-    if (NO_LINE_START.test(after ?? '') || NO_LINE_END.test(before ?? '')) return false;
+    if (NO_LINE_START.has(after ?? '') || NO_LINE_END.has(before ?? '')) return false;
     segments ??= segmenter.segment(text);
     return segments.containing(index)?.index === index;
   };

@@ -126,7 +126,7 @@ export function sanitizeHtml(html: string, context: SanitizeContext): string {
       },
       ontext(text) {
         if (dropping) return;
-        output += escapeText(preformatted > 0 ? text : text.replace(CJK_LINE_BREAK, '$1'));
+        output += escapeText(preformatted > 0 || !text.includes('\n') ? text : text.replace(CJK_LINE_BREAK, '$1'));
       },
       onclosetag(rawName) {
         if (dropping) {
