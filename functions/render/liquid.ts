@@ -275,6 +275,16 @@ function fillTextVariables(text: string, environment: JekyllEnvironment): string
   return complete && !filled.includes('{{') ? filled : undefined;
 }
 
+/**
+ * A post whose every `{` opens a text variable (`{{ site.title }}`) comes out the same whether
+ * or not its code is protected first: restoreCode fills those very variables inside code. The
+ * filled text then, so the Markdown lexing that finds the code is skipped; undefined otherwise.
+ */
+export function fillTextVariablesEverywhere(text: string, environment: JekyllEnvironment): string | undefined {
+  if (!text.includes('{') || text.replace(TEXT_VARIABLE, '').includes('{')) return undefined;
+  return fillTextVariables(text, environment);
+}
+
 /** What a reader sees when Liquid cannot run: the text without any `{% %}` or `{{ }}`. */
 export function stripLiquid(text: string): string {
   let stripped = text;

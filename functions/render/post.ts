@@ -5,7 +5,7 @@ import { parseJekyllDate, zonedTime } from './dates';
 import { decodePostSource, parseFrontMatter, splitFrontMatter } from './frontmatter';
 import { isChinese, resolveLanguage } from './language';
 import { absoluteLink, altFromFileName, type LinkBase } from './links';
-import { highlightToFences, protectCode, renderLiquid, restoreCode, type JekyllEnvironment } from './liquid';
+import { fillTextVariablesEverywhere, highlightToFences, protectCode, renderLiquid, restoreCode, type JekyllEnvironment } from './liquid';
 import { markdownToHtml, removeKramdownSyntax } from './markdown';
 import { permalinkTemplate, postPath, titleizeSlug } from './permalink';
 import { sanitizeHtml } from './sanitize';
@@ -408,9 +408,14 @@ export async function parsePost(input: ParsePostInput): Promise<Post> {
   };
 
   const fenced = highlightToFences(split.body);
-  const { text: protectedText, regions } = protectCode(fenced);
-  const liquidOutput = renderLiquid(removeKramdownSyntax(protectedText), environment);
-  const markdown = restoreCode(liquidOutput, regions, { site: siteVariables, page });
+  // Footnotes and abbreviations are the kramdown syntax without a "{", which code must be shielded from too.
+  const kramdownFree = !fenced.includes('[^') && !fenced.includes('*[');
+  let markdown = kramdownFree ? fillTextVariablesEverywhere(fenced, environment) : undefined;
+  if (markdown === undefined) {
+    const { text: protectedText, regions } = protectCode(fenced);
+    const liquidOutput = renderLiquid(removeKramdownSyntax(protectedText), environment);
+    markdown = restoreCode(liquidOutput, regions, { site: siteVariables, page });
+  }
   const kramdown = site.data.kramdown as Record<string, unknown> | undefined;
   const html = markdownToHtml(markdown, { hardWrap: kramdown?.hard_wrap === true });
 
