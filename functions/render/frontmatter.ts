@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { parseDocument, type Tags } from 'yaml';
 import { InvalidInputError } from '../commons/errors';
 
@@ -35,7 +36,8 @@ export function decodePostSource(file: string, source: Uint8Array | string): str
     );
   }
   if (source.subarray(0, BINARY_SNIFF_BYTES).includes(0)) throw binary(file);
-  const invalidAt = firstInvalidUtf8Byte(source);
+  // Node checks validity natively; the byte walk only runs to say where a bad file goes wrong.
+  const invalidAt = isUtf8(source) ? undefined : firstInvalidUtf8Byte(source);
   if (invalidAt !== undefined) {
     const line = countLines(source, invalidAt);
     const byte = source[invalidAt]!.toString(16).toUpperCase().padStart(2, '0');

@@ -122,10 +122,24 @@ export function postPlaceholders(input: PostUrlInput): Record<string, string> {
   };
 }
 
+/** Every post offers the same placeholders: their pattern is built once, not per post. */
+const placeholderPatterns = new Map<string, RegExp>();
+
+/** `:name` for any of the names, longest first so `:short_year` is not read as `:short` + `_year`. */
+function placeholderPattern(names: string[]): RegExp {
+  const key = names.join(',');
+  let pattern = placeholderPatterns.get(key);
+  if (!pattern) {
+    const longestFirst = [...names].sort((a, b) => b.length - a.length);
+    pattern = new RegExp(`:(${longestFirst.join('|')})`, 'g');
+    placeholderPatterns.set(key, pattern);
+  }
+  return pattern;
+}
+
 /** Fills a permalink pattern the way Jekyll's `URL#to_s` does: escaped values, no `//`, leading `/`. */
 export function fillPermalink(template: string, placeholders: Record<string, string>): string {
-  const names = Object.keys(placeholders).sort((a, b) => b.length - a.length);
-  const pattern = new RegExp(`:(${names.join('|')})`, 'g');
+  const pattern = placeholderPattern(Object.keys(placeholders));
   const filled = template.replace(pattern, (_whole, name: string) => escapePath(placeholders[name]!));
   const collapsed = `/${filled}`.replace(/\/{2,}/g, '/');
   return collapsed.replace(/\/\.\.?(?=\/|$)/g, '');

@@ -33,8 +33,8 @@ interface PostName {
   id: string;
   slug: string;
   draft: boolean;
-  /** Midnight of the file name's date in the site's zone; undefined for drafts. */
-  date?: Date;
+  /** The file name's date (its midnight in the site's zone is the post's date without one); undefined for drafts. */
+  day?: { year: number; month: number; day: number };
 }
 
 function pathSegments(path: string): string[] {
@@ -42,7 +42,7 @@ function pathSegments(path: string): string[] {
 }
 
 /** Reads `YYYY-MM-DD-slug.md` (posts) or `slug.md` (drafts) like Jekyll does. */
-export function readPostName(path: string, timeZone?: string): PostName {
+export function readPostName(path: string): PostName {
   const name = basename(path);
   const draft = pathSegments(path).includes('_drafts');
   const dated = DATED_NAME.exec(name);
@@ -54,7 +54,7 @@ export function readPostName(path: string, timeZone?: string): PostName {
       throw new InvalidInputError('POST_BAD_NAME', `${path}: ${year}-${month}-${day} in the file name is not a real date; rename the file with the post's date as YYYY-MM-DD`);
     }
     const id = draft ? `draft-${slug}` : `${year}-${month!.padStart(2, '0')}-${day!.padStart(2, '0')}-${slug}`;
-    return { id, slug: slug!, draft, date: zonedTime(fields, timeZone) };
+    return { id, slug: slug!, draft, day: fields };
   }
   const dateless = DATELESS_NAME.exec(name);
   if (draft && dateless) return { id: `draft-${dateless[1]}`, slug: dateless[1]!, draft };
@@ -114,7 +114,7 @@ interface PostLocation {
 }
 
 function locatePost(file: string, frontMatter: Record<string, unknown>, site: SiteConfig, name: PostName, now: Date): PostLocation {
-  const date = frontMatter.date !== undefined && frontMatter.date !== null && frontMatter.date !== '' ? parseJekyllDate(frontMatter.date, site.timezone) : name.date ?? now;
+  const date = frontMatter.date !== undefined && frontMatter.date !== null && frontMatter.date !== '' ? parseJekyllDate(frontMatter.date, site.timezone) : name.day ? zonedTime(name.day, site.timezone) : now;
   if (date === undefined) {
     throw new InvalidInputError(
       'POST_BAD_FRONT_MATTER',
@@ -202,7 +202,7 @@ function urlOfPostFile(file: string, site: SiteConfig, now: Date): string | unde
   try {
     const text = decodePostSource(file, readFileSync(file));
     const frontMatter = parseFrontMatter(file, splitFrontMatter(file, text).frontMatterText);
-    url = site.baseurl + locatePost(file, frontMatter, site, readPostName(file, site.timezone), now).path;
+    url = site.baseurl + locatePost(file, frontMatter, site, readPostName(file), now).path;
   } catch {
     url = undefined;
   }
@@ -215,7 +215,7 @@ function guessPostUrl(name: string, site: SiteConfig, now: Date, warn: (warning:
   const base = basename(name).replace(/\.(md|markdown)$/i, '');
   let postName: PostName;
   try {
-    postName = readPostName(`_posts/${base}.md`, site.timezone);
+    postName = readPostName(`_posts/${base}.md`);
   } catch {
     return undefined;
   }
@@ -297,7 +297,7 @@ function excerptOf(html: string): string | undefined {
 export async function parsePost(input: ParsePostInput): Promise<Post> {
   const { path: file, site } = input;
   const now = input.now ?? new Date();
-  const name = readPostName(file, site.timezone);
+  const name = readPostName(file);
   const text = decodePostSource(file, input.source);
   const split = splitFrontMatter(file, text);
   const frontMatter = parseFrontMatter(file, split.frontMatterText);
