@@ -163,9 +163,11 @@ interface EmailParts {
   bodyHtml: string;
   truncated: boolean;
   preheader: string;
+  /** The post's date as the reader's language writes it, shown in both parts. */
+  dateLine: string;
 }
 
-function buildMjml({ post, site, settings, bodyHtml, truncated, preheader }: EmailParts): string {
+function buildMjml({ post, site, settings, bodyHtml, truncated, preheader, dateLine }: EmailParts): string {
   const strings = stringsFor(post.lang);
   const siteTitle = site.title || settings.siteTitle;
   const siteUrl = `${site.url}${site.baseurl}/`;
@@ -182,7 +184,7 @@ function buildMjml({ post, site, settings, bodyHtml, truncated, preheader }: Ema
     siteTitle,
     webUrl: post.url,
     viewOnWeb: strings.viewOnWeb,
-    dateLine: formatPostDate(post.date, post.lang, site.timezone),
+    dateLine,
     image,
     body: bodyHtml,
     continueReading,
@@ -194,14 +196,14 @@ function buildMjml({ post, site, settings, bodyHtml, truncated, preheader }: Ema
 }
 
 function plainText(parts: EmailParts, bodyText: string): string {
-  const { post, site, settings, truncated } = parts;
+  const { post, site, settings, truncated, dateLine } = parts;
   const strings = stringsFor(post.lang);
   const siteTitle = site.title || settings.siteTitle;
   const lines = [
     `${siteTitle} (${site.url}${site.baseurl}/)`,
     '',
     post.title,
-    formatPostDate(post.date, post.lang, site.timezone),
+    dateLine,
     '',
     `${strings.viewOnWeb}: ${post.url}`,
     '',
@@ -227,7 +229,8 @@ export async function renderEmailWithSource(post: Post, site: SiteConfig, settin
   const fullText = documentToText(body);
   const styledBody = styleDocument(body);
   const preheader = preheaderOf(post, fullText, strings.newPostFrom(site.title || settings.siteTitle));
-  const parts: EmailParts = { post, site, settings, bodyHtml: styledBody, truncated: false, preheader };
+  const dateLine = formatPostDate(post.date, post.lang, site.timezone);
+  const parts: EmailParts = { post, site, settings, bodyHtml: styledBody, truncated: false, preheader, dateLine };
 
   let mjml = buildMjml(parts);
   let { html, warnings } = await compileMjml(mjml);
