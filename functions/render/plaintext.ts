@@ -68,6 +68,8 @@ const CJK_LINE_BREAK = new RegExp(`(${WIDE.source})[ \\t]*\\r?\\n[ \\t]*(?=${WID
 class TextWriter {
   private readonly lines: string[] = [];
   private inline = '';
+  /** `inline` is empty or ends with a space; kept as a flag because `endsWith` on the growing string copies it each time. */
+  private atWordStart = true;
   private needBlank = false;
   private lastWasBlank = true;
   /** After a URL: mail clients linkify up to the next space, so `url，` would swallow the comma. */
@@ -79,11 +81,17 @@ class TextWriter {
     // A source line break between two Chinese characters is not a space (CSS Text 3 does the same).
     const joined = value.includes('\n') ? value.replace(CJK_LINE_BREAK, '$1') : value;
     const collapsed = joined.replace(/[\t\n\r ]+/g, ' ');
-    if (collapsed === ' ' && (this.inline === '' || this.inline.endsWith(' '))) return;
+    if (collapsed === ' ' && this.atWordStart) return;
     // ASCII closing punctuation is fine: linkifiers leave it out of the URL.
-    if (this.spaceAfterUrl && /^[^\s).,;:!?'"\]]/.test(collapsed)) this.inline += ' ';
+    if (this.spaceAfterUrl && /^[^\s).,;:!?'"\]]/.test(collapsed)) this.append(' ');
     this.spaceAfterUrl = false;
-    this.inline += this.inline === '' || this.inline.endsWith(' ') ? collapsed.replace(/^ /, '') : collapsed;
+    this.append(this.atWordStart ? collapsed.replace(/^ /, '') : collapsed);
+  }
+
+  private append(piece: string): void {
+    if (piece === '') return;
+    this.inline += piece;
+    this.atWordStart = piece.endsWith(' ');
   }
 
   url(value: string): void {
@@ -95,6 +103,7 @@ class TextWriter {
   flush(context: Context): void {
     const content = this.inline.trim();
     this.inline = '';
+    this.atWordStart = true;
     this.spaceAfterUrl = false;
     if (content === '') return;
     this.blankIfNeeded(context);
