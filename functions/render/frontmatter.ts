@@ -173,8 +173,9 @@ function yamlProblem(message: string): string {
   return first.replace(/ at line \d+, column \d+:?$/, '').replace(/:$/, '');
 }
 
-/** Keys and values YAML 1.1 reads as text when they are not NOT_TEXT_WORD: `yes`, `off`, `null`, even `e1` (a float to the yaml package). */
+/** A key YAML reads as text, unless it is a NOT_TEXT_WORD. */
 const PLAIN_KEY = /^[A-Za-z][\w-]{0,99}$/;
+/** Words YAML 1.1 reads as booleans or null, and `e1`-like words the yaml package reads as floats. */
 const NOT_TEXT_WORD = /^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF|null|Null|NULL|~|[eE][-+]?\d+)$/;
 /** Characters that make a scalar anything but plain text: controls, tabs, and line separators YAML may honour. */
 const UNUSUAL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufeff]/;
