@@ -9,8 +9,11 @@ export interface Settings {
   /** The blog's public URL; used when a post's site has no `_config.yml` url. */
   siteUrl: string;
   siteTitle: string;
-  /** Default language of emails and pages when neither post nor site says ('zh-CN' or 'en'). */
-  language: string;
+  /**
+   * Language of pages and emails when neither post nor site says ('zh-CN' or 'en'). Unset, a
+   * post's language is detected from its text and pages are in English.
+   */
+  language?: string;
   fromAddress: string;
   fromName: string;
   replyTo?: string;
@@ -42,7 +45,6 @@ type Env = Record<string, string | undefined>;
 const DEFAULTS = {
   PUSHLETTER_SITE_URL: 'http://localhost:4000',
   PUSHLETTER_SITE_TITLE: 'pushletter demo blog',
-  PUSHLETTER_LANGUAGE: 'en',
   PUSHLETTER_FROM_ADDRESS: 'newsletter@example.com',
   PUSHLETTER_FROM_NAME: 'pushletter',
   PUSHLETTER_POSTAL_ADDRESS: '1 Example Street, Example City',
@@ -106,7 +108,7 @@ export function readSettings(env: Env = process.env): Settings {
   return {
     siteUrl: checkUrl('PUSHLETTER_SITE_URL', read(env, 'PUSHLETTER_SITE_URL')),
     siteTitle: read(env, 'PUSHLETTER_SITE_TITLE'),
-    language: read(env, 'PUSHLETTER_LANGUAGE'),
+    language: optional(env, 'PUSHLETTER_LANGUAGE'),
     fromAddress: checkAddress('PUSHLETTER_FROM_ADDRESS', read(env, 'PUSHLETTER_FROM_ADDRESS')),
     fromName: read(env, 'PUSHLETTER_FROM_NAME'),
     replyTo: replyTo === undefined ? undefined : checkAddress('PUSHLETTER_REPLY_TO', replyTo),
