@@ -1,0 +1,52 @@
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { readSettings } from '../../functions/commons/config';
+import { personalise } from '../../functions/mail/message';
+import { renderEmail } from '../../functions/render/email';
+import { parsePost } from '../../functions/render/post';
+import { findSiteRoot, loadSite } from '../../functions/render/site';
+import { UNSUBSCRIBE_URL_PLACEHOLDER } from '../../functions/render/types';
+import { compileIssueMessage } from '../../functions/sending/ingest';
+
+const run = promisify(execFile);
+
+/** A newsletter in the spam folder is a newsletter nobody reads: SpamAssassin's local rules must pass it. */
+async function spamScore(message: Uint8Array): Promise<{ score: number; report: string }> {
+  const child = run('spamassassin', ['-L', '-t', '--cf=use_bayes 0'], { maxBuffer: 8 * 1024 * 1024 });
+  child.child.stdin!.end(Buffer.from(message));
+  const { stdout } = await child;
+  const score = /^X-Spam-Status: \w+, score=(-?[\d.]+)/m.exec(stdout)?.[1];
+  if (score === undefined) throw new Error('spamassassin printed no X-Spam-Status');
+  return { score: Number(score), report: stdout.slice(stdout.indexOf('Content analysis details')) };
+}
+
+const posts = [
+  '../fixtures/blog-zh/_posts/技术/2024-03-08-cluster-upgrade-notes.md',
+  '../fixtures/blog-zh/_posts/随笔/2024-01-15-weekly-review.md',
+  '../fixtures/blog-en/_posts/2024-05-20-shipping-helm-charts.md',
+  '../../examples/blog/_posts/2024-12-02-welcome-to-the-newsletter.md',
+].map((relative) => fileURLToPath(new URL(relative, import.meta.url)));
+
+describe('a post email as a subscriber receives it', () => {
+  const settings = readSettings({
+    PUSHLETTER_FROM_ADDRESS: 'newsletter@blog.example.org',
+    PUSHLETTER_FROM_NAME: 'Example Blog',
+    PUSHLETTER_PUBLIC_URL: 'https://api.blog.example.org',
+  });
+
+  it.each(posts)('scores under 1 with SpamAssassin: %s', async (path) => {
+    const site = await loadSite(findSiteRoot(path), settings);
+    const post = await parsePost({ path, source: await readFile(path), site });
+    const email = await renderEmail(post, site, settings);
+    const data = personalise(compileIssueMessage(email, settings), {
+      to: 'reader@example.com',
+      values: { [UNSUBSCRIBE_URL_PLACEHOLDER]: 'https://api.blog.example.org/unsubscribe?token=AQFrB67TudlLPJUXdhwpGE7coq3KQeHSYLbWxjkPtVxylrq' },
+      date: new Date('2024-12-02T08:00:00Z'),
+    });
+    const { score, report } = await spamScore(data);
+    expect(score, report).toBeLessThan(1);
+  });
+});
