@@ -9,6 +9,8 @@ import { parseSecrets, type Secrets } from '../commons/secrets';
 import { LocalQueue } from '../local/queue';
 import { dispatchIssue } from '../sending/dispatch';
 import { parseDispatchJob, type DispatchJob, type SendJob } from '../sending/jobs';
+import { SendResumption } from '../sending/resume';
+import { SendQueueDrain } from '../local/send-drain';
 import { handleSendQueueEvent } from '../sending/send';
 import { buildCorePorts, type CorePorts } from './ports';
 import { buildSendingPorts, type SendingPorts } from './sending';
@@ -105,7 +107,18 @@ export interface LocalSending extends SendingPorts {
 }
 
 export async function startLocalSending(composition: LocalComposition, options: { concurrency?: number; retryDelayMs?: number } = {}): Promise<LocalSending> {
-  const sendQueue = new LocalQueue<SendJob>({ name: 'send', batchSize: 1, concurrency: 4, retryDelayMs: options.retryDelayMs ?? 1_000, maxReceives: 5 });
+  // The queue lives in this process: each post is marked once its jobs are all done, so a
+  // restart after a crash can tell which posts may have lost jobs (local/ingest.ts).
+  const sendQueue = new LocalQueue<SendJob>({
+    name: 'send',
+    batchSize: 1,
+    concurrency: 4,
+    retryDelayMs: options.retryDelayMs ?? 1_000,
+    maxReceives: 5,
+    groupOf: (job) => job.postId,
+    onSettled: (settled) => drain.settled(settled),
+  });
+  const drain = new SendQueueDrain(new SendResumption(composition.dynamo, composition.resources.issuesTable), (postId) => sendQueue.pendingIn(postId), composition.clock);
   const dispatchQueue = new LocalQueue<DispatchJob>({ name: 'dispatch', batchSize: 1, concurrency: 1, retryDelayMs: options.retryDelayMs ?? 1_000, maxReceives: 3 });
   const sending = await buildSendingPorts(composition, { sendQueue, dispatchQueue }, { askQuota: false, concurrency: options.concurrency });
   sendQueue.consume((event) => handleSendQueueEvent(sending.sender, event));
@@ -115,7 +128,8 @@ export async function startLocalSending(composition: LocalComposition, options: 
       const job = parseDispatchJob(record.body);
       if (job === undefined) continue;
       try {
-        await dispatchIssue(sending.dispatch, job.postId);
+        const outcome = await dispatchIssue(sending.dispatch, job.postId);
+        if (outcome.status === 'dispatched') await drain.dispatched(job.postId);
       } catch {
         failures.push({ itemIdentifier: record.messageId });
       }

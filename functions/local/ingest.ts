@@ -9,6 +9,7 @@ import type { IngestPorts } from '../sending/ingest';
 import { createIngestHandler } from '../sending/ingest-worker';
 import type { IssueStore } from '../sending/issues';
 import type { DispatchJob } from '../sending/jobs';
+import { QUEUE_DRAINED_ATTRIBUTE, SendResumption } from '../sending/resume';
 import { TimerScheduler } from '../sending/schedule';
 import { LocalQueue } from './queue';
 
@@ -29,29 +30,34 @@ export interface LocalIngest {
 
 /**
  * Timers and in-process queues die with the dev server. On the next start, issues still
- * `scheduled` get their timer back, and issues left `dispatching` get their dispatch again:
- * the dispatcher resumes from the issue's checkpoint and the sender's claims keep anyone from
- * a second copy. A scan is fine for the local table (a handful of issues); AWS needs none:
- * EventBridge keeps its schedules and SQS its messages.
+ * `scheduled` get their timer back. Issues left `dispatching`, or `dispatched` but never marked
+ * drained (send-drain.ts), may have had jobs in the lost send queue, including jobs of pages
+ * already checkpointed: they are dispatched again from the first page, and the sender's
+ * claims skip everyone already sent, failed, skipped or in doubt (left `sending`, reported
+ * `unknown`, never re-sent), so only the recipients whose jobs were lost get mail. A scan is
+ * fine for the local issues table (a handful of issues; the deliveries and subscribers are
+ * not read); AWS needs none of this: EventBridge keeps its schedules and SQS its messages.
  */
 async function resumeUnfinished(composition: LocalComposition, scheduler: TimerScheduler, dispatchQueue: Queue<DispatchJob>): Promise<number> {
+  const resumption = new SendResumption(composition.dynamo, composition.resources.issuesTable);
   let resumed = 0;
   let startKey: Record<string, never> | undefined;
   do {
     const page = await composition.dynamo.send(
       new ScanCommand({
         TableName: composition.resources.issuesTable,
-        FilterExpression: '#state IN (:scheduled, :dispatching)',
+        FilterExpression: '#state IN (:scheduled, :dispatching) OR (#state = :dispatched AND attribute_not_exists(#drained))',
         ProjectionExpression: 'postId, sendAt, #state',
-        ExpressionAttributeNames: { '#state': 'state' },
-        ExpressionAttributeValues: { ':scheduled': { S: 'scheduled' }, ':dispatching': { S: 'dispatching' } },
+        ExpressionAttributeNames: { '#state': 'state', '#drained': QUEUE_DRAINED_ATTRIBUTE },
+        ExpressionAttributeValues: { ':scheduled': { S: 'scheduled' }, ':dispatching': { S: 'dispatching' }, ':dispatched': { S: 'dispatched' } },
         ExclusiveStartKey: startKey,
       }),
     );
     for (const item of page.Items ?? []) {
       const { postId, sendAt, state } = unmarshall(item) as { postId: string; sendAt: string; state: string };
       if (state === 'scheduled') await scheduler.schedule(postId, new Date(sendAt));
-      else await dispatchQueue.send([{ postId }]);
+      else if (await resumption.restartDispatch(postId)) await dispatchQueue.send([{ postId }]);
+      else continue;
       resumed += 1;
     }
     startKey = page.LastEvaluatedKey as typeof startKey;

@@ -24,7 +24,7 @@ export interface BatchResponse {
 
 export type QueueHandler = (event: QueueEvent) => Promise<BatchResponse | void>;
 
-export interface LocalQueueOptions {
+export interface LocalQueueOptions<T = unknown> {
   name: string;
   /** Messages per handler call, like the event source mapping's batch size. */
   batchSize?: number;
@@ -34,6 +34,17 @@ export interface LocalQueueOptions {
   retryDelayMs?: number;
   /** After this many receives a failing message moves to the dead-letter list (SQS: maxReceiveCount). */
   maxReceives?: number;
+  /** Groups messages (say, by post) so `onSettled` can tell when a group has none left. */
+  groupOf?: (message: T) => string;
+  /** Called once per message of a group when it is done or dead-lettered (never for a retry). */
+  onSettled?: (settled: SettledMessage) => void;
+}
+
+export interface SettledMessage {
+  group: string;
+  outcome: 'done' | 'dead-lettered';
+  /** Messages of the group still waiting, in a retry delay or being handled. */
+  pendingInGroup: number;
 }
 
 interface Message {
@@ -42,6 +53,7 @@ interface Message {
   sentAt: number;
   receives: number;
   availableAt: number;
+  group?: string;
 }
 
 export interface DeadLetter {
@@ -65,10 +77,16 @@ export class LocalQueue<T> implements Queue<T> {
   private retryTimers = new Set<NodeJS.Timeout>();
   private idleWaiters: (() => void)[] = [];
   private stopped = false;
-  private readonly options: Required<LocalQueueOptions>;
+  private readonly options: Required<Omit<LocalQueueOptions<T>, 'groupOf' | 'onSettled'>>;
+  private readonly groupOf?: (message: T) => string;
+  private readonly onSettled?: (settled: SettledMessage) => void;
+  private readonly pendingByGroup = new Map<string, number>();
 
-  constructor(options: LocalQueueOptions) {
-    this.options = { batchSize: 10, concurrency: 4, retryDelayMs: 1_000, maxReceives: 5, ...options };
+  constructor(options: LocalQueueOptions<T>) {
+    const { groupOf, onSettled, ...rest } = options;
+    this.options = { batchSize: 10, concurrency: 4, retryDelayMs: 1_000, maxReceives: 5, ...rest };
+    this.groupOf = groupOf;
+    this.onSettled = onSettled;
   }
 
   /** Starts delivering to `handler`; messages sent before wait for it. */
@@ -81,7 +99,9 @@ export class LocalQueue<T> implements Queue<T> {
     if (this.stopped) throw new Error(`queue ${this.options.name} is stopped`);
     const now = Date.now();
     for (const message of messages) {
-      this.waiting.push({ id: randomUUID(), body: JSON.stringify(message), sentAt: now, receives: 0, availableAt: now });
+      const group = this.groupOf?.(message);
+      if (group !== undefined) this.pendingByGroup.set(group, (this.pendingByGroup.get(group) ?? 0) + 1);
+      this.waiting.push({ id: randomUUID(), body: JSON.stringify(message), sentAt: now, receives: 0, availableAt: now, group });
     }
     // Delivered on a later tick, as SQS would: the sender never runs its consumer inline.
     setImmediate(() => this.pump());
@@ -90,6 +110,11 @@ export class LocalQueue<T> implements Queue<T> {
   /** Messages not yet done (waiting, in a retry delay or being handled). */
   get pending(): number {
     return this.waiting.length + this.inFlightMessages;
+  }
+
+  /** Messages of a group (see `groupOf`) not yet done or dead-lettered. */
+  pendingIn(group: string): number {
+    return this.pendingByGroup.get(group) ?? 0;
   }
 
   /** Resolves when every message sent so far is done or dead-lettered. */
@@ -152,10 +177,14 @@ export class LocalQueue<T> implements Queue<T> {
       failed = new Set(batch.map((message) => message.id));
     }
     for (const message of batch) {
-      if (!failed.has(message.id)) continue;
+      if (!failed.has(message.id)) {
+        this.settled(message, 'done');
+        continue;
+      }
       if (message.receives >= this.options.maxReceives) {
         this.deadLetters.push({ messageId: message.id, body: message.body, receives: message.receives });
         logger.warn('local.queue.dead_lettered', { queue: this.options.name, messageId: message.id, receives: message.receives });
+        this.settled(message, 'dead-lettered');
         continue;
       }
       message.availableAt = Date.now() + this.options.retryDelayMs;
@@ -169,6 +198,18 @@ export class LocalQueue<T> implements Queue<T> {
     this.inFlight--;
     this.inFlightMessages -= batch.length;
     this.pump();
+  }
+
+  private settled(message: Message, outcome: 'done' | 'dead-lettered'): void {
+    if (message.group === undefined) return;
+    const pendingInGroup = (this.pendingByGroup.get(message.group) ?? 1) - 1;
+    if (pendingInGroup === 0) this.pendingByGroup.delete(message.group);
+    else this.pendingByGroup.set(message.group, pendingInGroup);
+    try {
+      this.onSettled?.({ group: message.group, outcome, pendingInGroup });
+    } catch (error) {
+      logger.error('local.queue.settled_hook_failed', { queue: this.options.name, error: error as Error });
+    }
   }
 
   private notifyIfIdle(): void {

@@ -1,0 +1,45 @@
+import { logger } from '../commons/logger';
+import type { Clock } from '../commons/ports';
+import type { SendResumption } from '../sending/resume';
+import type { SettledMessage } from './queue';
+
+/**
+ * Marks a post's issue once the local send queue holds nothing more of it, so a dev server
+ * restarted after a crash knows which posts may have lost queued jobs (see
+ * `resumeUnfinished` in ingest.ts). A post with a dead-lettered job is never marked: its
+ * recipients were not sent, and the next start retries them.
+ */
+export class SendQueueDrain {
+  private readonly deadLettered = new Set<string>();
+
+  constructor(
+    private readonly resumption: SendResumption,
+    private readonly pendingIn: (postId: string) => number,
+    private readonly clock: Clock,
+  ) {}
+
+  /** The send queue's `onSettled`: the last job of a post may have just finished. */
+  settled(message: SettledMessage): void {
+    if (message.outcome === 'dead-lettered') this.deadLettered.add(message.group);
+    if (message.pendingInGroup === 0) void this.markIfDrained(message.group);
+  }
+
+  /**
+   * The dispatcher queued the post's last page. Its jobs may all be done already (they run
+   * while the dispatcher checkpoints), and then no job's completion would mark the post.
+   */
+  dispatched(postId: string): Promise<void> {
+    return this.markIfDrained(postId);
+  }
+
+  private async markIfDrained(postId: string): Promise<void> {
+    if (this.pendingIn(postId) > 0 || this.deadLettered.has(postId)) return;
+    try {
+      // Conditional on `dispatched`: while the dispatcher still pages, more jobs are coming.
+      if (await this.resumption.markQueueDrained(postId, this.clock.now())) logger.info('issue.queue_drained', { postId });
+    } catch (error) {
+      // Unmarked only means the next start re-dispatches the post, which sends nobody twice.
+      logger.warn('issue.queue_drained_not_recorded', { postId, error: error as Error });
+    }
+  }
+}

@@ -1,0 +1,123 @@
+import { spawn } from 'node:child_process';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sesServer from 'aws-ses-v2-local';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readSettings } from '../../functions/commons/config';
+import { startLocalStack, type LocalStack } from '../../functions/local/stack';
+import { issueStatus } from '../../functions/sending/status';
+import type { LocalStackChildTask } from './local-stack-child';
+import { copiesByAddress, storedEmails } from './sending-harness';
+
+const CHILD = fileURLToPath(new URL('./local-stack-child.ts', import.meta.url));
+const ACTIVE = 600;
+const PENDING = 20;
+const POST_ID = '2026-11-20-resumed';
+
+let folder: string;
+let mail: Server;
+let sesUrl: string;
+
+beforeAll(async () => {
+  folder = await mkdtemp(join(tmpdir(), 'pushletter-resume-'));
+  // The inbox lives in the test, so it keeps what the killed dev server sent.
+  mail = (await sesServer({ host: '127.0.0.1', port: 0 })) as Server;
+  sesUrl = `http://127.0.0.1:${(mail.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  await new Promise((resolve) => mail?.close(resolve));
+  await rm(folder, { recursive: true, force: true });
+});
+
+async function waitFor(condition: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function startStack(dataDir: string): Promise<LocalStack> {
+  return startLocalStack({ dataDir, ports: { http: 0, ses: 0, dynamodb: 0 }, settings: { ...readSettings({}), maxSendRate: 200 }, sesEndpoint: sesUrl });
+}
+
+describe('a dev server killed in the middle of a send', () => {
+  it('mails, on its next start, every recipient whose queued job died with it; nobody twice, the copies in doubt reported unknown', async () => {
+    const dataDir = join(folder, 'data');
+    const site = join(folder, 'site');
+    await mkdir(join(site, '_posts'), { recursive: true });
+    await writeFile(join(site, '_config.yml'), 'title: Resumed\nurl: https://resumed.example.net\n');
+    await writeFile(join(site, '_posts', `${POST_ID}.md`), '---\ntitle: Resumed send\n---\n\nEvery reader gets this once, even when the server dies.\n');
+    const active = Array.from({ length: ACTIVE }, (_, index) => `reader${index}@example.com`);
+    const pending = Array.from({ length: PENDING }, (_, index) => `waiting${index}@example.com`);
+
+    // A slow account (100 emails/s), so the kill lands with most jobs still in the queue.
+    const task: LocalStackChildTask = {
+      dataDir,
+      sesEndpoint: sesUrl,
+      maxSendRate: 100,
+      subscribers: [...active.map((email) => ({ email, state: 'active' as const })), ...pending.map((email) => ({ email, state: 'pending' as const }))],
+      post: join(site, '_posts', `${POST_ID}.md`),
+    };
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify(task)], {
+      env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'ERROR' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    await waitFor(async () => out.includes('\n') || child.exitCode !== null, 'the post to be published');
+    expect(JSON.parse(out.split('\n')[0]!)).toMatchObject({ status: 'dispatching', postId: POST_ID });
+
+    await waitFor(async () => (await storedEmails(sesUrl)).length >= 60, '60 copies in the inbox');
+    child.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+    const beforeRestart = (await storedEmails(sesUrl)).length;
+    expect(beforeRestart).toBeLessThan(ACTIVE / 2);
+
+    let stack = await startStack(dataDir);
+    try {
+      await stack.sending.idle();
+      const emails = await storedEmails(sesUrl);
+      const copies = copiesByAddress(emails);
+      // The restart sent what the dead server never got to.
+      expect(emails.length).toBeGreaterThan(beforeRestart);
+      for (const email of pending) expect(copies.get(email) ?? 0, email).toBe(0);
+      let inDoubt = 0;
+      for (const email of active) {
+        const delivery = await stack.sending.issues.getDelivery(POST_ID, stack.composition.subscribers.idFor(email));
+        expect(delivery, email).toBeDefined();
+        expect(copies.get(email) ?? 0, email).toBeLessThanOrEqual(1);
+        if (delivery!.state === 'sending') {
+          // Claimed by the killed server: SES may have taken it, so it is never sent again.
+          inDoubt++;
+        } else {
+          expect(delivery!.state, email).toBe('sent');
+          expect(copies.get(email), email).toBe(1);
+        }
+      }
+      const status = await issueStatus(stack.sending.issues, POST_ID, new Date(), 0);
+      expect(status!.counts).toMatchObject({ sent: ACTIVE - inDoubt, unknown: inDoubt, queued: 0, failed: 0, skipped: 0 });
+      expect(status!.issue).toMatchObject({ state: 'dispatched', enqueued: ACTIVE });
+      expect(status!.done).toBe(true);
+    } finally {
+      await stack.stop();
+    }
+
+    // Finished now: a further start has nothing to resume and sends nothing.
+    const finished = (await storedEmails(sesUrl)).length;
+    stack = await startStack(dataDir);
+    try {
+      expect(stack.sending.dispatchQueue.pending).toBe(0);
+      await stack.sending.idle();
+      expect((await storedEmails(sesUrl)).length).toBe(finished);
+    } finally {
+      await stack.stop();
+    }
+  }, 120_000);
+});
