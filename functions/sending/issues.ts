@@ -1,6 +1,7 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { randomUUID } from 'node:crypto';
 import {
+  BatchWriteItemCommand,
   ConditionalCheckFailedException,
   DeleteItemCommand,
   GetItemCommand,
@@ -75,6 +76,8 @@ export interface SendingTables {
 
 /** Items stay under DynamoDB's 400 KB; a 100 KB post compresses to a fraction of that. */
 const MESSAGE_LIMIT_BYTES = 350_000;
+/** BatchWriteItem takes at most 25 requests. */
+const BATCH_WRITE_LIMIT = 25;
 
 function isConditionFailure(error: unknown): boolean {
   return error instanceof ConditionalCheckFailedException || (error as { name?: string })?.name === 'ConditionalCheckFailedException';
@@ -231,6 +234,29 @@ export class IssueStore {
 
   async markSent(postId: string, subscriberId: string, token: string, sesMessageId: string, now: Date = new Date()): Promise<void> {
     await this.finishClaim(postId, subscriberId, token, { state: 'sent', sesMessageId, sentAt: now.toISOString() });
+  }
+
+  /**
+   * Records many copies as sent in BatchWriteItem requests of 25. A put cannot carry a
+   * condition, so this is only for claims the caller took itself and still holds (claims are
+   * never taken over, only released by their holder). Rejects if some records stay unwritten
+   * after retries; those stay `sending` and status reports them as unknown, never re-sent.
+   */
+  async markSentMany(records: { postId: string; subscriberId: string; claimedAt: string; sesMessageId: string; sentAt: string }[]): Promise<void> {
+    for (let start = 0; start < records.length; start += BATCH_WRITE_LIMIT) {
+      let requests: { PutRequest?: { Item: Record<string, AttributeValue> } }[] | undefined = records
+        .slice(start, start + BATCH_WRITE_LIMIT)
+        .map((record) => ({ PutRequest: { Item: marshall({ ...record, state: 'sent' }) } }));
+      for (let attempt = 0; requests !== undefined && requests.length > 0; attempt++) {
+        if (attempt > 0) {
+          // DynamoDB hands back part of a batch under load; ask again for the rest, backing off.
+          if (attempt > 5) throw new Error(`${requests.length} sent records stayed unwritten after ${attempt} attempts`);
+          await new Promise((resolve) => setTimeout(resolve, Math.min(25 * 2 ** attempt, 1_000)));
+        }
+        const result = await this.dynamo.send(new BatchWriteItemCommand({ RequestItems: { [this.tables.deliveriesTable]: requests } }));
+        requests = result.UnprocessedItems?.[this.tables.deliveriesTable] as typeof requests;
+      }
+    }
   }
 
   async markFailed(postId: string, subscriberId: string, token: string, reason: string, now: Date = new Date()): Promise<void> {

@@ -3,7 +3,7 @@ import { logger } from '../commons/logger';
 import { errorMessage } from '../commons/errors';
 import { personalise, type CompiledMessage } from '../mail/message';
 import { UNSUBSCRIBE_URL_PLACEHOLDER } from '../render/types';
-import type { SubscriberDirectory } from '../subscribers/types';
+import type { Subscriber, SubscriberDirectory, SubscriberStore } from '../subscribers/types';
 import type { IssueStore } from './issues';
 import { parseSendJob, type SendJob } from './jobs';
 import type { SendRateLimiter } from './rate-limit';
@@ -12,7 +12,8 @@ import { POST_TAG, SUBSCRIBER_TAG, deliveryMessageId, encodeTagValue } from './t
 
 export interface SenderPorts {
   issues: IssueStore;
-  subscribers: Pick<SubscriberDirectory, 'get'>;
+  /** `getMany` (one BatchGetItem per queue message) is used when the directory has it. */
+  subscribers: Pick<SubscriberDirectory, 'get'> & Partial<Pick<SubscriberStore, 'getMany'>>;
   /** The recipient's one-click unsubscribe URL (the subscription service's helper). */
   unsubscribeUrl: (subscriberId: string) => string | Promise<string>;
   mailer: Mailer;
@@ -75,17 +76,30 @@ export class Sender {
   async sendBatch(batch: QueuedSendJob[]): Promise<BatchResult> {
     const counts: BatchResult['counts'] = { sent: 0, failed: 0, skipped: 0, duplicate: 0, unknown: 0, retry: 0 };
     const retry = new Set<string>();
-    const work = batch.flatMap(({ messageId, job }) => job.subscriberIds.map((subscriberId) => ({ messageId, postId: job.postId, subscriberId })));
+    const work = batch.flatMap(({ messageId, job }) => job.subscriberIds.map((subscriberId) => ({ messageId, job, subscriberId })));
+    // Each queue message's subscribers are re-read together when its first recipient comes up.
+    const lookups = new Map<string, Promise<Map<string, Subscriber>>>();
+    const subscriberOf = async (item: (typeof work)[number]): Promise<Subscriber | undefined> => {
+      const directory = this.ports.subscribers;
+      if (directory.getMany === undefined) return directory.get(item.subscriberId);
+      let lookup = lookups.get(item.messageId);
+      if (lookup === undefined) {
+        lookup = directory.getMany(item.job.subscriberIds);
+        lookups.set(item.messageId, lookup);
+      }
+      return (await lookup).get(item.subscriberId);
+    };
+    const sentLog = new SentLog(this.ports.issues);
     let next = 0;
     const worker = async () => {
       while (next < work.length) {
         const item = work[next++]!;
         let outcome: RecipientOutcome;
         try {
-          outcome = await this.sendOne(item.postId, item.subscriberId);
+          outcome = await this.sendOne(item.job.postId, item.subscriberId, () => subscriberOf(item), sentLog);
         } catch (error) {
           // The store failed (not SES): nothing was claimed or the claim is released below.
-          logger.error('delivery.error', { postId: item.postId, subscriberId: item.subscriberId, error: errorMessage(error) });
+          logger.error('delivery.error', { postId: item.job.postId, subscriberId: item.subscriberId, error: errorMessage(error) });
           outcome = 'retry';
         }
         counts[outcome]++;
@@ -97,9 +111,9 @@ export class Sender {
     return { retryMessageIds: [...retry], counts };
   }
 
-  private async sendOne(postId: string, subscriberId: string): Promise<RecipientOutcome> {
-    const { issues, subscribers, clock } = this.ports;
-    const subscriber = await subscribers.get(subscriberId);
+  private async sendOne(postId: string, subscriberId: string, readSubscriber: () => Promise<Subscriber | undefined>, sentLog: SentLog): Promise<RecipientOutcome> {
+    const { issues, clock } = this.ports;
+    const subscriber = await readSubscriber();
     if (subscriber === undefined || subscriber.state !== 'active') {
       await issues.recordSkipped(postId, subscriberId, `subscriber ${subscriber?.state ?? 'deleted'}`, clock.now());
       return 'skipped';
@@ -110,7 +124,8 @@ export class Sender {
       return 'retry';
     }
 
-    const claim = await issues.claimDelivery(postId, subscriberId, clock.now());
+    const claimedAt = clock.now();
+    const claim = await issues.claimDelivery(postId, subscriberId, claimedAt);
     if (!claim.claimed) return 'duplicate';
 
     let data: Buffer;
@@ -138,7 +153,15 @@ export class Sender {
           data,
           tags: { [POST_TAG]: encodeTagValue(postId), [SUBSCRIBER_TAG]: encodeTagValue(subscriberId) },
         });
-        await issues.markSent(postId, subscriberId, claim.token, sesMessageId, clock.now());
+        try {
+          // The worker waits for its record, so copies SES took but nobody recorded never
+          // outnumber the concurrency, as with one write per copy.
+          await sentLog.record({ postId, subscriberId, claimedAt: claimedAt.toISOString(), sesMessageId, sentAt: clock.now().toISOString() });
+        } catch (error) {
+          // SES took it; the claim stays, so status reports it as unknown and nothing re-sends it.
+          logger.error('delivery.unknown', { postId, subscriberId, reason: `record not written: ${errorMessage(error)}` });
+          return 'unknown';
+        }
         return 'sent';
       } catch (error) {
         const classified = classifySesError(error);
@@ -173,6 +196,44 @@ export class Sender {
       if (this.messages.size > MESSAGE_CACHE_SIZE) this.messages.delete(this.messages.keys().next().value!);
     }
     return cached;
+  }
+}
+
+type SentRecord = Parameters<IssueStore['markSentMany']>[0][number];
+
+/** BatchWriteItem's limit. */
+const SENT_RECORDS_PER_WRITE = 25;
+
+/**
+ * Group commit of `sent` records: the copies that finish while one BatchWriteItem is in flight
+ * go together in the next, so a busy sender writes several recipients' records per call and
+ * an idle one still writes each at once.
+ */
+class SentLog {
+  private waiting: { record: SentRecord; settle: (error?: unknown) => void }[] = [];
+  private flushing = false;
+
+  constructor(private readonly issues: Pick<IssueStore, 'markSentMany'>) {}
+
+  record(record: SentRecord): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.waiting.push({ record, settle: (error) => (error === undefined ? resolve() : reject(error)) });
+      if (!this.flushing) void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    while (this.waiting.length > 0) {
+      const group = this.waiting.splice(0, SENT_RECORDS_PER_WRITE);
+      try {
+        await this.issues.markSentMany(group.map((entry) => entry.record));
+        for (const entry of group) entry.settle();
+      } catch (error) {
+        for (const entry of group) entry.settle(error ?? new Error('sent records not written'));
+      }
+    }
+    this.flushing = false;
   }
 }
 
