@@ -3,6 +3,7 @@ import { logger, maskAddress } from '../commons/logger';
 import type { Mailer } from '../commons/ports';
 import { CONFIRM_EMAIL_HTML } from '../../templates/confirm.generated';
 import { fillSite, READER_STRINGS, readerLanguage, type ReaderLanguage } from '../../templates/reader-strings';
+import { classifySesError } from '../sending/ses-errors';
 import { compileMessage, personalise, type CompiledMessage } from './message';
 
 const CONFIRM_URL_PLACEHOLDER = '%%PUSHLETTER_CONFIRM_URL%%';
@@ -35,9 +36,11 @@ export class ConfirmationMailer {
     try {
       messageId = await this.mailer.sendRaw({ to, data });
     } catch (error) {
-      // The reader is waiting for the page: one quick retry hides a dropped keep-alive
-      // connection or a passing SES hiccup. A rejection (the client's fault) is final.
-      if ((error as { $fault?: string }).$fault === 'client') throw error;
+      // The reader is waiting for the page: one quick retry hides a refused connection or
+      // throttling. Only when SES provably did not take the message: after a timeout it may
+      // have, and a second send would give the reader two emails. A rejection is final.
+      const { kind } = classifySesError(error);
+      if (kind !== 'retry') throw error;
       logger.warn('subscriber.confirmation.retry', { to: maskAddress(to), error: error as Error });
       await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
       messageId = await this.mailer.sendRaw({ to, data });

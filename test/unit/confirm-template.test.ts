@@ -42,33 +42,50 @@ describe('the confirmation email template', () => {
     });
   }
 
-  it('retries once when the connection to SES drops, and never after a rejection', async () => {
+  describe('when SES fails', () => {
     const settings = readSettings({ PUSHLETTER_FROM_ADDRESS: 'news@blog.example' });
-    let calls = 0;
-    const flaky = new ConfirmationMailer(
-      {
-        sendRaw: async () => {
-          calls++;
-          if (calls === 1) throw Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
-          return 'id-2';
+    /** A mailer whose first send fails with `error` and whose later sends succeed. */
+    function failingOnce(error: Error) {
+      const mailer = { calls: 0 };
+      const confirmation = new ConfirmationMailer(
+        {
+          sendRaw: async () => {
+            mailer.calls++;
+            if (mailer.calls === 1) throw error;
+            return 'id-2';
+          },
         },
-      },
-      settings,
-    );
-    await flaky.sendConfirmation('reader@example.com', 'https://api.blog.example/confirm?token=x', 'en');
-    expect(calls).toBe(2);
+        settings,
+      );
+      return { mailer, send: () => confirmation.sendConfirmation('reader@example.com', 'https://api.blog.example/confirm?token=x', 'en') };
+    }
 
-    calls = 0;
-    const rejecting = new ConfirmationMailer(
-      {
-        sendRaw: async () => {
-          calls++;
-          throw Object.assign(new Error('Email address is not verified.'), { name: 'MessageRejected', $fault: 'client' });
-        },
-      },
-      settings,
-    );
-    await expect(rejecting.sendConfirmation('reader@example.com', 'https://api.blog.example/confirm?token=x', 'en')).rejects.toThrow('not verified');
-    expect(calls).toBe(1);
+    it('retries once when SES was never reached or throttled the request', async () => {
+      for (const error of [
+        Object.assign(new Error('connect ECONNREFUSED 10.0.0.1:443'), { code: 'ECONNREFUSED' }),
+        Object.assign(new Error('Maximum sending rate exceeded.'), { name: 'Throttling', $fault: 'client', $metadata: { httpStatusCode: 400 } }),
+      ]) {
+        const { mailer, send } = failingOnce(error);
+        await send();
+        expect(mailer.calls).toBe(2);
+      }
+    });
+
+    it('does not send again when SES may already have taken the message (a timeout or a reset after sending)', async () => {
+      for (const error of [
+        Object.assign(new Error('Connection timed out after 5000 ms'), { name: 'TimeoutError' }),
+        Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }),
+      ]) {
+        const { mailer, send } = failingOnce(error);
+        await expect(send()).rejects.toThrow(error.message);
+        expect(mailer.calls).toBe(1);
+      }
+    });
+
+    it('does not retry a rejection', async () => {
+      const { mailer, send } = failingOnce(Object.assign(new Error('Email address is not verified.'), { name: 'MessageRejected', $fault: 'client' }));
+      await expect(send()).rejects.toThrow('not verified');
+      expect(mailer.calls).toBe(1);
+    });
   });
 });
