@@ -1,5 +1,6 @@
 import { logger, maskAddress } from '../commons/logger';
 import { errorMessage } from '../commons/errors';
+import { AddressError } from '../subscribers/address';
 import type { SubscriberDirectory, Subscriber } from '../subscribers/types';
 import type { IssueStore } from './issues';
 import { POST_TAG, SUBSCRIBER_TAG, decodeTagValue } from './tags';
@@ -86,48 +87,48 @@ async function handleNotification(ports: SesEventPorts, notification: SesNotific
     const recipients = bounce?.bouncedRecipients;
     if (bounce === undefined || !Array.isArray(recipients)) return malformed(type);
     const permanent = bounce.bounceType === 'Permanent';
-    const outcomes: SesEventOutcome[] = [];
-    for (const recipient of recipients) {
-      const subscriber = await findSubscriber(ports, recipient?.emailAddress, taggedSubscriberId);
-      if (subscriber === undefined) {
-        outcomes.push('ignored');
-        continue;
-      }
+    return forEachSubscriber(ports, recipients, taggedSubscriberId, async (subscriber) => {
       if (permanent) {
         await ports.subscribers.suppress(subscriber.id, 'bounced', now);
         if (postId !== undefined) await ports.issues.recordFeedback(postId, subscriber.id, { kind: 'bounce' });
         logger.info('subscriber.bounced', { subscriberId: subscriber.id, postId });
-        outcomes.push('suppressed');
-      } else {
-        const feedbackId = bounce.feedbackId ?? `${notification.mail?.messageId ?? 'unknown'}:${bounce.timestamp ?? ''}`;
-        if (postId !== undefined) await ports.issues.recordFeedback(postId, subscriber.id, { kind: 'transient', feedbackId });
-        logger.info('delivery.transient_bounce', { subscriberId: subscriber.id, postId, bounceType: bounce.bounceType });
-        outcomes.push('counted');
+        return 'suppressed';
       }
-    }
-    return outcomes;
+      const feedbackId = bounce.feedbackId ?? `${notification.mail?.messageId ?? 'unknown'}:${bounce.timestamp ?? ''}`;
+      if (postId !== undefined) await ports.issues.recordFeedback(postId, subscriber.id, { kind: 'transient', feedbackId });
+      logger.info('delivery.transient_bounce', { subscriberId: subscriber.id, postId, bounceType: bounce.bounceType });
+      return 'counted';
+    });
   }
 
   if (type === 'Complaint') {
     const recipients = notification.complaint?.complainedRecipients;
     if (!Array.isArray(recipients)) return malformed(type);
-    const outcomes: SesEventOutcome[] = [];
-    for (const recipient of recipients) {
-      const subscriber = await findSubscriber(ports, recipient?.emailAddress, taggedSubscriberId);
-      if (subscriber === undefined) {
-        outcomes.push('ignored');
-        continue;
-      }
+    return forEachSubscriber(ports, recipients, taggedSubscriberId, async (subscriber) => {
       await ports.subscribers.suppress(subscriber.id, 'complained', now);
       if (postId !== undefined) await ports.issues.recordFeedback(postId, subscriber.id, { kind: 'complaint' });
       logger.info('subscriber.complained', { subscriberId: subscriber.id, postId });
-      outcomes.push('suppressed');
-    }
-    return outcomes;
+      return 'suppressed';
+    });
   }
 
   logger.info('ses_event.ignored', { reason: 'not a bounce or complaint', type });
   return ['ignored'];
+}
+
+/** Acts on each recipient that is one of our subscribers; the others are ignored. */
+async function forEachSubscriber(
+  ports: SesEventPorts,
+  recipients: SesRecipient[],
+  taggedId: string | undefined,
+  act: (subscriber: Subscriber) => Promise<SesEventOutcome>,
+): Promise<SesEventOutcome[]> {
+  const outcomes: SesEventOutcome[] = [];
+  for (const recipient of recipients) {
+    const subscriber = await findSubscriber(ports, recipient?.emailAddress, taggedId);
+    outcomes.push(subscriber === undefined ? 'ignored' : await act(subscriber));
+  }
+  return outcomes;
 }
 
 function malformed(type: string): SesEventOutcome[] {
@@ -149,7 +150,16 @@ async function findSubscriber(ports: SesEventPorts, address: unknown, taggedId: 
     const tagged = await ports.subscribers.get(taggedId);
     if (tagged !== undefined && tagged.email.toLowerCase() === bare.toLowerCase()) return tagged;
   }
-  const found = await ports.subscribers.findByEmail(bare);
+  let found: Subscriber | undefined;
+  try {
+    found = await ports.subscribers.findByEmail(bare);
+  } catch (error) {
+    // No subscriber can have an address we would not accept; retrying the event cannot change
+    // that. The error's message may quote the address, so only its code is logged.
+    if (!(error instanceof AddressError)) throw error;
+    logger.warn('ses_event.ignored', { reason: 'invalid address', address: maskAddress(bare), code: error.code });
+    return undefined;
+  }
   if (found === undefined) logger.info('ses_event.ignored', { reason: 'unknown address', address: maskAddress(bare) });
   return found;
 }

@@ -110,4 +110,13 @@ describe('SES bounce and complaint events', () => {
     expect(await handleSesEvents(ports, eventFor('bounce-permanent.json', person, { address: 'not-an-address' }))).toEqual(['ignored']);
     expect((await stack.subscribers.get(person.id))?.state).toBe('active');
   });
+
+  it('ignores a recipient address we would never accept, instead of failing the event into retries', async () => {
+    const person = people[5]!;
+    for (const address of ['two@@example.com', 'reader@localhost', 'reader@exa mple.com']) {
+      expect(await handleSesEvents(ports, eventFor('bounce-permanent.json', person, { address }))).toEqual(['ignored']);
+      expect(await handleSesEvents(ports, eventFor('complaint.json', person, { address }))).toEqual(['ignored']);
+    }
+    expect((await stack.subscribers.get(person.id))?.state).toBe('active');
+  });
 });
