@@ -8,10 +8,12 @@ import { fileURLToPath } from 'node:url';
 import sesServer from 'aws-ses-v2-local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSettings } from '../../functions/commons/config';
+import { readLocalPost } from '../../functions/local/publish';
 import { startLocalStack, type LocalStack } from '../../functions/local/stack';
+import { ingestPost } from '../../functions/sending/ingest';
 import { issueStatus } from '../../functions/sending/status';
 import type { LocalStackChildTask } from './local-stack-child';
-import { copiesByAddress, storedEmails } from './sending-harness';
+import { clearEmails, copiesByAddress, recipientOf, sesError, startFaultProxy, storedEmails } from './sending-harness';
 
 const CHILD = fileURLToPath(new URL('./local-stack-child.ts', import.meta.url));
 const ACTIVE = 600;
@@ -42,17 +44,33 @@ async function waitFor(condition: () => Promise<boolean>, what: string, timeoutM
   }
 }
 
-function startStack(dataDir: string): Promise<LocalStack> {
-  return startLocalStack({ dataDir, ports: { http: 0, ses: 0, dynamodb: 0 }, settings: { ...readSettings({}), maxSendRate: 200 }, sesEndpoint: sesUrl });
+/** Names the step that never finished, rather than leaving only the test's timeout. */
+async function within<T>(work: Promise<T>, what: string, timeoutMs = 60_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not finish in ${timeoutMs} ms`)), timeoutMs)));
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function startStack(dataDir: string, sesEndpoint = sesUrl): Promise<LocalStack> {
+  return startLocalStack({ dataDir, ports: { http: 0, ses: 0, dynamodb: 0 }, settings: { ...readSettings({}), maxSendRate: 200 }, sesEndpoint });
+}
+
+async function writePost(site: string, postId: string, title: string): Promise<string> {
+  await mkdir(join(site, '_posts'), { recursive: true });
+  await writeFile(join(site, '_config.yml'), 'title: Resumed\nurl: https://resumed.example.net\n');
+  const path = join(site, '_posts', `${postId}.md`);
+  await writeFile(path, `---\ntitle: ${title}\n---\n\nEvery reader gets this once, even when the server dies.\n`);
+  return path;
 }
 
 describe('a dev server killed in the middle of a send', () => {
   it('mails, on its next start, every recipient whose queued job died with it; nobody twice, the copies in doubt reported unknown', async () => {
     const dataDir = join(folder, 'data');
-    const site = join(folder, 'site');
-    await mkdir(join(site, '_posts'), { recursive: true });
-    await writeFile(join(site, '_config.yml'), 'title: Resumed\nurl: https://resumed.example.net\n');
-    await writeFile(join(site, '_posts', `${POST_ID}.md`), '---\ntitle: Resumed send\n---\n\nEvery reader gets this once, even when the server dies.\n');
+    const post = await writePost(join(folder, 'site'), POST_ID, 'Resumed send');
     const active = Array.from({ length: ACTIVE }, (_, index) => `reader${index}@example.com`);
     const pending = Array.from({ length: PENDING }, (_, index) => `waiting${index}@example.com`);
 
@@ -62,7 +80,7 @@ describe('a dev server killed in the middle of a send', () => {
       sesEndpoint: sesUrl,
       maxSendRate: 100,
       subscribers: [...active.map((email) => ({ email, state: 'active' as const })), ...pending.map((email) => ({ email, state: 'pending' as const }))],
-      post: join(site, '_posts', `${POST_ID}.md`),
+      post,
     };
     const child = spawn(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify(task)], {
       env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'ERROR' },
@@ -82,7 +100,7 @@ describe('a dev server killed in the middle of a send', () => {
 
     let stack = await startStack(dataDir);
     try {
-      await stack.sending.idle();
+      await within(stack.sending.idle(), 'the resumed send');
       const emails = await storedEmails(sesUrl);
       const copies = copiesByAddress(emails);
       // The restart sent what the dead server never got to.
@@ -106,7 +124,7 @@ describe('a dev server killed in the middle of a send', () => {
       expect(status!.issue).toMatchObject({ state: 'dispatched', enqueued: ACTIVE });
       expect(status!.done).toBe(true);
     } finally {
-      await stack.stop();
+      await within(stack.stop(), 'stopping the stack');
     }
 
     // Finished now: a further start has nothing to resume and sends nothing.
@@ -114,10 +132,46 @@ describe('a dev server killed in the middle of a send', () => {
     stack = await startStack(dataDir);
     try {
       expect(stack.sending.dispatchQueue.pending).toBe(0);
-      await stack.sending.idle();
+      await within(stack.sending.idle(), 'the start after the send finished');
       expect((await storedEmails(sesUrl)).length).toBe(finished);
     } finally {
-      await stack.stop();
+      await within(stack.stop(), 'stopping the stack');
+    }
+  }, 120_000);
+
+  it('retries on the next start a recipient whose job went to the dead-letter list', async () => {
+    await clearEmails(sesUrl);
+    const dataDir = join(folder, 'data-dead-letter');
+    const postId = '2026-11-21-dead-lettered';
+    const post = await writePost(join(folder, 'site-dead-letter'), postId, 'Dead-lettered once');
+    const readers = Array.from({ length: 30 }, (_, index) => `letter${index}@example.com`);
+    const unlucky = readers[7]!;
+    // SES throttles one address every time, so its job is given up after the queue's last receive.
+    const throttling = await startFaultProxy(sesUrl, (form) =>
+      recipientOf(form) === unlucky ? sesError(400, 'Throttling', 'Maximum sending rate exceeded.') : undefined,
+    );
+    let stack = await startStack(dataDir, throttling.url);
+    try {
+      const consent = { at: new Date().toISOString(), source: 'import' };
+      for (const email of readers) await stack.composition.subscribers.createIfAbsent({ email, state: 'active', consent });
+      expect(await ingestPost(await readLocalPost(post), stack.ingest.ports)).toMatchObject({ status: 'dispatching' });
+      await within(stack.sending.idle(), 'the send with a dead-lettered job');
+      expect(stack.sending.sendQueue.deadLetters).toHaveLength(1);
+      expect(copiesByAddress(await storedEmails(sesUrl))).toEqual(new Map(readers.filter((email) => email !== unlucky).map((email) => [email, 1])));
+    } finally {
+      await within(stack.stop(), 'stopping the stack');
+      await throttling.close();
+    }
+
+    // SES takes it again: the next start re-dispatches the post and only the unlucky reader is mailed.
+    stack = await startStack(dataDir);
+    try {
+      await within(stack.sending.idle(), 'the retried send');
+      expect(copiesByAddress(await storedEmails(sesUrl))).toEqual(new Map(readers.map((email) => [email, 1])));
+      const status = await issueStatus(stack.sending.issues, postId, new Date(), 0);
+      expect(status!.counts).toMatchObject({ sent: readers.length, queued: 0, unknown: 0 });
+    } finally {
+      await within(stack.stop(), 'stopping the stack');
     }
   }, 120_000);
 });
