@@ -59,17 +59,39 @@ export function publishRequest(file: PostFile, test?: string): PublishRequest {
   };
 }
 
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/**
+ * Checks every field: the body is signed, but a signature proves who sent it, not that an
+ * older or hand-made client sent the shape the ingest expects. Each problem is a 400 naming it.
+ */
 function parsePublishRequest(body: Buffer): PublishRequest {
-  let value: Partial<PublishRequest>;
+  let value: unknown;
   try {
-    value = JSON.parse(body.toString('utf8')) as Partial<PublishRequest>;
+    value = JSON.parse(body.toString('utf8'));
   } catch {
     throw new InvalidInputError('BODY_MALFORMED', 'the publish request is not JSON');
   }
-  if (typeof value.path !== 'string' || typeof value.source !== 'string' || (value.kind !== 'post' && value.kind !== 'draft')) {
-    throw new InvalidInputError('BODY_MALFORMED', 'the publish request needs path, source (base64) and kind');
+  const malformed = (reason: string) => new InvalidInputError('BODY_MALFORMED', `the publish request ${reason}`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw malformed('must be a JSON object');
+  const { path, source, config, kind, test } = value as Record<string, unknown>;
+  if (typeof path !== 'string' || path.trim() === '') throw malformed('needs path: the post\'s path as text');
+  if (typeof source !== 'string' || !BASE64.test(source)) throw malformed('needs source: the post\'s bytes in base64');
+  if (kind !== 'post' && kind !== 'draft') throw malformed('needs kind: "post" or "draft"');
+  if (test !== undefined && typeof test !== 'string') throw malformed('has a test address that is not text');
+  if (config !== undefined) {
+    if (config === null || typeof config !== 'object' || Array.isArray(config)) throw malformed('has a config that is not an object with text and label');
+    const { text, label } = config as Record<string, unknown>;
+    if (typeof text !== 'string') throw malformed('has a config without text: the _config.yml contents as text');
+    if (typeof label !== 'string') throw malformed('has a config without label: the _config.yml path as text');
   }
-  return value as PublishRequest;
+  return {
+    path,
+    source,
+    kind,
+    ...(config !== undefined ? { config: config as PublishRequest['config'] } : {}),
+    ...(test !== undefined ? { test: test as string } : {}),
+  };
 }
 
 export function publishRoute(ports: IngestPorts, secret: string): Route {

@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readSettings } from '../../functions/commons/config';
 import { runPublish } from '../../functions/cli/publish';
+import { signPayload } from '../../functions/github/signature';
+import { PUBLISH_PATH, PUBLISH_SIGNATURE_HEADER } from '../../functions/local/publish';
 import { startLocalStack, type LocalStack } from '../../functions/local/stack';
 import { importSubscribers } from '../../functions/subscribers/import';
 import { clearEmails, copiesByAddress, storedEmails } from './sending-harness';
@@ -119,6 +121,32 @@ describe('pushletter publish', () => {
   it('refuses a broken post with one line naming the file, and records nothing', async () => {
     await expect(publish(post('2024-10-05-broken.md'))).rejects.toThrow(/2024-10-05-broken\.md/);
     expect(await stack.sending.issues.getIssue('2024-10-05-broken')).toBeUndefined();
+  });
+
+  it('answers a signed publish request of the wrong shape with 400 naming the field, and records nothing', async () => {
+    const source = Buffer.from('---\ntitle: Shape\n---\n\nText.\n').toString('base64');
+    const path = '_posts/2024-10-06-shape.md';
+    const cases: [unknown, RegExp][] = [
+      [{ path, source, kind: 'post', config: { text: 42, label: '_config.yml' } }, /config without text/],
+      [{ path, source, kind: 'post', config: { text: 'title: x', label: null } }, /config without label/],
+      [{ path, source, kind: 'post', config: 'title: x' }, /config that is not an object/],
+      [{ path, source, kind: 'post', test: ['proofreader@example.org'] }, /test address that is not text/],
+      [{ path, source: 'not base64!', kind: 'post' }, /source/],
+      [{ path: 7, source, kind: 'post' }, /path/],
+      [{ path, source, kind: 'page' }, /kind/],
+      [[path, source], /JSON object/],
+    ];
+    for (const [request, reason] of cases) {
+      const body = JSON.stringify(request);
+      const response = await fetch(`http://127.0.0.1:${stack.ports.http}${PUBLISH_PATH}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', [PUBLISH_SIGNATURE_HEADER]: signPayload(stack.composition.secrets.webhookSecret, body) },
+        body,
+      });
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { message?: string }).message).toMatch(reason);
+    }
+    expect(await stack.sending.issues.getIssue('2024-10-06-shape')).toBeUndefined();
   });
 
   it('says how to start a stack when none is running', async () => {
