@@ -7,7 +7,7 @@ import { PushletterError } from '../commons/errors';
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(args: string[]): Promise<number> }> }> = {
   render: { summary: 'render <post.md | folder>... [--site <dir>] [--out <dir>] [--strict]', load: () => import('./render') },
   dev: { summary: 'dev [--demo]   start the local stack (form, inbox, DynamoDB)', load: () => import('./dev') },
-  publish: { summary: 'publish <post.md> [--site <dir>] [--test <address>]', load: () => import('./publish') },
+  publish: { summary: 'publish <post.md> [--site <dir>] [--test <address>]   (local stack; on AWS, push the post)', load: () => import('./publish') },
   subscribers: { summary: 'subscribers import <csv> [--confirmed] | export | count | forget <email>', load: () => import('./subscribers') },
   status: { summary: 'status <post>', load: () => import('./status') },
 };

@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
 import type { Writable } from 'node:stream';
+import { readTarget } from '../commons/config';
 import { InvalidInputError, PushletterError } from '../commons/errors';
 import { signPayload } from '../github/signature';
 import type { IngestOutcome } from '../sending/ingest';
@@ -7,7 +8,7 @@ import type { IssueStore } from '../sending/issues';
 import { parseArgs } from './args';
 import { Progress } from './progress';
 
-const USAGE = 'publish <post.md> [--site <dir>] [--test <address>]';
+const USAGE = 'publish <post.md> [--site <dir>] [--test <address>]   (local stack only)';
 
 export interface PublishOutput {
   out: Writable;
@@ -72,7 +73,16 @@ async function follow(issues: IssueStore, postId: string, output: PublishOutput)
 }
 
 export async function runPublish(args: string[], output: PublishOutput): Promise<number> {
-  const { values, positionals } = parseArgs(args, { site: { type: 'string' }, test: { type: 'string' } }, USAGE);
+  const { values, positionals } = parseArgs(args, { site: { type: 'string' }, test: { type: 'string' }, aws: { type: 'boolean' } }, USAGE);
+  // On AWS a post is sent by pushing it: the webhook ingests it with the repository's
+  // history and the stack's own schedules. Publishing here would reach the local stack
+  // instead, so an editor who asked for AWS is told, not silently served locally.
+  if (values.aws === true || readTarget() === 'aws') {
+    throw new InvalidInputError(
+      'PUBLISH_AWS_UNSUPPORTED',
+      'publish sends through the local stack only; to send on AWS, commit the post to _posts/ and push it to the blog repository\'s branch (PUSHLETTER_BRANCH): the GitHub webhook of the deployed stack publishes it. Follow it with `pushletter status <post-id> --aws`',
+    );
+  }
   const [postPath] = positionals;
   if (postPath === undefined || positionals.length > 1) {
     throw new InvalidInputError('CLI_USAGE', `name one post file\nusage: pushletter ${USAGE}`);

@@ -149,6 +149,18 @@ describe('pushletter publish', () => {
     expect(await stack.sending.issues.getIssue('2024-10-06-shape')).toBeUndefined();
   });
 
+  it('refuses to publish when asked for AWS, saying to push the post instead, and sends nothing locally', async () => {
+    await expect(publish(post('2024-10-02-concurrent.md'), '--aws')).rejects.toMatchObject({ code: 'PUBLISH_AWS_UNSUPPORTED', message: expect.stringMatching(/push .*webhook/) });
+    process.env.PUSHLETTER_TARGET = 'aws';
+    try {
+      await expect(publish(post('2024-10-02-concurrent.md'))).rejects.toMatchObject({ code: 'PUBLISH_AWS_UNSUPPORTED' });
+    } finally {
+      delete process.env.PUSHLETTER_TARGET;
+    }
+    await stack.sending.idle();
+    expect(await storedEmails(inbox)).toEqual([]);
+  });
+
   it('says how to start a stack when none is running', async () => {
     const port = process.env.DYNAMODB_PORT;
     process.env.DYNAMODB_PORT = '1';
