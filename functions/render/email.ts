@@ -167,33 +167,146 @@ interface EmailParts {
   dateLine: string;
 }
 
-function buildMjml({ post, site, settings, bodyHtml, truncated, preheader, dateLine }: EmailParts): string {
+/**
+ * How a per-post value reaches the MJML: by default the value itself; when compiling a skeleton,
+ * a marker that the cached HTML keeps in its place (`raw` values are markup, the rest is escaped).
+ */
+type Slot = (name: string, value: string, raw?: boolean) => string;
+const valueItself: Slot = (_name, value) => value;
+
+/**
+ * The final MJML of a post email. Language strings and which optional blocks appear fix the
+ * shape; everything else goes through `slot`, so the skeleton and the full MJML are one text.
+ */
+function buildMjml({ post, site, settings, bodyHtml, truncated, preheader, dateLine }: EmailParts, slot: Slot = valueItself): string {
   const strings = stringsFor(post.lang);
   const siteTitle = site.title || settings.siteTitle;
   const siteUrl = `${site.url}${site.baseurl}/`;
-  const image = post.image ? fillTemplate(POST_IMAGE_MJML, { src: post.image, alt: post.title }) : '';
+  const webUrl = slot('webUrl', post.url);
+  const image = post.image ? fillTemplate(POST_IMAGE_MJML, { src: slot('imageSource', post.image), alt: slot('title', post.title) }) : '';
   const continueReading = truncated
-    ? fillTemplate(CONTINUE_READING_MJML, { webUrl: post.url, truncatedNotice: strings.truncatedNotice, continueReading: strings.continueReading })
+    ? fillTemplate(CONTINUE_READING_MJML, { webUrl, truncatedNotice: strings.truncatedNotice, continueReading: strings.continueReading })
     : '';
   return fillTemplate(POST_EMAIL_MJML, {
     lang: post.lang,
-    title: post.title,
+    title: slot('title', post.title),
     fontStack: FONT_STACK,
-    preheader,
-    siteUrl,
-    siteTitle,
-    webUrl: post.url,
+    preheader: slot('preheader', preheader),
+    siteUrl: slot('siteUrl', siteUrl),
+    siteTitle: slot('siteTitle', siteTitle),
+    webUrl,
     viewOnWeb: strings.viewOnWeb,
-    dateLine,
+    dateLine: slot('dateLine', dateLine),
     image,
-    body: bodyHtml,
+    body: slot('body', bodyHtml, true),
     continueReading,
-    whyYouReceive: strings.whyYouReceive(siteTitle),
-    postalAddress: settings.postalAddress,
+    whyYouReceive: slot('whyYouReceive', strings.whyYouReceive(siteTitle)),
+    postalAddress: slot('postalAddress', settings.postalAddress),
     unsubscribeUrl: UNSUBSCRIBE_URL_PLACEHOLDER,
     unsubscribe: strings.unsubscribe,
   });
 }
+
+/**
+ * mjml costs a few milliseconds per post, yet it only lays out the template: the text inside an
+ * mj-text, mj-raw or mj-title and the values of plain attributes pass through it verbatim. So
+ * each shape of email (language, image or not, cut or not) is compiled once with markers where
+ * the post's values go, and a post's HTML is the compiled skeleton with its escaped values put
+ * back. test/unit/email-skeleton.test.ts holds this to byte-identical output against a full
+ * compile; any value that mjml could read differently takes the full compile instead.
+ */
+interface Skeleton {
+  /** The compiled HTML split at the markers: literal, slot, literal, slot, …, literal. */
+  literals: string[];
+  slots: string[];
+}
+
+const SLOT_MARKER = /PUSHLETTERSLOT_([a-zA-Z]+)_/g;
+const markerFor = (name: string) => `PUSHLETTERSLOT_${name}_`;
+
+/**
+ * Markup that mjml's parser does not pass over as plain content: its own tags, tags whose text
+ * htmlparser2 reads raw (and could hide the closing </mj-text>), comments, CDATA and processing
+ * instructions (mjml rewrites Outlook conditional comments). A body with any takes the full compile.
+ */
+const MARKUP_MJML_READS = /<[!?]|<\/?(?:mj|script|style|title|textarea|xmp|iframe|noembed|noframes|noscript|plaintext|svg|math|html|head|body)/i;
+
+/** How many shapes to keep; a process sees a handful (languages × image × cut). */
+const SKELETON_CACHE_LIMIT = 64;
+const skeletons = new Map<string, Promise<Skeleton | undefined>>();
+
+const shapeOf = (parts: EmailParts) => `${parts.post.lang}\u0000${parts.post.image ? 'image' : ''}\u0000${parts.truncated ? 'cut' : ''}`;
+
+async function compileSkeleton(parts: EmailParts): Promise<Skeleton | undefined> {
+  const names = new Set<string>();
+  const source = buildMjml(parts, (name) => {
+    names.add(name);
+    return markerFor(name);
+  });
+  const { html, warnings } = await compileMjml(source);
+  // Warnings carry line numbers that move with a post's values: only a clean template is reused.
+  if (warnings.length > 0) return undefined;
+  const pieces = html.split(SLOT_MARKER);
+  const slots = pieces.filter((_piece, index) => index % 2 === 1);
+  if ([...names].some((name) => !slots.includes(name)) || slots.some((name) => !names.has(name))) return undefined;
+  return { literals: pieces.filter((_piece, index) => index % 2 === 0), slots };
+}
+
+function skeletonFor(parts: EmailParts): Promise<Skeleton | undefined> {
+  const shape = shapeOf(parts);
+  let skeleton = skeletons.get(shape);
+  if (!skeleton) {
+    if (skeletons.size >= SKELETON_CACHE_LIMIT) skeletons.clear();
+    // A failed compile is not kept: the post falls back to the full compile, which reports it.
+    skeleton = compileSkeleton(parts).catch(() => {
+      skeletons.delete(shape);
+      return undefined;
+    });
+    skeletons.set(shape, skeleton);
+  }
+  return skeleton;
+}
+
+/**
+ * The text each slot holds in the compiled HTML, or undefined when mjml might not pass a value
+ * through as is: it trims the whole content of a tag (the body is exactly that, so it is trimmed
+ * here too; any other value with outer spaces takes the full compile) and reads the attribute
+ * values `true` and `false` as booleans.
+ */
+function slotTexts(parts: EmailParts): Map<string, string> | undefined {
+  const texts = new Map<string, string>();
+  let verbatim = true;
+  buildMjml(parts, (name, value, raw) => {
+    if (raw) {
+      if (MARKUP_MJML_READS.test(value)) verbatim = false;
+      texts.set(name, value.trim());
+    } else {
+      const escaped = escapeHtml(value);
+      if (escaped !== escaped.trim() || escaped === 'true' || escaped === 'false') verbatim = false;
+      texts.set(name, escaped);
+    }
+    return '';
+  });
+  return verbatim ? texts : undefined;
+}
+
+interface CompiledEmail {
+  html: string;
+  warnings: Warning[];
+}
+
+/** The post's email HTML from its shape's cached skeleton, else from a full compile. */
+async function compileFromSkeleton(parts: EmailParts): Promise<CompiledEmail> {
+  const texts = slotTexts(parts);
+  const skeleton = texts && (await skeletonFor(parts));
+  if (!texts || !skeleton) return compileMjml(buildMjml(parts));
+  let html = skeleton.literals[0]!;
+  for (let index = 0; index < skeleton.slots.length; index++) html += texts.get(skeleton.slots[index]!)! + skeleton.literals[index + 1]!;
+  return { html, warnings: [] };
+}
+
+/** The post's email HTML from mjml on the full MJML: the reference the skeleton must match. */
+const compileDirectly = (parts: EmailParts): Promise<CompiledEmail> => compileMjml(buildMjml(parts));
 
 function plainText(parts: EmailParts, bodyText: string): string {
   const { post, site, settings, truncated, dateLine } = parts;
@@ -218,11 +331,27 @@ function plainText(parts: EmailParts, bodyText: string): string {
 const byteLength = (value: string) => Buffer.byteLength(value, 'utf8');
 
 export async function renderEmail(post: Post, site: SiteConfig, settings: Settings): Promise<RenderedEmail> {
-  return (await renderEmailWithSource(post, site, settings)).email;
+  return (await renderEmailWith(post, site, settings, compileFromSkeleton)).email;
 }
 
-/** The email and the final MJML it was compiled from (the benchmark compiles that bare to compare). */
+/** The email and the final MJML whose full compile it equals (the benchmark compiles that bare to compare). */
 export async function renderEmailWithSource(post: Post, site: SiteConfig, settings: Settings): Promise<{ email: RenderedEmail; mjml: string }> {
+  const { email, parts } = await renderEmailWith(post, site, settings, compileFromSkeleton);
+  return { email, mjml: buildMjml(parts) };
+}
+
+/** The email as mjml compiles the full MJML of each post, without the skeleton cache. */
+export async function renderEmailDirectly(post: Post, site: SiteConfig, settings: Settings): Promise<{ email: RenderedEmail; mjml: string }> {
+  const { email, parts } = await renderEmailWith(post, site, settings, compileDirectly);
+  return { email, mjml: buildMjml(parts) };
+}
+
+async function renderEmailWith(
+  post: Post,
+  site: SiteConfig,
+  settings: Settings,
+  compile: (parts: EmailParts) => Promise<CompiledEmail>,
+): Promise<{ email: RenderedEmail; parts: EmailParts }> {
   const strings = stringsFor(post.lang);
   // One parse serves both: the text is read before styling changes the document.
   const body = parseDocument(post.bodyHtml);
@@ -232,8 +361,7 @@ export async function renderEmailWithSource(post: Post, site: SiteConfig, settin
   const dateLine = formatPostDate(post.date, post.lang, site.timezone);
   const parts: EmailParts = { post, site, settings, bodyHtml: styledBody, truncated: false, preheader, dateLine };
 
-  let mjml = buildMjml(parts);
-  let { html, warnings } = await compileMjml(mjml);
+  let { html, warnings } = await compile(parts);
   let bodyText = fullText;
   let cut: { kept: number; of: number } | undefined;
 
@@ -247,8 +375,7 @@ export async function renderEmailWithSource(post: Post, site: SiteConfig, settin
       const kept = blocksWithin(blocks, budget);
       parts.bodyHtml = joinBlocks(blocks, kept);
       parts.truncated = true;
-      mjml = buildMjml(parts);
-      ({ html, warnings } = await compileMjml(mjml));
+      ({ html, warnings } = await compile(parts));
       bodyText = htmlToText(joinBlocks(sourceBlocks, Math.min(kept, sourceBlocks.length)));
       cut = { kept, of: blocks.length };
       if (byteLength(html) <= HTML_SIZE_BUDGET || kept === 0) break;
@@ -273,7 +400,7 @@ export async function renderEmailWithSource(post: Post, site: SiteConfig, settin
     truncated: parts.truncated,
     warnings: allWarnings,
   };
-  return { email, mjml };
+  return { email, parts };
 }
 
 function joinBlocks(blocks: Block[], count: number): string {
