@@ -50,16 +50,26 @@ export interface SharedRateLimiterOptions {
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
+ * Slots are spaced for this share of the rate. The rest is room for a slot to be used a little
+ * late (a timer never fires exactly on time) while a one-second window still holds no more
+ * starts than the rate: `rate` slots span `1000 / SLOT_SHARE` ms, leaving ~30 ms of slack.
+ */
+const SLOT_SHARE = 0.97;
+/** Kept from the slack for the time between the check and the call actually starting. */
+const START_MARGIN_MS = 3;
+
+/**
  * A rate limit shared by every concurrent sender, as a generic cell rate algorithm kept in
  * one DynamoDB item: `nextSlot` is the earliest time the next email may go. A sender reserves a
- * run of slots `1/rate` apart with a conditional write (optimistic, retried on contention),
- * then paces its sends onto them. Sends are never closer than `1/rate` on average over any
- * window, across processes; slots not used in time are dropped rather than bunched up later.
+ * run of slots apart with a conditional write (optimistic, retried on contention), then starts
+ * each send no earlier than its slot and no later than `lateSlackMs` after it; a slot missed
+ * by more is given up. Slots are `1000 / (rate × SLOT_SHARE)` ms apart across all senders, so
+ * the starts in any one-second window, across processes, never exceed the rate.
  */
 export class SharedRateLimiter implements SendRateLimiter {
   private readonly intervalMs: number;
-  /** How late a slot may still be used: a little slack keeps event-loop jitter from wasting slots. */
-  private readonly lateSlackMs: number;
+  /** How late a slot may still be used (see SLOT_SHARE). */
+  readonly lateSlackMs: number;
   private readonly slotsPerReservation: number;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -67,8 +77,9 @@ export class SharedRateLimiter implements SendRateLimiter {
   private reserving: Promise<void> | undefined;
 
   constructor(private readonly options: SharedRateLimiterOptions) {
-    this.intervalMs = 1000 / options.rate;
-    this.lateSlackMs = Math.max(this.intervalMs, 20);
+    this.intervalMs = 1000 / (options.rate * SLOT_SHARE);
+    // With `rate` slots spanning 1000 + slack ms, no one-second window can hold rate + 1 starts.
+    this.lateSlackMs = Math.max(0, options.rate * this.intervalMs - 1000 - START_MARGIN_MS);
     // About a tenth of a second's worth at a time: few writes at high rates, one at low ones.
     this.slotsPerReservation = options.slotsPerReservation ?? Math.max(1, Math.min(50, Math.floor(options.rate / 10)));
     this.now = options.now ?? Date.now;
@@ -79,8 +90,10 @@ export class SharedRateLimiter implements SendRateLimiter {
     for (;;) {
       const slot = this.takeSlot();
       if (slot !== undefined) {
+        // Timers count from the event loop's cached time and can fire up to a millisecond
+        // early by the wall clock: the extra millisecond keeps every start at or after its slot.
         const wait = slot - this.now();
-        if (wait > 0) await this.sleep(wait);
+        if (wait > 0) await this.sleep(Math.ceil(wait) + 1);
         // A timer that fired late (a busy event loop wakes many at once) must not send in a
         // bunch: a slot missed by more than the slack is given up and another one taken.
         if (this.now() - slot > this.lateSlackMs) continue;

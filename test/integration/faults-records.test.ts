@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { dynamoClient } from '../../functions/commons/clients';
+import type { Clock } from '../../functions/commons/ports';
+import { dispatchIssue } from '../../functions/sending/dispatch';
+import { IssueStore } from '../../functions/sending/issues';
+import type { SendJob } from '../../functions/sending/jobs';
+import { SharedRateLimiter } from '../../functions/sending/rate-limit';
+import { Sender, jobsFromRecords } from '../../functions/sending/send';
+import { issueStatus } from '../../functions/sending/status';
+import {
+  clearEmails,
+  copiesByAddress,
+  createIssue,
+  deliveriesOf,
+  pipeline,
+  seedSubscribers,
+  sesMailer,
+  startStack,
+  storedEmails,
+  TestQueue,
+  type Stack,
+} from './sending-harness';
+
+const clock: Clock = { now: () => new Date() };
+
+let stack: Stack;
+let people: { id: string; email: string; state: string }[];
+
+beforeAll(async () => {
+  stack = await startStack();
+  people = await seedSubscribers(stack, 120);
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+beforeEach(async () => {
+  await clearEmails(stack.sesUrl);
+});
+
+describe('sent records written in batches', () => {
+  it('copies SES took whose batched record could not be written stay unknown, are reported, and a redelivery never sends them again', async () => {
+    const postId = '2026-11-26-records-lost';
+    await createIssue(stack, postId);
+    const captured = new TestQueue<SendJob>({ batchSize: 10 });
+    const run = pipeline(stack);
+    await dispatchIssue({ ...run.dispatchPorts, sendQueue: captured }, postId);
+    const batch = captured.receive();
+    expect(batch.flatMap((record) => (JSON.parse(record.body) as SendJob).subscriberIds)).toHaveLength(people.length);
+
+    // The sender's DynamoDB fails every BatchWriteItem (the sent records), after SES took each copy.
+    const failing = dynamoClient({ dynamodb: stack.dynamoUrl });
+    failing.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'BatchWriteItemCommand') throw Object.assign(new Error('Internal server error'), { name: 'InternalServerError', $fault: 'server' });
+        return next(args);
+      },
+      { step: 'initialize', name: 'failSentRecords' },
+    );
+    try {
+      const sender = new Sender(
+        {
+          issues: new IssueStore(failing, stack.tables),
+          subscribers: stack.subscribers,
+          unsubscribeUrl: stack.unsubscribeUrl,
+          mailer: sesMailer(stack.sesUrl),
+          rateLimiter: new SharedRateLimiter({ dynamo: failing, table: stack.tables.deliveriesTable, rate: 2_000 }),
+          clock,
+        },
+        { concurrency: 8 },
+      );
+      const result = await sender.sendBatch(jobsFromRecords(batch));
+      // SES may have them: not retried, reported as unknown.
+      expect(result.retryMessageIds).toEqual([]);
+      expect(result.counts).toMatchObject({ sent: 0, unknown: people.length });
+    } finally {
+      failing.destroy();
+    }
+    expect((await storedEmails(stack.sesUrl)).length).toBe(people.length);
+
+    // SQS delivers the batch again to a healthy sender: nobody gets a second copy.
+    expect(await run.consume(batch)).toEqual([]);
+    const copies = copiesByAddress(await storedEmails(stack.sesUrl));
+    const deliveries = await deliveriesOf(stack, postId);
+    for (const person of people) {
+      expect(copies.get(person.email), person.email).toBe(1);
+      expect(deliveries.get(person.id)?.state, person.email).toBe('sending');
+    }
+    const status = await issueStatus(stack.issues, postId, new Date(), 0);
+    expect(status!.counts).toMatchObject({ unknown: people.length, sent: 0, queued: 0 });
+  });
+});
