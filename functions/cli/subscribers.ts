@@ -5,6 +5,7 @@ import { readTarget } from '../commons/config';
 import { InvalidInputError, PushletterError } from '../commons/errors';
 import { logger } from '../commons/logger';
 import type { CorePorts } from '../compose/ports';
+import type { SendRateLimiter } from '../sending/rate-limit';
 import { exportHeader, exportRow, parseImportCsv } from '../subscribers/csv';
 import { importSubscribers, type ImportReport } from '../subscribers/import';
 import { parseArgs } from './args';
@@ -37,7 +38,8 @@ where:
   --aws (or PUSHLETTER_TARGET=aws) uses your default AWS credentials and region
   (AWS_PROFILE, AWS_REGION) and the deployed stack's names: SUBSCRIBERS_TABLE,
   PUSHLETTER_SECRET_ARN (the token secret), PUSHLETTER_LIST_NAME, PUSHLETTER_PUBLIC_URL;
-  confirmation emails are paced at PUSHLETTER_MAX_SEND_RATE per second.`;
+  confirmation emails share the senders' rate (the account's SES rate, else
+  PUSHLETTER_MAX_SEND_RATE per second) with any send running at the same time.`;
 
 export interface CommandOutput {
   out: Writable;
@@ -58,6 +60,17 @@ async function connect(aws: boolean): Promise<CorePorts> {
     );
   }
   return ports;
+}
+
+/**
+ * On AWS, confirmation emails take slots from the window the senders share, at the rate they
+ * use (the account's SES rate, else PUSHLETTER_MAX_SEND_RATE), so an import during a send
+ * never pushes the account over its rate. The local SES emulator has no rate: unlimited.
+ */
+async function importRateLimiter(ports: CorePorts, aws: boolean): Promise<SendRateLimiter | undefined> {
+  if (!aws) return undefined;
+  const [{ resolveSendRate }, { sharedRateLimiter }] = await Promise.all([import('../sending/rate-limit'), import('../compose/sending')]);
+  return sharedRateLimiter(ports, await resolveSendRate(ports.ses, ports.settings.maxSendRate));
 }
 
 function numberText(value: number): string {
@@ -93,7 +106,7 @@ async function importCommand(file: string | undefined, confirmed: boolean, aws: 
     clock: ports.clock,
     confirmed,
     concurrency: aws ? 32 : 16,
-    emailsPerSecond: aws ? ports.settings.maxSendRate : undefined,
+    rateLimiter: confirmed ? undefined : await importRateLimiter(ports, aws),
     onProgress: (done) => progress.update(done),
   });
   if (parsed.rows.length > 0) progress.finish();

@@ -32,10 +32,18 @@ export interface SendingOptions {
   concurrency?: number;
 }
 
+/**
+ * The limiter every sender of the account's email shares: one window in the deliveries table,
+ * so sends, imports' confirmation emails and any other sender together keep to `rate`.
+ */
+export function sharedRateLimiter(core: Pick<CorePorts, 'dynamo' | 'resources'>, rate: number): SharedRateLimiter {
+  return new SharedRateLimiter({ dynamo: core.dynamo, table: core.resources.deliveriesTable, rate });
+}
+
 export async function buildSendingPorts(core: CorePorts, queues: SendingQueues, options: SendingOptions): Promise<SendingPorts> {
   const issues = new IssueStore(core.dynamo, core.resources);
   const sendRate = await resolveSendRate(options.askQuota ? core.ses : undefined, core.settings.maxSendRate);
-  const rateLimiter = new SharedRateLimiter({ dynamo: core.dynamo, table: core.resources.deliveriesTable, rate: sendRate });
+  const rateLimiter = sharedRateLimiter(core, sendRate);
   const sender = new Sender(
     {
       issues,

@@ -1,5 +1,6 @@
 import { errorMessage } from '../commons/errors';
 import type { Clock } from '../commons/ports';
+import type { SendRateLimiter } from '../sending/rate-limit';
 import type { ImportRow } from './csv';
 import type { SubscriptionService } from './service';
 import type { Subscriber, SubscriberStore } from './types';
@@ -28,8 +29,12 @@ export interface ImportOptions {
   confirmed: boolean;
   /** Writes in flight at once. DynamoDB takes many; dynalite and SES limits take fewer. */
   concurrency?: number;
-  /** Confirmation emails per second (SES sending rate); unlimited when absent. */
-  emailsPerSecond?: number;
+  /**
+   * Takes a slot for each confirmation email. On AWS this is the limiter the senders share
+   * (the SES rate is the account's, so an import during a send must take its emails from the
+   * same window); unlimited when absent.
+   */
+  rateLimiter?: SendRateLimiter;
   onProgress?: (done: number) => void;
 }
 
@@ -41,7 +46,6 @@ export interface ImportOptions {
  */
 export async function importSubscribers(rows: ImportRow[], options: ImportOptions): Promise<ImportReport> {
   const report: ImportReport = { imported: 0, updated: 0, unchanged: 0, skipped: [], confirmationsSent: 0, failed: [] };
-  const pace = emailPacer(options.emailsPerSecond);
   const now = options.clock.now().toISOString();
   const concurrency = Math.max(1, Math.min(options.concurrency ?? 16, 128));
   let done = 0;
@@ -82,7 +86,7 @@ export async function importSubscribers(rows: ImportRow[], options: ImportOption
       }
     }
     if (mailConfirmation) {
-      await pace();
+      await options.rateLimiter?.acquire();
       try {
         if (await options.service.requestConfirmation(id, row.email, row.lang)) report.confirmationsSent++;
       } catch (error) {
@@ -120,17 +124,4 @@ export async function importSubscribers(rows: ImportRow[], options: ImportOption
   report.skipped.sort((a, b) => a.line - b.line);
   report.failed.sort((a, b) => a.line - b.line);
   return report;
-}
-
-/** Spaces confirmation emails evenly so a large import stays under the account's send rate. */
-function emailPacer(perSecond: number | undefined): () => Promise<void> {
-  if (perSecond === undefined || !(perSecond > 0)) return async () => {};
-  const interval = 1000 / perSecond;
-  let nextSlot = Date.now();
-  return async () => {
-    const slot = Math.max(nextSlot, Date.now());
-    nextSlot = slot + interval;
-    const wait = slot - Date.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-  };
 }
