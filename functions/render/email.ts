@@ -235,6 +235,11 @@ const MARKUP_MJML_READS = /<[!?]|<\/?(?:mj|script|style|title|textarea|xmp|ifram
 const SKELETON_CACHE_LIMIT = 64;
 const skeletons = new Map<string, Promise<Skeleton | undefined>>();
 
+/** Empties the cache, so the next post of each shape compiles its skeleton (the benchmark's cold case). */
+export function forgetEmailSkeletons(): void {
+  skeletons.clear();
+}
+
 const shapeOf = (parts: EmailParts) => `${parts.post.lang}\u0000${parts.post.image ? 'image' : ''}\u0000${parts.truncated ? 'cut' : ''}`;
 
 async function compileSkeleton(parts: EmailParts): Promise<Skeleton | undefined> {
