@@ -3,6 +3,11 @@
  * with markup the renderer built. Filled in one pass, so a post's own `{{ … }}` (kept in code
  * blocks) is never read as a slot.
  *
+ * Each post's values go only where mjml passes text through verbatim: inside the content of an
+ * mj-text, mj-raw or mj-title, or in a plain string attribute (href, src, alt). The renderer
+ * compiles this template once per shape with markers in those places and fills the cached HTML;
+ * test/unit/email-skeleton.test.ts fails if a slot moves somewhere mjml transforms it.
+ *
  * A TypeScript module rather than a `.mjml` file so every bundle (CLI, ingest Lambda) carries it
  * without loader configuration.
  *
