@@ -55,7 +55,7 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  * starts than the rate: `rate` slots span `1000 / SLOT_SHARE` ms, leaving ~30 ms of slack.
  */
 const SLOT_SHARE = 0.97;
-/** Kept from the slack for the time between the check and the call actually starting. */
+/** Kept from the slack for a timer firing up to 1 ms early and for the time between the check and the call starting. */
 const START_MARGIN_MS = 3;
 
 /**
@@ -90,10 +90,10 @@ export class SharedRateLimiter implements SendRateLimiter {
     for (;;) {
       const slot = this.takeSlot();
       if (slot !== undefined) {
-        // Timers count from the event loop's cached time and can fire up to a millisecond
-        // early by the wall clock: the extra millisecond keeps every start at or after its slot.
+        // A timer can fire up to a millisecond early by the wall clock (it counts from the
+        // event loop's cached time); START_MARGIN_MS covers that.
         const wait = slot - this.now();
-        if (wait > 0) await this.sleep(Math.ceil(wait) + 1);
+        if (wait > 0) await this.sleep(wait);
         // A timer that fired late (a busy event loop wakes many at once) must not send in a
         // bunch: a slot missed by more than the slack is given up and another one taken.
         if (this.now() - slot > this.lateSlackMs) continue;
