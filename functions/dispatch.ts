@@ -1,4 +1,4 @@
-import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
 import { lambdaClient } from './commons/clients';
 import { logger } from './commons/logger';
 import { lambdaSendingPorts } from './compose/lambda';
@@ -10,39 +10,21 @@ const lambda = lambdaClient();
 
 /**
  * Starts or resumes the dispatch of a post. Invoked asynchronously with a DispatchJob (by
- * ingest, by a post's schedule, by itself to continue near its deadline), or with SQS records
- * of them. The continuation is an asynchronous invoke of this same function, so a million
- * subscribers run as a chain of invocations, each resuming from the issue's checkpoint.
+ * ingest, by a post's schedule, by itself to continue near its deadline). The continuation is
+ * an asynchronous invoke of this same function, so a million subscribers run as a chain of
+ * invocations, each resuming from the issue's checkpoint.
  */
-export const handler = async (event: DispatchJob | SQSEvent, context: Context): Promise<SQSBatchResponse | void> => {
+export const handler = async (event: DispatchJob, context: Context): Promise<void> => {
   const { dispatch } = await lambdaSendingPorts();
   const ports = {
     ...dispatch,
     dispatchQueue: new DispatcherInvoker(lambda, context.invokedFunctionArn),
     remainingMs: () => context.getRemainingTimeInMillis(),
   };
-  if (!('Records' in event)) {
-    const job = parseDispatchJob(JSON.stringify(event));
-    if (job === undefined) {
-      logger.error('issue.dispatch.malformed', { event: JSON.stringify(event).slice(0, 200) });
-      return;
-    }
-    await dispatchIssue(ports, job.postId);
+  const job = parseDispatchJob(JSON.stringify(event));
+  if (job === undefined) {
+    logger.error('issue.dispatch.malformed', { event: JSON.stringify(event).slice(0, 200) });
     return;
   }
-  const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
-  for (const record of event.Records) {
-    const job = parseDispatchJob(record.body);
-    if (job === undefined) {
-      logger.error('issue.dispatch.malformed', { messageId: record.messageId });
-      continue;
-    }
-    try {
-      await dispatchIssue(ports, job.postId);
-    } catch (error) {
-      logger.error('issue.dispatch.failed', { postId: job.postId, error: error as Error });
-      batchItemFailures.push({ itemIdentifier: record.messageId });
-    }
-  }
-  return { batchItemFailures };
+  await dispatchIssue(ports, job.postId);
 };

@@ -200,6 +200,28 @@ export function readIngestResources(env: Env = process.env): IngestResources {
   };
 }
 
+/** The SQS queue the dispatcher puts send jobs on and the send function reads (AWS). */
+export function readSendQueueUrl(env: Env = process.env): string | undefined {
+  return optional(env, 'SEND_QUEUE_URL');
+}
+
+/**
+ * SES calls one sender keeps in flight. The stack sets PUSHLETTER_SENDER_CONCURRENCY to this
+ * and plans the number of senders with it (infra/constructs/pipeline.ts).
+ */
+export const SENDER_CONCURRENCY = 16;
+const MAX_SENDER_CONCURRENCY = 256;
+
+export function readSenderConcurrency(env: Env = process.env): number {
+  const raw = optional(env, 'PUSHLETTER_SENDER_CONCURRENCY');
+  if (raw === undefined) return SENDER_CONCURRENCY;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > MAX_SENDER_CONCURRENCY) {
+    throw new ConfigError(`PUSHLETTER_SENDER_CONCURRENCY must be a whole number of SES calls in flight from 1 to ${MAX_SENDER_CONCURRENCY}, for example ${SENDER_CONCURRENCY} (got "${raw}")`);
+  }
+  return value;
+}
+
 /** The SQS queue the webhook puts pushed posts on (AWS); locally the in-process queue. */
 export function readIngestQueueUrl(env: Env = process.env): string | undefined {
   return optional(env, 'INGEST_QUEUE_URL');

@@ -1,12 +1,11 @@
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { dynamoClient, secretsClient, sesClient, sqsClient } from '../commons/clients';
-import { readEnv, readIngestQueueUrl, readIngestResources, readResources, readSecretArn, readSettings } from '../commons/config';
+import { readIngestQueueUrl, readIngestResources, readResources, readSecretArn, readSenderConcurrency, readSendQueueUrl, readSettings } from '../commons/config';
 import { ConfigError } from '../commons/errors';
 import { systemClock } from '../commons/ports';
 import { parseSecrets } from '../commons/secrets';
 import type { Queue } from '../commons/ports';
 import { SqsQueue } from '../sending/sqs-queue';
-import type { DispatchJob } from '../sending/jobs';
 import type { IngestMessage } from '../github/webhook';
 import type { IngestWorkerPorts } from '../sending/ingest-worker';
 import { buildCorePorts, type CorePorts } from './ports';
@@ -56,30 +55,29 @@ export function lambdaPorts(): Promise<LambdaPorts> {
 lambdaPorts().catch(() => undefined);
 
 /**
- * The send, dispatch and ses-events Lambdas' ports. The dispatch entry replaces the
- * dispatch queue with an asynchronous invoke of itself (it knows its own ARN); a stack that
- * prefers a queue sets DISPATCH_QUEUE_URL.
+ * The send, dispatch and ses-events Lambdas' ports. Only the dispatcher continues a dispatch,
+ * and it does so by invoking itself asynchronously (it knows its own ARN), replacing the
+ * dispatch queue here, which no other function may use.
  */
 let sending: Promise<SendingPorts> | undefined;
 
 /** Only the send Lambda may read the SES quota (and needs the rate); the others skip the call. */
 export function lambdaSendingPorts(options: { askQuota?: boolean } = {}): Promise<SendingPorts> {
   sending ??= (async () => {
-    const sqs = sqsClient();
-    const sendQueueUrl = readEnv('SEND_QUEUE_URL');
-    const dispatchQueueUrl = readEnv('DISPATCH_QUEUE_URL');
-    const missing = (name: string): Queue<never> => ({
+    const concurrency = readSenderConcurrency();
+    const sendQueueUrl = readSendQueueUrl();
+    const missing = (reason: string): Queue<never> => ({
       send: async () => {
-        throw new ConfigError(`${name} must be set for this function (the CDK stack sets it)`);
+        throw new ConfigError(reason);
       },
     });
     return buildSendingPorts(
       await lambdaPorts(),
       {
-        sendQueue: sendQueueUrl ? new SqsQueue(sqs, sendQueueUrl) : missing('SEND_QUEUE_URL'),
-        dispatchQueue: dispatchQueueUrl ? new SqsQueue<DispatchJob>(sqs, dispatchQueueUrl) : missing('DISPATCH_QUEUE_URL'),
+        sendQueue: sendQueueUrl ? new SqsQueue(sqsClient(), sendQueueUrl) : missing('SEND_QUEUE_URL must be set for this function (the CDK stack sets it)'),
+        dispatchQueue: missing('only the dispatch function continues a dispatch, by invoking itself'),
       },
-      { askQuota: options.askQuota ?? false, concurrency: Number(readEnv('PUSHLETTER_SENDER_CONCURRENCY') ?? 16) || 16 },
+      { askQuota: options.askQuota ?? false, concurrency },
     );
   })().catch((error: unknown) => {
     sending = undefined;

@@ -7,6 +7,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { SENDER_CONCURRENCY } from '../../functions/commons/config';
 import type { DeployConfig } from '../config';
 import { PushletterFunction } from './function';
 import { WorkQueue, asyncDeadLetterQueue } from './queues';
@@ -37,11 +38,9 @@ export const TIMEOUTS = {
 export const SEND_BATCH_SIZE = 1;
 /** What the dispatcher puts in one message (functions/sending/dispatch.ts, recipientsPerMessage). */
 export const RECIPIENTS_PER_MESSAGE = 50;
-/** SES calls one sender keeps in flight (functions/compose/lambda.ts reads it). */
-export const SES_CALLS_IN_FLIGHT_PER_SENDER = 16;
 /**
- * Sends one sender sustains: 16 calls in flight at ~100 ms per SendRawEmail is ~160/s; plan
- * on 100/s so a slow SES day does not leave the rate unused.
+ * Sends one sender sustains: SENDER_CONCURRENCY (16) calls in flight at ~100 ms per
+ * SendRawEmail is ~160/s; plan on 100/s so a slow SES day does not leave the rate unused.
  */
 const SENDS_PER_SENDER_PER_SECOND = 100;
 /** SQS event sources cannot go below two concurrent invocations. */
@@ -131,7 +130,7 @@ export class Pipeline extends Construct {
       description: 'pushletter: sends one batch of recipients a post through SES',
       memorySize: 512,
       timeout: sendTimeout,
-      environment: { ...settings, [PIPELINE_ENVIRONMENT.sesCallsInFlight]: String(SES_CALLS_IN_FLIGHT_PER_SENDER) },
+      environment: { ...settings, [PIPELINE_ENVIRONMENT.sesCallsInFlight]: String(SENDER_CONCURRENCY) },
     });
     this.send.addEventSource(
       new eventSources.SqsEventSource(this.sendQueue.queue, {

@@ -5,9 +5,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import cdkJson from '../../cdk.json';
 import { deliveriesTableDefinition, issuesTableDefinition } from '../../functions/sending/tables';
 import { subscriberTableDefinition } from '../../functions/subscribers/table';
-import { readIngestQueueUrl, readIngestResources, readResources, readSecretArn, readSettings } from '../../functions/commons/config';
+import { readIngestQueueUrl, readIngestResources, readResources, readSecretArn, readSenderConcurrency, readSendQueueUrl, readSettings, SENDER_CONCURRENCY } from '../../functions/commons/config';
 import { ROUTES as APP_ROUTES } from '../../functions/http/routes';
-import { SES_CALLS_IN_FLIGHT_PER_SENDER, senderConcurrency } from '../../infra/constructs/pipeline';
+import { senderConcurrency } from '../../infra/constructs/pipeline';
 import type { PushletterStack } from '../../infra/stack';
 import { DEPLOYED_CONTEXT, synthesize } from './synth';
 import { allStatements, permissionsOfRole, render } from './template';
@@ -121,7 +121,12 @@ describe('functions', () => {
     });
     expect(readIngestQueueUrl(environment('api'))).toBe('ingestQueue');
     expect(readResources(environment('send'))).toEqual({ subscribersTable: 'subscribers', issuesTable: 'issues', deliveriesTable: 'deliveries' });
-    expect(environment('send').PUSHLETTER_SENDER_CONCURRENCY).toBe(String(SES_CALLS_IN_FLIGHT_PER_SENDER));
+    expect(readSendQueueUrl(environment('dispatch'))).toBe('sendQueue');
+    // The stack and the send function's reader agree on one number of SES calls in flight.
+    expect(environment('send').PUSHLETTER_SENDER_CONCURRENCY).toBe(String(SENDER_CONCURRENCY));
+    expect(readSenderConcurrency(environment('send'))).toBe(SENDER_CONCURRENCY);
+    expect(() => readSenderConcurrency({ PUSHLETTER_SENDER_CONCURRENCY: '0' })).toThrow(/PUSHLETTER_SENDER_CONCURRENCY must be a whole number/);
+    expect(() => readSenderConcurrency({ PUSHLETTER_SENDER_CONCURRENCY: 'many' })).toThrow(/PUSHLETTER_SENDER_CONCURRENCY/);
   });
 });
 
