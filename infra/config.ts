@@ -1,3 +1,4 @@
+import { httpUrlProblem, isSettingAddress, withoutTrailingSlash } from '../functions/commons/config';
 import { ConfigError } from '../functions/commons/errors';
 
 /**
@@ -32,9 +33,6 @@ export interface DeployConfig {
 export type ContextReader = (key: string) => unknown;
 
 const LANGUAGES = ['en', 'zh-CN'] as const;
-// Same shape the Lambdas accept (functions/commons/config.ts) so synth never admits an address
-// the functions would reject at start.
-const ADDRESS = /^[^\s@<>()",;:]+@[^\s@<>()",;:]+\.[^\s@<>()",;:]+$/;
 const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
 /** SES's highest default sending quota is far below this; anything larger is a typo. */
 const MAX_SEND_RATE = 10_000;
@@ -75,19 +73,16 @@ function required(read: ContextReader, key: keyof DeployConfig): string {
   return text(read, key) ?? fail(key, 'is missing');
 }
 
+// The same checks the Lambdas make at start (functions/commons/config.ts), so synth never
+// admits a value the functions would reject.
 function url(key: keyof DeployConfig, value: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(value);
-  } catch {
-    fail(key, `must be an absolute https:// URL (got "${value}")`);
-  }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') fail(key, `must be an http(s) URL (got "${value}")`);
-  return value.replace(/\/+$/, '');
+  const problem = httpUrlProblem(value);
+  if (problem !== undefined) fail(key, `${problem} (got "${value}")`);
+  return withoutTrailingSlash(value);
 }
 
 function address(key: keyof DeployConfig, value: string): string {
-  if (!ADDRESS.test(value) || /[\r\n]/.test(value)) fail(key, `must be an email address (got "${value}")`);
+  if (!isSettingAddress(value)) fail(key, `must be an email address (got "${value}")`);
   return value;
 }
 

@@ -68,23 +68,41 @@ function optional(env: Env, key: string): string | undefined {
   return value ? value : undefined;
 }
 
-const ADDRESS = /^[^\s@<>()",;:]+@[^\s@<>()",;:]+\.[^\s@<>()",;:]+$/;
+/**
+ * The shape of an address a setting may hold (sender, reply-to, editors). infra/config.ts
+ * checks deploy settings with it too, so synth never admits an address the functions reject.
+ */
+export function isSettingAddress(value: string): boolean {
+  return /^[^\s@<>()",;:]+@[^\s@<>()",;:]+\.[^\s@<>()",;:]+$/.test(value);
+}
 
-function checkUrl(key: string, value: string): string {
+/**
+ * What is wrong with a URL setting, or undefined when it is an absolute http(s) URL. Shared
+ * with infra/config.ts, which words the key its own way.
+ */
+export function httpUrlProblem(value: string): string | undefined {
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw new ConfigError(`${key} must be an absolute http(s) URL, for example https://blog.example.com (got "${value}")`);
+    return 'must be an absolute http(s) URL';
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConfigError(`${key} must start with http:// or https:// (got "${value}")`);
-  }
-  return value.replace(/\/+$/, '');
+  return url.protocol === 'http:' || url.protocol === 'https:' ? undefined : 'must start with http:// or https://';
+}
+
+/** URL settings are stored without a trailing slash, so paths can be appended with one. */
+export function withoutTrailingSlash(url: string): string {
+  return url.replace(/\/+$/, '');
+}
+
+function checkUrl(key: string, value: string): string {
+  const problem = httpUrlProblem(value);
+  if (problem !== undefined) throw new ConfigError(`${key} ${problem}, for example https://blog.example.com (got "${value}")`);
+  return withoutTrailingSlash(value);
 }
 
 function checkAddress(key: string, value: string): string {
-  if (!ADDRESS.test(value)) {
+  if (!isSettingAddress(value)) {
     throw new ConfigError(`${key} must be an email address, for example newsletter@blog.example.com (got "${value}")`);
   }
   return value;

@@ -22,7 +22,7 @@ describe('deploy configuration', () => {
 
   it.each([
     ['siteUrl', undefined, /"siteUrl" is missing: pass -c siteUrl=https:\/\/blog\.example\.com/],
-    ['siteUrl', 'blog.example.com', /"siteUrl" must be an absolute https:\/\/ URL .*-c siteUrl=https:\/\/blog\.example\.com/],
+    ['siteUrl', 'blog.example.com', /"siteUrl" must be an absolute http\(s\) URL .*-c siteUrl=https:\/\/blog\.example\.com/],
     ['fromAddress', 'newsletter', /"fromAddress" must be an email address \(got "newsletter"\).*-c fromAddress=newsletter@blog\.example\.com/],
     ['fromAddress', '', /"fromAddress" is missing/],
     ['maxSendRate', 'fast', /"maxSendRate" must be a number .*-c maxSendRate=14/],
