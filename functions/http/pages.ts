@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { fillSite, READER_STRINGS, type ReaderLanguage, type ReaderStrings } from '../../templates/reader-strings';
+import { escapeHtml } from '../commons/html';
 
 /**
  * The reader-facing pages: plain HTML that works without JavaScript, readable on a phone and
@@ -38,15 +39,6 @@ export interface PageContext {
   lang: ReaderLanguage;
   siteTitle: string;
   siteUrl: string;
-}
-
-export function escapeHtml(value: string): string {
-  return value
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('"', '&quot;')
-    .replaceAll("'", '&#39;');
 }
 
 function strings(context: PageContext): ReaderStrings {

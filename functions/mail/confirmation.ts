@@ -1,4 +1,5 @@
 import type { Settings } from '../commons/config';
+import { escapeHtml } from '../commons/html';
 import { logger, maskAddress } from '../commons/logger';
 import type { Mailer } from '../commons/ports';
 import { CONFIRM_EMAIL_HTML } from '../../templates/confirm.generated';
@@ -8,10 +9,6 @@ import { compileMessage, personalise, type CompiledMessage } from './message';
 
 const CONFIRM_URL_PLACEHOLDER = '%%PUSHLETTER_CONFIRM_URL%%';
 const RETRY_DELAY_MS = 100;
-
-function escapeHtml(value: string): string {
-  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
-}
 
 /**
  * The double opt-in email. The MJML template was rendered to HTML at build time

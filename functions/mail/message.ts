@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { InvalidInputError, PushletterError } from '../commons/errors';
+import { escapeHtml } from '../commons/html';
 import { encodeQuotedPrintable } from './quoted-printable';
 import { checkAddress, checkHeaderValue, domainOf, formatDate, mailboxHeader, unstructuredHeader } from './headers';
 
@@ -129,10 +130,6 @@ function encodeWithPlaceholders(body: string, placeholders: string[], context: P
   const after = body.slice(position);
   if (after) segments.push(encodeQuotedPrintable(after));
   return segments;
-}
-
-function escapeHtml(value: string): string {
-  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
 function encodeValue(value: string, context: PlaceholderContext, placeholder: string): string {
