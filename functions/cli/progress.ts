@@ -1,3 +1,5 @@
+import { readRunningInCi } from '../commons/config';
+
 /**
  * A one-line progress bar on stderr. On a terminal it redraws in place; elsewhere (CI, pipes)
  * it prints a line at most every 10% so logs stay readable.
@@ -13,7 +15,7 @@ export class Progress {
     private total: number,
     private readonly stream: NodeJS.WriteStream = process.stderr,
   ) {
-    this.interactive = Boolean(stream.isTTY) && process.env.CI === undefined;
+    this.interactive = Boolean(stream.isTTY) && !readRunningInCi();
   }
 
   setTotal(total: number): void {

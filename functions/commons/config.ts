@@ -179,6 +179,15 @@ export function readLocalPorts(env: Env = process.env): LocalPorts {
   return { http: port('http', 3000), ses: port('ses', 8005), dynamodb: port('dynamodb', 8000) };
 }
 
+/**
+ * Whether a CI service runs us (they set CI, mostly to "true"): progress bars then print
+ * lines instead of redrawing. CI=false or CI=0 says it is not.
+ */
+export function readRunningInCi(env: Env = process.env): boolean {
+  const value = optional(env, 'CI');
+  return value !== undefined && value.toLowerCase() !== 'false' && value !== '0';
+}
+
 /** The local stack's folder for DynamoDB files and generated secrets. */
 export function readDataDir(env: Env = process.env): string {
   return optional(env, 'PUSHLETTER_DATA_DIR') ?? '.data';
