@@ -1,4 +1,5 @@
 import { httpUrlProblem, isSettingAddress, withoutTrailingSlash } from '../functions/commons/config';
+import { Token } from 'aws-cdk-lib';
 import { ConfigError } from '../functions/commons/errors';
 
 /**
@@ -175,4 +176,16 @@ export function settingsEnvironment(
   return Object.fromEntries(
     Object.entries(environment).filter((entry): entry is [string, string] => entry[1] !== undefined),
   );
+}
+
+/**
+ * An environment as one shell line, `export KEY='value' …`, for `eval` in the editor's shell.
+ * Settings are quoted here; names and URLs the stack makes (tokens until deployment) never
+ * hold a quote.
+ */
+export function shellExports(environment: Record<string, string>): string {
+  const quote = (value: string) => (Token.isUnresolved(value) ? `'${value}'` : `'${value.replaceAll("'", "'\\''")}'`);
+  return `export ${Object.entries(environment)
+    .map(([key, value]) => `${key}=${quote(value)}`)
+    .join(' ')}`;
 }

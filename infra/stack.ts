@@ -1,6 +1,6 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { type DeployConfig, settingsEnvironment, siteOrigin } from './config';
+import { type DeployConfig, settingsEnvironment, shellExports, siteOrigin } from './config';
 import { Alarms } from './constructs/alarms';
 import { Api } from './constructs/api';
 import { PIPELINE_ENVIRONMENT, Pipeline } from './constructs/pipeline';
@@ -71,6 +71,18 @@ export class PushletterStack extends Stack {
     new CfnOutput(this, 'SubscribersTable', { value: this.tables.subscribers.tableName, description: 'SUBSCRIBERS_TABLE for the CLI' });
     new CfnOutput(this, 'IssuesTable', { value: this.tables.issues.tableName, description: 'ISSUES_TABLE for the CLI' });
     new CfnOutput(this, 'DeliveriesTable', { value: this.tables.deliveries.tableName, description: 'DELIVERIES_TABLE for the CLI' });
+    // The CLI's `--aws` commands read the same settings as the Lambdas: without them an import
+    // would send confirmations from the default sender. Names and settings only, no secret.
+    new CfnOutput(this, 'CliEnvironment', {
+      value: shellExports({
+        ...settings,
+        SUBSCRIBERS_TABLE: this.tables.subscribers.tableName,
+        ISSUES_TABLE: this.tables.issues.tableName,
+        DELIVERIES_TABLE: this.tables.deliveries.tableName,
+        PUSHLETTER_SECRET_ARN: this.secrets.secret.secretArn,
+      }),
+      description: 'The environment for `npx pushletter … --aws`: eval "$(…)" it in your shell',
+    });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'Subscribe to this topic for alarms' });
   }
 }

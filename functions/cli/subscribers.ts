@@ -36,8 +36,8 @@ where:
   \`npx pushletter dev\`) in the same folder: DynamoDB on DYNAMODB_PORT (8000), the inbox on
   SES_PORT (8005), keys from PUSHLETTER_DATA_DIR (.data)/secrets.json.
   --aws (or PUSHLETTER_TARGET=aws) uses your default AWS credentials and region
-  (AWS_PROFILE, AWS_REGION) and the deployed stack's names: SUBSCRIBERS_TABLE,
-  PUSHLETTER_SECRET_ARN (the token secret), PUSHLETTER_LIST_NAME, PUSHLETTER_PUBLIC_URL;
+  (AWS_PROFILE, AWS_REGION) and the deployed stack's names and settings, which its
+  CliEnvironment output exports (see the README: eval it in your shell first);
   confirmation emails share the senders' rate (the account's SES rate, else
   PUSHLETTER_MAX_SEND_RATE per second) with any send running at the same time.`;
 

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { Stack, type CfnElement } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import type { Construct } from 'constructs';
@@ -278,6 +279,34 @@ describe('HTTP API', () => {
     expect(render(outputs.PublicUrl!.Value, names)).toBe(base);
     expect([outputs.SubscribersTable, outputs.IssuesTable, outputs.DeliveriesTable].map((output) => render(output!.Value, names))).toEqual(['subscribers', 'issues', 'deliveries']);
     expect(JSON.stringify(outputs)).not.toMatch(/resolve:secretsmanager|SecretString/);
+  });
+
+  it('outputs the whole environment the CLI needs for --aws, ready for eval in a shell: the Lambdas\' settings, the tables and the secret\'s ARN', () => {
+    // A title a shell would otherwise split, expand or end the quote of.
+    const title = `Ann's "notes" & $HOME; \\ $(echo no)`;
+    const synthesized = synthesize({ ...DEPLOYED_CONTEXT, siteTitle: title });
+    const ids = nameResources(synthesized.stack);
+    const outputs = synthesized.template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    const line = render(outputs.CliEnvironment!.Value, ids).replaceAll('httpApi.ApiEndpoint', 'https://abc.execute-api.eu-west-1.amazonaws.com');
+    const printed = execFileSync('bash', ['-c', 'eval "$1" && env -0', 'bash', line], { env: { PATH: process.env.PATH }, encoding: 'utf8' });
+    const exported = Object.fromEntries(printed.split('\0').filter(Boolean).map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]));
+
+    expect(readSettings(exported)).toMatchObject({
+      siteUrl: 'https://blog.example.org',
+      siteTitle: title,
+      fromAddress: 'letters@news.example.org',
+      fromName: 'Example Letters',
+      replyTo: 'editor@example.org',
+      publicUrl: 'https://abc.execute-api.eu-west-1.amazonaws.com',
+      maxSendRate: 50,
+      configurationSet: 'configurationSet',
+    });
+    expect(readResources(exported)).toEqual({ subscribersTable: 'subscribers', issuesTable: 'issues', deliveriesTable: 'deliveries' });
+    expect(readSecretArn(exported)).toBe('secret');
+    // Every setting the send function has, the CLI has too, with the same value.
+    const sendSettings = Object.entries(environment('send')).filter(([key]) => key.startsWith('PUSHLETTER_') && key !== 'PUSHLETTER_SENDER_CONCURRENCY' && key !== 'PUSHLETTER_PUBLIC_URL');
+    expect(sendSettings.length).toBeGreaterThan(10);
+    for (const [key, value] of sendSettings) expect(exported[key], key).toBe(key === 'PUSHLETTER_SITE_TITLE' ? title : value);
   });
 });
 
