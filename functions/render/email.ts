@@ -1,6 +1,7 @@
 import { DomUtils, parseDocument } from 'htmlparser2';
 import type { Settings } from '../commons/config';
 import { PushletterError } from '../commons/errors';
+import { escapeHtml } from '../commons/html';
 import { cleanHeaderText } from '../mail/headers';
 import { CONTINUE_READING_MJML, FONT_STACK, MONOSPACE_STACK, POST_EMAIL_MJML, POST_IMAGE_MJML } from '../../templates/post';
 import { stringsFor } from '../../templates/strings';
@@ -36,10 +37,6 @@ export async function compileMjml(source: string): Promise<{ html: string; warni
   const result = await mjml2html(source, { ...MJML_OPTIONS });
   const warnings = result.errors.map((error) => ({ code: 'TEMPLATE_MJML', message: error.formattedMessage ?? error.message }));
   return { html: result.html, warnings };
-}
-
-function escapeHtml(value: string): string {
-  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
 /** Fills `{{name}}` (escaped) and `{{{name}}}` (markup) in one pass. */
