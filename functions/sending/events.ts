@@ -3,11 +3,11 @@ import { errorMessage } from '../commons/errors';
 import { AddressError } from '../subscribers/address';
 import type { SubscriberDirectory, Subscriber } from '../subscribers/types';
 import type { IssueStore } from './issues';
-import { POST_TAG, SUBSCRIBER_TAG, decodeTagValue } from './tags';
+import { POST_TAG, SUBSCRIBER_TAG, decodeTagValue, encodeTagValue, isHashedTagValue } from './tags';
 
 export interface SesEventPorts {
   subscribers: Pick<SubscriberDirectory, 'get' | 'findByEmail' | 'suppress'>;
-  issues: Pick<IssueStore, 'recordFeedback'>;
+  issues: Pick<IssueStore, 'recordFeedback' | 'postIds'>;
   /** Our configuration set; events from any other one are not ours. */
   configurationSet?: string;
 }
@@ -79,7 +79,7 @@ async function handleNotification(ports: SesEventPorts, notification: SesNotific
   }
   const postTag = firstTag(notification, POST_TAG);
   const subscriberTag = firstTag(notification, SUBSCRIBER_TAG);
-  const postId = postTag === undefined ? undefined : decodeTagValue(postTag);
+  const postId = postTag === undefined ? undefined : (decodeTagValue(postTag) ?? (await postIdForHashedTag(ports, postTag)));
   const taggedSubscriberId = subscriberTag === undefined ? undefined : decodeTagValue(subscriberTag);
 
   if (type === 'Bounce') {
@@ -114,6 +114,17 @@ async function handleNotification(ports: SesEventPorts, notification: SesNotific
 
   logger.info('ses_event.ignored', { reason: 'not a bounce or complaint', type });
   return ['ignored'];
+}
+
+/** A post whose slug was too long for a tag is tagged with a hash of its id: find the id it hashes. */
+async function postIdForHashedTag(ports: SesEventPorts, tag: string): Promise<string | undefined> {
+  if (!isHashedTagValue(tag)) return undefined;
+  for await (const page of ports.issues.postIds()) {
+    const found = page.find((postId) => encodeTagValue(postId) === tag);
+    if (found !== undefined) return found;
+  }
+  logger.info('ses_event.unknown_post', { tag });
+  return undefined;
 }
 
 /** Acts on each recipient that is one of our subscribers; the others are ignored. */

@@ -7,6 +7,7 @@ import {
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
+  ScanCommand,
   UpdateItemCommand,
   type AttributeValue,
   type DynamoDBClient,
@@ -309,6 +310,21 @@ export class IssueStore {
       ConditionExpression: 'attribute_exists(subscriberId)',
       ExpressionAttributeValues: marshall(update.values),
     });
+  }
+
+  /**
+   * Every post id with an issue, a page at a time. Only for finding a post whose SES tag holds
+   * a hash of its id (slugs too long for a tag): one item per post keeps this scan small.
+   */
+  async *postIds(): AsyncGenerator<string[]> {
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await this.dynamo.send(
+        new ScanCommand({ TableName: this.tables.issuesTable, ProjectionExpression: 'postId', ExclusiveStartKey: startKey }),
+      );
+      yield (page.Items ?? []).map((item) => unmarshall(item).postId as string);
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
   }
 
   /** Every delivery of a post, a page at a time, with only what status needs. */

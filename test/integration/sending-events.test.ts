@@ -111,6 +111,25 @@ describe('SES bounce and complaint events', () => {
     expect((await stack.subscribers.get(person.id))?.state).toBe('active');
   });
 
+  it('records feedback on a post whose slug is too long for an SES tag, which is tagged with its hash', async () => {
+    const person = people[2]!;
+    const longId = `2026-11-28-${'一个很长的中文标题'.repeat(8)}`;
+    await createIssue(stack, longId);
+    const run = pipeline(stack);
+    await run.dispatch(longId);
+    await run.idle();
+    expect((await stack.issues.getDelivery(longId, person.id))?.state).toBe('sent');
+
+    const tag = encodeTagValue(longId);
+    expect(tag.length).toBeLessThanOrEqual(256);
+    expect(await handleSesEvents(ports, eventFor('bounce-transient.json', person, { postTag: tag }))).toEqual(['counted']);
+    expect((await stack.issues.getDelivery(longId, person.id))?.transientBounces).toHaveLength(1);
+    expect(await handleSesEvents(ports, eventFor('complaint.json', person, { postTag: tag }))).toEqual(['suppressed']);
+    expect((await stack.issues.getDelivery(longId, person.id))?.complaint).toBe(true);
+    // Another post's deliveries are untouched.
+    expect((await stack.issues.getDelivery(postId, person.id))?.complaint).toBeUndefined();
+  });
+
   it('ignores a recipient address we would never accept, instead of failing the event into retries', async () => {
     const person = people[5]!;
     for (const address of ['two@@example.com', 'reader@localhost', 'reader@exa mple.com']) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeTagValue, deliveryMessageId, encodeTagValue } from '../../functions/sending/tags';
+import { TAG_VALUE_LIMIT, decodeTagValue, deliveryMessageId, encodeTagValue, isHashedTagValue } from '../../functions/sending/tags';
 import { parseDispatchJob, parseSendJob } from '../../functions/sending/jobs';
 
 describe('ids carried in SES tags and Message-IDs', () => {
@@ -16,6 +16,22 @@ describe('ids carried in SES tags and Message-IDs', () => {
     expect(decodeTagValue('YQ')).toBe('a');
     // Not the canonical encoding of anything: someone else's tag.
     expect(decodeTagValue('YR')).toBeUndefined();
+  });
+
+  it('keeps the tag of a post with a long Chinese slug within what SES accepts', () => {
+    // 80 Chinese characters: 240 bytes of UTF-8, 320 characters of base64url.
+    const longId = `2026-11-26-${'长标题'.repeat(26)}题题`;
+    const tag = encodeTagValue(longId);
+    expect(tag.length).toBeLessThanOrEqual(TAG_VALUE_LIMIT);
+    expect(tag).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(isHashedTagValue(tag)).toBe(true);
+    // Not decodable, so never read as some other post; stable, so the post can be found again.
+    expect(decodeTagValue(tag)).toBeUndefined();
+    expect(encodeTagValue(longId)).toBe(tag);
+    expect(encodeTagValue(`${longId}二`)).not.toBe(tag);
+    expect(deliveryMessageId(longId, 'abc')).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
+    // Ids that fit keep their readable encoding.
+    expect(isHashedTagValue(encodeTagValue('2026-11-26-你好-世界'))).toBe(false);
   });
 
   it('gives each copy a stable Message-ID local part', () => {
