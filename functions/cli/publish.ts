@@ -26,7 +26,7 @@ function describe(outcome: IngestOutcome): string {
     case 'scheduled':
       return `scheduled ${outcome.postId} for ${outcome.at} (the post's date); the running stack sends it then, if it is still running (it re-arms on restart)`;
     case 'skipped':
-      return `skipped ${outcome.postId} because ${outcome.reason}; recorded, it will not be sent`;
+      return `skipped ${outcome.postId} because ${outcome.reason}; recorded (publish it again once its front matter lets it go)`;
     case 'exists': {
       const state = outcome.state === 'skipped' ? 'recorded as skipped' : outcome.state === 'scheduled' ? 'already scheduled' : 'already sent';
       return `${outcome.postId} was ${state} before; nothing sent again (see \`pushletter status ${outcome.postId}\`)`;

@@ -106,7 +106,8 @@ export function publishRoute(ports: IngestPorts, secret: string): Route {
       const outcome: IngestOutcome = await ingestPost(
         { path: publish.path, source: Buffer.from(publish.source, 'base64'), config: publish.config, kind: publish.kind, origin: 'publish' },
         ports,
-        { testAddress: publish.test },
+        // The editor asked for this post by name: one recorded as skipped goes if it now may.
+        { testAddress: publish.test, sendSkipped: true },
       );
       return json(200, outcome);
     },

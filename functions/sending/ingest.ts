@@ -33,7 +33,7 @@ export interface PostFile {
 
 export interface IngestPorts {
   settings: Settings;
-  issues: Pick<IssueStore, 'createIssue' | 'getIssue'>;
+  issues: Pick<IssueStore, 'createIssue' | 'getIssue' | 'replaceSkipped'>;
   dispatchQueue: Queue<DispatchJob>;
   scheduler: Scheduler;
   /** Sends previews and tests directly: they never go through subscribers. */
@@ -44,6 +44,11 @@ export interface IngestPorts {
 export interface IngestOptions {
   /** Send a one-off copy here and record nothing: the post can still be sent for real later. */
   testAddress?: string;
+  /**
+   * An explicit publish by the editor: a post recorded as skipped that its front matter now
+   * lets go is sent. A push never sets this: edits send nothing.
+   */
+  sendSkipped?: boolean;
 }
 
 export type IngestOutcome =
@@ -155,7 +160,9 @@ export async function ingestPost(file: PostFile, ports: IngestPorts, options: In
   }
 
   // Cheap early answer for the common repeat; the conditional create below is the real guard.
-  if ((await ports.issues.getIssue(post.id)) !== undefined) return existing(post.id, ports);
+  const known = await ports.issues.getIssue(post.id);
+  const replacing = known?.state === 'skipped' && post.skipReason === undefined && options.sendSkipped === true;
+  if (known !== undefined && !replacing) return existing(post.id, ports);
 
   const base = { postId: post.id, title: post.title, source: file.origin, commit: file.commit };
   if (post.skipReason !== undefined) {
@@ -175,10 +182,9 @@ export async function ingestPost(file: PostFile, ports: IngestPorts, options: In
   // post.date is already read in the site's timezone by the parser.
   const future = post.date.getTime() > now.getTime();
   const sendAt = future ? post.date : now;
-  const created = await ports.issues.createIssue(
-    { ...base, subject: email.subject, state: future ? 'scheduled' : 'dispatching', sendAt: sendAt.toISOString(), message },
-    now,
-  );
+  const issue = { ...base, subject: email.subject, state: future ? ('scheduled' as const) : ('dispatching' as const), sendAt: sendAt.toISOString(), message };
+  const created = replacing ? await ports.issues.replaceSkipped(issue, now) : await ports.issues.createIssue(issue, now);
+  if (replacing && created === 'created') logger.info('issue.skipped_replaced', { postId: post.id });
   if (created === 'exists') return existing(post.id, ports);
 
   if (future) {

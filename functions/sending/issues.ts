@@ -129,6 +129,39 @@ export class IssueStore {
     }
   }
 
+  /**
+   * A post recorded as skipped whose front matter now lets it go, published explicitly: its
+   * record is replaced only while it is still `skipped`, so of two publishes at once only one
+   * wins ('exists' for the other), as with `createIssue`.
+   */
+  async replaceSkipped(issue: NewIssue, now: Date = new Date()): Promise<'created' | 'exists'> {
+    const { message, ...fields } = issue;
+    const item: Record<string, AttributeValue> = marshall(
+      { ...fields, createdAt: now.toISOString(), cursor: '', enqueued: 0, hasMessage: message !== undefined },
+      { removeUndefinedValues: true },
+    );
+    if (message !== undefined) {
+      const compressed = gzipSync(Buffer.from(JSON.stringify(message)));
+      if (compressed.length > MESSAGE_LIMIT_BYTES) throw new MessageTooLargeError(issue.postId, compressed.length);
+      item.message = { B: compressed };
+    }
+    try {
+      await this.dynamo.send(
+        new PutItemCommand({
+          TableName: this.tables.issuesTable,
+          Item: item,
+          ConditionExpression: '#state = :skipped',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: marshall({ ':skipped': 'skipped' }),
+        }),
+      );
+      return 'created';
+    } catch (error) {
+      if (isConditionFailure(error)) return 'exists';
+      throw error;
+    }
+  }
+
   async getIssue(postId: string): Promise<Issue | undefined> {
     const result = await this.dynamo.send(
       new GetItemCommand({

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readSettings } from '../../functions/commons/config';
 import { runPublish } from '../../functions/cli/publish';
+import { ingestPost } from '../../functions/sending/ingest';
 import { signPayload } from '../../functions/github/signature';
 import { PUBLISH_PATH, PUBLISH_SIGNATURE_HEADER } from '../../functions/local/publish';
 import { startLocalStack, type LocalStack } from '../../functions/local/stack';
@@ -109,6 +110,36 @@ describe('pushletter publish', () => {
     expect(result.out).toMatch(/skipped 2024-10-04-web-only because .*published/);
     expect(await stack.sending.issues.getIssue('2024-10-04-web-only')).toMatchObject({ state: 'skipped' });
     expect(await storedEmails(inbox)).toEqual([]);
+  });
+
+  it('sends a post recorded as skipped once the editor flips it to published: true and publishes it again', async () => {
+    const site = mkdtempSync(join(tmpdir(), 'pushletter-flip-'));
+    try {
+      mkdirSync(join(site, '_posts'));
+      const file = join(site, '_posts', '2024-10-06-changed-mind.md');
+      writeFileSync(file, '---\ntitle: Changed my mind\npublished: false\n---\n\nFor the newsletter after all.\n');
+      expect((await publish(file, '--site', SITE)).out).toMatch(/skipped 2024-10-06-changed-mind because/);
+      // Publishing it again unchanged keeps it skipped.
+      expect((await publish(file, '--site', SITE)).out).toMatch(/was recorded as skipped before/);
+      expect(await storedEmails(inbox)).toEqual([]);
+
+      writeFileSync(file, '---\ntitle: Changed my mind\npublished: true\n---\n\nFor the newsletter after all.\n');
+      // A push of the edit (the webhook's ingest, no explicit publish) still sends nothing.
+      const pushed = await ingestPost({ path: '_posts/2024-10-06-changed-mind.md', source: readFileSync(file), kind: 'post', origin: 'webhook' }, stack.ingest.ports);
+      expect(pushed).toMatchObject({ status: 'exists', state: 'skipped' });
+      expect((await publish(file, '--site', SITE)).out).toMatch(/sent to 3 subscribers/);
+      await stack.sending.idle();
+      expect(copiesByAddress(await storedEmails(inbox))).toEqual(new Map(READERS.map((address) => [address, 1])));
+      expect(await stack.sending.issues.getIssue('2024-10-06-changed-mind')).toMatchObject({ state: 'dispatched', enqueued: 3 });
+
+      // Now it was sent, like any other post: never again, not even by a replace racing the publish.
+      expect((await publish(file, '--site', SITE)).out).toMatch(/already sent before; nothing sent again/);
+      expect(await stack.sending.issues.replaceSkipped({ postId: '2024-10-06-changed-mind', title: 'x', subject: 'x', state: 'dispatching', sendAt: new Date().toISOString() })).toBe('exists');
+      await stack.sending.idle();
+      expect(copiesByAddress(await storedEmails(inbox))).toEqual(new Map(READERS.map((address) => [address, 1])));
+    } finally {
+      rmSync(site, { recursive: true, force: true });
+    }
   });
 
   it('sends a draft as a preview to the editors only', async () => {
