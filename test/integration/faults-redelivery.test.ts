@@ -1,16 +1,14 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Mailer } from '../../functions/commons/ports';
 import { issueStatus } from '../../functions/sending/status';
 import {
-  clearEmails,
   copiesByAddress,
   createIssue,
   deliveriesOf,
   pipeline,
-  seedSubscribers,
   sesMailer,
-  startStack,
   storedEmails,
+  useSeededStack,
   testMessage,
   TestQueue,
   type Stack,
@@ -20,18 +18,7 @@ import type { SendJob } from '../../functions/sending/jobs';
 let stack: Stack;
 let people: { id: string; email: string; state: string }[];
 
-beforeAll(async () => {
-  stack = await startStack();
-  people = await seedSubscribers(stack, 400);
-});
-
-afterAll(async () => {
-  await stack?.close();
-});
-
-beforeEach(async () => {
-  await clearEmails(stack.sesUrl);
-});
+useSeededStack(400, (seeded) => ({ stack, people } = seeded));
 
 describe('the same work arriving twice', () => {
   it('sends each recipient once when SQS delivers a batch again while the first delivery still runs, and once more after', async () => {

@@ -1,36 +1,23 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { issueStatus } from '../../functions/sending/status';
 import {
-  clearEmails,
   copiesByAddress,
   createIssue,
   deliveriesOf,
   pipeline,
   recipientOf,
-  seedSubscribers,
   sesError,
   sesMailer,
   startFaultProxy,
-  startStack,
   storedEmails,
+  useSeededStack,
   type Stack,
 } from './sending-harness';
 
 let stack: Stack;
 let people: { id: string; email: string; state: string }[];
 
-beforeAll(async () => {
-  stack = await startStack();
-  people = await seedSubscribers(stack, 300);
-});
-
-afterAll(async () => {
-  await stack?.close();
-});
-
-beforeEach(async () => {
-  await clearEmails(stack.sesUrl);
-});
+useSeededStack(300, (seeded) => ({ stack, people } = seeded));
 
 function isSend(form: URLSearchParams): boolean {
   return form.get('Action') === 'SendRawEmail';

@@ -3,6 +3,7 @@
  * aws-ses-v2-local on free ports, real SDK clients, the project's own stores, and an
  * SQS-like queue with receive counts, partial batch failures and a dead-letter list.
  */
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
@@ -103,6 +104,24 @@ export async function seedSubscribers(stack: Stack, count: number, stateOf: (ind
   };
   await Promise.all(Array.from({ length: 16 }, worker));
   return created;
+}
+
+/**
+ * One stack for the whole test file with `count` active subscribers, closed after the file and
+ * with the SES inbox emptied before each test; `ready` hands both to the file once started.
+ */
+export function useSeededStack(count: number, ready: (seeded: { stack: Stack; people: { id: string; email: string; state: string }[] }) => void): void {
+  let stack: Stack | undefined;
+  beforeAll(async () => {
+    stack = await startStack();
+    ready({ stack, people: await seedSubscribers(stack, count) });
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+  beforeEach(async () => {
+    if (stack !== undefined) await clearEmails(stack.sesUrl);
+  });
 }
 
 /** The production mailer (SendRawEmail with the configuration set and tags) on a real SES client. */
