@@ -1,9 +1,9 @@
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { lambdaSendingPorts } from './compose/lambda';
 import { handleSendQueueEvent } from './sending/send';
 
 /** Send-queue consumer: each message is a post id and a batch of recipient ids. */
-export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
+export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   const { sender } = await lambdaSendingPorts({ askQuota: true });
-  return handleSendQueueEvent(sender, event);
+  return handleSendQueueEvent(sender, event, Date.now() + context.getRemainingTimeInMillis());
 };

@@ -1,4 +1,5 @@
 import type { Clock, Mailer } from '../commons/ports';
+import { SENDER_CONCURRENCY } from '../commons/config';
 import { logger } from '../commons/logger';
 import { errorMessage } from '../commons/errors';
 import { personalise, type CompiledMessage } from '../mail/message';
@@ -28,6 +29,11 @@ export interface SenderOptions {
   throttleRetries?: number;
   /** First backoff after a throttled call; doubles, with jitter. */
   backoffMs?: number;
+  /**
+   * Time kept free before the invocation's deadline: no recipient is claimed, and no claimed
+   * recipient waits for a rate slot, inside it. Covers one SES call (its timeout is 10 s).
+   */
+  deadlineReserveMs?: number;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -45,7 +51,7 @@ export interface BatchResult {
   counts: Record<RecipientOutcome, number>;
 }
 
-const DEFAULTS = { concurrency: 32, throttleRetries: 3, backoffMs: 200 };
+const DEFAULTS = { concurrency: SENDER_CONCURRENCY, throttleRetries: 3, backoffMs: 200, deadlineReserveMs: 12_000 };
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 /** Compiled messages kept per warm sender; posts go out one or two at a time. */
 const MESSAGE_CACHE_SIZE = 4;
@@ -69,11 +75,17 @@ export class Sender {
       concurrency: Math.max(1, options.concurrency ?? DEFAULTS.concurrency),
       throttleRetries: Math.max(0, options.throttleRetries ?? DEFAULTS.throttleRetries),
       backoffMs: Math.max(1, options.backoffMs ?? DEFAULTS.backoffMs),
+      deadlineReserveMs: Math.max(0, options.deadlineReserveMs ?? DEFAULTS.deadlineReserveMs),
     };
     this.sleep = options.sleep ?? defaultSleep;
   }
 
-  async sendBatch(batch: QueuedSendJob[]): Promise<BatchResult> {
+  /**
+   * `deadline` (epoch ms) is when the invocation is killed (a Lambda's remaining time). Work
+   * not started well before it goes back to the queue unclaimed: a recipient claimed and then
+   * killed while waiting for a rate slot would be reported `unknown` and never sent.
+   */
+  async sendBatch(batch: QueuedSendJob[], deadline?: number): Promise<BatchResult> {
     const counts: BatchResult['counts'] = { sent: 0, failed: 0, skipped: 0, duplicate: 0, unknown: 0, retry: 0 };
     const retry = new Set<string>();
     const work = batch.flatMap(({ messageId, job }) => job.subscriberIds.map((subscriberId) => ({ messageId, job, subscriberId })));
@@ -90,13 +102,16 @@ export class Sender {
       return (await lookup).get(item.subscriberId);
     };
     const sentLog = new SentLog(this.ports.issues);
+    const cutoff = deadline === undefined ? undefined : deadline - this.settings.deadlineReserveMs;
     let next = 0;
     const worker = async () => {
       while (next < work.length) {
         const item = work[next++]!;
         let outcome: RecipientOutcome;
         try {
-          outcome = await this.sendOne(item.job.postId, item.subscriberId, () => subscriberOf(item), sentLog);
+          outcome = cutoff !== undefined && this.ports.clock.now().getTime() >= cutoff
+            ? 'retry'
+            : await this.sendOne(item.job.postId, item.subscriberId, () => subscriberOf(item), sentLog, cutoff);
         } catch (error) {
           // The store failed (not SES): nothing was claimed or the claim is released below.
           logger.error('delivery.error', { postId: item.job.postId, subscriberId: item.subscriberId, error: errorMessage(error) });
@@ -111,7 +126,7 @@ export class Sender {
     return { retryMessageIds: [...retry], counts };
   }
 
-  private async sendOne(postId: string, subscriberId: string, readSubscriber: () => Promise<Subscriber | undefined>, sentLog: SentLog): Promise<RecipientOutcome> {
+  private async sendOne(postId: string, subscriberId: string, readSubscriber: () => Promise<Subscriber | undefined>, sentLog: SentLog, cutoff: number | undefined): Promise<RecipientOutcome> {
     const { issues, clock } = this.ports;
     const subscriber = await readSubscriber();
     if (subscriber === undefined || subscriber.state !== 'active') {
@@ -140,12 +155,17 @@ export class Sender {
     }
 
     for (let attempt = 0; ; attempt++) {
+      let slotInTime: boolean;
       try {
-        await this.ports.rateLimiter.acquire();
+        slotInTime = await this.acquireBefore(cutoff);
       } catch (error) {
         // Nothing reached SES: give the claim back rather than leave it looking unknown.
         await issues.releaseClaim(postId, subscriberId, claim.token);
         throw error;
+      }
+      if (!slotInTime) {
+        await issues.releaseClaim(postId, subscriberId, claim.token);
+        return 'retry';
       }
       try {
         const sesMessageId = await this.ports.mailer.sendRaw({
@@ -184,6 +204,23 @@ export class Sender {
         logger.warn('delivery.retry_later', { postId, subscriberId, reason: classified.reason });
         return 'retry';
       }
+    }
+  }
+
+  /** A rate slot, or false when none comes before the cutoff (the slot is then left unused). */
+  private async acquireBefore(cutoff: number | undefined): Promise<boolean> {
+    if (cutoff === undefined) {
+      await this.ports.rateLimiter.acquire();
+      return true;
+    }
+    const remaining = cutoff - this.ports.clock.now().getTime();
+    if (remaining <= 0) return false;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), remaining)));
+    try {
+      return await Promise.race([this.ports.rateLimiter.acquire().then(() => true as const), late]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -263,7 +300,7 @@ export interface SendQueueResponse {
 }
 
 /** The send Lambda's work, shared by the AWS entry and the local queue's consumer. */
-export async function handleSendQueueEvent(sender: Sender, event: { Records: SendQueueRecord[] }): Promise<SendQueueResponse> {
-  const result = await sender.sendBatch(jobsFromRecords(event.Records ?? []));
+export async function handleSendQueueEvent(sender: Sender, event: { Records: SendQueueRecord[] }, deadline?: number): Promise<SendQueueResponse> {
+  const result = await sender.sendBatch(jobsFromRecords(event.Records ?? []), deadline);
   return { batchItemFailures: result.retryMessageIds.map((itemIdentifier) => ({ itemIdentifier })) };
 }

@@ -28,10 +28,10 @@ export interface IssueStatus {
 }
 
 /**
- * A sender's claim lives at most one invocation (the send Lambda's timeout is well under
- * this); a claim older than that belongs to a sender that died after calling SES or before.
+ * A sender's claim lives at most one invocation, and no Lambda runs longer than 15 minutes;
+ * a claim older than that plus a margin belongs to a sender that died after calling SES.
  */
-export const UNKNOWN_AFTER_MS = 15 * 60 * 1000;
+export const UNKNOWN_AFTER_MS = 20 * 60 * 1000;
 
 export async function issueStatus(issues: Pick<IssueStore, 'getIssue' | 'deliveries'>, postId: string, now: Date, unknownAfterMs = UNKNOWN_AFTER_MS): Promise<IssueStatus | undefined> {
   const issue = await issues.getIssue(postId);

@@ -1,0 +1,75 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Clock } from '../../functions/commons/ports';
+import { dispatchIssue } from '../../functions/sending/dispatch';
+import type { SendJob } from '../../functions/sending/jobs';
+import { SharedRateLimiter, type SendRateLimiter } from '../../functions/sending/rate-limit';
+import { Sender, jobsFromRecords } from '../../functions/sending/send';
+import { issueStatus } from '../../functions/sending/status';
+import {
+  clearEmails,
+  copiesByAddress,
+  createIssue,
+  deliveriesOf,
+  pipeline,
+  seedSubscribers,
+  sesMailer,
+  startStack,
+  storedEmails,
+  TestQueue,
+  type Stack,
+} from './sending-harness';
+
+const clock: Clock = { now: () => new Date() };
+
+let stack: Stack;
+let people: { id: string; email: string; state: string }[];
+
+beforeAll(async () => {
+  stack = await startStack();
+  people = await seedSubscribers(stack, 40);
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+beforeEach(async () => {
+  await clearEmails(stack.sesUrl);
+});
+
+describe('a sender near its invocation deadline', () => {
+  it('hands back the recipients it could not start in time, unclaimed, and a redelivery sends each of them once', async () => {
+    const postId = '2026-11-26-deadline';
+    await createIssue(stack, postId);
+    const captured = new TestQueue<SendJob>({ batchSize: 10 });
+    const run = pipeline(stack);
+    await dispatchIssue({ ...run.dispatchPorts, sendQueue: captured }, postId);
+    const batch = captured.receive();
+
+    // A rate so slow that only the first few slots come before the deadline (SES sandbox-like).
+    const shared = new SharedRateLimiter({ dynamo: stack.dynamo, table: stack.tables.deliveriesTable, rate: 10, slotsPerReservation: 1 });
+    const counting: SendRateLimiter = { acquire: () => shared.acquire() };
+    const sender = new Sender(
+      { issues: stack.issues, subscribers: stack.subscribers, unsubscribeUrl: stack.unsubscribeUrl, mailer: sesMailer(stack.sesUrl), rateLimiter: counting, clock },
+      { concurrency: 8, deadlineReserveMs: 0 },
+    );
+    const result = await sender.sendBatch(jobsFromRecords(batch), Date.now() + 1_500);
+
+    expect(result.counts.sent).toBeGreaterThan(0);
+    expect(result.counts.sent).toBeLessThan(people.length);
+    expect(result.counts.unknown).toBe(0);
+    expect(result.retryMessageIds.length).toBeGreaterThan(0);
+    // Nobody is left claimed without a send: the ones not sent have no delivery record at all.
+    const deliveries = await deliveriesOf(stack, postId);
+    expect([...deliveries.values()].filter((delivery) => delivery.state === 'sending')).toEqual([]);
+    expect(deliveries.size).toBe(result.counts.sent);
+    const status = await issueStatus(stack.issues, postId, new Date(), 0);
+    expect(status!.counts.unknown).toBe(0);
+
+    // SQS delivers the handed-back messages again, to a sender with time: everyone, once.
+    const again = batch.filter((record) => result.retryMessageIds.includes(record.messageId));
+    expect(await run.consume(again)).toEqual([]);
+    const copies = copiesByAddress(await storedEmails(stack.sesUrl));
+    for (const person of people) expect(copies.get(person.email), person.email).toBe(1);
+  });
+});
