@@ -28,7 +28,9 @@ export type DispatchOutcome =
   | { status: 'dispatched' | 'continued'; enqueued: number }
   | { status: 'not-found' | 'not-dispatching' | 'taken-over'; enqueued: number };
 
-const DEFAULTS = { pageSize: 500, recipientsPerMessage: 50, stopBeforeDeadlineMs: 30_000 };
+/** Recipients per send-queue message; the stack sizes the sender's timeout from it. */
+export const RECIPIENTS_PER_MESSAGE = 50;
+const DEFAULTS = { pageSize: 500, recipientsPerMessage: RECIPIENTS_PER_MESSAGE, stopBeforeDeadlineMs: 30_000 };
 
 function chunk<T>(items: T[], size: number): T[][] {
   const chunks: T[][] = [];

@@ -8,6 +8,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { SENDER_CONCURRENCY } from '../../functions/commons/config';
+import { RECIPIENTS_PER_MESSAGE } from '../../functions/sending/dispatch';
 import type { DeployConfig } from '../config';
 import { PushletterFunction } from './function';
 import { WorkQueue, asyncDeadLetterQueue } from './queues';
@@ -36,8 +37,6 @@ export const TIMEOUTS = {
 
 /** Send-queue messages per sender invocation; each carries up to RECIPIENTS_PER_MESSAGE ids. */
 export const SEND_BATCH_SIZE = 1;
-/** What the dispatcher puts in one message (functions/sending/dispatch.ts, recipientsPerMessage). */
-export const RECIPIENTS_PER_MESSAGE = 50;
 /**
  * Sends one sender sustains: SENDER_CONCURRENCY (16) calls in flight at ~100 ms per
  * SendRawEmail is ~160/s; plan on 100/s so a slow SES day does not leave the rate unused.
