@@ -29,7 +29,12 @@ export interface ChildTask {
   queueFile?: string;
   pageSize?: number;
   recipientsPerMessage?: number;
-  pauseAfterEnqueueMs?: number;
+  /**
+   * dispatch: once the queue file holds this many messages the dispatcher stops where it is
+   * (never returning from the send), so a kill lands at exactly that point however slow the
+   * machine is.
+   */
+  freezeAfterMessages?: number;
 }
 
 const task = JSON.parse(process.argv[2]!) as ChildTask;
@@ -55,10 +60,15 @@ if (task.mode === 'send') {
   const result = await sender.sendBatch(jobsFromRecords(task.records ?? []));
   process.stdout.write(`${JSON.stringify(result)}\n`);
 } else {
+  let written = 0;
   const sendQueue: Queue<SendJob> = {
     async send(messages) {
       for (const message of messages) appendFileSync(task.queueFile!, `${JSON.stringify(message)}\n`);
-      await new Promise((resolve) => setTimeout(resolve, task.pauseAfterEnqueueMs ?? 0));
+      written += messages.length;
+      if (task.freezeAfterMessages !== undefined && written >= task.freezeAfterMessages) {
+        // An interval keeps the process alive while it waits for the test's SIGKILL.
+        await new Promise(() => setInterval(() => undefined, 60_000));
+      }
     },
   };
   const dispatchQueue: Queue<DispatchJob> = { send: async () => undefined };

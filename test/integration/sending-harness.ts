@@ -241,9 +241,16 @@ export type FaultDecision = { status: number; body: string } | undefined;
 export async function startFaultProxy(
   target: string,
   decide: (form: URLSearchParams) => FaultDecision,
-  options: { responseDelayMs?: number } = {},
-): Promise<{ url: string; calls: number; faults: number; close(): Promise<void> }> {
-  const state = { calls: 0, faults: 0 };
+  options: {
+    responseDelayMs?: number;
+    /**
+     * Answers this many forwarded requests, then forwards the rest without ever answering: SES
+     * has those messages and their sender never learns it, until the test ends it.
+     */
+    answerOnly?: number;
+  } = {},
+): Promise<{ url: string; calls: number; faults: number; unanswered: number; close(): Promise<void> }> {
+  const state = { calls: 0, faults: 0, forwarded: 0, unanswered: 0 };
   const targetUrl = new URL(target);
   const server = createServer((incoming: IncomingMessage, outgoing) => {
     const chunks: Buffer[] = [];
@@ -258,9 +265,15 @@ export async function startFaultProxy(
         outgoing.end(fault.body);
         return;
       }
+      const answered = options.answerOnly === undefined || state.forwarded++ < options.answerOnly;
       const forward = httpRequest(
         { host: targetUrl.hostname, port: targetUrl.port, path: incoming.url, method: incoming.method, headers: incoming.headers },
         (response) => {
+          if (!answered) {
+            response.resume();
+            response.on('end', () => state.unanswered++);
+            return;
+          }
           // SES has the message by now; a slow answer widens the window a crash can fall into.
           setTimeout(() => {
             outgoing.writeHead(response.statusCode ?? 502, response.headers);
@@ -283,6 +296,10 @@ export async function startFaultProxy(
     },
     get faults() {
       return state.faults;
+    },
+    /** Requests SES answered that the proxy keeps unanswered (see `answerOnly`). */
+    get unanswered() {
+      return state.unanswered;
     },
     close: () => close(server),
   };
