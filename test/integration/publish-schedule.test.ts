@@ -4,15 +4,18 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { readSettings } from '../../functions/commons/config';
+import type { Clock } from '../../functions/commons/ports';
 import { startLocalStack, type LocalStack } from '../../functions/local/stack';
 import { readLocalPost } from '../../functions/local/publish';
 import { DispatcherInvoker } from '../../functions/sending/dispatch-invoker';
 import { ingestPost } from '../../functions/sending/ingest';
 import type { DispatchJob } from '../../functions/sending/jobs';
 import { EventBridgeScheduler, TimerScheduler, atExpression, scheduleName } from '../../functions/sending/schedule';
+import { QUEUE_DRAINED_ATTRIBUTE } from '../../functions/sending/resume';
 import { importSubscribers } from '../../functions/subscribers/import';
 import { copiesByAddress, storedEmails } from './sending-harness';
 
@@ -135,77 +138,132 @@ describe('the local timer', () => {
   });
 });
 
+/** A clock that reads `at` when made and then runs at real speed. */
+function clockFrom(at: Date): Clock {
+  const origin = Date.now();
+  return { now: () => new Date(at.getTime() + (Date.now() - origin)) };
+}
+
 describe('a future post on the local stack', () => {
-  let dataDir: string;
-  let site: string;
-  let stack: LocalStack | undefined;
   const readers = ['first.reader@example.net', 'second.reader@example.net'];
   const settings = readSettings({});
-  const start = () => startLocalStack({ dataDir, ports: { http: 0, ses: 0, dynamodb: 0 }, settings });
+  const folders: string[] = [];
+  let stack: LocalStack | undefined;
 
-  beforeAll(() => {
-    dataDir = mkdtempSync(join(tmpdir(), 'pushletter-schedule-'));
-    site = mkdtempSync(join(tmpdir(), 'pushletter-schedule-site-'));
-  });
+  function folder(name: string): string {
+    const path = mkdtempSync(join(tmpdir(), `pushletter-schedule-${name}-`));
+    folders.push(path);
+    return path;
+  }
 
-  afterAll(async () => {
+  async function start(dataDir: string, clock?: Clock): Promise<LocalStack> {
+    stack = await startLocalStack({ dataDir, ports: { http: 0, ses: 0, dynamodb: 0 }, settings, clock });
+    return stack;
+  }
+
+  async function stop(): Promise<void> {
     await stack?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-    rmSync(site, { recursive: true, force: true });
+    stack = undefined;
+  }
+
+  async function addReaders(running: LocalStack): Promise<void> {
+    await importSubscribers(
+      readers.map((email, index) => ({ line: index + 2, email })),
+      { store: running.composition.subscribers, service: running.composition.subscriptions, clock: running.composition.clock, confirmed: true },
+    );
+  }
+
+  /**
+   * The stack marks a post once its send queue is empty, so its next start leaves the post
+   * alone; the mark is written after the last job settles, so wait for it before stopping.
+   */
+  async function waitForDrained(running: LocalStack, postId: string): Promise<void> {
+    await vi.waitFor(
+      async () => {
+        const { Item } = await running.composition.dynamo.send(
+          new GetItemCommand({ TableName: running.composition.resources.issuesTable, Key: { postId: { S: postId } }, ConsistentRead: true }),
+        );
+        expect(Item?.[QUEUE_DRAINED_ATTRIBUTE]).toBeDefined();
+      },
+      { timeout: 30_000, interval: 50 },
+    );
+  }
+
+  afterEach(async () => {
+    await stop();
+    for (const path of folders.splice(0)) rmSync(path, { recursive: true, force: true });
   });
 
   it('is scheduled, survives a restart of the stack, and is sent once when its time comes', async () => {
-    stack = await start();
-    await importSubscribers(
-      readers.map((email, index) => ({ line: index + 2, email })),
-      { store: stack.composition.subscribers, service: stack.composition.subscriptions, clock: stack.composition.clock, confirmed: true },
-    );
-    // Dated a few seconds ahead, in the site's timezone (UTC+8).
-    const due = new Date(Math.ceil((Date.now() + 6_000) / 1000) * 1000);
-    const local = new Date(due.getTime() + 8 * 3600 * 1000).toISOString().replace('T', ' ').slice(0, 19);
-    const day = local.slice(0, 10);
+    const dataDir = folder('data');
+    const site = folder('site');
+    // The stack's clock, not the wall clock, decides what is in the future: an hour before the
+    // post's date while it is recorded and re-armed, half a second before it at the last start.
+    const due = new Date('2030-03-04T05:06:07.000Z');
+    const anHourBefore = new Date(due.getTime() - 3600_000);
+    // The same instant in the site's timezone (UTC+8), as the front matter writes it.
+    const local = '2030-03-04 13:06:07';
+    const postId = '2030-03-04-on-time';
     mkdirSync(join(site, '_posts'), { recursive: true });
     writeFileSync(join(site, '_config.yml'), 'title: Timed\nurl: https://timed.example.net\ntimezone: Asia/Shanghai\n');
-    writeFileSync(join(site, '_posts', `${day}-on-time.md`), `---\ntitle: On time\ndate: ${local}\n---\n\nSent at its date.\n`);
-    const postId = `${day}-on-time`;
+    writeFileSync(join(site, '_posts', `${postId}.md`), `---\ntitle: On time\ndate: ${local}\n---\n\nSent at its date.\n`);
 
-    const outcome = await ingestPost(await readLocalPost(join(site, '_posts', `${day}-on-time.md`)), stack.ingest.ports);
+    let running = await start(dataDir, clockFrom(anHourBefore));
+    await addReaders(running);
+    const outcome = await ingestPost(await readLocalPost(join(site, '_posts', `${postId}.md`)), running.ingest.ports);
     expect(outcome).toMatchObject({ status: 'scheduled', at: due.toISOString() });
-    expect(await storedEmails(`http://127.0.0.1:${stack.ports.ses}`)).toEqual([]);
+    expect(running.ingest.scheduler.pending()).toEqual([postId]);
+    expect(await storedEmails(`http://127.0.0.1:${running.ports.ses}`)).toEqual([]);
 
     // The dev server stops before the date; the next start finds the issue and re-arms it.
-    await stack.stop();
-    stack = await start();
-    expect(stack.ingest.scheduler.pending()).toEqual([postId]);
-    const inbox = `http://127.0.0.1:${stack.ports.ses}`;
+    await stop();
+    running = await start(dataDir, clockFrom(anHourBefore));
+    expect(running.ingest.scheduler.pending()).toEqual([postId]);
+    expect((await running.sending.issues.getIssue(postId))?.state).toBe('scheduled');
+    expect(await storedEmails(`http://127.0.0.1:${running.ports.ses}`)).toEqual([]);
+
+    // Started again just before the date: its timer fires, and the post goes out once.
+    await stop();
+    running = await start(dataDir, clockFrom(new Date(due.getTime() - 500)));
+    const inbox = `http://127.0.0.1:${running.ports.ses}`;
     await vi.waitFor(
       async () => {
-        expect((await stack!.sending.issues.getIssue(postId))?.state).toBe('dispatched');
+        expect((await running.sending.issues.getIssue(postId))?.state).toBe('dispatched');
       },
       { timeout: 30_000, interval: 250 },
     );
-    await stack.sending.idle();
+    await running.sending.idle();
+    await waitForDrained(running, postId);
     expect(copiesByAddress(await storedEmails(inbox))).toEqual(new Map(readers.map((address) => [address, 1])));
+    expect(running.ingest.scheduler.pending()).toEqual([]);
   });
 
   it('resumes a send the dev server was stopped in the middle of, on its next start', async () => {
+    const dataDir = folder('data');
+    const site = folder('site');
+    mkdirSync(join(site, '_posts'), { recursive: true });
     const path = join(site, '_posts', '2024-09-01-interrupted.md');
     writeFileSync(path, '---\ntitle: Interrupted\n---\n\nThe server stopped before this went out.\n');
+    let running = await start(dataDir);
+    await addReaders(running);
     // The issue is recorded, then the process dies before its dispatch job leaves memory.
     const lost = { send: async () => {} };
-    const outcome = await ingestPost(await readLocalPost(path), { ...stack!.ingest.ports, dispatchQueue: lost });
+    const outcome = await ingestPost(await readLocalPost(path), { ...running.ingest.ports, dispatchQueue: lost });
     expect(outcome.status).toBe('dispatching');
-    await stack!.stop();
+    // The emulator's inbox is one per process, shared with the other tests: look at this post's mail.
+    const interrupted = async (inbox: string) => (await storedEmails(inbox)).filter((email) => email.subject === 'Interrupted');
+    expect(await interrupted(`http://127.0.0.1:${running.ports.ses}`)).toEqual([]);
+    await stop();
 
-    stack = await start();
+    running = await start(dataDir);
     await vi.waitFor(
       async () => {
-        expect((await stack!.sending.issues.getIssue('2024-09-01-interrupted'))?.state).toBe('dispatched');
+        expect((await running.sending.issues.getIssue('2024-09-01-interrupted'))?.state).toBe('dispatched');
       },
       { timeout: 30_000, interval: 250 },
     );
-    await stack.sending.idle();
-    const emails = (await storedEmails(`http://127.0.0.1:${stack.ports.ses}`)).filter((email) => email.subject === 'Interrupted');
-    expect(copiesByAddress(emails)).toEqual(new Map(readers.map((address) => [address, 1])));
+    await running.sending.idle();
+    await waitForDrained(running, '2024-09-01-interrupted');
+    expect(copiesByAddress(await interrupted(`http://127.0.0.1:${running.ports.ses}`))).toEqual(new Map(readers.map((address) => [address, 1])));
   });
 });
