@@ -150,6 +150,8 @@ export async function startLocalSending(composition: LocalComposition, options: 
     async stop() {
       await dispatchQueue.stop();
       await sendQueue.stop();
+      // A mark still being written when the database closes would fail the whole process.
+      await drain.settledWrites();
     },
   };
 }

@@ -11,6 +11,8 @@ import type { SettledMessage } from './queue';
  */
 export class SendQueueDrain {
   private readonly deadLettered = new Set<string>();
+  /** Marks being written; the stack waits for them before it closes the database. */
+  private readonly writing = new Set<Promise<void>>();
 
   constructor(
     private readonly resumption: SendResumption,
@@ -21,7 +23,17 @@ export class SendQueueDrain {
   /** The send queue's `onSettled`: the last job of a post may have just finished. */
   settled(message: SettledMessage): void {
     if (message.outcome === 'dead-lettered') this.deadLettered.add(message.group);
-    if (message.pendingInGroup === 0) void this.markIfDrained(message.group);
+    if (message.pendingInGroup === 0) this.track(this.markIfDrained(message.group));
+  }
+
+  /** Resolves when no mark is being written. */
+  async settledWrites(): Promise<void> {
+    while (this.writing.size > 0) await Promise.all([...this.writing]);
+  }
+
+  private track(write: Promise<void>): void {
+    this.writing.add(write);
+    void write.finally(() => this.writing.delete(write));
   }
 
   /**
@@ -29,7 +41,9 @@ export class SendQueueDrain {
    * while the dispatcher checkpoints), and then no job's completion would mark the post.
    */
   dispatched(postId: string): Promise<void> {
-    return this.markIfDrained(postId);
+    const write = this.markIfDrained(postId);
+    this.track(write);
+    return write;
   }
 
   private async markIfDrained(postId: string): Promise<void> {
