@@ -153,40 +153,22 @@ function messageIdHeader(messageId: string | undefined, fromDomain: string): str
 }
 
 /** The complete message for one recipient: validated To, fresh Date and Message-ID, values spliced in. */
-/**
- * The compiled message's fixed text as bytes, made once per message object: a recipient's copy
- * is then one Buffer.concat of these and a few short per-recipient pieces.
- */
-const bytesOfMessage = new WeakMap<CompiledMessage, { head: Buffer; rest: (Buffer | Exclude<CompiledMessage['rest'][number], string>)[] }>();
-
-function bytesOf(message: CompiledMessage) {
-  let bytes = bytesOfMessage.get(message);
-  if (bytes === undefined) {
-    bytes = {
-      head: Buffer.from(message.head, 'latin1'),
-      rest: message.rest.map((segment) => (typeof segment === 'string' ? Buffer.from(segment, 'latin1') : segment)),
-    };
-    bytesOfMessage.set(message, bytes);
-  }
-  return bytes;
-}
-
 export function personalise(message: CompiledMessage, recipient: Recipient): Buffer {
   if (message.format !== 'pushletter.message.v1') {
     throw new PushletterError('MAIL_MESSAGE_FORMAT', `Unknown compiled message format "${String(message.format)}"`);
   }
-  const bytes = bytesOf(message);
   const to = mailboxHeader('To', recipient.to);
-  const encoded = new Map<string, Buffer>();
-  const parts: Buffer[] = [
-    bytes.head,
-    Buffer.from(
-      `${to}${CRLF}Date: ${formatDate(recipient.date ?? new Date())}${CRLF}${messageIdHeader(recipient.messageId, message.fromDomain)}${CRLF}`,
-      'latin1',
-    ),
+  const encoded = new Map<string, string>();
+  const parts: string[] = [
+    message.head,
+    to,
+    CRLF,
+    `Date: ${formatDate(recipient.date ?? new Date())}${CRLF}`,
+    messageIdHeader(recipient.messageId, message.fromDomain),
+    CRLF,
   ];
-  for (const segment of bytes.rest) {
-    if (Buffer.isBuffer(segment)) {
+  for (const segment of message.rest) {
+    if (typeof segment === 'string') {
       parts.push(segment);
       continue;
     }
@@ -197,10 +179,10 @@ export function personalise(message: CompiledMessage, recipient: Recipient): Buf
       if (raw === undefined) {
         throw new PushletterError('MAIL_PLACEHOLDER_MISSING', `No value for ${segment.placeholder}: pass it in recipient.values`);
       }
-      value = Buffer.from(encodeValue(raw, segment.context, segment.placeholder), 'latin1');
+      value = encodeValue(raw, segment.context, segment.placeholder);
       encoded.set(key, value);
     }
     parts.push(value);
   }
-  return Buffer.concat(parts);
+  return Buffer.from(parts.join(''), 'latin1');
 }
