@@ -103,30 +103,8 @@ export class IssueStore {
   ) {}
 
   /** The idempotency point: only the first write for a post id wins. */
-  async createIssue(issue: NewIssue, now: Date = new Date()): Promise<'created' | 'exists'> {
-    const { message, ...fields } = issue;
-    const item: Record<string, AttributeValue> = marshall(
-      { ...fields, createdAt: now.toISOString(), cursor: '', enqueued: 0, hasMessage: message !== undefined },
-      { removeUndefinedValues: true },
-    );
-    if (message !== undefined) {
-      const compressed = gzipSync(Buffer.from(JSON.stringify(message)));
-      if (compressed.length > MESSAGE_LIMIT_BYTES) throw new MessageTooLargeError(issue.postId, compressed.length);
-      item.message = { B: compressed };
-    }
-    try {
-      await this.dynamo.send(
-        new PutItemCommand({
-          TableName: this.tables.issuesTable,
-          Item: item,
-          ConditionExpression: 'attribute_not_exists(postId)',
-        }),
-      );
-      return 'created';
-    } catch (error) {
-      if (isConditionFailure(error)) return 'exists';
-      throw error;
-    }
+  createIssue(issue: NewIssue, now: Date = new Date()): Promise<'created' | 'exists'> {
+    return this.putIssue(issue, now, { ConditionExpression: 'attribute_not_exists(postId)' });
   }
 
   /**
@@ -134,7 +112,19 @@ export class IssueStore {
    * record is replaced only while it is still `skipped`, so of two publishes at once only one
    * wins ('exists' for the other), as with `createIssue`.
    */
-  async replaceSkipped(issue: NewIssue, now: Date = new Date()): Promise<'created' | 'exists'> {
+  replaceSkipped(issue: NewIssue, now: Date = new Date()): Promise<'created' | 'exists'> {
+    return this.putIssue(issue, now, {
+      ConditionExpression: '#state = :skipped',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: marshall({ ':skipped': 'skipped' }),
+    });
+  }
+
+  private async putIssue(
+    issue: NewIssue,
+    now: Date,
+    condition: Pick<ConstructorParameters<typeof PutItemCommand>[0], 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'>,
+  ): Promise<'created' | 'exists'> {
     const { message, ...fields } = issue;
     const item: Record<string, AttributeValue> = marshall(
       { ...fields, createdAt: now.toISOString(), cursor: '', enqueued: 0, hasMessage: message !== undefined },
@@ -146,15 +136,7 @@ export class IssueStore {
       item.message = { B: compressed };
     }
     try {
-      await this.dynamo.send(
-        new PutItemCommand({
-          TableName: this.tables.issuesTable,
-          Item: item,
-          ConditionExpression: '#state = :skipped',
-          ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: marshall({ ':skipped': 'skipped' }),
-        }),
-      );
+      await this.dynamo.send(new PutItemCommand({ TableName: this.tables.issuesTable, Item: item, ...condition }));
       return 'created';
     } catch (error) {
       if (isConditionFailure(error)) return 'exists';

@@ -1,41 +1,18 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Clock } from '../../functions/commons/ports';
 import { dispatchIssue } from '../../functions/sending/dispatch';
 import type { SendJob } from '../../functions/sending/jobs';
-import { SharedRateLimiter, type SendRateLimiter } from '../../functions/sending/rate-limit';
+import { SharedRateLimiter } from '../../functions/sending/rate-limit';
 import { Sender, jobsFromRecords } from '../../functions/sending/send';
 import { issueStatus } from '../../functions/sending/status';
-import {
-  clearEmails,
-  copiesByAddress,
-  createIssue,
-  deliveriesOf,
-  pipeline,
-  seedSubscribers,
-  sesMailer,
-  startStack,
-  storedEmails,
-  TestQueue,
-  type Stack,
-} from './sending-harness';
+import { copiesByAddress, createIssue, deliveriesOf, pipeline, sesMailer, storedEmails, TestQueue, useSeededStack, type Stack } from './sending-harness';
 
 const clock: Clock = { now: () => new Date() };
 
 let stack: Stack;
 let people: { id: string; email: string; state: string }[];
 
-beforeAll(async () => {
-  stack = await startStack();
-  people = await seedSubscribers(stack, 40);
-});
-
-afterAll(async () => {
-  await stack?.close();
-});
-
-beforeEach(async () => {
-  await clearEmails(stack.sesUrl);
-});
+useSeededStack(40, (seeded) => ({ stack, people } = seeded));
 
 describe('a sender near its invocation deadline', () => {
   it('hands back the recipients it could not start in time, unclaimed, and a redelivery sends each of them once', async () => {
@@ -48,9 +25,8 @@ describe('a sender near its invocation deadline', () => {
 
     // A rate so slow that only the first few slots come before the deadline (SES sandbox-like).
     const shared = new SharedRateLimiter({ dynamo: stack.dynamo, table: stack.tables.deliveriesTable, rate: 10, slotsPerReservation: 1 });
-    const counting: SendRateLimiter = { acquire: () => shared.acquire() };
     const sender = new Sender(
-      { issues: stack.issues, subscribers: stack.subscribers, unsubscribeUrl: stack.unsubscribeUrl, mailer: sesMailer(stack.sesUrl), rateLimiter: counting, clock },
+      { issues: stack.issues, subscribers: stack.subscribers, unsubscribeUrl: stack.unsubscribeUrl, mailer: sesMailer(stack.sesUrl), rateLimiter: shared, clock },
       { concurrency: 8, deadlineReserveMs: 0 },
     );
     const result = await sender.sendBatch(jobsFromRecords(batch), Date.now() + 1_500);
