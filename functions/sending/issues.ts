@@ -2,7 +2,6 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { randomUUID } from 'node:crypto';
 import {
   BatchWriteItemCommand,
-  ConditionalCheckFailedException,
   DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
@@ -12,6 +11,7 @@ import {
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
+import { conditionalUpdate, isConditionFailure } from '../commons/dynamo';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { CompiledMessage } from '../mail/message';
 
@@ -79,10 +79,6 @@ export interface SendingTables {
 const MESSAGE_LIMIT_BYTES = 350_000;
 /** BatchWriteItem takes at most 25 requests. */
 const BATCH_WRITE_LIMIT = 25;
-
-function isConditionFailure(error: unknown): boolean {
-  return error instanceof ConditionalCheckFailedException || (error as { name?: string })?.name === 'ConditionalCheckFailedException';
-}
 
 export class MessageTooLargeError extends Error {
   readonly code = 'ISSUE_MESSAGE_TOO_LARGE';
@@ -383,13 +379,7 @@ export class IssueStore {
     if (!finished) throw new Error(`delivery ${postId}/${subscriberId} is no longer claimed by this sender`);
   }
 
-  private async conditionalUpdate(input: ConstructorParameters<typeof UpdateItemCommand>[0]): Promise<boolean> {
-    try {
-      await this.dynamo.send(new UpdateItemCommand(input));
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+  private conditionalUpdate(input: ConstructorParameters<typeof UpdateItemCommand>[0]): Promise<boolean> {
+    return conditionalUpdate(this.dynamo, input);
   }
 }

@@ -1,11 +1,11 @@
 import {
-  ConditionalCheckFailedException,
   GetItemCommand,
   UpdateItemCommand,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { GetSendQuotaCommand, type SESClient } from '@aws-sdk/client-ses';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { isConditionFailure } from '../commons/dynamo';
 import { logger } from '../commons/logger';
 
 /** Waits until one more email may go out without exceeding the send rate. */
@@ -143,7 +143,7 @@ export class SharedRateLimiter implements SendRateLimiter {
         for (let index = 0; index < count; index++) this.slots.push(start + index * this.intervalMs);
         return;
       } catch (error) {
-        const conflict = error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException';
+        const conflict = isConditionFailure(error);
         if (!conflict) throw error;
         // Another sender reserved first; try again after a short, jittered pause (real time:
         // this is contention, not a slot to wait for).

@@ -1,4 +1,5 @@
-import { ConditionalCheckFailedException, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { conditionalUpdate } from '../commons/dynamo';
 import { marshall } from '@aws-sdk/util-dynamodb';
 
 /**
@@ -7,10 +8,6 @@ import { marshall } from '@aws-sdk/util-dynamodb';
  * AWS a `dispatched` issue always finishes and this attribute is never written.
  */
 export const QUEUE_DRAINED_ATTRIBUTE = 'queueDrainedAt';
-
-function isConditionFailure(error: unknown): boolean {
-  return error instanceof ConditionalCheckFailedException || (error as { name?: string })?.name === 'ConditionalCheckFailedException';
-}
 
 /**
  * Lets a sending pipeline whose queue is lost on a crash finish what it started. Whether a post
@@ -57,13 +54,7 @@ export class SendResumption {
     });
   }
 
-  private async update(input: ConstructorParameters<typeof UpdateItemCommand>[0]): Promise<boolean> {
-    try {
-      await this.dynamo.send(new UpdateItemCommand(input));
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+  private update(input: ConstructorParameters<typeof UpdateItemCommand>[0]): Promise<boolean> {
+    return conditionalUpdate(this.dynamo, input);
   }
 }

@@ -1,7 +1,6 @@
 import {
   BatchGetItemCommand,
   type BatchGetItemCommandOutput,
-  ConditionalCheckFailedException,
   DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
@@ -11,6 +10,7 @@ import {
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
+import { conditionalUpdate, isConditionFailure } from '../commons/dynamo';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { InvalidInputError } from '../commons/errors';
 import type { Clock } from '../commons/ports';
@@ -29,10 +29,6 @@ export interface DynamoSubscriberStoreOptions {
 
 /** Largest page the sender may ask for; DynamoDB returns at most 1 MB per Query anyway. */
 export const MAX_PAGE_SIZE = 1000;
-
-function isConditionFailure(error: unknown): boolean {
-  return error instanceof ConditionalCheckFailedException || (error as { name?: string } | undefined)?.name === 'ConditionalCheckFailedException';
-}
 
 const STATES = new Set<SubscriberState>(['pending', 'active', 'unsubscribed', 'bounced', 'complained']);
 
@@ -340,13 +336,7 @@ export class DynamoSubscriberStore implements SubscriberStore {
 
   private async conditionalUpdate(input: ConstructorParameters<typeof UpdateItemCommand>[0]): Promise<boolean> {
     if (!isSubscriberId((input.Key?.id as { S?: string } | undefined)?.S)) return false;
-    try {
-      await this.client.send(new UpdateItemCommand(input));
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+    return conditionalUpdate(this.client, input);
   }
 
   private encodeCursor(key: Record<string, AttributeValue>): string {
