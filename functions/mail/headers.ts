@@ -1,5 +1,6 @@
 import { domainToASCII } from 'node:url';
 import { InvalidInputError } from '../commons/errors';
+import { splitByOctets } from '../commons/octets';
 
 /**
  * Header fields per RFC 5322 and RFC 2047: nothing a post author or a reader typed can add a
@@ -27,21 +28,7 @@ function isPlainAscii(value: string): boolean {
 
 /** Splits a string into encoded-words without cutting a UTF-8 sequence (or a surrogate pair). */
 function encodedWords(value: string): string[] {
-  const words: string[] = [];
-  let chunk = '';
-  let chunkBytes = 0;
-  for (const character of value) {
-    const size = Buffer.byteLength(character, 'utf8');
-    if (chunkBytes + size > ENCODED_WORD_BYTES && chunk) {
-      words.push(chunk);
-      chunk = '';
-      chunkBytes = 0;
-    }
-    chunk += character;
-    chunkBytes += size;
-  }
-  if (chunk) words.push(chunk);
-  return words.map((word) => `=?UTF-8?B?${Buffer.from(word, 'utf8').toString('base64')}?=`);
+  return splitByOctets(value, ENCODED_WORD_BYTES).map((word) => `=?UTF-8?B?${Buffer.from(word, 'utf8').toString('base64')}?=`);
 }
 
 /**

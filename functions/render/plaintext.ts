@@ -1,4 +1,5 @@
 import { parseDocument } from 'htmlparser2';
+import { splitByOctets } from '../commons/octets';
 
 /**
  * The plain-text part, made from the same HTML as the email: headings, lists, quotes, tables
@@ -345,24 +346,4 @@ export function wrap(text: string, width: number, firstPrefix = '', restPrefix =
   }
   if (start < text.length) lines.push(prefix + text.slice(start));
   return lines.flatMap((value) => splitByOctets(value, MAX_LINE_OCTETS));
-}
-
-/** Cuts a line that would pass `limit` UTF-8 octets, at character boundaries. */
-export function splitByOctets(line: string, limit: number): string[] {
-  if (Buffer.byteLength(line, 'utf8') <= limit) return [line];
-  const pieces: string[] = [];
-  let piece = '';
-  let size = 0;
-  for (const character of line) {
-    const characterSize = Buffer.byteLength(character, 'utf8');
-    if (size + characterSize > limit) {
-      pieces.push(piece);
-      piece = '';
-      size = 0;
-    }
-    piece += character;
-    size += characterSize;
-  }
-  if (piece) pieces.push(piece);
-  return pieces;
 }
