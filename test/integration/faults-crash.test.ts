@@ -13,6 +13,7 @@ import {
   copiesByAddress,
   createIssue,
   deliveriesOf,
+  dispatchedBatch,
   pipeline,
   seedSubscribers,
   startFaultProxy,
@@ -61,11 +62,7 @@ async function waitFor(condition: () => Promise<boolean> | boolean, what: string
 describe('a process dying mid-work', () => {
   it('a sender killed mid-batch and redelivered sends nobody twice and reports the copies in doubt as unknown', async () => {
     const postId = '2026-11-26-sender-killed';
-    await createIssue(stack, postId);
-    const captured = new TestQueue<SendJob>({ batchSize: 10 });
-    const run = pipeline(stack);
-    await dispatchIssue({ ...run.dispatchPorts, sendQueue: captured }, postId);
-    const batch = captured.receive();
+    const { run, batch } = await dispatchedBatch(stack, postId);
     expect(batch).toHaveLength(8);
 
     // After 60 answers SES's answers stop reaching the sender, so when the kill lands copies

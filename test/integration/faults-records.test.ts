@@ -1,52 +1,24 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { dynamoClient } from '../../functions/commons/clients';
 import type { Clock } from '../../functions/commons/ports';
-import { dispatchIssue } from '../../functions/sending/dispatch';
 import { IssueStore } from '../../functions/sending/issues';
 import type { SendJob } from '../../functions/sending/jobs';
 import { SharedRateLimiter } from '../../functions/sending/rate-limit';
 import { Sender, jobsFromRecords } from '../../functions/sending/send';
 import { issueStatus } from '../../functions/sending/status';
-import {
-  clearEmails,
-  copiesByAddress,
-  createIssue,
-  deliveriesOf,
-  pipeline,
-  seedSubscribers,
-  sesMailer,
-  startStack,
-  storedEmails,
-  TestQueue,
-  type Stack,
-} from './sending-harness';
+import { copiesByAddress, deliveriesOf, dispatchedBatch, sesMailer, storedEmails, useSeededStack, type Stack } from './sending-harness';
 
 const clock: Clock = { now: () => new Date() };
 
 let stack: Stack;
 let people: { id: string; email: string; state: string }[];
 
-beforeAll(async () => {
-  stack = await startStack();
-  people = await seedSubscribers(stack, 120);
-});
-
-afterAll(async () => {
-  await stack?.close();
-});
-
-beforeEach(async () => {
-  await clearEmails(stack.sesUrl);
-});
+useSeededStack(120, (seeded) => ({ stack, people } = seeded));
 
 describe('sent records written in batches', () => {
   it('copies SES took whose batched record could not be written stay unknown, are reported, and a redelivery never sends them again', async () => {
     const postId = '2026-11-26-records-lost';
-    await createIssue(stack, postId);
-    const captured = new TestQueue<SendJob>({ batchSize: 10 });
-    const run = pipeline(stack);
-    await dispatchIssue({ ...run.dispatchPorts, sendQueue: captured }, postId);
-    const batch = captured.receive();
+    const { run, batch } = await dispatchedBatch(stack, postId);
     expect(batch.flatMap((record) => (JSON.parse(record.body) as SendJob).subscriberIds)).toHaveLength(people.length);
 
     // The sender's DynamoDB fails every BatchWriteItem (the sent records), after SES took each copy.

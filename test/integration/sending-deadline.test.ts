@@ -1,11 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Clock } from '../../functions/commons/ports';
-import { dispatchIssue } from '../../functions/sending/dispatch';
-import type { SendJob } from '../../functions/sending/jobs';
 import { SharedRateLimiter } from '../../functions/sending/rate-limit';
 import { Sender, jobsFromRecords } from '../../functions/sending/send';
 import { issueStatus } from '../../functions/sending/status';
-import { copiesByAddress, createIssue, deliveriesOf, pipeline, sesMailer, storedEmails, TestQueue, useSeededStack, type Stack } from './sending-harness';
+import { copiesByAddress, deliveriesOf, dispatchedBatch, sesMailer, storedEmails, useSeededStack, type Stack } from './sending-harness';
 
 const clock: Clock = { now: () => new Date() };
 
@@ -17,11 +15,7 @@ useSeededStack(40, (seeded) => ({ stack, people } = seeded));
 describe('a sender near its invocation deadline', () => {
   it('hands back the recipients it could not start in time, unclaimed, and a redelivery sends each of them once', async () => {
     const postId = '2026-11-26-deadline';
-    await createIssue(stack, postId);
-    const captured = new TestQueue<SendJob>({ batchSize: 10 });
-    const run = pipeline(stack);
-    await dispatchIssue({ ...run.dispatchPorts, sendQueue: captured }, postId);
-    const batch = captured.receive();
+    const { run, batch } = await dispatchedBatch(stack, postId);
 
     // A rate so slow that only the first few slots come before the deadline (SES sandbox-like).
     const shared = new SharedRateLimiter({ dynamo: stack.dynamo, table: stack.tables.deliveriesTable, rate: 10, slotsPerReservation: 1 });

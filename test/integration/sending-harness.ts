@@ -375,6 +375,18 @@ export async function createIssue(stack: Stack, postId: string, message: Compile
 }
 
 /** Every delivery of a post by subscriber id. */
+/**
+ * A created issue dispatched into a capturing queue instead of the senders: the test gets the
+ * first batch of SQS records (up to 10 messages) to hand to senders as it likes.
+ */
+export async function dispatchedBatch(stack: Stack, postId: string): Promise<{ run: ReturnType<typeof pipeline>; batch: QueueRecord[] }> {
+  await createIssue(stack, postId);
+  const captured = new TestQueue<SendJob>({ batchSize: 10 });
+  const run = pipeline(stack);
+  await dispatchIssue({ ...run.dispatchPorts, sendQueue: captured }, postId);
+  return { run, batch: captured.receive() };
+}
+
 export async function deliveriesOf(stack: Stack, postId: string): Promise<Map<string, Delivery>> {
   const all = new Map<string, Delivery>();
   for await (const page of stack.issues.deliveries(postId)) for (const delivery of page) all.set(delivery.subscriberId, delivery);
