@@ -52,13 +52,13 @@ export function formatStatus(status: IssueStatus): string {
   return lines.join('\n');
 }
 
-export async function runStatus(args: string[], output: StatusOutput, connectTo: (aws: boolean) => Promise<IssueStore> = connect): Promise<number> {
+export async function runStatus(args: string[], output: StatusOutput): Promise<number> {
   const { values, positionals } = parseArgs(args, { follow: { type: 'boolean' }, 'no-follow': { type: 'boolean' }, aws: { type: 'boolean' } }, USAGE);
   const [argument] = positionals;
   if (argument === undefined || positionals.length > 1) throw new InvalidInputError('CLI_USAGE', `name one post (its id or its file)\nusage: pushletter ${USAGE}`);
   const postId = await postIdOf(argument);
   // Like the other commands: the local stack unless --aws or PUSHLETTER_TARGET=aws.
-  const issues = await connectTo(Boolean(values.aws) || readTarget() === 'aws');
+  const issues = await connect(Boolean(values.aws) || readTarget() === 'aws');
   let status = await issueStatus(issues, postId, new Date());
   if (status === undefined) {
     throw new PushletterError('ISSUE_NOT_FOUND', `no issue for post "${postId}": it has not been published (run \`pushletter publish <post.md>\`), or check the id`);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { dynamoClient, sesClient } from '../commons/clients';
 import { readDataDir, readEnv, readLocalPorts, readResources, readSettings, type Resources, type Settings } from '../commons/config';
 import { PushletterError } from '../commons/errors';
+import { logger } from '../commons/logger';
 import { systemClock, type Clock } from '../commons/ports';
 import { parseSecrets, type Secrets } from '../commons/secrets';
 import { LocalQueue } from '../local/queue';
@@ -126,11 +127,16 @@ export async function startLocalSending(composition: LocalComposition, options: 
     const failures: { itemIdentifier: string }[] = [];
     for (const record of event.Records) {
       const job = parseDispatchJob(record.body);
-      if (job === undefined) continue;
+      if (job === undefined) {
+        logger.error('issue.dispatch.malformed', { messageId: record.messageId });
+        continue;
+      }
       try {
         const outcome = await dispatchIssue(sending.dispatch, job.postId);
         if (outcome.status === 'dispatched') await drain.dispatched(job.postId);
-      } catch {
+      } catch (error) {
+        // Redelivered by the queue; the dispatcher resumes from its checkpoint.
+        logger.warn('issue.dispatch.retry', { postId: job.postId, error: (error as Error).message });
         failures.push({ itemIdentifier: record.messageId });
       }
     }
