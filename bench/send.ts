@@ -283,11 +283,10 @@ function remoteLikeIssueStore(message: CompiledMessage): IssueStore {
   const acknowledged = async () => undefined;
   return {
     getMessage: async () => message,
-    claimDelivery: async () => ({ claimed: true as const, token: 'bench' }),
-    markSent: acknowledged,
+    claim: async () => ({ claimedAt: new Date().toISOString(), token: 'bench' }),
     markSentMany: acknowledged,
     markFailed: acknowledged,
-    recordSkipped: acknowledged,
+    recordUnsent: acknowledged,
     releaseClaim: async () => true,
   } as unknown as IssueStore;
 }
@@ -315,7 +314,7 @@ async function memoryChild(info: StackInfo, count: number): Promise<void> {
       for (let message = 0; message < 10 && next < count; message++) {
         const ids = [];
         for (let index = 0; index < 50 && next < count; index++) ids.push(`r${next++}`);
-        records.push({ messageId: randomUUID(), body: JSON.stringify({ postId, subscriberIds: ids }) });
+        records.push({ messageId: randomUUID(), body: JSON.stringify({ postId, bucket: 0, buckets: 1, subscriberIds: ids } satisfies SendJob) });
       }
       await handleSendQueueEvent(sender, { Records: records });
     }
@@ -405,7 +404,7 @@ async function sendAtRate(stack: Awaited<ReturnType<typeof startStackChild>>, ra
     while (next < count) {
       const ids = [];
       for (let index = 0; index < 50 && next < count; index++) ids.push(`rate${next++}`);
-      await sender.sendBatch([{ messageId: randomUUID(), job: { postId, subscriberIds: ids } }]);
+      await sender.sendBatch([{ messageId: randomUUID(), job: { postId, bucket: 0, buckets: 1, subscriberIds: ids } }]);
     }
   };
   await Promise.all(senders.flatMap((sender) => [invocation(sender), invocation(sender)]));

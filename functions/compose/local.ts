@@ -9,7 +9,7 @@ import { systemClock, type Clock } from '../commons/ports';
 import { parseSecrets, type Secrets } from '../commons/secrets';
 import { LocalQueue } from '../local/queue';
 import { dispatchIssue } from '../sending/dispatch';
-import { parseDispatchJob, type DispatchJob, type SendJob } from '../sending/jobs';
+import { SEND_MAX_RECEIVES, parseDispatchJob, type DispatchJob, type SendJob } from '../sending/jobs';
 import { SendResumption } from '../sending/resume';
 import { SendQueueDrain } from '../local/send-drain';
 import { handleSendQueueEvent } from '../sending/send';
@@ -115,7 +115,7 @@ export async function startLocalSending(composition: LocalComposition, options: 
     batchSize: 1,
     concurrency: 4,
     retryDelayMs: options.retryDelayMs ?? 1_000,
-    maxReceives: 5,
+    maxReceives: SEND_MAX_RECEIVES,
     groupOf: (job) => job.postId,
     onSettled: (settled) => drain.settled(settled),
   });

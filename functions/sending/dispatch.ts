@@ -2,11 +2,12 @@ import type { Clock, Queue } from '../commons/ports';
 import { logger } from '../commons/logger';
 import type { SubscriberDirectory } from '../subscribers/types';
 import type { IssueStore } from './issues';
+import { bucketCountFor, bucketOf } from './claims';
 import { QUEUE_BATCH_LIMIT, type DispatchJob, type SendJob } from './jobs';
 
 export interface DispatchPorts {
   issues: IssueStore;
-  subscribers: Pick<SubscriberDirectory, 'pageActive'>;
+  subscribers: Pick<SubscriberDirectory, 'pageActive' | 'countActive'>;
   sendQueue: Queue<SendJob>;
   /** Where the dispatcher asks for its own continuation when its time runs out. */
   dispatchQueue: Queue<DispatchJob>;
@@ -18,7 +19,7 @@ export interface DispatchPorts {
 export interface DispatchOptions {
   /** Subscribers read per page and checkpointed together. */
   pageSize?: number;
-  /** Recipient ids per queue message: one sender invocation's share. */
+  /** Most recipient ids per queue message (a message holds one claim bucket's, or part of one). */
   recipientsPerMessage?: number;
   /** Stop and hand over when less time than this is left. */
   stopBeforeDeadlineMs?: number;
@@ -28,7 +29,10 @@ export type DispatchOutcome =
   | { status: 'dispatched' | 'continued'; enqueued: number }
   | { status: 'not-found' | 'not-dispatching' | 'taken-over'; enqueued: number };
 
-/** Recipients per send-queue message; the stack sizes the sender's timeout from it. */
+/**
+ * Most recipients per send-queue message; the stack sizes the sender's timeout from it. A claim
+ * bucket holds RECIPIENTS_PER_BUCKET (40) on average, so most buckets fit one message.
+ */
 export const RECIPIENTS_PER_MESSAGE = 50;
 const DEFAULTS = { pageSize: 500, recipientsPerMessage: RECIPIENTS_PER_MESSAGE, stopBeforeDeadlineMs: 30_000 };
 
@@ -38,12 +42,26 @@ function chunk<T>(items: T[], size: number): T[][] {
   return chunks;
 }
 
+/** A page's ids (in index order) as send jobs: one per claim bucket, split when too long. */
+function sendJobs(postId: string, ids: string[], buckets: number, perMessage: number): SendJob[] {
+  const jobs: SendJob[] = [];
+  let start = 0;
+  while (start < ids.length) {
+    const bucket = bucketOf(ids[start]!, buckets);
+    let end = start + 1;
+    while (end < ids.length && end - start < perMessage && bucketOf(ids[end]!, buckets) === bucket) end++;
+    jobs.push({ postId, bucket, buckets, subscriberIds: ids.slice(start, end) });
+    start = end;
+  }
+  return jobs;
+}
+
 /**
  * Pages through active subscribers from the issue's checkpoint and queues them in batches of
  * ids. The cursor moves with a conditional write after each page is queued, so a dispatcher
  * that dies resumes where the last checkpoint left off; a page queued twice (a crash between
  * queueing and checkpointing, or two dispatchers racing) is harmless because the sender claims
- * each delivery conditionally. Near the deadline it queues its own continuation and returns.
+ * each recipient conditionally, in the ledger of a bucket that depends on the id alone. Near the deadline it queues its own continuation and returns.
  */
 export async function dispatchIssue(ports: DispatchPorts, postId: string, options: DispatchOptions = {}): Promise<DispatchOutcome> {
   const settings = { ...DEFAULTS, ...options };
@@ -62,13 +80,15 @@ export async function dispatchIssue(ports: DispatchPorts, postId: string, option
     return { status: 'not-dispatching', enqueued: 0 };
   }
 
+  // Fixed once per post, before its first page: every later dispatch buckets recipients alike.
+  const buckets = issue.claimBuckets ?? (await ports.issues.fixClaimBuckets(postId, bucketCountFor(await ports.subscribers.countActive())));
   let cursor = issue.cursor;
   let enqueued = 0;
-  logger.info('issue.dispatch.started', { postId, resumed: cursor !== '', alreadyEnqueued: issue.enqueued });
+  logger.info('issue.dispatch.started', { postId, resumed: cursor !== '', alreadyEnqueued: issue.enqueued, buckets });
   for (;;) {
     const page = await ports.subscribers.pageActive(cursor === '' ? undefined : cursor, settings.pageSize);
     const ids = page.subscribers.map((subscriber) => subscriber.id);
-    const jobs = chunk(ids, settings.recipientsPerMessage).map((subscriberIds) => ({ postId, subscriberIds }));
+    const jobs = sendJobs(postId, ids, buckets, settings.recipientsPerMessage);
     for (const group of chunk(jobs, QUEUE_BATCH_LIMIT)) await ports.sendQueue.send(group);
 
     const moved = await ports.issues.checkpoint(postId, cursor, page.cursor, ids.length, ports.clock.now());

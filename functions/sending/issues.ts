@@ -14,6 +14,7 @@ import {
 import { conditionalUpdate, isConditionFailure } from '../commons/dynamo';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { CompiledMessage } from '../mail/message';
+import { LEDGER_PREFIX, bucketOf, claimAttribute, decodeClaim, encodeClaim, ledgerKey, subscriberOfClaimAttribute, type Claim, type Ledger } from './claims';
 
 /**
  * `scheduled`: waits for its date. `dispatching`: the dispatcher is (or was, before a crash)
@@ -47,6 +48,8 @@ export interface Issue extends Omit<NewIssue, 'message'> {
   enqueued: number;
   dispatchedAt?: string;
   hasMessage: boolean;
+  /** Claim buckets of this post's recipients (claims.ts), fixed before its first page. */
+  claimBuckets?: number;
 }
 
 export type DeliveryState = 'sending' | 'sent' | 'failed' | 'skipped';
@@ -146,7 +149,7 @@ export class IssueStore {
         TableName: this.tables.issuesTable,
         Key: marshall({ postId }),
         ConsistentRead: true,
-        ProjectionExpression: 'postId, title, subject, #state, sendAt, skipReason, #source, #commit, createdAt, #cursor, enqueued, dispatchedAt, hasMessage',
+        ProjectionExpression: 'postId, title, subject, #state, sendAt, skipReason, #source, #commit, createdAt, #cursor, enqueued, dispatchedAt, hasMessage, claimBuckets',
         ExpressionAttributeNames: { '#state': 'state', '#source': 'source', '#commit': 'commit', '#cursor': 'cursor' },
       }),
     );
@@ -205,47 +208,76 @@ export class IssueStore {
   }
 
   /**
-   * Claims the right to send one copy. 'exists' means someone claimed it before (a duplicate
-   * queue message, a redelivery, a concurrent dispatch): the caller must not send.
+   * Fixes the post's claim bucket count (see claims.ts) unless it is fixed already, and returns
+   * the stored count: every dispatch of the post, resumed or restarted, buckets recipients alike.
    */
-  async claimDelivery(postId: string, subscriberId: string, now: Date = new Date()): Promise<{ claimed: true; token: string } | { claimed: false }> {
-    const token = randomUUID();
-    try {
-      await this.dynamo.send(
-        new PutItemCommand({
-          TableName: this.tables.deliveriesTable,
-          Item: marshall({ postId, subscriberId, state: 'sending', claimedAt: now.toISOString(), claimToken: token }),
-          ConditionExpression: 'attribute_not_exists(subscriberId)',
-        }),
-      );
-      return { claimed: true, token };
-    } catch (error) {
-      if (isConditionFailure(error)) return { claimed: false };
-      throw error;
-    }
+  async fixClaimBuckets(postId: string, buckets: number): Promise<number> {
+    const result = await this.dynamo.send(
+      new UpdateItemCommand({
+        TableName: this.tables.issuesTable,
+        Key: marshall({ postId }),
+        UpdateExpression: 'SET claimBuckets = if_not_exists(claimBuckets, :buckets)',
+        ConditionExpression: 'attribute_exists(postId)',
+        ExpressionAttributeValues: marshall({ ':buckets': buckets }),
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    return Number(result.Attributes?.claimBuckets?.N ?? buckets);
   }
 
-  /** Gives a claim back after a retryable SES error, so the redelivered message can send it. */
-  async releaseClaim(postId: string, subscriberId: string, token: string): Promise<boolean> {
-    try {
-      await this.dynamo.send(
-        new DeleteItemCommand({
-          TableName: this.tables.deliveriesTable,
-          Key: marshall({ postId, subscriberId }),
-          ConditionExpression: '#state = :sending AND claimToken = :token',
-          ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: marshall({ ':sending': 'sending', ':token': token }),
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+  /**
+   * Claims the right to send one copy to each of `subscriberIds` (all in `bucket`) with one
+   * conditional update of the bucket's ledger. All or nothing: undefined when any of them was
+   * claimed before (a duplicate queue message, a redelivery, a concurrent dispatch); the caller
+   * then reads the ledger and claims the rest.
+   */
+  async claim(ledger: Ledger, subscriberIds: string[], now: Date = new Date()): Promise<Claim | undefined> {
+    const claim: Claim = { claimedAt: now.toISOString(), token: randomUUID() };
+    const names: Record<string, string> = {};
+    const conditions: string[] = [];
+    const sets: string[] = [];
+    subscriberIds.forEach((subscriberId, index) => {
+      names[`#c${index}`] = claimAttribute(subscriberId);
+      conditions.push(`attribute_not_exists(#c${index})`);
+      sets.push(`#c${index} = :claim`);
+    });
+    const claimed = await this.conditionalUpdate({
+      TableName: this.tables.deliveriesTable,
+      Key: ledgerItemKey(ledger),
+      // The bucket count lets status map records to their ledger (see `deliveries`).
+      UpdateExpression: `SET buckets = :buckets, ${sets.join(', ')}`,
+      ConditionExpression: conditions.join(' AND '),
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: marshall({ ':claim': encodeClaim(claim), ':buckets': ledger.buckets }),
+    });
+    return claimed ? claim : undefined;
   }
 
-  async markSent(postId: string, subscriberId: string, token: string, sesMessageId: string, now: Date = new Date()): Promise<void> {
-    await this.finishClaim(postId, subscriberId, token, { state: 'sent', sesMessageId, sentAt: now.toISOString() });
+  /** Every claim in a bucket's ledger, by subscriber id. */
+  async readClaims(ledger: Ledger): Promise<Map<string, Claim>> {
+    const result = await this.dynamo.send(
+      new GetItemCommand({
+        TableName: this.tables.deliveriesTable,
+        Key: ledgerItemKey(ledger),
+        ConsistentRead: true,
+      }),
+    );
+    return claimsOfLedger(result.Item);
+  }
+
+  /**
+   * Gives a claim back after a retryable SES error or a deadline, so the redelivered message
+   * can send it; only the holder (the token) can.
+   */
+  async releaseClaim(ledger: Ledger, subscriberId: string, claim: Claim): Promise<boolean> {
+    return this.conditionalUpdate({
+      TableName: this.tables.deliveriesTable,
+      Key: ledgerItemKey(ledger),
+      UpdateExpression: 'REMOVE #claim',
+      ConditionExpression: '#claim = :claim',
+      ExpressionAttributeNames: { '#claim': claimAttribute(subscriberId) },
+      ExpressionAttributeValues: marshall({ ':claim': encodeClaim(claim) }),
+    });
   }
 
   /**
@@ -271,20 +303,32 @@ export class IssueStore {
     }
   }
 
-  async markFailed(postId: string, subscriberId: string, token: string, reason: string, now: Date = new Date()): Promise<void> {
-    await this.finishClaim(postId, subscriberId, token, { state: 'failed', reason, sentAt: now.toISOString() });
+  /**
+   * Records a copy that cannot go (SES rejected it, or the address cannot be written into the
+   * message). Only for a recipient the caller holds the claim of: the claim stays, so nothing
+   * sends it again.
+   */
+  async markFailed(postId: string, subscriberId: string, claimedAt: string, reason: string, now: Date = new Date()): Promise<void> {
+    await this.dynamo.send(
+      new PutItemCommand({
+        TableName: this.tables.deliveriesTable,
+        Item: marshall({ postId, subscriberId, state: 'failed', claimedAt, reason, sentAt: now.toISOString() }),
+      }),
+    );
   }
 
   /**
-   * Records a recipient who is no longer active. Written only if nothing was recorded yet: a
-   * subscriber who left after their copy was sent stays `sent`.
+   * Records a recipient not sent to without a claim: `skipped` (no longer active) or `failed`
+   * (their queue message is going to the dead-letter queue). Written only if nothing was
+   * recorded yet: a subscriber who left after their copy was sent stays `sent`. A dead-lettered
+   * recipient's record gives way to `sent` when a redrive sends them.
    */
-  async recordSkipped(postId: string, subscriberId: string, reason: string, now: Date = new Date()): Promise<void> {
+  async recordUnsent(postId: string, subscriberId: string, state: 'skipped' | 'failed', reason: string, now: Date = new Date()): Promise<void> {
     try {
       await this.dynamo.send(
         new PutItemCommand({
           TableName: this.tables.deliveriesTable,
-          Item: marshall({ postId, subscriberId, state: 'skipped', reason, claimedAt: now.toISOString() }),
+          Item: marshall({ postId, subscriberId, state, reason, claimedAt: now.toISOString() }),
           ConditionExpression: 'attribute_not_exists(subscriberId)',
         }),
       );
@@ -301,9 +345,7 @@ export class IssueStore {
         ConsistentRead: true,
       }),
     );
-    if (!result.Item) return undefined;
-    const delivery = unmarshall(result.Item) as Delivery & { transientBounces?: Set<string> };
-    return { ...delivery, transientBounces: delivery.transientBounces ? [...delivery.transientBounces] : undefined };
+    return result.Item ? toDelivery(result.Item) : undefined;
   }
 
   /** SES reported this copy as a permanent bounce or complaint. Idempotent. */
@@ -338,48 +380,80 @@ export class IssueStore {
     } while (startKey);
   }
 
-  /** Every delivery of a post, a page at a time, with only what status needs. */
+  /**
+   * Every delivery of a post, a page at a time, with only what status needs. Recipients claimed
+   * in a ledger without a record yet come as `sending` (in flight, or unknown once old). Records
+   * and ledgers are read as two sorted streams and merged: a bucket's records all sort before
+   * the next bucket's, so only one ledger is held at a time.
+   */
   async *deliveries(postId: string): AsyncGenerator<Delivery[]> {
+    const records = this.queryPages(postId, 'subscriberId < :ledgers', { ':ledgers': LEDGER_PREFIX.slice(0, 1) });
+    let pending: Delivery[] = [];
+    let next = 0;
+    const nextRecord = async (): Promise<Delivery | undefined> => {
+      while (next >= pending.length) {
+        const page = await records.next();
+        if (page.done) return undefined;
+        pending = page.value.map(toDelivery);
+        next = 0;
+      }
+      return pending[next];
+    };
+    for await (const ledgers of this.queryPages(postId, 'begins_with(subscriberId, :ledgers)', { ':ledgers': LEDGER_PREFIX })) {
+      for (const ledger of ledgers) {
+        const buckets = Number(ledger.buckets?.N);
+        const bucket = Number(String(ledger.subscriberId?.S).slice(LEDGER_PREFIX.length));
+        const claims = claimsOfLedger(ledger);
+        const out: Delivery[] = [];
+        for (let record = await nextRecord(); record !== undefined && bucketOf(record.subscriberId, buckets) <= bucket; record = await nextRecord()) {
+          claims.delete(record.subscriberId);
+          out.push(record);
+          next++;
+        }
+        for (const [subscriberId, claim] of claims) out.push({ postId, subscriberId, state: 'sending', claimedAt: claim.claimedAt });
+        if (out.length > 0) yield out;
+      }
+    }
+    // Records past the last ledger: recipients skipped without a claim.
+    if (next < pending.length) yield pending.slice(next);
+    for await (const page of records) if (page.length > 0) yield page.map(toDelivery);
+  }
+
+  private async *queryPages(postId: string, sortCondition: string, values: Record<string, string>): AsyncGenerator<Record<string, AttributeValue>[]> {
     let startKey: Record<string, AttributeValue> | undefined;
     do {
       const page = await this.dynamo.send(
         new QueryCommand({
           TableName: this.tables.deliveriesTable,
-          KeyConditionExpression: 'postId = :postId',
-          ExpressionAttributeValues: marshall({ ':postId': postId }),
+          KeyConditionExpression: `postId = :postId AND ${sortCondition}`,
+          ExpressionAttributeValues: marshall({ ':postId': postId, ...values }),
           ExclusiveStartKey: startKey,
         }),
       );
-      yield (page.Items ?? []).map((item) => {
-        const delivery = unmarshall(item) as Delivery & { transientBounces?: Set<string> };
-        return { ...delivery, transientBounces: delivery.transientBounces ? [...delivery.transientBounces] : undefined };
-      });
+      yield page.Items ?? [];
       startKey = page.LastEvaluatedKey;
     } while (startKey);
-  }
-
-  private async finishClaim(postId: string, subscriberId: string, token: string, fields: Partial<Delivery>): Promise<void> {
-    const names: Record<string, string> = { '#state': 'state' };
-    const values: Record<string, unknown> = { ':sending': 'sending', ':token': token };
-    const sets: string[] = [];
-    for (const [key, value] of Object.entries(fields)) {
-      if (value === undefined) continue;
-      names[`#${key}`] = key;
-      values[`:${key}`] = value;
-      sets.push(`#${key} = :${key}`);
-    }
-    const finished = await this.conditionalUpdate({
-      TableName: this.tables.deliveriesTable,
-      Key: marshall({ postId, subscriberId }),
-      UpdateExpression: `SET ${sets.join(', ')} REMOVE claimToken`,
-      ConditionExpression: '#state = :sending AND claimToken = :token',
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: marshall(values),
-    });
-    if (!finished) throw new Error(`delivery ${postId}/${subscriberId} is no longer claimed by this sender`);
   }
 
   private conditionalUpdate(input: ConstructorParameters<typeof UpdateItemCommand>[0]): Promise<boolean> {
     return conditionalUpdate(this.dynamo, input);
   }
+}
+
+function toDelivery(item: Record<string, AttributeValue>): Delivery {
+  const delivery = unmarshall(item) as Delivery & { transientBounces?: Set<string> };
+  return { ...delivery, transientBounces: delivery.transientBounces ? [...delivery.transientBounces] : undefined };
+}
+
+function ledgerItemKey(ledger: Ledger): Record<string, AttributeValue> {
+  return marshall({ postId: ledger.postId, subscriberId: ledgerKey(ledger.bucket) });
+}
+
+function claimsOfLedger(item: Record<string, AttributeValue> | undefined): Map<string, Claim> {
+  const claims = new Map<string, Claim>();
+  for (const [attribute, value] of Object.entries(item ?? {})) {
+    const subscriberId = subscriberOfClaimAttribute(attribute);
+    if (subscriberId !== undefined && value.S !== undefined) claims.set(subscriberId, decodeClaim(value.S));
+  }
+  return claims;
 }

@@ -6,7 +6,9 @@ import { personalise, type CompiledMessage } from '../mail/message';
 import { UNSUBSCRIBE_URL_PLACEHOLDER } from '../render/types';
 import type { Subscriber, SubscriberDirectory, SubscriberStore } from '../subscribers/types';
 import type { IssueStore } from './issues';
-import { parseSendJob, type SendJob } from './jobs';
+import type { Claim, Ledger } from './claims';
+import { GroupCommit } from './group-commit';
+import { SEND_MAX_RECEIVES, parseSendJob, type SendJob } from './jobs';
 import type { SendRateLimiter } from './rate-limit';
 import { classifySesError } from './ses-errors';
 import { POST_TAG, SUBSCRIBER_TAG, deliveryMessageId, encodeTagValue } from './tags';
@@ -41,7 +43,11 @@ export interface SenderOptions {
 export interface QueuedSendJob {
   messageId: string;
   job: SendJob;
+  /** Its last receive: if it comes back now it goes to the dead-letter queue. */
+  lastReceive?: boolean;
 }
+
+type SentRecord = Parameters<IssueStore['markSentMany']>[0][number];
 
 export type RecipientOutcome = 'sent' | 'failed' | 'skipped' | 'duplicate' | 'unknown' | 'retry';
 
@@ -57,8 +63,8 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 const MESSAGE_CACHE_SIZE = 4;
 
 /**
- * Sends queued recipients: re-reads each subscriber, claims the delivery with a conditional
- * write (the exactly-once point), personalises the compiled message, waits for a slot under
+ * Sends queued recipients: re-reads each subscriber, claims the recipient in their bucket's
+ * ledger with a conditional write (the exactly-once point, claims.ts), personalises the compiled message, waits for a slot under
  * the shared rate, calls SES, records the outcome. Queue messages with a recipient SES did not
  * take (throttled, 5xx) come back as retries; everything else is settled here.
  */
@@ -88,49 +94,69 @@ export class Sender {
   async sendBatch(batch: QueuedSendJob[], deadline?: number): Promise<BatchResult> {
     const counts: BatchResult['counts'] = { sent: 0, failed: 0, skipped: 0, duplicate: 0, unknown: 0, retry: 0 };
     const retry = new Set<string>();
-    const work = batch.flatMap(({ messageId, job }) => job.subscriberIds.map((subscriberId) => ({ messageId, job, subscriberId })));
-    // Each queue message's subscribers are re-read together when its first recipient comes up.
-    const lookups = new Map<string, Promise<Map<string, Subscriber>>>();
-    const subscriberOf = async (item: (typeof work)[number]): Promise<Subscriber | undefined> => {
-      const directory = this.ports.subscribers;
-      if (directory.getMany === undefined) return directory.get(item.subscriberId);
-      let lookup = lookups.get(item.messageId);
-      if (lookup === undefined) {
-        lookup = directory.getMany(item.job.subscriberIds);
-        lookups.set(item.messageId, lookup);
-      }
-      return (await lookup).get(item.subscriberId);
-    };
-    const sentLog = new SentLog(this.ports.issues);
+    const work = batch.flatMap((queued) => {
+      const recipients = new QueuedRecipients(queued, this.ports);
+      return queued.job.subscriberIds.map((subscriberId) => ({ recipients, subscriberId }));
+    });
+    const deadLettered: (typeof work)[number][] = [];
+    // The copies that finish while one BatchWriteItem is in flight are recorded together.
+    const sentLog = new GroupCommit(SENT_RECORDS_PER_WRITE, async (records: SentRecord[]) => {
+      await this.ports.issues.markSentMany(records);
+      return records.map(() => undefined);
+    });
     const cutoff = deadline === undefined ? undefined : deadline - this.settings.deadlineReserveMs;
     let next = 0;
     const worker = async () => {
       while (next < work.length) {
-        const item = work[next++]!;
+        const { recipients, subscriberId } = work[next++]!;
+        const { postId } = recipients.job;
         let outcome: RecipientOutcome;
         try {
           outcome = cutoff !== undefined && this.ports.clock.now().getTime() >= cutoff
             ? 'retry'
-            : await this.sendOne(item.job.postId, item.subscriberId, () => subscriberOf(item), sentLog, cutoff);
+            : await this.sendOne(recipients, subscriberId, sentLog, cutoff);
         } catch (error) {
           // The store failed (not SES): nothing was claimed or the claim is released below.
-          logger.error('delivery.error', { postId: item.job.postId, subscriberId: item.subscriberId, error: errorMessage(error) });
+          logger.error('delivery.error', { postId, subscriberId, error: errorMessage(error) });
           outcome = 'retry';
         }
         counts[outcome]++;
-        if (outcome === 'retry') retry.add(item.messageId);
+        if (outcome === 'retry') {
+          retry.add(recipients.messageId);
+          if (recipients.lastReceive) deadLettered.push({ recipients, subscriberId });
+        }
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.settings.concurrency, work.length) }, worker));
+    await this.recordDeadLettered(deadLettered);
     logger.info('send.batch.finished', { messages: batch.length, ...counts });
     return { retryMessageIds: [...retry], counts };
   }
 
-  private async sendOne(postId: string, subscriberId: string, readSubscriber: () => Promise<Subscriber | undefined>, sentLog: SentLog, cutoff: number | undefined): Promise<RecipientOutcome> {
+  /**
+   * Recipients of a message going to the dead-letter queue are recorded `failed`, so status
+   * shows them instead of counting them queued forever. They hold no claim, so a redrive of
+   * the dead-letter queue still sends them (and their record becomes `sent`).
+   */
+  private async recordDeadLettered(recipients: { recipients: QueuedRecipients; subscriberId: string }[]): Promise<void> {
+    const now = this.ports.clock.now();
+    for (const { recipients: message, subscriberId } of recipients) {
+      const { postId } = message.job;
+      try {
+        await this.ports.issues.recordUnsent(postId, subscriberId, 'failed', `${DEAD_LETTERED}: not sent in ${SEND_MAX_RECEIVES} deliveries of its queue message; redrive the send dead-letter queue to try again`, now);
+      } catch (error) {
+        logger.error('delivery.dead_letter_record_failed', { postId, subscriberId, error: errorMessage(error) });
+      }
+    }
+    if (recipients.length > 0) logger.warn('send.dead_lettered', { recipients: recipients.length });
+  }
+
+  private async sendOne(recipients: QueuedRecipients, subscriberId: string, sentLog: GroupCommit<SentRecord, undefined>, cutoff: number | undefined): Promise<RecipientOutcome> {
     const { issues, clock } = this.ports;
-    const subscriber = await readSubscriber();
+    const { postId } = recipients.job;
+    const subscriber = await recipients.subscriber(subscriberId);
     if (subscriber === undefined || subscriber.state !== 'active') {
-      await issues.recordSkipped(postId, subscriberId, `subscriber ${subscriber?.state ?? 'deleted'}`, clock.now());
+      await issues.recordUnsent(postId, subscriberId, 'skipped', `subscriber ${subscriber?.state ?? 'deleted'}`, clock.now());
       return 'skipped';
     }
     const message = await this.message(postId);
@@ -139,9 +165,8 @@ export class Sender {
       return 'retry';
     }
 
-    const claimedAt = clock.now();
-    const claim = await issues.claimDelivery(postId, subscriberId, claimedAt);
-    if (!claim.claimed) return 'duplicate';
+    const claim = await recipients.claim(subscriberId);
+    if (claim === undefined) return 'duplicate';
 
     let data: Buffer;
     try {
@@ -150,7 +175,7 @@ export class Sender {
       data = personalise(message, { to: subscriber.email, values, date: clock.now(), messageId: deliveryMessageId(postId, subscriberId) });
     } catch (error) {
       // An address the message cannot carry (the To header is validated): this copy cannot go.
-      await issues.markFailed(postId, subscriberId, claim.token, `${(error as { code?: string }).code ?? 'MAIL_INVALID'}: ${errorMessage(error)}`, clock.now());
+      await issues.markFailed(postId, subscriberId, claim.claimedAt, `${(error as { code?: string }).code ?? 'MAIL_INVALID'}: ${errorMessage(error)}`, clock.now());
       return 'failed';
     }
 
@@ -160,11 +185,11 @@ export class Sender {
         slotInTime = await this.acquireBefore(cutoff);
       } catch (error) {
         // Nothing reached SES: give the claim back rather than leave it looking unknown.
-        await issues.releaseClaim(postId, subscriberId, claim.token);
+        await recipients.release(subscriberId, claim);
         throw error;
       }
       if (!slotInTime) {
-        await issues.releaseClaim(postId, subscriberId, claim.token);
+        await recipients.release(subscriberId, claim);
         return 'retry';
       }
       try {
@@ -176,7 +201,7 @@ export class Sender {
         try {
           // The worker waits for its record, so copies SES took but nobody recorded never
           // outnumber the concurrency, as with one write per copy.
-          await sentLog.record({ postId, subscriberId, claimedAt: claimedAt.toISOString(), sesMessageId, sentAt: clock.now().toISOString() });
+          await sentLog.add({ postId, subscriberId, claimedAt: claim.claimedAt, sesMessageId, sentAt: clock.now().toISOString() });
         } catch (error) {
           // SES took it; the claim stays, so status reports it as unknown and nothing re-sends it.
           logger.error('delivery.unknown', { postId, subscriberId, reason: `record not written: ${errorMessage(error)}` });
@@ -186,7 +211,7 @@ export class Sender {
       } catch (error) {
         const classified = classifySesError(error);
         if (classified.kind === 'rejected') {
-          await issues.markFailed(postId, subscriberId, claim.token, classified.reason, clock.now());
+          await issues.markFailed(postId, subscriberId, claim.claimedAt, classified.reason, clock.now());
           logger.warn('delivery.failed', { postId, subscriberId, reason: classified.reason });
           return 'failed';
         }
@@ -200,7 +225,7 @@ export class Sender {
           await this.sleep(backoff / 2 + Math.random() * backoff);
           continue;
         }
-        await issues.releaseClaim(postId, subscriberId, claim.token);
+        await recipients.release(subscriberId, claim);
         logger.warn('delivery.retry_later', { postId, subscriberId, reason: classified.reason });
         return 'retry';
       }
@@ -236,49 +261,82 @@ export class Sender {
   }
 }
 
-type SentRecord = Parameters<IssueStore['markSentMany']>[0][number];
+/** Claims taken in one ledger write at most (keeps the condition expression small). */
+const CLAIMS_PER_WRITE = 25;
+/** Claim writes that lose to another sender's, before the recipients are left for a retry. */
+const CLAIM_ATTEMPTS = 5;
+
+/**
+ * One queue message's recipients while its batch is sent: their subscribers, read together
+ * when the first comes up, and their claims, taken by group commit in the bucket's ledger. A
+ * recipient is claimed only when a worker is about to send it, so a crash leaves no more
+ * claims unsent than there are copies in flight, as with one write per recipient.
+ */
+class QueuedRecipients {
+  readonly messageId: string;
+  readonly job: SendJob;
+  readonly lastReceive: boolean;
+  private readonly ledger: Ledger;
+  private lookup: Promise<Map<string, Subscriber>> | undefined;
+  private readonly claims: GroupCommit<string, Claim | undefined>;
+
+  constructor(
+    queued: QueuedSendJob,
+    private readonly ports: Pick<SenderPorts, 'issues' | 'subscribers' | 'clock'>,
+  ) {
+    this.messageId = queued.messageId;
+    this.job = queued.job;
+    this.lastReceive = queued.lastReceive ?? false;
+    this.ledger = { postId: queued.job.postId, bucket: queued.job.bucket, buckets: queued.job.buckets };
+    this.claims = new GroupCommit(CLAIMS_PER_WRITE, (ids) => this.claimGroup(ids));
+  }
+
+  async subscriber(subscriberId: string): Promise<Subscriber | undefined> {
+    const directory = this.ports.subscribers;
+    if (directory.getMany === undefined) return directory.get(subscriberId);
+    this.lookup ??= directory.getMany(this.job.subscriberIds);
+    return (await this.lookup).get(subscriberId);
+  }
+
+  /** This sender's claim on the recipient, or undefined when someone else holds it. */
+  claim(subscriberId: string): Promise<Claim | undefined> {
+    return this.claims.add(subscriberId);
+  }
+
+  async release(subscriberId: string, claim: Claim): Promise<void> {
+    await this.ports.issues.releaseClaim(this.ledger, subscriberId, claim);
+  }
+
+  private async claimGroup(ids: string[]): Promise<(Claim | undefined)[]> {
+    const claims = new Map<string, Claim | undefined>();
+    let wanted = ids;
+    for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
+      const claim = await this.ports.issues.claim(this.ledger, wanted, this.ports.clock.now());
+      if (claim !== undefined) {
+        for (const id of wanted) claims.set(id, claim);
+        return ids.map((id) => claims.get(id));
+      }
+      // Some were claimed before (a redelivery, a duplicate message): claim the rest.
+      const existing = await this.ports.issues.readClaims(this.ledger);
+      wanted = wanted.filter((id) => !existing.has(id));
+      if (wanted.length === 0) return ids.map((id) => claims.get(id));
+    }
+    throw new Error(`claims in bucket ${this.ledger.bucket} of ${this.ledger.postId} kept conflicting with another sender's`);
+  }
+}
 
 /** BatchWriteItem's limit. */
 const SENT_RECORDS_PER_WRITE = 25;
-
-/**
- * Group commit of `sent` records: the copies that finish while one BatchWriteItem is in flight
- * go together in the next, so a busy sender writes several recipients' records per call and
- * an idle one still writes each at once.
- */
-class SentLog {
-  private waiting: { record: SentRecord; settle: (error?: unknown) => void }[] = [];
-  private flushing = false;
-
-  constructor(private readonly issues: Pick<IssueStore, 'markSentMany'>) {}
-
-  record(record: SentRecord): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.waiting.push({ record, settle: (error) => (error === undefined ? resolve() : reject(error)) });
-      if (!this.flushing) void this.flush();
-    });
-  }
-
-  private async flush(): Promise<void> {
-    this.flushing = true;
-    while (this.waiting.length > 0) {
-      const group = this.waiting.splice(0, SENT_RECORDS_PER_WRITE);
-      try {
-        await this.issues.markSentMany(group.map((entry) => entry.record));
-        for (const entry of group) entry.settle();
-      } catch (error) {
-        for (const entry of group) entry.settle(error ?? new Error('sent records not written'));
-      }
-    }
-    this.flushing = false;
-  }
-}
 
 /** The SQS record fields the sender reads. */
 export interface SendQueueRecord {
   messageId: string;
   body: string;
+  attributes?: { ApproximateReceiveCount?: string };
 }
+
+/** The reason code of recipients whose queue message went to the dead-letter queue. */
+export const DEAD_LETTERED = 'DeadLettered';
 
 /**
  * SQS records to jobs. A body that is not a send job can never succeed: it is logged and
@@ -289,7 +347,7 @@ export function jobsFromRecords(records: SendQueueRecord[]): QueuedSendJob[] {
   for (const record of records) {
     const job = parseSendJob(record.body);
     if (job === undefined) logger.error('send.message.malformed', { messageId: record.messageId });
-    else jobs.push({ messageId: record.messageId, job });
+    else jobs.push({ messageId: record.messageId, job, lastReceive: Number(record.attributes?.ApproximateReceiveCount ?? 0) >= SEND_MAX_RECEIVES });
   }
   return jobs;
 }

@@ -123,6 +123,26 @@ export class DynamoSubscriberStore implements SubscriberStore {
     return { subscribers, cursor: result.LastEvaluatedKey ? this.encodeCursor(result.LastEvaluatedKey) : undefined };
   }
 
+  async countActive(): Promise<number> {
+    let count = 0;
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const result = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: ACTIVE_INDEX,
+          KeyConditionExpression: 'activeList = :list',
+          ExpressionAttributeValues: { ':list': { S: this.listName } },
+          Select: 'COUNT',
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      count += result.Count ?? 0;
+      startKey = result.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return count;
+  }
+
   async suppress(id: string, state: 'bounced' | 'complained', at: Date): Promise<void> {
     if (!isSubscriberId(id)) return;
     try {

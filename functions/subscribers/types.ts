@@ -38,6 +38,8 @@ export interface SubscriberDirectory {
   findByEmail(email: string): Promise<Subscriber | undefined>;
   /** Active subscribers in a stable order, a page at a time, without reading inactive ones. */
   pageActive(cursor: string | undefined, limit: number): Promise<ActivePage>;
+  /** How many subscribers the active index holds (it is eventually consistent: nearly exact). */
+  countActive(): Promise<number>;
   /** Permanent bounce or complaint: never mailed again. Idempotent. */
   suppress(id: string, state: 'bounced' | 'complained', at: Date): Promise<void>;
 }

@@ -9,6 +9,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { SENDER_CONCURRENCY } from '../../functions/commons/config';
 import { RECIPIENTS_PER_MESSAGE } from '../../functions/sending/dispatch';
+import { SEND_MAX_RECEIVES } from '../../functions/sending/jobs';
 import type { DeployConfig } from '../config';
 import { PushletterFunction } from './function';
 import { WorkQueue, asyncDeadLetterQueue } from './queues';
@@ -101,7 +102,7 @@ export class Pipeline extends Construct {
     this.ingestQueue = new WorkQueue(this, 'IngestQueue', { consumerTimeout: TIMEOUTS.ingest, maxReceiveCount: 3 });
     this.senderConcurrency = senderConcurrency(props.config.maxSendRate);
     const sendTimeout = senderTimeout(props.config.maxSendRate);
-    this.sendQueue = new WorkQueue(this, 'SendQueue', { consumerTimeout: sendTimeout, maxReceiveCount: 5 });
+    this.sendQueue = new WorkQueue(this, 'SendQueue', { consumerTimeout: sendTimeout, maxReceiveCount: SEND_MAX_RECEIVES });
 
     // The dispatcher is invoked asynchronously (by ingest, by schedules, and by itself to continue
     // a long list near its deadline); events that fail Lambda's retries land here.

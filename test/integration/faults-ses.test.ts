@@ -86,17 +86,26 @@ describe('SES errors during a send', () => {
       await createIssue(stack, '2026-11-26-refused');
       await run.dispatch('2026-11-26-refused');
       await run.idle();
-      // Six messages of 50: each tried five times (SQS maxReceiveCount), then parked.
-      expect(run.sendQueue.deadLetters).toHaveLength(6);
+      // Every message tried five times (SQS maxReceiveCount), then parked.
+      expect(run.sendQueue.deadLetters).toHaveLength(run.sent.messages);
       expect(run.sendQueue.deadLetters.every((letter) => letter.receives === 5)).toBe(true);
       expect(await storedEmails(stack.sesUrl)).toEqual([]);
-      // No claim is left behind, so a redrive from the DLQ sends them.
-      expect((await deliveriesOf(stack, '2026-11-26-refused')).size).toBe(0);
+      // The editor sees them as failed, with what to do, not as queued forever.
+      const parked = await deliveriesOf(stack, '2026-11-26-refused');
+      expect(parked.size).toBe(people.length);
+      for (const delivery of parked.values()) expect(delivery).toMatchObject({ state: 'failed', reason: expect.stringMatching(/^DeadLettered: .*redrive/) });
+      const before = await issueStatus(stack.issues, '2026-11-26-refused', new Date());
+      expect(before?.counts).toMatchObject({ failed: people.length, queued: 0, sent: 0 });
+      expect(before?.failures).toEqual([{ reason: 'DeadLettered', count: people.length }]);
+
+      // No claim is left behind, so a redrive from the DLQ sends them, and they count as sent.
       const redrive = pipeline(stack);
       await redrive.sendQueue.send(run.sendQueue.deadLetters.map((letter) => JSON.parse(letter.body)));
       await redrive.idle();
       const copies = copiesByAddress(await storedEmails(stack.sesUrl));
       for (const person of people) expect(copies.get(person.email), person.email).toBe(1);
+      const after = await issueStatus(stack.issues, '2026-11-26-refused', new Date());
+      expect(after?.counts).toMatchObject({ sent: people.length, failed: 0, queued: 0 });
     } finally {
       await proxy.close();
     }

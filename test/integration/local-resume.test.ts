@@ -12,6 +12,7 @@ import { readLocalPost } from '../../functions/local/publish';
 import { startLocalStack, type LocalStack } from '../../functions/local/stack';
 import { ingestPost } from '../../functions/sending/ingest';
 import { issueStatus } from '../../functions/sending/status';
+import type { Delivery } from '../../functions/sending/issues';
 import type { LocalStackChildTask } from './local-stack-child';
 import { clearEmails, copiesByAddress, recipientOf, sesError, startFaultProxy, storedEmails } from './sending-harness';
 
@@ -107,8 +108,10 @@ describe('a dev server killed in the middle of a send', () => {
       expect(emails.length).toBeGreaterThan(beforeRestart);
       for (const email of pending) expect(copies.get(email) ?? 0, email).toBe(0);
       let inDoubt = 0;
+      const deliveries = new Map<string, Delivery>();
+      for await (const page of stack.sending.issues.deliveries(POST_ID)) for (const delivery of page) deliveries.set(delivery.subscriberId, delivery);
       for (const email of active) {
-        const delivery = await stack.sending.issues.getDelivery(POST_ID, stack.composition.subscribers.idFor(email));
+        const delivery = deliveries.get(stack.composition.subscribers.idFor(email));
         expect(delivery, email).toBeDefined();
         expect(copies.get(email) ?? 0, email).toBeLessThanOrEqual(1);
         if (delivery!.state === 'sending') {

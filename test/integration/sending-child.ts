@@ -34,7 +34,7 @@ export interface ChildTask {
    * (never returning from the send), so a kill lands at exactly that point however slow the
    * machine is.
    */
-  freezeAfterMessages?: number;
+  freezeAfterRecipients?: number;
 }
 
 const task = JSON.parse(process.argv[2]!) as ChildTask;
@@ -64,8 +64,8 @@ if (task.mode === 'send') {
   const sendQueue: Queue<SendJob> = {
     async send(messages) {
       for (const message of messages) appendFileSync(task.queueFile!, `${JSON.stringify(message)}\n`);
-      written += messages.length;
-      if (task.freezeAfterMessages !== undefined && written >= task.freezeAfterMessages) {
+      written += messages.reduce((sum, message) => sum + message.subscriberIds.length, 0);
+      if (task.freezeAfterRecipients !== undefined && written >= task.freezeAfterRecipients) {
         // An interval keeps the process alive while it waits for the test's SIGKILL.
         await new Promise(() => setInterval(() => undefined, 60_000));
       }

@@ -22,7 +22,7 @@ import { subscriberTableDefinition } from '../../functions/subscribers/table';
 import { SubscriberTokens, deriveKeys } from '../../functions/subscribers/tokens';
 import { IssueStore, type Delivery } from '../../functions/sending/issues';
 import { dispatchIssue, type DispatchPorts } from '../../functions/sending/dispatch';
-import type { DispatchJob, SendJob } from '../../functions/sending/jobs';
+import { SEND_MAX_RECEIVES, type DispatchJob, type SendJob } from '../../functions/sending/jobs';
 import { SharedRateLimiter } from '../../functions/sending/rate-limit';
 import { Sender, handleSendQueueEvent, jobsFromRecords } from '../../functions/sending/send';
 import { deliveriesTableDefinition, issuesTableDefinition } from '../../functions/sending/tables';
@@ -333,12 +333,13 @@ export interface PipelineOptions {
  * send Lambda's handler code.
  */
 export function pipeline(stack: Stack, options: PipelineOptions = {}) {
-  const sendQueue = new LocalQueue<SendJob>({ name: 'send', batchSize: 1, concurrency: options.senders ?? 3, retryDelayMs: 50, maxReceives: 5 });
-  const sent = { messages: 0 };
+  const sendQueue = new LocalQueue<SendJob>({ name: 'send', batchSize: 1, concurrency: options.senders ?? 3, retryDelayMs: 50, maxReceives: SEND_MAX_RECEIVES });
+  const sent = { messages: 0, jobs: [] as SendJob[] };
   const countingQueue: Queue<SendJob> = {
     send: async (messages) => {
       if (messages.length > 10) throw new Error(`SendMessageBatch takes at most 10 messages, got ${messages.length}`);
       sent.messages += messages.length;
+      sent.jobs.push(...messages);
       await sendQueue.send(messages);
     },
   };
@@ -374,19 +375,20 @@ export async function createIssue(stack: Stack, postId: string, message: Compile
   return stack.issues.createIssue({ postId, title: 'Test post', subject: 'Test post', state: 'dispatching', sendAt: new Date().toISOString(), message, source: 'test' });
 }
 
-/** Every delivery of a post by subscriber id. */
 /**
- * A created issue dispatched into a capturing queue instead of the senders: the test gets the
- * first batch of SQS records (up to 10 messages) to hand to senders as it likes.
+ * A created issue dispatched into a capturing queue instead of the senders: the test gets its
+ * records as one batch (up to 100 messages, all of a few hundred subscribers) to hand to
+ * senders as it likes.
  */
 export async function dispatchedBatch(stack: Stack, postId: string): Promise<{ run: ReturnType<typeof pipeline>; batch: QueueRecord[] }> {
   await createIssue(stack, postId);
-  const captured = new TestQueue<SendJob>({ batchSize: 10 });
+  const captured = new TestQueue<SendJob>({ batchSize: 100 });
   const run = pipeline(stack);
   await dispatchIssue({ ...run.dispatchPorts, sendQueue: captured }, postId);
   return { run, batch: captured.receive() };
 }
 
+/** Every delivery of a post by subscriber id. */
 export async function deliveriesOf(stack: Stack, postId: string): Promise<Map<string, Delivery>> {
   const all = new Map<string, Delivery>();
   for await (const page of stack.issues.deliveries(postId)) for (const delivery of page) all.set(delivery.subscriberId, delivery);

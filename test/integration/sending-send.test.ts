@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { bucketOf } from '../../functions/sending/claims';
 import { SubscriberTokens, deriveKeys } from '../../functions/subscribers/tokens';
 import { clearEmails, copiesByAddress, createIssue, deliveriesOf, pipeline, seedSubscribers, startStack, storedEmails, PUBLIC_URL, type Stack } from './sending-harness';
 
@@ -33,8 +34,14 @@ describe('pushing a post to subscribers', () => {
     expect(await createIssue(stack, '2026-11-26-ten-thousand')).toBe('created');
     const outcome = await run.dispatch('2026-11-26-ten-thousand');
     expect(outcome).toEqual({ status: 'dispatched', enqueued: 10_000 });
-    // Ids, not bodies, travel on the queue, in messages of 50.
-    expect(run.sent.messages).toBe(200);
+    // Ids, not bodies, travel on the queue: each message holds one claim bucket's recipients
+    // (about 40 of the 250 buckets' share), never more than 50.
+    expect((await stack.issues.getIssue('2026-11-26-ten-thousand'))?.claimBuckets).toBe(250);
+    for (const job of run.sent.jobs) {
+      expect(job.subscriberIds.length).toBeLessThanOrEqual(50);
+      for (const id of job.subscriberIds) expect(bucketOf(id, job.buckets)).toBe(job.bucket);
+    }
+    expect(run.sent.messages).toBeLessThan(10_000 / 25);
     await run.idle();
     expect(run.sendQueue.deadLetters).toEqual([]);
 

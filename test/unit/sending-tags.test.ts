@@ -43,8 +43,14 @@ describe('ids carried in SES tags and Message-IDs', () => {
 
 describe('queue messages', () => {
   it('accepts only well-formed jobs, so a bad message is dropped instead of retried forever', () => {
-    expect(parseSendJob('{"postId":"p","subscriberIds":["a","b"]}')).toEqual({ postId: 'p', subscriberIds: ['a', 'b'] });
-    expect(parseSendJob('{"postId":"p","subscriberIds":[1]}')).toBeUndefined();
+    const job = (fields: object) => JSON.stringify({ postId: 'p', bucket: 0, buckets: 4, subscriberIds: ['AAAAAAAAAAAAAAAAAAAAAA', 'BBBBBBBBBBBBBBBBBBBBBB'], ...fields });
+    expect(parseSendJob(job({}))).toEqual({ postId: 'p', bucket: 0, buckets: 4, subscriberIds: ['AAAAAAAAAAAAAAAAAAAAAA', 'BBBBBBBBBBBBBBBBBBBBBB'] });
+    expect(parseSendJob(job({ subscriberIds: [1] }))).toBeUndefined();
+    // An id from another bucket would be claimed in the wrong ledger.
+    expect(parseSendJob(job({ subscriberIds: ['AAAAAAAAAAAAAAAAAAAAAA', 'zzzzzzzzzzzzzzzzzzzzzz'] }))).toBeUndefined();
+    expect(parseSendJob(job({ bucket: 4 }))).toBeUndefined();
+    expect(parseSendJob(job({ buckets: 0 }))).toBeUndefined();
+    expect(parseSendJob(job({ bucket: undefined }))).toBeUndefined();
     expect(parseSendJob('{"postId":"p"}')).toBeUndefined();
     expect(parseSendJob('not json')).toBeUndefined();
     expect(parseDispatchJob('{"postId":"p","extra":1}')).toEqual({ postId: 'p' });
