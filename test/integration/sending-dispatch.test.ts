@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bucketOf } from '../../functions/sending/claims';
 import { dispatchIssue } from '../../functions/sending/dispatch';
 import { SharedRateLimiter, resolveSendRate } from '../../functions/sending/rate-limit';
 import { sesClient } from '../../functions/commons/clients';
@@ -126,5 +127,51 @@ describe('the send rate the sender holds to', () => {
   it('falls back to the configured rate when SES does not answer (the local emulator never does)', async () => {
     expect(await resolveSendRate(sesClient({ ses: stack.sesUrl }), 14, 300)).toBe(14);
     expect(await resolveSendRate(undefined, 9)).toBe(9);
+  });
+});
+
+describe('claim ledgers', () => {
+  const ledger = { postId: '2026-11-26-ledger', bucket: 3, buckets: 10 };
+  const [first, second, third] = ['AAAAAAAAAAAAAAAAAAAAAA', 'AAAAAAAAAAAAAAAAAAAAAB', 'AAAAAAAAAAAAAAAAAAAAAC'];
+
+  it('claim a group all or nothing, so a recipient is claimed once however often they are queued', async () => {
+    const claim = await stack.issues.claim(ledger, [first!, second!]);
+    expect(claim).toBeDefined();
+    // A redelivered message asks for one claimed recipient and one new: nothing is taken.
+    expect(await stack.issues.claim(ledger, [second!, third!])).toBeUndefined();
+    expect([...(await stack.issues.readClaims(ledger)).keys()].sort()).toEqual([first, second]);
+    expect(await stack.issues.claim(ledger, [third!])).toBeDefined();
+    // Only the holder gives a claim back.
+    expect(await stack.issues.releaseClaim(ledger, first!, { ...claim!, token: 'someone-else' })).toBe(false);
+    expect(await stack.issues.releaseClaim(ledger, first!, claim!)).toBe(true);
+    expect(await stack.issues.claim(ledger, [first!])).toBeDefined();
+  });
+
+  it('show claimed recipients without a record as sending, beside the recorded ones', async () => {
+    const postId = '2026-11-26-ledger-status';
+    const buckets = 4;
+    const recipients = Array.from({ length: 60 }, () => randomBytes(16).toString('base64url'));
+    const byBucket = new Map<number, string[]>();
+    for (const id of recipients) byBucket.set(bucketOf(id, buckets), [...(byBucket.get(bucketOf(id, buckets)) ?? []), id]);
+    for (const [bucket, members] of byBucket) expect(await stack.issues.claim({ postId, bucket, buckets }, members)).toBeDefined();
+    const recorded = recipients.slice(0, 45);
+    await stack.issues.markSentMany(recorded.slice(0, 25).map((subscriberId) => ({ postId, subscriberId, claimedAt: 'x', sesMessageId: 'm', sentAt: new Date().toISOString() })));
+    await stack.issues.markSentMany(recorded.slice(25).map((subscriberId) => ({ postId, subscriberId, claimedAt: 'x', sesMessageId: 'm', sentAt: new Date().toISOString() })));
+    const skipped = randomBytes(16).toString('base64url');
+    await stack.issues.recordUnsent(postId, skipped, 'skipped', 'subscriber unsubscribed');
+
+    const states = new Map<string, string>();
+    for await (const page of stack.issues.deliveries(postId)) for (const delivery of page) states.set(delivery.subscriberId, delivery.state);
+    expect(states.size).toBe(61);
+    for (const id of recorded) expect(states.get(id)).toBe('sent');
+    for (const id of recipients.slice(45)) expect(states.get(id)).toBe('sending');
+    expect(states.get(skipped)).toBe('skipped');
+  });
+
+  it('keep the bucket count a post was first dispatched with, whatever the list has become', async () => {
+    await createIssue(stack, '2026-11-26-buckets');
+    expect(await stack.issues.fixClaimBuckets('2026-11-26-buckets', 7)).toBe(7);
+    expect(await stack.issues.fixClaimBuckets('2026-11-26-buckets', 70)).toBe(7);
+    expect((await stack.issues.getIssue('2026-11-26-buckets'))?.claimBuckets).toBe(7);
   });
 });
