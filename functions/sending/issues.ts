@@ -54,14 +54,13 @@ export interface Issue extends Omit<NewIssue, 'message'> {
 
 export type DeliveryState = 'sending' | 'sent' | 'failed' | 'skipped';
 
+/** A recipient's record, or (`sending`) their claim in a ledger while nothing is recorded. */
 export interface Delivery {
   postId: string;
   subscriberId: string;
   state: DeliveryState;
   /** When the claim was taken; a `sending` claim that old is a crash after SES (unknown). */
   claimedAt: string;
-  /** Private to the sender that claimed it, so only that sender can release it. */
-  claimToken?: string;
   sentAt?: string;
   sesMessageId?: string;
   /** SES error code and message for `failed`; why for `skipped`. */
@@ -284,7 +283,7 @@ export class IssueStore {
    * Records many copies as sent in BatchWriteItem requests of 25. A put cannot carry a
    * condition, so this is only for claims the caller took itself and still holds (claims are
    * never taken over, only released by their holder). Rejects if some records stay unwritten
-   * after retries; those stay `sending` and status reports them as unknown, never re-sent.
+   * after retries; their claims stay, so status reports them as unknown and nothing re-sends them.
    */
   async markSentMany(records: { postId: string; subscriberId: string; claimedAt: string; sesMessageId: string; sentAt: string }[]): Promise<void> {
     for (let start = 0; start < records.length; start += BATCH_WRITE_LIMIT) {

@@ -13,8 +13,8 @@ export const QUEUE_DRAINED_ATTRIBUTE = 'queueDrainedAt';
  * Lets a sending pipeline whose queue is lost on a crash finish what it started. Whether a post
  * is finished is one attribute on its issue record, so a restart reads the issues only, never
  * the deliveries or the subscriber list. Restarting re-dispatches the whole list: the sender's
- * conditional claim skips every recipient already sent, failed, skipped or in doubt (`sending`,
- * reported `unknown`), so only recipients whose jobs were lost get mail.
+ * claims skip every recipient already sent, rejected or in doubt (`sending`, reported
+ * `unknown`), so only recipients whose jobs were lost or dead-lettered get mail.
  */
 export class SendResumption {
   constructor(

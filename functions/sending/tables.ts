@@ -14,9 +14,10 @@ export const issuesTableDefinition: TableDefinition = {
 };
 
 /**
- * One item per post and recipient, claimed before the send. The shared send-rate window lives
- * here too, under a partition key no post id can take (see rate-limit.ts); its items carry
- * `expiresAt` for the table's TTL.
+ * One record per post and recipient once their copy is sent, failed or skipped, and one claim
+ * ledger per post and bucket of recipients (claims.ts; sort key `~claims#…`). The shared
+ * send-rate window lives here too, under a partition key no post id can take (see
+ * rate-limit.ts); its items carry `expiresAt` for the table's TTL.
  */
 export const deliveriesTableDefinition: TableDefinition = {
   AttributeDefinitions: [
