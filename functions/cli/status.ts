@@ -3,6 +3,7 @@ import type { Writable } from 'node:stream';
 import { readTarget } from '../commons/config';
 import { InvalidInputError, PushletterError } from '../commons/errors';
 import type { IssueStore } from '../sending/issues';
+import { DEAD_LETTERED } from '../sending/jobs';
 import { issueStatus, type IssueStatus } from '../sending/status';
 import { parseArgs } from './args';
 import { Progress } from './progress';
@@ -48,6 +49,9 @@ export function formatStatus(status: IssueStatus): string {
     `  complained ${counts.complained}`,
   ];
   if (counts.transientBounces > 0) lines.push(`  transient bounces ${counts.transientBounces}`);
+  if (status.failures.some((failure) => failure.reason === DEAD_LETTERED)) {
+    lines.push(`  ${DEAD_LETTERED}: SES kept refusing their queue messages; redrive the send dead-letter queue to send them (locally: restart \`npm start\`)`);
+  }
   lines.push(`  send rate ${status.sendRate === undefined ? '-' : `${status.sendRate.toFixed(1)}/s`}`);
   return lines.join('\n');
 }

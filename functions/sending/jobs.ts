@@ -26,6 +26,9 @@ export interface DispatchJob {
  */
 export const SEND_MAX_RECEIVES = 5;
 
+/** The failure reason of recipients whose queue message went to the dead-letter queue. */
+export const DEAD_LETTERED = 'DeadLettered';
+
 /** SQS takes at most 10 messages per SendMessageBatch. */
 export const QUEUE_BATCH_LIMIT = 10;
 

@@ -8,7 +8,7 @@ import type { Subscriber, SubscriberDirectory, SubscriberStore } from '../subscr
 import type { IssueStore } from './issues';
 import type { Claim, Ledger } from './claims';
 import { GroupCommit } from './group-commit';
-import { SEND_MAX_RECEIVES, parseSendJob, type SendJob } from './jobs';
+import { DEAD_LETTERED, SEND_MAX_RECEIVES, parseSendJob, type SendJob } from './jobs';
 import type { SendRateLimiter } from './rate-limit';
 import { classifySesError } from './ses-errors';
 import { POST_TAG, SUBSCRIBER_TAG, deliveryMessageId, encodeTagValue } from './tags';
@@ -335,8 +335,6 @@ export interface SendQueueRecord {
   attributes?: { ApproximateReceiveCount?: string };
 }
 
-/** The reason code of recipients whose queue message went to the dead-letter queue. */
-export const DEAD_LETTERED = 'DeadLettered';
 
 /**
  * SQS records to jobs. A body that is not a send job can never succeed: it is logged and

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { formatStatus } from '../../functions/cli/status';
 import { issueStatus } from '../../functions/sending/status';
 import {
   copiesByAddress,
@@ -97,6 +98,7 @@ describe('SES errors during a send', () => {
       const before = await issueStatus(stack.issues, '2026-11-26-refused', new Date());
       expect(before?.counts).toMatchObject({ failed: people.length, queued: 0, sent: 0 });
       expect(before?.failures).toEqual([{ reason: 'DeadLettered', count: people.length }]);
+      expect(formatStatus(before!)).toMatch(new RegExp(`failed +${people.length} +\\(DeadLettered ×${people.length}\\)[\\s\\S]*redrive the send dead-letter queue`));
 
       // No claim is left behind, so a redrive from the DLQ sends them, and they count as sent.
       const redrive = pipeline(stack);
