@@ -1,16 +1,20 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { InvalidInputError, PushletterError } from '../commons/errors';
 import { escapeHtml } from '../commons/html';
+import { SplicedBase64Body, base64Length, canonicalLineBreaks } from './base64-body';
 import { encodeQuotedPrintable } from './quoted-printable';
 import { checkAddress, checkHeaderValue, domainOf, formatDate, mailboxHeader, unstructuredHeader } from './headers';
 
 /**
  * The MIME message of a post, built once and personalised per recipient by string joins.
  *
- * Both parts are quoted-printable, where ASCII placeholders such as the unsubscribe URL stay
- * literal; each placeholder is put on an encoded line of its own (a soft break before and
- * after), so a value of any length can be encoded alone and spliced in without re-encoding
- * the body. This module must stay free of mjml: the sender and the signup flow load it.
+ * Each body part takes the smaller transfer encoding. Mostly ASCII text (English) stays readable
+ * quoted-printable: each placeholder is put on an encoded line of its own (a soft break before
+ * and after), so a value of any length is encoded alone and spliced in without re-encoding the
+ * body. Mostly non-ASCII text (Chinese) is less than half that size in base64: the body is
+ * encoded ahead around the placeholders, and per recipient only the values and the bytes at their
+ * edges are (see `base64-body`). This module must stay free of mjml: the sender and the signup
+ * flow load it.
  */
 
 export interface Sender {
@@ -35,14 +39,27 @@ export interface CompileOptions {
   placeholders: string[];
 }
 
-/** Where a placeholder sits decides how its value is escaped before quoted-printable. */
+/** Where a placeholder sits decides how its value is escaped before it is encoded. */
 type PlaceholderContext = 'html' | 'text' | 'header';
 
-export type MessageSegment = string | { placeholder: string; context: PlaceholderContext };
+export interface PlaceholderSegment {
+  placeholder: string;
+  context: PlaceholderContext;
+}
+
+/** A base64 body part: its text (line breaks as CRLF) and the placeholders in it, in order. */
+export interface Base64Segment {
+  base64: Array<string | PlaceholderSegment>;
+}
+
+/** A string is sent as it is: ASCII header lines, boundaries, quoted-printable body lines. */
+export type MessageSegment = string | PlaceholderSegment | Base64Segment;
+
+const FORMAT = 'pushletter.message.v2';
 
 /** Plain JSON: stored with the issue and read back by the send Lambda. */
 export interface CompiledMessage {
-  format: 'pushletter.message.v1';
+  format: typeof FORMAT;
   fromDomain: string;
   /** Header lines before the per-recipient ones (From, Reply-To), CRLF-terminated. */
   head: string;
@@ -106,41 +123,69 @@ export function compileMessage(content: MessageContent, sender: Sender, options:
     ['plain', content.text, 'text'],
     ['html', content.html, 'html'],
   ] as const) {
-    push(`--${boundary}${CRLF}Content-Type: text/${subtype}; charset=utf-8${CRLF}Content-Transfer-Encoding: quoted-printable${CRLF}${CRLF}`);
-    for (const segment of encodeWithPlaceholders(body, placeholders, context)) push(segment);
-    push(CRLF);
+    const pieces = splitAtPlaceholders(body, placeholders, context);
+    const partHeader = (encoding: string) =>
+      `--${boundary}${CRLF}Content-Type: text/${subtype}; charset=utf-8${CRLF}Content-Transfer-Encoding: ${encoding}${CRLF}${CRLF}`;
+    // Sizes with the placeholders in place of values: a value weighs about the same either way.
+    if (base64Length(Buffer.byteLength(canonicalLineBreaks(body))) < encodeQuotedPrintable(body).length) {
+      push(partHeader('base64'));
+      // Its lines end in CRLF, so the delimiter follows directly.
+      push({ base64: pieces.map((piece) => (typeof piece === 'string' ? canonicalLineBreaks(piece) : piece)) });
+    } else {
+      push(partHeader('quoted-printable'));
+      for (const [index, piece] of pieces.entries()) {
+        // A soft break at the end puts the next placeholder at the start of an encoded line.
+        push(typeof piece === 'string' ? encodeQuotedPrintable(piece, index < pieces.length - 1) : piece);
+      }
+      push(CRLF);
+    }
   }
   push(`--${boundary}--${CRLF}`);
 
-  return { format: 'pushletter.message.v1', fromDomain: domainOf(fromAddress), head: head.join(CRLF) + CRLF, rest, placeholders };
+  return { format: FORMAT, fromDomain: domainOf(fromAddress), head: head.join(CRLF) + CRLF, rest, placeholders };
 }
 
-function encodeWithPlaceholders(body: string, placeholders: string[], context: PlaceholderContext): MessageSegment[] {
-  if (placeholders.length === 0) return [encodeQuotedPrintable(body)];
+/** The body's text between placeholders (never empty) and the placeholders, in order. */
+function splitAtPlaceholders(body: string, placeholders: string[], context: PlaceholderContext): Array<string | PlaceholderSegment> {
+  if (placeholders.length === 0) return body ? [body] : [];
   const pattern = new RegExp(placeholders.map((placeholder) => placeholder.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
-  const segments: MessageSegment[] = [];
+  const pieces: Array<string | PlaceholderSegment> = [];
   let position = 0;
   for (const match of body.matchAll(pattern)) {
-    const before = body.slice(position, match.index);
-    // The soft break puts the placeholder at the start of an encoded line.
-    if (before) segments.push(encodeQuotedPrintable(before, true));
-    segments.push({ placeholder: match[0], context });
+    if (match.index > position) pieces.push(body.slice(position, match.index));
+    pieces.push({ placeholder: match[0], context });
     position = match.index + match[0].length;
   }
-  const after = body.slice(position);
-  if (after) segments.push(encodeQuotedPrintable(after));
-  return segments;
+  if (position < body.length) pieces.push(body.slice(position));
+  return pieces;
 }
 
-function encodeValue(value: string, context: PlaceholderContext, placeholder: string): string {
+/** The value as it goes into its context: checked for a header, HTML-escaped for the html part. */
+function valueText(value: string, context: PlaceholderContext, placeholder: string): string {
   switch (context) {
     case 'header':
       return checkHeaderValue(value, `The value of ${placeholder}`);
     case 'html':
-      return encodeQuotedPrintable(escapeHtml(value), true);
+      return escapeHtml(value);
     case 'text':
-      return encodeQuotedPrintable(value, true);
+      return value;
   }
+}
+
+/**
+ * Base64 bodies prepared for splicing, per segment of a compiled message: built on a message's
+ * first recipient and dropped with the message. A stored message is read back as plain JSON, so
+ * the preparation lives beside it in memory rather than in it.
+ */
+const preparedBodies = new WeakMap<Base64Segment, SplicedBase64Body<PlaceholderSegment>>();
+
+function preparedBody(segment: Base64Segment): SplicedBase64Body<PlaceholderSegment> {
+  let body = preparedBodies.get(segment);
+  if (!body) {
+    body = new SplicedBase64Body(segment.base64);
+    preparedBodies.set(segment, body);
+  }
+  return body;
 }
 
 function messageIdHeader(messageId: string | undefined, fromDomain: string): string {
@@ -154,11 +199,17 @@ function messageIdHeader(messageId: string | undefined, fromDomain: string): str
 
 /** The complete message for one recipient: validated To, fresh Date and Message-ID, values spliced in. */
 export function personalise(message: CompiledMessage, recipient: Recipient): Buffer {
-  if (message.format !== 'pushletter.message.v1') {
+  if (message.format !== FORMAT) {
     throw new PushletterError('MAIL_MESSAGE_FORMAT', `Unknown compiled message format "${String(message.format)}"`);
   }
   const to = mailboxHeader('To', recipient.to);
-  const encoded = new Map<string, string>();
+  const textOf = ({ placeholder, context }: PlaceholderSegment): string => {
+    const value = recipient.values[placeholder];
+    if (value === undefined) {
+      throw new PushletterError('MAIL_PLACEHOLDER_MISSING', `No value for ${placeholder}: pass it in recipient.values`);
+    }
+    return valueText(value, context, placeholder);
+  };
   const parts: string[] = [
     message.head,
     to,
@@ -168,21 +219,10 @@ export function personalise(message: CompiledMessage, recipient: Recipient): Buf
     CRLF,
   ];
   for (const segment of message.rest) {
-    if (typeof segment === 'string') {
-      parts.push(segment);
-      continue;
-    }
-    const key = `${segment.context}\u0000${segment.placeholder}`;
-    let value = encoded.get(key);
-    if (value === undefined) {
-      const raw = recipient.values[segment.placeholder];
-      if (raw === undefined) {
-        throw new PushletterError('MAIL_PLACEHOLDER_MISSING', `No value for ${segment.placeholder}: pass it in recipient.values`);
-      }
-      value = encodeValue(raw, segment.context, segment.placeholder);
-      encoded.set(key, value);
-    }
-    parts.push(value);
+    if (typeof segment === 'string') parts.push(segment);
+    else if ('base64' in segment) preparedBody(segment).encode(textOf, parts);
+    else if (segment.context === 'header') parts.push(textOf(segment));
+    else parts.push(encodeQuotedPrintable(textOf(segment), true));
   }
   return Buffer.from(parts.join(''), 'latin1');
 }
