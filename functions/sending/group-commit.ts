@@ -1,7 +1,8 @@
 /**
  * Group commit: callers that ask while one write is in flight go together in the next, so a
  * busy sender makes one DynamoDB request for many recipients and an idle one still writes each
- * at once. Nobody waits for company: a write starts as soon as the previous one ends.
+ * at once. Nobody waits for company beyond the current turn of the event loop: a write starts
+ * as soon as the previous one ends.
  */
 export class GroupCommit<Item, Result> {
   private waiting: { item: Item; resolve: (result: Result) => void; reject: (error: unknown) => void }[] = [];
@@ -16,12 +17,15 @@ export class GroupCommit<Item, Result> {
   add(item: Item): Promise<Result> {
     return new Promise<Result>((resolve, reject) => {
       this.waiting.push({ item, resolve, reject });
-      if (!this.writing) void this.flush();
+      if (!this.writing) {
+        this.writing = true;
+        // Callers arriving in the same turn of the event loop (workers woken together) share the first write.
+        setImmediate(() => void this.flush());
+      }
     });
   }
 
   private async flush(): Promise<void> {
-    this.writing = true;
     while (this.waiting.length > 0) {
       const group = this.waiting.splice(0, this.limit);
       try {

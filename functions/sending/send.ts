@@ -25,7 +25,11 @@ export interface SenderPorts {
 }
 
 export interface SenderOptions {
-  /** SES calls in flight at once in one sender; with ~50 ms per call, 32 allow ~600/s. */
+  /**
+   * SES calls in flight at once in one sender; with ~50 ms per call, 32 allow ~600/s. Twice as
+   * many recipients are worked on at once, so the DynamoDB round trips around each call (claim,
+   * record) overlap other recipients' SES calls instead of leaving them idle.
+   */
   concurrency?: number;
   /** Throttled calls retried inside the invocation before the message goes back to the queue. */
   throttleRetries?: number;
@@ -114,7 +118,7 @@ export class Sender {
         try {
           outcome = cutoff !== undefined && this.ports.clock.now().getTime() >= cutoff
             ? 'retry'
-            : await this.sendOne(recipients, subscriberId, sentLog, cutoff);
+            : await this.sendOne(recipients, subscriberId, { sentLog, sesCalls, cutoff });
         } catch (error) {
           // The store failed (not SES): nothing was claimed or the claim is released below.
           logger.error('delivery.error', { postId, subscriberId, error: errorMessage(error) });
@@ -127,7 +131,8 @@ export class Sender {
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.settings.concurrency, work.length) }, worker));
+    const sesCalls = new Permits(this.settings.concurrency);
+    await Promise.all(Array.from({ length: Math.min(2 * this.settings.concurrency, work.length) }, worker));
     await this.recordDeadLettered(deadLettered);
     logger.info('send.batch.finished', { messages: batch.length, ...counts });
     return { retryMessageIds: [...retry], counts };
@@ -151,7 +156,11 @@ export class Sender {
     if (recipients.length > 0) logger.warn('send.dead_lettered', { recipients: recipients.length });
   }
 
-  private async sendOne(recipients: QueuedRecipients, subscriberId: string, sentLog: GroupCommit<SentRecord, undefined>, cutoff: number | undefined): Promise<RecipientOutcome> {
+  private async sendOne(
+    recipients: QueuedRecipients,
+    subscriberId: string,
+    { sentLog, sesCalls, cutoff }: { sentLog: GroupCommit<SentRecord, undefined>; sesCalls: Permits; cutoff: number | undefined },
+  ): Promise<RecipientOutcome> {
     const { issues, clock } = this.ports;
     const { postId } = recipients.job;
     const subscriber = await recipients.subscriber(subscriberId);
@@ -179,56 +188,59 @@ export class Sender {
       return 'failed';
     }
 
+    const tags = { [POST_TAG]: encodeTagValue(postId), [SUBSCRIBER_TAG]: encodeTagValue(subscriberId) };
     for (let attempt = 0; ; attempt++) {
-      let slotInTime: boolean;
+      let call: { sesMessageId: string } | { error: unknown } | 'late';
       try {
-        slotInTime = await this.acquireBefore(cutoff);
+        // The rate slot is taken holding an SES call permit, so it is used as soon as it comes.
+        call = await sesCalls.run(async () => {
+          if (!(await this.acquireBefore(cutoff))) return 'late';
+          try {
+            return { sesMessageId: await this.ports.mailer.sendRaw({ to: subscriber.email, data, tags }) };
+          } catch (error) {
+            return { error };
+          }
+        });
       } catch (error) {
-        // Nothing reached SES: give the claim back rather than leave it looking unknown.
+        // The rate limiter failed, nothing reached SES: give the claim back rather than leave it looking unknown.
         await recipients.release(subscriberId, claim);
         throw error;
       }
-      if (!slotInTime) {
+      if (call === 'late') {
         await recipients.release(subscriberId, claim);
         return 'retry';
       }
-      try {
-        const sesMessageId = await this.ports.mailer.sendRaw({
-          to: subscriber.email,
-          data,
-          tags: { [POST_TAG]: encodeTagValue(postId), [SUBSCRIBER_TAG]: encodeTagValue(subscriberId) },
-        });
+      if ('sesMessageId' in call) {
         try {
           // The worker waits for its record, so copies SES took but nobody recorded never
-          // outnumber the concurrency, as with one write per copy.
-          await sentLog.add({ postId, subscriberId, claimedAt: claim.claimedAt, sesMessageId, sentAt: clock.now().toISOString() });
+          // outnumber the recipients in progress.
+          await sentLog.add({ postId, subscriberId, claimedAt: claim.claimedAt, sesMessageId: call.sesMessageId, sentAt: clock.now().toISOString() });
         } catch (error) {
           // SES took it; the claim stays, so status reports it as unknown and nothing re-sends it.
           logger.error('delivery.unknown', { postId, subscriberId, reason: `record not written: ${errorMessage(error)}` });
           return 'unknown';
         }
         return 'sent';
-      } catch (error) {
-        const classified = classifySesError(error);
-        if (classified.kind === 'rejected') {
-          await issues.markFailed(postId, subscriberId, claim.claimedAt, classified.reason, clock.now());
-          logger.warn('delivery.failed', { postId, subscriberId, reason: classified.reason });
-          return 'failed';
-        }
-        if (classified.kind === 'ambiguous') {
-          // SES may have accepted it: leave the claim, so status reports it as unknown.
-          logger.error('delivery.unknown', { postId, subscriberId, reason: classified.reason });
-          return 'unknown';
-        }
-        if (attempt < this.settings.throttleRetries) {
-          const backoff = this.settings.backoffMs * 2 ** attempt;
-          await this.sleep(backoff / 2 + Math.random() * backoff);
-          continue;
-        }
-        await recipients.release(subscriberId, claim);
-        logger.warn('delivery.retry_later', { postId, subscriberId, reason: classified.reason });
-        return 'retry';
       }
+      const classified = classifySesError(call.error);
+      if (classified.kind === 'rejected') {
+        await issues.markFailed(postId, subscriberId, claim.claimedAt, classified.reason, clock.now());
+        logger.warn('delivery.failed', { postId, subscriberId, reason: classified.reason });
+        return 'failed';
+      }
+      if (classified.kind === 'ambiguous') {
+        // SES may have accepted it: leave the claim, so status reports it as unknown.
+        logger.error('delivery.unknown', { postId, subscriberId, reason: classified.reason });
+        return 'unknown';
+      }
+      if (attempt < this.settings.throttleRetries) {
+        const backoff = this.settings.backoffMs * 2 ** attempt;
+        await this.sleep(backoff / 2 + Math.random() * backoff);
+        continue;
+      }
+      await recipients.release(subscriberId, claim);
+      logger.warn('delivery.retry_later', { postId, subscriberId, reason: classified.reason });
+      return 'retry';
     }
   }
 
@@ -261,16 +273,36 @@ export class Sender {
   }
 }
 
-/** Claims taken in one ledger write at most (keeps the condition expression small). */
-const CLAIMS_PER_WRITE = 25;
+/** At most `count` callers inside `run` at once; the others wait their turn, first come first served. */
+class Permits {
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private free: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await task();
+    } finally {
+      const next = this.waiting.shift();
+      if (next !== undefined) next();
+      else this.free++;
+    }
+  }
+}
+
+/** Claims taken in one ledger write at most: a message's recipients (the condition stays ~1.5 KB). */
+const CLAIMS_PER_WRITE = 50;
 /** Claim writes that lose to another sender's, before the recipients are left for a retry. */
 const CLAIM_ATTEMPTS = 5;
 
 /**
  * One queue message's recipients while its batch is sent: their subscribers, read together
  * when the first comes up, and their claims, taken by group commit in the bucket's ledger. A
- * recipient is claimed only when a worker is about to send it, so a crash leaves no more
- * claims unsent than there are copies in flight, as with one write per recipient.
+ * recipient is claimed only when a worker is about to send it, so a crash leaves at most the
+ * recipients being worked on (twice the SES calls in flight) claimed and unrecorded: reported
+ * `unknown`, never sent again.
  */
 class QueuedRecipients {
   readonly messageId: string;
