@@ -61,7 +61,8 @@ function sendJobs(postId: string, ids: string[], buckets: number, perMessage: nu
  * ids. The cursor moves with a conditional write after each page is queued, so a dispatcher
  * that dies resumes where the last checkpoint left off; a page queued twice (a crash between
  * queueing and checkpointing, or two dispatchers racing) is harmless because the sender claims
- * each recipient conditionally, in the ledger of a bucket that depends on the id alone. Near the deadline it queues its own continuation and returns.
+ * each recipient conditionally, in the ledger of a bucket that depends on the id alone. Near
+ * the deadline it queues its own continuation and returns.
  */
 export async function dispatchIssue(ports: DispatchPorts, postId: string, options: DispatchOptions = {}): Promise<DispatchOutcome> {
   const settings = { ...DEFAULTS, ...options };

@@ -41,7 +41,8 @@ export function parseSendJob(body: string): SendJob | undefined {
     const { postId, bucket, buckets, subscriberIds } = value as SendJob;
     // An id outside the bucket would be claimed in the wrong ledger: the whole message is suspect.
     if (!subscriberIds.every((id) => typeof id === 'string' && bucketOf(id, buckets) === bucket)) return undefined;
-    return { postId, bucket, buckets, subscriberIds };
+    // A recipient listed twice would be claimed once and sent twice.
+    return { postId, bucket, buckets, subscriberIds: [...new Set(subscriberIds)] };
   } catch {
     return undefined;
   }

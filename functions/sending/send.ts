@@ -68,8 +68,8 @@ const MESSAGE_CACHE_SIZE = 4;
 
 /**
  * Sends queued recipients: re-reads each subscriber, claims the recipient in their bucket's
- * ledger with a conditional write (the exactly-once point, claims.ts), personalises the compiled message, waits for a slot under
- * the shared rate, calls SES, records the outcome. Queue messages with a recipient SES did not
+ * ledger with a conditional write (the exactly-once point, claims.ts), personalises the
+ * compiled message, waits for a slot under the shared rate, calls SES, records the outcome. Queue messages with a recipient SES did not
  * take (throttled, 5xx) come back as retries; everything else is settled here.
  */
 export class Sender {
@@ -109,6 +109,7 @@ export class Sender {
       return records.map(() => undefined);
     });
     const cutoff = deadline === undefined ? undefined : deadline - this.settings.deadlineReserveMs;
+    const sesCalls = new Permits(this.settings.concurrency);
     let next = 0;
     const worker = async () => {
       while (next < work.length) {
@@ -131,7 +132,6 @@ export class Sender {
         }
       }
     };
-    const sesCalls = new Permits(this.settings.concurrency);
     await Promise.all(Array.from({ length: Math.min(2 * this.settings.concurrency, work.length) }, worker));
     await this.recordDeadLettered(deadLettered);
     logger.info('send.batch.finished', { messages: batch.length, ...counts });
@@ -202,7 +202,8 @@ export class Sender {
           }
         });
       } catch (error) {
-        // The rate limiter failed, nothing reached SES: give the claim back rather than leave it looking unknown.
+        // The rate limiter failed and nothing reached SES: give the claim back rather than
+        // leave it looking unknown.
         await recipients.release(subscriberId, claim);
         throw error;
       }
@@ -366,7 +367,6 @@ export interface SendQueueRecord {
   body: string;
   attributes?: { ApproximateReceiveCount?: string };
 }
-
 
 /**
  * SQS records to jobs. A body that is not a send job can never succeed: it is logged and

@@ -46,6 +46,7 @@ describe('queue messages', () => {
     const job = (fields: object) => JSON.stringify({ postId: 'p', bucket: 0, buckets: 4, subscriberIds: ['AAAAAAAAAAAAAAAAAAAAAA', 'BBBBBBBBBBBBBBBBBBBBBB'], ...fields });
     expect(parseSendJob(job({}))).toEqual({ postId: 'p', bucket: 0, buckets: 4, subscriberIds: ['AAAAAAAAAAAAAAAAAAAAAA', 'BBBBBBBBBBBBBBBBBBBBBB'] });
     expect(parseSendJob(job({ subscriberIds: [1] }))).toBeUndefined();
+    expect(parseSendJob(job({ subscriberIds: ['AAAAAAAAAAAAAAAAAAAAAA', 'AAAAAAAAAAAAAAAAAAAAAA'] }))?.subscriberIds).toEqual(['AAAAAAAAAAAAAAAAAAAAAA']);
     // An id from another bucket would be claimed in the wrong ledger.
     expect(parseSendJob(job({ subscriberIds: ['AAAAAAAAAAAAAAAAAAAAAA', 'zzzzzzzzzzzzzzzzzzzzzz'] }))).toBeUndefined();
     expect(parseSendJob(job({ bucket: 4 }))).toBeUndefined();
