@@ -105,34 +105,35 @@ export function classifyPath(path: string): PostKind | undefined {
   return undefined;
 }
 
-/** The post id the renderer derives from a file name: the name without its extension. */
-function postName(path: string): string {
+/** A post file's slug: its name without folder, extension and leading `YYYY-MM-DD-` date. */
+function postSlug(path: string): string {
   const name = path.slice(path.lastIndexOf('/') + 1);
-  return name.slice(0, name.lastIndexOf('.'));
+  return name.slice(0, name.lastIndexOf('.')).replace(/^\d{4}-\d{1,2}-\d{1,2}-/, '');
 }
 
 /**
  * The files a push added and that still exist at `after`, walking the commits in order: a file
  * added then removed within the push sends nothing, a file added then modified is still new.
- * Modified and removed files send nothing. A post moved within `_posts` (same file name, other
- * folder or extension) arrives as removed + added: it is the same post, so it sends nothing
- * either; a move in another push is caught later by the issue record keyed by the post id.
+ * Modified and removed files send nothing. A post renamed within `_posts` (other folder,
+ * extension or date, same slug) arrives as removed + added: it is the same post, so it sends
+ * nothing either; a move in another push is caught later by the issue record keyed by the
+ * post id, unless its date changed too.
  */
 export function selectAddedPosts(push: Pick<PushEvent, 'commits'>): PushSelection {
   const added = new Set<string>();
-  const removedPostNames = new Set<string>();
+  const removedPostSlugs = new Set<string>();
   for (const commit of push.commits) {
     for (const path of commit.added) added.add(path);
     for (const path of commit.removed) {
       if (added.has(path)) added.delete(path);
-      else if (classifyPath(path) === 'post') removedPostNames.add(postName(path));
+      else if (classifyPath(path) === 'post') removedPostSlugs.add(postSlug(path));
     }
   }
   const posts: string[] = [];
   const drafts: string[] = [];
   for (const path of added) {
     const kind = classifyPath(path);
-    if (kind === 'post' && !removedPostNames.has(postName(path))) posts.push(path);
+    if (kind === 'post' && !removedPostSlugs.has(postSlug(path))) posts.push(path);
     if (kind === 'draft') drafts.push(path);
   }
   return { posts, drafts };

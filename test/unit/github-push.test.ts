@@ -67,6 +67,10 @@ describe('which files a push sends', () => {
     expect(selectAddedPosts({ commits: [commit('a', { removed: ['_posts/2026-11-20-hello.md'], added: ['_posts/en/2026-11-20-hello.markdown'] })] })).toEqual({ posts: [], drafts: [] });
   });
 
+  it('sends nothing for a post whose file name got its date corrected (a rename)', () => {
+    expect(selectAddedPosts({ commits: [commit('a', { removed: ['_posts/2026-11-02-hello.md'], added: ['_posts/2026-11-20-hello.md', '_posts/2026-11-20-other.md'] })] })).toEqual({ posts: ['_posts/2026-11-20-other.md'], drafts: [] });
+  });
+
   it('sends a draft promoted to a post: the post is new', () => {
     expect(selectAddedPosts({ commits: [commit('a', { removed: ['_drafts/hello.md'], added: ['_posts/2026-11-20-hello.md'] })] })).toEqual({ posts: ['_posts/2026-11-20-hello.md'], drafts: [] });
   });
