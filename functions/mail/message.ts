@@ -224,5 +224,12 @@ export function personalise(message: CompiledMessage, recipient: Recipient): Buf
     else if (segment.context === 'header') parts.push(textOf(segment));
     else parts.push(encodeQuotedPrintable(textOf(segment), true));
   }
-  return Buffer.from(parts.join(''), 'latin1');
+  // Every part is ASCII: each is copied once, straight into the message (measured faster than
+  // joining them into one string first).
+  let length = 0;
+  for (const part of parts) length += part.length;
+  const data = Buffer.allocUnsafe(length);
+  let offset = 0;
+  for (const part of parts) offset += data.write(part, offset, 'latin1');
+  return data;
 }
