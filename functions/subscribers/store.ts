@@ -109,10 +109,7 @@ export class DynamoSubscriberStore implements SubscriberStore {
     }
     const result = await this.client.send(
       new QueryCommand({
-        TableName: this.tableName,
-        IndexName: ACTIVE_INDEX,
-        KeyConditionExpression: 'activeList = :list',
-        ExpressionAttributeValues: { ':list': { S: this.listName } },
+        ...this.activeIndex(),
         Limit: limit,
         ...(cursor === undefined ? {} : { ExclusiveStartKey: this.decodeCursor(cursor) }),
       }),
@@ -127,20 +124,21 @@ export class DynamoSubscriberStore implements SubscriberStore {
     let count = 0;
     let startKey: Record<string, AttributeValue> | undefined;
     do {
-      const result = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: ACTIVE_INDEX,
-          KeyConditionExpression: 'activeList = :list',
-          ExpressionAttributeValues: { ':list': { S: this.listName } },
-          Select: 'COUNT',
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }),
-      );
+      const result = await this.client.send(new QueryCommand({ ...this.activeIndex(), Select: 'COUNT', ExclusiveStartKey: startKey }));
       count += result.Count ?? 0;
       startKey = result.LastEvaluatedKey;
     } while (startKey !== undefined);
     return count;
+  }
+
+  /** A query of this list's active subscribers on the sparse index. */
+  private activeIndex() {
+    return {
+      TableName: this.tableName,
+      IndexName: ACTIVE_INDEX,
+      KeyConditionExpression: 'activeList = :list',
+      ExpressionAttributeValues: { ':list': { S: this.listName } },
+    };
   }
 
   async suppress(id: string, state: 'bounced' | 'complained', at: Date): Promise<void> {
