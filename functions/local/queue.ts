@@ -74,7 +74,8 @@ export class LocalQueue<T> implements Queue<T> {
   private handler?: QueueHandler;
   private inFlight = 0;
   private inFlightMessages = 0;
-  private retryTimers = new Set<NodeJS.Timeout>();
+  /** Wakes the queue when the earliest message in a retry delay becomes available. */
+  private wake?: { at: number; timer: NodeJS.Timeout };
   private idleWaiters: (() => void)[] = [];
   private stopped = false;
   private readonly options: Required<Omit<LocalQueueOptions<T>, 'groupOf' | 'onSettled'>>;
@@ -126,8 +127,8 @@ export class LocalQueue<T> implements Queue<T> {
   /** Stops delivering; messages still waiting are dropped (they would be lost with the process too). */
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const timer of this.retryTimers) clearTimeout(timer);
-    this.retryTimers.clear();
+    if (this.wake !== undefined) clearTimeout(this.wake.timer);
+    this.wake = undefined;
     while (this.inFlight > 0) await new Promise((resolve) => setTimeout(resolve, 10));
   }
 
@@ -148,7 +149,26 @@ export class LocalQueue<T> implements Queue<T> {
       if (batch.length === 0) break;
       void this.deliver(batch);
     }
+    this.wakeForRetries();
     this.notifyIfIdle();
+  }
+
+  /**
+   * One timer for the earliest message still in its retry delay. Checked against the clock
+   * again when it fires, since a timer may fire a moment before Date.now() reaches its time.
+   */
+  private wakeForRetries(): void {
+    // Messages available now wait for a free consumer instead; a batch ending pumps again.
+    const now = Date.now();
+    let earliest = Infinity;
+    for (const message of this.waiting) if (message.availableAt > now) earliest = Math.min(earliest, message.availableAt);
+    if (earliest === Infinity || (this.wake !== undefined && this.wake.at <= earliest)) return;
+    if (this.wake !== undefined) clearTimeout(this.wake.timer);
+    const timer = setTimeout(() => {
+      this.wake = undefined;
+      this.pump();
+    }, earliest - now);
+    this.wake = { at: earliest, timer };
   }
 
   private async deliver(batch: Message[]): Promise<void> {
@@ -189,11 +209,6 @@ export class LocalQueue<T> implements Queue<T> {
       }
       message.availableAt = Date.now() + this.options.retryDelayMs;
       this.waiting.push(message);
-      const timer = setTimeout(() => {
-        this.retryTimers.delete(timer);
-        this.pump();
-      }, this.options.retryDelayMs);
-      this.retryTimers.add(timer);
     }
     this.inFlight--;
     this.inFlightMessages -= batch.length;

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { LocalQueue, type QueueEvent } from '../../functions/local/queue';
 
 /** The in-process queue must behave like SQS + a Lambda event source mapping for the sender. */
@@ -41,6 +41,28 @@ describe('LocalQueue', () => {
     await queue.idle();
     expect(receives.sort()).toEqual(['flaky#1', 'flaky#2', 'ok#1']);
     expect(queue.deadLetters).toEqual([]);
+  });
+
+  it('redelivers a message even when its retry timer fires before the clock reaches its time', async () => {
+    const queue = new LocalQueue<string>({ name: 'early-timer', retryDelayMs: 5 });
+    const realNow = Date.now.bind(Date);
+    const receives: string[] = [];
+    try {
+      queue.consume(async (event) => {
+        const record = event.Records[0]!;
+        receives.push(record.attributes.ApproximateReceiveCount);
+        if (record.attributes.ApproximateReceiveCount !== '1') return { batchItemFailures: [] };
+        // Once the retry is scheduled, the wall clock reads 3 ms behind the timers (as after a
+        // clock step): the retry timer fires before Date.now() reaches the message's time.
+        setTimeout(() => vi.spyOn(Date, 'now').mockImplementation(() => realNow() - 3), 1);
+        return { batchItemFailures: [{ itemIdentifier: record.messageId }] };
+      });
+      await queue.send(['flaky']);
+      await queue.idle();
+      expect(receives).toEqual(['1', '2']);
+    } finally {
+      vi.restoreAllMocks();
+    }
   });
 
   it('retries a batch whose handler throws, then dead-letters it after maxReceives', async () => {
