@@ -56,6 +56,13 @@ export interface Base64Segment {
 export type MessageSegment = string | PlaceholderSegment | Base64Segment;
 
 const FORMAT = 'pushletter.message.v2';
+/** v1 (quoted-printable only) is v2 without base64 segments: messages stored before v2 still go. */
+const READABLE_FORMATS: ReadonlySet<string> = new Set([FORMAT, 'pushletter.message.v1']);
+
+/** Whether `personalise` can read this stored message (checked before anyone is claimed). */
+export function isReadableMessage(message: { format?: unknown }): boolean {
+  return typeof message.format === 'string' && READABLE_FORMATS.has(message.format);
+}
 
 /** Plain JSON: stored with the issue and read back by the send Lambda. */
 export interface CompiledMessage {
@@ -199,7 +206,7 @@ function messageIdHeader(messageId: string | undefined, fromDomain: string): str
 
 /** The complete message for one recipient: validated To, fresh Date and Message-ID, values spliced in. */
 export function personalise(message: CompiledMessage, recipient: Recipient): Buffer {
-  if (message.format !== FORMAT) {
+  if (!isReadableMessage(message)) {
     throw new PushletterError('MAIL_MESSAGE_FORMAT', `Unknown compiled message format "${String(message.format)}"`);
   }
   const to = mailboxHeader('To', recipient.to);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { simpleParser, type AddressObject } from 'mailparser';
 import { build } from 'esbuild';
-import { compileMessage, personalise, type CompiledMessage } from '../../functions/mail/message';
+import { compileMessage, isReadableMessage, personalise, type CompiledMessage } from '../../functions/mail/message';
 import { encodeQuotedPrintable } from '../../functions/mail/quoted-printable';
 import { InvalidInputError } from '../../functions/commons/errors';
 
@@ -231,9 +231,14 @@ describe('base64 bodies for mostly non-ASCII parts', () => {
     expect(() => personalise(compiled, { to: 'a@example.com', values: { [UNSUBSCRIBE]: tokenUrl('x') } })).toThrow(/READER_NAME/);
   });
 
-  it('refuses a message compiled in another format', () => {
-    const older = { ...message, format: 'pushletter.message.v1' } as unknown as CompiledMessage;
-    expect(() => personalise(older, { to: 'a@example.com', values: { [UNSUBSCRIBE]: tokenUrl('x'), [NAME]: 'n' } })).toThrow(/Unknown compiled message format/);
+  it('refuses a message compiled in an unknown format, and still reads one stored as v1 (quoted-printable only)', async () => {
+    const unknown = { ...message, format: 'pushletter.message.v9' } as unknown as CompiledMessage;
+    expect(isReadableMessage(unknown)).toBe(false);
+    expect(() => personalise(unknown, { to: 'a@example.com', values: { [UNSUBSCRIBE]: tokenUrl('x'), [NAME]: 'n' } })).toThrow(/Unknown compiled message format/);
+    const english = compileMessage({ subject: 's', html: `<a href="${UNSUBSCRIBE}">u</a>`, text: UNSUBSCRIBE, lang: 'en' }, sender, { placeholders: [UNSUBSCRIBE] });
+    const v1 = { ...english, format: 'pushletter.message.v1' } as unknown as CompiledMessage;
+    const mail = await simpleParser(personalise(v1, { to: 'a@example.com', values: { [UNSUBSCRIBE]: tokenUrl('x') } }));
+    expect(mail.text?.trim()).toBe(tokenUrl('x'));
   });
 });
 
