@@ -1,5 +1,4 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { randomUUID } from 'node:crypto';
 import {
   BatchWriteItemCommand,
   GetItemCommand,
@@ -225,12 +224,12 @@ export class IssueStore {
 
   /**
    * Claims the right to send one copy to each of `subscriberIds` (all in `bucket`) with one
-   * conditional update of the bucket's ledger. All or nothing: undefined when any of them was
-   * claimed before (a duplicate queue message, a redelivery, a concurrent dispatch); the caller
-   * then reads the ledger and claims the rest.
+   * conditional update of the bucket's ledger, as `claim` (its token made by the caller, so
+   * the caller can recognise its own claims in the ledger). All or nothing: false when any of
+   * them was claimed before (a duplicate queue message, a redelivery, a concurrent dispatch);
+   * the caller then reads the ledger and claims the rest.
    */
-  async claim(ledger: Ledger, subscriberIds: string[], now: Date = new Date()): Promise<Claim | undefined> {
-    const claim: Claim = { claimedAt: now.toISOString(), token: randomUUID() };
+  async claim(ledger: Ledger, subscriberIds: string[], claim: Claim): Promise<boolean> {
     const names: Record<string, string> = {};
     const conditions: string[] = [];
     const sets: string[] = [];
@@ -239,7 +238,7 @@ export class IssueStore {
       conditions.push(`attribute_not_exists(#c${index})`);
       sets.push(`#c${index} = :claim`);
     });
-    const claimed = await this.conditionalUpdate({
+    return this.conditionalUpdate({
       TableName: this.tables.deliveriesTable,
       Key: ledgerItemKey(ledger),
       // The bucket count lets status map records to their ledger (see `deliveries`).
@@ -248,7 +247,6 @@ export class IssueStore {
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: marshall({ ':claim': encodeClaim(claim), ':buckets': ledger.buckets }),
     });
-    return claimed ? claim : undefined;
   }
 
   /** Every claim in a bucket's ledger, by subscriber id. */

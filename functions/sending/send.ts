@@ -1,8 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import type { Clock, Mailer } from '../commons/ports';
 import { SENDER_CONCURRENCY } from '../commons/config';
 import { logger } from '../commons/logger';
 import { errorMessage } from '../commons/errors';
-import { personalise, type CompiledMessage } from '../mail/message';
+import { isReadableMessage, personalise, type CompiledMessage } from '../mail/message';
 import { UNSUBSCRIBE_URL_PLACEHOLDER } from '../render/types';
 import type { Subscriber, SubscriberDirectory, SubscriberStore } from '../subscribers/types';
 import type { IssueStore } from './issues';
@@ -140,17 +141,25 @@ export class Sender {
 
   /**
    * Recipients of a message going to the dead-letter queue are recorded `failed`, so status
-   * shows them instead of counting them queued forever. They hold no claim, so a redrive of
-   * the dead-letter queue still sends them (and their record becomes `sent`).
+   * shows them instead of counting them queued forever, and a redrive of the dead-letter queue
+   * still sends them (their record then becomes `sent`). One whose claim is still held (a store
+   * error after claiming) is left to status as `sending`, then `unknown`: a redrive would not
+   * send it.
    */
   private async recordDeadLettered(recipients: { recipients: QueuedRecipients; subscriberId: string }[]): Promise<void> {
     const now = this.ports.clock.now();
-    for (const { recipients: message, subscriberId } of recipients) {
+    const byMessage = new Map<QueuedRecipients, string[]>();
+    for (const { recipients: message, subscriberId } of recipients) byMessage.set(message, [...(byMessage.get(message) ?? []), subscriberId]);
+    for (const [message, unsent] of byMessage) {
       const { postId } = message.job;
       try {
-        await this.ports.issues.recordUnsent(postId, subscriberId, 'failed', `${DEAD_LETTERED}: not sent in ${SEND_MAX_RECEIVES} deliveries of its queue message; redrive the send dead-letter queue to try again`, now);
+        const held = await message.heldClaims();
+        for (const subscriberId of unsent) {
+          if (held.has(subscriberId)) continue;
+          await this.ports.issues.recordUnsent(postId, subscriberId, 'failed', `${DEAD_LETTERED}: not sent in ${SEND_MAX_RECEIVES} deliveries of its queue message; redrive the send dead-letter queue to try again`, now);
+        }
       } catch (error) {
-        logger.error('delivery.dead_letter_record_failed', { postId, subscriberId, error: errorMessage(error) });
+        logger.error('delivery.dead_letter_record_failed', { postId, recipients: unsent.length, error: errorMessage(error) });
       }
     }
     if (recipients.length > 0) logger.warn('send.dead_lettered', { recipients: recipients.length });
@@ -169,8 +178,9 @@ export class Sender {
       return 'skipped';
     }
     const message = await this.message(postId);
-    if (message === undefined) {
-      logger.error('delivery.no_message', { postId });
+    if (message === undefined || !isReadableMessage(message)) {
+      // Before any claim: the message comes back, and a sender that can read it sends it.
+      logger.error('delivery.no_message', { postId, format: message?.format });
       return 'retry';
     }
 
@@ -340,17 +350,25 @@ class QueuedRecipients {
     await this.ports.issues.releaseClaim(this.ledger, subscriberId, claim);
   }
 
+  /** The recipients of this message's bucket claimed by anyone, as the ledger says now. */
+  async heldClaims(): Promise<Map<string, Claim>> {
+    return this.ports.issues.readClaims(this.ledger);
+  }
+
   private async claimGroup(ids: string[]): Promise<(Claim | undefined)[]> {
     const claims = new Map<string, Claim | undefined>();
     let wanted = ids;
     for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
-      const claim = await this.ports.issues.claim(this.ledger, wanted, this.ports.clock.now());
-      if (claim !== undefined) {
+      const claim: Claim = { claimedAt: this.ports.clock.now().toISOString(), token: randomUUID() };
+      if (await this.ports.issues.claim(this.ledger, wanted, claim)) {
         for (const id of wanted) claims.set(id, claim);
         return ids.map((id) => claims.get(id));
       }
-      // Some were claimed before (a redelivery, a duplicate message): claim the rest.
+      // Some were claimed before (a redelivery, a duplicate message): claim the rest. Claims
+      // with this attempt's token are ours: the write went through and the SDK's retry of it,
+      // after a lost answer, found them taken.
       const existing = await this.ports.issues.readClaims(this.ledger);
+      for (const id of wanted) if (existing.get(id)?.token === claim.token) claims.set(id, claim);
       wanted = wanted.filter((id) => !existing.has(id));
       if (wanted.length === 0) return ids.map((id) => claims.get(id));
     }

@@ -63,3 +63,47 @@ describe('sent records written in batches', () => {
     expect(status!.counts).toMatchObject({ unknown: people.length, sent: 0, queued: 0 });
   });
 });
+
+describe('claims whose answer is lost', () => {
+  it('a claim write that went through but whose answer was lost is still the sender\'s own: everyone is sent once', async () => {
+    const postId = '2026-11-26-claim-answer-lost';
+    const { batch } = await dispatchedBatch(stack, postId);
+
+    // The first claim write of each ledger reaches DynamoDB, then its answer is lost; the SDK
+    // retries the write, and the retry finds the recipients claimed.
+    const lossy = dynamoClient({ dynamodb: stack.dynamoUrl });
+    const lost = new Set<string>();
+    lossy.middlewareStack.add(
+      (next, context) => async (args) => {
+        const ledger = (args.input as { Key?: { subscriberId?: { S?: string } } }).Key?.subscriberId?.S;
+        const result = await next(args);
+        if (context.commandName === 'UpdateItemCommand' && ledger?.startsWith('~claims#') && !lost.has(ledger)) {
+          lost.add(ledger);
+          throw Object.assign(new Error('the answer never arrived'), { name: 'TimeoutError' });
+        }
+        return result;
+      },
+      { step: 'deserialize', name: 'loseFirstClaimAnswer' },
+    );
+    try {
+      const sender = new Sender(
+        {
+          issues: new IssueStore(lossy, stack.tables),
+          subscribers: stack.subscribers,
+          unsubscribeUrl: stack.unsubscribeUrl,
+          mailer: sesMailer(stack.sesUrl),
+          rateLimiter: new SharedRateLimiter({ dynamo: lossy, table: stack.tables.deliveriesTable, rate: 2_000 }),
+          clock,
+        },
+        { concurrency: 8 },
+      );
+      const result = await sender.sendBatch(jobsFromRecords(batch));
+      expect(lost.size).toBeGreaterThan(0);
+      expect(result.counts).toMatchObject({ sent: people.length, duplicate: 0, unknown: 0 });
+    } finally {
+      lossy.destroy();
+    }
+    const copies = copiesByAddress(await storedEmails(stack.sesUrl));
+    for (const person of people) expect(copies.get(person.email), person.email).toBe(1);
+  });
+});

@@ -134,17 +134,21 @@ describe('claim ledgers', () => {
   const ledger = { postId: '2026-11-26-ledger', bucket: 3, buckets: 10 };
   const [first, second, third] = ['AAAAAAAAAAAAAAAAAAAAAA', 'AAAAAAAAAAAAAAAAAAAAAB', 'AAAAAAAAAAAAAAAAAAAAAC'];
 
+  const claim = (token: string) => ({ claimedAt: new Date().toISOString(), token });
+
   it('claim a group all or nothing, so a recipient is claimed once however often they are queued', async () => {
-    const claim = await stack.issues.claim(ledger, [first!, second!]);
-    expect(claim).toBeDefined();
+    const mine = claim('mine');
+    expect(await stack.issues.claim(ledger, [first!, second!], mine)).toBe(true);
     // A redelivered message asks for one claimed recipient and one new: nothing is taken.
-    expect(await stack.issues.claim(ledger, [second!, third!])).toBeUndefined();
-    expect([...(await stack.issues.readClaims(ledger)).keys()].sort()).toEqual([first, second]);
-    expect(await stack.issues.claim(ledger, [third!])).toBeDefined();
+    expect(await stack.issues.claim(ledger, [second!, third!], claim('redelivery'))).toBe(false);
+    const claims = await stack.issues.readClaims(ledger);
+    expect([...claims.keys()].sort()).toEqual([first, second]);
+    expect(claims.get(first!)).toEqual(mine);
+    expect(await stack.issues.claim(ledger, [third!], claim('next'))).toBe(true);
     // Only the holder gives a claim back.
-    expect(await stack.issues.releaseClaim(ledger, first!, { ...claim!, token: 'someone-else' })).toBe(false);
-    expect(await stack.issues.releaseClaim(ledger, first!, claim!)).toBe(true);
-    expect(await stack.issues.claim(ledger, [first!])).toBeDefined();
+    expect(await stack.issues.releaseClaim(ledger, first!, claim('someone-else'))).toBe(false);
+    expect(await stack.issues.releaseClaim(ledger, first!, mine)).toBe(true);
+    expect(await stack.issues.claim(ledger, [first!], claim('again'))).toBe(true);
   });
 
   it('show claimed recipients without a record as sending, beside the recorded ones', async () => {
@@ -153,7 +157,7 @@ describe('claim ledgers', () => {
     const recipients = Array.from({ length: 60 }, () => randomBytes(16).toString('base64url'));
     const byBucket = new Map<number, string[]>();
     for (const id of recipients) byBucket.set(bucketOf(id, buckets), [...(byBucket.get(bucketOf(id, buckets)) ?? []), id]);
-    for (const [bucket, members] of byBucket) expect(await stack.issues.claim({ postId, bucket, buckets }, members)).toBeDefined();
+    for (const [bucket, members] of byBucket) expect(await stack.issues.claim({ postId, bucket, buckets }, members, claim(`bucket-${bucket}`))).toBe(true);
     const recorded = recipients.slice(0, 45);
     await stack.issues.markSentMany(recorded.slice(0, 25).map((subscriberId) => ({ postId, subscriberId, claimedAt: 'x', sesMessageId: 'm', sentAt: new Date().toISOString() })));
     await stack.issues.markSentMany(recorded.slice(25).map((subscriberId) => ({ postId, subscriberId, claimedAt: 'x', sesMessageId: 'm', sentAt: new Date().toISOString() })));
