@@ -28,6 +28,8 @@ export interface PushEvent {
 export interface PushSelection {
   posts: string[];
   drafts: string[];
+  /** Posts taken for renames and not sent (`old -> new`), for the editor to check; absent when none. */
+  renamed?: string[];
 }
 
 function fail(reason: string): never {
@@ -121,22 +123,25 @@ function postSlug(path: string): string {
  */
 export function selectAddedPosts(push: Pick<PushEvent, 'commits'>): PushSelection {
   const added = new Set<string>();
-  const removedPostSlugs = new Set<string>();
+  const removedPosts = new Map<string, string>();
   for (const commit of push.commits) {
     for (const path of commit.added) added.add(path);
     for (const path of commit.removed) {
       if (added.has(path)) added.delete(path);
-      else if (classifyPath(path) === 'post') removedPostSlugs.add(postSlug(path));
+      else if (classifyPath(path) === 'post') removedPosts.set(postSlug(path), path);
     }
   }
   const posts: string[] = [];
   const drafts: string[] = [];
+  const renamed: string[] = [];
   for (const path of added) {
     const kind = classifyPath(path);
-    if (kind === 'post' && !removedPostSlugs.has(postSlug(path))) posts.push(path);
+    const previous = kind === 'post' ? removedPosts.get(postSlug(path)) : undefined;
+    if (previous !== undefined) renamed.push(`${previous} -> ${path}`);
+    else if (kind === 'post') posts.push(path);
     if (kind === 'draft') drafts.push(path);
   }
-  return { posts, drafts };
+  return renamed.length > 0 ? { posts, drafts, renamed } : { posts, drafts };
 }
 
 /** Why a push is none of pushletter's business, or undefined when it should be acted on. */

@@ -99,7 +99,12 @@ export async function handleGitHubWebhook(request: WebhookRequest, dependencies:
     // GitHub lists at most 2048 commits per push; posts added in earlier ones are not named.
     logger.warn('github.webhook.commits_truncated', { delivery, commit: push.after, commits: push.commits.length });
   }
-  const { posts, drafts } = selectAddedPosts(push);
+  const { posts, drafts, renamed } = selectAddedPosts(push);
+  if (renamed !== undefined) {
+    // Not sent: the same slug left and came back. A new post that happens to reuse a removed
+    // post's slug is sent with `pushletter publish`.
+    logger.info('github.webhook.renamed_not_sent', { delivery, commit: push.after, renamed });
+  }
   if (posts.length > MAX_POSTS_PER_PUSH) {
     logger.warn('github.webhook.import_ignored', { delivery, commit: push.after, posts: posts.length });
     return {
@@ -113,11 +118,11 @@ export async function handleGitHubWebhook(request: WebhookRequest, dependencies:
   ];
   if (messages.length === 0) {
     logger.info('github.webhook.no_new_posts', { delivery, commit: push.after, commits: push.commits.length });
-    return { status: 202, body: { ignored: 'the push adds no post or draft', posts: [], drafts: [] } };
+    return { status: 202, body: { ignored: 'the push adds no post or draft', posts: [], drafts: [], ...(renamed ? { renamed } : {}) } };
   }
   // If queuing fails GitHub gets a 5xx and the delivery can be redelivered; issue records make
   // a redelivery of messages that did get queued harmless.
   await dependencies.ingestQueue.send(messages);
   logger.info('github.webhook.queued', { delivery, commit: push.after, posts: posts.length, drafts: drafts.length });
-  return { status: 202, body: { accepted: true, commit: push.after, posts, drafts } };
+  return { status: 202, body: { accepted: true, commit: push.after, posts, drafts, ...(renamed ? { renamed } : {}) } };
 }

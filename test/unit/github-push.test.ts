@@ -64,11 +64,19 @@ describe('which files a push sends', () => {
   });
 
   it('sends nothing for a post moved to another folder or extension (a rename)', () => {
-    expect(selectAddedPosts({ commits: [commit('a', { removed: ['_posts/2026-11-20-hello.md'], added: ['_posts/en/2026-11-20-hello.markdown'] })] })).toEqual({ posts: [], drafts: [] });
+    expect(selectAddedPosts({ commits: [commit('a', { removed: ['_posts/2026-11-20-hello.md'], added: ['_posts/en/2026-11-20-hello.markdown'] })] })).toEqual({
+      posts: [],
+      drafts: [],
+      renamed: ['_posts/2026-11-20-hello.md -> _posts/en/2026-11-20-hello.markdown'],
+    });
   });
 
-  it('sends nothing for a post whose file name got its date corrected (a rename)', () => {
-    expect(selectAddedPosts({ commits: [commit('a', { removed: ['_posts/2026-11-02-hello.md'], added: ['_posts/2026-11-20-hello.md', '_posts/2026-11-20-other.md'] })] })).toEqual({ posts: ['_posts/2026-11-20-other.md'], drafts: [] });
+  it('sends nothing for a post whose file name got its date corrected (a rename), and names it', () => {
+    expect(selectAddedPosts({ commits: [commit('a', { removed: ['_posts/2026-11-02-hello.md'], added: ['_posts/2026-11-20-hello.md', '_posts/2026-11-20-other.md'] })] })).toStrictEqual({
+      posts: ['_posts/2026-11-20-other.md'],
+      drafts: [],
+      renamed: ['_posts/2026-11-02-hello.md -> _posts/2026-11-20-hello.md'],
+    });
   });
 
   it('sends a draft promoted to a post: the post is new', () => {
