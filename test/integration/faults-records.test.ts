@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { dynamoClient } from '../../functions/commons/clients';
 import type { Clock } from '../../functions/commons/ports';
 import { IssueStore } from '../../functions/sending/issues';
@@ -14,6 +15,21 @@ let stack: Stack;
 let people: { id: string; email: string; state: string }[];
 
 useSeededStack(120, (seeded) => ({ stack, people } = seeded));
+
+/** A sender of 8 SES calls in flight whose DynamoDB is `dynamo` (a client with a fault in it). */
+function senderOver(dynamo: DynamoDBClient): Sender {
+  return new Sender(
+    {
+      issues: new IssueStore(dynamo, stack.tables),
+      subscribers: stack.subscribers,
+      unsubscribeUrl: stack.unsubscribeUrl,
+      mailer: sesMailer(stack.sesUrl),
+      rateLimiter: new SharedRateLimiter({ dynamo, table: stack.tables.deliveriesTable, rate: 2_000 }),
+      clock,
+    },
+    { concurrency: 8 },
+  );
+}
 
 describe('sent records written in batches', () => {
   it('copies SES took whose batched record could not be written stay unknown, are reported, and a redelivery never sends them again', async () => {
@@ -31,17 +47,7 @@ describe('sent records written in batches', () => {
       { step: 'initialize', name: 'failSentRecords' },
     );
     try {
-      const sender = new Sender(
-        {
-          issues: new IssueStore(failing, stack.tables),
-          subscribers: stack.subscribers,
-          unsubscribeUrl: stack.unsubscribeUrl,
-          mailer: sesMailer(stack.sesUrl),
-          rateLimiter: new SharedRateLimiter({ dynamo: failing, table: stack.tables.deliveriesTable, rate: 2_000 }),
-          clock,
-        },
-        { concurrency: 8 },
-      );
+      const sender = senderOver(failing);
       const result = await sender.sendBatch(jobsFromRecords(batch));
       // SES may have them: not retried, reported as unknown.
       expect(result.retryMessageIds).toEqual([]);
@@ -86,17 +92,7 @@ describe('claims whose answer is lost', () => {
       { step: 'deserialize', name: 'loseFirstClaimAnswer' },
     );
     try {
-      const sender = new Sender(
-        {
-          issues: new IssueStore(lossy, stack.tables),
-          subscribers: stack.subscribers,
-          unsubscribeUrl: stack.unsubscribeUrl,
-          mailer: sesMailer(stack.sesUrl),
-          rateLimiter: new SharedRateLimiter({ dynamo: lossy, table: stack.tables.deliveriesTable, rate: 2_000 }),
-          clock,
-        },
-        { concurrency: 8 },
-      );
+      const sender = senderOver(lossy);
       const result = await sender.sendBatch(jobsFromRecords(batch));
       expect(lost.size).toBeGreaterThan(0);
       expect(result.counts).toMatchObject({ sent: people.length, duplicate: 0, unknown: 0 });
