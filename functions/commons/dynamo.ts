@@ -19,3 +19,20 @@ export async function conditionalUpdate(client: DynamoDBClient, input: Construct
     throw error;
   }
 }
+
+/**
+ * Runs a batch request (BatchGetItem, BatchWriteItem) until DynamoDB has processed all of it:
+ * under load it hands back part of a batch, which is asked for again with a growing pause.
+ * `request` answers what was left unprocessed. Rejects after `attempts` requests.
+ */
+export async function untilProcessed<T>(items: T[], request: (items: T[]) => Promise<T[] | undefined>, backoff: { firstMs: number; maxMs: number; attempts?: number }): Promise<void> {
+  const attempts = backoff.attempts ?? 6;
+  let left: T[] | undefined = items;
+  for (let attempt = 0; left !== undefined && left.length > 0; attempt++) {
+    if (attempt > 0) {
+      if (attempt >= attempts) throw new Error(`${left.length} items stayed unprocessed by DynamoDB after ${attempt} attempts`);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(backoff.firstMs * 2 ** attempt, backoff.maxMs)));
+    }
+    left = await request(left);
+  }
+}

@@ -9,7 +9,7 @@ import {
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { conditionalUpdate, isConditionFailure } from '../commons/dynamo';
+import { conditionalUpdate, isConditionFailure, untilProcessed } from '../commons/dynamo';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { CompiledMessage } from '../mail/message';
 import { LEDGER_PREFIX, bucketOf, claimAttribute, decodeClaim, encodeClaim, ledgerKey, subscriberOfClaimAttribute, type Claim, type Ledger } from './claims';
@@ -284,18 +284,11 @@ export class IssueStore {
    */
   async markSentMany(records: { postId: string; subscriberId: string; claimedAt: string; sesMessageId: string; sentAt: string }[]): Promise<void> {
     for (let start = 0; start < records.length; start += BATCH_WRITE_LIMIT) {
-      let requests: { PutRequest?: { Item: Record<string, AttributeValue> } }[] | undefined = records
-        .slice(start, start + BATCH_WRITE_LIMIT)
-        .map((record) => ({ PutRequest: { Item: marshall({ ...record, state: 'sent' }) } }));
-      for (let attempt = 0; requests !== undefined && requests.length > 0; attempt++) {
-        if (attempt > 0) {
-          // DynamoDB hands back part of a batch under load; ask again for the rest, backing off.
-          if (attempt > 5) throw new Error(`${requests.length} sent records stayed unwritten after ${attempt} attempts`);
-          await new Promise((resolve) => setTimeout(resolve, Math.min(25 * 2 ** attempt, 1_000)));
-        }
-        const result = await this.dynamo.send(new BatchWriteItemCommand({ RequestItems: { [this.tables.deliveriesTable]: requests } }));
-        requests = result.UnprocessedItems?.[this.tables.deliveriesTable] as typeof requests;
-      }
+      const requests = records.slice(start, start + BATCH_WRITE_LIMIT).map((record) => ({ PutRequest: { Item: marshall({ ...record, state: 'sent' }) } }));
+      await untilProcessed(requests, async (left) => {
+        const result = await this.dynamo.send(new BatchWriteItemCommand({ RequestItems: { [this.tables.deliveriesTable]: left } }));
+        return result.UnprocessedItems?.[this.tables.deliveriesTable] as typeof left | undefined;
+      }, { firstMs: 25, maxMs: 1_000 });
     }
   }
 

@@ -1,6 +1,5 @@
 import {
   BatchGetItemCommand,
-  type BatchGetItemCommandOutput,
   DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
@@ -10,7 +9,7 @@ import {
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { conditionalUpdate, isConditionFailure } from '../commons/dynamo';
+import { conditionalUpdate, isConditionFailure, untilProcessed } from '../commons/dynamo';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { InvalidInputError } from '../commons/errors';
 import type { Clock } from '../commons/ports';
@@ -84,17 +83,15 @@ export class DynamoSubscriberStore implements SubscriberStore {
     const found = new Map<string, Subscriber>();
     const unique = [...new Set(ids.filter(isSubscriberId))];
     for (let start = 0; start < unique.length; start += 100) {
-      let keys: Record<string, AttributeValue>[] | undefined = unique.slice(start, start + 100).map((id) => ({ id: { S: id } }));
-      for (let attempt = 0; keys !== undefined && keys.length > 0; attempt++) {
-        // DynamoDB may hand back part of a batch under load; ask again for the rest, backing off.
-        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** attempt, 2_000)));
-        const result: BatchGetItemCommandOutput = await this.client.send(new BatchGetItemCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }));
+      const keys: Record<string, AttributeValue>[] = unique.slice(start, start + 100).map((id) => ({ id: { S: id } }));
+      await untilProcessed(keys, async (left) => {
+        const result = await this.client.send(new BatchGetItemCommand({ RequestItems: { [this.tableName]: { Keys: left, ConsistentRead: true } } }));
         for (const item of result.Responses?.[this.tableName] ?? []) {
           const subscriber = toSubscriber(item);
           found.set(subscriber.id, subscriber);
         }
-        keys = result.UnprocessedKeys?.[this.tableName]?.Keys;
-      }
+        return result.UnprocessedKeys?.[this.tableName]?.Keys;
+      }, { firstMs: 50, maxMs: 2_000, attempts: 10 });
     }
     return found;
   }
