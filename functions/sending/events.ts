@@ -116,12 +116,24 @@ async function handleNotification(ports: SesEventPorts, notification: SesNotific
   return ['ignored'];
 }
 
+/**
+ * Hashed tags already traced to their post id. A send's bounces all carry the same tag; a tag
+ * is a fixed hash of its post id, so a warm function scans the issues once per post, not once
+ * per event.
+ */
+const postIdsOfHashedTags = new Map<string, string>();
+
 /** A post whose slug was too long for a tag is tagged with a hash of its id: find the id it hashes. */
 async function postIdForHashedTag(ports: SesEventPorts, tag: string): Promise<string | undefined> {
   if (!isHashedTagValue(tag)) return undefined;
+  const known = postIdsOfHashedTags.get(tag);
+  if (known !== undefined) return known;
   for await (const page of ports.issues.postIds()) {
     const found = page.find((postId) => encodeTagValue(postId) === tag);
-    if (found !== undefined) return found;
+    if (found !== undefined) {
+      postIdsOfHashedTags.set(tag, found);
+      return found;
+    }
   }
   logger.info('ses_event.unknown_post', { tag });
   return undefined;

@@ -55,8 +55,7 @@ export async function importSubscribers(rows: ImportRow[], options: ImportOption
    * (re-importing a list mostly finds everyone already there). Every change is still a
    * conditional write, so a reader who unsubscribed since that read is never re-subscribed.
    */
-  async function importRow(row: ImportRow, known: Subscriber | undefined): Promise<void> {
-    const id = options.store.idFor(row.email);
+  async function importRow(row: ImportRow, id: string, known: Subscriber | undefined): Promise<void> {
     let existing = known;
     let mailConfirmation = false;
     if (existing === undefined) {
@@ -99,9 +98,12 @@ export async function importSubscribers(rows: ImportRow[], options: ImportOption
   const chunkSize = Math.max(100, concurrency * 10);
   for (let start = 0; start < rows.length; start += chunkSize) {
     const chunk = rows.slice(start, start + chunkSize);
+    // Each address's id (a keyed hash) worked out once, for the batch read and the write.
+    const ids = new Map<ImportRow, string>();
     let known: Map<string, Subscriber>;
     try {
-      known = await options.store.getMany(chunk.map((row) => options.store.idFor(row.email)));
+      for (const row of chunk) ids.set(row, options.store.idFor(row.email));
+      known = await options.store.getMany([...ids.values()]);
     } catch {
       // The rows are still imported correctly without the shortcut, one conditional write each.
       known = new Map();
@@ -111,7 +113,8 @@ export async function importSubscribers(rows: ImportRow[], options: ImportOption
       while (next < chunk.length) {
         const row = chunk[next++]!;
         try {
-          await importRow(row, known.get(options.store.idFor(row.email)));
+          const id = ids.get(row) ?? options.store.idFor(row.email);
+          await importRow(row, id, known.get(id));
         } catch (error) {
           report.failed.push({ line: row.line, reason: errorMessage(error) });
         }

@@ -1,4 +1,5 @@
 import { InvalidInputError } from '../../commons/errors';
+import { AddressError } from '../../subscribers/address';
 import { logger } from '../../commons/logger';
 import { READER_STRINGS } from '../../../templates/reader-strings';
 import type { RouteHandler } from '../app';
@@ -31,8 +32,7 @@ export const subscribe: RouteHandler = async (request, app) => {
     await app.subscriptions.subscribe({ email, source: 'form', ip: request.clientIp, lang: page.lang });
   } catch (error) {
     if (!(error instanceof InvalidInputError) || error.code !== 'ADDRESS_INVALID') throw error;
-    const suggestion = (error as { suggestion?: unknown }).suggestion;
-    const corrected = typeof suggestion === 'string' ? suggestion : undefined;
+    const corrected = error instanceof AddressError ? error.suggestion : undefined;
     if (asJson) return json(400, { error: 'invalidAddress', message: error.message, ...(corrected ? { suggestion: corrected } : {}) });
     // The form again, with the message next to the field, the typed value kept to fix, and the
     // likely correction one click away.
