@@ -1,10 +1,10 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { run as renderCommand } from '../functions/cli/render';
 import { readSettings } from '../functions/commons/config';
+import { DEMO_POST } from '../functions/local/demo';
 import { forgetEmailSkeletons, loadMjml, MJML_OPTIONS, renderEmail, renderEmailDirectly } from '../functions/render/email';
 import { parsePost } from '../functions/render/post';
 import { findSiteRoot, loadSite } from '../functions/render/site';
@@ -30,7 +30,6 @@ export interface RenderBenchResult {
   details: Record<string, number>;
 }
 
-const EXAMPLE_POSTS = fileURLToPath(new URL('../examples/blog/_posts/', import.meta.url));
 const WARM_UP_ROUNDS = 30;
 const MEASURED_ROUNDS = 80;
 const COLD_ROUNDS = 20;
@@ -43,15 +42,9 @@ const median = (values: number[]) => {
 };
 const round = (value: number, digits = 2) => Number(value.toFixed(digits));
 
-/** The example blog's post (the one `npm start` publishes), whatever its date in the name. */
-async function examplePost(): Promise<string> {
-  const name = (await readdir(EXAMPLE_POSTS)).filter((file) => file.endsWith('.md')).sort()[0];
-  if (!name) throw new Error(`no example post in ${EXAMPLE_POSTS}`);
-  return join(EXAMPLE_POSTS, name);
-}
-
 async function examplePostVersusMjml(): Promise<RenderBenchResult[]> {
-  const path = await examplePost();
+  // The example blog's post, the one `npm start` publishes.
+  const path = DEMO_POST;
   const settings = readSettings();
   const source = await readFile(path);
   const site = await loadSite(findSiteRoot(path), settings);
