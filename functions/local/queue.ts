@@ -43,8 +43,6 @@ export interface LocalQueueOptions<T = unknown> {
 export interface SettledMessage {
   group: string;
   outcome: 'done' | 'dead-lettered';
-  /** Messages of the group still waiting, in a retry delay or being handled. */
-  pendingInGroup: number;
 }
 
 interface Message {
@@ -221,7 +219,7 @@ export class LocalQueue<T> implements Queue<T> {
     if (pendingInGroup === 0) this.pendingByGroup.delete(message.group);
     else this.pendingByGroup.set(message.group, pendingInGroup);
     try {
-      this.onSettled?.({ group: message.group, outcome, pendingInGroup });
+      this.onSettled?.({ group: message.group, outcome });
     } catch (error) {
       logger.error('local.queue.settled_hook_failed', { queue: this.options.name, error: error as Error });
     }

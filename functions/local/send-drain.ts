@@ -23,7 +23,7 @@ export class SendQueueDrain {
   /** The send queue's `onSettled`: the last job of a post may have just finished. */
   settled(message: SettledMessage): void {
     if (message.outcome === 'dead-lettered') this.deadLettered.add(message.group);
-    if (message.pendingInGroup === 0) this.track(this.markIfDrained(message.group));
+    if (this.pendingIn(message.group) === 0) this.track(this.markIfDrained(message.group));
   }
 
   /** Resolves when no mark is being written. */
