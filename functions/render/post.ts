@@ -200,9 +200,7 @@ function urlOfPostFile(file: string, site: SiteConfig, now: Date): string | unde
   if (known.has(version)) return known.get(version);
   let url: string | undefined;
   try {
-    const text = decodePostSource(file, readFileSync(file));
-    const frontMatter = parseFrontMatter(file, splitFrontMatter(file, text).frontMatterText);
-    url = site.baseurl + locatePost(file, frontMatter, site, readPostName(file), now).path;
+    url = site.baseurl + locatePost(file, readFrontMatter(file), site, readPostName(file), now).path;
   } catch {
     url = undefined;
   }
@@ -242,11 +240,24 @@ function readTextFile(file: string): string | undefined {
   }
 }
 
+function isFile(file: string): boolean {
+  try {
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** The front matter of another file of the site; throws when it cannot be read or parsed. */
+function readFrontMatter(file: string): Record<string, unknown> {
+  const text = decodePostSource(file, readFileSync(file));
+  return parseFrontMatter(file, splitFrontMatter(file, text).frontMatterText);
+}
+
 /** The front matter of another file of the site, or nothing when it has none or cannot be read. */
 function frontMatterOfFile(file: string): Record<string, unknown> {
   try {
-    const text = decodePostSource(file, readFileSync(file));
-    return parseFrontMatter(file, splitFrontMatter(file, text).frontMatterText);
+    return readFrontMatter(file);
   } catch {
     return {};
   }
@@ -257,7 +268,8 @@ function urlOfSiteFile(target: string, site: SiteConfig): string {
   const clean = target.replace(/^\/+/, '');
   const page = /^(.*?)(index)?\.(md|markdown|html)$/i.exec(clean);
   if (!page) return `${site.baseurl}/${clean}`;
-  if (site.root !== undefined && readTextFile(join(site.root, clean)) !== undefined) {
+  // A missing or unreadable file has no front matter, hence no permalink.
+  if (site.root !== undefined) {
     const permalink = textValue(frontMatterOfFile(join(site.root, clean)).permalink);
     if (permalink) return `${site.baseurl}${permalink.startsWith('/') ? '' : '/'}${permalink}`;
   }
@@ -381,7 +393,7 @@ export async function parsePost(input: ParsePostInput): Promise<Post> {
       const postLike = pathSegments(clean).includes('_posts');
       if (site.root !== undefined) {
         const full = join(site.root, clean);
-        if (insideFolder(site.root, full) && readTextFile(full) !== undefined) {
+        if (insideFolder(site.root, full) && isFile(full)) {
           if (postLike) return urlOfPostFile(full, site, now) ?? guessPostUrl(clean, site, now, warn);
           return urlOfSiteFile(clean, site);
         }
