@@ -63,6 +63,11 @@ export function highlightToFences(text: string): string {
   return output + text.slice(last);
 }
 
+/** Whether the text has kramdown syntax that does not start with "{": footnotes (`[^1]`) or abbreviations (`*[HTML]:`). */
+export function hasBracelessKramdown(text: string): boolean {
+  return text.includes('[^') || text.includes('*[');
+}
+
 /**
  * Replaces code blocks, code spans and raw `<pre>` blocks with placeholders so that Liquid never
  * sees other tools' template syntax (`{{ .Values.image }}`, `{{ item }}`): Jekyll would blank
@@ -70,8 +75,8 @@ export function highlightToFences(text: string): string {
  * indentation, fences and backtick runs follow the same rules as the final rendering.
  */
 export function protectCode(text: string): { text: string; regions: CodeRegion[] } {
-  // Liquid and kramdown syntax both start with "{"; without one there is nothing to shield.
-  if (!text.includes('{')) return { text, regions: [] };
+  // Liquid and most kramdown syntax start with "{"; without one, nor a footnote or an abbreviation, there is nothing to shield.
+  if (!text.includes('{') && !hasBracelessKramdown(text)) return { text, regions: [] };
   const rawSources: string[] = [];
   marked.walkTokens(codeTokens(text), (token: Token) => {
     if (token.type === 'code' || token.type === 'codespan') {

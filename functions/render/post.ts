@@ -5,7 +5,7 @@ import { parseJekyllDate, zonedTime } from './dates';
 import { decodePostSource, parseFrontMatter, splitFrontMatter } from './frontmatter';
 import { isChinese, resolveLanguage } from './language';
 import { absoluteLink, altFromFileName, type LinkBase } from './links';
-import { fillTextVariablesEverywhere, highlightToFences, protectCode, renderLiquid, restoreCode, type JekyllEnvironment } from './liquid';
+import { fillTextVariablesEverywhere, hasBracelessKramdown, highlightToFences, protectCode, renderLiquid, restoreCode, type JekyllEnvironment } from './liquid';
 import { markdownToHtml, removeKramdownSyntax } from './markdown';
 import { permalinkTemplate, postPath, titleizeSlug } from './permalink';
 import { sanitizeHtml } from './sanitize';
@@ -420,9 +420,8 @@ export async function parsePost(input: ParsePostInput): Promise<Post> {
   };
 
   const fenced = highlightToFences(split.body);
-  // Footnotes and abbreviations are the kramdown syntax without a "{", which code must be shielded from too.
-  const kramdownFree = !fenced.includes('[^') && !fenced.includes('*[');
-  let markdown = kramdownFree ? fillTextVariablesEverywhere(fenced, environment) : undefined;
+  // Filling text variables alone skips removeKramdownSyntax, so footnotes and abbreviations take the full path.
+  let markdown = hasBracelessKramdown(fenced) ? undefined : fillTextVariablesEverywhere(fenced, environment);
   if (markdown === undefined) {
     const { text: protectedText, regions } = protectCode(fenced);
     const liquidOutput = renderLiquid(removeKramdownSyntax(protectedText), environment);

@@ -167,6 +167,12 @@ describe('kramdown-only syntax does not show as junk', () => {
     expect(bodyHtml).not.toMatch(/\[\^|\*\[HTML\]/);
   });
 
+  it('keeps footnote syntax inside code verbatim in a post without any "{"', async () => {
+    const { bodyHtml } = await render('Some prose.\n\n```\nx[^1]\n\n[^1]: a note\n```');
+    expect(bodyHtml).toContain('x[^1]\n\n[^1]: a note');
+    expect(bodyHtml).not.toContain('<sup>');
+  });
+
   it('honours kramdown hard_wrap: true from _config.yml', async () => {
     const config = 'url: https://blog.example.com\nkramdown:\n  hard_wrap: true';
     expect((await render('one\ntwo', { config })).bodyHtml).toContain('one<br>two');
