@@ -297,18 +297,18 @@ interface CompiledEmail {
   warnings: Warning[];
 }
 
+/** The post's email HTML from mjml on the full MJML: the reference the skeleton must match. */
+const compileDirectly = (parts: EmailParts): Promise<CompiledEmail> => compileMjml(buildMjml(parts));
+
 /** The post's email HTML from its shape's cached skeleton, else from a full compile. */
 async function compileFromSkeleton(parts: EmailParts): Promise<CompiledEmail> {
   const texts = slotTexts(parts);
   const skeleton = texts && (await skeletonFor(parts));
-  if (!texts || !skeleton) return compileMjml(buildMjml(parts));
+  if (!texts || !skeleton) return compileDirectly(parts);
   let html = skeleton.literals[0]!;
   for (let index = 0; index < skeleton.slots.length; index++) html += texts.get(skeleton.slots[index]!)! + skeleton.literals[index + 1]!;
   return { html, warnings: [] };
 }
-
-/** The post's email HTML from mjml on the full MJML: the reference the skeleton must match. */
-const compileDirectly = (parts: EmailParts): Promise<CompiledEmail> => compileMjml(buildMjml(parts));
 
 function plainText(parts: EmailParts, bodyText: string): string {
   const { post, site, settings, truncated, dateLine } = parts;
@@ -337,14 +337,22 @@ export async function renderEmail(post: Post, site: SiteConfig, settings: Settin
 }
 
 /** The email and the final MJML whose full compile it equals (the benchmark compiles that bare to compare). */
-export async function renderEmailWithSource(post: Post, site: SiteConfig, settings: Settings): Promise<{ email: RenderedEmail; mjml: string }> {
-  const { email, parts } = await renderEmailWith(post, site, settings, compileFromSkeleton);
-  return { email, mjml: buildMjml(parts) };
+export function renderEmailWithSource(post: Post, site: SiteConfig, settings: Settings): Promise<{ email: RenderedEmail; mjml: string }> {
+  return renderEmailAndSource(post, site, settings, compileFromSkeleton);
 }
 
 /** The email as mjml compiles the full MJML of each post, without the skeleton cache. */
-export async function renderEmailDirectly(post: Post, site: SiteConfig, settings: Settings): Promise<{ email: RenderedEmail; mjml: string }> {
-  const { email, parts } = await renderEmailWith(post, site, settings, compileDirectly);
+export function renderEmailDirectly(post: Post, site: SiteConfig, settings: Settings): Promise<{ email: RenderedEmail; mjml: string }> {
+  return renderEmailAndSource(post, site, settings, compileDirectly);
+}
+
+async function renderEmailAndSource(
+  post: Post,
+  site: SiteConfig,
+  settings: Settings,
+  compile: (parts: EmailParts) => Promise<CompiledEmail>,
+): Promise<{ email: RenderedEmail; mjml: string }> {
+  const { email, parts } = await renderEmailWith(post, site, settings, compile);
   return { email, mjml: buildMjml(parts) };
 }
 
