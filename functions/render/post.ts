@@ -367,13 +367,14 @@ export async function parsePost(input: ParsePostInput): Promise<Post> {
     tags: {},
   };
 
+  const watchVideo = (provider: string | undefined) => (chinese ? `▶ 在 ${provider} 上观看视频` : `▶ Watch the video on ${provider}`);
   const environment: JekyllEnvironment = {
     site: siteVariables,
     page,
     timeZone: site.timezone,
     warn,
     linkText: ({ kind, provider, url: target }) => {
-      if (kind === 'video') return chinese ? `▶ 在 ${provider} 上观看视频` : `▶ Watch the video on ${provider}`;
+      if (kind === 'video') return watchVideo(provider);
       if (kind === 'code') return chinese ? `在 ${provider} 上查看代码` : `View the code on ${provider}`;
       return target;
     },
@@ -435,7 +436,7 @@ export async function parsePost(input: ParsePostInput): Promise<Post> {
     altFallback: (source) => altFromFileName(source, title),
     embedLinkText: ({ provider, title: embedTitle, host }) => {
       if (provider) {
-        const watch = chinese ? `▶ 在 ${provider} 上观看视频` : `▶ Watch the video on ${provider}`;
+        const watch = watchVideo(provider);
         return embedTitle ? `${watch}${chinese ? '：' : ': '}${embedTitle}` : watch;
       }
       return chinese ? `查看嵌入的内容（${host}）` : `Open the embedded content (${host})`;
