@@ -1,5 +1,5 @@
 import type { Context } from 'aws-lambda';
-import { lambdaClient } from './commons/clients';
+import { lambdaClient } from './commons/aws-extra';
 import { logger } from './commons/logger';
 import { lambdaSendingPorts } from './compose/lambda';
 import { DispatcherInvoker } from './sending/dispatch-invoker';

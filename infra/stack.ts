@@ -4,9 +4,9 @@ import { type DeployConfig, settingsEnvironment, shellExports, siteOrigin } from
 import { Alarms } from './constructs/alarms';
 import { Api } from './constructs/api';
 import { PIPELINE_ENVIRONMENT, Pipeline } from './constructs/pipeline';
-import { Secrets } from './constructs/secrets';
+import { SECRET_ENVIRONMENT, Secrets } from './constructs/secrets';
 import { Sending } from './constructs/ses';
-import { Tables } from './constructs/tables';
+import { TABLE_ENVIRONMENT, Tables } from './constructs/tables';
 import { TopicKey } from './constructs/topic-key';
 
 export interface PushletterStackProps extends StackProps {
@@ -76,10 +76,10 @@ export class PushletterStack extends Stack {
     new CfnOutput(this, 'CliEnvironment', {
       value: shellExports({
         ...settings,
-        SUBSCRIBERS_TABLE: this.tables.subscribers.tableName,
-        ISSUES_TABLE: this.tables.issues.tableName,
-        DELIVERIES_TABLE: this.tables.deliveries.tableName,
-        PUSHLETTER_SECRET_ARN: this.secrets.secret.secretArn,
+        [TABLE_ENVIRONMENT.subscribers]: this.tables.subscribers.tableName,
+        [TABLE_ENVIRONMENT.issues]: this.tables.issues.tableName,
+        [TABLE_ENVIRONMENT.deliveries]: this.tables.deliveries.tableName,
+        [SECRET_ENVIRONMENT]: this.secrets.secret.secretArn,
       }),
       description: 'The environment for `npx pushletter … --aws`: eval "$(…)" it in your shell',
     });

@@ -1,13 +1,13 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESClient } from '@aws-sdk/client-ses';
-import { SchedulerClient } from '@aws-sdk/client-scheduler';
-import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
 
 /**
  * AWS SDK clients, built in one place. On AWS they use the Lambda's role and region; locally
  * the same clients point at the stand-ins (dynalite, aws-ses-v2-local) with dummy credentials.
+ * Clients only one function needs (Lambda, EventBridge Scheduler) live in ./aws-extra, so the
+ * other bundles do not load their SDK packages at cold start.
  */
 export interface Endpoints {
   dynamodb?: string;
@@ -17,7 +17,8 @@ export interface Endpoints {
 
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
-function common(endpoint: string | undefined, region: string | undefined) {
+/** Options every client shares: region, local endpoint and credentials, timeouts, retries. */
+export function clientOptions(endpoint: string | undefined, region: string | undefined) {
   return {
     region: region ?? 'us-east-1',
     ...(endpoint ? { endpoint, credentials: LOCAL_CREDENTIALS } : {}),
@@ -28,28 +29,18 @@ function common(endpoint: string | undefined, region: string | undefined) {
 }
 
 export function dynamoClient(endpoints: Endpoints = {}): DynamoDBClient {
-  return new DynamoDBClient(common(endpoints.dynamodb, endpoints.region));
+  return new DynamoDBClient(clientOptions(endpoints.dynamodb, endpoints.region));
 }
 
 export function sesClient(endpoints: Endpoints = {}): SESClient {
   // Throttling is retried by the sender with its own backoff and rate limit, not by the SDK.
-  return new SESClient({ ...common(endpoints.ses, endpoints.region), maxAttempts: 1 });
+  return new SESClient({ ...clientOptions(endpoints.ses, endpoints.region), maxAttempts: 1 });
 }
 
 export function secretsClient(endpoints: Endpoints = {}): SecretsManagerClient {
-  return new SecretsManagerClient(common(undefined, endpoints.region));
+  return new SecretsManagerClient(clientOptions(undefined, endpoints.region));
 }
 
 export function sqsClient(endpoints: Endpoints = {}): SQSClient {
-  return new SQSClient(common(undefined, endpoints.region));
-}
-
-/** EventBridge Scheduler, for posts dated in the future (AWS only; locally a timer stands in). */
-export function schedulerClient(endpoints: Endpoints = {}): SchedulerClient {
-  return new SchedulerClient(common(undefined, endpoints.region));
-}
-
-/** Lambda, for the ingest function to start the dispatcher with an asynchronous invoke. */
-export function lambdaClient(endpoints: Endpoints = {}): LambdaClient {
-  return new LambdaClient(common(undefined, endpoints.region));
+  return new SQSClient(clientOptions(undefined, endpoints.region));
 }

@@ -1,10 +1,14 @@
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { dynamoClient, secretsClient, sesClient, sqsClient } from '../commons/clients';
-import { readIngestQueueUrl, readIngestResources, readResources, readSecretArn, readSenderConcurrency, readSendQueueUrl, readSettings } from '../commons/config';
+import { type IngestResources, readIngestQueueUrl, readIngestResources, readResources, readSecretArn, readSenderConcurrency, readSendQueueUrl, readSettings } from '../commons/config';
 import { ConfigError } from '../commons/errors';
 import { systemClock } from '../commons/ports';
 import { parseSecrets } from '../commons/secrets';
 import type { Queue } from '../commons/ports';
+import { GitHubContents } from '../github/contents';
+import { IssueStore } from '../sending/issues';
+import type { DispatchJob } from '../sending/jobs';
+import type { Scheduler } from '../sending/schedule';
 import { SqsQueue } from '../sending/sqs-queue';
 import type { IngestMessage } from '../github/webhook';
 import type { IngestWorkerPorts } from '../sending/ingest-worker';
@@ -90,29 +94,30 @@ export function lambdaSendingPorts(options: { askQuota?: boolean } = {}): Promis
  * The ingest Lambda's ports: GitHub read with the secret's token (none for public blogs),
  * the dispatcher started by an asynchronous invoke, and future posts put on EventBridge
  * Scheduler with a one-time schedule that invokes the dispatcher at the post's date.
+ *
+ * The invoker and the scheduler come from functions/ingest.ts: they need the Lambda and
+ * Scheduler SDK clients, and esbuild hoists an ESM bundle's external imports to the top even
+ * from dynamically imported modules, so naming them here would load those clients in every
+ * function that imports this module (api, send, ses-events).
  */
+export interface IngestAwsPorts {
+  /** Starts the dispatcher (the function at `dispatchFunctionArn`) with an asynchronous invoke. */
+  dispatchQueue(target: IngestResources): Queue<DispatchJob>;
+  /** Schedules a future post's dispatch on EventBridge Scheduler. */
+  scheduler(target: IngestResources): Scheduler;
+}
+
 let ingest: Promise<IngestWorkerPorts> | undefined;
 
-export function lambdaIngestPorts(): Promise<IngestWorkerPorts> {
+export function lambdaIngestPorts(aws: IngestAwsPorts): Promise<IngestWorkerPorts> {
   ingest ??= (async () => {
     const target = readIngestResources();
-    const [core, { IssueStore }, { GitHubContents }, { DispatcherInvoker }, { EventBridgeScheduler }, { lambdaClient, schedulerClient }] = await Promise.all([
-      lambdaPorts(),
-      import('../sending/issues'),
-      import('../github/contents'),
-      import('../sending/dispatch-invoker'),
-      import('../sending/schedule'),
-      import('../commons/clients'),
-    ]);
+    const core = await lambdaPorts();
     return {
       settings: core.settings,
       issues: new IssueStore(core.dynamo, core.resources),
-      dispatchQueue: new DispatcherInvoker(lambdaClient(), target.dispatchFunctionArn),
-      scheduler: new EventBridgeScheduler(schedulerClient(), {
-        targetArn: target.dispatchFunctionArn,
-        roleArn: target.schedulerRoleArn,
-        groupName: target.scheduleGroup,
-      }),
+      dispatchQueue: aws.dispatchQueue(target),
+      scheduler: aws.scheduler(target),
       mailer: core.mailer,
       clock: core.clock,
       files: new GitHubContents({ apiUrl: core.settings.githubApiUrl, token: core.secrets.githubToken }),
