@@ -225,7 +225,7 @@ export async function checkWebhook(deployment: Deployment, timeoutMs = 10_000): 
   try {
     response = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-github-event': 'ping', 'user-agent': 'pushletter-doctor' },
+      headers: { 'content-type': 'application/json', accept: 'application/json', 'x-github-event': 'ping', 'user-agent': 'pushletter-doctor' },
       body: JSON.stringify({ zen: 'pushletter doctor: an unsigned ping, to be refused' }),
       signal: AbortSignal.timeout(timeoutMs),
       redirect: 'manual',
@@ -239,10 +239,11 @@ export async function checkWebhook(deployment: Deployment, timeoutMs = 10_000): 
     ]);
   }
   const body = await response.text().catch(() => '');
+  // Our function answers `{ error }` or `{ error: kind, message }`; API Gateway `{ message }`.
   let error: string | undefined;
   try {
     const parsed = JSON.parse(body) as { error?: unknown; message?: unknown };
-    error = typeof parsed.error === 'string' ? parsed.error : typeof parsed.message === 'string' ? parsed.message : undefined;
+    error = [parsed.error, parsed.message].filter((part) => typeof part === 'string').join(': ') || undefined;
   } catch {
     error = undefined;
   }
