@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DescribeStacksCommand, type Stack } from '@aws-sdk/client-cloudformation';
 import { readResources, readSettings, readTarget } from '../commons/config';
 import type { DoctorClients } from '../commons/doctor-clients';
 import { InvalidInputError, errorMessage } from '../commons/errors';
@@ -73,38 +73,40 @@ function accessProblem(error: unknown, region: string | undefined): CheckLine | 
 
 type StackResult = { deployment: Deployment } | { problem: CheckLine };
 
+function stackNotFound(stackName: string, region: string | undefined): StackResult {
+  return {
+    problem: {
+      level: 'fail',
+      text: `stack ${stackName}: not found in ${region}`,
+      fix: ['deploy it (npx cdk deploy), or name the stack you deployed with --stack NAME, or set AWS_REGION to the region you deployed it to'],
+    },
+  };
+}
+
 async function readDeployment(clients: DoctorClients, stackName: string): Promise<StackResult> {
   let region: string | undefined;
+  let stack: Stack | undefined;
   try {
     region = await clients.cloudFormation.config.region();
-    const result = await clients.cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
-    const stack = result.Stacks?.[0];
-    if (stack === undefined) throw Object.assign(new Error(`Stack with id ${stackName} does not exist`), { name: 'ValidationError' });
-    const outputs = Object.fromEntries((stack.Outputs ?? []).filter((output) => output.OutputKey && output.OutputValue !== undefined).map((output) => [output.OutputKey!, output.OutputValue!]));
-    if (outputs.CliEnvironment === undefined) {
-      return { problem: { level: 'fail', text: `stack ${stackName}: no CliEnvironment output (${stack.StackStatus ?? 'status unknown'})`, fix: ['deploy the stack from this version (npx cdk deploy), then run the doctor again'] } };
-    }
-    const environment = parseShellExports(outputs.CliEnvironment);
-    let settings;
-    try {
-      settings = readSettings(environment);
-    } catch (error) {
-      return { problem: { level: 'fail', text: `stack ${stackName}: its settings are not valid (${errorMessage(error)})`, fix: ['fix the value in cdk.json and deploy again'] } };
-    }
-    return { deployment: { stackName, region, outputs, settings, deliveriesTable: outputs.DeliveriesTable ?? readResources(environment).deliveriesTable } };
+    stack = (await clients.cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }))).Stacks?.[0];
   } catch (error) {
     const access = accessProblem(error, region);
     if (access !== undefined) return { problem: access };
-    if (/does not exist/.test(errorMessage(error))) {
-      return {
-        problem: {
-          level: 'fail',
-          text: `stack ${stackName}: not found in ${region}`,
-          fix: ['deploy it (npx cdk deploy), or name the stack you deployed with --stack NAME, or set AWS_REGION to the region you deployed it to'],
-        },
-      };
-    }
+    // CloudFormation answers a ValidationError naming the stack.
+    if (/does not exist/.test(errorMessage(error))) return stackNotFound(stackName, region);
     return { problem: { level: 'fail', text: `stack ${stackName}: could not read it (${(error as Error).name}: ${errorMessage(error)})`, fix: ['your credentials need cloudformation:DescribeStacks; check them and your network, then run the doctor again'] } };
+  }
+  if (stack === undefined) return stackNotFound(stackName, region);
+  const outputs = Object.fromEntries((stack.Outputs ?? []).filter((output) => output.OutputKey && output.OutputValue !== undefined).map((output) => [output.OutputKey!, output.OutputValue!]));
+  if (outputs.CliEnvironment === undefined) {
+    return { problem: { level: 'fail', text: `stack ${stackName}: no CliEnvironment output (${stack.StackStatus ?? 'status unknown'})`, fix: ['deploy the stack from this version (npx cdk deploy), then run the doctor again'] } };
+  }
+  const environment = parseShellExports(outputs.CliEnvironment);
+  try {
+    const settings = readSettings(environment);
+    return { deployment: { stackName, region, outputs, settings, deliveriesTable: outputs.DeliveriesTable ?? readResources(environment).deliveriesTable } };
+  } catch (error) {
+    return { problem: { level: 'fail', text: `stack ${stackName}: its settings are not valid (${errorMessage(error)})`, fix: ['fix the value in cdk.json and deploy again'] } };
   }
 }
 
