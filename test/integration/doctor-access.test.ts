@@ -1,26 +1,9 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { main } from '../../functions/cli/main';
 import { PushletterError } from '../../functions/commons/errors';
-import { REGION, STACK, doctor, healthyState, pointSdkAt, startAwsStandIn, startDoctorWorld, type AwsStandIn, type DoctorWorld } from './doctor-harness';
+import { REGION, STACK, doctor, useDoctorWorld } from './doctor-harness';
 
-let world: DoctorWorld;
-let aws: AwsStandIn;
-
-beforeAll(async () => {
-  world = await startDoctorWorld();
-  aws = await startAwsStandIn(healthyState(world.outputs(world.webhookUrl)), world.sesEvents);
-});
-
-afterAll(async () => {
-  await aws?.settled();
-  await aws?.close();
-  await world?.close();
-});
-
-beforeEach(() => {
-  Object.assign(aws.state, healthyState(world.outputs(world.webhookUrl)));
-  pointSdkAt(aws.url, world.dynamo.endpoint);
-});
+const running = useDoctorWorld();
 
 async function usageError(...args: string[]): Promise<string> {
   try {
@@ -40,11 +23,11 @@ describe('pushletter doctor --aws before it can check anything', () => {
     expect(out.trim().split('\n').at(-1)).toBe('0 ok, 0 warnings, 1 failed: fix the FAIL lines and run `pushletter doctor --aws` again');
     expect(code).toBe(1);
     // Nothing else is asked of an account the stack is not in.
-    expect(aws.state.calls).toEqual(['cloudformation:DescribeStacks']);
+    expect(running.aws.state.calls).toEqual(['cloudformation:DescribeStacks']);
   });
 
   it('the default stack name is Pushletter', async () => {
-    aws.state.stacks = new Map([['Other', world.outputs(world.webhookUrl)]]);
+    running.aws.state.stacks = new Map([['Other', running.world.outputs(running.world.webhookUrl)]]);
     const { code, out } = await doctor('--aws', '--wait', '5');
     expect(out).toContain(`FAIL  stack ${STACK}: not found`);
     expect(code).toBe(1);
@@ -60,7 +43,7 @@ describe('pushletter doctor --aws before it can check anything', () => {
     expect(out).toContain('  FAIL  AWS credentials: none found');
     expect(out).toContain('aws configure');
     expect(code).toBe(1);
-    expect(aws.state.calls).toEqual([]);
+    expect(running.aws.state.calls).toEqual([]);
   });
 
   it('no region: a clear line saying to set AWS_REGION', async () => {
@@ -69,7 +52,7 @@ describe('pushletter doctor --aws before it can check anything', () => {
     expect(out).toContain('  FAIL  AWS region: none set');
     expect(out).toContain('set AWS_REGION to the region you deployed the stack to');
     expect(code).toBe(1);
-    expect(aws.state.calls).toEqual([]);
+    expect(running.aws.state.calls).toEqual([]);
   });
 
   it('usage: only --aws, and --wait takes seconds', async () => {

@@ -11,6 +11,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { dynamoClient, sesClient } from '../../functions/commons/clients';
 import { readSettings } from '../../functions/commons/config';
 import { systemClock } from '../../functions/commons/ports';
@@ -322,6 +323,28 @@ export async function startDoctorWorld(): Promise<DoctorWorld> {
       await dynamo.stop();
     },
   };
+}
+
+/**
+ * One world and stand-in per test file, the account back to healthy and the SDK pointed at
+ * them before each test; the fields are filled once the file's setup has run.
+ */
+export function useDoctorWorld(): { world: DoctorWorld; aws: AwsStandIn } {
+  const running = {} as { world: DoctorWorld; aws: AwsStandIn };
+  beforeAll(async () => {
+    running.world = await startDoctorWorld();
+    running.aws = await startAwsStandIn(healthyState(running.world.outputs(running.world.webhookUrl)), running.world.sesEvents);
+  });
+  afterAll(async () => {
+    await running.aws?.settled();
+    await running.aws?.close();
+    await running.world?.close();
+  });
+  beforeEach(() => {
+    Object.assign(running.aws.state, healthyState(running.world.outputs(running.world.webhookUrl)));
+    pointSdkAt(running.aws.url, running.world.dynamo.endpoint);
+  });
+  return running;
 }
 
 /** The SDK finds the stand-ins and fake credentials only through its own environment settings. */
