@@ -118,7 +118,7 @@ export async function runDoctor(args: string[], output: DoctorOutput): Promise<n
   }
   if (positionals.length > 0) throw new InvalidInputError('CLI_USAGE', `unexpected argument "${positionals[0]}"\nusage: pushletter ${USAGE}`);
   if (!values.aws && readTarget() !== 'aws') {
-    throw new InvalidInputError('CLI_USAGE', `doctor checks the stack deployed on AWS: run \`pushletter doctor --aws\` (the local stack needs no check: \`npm start\` says what is wrong)\nusage: pushletter ${USAGE}`);
+    throw new InvalidInputError('CLI_USAGE', `doctor checks the stack deployed on AWS: run \`pushletter doctor --aws\`\nusage: pushletter ${USAGE}`);
   }
   const stackName = values.stack?.trim() || DEFAULT_STACK;
   const wait = waitSeconds(values.wait);
