@@ -133,9 +133,13 @@ export async function checkIdentity(deployment: Deployment, clients: DoctorClien
 
 function dkimLine(domain: string, identity: GetEmailIdentityCommandOutput, region: string): CheckLine {
   const dkim = identity.DkimAttributes;
-  const records = (dkim?.Tokens ?? []).map((token) => `add at your DNS host: ${token}._domainkey.${domain}  CNAME  ${token}.dkim.amazonses.com`);
+  // Easy DKIM: a CNAME per token. Your own key (origin EXTERNAL): the token is its selector.
   const easyDkim = dkim?.SigningAttributesOrigin === undefined || dkim.SigningAttributesOrigin.startsWith('AWS_SES');
-  const recordSteps = easyDkim ? records : [`publish the public key of your own DKIM key (selector ${dkim?.SigningHostedZone ?? 'yours'}) as a TXT record`];
+  const recordSteps = (dkim?.Tokens ?? []).map((token) =>
+    easyDkim
+      ? `add at your DNS host: ${token}._domainkey.${domain}  CNAME  ${token}.dkim.amazonses.com`
+      : `publish your DKIM public key at your DNS host: ${token}._domainkey.${domain}  TXT  "p=<public key>"`,
+  );
   if (dkim?.SigningEnabled === false) {
     return fail('DKIM: signing is turned off for this identity', [`aws sesv2 put-email-identity-dkim-attributes --email-identity ${domain} --signing-enabled ${region}`]);
   }
