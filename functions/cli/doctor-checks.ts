@@ -303,8 +303,9 @@ export interface ProbeOptions {
   waitSeconds: number;
   /** Seconds waited so far, for a progress display. */
   onWait?: (seconds: number) => void;
-  pollMs?: number;
 }
+
+const PROBE_POLL_MS = 1_000;
 
 /**
  * Sends one message to the mailbox simulator's bounce address through the stack's
@@ -353,7 +354,7 @@ export async function checkBounceProbe(deployment: Deployment, clients: DoctorCl
     if (bounce !== undefined) return ok(`bounce probe: a message to ${SIMULATOR_BOUNCE} came back as a recorded bounce (${bounce.bounceType}) after ${seconds} s`);
     options.onWait?.(seconds);
     if (Date.now() >= deadline) break;
-    await new Promise((resolve) => setTimeout(resolve, Math.min(options.pollMs ?? 1_000, Math.max(0, deadline - Date.now()))));
+    await new Promise((resolve) => setTimeout(resolve, Math.min(PROBE_POLL_MS, Math.max(0, deadline - Date.now()))));
   }
   return fail(`bounce probe: SES accepted it (message ${messageId ?? '?'}) but no bounce was recorded within ${options.waitSeconds} s`, [
     `read the SesEvents function's log: ${logsCommand(stackName, 'PipelineSesEventsLogs')}`,
