@@ -10,6 +10,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(args
   publish: { summary: 'publish <post.md> [--site <dir>] [--test <address>]   (local stack; on AWS, push the post)', load: () => import('./publish') },
   subscribers: { summary: 'subscribers import <csv> [--confirmed] | export | count | forget <email>', load: () => import('./subscribers') },
   status: { summary: 'status <post>', load: () => import('./status') },
+  doctor: { summary: 'doctor --aws [--stack NAME] [--wait SECONDS]   check the deployed stack (SES, webhook, alarms, bounces)', load: () => import('./doctor') },
 };
 
 function usage(): string {

@@ -2,6 +2,7 @@ import type { Queue } from '../commons/ports';
 import type { DispatchPorts } from '../sending/dispatch';
 import type { SesEventPorts } from '../sending/events';
 import { IssueStore } from '../sending/issues';
+import { ProbeStore } from '../sending/probe';
 import type { DispatchJob, SendJob } from '../sending/jobs';
 import { SharedRateLimiter, resolveSendRate } from '../sending/rate-limit';
 import { Sender } from '../sending/send';
@@ -60,6 +61,11 @@ export async function buildSendingPorts(core: CorePorts, queues: SendingQueues, 
     sendRate,
     sender,
     dispatch: { issues, subscribers: core.subscribers, sendQueue: queues.sendQueue, dispatchQueue: queues.dispatchQueue, clock: core.clock },
-    sesEvents: { subscribers: core.subscribers, issues, configurationSet: core.settings.configurationSet },
+    sesEvents: {
+      subscribers: core.subscribers,
+      issues,
+      configurationSet: core.settings.configurationSet,
+      probes: new ProbeStore(core.dynamo, core.resources.deliveriesTable),
+    },
   };
 }

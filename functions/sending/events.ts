@@ -3,16 +3,19 @@ import { errorMessage } from '../commons/errors';
 import { AddressError } from '../subscribers/address';
 import type { SubscriberDirectory, Subscriber } from '../subscribers/types';
 import type { IssueStore } from './issues';
-import { POST_TAG, SUBSCRIBER_TAG, decodeTagValue, encodeTagValue, isHashedTagValue } from './tags';
+import { isProbeId, type ProbeStore } from './probe';
+import { POST_TAG, PROBE_TAG, SUBSCRIBER_TAG, decodeTagValue, encodeTagValue, isHashedTagValue } from './tags';
 
 export interface SesEventPorts {
   subscribers: Pick<SubscriberDirectory, 'get' | 'findByEmail' | 'suppress'>;
   issues: Pick<IssueStore, 'recordFeedback' | 'postIds'>;
   /** Our configuration set; events from any other one are not ours. */
   configurationSet?: string;
+  /** Where bounces of `pushletter doctor` probes are recorded (see probe.ts). */
+  probes?: Pick<ProbeStore, 'recordBounce'>;
 }
 
-export type SesEventOutcome = 'suppressed' | 'counted' | 'ignored' | 'malformed';
+export type SesEventOutcome = 'suppressed' | 'counted' | 'ignored' | 'malformed' | 'probe';
 
 interface SesRecipient {
   emailAddress?: string;
@@ -77,6 +80,8 @@ async function handleNotification(ports: SesEventPorts, notification: SesNotific
     logger.info('ses_event.ignored', { reason: 'foreign configuration set', configurationSet, type });
     return ['ignored'];
   }
+  const probeId = firstTag(notification, PROBE_TAG);
+  if (probeId !== undefined) return [await handleProbe(ports, probeId, type, notification, now)];
   const postTag = firstTag(notification, POST_TAG);
   const subscriberTag = firstTag(notification, SUBSCRIBER_TAG);
   const postId = postTag === undefined ? undefined : (decodeTagValue(postTag) ?? (await postIdForHashedTag(ports, postTag)));
@@ -114,6 +119,21 @@ async function handleNotification(ports: SesEventPorts, notification: SesNotific
 
   logger.info('ses_event.ignored', { reason: 'not a bounce or complaint', type });
   return ['ignored'];
+}
+
+/**
+ * A doctor probe went to the SES mailbox simulator, never to a reader: its bounce is recorded
+ * for the doctor to find and nothing else happens (no subscriber is looked up, suppressed or
+ * counted, whatever address the event names).
+ */
+async function handleProbe(ports: SesEventPorts, probeId: string, type: string | undefined, notification: SesNotification, now: Date): Promise<SesEventOutcome> {
+  if (type !== 'Bounce' || ports.probes === undefined || !isProbeId(probeId)) {
+    logger.info('ses_event.probe_ignored', { type });
+    return 'probe';
+  }
+  await ports.probes.recordBounce(probeId, notification.bounce?.bounceType ?? 'unknown', now);
+  logger.info('ses_event.probe_bounced', { probeId, bounceType: notification.bounce?.bounceType });
+  return 'probe';
 }
 
 /**

@@ -6,6 +6,8 @@ import { createHash } from 'node:crypto';
  */
 export const POST_TAG = 'pushletter_post';
 export const SUBSCRIBER_TAG = 'pushletter_subscriber';
+/** Marks the message `pushletter doctor --aws` sends to the SES mailbox simulator (see probe.ts). */
+export const PROBE_TAG = 'pushletter_probe';
 
 /** SES refuses the whole message (InvalidParameterValue) when a tag value is longer. */
 export const TAG_VALUE_LIMIT = 256;
