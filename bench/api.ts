@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import { dynamoClient } from '../functions/commons/clients';
+import { dynamoClient } from '../functions/adapters/aws-clients';
 import { readResources, readSettings } from '../functions/commons/config';
 import { startLocalStack } from '../functions/local/stack';
 

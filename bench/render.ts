@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { run as renderCommand } from '../functions/cli/render';
+import { run as renderCommand } from '../functions/cli/render-command';
 import { readSettings } from '../functions/commons/config';
 import { DEMO_POST } from '../functions/local/demo';
 import { forgetEmailSkeletons, loadMjml, MJML_OPTIONS, renderEmail, renderEmailDirectly } from '../functions/render/email';

@@ -9,22 +9,22 @@ import { SendRawEmailCommand } from '@aws-sdk/client-ses';
 // @ts-ignore dynalite ships no type declarations
 import dynalite from 'dynalite';
 import MailComposer from 'nodemailer/lib/mail-composer';
-import { dynamoClient, sesClient } from '../functions/commons/clients';
-import type { Clock, Mailer, Queue } from '../functions/commons/ports';
-import { SesMailer } from '../functions/mail/ses-mailer';
+import { dynamoClient, sesClient } from '../functions/adapters/aws-clients';
+import type { Clock, Mailer, Queue } from '../functions/commons/clock';
+import { SesMailer } from '../functions/adapters/ses-mailer';
 import { compileMessage, personalise, type CompiledMessage } from '../functions/mail/message';
 import { UNSUBSCRIBE_URL_PLACEHOLDER } from '../functions/render/types';
-import { dispatchIssue } from '../functions/sending/dispatch';
-import { IssueStore } from '../functions/sending/issues';
-import type { DispatchJob, SendJob } from '../functions/sending/jobs';
-import { SharedRateLimiter } from '../functions/sending/rate-limit';
-import { Sender, handleSendQueueEvent } from '../functions/sending/send';
-import { deliveriesTableDefinition, issuesTableDefinition } from '../functions/sending/tables';
-import { DynamoSubscriberStore } from '../functions/subscribers/store';
-import { subscriberTableDefinition } from '../functions/subscribers/table';
+import { dispatchIssue } from '../functions/delivery/dispatcher';
+import { IssueStore } from '../functions/adapters/dynamodb/issue-store';
+import type { DispatchJob, SendJob } from '../functions/delivery/jobs';
+import { SharedRateLimiter } from '../functions/delivery/rate-limit';
+import { Sender, handleSendQueueEvent } from '../functions/delivery/delivery-worker';
+import { deliveriesTableDefinition, issuesTableDefinition } from '../functions/contract/delivery-tables';
+import { DynamoSubscriberStore } from '../functions/adapters/dynamodb/subscriber-store';
+import { subscriberTableDefinition } from '../functions/contract/subscriber-table';
 import { SubscriberTokens, deriveKeys } from '../functions/subscribers/tokens';
 import type { Subscriber, SubscriberDirectory } from '../functions/subscribers/types';
-import { LocalQueue } from '../functions/local/queue';
+import { LocalQueue } from '../functions/local/local-queue';
 import { logger } from '../functions/commons/logger';
 
 /**

@@ -3,11 +3,11 @@ import { SendEmailCommand } from '@aws-sdk/client-ses';
 import { GetAccountCommand, GetEmailIdentityCommand, type GetEmailIdentityCommandOutput } from '@aws-sdk/client-sesv2';
 import { ListSubscriptionsByTopicCommand, type Subscription } from '@aws-sdk/client-sns';
 import type { Settings } from '../commons/config';
-import type { DoctorClients } from '../commons/doctor-clients';
+import type { DoctorClients } from '../adapters/doctor-clients';
 import { errorMessage } from '../commons/errors';
 import { maskAddress } from '../commons/logger';
-import { ProbeStore } from '../sending/probe';
-import { PROBE_TAG } from '../sending/tags';
+import { ProbeStore } from '../adapters/dynamodb/probe-store';
+import { PROBE_TAG } from '../delivery/message-tags';
 
 /**
  * The checks of `pushletter doctor --aws`: each asks AWS (or the webhook) one question about

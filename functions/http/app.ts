@@ -1,8 +1,8 @@
 import type { Settings } from '../commons/config';
 import { InvalidInputError } from '../commons/errors';
 import { logger } from '../commons/logger';
-import type { Clock, Queue } from '../commons/ports';
-import type { IngestMessage } from '../github/webhook';
+import type { Clock, Queue } from '../commons/clock';
+import type { IngestMessage } from '../publishing/github-webhook';
 import type { SubscriptionService } from '../subscribers/service';
 import { READER_STRINGS, readerLanguage, type ReaderLanguage } from '../../templates/reader-strings';
 import { errorPage, type ErrorKind, type PageContext } from './pages';
@@ -12,7 +12,7 @@ import { ROUTES } from './routes';
 import type { HttpRequest, HttpResponse } from './types';
 
 /**
- * What routes may use. The composition modules (compose/lambda.ts, compose/local.ts) build
+ * What routes may use. The composition modules (wiring/lambda-services.ts, local/local-services.ts) build
  * it; a route that needs a new port adds an optional field here and the composition fills it.
  */
 export interface AppDependencies {

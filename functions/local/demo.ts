@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { logger } from '../commons/logger';
-import { ingestPost, type IngestOutcome } from '../sending/ingest';
+import { ingestPost, type IngestOutcome } from '../publishing/ingest-post';
 import { importSubscribers } from '../subscribers/import';
-import { readLocalPost } from './publish';
+import { readLocalPost } from './publish-route';
 import type { LocalStack } from './stack';
 
 /** The example blog's post `npm start` publishes. */

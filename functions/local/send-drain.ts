@@ -1,7 +1,7 @@
 import { logger } from '../commons/logger';
-import type { Clock } from '../commons/ports';
-import type { SendResumption } from '../sending/resume';
-import type { SettledMessage } from './queue';
+import type { Clock } from '../commons/clock';
+import type { SendResumption } from './send-resumption';
+import type { SettledMessage } from './local-queue';
 
 /**
  * Marks a post's issue once the local send queue holds nothing more of it, so a dev server

@@ -2,18 +2,18 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { LOCAL_PORT_SETTINGS, readResources, type LocalPorts, type Resources, type Settings } from '../commons/config';
 import { logger } from '../commons/logger';
-import type { Clock } from '../commons/ports';
-import { composeLocal, localSettings, startLocalSending, type LocalComposition, type LocalSending } from '../compose/local';
+import type { Clock } from '../commons/clock';
+import { composeLocal, localSettings, startLocalSending, type LocalComposition, type LocalSending } from './local-services';
 import { createHttpApp, type HttpApp } from '../http/app';
 import { ROUTES } from '../http/routes';
-import { startLocalIngest, type LocalIngest } from './ingest';
-import { publishRoute } from './publish';
+import { startLocalIngest, type LocalIngest } from './ingest-pipeline';
+import { publishRoute } from './publish-route';
 import { createNodeServer } from '../http/node-server';
-import { ensureTables, startDynalite } from './dynamodb';
+import { ensureTables, startDynalite } from './dynalite-server';
 import { close, listen } from './listen';
-import { startSesEmulator } from './ses';
-import { loadOrCreateLocalSecrets } from './secrets';
-import { localTables } from './tables';
+import { startSesEmulator } from './ses-emulator';
+import { loadOrCreateLocalSecrets } from './local-secrets';
+import { localTables } from './create-tables';
 
 export interface StartLocalStackOptions {
   /** DynamoDB files (`dynamodb/`) and `secrets.json` live here. */
@@ -56,7 +56,7 @@ async function checkPortsFree(ports: LocalPorts): Promise<void> {
 
 /**
  * The whole system on one machine, in this process: dynalite (tables created on first start),
- * the SES emulator with its inbox, and the HTTP app on a Node server, wired by compose/local.
+ * the SES emulator with its inbox, and the HTTP app on a Node server, wired by local/local-services.
  */
 export async function startLocalStack(options: StartLocalStackOptions): Promise<LocalStack> {
   const resources = options.resources ?? readResources();

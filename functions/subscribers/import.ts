@@ -1,6 +1,6 @@
 import { errorMessage } from '../commons/errors';
-import type { Clock } from '../commons/ports';
-import type { SendRateLimiter } from '../sending/rate-limit';
+import type { Clock } from '../commons/clock';
+import type { SendRateLimiter } from '../delivery/rate-limit';
 import type { ImportRow } from './csv';
 import type { SubscriptionService } from './service';
 import type { Subscriber, SubscriberStore } from './types';

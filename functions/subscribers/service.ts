@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { InvalidInputError } from '../commons/errors';
 import { logger as defaultLogger, maskAddress } from '../commons/logger';
-import type { Clock } from '../commons/ports';
+import type { Clock } from '../commons/clock';
 import { normaliseAddress } from './address';
 import { hashIp, type SubscriberKeys } from './keys';
 import { SubscriberTokens } from './tokens';

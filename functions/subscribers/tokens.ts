@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { InvalidInputError } from '../commons/errors';
-import type { Clock } from '../commons/ports';
+import type { Clock } from '../commons/clock';
 import { isSubscriberId, SUBSCRIBER_ID_BYTES } from './keys';
 
 export { deriveKeys } from './keys';

@@ -28,7 +28,7 @@ export const BUNDLING = {
 } satisfies BundlingOptions;
 
 export interface PushletterFunctionProps {
-  /** The entry's file name under functions/, without extension: `api` → functions/api.ts. */
+  /** The entry's file name under functions/, without extension: `api` → functions/lambdas/api.ts. */
   entry: string;
   description: string;
   memorySize: number;
@@ -59,7 +59,7 @@ export class PushletterFunction extends NodejsFunction {
       description: `pushletter ${props.entry} function`,
     });
     super(scope, id, {
-      entry: path.join(PROJECT_ROOT, 'functions', `${props.entry}.ts`),
+      entry: path.join(PROJECT_ROOT, 'functions', 'lambdas', `${props.entry}.ts`),
       handler: 'handler',
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),

@@ -8,8 +8,8 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { SENDER_CONCURRENCY } from '../../functions/commons/config';
-import { RECIPIENTS_PER_MESSAGE } from '../../functions/sending/dispatch';
-import { SEND_MAX_RECEIVES } from '../../functions/sending/jobs';
+import { RECIPIENTS_PER_MESSAGE } from '../../functions/delivery/dispatcher';
+import { SEND_MAX_RECEIVES } from '../../functions/delivery/jobs';
 import type { DeployConfig } from '../config';
 import { PushletterFunction } from './function';
 import { WorkQueue, asyncDeadLetterQueue } from './queues';
@@ -143,7 +143,7 @@ export class Pipeline extends Construct {
     tables.bind(this.send, 'issues', 'read');
     tables.bind(this.send, 'deliveries', 'write');
     sending.grantSend(this.send);
-    // The sender holds to the account's SES rate when it can read it (functions/sending/rate-limit.ts).
+    // The sender holds to the account's SES rate when it can read it (functions/delivery/rate-limit.ts).
     this.send.addToRolePolicy(new iam.PolicyStatement({ actions: ['ses:GetSendQuota'], resources: ['*'] }));
     Validations.of(this.send.role!).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',

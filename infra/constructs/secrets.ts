@@ -7,7 +7,7 @@ import { Construct } from 'constructs';
 /** The variable naming the secret to the functions (`readSecretArn` in functions/commons/config.ts). */
 export const SECRET_ENVIRONMENT = 'PUSHLETTER_SECRET_ARN';
 
-/** Keys of the JSON the functions parse (`parseSecrets` in functions/commons/secrets.ts). */
+/** Keys of the JSON the functions parse (`parseSecrets` in functions/contract/secrets.ts). */
 export const SECRET_KEYS = ['tokenKey', 'webhookSecret', 'githubToken'] as const;
 
 /**

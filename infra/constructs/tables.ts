@@ -8,8 +8,8 @@ import {
   DELIVERIES_TTL_ATTRIBUTE,
   deliveriesTableDefinition,
   issuesTableDefinition,
-} from '../../functions/sending/tables';
-import { subscriberTableDefinition } from '../../functions/subscribers/table';
+} from '../../functions/contract/delivery-tables';
+import { subscriberTableDefinition } from '../../functions/contract/subscriber-table';
 
 type TableDefinition = Omit<CreateTableCommandInput, 'TableName'>;
 

@@ -60,7 +60,7 @@ describe('function bundles', () => {
       const code = fs.readFileSync(path.join(bundle.directory, 'index.mjs'), 'utf8');
       expect(code.trimEnd().endsWith('//# sourceMappingURL=index.mjs.map'), bundle.name).toBe(true);
       const map = JSON.parse(fs.readFileSync(path.join(bundle.directory, 'index.mjs.map'), 'utf8')) as { sources: string[] };
-      expect(map.sources.some((source) => source.endsWith(`functions/${bundle.name}.ts`)), bundle.name).toBe(true);
+      expect(map.sources.some((source) => source.endsWith(`functions/lambdas/${bundle.name}.ts`)), bundle.name).toBe(true);
     }
   });
 

@@ -1,8 +1,8 @@
 import { GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PROBE_PARTITION } from '../../functions/sending/probe';
-import { PROBE_TAG } from '../../functions/sending/tags';
+import { PROBE_PARTITION } from '../../functions/adapters/dynamodb/probe-store';
+import { PROBE_TAG } from '../../functions/delivery/message-tags';
 import {
   CONFIGURATION_SET,
   DOMAIN,

@@ -12,17 +12,17 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
-import { dynamoClient, sesClient } from '../../functions/commons/clients';
+import { dynamoClient, sesClient } from '../../functions/adapters/aws-clients';
 import { readSettings } from '../../functions/commons/config';
-import { systemClock } from '../../functions/commons/ports';
-import { buildCorePorts } from '../../functions/compose/ports';
-import { buildSendingPorts } from '../../functions/compose/sending';
+import { systemClock } from '../../functions/commons/clock';
+import { buildCorePorts } from '../../functions/wiring/core-services';
+import { buildSendingPorts } from '../../functions/wiring/sending-services';
 import { createHttpApp } from '../../functions/http/app';
 import { createNodeServer } from '../../functions/http/node-server';
-import { handleSesEvents, type SesEventPorts, type SnsEvent } from '../../functions/sending/events';
-import { deliveriesTableDefinition } from '../../functions/sending/tables';
-import type { DynamoSubscriberStore } from '../../functions/subscribers/store';
-import { subscriberTableDefinition } from '../../functions/subscribers/table';
+import { handleSesEvents, type SesEventPorts, type SnsEvent } from '../../functions/feedback/ses-notifications';
+import { deliveriesTableDefinition } from '../../functions/contract/delivery-tables';
+import type { DynamoSubscriberStore } from '../../functions/adapters/dynamodb/subscriber-store';
+import { subscriberTableDefinition } from '../../functions/contract/subscriber-table';
 import { settingsEnvironment, shellExports } from '../../infra/config';
 import { startDynamo, type RunningDynamo } from './subscribers-harness';
 
@@ -247,7 +247,7 @@ export interface DoctorWorld {
 
 /**
  * dynalite with the deliveries table, the ses-events ports wired as the Lambda wires them
- * (compose/sending.ts), and the API app behind the webhook URLs.
+ * (wiring/sending-services.ts), and the API app behind the webhook URLs.
  */
 export async function startDoctorWorld(): Promise<DoctorWorld> {
   const dynamo = await startDynamo();
@@ -380,7 +380,7 @@ export class Collector extends Writable {
 
 /** Runs the CLI command in this process, as the other CLI tests do. */
 export async function doctor(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const { runDoctor } = await import('../../functions/cli/doctor');
+  const { runDoctor } = await import('../../functions/cli/doctor-command');
   const out = new Collector();
   const err = new Collector();
   const code = await runDoctor(args, { out, err });

@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { dispatchIssue } from '../../functions/sending/dispatch';
-import type { SendJob } from '../../functions/sending/jobs';
-import { issueStatus } from '../../functions/sending/status';
-import type { ChildTask } from './sending-child';
+import { dispatchIssue } from '../../functions/delivery/dispatcher';
+import type { SendJob } from '../../functions/delivery/jobs';
+import { issueStatus } from '../../functions/delivery/delivery-status';
+import type { ChildTask } from './delivery-child';
 import {
   clearEmails,
   copiesByAddress,
@@ -21,9 +21,9 @@ import {
   storedEmails,
   TestQueue,
   type Stack,
-} from './sending-harness';
+} from './delivery-harness';
 
-const CHILD = fileURLToPath(new URL('./sending-child.ts', import.meta.url));
+const CHILD = fileURLToPath(new URL('./delivery-child.ts', import.meta.url));
 
 let stack: Stack;
 let people: { id: string; email: string; state: string }[];

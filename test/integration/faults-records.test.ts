@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { dynamoClient } from '../../functions/commons/clients';
-import type { Clock } from '../../functions/commons/ports';
-import { IssueStore } from '../../functions/sending/issues';
-import type { SendJob } from '../../functions/sending/jobs';
-import { SharedRateLimiter } from '../../functions/sending/rate-limit';
-import { Sender, jobsFromRecords } from '../../functions/sending/send';
-import { issueStatus } from '../../functions/sending/status';
-import { copiesByAddress, deliveriesOf, dispatchedBatch, sesMailer, storedEmails, useSeededStack, type Stack } from './sending-harness';
+import { dynamoClient } from '../../functions/adapters/aws-clients';
+import type { Clock } from '../../functions/commons/clock';
+import { IssueStore } from '../../functions/adapters/dynamodb/issue-store';
+import type { SendJob } from '../../functions/delivery/jobs';
+import { SharedRateLimiter } from '../../functions/delivery/rate-limit';
+import { Sender, jobsFromRecords } from '../../functions/delivery/delivery-worker';
+import { issueStatus } from '../../functions/delivery/delivery-status';
+import { copiesByAddress, deliveriesOf, dispatchedBatch, sesMailer, storedEmails, useSeededStack, type Stack } from './delivery-harness';
 
 const clock: Clock = { now: () => new Date() };
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Mailer } from '../../functions/commons/ports';
-import { issueStatus } from '../../functions/sending/status';
+import type { Mailer } from '../../functions/commons/clock';
+import { issueStatus } from '../../functions/delivery/delivery-status';
 import {
   copiesByAddress,
   createIssue,
@@ -12,8 +12,8 @@ import {
   testMessage,
   TestQueue,
   type Stack,
-} from './sending-harness';
-import type { SendJob } from '../../functions/sending/jobs';
+} from './delivery-harness';
+import type { SendJob } from '../../functions/delivery/jobs';
 
 let stack: Stack;
 let people: { id: string; email: string; state: string }[];
@@ -26,7 +26,7 @@ describe('the same work arriving twice', () => {
     await createIssue(stack, '2026-11-26-redelivered');
     // Capture the dispatcher's messages instead of letting the queue consume them.
     const captured = new TestQueue<SendJob>();
-    const { dispatchIssue } = await import('../../functions/sending/dispatch');
+    const { dispatchIssue } = await import('../../functions/delivery/dispatcher');
     await dispatchIssue({ ...run.dispatchPorts, sendQueue: captured }, '2026-11-26-redelivered');
     const records = captured.receive();
     expect(records.length).toBeGreaterThan(0);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatStatus } from '../../functions/cli/status';
-import { issueStatus } from '../../functions/sending/status';
+import { formatStatus } from '../../functions/cli/status-command';
+import { issueStatus } from '../../functions/delivery/delivery-status';
 import {
   copiesByAddress,
   createIssue,
@@ -13,7 +13,7 @@ import {
   storedEmails,
   useSeededStack,
   type Stack,
-} from './sending-harness';
+} from './delivery-harness';
 
 let stack: Stack;
 let people: { id: string; email: string; state: string }[];

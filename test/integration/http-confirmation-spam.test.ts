@@ -2,8 +2,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { readSettings } from '../../functions/commons/config';
-import type { RawMessage } from '../../functions/commons/ports';
-import { ConfirmationMailer } from '../../functions/mail/confirmation';
+import type { RawMessage } from '../../functions/commons/clock';
+import { ConfirmationMailer } from '../../functions/subscribers/confirmation-email';
 
 const run = promisify(execFile);
 

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readSettings, type Settings } from '../../functions/commons/config';
-import type { Clock } from '../../functions/commons/ports';
+import type { Clock } from '../../functions/commons/clock';
 import { startLocalStack, type LocalStack } from '../../functions/local/stack';
 
 /** A clock the test can move forward (token expiry, the confirmation rate limit). */

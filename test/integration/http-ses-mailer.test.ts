@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sesClient } from '../../functions/commons/clients';
-import { SesMailer } from '../../functions/mail/ses-mailer';
+import { sesClient } from '../../functions/adapters/aws-clients';
+import { SesMailer } from '../../functions/adapters/ses-mailer';
 
 /**
  * SesMailer speaks SES v1 SendRawEmail. A small SES-compatible endpoint records what arrives

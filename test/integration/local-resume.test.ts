@@ -8,13 +8,13 @@ import { fileURLToPath } from 'node:url';
 import sesServer from 'aws-ses-v2-local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSettings } from '../../functions/commons/config';
-import { readLocalPost } from '../../functions/local/publish';
+import { readLocalPost } from '../../functions/local/publish-route';
 import { startLocalStack, type LocalStack } from '../../functions/local/stack';
-import { ingestPost } from '../../functions/sending/ingest';
-import { issueStatus } from '../../functions/sending/status';
-import type { Delivery } from '../../functions/sending/issues';
+import { ingestPost } from '../../functions/publishing/ingest-post';
+import { issueStatus } from '../../functions/delivery/delivery-status';
+import type { Delivery } from '../../functions/adapters/dynamodb/issue-store';
 import type { LocalStackChildTask } from './local-stack-child';
-import { clearEmails, copiesByAddress, recipientOf, sesError, startFaultProxy, storedEmails } from './sending-harness';
+import { clearEmails, copiesByAddress, recipientOf, sesError, startFaultProxy, storedEmails } from './delivery-harness';
 
 const CHILD = fileURLToPath(new URL('./local-stack-child.ts', import.meta.url));
 const ACTIVE = 600;

@@ -5,9 +5,9 @@
  * Run as `node --import tsx local-stack-child.ts '<json>'`.
  */
 import { readSettings } from '../../functions/commons/config';
-import { readLocalPost } from '../../functions/local/publish';
+import { readLocalPost } from '../../functions/local/publish-route';
 import { startLocalStack } from '../../functions/local/stack';
-import { ingestPost } from '../../functions/sending/ingest';
+import { ingestPost } from '../../functions/publishing/ingest-post';
 
 export interface LocalStackChildTask {
   dataDir: string;

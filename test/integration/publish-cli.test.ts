@@ -5,13 +5,13 @@ import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readSettings } from '../../functions/commons/config';
-import { runPublish } from '../../functions/cli/publish';
-import { ingestPost } from '../../functions/sending/ingest';
-import { signPayload } from '../../functions/github/signature';
-import { PUBLISH_PATH, PUBLISH_SIGNATURE_HEADER } from '../../functions/local/publish';
+import { runPublish } from '../../functions/cli/publish-command';
+import { ingestPost } from '../../functions/publishing/ingest-post';
+import { signPayload } from '../../functions/publishing/webhook-signature';
+import { PUBLISH_PATH, PUBLISH_SIGNATURE_HEADER } from '../../functions/local/publish-route';
 import { startLocalStack, type LocalStack } from '../../functions/local/stack';
 import { importSubscribers } from '../../functions/subscribers/import';
-import { clearEmails, copiesByAddress, storedEmails } from './sending-harness';
+import { clearEmails, copiesByAddress, storedEmails } from './delivery-harness';
 
 const SITE = fileURLToPath(new URL('../fixtures/publish-blog/', import.meta.url));
 const post = (name: string) => join(SITE, '_posts', name);

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSettings } from '../../functions/commons/config';
 import { DEMO_SUBSCRIBERS, runDemo } from '../../functions/local/demo';
 import { startLocalStack, type LocalStack } from '../../functions/local/stack';
-import { clearEmails, copiesByAddress, storedEmails } from './sending-harness';
+import { clearEmails, copiesByAddress, storedEmails } from './delivery-harness';
 
 let dataDir: string;
 let stack: LocalStack | undefined;

@@ -8,16 +8,16 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { readSettings } from '../../functions/commons/config';
-import type { Clock } from '../../functions/commons/ports';
+import type { Clock } from '../../functions/commons/clock';
 import { startLocalStack, type LocalStack } from '../../functions/local/stack';
-import { readLocalPost } from '../../functions/local/publish';
-import { DispatcherInvoker } from '../../functions/sending/dispatch-invoker';
-import { ingestPost } from '../../functions/sending/ingest';
-import type { DispatchJob } from '../../functions/sending/jobs';
-import { EventBridgeScheduler, TimerScheduler, atExpression, scheduleName } from '../../functions/sending/schedule';
-import { QUEUE_DRAINED_ATTRIBUTE } from '../../functions/sending/resume';
+import { readLocalPost } from '../../functions/local/publish-route';
+import { DispatcherInvoker } from '../../functions/adapters/lambda-invoker';
+import { ingestPost } from '../../functions/publishing/ingest-post';
+import type { DispatchJob } from '../../functions/delivery/jobs';
+import { EventBridgeScheduler, TimerScheduler, atExpression, scheduleName } from '../../functions/publishing/schedule';
+import { QUEUE_DRAINED_ATTRIBUTE } from '../../functions/local/send-resumption';
 import { importSubscribers } from '../../functions/subscribers/import';
-import { copiesByAddress, storedEmails } from './sending-harness';
+import { copiesByAddress, storedEmails } from './delivery-harness';
 
 interface Recorded {
   method: string;

@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { simpleParser, type AddressObject } from 'mailparser';
 import { parseDocument, DomUtils } from 'htmlparser2';
-import { run } from '../../functions/cli/render';
+import { run } from '../../functions/cli/render-command';
 import { readSettings } from '../../functions/commons/config';
 
 const settings = readSettings({

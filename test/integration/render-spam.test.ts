@@ -9,7 +9,7 @@ import { renderEmail } from '../../functions/render/email';
 import { parsePost } from '../../functions/render/post';
 import { findSiteRoot, loadSite } from '../../functions/render/site';
 import { UNSUBSCRIBE_URL_PLACEHOLDER } from '../../functions/render/types';
-import { compileIssueMessage } from '../../functions/sending/ingest';
+import { compileIssueMessage } from '../../functions/publishing/ingest-post';
 
 const run = promisify(execFile);
 

@@ -7,13 +7,13 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import sesServer from 'aws-ses-v2-local';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { run } from '../../functions/cli/subscribers';
+import { run } from '../../functions/cli/subscribers-command';
 import { PushletterError } from '../../functions/commons/errors';
 import { normaliseAddress } from '../../functions/subscribers/address';
 import { parseImportCsv } from '../../functions/subscribers/csv';
 import { deriveKeys } from '../../functions/subscribers/keys';
 import { SubscriptionService } from '../../functions/subscribers/service';
-import { DynamoSubscriberStore } from '../../functions/subscribers/store';
+import { DynamoSubscriberStore } from '../../functions/adapters/dynamodb/subscriber-store';
 import { createSubscriberTable, quietLogger, RecordingConfirmationSender, startDynamo, type RunningDynamo } from './subscribers-harness';
 
 const fixtures = fileURLToPath(new URL('../fixtures/csv/', import.meta.url));

@@ -3,11 +3,11 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { dynamoClient } from '../../functions/commons/clients';
-import type { Clock } from '../../functions/commons/ports';
+import { dynamoClient } from '../../functions/adapters/aws-clients';
+import type { Clock } from '../../functions/commons/clock';
 import { deriveKeys } from '../../functions/subscribers/keys';
 import type { ConfirmationSender } from '../../functions/subscribers/service';
-import { subscriberTableDefinition } from '../../functions/subscribers/table';
+import { subscriberTableDefinition } from '../../functions/contract/subscriber-table';
 
 // dynalite ships no type declarations; this is the slice of its API the tests use.
 const dynalite = createRequire(import.meta.url)('dynalite') as (options: { createTableMs: number; deleteTableMs: number; updateTableMs: number }) => Server;

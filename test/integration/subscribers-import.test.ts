@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../../functions/commons/ports';
-import { SharedRateLimiter } from '../../functions/sending/rate-limit';
+import { systemClock } from '../../functions/commons/clock';
+import { SharedRateLimiter } from '../../functions/delivery/rate-limit';
 import { importSubscribers } from '../../functions/subscribers/import';
 import { deriveKeys } from '../../functions/subscribers/keys';
 import { SubscriptionService } from '../../functions/subscribers/service';
-import { startStack, type Stack } from './sending-harness';
+import { startStack, type Stack } from './delivery-harness';
 import { RecordingConfirmationSender } from './subscribers-harness';
 
 let stack: Stack;

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../functions/commons/errors';
 import { hashIp } from '../../functions/subscribers/keys';
 import { CONFIRMATION_WINDOW_MS, SubscriptionService } from '../../functions/subscribers/service';
-import { DynamoSubscriberStore } from '../../functions/subscribers/store';
+import { DynamoSubscriberStore } from '../../functions/adapters/dynamodb/subscriber-store';
 import { SubscriberTokens } from '../../functions/subscribers/tokens';
 import {
   createSubscriberTable,

@@ -2,8 +2,8 @@ import { BatchWriteItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../functions/commons/errors';
-import { DynamoSubscriberStore } from '../../functions/subscribers/store';
-import { ACTIVE_INDEX } from '../../functions/subscribers/table';
+import { DynamoSubscriberStore } from '../../functions/adapters/dynamodb/subscriber-store';
+import { ACTIVE_INDEX } from '../../functions/contract/subscriber-table';
 import type { SubscriberState } from '../../functions/subscribers/types';
 import { createSubscriberTable, ManualClock, startDynamo, testKeys, type RunningDynamo } from './subscribers-harness';
 

@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GitHubContents } from '../../functions/github/contents';
-import { configCandidates, readPushedPost } from '../../functions/github/post-files';
+import { GitHubContents } from '../../functions/adapters/github-contents';
+import { configCandidates, readPushedPost } from '../../functions/publishing/post-files';
 import { BlogRepository, startFakeGitHub, type FakeGitHub } from './webhook-harness';
 
 const REPOSITORY = 'octocat/blog';

@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { signPayload } from '../../functions/github/signature';
+import { signPayload } from '../../functions/publishing/webhook-signature';
 
 export class BlogRepository {
   readonly dir = mkdtempSync(join(tmpdir(), 'pushletter-blog-'));

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSettings } from '../../functions/commons/config';
 import { startLocalStack, type LocalStack } from '../../functions/local/stack';
 import { importSubscribers } from '../../functions/subscribers/import';
-import { copiesByAddress, storedEmails } from './sending-harness';
+import { copiesByAddress, storedEmails } from './delivery-harness';
 import { BlogRepository, deliveryHeaders, pushPayload, startFakeGitHub, type FakeGitHub } from './webhook-harness';
 
 const REPOSITORY = 'octocat/blog';

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 describe('the API Lambda bundle', () => {
   it('leaves out mjml and the post renderer', async () => {
     const result = await build({
-      entryPoints: [fileURLToPath(new URL('../../functions/api.ts', import.meta.url))],
+      entryPoints: [fileURLToPath(new URL('../../functions/lambdas/api.ts', import.meta.url))],
       bundle: true,
       platform: 'node',
       format: 'esm',

@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
 import { readSettings } from '../../functions/commons/config';
-import type { RawMessage } from '../../functions/commons/ports';
-import { ConfirmationMailer } from '../../functions/mail/confirmation';
+import type { RawMessage } from '../../functions/commons/clock';
+import { ConfirmationMailer } from '../../functions/subscribers/confirmation-email';
 import { buildConfirmModule, CONFIRM_GENERATED } from '../../templates/build-confirm';
 
 describe('the confirmation email template', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseShellExports } from '../../functions/cli/doctor';
+import { parseShellExports } from '../../functions/cli/doctor-command';
 import { shellExports } from '../../infra/config';
 
 describe('the doctor reads the CliEnvironment output back', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { LocalQueue, type QueueEvent } from '../../functions/local/queue';
+import { LocalQueue, type QueueEvent } from '../../functions/local/local-queue';
 
 /** The in-process queue must behave like SQS + a Lambda event source mapping for the sender. */
 describe('LocalQueue', () => {

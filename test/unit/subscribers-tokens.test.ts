@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../functions/commons/errors';
-import type { Clock } from '../../functions/commons/ports';
+import type { Clock } from '../../functions/commons/clock';
 import { deriveKeys, hashIp, isSubscriberId, subscriberId } from '../../functions/subscribers/keys';
 import { CONFIRM_TOKEN_LIFETIME_MS, SubscriberTokens } from '../../functions/subscribers/tokens';
 

@@ -1,6 +1,6 @@
 import { json } from '../responses';
 import type { RouteHandler } from '../app';
-import { handleGitHubWebhook } from '../../github/webhook';
+import { handleGitHubWebhook } from '../../publishing/github-webhook';
 
 /**
  * `POST /hooks/github`. Answers within GitHub's 10 s: it checks the signature and queues the

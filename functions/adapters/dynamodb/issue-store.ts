@@ -1,0 +1,448 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
+import {
+  BatchWriteItemCommand,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  ScanCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import { conditionalUpdate, isConditionFailure, untilProcessed } from './requests';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type { CompiledMessage } from '../../mail/message';
+import { LEDGER_PREFIX, bucketOf, claimAttribute, decodeClaim, encodeClaim, ledgerKey, subscriberOfClaimAttribute, type Claim, type Ledger } from '../../delivery/claims';
+
+/**
+ * `scheduled`: waits for its date. `dispatching`: the dispatcher is (or was, before a crash)
+ * paging subscribers from `cursor`. `dispatched`: every active subscriber is on the queue.
+ * `skipped`: the front matter said not to send. `preview`: a draft sent to the editors only.
+ */
+export type IssueState = 'scheduled' | 'dispatching' | 'dispatched' | 'skipped' | 'preview';
+
+export interface NewIssue {
+  /** Stable across edits and re-pushes (`Post.id`). */
+  postId: string;
+  title: string;
+  subject: string;
+  state: IssueState;
+  /** ISO time the post goes out (now, or the post's date when scheduled). */
+  sendAt: string;
+  /** Rendered once; every recipient's copy is personalised from it. Absent for skipped posts. */
+  message?: CompiledMessage;
+  skipReason?: string;
+  /** Where the post came from (`webhook`, `publish`), for the editor reading status. */
+  source?: string;
+  /** Git commit the post was read at, when it came from a push. */
+  commit?: string;
+}
+
+export interface Issue extends Omit<NewIssue, 'message'> {
+  createdAt: string;
+  /** Dispatch checkpoint: '' before the first page, the next page's cursor after each page. */
+  cursor: string;
+  /** Recipients put on the send queue, counted once per checkpointed page. */
+  enqueued: number;
+  dispatchedAt?: string;
+  hasMessage: boolean;
+  /** Claim buckets of this post's recipients (claims.ts), fixed before its first page. */
+  claimBuckets?: number;
+}
+
+export type DeliveryState = 'sending' | 'sent' | 'failed' | 'skipped';
+
+/** A recipient's record, or (`sending`) their claim in a ledger while nothing is recorded. */
+export interface Delivery {
+  postId: string;
+  subscriberId: string;
+  state: DeliveryState;
+  /** When the claim was taken; a `sending` claim that old is a crash after SES (unknown). */
+  claimedAt: string;
+  sentAt?: string;
+  sesMessageId?: string;
+  /** SES error code and message for `failed`; why for `skipped`. */
+  reason?: string;
+  /** Permanent bounce or complaint reported by SES for this copy. */
+  bounce?: 'permanent';
+  complaint?: boolean;
+  /** SES feedback ids of transient bounces (a set, so an event redelivered counts once). */
+  transientBounces?: string[];
+}
+
+export interface SendingTables {
+  issuesTable: string;
+  deliveriesTable: string;
+}
+
+/** Items stay under DynamoDB's 400 KB; a 100 KB post compresses to a fraction of that. */
+const MESSAGE_LIMIT_BYTES = 350_000;
+/** BatchWriteItem takes at most 25 requests. */
+const BATCH_WRITE_LIMIT = 25;
+
+export class MessageTooLargeError extends Error {
+  readonly code = 'ISSUE_MESSAGE_TOO_LARGE';
+  constructor(postId: string, bytes: number) {
+    super(`The email for ${postId} is ${bytes} bytes compressed; shorten the post or move images out of it (limit ${MESSAGE_LIMIT_BYTES}).`);
+  }
+}
+
+/**
+ * Issues (one per post) and deliveries (one per post and recipient) in DynamoDB. Every state
+ * change that decides who sends is a conditional write, so redelivered queue messages,
+ * re-pushed posts and concurrent workers cannot send twice.
+ */
+export class IssueStore {
+  constructor(
+    private readonly dynamo: DynamoDBClient,
+    private readonly tables: SendingTables,
+  ) {}
+
+  /** The idempotency point: only the first write for a post id wins. */
+  createIssue(issue: NewIssue, now: Date = new Date()): Promise<'created' | 'exists'> {
+    return this.putIssue(issue, now, { ConditionExpression: 'attribute_not_exists(postId)' });
+  }
+
+  /**
+   * A post recorded as skipped whose front matter now lets it go, published explicitly: its
+   * record is replaced only while it is still `skipped`, so of two publishes at once only one
+   * wins ('exists' for the other), as with `createIssue`.
+   */
+  replaceSkipped(issue: NewIssue, now: Date = new Date()): Promise<'created' | 'exists'> {
+    return this.putIssue(issue, now, {
+      ConditionExpression: '#state = :skipped',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: marshall({ ':skipped': 'skipped' }),
+    });
+  }
+
+  private async putIssue(
+    issue: NewIssue,
+    now: Date,
+    condition: Pick<ConstructorParameters<typeof PutItemCommand>[0], 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'>,
+  ): Promise<'created' | 'exists'> {
+    const { message, ...fields } = issue;
+    const item: Record<string, AttributeValue> = marshall(
+      { ...fields, createdAt: now.toISOString(), cursor: '', enqueued: 0, hasMessage: message !== undefined },
+      { removeUndefinedValues: true },
+    );
+    if (message !== undefined) {
+      const compressed = gzipSync(Buffer.from(JSON.stringify(message)));
+      if (compressed.length > MESSAGE_LIMIT_BYTES) throw new MessageTooLargeError(issue.postId, compressed.length);
+      item.message = { B: compressed };
+    }
+    try {
+      await this.dynamo.send(new PutItemCommand({ TableName: this.tables.issuesTable, Item: item, ...condition }));
+      return 'created';
+    } catch (error) {
+      if (isConditionFailure(error)) return 'exists';
+      throw error;
+    }
+  }
+
+  async getIssue(postId: string): Promise<Issue | undefined> {
+    const result = await this.dynamo.send(
+      new GetItemCommand({
+        TableName: this.tables.issuesTable,
+        Key: marshall({ postId }),
+        ConsistentRead: true,
+        ProjectionExpression: 'postId, title, subject, #state, sendAt, skipReason, #source, #commit, createdAt, #cursor, enqueued, dispatchedAt, hasMessage, claimBuckets',
+        ExpressionAttributeNames: { '#state': 'state', '#source': 'source', '#commit': 'commit', '#cursor': 'cursor' },
+      }),
+    );
+    return result.Item ? (unmarshall(result.Item) as Issue) : undefined;
+  }
+
+  /** The rendered message, decompressed; read once per batch by the sender, not per recipient. */
+  async getMessage(postId: string): Promise<CompiledMessage | undefined> {
+    const result = await this.dynamo.send(
+      new GetItemCommand({
+        TableName: this.tables.issuesTable,
+        Key: marshall({ postId }),
+        ProjectionExpression: 'message',
+      }),
+    );
+    const binary = result.Item?.message?.B;
+    if (binary === undefined) return undefined;
+    return JSON.parse(gunzipSync(binary).toString('utf8')) as CompiledMessage;
+  }
+
+  /** A scheduled issue whose time has come starts dispatching; false if it was not scheduled. */
+  async startScheduled(postId: string): Promise<boolean> {
+    return this.conditionalUpdate({
+      TableName: this.tables.issuesTable,
+      Key: marshall({ postId }),
+      UpdateExpression: 'SET #state = :dispatching',
+      ConditionExpression: '#state = :scheduled',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: marshall({ ':dispatching': 'dispatching', ':scheduled': 'scheduled' }),
+    });
+  }
+
+  /**
+   * Moves the dispatch cursor from `expected` to `next` (undefined: the last page is queued)
+   * and counts the page's recipients. False when another dispatcher moved it first: the
+   * caller stops and leaves the post to that dispatcher.
+   */
+  async checkpoint(postId: string, expected: string, next: string | undefined, enqueued: number, now: Date = new Date()): Promise<boolean> {
+    const finished = next === undefined;
+    return this.conditionalUpdate({
+      TableName: this.tables.issuesTable,
+      Key: marshall({ postId }),
+      UpdateExpression: finished
+        ? 'SET #cursor = :next, #state = :dispatched, dispatchedAt = :now ADD enqueued :count'
+        : 'SET #cursor = :next ADD enqueued :count',
+      ConditionExpression: '#cursor = :expected AND #state = :dispatching',
+      ExpressionAttributeNames: { '#cursor': 'cursor', '#state': 'state' },
+      ExpressionAttributeValues: marshall({
+        ':next': next ?? '',
+        ':expected': expected,
+        ':count': enqueued,
+        ':dispatching': 'dispatching',
+        ...(finished ? { ':dispatched': 'dispatched', ':now': now.toISOString() } : {}),
+      }),
+    });
+  }
+
+  /**
+   * Fixes the post's claim bucket count (see claims.ts) unless it is fixed already, and returns
+   * the stored count: every dispatch of the post, resumed or restarted, buckets recipients alike.
+   */
+  async fixClaimBuckets(postId: string, buckets: number): Promise<number> {
+    const result = await this.dynamo.send(
+      new UpdateItemCommand({
+        TableName: this.tables.issuesTable,
+        Key: marshall({ postId }),
+        UpdateExpression: 'SET claimBuckets = if_not_exists(claimBuckets, :buckets)',
+        ConditionExpression: 'attribute_exists(postId)',
+        ExpressionAttributeValues: marshall({ ':buckets': buckets }),
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    return Number(result.Attributes?.claimBuckets?.N ?? buckets);
+  }
+
+  /**
+   * Claims the right to send one copy to each of `subscriberIds` (all in `bucket`) with one
+   * conditional update of the bucket's ledger, as `claim` (its token made by the caller, so
+   * the caller can recognise its own claims in the ledger). All or nothing: false when any of
+   * them was claimed before (a duplicate queue message, a redelivery, a concurrent dispatch);
+   * the caller then reads the ledger and claims the rest.
+   */
+  async claim(ledger: Ledger, subscriberIds: string[], claim: Claim): Promise<boolean> {
+    const names: Record<string, string> = {};
+    const conditions: string[] = [];
+    const sets: string[] = [];
+    subscriberIds.forEach((subscriberId, index) => {
+      names[`#c${index}`] = claimAttribute(subscriberId);
+      conditions.push(`attribute_not_exists(#c${index})`);
+      sets.push(`#c${index} = :claim`);
+    });
+    return this.conditionalUpdate({
+      TableName: this.tables.deliveriesTable,
+      Key: ledgerItemKey(ledger),
+      // The bucket count lets status map records to their ledger (see `deliveries`).
+      UpdateExpression: `SET buckets = :buckets, ${sets.join(', ')}`,
+      ConditionExpression: conditions.join(' AND '),
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: marshall({ ':claim': encodeClaim(claim), ':buckets': ledger.buckets }),
+    });
+  }
+
+  /** Every claim in a bucket's ledger, by subscriber id. */
+  async readClaims(ledger: Ledger): Promise<Map<string, Claim>> {
+    const result = await this.dynamo.send(
+      new GetItemCommand({
+        TableName: this.tables.deliveriesTable,
+        Key: ledgerItemKey(ledger),
+        ConsistentRead: true,
+      }),
+    );
+    return claimsOfLedger(result.Item);
+  }
+
+  /**
+   * Gives a claim back after a retryable SES error or a deadline, so the redelivered message
+   * can send it; only the holder (the token) can.
+   */
+  async releaseClaim(ledger: Ledger, subscriberId: string, claim: Claim): Promise<boolean> {
+    return this.conditionalUpdate({
+      TableName: this.tables.deliveriesTable,
+      Key: ledgerItemKey(ledger),
+      UpdateExpression: 'REMOVE #claim',
+      ConditionExpression: '#claim = :claim',
+      ExpressionAttributeNames: { '#claim': claimAttribute(subscriberId) },
+      ExpressionAttributeValues: marshall({ ':claim': encodeClaim(claim) }),
+    });
+  }
+
+  /**
+   * Records many copies as sent in BatchWriteItem requests of 25. A put cannot carry a
+   * condition, so this is only for claims the caller took itself and still holds (claims are
+   * never taken over, only released by their holder). Rejects if some records stay unwritten
+   * after retries; their claims stay, so status reports them as unknown and nothing re-sends them.
+   */
+  async markSentMany(records: { postId: string; subscriberId: string; claimedAt: string; sesMessageId: string; sentAt: string }[]): Promise<void> {
+    for (let start = 0; start < records.length; start += BATCH_WRITE_LIMIT) {
+      const requests = records.slice(start, start + BATCH_WRITE_LIMIT).map((record) => ({ PutRequest: { Item: marshall({ ...record, state: 'sent' }) } }));
+      await untilProcessed(requests, async (left) => {
+        const result = await this.dynamo.send(new BatchWriteItemCommand({ RequestItems: { [this.tables.deliveriesTable]: left } }));
+        return result.UnprocessedItems?.[this.tables.deliveriesTable] as typeof left | undefined;
+      }, { firstMs: 25, maxMs: 1_000 });
+    }
+  }
+
+  /**
+   * Records a copy that cannot go (SES rejected it, or the address cannot be written into the
+   * message). Only for a recipient the caller holds the claim of: the claim stays, so nothing
+   * sends it again.
+   */
+  async markFailed(postId: string, subscriberId: string, claimedAt: string, reason: string, now: Date = new Date()): Promise<void> {
+    await this.dynamo.send(
+      new PutItemCommand({
+        TableName: this.tables.deliveriesTable,
+        Item: marshall({ postId, subscriberId, state: 'failed', claimedAt, reason, sentAt: now.toISOString() }),
+      }),
+    );
+  }
+
+  /**
+   * Records a recipient not sent to without a claim: `skipped` (no longer active) or `failed`
+   * (their queue message is going to the dead-letter queue). Written only if nothing was
+   * recorded yet: a subscriber who left after their copy was sent stays `sent`. A dead-lettered
+   * recipient's record gives way to `sent` when a redrive sends them.
+   */
+  async recordUnsent(postId: string, subscriberId: string, state: 'skipped' | 'failed', reason: string, now: Date = new Date()): Promise<void> {
+    try {
+      await this.dynamo.send(
+        new PutItemCommand({
+          TableName: this.tables.deliveriesTable,
+          Item: marshall({ postId, subscriberId, state, reason, claimedAt: now.toISOString() }),
+          ConditionExpression: 'attribute_not_exists(subscriberId)',
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  async getDelivery(postId: string, subscriberId: string): Promise<Delivery | undefined> {
+    const result = await this.dynamo.send(
+      new GetItemCommand({
+        TableName: this.tables.deliveriesTable,
+        Key: marshall({ postId, subscriberId }),
+        ConsistentRead: true,
+      }),
+    );
+    return result.Item ? toDelivery(result.Item) : undefined;
+  }
+
+  /** SES reported this copy as a permanent bounce or complaint. Idempotent. */
+  async recordFeedback(postId: string, subscriberId: string, feedback: { kind: 'bounce' } | { kind: 'complaint' } | { kind: 'transient'; feedbackId: string }): Promise<boolean> {
+    const update =
+      feedback.kind === 'bounce'
+        ? { expression: 'SET bounce = :value', values: { ':value': 'permanent' } }
+        : feedback.kind === 'complaint'
+          ? { expression: 'SET complaint = :value', values: { ':value': true } }
+          : { expression: 'ADD transientBounces :value', values: { ':value': new Set([feedback.feedbackId]) } };
+    return this.conditionalUpdate({
+      TableName: this.tables.deliveriesTable,
+      Key: marshall({ postId, subscriberId }),
+      UpdateExpression: update.expression,
+      ConditionExpression: 'attribute_exists(subscriberId)',
+      ExpressionAttributeValues: marshall(update.values),
+    });
+  }
+
+  /**
+   * Every post id with an issue, a page at a time. Only for finding a post whose SES tag holds
+   * a hash of its id (slugs too long for a tag): one item per post keeps this scan small.
+   */
+  async *postIds(): AsyncGenerator<string[]> {
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await this.dynamo.send(
+        new ScanCommand({ TableName: this.tables.issuesTable, ProjectionExpression: 'postId', ExclusiveStartKey: startKey }),
+      );
+      yield (page.Items ?? []).map((item) => unmarshall(item).postId as string);
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+  }
+
+  /**
+   * Every delivery of a post, a page at a time, with only what status needs. Recipients claimed
+   * in a ledger without a record yet come as `sending` (in flight, or unknown once old). Records
+   * and ledgers are read as two sorted streams and merged: a bucket's records all sort before
+   * the next bucket's, so only one ledger is held at a time.
+   */
+  async *deliveries(postId: string): AsyncGenerator<Delivery[]> {
+    const records = this.queryPages(postId, 'subscriberId < :ledgers', { ':ledgers': LEDGER_PREFIX.slice(0, 1) });
+    let pending: Delivery[] = [];
+    let next = 0;
+    const nextRecord = async (): Promise<Delivery | undefined> => {
+      while (next >= pending.length) {
+        const page = await records.next();
+        if (page.done) return undefined;
+        pending = page.value.map(toDelivery);
+        next = 0;
+      }
+      return pending[next];
+    };
+    for await (const ledgers of this.queryPages(postId, 'begins_with(subscriberId, :ledgers)', { ':ledgers': LEDGER_PREFIX })) {
+      for (const ledger of ledgers) {
+        const buckets = Number(ledger.buckets?.N);
+        const bucket = Number(String(ledger.subscriberId?.S).slice(LEDGER_PREFIX.length));
+        const claims = claimsOfLedger(ledger);
+        const out: Delivery[] = [];
+        for (let record = await nextRecord(); record !== undefined && bucketOf(record.subscriberId, buckets) <= bucket; record = await nextRecord()) {
+          claims.delete(record.subscriberId);
+          out.push(record);
+          next++;
+        }
+        for (const [subscriberId, claim] of claims) out.push({ postId, subscriberId, state: 'sending', claimedAt: claim.claimedAt });
+        if (out.length > 0) yield out;
+      }
+    }
+    // Records past the last ledger: recipients skipped without a claim.
+    if (next < pending.length) yield pending.slice(next);
+    for await (const page of records) if (page.length > 0) yield page.map(toDelivery);
+  }
+
+  private async *queryPages(postId: string, sortCondition: string, values: Record<string, string>): AsyncGenerator<Record<string, AttributeValue>[]> {
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await this.dynamo.send(
+        new QueryCommand({
+          TableName: this.tables.deliveriesTable,
+          KeyConditionExpression: `postId = :postId AND ${sortCondition}`,
+          ExpressionAttributeValues: marshall({ ':postId': postId, ...values }),
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      yield page.Items ?? [];
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+  }
+
+  private conditionalUpdate(input: ConstructorParameters<typeof UpdateItemCommand>[0]): Promise<boolean> {
+    return conditionalUpdate(this.dynamo, input);
+  }
+}
+
+function toDelivery(item: Record<string, AttributeValue>): Delivery {
+  const delivery = unmarshall(item) as Delivery & { transientBounces?: Set<string> };
+  return { ...delivery, transientBounces: delivery.transientBounces ? [...delivery.transientBounces] : undefined };
+}
+
+function ledgerItemKey(ledger: Ledger): Record<string, AttributeValue> {
+  return marshall({ postId: ledger.postId, subscriberId: ledgerKey(ledger.bucket) });
+}
+
+function claimsOfLedger(item: Record<string, AttributeValue> | undefined): Map<string, Claim> {
+  const claims = new Map<string, Claim>();
+  for (const [attribute, value] of Object.entries(item ?? {})) {
+    const subscriberId = subscriberOfClaimAttribute(attribute);
+    if (subscriberId !== undefined && value.S !== undefined) claims.set(subscriberId, decodeClaim(value.S));
+  }
+  return claims;
+}

@@ -1,0 +1,381 @@
+import {
+  BatchGetItemCommand,
+  DeleteItemCommand,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  ScanCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import { conditionalUpdate, isConditionFailure, untilProcessed } from './requests';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { InvalidInputError } from '../../commons/errors';
+import type { Clock } from '../../commons/clock';
+import { normaliseAddress } from '../../subscribers/address';
+import { isSubscriberId, subscriberId } from '../../subscribers/keys';
+import { ACTIVE_INDEX } from '../../contract/subscriber-table';
+import type { ActivePage, Consent, Subscriber, SubscriberState, SubscriberStore } from '../../subscribers/types';
+
+export interface DynamoSubscriberStoreOptions {
+  client: DynamoDBClient;
+  tableName: string;
+  idKey: Buffer;
+  listName: string;
+  clock: Clock;
+}
+
+/** Largest page the sender may ask for; DynamoDB returns at most 1 MB per Query anyway. */
+export const MAX_PAGE_SIZE = 1000;
+
+const STATES = new Set<SubscriberState>(['pending', 'active', 'unsubscribed', 'bounced', 'complained']);
+
+function toSubscriber(item: Record<string, AttributeValue>): Subscriber {
+  const raw = unmarshall(item) as Record<string, unknown>;
+  const consent = (raw.consent ?? {}) as Partial<Consent>;
+  const subscriber: Subscriber = {
+    id: String(raw.id),
+    email: String(raw.email),
+    state: STATES.has(raw.state as SubscriberState) ? (raw.state as SubscriberState) : 'pending',
+    createdAt: String(raw.createdAt),
+    consent: { at: String(consent.at ?? raw.createdAt), source: String(consent.source ?? 'unknown') },
+  };
+  if (consent.ipHash !== undefined) subscriber.consent.ipHash = String(consent.ipHash);
+  for (const key of ['confirmedAt', 'unsubscribedAt', 'suppressedAt', 'lang'] as const) {
+    if (typeof raw[key] === 'string') subscriber[key] = raw[key] as string;
+  }
+  return subscriber;
+}
+
+/**
+ * Subscribers in one DynamoDB table (see table.ts for the key design). Every state change is a
+ * single conditional UpdateItem or PutItem, so concurrent requests (two form posts, a click
+ * and a bounce) cannot leave an item half-changed or resurrect someone who left.
+ */
+export class DynamoSubscriberStore implements SubscriberStore {
+  private readonly client: DynamoDBClient;
+  private readonly tableName: string;
+  private readonly idKey: Buffer;
+  private readonly listName: string;
+  private readonly clock: Clock;
+
+  constructor(options: DynamoSubscriberStoreOptions) {
+    this.client = options.client;
+    this.tableName = options.tableName;
+    this.idKey = options.idKey;
+    this.listName = options.listName;
+    this.clock = options.clock;
+  }
+
+  idFor(email: string): string {
+    return subscriberId(this.idKey, normaliseAddress(email, { allowTypos: true }));
+  }
+
+  async get(id: string): Promise<Subscriber | undefined> {
+    if (!isSubscriberId(id)) return undefined;
+    const result = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { id: { S: id } }, ConsistentRead: true }));
+    return result.Item ? toSubscriber(result.Item) : undefined;
+  }
+
+  /** Several subscribers at once (BatchGetItem, 100 keys a request); missing ids are absent from the map. */
+  async getMany(ids: string[]): Promise<Map<string, Subscriber>> {
+    const found = new Map<string, Subscriber>();
+    const unique = [...new Set(ids.filter(isSubscriberId))];
+    for (let start = 0; start < unique.length; start += 100) {
+      const keys: Record<string, AttributeValue>[] = unique.slice(start, start + 100).map((id) => ({ id: { S: id } }));
+      await untilProcessed(keys, async (left) => {
+        const result = await this.client.send(new BatchGetItemCommand({ RequestItems: { [this.tableName]: { Keys: left, ConsistentRead: true } } }));
+        for (const item of result.Responses?.[this.tableName] ?? []) {
+          const subscriber = toSubscriber(item);
+          found.set(subscriber.id, subscriber);
+        }
+        return result.UnprocessedKeys?.[this.tableName]?.Keys;
+      }, { firstMs: 50, maxMs: 2_000, attempts: 10 });
+    }
+    return found;
+  }
+
+  async findByEmail(email: string): Promise<Subscriber | undefined> {
+    return this.get(this.idFor(email));
+  }
+
+  async pageActive(cursor: string | undefined, limit: number): Promise<ActivePage> {
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
+      throw new InvalidInputError('PAGE_SIZE_INVALID', `page size must be a whole number from 1 to ${MAX_PAGE_SIZE} (got ${limit})`);
+    }
+    const result = await this.client.send(
+      new QueryCommand({
+        ...this.activeIndex(),
+        Limit: limit,
+        ...(cursor === undefined ? {} : { ExclusiveStartKey: this.decodeCursor(cursor) }),
+      }),
+    );
+    // The index is eventually consistent: an item that left a moment ago can still be listed.
+    // The sender re-reads state before it sends, so only active items are passed on here.
+    const subscribers = (result.Items ?? []).map(toSubscriber).filter((subscriber) => subscriber.state === 'active');
+    return { subscribers, cursor: result.LastEvaluatedKey ? this.encodeCursor(result.LastEvaluatedKey) : undefined };
+  }
+
+  async countActive(): Promise<number> {
+    let count = 0;
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const result = await this.client.send(new QueryCommand({ ...this.activeIndex(), Select: 'COUNT', ExclusiveStartKey: startKey }));
+      count += result.Count ?? 0;
+      startKey = result.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return count;
+  }
+
+  /** A query of this list's active subscribers on the sparse index. */
+  private activeIndex() {
+    return {
+      TableName: this.tableName,
+      IndexName: ACTIVE_INDEX,
+      KeyConditionExpression: 'activeList = :list',
+      ExpressionAttributeValues: { ':list': { S: this.listName } },
+    };
+  }
+
+  async suppress(id: string, state: 'bounced' | 'complained', at: Date): Promise<void> {
+    if (!isSubscriberId(id)) return;
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { id: { S: id } },
+          UpdateExpression: 'SET #state = :state, suppressedAt = :at REMOVE activeList',
+          // A complaint outranks a bounce: a later bounce must not turn a complainer back into
+          // someone a new opt-in may mail. A forgotten (deleted) person stays deleted.
+          ConditionExpression: state === 'bounced' ? 'attribute_exists(id) AND #state <> :complained' : 'attribute_exists(id)',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: {
+            ':state': { S: state },
+            ':at': { S: at.toISOString() },
+            ...(state === 'bounced' ? { ':complained': { S: 'complained' } } : {}),
+          },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  async upsertPending(input: { email: string; consent: Consent; lang?: string }): Promise<{ id: string; stored: boolean }> {
+    const email = normaliseAddress(input.email, { allowTypos: true });
+    const id = subscriberId(this.idKey, email);
+    const now = this.clock.now().toISOString();
+    const values: Record<string, unknown> = {
+      ':pending': 'pending',
+      ':unsubscribed': 'unsubscribed',
+      ':bounced': 'bounced',
+      ':email': email,
+      ':list': this.listName,
+      ':now': now,
+      ':consent': stripUndefined(input.consent),
+    };
+    let update = 'SET email = :email, #list = :list, #state = :pending, createdAt = if_not_exists(createdAt, :now), consent = :consent';
+    if (input.lang !== undefined) {
+      update += ', lang = :lang';
+      values[':lang'] = input.lang;
+    }
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { id: { S: id } },
+          UpdateExpression: `${update} REMOVE activeList`,
+          // Active readers stay active (a second signup changes nothing); complained ones are
+          // never mailed again, not even a confirmation request.
+          ConditionExpression: 'attribute_not_exists(id) OR #state IN (:pending, :unsubscribed, :bounced)',
+          ExpressionAttributeNames: { '#state': 'state', '#list': 'list' },
+          ExpressionAttributeValues: marshall(values),
+        }),
+      );
+      return { id, stored: true };
+    } catch (error) {
+      if (isConditionFailure(error)) return { id, stored: false };
+      throw error;
+    }
+  }
+
+  async createIfAbsent(input: { email: string; state: 'pending' | 'active'; consent: Consent; createdAt?: string; lang?: string }): Promise<{ id: string; created: boolean }> {
+    const email = normaliseAddress(input.email, { allowTypos: true });
+    const id = subscriberId(this.idKey, email);
+    const now = this.clock.now().toISOString();
+    const item: Record<string, unknown> = {
+      id,
+      email,
+      list: this.listName,
+      state: input.state,
+      createdAt: input.createdAt ?? now,
+      consent: stripUndefined(input.consent),
+      lang: input.lang,
+    };
+    if (input.state === 'active') {
+      item.confirmedAt = now;
+      item.activeList = this.listName;
+    }
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: marshall(item, { removeUndefinedValues: true }),
+          ConditionExpression: 'attribute_not_exists(id)',
+        }),
+      );
+      return { id, created: true };
+    } catch (error) {
+      if (isConditionFailure(error)) return { id, created: false };
+      throw error;
+    }
+  }
+
+  async claimConfirmation(id: string, windowMs: number): Promise<string | undefined> {
+    const now = this.clock.now();
+    const claimedAt = now.toISOString();
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { id: { S: id } },
+          UpdateExpression: 'SET lastConfirmationAt = :now',
+          // ISO timestamps compare correctly as strings. Two concurrent signups both pass the
+          // read-free condition only once: the second sees the first's timestamp.
+          ConditionExpression: '#state = :pending AND (attribute_not_exists(lastConfirmationAt) OR lastConfirmationAt <= :cutoff)',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: marshall({ ':now': claimedAt, ':pending': 'pending', ':cutoff': new Date(now.getTime() - windowMs).toISOString() }),
+        }),
+      );
+      return claimedAt;
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async releaseConfirmation(id: string, claimedAt: string): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { id: { S: id } },
+          UpdateExpression: 'REMOVE lastConfirmationAt',
+          ConditionExpression: 'lastConfirmationAt = :claimedAt',
+          ExpressionAttributeValues: { ':claimedAt': { S: claimedAt } },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  async activate(id: string): Promise<boolean> {
+    return this.conditionalUpdate({
+      TableName: this.tableName,
+      Key: { id: { S: id } },
+      UpdateExpression: 'SET #state = :active, confirmedAt = :now, activeList = :list REMOVE unsubscribedAt, suppressedAt',
+      ConditionExpression: '#state = :pending',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: marshall({ ':active': 'active', ':pending': 'pending', ':now': this.clock.now().toISOString(), ':list': this.listName }),
+    });
+  }
+
+  async deactivate(id: string): Promise<boolean> {
+    return this.conditionalUpdate({
+      TableName: this.tableName,
+      Key: { id: { S: id } },
+      UpdateExpression: 'SET #state = :unsubscribed, unsubscribedAt = :now REMOVE activeList',
+      ConditionExpression: '#state IN (:active, :pending)',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: marshall({ ':unsubscribed': 'unsubscribed', ':active': 'active', ':pending': 'pending', ':now': this.clock.now().toISOString() }),
+    });
+  }
+
+  async delete(id: string): Promise<boolean> {
+    if (!isSubscriberId(id)) return false;
+    const result = await this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: { id: { S: id } }, ReturnValues: 'ALL_OLD' }));
+    return result.Attributes !== undefined;
+  }
+
+  async *scanAll(pageSize = 500): AsyncGenerator<Subscriber[]> {
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const result = await this.client.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          Limit: pageSize,
+          ConsistentRead: true,
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      startKey = result.LastEvaluatedKey;
+      const page = (result.Items ?? []).map(toSubscriber);
+      if (page.length > 0) yield page;
+    } while (startKey !== undefined);
+  }
+
+  /** Subscribers by state, read with a projected scan (only the state attribute crosses the wire). */
+  async countByState(): Promise<Record<SubscriberState, number>> {
+    const counts: Record<SubscriberState, number> = { pending: 0, active: 0, unsubscribed: 0, bounced: 0, complained: 0 };
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const result = await this.client.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          ProjectionExpression: '#state',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      for (const item of result.Items ?? []) {
+        const state = item.state?.S as SubscriberState | undefined;
+        if (state !== undefined && state in counts) counts[state]++;
+      }
+      startKey = result.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return counts;
+  }
+
+  /**
+   * False when stored ids were made with another key: a CLI pointed at the wrong secrets file
+   * would otherwise create a second item for every address it touches.
+   */
+  async idKeyMatchesStoredData(): Promise<boolean> {
+    const result = await this.client.send(new ScanCommand({ TableName: this.tableName, Limit: 1, ProjectionExpression: 'id, email' }));
+    const item = result.Items?.[0];
+    if (item?.id?.S === undefined || item.email?.S === undefined) return true;
+    return subscriberId(this.idKey, item.email.S) === item.id.S;
+  }
+
+  private async conditionalUpdate(input: ConstructorParameters<typeof UpdateItemCommand>[0]): Promise<boolean> {
+    if (!isSubscriberId((input.Key?.id as { S?: string } | undefined)?.S)) return false;
+    return conditionalUpdate(this.client, input);
+  }
+
+  private encodeCursor(key: Record<string, AttributeValue>): string {
+    const id = key.id?.S;
+    const list = key.activeList?.S;
+    return Buffer.from(JSON.stringify({ l: list, i: id }), 'utf8').toString('base64url');
+  }
+
+  /** A cursor is opaque to callers but comes back from queues and people: check it fully. */
+  private decodeCursor(cursor: string): Record<string, AttributeValue> {
+    const invalid = () => new InvalidInputError('CURSOR_INVALID', 'the page cursor is damaged or belongs to another list; start again without a cursor');
+    if (typeof cursor !== 'string' || !/^[A-Za-z0-9_-]{1,200}$/.test(cursor)) throw invalid();
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    } catch {
+      throw invalid();
+    }
+    const { l, i } = (parsed ?? {}) as { l?: unknown; i?: unknown };
+    if (l !== this.listName || !isSubscriberId(i) || Object.keys(parsed as object).length !== 2) throw invalid();
+    return { activeList: { S: l }, id: { S: i } };
+  }
+}
+
+function stripUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as T;
+}

@@ -1,8 +1,0 @@
-import { lambdaPorts } from './compose/lambda';
-import { apiGatewayHandler } from './http/api-gateway';
-import { createHttpApp, type HttpApp } from './http/app';
-
-/** The HTTP API Lambda: signup page, subscribe, confirm, unsubscribe (see functions/http/routes). */
-let app: HttpApp | undefined;
-
-export const handler = apiGatewayHandler(async () => (app ??= createHttpApp((await lambdaPorts()).http)));

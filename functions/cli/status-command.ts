@@ -1,0 +1,92 @@
+import { existsSync } from 'node:fs';
+import type { Writable } from 'node:stream';
+import { readTarget } from '../commons/config';
+import { InvalidInputError, PushletterError } from '../commons/errors';
+import type { IssueStore } from '../adapters/dynamodb/issue-store';
+import { DEAD_LETTERED } from '../delivery/jobs';
+import { issueStatus, type IssueStatus } from '../delivery/delivery-status';
+import { parseArgs } from './args';
+import { Progress } from './progress';
+
+const USAGE = 'status <post id | post.md> [--follow | --no-follow] [--aws]';
+
+export interface StatusOutput {
+  out: Writable;
+  err: NodeJS.WriteStream;
+}
+
+/** A post file names its post the way the renderer does; anything else is taken as an id. */
+async function postIdOf(argument: string): Promise<string> {
+  if (!existsSync(argument)) return argument;
+  const { readPostName } = await import('../render/post');
+  return readPostName(argument).id;
+}
+
+async function connect(aws: boolean): Promise<IssueStore> {
+  const { IssueStore } = await import('../adapters/dynamodb/issue-store');
+  if (aws) {
+    const { lambdaPorts } = await import('../wiring/lambda-services');
+    const ports = await lambdaPorts();
+    return new IssueStore(ports.dynamo, ports.resources);
+  }
+  const { connectToLocalStack } = await import('../local/local-services');
+  const ports = await connectToLocalStack();
+  return new IssueStore(ports.dynamo, ports.resources);
+}
+
+export function formatStatus(status: IssueStatus): string {
+  const { issue, counts } = status;
+  const lines = [
+    `${issue.postId}: "${issue.subject}"`,
+    `  issue     ${issue.state}${issue.state === 'scheduled' ? ` for ${issue.sendAt}` : ''}${issue.skipReason ? ` (${issue.skipReason})` : ''}`,
+    `  queued    ${counts.queued}`,
+    ...(counts.sending > 0 ? [`  sending   ${counts.sending}`] : []),
+    `  sent      ${counts.sent}`,
+    `  skipped   ${counts.skipped}`,
+    `  failed    ${counts.failed}${status.failures.length > 0 ? `  (${status.failures.map((failure) => `${failure.reason} ×${failure.count}`).join(', ')})` : ''}`,
+    `  unknown   ${counts.unknown}${counts.unknown > 0 ? '  (a sender stopped after claiming them; SES may have sent them; never re-sent automatically)' : ''}`,
+    `  bounced   ${counts.bounced}`,
+    `  complained ${counts.complained}`,
+  ];
+  if (counts.transientBounces > 0) lines.push(`  transient bounces ${counts.transientBounces}`);
+  if (status.failures.some((failure) => failure.reason === DEAD_LETTERED)) {
+    lines.push(`  ${DEAD_LETTERED}: SES kept refusing their queue messages; redrive the send dead-letter queue to send them (locally: restart \`npm start\`)`);
+  }
+  lines.push(`  send rate ${status.sendRate === undefined ? '-' : `${status.sendRate.toFixed(1)}/s`}`);
+  return lines.join('\n');
+}
+
+export async function runStatus(args: string[], output: StatusOutput): Promise<number> {
+  const { values, positionals } = parseArgs(args, { follow: { type: 'boolean' }, 'no-follow': { type: 'boolean' }, aws: { type: 'boolean' } }, USAGE);
+  const [argument] = positionals;
+  if (argument === undefined || positionals.length > 1) throw new InvalidInputError('CLI_USAGE', `name one post (its id or its file)\nusage: pushletter ${USAGE}`);
+  const postId = await postIdOf(argument);
+  // Like the other commands: the local stack unless --aws or PUSHLETTER_TARGET=aws.
+  const issues = await connect(Boolean(values.aws) || readTarget() === 'aws');
+  let status = await issueStatus(issues, postId, new Date());
+  if (status === undefined) {
+    throw new PushletterError('ISSUE_NOT_FOUND', `no issue for post "${postId}": it has not been published (run \`pushletter publish <post.md>\`), or check the id`);
+  }
+  // Follow a send that is under way, on a terminal, unless told otherwise.
+  const underWay = status.issue.state === 'dispatching' || status.issue.state === 'dispatched';
+  const follow = values.follow ?? (!values['no-follow'] && Boolean(output.err.isTTY));
+  if (follow && underWay && !status.done) {
+    const total = () => status!.issue.enqueued;
+    const finished = (current: IssueStatus) => current.counts.sent + current.counts.skipped + current.counts.failed + current.counts.unknown;
+    const progress = new Progress(`sending ${postId}`, total(), output.err);
+    while (!status.done) {
+      progress.setTotal(total());
+      progress.update(finished(status), `${status.counts.failed} failed`);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      status = (await issueStatus(issues, postId, new Date()))!;
+    }
+    progress.update(finished(status));
+    progress.finish();
+  }
+  output.out.write(`${formatStatus(status)}\n`);
+  return 0;
+}
+
+export async function run(args: string[]): Promise<number> {
+  return runStatus(args, { out: process.stdout, err: process.stderr });
+}

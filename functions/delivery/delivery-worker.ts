@@ -1,0 +1,412 @@
+import { randomUUID } from 'node:crypto';
+import type { Clock, Mailer } from '../commons/clock';
+import { SENDER_CONCURRENCY } from '../commons/config';
+import { logger } from '../commons/logger';
+import { errorMessage } from '../commons/errors';
+import { isReadableMessage, personalise, type CompiledMessage } from '../mail/message';
+import { UNSUBSCRIBE_URL_PLACEHOLDER } from '../render/types';
+import type { Subscriber, SubscriberDirectory, SubscriberStore } from '../subscribers/types';
+import type { IssueStore } from '../adapters/dynamodb/issue-store';
+import type { Claim, Ledger } from './claims';
+import { GroupCommit } from './group-commit';
+import { DEAD_LETTERED, SEND_MAX_RECEIVES, parseSendJob, type SendJob } from './jobs';
+import type { SendRateLimiter } from './rate-limit';
+import { classifySesError } from '../mail/ses-errors';
+import { POST_TAG, SUBSCRIBER_TAG, deliveryMessageId, encodeTagValue } from './message-tags';
+
+export interface SenderPorts {
+  issues: IssueStore;
+  /** `getMany` (one BatchGetItem per queue message) is used when the directory has it. */
+  subscribers: Pick<SubscriberDirectory, 'get'> & Partial<Pick<SubscriberStore, 'getMany'>>;
+  /** The recipient's one-click unsubscribe URL (the subscription service's helper). */
+  unsubscribeUrl: (subscriberId: string) => string | Promise<string>;
+  mailer: Mailer;
+  rateLimiter: SendRateLimiter;
+  clock: Clock;
+}
+
+export interface SenderOptions {
+  /**
+   * SES calls in flight at once in one sender; with ~50 ms per call, 32 allow ~600/s. Twice as
+   * many recipients are worked on at once, so the DynamoDB round trips around each call (claim,
+   * record) overlap other recipients' SES calls instead of leaving them idle.
+   */
+  concurrency?: number;
+  /** Throttled calls retried inside the invocation before the message goes back to the queue. */
+  throttleRetries?: number;
+  /** First backoff after a throttled call; doubles, with jitter. */
+  backoffMs?: number;
+  /**
+   * Time kept free before the invocation's deadline: no recipient is claimed, and no claimed
+   * recipient waits for a rate slot, inside it. Covers one SES call (its timeout is 10 s).
+   */
+  deadlineReserveMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** One queue message as the sender sees it: the queue's id for it and its job. */
+export interface QueuedSendJob {
+  messageId: string;
+  job: SendJob;
+  /** Its last receive: if it comes back now it goes to the dead-letter queue. */
+  lastReceive?: boolean;
+}
+
+type SentRecord = Parameters<IssueStore['markSentMany']>[0][number];
+
+export type RecipientOutcome = 'sent' | 'failed' | 'skipped' | 'duplicate' | 'unknown' | 'retry';
+
+export interface BatchResult {
+  /** Queue message ids to deliver again (SQS partial batch failure). */
+  retryMessageIds: string[];
+  counts: Record<RecipientOutcome, number>;
+}
+
+const DEFAULTS = { concurrency: SENDER_CONCURRENCY, throttleRetries: 3, backoffMs: 200, deadlineReserveMs: 12_000 };
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** Compiled messages kept per warm sender; posts go out one or two at a time. */
+const MESSAGE_CACHE_SIZE = 4;
+
+/**
+ * Sends queued recipients: re-reads each subscriber, claims the recipient in their bucket's
+ * ledger with a conditional write (the exactly-once point, claims.ts), personalises the
+ * compiled message, waits for a slot under the shared rate, calls SES, records the outcome. Queue messages with a recipient SES did not
+ * take (throttled, 5xx) come back as retries; everything else is settled here.
+ */
+export class Sender {
+  private readonly settings: Required<Omit<SenderOptions, 'sleep'>>;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly messages = new Map<string, Promise<CompiledMessage | undefined>>();
+
+  constructor(
+    private readonly ports: SenderPorts,
+    options: SenderOptions = {},
+  ) {
+    this.settings = {
+      concurrency: Math.max(1, options.concurrency ?? DEFAULTS.concurrency),
+      throttleRetries: Math.max(0, options.throttleRetries ?? DEFAULTS.throttleRetries),
+      backoffMs: Math.max(1, options.backoffMs ?? DEFAULTS.backoffMs),
+      deadlineReserveMs: Math.max(0, options.deadlineReserveMs ?? DEFAULTS.deadlineReserveMs),
+    };
+    this.sleep = options.sleep ?? defaultSleep;
+  }
+
+  /**
+   * `deadline` (epoch ms) is when the invocation is killed (a Lambda's remaining time). Work
+   * not started well before it goes back to the queue unclaimed: a recipient claimed and then
+   * killed while waiting for a rate slot would be reported `unknown` and never sent.
+   */
+  async sendBatch(batch: QueuedSendJob[], deadline?: number): Promise<BatchResult> {
+    const counts: BatchResult['counts'] = { sent: 0, failed: 0, skipped: 0, duplicate: 0, unknown: 0, retry: 0 };
+    const retry = new Set<string>();
+    const work = batch.flatMap((queued) => {
+      const recipients = new QueuedRecipients(queued, this.ports);
+      return queued.job.subscriberIds.map((subscriberId) => ({ recipients, subscriberId }));
+    });
+    const deadLettered: (typeof work)[number][] = [];
+    // The copies that finish while one BatchWriteItem is in flight are recorded together.
+    const sentLog = new GroupCommit(SENT_RECORDS_PER_WRITE, async (records: SentRecord[]) => {
+      await this.ports.issues.markSentMany(records);
+      return records.map(() => undefined);
+    });
+    const cutoff = deadline === undefined ? undefined : deadline - this.settings.deadlineReserveMs;
+    const sesCalls = new Permits(this.settings.concurrency);
+    let next = 0;
+    const worker = async () => {
+      while (next < work.length) {
+        const { recipients, subscriberId } = work[next++]!;
+        const { postId } = recipients.job;
+        let outcome: RecipientOutcome;
+        try {
+          outcome = cutoff !== undefined && this.ports.clock.now().getTime() >= cutoff
+            ? 'retry'
+            : await this.sendOne(recipients, subscriberId, { sentLog, sesCalls, cutoff });
+        } catch (error) {
+          // The store failed (not SES): nothing was claimed or the claim is released below.
+          logger.error('delivery.error', { postId, subscriberId, error: errorMessage(error) });
+          outcome = 'retry';
+        }
+        counts[outcome]++;
+        if (outcome === 'retry') {
+          retry.add(recipients.messageId);
+          if (recipients.lastReceive) deadLettered.push({ recipients, subscriberId });
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(2 * this.settings.concurrency, work.length) }, worker));
+    await this.recordDeadLettered(deadLettered);
+    logger.info('send.batch.finished', { messages: batch.length, ...counts });
+    return { retryMessageIds: [...retry], counts };
+  }
+
+  /**
+   * Recipients of a message going to the dead-letter queue are recorded `failed`, so status
+   * shows them instead of counting them queued forever, and a redrive of the dead-letter queue
+   * still sends them (their record then becomes `sent`). One whose claim is still held (a store
+   * error after claiming) is left to status as `sending`, then `unknown`: a redrive would not
+   * send it.
+   */
+  private async recordDeadLettered(recipients: { recipients: QueuedRecipients; subscriberId: string }[]): Promise<void> {
+    const now = this.ports.clock.now();
+    const byMessage = new Map<QueuedRecipients, string[]>();
+    for (const { recipients: message, subscriberId } of recipients) byMessage.set(message, [...(byMessage.get(message) ?? []), subscriberId]);
+    for (const [message, unsent] of byMessage) {
+      const { postId } = message.job;
+      try {
+        const held = await message.heldClaims();
+        for (const subscriberId of unsent) {
+          if (held.has(subscriberId)) continue;
+          await this.ports.issues.recordUnsent(postId, subscriberId, 'failed', `${DEAD_LETTERED}: not sent in ${SEND_MAX_RECEIVES} deliveries of its queue message; redrive the send dead-letter queue to try again`, now);
+        }
+      } catch (error) {
+        logger.error('delivery.dead_letter_record_failed', { postId, recipients: unsent.length, error: errorMessage(error) });
+      }
+    }
+    if (recipients.length > 0) logger.warn('send.dead_lettered', { recipients: recipients.length });
+  }
+
+  private async sendOne(
+    recipients: QueuedRecipients,
+    subscriberId: string,
+    { sentLog, sesCalls, cutoff }: { sentLog: GroupCommit<SentRecord, undefined>; sesCalls: Permits; cutoff: number | undefined },
+  ): Promise<RecipientOutcome> {
+    const { issues, clock } = this.ports;
+    const { postId } = recipients.job;
+    const subscriber = await recipients.subscriber(subscriberId);
+    if (subscriber === undefined || subscriber.state !== 'active') {
+      await issues.recordUnsent(postId, subscriberId, 'skipped', `subscriber ${subscriber?.state ?? 'deleted'}`, clock.now());
+      return 'skipped';
+    }
+    const message = await this.message(postId);
+    if (message === undefined || !isReadableMessage(message)) {
+      // Before any claim: the message comes back, and a sender that can read it sends it.
+      logger.error('delivery.no_message', { postId, format: message?.format });
+      return 'retry';
+    }
+
+    const claim = await recipients.claim(subscriberId);
+    if (claim === undefined) return 'duplicate';
+
+    let data: Buffer;
+    try {
+      const url = await this.ports.unsubscribeUrl(subscriberId);
+      const values = Object.fromEntries(message.placeholders.map((placeholder) => [placeholder, placeholder === UNSUBSCRIBE_URL_PLACEHOLDER ? url : '']));
+      data = personalise(message, { to: subscriber.email, values, date: clock.now(), messageId: deliveryMessageId(postId, subscriberId) });
+    } catch (error) {
+      // An address the message cannot carry (the To header is validated): this copy cannot go.
+      await issues.markFailed(postId, subscriberId, claim.claimedAt, `${(error as { code?: string }).code ?? 'MAIL_INVALID'}: ${errorMessage(error)}`, clock.now());
+      return 'failed';
+    }
+
+    const tags = { [POST_TAG]: encodeTagValue(postId), [SUBSCRIBER_TAG]: encodeTagValue(subscriberId) };
+    for (let attempt = 0; ; attempt++) {
+      let call: { sesMessageId: string } | { error: unknown } | 'late';
+      try {
+        // The rate slot is taken holding an SES call permit, so it is used as soon as it comes.
+        call = await sesCalls.run(async () => {
+          if (!(await this.acquireBefore(cutoff))) return 'late';
+          try {
+            return { sesMessageId: await this.ports.mailer.sendRaw({ to: subscriber.email, data, tags }) };
+          } catch (error) {
+            return { error };
+          }
+        });
+      } catch (error) {
+        // The rate limiter failed and nothing reached SES: give the claim back rather than
+        // leave it looking unknown.
+        await recipients.release(subscriberId, claim);
+        throw error;
+      }
+      if (call === 'late') {
+        await recipients.release(subscriberId, claim);
+        return 'retry';
+      }
+      if ('sesMessageId' in call) {
+        try {
+          // The worker waits for its record, so copies SES took but nobody recorded never
+          // outnumber the recipients in progress.
+          await sentLog.add({ postId, subscriberId, claimedAt: claim.claimedAt, sesMessageId: call.sesMessageId, sentAt: clock.now().toISOString() });
+        } catch (error) {
+          // SES took it; the claim stays, so status reports it as unknown and nothing re-sends it.
+          logger.error('delivery.unknown', { postId, subscriberId, reason: `record not written: ${errorMessage(error)}` });
+          return 'unknown';
+        }
+        return 'sent';
+      }
+      const classified = classifySesError(call.error);
+      if (classified.kind === 'rejected') {
+        await issues.markFailed(postId, subscriberId, claim.claimedAt, classified.reason, clock.now());
+        logger.warn('delivery.failed', { postId, subscriberId, reason: classified.reason });
+        return 'failed';
+      }
+      if (classified.kind === 'ambiguous') {
+        // SES may have accepted it: leave the claim, so status reports it as unknown.
+        logger.error('delivery.unknown', { postId, subscriberId, reason: classified.reason });
+        return 'unknown';
+      }
+      if (attempt < this.settings.throttleRetries) {
+        const backoff = this.settings.backoffMs * 2 ** attempt;
+        await this.sleep(backoff / 2 + Math.random() * backoff);
+        continue;
+      }
+      await recipients.release(subscriberId, claim);
+      logger.warn('delivery.retry_later', { postId, subscriberId, reason: classified.reason });
+      return 'retry';
+    }
+  }
+
+  /** A rate slot, or false when none comes before the cutoff (the slot is then left unused). */
+  private async acquireBefore(cutoff: number | undefined): Promise<boolean> {
+    if (cutoff === undefined) {
+      await this.ports.rateLimiter.acquire();
+      return true;
+    }
+    const remaining = cutoff - this.ports.clock.now().getTime();
+    if (remaining <= 0) return false;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), remaining)));
+    try {
+      return await Promise.race([this.ports.rateLimiter.acquire().then(() => true as const), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private message(postId: string): Promise<CompiledMessage | undefined> {
+    let cached = this.messages.get(postId);
+    if (cached === undefined) {
+      cached = this.ports.issues.getMessage(postId);
+      cached.catch(() => this.messages.delete(postId));
+      this.messages.set(postId, cached);
+      if (this.messages.size > MESSAGE_CACHE_SIZE) this.messages.delete(this.messages.keys().next().value!);
+    }
+    return cached;
+  }
+}
+
+/** At most `count` callers inside `run` at once; the others wait their turn, first come first served. */
+class Permits {
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private free: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await task();
+    } finally {
+      const next = this.waiting.shift();
+      if (next !== undefined) next();
+      else this.free++;
+    }
+  }
+}
+
+/** Claims taken in one ledger write at most: a message's recipients (the condition stays ~1.5 KB). */
+const CLAIMS_PER_WRITE = 50;
+/** Claim writes that lose to another sender's, before the recipients are left for a retry. */
+const CLAIM_ATTEMPTS = 5;
+
+/**
+ * One queue message's recipients while its batch is sent: their subscribers, read together
+ * when the first comes up, and their claims, taken by group commit in the bucket's ledger. A
+ * recipient is claimed only when a worker is about to send it, so a crash leaves at most the
+ * recipients being worked on (twice the SES calls in flight) claimed and unrecorded: reported
+ * `unknown`, never sent again.
+ */
+class QueuedRecipients {
+  readonly messageId: string;
+  readonly job: SendJob;
+  readonly lastReceive: boolean;
+  private readonly ledger: Ledger;
+  private lookup: Promise<Map<string, Subscriber>> | undefined;
+  private readonly claims: GroupCommit<string, Claim | undefined>;
+
+  constructor(
+    queued: QueuedSendJob,
+    private readonly ports: Pick<SenderPorts, 'issues' | 'subscribers' | 'clock'>,
+  ) {
+    this.messageId = queued.messageId;
+    this.job = queued.job;
+    this.lastReceive = queued.lastReceive ?? false;
+    this.ledger = { postId: queued.job.postId, bucket: queued.job.bucket, buckets: queued.job.buckets };
+    this.claims = new GroupCommit(CLAIMS_PER_WRITE, (ids) => this.claimGroup(ids));
+  }
+
+  async subscriber(subscriberId: string): Promise<Subscriber | undefined> {
+    const directory = this.ports.subscribers;
+    if (directory.getMany === undefined) return directory.get(subscriberId);
+    this.lookup ??= directory.getMany(this.job.subscriberIds);
+    return (await this.lookup).get(subscriberId);
+  }
+
+  /** This sender's claim on the recipient, or undefined when someone else holds it. */
+  claim(subscriberId: string): Promise<Claim | undefined> {
+    return this.claims.add(subscriberId);
+  }
+
+  async release(subscriberId: string, claim: Claim): Promise<void> {
+    await this.ports.issues.releaseClaim(this.ledger, subscriberId, claim);
+  }
+
+  /** The recipients of this message's bucket claimed by anyone, as the ledger says now. */
+  async heldClaims(): Promise<Map<string, Claim>> {
+    return this.ports.issues.readClaims(this.ledger);
+  }
+
+  private async claimGroup(ids: string[]): Promise<(Claim | undefined)[]> {
+    const claims = new Map<string, Claim | undefined>();
+    let wanted = ids;
+    for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
+      const claim: Claim = { claimedAt: this.ports.clock.now().toISOString(), token: randomUUID() };
+      if (await this.ports.issues.claim(this.ledger, wanted, claim)) {
+        for (const id of wanted) claims.set(id, claim);
+        return ids.map((id) => claims.get(id));
+      }
+      // Some were claimed before (a redelivery, a duplicate message): claim the rest. Claims
+      // with this attempt's token are ours: the write went through and the SDK's retry of it,
+      // after a lost answer, found them taken.
+      const existing = await this.ports.issues.readClaims(this.ledger);
+      for (const id of wanted) if (existing.get(id)?.token === claim.token) claims.set(id, claim);
+      wanted = wanted.filter((id) => !existing.has(id));
+      if (wanted.length === 0) return ids.map((id) => claims.get(id));
+    }
+    throw new Error(`claims in bucket ${this.ledger.bucket} of ${this.ledger.postId} kept conflicting with another sender's`);
+  }
+}
+
+/** BatchWriteItem's limit. */
+const SENT_RECORDS_PER_WRITE = 25;
+
+/** The SQS record fields the sender reads. */
+export interface SendQueueRecord {
+  messageId: string;
+  body: string;
+  attributes?: { ApproximateReceiveCount?: string };
+}
+
+/**
+ * SQS records to jobs. A body that is not a send job can never succeed: it is logged and
+ * dropped rather than redelivered until it reaches the DLQ.
+ */
+export function jobsFromRecords(records: SendQueueRecord[]): QueuedSendJob[] {
+  const jobs: QueuedSendJob[] = [];
+  for (const record of records) {
+    const job = parseSendJob(record.body);
+    if (job === undefined) logger.error('send.message.malformed', { messageId: record.messageId });
+    else jobs.push({ messageId: record.messageId, job, lastReceive: Number(record.attributes?.ApproximateReceiveCount ?? 0) >= SEND_MAX_RECEIVES });
+  }
+  return jobs;
+}
+
+/** SQS partial batch response: only the listed messages come back. */
+export interface SendQueueResponse {
+  batchItemFailures: { itemIdentifier: string }[];
+}
+
+/** The send Lambda's work, shared by the AWS entry and the local queue's consumer. */
+export async function handleSendQueueEvent(sender: Sender, event: { Records: SendQueueRecord[] }, deadline?: number): Promise<SendQueueResponse> {
+  const result = await sender.sendBatch(jobsFromRecords(event.Records ?? []), deadline);
+  return { batchItemFailures: result.retryMessageIds.map((itemIdentifier) => ({ itemIdentifier })) };
+}

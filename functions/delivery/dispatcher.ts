@@ -1,0 +1,113 @@
+import type { Clock, Queue } from '../commons/clock';
+import { logger } from '../commons/logger';
+import type { SubscriberDirectory } from '../subscribers/types';
+import type { IssueStore } from '../adapters/dynamodb/issue-store';
+import { bucketCountFor, bucketOf } from './claims';
+import { QUEUE_BATCH_LIMIT, type DispatchJob, type SendJob } from './jobs';
+
+export interface DispatchPorts {
+  issues: IssueStore;
+  subscribers: Pick<SubscriberDirectory, 'pageActive' | 'countActive'>;
+  sendQueue: Queue<SendJob>;
+  /** Where the dispatcher asks for its own continuation when its time runs out. */
+  dispatchQueue: Queue<DispatchJob>;
+  clock: Clock;
+  /** Milliseconds left in this invocation (Lambda's getRemainingTimeInMillis); none locally. */
+  remainingMs?: () => number;
+}
+
+export interface DispatchOptions {
+  /** Subscribers read per page and checkpointed together. */
+  pageSize?: number;
+  /** Most recipient ids per queue message (a message holds one claim bucket's, or part of one). */
+  recipientsPerMessage?: number;
+  /** Stop and hand over when less time than this is left. */
+  stopBeforeDeadlineMs?: number;
+}
+
+export type DispatchOutcome =
+  | { status: 'dispatched' | 'continued'; enqueued: number }
+  | { status: 'not-found' | 'not-dispatching' | 'taken-over'; enqueued: number };
+
+/**
+ * Most recipients per send-queue message; the stack sizes the sender's timeout from it. A claim
+ * bucket holds RECIPIENTS_PER_BUCKET (40) on average, so most buckets fit one message.
+ */
+export const RECIPIENTS_PER_MESSAGE = 50;
+const DEFAULTS = { pageSize: 500, recipientsPerMessage: RECIPIENTS_PER_MESSAGE, stopBeforeDeadlineMs: 30_000 };
+
+function chunk<T>(items: T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let start = 0; start < items.length; start += size) chunks.push(items.slice(start, start + size));
+  return chunks;
+}
+
+/** A page's ids (in index order) as send jobs: one per claim bucket, split when too long. */
+function sendJobs(postId: string, ids: string[], buckets: number, perMessage: number): SendJob[] {
+  const jobs: SendJob[] = [];
+  let start = 0;
+  while (start < ids.length) {
+    const bucket = bucketOf(ids[start]!, buckets);
+    let end = start + 1;
+    while (end < ids.length && end - start < perMessage && bucketOf(ids[end]!, buckets) === bucket) end++;
+    jobs.push({ postId, bucket, buckets, subscriberIds: ids.slice(start, end) });
+    start = end;
+  }
+  return jobs;
+}
+
+/**
+ * Pages through active subscribers from the issue's checkpoint and queues them in batches of
+ * ids. The cursor moves with a conditional write after each page is queued, so a dispatcher
+ * that dies resumes where the last checkpoint left off; a page queued twice (a crash between
+ * queueing and checkpointing, or two dispatchers racing) is harmless because the sender claims
+ * each recipient conditionally, in the ledger of a bucket that depends on the id alone. Near
+ * the deadline it queues its own continuation and returns.
+ */
+export async function dispatchIssue(ports: DispatchPorts, postId: string, options: DispatchOptions = {}): Promise<DispatchOutcome> {
+  const settings = { ...DEFAULTS, ...options };
+  let issue = await ports.issues.getIssue(postId);
+  if (issue === undefined) {
+    logger.warn('issue.dispatch.not_found', { postId });
+    return { status: 'not-found', enqueued: 0 };
+  }
+  if (issue.state === 'scheduled') {
+    // The scheduler (or the local timer) fired: the post's time has come.
+    await ports.issues.startScheduled(postId);
+    issue = await ports.issues.getIssue(postId);
+  }
+  if (issue === undefined || issue.state !== 'dispatching') {
+    logger.info('issue.dispatch.nothing_to_do', { postId, state: issue?.state });
+    return { status: 'not-dispatching', enqueued: 0 };
+  }
+
+  // Fixed once per post, before its first page: every later dispatch buckets recipients alike.
+  const buckets = issue.claimBuckets ?? (await ports.issues.fixClaimBuckets(postId, bucketCountFor(await ports.subscribers.countActive())));
+  let cursor = issue.cursor;
+  let enqueued = 0;
+  logger.info('issue.dispatch.started', { postId, resumed: cursor !== '', alreadyEnqueued: issue.enqueued, buckets });
+  for (;;) {
+    const page = await ports.subscribers.pageActive(cursor === '' ? undefined : cursor, settings.pageSize);
+    const ids = page.subscribers.map((subscriber) => subscriber.id);
+    const jobs = sendJobs(postId, ids, buckets, settings.recipientsPerMessage);
+    for (const group of chunk(jobs, QUEUE_BATCH_LIMIT)) await ports.sendQueue.send(group);
+
+    const moved = await ports.issues.checkpoint(postId, cursor, page.cursor, ids.length, ports.clock.now());
+    if (!moved) {
+      // Another dispatcher checkpointed this page first; it owns the rest of the post.
+      logger.info('issue.dispatch.taken_over', { postId });
+      return { status: 'taken-over', enqueued };
+    }
+    enqueued += ids.length;
+    if (page.cursor === undefined) {
+      logger.info('issue.dispatch.finished', { postId, enqueued });
+      return { status: 'dispatched', enqueued };
+    }
+    cursor = page.cursor;
+    if (ports.remainingMs !== undefined && ports.remainingMs() < settings.stopBeforeDeadlineMs) {
+      await ports.dispatchQueue.send([{ postId }]);
+      logger.info('issue.dispatch.continued', { postId, enqueued });
+      return { status: 'continued', enqueued };
+    }
+  }
+}

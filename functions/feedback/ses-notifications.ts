@@ -1,0 +1,208 @@
+import { logger, maskAddress } from '../commons/logger';
+import { errorMessage } from '../commons/errors';
+import { AddressError } from '../subscribers/address';
+import type { SubscriberDirectory, Subscriber } from '../subscribers/types';
+import type { IssueStore } from '../adapters/dynamodb/issue-store';
+import { isProbeId, type ProbeStore } from '../adapters/dynamodb/probe-store';
+import { POST_TAG, PROBE_TAG, SUBSCRIBER_TAG, decodeTagValue, encodeTagValue, isHashedTagValue } from '../delivery/message-tags';
+
+export interface SesEventPorts {
+  subscribers: Pick<SubscriberDirectory, 'get' | 'findByEmail' | 'suppress'>;
+  issues: Pick<IssueStore, 'recordFeedback' | 'postIds'>;
+  /** Our configuration set; events from any other one are not ours. */
+  configurationSet?: string;
+  /** Where bounces of `pushletter doctor` probes are recorded (see probe.ts). */
+  probes?: Pick<ProbeStore, 'recordBounce'>;
+}
+
+export type SesEventOutcome = 'suppressed' | 'counted' | 'ignored' | 'malformed' | 'probe';
+
+interface SesRecipient {
+  emailAddress?: string;
+}
+
+interface SesNotification {
+  eventType?: string;
+  notificationType?: string;
+  mail?: { messageId?: string; tags?: Record<string, string[] | undefined> };
+  bounce?: { bounceType?: string; bouncedRecipients?: SesRecipient[]; feedbackId?: string; timestamp?: string };
+  complaint?: { complainedRecipients?: SesRecipient[]; feedbackId?: string; timestamp?: string };
+}
+
+/** The part of an SNS-delivered Lambda event this handler reads. */
+export interface SnsEvent {
+  Records?: { Sns?: { Message?: string; MessageId?: string } }[];
+}
+
+/**
+ * SES bounce and complaint events, delivered by SNS. A permanent bounce or a complaint
+ * suppresses the subscriber for good and marks the delivery; a transient bounce is counted on
+ * the delivery. Every step is idempotent (SNS delivers at least once) and nothing in a payload
+ * can make this throw: a malformed event is logged and dropped rather than retried forever.
+ */
+export async function handleSesEvents(ports: SesEventPorts, event: SnsEvent): Promise<SesEventOutcome[]> {
+  const outcomes: SesEventOutcome[] = [];
+  for (const record of event?.Records ?? []) {
+    let notification: SesNotification;
+    try {
+      const parsed: unknown = JSON.parse(record?.Sns?.Message ?? '');
+      if (parsed === null || typeof parsed !== 'object') throw new Error('not a JSON object');
+      notification = parsed as SesNotification;
+    } catch (error) {
+      logger.warn('ses_event.malformed', { snsMessageId: record?.Sns?.MessageId, error: errorMessage(error) });
+      outcomes.push('malformed');
+      continue;
+    }
+    try {
+      outcomes.push(...(await handleNotification(ports, notification, new Date())));
+    } catch (error) {
+      // A store failure is worth a retry by SNS/Lambda; a shape we did not expect is not.
+      if (error instanceof TypeError) {
+        logger.warn('ses_event.malformed', { snsMessageId: record?.Sns?.MessageId, error: errorMessage(error) });
+        outcomes.push('malformed');
+        continue;
+      }
+      throw error;
+    }
+  }
+  return outcomes;
+}
+
+function firstTag(notification: SesNotification, name: string): string | undefined {
+  const values = notification.mail?.tags?.[name];
+  return Array.isArray(values) && typeof values[0] === 'string' ? values[0] : undefined;
+}
+
+async function handleNotification(ports: SesEventPorts, notification: SesNotification, now: Date): Promise<SesEventOutcome[]> {
+  const type = notification.eventType ?? notification.notificationType;
+  const configurationSet = firstTag(notification, 'ses:configuration-set');
+  if (ports.configurationSet !== undefined && configurationSet !== undefined && configurationSet !== ports.configurationSet) {
+    logger.info('ses_event.ignored', { reason: 'foreign configuration set', configurationSet, type });
+    return ['ignored'];
+  }
+  const probeId = firstTag(notification, PROBE_TAG);
+  if (probeId !== undefined) return [await handleProbe(ports, probeId, type, notification, now)];
+  const postTag = firstTag(notification, POST_TAG);
+  const subscriberTag = firstTag(notification, SUBSCRIBER_TAG);
+  const postId = postTag === undefined ? undefined : (decodeTagValue(postTag) ?? (await postIdForHashedTag(ports, postTag)));
+  const taggedSubscriberId = subscriberTag === undefined ? undefined : decodeTagValue(subscriberTag);
+
+  if (type === 'Bounce') {
+    const bounce = notification.bounce;
+    const recipients = bounce?.bouncedRecipients;
+    if (bounce === undefined || !Array.isArray(recipients)) return malformed(type);
+    const permanent = bounce.bounceType === 'Permanent';
+    return forEachSubscriber(ports, recipients, taggedSubscriberId, async (subscriber) => {
+      if (permanent) {
+        await ports.subscribers.suppress(subscriber.id, 'bounced', now);
+        if (postId !== undefined) await ports.issues.recordFeedback(postId, subscriber.id, { kind: 'bounce' });
+        logger.info('subscriber.bounced', { subscriberId: subscriber.id, postId });
+        return 'suppressed';
+      }
+      const feedbackId = bounce.feedbackId ?? `${notification.mail?.messageId ?? 'unknown'}:${bounce.timestamp ?? ''}`;
+      if (postId !== undefined) await ports.issues.recordFeedback(postId, subscriber.id, { kind: 'transient', feedbackId });
+      logger.info('delivery.transient_bounce', { subscriberId: subscriber.id, postId, bounceType: bounce.bounceType });
+      return 'counted';
+    });
+  }
+
+  if (type === 'Complaint') {
+    const recipients = notification.complaint?.complainedRecipients;
+    if (!Array.isArray(recipients)) return malformed(type);
+    return forEachSubscriber(ports, recipients, taggedSubscriberId, async (subscriber) => {
+      await ports.subscribers.suppress(subscriber.id, 'complained', now);
+      if (postId !== undefined) await ports.issues.recordFeedback(postId, subscriber.id, { kind: 'complaint' });
+      logger.info('subscriber.complained', { subscriberId: subscriber.id, postId });
+      return 'suppressed';
+    });
+  }
+
+  logger.info('ses_event.ignored', { reason: 'not a bounce or complaint', type });
+  return ['ignored'];
+}
+
+/**
+ * A doctor probe went to the SES mailbox simulator, never to a reader: its bounce is recorded
+ * for the doctor to find and nothing else happens (no subscriber is looked up, suppressed or
+ * counted, whatever address the event names).
+ */
+async function handleProbe(ports: SesEventPorts, probeId: string, type: string | undefined, notification: SesNotification, now: Date): Promise<SesEventOutcome> {
+  if (type !== 'Bounce' || ports.probes === undefined || !isProbeId(probeId)) {
+    logger.info('ses_event.probe_ignored', { type });
+    return 'probe';
+  }
+  await ports.probes.recordBounce(probeId, notification.bounce?.bounceType ?? 'unknown', now);
+  logger.info('ses_event.probe_bounced', { probeId, bounceType: notification.bounce?.bounceType });
+  return 'probe';
+}
+
+/**
+ * Hashed tags already traced to their post id. A send's bounces all carry the same tag; a tag
+ * is a fixed hash of its post id, so a warm function scans the issues once per post, not once
+ * per event.
+ */
+const postIdsOfHashedTags = new Map<string, string>();
+
+/** A post whose slug was too long for a tag is tagged with a hash of its id: find the id it hashes. */
+async function postIdForHashedTag(ports: SesEventPorts, tag: string): Promise<string | undefined> {
+  if (!isHashedTagValue(tag)) return undefined;
+  const known = postIdsOfHashedTags.get(tag);
+  if (known !== undefined) return known;
+  for await (const page of ports.issues.postIds()) {
+    const found = page.find((postId) => encodeTagValue(postId) === tag);
+    if (found !== undefined) {
+      postIdsOfHashedTags.set(tag, found);
+      return found;
+    }
+  }
+  logger.info('ses_event.unknown_post', { tag });
+  return undefined;
+}
+
+/** Acts on each recipient that is one of our subscribers; the others are ignored. */
+async function forEachSubscriber(
+  ports: SesEventPorts,
+  recipients: SesRecipient[],
+  taggedId: string | undefined,
+  act: (subscriber: Subscriber) => Promise<SesEventOutcome>,
+): Promise<SesEventOutcome[]> {
+  const outcomes: SesEventOutcome[] = [];
+  for (const recipient of recipients) {
+    const subscriber = await findSubscriber(ports, recipient?.emailAddress, taggedId);
+    outcomes.push(subscriber === undefined ? 'ignored' : await act(subscriber));
+  }
+  return outcomes;
+}
+
+function malformed(type: string): SesEventOutcome[] {
+  logger.warn('ses_event.malformed', { type, error: 'missing recipients' });
+  return ['malformed'];
+}
+
+/**
+ * The tag names the subscriber, but only the event's address is SES's word on who bounced:
+ * the tagged subscriber counts only if the addresses agree, otherwise look the address up.
+ */
+async function findSubscriber(ports: SesEventPorts, address: unknown, taggedId: string | undefined): Promise<Subscriber | undefined> {
+  if (typeof address !== 'string' || !address.includes('@')) {
+    logger.warn('ses_event.ignored', { reason: 'recipient without an address' });
+    return undefined;
+  }
+  const bare = address.replace(/^.*<([^>]+)>.*$/, '$1').trim();
+  if (taggedId !== undefined) {
+    const tagged = await ports.subscribers.get(taggedId);
+    if (tagged !== undefined && tagged.email.toLowerCase() === bare.toLowerCase()) return tagged;
+  }
+  let found: Subscriber | undefined;
+  try {
+    found = await ports.subscribers.findByEmail(bare);
+  } catch (error) {
+    // No subscriber can have an address we would not accept; retrying the event cannot change
+    // that. The error's message may quote the address, so only its code is logged.
+    if (!(error instanceof AddressError)) throw error;
+    logger.warn('ses_event.ignored', { reason: 'invalid address', address: maskAddress(bare), code: error.code });
+    return undefined;
+  }
+  if (found === undefined) logger.info('ses_event.ignored', { reason: 'unknown address', address: maskAddress(bare) });
+  return found;
+}

@@ -1,0 +1,24 @@
+import { lambdaClient, schedulerClient } from '../adapters/lambda-scheduler-clients';
+import { lambdaIngestPorts } from '../wiring/lambda-services';
+import { DispatcherInvoker } from '../adapters/lambda-invoker';
+import { createIngestHandler } from '../publishing/ingest-consumer';
+import { EventBridgeScheduler } from '../publishing/schedule';
+
+/**
+ * The ingest Lambda, fed by the ingest queue the webhook fills: reads each pushed post at its
+ * commit from GitHub, renders it once, records the issue, and starts or schedules its send
+ * (see functions/publishing/ingest-post.ts). GitHub outages come back through SQS partial batch
+ * failures; everything else is settled per message. The Lambda and Scheduler clients are
+ * built here, the one function that schedules posts, so no other bundle loads them.
+ */
+export const handler = createIngestHandler(() =>
+  lambdaIngestPorts({
+    dispatchQueue: (target) => new DispatcherInvoker(lambdaClient(), target.dispatchFunctionArn),
+    scheduler: (target) =>
+      new EventBridgeScheduler(schedulerClient(), {
+        targetArn: target.dispatchFunctionArn,
+        roleArn: target.schedulerRoleArn,
+        groupName: target.scheduleGroup,
+      }),
+  }),
+);

@@ -1,0 +1,9 @@
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { lambdaSendingPorts } from '../wiring/lambda-services';
+import { handleSendQueueEvent } from '../delivery/delivery-worker';
+
+/** Send-queue consumer: each message is a post id and a batch of recipient ids. */
+export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  const { sender } = await lambdaSendingPorts({ askQuota: true });
+  return handleSendQueueEvent(sender, event, Date.now() + context.getRemainingTimeInMillis());
+};

@@ -1,0 +1,18 @@
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import type { Resources } from '../commons/config';
+import { deliveriesTableDefinition, issuesTableDefinition } from '../contract/delivery-tables';
+import { subscriberTableDefinition } from '../contract/subscriber-table';
+
+export interface LocalTable {
+  name: string;
+  definition: Omit<CreateTableCommandInput, 'TableName'>;
+}
+
+/** Every table the local stack creates on first start; a new table is one more line. */
+export function localTables(resources: Resources): LocalTable[] {
+  return [
+    { name: resources.subscribersTable, definition: subscriberTableDefinition },
+    { name: resources.issuesTable, definition: issuesTableDefinition },
+    { name: resources.deliveriesTable, definition: deliveriesTableDefinition },
+  ];
+}

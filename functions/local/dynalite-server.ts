@@ -1,0 +1,46 @@
+import { mkdir } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { CreateTableCommand, DescribeTableCommand, ResourceNotFoundException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import dynalite from 'dynalite';
+import { logger } from '../commons/logger';
+import { close, listen } from './listen';
+import type { LocalTable } from './create-tables';
+
+export interface LocalDynamo {
+  endpoint: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * dynalite in this process, persisted under `path` (in memory without one). Tables are created
+ * instantly (`createTableMs: 0`) so the first request after start never sees CREATING.
+ */
+export async function startDynalite(options: { path?: string; port: number; setting: string }): Promise<LocalDynamo> {
+  if (options.path) await mkdir(options.path, { recursive: true });
+  const server = dynalite({ path: options.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 }) as Server;
+  const port = await listen(server, options.port, options.setting);
+  return { endpoint: `http://127.0.0.1:${port}`, port, stop: () => close(server) };
+}
+
+async function tableExists(client: DynamoDBClient, name: string): Promise<boolean> {
+  try {
+    await client.send(new DescribeTableCommand({ TableName: name }));
+    return true;
+  } catch (error) {
+    if (error instanceof ResourceNotFoundException || (error as { name?: string }).name === 'ResourceNotFoundException') return false;
+    throw error;
+  }
+}
+
+/** Creates the tables that do not exist yet; existing ones (and their data) are left alone. */
+export async function ensureTables(client: DynamoDBClient, tables: LocalTable[]): Promise<string[]> {
+  const created: string[] = [];
+  for (const table of tables) {
+    if (await tableExists(client, table.name)) continue;
+    await client.send(new CreateTableCommand({ ...table.definition, TableName: table.name }));
+    created.push(table.name);
+    logger.info('local.table.created', { table: table.name });
+  }
+  return created;
+}

@@ -1,0 +1,163 @@
+import { createConnection } from 'node:net';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { dynamoClient, sesClient } from '../adapters/aws-clients';
+import { readDataDir, readEnv, readLocalPorts, readResources, readSettings, type Resources, type Settings } from '../commons/config';
+import { PushletterError } from '../commons/errors';
+import { logger } from '../commons/logger';
+import { systemClock, type Clock } from '../commons/clock';
+import { parseSecrets, type Secrets } from '../contract/secrets';
+import { LocalQueue } from './local-queue';
+import { dispatchIssue } from '../delivery/dispatcher';
+import { SEND_MAX_RECEIVES, parseDispatchJob, type DispatchJob, type SendJob } from '../delivery/jobs';
+import { SendResumption } from './send-resumption';
+import { SendQueueDrain } from '../local/send-drain';
+import { handleSendQueueEvent } from '../delivery/delivery-worker';
+import { buildCorePorts, type CorePorts } from '../wiring/core-services';
+import { buildSendingPorts, type SendingPorts } from '../wiring/sending-services';
+
+/**
+ * Ports against the local stand-ins: the dev server builds them around the dynalite and SES
+ * emulator it started, CLI commands build them against a stack running in another terminal,
+ * and tests against a stack they started on free ports.
+ */
+export type LocalComposition = CorePorts;
+
+export interface LocalInputs {
+  endpoints: { dynamodb: string; ses: string };
+  settings: Settings;
+  resources: Resources;
+  secrets: Secrets;
+  clock?: Clock;
+}
+
+export function composeLocal(inputs: LocalInputs): LocalComposition {
+  return buildCorePorts({
+    dynamo: dynamoClient({ dynamodb: inputs.endpoints.dynamodb }),
+    ses: sesClient({ ses: inputs.endpoints.ses }),
+    settings: inputs.settings,
+    resources: inputs.resources,
+    secrets: inputs.secrets,
+    clock: inputs.clock ?? systemClock,
+  });
+}
+
+/**
+ * Links in local emails point at the local server, wherever PORT put it, unless
+ * PUSHLETTER_PUBLIC_URL says otherwise (a tunnel, say).
+ */
+export function localSettings(settings: Settings, httpPort: number): Settings {
+  return readEnv('PUSHLETTER_PUBLIC_URL') === undefined ? { ...settings, publicUrl: `http://localhost:${httpPort}` } : settings;
+}
+
+function answers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    socket.setTimeout(1_000);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
+
+/**
+ * For CLI commands: the ports of the stack `pushletter dev` runs, found through PORT,
+ * SES_PORT, DYNAMODB_PORT and its secrets in the data folder. Says how to start one if none
+ * is running.
+ */
+export async function connectToLocalStack(): Promise<LocalComposition> {
+  const ports = readLocalPorts();
+  const dataDir = readDataDir();
+  if (!(await answers(ports.dynamodb))) {
+    throw new PushletterError(
+      'LOCAL_STACK_NOT_RUNNING',
+      `no local stack answers on port ${ports.dynamodb} (DYNAMODB_PORT). Start one with \`npx pushletter dev\` in another terminal (same folder), then run this again.`,
+    );
+  }
+  const secretsFile = join(dataDir, 'secrets.json');
+  let secretsText: string;
+  try {
+    secretsText = await readFile(secretsFile, 'utf8');
+  } catch {
+    throw new PushletterError('LOCAL_SECRETS_MISSING', `${secretsFile} is missing; run this from the folder where \`npx pushletter dev\` runs (or set PUSHLETTER_DATA_DIR).`);
+  }
+  return composeLocal({
+    endpoints: { dynamodb: `http://127.0.0.1:${ports.dynamodb}`, ses: `http://127.0.0.1:${ports.ses}` },
+    settings: localSettings(readSettings(), ports.http),
+    resources: readResources(),
+    secrets: parseSecrets(secretsText, secretsFile),
+  });
+}
+
+/**
+ * The sending pipeline on the local stack: in-process queues that call the same handlers the
+ * Lambdas run (dispatch, send), with SQS's partial batch failures, redelivery and DLQ.
+ */
+export interface LocalSending extends SendingPorts {
+  sendQueue: LocalQueue<SendJob>;
+  dispatchQueue: LocalQueue<DispatchJob>;
+  /** Resolves when every queued dispatch and send is done (or dead-lettered). */
+  idle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startLocalSending(composition: LocalComposition, options: { concurrency?: number; retryDelayMs?: number } = {}): Promise<LocalSending> {
+  // The queue lives in this process: each post is marked once its jobs are all done, so a
+  // restart after a crash can tell which posts may have lost jobs (local/ingest.ts).
+  const sendQueue = new LocalQueue<SendJob>({
+    name: 'send',
+    batchSize: 1,
+    concurrency: 4,
+    retryDelayMs: options.retryDelayMs ?? 1_000,
+    maxReceives: SEND_MAX_RECEIVES,
+    groupOf: (job) => job.postId,
+    onSettled: (settled) => drain.settled(settled),
+  });
+  const drain = new SendQueueDrain(new SendResumption(composition.dynamo, composition.resources.issuesTable), (postId) => sendQueue.pendingIn(postId), composition.clock);
+  const dispatchQueue = new LocalQueue<DispatchJob>({ name: 'dispatch', batchSize: 1, concurrency: 1, retryDelayMs: options.retryDelayMs ?? 1_000, maxReceives: 3 });
+  const sending = await buildSendingPorts(composition, { sendQueue, dispatchQueue }, { askQuota: false, concurrency: options.concurrency });
+  sendQueue.consume((event) => handleSendQueueEvent(sending.sender, event));
+  dispatchQueue.consume(async (event) => {
+    const failures: { itemIdentifier: string }[] = [];
+    for (const record of event.Records) {
+      const job = parseDispatchJob(record.body);
+      if (job === undefined) {
+        logger.error('issue.dispatch.malformed', { messageId: record.messageId });
+        continue;
+      }
+      try {
+        const outcome = await dispatchIssue(sending.dispatch, job.postId);
+        if (outcome.status === 'dispatched') await drain.dispatched(job.postId);
+      } catch (error) {
+        // Redelivered by the queue; the dispatcher resumes from its checkpoint.
+        logger.warn('issue.dispatch.retry', { postId: job.postId, error: (error as Error).message });
+        failures.push({ itemIdentifier: record.messageId });
+      }
+    }
+    return { batchItemFailures: failures };
+  });
+  return {
+    ...sending,
+    sendQueue,
+    dispatchQueue,
+    async idle() {
+      // A dispatch fills the send queue; wait until both are quiet together.
+      while (dispatchQueue.pending > 0 || sendQueue.pending > 0) {
+        await dispatchQueue.idle();
+        await sendQueue.idle();
+      }
+    },
+    async stop() {
+      await dispatchQueue.stop();
+      await sendQueue.stop();
+      // A mark still being written when the database closes would fail the whole process.
+      await drain.settledWrites();
+    },
+  };
+}

@@ -1,0 +1,197 @@
+import type { Settings } from '../commons/config';
+import { logger, maskAddress } from '../commons/logger';
+import type { Clock, Mailer, Queue } from '../commons/clock';
+import { compileMessage, personalise, type CompiledMessage } from '../mail/message';
+import { renderEmail } from '../render/email';
+import { parsePost } from '../render/post';
+import { loadSite, siteFromConfigText } from '../render/site';
+import { UNSUBSCRIBE_URL_PLACEHOLDER, type Post, type RenderedEmail, type SiteConfig } from '../render/types';
+import type { IssueState, IssueStore } from '../adapters/dynamodb/issue-store';
+import type { DispatchJob } from '../delivery/jobs';
+import type { Scheduler } from './schedule';
+
+/**
+ * Ingest: one post file becomes one issue. Parse, render once, compile the MIME message, then
+ * create the issue record with a conditional write: the only place that decides whether a post
+ * is sent, so a webhook redelivery, a second push, an edit or two concurrent publishes of the
+ * same post (same id) end at 'exists' and send nothing more.
+ */
+
+/** A post as read from the repository at a commit, or from the editor's disk. */
+export interface PostFile {
+  /** Path inside the site (`_posts/2024-05-01-hello.md`); the post id comes from the file name. */
+  path: string;
+  source: Uint8Array | string;
+  /** The site's `_config.yml`, when it has one; `label` names it in error messages. */
+  config?: { text: string; label: string };
+  kind: 'post' | 'draft';
+  /** Shown to the editor in `status`: `webhook` or `publish`. */
+  origin: string;
+  /** The commit it was read at, for pushes. */
+  commit?: string;
+}
+
+export interface IngestPorts {
+  settings: Settings;
+  issues: Pick<IssueStore, 'createIssue' | 'getIssue' | 'replaceSkipped'>;
+  dispatchQueue: Queue<DispatchJob>;
+  scheduler: Scheduler;
+  /** Sends previews and tests directly: they never go through subscribers. */
+  mailer: Mailer;
+  clock: Clock;
+}
+
+export interface IngestOptions {
+  /** Send a one-off copy here and record nothing: the post can still be sent for real later. */
+  testAddress?: string;
+  /**
+   * An explicit publish by the editor: a post recorded as skipped that its front matter now
+   * lets go is sent. A push never sets this: edits send nothing.
+   */
+  sendSkipped?: boolean;
+}
+
+export type IngestOutcome =
+  | { status: 'dispatching'; postId: string; subject: string }
+  | { status: 'scheduled'; postId: string; subject: string; at: string }
+  | { status: 'skipped'; postId: string; reason: string }
+  | { status: 'exists'; postId: string; state?: IssueState; resumed: boolean }
+  | { status: 'preview'; postId: string; subject: string; recipients: number }
+  | { status: 'test'; postId: string; subject: string; to: string };
+
+const MARKS = {
+  preview: { en: '[Preview] ', zh: '[预览] ' },
+  test: { en: '[Test] ', zh: '[测试] ' },
+};
+
+function marked(kind: keyof typeof MARKS, subject: string, lang: string): string {
+  return (lang.toLowerCase().startsWith('zh') ? MARKS[kind].zh : MARKS[kind].en) + subject;
+}
+
+/** The post's site from its `_config.yml`, else from the project's settings. */
+export async function siteFor(file: Pick<PostFile, 'config'>, settings: Settings): Promise<SiteConfig> {
+  return file.config ? siteFromConfigText(file.config.text, file.config.label, settings) : loadSite(undefined, settings);
+}
+
+/** `List-Id: <newsletter.blog.example.com>` (RFC 2919): the list name under the blog's host. */
+function listId(settings: Settings): string {
+  const host = new URL(settings.siteUrl).hostname;
+  return `${settings.listName.replace(/[^A-Za-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'newsletter'}.${host}`;
+}
+
+/** The issue's message, with the unsubscribe URL left as a placeholder for the sender. */
+export function compileIssueMessage(email: Pick<RenderedEmail, 'subject' | 'html' | 'text' | 'lang'>, settings: Settings): CompiledMessage {
+  return compileMessage(
+    { subject: email.subject, html: email.html, text: email.text, lang: email.lang },
+    { fromAddress: settings.fromAddress, fromName: settings.fromName, replyTo: settings.replyTo },
+    {
+      listId: listId(settings),
+      listUnsubscribe: { urlPlaceholder: UNSUBSCRIBE_URL_PLACEHOLDER },
+      placeholders: [UNSUBSCRIBE_URL_PLACEHOLDER],
+    },
+  );
+}
+
+/**
+ * A copy for someone who is not (necessarily) a subscriber: an editor's preview or a test.
+ * Its unsubscribe link leads to the unsubscribe page without a token, which explains itself
+ * and changes nothing; a real subscriber's copy always carries their own token.
+ */
+async function sendOneOff(email: RenderedEmail, subject: string, to: string[], ports: IngestPorts): Promise<void> {
+  const message = compileIssueMessage({ ...email, subject }, ports.settings);
+  const values = { [UNSUBSCRIBE_URL_PLACEHOLDER]: `${ports.settings.publicUrl}/unsubscribe` };
+  for (const address of to) {
+    const data = personalise(message, { to: address, values, date: ports.clock.now() });
+    await ports.mailer.sendRaw({ to: address, data });
+  }
+}
+
+async function existing(postId: string, ports: IngestPorts): Promise<IngestOutcome> {
+  const issue = await ports.issues.getIssue(postId);
+  let resumed = false;
+  // A worker that died between creating the issue and handing it on leaves the issue waiting
+  // with nothing queued; handing it on again is safe (dispatch checkpoints and claims, and a
+  // schedule is created once per post), so the redelivered message finishes the job.
+  if (issue?.state === 'dispatching' && issue.cursor === '' && issue.enqueued === 0) {
+    await ports.dispatchQueue.send([{ postId }]);
+    resumed = true;
+  } else if (issue?.state === 'scheduled') {
+    await ports.scheduler.schedule(postId, new Date(issue.sendAt));
+    resumed = true;
+  }
+  logger.info('issue.exists', { postId, state: issue?.state, resumed });
+  return { status: 'exists', postId, state: issue?.state, resumed };
+}
+
+export async function ingestPost(file: PostFile, ports: IngestPorts, options: IngestOptions = {}): Promise<IngestOutcome> {
+  const { settings, clock } = ports;
+  const site = await siteFor(file, settings);
+  const post: Post = await parsePost({ path: file.path, source: file.source, site, now: clock.now() });
+  const draft = file.kind === 'draft' || post.draft;
+
+  if (options.testAddress !== undefined) {
+    const email = await renderEmail(post, site, settings);
+    const subject = marked('test', email.subject, email.lang);
+    await sendOneOff(email, subject, [options.testAddress], ports);
+    logger.info('issue.test_sent', { postId: post.id, to: maskAddress(options.testAddress) });
+    return { status: 'test', postId: post.id, subject, to: options.testAddress };
+  }
+
+  if (draft) {
+    // Previews are never recorded under the post's id. For a push, a record of this commit's
+    // preview keeps a webhook redelivery from mailing the editors again; it is written after
+    // the send, so a failed send is retried (editors may then get a preview twice, never none).
+    const previewId = file.commit ? `preview:${post.id}:${file.commit}` : undefined;
+    if (previewId !== undefined && (await ports.issues.getIssue(previewId)) !== undefined) {
+      return { status: 'exists', postId: previewId, state: 'preview', resumed: false };
+    }
+    const email = await renderEmail(post, site, settings);
+    const subject = marked('preview', email.subject, email.lang);
+    if (settings.editors.length === 0) logger.warn('issue.preview.no_editors', { postId: post.id, hint: 'set PUSHLETTER_EDITORS' });
+    await sendOneOff(email, subject, settings.editors, ports);
+    if (previewId !== undefined) {
+      await ports.issues.createIssue(
+        { postId: previewId, title: post.title, subject, state: 'preview', sendAt: clock.now().toISOString(), source: file.origin, commit: file.commit },
+        clock.now(),
+      );
+    }
+    logger.info('issue.preview_sent', { postId: post.id, recipients: settings.editors.length });
+    return { status: 'preview', postId: post.id, subject, recipients: settings.editors.length };
+  }
+
+  // Cheap early answer for the common repeat; the conditional create below is the real guard.
+  const known = await ports.issues.getIssue(post.id);
+  const replacing = known?.state === 'skipped' && post.skipReason === undefined && options.sendSkipped === true;
+  if (known !== undefined && !replacing) return existing(post.id, ports);
+
+  const base = { postId: post.id, title: post.title, source: file.origin, commit: file.commit };
+  if (post.skipReason !== undefined) {
+    const created = await ports.issues.createIssue(
+      { ...base, subject: post.title, state: 'skipped', sendAt: clock.now().toISOString(), skipReason: post.skipReason },
+      clock.now(),
+    );
+    if (created === 'exists') return existing(post.id, ports);
+    logger.info('issue.skipped', { postId: post.id, reason: post.skipReason });
+    return { status: 'skipped', postId: post.id, reason: post.skipReason };
+  }
+
+  const email = await renderEmail(post, site, settings);
+  for (const warning of email.warnings) logger.warn('issue.render_warning', { postId: post.id, code: warning.code, detail: warning.message });
+  const message = compileIssueMessage(email, settings);
+  const now = clock.now();
+  // post.date is already read in the site's timezone by the parser.
+  const future = post.date.getTime() > now.getTime();
+  const sendAt = future ? post.date : now;
+  const issue = { ...base, subject: email.subject, state: future ? ('scheduled' as const) : ('dispatching' as const), sendAt: sendAt.toISOString(), message };
+  const created = replacing ? await ports.issues.replaceSkipped(issue, now) : await ports.issues.createIssue(issue, now);
+  if (replacing && created === 'created') logger.info('issue.skipped_replaced', { postId: post.id });
+  if (created === 'exists') return existing(post.id, ports);
+
+  if (future) {
+    await ports.scheduler.schedule(post.id, post.date);
+    return { status: 'scheduled', postId: post.id, subject: email.subject, at: post.date.toISOString() };
+  }
+  await ports.dispatchQueue.send([{ postId: post.id }]);
+  logger.info('issue.created', { postId: post.id, source: file.origin, commit: file.commit });
+  return { status: 'dispatching', postId: post.id, subject: email.subject };
+}

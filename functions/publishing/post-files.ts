@@ -1,0 +1,52 @@
+import { PushletterError } from '../commons/errors';
+import type { PostFile } from './ingest-post';
+import type { RepositoryFiles } from '../adapters/github-contents';
+import type { IngestMessage } from './github-webhook';
+
+/**
+ * Folders that may hold the site's `_config.yml`, nearest first. The site is usually the
+ * repository root, but Jekyll also lives in `docs/` (GitHub Pages) or any folder, and `_posts`
+ * may sit below a category folder (`blog/tech/_posts/...`), so every folder above the first
+ * `_posts`/`_drafts` is a candidate.
+ */
+export function configCandidates(path: string): string[] {
+  const segments = path.split('/');
+  const special = segments.findIndex((segment) => segment === '_posts' || segment === '_drafts');
+  const folders = segments.slice(0, Math.max(special, 0));
+  const candidates: string[] = [];
+  for (let depth = folders.length; depth >= 0; depth -= 1) {
+    const folder = folders.slice(0, depth).join('/');
+    candidates.push(folder === '' ? '_config.yml' : `${folder}/_config.yml`);
+  }
+  return candidates;
+}
+
+/** Reads the post and its site's `_config.yml` at the pushed commit. */
+export async function readPushedPost(files: RepositoryFiles, message: IngestMessage): Promise<PostFile> {
+  const source = await files.read(message.repository, message.path, message.commit);
+  if (source === undefined) {
+    // It was added by this very commit, so a 404 means the token cannot see the repository.
+    throw new PushletterError(
+      'GITHUB_POST_NOT_FOUND',
+      `${message.repository}:${message.path} is not readable at ${message.commit.slice(0, 7)}; for a private repository set a GitHub token with read access to contents`,
+    );
+  }
+  let config: PostFile['config'];
+  for (const candidate of configCandidates(message.path)) {
+    const text = await files.read(message.repository, candidate, message.commit);
+    if (text !== undefined) {
+      config = { text: Buffer.from(text).toString('utf8'), label: `${message.repository}:${candidate}` };
+      break;
+    }
+  }
+  const root = config ? config.label.slice(message.repository.length + 1).replace(/_config\.yml$/, '') : '';
+  return {
+    // The path inside the site, as the renderer and the post id expect it.
+    path: message.path.slice(root.length),
+    source,
+    config,
+    kind: message.kind,
+    origin: 'webhook',
+    commit: message.commit,
+  };
+}

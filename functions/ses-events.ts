@@ -1,9 +1,0 @@
-import type { SNSEvent } from 'aws-lambda';
-import { lambdaSendingPorts } from './compose/lambda';
-import { handleSesEvents } from './sending/events';
-
-/** SES bounce and complaint notifications from the configuration set's SNS topic. */
-export const handler = async (event: SNSEvent): Promise<void> => {
-  const { sesEvents } = await lambdaSendingPorts();
-  await handleSesEvents(sesEvents, event);
-};

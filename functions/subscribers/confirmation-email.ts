@@ -1,0 +1,96 @@
+import type { Settings } from '../commons/config';
+import { escapeHtml } from '../commons/html';
+import { logger, maskAddress } from '../commons/logger';
+import type { Mailer } from '../commons/clock';
+import { CONFIRM_EMAIL_HTML } from '../../templates/confirm.generated';
+import { fillSite, READER_STRINGS, readerLanguage, type ReaderLanguage } from '../../templates/reader-strings';
+import { classifySesError } from '../mail/ses-errors';
+import { compileMessage, personalise, type CompiledMessage } from '../mail/message';
+
+const CONFIRM_URL_PLACEHOLDER = '%%PUSHLETTER_CONFIRM_URL%%';
+const RETRY_DELAY_MS = 100;
+
+/**
+ * The double opt-in email. The MJML template was rendered to HTML at build time
+ * (templates/build-confirm.ts); here its `{{slots}}` get the language's strings, the message is
+ * compiled once per language, and each confirmation only splices in its link.
+ */
+export class ConfirmationMailer {
+  private readonly compiled = new Map<ReaderLanguage, CompiledMessage>();
+
+  constructor(
+    private readonly mailer: Mailer,
+    private readonly settings: Settings,
+  ) {}
+
+  async sendConfirmation(to: string, confirmUrl: string, lang: string): Promise<void> {
+    const language = readerLanguage(lang) ?? readerLanguage(this.settings.language) ?? 'en';
+    // The confirmed page should speak the language the reader signed up in.
+    const url = new URL(confirmUrl);
+    if (!url.searchParams.has('lang')) url.searchParams.set('lang', language);
+    const data = personalise(this.message(language), { to, values: { [CONFIRM_URL_PLACEHOLDER]: url.toString() } });
+    let messageId: string;
+    try {
+      messageId = await this.mailer.sendRaw({ to, data });
+    } catch (error) {
+      // The reader is waiting for the page: one quick retry hides a refused connection or
+      // throttling. Only when SES provably did not take the message: after a timeout it may
+      // have, and a second send would give the reader two emails. A rejection is final.
+      const { kind } = classifySesError(error);
+      if (kind !== 'retry') throw error;
+      logger.warn('subscriber.confirmation.retry', { to: maskAddress(to), error: error as Error });
+      await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
+      messageId = await this.mailer.sendRaw({ to, data });
+    }
+    logger.debug('subscriber.confirmation.sent', { to: maskAddress(to), lang: language, messageId });
+  }
+
+  private message(language: ReaderLanguage): CompiledMessage {
+    let message = this.compiled.get(language);
+    if (message === undefined) {
+      message = compileConfirmation(language, this.settings);
+      this.compiled.set(language, message);
+    }
+    return message;
+  }
+}
+
+export function compileConfirmation(language: ReaderLanguage, settings: Settings): CompiledMessage {
+  const strings = READER_STRINGS[language].email;
+  const site = settings.siteTitle;
+  const slots: Record<string, string> = {
+    lang: READER_STRINGS[language].htmlLang,
+    subject: fillSite(strings.subject, site),
+    site,
+    heading: fillSite(strings.heading, site),
+    body: fillSite(strings.body, site),
+    button: fillSite(strings.button, site),
+    expiry: strings.expiry,
+    fallback: strings.fallback,
+    ignore: strings.ignore,
+    postalAddress: settings.postalAddress,
+  };
+  const html = CONFIRM_EMAIL_HTML.replace(/\{\{(\w+)\}\}/g, (slot, name: string) =>
+    name === 'confirmUrl' ? CONFIRM_URL_PLACEHOLDER : slots[name] === undefined ? slot : escapeHtml(slots[name]!),
+  );
+  const text = [
+    slots.heading,
+    '',
+    slots.body,
+    '',
+    CONFIRM_URL_PLACEHOLDER,
+    '',
+    strings.expiry,
+    strings.ignore,
+    '',
+    '-- ',
+    site,
+    settings.postalAddress,
+    '',
+  ].join('\n');
+  return compileMessage(
+    { subject: slots.subject!, html, text, lang: slots.lang! },
+    { fromAddress: settings.fromAddress, fromName: settings.fromName, replyTo: settings.replyTo },
+    { placeholders: [CONFIRM_URL_PLACEHOLDER] },
+  );
+}

@@ -1,0 +1,57 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SESClient } from '@aws-sdk/client-ses';
+import type { Resources, Settings } from '../commons/config';
+import type { Clock, Mailer } from '../commons/clock';
+import type { Secrets } from '../contract/secrets';
+import type { AppDependencies } from '../http/app';
+import { ConfirmationMailer } from '../subscribers/confirmation-email';
+import { SesMailer } from '../adapters/ses-mailer';
+import { deriveKeys } from '../subscribers/keys';
+import { DynamoSubscriberStore } from '../adapters/dynamodb/subscriber-store';
+import { SubscriptionService } from '../subscribers/service';
+
+/**
+ * The wiring both environments share: given clients, settings and secrets, build the domain
+ * objects. wiring/lambda-services.ts and local/local-services.ts differ only in where those inputs come from
+ * (and in the queue, which is SQS on AWS and in-process locally).
+ *
+ * Keep this free of anything that loads mjml: the API and send Lambdas bundle it.
+ */
+export interface CoreInputs {
+  dynamo: DynamoDBClient;
+  ses: SESClient;
+  settings: Settings;
+  resources: Resources;
+  secrets: Secrets;
+  clock: Clock;
+}
+
+export interface CorePorts extends CoreInputs {
+  mailer: Mailer;
+  subscribers: DynamoSubscriberStore;
+  subscriptions: SubscriptionService;
+  /** What the HTTP app needs; see functions/http/app.ts. */
+  http: AppDependencies;
+}
+
+export function buildCorePorts(inputs: CoreInputs): CorePorts {
+  const { settings, clock } = inputs;
+  const keys = deriveKeys(Buffer.from(inputs.secrets.tokenKey, 'base64'));
+  const mailer = new SesMailer(inputs.ses, settings.configurationSet);
+  const subscribers = new DynamoSubscriberStore({
+    client: inputs.dynamo,
+    tableName: inputs.resources.subscribersTable,
+    idKey: keys.idKey,
+    listName: settings.listName,
+    clock,
+  });
+  const subscriptions = new SubscriptionService({
+    store: subscribers,
+    keys,
+    mailer: new ConfirmationMailer(mailer, settings),
+    clock,
+    publicUrl: settings.publicUrl,
+    defaultLanguage: settings.language,
+  });
+  return { ...inputs, mailer, subscribers, subscriptions, http: { settings, clock, subscriptions } };
+}

@@ -1,0 +1,71 @@
+import type { Queue } from '../commons/clock';
+import type { DispatchPorts } from '../delivery/dispatcher';
+import type { SesEventPorts } from '../feedback/ses-notifications';
+import { IssueStore } from '../adapters/dynamodb/issue-store';
+import { ProbeStore } from '../adapters/dynamodb/probe-store';
+import type { DispatchJob, SendJob } from '../delivery/jobs';
+import { SharedRateLimiter, resolveSendRate } from '../delivery/rate-limit';
+import { Sender } from '../delivery/delivery-worker';
+import type { CorePorts } from './core-services';
+
+/**
+ * The sending pipeline's wiring, shared by both environments: they differ only in the queues
+ * (SQS on AWS, LocalQueue locally) and in whether SES can be asked for the account's rate.
+ */
+export interface SendingQueues {
+  sendQueue: Queue<SendJob>;
+  dispatchQueue: Queue<DispatchJob>;
+}
+
+export interface SendingPorts {
+  issues: IssueStore;
+  dispatch: DispatchPorts;
+  sender: Sender;
+  sesEvents: SesEventPorts;
+  /** Emails per second the sender holds to (SES quota, else the configured rate). */
+  sendRate: number;
+}
+
+export interface SendingOptions {
+  /** Ask SES GetSendQuota for the rate (AWS); the local emulator never answers. */
+  askQuota: boolean;
+  /** SES calls in flight per sender. */
+  concurrency?: number;
+}
+
+/**
+ * The limiter every sender of the account's email shares: one window in the deliveries table,
+ * so sends, imports' confirmation emails and any other sender together keep to `rate`.
+ */
+export function sharedRateLimiter(core: Pick<CorePorts, 'dynamo' | 'resources'>, rate: number): SharedRateLimiter {
+  return new SharedRateLimiter({ dynamo: core.dynamo, table: core.resources.deliveriesTable, rate });
+}
+
+export async function buildSendingPorts(core: CorePorts, queues: SendingQueues, options: SendingOptions): Promise<SendingPorts> {
+  const issues = new IssueStore(core.dynamo, core.resources);
+  const sendRate = await resolveSendRate(options.askQuota ? core.ses : undefined, core.settings.maxSendRate);
+  const rateLimiter = sharedRateLimiter(core, sendRate);
+  const sender = new Sender(
+    {
+      issues,
+      subscribers: core.subscribers,
+      unsubscribeUrl: (subscriberId) => core.subscriptions.unsubscribeUrl(subscriberId),
+      mailer: core.mailer,
+      rateLimiter,
+      clock: core.clock,
+    },
+    { concurrency: options.concurrency },
+  );
+  return {
+    issues,
+    sendRate,
+    sender,
+    dispatch: { issues, subscribers: core.subscribers, sendQueue: queues.sendQueue, dispatchQueue: queues.dispatchQueue, clock: core.clock },
+    sesEvents: {
+      subscribers: core.subscribers,
+      issues,
+      configurationSet: core.settings.configurationSet,
+      probes: new ProbeStore(core.dynamo, core.resources.deliveriesTable),
+    },
+  };
+}
