@@ -1,6 +1,6 @@
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { PushletterError } from '../commons/errors';
-import type { Queue } from '../commons/clock';
+import type { Queue } from '../commons/queue';
 import type { DispatchJob } from '../delivery/jobs';
 
 /**

@@ -1,6 +1,6 @@
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { PushletterError } from '../commons/errors';
-import type { Queue } from '../commons/clock';
+import type { Queue } from '../commons/queue';
 import { QUEUE_BATCH_LIMIT } from '../delivery/jobs';
 
 /** The Queue port on SQS: JSON bodies, SendMessageBatch in groups of ten. */

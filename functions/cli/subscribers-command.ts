@@ -5,7 +5,7 @@ import { readTarget } from '../commons/config';
 import { InvalidInputError, PushletterError } from '../commons/errors';
 import { logger } from '../commons/logger';
 import type { CorePorts } from '../wiring/core-services';
-import type { SendRateLimiter } from '../delivery/rate-limit';
+import type { SendRateLimiter } from '../mail/mailer';
 import { exportHeader, exportRow, parseImportCsv } from '../subscribers/csv';
 import { importSubscribers, type ImportReport } from '../subscribers/import';
 import { parseArgs } from './args';
@@ -69,7 +69,7 @@ async function connect(aws: boolean): Promise<CorePorts> {
  */
 async function importRateLimiter(ports: CorePorts, aws: boolean): Promise<SendRateLimiter | undefined> {
   if (!aws) return undefined;
-  const [{ resolveSendRate }, { sharedRateLimiter }] = await Promise.all([import('../delivery/rate-limit'), import('../wiring/sending-services')]);
+  const [{ resolveSendRate }, { sharedRateLimiter }] = await Promise.all([import('../adapters/dynamodb/shared-rate-limiter'), import('../wiring/sending-services')]);
   return sharedRateLimiter(ports, await resolveSendRate(ports.ses, ports.settings.maxSendRate));
 }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Clock, Mailer } from '../commons/clock';
+import type { Clock } from '../commons/clock';
+import type { Mailer } from '../mail/mailer';
 import { SENDER_CONCURRENCY } from '../commons/config';
 import { logger } from '../commons/logger';
 import { errorMessage } from '../commons/errors';
@@ -10,7 +11,7 @@ import type { IssueStore } from '../adapters/dynamodb/issue-store';
 import type { Claim, Ledger } from './claims';
 import { GroupCommit } from './group-commit';
 import { DEAD_LETTERED, SEND_MAX_RECEIVES, parseSendJob, type SendJob } from './jobs';
-import type { SendRateLimiter } from './rate-limit';
+import type { SendRateLimiter } from '../mail/mailer';
 import { classifySesError } from '../mail/ses-errors';
 import { POST_TAG, SUBSCRIBER_TAG, deliveryMessageId, encodeTagValue } from './message-tags';
 

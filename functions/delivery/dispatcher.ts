@@ -1,4 +1,5 @@
-import type { Clock, Queue } from '../commons/clock';
+import type { Clock } from '../commons/clock';
+import type { Queue } from '../commons/queue';
 import { logger } from '../commons/logger';
 import type { SubscriberDirectory } from '../subscribers/types';
 import type { IssueStore } from '../adapters/dynamodb/issue-store';

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { HttpApp } from './app';
+import type { HttpApp } from './types';
 import { bodyLimit, type HttpRequest } from './types';
 
 /** API Gateway HTTP API (payload 2.0) event -> the app's request. */

@@ -1,45 +1,12 @@
-import type { Settings } from '../commons/config';
 import { InvalidInputError } from '../commons/errors';
 import { logger } from '../commons/logger';
-import type { Clock, Queue } from '../commons/clock';
-import type { IngestMessage } from '../publishing/github-webhook';
-import type { SubscriptionService } from '../subscribers/service';
 import { READER_STRINGS, readerLanguage, type ReaderLanguage } from '../../templates/reader-strings';
-import { errorPage, type ErrorKind, type PageContext } from './pages';
+import { errorPage, type ErrorKind } from './pages';
 import { wantsJson } from './request';
 import { html, json, withSecurityHeaders } from './responses';
-import { ROUTES } from './routes';
-import type { HttpRequest, HttpResponse } from './types';
+import { ROUTES } from './route-table';
+import type { AppDependencies, HttpApp, HttpRequest, HttpResponse, Route, RouteContext } from './types';
 
-/**
- * What routes may use. The composition modules (wiring/lambda-services.ts, local/local-services.ts) build
- * it; a route that needs a new port adds an optional field here and the composition fills it.
- */
-export interface AppDependencies {
-  settings: Settings;
-  clock: Clock;
-  subscriptions: Pick<SubscriptionService, 'subscribe' | 'confirm' | 'unsubscribe' | 'checkUnsubscribeToken'>;
-  /** `POST /hooks/github`: the webhook secret (read lazily: a secret store call) and the ingest queue. */
-  github?: { webhookSecret: () => Promise<string | undefined>; ingestQueue: Queue<IngestMessage> };
-}
-
-export type RouteHandler = (request: HttpRequest, app: RouteContext) => Promise<HttpResponse>;
-
-export interface Route {
-  method: 'GET' | 'POST';
-  path: string;
-  handle: RouteHandler;
-}
-
-/** Per-request helpers every route gets beside the dependencies. */
-export interface RouteContext extends AppDependencies {
-  /** Page language from a `lang` field or `?lang=`, else the site's. */
-  page(request: HttpRequest, fieldLanguage?: string): PageContext;
-  /** A localised error answer: a page for people, JSON for JSON clients. */
-  fail(request: HttpRequest, status: number, kind: ErrorKind, detail?: string): HttpResponse;
-}
-
-export type HttpApp = (request: HttpRequest) => Promise<HttpResponse>;
 
 const STATUS_KIND: Record<string, { status: number; kind: ErrorKind }> = {
   BODY_MALFORMED: { status: 400, kind: 'badRequest' },

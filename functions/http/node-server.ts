@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { logger } from '../commons/logger';
-import type { HttpApp } from './app';
+import type { HttpApp } from './types';
 import { bodyLimit, type HttpRequest } from './types';
 
 class ClientGoneError extends Error {

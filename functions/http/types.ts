@@ -1,3 +1,10 @@
+import type { Clock } from '../commons/clock';
+import type { Queue } from '../commons/queue';
+import type { Settings } from '../commons/config';
+import type { IngestMessage } from '../publishing/github-webhook';
+import type { SubscriptionService } from '../subscribers/service';
+import type { ErrorKind, PageContext } from './pages';
+
 /**
  * The HTTP app speaks these two shapes only; the API Gateway and Node server adapters
  * translate to and from them, so every route runs unchanged in both places.
@@ -40,3 +47,33 @@ const LARGER_BODY_LIMITS: Record<string, number> = {
 export function bodyLimit(path: string): number {
   return LARGER_BODY_LIMITS[path] ?? MAX_BODY_BYTES;
 }
+
+/**
+ * What routes may use. The composition modules (wiring/lambda-services.ts, local/local-services.ts) build
+ * it; a route that needs a new port adds an optional field here and the composition fills it.
+ */
+export interface AppDependencies {
+  settings: Settings;
+  clock: Clock;
+  subscriptions: Pick<SubscriptionService, 'subscribe' | 'confirm' | 'unsubscribe' | 'checkUnsubscribeToken'>;
+  /** `POST /hooks/github`: the webhook secret (read lazily: a secret store call) and the ingest queue. */
+  github?: { webhookSecret: () => Promise<string | undefined>; ingestQueue: Queue<IngestMessage> };
+}
+
+export type RouteHandler = (request: HttpRequest, app: RouteContext) => Promise<HttpResponse>;
+
+export interface Route {
+  method: 'GET' | 'POST';
+  path: string;
+  handle: RouteHandler;
+}
+
+/** Per-request helpers every route gets beside the dependencies. */
+export interface RouteContext extends AppDependencies {
+  /** Page language from a `lang` field or `?lang=`, else the site's. */
+  page(request: HttpRequest, fieldLanguage?: string): PageContext;
+  /** A localised error answer: a page for people, JSON for JSON clients. */
+  fail(request: HttpRequest, status: number, kind: ErrorKind, detail?: string): HttpResponse;
+}
+
+export type HttpApp = (request: HttpRequest) => Promise<HttpResponse>;

@@ -1,7 +1,7 @@
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { logger } from '../commons/logger';
-import type { Queue } from '../commons/clock';
+import type { Queue } from '../commons/queue';
 import type { LocalComposition } from './local-services';
 import { GitHubContents } from '../adapters/github-contents';
 import type { IngestMessage } from '../publishing/github-webhook';

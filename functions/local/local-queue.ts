@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { logger } from '../commons/logger';
-import type { Queue } from '../commons/clock';
+import type { Queue } from '../commons/queue';
 
 /** The parts of an SQS Lambda event the handlers read. */
 export interface QueueRecord {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
-import type { Route } from '../http/app';
+import type { Route } from '../http/types';
 import { json } from '../http/responses';
 import { InvalidInputError } from '../commons/errors';
 import { verifySignature } from '../publishing/webhook-signature';

@@ -4,8 +4,9 @@ import { LOCAL_PORT_SETTINGS, readResources, type LocalPorts, type Resources, ty
 import { logger } from '../commons/logger';
 import type { Clock } from '../commons/clock';
 import { composeLocal, localSettings, startLocalSending, type LocalComposition, type LocalSending } from './local-services';
-import { createHttpApp, type HttpApp } from '../http/app';
-import { ROUTES } from '../http/routes';
+import { createHttpApp } from '../http/app';
+import type { HttpApp } from '../http/types';
+import { ROUTES } from '../http/route-table';
 import { startLocalIngest, type LocalIngest } from './ingest-pipeline';
 import { publishRoute } from './publish-route';
 import { createNodeServer } from '../http/node-server';

@@ -1,6 +1,6 @@
 import { InvalidInputError, errorMessage } from '../commons/errors';
 import { logger } from '../commons/logger';
-import type { Queue } from '../commons/clock';
+import type { Queue } from '../commons/queue';
 import { ignoreReason, parsePushEvent, selectAddedPosts } from './github-push';
 import { verifySignature } from './webhook-signature';
 

@@ -1,6 +1,8 @@
 import type { Settings } from '../commons/config';
 import { logger, maskAddress } from '../commons/logger';
-import type { Clock, Mailer, Queue } from '../commons/clock';
+import type { Clock } from '../commons/clock';
+import type { Mailer } from '../mail/mailer';
+import type { Queue } from '../commons/queue';
 import { compileMessage, personalise, type CompiledMessage } from '../mail/message';
 import { renderEmail } from '../render/email';
 import { parsePost } from '../render/post';

@@ -1,7 +1,7 @@
 import type { Settings } from '../commons/config';
 import { escapeHtml } from '../commons/html';
 import { logger, maskAddress } from '../commons/logger';
-import type { Mailer } from '../commons/clock';
+import type { Mailer } from '../mail/mailer';
 import { CONFIRM_EMAIL_HTML } from '../../templates/confirm.generated';
 import { fillSite, READER_STRINGS, readerLanguage, type ReaderLanguage } from '../../templates/reader-strings';
 import { classifySesError } from '../mail/ses-errors';

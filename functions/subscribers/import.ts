@@ -1,6 +1,6 @@
 import { errorMessage } from '../commons/errors';
 import type { Clock } from '../commons/clock';
-import type { SendRateLimiter } from '../delivery/rate-limit';
+import type { SendRateLimiter } from '../mail/mailer';
 import type { ImportRow } from './csv';
 import type { SubscriptionService } from './service';
 import type { Subscriber, SubscriberStore } from './types';

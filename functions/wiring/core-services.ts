@@ -1,9 +1,10 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SESClient } from '@aws-sdk/client-ses';
 import type { Resources, Settings } from '../commons/config';
-import type { Clock, Mailer } from '../commons/clock';
+import type { Clock } from '../commons/clock';
+import type { Mailer } from '../mail/mailer';
 import type { Secrets } from '../contract/secrets';
-import type { AppDependencies } from '../http/app';
+import type { AppDependencies } from '../http/types';
 import { ConfirmationMailer } from '../subscribers/confirmation-email';
 import { SesMailer } from '../adapters/ses-mailer';
 import { deriveKeys } from '../subscribers/keys';

@@ -4,7 +4,7 @@ import { type IngestResources, readIngestQueueUrl, readIngestResources, readReso
 import { ConfigError } from '../commons/errors';
 import { systemClock } from '../commons/clock';
 import { parseSecrets } from '../contract/secrets';
-import type { Queue } from '../commons/clock';
+import type { Queue } from '../commons/queue';
 import { GitHubContents } from '../adapters/github-contents';
 import { IssueStore } from '../adapters/dynamodb/issue-store';
 import type { DispatchJob } from '../delivery/jobs';

@@ -1,10 +1,10 @@
-import type { Queue } from '../commons/clock';
+import type { Queue } from '../commons/queue';
 import type { DispatchPorts } from '../delivery/dispatcher';
 import type { SesEventPorts } from '../feedback/ses-notifications';
 import { IssueStore } from '../adapters/dynamodb/issue-store';
 import { ProbeStore } from '../adapters/dynamodb/probe-store';
 import type { DispatchJob, SendJob } from '../delivery/jobs';
-import { SharedRateLimiter, resolveSendRate } from '../delivery/rate-limit';
+import { SharedRateLimiter, resolveSendRate } from '../adapters/dynamodb/shared-rate-limiter';
 import { Sender } from '../delivery/delivery-worker';
 import type { CorePorts } from './core-services';
 

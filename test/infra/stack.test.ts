@@ -7,7 +7,7 @@ import cdkJson from '../../cdk.json';
 import { deliveriesTableDefinition, issuesTableDefinition } from '../../functions/contract/delivery-tables';
 import { subscriberTableDefinition } from '../../functions/contract/subscriber-table';
 import { readIngestQueueUrl, readIngestResources, readResources, readSecretArn, readSenderConcurrency, readSendQueueUrl, readSettings, SENDER_CONCURRENCY } from '../../functions/commons/config';
-import { ROUTES as APP_ROUTES } from '../../functions/http/routes';
+import { ROUTES as APP_ROUTES } from '../../functions/http/route-table';
 import { senderConcurrency } from '../../infra/constructs/pipeline';
 import type { PushletterStack } from '../../infra/stack';
 import { DEPLOYED_CONTEXT, synthesize } from './synth';

@@ -5,12 +5,13 @@
  */
 import { appendFileSync } from 'node:fs';
 import { dynamoClient, sesClient } from '../../functions/adapters/aws-clients';
-import type { Clock, Queue } from '../../functions/commons/clock';
+import type { Clock } from '../../functions/commons/clock';
+import type { Queue } from '../../functions/commons/queue';
 import { SesMailer } from '../../functions/adapters/ses-mailer';
 import { dispatchIssue } from '../../functions/delivery/dispatcher';
 import { IssueStore } from '../../functions/adapters/dynamodb/issue-store';
 import type { DispatchJob, SendJob } from '../../functions/delivery/jobs';
-import { SharedRateLimiter } from '../../functions/delivery/rate-limit';
+import { SharedRateLimiter } from '../../functions/adapters/dynamodb/shared-rate-limiter';
 import { Sender, jobsFromRecords } from '../../functions/delivery/delivery-worker';
 import { DynamoSubscriberStore } from '../../functions/adapters/dynamodb/subscriber-store';
 import { SubscriberTokens, deriveKeys } from '../../functions/subscribers/tokens';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Clock } from '../../functions/commons/clock';
-import { SharedRateLimiter } from '../../functions/delivery/rate-limit';
+import { SharedRateLimiter } from '../../functions/adapters/dynamodb/shared-rate-limiter';
 import { Sender, jobsFromRecords } from '../../functions/delivery/delivery-worker';
 import { issueStatus } from '../../functions/delivery/delivery-status';
 import { copiesByAddress, deliveriesOf, dispatchedBatch, sesMailer, storedEmails, useSeededStack, type Stack } from './delivery-harness';

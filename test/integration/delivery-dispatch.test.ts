@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bucketOf } from '../../functions/delivery/claims';
 import { dispatchIssue } from '../../functions/delivery/dispatcher';
-import { SharedRateLimiter, resolveSendRate } from '../../functions/delivery/rate-limit';
+import { SharedRateLimiter, resolveSendRate } from '../../functions/adapters/dynamodb/shared-rate-limiter';
 import { sesClient } from '../../functions/adapters/aws-clients';
 import { startFaultProxy } from './delivery-harness';
 import type { DispatchJob, SendJob } from '../../functions/delivery/jobs';

@@ -12,7 +12,9 @@ import dynalite from 'dynalite';
 import sesServer from 'aws-ses-v2-local';
 import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { dynamoClient, sesClient } from '../../functions/adapters/aws-clients';
-import type { Clock, Mailer, Queue } from '../../functions/commons/clock';
+import type { Clock } from '../../functions/commons/clock';
+import type { Queue } from '../../functions/commons/queue';
+import type { Mailer } from '../../functions/mail/mailer';
 import { SesMailer } from '../../functions/adapters/ses-mailer';
 import { LocalQueue } from '../../functions/local/local-queue';
 import { compileMessage, type CompiledMessage } from '../../functions/mail/message';
@@ -23,7 +25,7 @@ import { SubscriberTokens, deriveKeys } from '../../functions/subscribers/tokens
 import { IssueStore, type Delivery } from '../../functions/adapters/dynamodb/issue-store';
 import { dispatchIssue, type DispatchPorts } from '../../functions/delivery/dispatcher';
 import { SEND_MAX_RECEIVES, type DispatchJob, type SendJob } from '../../functions/delivery/jobs';
-import { SharedRateLimiter } from '../../functions/delivery/rate-limit';
+import { SharedRateLimiter } from '../../functions/adapters/dynamodb/shared-rate-limiter';
 import { Sender, handleSendQueueEvent, jobsFromRecords } from '../../functions/delivery/delivery-worker';
 import { deliveriesTableDefinition, issuesTableDefinition } from '../../functions/contract/delivery-tables';
 

@@ -4,7 +4,7 @@ import { dynamoClient } from '../../functions/adapters/aws-clients';
 import type { Clock } from '../../functions/commons/clock';
 import { IssueStore } from '../../functions/adapters/dynamodb/issue-store';
 import type { SendJob } from '../../functions/delivery/jobs';
-import { SharedRateLimiter } from '../../functions/delivery/rate-limit';
+import { SharedRateLimiter } from '../../functions/adapters/dynamodb/shared-rate-limiter';
 import { Sender, jobsFromRecords } from '../../functions/delivery/delivery-worker';
 import { issueStatus } from '../../functions/delivery/delivery-status';
 import { copiesByAddress, deliveriesOf, dispatchedBatch, sesMailer, storedEmails, useSeededStack, type Stack } from './delivery-harness';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Mailer } from '../../functions/commons/clock';
+import type { Mailer } from '../../functions/mail/mailer';
 import { issueStatus } from '../../functions/delivery/delivery-status';
 import {
   copiesByAddress,

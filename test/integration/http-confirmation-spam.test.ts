@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { readSettings } from '../../functions/commons/config';
-import type { RawMessage } from '../../functions/commons/clock';
+import type { RawMessage } from '../../functions/mail/mailer';
 import { ConfirmationMailer } from '../../functions/subscribers/confirmation-email';
 
 const run = promisify(execFile);

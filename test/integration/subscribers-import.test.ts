@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../functions/commons/clock';
-import { SharedRateLimiter } from '../../functions/delivery/rate-limit';
+import { SharedRateLimiter } from '../../functions/adapters/dynamodb/shared-rate-limiter';
 import { importSubscribers } from '../../functions/subscribers/import';
 import { deriveKeys } from '../../functions/subscribers/keys';
 import { SubscriptionService } from '../../functions/subscribers/service';

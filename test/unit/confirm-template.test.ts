@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
 import { readSettings } from '../../functions/commons/config';
-import type { RawMessage } from '../../functions/commons/clock';
+import type { RawMessage } from '../../functions/mail/mailer';
 import { ConfirmationMailer } from '../../functions/subscribers/confirmation-email';
 import { buildConfirmModule, CONFIRM_GENERATED } from '../../templates/build-confirm';
 

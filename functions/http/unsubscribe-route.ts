@@ -1,8 +1,8 @@
-import { InvalidInputError } from '../../commons/errors';
-import type { RouteHandler } from '../app';
-import { unsubscribedPage, unsubscribeAskPage, unsubscribeInvalidPage } from '../pages';
-import { html, text } from '../responses';
-import type { HttpRequest } from '../types';
+import { InvalidInputError } from '../commons/errors';
+import type { RouteHandler } from './types';
+import { unsubscribedPage, unsubscribeAskPage, unsubscribeInvalidPage } from './pages';
+import { html, text } from './responses';
+import type { HttpRequest } from './types';
 
 /**
  * RFC 8058 one-click: the mailbox provider posts `List-Unsubscribe=One-Click`, form-encoded or

@@ -1,12 +1,12 @@
-import { InvalidInputError } from '../../commons/errors';
-import { AddressError } from '../../subscribers/address';
-import { logger } from '../../commons/logger';
-import { READER_STRINGS } from '../../../templates/reader-strings';
-import type { RouteHandler } from '../app';
-import { checkInboxPage, HONEYPOT_FIELD, signupPage, type PageContext } from '../pages';
-import { readFields, wantsJson } from '../request';
-import { html, json } from '../responses';
-import type { HttpResponse } from '../types';
+import { InvalidInputError } from '../commons/errors';
+import { AddressError } from '../subscribers/address';
+import { logger } from '../commons/logger';
+import { READER_STRINGS } from '../../templates/reader-strings';
+import type { RouteHandler } from './types';
+import { checkInboxPage, HONEYPOT_FIELD, signupPage, type PageContext } from './pages';
+import { readFields, wantsJson } from './request';
+import { html, json } from './responses';
+import type { HttpResponse } from './types';
 
 /**
  * The one answer for every accepted signup: new, still pending, already active, rate-limited

@@ -5,13 +5,9 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { GetSendQuotaCommand, type SESClient } from '@aws-sdk/client-ses';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { isConditionFailure } from '../adapters/dynamodb/requests';
-import { logger } from '../commons/logger';
-
-/** Waits until one more email may go out without exceeding the send rate. */
-export interface SendRateLimiter {
-  acquire(): Promise<void>;
-}
+import { isConditionFailure } from './requests';
+import { logger } from '../../commons/logger';
+import type { SendRateLimiter } from '../../mail/mailer';
 
 /**
  * The account's SES maximum send rate when SES answers quickly, else the configured rate.

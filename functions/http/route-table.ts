@@ -1,9 +1,9 @@
-import type { Route } from '../app';
-import { confirm } from './confirm';
-import { githubWebhook } from './github';
-import { showSignupPage } from './signup-page';
-import { subscribe } from './subscribe';
-import { showUnsubscribePage, unsubscribe } from './unsubscribe';
+import type { Route } from './types';
+import { confirm } from './confirm-route';
+import { githubWebhook } from './github-route';
+import { showSignupPage } from './signup-page-route';
+import { subscribe } from './subscribe-route';
+import { showUnsubscribePage, unsubscribe } from './unsubscribe-route';
 
 /** Every route of the HTTP API, on API Gateway and locally alike. Add a route with one line. */
 export const ROUTES: readonly Route[] = [

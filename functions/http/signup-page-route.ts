@@ -1,6 +1,6 @@
-import type { RouteHandler } from '../app';
-import { signupPage } from '../pages';
-import { html } from '../responses';
+import type { RouteHandler } from './types';
+import { signupPage } from './pages';
+import { html } from './responses';
 
 /** GET /: the form, in the site's language or `?lang=`. */
 export const showSignupPage: RouteHandler = async (request, app) => html(200, signupPage(app.page(request)));

@@ -1,7 +1,7 @@
-import { InvalidInputError } from '../../commons/errors';
-import type { RouteHandler } from '../app';
-import { alreadyConfirmedPage, confirmedPage, confirmInvalidPage } from '../pages';
-import { html } from '../responses';
+import { InvalidInputError } from '../commons/errors';
+import type { RouteHandler } from './types';
+import { alreadyConfirmedPage, confirmedPage, confirmInvalidPage } from './pages';
+import { html } from './responses';
 
 /** GET /confirm?token=: the link in the confirmation email. */
 export const confirm: RouteHandler = async (request, app) => {
