@@ -4,7 +4,7 @@ import { InvalidInputError } from '../commons/errors';
 import { parseJekyllDate, zonedTime } from './dates';
 import { decodePostSource, parseFrontMatter, splitFrontMatter } from './frontmatter';
 import { isChinese, resolveLanguage } from './language';
-import { absoluteLink, altFromFileName, type LinkBase } from './links';
+import { absoluteLink, type LinkBase } from './links';
 import { fillTextVariablesEverywhere, hasBracelessKramdown, highlightToFences, protectCode, renderLiquid, restoreCode, type JekyllEnvironment } from './liquid';
 import { markdownToHtml, removeKramdownSyntax } from './markdown';
 import { permalinkTemplate, postPath, titleizeSlug } from './permalink';
@@ -433,7 +433,6 @@ export async function parsePost(input: ParsePostInput): Promise<Post> {
 
   const bodyHtml = sanitizeHtml(html, {
     resolveUrl: (raw, kind) => absoluteLink(raw, kind, linkBase),
-    altFallback: (source) => altFromFileName(source, title),
     embedLinkText: ({ provider, title: embedTitle, host }) => {
       if (provider) {
         const watch = watchVideo(provider);
