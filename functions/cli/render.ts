@@ -6,6 +6,7 @@ import { readSettings, type Settings } from '../commons/config';
 import { errorMessage, InvalidInputError } from '../commons/errors';
 import { personalise } from '../mail/message';
 import { renderEmail } from '../render/email';
+import { gatherIncludesFromFolder } from '../render/includes';
 import { parsePost } from '../render/post';
 import { findSiteRoot, loadSite } from '../render/site';
 import { UNSUBSCRIBE_URL_PLACEHOLDER, type SiteConfig, type Warning } from '../render/types';
@@ -160,7 +161,10 @@ async function renderOne(file: string, context: RenderContext): Promise<Outcome>
       return { file, status: 'failed', reason: `${file}: the file is ${kilobytes(size)}; a post must be under 1 MB` };
     }
     const site = await context.siteFor(file);
-    const post = await parsePost({ path: file, source: await readFile(file), site });
+    const source = await readFile(file);
+    // The includes publish and the webhook would send with the post, so the preview matches them.
+    const includes = site.root === undefined ? undefined : (await gatherIncludesFromFolder(source.toString('utf8'), site.root)).files;
+    const post = await parsePost({ path: file, source, site, includes });
     if (post.skipReason) return { file, status: 'skipped', reason: post.skipReason, slug: post.slug };
 
     const email = await renderEmail(post, site, context.settings);

@@ -3,6 +3,7 @@ import { logger, maskAddress } from '../commons/logger';
 import type { Clock, Mailer, Queue } from '../commons/ports';
 import { compileMessage, personalise, type CompiledMessage } from '../mail/message';
 import { renderEmail } from '../render/email';
+import type { IncludedFiles } from '../render/includes';
 import { parsePost } from '../render/post';
 import { loadSite, siteFromConfigText } from '../render/site';
 import { UNSUBSCRIBE_URL_PLACEHOLDER, type Post, type RenderedEmail, type SiteConfig } from '../render/types';
@@ -29,6 +30,8 @@ export interface PostFile {
   origin: string;
   /** The commit it was read at, for pushes. */
   commit?: string;
+  /** The `_includes/` files the post names, read with it (see render/includes). */
+  includes?: IncludedFiles;
 }
 
 export interface IngestPorts {
@@ -126,7 +129,7 @@ async function existing(postId: string, ports: IngestPorts): Promise<IngestOutco
 export async function ingestPost(file: PostFile, ports: IngestPorts, options: IngestOptions = {}): Promise<IngestOutcome> {
   const { settings, clock } = ports;
   const site = await siteFor(file, settings);
-  const post: Post = await parsePost({ path: file.path, source: file.source, site, now: clock.now() });
+  const post: Post = await parsePost({ path: file.path, source: file.source, site, now: clock.now(), includes: file.includes });
   const draft = file.kind === 'draft' || post.draft;
 
   if (options.testAddress !== undefined) {
