@@ -109,7 +109,7 @@ function styleNodes(nodes: ChildNode[], insidePre: boolean, insideCell: boolean)
       const rule = ELEMENT_STYLES[element.name];
       if (rule) addStyle(element, rule.style, rule.className);
       // Links carry their own break-anywhere style for prose; in a cell the cell's rule wins.
-      if (insideCell && rule?.style.includes('overflow-wrap')) addStyle(element, WHOLE_WORDS);
+      if (insideCell && element.name === 'a') addStyle(element, WHOLE_WORDS);
       // GFM column alignment arrives as `align`; inline CSS keeps it where attributes are ignored.
       if (element.name === 'th' || element.name === 'td') addStyle(element, `text-align:${/^(center|right)$/.test(element.attribs.align ?? '') ? element.attribs.align : 'left'};`);
     }
