@@ -1,7 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { DomUtils, parseDocument } from 'htmlparser2';
 import { simpleParser } from 'mailparser';
@@ -11,7 +10,7 @@ import { runPublish } from '../../functions/cli/publish';
 import { run as runRender } from '../../functions/cli/render';
 import { startLocalStack, type LocalStack } from '../../functions/local/stack';
 import { importSubscribers } from '../../functions/subscribers/import';
-import { storedEmails } from './sending-harness';
+import { cliAgainst, heading, inbox } from './http-helpers';
 
 /**
  * The unsubscribe link of a copy no subscriber received, followed against the local stack: a
@@ -27,23 +26,20 @@ let stack: LocalStack;
 let dataDir: string;
 let outDir: string;
 let server: string;
-const savedEnvironment = { ...process.env };
+let cli: ReturnType<typeof cliAgainst>;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'pushletter-preview-links-'));
   outDir = mkdtempSync(join(tmpdir(), 'pushletter-preview-out-'));
   stack = await startLocalStack({ dataDir, ports: { http: 0, ses: 0, dynamodb: 0 }, settings: readSettings({ PUSHLETTER_LANGUAGE: 'en' }) });
   server = `http://127.0.0.1:${stack.ports.http}`;
-  process.env.PORT = String(stack.ports.http);
-  process.env.SES_PORT = String(stack.ports.ses);
-  process.env.DYNAMODB_PORT = String(stack.ports.dynamodb);
-  process.env.PUSHLETTER_DATA_DIR = dataDir;
+  cli = cliAgainst(stack, dataDir);
   const { composition } = stack;
   await importSubscribers([{ line: 2, email: READER }], { store: composition.subscribers, service: composition.subscriptions, clock: composition.clock, confirmed: true });
 });
 
 afterAll(async () => {
-  process.env = savedEnvironment;
+  cli?.restore();
   await stack?.stop();
   rmSync(dataDir, { recursive: true, force: true });
   rmSync(outDir, { recursive: true, force: true });
@@ -57,8 +53,7 @@ const onStack = (link: string) => link.replace(/^http:\/\/localhost:\d+/, server
 async function followLink(link: string): Promise<{ get: { status: number; page: string }; oneClick: { status: number; text: string } }> {
   const page = await fetch(onStack(link));
   const oneClick = await fetch(onStack(link), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
-  const heading = DomUtils.findOne((element) => element.name === 'h1', parseDocument(await page.text()).children);
-  return { get: { status: page.status, page: heading ? DomUtils.textContent(heading) : '' }, oneClick: { status: oneClick.status, text: await oneClick.text() } };
+  return { get: { status: page.status, page: heading(await page.text()) }, oneClick: { status: oneClick.status, text: await oneClick.text() } };
 }
 
 async function readerStillSubscribed(): Promise<boolean> {
@@ -68,9 +63,9 @@ async function readerStillSubscribed(): Promise<boolean> {
 
 describe('the unsubscribe link of a preview or a test copy', () => {
   it('is a working link to a page saying it came from a preview, in each file render writes', async () => {
-    const out = new PassThrough().resume();
+    const { out, err } = cli.streams();
     const settings = readSettings({ PUSHLETTER_PUBLIC_URL: server, PUSHLETTER_LANGUAGE: 'en' });
-    expect(await runRender([POST, '--out', outDir], { out, err: new PassThrough().resume(), settings })).toBe(0);
+    expect(await runRender([POST, '--out', outDir], { out: out.resume(), err, settings })).toBe(0);
     const html = readFileSync(join(outDir, 'tested-first.html'), 'utf8');
     const text = readFileSync(join(outDir, 'tested-first.txt'), 'utf8');
     const mail = await simpleParser(readFileSync(join(outDir, 'tested-first.eml')));
@@ -90,10 +85,9 @@ describe('the unsubscribe link of a preview or a test copy', () => {
   });
 
   it('says clearly that a publish --test copy was a test, and unsubscribes nobody', async () => {
-    const out = new PassThrough();
-    const err = new PassThrough().resume() as unknown as NodeJS.WriteStream;
-    expect(await runPublish([POST, '--test', TESTER], { out: out.resume(), err })).toBe(0);
-    const copy = (await storedEmails(`http://127.0.0.1:${stack.ports.ses}`)).find((email) => email.destination.to.some((to) => to.includes(TESTER)));
+    const { out, err } = cli.streams();
+    expect(await runPublish([POST, '--test', TESTER], { out, err })).toBe(0);
+    const [copy] = await inbox(stack, TESTER);
     const link = UNSUBSCRIBE_LINK.exec(copy?.body.text ?? '')?.[0];
     expect(link).toBeDefined();
     expect(copy?.body.html).toContain(link!);

@@ -1,7 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { parseDocument, DomUtils } from 'htmlparser2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSettings } from '../../functions/commons/config';
@@ -10,7 +9,7 @@ import { run as runRender } from '../../functions/cli/render';
 import { INCLUDE_LIMITS } from '../../functions/render/includes';
 import { startLocalStack, type LocalStack } from '../../functions/local/stack';
 import { importSubscribers } from '../../functions/subscribers/import';
-import { storedEmails, type StoredEmail } from './sending-harness';
+import { cliAgainst, inbox } from './http-helpers';
 import { BlogRepository, deliveryHeaders, pushPayload, startFakeGitHub, type FakeGitHub } from './webhook-harness';
 
 /**
@@ -30,9 +29,8 @@ let github: FakeGitHub;
 let stack: LocalStack;
 let dataDir: string;
 let outDir: string;
-let inbox: string;
 let base: string;
-const savedEnvironment = { ...process.env };
+let cli: ReturnType<typeof cliAgainst>;
 
 beforeAll(async () => {
   repository = new BlogRepository();
@@ -53,17 +51,13 @@ beforeAll(async () => {
     ports: { http: 0, ses: 0, dynamodb: 0 },
     settings: readSettings({ PUSHLETTER_REPOSITORY: REPOSITORY, PUSHLETTER_GITHUB_API_URL: github.url }),
   });
-  inbox = `http://127.0.0.1:${stack.ports.ses}`;
-  process.env.PORT = String(stack.ports.http);
-  process.env.SES_PORT = String(stack.ports.ses);
-  process.env.DYNAMODB_PORT = String(stack.ports.dynamodb);
-  process.env.PUSHLETTER_DATA_DIR = dataDir;
+  cli = cliAgainst(stack, dataDir);
   const { composition } = stack;
   await importSubscribers([{ line: 2, email: READER }], { store: composition.subscribers, service: composition.subscriptions, clock: composition.clock, confirmed: true });
 });
 
 afterAll(async () => {
-  process.env = savedEnvironment;
+  cli?.restore();
   await stack?.stop();
   await github?.close();
   repository?.remove();
@@ -71,21 +65,10 @@ afterAll(async () => {
   rmSync(outDir, { recursive: true, force: true });
 });
 
-function capture(): { stream: PassThrough; text: () => string } {
-  const stream = new PassThrough();
-  const chunks: Buffer[] = [];
-  stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-  return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
-}
-
 /** The included paragraph as a reader sees it in an HTML part. */
 function includedText(html: string): string | undefined {
   const paragraph = DomUtils.findOne((element) => element.name === 'p' && DomUtils.textContent(element).startsWith('提示'), parseDocument(html).children);
   return paragraph ? DomUtils.textContent(paragraph).replace(/\s+/g, ' ').trim() : undefined;
-}
-
-function emailTo(emails: StoredEmail[], address: string): StoredEmail | undefined {
-  return emails.find((email) => email.destination.to.some((to) => to.includes(address)));
 }
 
 describe('{% include %} in a post', () => {
@@ -96,19 +79,16 @@ describe('{% include %} in a post', () => {
       },
     });
 
-    const rendered = capture();
-    const renderErrors = capture();
+    const rendered = cli.streams();
     const settings = readSettings({ PUSHLETTER_PUBLIC_URL: `http://127.0.0.1:${stack.ports.http}` });
-    expect(await runRender([join(repository.dir, POST), '--out', outDir], { out: rendered.stream, err: renderErrors.stream, settings })).toBe(0);
+    expect(await runRender([join(repository.dir, POST), '--out', outDir], { out: rendered.out, err: rendered.err, settings })).toBe(0);
     const preview = readFileSync(join(outDir, 'with-includes.html'), 'utf8');
     expect(includedText(preview)).toBe(EXPECTED);
     expect(readFileSync(join(outDir, 'with-includes.txt'), 'utf8')).toContain(EXPECTED);
 
-    const published = capture();
-    const publishErrors = new PassThrough() as unknown as NodeJS.WriteStream;
-    (publishErrors as unknown as PassThrough).resume();
-    expect(await runPublish([join(repository.dir, POST), '--test', EDITOR], { out: published.stream, err: publishErrors })).toBe(0);
-    expect(published.text()).toContain(`sent to ${EDITOR}`);
+    const published = cli.streams();
+    expect(await runPublish([join(repository.dir, POST), '--test', EDITOR], { out: published.out, err: published.err })).toBe(0);
+    expect(published.printed()).toContain(`sent to ${EDITOR}`);
 
     const body = JSON.stringify(pushPayload({ fullName: REPOSITORY, before: base, commits: [post] }));
     const response = await fetch(`http://127.0.0.1:${stack.ports.http}/hooks/github`, {
@@ -120,9 +100,8 @@ describe('{% include %} in a post', () => {
     await stack.ingest.idle();
     await stack.sending.idle();
 
-    const emails = await storedEmails(inbox);
-    const testCopy = emailTo(emails, EDITOR);
-    const sent = emailTo(emails, READER);
+    const [testCopy] = await inbox(stack, EDITOR);
+    const [sent] = await inbox(stack, READER);
     expect(includedText(testCopy?.body.html ?? '')).toBe(EXPECTED);
     expect(includedText(sent?.body.html ?? '')).toBe(EXPECTED);
     expect(sent?.body.text).toContain(EXPECTED);
