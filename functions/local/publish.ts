@@ -54,7 +54,6 @@ export async function readLocalPost(postPath: string, siteDir?: string): Promise
   return { path, source, config, kind, origin: 'publish', ...(includes !== undefined && Object.keys(includes).length > 0 ? { includes } : {}) };
 }
 
-
 export function publishRequest(file: PostFile, test?: string): PublishRequest {
   return {
     path: file.path,
