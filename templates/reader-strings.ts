@@ -17,6 +17,8 @@ export interface ReaderStrings {
   unsubscribeAsk: { title: string; body: string; button: string };
   unsubscribed: { title: string; body: string; action: string };
   unsubscribeInvalid: { title: string; body: string };
+  /** The unsubscribe link of a copy no subscriber received (see subscribers/tokens SAMPLE_TOKENS). */
+  unsubscribeSample: { preview: { title: string; body: string }; test: { title: string; body: string } };
   errors: {
     invalidAddress: string;
     /** A button that signs up with the corrected address; `{address}` is the correction. */
@@ -84,6 +86,16 @@ const en: ReaderStrings = {
     title: 'This unsubscribe link does not work',
     body: 'The link is incomplete or damaged, and nothing was changed. Use the unsubscribe link in the latest email, or reply to that email and ask to be removed.',
   },
+  unsubscribeSample: {
+    preview: {
+      title: 'This is a preview link',
+      body: 'This unsubscribe link comes from a preview of a {site} email, made with pushletter render. In a sent email it carries the reader\'s own link and unsubscribes them in one click. Nothing was changed.',
+    },
+    test: {
+      title: 'This was a test copy',
+      body: 'This email was a test copy or preview of {site} sent to an editor, not an email to a subscriber, so there is no subscription to end and nothing was changed. In the newsletter, each reader\'s link unsubscribes them in one click.',
+    },
+  },
   errors: {
     invalidAddress: 'Please check the address: ',
     useSuggestion: 'Subscribe {address} instead',
@@ -149,6 +161,16 @@ const zhCN: ReaderStrings = {
   unsubscribeInvalid: {
     title: '退订链接无效',
     body: '链接不完整或已损坏，订阅状态没有任何改变。请使用最近一封邮件中的退订链接，或直接回复该邮件要求退订。',
+  },
+  unsubscribeSample: {
+    preview: {
+      title: '这是预览中的链接',
+      body: '这个退订链接来自用 pushletter render 生成的 {site} 邮件预览。正式发出的邮件里，它是每位读者自己的链接，点击即可退订。订阅状态没有任何改变。',
+    },
+    test: {
+      title: '这是一封测试邮件',
+      body: '这封邮件是发给编辑的 {site} 测试或预览邮件，不是发给订阅者的，因此没有可以退订的订阅，订阅状态没有任何改变。正式的通讯里，每位读者的链接点击即可退订。',
+    },
   },
   errors: {
     invalidAddress: '请检查邮箱地址：',

@@ -4,8 +4,11 @@ import { extname, join, relative } from 'node:path';
 import type { Writable } from 'node:stream';
 import { readSettings, type Settings } from '../commons/config';
 import { errorMessage, InvalidInputError } from '../commons/errors';
+import { escapeHtml } from '../commons/html';
 import { personalise } from '../mail/message';
+import { sampleUnsubscribeUrl } from '../subscribers/tokens';
 import { renderEmail } from '../render/email';
+import { gatherIncludesFromFolder } from '../render/includes';
 import { parsePost } from '../render/post';
 import { findSiteRoot, loadSite } from '../render/site';
 import { UNSUBSCRIBE_URL_PLACEHOLDER, type SiteConfig, type Warning } from '../render/types';
@@ -15,9 +18,8 @@ import { Progress } from './progress';
 
 const USAGE = 'render <post.md | folder>... [--site <dir with _config.yml>] [--out <dir>] [--strict]';
 
-/** The `.eml` goes to a reader who does not exist, with an unsubscribe link that shows the real shape. */
+/** The `.eml` goes to a reader who does not exist. */
 export const PREVIEW_RECIPIENT = 'reader@example.com';
-const PREVIEW_TOKEN = 'preview-token';
 
 const HELP = `usage: pushletter ${USAGE}
 
@@ -25,6 +27,7 @@ Renders each post into the email a subscriber would get, in --out (default ./out
   <slug>.html   the HTML part, as sent
   <slug>.txt    the plain-text part
   <slug>.eml    the complete message to ${PREVIEW_RECIPIENT}, with every header a real send has
+Their unsubscribe link opens a page of PUSHLETTER_PUBLIC_URL saying it came from a preview.
 A folder renders every post in it (posts under _posts/ and _drafts/, else every Markdown file).
 Without --site, each post's Jekyll site is the folder above its _posts/ or _drafts/ folder.
 Exit status 1 if a post failed; with --strict also if a post has warnings.`;
@@ -160,7 +163,10 @@ async function renderOne(file: string, context: RenderContext): Promise<Outcome>
       return { file, status: 'failed', reason: `${file}: the file is ${kilobytes(size)}; a post must be under 1 MB` };
     }
     const site = await context.siteFor(file);
-    const post = await parsePost({ path: file, source: await readFile(file), site });
+    const source = await readFile(file);
+    // The includes publish and the webhook would send with the post, so the preview matches them.
+    const includes = site.root === undefined ? undefined : (await gatherIncludesFromFolder(source.toString('utf8'), site.root)).files;
+    const post = await parsePost({ path: file, source, site, includes });
     if (post.skipReason) return { file, status: 'skipped', reason: post.skipReason, slug: post.slug };
 
     const email = await renderEmail(post, site, context.settings);
@@ -168,12 +174,15 @@ async function renderOne(file: string, context: RenderContext): Promise<Outcome>
     const name = context.usedNames.has(post.slug) ? post.id : post.slug;
     context.usedNames.add(name);
     const message = compileIssueMessage(email, context.settings);
-    const eml = personalise(message, {
-      to: PREVIEW_RECIPIENT,
-      values: { [UNSUBSCRIBE_URL_PLACEHOLDER]: `${context.settings.publicUrl}/unsubscribe?token=${PREVIEW_TOKEN}` },
-    });
+    // Every part gets a link that answers (a page saying it came from a preview), never the placeholder.
+    const unsubscribeUrl = sampleUnsubscribeUrl(context.settings.publicUrl, 'preview');
+    const eml = personalise(message, { to: PREVIEW_RECIPIENT, values: { [UNSUBSCRIBE_URL_PLACEHOLDER]: unsubscribeUrl } });
     const base = join(context.outDir, name);
-    await Promise.all([writeFile(`${base}.html`, email.html), writeFile(`${base}.txt`, email.text), writeFile(`${base}.eml`, eml)]);
+    await Promise.all([
+      writeFile(`${base}.html`, email.html.replaceAll(UNSUBSCRIBE_URL_PLACEHOLDER, escapeHtml(unsubscribeUrl))),
+      writeFile(`${base}.txt`, email.text.replaceAll(UNSUBSCRIBE_URL_PLACEHOLDER, unsubscribeUrl)),
+      writeFile(`${base}.eml`, eml),
+    ]);
     return {
       file,
       status: 'rendered',

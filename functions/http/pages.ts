@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { fillSite, READER_STRINGS, type ReaderLanguage, type ReaderStrings } from '../../templates/reader-strings';
 import { escapeHtml } from '../commons/html';
+import type { SampleCopy } from '../subscribers/tokens';
 
 /**
  * The reader-facing pages: plain HTML that works without JavaScript, readable on a phone and
@@ -175,6 +176,12 @@ export function unsubscribedPage(context: PageContext): string {
 
 export function unsubscribeInvalidPage(context: PageContext): string {
   const text = strings(context).unsubscribeInvalid;
+  return message(context, text.title, [text.body]);
+}
+
+/** The unsubscribe page of a preview or test copy's link: says what it was, changes nothing. */
+export function unsubscribeSamplePage(context: PageContext, kind: SampleCopy): string {
+  const text = strings(context).unsubscribeSample[kind];
   return message(context, text.title, [text.body]);
 }
 

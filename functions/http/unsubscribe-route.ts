@@ -1,6 +1,7 @@
 import { InvalidInputError } from '../commons/errors';
 import type { RouteHandler } from './types';
-import { unsubscribedPage, unsubscribeAskPage, unsubscribeInvalidPage } from './pages';
+import { sampleCopyOf } from '../subscribers/tokens';
+import { unsubscribedPage, unsubscribeAskPage, unsubscribeInvalidPage, unsubscribeSamplePage } from './pages';
 import { html, text } from './responses';
 import type { HttpRequest } from './types';
 
@@ -20,6 +21,8 @@ function isOneClick(request: HttpRequest): boolean {
  */
 export const showUnsubscribePage: RouteHandler = async (request, app) => {
   const page = app.page(request);
+  const sample = sampleCopyOf(request.query.get('token'));
+  if (sample !== undefined) return html(200, unsubscribeSamplePage(page, sample));
   let subscribed: boolean;
   try {
     ({ subscribed } = await app.subscriptions.checkUnsubscribeToken(request.query.get('token') ?? ''));
@@ -33,6 +36,10 @@ export const showUnsubscribePage: RouteHandler = async (request, app) => {
 /** POST /unsubscribe?token=: the page's button, or a mailbox provider's one-click request. */
 export const unsubscribe: RouteHandler = async (request, app) => {
   const oneClick = isOneClick(request);
+  const sample = sampleCopyOf(request.query.get('token'));
+  if (sample !== undefined) {
+    return oneClick ? text(200, 'This was a test copy or preview: there is no subscription to end, and nothing changed.\n') : html(200, unsubscribeSamplePage(app.page(request), sample));
+  }
   try {
     await app.subscriptions.unsubscribe(request.query.get('token') ?? '');
   } catch (error) {

@@ -5,6 +5,7 @@ import type { Route } from '../http/types';
 import { json } from '../http/responses';
 import { InvalidInputError } from '../commons/errors';
 import { verifySignature } from '../publishing/webhook-signature';
+import { gatherIncludesFromFolder, type IncludedFiles } from '../render/includes';
 import { findSiteRoot } from '../render/site';
 import { ingestPost, type IngestOutcome, type IngestPorts, type PostFile } from '../publishing/ingest-post';
 
@@ -32,6 +33,8 @@ export interface PublishRequest {
   kind: 'post' | 'draft';
   /** Send a one-off test here instead of publishing. */
   test?: string;
+  /** The site's `_includes/` files the post names, by name. */
+  includes?: IncludedFiles;
 }
 
 /** A post on disk with its site's `_config.yml`, as the ingest expects it. */
@@ -46,7 +49,9 @@ export async function readLocalPost(postPath: string, siteDir?: string): Promise
   const inside = root !== undefined && absolute.startsWith(root + sep);
   const path = inside ? relative(root, absolute).split(sep).join('/') : absolute;
   const kind = path.split('/').includes('_drafts') ? 'draft' : 'post';
-  return { path, source: await readFile(absolute), config, kind, origin: 'publish' };
+  const source = await readFile(absolute);
+  const includes = root === undefined ? undefined : (await gatherIncludesFromFolder(source.toString('utf8'), root)).files;
+  return { path, source, config, kind, origin: 'publish', ...(includes !== undefined && Object.keys(includes).length > 0 ? { includes } : {}) };
 }
 
 export function publishRequest(file: PostFile, test?: string): PublishRequest {
@@ -56,6 +61,7 @@ export function publishRequest(file: PostFile, test?: string): PublishRequest {
     config: file.config,
     kind: file.kind,
     ...(test !== undefined ? { test } : {}),
+    ...(file.includes !== undefined ? { includes: file.includes } : {}),
   };
 }
 
@@ -74,7 +80,7 @@ function parsePublishRequest(body: Buffer): PublishRequest {
   }
   const malformed = (reason: string) => new InvalidInputError('BODY_MALFORMED', `the publish request ${reason}`);
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw malformed('must be a JSON object');
-  const { path, source, config, kind, test } = value as Record<string, unknown>;
+  const { path, source, config, kind, test, includes } = value as Record<string, unknown>;
   if (typeof path !== 'string' || path.trim() === '') throw malformed('needs path: the post\'s path as text');
   if (typeof source !== 'string' || !BASE64.test(source)) throw malformed('needs source: the post\'s bytes in base64');
   if (kind !== 'post' && kind !== 'draft') throw malformed('needs kind: "post" or "draft"');
@@ -85,12 +91,17 @@ function parsePublishRequest(body: Buffer): PublishRequest {
     if (typeof text !== 'string') throw malformed('has a config without text: the _config.yml contents as text');
     if (typeof label !== 'string') throw malformed('has a config without label: the _config.yml path as text');
   }
+  if (includes !== undefined) {
+    if (includes === null || typeof includes !== 'object' || Array.isArray(includes)) throw malformed('has includes that are not an object of file names to texts');
+    if (Object.values(includes).some((text) => typeof text !== 'string')) throw malformed('has an include whose contents are not text');
+  }
   return {
     path,
     source,
     kind,
     ...(config !== undefined ? { config: config as PublishRequest['config'] } : {}),
     ...(test !== undefined ? { test: test as string } : {}),
+    ...(includes !== undefined ? { includes: includes as IncludedFiles } : {}),
   };
 }
 
@@ -104,7 +115,7 @@ export function publishRoute(ports: IngestPorts, secret: string): Route {
       }
       const publish = parsePublishRequest(request.body);
       const outcome: IngestOutcome = await ingestPost(
-        { path: publish.path, source: Buffer.from(publish.source, 'base64'), config: publish.config, kind: publish.kind, origin: 'publish' },
+        { path: publish.path, source: Buffer.from(publish.source, 'base64'), config: publish.config, kind: publish.kind, origin: 'publish', includes: publish.includes },
         ports,
         // The editor asked for this post by name: one recorded as skipped goes if it now may.
         { testAddress: publish.test, sendSkipped: true },

@@ -5,9 +5,11 @@ import type { Mailer } from '../mail/mailer';
 import type { Queue } from '../commons/queue';
 import { compileMessage, personalise, type CompiledMessage } from '../mail/message';
 import { renderEmail } from '../render/email';
+import type { IncludedFiles } from '../render/includes';
 import { parsePost } from '../render/post';
 import { loadSite, siteFromConfigText } from '../render/site';
 import { UNSUBSCRIBE_URL_PLACEHOLDER, type Post, type RenderedEmail, type SiteConfig } from '../render/types';
+import { sampleUnsubscribeUrl } from '../subscribers/tokens';
 import type { IssueState, IssueStore } from '../adapters/dynamodb/issue-store';
 import type { DispatchJob } from '../delivery/jobs';
 import type { Scheduler } from './schedule';
@@ -31,6 +33,8 @@ export interface PostFile {
   origin: string;
   /** The commit it was read at, for pushes. */
   commit?: string;
+  /** The `_includes/` files the post names, read with it (see render/includes). */
+  includes?: IncludedFiles;
 }
 
 export interface IngestPorts {
@@ -96,12 +100,12 @@ export function compileIssueMessage(email: Pick<RenderedEmail, 'subject' | 'html
 
 /**
  * A copy for someone who is not (necessarily) a subscriber: an editor's preview or a test.
- * Its unsubscribe link leads to the unsubscribe page without a token, which explains itself
- * and changes nothing; a real subscriber's copy always carries their own token.
+ * Its unsubscribe link leads to a page saying it was a test copy, which changes nothing; a real
+ * subscriber's copy always carries their own token.
  */
 async function sendOneOff(email: RenderedEmail, subject: string, to: string[], ports: IngestPorts): Promise<void> {
   const message = compileIssueMessage({ ...email, subject }, ports.settings);
-  const values = { [UNSUBSCRIBE_URL_PLACEHOLDER]: `${ports.settings.publicUrl}/unsubscribe` };
+  const values = { [UNSUBSCRIBE_URL_PLACEHOLDER]: sampleUnsubscribeUrl(ports.settings.publicUrl, 'test') };
   for (const address of to) {
     const data = personalise(message, { to: address, values, date: ports.clock.now() });
     await ports.mailer.sendRaw({ to: address, data });
@@ -128,7 +132,7 @@ async function existing(postId: string, ports: IngestPorts): Promise<IngestOutco
 export async function ingestPost(file: PostFile, ports: IngestPorts, options: IngestOptions = {}): Promise<IngestOutcome> {
   const { settings, clock } = ports;
   const site = await siteFor(file, settings);
-  const post: Post = await parsePost({ path: file.path, source: file.source, site, now: clock.now() });
+  const post: Post = await parsePost({ path: file.path, source: file.source, site, now: clock.now(), includes: file.includes });
   const draft = file.kind === 'draft' || post.draft;
 
   if (options.testAddress !== undefined) {

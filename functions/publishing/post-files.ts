@@ -1,4 +1,6 @@
 import { PushletterError } from '../commons/errors';
+import { logger } from '../commons/logger';
+import { gatherIncludes, type IncludedFiles } from '../render/includes';
 import type { PostFile } from './ingest-post';
 import type { RepositoryFiles } from '../adapters/github-contents';
 import type { IngestMessage } from './github-webhook';
@@ -40,6 +42,7 @@ export async function readPushedPost(files: RepositoryFiles, message: IngestMess
     }
   }
   const root = config ? config.label.slice(message.repository.length + 1).replace(/_config\.yml$/, '') : '';
+  const includes = await readPushedIncludes(files, message, root, source);
   return {
     // The path inside the site, as the renderer and the post id expect it.
     path: message.path.slice(root.length),
@@ -48,5 +51,17 @@ export async function readPushedPost(files: RepositoryFiles, message: IngestMess
     kind: message.kind,
     origin: 'webhook',
     commit: message.commit,
+    ...(Object.keys(includes).length > 0 ? { includes } : {}),
   };
+}
+
+/**
+ * The site's `_includes/` files the post names, at the pushed commit, as `render` reads them from
+ * the folder. Only named files are read, within INCLUDE_LIMITS; those left out are logged and
+ * the renderer warns that the email leaves them out.
+ */
+export async function readPushedIncludes(files: RepositoryFiles, message: IngestMessage, root: string, source: Uint8Array): Promise<IncludedFiles> {
+  const gathered = await gatherIncludes(Buffer.from(source).toString('utf8'), (name) => files.read(message.repository, `${root}_includes/${name}`, message.commit));
+  for (const { name, reason } of gathered.skipped) logger.warn('ingest.include_skipped', { repository: message.repository, path: message.path, include: name, reason });
+  return gathered.files;
 }

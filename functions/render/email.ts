@@ -50,6 +50,13 @@ export function fillTemplate(template: string, values: Record<string, string>): 
 }
 
 const LINK_COLOR = '#0b57d0';
+/**
+ * Table cells wrap between words only. Prose may break a long word anywhere to stay inside the
+ * screen, but in a cell that lets the table shrink each column to one character ("Temperatu/re",
+ * "22:0/0"); with whole words a table wider than the screen scrolls inside its own box instead.
+ * Chinese still wraps between characters, as line breaking allows.
+ */
+const WHOLE_WORDS = 'word-break:normal;overflow-wrap:normal;';
 const RULE_COLOR = '#d0d7de';
 
 /**
@@ -76,8 +83,8 @@ const ELEMENT_STYLES: Record<string, { style: string; className?: string }> = {
     className: 'pl-code',
   },
   table: { style: 'border-collapse:collapse;margin:0;font-size:15px;line-height:1.5;' },
-  th: { style: `border:1px solid ${RULE_COLOR};padding:6px 10px;vertical-align:top;font-weight:700;word-break:break-word;`, className: 'pl-cell' },
-  td: { style: `border:1px solid ${RULE_COLOR};padding:6px 10px;vertical-align:top;word-break:break-word;`, className: 'pl-cell' },
+  th: { style: `border:1px solid ${RULE_COLOR};padding:6px 10px;vertical-align:top;font-weight:700;${WHOLE_WORDS}`, className: 'pl-cell' },
+  td: { style: `border:1px solid ${RULE_COLOR};padding:6px 10px;vertical-align:top;${WHOLE_WORDS}`, className: 'pl-cell' },
   hr: { style: `border:0;border-top:1px solid ${RULE_COLOR};margin:24px 0;`, className: 'pl-rule' },
   figure: { style: 'margin:0 0 16px;' },
   figcaption: { style: 'font-size:14px;color:#57606a;', className: 'pl-quote' },
@@ -91,21 +98,24 @@ function addStyle(element: Element, style: string, className?: string): void {
   if (className) element.attribs.class = element.attribs.class ? `${element.attribs.class} ${className}` : className;
 }
 
-function styleNodes(nodes: ChildNode[], insidePre: boolean): void {
+function styleNodes(nodes: ChildNode[], insidePre: boolean, insideCell: boolean): void {
   for (const node of [...nodes]) {
     if (node.type !== 'tag') continue;
     const element = node as Element;
     if (element.name === 'code') {
       addStyle(element, insidePre ? CODE_IN_PRE_STYLE : INLINE_CODE_STYLE, insidePre ? undefined : 'pl-inline-code');
+      if (insideCell) addStyle(element, WHOLE_WORDS);
     } else {
       const rule = ELEMENT_STYLES[element.name];
       if (rule) addStyle(element, rule.style, rule.className);
+      // Links carry their own break-anywhere style for prose; in a cell the cell's rule wins.
+      if (insideCell && element.name === 'a') addStyle(element, WHOLE_WORDS);
       // GFM column alignment arrives as `align`; inline CSS keeps it where attributes are ignored.
       if (element.name === 'th' || element.name === 'td') addStyle(element, `text-align:${/^(center|right)$/.test(element.attribs.align ?? '') ? element.attribs.align : 'left'};`);
     }
     if (element.name === 'img') delete element.attribs.height;
     if (element.name === 'table') wrapInScrollBox(element);
-    styleNodes(element.children, insidePre || element.name === 'pre');
+    styleNodes(element.children, insidePre || element.name === 'pre', insideCell || element.name === 'td' || element.name === 'th');
   }
 }
 
@@ -113,6 +123,11 @@ function styleNodes(nodes: ChildNode[], insidePre: boolean): void {
  * A wide table scrolls inside its own box instead of widening the whole email. `width:0` with
  * `min-width:100%` keeps the table's own width out of the layout tables around it (an overflow
  * box alone still widens a table cell to its content), while the box shows at full width.
+ * Outlook on Windows (Word's engine) ignores overflow, width and min-width on a div, so there
+ * the box is a plain block and the table shows whole at its natural width, with its inline
+ * borders and padding: a simple fallback chosen over an MSO conditional ghost table, which
+ * would send every post with a table through mjml's full compile (comments opt out of the
+ * skeleton) for a desktop client that is rarely narrower than the table.
  */
 function wrapInScrollBox(table: Element): void {
   if (!table.parent) return;
@@ -123,7 +138,7 @@ function wrapInScrollBox(table: Element): void {
 
 /** The post's HTML with email styles inline; styling changes the parsed body it is given. */
 function styleDocument(document: ReturnType<typeof parseDocument>): string {
-  styleNodes(document.children, false);
+  styleNodes(document.children, false, false);
   return DomUtils.getOuterHTML(document, { encodeEntities: 'utf8' });
 }
 

@@ -100,20 +100,3 @@ function fileRelative(value: string, base: LinkBase): string | undefined {
   }
   return safeUrl(`${base.site.url}${base.site.baseurl}${sitePath}${match[2]!}`);
 }
-
-/**
- * An `alt` for an image the author left without one: the file's name when it reads as words
- * (`release-pipeline.png` → "release pipeline"), else the post's title.
- */
-export function altFromFileName(url: string, fallback: string): string {
-  let name: string;
-  try {
-    name = decodeURIComponent(new URL(url).pathname.split('/').pop() ?? '');
-  } catch {
-    return fallback;
-  }
-  const words = name.replace(/\.[a-z0-9]{2,5}$/i, '').replace(/[-_.+]+/g, ' ').trim();
-  const letters = words.match(/\p{L}/gu)?.length ?? 0;
-  const looksGenerated = /^(img|image|dsc|screenshot|photo|pic)?\s*\d+$/i.test(words) || /^[0-9a-f\s]{12,}$/i.test(words);
-  return letters >= 3 && !looksGenerated ? words : fallback;
-}

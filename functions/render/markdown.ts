@@ -1,4 +1,4 @@
-import { Marked } from 'marked';
+import { Marked, type MarkedExtension, type Tokens } from 'marked';
 
 /**
  * Kramdown syntax that GFM does not know and that would show as junk in the email:
@@ -73,10 +73,45 @@ function replaceBlocks(text: string, opening: string, closing: string, replace: 
   return output + text.slice(last);
 }
 
+/**
+ * Where a bare URL stops in CJK text: Han, kana, Hangul, CJK and full-width punctuation
+ * (，。：；！？）」【】…), and the curly quotes, ellipsis and dashes Chinese prose sets around
+ * links. None of them is ever an unencoded part of a URL a writer means to link.
+ */
+const CJK_URL_END = /[\u2014\u2015\u2018-\u201f\u2026\u2e80-\u2fff\u3000-\u9fff\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff\ufe10-\ufe1f\ufe30-\ufe4f\uff00-\uffef\u{20000}-\u{3ffff}]/u;
+
+/**
+ * GFM's extended autolinks run a bare URL up to the next space or `<`, which Chinese text seldom
+ * has: `见(https://example.com/a)，基于[b](https://example.com/b)。` became one link swallowing the
+ * text and the real link after it. Here a bare URL also ends where CJK text or full-width
+ * punctuation begins; the rest (trailing punctuation, an unbalanced `)`, English text after a
+ * URL) is GFM's own rule, applied to what is left.
+ */
+const cjkAwareAutolinks: MarkedExtension = {
+  tokenizer: {
+    url(source) {
+      const match = this.rules.inline.url.exec(source);
+      // Addresses (`@`) are ASCII by their pattern; URLs without CJK keep marked's own handling.
+      if (!match || match[2] === '@') return false;
+      const end = match[0].search(CJK_URL_END);
+      if (end === -1) return false;
+      let url = match[0].slice(0, end);
+      for (let previous = ''; previous !== url; ) {
+        previous = url;
+        url = this.rules.inline._backpedal.exec(url)?.[0] ?? '';
+      }
+      // The pattern needs a host character after the scheme, before any CJK: nothing to link is left only on odd input.
+      if (url === '') return false;
+      const href = match[1] === 'www.' ? `http://${url}` : url;
+      return { type: 'link', raw: url, text: url, href, autolink: true, tokens: [{ type: 'text', raw: url, text: url }] } as Tokens.Link;
+    },
+  },
+};
+
 /** Built once: a Marked instance is stateless between parses, and building one per post shows up in profiles. */
 const renderers = {
-  soft: new Marked({ gfm: true, breaks: false, async: false }),
-  hard: new Marked({ gfm: true, breaks: true, async: false }),
+  soft: new Marked({ gfm: true, breaks: false, async: false }, cjkAwareAutolinks),
+  hard: new Marked({ gfm: true, breaks: true, async: false }, cjkAwareAutolinks),
 };
 
 /** Jekyll's default kramdown settings read GFM without `hard_wrap`; a site may turn it on. */

@@ -4,8 +4,9 @@ import { InvalidInputError } from '../commons/errors';
 import { parseJekyllDate, zonedTime } from './dates';
 import { decodePostSource, parseFrontMatter, splitFrontMatter } from './frontmatter';
 import { isChinese, resolveLanguage } from './language';
-import { absoluteLink, altFromFileName, type LinkBase } from './links';
+import { absoluteLink, type LinkBase } from './links';
 import { fillTextVariablesEverywhere, hasBracelessKramdown, highlightToFences, protectCode, renderLiquid, restoreCode, type JekyllEnvironment } from './liquid';
+import type { IncludedFiles } from './includes';
 import { markdownToHtml, removeKramdownSyntax } from './markdown';
 import { permalinkTemplate, postPath, titleizeSlug } from './permalink';
 import { sanitizeHtml } from './sanitize';
@@ -19,6 +20,12 @@ export interface ParsePostInput {
   site: SiteConfig;
   /** The date of a draft (Jekyll uses the file's time); defaults to the current time. */
   now?: Date;
+  /**
+   * `_includes/` files read where the post came from (render and publish: the folder; the
+   * webhook: GitHub), within the same limits: when given, the only includes there are, so the
+   * preview and the sent email agree.
+   */
+  includes?: IncludedFiles;
 }
 
 const MARKDOWN_EXTENSIONS = 'md|markdown|mkd|mkdn|mdown';
@@ -403,6 +410,7 @@ export async function parsePost(input: ParsePostInput): Promise<Post> {
       return postLike ? guessPostUrl(clean, site, now, warn) : urlOfSiteFile(clean, site);
     },
     include: (includeName) => {
+      if (input.includes !== undefined) return Object.hasOwn(input.includes, includeName) ? input.includes[includeName] : undefined;
       if (site.root === undefined) return undefined;
       const includes = join(site.root, '_includes');
       const full = join(includes, includeName);
@@ -433,7 +441,6 @@ export async function parsePost(input: ParsePostInput): Promise<Post> {
 
   const bodyHtml = sanitizeHtml(html, {
     resolveUrl: (raw, kind) => absoluteLink(raw, kind, linkBase),
-    altFallback: (source) => altFromFileName(source, title),
     embedLinkText: ({ provider, title: embedTitle, host }) => {
       if (provider) {
         const watch = watchVideo(provider);

@@ -5,8 +5,6 @@ import type { Warning } from './types';
 export interface SanitizeContext {
   /** Absolute URL for an `href`/`src` as written in the post; undefined drops it (javascript:, data:…). */
   resolveUrl(raw: string, kind: 'link' | 'image'): string | undefined;
-  /** `alt` for an image whose author gave none. */
-  altFallback(src: string): string;
   /** Link text for an embedded video or page that the email replaces with a link. */
   embedLinkText(embed: { provider?: string; title?: string; host: string }): string;
   warn(warning: Warning): void;
@@ -181,7 +179,9 @@ function keepAttributes(
       warnOnce(`img:${source.slice(0, 20)}`, { code: 'HTML_IMAGE_REMOVED', message: `an image "${source.slice(0, 60)}" was removed: email images must be web addresses` });
       return undefined;
     }
-    const alt = attributes.alt?.trim() || context.altFallback(resolved);
+    // No description is an empty alt: screen readers skip the image instead of reading out its
+    // file name or the post's title at every image.
+    const alt = attributes.alt?.trim() ?? '';
     kept.unshift(['src', resolved], ['alt', alt]);
     const width = attributes.width?.trim();
     if (width && /^\d+$/.test(width)) kept.push(['width', width]);

@@ -84,3 +84,22 @@ export class SubscriberTokens {
 function invalid(): InvalidInputError {
   return new InvalidInputError('TOKEN_INVALID', 'This link is damaged or incomplete. Copy the whole link from the email, or sign up again.');
 }
+
+/**
+ * Token values of copies no subscriber received: a `render` preview, and the test copies and
+ * draft previews sent to editors. Their unsubscribe link leads to a page that says so and
+ * changes nothing, instead of "this link does not work". Not signed: the page does nothing and
+ * tells nothing, so a signature would protect nothing, and `render` works offline, without the
+ * stack's key. A signed token has a fixed length of base64url and never equals one of these.
+ */
+export const SAMPLE_TOKENS = { preview: 'preview', test: 'test-copy' } as const;
+export type SampleCopy = keyof typeof SAMPLE_TOKENS;
+
+export function sampleCopyOf(token: string | null | undefined): SampleCopy | undefined {
+  return (Object.keys(SAMPLE_TOKENS) as SampleCopy[]).find((kind) => SAMPLE_TOKENS[kind] === token);
+}
+
+/** The unsubscribe link a preview or test copy carries. */
+export function sampleUnsubscribeUrl(publicUrl: string, kind: SampleCopy): string {
+  return `${publicUrl}/unsubscribe?token=${SAMPLE_TOKENS[kind]}`;
+}

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSettings } from '../../functions/commons/config';
 import { renderEmail } from '../../functions/render/email';
 import { parsePost } from '../../functions/render/post';
-import { findSiteRoot, loadSite } from '../../functions/render/site';
+import { findSiteRoot, loadSite, siteFromConfigText } from '../../functions/render/site';
 import type { Post } from '../../functions/render/types';
 
 /**
@@ -156,6 +156,82 @@ describe.each(WIDTHS)('the email at %i px wide', (width) => {
     expect(tableBox.wrapperRight).toBeLessThanOrEqual(width);
     const image = await page.getByRole('img', { name: '一张很宽的图' }).boundingBox();
     expect(image!.x + image!.width).toBeLessThanOrEqual(width);
+  });
+});
+
+/** A post with a table of ordinary words and one too wide for a phone, rendered from Markdown as a blog post is. */
+async function renderTablePost(): Promise<string> {
+  const site = siteFromConfigText('url: https://blog.example.com\ntitle: Weather notes\nlang: en', '_config.yml', settings);
+  const source = [
+    '---',
+    'title: A week of readings',
+    '---',
+    '',
+    'Readings from the roof station.',
+    '',
+    '| Date | Time | Temperature | Observation |',
+    '|------|------|-------------|-------------|',
+    '| Monday | 22:00 | 18.5°C | Overcast with occasional drizzle |',
+    '| Tuesday | 06:30 | 12.0°C | Internationalization conference traffic |',
+    '| Wednesday | 13:15 | 24.25°C | 晴朗 Clear skies |',
+    '',
+    'And the full export, wider than any phone:',
+    '',
+    `| ${['Station', 'Latitude', 'Longitude', 'Elevation', 'Temperature', 'Humidity', 'Pressure', 'Visibility'].join(' | ')} |`,
+    `|${'---|'.repeat(8)}`,
+    `| ${['Rooftop', '31.2304', '121.4737', '42m', '22.00°C', '68%', '`1013.25hPa`', '[Unrestricted](https://blog.example.com/visibility/)'].join(' | ')} |`,
+    '',
+  ].join('\n');
+  const post = await parsePost({ path: '_posts/2024-06-03-readings.md', source, site });
+  return (await renderEmail(post, site, settings)).html;
+}
+
+/**
+ * Each word inside a table cell, and how many lines it is laid out on (a Range over the word
+ * gives one client rect per line box it occupies). Words are Latin letters, digits and the
+ * marks inside numbers and times; Chinese text may wrap between characters, as it does in prose.
+ */
+async function wordsInCells(): Promise<Array<{ word: string; lines: number }>> {
+  return page.evaluate(`(() => {
+    const found = [];
+    for (const cell of document.querySelectorAll('td, th')) {
+      if (!cell.closest('.pl-prose')) continue;
+      const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        for (const match of node.data.matchAll(/[A-Za-z0-9.:%°]+/g)) {
+          const range = document.createRange();
+          range.setStart(node, match.index);
+          range.setEnd(node, match.index + match[0].length);
+          const tops = new Set([...range.getClientRects()].filter((rect) => rect.width > 0).map((rect) => Math.round(rect.top)));
+          found.push({ word: match[0], lines: tops.size });
+        }
+      }
+    }
+    return found;
+  })()`);
+}
+
+describe.each(WIDTHS)('a table at %i px wide', (width) => {
+  it('wraps cells between words, never inside one, and scrolls a wide table inside its own box', async () => {
+    await open(await renderTablePost(), width);
+    const words = await wordsInCells();
+    // Both tables, every cell: 4 × 4 + 8 × 2 cells' worth of words.
+    expect(words.map(({ word }) => word)).toEqual(expect.arrayContaining(['Temperature', '22:00', 'Internationalization', '1013.25hPa', 'Unrestricted']));
+    expect(words.filter(({ lines }) => lines !== 1)).toEqual([]);
+    // The page itself never scrolls sideways; only the wide table's own box does.
+    const { scrollWidth, innerWidth } = await horizontalOverflow();
+    expect(scrollWidth).toBeLessThanOrEqual(innerWidth);
+    expect(await elementsOutsideTheScreen()).toEqual([]);
+    const boxes = await page.evaluate<Array<{ right: number; overflow: string; scrolls: boolean }>>(`[...document.querySelectorAll('.pl-prose table')].map((table) => {
+      const box = table.parentElement;
+      return { right: box.getBoundingClientRect().right, overflow: getComputedStyle(box).overflowX, scrolls: box.scrollWidth > box.clientWidth };
+    })`);
+    expect(boxes).toHaveLength(2);
+    for (const box of boxes) {
+      expect(box.overflow).toBe('auto');
+      expect(box.right).toBeLessThanOrEqual(width);
+    }
+    expect(boxes[1]!.scrolls).toBe(true);
   });
 });
 

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { readSettings, type Settings } from '../../functions/commons/config';
 import type { Clock } from '../../functions/commons/clock';
 import { startLocalStack, type LocalStack } from '../../functions/local/stack';
@@ -96,4 +97,28 @@ let counter = 0;
 export function uniqueAddress(label: string): string {
   counter += 1;
   return `${label}-${process.pid}-${counter}@example.com`;
+}
+
+/**
+ * Points the CLI's commands at a running stack the way an editor's shell would (its ports and
+ * data folder) and answers what they print; call `restore` after the tests.
+ */
+export function cliAgainst(stack: LocalStack, dataDir: string): { restore(): void; streams(): { out: PassThrough; err: NodeJS.WriteStream; printed(): string } } {
+  const saved = { ...process.env };
+  process.env.PORT = String(stack.ports.http);
+  process.env.SES_PORT = String(stack.ports.ses);
+  process.env.DYNAMODB_PORT = String(stack.ports.dynamodb);
+  process.env.PUSHLETTER_DATA_DIR = dataDir;
+  return {
+    restore: () => {
+      process.env = saved;
+    },
+    streams: () => {
+      const out = new PassThrough();
+      const chunks: Buffer[] = [];
+      out.on('data', (chunk: Buffer) => chunks.push(chunk));
+      const err = new PassThrough().resume() as unknown as NodeJS.WriteStream;
+      return { out, err, printed: () => Buffer.concat(chunks).toString('utf8') };
+    },
+  };
 }

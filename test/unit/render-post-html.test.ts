@@ -37,10 +37,13 @@ describe('links and images in the email point at the blog', () => {
     expect(bodyHtml).toContain('<a href="https://blog.example.com/b/feed.xml">z</a>');
   });
 
-  it('gives images without alt a readable one and removes images that cannot load in email', async () => {
-    const post = await render('![](img/network-topology.png) ![](/img/IMG_2041.jpg) <img src="data:image/png;base64,AAAA"> <img src="javascript:alert(1)">');
-    expect(post.bodyHtml).toContain('<img src="https://blog.example.com/b/2024/03/08/a-post/img/network-topology.png" alt="network topology" style="max-width:100%;height:auto;">');
-    expect(post.bodyHtml).toContain('<img src="https://blog.example.com/b/img/IMG_2041.jpg" alt="A post" style="max-width:100%;height:auto;">');
+  it('gives images without a description an empty alt, never the post title, and removes images that cannot load in email', async () => {
+    const post = await render('![](img/network-topology.png) ![](/img/IMG_2041.jpg) <img src="/c.png" alt="  "> ![Described](d.png) <img src="data:image/png;base64,AAAA"> <img src="javascript:alert(1)">');
+    expect(post.bodyHtml).toContain('<img src="https://blog.example.com/b/2024/03/08/a-post/img/network-topology.png" alt="" style="max-width:100%;height:auto;">');
+    expect(post.bodyHtml).toContain('<img src="https://blog.example.com/b/img/IMG_2041.jpg" alt="" style="max-width:100%;height:auto;">');
+    expect(post.bodyHtml).toContain('<img src="https://blog.example.com/b/c.png" alt="" style="max-width:100%;height:auto;">');
+    expect(post.bodyHtml).toContain('<img src="https://blog.example.com/b/2024/03/08/a-post/d.png" alt="Described" style="max-width:100%;height:auto;">');
+    expect(post.bodyHtml).not.toContain('A post');
     expect(post.bodyHtml).not.toContain('data:');
     expect(post.bodyHtml).not.toContain('javascript:');
     expect(post.warnings.map((warning) => warning.code)).toContain('HTML_IMAGE_REMOVED');

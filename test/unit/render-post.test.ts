@@ -136,9 +136,9 @@ describe('an English post full of Liquid, code from other template languages and
     expect(bodyHtml).toContain('<td><del>Manual review</del></td>');
   });
 
-  it('makes the root-relative image absolute under the baseurl with an alt from its file name', async () => {
+  it('makes the root-relative image absolute under the baseurl, with an empty alt as it has no description', async () => {
     const { bodyHtml } = await render(path);
-    expect(bodyHtml).toContain('<img src="https://ada.example.github.io/notes/assets/release-pipeline.png" alt="release pipeline" style="max-width:100%;height:auto;">');
+    expect(bodyHtml).toContain('<img src="https://ada.example.github.io/notes/assets/release-pipeline.png" alt="" style="max-width:100%;height:auto;">');
   });
 
   it('replaces the YouTube iframe with a link and drops scripts, styles, forms, handlers and javascript: links', async () => {
