@@ -17,7 +17,8 @@ import { SesMailer } from '../functions/adapters/ses-mailer';
 import { compileMessage, personalise, type CompiledMessage } from '../functions/mail/message';
 import { UNSUBSCRIBE_URL_PLACEHOLDER } from '../functions/render/types';
 import { dispatchIssue } from '../functions/delivery/dispatcher';
-import { IssueStore } from '../functions/adapters/dynamodb/issue-store';
+import { DynamoIssueStore } from '../functions/adapters/dynamodb/issue-store';
+import { type IssueStore } from '../functions/delivery/issues';
 import type { DispatchJob, SendJob } from '../functions/delivery/jobs';
 import { SharedRateLimiter } from '../functions/adapters/dynamodb/shared-rate-limiter';
 import { Sender, handleSendQueueEvent } from '../functions/delivery/delivery-worker';
@@ -225,7 +226,7 @@ async function endToEndBenchmark(info: StackInfo, count: number): Promise<SendBe
   const dynamo = dynamoClient({ dynamodb: info.dynamoUrl });
   const keys = deriveKeys(MASTER_KEY);
   const subscribers = new DynamoSubscriberStore({ client: dynamo, tableName: TABLES.subscribersTable, idKey: keys.idKey, listName: 'newsletter', clock });
-  const issues = new IssueStore(dynamo, TABLES);
+  const issues = new DynamoIssueStore(dynamo, TABLES);
   const tokens = new SubscriberTokens(keys.tokenKey, clock);
   await seed(subscribers, count, 0);
   const postId = `bench-${Date.now()}`;

@@ -1,27 +1,4 @@
-import { PushletterError } from '../commons/errors';
-
-/**
- * Reads files of a repository at a given commit through the GitHub REST contents API
- * (`GET /repos/{owner}/{repo}/contents/{path}?ref={sha}`). Reading at the pushed sha, not the
- * branch, means a later push cannot change what this push sends.
- */
-export interface RepositoryFiles {
-  /** The file's bytes, or undefined when it does not exist at that commit. */
-  read(repository: string, path: string, ref: string): Promise<Uint8Array | undefined>;
-}
-
-export class GitHubError extends PushletterError {
-  constructor(
-    code: string,
-    message: string,
-    /** True when trying again later can succeed (rate limit, 5xx, timeout). */
-    readonly retryable: boolean,
-    options?: { cause?: unknown },
-  ) {
-    super(code, message, options);
-    this.name = 'GitHubError';
-  }
-}
+import { GitHubError, type RepositoryFiles } from '../publishing/post-files';
 
 export interface GitHubContentsOptions {
   /** `https://api.github.com`, or `https://<host>/api/v3` for GitHub Enterprise Server. */
@@ -36,6 +13,11 @@ function encodePath(path: string): string {
   return path.split('/').map(encodeURIComponent).join('/');
 }
 
+/**
+ * Reads files of a repository at a given commit through the GitHub REST contents API
+ * (`GET /repos/{owner}/{repo}/contents/{path}?ref={sha}`). Reading at the pushed sha, not the
+ * branch, means a later push cannot change what this push sends.
+ */
 export class GitHubContents implements RepositoryFiles {
   private readonly apiUrl: string;
   private readonly timeoutMs: number;

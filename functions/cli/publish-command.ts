@@ -4,7 +4,7 @@ import { readTarget } from '../commons/config';
 import { InvalidInputError, PushletterError } from '../commons/errors';
 import { signPayload } from '../publishing/webhook-signature';
 import type { IngestOutcome } from '../publishing/ingest-post';
-import type { IssueStore } from '../adapters/dynamodb/issue-store';
+import type { IssueStore } from '../delivery/issues';
 import { parseArgs } from './args';
 import { Progress } from './progress';
 
@@ -118,8 +118,8 @@ export async function runPublish(args: string[], output: PublishOutput): Promise
     }
     output.out.write(`${describe(answer)}\n`);
     if (answer.status === 'dispatching') {
-      const { IssueStore } = await import('../adapters/dynamodb/issue-store');
-      output.out.write(`${await follow(new IssueStore(stack.dynamo, stack.resources), answer.postId, output)}\n`);
+      const { DynamoIssueStore } = await import('../adapters/dynamodb/issue-store');
+      output.out.write(`${await follow(new DynamoIssueStore(stack.dynamo, stack.resources), answer.postId, output)}\n`);
     }
     return 0;
   } finally {

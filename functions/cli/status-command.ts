@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { readTarget } from '../commons/config';
 import { InvalidInputError, PushletterError } from '../commons/errors';
-import type { IssueStore } from '../adapters/dynamodb/issue-store';
+import type { IssueStore } from '../delivery/issues';
 import { DEAD_LETTERED } from '../delivery/jobs';
 import { issueStatus, type IssueStatus } from '../delivery/delivery-status';
 import { parseArgs } from './args';
@@ -23,15 +23,15 @@ async function postIdOf(argument: string): Promise<string> {
 }
 
 async function connect(aws: boolean): Promise<IssueStore> {
-  const { IssueStore } = await import('../adapters/dynamodb/issue-store');
+  const { DynamoIssueStore } = await import('../adapters/dynamodb/issue-store');
   if (aws) {
     const { lambdaPorts } = await import('../wiring/lambda-services');
     const ports = await lambdaPorts();
-    return new IssueStore(ports.dynamo, ports.resources);
+    return new DynamoIssueStore(ports.dynamo, ports.resources);
   }
   const { connectToLocalStack } = await import('../local/local-services');
   const ports = await connectToLocalStack();
-  return new IssueStore(ports.dynamo, ports.resources);
+  return new DynamoIssueStore(ports.dynamo, ports.resources);
 }
 
 export function formatStatus(status: IssueStatus): string {

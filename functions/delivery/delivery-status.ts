@@ -1,4 +1,4 @@
-import type { Issue, IssueStore } from '../adapters/dynamodb/issue-store';
+import type { Issue, IssueStore } from './issues';
 
 export interface DeliveryCounts {
   /** Queued by the dispatcher, no record yet. */

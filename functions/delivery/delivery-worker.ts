@@ -7,7 +7,7 @@ import { errorMessage } from '../commons/errors';
 import { isReadableMessage, personalise, type CompiledMessage } from '../mail/message';
 import { UNSUBSCRIBE_URL_PLACEHOLDER } from '../render/types';
 import type { Subscriber, SubscriberDirectory, SubscriberStore } from '../subscribers/types';
-import type { IssueStore } from '../adapters/dynamodb/issue-store';
+import type { IssueStore } from './issues';
 import type { Claim, Ledger } from './claims';
 import { GroupCommit } from './group-commit';
 import { DEAD_LETTERED, SEND_MAX_RECEIVES, parseSendJob, type SendJob } from './jobs';

@@ -2,7 +2,7 @@ import type { Clock } from '../commons/clock';
 import type { Queue } from '../commons/queue';
 import { logger } from '../commons/logger';
 import type { SubscriberDirectory } from '../subscribers/types';
-import type { IssueStore } from '../adapters/dynamodb/issue-store';
+import type { IssueStore } from './issues';
 import { bucketCountFor, bucketOf } from './claims';
 import { QUEUE_BATCH_LIMIT, type DispatchJob, type SendJob } from './jobs';
 

@@ -43,3 +43,8 @@ export function isHashedTagValue(value: string): boolean {
 export function deliveryMessageId(postId: string, subscriberId: string): string {
   return `${encodeTagValue(postId)}.${encodeTagValue(subscriberId)}`;
 }
+
+/** SES tag values allow ASCII letters, digits, `_` and `-`; the doctor's probe ids are 22 of them. */
+export function isProbeId(value: string): boolean {
+  return /^[A-Za-z0-9_-]{8,64}$/.test(value);
+}

@@ -2,17 +2,21 @@ import { logger, maskAddress } from '../commons/logger';
 import { errorMessage } from '../commons/errors';
 import { AddressError } from '../subscribers/address';
 import type { SubscriberDirectory, Subscriber } from '../subscribers/types';
-import type { IssueStore } from '../adapters/dynamodb/issue-store';
-import { isProbeId, type ProbeStore } from '../adapters/dynamodb/probe-store';
-import { POST_TAG, PROBE_TAG, SUBSCRIBER_TAG, decodeTagValue, encodeTagValue, isHashedTagValue } from '../delivery/message-tags';
+import type { IssueStore } from '../delivery/issues';
+import { isProbeId, POST_TAG, PROBE_TAG, SUBSCRIBER_TAG, decodeTagValue, encodeTagValue, isHashedTagValue } from '../delivery/message-tags';
+
+/** Records that a `pushletter doctor` probe bounced, for the doctor to find. */
+export interface ProbeBounces {
+  recordBounce(probeId: string, bounceType: string, now: Date): Promise<void>;
+}
 
 export interface SesEventPorts {
   subscribers: Pick<SubscriberDirectory, 'get' | 'findByEmail' | 'suppress'>;
   issues: Pick<IssueStore, 'recordFeedback' | 'postIds'>;
   /** Our configuration set; events from any other one are not ours. */
   configurationSet?: string;
-  /** Where bounces of `pushletter doctor` probes are recorded (see probe.ts). */
-  probes?: Pick<ProbeStore, 'recordBounce'>;
+  /** Where bounces of `pushletter doctor` probes are recorded (adapters/dynamodb/probe-store.ts). */
+  probes?: ProbeBounces;
 }
 
 export type SesEventOutcome = 'suppressed' | 'counted' | 'ignored' | 'malformed' | 'probe';

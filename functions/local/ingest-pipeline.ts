@@ -7,7 +7,7 @@ import { GitHubContents } from '../adapters/github-contents';
 import type { IngestMessage } from '../publishing/github-webhook';
 import type { IngestPorts } from '../publishing/ingest-post';
 import { createIngestHandler } from '../publishing/ingest-consumer';
-import type { IssueStore } from '../adapters/dynamodb/issue-store';
+import type { IssueStore } from '../delivery/issues';
 import type { DispatchJob } from '../delivery/jobs';
 import { QUEUE_DRAINED_ATTRIBUTE, SendResumption } from './send-resumption';
 import { TimerScheduler } from '../publishing/schedule';

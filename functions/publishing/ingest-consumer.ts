@@ -1,10 +1,10 @@
 import { InvalidInputError, errorMessage } from '../commons/errors';
 import { logger } from '../commons/logger';
-import { GitHubError, type RepositoryFiles } from '../adapters/github-contents';
 import { readPushedPost } from './post-files';
 import type { IngestMessage } from './github-webhook';
 import { ingestPost, type IngestPorts } from './ingest-post';
-import { MessageTooLargeError } from '../adapters/dynamodb/issue-store';
+import { MessageTooLargeError } from '../delivery/issues';
+import { GitHubError, type RepositoryFiles } from './post-files';
 
 export interface IngestWorkerPorts extends IngestPorts {
   files: RepositoryFiles;

@@ -10,7 +10,7 @@ import { parsePost } from '../render/post';
 import { loadSite, siteFromConfigText } from '../render/site';
 import { UNSUBSCRIBE_URL_PLACEHOLDER, type Post, type RenderedEmail, type SiteConfig } from '../render/types';
 import { sampleUnsubscribeUrl } from '../subscribers/tokens';
-import type { IssueState, IssueStore } from '../adapters/dynamodb/issue-store';
+import type { IssueState, IssueStore } from '../delivery/issues';
 import type { DispatchJob } from '../delivery/jobs';
 import type { Scheduler } from './schedule';
 

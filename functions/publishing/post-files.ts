@@ -2,8 +2,27 @@ import { PushletterError } from '../commons/errors';
 import { logger } from '../commons/logger';
 import { gatherIncludes, type IncludedFiles } from '../render/includes';
 import type { PostFile } from './ingest-post';
-import type { RepositoryFiles } from '../adapters/github-contents';
 import type { IngestMessage } from './github-webhook';
+
+
+/** Files of the blog's repository at a commit (GitHub's contents API: adapters/github-contents.ts). */
+export interface RepositoryFiles {
+  /** The file's bytes, or undefined when it does not exist at that commit. */
+  read(repository: string, path: string, ref: string): Promise<Uint8Array | undefined>;
+}
+
+export class GitHubError extends PushletterError {
+  constructor(
+    code: string,
+    message: string,
+    /** True when trying again later can succeed (rate limit, 5xx, timeout). */
+    readonly retryable: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, options);
+    this.name = 'GitHubError';
+  }
+}
 
 /**
  * Folders that may hold the site's `_config.yml`, nearest first. The site is usually the

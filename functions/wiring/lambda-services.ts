@@ -6,7 +6,8 @@ import { systemClock } from '../commons/clock';
 import { parseSecrets } from '../contract/secrets';
 import type { Queue } from '../commons/queue';
 import { GitHubContents } from '../adapters/github-contents';
-import { IssueStore } from '../adapters/dynamodb/issue-store';
+import { DynamoIssueStore } from '../adapters/dynamodb/issue-store';
+import { type IssueStore } from '../delivery/issues';
 import type { DispatchJob } from '../delivery/jobs';
 import type { Scheduler } from '../publishing/schedule';
 import { SqsQueue } from '../adapters/sqs-queue';
@@ -115,7 +116,7 @@ export function lambdaIngestPorts(aws: IngestAwsPorts): Promise<IngestWorkerPort
     const core = await lambdaPorts();
     return {
       settings: core.settings,
-      issues: new IssueStore(core.dynamo, core.resources),
+      issues: new DynamoIssueStore(core.dynamo, core.resources),
       dispatchQueue: aws.dispatchQueue(target),
       scheduler: aws.scheduler(target),
       mailer: core.mailer,

@@ -1,7 +1,8 @@
 import type { Queue } from '../commons/queue';
 import type { DispatchPorts } from '../delivery/dispatcher';
 import type { SesEventPorts } from '../feedback/ses-notifications';
-import { IssueStore } from '../adapters/dynamodb/issue-store';
+import { DynamoIssueStore } from '../adapters/dynamodb/issue-store';
+import { type IssueStore } from '../delivery/issues';
 import { ProbeStore } from '../adapters/dynamodb/probe-store';
 import type { DispatchJob, SendJob } from '../delivery/jobs';
 import { SharedRateLimiter, resolveSendRate } from '../adapters/dynamodb/shared-rate-limiter';
@@ -42,7 +43,7 @@ export function sharedRateLimiter(core: Pick<CorePorts, 'dynamo' | 'resources'>,
 }
 
 export async function buildSendingPorts(core: CorePorts, queues: SendingQueues, options: SendingOptions): Promise<SendingPorts> {
-  const issues = new IssueStore(core.dynamo, core.resources);
+  const issues = new DynamoIssueStore(core.dynamo, core.resources);
   const sendRate = await resolveSendRate(options.askQuota ? core.ses : undefined, core.settings.maxSendRate);
   const rateLimiter = sharedRateLimiter(core, sendRate);
   const sender = new Sender(

@@ -9,7 +9,8 @@ import type { Clock } from '../../functions/commons/clock';
 import type { Queue } from '../../functions/commons/queue';
 import { SesMailer } from '../../functions/adapters/ses-mailer';
 import { dispatchIssue } from '../../functions/delivery/dispatcher';
-import { IssueStore } from '../../functions/adapters/dynamodb/issue-store';
+import { DynamoIssueStore } from '../../functions/adapters/dynamodb/issue-store';
+import { type IssueStore } from '../../functions/delivery/issues';
 import type { DispatchJob, SendJob } from '../../functions/delivery/jobs';
 import { SharedRateLimiter } from '../../functions/adapters/dynamodb/shared-rate-limiter';
 import { Sender, jobsFromRecords } from '../../functions/delivery/delivery-worker';
@@ -43,7 +44,7 @@ const clock: Clock = { now: () => new Date() };
 const dynamo = dynamoClient({ dynamodb: task.dynamoUrl });
 const keys = deriveKeys(Buffer.from(task.masterKey, 'base64'));
 const subscribers = new DynamoSubscriberStore({ client: dynamo, tableName: task.tables.subscribersTable, idKey: keys.idKey, listName: 'newsletter', clock });
-const issues = new IssueStore(dynamo, task.tables);
+const issues = new DynamoIssueStore(dynamo, task.tables);
 
 if (task.mode === 'send') {
   const tokens = new SubscriberTokens(keys.tokenKey, clock);

@@ -22,7 +22,8 @@ import { UNSUBSCRIBE_URL_PLACEHOLDER } from '../../functions/render/types';
 import { DynamoSubscriberStore } from '../../functions/adapters/dynamodb/subscriber-store';
 import { subscriberTableDefinition } from '../../functions/contract/subscriber-table';
 import { SubscriberTokens, deriveKeys } from '../../functions/subscribers/tokens';
-import { IssueStore, type Delivery } from '../../functions/adapters/dynamodb/issue-store';
+import { DynamoIssueStore } from '../../functions/adapters/dynamodb/issue-store';
+import { type IssueStore, type Delivery } from '../../functions/delivery/issues';
 import { dispatchIssue, type DispatchPorts } from '../../functions/delivery/dispatcher';
 import { SEND_MAX_RECEIVES, type DispatchJob, type SendJob } from '../../functions/delivery/jobs';
 import { SharedRateLimiter } from '../../functions/adapters/dynamodb/shared-rate-limiter';
@@ -80,7 +81,7 @@ export async function startStack(): Promise<Stack> {
     dynamo,
     tables,
     subscribers,
-    issues: new IssueStore(dynamo, tables),
+    issues: new DynamoIssueStore(dynamo, tables),
     masterKey,
     unsubscribeUrl: (id) => `${PUBLIC_URL}/unsubscribe?token=${tokens.issue('unsubscribe', id)}`,
     async close() {

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { dynamoClient } from '../../functions/adapters/aws-clients';
 import type { Clock } from '../../functions/commons/clock';
-import { IssueStore } from '../../functions/adapters/dynamodb/issue-store';
+import { DynamoIssueStore } from '../../functions/adapters/dynamodb/issue-store';
+import { type IssueStore } from '../../functions/delivery/issues';
 import type { SendJob } from '../../functions/delivery/jobs';
 import { SharedRateLimiter } from '../../functions/adapters/dynamodb/shared-rate-limiter';
 import { Sender, jobsFromRecords } from '../../functions/delivery/delivery-worker';
@@ -20,7 +21,7 @@ useSeededStack(120, (seeded) => ({ stack, people } = seeded));
 function senderOver(dynamo: DynamoDBClient): Sender {
   return new Sender(
     {
-      issues: new IssueStore(dynamo, stack.tables),
+      issues: new DynamoIssueStore(dynamo, stack.tables),
       subscribers: stack.subscribers,
       unsubscribeUrl: stack.unsubscribeUrl,
       mailer: sesMailer(stack.sesUrl),

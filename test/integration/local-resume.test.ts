@@ -12,7 +12,7 @@ import { readLocalPost } from '../../functions/local/publish-route';
 import { startLocalStack, type LocalStack } from '../../functions/local/stack';
 import { ingestPost } from '../../functions/publishing/ingest-post';
 import { issueStatus } from '../../functions/delivery/delivery-status';
-import type { Delivery } from '../../functions/adapters/dynamodb/issue-store';
+import type { Delivery } from '../../functions/delivery/issues';
 import type { LocalStackChildTask } from './local-stack-child';
 import { clearEmails, copiesByAddress, recipientOf, sesError, startFaultProxy, storedEmails } from './delivery-harness';
 

@@ -12,87 +12,20 @@ import {
 import { conditionalUpdate, isConditionFailure, untilProcessed } from './requests';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { CompiledMessage } from '../../mail/message';
+import { type CopyFeedback, type Delivery, type Issue, type IssueStore, MessageTooLargeError, type NewIssue, type SendingTables, type SentRecord } from '../../delivery/issues';
 import { LEDGER_PREFIX, bucketOf, claimAttribute, decodeClaim, encodeClaim, ledgerKey, subscriberOfClaimAttribute, type Claim, type Ledger } from '../../delivery/claims';
-
-/**
- * `scheduled`: waits for its date. `dispatching`: the dispatcher is (or was, before a crash)
- * paging subscribers from `cursor`. `dispatched`: every active subscriber is on the queue.
- * `skipped`: the front matter said not to send. `preview`: a draft sent to the editors only.
- */
-export type IssueState = 'scheduled' | 'dispatching' | 'dispatched' | 'skipped' | 'preview';
-
-export interface NewIssue {
-  /** Stable across edits and re-pushes (`Post.id`). */
-  postId: string;
-  title: string;
-  subject: string;
-  state: IssueState;
-  /** ISO time the post goes out (now, or the post's date when scheduled). */
-  sendAt: string;
-  /** Rendered once; every recipient's copy is personalised from it. Absent for skipped posts. */
-  message?: CompiledMessage;
-  skipReason?: string;
-  /** Where the post came from (`webhook`, `publish`), for the editor reading status. */
-  source?: string;
-  /** Git commit the post was read at, when it came from a push. */
-  commit?: string;
-}
-
-export interface Issue extends Omit<NewIssue, 'message'> {
-  createdAt: string;
-  /** Dispatch checkpoint: '' before the first page, the next page's cursor after each page. */
-  cursor: string;
-  /** Recipients put on the send queue, counted once per checkpointed page. */
-  enqueued: number;
-  dispatchedAt?: string;
-  hasMessage: boolean;
-  /** Claim buckets of this post's recipients (claims.ts), fixed before its first page. */
-  claimBuckets?: number;
-}
-
-export type DeliveryState = 'sending' | 'sent' | 'failed' | 'skipped';
-
-/** A recipient's record, or (`sending`) their claim in a ledger while nothing is recorded. */
-export interface Delivery {
-  postId: string;
-  subscriberId: string;
-  state: DeliveryState;
-  /** When the claim was taken; a `sending` claim that old is a crash after SES (unknown). */
-  claimedAt: string;
-  sentAt?: string;
-  sesMessageId?: string;
-  /** SES error code and message for `failed`; why for `skipped`. */
-  reason?: string;
-  /** Permanent bounce or complaint reported by SES for this copy. */
-  bounce?: 'permanent';
-  complaint?: boolean;
-  /** SES feedback ids of transient bounces (a set, so an event redelivered counts once). */
-  transientBounces?: string[];
-}
-
-export interface SendingTables {
-  issuesTable: string;
-  deliveriesTable: string;
-}
 
 /** Items stay under DynamoDB's 400 KB; a 100 KB post compresses to a fraction of that. */
 const MESSAGE_LIMIT_BYTES = 350_000;
 /** BatchWriteItem takes at most 25 requests. */
 const BATCH_WRITE_LIMIT = 25;
 
-export class MessageTooLargeError extends Error {
-  readonly code = 'ISSUE_MESSAGE_TOO_LARGE';
-  constructor(postId: string, bytes: number) {
-    super(`The email for ${postId} is ${bytes} bytes compressed; shorten the post or move images out of it (limit ${MESSAGE_LIMIT_BYTES}).`);
-  }
-}
-
 /**
  * Issues (one per post) and deliveries (one per post and recipient) in DynamoDB. Every state
  * change that decides who sends is a conditional write, so redelivered queue messages,
  * re-pushed posts and concurrent workers cannot send twice.
  */
-export class IssueStore {
+export class DynamoIssueStore implements IssueStore {
   constructor(
     private readonly dynamo: DynamoDBClient,
     private readonly tables: SendingTables,
@@ -128,7 +61,7 @@ export class IssueStore {
     );
     if (message !== undefined) {
       const compressed = gzipSync(Buffer.from(JSON.stringify(message)));
-      if (compressed.length > MESSAGE_LIMIT_BYTES) throw new MessageTooLargeError(issue.postId, compressed.length);
+      if (compressed.length > MESSAGE_LIMIT_BYTES) throw new MessageTooLargeError(issue.postId, compressed.length, MESSAGE_LIMIT_BYTES);
       item.message = { B: compressed };
     }
     try {
@@ -282,7 +215,7 @@ export class IssueStore {
    * never taken over, only released by their holder). Rejects if some records stay unwritten
    * after retries; their claims stay, so status reports them as unknown and nothing re-sends them.
    */
-  async markSentMany(records: { postId: string; subscriberId: string; claimedAt: string; sesMessageId: string; sentAt: string }[]): Promise<void> {
+  async markSentMany(records: SentRecord[]): Promise<void> {
     for (let start = 0; start < records.length; start += BATCH_WRITE_LIMIT) {
       const requests = records.slice(start, start + BATCH_WRITE_LIMIT).map((record) => ({ PutRequest: { Item: marshall({ ...record, state: 'sent' }) } }));
       await untilProcessed(requests, async (left) => {
@@ -338,7 +271,7 @@ export class IssueStore {
   }
 
   /** SES reported this copy as a permanent bounce or complaint. Idempotent. */
-  async recordFeedback(postId: string, subscriberId: string, feedback: { kind: 'bounce' } | { kind: 'complaint' } | { kind: 'transient'; feedbackId: string }): Promise<boolean> {
+  async recordFeedback(postId: string, subscriberId: string, feedback: CopyFeedback): Promise<boolean> {
     const update =
       feedback.kind === 'bounce'
         ? { expression: 'SET bounce = :value', values: { ':value': 'permanent' } }

@@ -1,5 +1,6 @@
 import { GetItemCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type { ProbeBounces } from '../../feedback/ses-notifications';
 
 /**
  * `pushletter doctor --aws` sends one message, tagged with a probe id, to the SES mailbox
@@ -14,18 +15,13 @@ export const PROBE_PARTITION = '~doctor-probe';
 
 const PROBE_LIFETIME_SECONDS = 24 * 3600;
 
-/** SES tag values allow ASCII letters, digits, `_` and `-`; the doctor's ids are 22 of them. */
-export function isProbeId(value: string): boolean {
-  return /^[A-Za-z0-9_-]{8,64}$/.test(value);
-}
-
 export interface ProbeBounce {
   probeId: string;
   bounceType: string;
   recordedAt: string;
 }
 
-export class ProbeStore {
+export class ProbeStore implements ProbeBounces {
   constructor(
     private readonly dynamo: DynamoDBClient,
     private readonly deliveriesTable: string,

@@ -1,0 +1,128 @@
+import type { CompiledMessage } from '../mail/message';
+import type { Claim, Ledger } from './claims';
+
+/**
+ * `scheduled`: waits for its date. `dispatching`: the dispatcher is (or was, before a crash)
+ * paging subscribers from `cursor`. `dispatched`: every active subscriber is on the queue.
+ * `skipped`: the front matter said not to send. `preview`: a draft sent to the editors only.
+ */
+export type IssueState = 'scheduled' | 'dispatching' | 'dispatched' | 'skipped' | 'preview';
+
+export interface NewIssue {
+  /** Stable across edits and re-pushes (`Post.id`). */
+  postId: string;
+  title: string;
+  subject: string;
+  state: IssueState;
+  /** ISO time the post goes out (now, or the post's date when scheduled). */
+  sendAt: string;
+  /** Rendered once; every recipient's copy is personalised from it. Absent for skipped posts. */
+  message?: CompiledMessage;
+  skipReason?: string;
+  /** Where the post came from (`webhook`, `publish`), for the editor reading status. */
+  source?: string;
+  /** Git commit the post was read at, when it came from a push. */
+  commit?: string;
+}
+
+export interface Issue extends Omit<NewIssue, 'message'> {
+  createdAt: string;
+  /** Dispatch checkpoint: '' before the first page, the next page's cursor after each page. */
+  cursor: string;
+  /** Recipients put on the send queue, counted once per checkpointed page. */
+  enqueued: number;
+  dispatchedAt?: string;
+  hasMessage: boolean;
+  /** Claim buckets of this post's recipients (claims.ts), fixed before its first page. */
+  claimBuckets?: number;
+}
+
+export type DeliveryState = 'sending' | 'sent' | 'failed' | 'skipped';
+
+/** A recipient's record, or (`sending`) their claim in a ledger while nothing is recorded. */
+export interface Delivery {
+  postId: string;
+  subscriberId: string;
+  state: DeliveryState;
+  /** When the claim was taken; a `sending` claim that old is a crash after SES (unknown). */
+  claimedAt: string;
+  sentAt?: string;
+  sesMessageId?: string;
+  /** SES error code and message for `failed`; why for `skipped`. */
+  reason?: string;
+  /** Permanent bounce or complaint reported by SES for this copy. */
+  bounce?: 'permanent';
+  complaint?: boolean;
+  /** SES feedback ids of transient bounces (a set, so an event redelivered counts once). */
+  transientBounces?: string[];
+}
+
+export interface SendingTables {
+  issuesTable: string;
+  deliveriesTable: string;
+}
+
+/** A copy recorded as sent, written in batches by the worker that holds its claim. */
+export interface SentRecord {
+  postId: string;
+  subscriberId: string;
+  claimedAt: string;
+  sesMessageId: string;
+  sentAt: string;
+}
+
+/** SES feedback on one copy: a permanent bounce, a complaint, or a transient bounce (counted once by id). */
+export type CopyFeedback = { kind: 'bounce' } | { kind: 'complaint' } | { kind: 'transient'; feedbackId: string };
+
+/**
+ * Issues (one per post) and deliveries (one per post and recipient), with the claim ledgers
+ * that decide who sends. Publishing, delivery, feedback and status rely on this; DynamoDB
+ * implements it (adapters/dynamodb/issue-store.ts), and so does an in-memory store for the
+ * sending rules' unit tests. Every method that decides who sends is atomic: of two callers
+ * only one wins.
+ */
+export interface IssueStore {
+  /** The idempotency point: only the first write for a post id wins. */
+  createIssue(issue: NewIssue, now?: Date): Promise<'created' | 'exists'>;
+  /** Replaces a post's record only while it is still `skipped` ('exists' otherwise). */
+  replaceSkipped(issue: NewIssue, now?: Date): Promise<'created' | 'exists'>;
+  getIssue(postId: string): Promise<Issue | undefined>;
+  /** The rendered message; read once per batch by the worker, not per recipient. */
+  getMessage(postId: string): Promise<CompiledMessage | undefined>;
+  /** A scheduled issue whose time has come starts dispatching; false if it was not scheduled. */
+  startScheduled(postId: string): Promise<boolean>;
+  /**
+   * Moves the dispatch cursor from `expected` to `next` (undefined: the last page is queued)
+   * and counts the page's recipients; false when another dispatcher moved it first.
+   */
+  checkpoint(postId: string, expected: string, next: string | undefined, enqueued: number, now?: Date): Promise<boolean>;
+  /** Fixes the post's claim bucket count unless it is fixed already; answers the stored count. */
+  fixClaimBuckets(postId: string, buckets: number): Promise<number>;
+  /** Claims all of `subscriberIds` (one bucket) at once, or none (false) if any was claimed before. */
+  claim(ledger: Ledger, subscriberIds: string[], claim: Claim): Promise<boolean>;
+  /** Every claim in a bucket's ledger, by subscriber id. */
+  readClaims(ledger: Ledger): Promise<Map<string, Claim>>;
+  /** Gives a claim back; only its holder (the same token) can. */
+  releaseClaim(ledger: Ledger, subscriberId: string, claim: Claim): Promise<boolean>;
+  /** Records copies as sent, for claims the caller holds. */
+  markSentMany(records: SentRecord[]): Promise<void>;
+  /** Records a copy that cannot go, for a claim the caller holds (the claim stays). */
+  markFailed(postId: string, subscriberId: string, claimedAt: string, reason: string, now?: Date): Promise<void>;
+  /** Records a recipient not sent to, without a claim, only if nothing was recorded yet. */
+  recordUnsent(postId: string, subscriberId: string, state: 'skipped' | 'failed', reason: string, now?: Date): Promise<void>;
+  getDelivery(postId: string, subscriberId: string): Promise<Delivery | undefined>;
+  /** SES feedback on a recorded copy; false when there is no record. Idempotent. */
+  recordFeedback(postId: string, subscriberId: string, feedback: CopyFeedback): Promise<boolean>;
+  /** Every post id with an issue, a page at a time. */
+  postIds(): AsyncGenerator<string[]>;
+  /** Every delivery of a post, a page at a time; claimed recipients without a record come as `sending`. */
+  deliveries(postId: string): AsyncGenerator<Delivery[]>;
+}
+
+/** The rendered email does not fit the store's record: the post must be shortened. */
+export class MessageTooLargeError extends Error {
+  readonly code = 'ISSUE_MESSAGE_TOO_LARGE';
+  constructor(postId: string, bytes: number, limit: number) {
+    super(`The email for ${postId} is ${bytes} bytes compressed; shorten the post or move images out of it (limit ${limit}).`);
+  }
+}
