@@ -1,6 +1,7 @@
 import { httpUrlProblem, isSettingAddress, withoutTrailingSlash } from '../functions/commons/config';
 import { Token } from 'aws-cdk-lib';
 import { ConfigError } from '../functions/commons/errors';
+import { ENV } from '../functions/contract/env';
 
 /**
  * The deployment's settings, read from `cdk.json` context and `-c key=value` flags. cdk.json
@@ -157,21 +158,21 @@ export function settingsEnvironment(
   deployed: { publicUrl: string; configurationSet: string },
 ): Record<string, string> {
   const environment: Record<string, string | undefined> = {
-    PUSHLETTER_SITE_URL: config.siteUrl,
-    PUSHLETTER_SITE_TITLE: config.siteTitle,
-    PUSHLETTER_LANGUAGE: config.language,
-    PUSHLETTER_FROM_ADDRESS: config.fromAddress,
-    PUSHLETTER_FROM_NAME: config.fromName,
-    PUSHLETTER_REPLY_TO: config.replyTo,
-    PUSHLETTER_POSTAL_ADDRESS: config.postalAddress,
-    PUSHLETTER_PUBLIC_URL: deployed.publicUrl,
-    PUSHLETTER_LIST_NAME: config.listName,
-    PUSHLETTER_REPOSITORY: config.repository,
-    PUSHLETTER_BRANCH: config.branch,
-    PUSHLETTER_GITHUB_API_URL: config.githubApiUrl,
-    PUSHLETTER_EDITORS: config.editors.length > 0 ? config.editors.join(',') : undefined,
-    PUSHLETTER_MAX_SEND_RATE: String(config.maxSendRate),
-    PUSHLETTER_CONFIGURATION_SET: deployed.configurationSet,
+    [ENV.siteUrl]: config.siteUrl,
+    [ENV.siteTitle]: config.siteTitle,
+    [ENV.language]: config.language,
+    [ENV.fromAddress]: config.fromAddress,
+    [ENV.fromName]: config.fromName,
+    [ENV.replyTo]: config.replyTo,
+    [ENV.postalAddress]: config.postalAddress,
+    [ENV.publicUrl]: deployed.publicUrl,
+    [ENV.listName]: config.listName,
+    [ENV.repository]: config.repository,
+    [ENV.branch]: config.branch,
+    [ENV.githubApiUrl]: config.githubApiUrl,
+    [ENV.editors]: config.editors.length > 0 ? config.editors.join(',') : undefined,
+    [ENV.maxSendRate]: String(config.maxSendRate),
+    [ENV.configurationSet]: deployed.configurationSet,
   };
   return Object.fromEntries(
     Object.entries(environment).filter((entry): entry is [string, string] => entry[1] !== undefined),

@@ -1,3 +1,4 @@
+import { ENV } from '../contract/env';
 import { ConfigError } from './errors';
 
 /**
@@ -43,19 +44,19 @@ export interface Resources {
 type Env = Record<string, string | undefined>;
 
 const DEFAULTS = {
-  PUSHLETTER_SITE_URL: 'http://localhost:4000',
-  PUSHLETTER_SITE_TITLE: 'pushletter demo blog',
-  PUSHLETTER_FROM_ADDRESS: 'newsletter@example.com',
-  PUSHLETTER_FROM_NAME: 'pushletter',
-  PUSHLETTER_POSTAL_ADDRESS: '1 Example Street, Example City',
-  PUSHLETTER_PUBLIC_URL: 'http://localhost:3000',
-  PUSHLETTER_LIST_NAME: 'newsletter',
-  PUSHLETTER_BRANCH: 'main',
-  PUSHLETTER_GITHUB_API_URL: 'https://api.github.com',
-  PUSHLETTER_MAX_SEND_RATE: '14',
-  SUBSCRIBERS_TABLE: 'pushletter-subscribers',
-  ISSUES_TABLE: 'pushletter-issues',
-  DELIVERIES_TABLE: 'pushletter-deliveries',
+  [ENV.siteUrl]: 'http://localhost:4000',
+  [ENV.siteTitle]: 'pushletter demo blog',
+  [ENV.fromAddress]: 'newsletter@example.com',
+  [ENV.fromName]: 'pushletter',
+  [ENV.postalAddress]: '1 Example Street, Example City',
+  [ENV.publicUrl]: 'http://localhost:3000',
+  [ENV.listName]: 'newsletter',
+  [ENV.branch]: 'main',
+  [ENV.githubApiUrl]: 'https://api.github.com',
+  [ENV.maxSendRate]: '14',
+  [ENV.subscribersTable]: 'pushletter-subscribers',
+  [ENV.issuesTable]: 'pushletter-issues',
+  [ENV.deliveriesTable]: 'pushletter-deliveries',
 } as const;
 
 function read(env: Env, key: keyof typeof DEFAULTS): string {
@@ -109,44 +110,44 @@ function checkAddress(key: string, value: string): string {
 }
 
 export function readSettings(env: Env = process.env): Settings {
-  const rate = Number(read(env, 'PUSHLETTER_MAX_SEND_RATE'));
+  const rate = Number(read(env, ENV.maxSendRate));
   if (!Number.isFinite(rate) || rate <= 0) {
-    throw new ConfigError(`PUSHLETTER_MAX_SEND_RATE must be a positive number of emails per second, for example 14 (got "${env.PUSHLETTER_MAX_SEND_RATE}")`);
+    throw new ConfigError(`${ENV.maxSendRate} must be a positive number of emails per second, for example 14 (got "${env[ENV.maxSendRate]}")`);
   }
-  const repository = optional(env, 'PUSHLETTER_REPOSITORY');
+  const repository = optional(env, ENV.repository);
   if (repository !== undefined && !/^[\w.-]+\/[\w.-]+$/.test(repository)) {
-    throw new ConfigError(`PUSHLETTER_REPOSITORY must be owner/name, for example octocat/blog (got "${repository}")`);
+    throw new ConfigError(`${ENV.repository} must be owner/name, for example octocat/blog (got "${repository}")`);
   }
-  const editors = (optional(env, 'PUSHLETTER_EDITORS') ?? '')
+  const editors = (optional(env, ENV.editors) ?? '')
     .split(',')
     .map((address) => address.trim())
     .filter(Boolean)
-    .map((address) => checkAddress('PUSHLETTER_EDITORS', address));
-  const replyTo = optional(env, 'PUSHLETTER_REPLY_TO');
+    .map((address) => checkAddress(ENV.editors, address));
+  const replyTo = optional(env, ENV.replyTo);
   return {
-    siteUrl: checkUrl('PUSHLETTER_SITE_URL', read(env, 'PUSHLETTER_SITE_URL')),
-    siteTitle: read(env, 'PUSHLETTER_SITE_TITLE'),
-    language: optional(env, 'PUSHLETTER_LANGUAGE'),
-    fromAddress: checkAddress('PUSHLETTER_FROM_ADDRESS', read(env, 'PUSHLETTER_FROM_ADDRESS')),
-    fromName: read(env, 'PUSHLETTER_FROM_NAME'),
-    replyTo: replyTo === undefined ? undefined : checkAddress('PUSHLETTER_REPLY_TO', replyTo),
-    postalAddress: read(env, 'PUSHLETTER_POSTAL_ADDRESS'),
-    publicUrl: checkUrl('PUSHLETTER_PUBLIC_URL', read(env, 'PUSHLETTER_PUBLIC_URL')),
-    listName: read(env, 'PUSHLETTER_LIST_NAME'),
+    siteUrl: checkUrl(ENV.siteUrl, read(env, ENV.siteUrl)),
+    siteTitle: read(env, ENV.siteTitle),
+    language: optional(env, ENV.language),
+    fromAddress: checkAddress(ENV.fromAddress, read(env, ENV.fromAddress)),
+    fromName: read(env, ENV.fromName),
+    replyTo: replyTo === undefined ? undefined : checkAddress(ENV.replyTo, replyTo),
+    postalAddress: read(env, ENV.postalAddress),
+    publicUrl: checkUrl(ENV.publicUrl, read(env, ENV.publicUrl)),
+    listName: read(env, ENV.listName),
     repository,
-    branch: read(env, 'PUSHLETTER_BRANCH'),
-    githubApiUrl: checkUrl('PUSHLETTER_GITHUB_API_URL', read(env, 'PUSHLETTER_GITHUB_API_URL')),
+    branch: read(env, ENV.branch),
+    githubApiUrl: checkUrl(ENV.githubApiUrl, read(env, ENV.githubApiUrl)),
     editors,
     maxSendRate: rate,
-    configurationSet: optional(env, 'PUSHLETTER_CONFIGURATION_SET'),
+    configurationSet: optional(env, ENV.configurationSet),
   };
 }
 
 export function readResources(env: Env = process.env): Resources {
   return {
-    subscribersTable: read(env, 'SUBSCRIBERS_TABLE'),
-    issuesTable: read(env, 'ISSUES_TABLE'),
-    deliveriesTable: read(env, 'DELIVERIES_TABLE'),
+    subscribersTable: read(env, ENV.subscribersTable),
+    issuesTable: read(env, ENV.issuesTable),
+    deliveriesTable: read(env, ENV.deliveriesTable),
   };
 }
 
@@ -163,7 +164,7 @@ export interface LocalPorts {
 }
 
 /** The environment setting that moves each local port, for error messages. */
-export const LOCAL_PORT_SETTINGS: Record<keyof LocalPorts, string> = { http: 'PORT', ses: 'SES_PORT', dynamodb: 'DYNAMODB_PORT' };
+export const LOCAL_PORT_SETTINGS: Record<keyof LocalPorts, string> = { http: ENV.httpPort, ses: ENV.sesPort, dynamodb: ENV.dynamodbPort };
 
 export function readLocalPorts(env: Env = process.env): LocalPorts {
   const port = (key: keyof LocalPorts, fallback: number): number => {
@@ -184,13 +185,13 @@ export function readLocalPorts(env: Env = process.env): LocalPorts {
  * lines instead of redrawing. CI=false or CI=0 says it is not.
  */
 export function readRunningInCi(env: Env = process.env): boolean {
-  const value = optional(env, 'CI');
+  const value = optional(env, ENV.ci);
   return value !== undefined && value.toLowerCase() !== 'false' && value !== '0';
 }
 
 /** The local stack's folder for DynamoDB files and generated secrets. */
 export function readDataDir(env: Env = process.env): string {
-  return optional(env, 'PUSHLETTER_DATA_DIR') ?? '.data';
+  return optional(env, ENV.dataDir) ?? '.data';
 }
 
 /**
@@ -198,8 +199,8 @@ export function readDataDir(env: Env = process.env): string {
  * Lambdas read at cold start. Required on AWS.
  */
 export function readSecretArn(env: Env = process.env): string {
-  const arn = optional(env, 'PUSHLETTER_SECRET_ARN');
-  if (arn === undefined) throw new ConfigError('PUSHLETTER_SECRET_ARN must name the Secrets Manager secret holding the token key (the CDK stack sets it)');
+  const arn = optional(env, ENV.secretArn);
+  if (arn === undefined) throw new ConfigError(`${ENV.secretArn} must name the Secrets Manager secret holding the token key (the CDK stack sets it)`);
   return arn;
 }
 
@@ -221,15 +222,15 @@ export function readIngestResources(env: Env = process.env): IngestResources {
     return value;
   };
   return {
-    dispatchFunctionArn: required('DISPATCH_FUNCTION_ARN'),
-    scheduleGroup: required('SCHEDULE_GROUP_NAME'),
-    schedulerRoleArn: required('SCHEDULER_ROLE_ARN'),
+    dispatchFunctionArn: required(ENV.dispatchFunctionArn),
+    scheduleGroup: required(ENV.scheduleGroup),
+    schedulerRoleArn: required(ENV.schedulerRoleArn),
   };
 }
 
 /** The SQS queue the dispatcher puts send jobs on and the send function reads (AWS). */
 export function readSendQueueUrl(env: Env = process.env): string | undefined {
-  return optional(env, 'SEND_QUEUE_URL');
+  return optional(env, ENV.sendQueueUrl);
 }
 
 /**
@@ -240,27 +241,27 @@ export const SENDER_CONCURRENCY = 16;
 const MAX_SENDER_CONCURRENCY = 256;
 
 export function readSenderConcurrency(env: Env = process.env): number {
-  const raw = optional(env, 'PUSHLETTER_SENDER_CONCURRENCY');
+  const raw = optional(env, ENV.senderConcurrency);
   if (raw === undefined) return SENDER_CONCURRENCY;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 1 || value > MAX_SENDER_CONCURRENCY) {
-    throw new ConfigError(`PUSHLETTER_SENDER_CONCURRENCY must be a whole number of SES calls in flight from 1 to ${MAX_SENDER_CONCURRENCY}, for example ${SENDER_CONCURRENCY} (got "${raw}")`);
+    throw new ConfigError(`${ENV.senderConcurrency} must be a whole number of SES calls in flight from 1 to ${MAX_SENDER_CONCURRENCY}, for example ${SENDER_CONCURRENCY} (got "${raw}")`);
   }
   return value;
 }
 
 /** The SQS queue the webhook puts pushed posts on (AWS); locally the in-process queue. */
 export function readIngestQueueUrl(env: Env = process.env): string | undefined {
-  return optional(env, 'INGEST_QUEUE_URL');
+  return optional(env, ENV.ingestQueueUrl);
 }
 
 /**
  * Where CLI commands act: the running local stack (default) or the deployed stack on AWS with
- * the default credentials (`PUSHLETTER_TARGET=aws`, or the command's `--aws`).
+ * the default credentials (`${ENV.target}=aws`, or the command's `--aws`).
  */
 export function readTarget(env: Env = process.env): 'local' | 'aws' {
-  const value = optional(env, 'PUSHLETTER_TARGET');
+  const value = optional(env, ENV.target);
   if (value === undefined || value === 'local') return 'local';
   if (value === 'aws') return 'aws';
-  throw new ConfigError(`PUSHLETTER_TARGET must be "local" or "aws" (got "${value}")`);
+  throw new ConfigError(`${ENV.target} must be "local" or "aws" (got "${value}")`);
 }

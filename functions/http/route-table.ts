@@ -1,16 +1,20 @@
-import type { Route } from './types';
+import { ROUTES as ROUTE_CONTRACT, type RouteKey } from '../contract/routes';
 import { confirm } from './confirm-route';
 import { githubWebhook } from './github-route';
 import { showSignupPage } from './signup-page-route';
 import { subscribe } from './subscribe-route';
+import type { Route, RouteHandler } from './types';
 import { showUnsubscribePage, unsubscribe } from './unsubscribe-route';
 
-/** Every route of the HTTP API, on API Gateway and locally alike. Add a route with one line. */
-export const ROUTES: readonly Route[] = [
-  { method: 'GET', path: '/', handle: showSignupPage },
-  { method: 'POST', path: '/subscribe', handle: subscribe },
-  { method: 'GET', path: '/confirm', handle: confirm },
-  { method: 'GET', path: '/unsubscribe', handle: showUnsubscribePage },
-  { method: 'POST', path: '/unsubscribe', handle: unsubscribe },
-  { method: 'POST', path: '/hooks/github', handle: githubWebhook },
-];
+/** The handler of every route in the contract (functions/contract/routes.ts); add a route there first. */
+const HANDLERS: Record<RouteKey, RouteHandler> = {
+  'GET /': showSignupPage,
+  'POST /subscribe': subscribe,
+  'GET /confirm': confirm,
+  'GET /unsubscribe': showUnsubscribePage,
+  'POST /unsubscribe': unsubscribe,
+  'POST /hooks/github': githubWebhook,
+};
+
+/** Every route of the HTTP API, on API Gateway and locally alike. */
+export const ROUTES: readonly Route[] = ROUTE_CONTRACT.map((route) => ({ ...route, handle: HANDLERS[`${route.method} ${route.path}` as RouteKey] }));

@@ -1,3 +1,4 @@
+import { ENV } from '../contract/env';
 import { createConnection } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -47,7 +48,7 @@ export function composeLocal(inputs: LocalInputs): LocalComposition {
  * PUSHLETTER_PUBLIC_URL says otherwise (a tunnel, say).
  */
 export function localSettings(settings: Settings, httpPort: number): Settings {
-  return readEnv('PUSHLETTER_PUBLIC_URL') === undefined ? { ...settings, publicUrl: `http://localhost:${httpPort}` } : settings;
+  return readEnv(ENV.publicUrl) === undefined ? { ...settings, publicUrl: `http://localhost:${httpPort}` } : settings;
 }
 
 function answers(port: number): Promise<boolean> {

@@ -4,17 +4,14 @@ import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { ROUTES as ROUTE_CONTRACT } from '../../functions/contract/routes';
 import { PushletterFunction } from './function';
 
-/** Every route the API function answers; anything else gets API Gateway's 404 without a Lambda call. */
-export const ROUTES: ReadonlyArray<{ method: apigw.HttpMethod; path: string }> = [
-  { method: apigw.HttpMethod.GET, path: '/' },
-  { method: apigw.HttpMethod.POST, path: '/subscribe' },
-  { method: apigw.HttpMethod.GET, path: '/confirm' },
-  { method: apigw.HttpMethod.GET, path: '/unsubscribe' },
-  { method: apigw.HttpMethod.POST, path: '/unsubscribe' },
-  { method: apigw.HttpMethod.POST, path: '/hooks/github' },
-];
+/** Every route the API function answers (the contract's); anything else gets API Gateway's 404 without a Lambda call. */
+export const ROUTES: ReadonlyArray<{ method: apigw.HttpMethod; path: string }> = ROUTE_CONTRACT.map((route) => ({
+  method: apigw.HttpMethod[route.method],
+  path: route.path,
+}));
 
 /**
  * Requests per second the whole API accepts (steady and burst). A signup form and a webhook

@@ -16,15 +16,16 @@ import { WorkQueue, asyncDeadLetterQueue } from './queues';
 import type { Secrets } from './secrets';
 import type { Sending } from './ses';
 import type { Tables } from './tables';
+import { ENV } from '../../functions/contract/env';
 
 /** Variables naming the pipeline's queues, schedules and dispatcher to the functions. */
 export const PIPELINE_ENVIRONMENT = {
-  ingestQueue: 'INGEST_QUEUE_URL',
-  sendQueue: 'SEND_QUEUE_URL',
-  dispatchFunction: 'DISPATCH_FUNCTION_ARN',
-  scheduleGroup: 'SCHEDULE_GROUP_NAME',
-  schedulerRole: 'SCHEDULER_ROLE_ARN',
-  sesCallsInFlight: 'PUSHLETTER_SENDER_CONCURRENCY',
+  ingestQueue: ENV.ingestQueueUrl,
+  sendQueue: ENV.sendQueueUrl,
+  dispatchFunction: ENV.dispatchFunctionArn,
+  scheduleGroup: ENV.scheduleGroup,
+  schedulerRole: ENV.schedulerRoleArn,
+  sesCallsInFlight: ENV.senderConcurrency,
 } as const;
 
 /** Timeouts per function: the queues' visibility timeouts are derived from these. */

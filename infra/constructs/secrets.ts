@@ -3,9 +3,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { ENV } from '../../functions/contract/env';
 
 /** The variable naming the secret to the functions (`readSecretArn` in functions/commons/config.ts). */
-export const SECRET_ENVIRONMENT = 'PUSHLETTER_SECRET_ARN';
+export const SECRET_ENVIRONMENT = ENV.secretArn;
 
 /** Keys of the JSON the functions parse (`parseSecrets` in functions/contract/secrets.ts). */
 export const SECRET_KEYS = ['tokenKey', 'webhookSecret', 'githubToken'] as const;

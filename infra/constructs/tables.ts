@@ -10,6 +10,7 @@ import {
   issuesTableDefinition,
 } from '../../functions/contract/delivery-tables';
 import { subscriberTableDefinition } from '../../functions/contract/subscriber-table';
+import { ENV } from '../../functions/contract/env';
 
 type TableDefinition = Omit<CreateTableCommandInput, 'TableName'>;
 
@@ -21,9 +22,9 @@ const WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Dele
 
 /** The table-name variables `readResources` (functions/commons/config.ts) reads. */
 export const TABLE_ENVIRONMENT = {
-  subscribers: 'SUBSCRIBERS_TABLE',
-  issues: 'ISSUES_TABLE',
-  deliveries: 'DELIVERIES_TABLE',
+  subscribers: ENV.subscribersTable,
+  issues: ENV.issuesTable,
+  deliveries: ENV.deliveriesTable,
 } as const;
 
 export type TableName = keyof typeof TABLE_ENVIRONMENT;

@@ -1,0 +1,42 @@
+/**
+ * Every environment variable pushletter reads, named once. functions/commons/config.ts reads
+ * them, infra/ sets them on the Lambdas, the tests and the README name them through here.
+ */
+export const ENV = {
+  // Settings: cdk.json context on AWS, the environment (with local defaults) on one machine.
+  siteUrl: 'PUSHLETTER_SITE_URL',
+  siteTitle: 'PUSHLETTER_SITE_TITLE',
+  language: 'PUSHLETTER_LANGUAGE',
+  fromAddress: 'PUSHLETTER_FROM_ADDRESS',
+  fromName: 'PUSHLETTER_FROM_NAME',
+  replyTo: 'PUSHLETTER_REPLY_TO',
+  postalAddress: 'PUSHLETTER_POSTAL_ADDRESS',
+  publicUrl: 'PUSHLETTER_PUBLIC_URL',
+  listName: 'PUSHLETTER_LIST_NAME',
+  repository: 'PUSHLETTER_REPOSITORY',
+  branch: 'PUSHLETTER_BRANCH',
+  githubApiUrl: 'PUSHLETTER_GITHUB_API_URL',
+  editors: 'PUSHLETTER_EDITORS',
+  maxSendRate: 'PUSHLETTER_MAX_SEND_RATE',
+  configurationSet: 'PUSHLETTER_CONFIGURATION_SET',
+  // Resources the stack makes and names to each function that uses them.
+  subscribersTable: 'SUBSCRIBERS_TABLE',
+  issuesTable: 'ISSUES_TABLE',
+  deliveriesTable: 'DELIVERIES_TABLE',
+  secretArn: 'PUSHLETTER_SECRET_ARN',
+  ingestQueueUrl: 'INGEST_QUEUE_URL',
+  sendQueueUrl: 'SEND_QUEUE_URL',
+  dispatchFunctionArn: 'DISPATCH_FUNCTION_ARN',
+  scheduleGroup: 'SCHEDULE_GROUP_NAME',
+  schedulerRoleArn: 'SCHEDULER_ROLE_ARN',
+  senderConcurrency: 'PUSHLETTER_SENDER_CONCURRENCY',
+  // One machine and the CLI.
+  httpPort: 'PORT',
+  sesPort: 'SES_PORT',
+  dynamodbPort: 'DYNAMODB_PORT',
+  dataDir: 'PUSHLETTER_DATA_DIR',
+  target: 'PUSHLETTER_TARGET',
+  ci: 'CI',
+} as const;
+
+export type EnvName = (typeof ENV)[keyof typeof ENV];
