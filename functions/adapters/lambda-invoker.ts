@@ -1,7 +1,7 @@
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { PushletterError } from '../commons/errors';
 import type { Queue } from '../commons/queue';
-import type { DispatchJob } from '../delivery/jobs';
+import type { DispatchJob } from '../contract/messages';
 
 /**
  * Starts the dispatcher Lambda now with an asynchronous invoke (`Event`): Lambda queues the

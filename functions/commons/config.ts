@@ -1,4 +1,5 @@
 import { ENV } from '../contract/env';
+import { type Secrets, secretsSchema } from '../contract/secrets';
 import { ConfigError } from './errors';
 
 /**
@@ -264,4 +265,18 @@ export function readTarget(env: Env = process.env): 'local' | 'aws' {
   if (value === undefined || value === 'local') return 'local';
   if (value === 'aws') return 'aws';
   throw new ConfigError(`${ENV.target} must be "local" or "aws" (got "${value}")`);
+}
+
+/** Checks a secret's JSON text; `source` names where it came from for the error message. */
+export function parseSecrets(text: string, source: string): Secrets {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new ConfigError(`${source} is not valid JSON; it must be an object with tokenKey and webhookSecret`);
+  }
+  const result = secretsSchema.safeParse(value);
+  if (!result.success) throw new ConfigError(`${source} ${result.error.issues[0]?.message ?? 'must hold tokenKey and webhookSecret'}`);
+  const { tokenKey, webhookSecret, githubToken } = result.data;
+  return { tokenKey, webhookSecret, ...(githubToken ? { githubToken } : {}) };
 }

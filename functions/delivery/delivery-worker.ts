@@ -10,7 +10,8 @@ import type { Subscriber, SubscriberDirectory, SubscriberStore } from '../subscr
 import type { IssueStore } from './issues';
 import type { Claim, Ledger } from './claims';
 import { GroupCommit } from './group-commit';
-import { DEAD_LETTERED, SEND_MAX_RECEIVES, parseSendJob, type SendJob } from './jobs';
+import { DEAD_LETTERED, SEND_MAX_RECEIVES, parseSendJob } from './jobs';
+import { type SendJob } from '../contract/messages';
 import type { SendRateLimiter } from '../mail/mailer';
 import { classifySesError } from '../mail/ses-errors';
 import { POST_TAG, SUBSCRIBER_TAG, deliveryMessageId, encodeTagValue } from './message-tags';

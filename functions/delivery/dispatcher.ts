@@ -4,7 +4,8 @@ import { logger } from '../commons/logger';
 import type { SubscriberDirectory } from '../subscribers/types';
 import type { IssueStore } from './issues';
 import { bucketCountFor, bucketOf } from './claims';
-import { QUEUE_BATCH_LIMIT, type DispatchJob, type SendJob } from './jobs';
+import { QUEUE_BATCH_LIMIT } from './jobs';
+import { type DispatchJob, type SendJob } from '../contract/messages';
 
 export interface DispatchPorts {
   issues: IssueStore;

@@ -1,7 +1,7 @@
 import type { Clock } from '../commons/clock';
 import type { Queue } from '../commons/queue';
 import type { Settings } from '../commons/config';
-import type { IngestMessage } from '../publishing/github-webhook';
+import type { IngestMessage } from '../contract/messages';
 import type { SubscriptionService } from '../subscribers/service';
 import type { ErrorKind, PageContext } from './pages';
 

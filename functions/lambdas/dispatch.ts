@@ -4,7 +4,8 @@ import { logger } from '../commons/logger';
 import { lambdaSendingPorts } from '../wiring/lambda-services';
 import { DispatcherInvoker } from '../adapters/lambda-invoker';
 import { dispatchIssue } from '../delivery/dispatcher';
-import { parseDispatchJob, type DispatchJob } from '../delivery/jobs';
+import { parseDispatchJob } from '../delivery/jobs';
+import { type DispatchJob } from '../contract/messages';
 
 const lambda = lambdaClient();
 

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseSecrets, type Secrets } from '../contract/secrets';
+import { type Secrets } from '../contract/secrets';
+import { parseSecrets } from '../commons/config';
 
 /**
  * The local stack's secrets, generated on first start into `<dataDir>/secrets.json` and reused

@@ -7,10 +7,12 @@ import { readDataDir, readEnv, readLocalPorts, readResources, readSettings, type
 import { PushletterError } from '../commons/errors';
 import { logger } from '../commons/logger';
 import { systemClock, type Clock } from '../commons/clock';
-import { parseSecrets, type Secrets } from '../contract/secrets';
+import { type Secrets } from '../contract/secrets';
+import { parseSecrets } from '../commons/config';
 import { LocalQueue } from './local-queue';
 import { dispatchIssue } from '../delivery/dispatcher';
-import { SEND_MAX_RECEIVES, parseDispatchJob, type DispatchJob, type SendJob } from '../delivery/jobs';
+import { SEND_MAX_RECEIVES, parseDispatchJob } from '../delivery/jobs';
+import { type DispatchJob, type SendJob } from '../contract/messages';
 import { SendResumption } from './send-resumption';
 import { SendQueueDrain } from '../local/send-drain';
 import { handleSendQueueEvent } from '../delivery/delivery-worker';

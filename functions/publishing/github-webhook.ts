@@ -1,21 +1,9 @@
 import { InvalidInputError, errorMessage } from '../commons/errors';
 import { logger } from '../commons/logger';
 import type { Queue } from '../commons/queue';
+import type { IngestMessage } from '../contract/messages';
 import { ignoreReason, parsePushEvent, selectAddedPosts } from './github-push';
 import { verifySignature } from './webhook-signature';
-
-/**
- * One file to ingest: where it lives and at which commit. Never the file itself: the ingest
- * worker reads it from GitHub, so a queued message stays small and cannot be forged into a body.
- */
-export interface IngestMessage {
-  repository: string;
-  commit: string;
-  path: string;
-  kind: 'post' | 'draft';
-  /** GitHub's `X-GitHub-Delivery`, to follow one push through the logs. */
-  delivery?: string;
-}
 
 export interface WebhookRequest {
   /** Header names in lower case. */

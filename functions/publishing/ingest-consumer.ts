@@ -1,7 +1,7 @@
 import { InvalidInputError, errorMessage } from '../commons/errors';
 import { logger } from '../commons/logger';
 import { readPushedPost } from './post-files';
-import type { IngestMessage } from './github-webhook';
+import { ingestMessageSchema, parseMessage } from '../contract/messages';
 import { ingestPost, type IngestPorts } from './ingest-post';
 import { MessageTooLargeError } from '../delivery/issues';
 import { GitHubError, type RepositoryFiles } from './post-files';
@@ -21,20 +21,6 @@ function isPermanent(error: unknown): boolean {
   return (error as { code?: unknown })?.code === 'GITHUB_POST_NOT_FOUND';
 }
 
-function parseIngestMessage(body: string): IngestMessage | undefined {
-  try {
-    const value = JSON.parse(body) as Partial<IngestMessage>;
-    const valid =
-      typeof value.repository === 'string' &&
-      typeof value.commit === 'string' &&
-      typeof value.path === 'string' &&
-      (value.kind === 'post' || value.kind === 'draft');
-    return valid ? (value as IngestMessage) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * The ingest queue's consumer (SQS on AWS, the in-process queue locally): one message per
  * pushed post. GitHub being slow, down or rate-limiting sends the message back for a retry
@@ -47,7 +33,7 @@ export function createIngestHandler(ports: () => Promise<IngestWorkerPorts>) {
     const resolved = await ports();
     const batchItemFailures: { itemIdentifier: string }[] = [];
     for (const record of event.Records) {
-      const message = parseIngestMessage(record.body);
+      const message = parseMessage(ingestMessageSchema, record.body);
       if (message === undefined) {
         logger.error('ingest.message_invalid', { messageId: record.messageId });
         continue;

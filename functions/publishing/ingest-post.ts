@@ -11,7 +11,7 @@ import { loadSite, siteFromConfigText } from '../render/site';
 import { UNSUBSCRIBE_URL_PLACEHOLDER, type Post, type RenderedEmail, type SiteConfig } from '../render/types';
 import { sampleUnsubscribeUrl } from '../subscribers/tokens';
 import type { IssueState, IssueStore } from '../delivery/issues';
-import type { DispatchJob } from '../delivery/jobs';
+import type { DispatchJob } from '../contract/messages';
 import type { Scheduler } from './schedule';
 
 /**

@@ -2,7 +2,7 @@ import { PushletterError } from '../commons/errors';
 import { logger } from '../commons/logger';
 import { gatherIncludes, type IncludedFiles } from '../render/includes';
 import type { PostFile } from './ingest-post';
-import type { IngestMessage } from './github-webhook';
+import type { IngestMessage } from '../contract/messages';
 
 
 /** Files of the blog's repository at a commit (GitHub's contents API: adapters/github-contents.ts). */

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { ConflictException, CreateScheduleCommand, type SchedulerClient } from '@aws-sdk/client-scheduler';
 import { logger } from '../commons/logger';
 import type { Clock } from '../commons/clock';
-import type { DispatchJob } from '../delivery/jobs';
+import type { DispatchJob } from '../contract/messages';
 
 /** Starts the dispatch of a post at a later time. Scheduling the same post twice is harmless. */
 export interface Scheduler {

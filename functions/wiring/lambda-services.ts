@@ -3,15 +3,15 @@ import { dynamoClient, secretsClient, sesClient, sqsClient } from '../adapters/a
 import { type IngestResources, readIngestQueueUrl, readIngestResources, readResources, readSecretArn, readSenderConcurrency, readSendQueueUrl, readSettings } from '../commons/config';
 import { ConfigError } from '../commons/errors';
 import { systemClock } from '../commons/clock';
-import { parseSecrets } from '../contract/secrets';
+import { parseSecrets } from '../commons/config';
 import type { Queue } from '../commons/queue';
 import { GitHubContents } from '../adapters/github-contents';
 import { DynamoIssueStore } from '../adapters/dynamodb/issue-store';
 import { type IssueStore } from '../delivery/issues';
-import type { DispatchJob } from '../delivery/jobs';
+import type { DispatchJob } from '../contract/messages';
 import type { Scheduler } from '../publishing/schedule';
 import { SqsQueue } from '../adapters/sqs-queue';
-import type { IngestMessage } from '../publishing/github-webhook';
+import type { IngestMessage } from '../contract/messages';
 import type { IngestWorkerPorts } from '../publishing/ingest-consumer';
 import { buildCorePorts, type CorePorts } from './core-services';
 import { buildSendingPorts, type SendingPorts } from './sending-services';

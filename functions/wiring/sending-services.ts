@@ -4,7 +4,7 @@ import type { SesEventPorts } from '../feedback/ses-notifications';
 import { DynamoIssueStore } from '../adapters/dynamodb/issue-store';
 import { type IssueStore } from '../delivery/issues';
 import { ProbeStore } from '../adapters/dynamodb/probe-store';
-import type { DispatchJob, SendJob } from '../delivery/jobs';
+import type { DispatchJob, SendJob } from '../contract/messages';
 import { SharedRateLimiter, resolveSendRate } from '../adapters/dynamodb/shared-rate-limiter';
 import { Sender } from '../delivery/delivery-worker';
 import type { CorePorts } from './core-services';

@@ -8,9 +8,6 @@ import { ENV } from '../../functions/contract/env';
 /** The variable naming the secret to the functions (`readSecretArn` in functions/commons/config.ts). */
 export const SECRET_ENVIRONMENT = ENV.secretArn;
 
-/** Keys of the JSON the functions parse (`parseSecrets` in functions/contract/secrets.ts). */
-export const SECRET_KEYS = ['tokenKey', 'webhookSecret', 'githubToken'] as const;
-
 /**
  * The functions read one JSON secret: `tokenKey` (signs confirmation and unsubscribe tokens),
  * `webhookSecret` (shared with GitHub to sign webhook deliveries) and `githubToken` (empty

@@ -11,7 +11,7 @@ import { SesMailer } from '../../functions/adapters/ses-mailer';
 import { dispatchIssue } from '../../functions/delivery/dispatcher';
 import { DynamoIssueStore } from '../../functions/adapters/dynamodb/issue-store';
 import { type IssueStore } from '../../functions/delivery/issues';
-import type { DispatchJob, SendJob } from '../../functions/delivery/jobs';
+import type { DispatchJob, SendJob } from '../../functions/contract/messages';
 import { SharedRateLimiter } from '../../functions/adapters/dynamodb/shared-rate-limiter';
 import { Sender, jobsFromRecords } from '../../functions/delivery/delivery-worker';
 import { DynamoSubscriberStore } from '../../functions/adapters/dynamodb/subscriber-store';

@@ -5,7 +5,7 @@ import { dispatchIssue } from '../../functions/delivery/dispatcher';
 import { SharedRateLimiter, resolveSendRate } from '../../functions/adapters/dynamodb/shared-rate-limiter';
 import { sesClient } from '../../functions/adapters/aws-clients';
 import { startFaultProxy } from './delivery-harness';
-import type { DispatchJob, SendJob } from '../../functions/delivery/jobs';
+import type { DispatchJob, SendJob } from '../../functions/contract/messages';
 import { createIssue, pipeline, seedSubscribers, startStack, testMessage, TestQueue, type Stack } from './delivery-harness';
 
 let stack: Stack;

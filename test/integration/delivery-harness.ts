@@ -25,7 +25,8 @@ import { SubscriberTokens, deriveKeys } from '../../functions/subscribers/tokens
 import { DynamoIssueStore } from '../../functions/adapters/dynamodb/issue-store';
 import { type IssueStore, type Delivery } from '../../functions/delivery/issues';
 import { dispatchIssue, type DispatchPorts } from '../../functions/delivery/dispatcher';
-import { SEND_MAX_RECEIVES, type DispatchJob, type SendJob } from '../../functions/delivery/jobs';
+import { SEND_MAX_RECEIVES } from '../../functions/delivery/jobs';
+import { type DispatchJob, type SendJob } from '../../functions/contract/messages';
 import { SharedRateLimiter } from '../../functions/adapters/dynamodb/shared-rate-limiter';
 import { Sender, handleSendQueueEvent, jobsFromRecords } from '../../functions/delivery/delivery-worker';
 import { deliveriesTableDefinition, issuesTableDefinition } from '../../functions/contract/delivery-tables';

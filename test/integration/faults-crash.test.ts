@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { dispatchIssue } from '../../functions/delivery/dispatcher';
-import type { SendJob } from '../../functions/delivery/jobs';
+import type { SendJob } from '../../functions/contract/messages';
 import { issueStatus } from '../../functions/delivery/delivery-status';
 import type { ChildTask } from './delivery-child';
 import {

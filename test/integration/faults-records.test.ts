@@ -4,7 +4,7 @@ import { dynamoClient } from '../../functions/adapters/aws-clients';
 import type { Clock } from '../../functions/commons/clock';
 import { DynamoIssueStore } from '../../functions/adapters/dynamodb/issue-store';
 import { type IssueStore } from '../../functions/delivery/issues';
-import type { SendJob } from '../../functions/delivery/jobs';
+import type { SendJob } from '../../functions/contract/messages';
 import { SharedRateLimiter } from '../../functions/adapters/dynamodb/shared-rate-limiter';
 import { Sender, jobsFromRecords } from '../../functions/delivery/delivery-worker';
 import { issueStatus } from '../../functions/delivery/delivery-status';

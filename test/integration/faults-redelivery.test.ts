@@ -13,7 +13,7 @@ import {
   TestQueue,
   type Stack,
 } from './delivery-harness';
-import type { SendJob } from '../../functions/delivery/jobs';
+import type { SendJob } from '../../functions/contract/messages';
 
 let stack: Stack;
 let people: { id: string; email: string; state: string }[];

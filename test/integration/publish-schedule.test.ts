@@ -13,7 +13,7 @@ import { startLocalStack, type LocalStack } from '../../functions/local/stack';
 import { readLocalPost } from '../../functions/local/publish-route';
 import { DispatcherInvoker } from '../../functions/adapters/lambda-invoker';
 import { ingestPost } from '../../functions/publishing/ingest-post';
-import type { DispatchJob } from '../../functions/delivery/jobs';
+import type { DispatchJob } from '../../functions/contract/messages';
 import { EventBridgeScheduler, TimerScheduler, atExpression, scheduleName } from '../../functions/publishing/schedule';
 import { QUEUE_DRAINED_ATTRIBUTE } from '../../functions/local/send-resumption';
 import { importSubscribers } from '../../functions/subscribers/import';
