@@ -14,7 +14,7 @@ export class GitHubError extends PushletterError {
   constructor(
     code: string,
     message: string,
-    /** True when trying again later can succeed (rate limit, 5xx, timeout). */
+    /** True when trying again later can succeed (rate limit, 5xx, timeout, a token the editor can fix). */
     readonly retryable: boolean,
     options?: { cause?: unknown },
   ) {
@@ -145,12 +145,13 @@ export class GitHubContents implements RepositoryFiles {
       const hint = this.options.token ? '' : ' (unauthenticated requests get 60 an hour: set a GitHub token)';
       return new GitHubError('GITHUB_RATE_LIMITED', `GitHub rate limit reached${when} reading ${where}${hint}`, true);
     }
+    // Token problems (expired, or without access to contents): the editor can fix the token, so
+    // until then the push waits (retries, then the dead-letter queue) instead of being dropped.
     if (response.status === 401) {
-      // The editor can replace the token; until then the push waits (retries, dead-letter queue).
       return new GitHubError('GITHUB_UNAUTHORIZED', `GitHub rejected the token reading ${where}: replace it with a valid one (the push is retried, then kept in the ingest dead-letter queue to redrive)`, true);
     }
     if (response.status === 403) {
-      return new GitHubError('GITHUB_FORBIDDEN', `GitHub refused access to ${where}: the token needs read access to the repository's contents (${detail})`, false);
+      return new GitHubError('GITHUB_FORBIDDEN', `GitHub refused access to ${where}: the token needs read access to the repository's contents (${detail}); the push is retried, then kept in the ingest dead-letter queue to redrive`, true);
     }
     if (response.status >= 500) {
       return new GitHubError('GITHUB_UNAVAILABLE', `GitHub answered ${response.status} reading ${where}; will retry`, true);
@@ -160,7 +161,7 @@ export class GitHubContents implements RepositoryFiles {
 }
 
 /** Refusals a new token can fix: worth reading the token again before giving up on this try. */
-const TOKEN_PROBLEMS = new Set(['GITHUB_UNAUTHORIZED', 'GITHUB_REPOSITORY_NOT_VISIBLE']);
+const TOKEN_PROBLEMS = new Set(['GITHUB_UNAUTHORIZED', 'GITHUB_FORBIDDEN', 'GITHUB_REPOSITORY_NOT_VISIBLE']);
 
 function decodeContentsJson(body: Uint8Array, where: string): Uint8Array {
   let parsed: unknown;

@@ -167,9 +167,10 @@ describe('reading files through the GitHub contents API', () => {
     });
     try {
       const contents = new GitHubContents({ apiUrl: server.url, token: 'ghp_wrong' });
-      // An expired token: retryable, so the push is kept until the editor replaces the token.
+      // An expired token, or one without access to contents: retryable, so the push is kept
+      // until the editor fixes the token.
       await expect(contents.read(REPOSITORY, 'a.md', '0')).rejects.toMatchObject({ code: 'GITHUB_UNAUTHORIZED', retryable: true });
-      await expect(contents.read(REPOSITORY, 'a.md', '1')).rejects.toMatchObject({ code: 'GITHUB_FORBIDDEN', retryable: false, message: expect.stringContaining('Resource not accessible') });
+      await expect(contents.read(REPOSITORY, 'a.md', '1')).rejects.toMatchObject({ code: 'GITHUB_FORBIDDEN', retryable: true, message: expect.stringContaining('Resource not accessible') });
       await expect(contents.read(REPOSITORY, 'a.md', '2')).rejects.toMatchObject({ code: 'GITHUB_UNAVAILABLE', retryable: true });
     } finally {
       await server.close();
