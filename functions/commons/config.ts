@@ -203,12 +203,12 @@ export interface SecretArns {
   githubToken?: string;
 }
 
-/** Variable names as infra/constructs/secrets.ts sets them. */
-const SECRET_ARN_VARIABLES: Record<keyof SecretArns, string> = {
+/** The variable of each secret; infra/constructs/secrets.ts sets them under this name (SECRET_ENVIRONMENT). */
+export const SECRET_ARN_VARIABLES = {
   tokenKey: 'PUSHLETTER_TOKEN_KEY_SECRET_ARN',
   api: 'PUSHLETTER_API_SECRET_ARN',
   githubToken: 'PUSHLETTER_GITHUB_TOKEN_SECRET_ARN',
-};
+} as const satisfies Record<keyof SecretArns, string>;
 
 export function readSecretArns(env: Env = process.env): SecretArns {
   return {

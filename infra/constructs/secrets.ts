@@ -3,13 +3,13 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { SECRET_ARN_VARIABLES } from '../../functions/commons/config';
 
-/** The variables naming each secret to the functions (`readSecretArns` in functions/commons/config.ts). */
-export const SECRET_ENVIRONMENT = {
-  tokenKey: 'PUSHLETTER_TOKEN_KEY_SECRET_ARN',
-  api: 'PUSHLETTER_API_SECRET_ARN',
-  githubToken: 'PUSHLETTER_GITHUB_TOKEN_SECRET_ARN',
-} as const;
+/**
+ * The variables naming each secret to the functions, as `readSecretArns` reads them: defined
+ * beside that reader (functions/commons/config.ts), which cannot import infra.
+ */
+export const SECRET_ENVIRONMENT = SECRET_ARN_VARIABLES;
 
 export type SecretName = keyof typeof SECRET_ENVIRONMENT;
 
