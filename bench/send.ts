@@ -19,7 +19,7 @@ import { UNSUBSCRIBE_URL_PLACEHOLDER } from '../functions/render/types';
 import { dispatchIssue } from '../functions/delivery/dispatcher';
 import { DynamoIssueStore } from '../functions/adapters/dynamodb/issue-store';
 import { type IssueStore } from '../functions/delivery/issues';
-import type { DispatchJob, SendJob } from '../functions/delivery/jobs';
+import type { DispatchJob, SendJob } from '../functions/contract/messages';
 import { SharedRateLimiter } from '../functions/adapters/dynamodb/shared-rate-limiter';
 import { Sender, handleSendQueueEvent } from '../functions/delivery/delivery-worker';
 import { deliveriesTableDefinition, issuesTableDefinition } from '../functions/contract/delivery-tables';

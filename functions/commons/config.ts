@@ -1,5 +1,4 @@
 import { ENV } from '../contract/env';
-import { type Secrets, secretsSchema } from '../contract/secrets';
 import { ConfigError } from './errors';
 
 /**
@@ -196,12 +195,36 @@ export function readDataDir(env: Env = process.env): string {
 }
 
 /**
- * ARN of the Secrets Manager secret (JSON: tokenKey, webhookSecret, optional githubToken) the
- * Lambdas read at cold start. Required on AWS.
+ * The Secrets Manager secrets a Lambda reads, one per concern (functions/commons/secrets.ts);
+ * the CDK stack sets the variable of each secret a function is granted, and only those.
  */
-export function readSecretArn(env: Env = process.env): string {
-  const arn = optional(env, ENV.secretArn);
-  if (arn === undefined) throw new ConfigError(`${ENV.secretArn} must name the Secrets Manager secret holding the token key (the CDK stack sets it)`);
+export interface SecretArns {
+  tokenKey?: string;
+  api?: string;
+  githubToken?: string;
+}
+
+/** The variable of each secret; infra/constructs/secrets.ts sets them under this name (SECRET_ENVIRONMENT). */
+export const SECRET_ARN_VARIABLES = {
+  tokenKey: ENV.tokenKeySecretArn,
+  api: ENV.apiSecretArn,
+  githubToken: ENV.githubTokenSecretArn,
+} as const satisfies Record<keyof SecretArns, string>;
+
+export function readSecretArns(env: Env = process.env): SecretArns {
+  return {
+    tokenKey: optional(env, SECRET_ARN_VARIABLES.tokenKey),
+    api: optional(env, SECRET_ARN_VARIABLES.api),
+    githubToken: optional(env, SECRET_ARN_VARIABLES.githubToken),
+  };
+}
+
+/** The ARN of one secret this function needs; a missing one is named in the error. */
+export function requiredSecretArn(arns: SecretArns, which: keyof SecretArns): string {
+  const arn = arns[which];
+  if (arn === undefined) {
+    throw new ConfigError(`${SECRET_ARN_VARIABLES[which]} must name the Secrets Manager secret of this function (the CDK stack sets it; for the CLI's --aws, eval the stack's CliEnvironment output)`);
+  }
   return arn;
 }
 
@@ -265,18 +288,4 @@ export function readTarget(env: Env = process.env): 'local' | 'aws' {
   if (value === undefined || value === 'local') return 'local';
   if (value === 'aws') return 'aws';
   throw new ConfigError(`${ENV.target} must be "local" or "aws" (got "${value}")`);
-}
-
-/** Checks a secret's JSON text; `source` names where it came from for the error message. */
-export function parseSecrets(text: string, source: string): Secrets {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new ConfigError(`${source} is not valid JSON; it must be an object with tokenKey and webhookSecret`);
-  }
-  const result = secretsSchema.safeParse(value);
-  if (!result.success) throw new ConfigError(`${source} ${result.error.issues[0]?.message ?? 'must hold tokenKey and webhookSecret'}`);
-  const { tokenKey, webhookSecret, githubToken } = result.data;
-  return { tokenKey, webhookSecret, ...(githubToken ? { githubToken } : {}) };
 }

@@ -113,8 +113,8 @@ export interface IssueStore {
   getDelivery(postId: string, subscriberId: string): Promise<Delivery | undefined>;
   /** SES feedback on a recorded copy; false when there is no record. Idempotent. */
   recordFeedback(postId: string, subscriberId: string, feedback: CopyFeedback): Promise<boolean>;
-  /** Every post id with an issue, a page at a time. */
-  postIds(): AsyncGenerator<string[]>;
+  /** The post id a hashed SES tag stands for, or undefined when no issue of ours has that tag. */
+  postIdOfTag(tag: string): Promise<string | undefined>;
   /** Every delivery of a post, a page at a time; claimed recipients without a record come as `sending`. */
   deliveries(postId: string): AsyncGenerator<Delivery[]>;
 }

@@ -1,3 +1,4 @@
+import { HTTP_CALLS } from '../adapters/aws-clients';
 import { lambdaPorts } from '../wiring/lambda-services';
 import { apiGatewayHandler } from '../http/api-gateway';
 import { createHttpApp } from '../http/app';
@@ -6,4 +7,8 @@ import type { HttpApp } from '../http/types';
 /** The HTTP API Lambda: signup page, subscribe, confirm, unsubscribe (see functions/http/routes). */
 let app: HttpApp | undefined;
 
-export const handler = apiGatewayHandler(async () => (app ??= createHttpApp((await lambdaPorts()).http)));
+// Started during init, with AWS calls short enough to answer within the function's timeout;
+// the handler awaits the same promise and sees any error.
+lambdaPorts(HTTP_CALLS).catch(() => undefined);
+
+export const handler = apiGatewayHandler(async () => (app ??= createHttpApp((await lambdaPorts(HTTP_CALLS)).http)));

@@ -8,6 +8,8 @@ import { parseDispatchJob } from '../delivery/jobs';
 import { type DispatchJob } from '../contract/messages';
 
 const lambda = lambdaClient();
+// Started during init; the handler awaits the same promise and sees any error.
+lambdaSendingPorts().catch(() => undefined);
 
 /**
  * Starts or resumes the dispatch of a post. Invoked asynchronously with a DispatchJob (by

@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Secrets } from '../contract/secrets';
-import { parseSecrets } from '../commons/config';
+import { parseSecrets, type Secrets } from '../commons/secrets';
 
 /**
  * The local stack's secrets, generated on first start into `<dataDir>/secrets.json` and reused

@@ -7,8 +7,7 @@ import { readDataDir, readEnv, readLocalPorts, readResources, readSettings, type
 import { PushletterError } from '../commons/errors';
 import { logger } from '../commons/logger';
 import { systemClock, type Clock } from '../commons/clock';
-import { type Secrets } from '../contract/secrets';
-import { parseSecrets } from '../commons/config';
+import { parseSecrets, type Secrets } from '../commons/secrets';
 import { LocalQueue } from './local-queue';
 import { dispatchIssue } from '../delivery/dispatcher';
 import { SEND_MAX_RECEIVES, parseDispatchJob } from '../delivery/jobs';
@@ -24,7 +23,7 @@ import { buildSendingPorts, type SendingPorts } from '../wiring/sending-services
  * emulator it started, CLI commands build them against a stack running in another terminal,
  * and tests against a stack they started on free ports.
  */
-export type LocalComposition = CorePorts;
+export type LocalComposition = CorePorts & { secrets: Secrets };
 
 export interface LocalInputs {
   endpoints: { dynamodb: string; ses: string };
@@ -35,7 +34,7 @@ export interface LocalInputs {
 }
 
 export function composeLocal(inputs: LocalInputs): LocalComposition {
-  return buildCorePorts({
+  const core = buildCorePorts({
     dynamo: dynamoClient({ dynamodb: inputs.endpoints.dynamodb }),
     ses: sesClient({ ses: inputs.endpoints.ses }),
     settings: inputs.settings,
@@ -43,6 +42,8 @@ export function composeLocal(inputs: LocalInputs): LocalComposition {
     secrets: inputs.secrets,
     clock: inputs.clock ?? systemClock,
   });
+  // Locally one file holds every secret; the local stack's webhook and ingest read theirs here.
+  return { ...core, secrets: inputs.secrets };
 }
 
 /**

@@ -3,7 +3,7 @@ import type { SESClient } from '@aws-sdk/client-ses';
 import type { Resources, Settings } from '../commons/config';
 import type { Clock } from '../commons/clock';
 import type { Mailer } from '../mail/mailer';
-import type { Secrets } from '../contract/secrets';
+import type { Secrets } from '../commons/secrets';
 import type { AppDependencies } from '../http/types';
 import { ConfirmationMailer } from '../subscribers/confirmation-email';
 import { SesMailer } from '../adapters/ses-mailer';
@@ -23,7 +23,8 @@ export interface CoreInputs {
   ses: SESClient;
   settings: Settings;
   resources: Resources;
-  secrets: Secrets;
+  /** Only the token key: the other secrets belong to one function each. */
+  secrets: Pick<Secrets, 'tokenKey'>;
   clock: Clock;
 }
 

@@ -267,13 +267,14 @@ export async function startDoctorWorld(): Promise<DoctorWorld> {
     maxSendRate: MAX_SEND_RATE,
     listName: 'newsletter',
     language: 'en' as const,
+    existingIdentity: false,
   };
   const environment = {
     ...settingsEnvironment(config, { publicUrl: 'https://api.example.org', configurationSet: CONFIGURATION_SET }),
     SUBSCRIBERS_TABLE,
     ISSUES_TABLE: 'pushletter-issues-doctor',
     DELIVERIES_TABLE,
-    PUSHLETTER_SECRET_ARN: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:pushletter-abc123`,
+    PUSHLETTER_TOKEN_KEY_SECRET_ARN: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:pushletter-token-key-abc123`,
   };
   const secrets = { tokenKey: randomBytes(32).toString('base64'), webhookSecret: 'doctor-test-webhook-secret-0123456789' };
   const core = buildCorePorts({
@@ -314,7 +315,7 @@ export async function startDoctorWorld(): Promise<DoctorWorld> {
       FormUrl: webhookUrl.replace('/hooks/github', '/'),
       AlarmTopicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:Pushletter-AlarmsTopic`,
       DeliveriesTable: DELIVERIES_TABLE,
-      SecretArn: environment.PUSHLETTER_SECRET_ARN,
+      TokenKeySecretArn: environment.PUSHLETTER_TOKEN_KEY_SECRET_ARN,
       CliEnvironment: shellExports(environment),
     }),
     close: async () => {
