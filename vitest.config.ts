@@ -9,6 +9,10 @@ export default defineConfig({
     // Two cores: integration suites start their own stand-ins on free ports; keep the load sane.
     maxWorkers: 2,
     // Handlers log every event; the tests assert behaviour, and failures speak for themselves.
-    env: { POWERTOOLS_LOG_LEVEL: 'SILENT' },
+    env: {
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      // The SDK's own switch for its notice that releases after January 2027 need Node 22.
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    },
   },
 });

@@ -6,7 +6,6 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendRawEmailCommand } from '@aws-sdk/client-ses';
-// @ts-ignore dynalite ships no type declarations
 import dynalite from 'dynalite';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { dynamoClient, sesClient } from '../functions/adapters/aws-clients';
@@ -18,7 +17,7 @@ import { compileMessage, personalise, type CompiledMessage } from '../functions/
 import { UNSUBSCRIBE_URL_PLACEHOLDER } from '../functions/render/types';
 import { dispatchIssue } from '../functions/delivery/dispatcher';
 import { DynamoIssueStore } from '../functions/adapters/dynamodb/issue-store';
-import { type IssueStore } from '../functions/delivery/issues';
+import type { IssueStore } from '../functions/delivery/issues';
 import type { DispatchJob, SendJob } from '../functions/contract/messages';
 import { SharedRateLimiter } from '../functions/adapters/dynamodb/shared-rate-limiter';
 import { Sender, handleSendQueueEvent } from '../functions/delivery/delivery-worker';

@@ -1,5 +1,3 @@
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 import { readDataDir, readLocalPorts, readSettings } from '../commons/config';
 import { startLocalStack, type LocalStack } from '../local/stack';
@@ -7,13 +5,10 @@ import { parseArgs } from './args';
 
 const USAGE = 'dev [--demo]';
 
-/** `--demo` hands the running stack to this module when it exists (demo subscribers, a post). */
-const DEMO_MODULE = fileURLToPath(new URL('../local/demo.ts', import.meta.url));
-
+/** `--demo` hands the running stack to the demo (subscribers, a post), loaded only then. */
 async function runDemo(stack: LocalStack): Promise<void> {
-  if (!existsSync(DEMO_MODULE)) return;
-  const demo = (await import(DEMO_MODULE)) as { runDemo?: (stack: LocalStack) => Promise<void> };
-  await demo.runDemo?.(stack);
+  const demo = await import('../local/demo');
+  await demo.runDemo(stack);
 }
 
 function banner(stack: LocalStack, dataDir: string): string {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { SendEmailCommand } from '@aws-sdk/client-ses';
-import { GetAccountCommand, GetEmailIdentityCommand, type GetEmailIdentityCommandOutput } from '@aws-sdk/client-sesv2';
+import { GetAccountCommand, type GetAccountCommandOutput, GetEmailIdentityCommand, type GetEmailIdentityCommandOutput } from '@aws-sdk/client-sesv2';
 import { ListSubscriptionsByTopicCommand, type Subscription } from '@aws-sdk/client-sns';
 import type { Settings } from '../commons/config';
 import type { DoctorClients } from '../adapters/doctor-clients';
@@ -88,7 +88,7 @@ async function findIdentity(deployment: Deployment, clients: DoctorClients): Pro
 export async function checkIdentity(deployment: Deployment, clients: DoctorClients): Promise<IdentityReport> {
   const { fromAddress } = deployment.settings;
   const region = `--region ${deployment.region}`;
-  let found;
+  let found: Awaited<ReturnType<typeof findIdentity>>;
   try {
     found = await findIdentity(deployment, clients);
   } catch (error) {
@@ -172,7 +172,7 @@ function mailFromLine(domain: string, status: string | undefined, region: string
 // ─── Account: sandbox and quota ───────────────────────────────────────────────────────────
 
 export async function checkAccount(deployment: Deployment, clients: DoctorClients): Promise<CheckLine[]> {
-  let account;
+  let account: GetAccountCommandOutput;
   try {
     account = await clients.sesv2.send(new GetAccountCommand({}));
   } catch (error) {
@@ -344,7 +344,7 @@ export async function checkBounceProbe(deployment: Deployment, clients: DoctorCl
   const started = Date.now();
   const deadline = started + options.waitSeconds * 1000;
   for (;;) {
-    let bounce;
+    let bounce: Awaited<ReturnType<typeof probes.findBounce>>;
     try {
       bounce = await probes.findBounce(probeId);
     } catch (error) {

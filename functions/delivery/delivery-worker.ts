@@ -11,7 +11,7 @@ import type { IssueStore } from './issues';
 import type { Claim, Ledger } from './claims';
 import { GroupCommit } from './group-commit';
 import { DEAD_LETTERED, SEND_MAX_RECEIVES, parseSendJob } from './jobs';
-import { type SendJob } from '../contract/messages';
+import type { SendJob } from '../contract/messages';
 import type { SendRateLimiter } from '../mail/mailer';
 import { classifySesError } from '../mail/ses-errors';
 import { POST_TAG, SUBSCRIBER_TAG, deliveryMessageId, encodeTagValue } from './message-tags';

@@ -5,7 +5,7 @@ import type { SubscriberDirectory } from '../subscribers/types';
 import type { IssueStore } from './issues';
 import { bucketCountFor, bucketOf } from './claims';
 import { QUEUE_BATCH_LIMIT } from './jobs';
-import { type DispatchJob, type SendJob } from '../contract/messages';
+import type { DispatchJob, SendJob } from '../contract/messages';
 
 export interface DispatchPorts {
   issues: IssueStore;

@@ -30,7 +30,7 @@ export class GroupCommit<Item, Result> {
       const group = this.waiting.splice(0, this.limit);
       try {
         const results = await this.write(group.map((entry) => entry.item));
-        group.forEach((entry, index) => entry.resolve(results[index]!));
+        for (const [index, entry] of group.entries()) entry.resolve(results[index]!);
       } catch (error) {
         for (const entry of group) entry.reject(error ?? new Error('group write failed'));
       }

@@ -5,7 +5,7 @@ import { lambdaSendingPorts } from '../wiring/lambda-services';
 import { DispatcherInvoker } from '../adapters/lambda-invoker';
 import { dispatchIssue } from '../delivery/dispatcher';
 import { parseDispatchJob } from '../delivery/jobs';
-import { type DispatchJob } from '../contract/messages';
+import type { DispatchJob } from '../contract/messages';
 
 const lambda = lambdaClient();
 // Started during init; the handler awaits the same promise and sees any error.

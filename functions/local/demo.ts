@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { logger } from '../commons/logger';
 import { ingestPost, type IngestOutcome } from '../publishing/ingest-post';
@@ -5,8 +7,15 @@ import { importSubscribers } from '../subscribers/import';
 import { readLocalPost } from './publish-route';
 import type { LocalStack } from './stack';
 
+/** The checkout's root: the nearest folder above this module (a source or dist/cli.js) with a package.json. */
+function projectRoot(): string {
+  let folder = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(folder, 'package.json')) && dirname(folder) !== folder) folder = dirname(folder);
+  return folder;
+}
+
 /** The example blog's post `npm start` publishes. */
-export const DEMO_POST = fileURLToPath(new URL('../../examples/blog/_posts/2024-12-02-welcome-to-the-newsletter.md', import.meta.url));
+export const DEMO_POST = join(projectRoot(), 'examples/blog/_posts/2024-12-02-welcome-to-the-newsletter.md');
 
 /** Readers the demo signs up, as if an editor imported them with their consent on record. */
 export const DEMO_SUBSCRIBERS = [

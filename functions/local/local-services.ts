@@ -11,7 +11,7 @@ import { parseSecrets, type Secrets } from '../commons/secrets';
 import { LocalQueue } from './local-queue';
 import { dispatchIssue } from '../delivery/dispatcher';
 import { SEND_MAX_RECEIVES, parseDispatchJob } from '../delivery/jobs';
-import { type DispatchJob, type SendJob } from '../contract/messages';
+import type { DispatchJob, SendJob } from '../contract/messages';
 import { SendResumption } from './send-resumption';
 import { SendQueueDrain } from '../local/send-drain';
 import { handleSendQueueEvent } from '../delivery/delivery-worker';

@@ -2,7 +2,7 @@ import { InvalidInputError, errorMessage } from '../commons/errors';
 import { logger } from '../commons/logger';
 import type { Queue } from '../commons/queue';
 import type { IngestMessage } from '../contract/messages';
-import { ignoreReason, parsePushEvent, selectAddedPosts } from './github-push';
+import { ignoreReason, type PushEvent, parsePushEvent, selectAddedPosts } from './github-push';
 import { verifySignature } from './webhook-signature';
 
 export interface WebhookRequest {
@@ -68,7 +68,7 @@ export async function handleGitHubWebhook(request: WebhookRequest, dependencies:
     return { status: 202, body: { ignored: `event "${event ?? '(none)'}" is not a push` } };
   }
 
-  let push;
+  let push: PushEvent;
   try {
     push = parsePushEvent(readPayload(request.body, request.headers['content-type']));
   } catch (error) {

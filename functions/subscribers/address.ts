@@ -98,7 +98,6 @@ export function normaliseAddress(input: string, options: { allowTypos?: boolean 
   // Checked before anything else: a CR or LF in an address is a header-injection attempt or a
   // paste accident, and must never reach a mail header.
   if (/[\r\n]/.test(input)) throw new AddressError('An email address must be on one line.');
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(input)) throw new AddressError('The address contains an invisible control character; type it again.');
   const text = input.normalize('NFKC').trim();
   if (text.length > 1000) throw new AddressError(`An email address is at most ${MAX_ADDRESS} characters long.`);

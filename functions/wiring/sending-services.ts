@@ -2,7 +2,7 @@ import type { Queue } from '../commons/queue';
 import type { DispatchPorts } from '../delivery/dispatcher';
 import type { SesEventPorts } from '../feedback/ses-notifications';
 import { DynamoIssueStore } from '../adapters/dynamodb/issue-store';
-import { type IssueStore } from '../delivery/issues';
+import type { IssueStore } from '../delivery/issues';
 import { ProbeStore } from '../adapters/dynamodb/probe-store';
 import type { DispatchJob, SendJob } from '../contract/messages';
 import { SharedRateLimiter, resolveSendRate } from '../adapters/dynamodb/shared-rate-limiter';

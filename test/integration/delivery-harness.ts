@@ -7,7 +7,6 @@ import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
-// @ts-ignore dynalite ships no type declarations
 import dynalite from 'dynalite';
 import sesServer from 'aws-ses-v2-local';
 import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -23,10 +22,10 @@ import { DynamoSubscriberStore } from '../../functions/adapters/dynamodb/subscri
 import { subscriberTableDefinition } from '../../functions/contract/subscriber-table';
 import { SubscriberTokens, deriveKeys } from '../../functions/subscribers/tokens';
 import { DynamoIssueStore } from '../../functions/adapters/dynamodb/issue-store';
-import { type IssueStore, type Delivery } from '../../functions/delivery/issues';
+import type { IssueStore, Delivery } from '../../functions/delivery/issues';
 import { dispatchIssue, type DispatchPorts } from '../../functions/delivery/dispatcher';
 import { SEND_MAX_RECEIVES } from '../../functions/delivery/jobs';
-import { type DispatchJob, type SendJob } from '../../functions/contract/messages';
+import type { DispatchJob, SendJob } from '../../functions/contract/messages';
 import { SharedRateLimiter } from '../../functions/adapters/dynamodb/shared-rate-limiter';
 import { Sender, handleSendQueueEvent, jobsFromRecords } from '../../functions/delivery/delivery-worker';
 import { deliveriesTableDefinition, issuesTableDefinition } from '../../functions/contract/delivery-tables';

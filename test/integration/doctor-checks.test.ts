@@ -51,7 +51,7 @@ describe('pushletter doctor --aws on a healthy deployment', () => {
     expect(line(out, 'ok', `webhook ${running.world.webhookUrl}: answers, and refuses an unsigned delivery`)).toBeTruthy();
     expect(line(out, 'ok', 'alarms: 1 confirmed subscription (email o***@example.org)')).toBeTruthy();
     expect(line(out, 'ok', 'bounce probe: a message to bounce@simulator.amazonses.com came back as a recorded bounce (Permanent)')).toBeTruthy();
-    expect(out).not.toMatch(/^  (warn|FAIL) /m);
+    expect(out).not.toMatch(/^ {2}(warn|FAIL) /m);
     expect(out.trim().split('\n').at(-1)).toBe('8 ok, 0 warnings, 0 failed: all good');
     expect(code).toBe(0);
 

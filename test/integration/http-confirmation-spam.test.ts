@@ -21,7 +21,12 @@ describe('the confirmation email', () => {
   it.each(['en', 'zh-CN'])('scores well under the spam threshold in %s', async (lang) => {
     const sent: RawMessage[] = [];
     const mailer = new ConfirmationMailer(
-      { sendRaw: async (message) => (sent.push(message), 'id') },
+      {
+        sendRaw: async (message) => {
+          sent.push(message);
+          return 'id';
+        },
+      },
       readSettings({ PUSHLETTER_FROM_ADDRESS: 'newsletter@blog.example.org', PUSHLETTER_SITE_TITLE: 'Example Blog' }),
     );
     await mailer.sendConfirmation('reader@example.com', 'https://api.blog.example.org/confirm?token=AQFrB67TudlLPJUXdhwpGE7coq3KQeHSYLbWxjkPtVxylrqMRaE', lang);

@@ -122,7 +122,7 @@ describe('reading files through the GitHub contents API', () => {
       github.requiredToken = undefined;
     }
 
-    let valid = 'ghp_rotated';
+    const valid = 'ghp_rotated';
     const server = await serve((request, response) => {
       const ok = request.headers.authorization === `Bearer ${valid}`;
       response.writeHead(ok ? 200 : 401, { 'content-type': ok ? 'application/vnd.github.raw' : 'application/json' });

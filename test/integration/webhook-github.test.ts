@@ -7,7 +7,7 @@ import type { Clock } from '../../functions/commons/clock';
 import { CachedSecret } from '../../functions/commons/secrets';
 import { GitHubContents } from '../../functions/adapters/github-contents';
 import { handleGitHubWebhook, type WebhookResponse } from '../../functions/publishing/github-webhook';
-import { type IngestMessage } from '../../functions/contract/messages';
+import type { IngestMessage } from '../../functions/contract/messages';
 import { createIngestHandler, type IngestWorkerPorts } from '../../functions/publishing/ingest-consumer';
 import { dispatchIssue } from '../../functions/delivery/dispatcher';
 import { TimerScheduler } from '../../functions/publishing/schedule';

@@ -18,7 +18,12 @@ describe('the confirmation email template', () => {
     it(`builds a complete ${lang} message with the link in both parts`, async () => {
       const sent: RawMessage[] = [];
       const mailer = new ConfirmationMailer(
-        { sendRaw: async (message) => (sent.push(message), 'id-1') },
+        {
+        sendRaw: async (message) => {
+          sent.push(message);
+          return 'id-1';
+        },
+      },
         readSettings({ PUSHLETTER_SITE_TITLE: 'Blog <&> Co', PUSHLETTER_FROM_ADDRESS: 'news@blog.example', PUSHLETTER_FROM_NAME: '博客' }),
       );
       const url = 'https://api.blog.example/confirm?token=AbC-_123';

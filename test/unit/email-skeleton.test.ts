@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
 import { readSettings } from '../../functions/commons/config';
@@ -95,7 +95,7 @@ describe('post email from a cached skeleton', () => {
     expect(FIXTURE_POSTS.length).toBeGreaterThanOrEqual(7);
   });
 
-  it.each(FIXTURE_POSTS.map((path) => [path.slice(path.indexOf('/', path.indexOf('pushletter') + 1) + 1), path]))(
+  it.each(FIXTURE_POSTS.map((path) => [relative(projectPath(''), path), path]))(
     'is byte-identical to a full mjml compile for %s',
     async (_name, path) => {
       const { post, site } = await fixturePost(path);

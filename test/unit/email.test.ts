@@ -136,7 +136,7 @@ describe('a post too long for Gmail', () => {
     expect(kept.length).toBeGreaterThan(10);
     expect(kept.length).toBeLessThan(400);
     // Every kept paragraph is whole: it ends with its own closing words.
-    kept.forEach((paragraph, index) => expect(DomUtils.textContent(paragraph)).toMatch(new RegExp(`段落结束 ${index}。$`)));
+    for (const [index, paragraph] of kept.entries()) expect(DomUtils.textContent(paragraph)).toMatch(new RegExp(`段落结束 ${index}。$`));
     const continueLink = find(email.html, (element) => element.name === 'a' && DomUtils.textContent(element).includes('在网页上继续阅读'));
     expect(continueLink[0]?.attribs.href).toBe(long.url);
     expect(email.html.indexOf('在网页上继续阅读')).toBeGreaterThan(email.html.lastIndexOf('段落结束'));
