@@ -26,6 +26,8 @@ function builtIsCurrent() {
 
 // A person reads this terminal: show warnings and errors, not every handler event.
 process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+// Metrics go to CloudWatch from the Lambdas; on one machine nobody collects them.
+process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 // The SDK's notice that its 2027 releases need Node 22 is for the maintainers (see README), not every run.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 let main;

@@ -1,4 +1,31 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { SQSEvent } from 'aws-lambda';
+
 /** A queue that delivers SQS-shaped batches to one consumer (SQS on AWS, in-process locally). */
 export interface Queue<T> {
   send(messages: T[]): Promise<void>;
+}
+
+/** The slice of an SQS record a consumer reads, so SQS and the local queue both fit. */
+export interface QueueRecord {
+  messageId: string;
+  body: string;
+}
+
+/** SQS partial batch response: only the listed messages come back. */
+export interface BatchResponse {
+  batchItemFailures: { itemIdentifier: string }[];
+}
+
+/**
+ * Handles each record of a batch in order with Powertools' batch processor: a record whose
+ * handler throws comes back (partial batch failure, then the dead-letter queue); one that
+ * returns is done. A batch that fails whole is reported like any other, not thrown, so the
+ * local queue and SQS see the same answer.
+ */
+export function settleEachRecord(event: { Records: QueueRecord[] }, handle: (record: QueueRecord) => Promise<void>): Promise<BatchResponse> {
+  return processPartialResponse(event as SQSEvent, handle, new BatchProcessor(EventType.SQS), {
+    throwOnFullBatchFailure: false,
+    processInParallel: false,
+  });
 }

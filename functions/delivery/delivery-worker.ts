@@ -3,6 +3,7 @@ import type { Clock } from '../commons/clock';
 import type { Mailer } from '../mail/mailer';
 import { SENDER_CONCURRENCY } from '../commons/config';
 import { logger } from '../commons/logger';
+import { countEvents } from '../commons/metrics';
 import { errorMessage } from '../commons/errors';
 import { isReadableMessage, personalise, type CompiledMessage } from '../mail/message';
 import { UNSUBSCRIBE_URL_PLACEHOLDER } from '../render/types';
@@ -138,6 +139,9 @@ export class Sender {
     await Promise.all(Array.from({ length: Math.min(2 * this.settings.concurrency, work.length) }, worker));
     await this.recordDeadLettered(deadLettered);
     logger.info('send.batch.finished', { messages: batch.length, ...counts });
+    countEvents('sent', counts.sent);
+    countEvents('failed', counts.failed);
+    countEvents('unknown', counts.unknown);
     return { retryMessageIds: [...retry], counts };
   }
 

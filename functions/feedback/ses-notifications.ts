@@ -1,4 +1,5 @@
 import { logger, maskAddress } from '../commons/logger';
+import { countEvents } from '../commons/metrics';
 import { errorMessage } from '../commons/errors';
 import { AddressError } from '../subscribers/address';
 import type { SubscriberDirectory, Subscriber } from '../subscribers/types';
@@ -101,6 +102,7 @@ async function handleNotification(ports: SesEventPorts, notification: SesNotific
         await ports.subscribers.suppress(subscriber.id, 'bounced', now);
         if (postId !== undefined) await ports.issues.recordFeedback(postId, subscriber.id, { kind: 'bounce' });
         logger.info('subscriber.bounced', { subscriberId: subscriber.id, postId });
+        countEvents('bounced');
         return 'suppressed';
       }
       const feedbackId = bounce.feedbackId ?? `${notification.mail?.messageId ?? 'unknown'}:${bounce.timestamp ?? ''}`;
@@ -117,6 +119,7 @@ async function handleNotification(ports: SesEventPorts, notification: SesNotific
       await ports.subscribers.suppress(subscriber.id, 'complained', now);
       if (postId !== undefined) await ports.issues.recordFeedback(postId, subscriber.id, { kind: 'complaint' });
       logger.info('subscriber.complained', { subscriberId: subscriber.id, postId });
+      countEvents('complained');
       return 'suppressed';
     });
   }

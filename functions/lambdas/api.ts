@@ -3,6 +3,8 @@ import { lambdaPorts } from '../wiring/lambda-services';
 import { apiGatewayHandler } from '../http/api-gateway';
 import { createHttpApp } from '../http/app';
 import type { HttpApp } from '../http/types';
+import { withLambdaContext } from '../commons/logger';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 
 /** The HTTP API Lambda: signup page, subscribe, confirm, unsubscribe (see functions/http/routes). */
 let app: HttpApp | undefined;
@@ -11,4 +13,6 @@ let app: HttpApp | undefined;
 // the handler awaits the same promise and sees any error.
 lambdaPorts(HTTP_CALLS).catch(() => undefined);
 
-export const handler = apiGatewayHandler(async () => (app ??= createHttpApp((await lambdaPorts(HTTP_CALLS)).http)));
+const answer = apiGatewayHandler(async () => (app ??= createHttpApp((await lambdaPorts(HTTP_CALLS)).http)));
+
+export const handler = withLambdaContext(async (event: APIGatewayProxyEventV2) => answer(event));

@@ -1,6 +1,6 @@
 import type { Context } from 'aws-lambda';
 import { lambdaClient } from '../adapters/lambda-scheduler-clients';
-import { logger } from '../commons/logger';
+import { logger, withLambdaContext } from '../commons/logger';
 import { lambdaSendingPorts } from '../wiring/lambda-services';
 import { DispatcherInvoker } from '../adapters/lambda-invoker';
 import { dispatchIssue } from '../delivery/dispatcher';
@@ -17,7 +17,7 @@ lambdaSendingPorts().catch(() => undefined);
  * an asynchronous invoke of this same function, so a million subscribers run as a chain of
  * invocations, each resuming from the issue's checkpoint.
  */
-export const handler = async (event: DispatchJob, context: Context): Promise<void> => {
+export const handler = withLambdaContext(async (event: DispatchJob, context: Context): Promise<void> => {
   const { dispatch } = await lambdaSendingPorts();
   const ports = {
     ...dispatch,
@@ -30,4 +30,4 @@ export const handler = async (event: DispatchJob, context: Context): Promise<voi
     return;
   }
   await dispatchIssue(ports, job.postId);
-};
+});

@@ -1,4 +1,5 @@
 import { lambdaClient, schedulerClient } from '../adapters/lambda-scheduler-clients';
+import { withLambdaContext } from '../commons/logger';
 import { lambdaIngestPorts } from '../wiring/lambda-services';
 import { DispatcherInvoker } from '../adapters/lambda-invoker';
 import { createIngestHandler } from '../publishing/ingest-consumer';
@@ -25,4 +26,4 @@ const ports = () =>
 // Started during init; the handler awaits the same promise and sees any error.
 ports().catch(() => undefined);
 
-export const handler = createIngestHandler(ports);
+export const handler = withLambdaContext(createIngestHandler(ports));

@@ -1,4 +1,5 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { withLambdaContext } from '../commons/logger';
 import { lambdaSendingPorts } from '../wiring/lambda-services';
 import { handleSendQueueEvent } from '../delivery/delivery-worker';
 
@@ -6,7 +7,7 @@ import { handleSendQueueEvent } from '../delivery/delivery-worker';
 lambdaSendingPorts({ askQuota: true }).catch(() => undefined);
 
 /** Send-queue consumer: each message is a post id and a batch of recipient ids. */
-export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+export const handler = withLambdaContext(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   const { sender } = await lambdaSendingPorts({ askQuota: true });
   return handleSendQueueEvent(sender, event, Date.now() + context.getRemainingTimeInMillis());
-};
+});

@@ -1,4 +1,5 @@
 import type { SNSEvent } from 'aws-lambda';
+import { withLambdaContext } from '../commons/logger';
 import { lambdaSendingPorts } from '../wiring/lambda-services';
 import { handleSesEvents } from '../feedback/ses-notifications';
 
@@ -6,7 +7,7 @@ import { handleSesEvents } from '../feedback/ses-notifications';
 lambdaSendingPorts().catch(() => undefined);
 
 /** SES bounce and complaint notifications from the configuration set's SNS topic. */
-export const handler = async (event: SNSEvent): Promise<void> => {
+export const handler = withLambdaContext(async (event: SNSEvent): Promise<void> => {
   const { sesEvents } = await lambdaSendingPorts();
   await handleSesEvents(sesEvents, event);
-};
+});

@@ -6,6 +6,7 @@ import { dynamoClient, sesClient } from '../adapters/aws-clients';
 import { readDataDir, readEnv, readLocalPorts, readResources, readSettings, type Resources, type Settings } from '../commons/config';
 import { PushletterError } from '../commons/errors';
 import { logger } from '../commons/logger';
+import { settleEachRecord } from '../commons/queue';
 import { systemClock, type Clock } from '../commons/clock';
 import { parseSecrets, type Secrets } from '../commons/secrets';
 import { LocalQueue } from './local-queue';
@@ -127,13 +128,12 @@ export async function startLocalSending(composition: LocalComposition, options: 
   const dispatchQueue = new LocalQueue<DispatchJob>({ name: 'dispatch', batchSize: 1, concurrency: 1, retryDelayMs: options.retryDelayMs ?? 1_000, maxReceives: 3 });
   const sending = await buildSendingPorts(composition, { sendQueue, dispatchQueue }, { askQuota: false, concurrency: options.concurrency });
   sendQueue.consume((event) => handleSendQueueEvent(sending.sender, event));
-  dispatchQueue.consume(async (event) => {
-    const failures: { itemIdentifier: string }[] = [];
-    for (const record of event.Records) {
+  dispatchQueue.consume((event) =>
+    settleEachRecord(event, async (record) => {
       const job = parseDispatchJob(record.body);
       if (job === undefined) {
         logger.error('issue.dispatch.malformed', { messageId: record.messageId });
-        continue;
+        return;
       }
       try {
         const outcome = await dispatchIssue(sending.dispatch, job.postId);
@@ -141,11 +141,10 @@ export async function startLocalSending(composition: LocalComposition, options: 
       } catch (error) {
         // Redelivered by the queue; the dispatcher resumes from its checkpoint.
         logger.warn('issue.dispatch.retry', { postId: job.postId, error: (error as Error).message });
-        failures.push({ itemIdentifier: record.messageId });
+        throw error;
       }
-    }
-    return { batchItemFailures: failures };
-  });
+    }),
+  );
   return {
     ...sending,
     sendQueue,

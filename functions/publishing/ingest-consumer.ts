@@ -1,5 +1,6 @@
 import { InvalidInputError, errorMessage } from '../commons/errors';
 import { logger } from '../commons/logger';
+import { type BatchResponse, type QueueRecord, settleEachRecord } from '../commons/queue';
 import { readPushedPost } from './post-files';
 import { ingestMessageSchema, parseMessage } from '../contract/messages';
 import { ingestPost, type IngestPorts } from './ingest-post';
@@ -29,15 +30,13 @@ function isPermanent(error: unknown): boolean {
  * cannot be parsed will not get better by retrying, so it is logged for the editor and dropped.
  */
 export function createIngestHandler(ports: () => Promise<IngestWorkerPorts>) {
-  // The slice of an SQS event it reads, so SQS and the local queue both fit.
-  return async (event: { Records: { messageId: string; body: string }[] }): Promise<{ batchItemFailures: { itemIdentifier: string }[] }> => {
+  return async (event: { Records: QueueRecord[] }): Promise<BatchResponse> => {
     const resolved = await ports();
-    const batchItemFailures: { itemIdentifier: string }[] = [];
-    for (const record of event.Records) {
+    return settleEachRecord(event, async (record) => {
       const message = parseMessage(ingestMessageSchema, record.body);
       if (message === undefined) {
         logger.error('ingest.message_invalid', { messageId: record.messageId });
-        continue;
+        return;
       }
       const context = { repository: message.repository, commit: message.commit, path: message.path, delivery: message.delivery };
       try {
@@ -47,9 +46,8 @@ export function createIngestHandler(ports: () => Promise<IngestWorkerPorts>) {
       } catch (error) {
         const retry = !isPermanent(error);
         logger.error(retry ? 'ingest.retry' : 'ingest.failed', { ...context, code: (error as { code?: string }).code, reason: errorMessage(error) });
-        if (retry) batchItemFailures.push({ itemIdentifier: record.messageId });
+        if (retry) throw error;
       }
-    }
-    return { batchItemFailures };
+    });
   };
 }
