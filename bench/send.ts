@@ -20,7 +20,7 @@ import { DynamoIssueStore } from '../functions/adapters/dynamodb/issue-store';
 import type { IssueStore } from '../functions/delivery/issues';
 import type { DispatchJob, SendJob } from '../functions/contract/messages';
 import { SharedRateLimiter } from '../functions/adapters/dynamodb/shared-rate-limiter';
-import { Sender, handleSendQueueEvent } from '../functions/delivery/delivery-worker';
+import { DeliveryWorker, handleSendQueueEvent } from '../functions/delivery/delivery-worker';
 import { deliveriesTableDefinition, issuesTableDefinition } from '../functions/contract/delivery-tables';
 import { DynamoSubscriberStore } from '../functions/adapters/dynamodb/subscriber-store';
 import { subscriberTableDefinition } from '../functions/contract/subscriber-table';
@@ -233,7 +233,7 @@ async function endToEndBenchmark(info: StackInfo, count: number): Promise<SendBe
 
   // Sixteen SES calls in flight per sender, four senders: CONCURRENCY in all.
   const ses = sesClient({ ses: info.sinkUrl });
-  const sender = new Sender(
+  const sender = new DeliveryWorker(
     {
       issues,
       subscribers,
@@ -319,7 +319,7 @@ function remoteLikeIssueStore(message: CompiledMessage): IssueStore {
 
 async function memoryChild(info: StackInfo, count: number): Promise<void> {
   const postId = `memory-${count}`;
-  const sender = new Sender(
+  const sender = new DeliveryWorker(
     {
       issues: remoteLikeIssueStore(compiledPost()),
       subscribers: madeUpDirectory,
@@ -413,7 +413,7 @@ async function sendAtRate(stack: Awaited<ReturnType<typeof startStackChild>>, ra
   });
   // Two senders, each with its own limiter, sharing the rate through DynamoDB (dynalite in
   // the child). Deliveries go to the remote-like store: this measures the limiter, not dynalite.
-  const senders = Array.from({ length: 2 }, () => new Sender(
+  const senders = Array.from({ length: 2 }, () => new DeliveryWorker(
     {
       issues: remoteLikeIssueStore(compiledPost()),
       subscribers: madeUpDirectory,
@@ -426,7 +426,7 @@ async function sendAtRate(stack: Awaited<ReturnType<typeof startStackChild>>, ra
   ));
   await stack.ask({ type: 'reset' });
   let next = 0;
-  const invocation = async (sender: Sender) => {
+  const invocation = async (sender: DeliveryWorker) => {
     while (next < count) {
       const ids = [];
       for (let index = 0; index < 50 && next < count; index++) ids.push(`rate${next++}`);

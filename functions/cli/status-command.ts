@@ -25,8 +25,8 @@ async function postIdOf(argument: string): Promise<string> {
 async function connect(aws: boolean): Promise<IssueStore> {
   const { DynamoIssueStore } = await import('../adapters/dynamodb/issue-store');
   if (aws) {
-    const { lambdaPorts } = await import('../wiring/lambda-services');
-    const ports = await lambdaPorts();
+    const { lambdaServices } = await import('../wiring/lambda-services');
+    const ports = await lambdaServices();
     return new DynamoIssueStore(ports.dynamo, ports.resources);
   }
   const { connectToLocalStack } = await import('../local/local-services');

@@ -4,7 +4,7 @@ import type { Writable } from 'node:stream';
 import { readTarget } from '../commons/config';
 import { InvalidInputError, PushletterError } from '../commons/errors';
 import { logger } from '../commons/logger';
-import type { CorePorts } from '../wiring/core-services';
+import type { CoreServices } from '../wiring/core-services';
 import type { SendRateLimiter } from '../mail/mailer';
 import { exportHeader, exportRow, parseImportCsv } from '../subscribers/csv';
 import { importSubscribers, type ImportReport } from '../subscribers/import';
@@ -46,10 +46,10 @@ export interface CommandOutput {
   err: Writable;
 }
 
-async function connect(aws: boolean): Promise<CorePorts> {
+async function connect(aws: boolean): Promise<CoreServices> {
   if (aws) {
-    const { lambdaPorts } = await import('../wiring/lambda-services');
-    return lambdaPorts();
+    const { lambdaServices } = await import('../wiring/lambda-services');
+    return lambdaServices();
   }
   const { connectToLocalStack } = await import('../local/local-services');
   const ports = await connectToLocalStack();
@@ -67,7 +67,7 @@ async function connect(aws: boolean): Promise<CorePorts> {
  * use (the account's SES rate, else PUSHLETTER_MAX_SEND_RATE), so an import during a send
  * never pushes the account over its rate. The local SES emulator has no rate: unlimited.
  */
-async function importRateLimiter(ports: CorePorts, aws: boolean): Promise<SendRateLimiter | undefined> {
+async function importRateLimiter(ports: CoreServices, aws: boolean): Promise<SendRateLimiter | undefined> {
   if (!aws) return undefined;
   const [{ resolveSendRate }, { sharedRateLimiter }] = await Promise.all([import('../adapters/dynamodb/shared-rate-limiter'), import('../wiring/sending-services')]);
   return sharedRateLimiter(ports, await resolveSendRate(ports.ses, ports.settings.maxSendRate));

@@ -17,7 +17,7 @@ import type { SendRateLimiter } from '../mail/mailer';
 import { classifySesError } from '../mail/ses-errors';
 import { POST_TAG, SUBSCRIBER_TAG, deliveryMessageId, encodeTagValue } from './message-tags';
 
-export interface SenderPorts {
+export interface DeliveryWorkerDependencies {
   issues: IssueStore;
   /** `getMany` (one BatchGetItem per queue message) is used when the directory has it. */
   subscribers: Pick<SubscriberDirectory, 'get'> & Partial<Pick<SubscriberStore, 'getMany'>>;
@@ -28,7 +28,7 @@ export interface SenderPorts {
   clock: Clock;
 }
 
-export interface SenderOptions {
+export interface DeliveryWorkerOptions {
   /**
    * SES calls in flight at once in one sender; with ~50 ms per call, 32 allow ~600/s. Twice as
    * many recipients are worked on at once, so the DynamoDB round trips around each call (claim,
@@ -76,14 +76,14 @@ const MESSAGE_CACHE_SIZE = 4;
  * compiled message, waits for a slot under the shared rate, calls SES, records the outcome. Queue messages with a recipient SES did not
  * take (throttled, 5xx) come back as retries; everything else is settled here.
  */
-export class Sender {
-  private readonly settings: Required<Omit<SenderOptions, 'sleep'>>;
+export class DeliveryWorker {
+  private readonly settings: Required<Omit<DeliveryWorkerOptions, 'sleep'>>;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly messages = new Map<string, Promise<CompiledMessage | undefined>>();
 
   constructor(
-    private readonly ports: SenderPorts,
-    options: SenderOptions = {},
+    private readonly ports: DeliveryWorkerDependencies,
+    options: DeliveryWorkerOptions = {},
   ) {
     this.settings = {
       concurrency: Math.max(1, options.concurrency ?? DEFAULTS.concurrency),
@@ -331,7 +331,7 @@ class QueuedRecipients {
 
   constructor(
     queued: QueuedSendJob,
-    private readonly ports: Pick<SenderPorts, 'issues' | 'subscribers' | 'clock'>,
+    private readonly ports: Pick<DeliveryWorkerDependencies, 'issues' | 'subscribers' | 'clock'>,
   ) {
     this.messageId = queued.messageId;
     this.job = queued.job;
@@ -412,7 +412,7 @@ export interface SendQueueResponse {
 }
 
 /** The send Lambda's work, shared by the AWS entry and the local queue's consumer. */
-export async function handleSendQueueEvent(sender: Sender, event: { Records: SendQueueRecord[] }, deadline?: number): Promise<SendQueueResponse> {
+export async function handleSendQueueEvent(sender: DeliveryWorker, event: { Records: SendQueueRecord[] }, deadline?: number): Promise<SendQueueResponse> {
   const result = await sender.sendBatch(jobsFromRecords(event.Records ?? []), deadline);
   return { batchItemFailures: result.retryMessageIds.map((itemIdentifier) => ({ itemIdentifier })) };
 }

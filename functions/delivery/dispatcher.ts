@@ -7,7 +7,7 @@ import { bucketCountFor, bucketOf } from './claims';
 import { QUEUE_BATCH_LIMIT } from './jobs';
 import type { DispatchJob, SendJob } from '../contract/messages';
 
-export interface DispatchPorts {
+export interface DispatchDependencies {
   issues: IssueStore;
   subscribers: Pick<SubscriberDirectory, 'pageActive' | 'countActive'>;
   sendQueue: Queue<SendJob>;
@@ -66,7 +66,7 @@ function sendJobs(postId: string, ids: string[], buckets: number, perMessage: nu
  * each recipient conditionally, in the ledger of a bucket that depends on the id alone. Near
  * the deadline it queues its own continuation and returns.
  */
-export async function dispatchIssue(ports: DispatchPorts, postId: string, options: DispatchOptions = {}): Promise<DispatchOutcome> {
+export async function dispatchIssue(ports: DispatchDependencies, postId: string, options: DispatchOptions = {}): Promise<DispatchOutcome> {
   const settings = { ...DEFAULTS, ...options };
   let issue = await ports.issues.getIssue(postId);
   if (issue === undefined) {

@@ -11,7 +11,7 @@ export interface ProbeBounces {
   recordBounce(probeId: string, bounceType: string, now: Date): Promise<void>;
 }
 
-export interface SesEventPorts {
+export interface SesEventDependencies {
   subscribers: Pick<SubscriberDirectory, 'get' | 'findByEmail' | 'suppress'>;
   issues: Pick<IssueStore, 'recordFeedback' | 'postIdOfTag'>;
   /** Our configuration set; events from any other one are not ours. */
@@ -45,7 +45,7 @@ export interface SnsEvent {
  * the delivery. Every step is idempotent (SNS delivers at least once) and nothing in a payload
  * can make this throw: a malformed event is logged and dropped rather than retried forever.
  */
-export async function handleSesEvents(ports: SesEventPorts, event: SnsEvent): Promise<SesEventOutcome[]> {
+export async function handleSesEvents(ports: SesEventDependencies, event: SnsEvent): Promise<SesEventOutcome[]> {
   const outcomes: SesEventOutcome[] = [];
   for (const record of event?.Records ?? []) {
     let notification: SesNotification;
@@ -78,7 +78,7 @@ function firstTag(notification: SesNotification, name: string): string | undefin
   return Array.isArray(values) && typeof values[0] === 'string' ? values[0] : undefined;
 }
 
-async function handleNotification(ports: SesEventPorts, notification: SesNotification, now: Date): Promise<SesEventOutcome[]> {
+async function handleNotification(ports: SesEventDependencies, notification: SesNotification, now: Date): Promise<SesEventOutcome[]> {
   const type = notification.eventType ?? notification.notificationType;
   const configurationSet = firstTag(notification, 'ses:configuration-set');
   if (ports.configurationSet !== undefined && configurationSet !== undefined && configurationSet !== ports.configurationSet) {
@@ -133,7 +133,7 @@ async function handleNotification(ports: SesEventPorts, notification: SesNotific
  * for the doctor to find and nothing else happens (no subscriber is looked up, suppressed or
  * counted, whatever address the event names).
  */
-async function handleProbe(ports: SesEventPorts, probeId: string, type: string | undefined, notification: SesNotification, now: Date): Promise<SesEventOutcome> {
+async function handleProbe(ports: SesEventDependencies, probeId: string, type: string | undefined, notification: SesNotification, now: Date): Promise<SesEventOutcome> {
   if (type !== 'Bounce' || ports.probes === undefined || !isProbeId(probeId)) {
     logger.info('ses_event.probe_ignored', { type });
     return 'probe';
@@ -144,7 +144,7 @@ async function handleProbe(ports: SesEventPorts, probeId: string, type: string |
 }
 
 /** A post whose slug was too long for a tag is tagged with a hash of its id: its issue names the id. */
-async function postIdForHashedTag(ports: SesEventPorts, tag: string): Promise<string | undefined> {
+async function postIdForHashedTag(ports: SesEventDependencies, tag: string): Promise<string | undefined> {
   const postId = await ports.issues.postIdOfTag(tag);
   if (postId === undefined) logger.info('ses_event.unknown_post', { tag });
   return postId;
@@ -152,7 +152,7 @@ async function postIdForHashedTag(ports: SesEventPorts, tag: string): Promise<st
 
 /** Acts on each recipient that is one of our subscribers; the others are ignored. */
 async function forEachSubscriber(
-  ports: SesEventPorts,
+  ports: SesEventDependencies,
   recipients: SesRecipient[],
   taggedId: string | undefined,
   act: (subscriber: Subscriber) => Promise<SesEventOutcome>,
@@ -174,7 +174,7 @@ function malformed(type: string): SesEventOutcome[] {
  * The tag names the subscriber, but only the event's address is SES's word on who bounced:
  * the tagged subscriber counts only if the addresses agree, otherwise look the address up.
  */
-async function findSubscriber(ports: SesEventPorts, address: unknown, taggedId: string | undefined): Promise<Subscriber | undefined> {
+async function findSubscriber(ports: SesEventDependencies, address: unknown, taggedId: string | undefined): Promise<Subscriber | undefined> {
   if (typeof address !== 'string' || !address.includes('@')) {
     logger.warn('ses_event.ignored', { reason: 'recipient without an address' });
     return undefined;

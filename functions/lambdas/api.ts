@@ -1,5 +1,5 @@
 import { HTTP_CALLS } from '../adapters/aws-clients';
-import { lambdaPorts } from '../wiring/lambda-services';
+import { lambdaServices } from '../wiring/lambda-services';
 import { apiGatewayHandler } from '../http/api-gateway';
 import { createHttpApp } from '../http/app';
 import type { HttpApp } from '../http/types';
@@ -11,8 +11,8 @@ let app: HttpApp | undefined;
 
 // Started during init, with AWS calls short enough to answer within the function's timeout;
 // the handler awaits the same promise and sees any error.
-lambdaPorts(HTTP_CALLS).catch(() => undefined);
+lambdaServices(HTTP_CALLS).catch(() => undefined);
 
-const answer = apiGatewayHandler(async () => (app ??= createHttpApp((await lambdaPorts(HTTP_CALLS)).http)));
+const answer = apiGatewayHandler(async () => (app ??= createHttpApp((await lambdaServices(HTTP_CALLS)).http)));
 
 export const handler = withLambdaContext(async (event: APIGatewayProxyEventV2) => answer(event));

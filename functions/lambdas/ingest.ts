@@ -1,6 +1,6 @@
 import { lambdaClient, schedulerClient } from '../adapters/lambda-scheduler-clients';
 import { withLambdaContext } from '../commons/logger';
-import { lambdaIngestPorts } from '../wiring/lambda-services';
+import { lambdaIngestServices } from '../wiring/lambda-services';
 import { DispatcherInvoker } from '../adapters/lambda-invoker';
 import { createIngestHandler } from '../publishing/ingest-consumer';
 import { EventBridgeScheduler } from '../publishing/schedule';
@@ -13,7 +13,7 @@ import { EventBridgeScheduler } from '../publishing/schedule';
  * built here, the one function that schedules posts, so no other bundle loads them.
  */
 const ports = () =>
-  lambdaIngestPorts({
+  lambdaIngestServices({
     dispatchQueue: (target) => new DispatcherInvoker(lambdaClient(), target.dispatchFunctionArn),
     scheduler: (target) =>
       new EventBridgeScheduler(schedulerClient(), {

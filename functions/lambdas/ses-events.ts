@@ -1,13 +1,13 @@
 import type { SNSEvent } from 'aws-lambda';
 import { withLambdaContext } from '../commons/logger';
-import { lambdaSendingPorts } from '../wiring/lambda-services';
+import { lambdaSendingServices } from '../wiring/lambda-services';
 import { handleSesEvents } from '../feedback/ses-notifications';
 
 // Started during init; the handler awaits the same promise and sees any error.
-lambdaSendingPorts().catch(() => undefined);
+lambdaSendingServices().catch(() => undefined);
 
 /** SES bounce and complaint notifications from the configuration set's SNS topic. */
 export const handler = withLambdaContext(async (event: SNSEvent): Promise<void> => {
-  const { sesEvents } = await lambdaSendingPorts();
+  const { sesEvents } = await lambdaSendingServices();
   await handleSesEvents(sesEvents, event);
 });

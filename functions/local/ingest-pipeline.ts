@@ -2,10 +2,10 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { logger } from '../commons/logger';
 import type { Queue } from '../commons/queue';
-import type { LocalComposition } from './local-services';
+import type { LocalServices } from './local-services';
 import { GitHubContents } from '../adapters/github-contents';
 import type { IngestMessage } from '../contract/messages';
-import type { IngestPorts } from '../publishing/ingest-post';
+import type { IngestDependencies } from '../publishing/ingest-post';
 import { createIngestHandler } from '../publishing/ingest-consumer';
 import type { IssueStore } from '../delivery/issues';
 import type { DispatchJob } from '../contract/messages';
@@ -21,7 +21,7 @@ export interface LocalIngest {
   ingestQueue: LocalQueue<IngestMessage>;
   scheduler: TimerScheduler;
   /** What `pushletter publish` and the demo ingest a local file with. */
-  ports: IngestPorts;
+  ports: IngestDependencies;
   /** For the HTTP app's `POST /hooks/github`. */
   github: { webhookSecret: () => Promise<string | undefined>; ingestQueue: Queue<IngestMessage> };
   idle(): Promise<void>;
@@ -38,7 +38,7 @@ export interface LocalIngest {
  * fine for the local issues table (a handful of issues; the deliveries and subscribers are
  * not read); AWS needs none of this: EventBridge keeps its schedules and SQS its messages.
  */
-async function resumeUnfinished(composition: LocalComposition, scheduler: TimerScheduler, dispatchQueue: Queue<DispatchJob>): Promise<number> {
+async function resumeUnfinished(composition: LocalServices, scheduler: TimerScheduler, dispatchQueue: Queue<DispatchJob>): Promise<number> {
   const resumption = new SendResumption(composition.dynamo, composition.resources.issuesTable);
   let resumed = 0;
   let startKey: Record<string, never> | undefined;
@@ -66,12 +66,12 @@ async function resumeUnfinished(composition: LocalComposition, scheduler: TimerS
 }
 
 export async function startLocalIngest(
-  composition: LocalComposition,
+  composition: LocalServices,
   sending: { issues: IssueStore; dispatchQueue: Queue<DispatchJob> },
 ): Promise<LocalIngest> {
   const { settings, secrets, clock } = composition;
   const scheduler = new TimerScheduler((job) => sending.dispatchQueue.send([job]), clock);
-  const ports: IngestPorts = { settings, issues: sending.issues, dispatchQueue: sending.dispatchQueue, scheduler, mailer: composition.mailer, clock };
+  const ports: IngestDependencies = { settings, issues: sending.issues, dispatchQueue: sending.dispatchQueue, scheduler, mailer: composition.mailer, clock };
   const files = new GitHubContents({ apiUrl: settings.githubApiUrl, token: secrets.githubToken });
   // GitHub's rate limit resets within the hour; locally a retry a few seconds later is enough to show it.
   const ingestQueue = new LocalQueue<IngestMessage>({ name: 'ingest', batchSize: 1, concurrency: 2, retryDelayMs: 5_000, maxReceives: 3 });

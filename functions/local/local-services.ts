@@ -16,15 +16,15 @@ import type { DispatchJob, SendJob } from '../contract/messages';
 import { SendResumption } from './send-resumption';
 import { SendQueueDrain } from '../local/send-drain';
 import { handleSendQueueEvent } from '../delivery/delivery-worker';
-import { buildCorePorts, type CorePorts } from '../wiring/core-services';
-import { buildSendingPorts, type SendingPorts } from '../wiring/sending-services';
+import { buildCoreServices, type CoreServices } from '../wiring/core-services';
+import { buildSendingServices, type SendingServices } from '../wiring/sending-services';
 
 /**
- * Ports against the local stand-ins: the dev server builds them around the dynalite and SES
+ * Services against the local stand-ins: the dev server builds them around the dynalite and SES
  * emulator it started, CLI commands build them against a stack running in another terminal,
  * and tests against a stack they started on free ports.
  */
-export type LocalComposition = CorePorts & { secrets: Secrets };
+export type LocalServices = CoreServices & { secrets: Secrets };
 
 export interface LocalInputs {
   endpoints: { dynamodb: string; ses: string };
@@ -34,8 +34,8 @@ export interface LocalInputs {
   clock?: Clock;
 }
 
-export function composeLocal(inputs: LocalInputs): LocalComposition {
-  const core = buildCorePorts({
+export function createLocalServices(inputs: LocalInputs): LocalServices {
+  const core = buildCoreServices({
     dynamo: dynamoClient({ dynamodb: inputs.endpoints.dynamodb }),
     ses: sesClient({ ses: inputs.endpoints.ses }),
     settings: inputs.settings,
@@ -76,7 +76,7 @@ function answers(port: number): Promise<boolean> {
  * SES_PORT, DYNAMODB_PORT and its secrets in the data folder. Says how to start one if none
  * is running.
  */
-export async function connectToLocalStack(): Promise<LocalComposition> {
+export async function connectToLocalStack(): Promise<LocalServices> {
   const ports = readLocalPorts();
   const dataDir = readDataDir();
   if (!(await answers(ports.dynamodb))) {
@@ -92,7 +92,7 @@ export async function connectToLocalStack(): Promise<LocalComposition> {
   } catch {
     throw new PushletterError('LOCAL_SECRETS_MISSING', `${secretsFile} is missing; run this from the folder where \`npx pushletter dev\` runs (or set PUSHLETTER_DATA_DIR).`);
   }
-  return composeLocal({
+  return createLocalServices({
     endpoints: { dynamodb: `http://127.0.0.1:${ports.dynamodb}`, ses: `http://127.0.0.1:${ports.ses}` },
     settings: localSettings(readSettings(), ports.http),
     resources: readResources(),
@@ -104,7 +104,7 @@ export async function connectToLocalStack(): Promise<LocalComposition> {
  * The sending pipeline on the local stack: in-process queues that call the same handlers the
  * Lambdas run (dispatch, send), with SQS's partial batch failures, redelivery and DLQ.
  */
-export interface LocalSending extends SendingPorts {
+export interface LocalSending extends SendingServices {
   sendQueue: LocalQueue<SendJob>;
   dispatchQueue: LocalQueue<DispatchJob>;
   /** Resolves when every queued dispatch and send is done (or dead-lettered). */
@@ -112,7 +112,7 @@ export interface LocalSending extends SendingPorts {
   stop(): Promise<void>;
 }
 
-export async function startLocalSending(composition: LocalComposition, options: { concurrency?: number; retryDelayMs?: number } = {}): Promise<LocalSending> {
+export async function startLocalSending(composition: LocalServices, options: { concurrency?: number; retryDelayMs?: number } = {}): Promise<LocalSending> {
   // The queue lives in this process: each post is marked once its jobs are all done, so a
   // restart after a crash can tell which posts may have lost jobs (local/ingest.ts).
   const sendQueue = new LocalQueue<SendJob>({
@@ -126,7 +126,7 @@ export async function startLocalSending(composition: LocalComposition, options: 
   });
   const drain = new SendQueueDrain(new SendResumption(composition.dynamo, composition.resources.issuesTable), (postId) => sendQueue.pendingIn(postId), composition.clock);
   const dispatchQueue = new LocalQueue<DispatchJob>({ name: 'dispatch', batchSize: 1, concurrency: 1, retryDelayMs: options.retryDelayMs ?? 1_000, maxReceives: 3 });
-  const sending = await buildSendingPorts(composition, { sendQueue, dispatchQueue }, { askQuota: false, concurrency: options.concurrency });
+  const sending = await buildSendingServices(composition, { sendQueue, dispatchQueue }, { askQuota: false, concurrency: options.concurrency });
   sendQueue.consume((event) => handleSendQueueEvent(sending.sender, event));
   dispatchQueue.consume((event) =>
     settleEachRecord(event, async (record) => {

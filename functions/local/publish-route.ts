@@ -7,7 +7,7 @@ import { InvalidInputError } from '../commons/errors';
 import { verifySignature } from '../publishing/webhook-signature';
 import { gatherIncludesFromFolder, type IncludedFiles } from '../render/includes';
 import { findSiteRoot } from '../render/site';
-import { ingestPost, type IngestOutcome, type IngestPorts, type PostFile } from '../publishing/ingest-post';
+import { ingestPost, type IngestOutcome, type IngestDependencies, type PostFile } from '../publishing/ingest-post';
 
 /**
  * How `pushletter publish` reaches the running local stack: it reads the post (and its
@@ -105,7 +105,7 @@ function parsePublishRequest(body: Buffer): PublishRequest {
   };
 }
 
-export function publishRoute(ports: IngestPorts, secret: string): Route {
+export function publishRoute(ports: IngestDependencies, secret: string): Route {
   return {
     method: 'POST',
     path: PUBLISH_PATH,

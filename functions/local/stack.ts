@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { LOCAL_PORT_SETTINGS, readResources, type LocalPorts, type Resources, type Settings } from '../commons/config';
 import { logger } from '../commons/logger';
 import type { Clock } from '../commons/clock';
-import { composeLocal, localSettings, startLocalSending, type LocalComposition, type LocalSending } from './local-services';
+import { createLocalServices, localSettings, startLocalSending, type LocalServices, type LocalSending } from './local-services';
 import { createHttpApp } from '../http/app';
 import type { HttpApp } from '../http/types';
 import { ROUTES } from '../http/route-table';
@@ -35,7 +35,7 @@ export interface LocalStack {
   urls: { app: string; inbox: string; dynamodb: string };
   /** The ports actually bound. */
   ports: LocalPorts;
-  composition: LocalComposition;
+  composition: LocalServices;
   /** The in-process dispatch and send queues (what SQS and the Lambdas do on AWS). */
   sending: LocalSending;
   /** The webhook's ingest queue, the scheduling timers, and what `publish` ingests with. */
@@ -95,7 +95,7 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
     closeServer = () => close(server);
 
     const settings = localSettings(options.settings, httpPort);
-    const composition = composeLocal({
+    const composition = createLocalServices({
       endpoints: { dynamodb: dynamo.endpoint, ses: ses.url },
       settings,
       resources,

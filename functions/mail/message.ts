@@ -17,7 +17,7 @@ import { checkAddress, checkHeaderValue, domainOf, formatDate, mailboxHeader, un
  * flow load it.
  */
 
-export interface Sender {
+export interface FromIdentity {
   fromAddress: string;
   fromName: string;
   replyTo?: string;
@@ -86,7 +86,7 @@ export interface Recipient {
 
 const CRLF = '\r\n';
 
-export function compileMessage(content: MessageContent, sender: Sender, options: CompileOptions): CompiledMessage {
+export function compileMessage(content: MessageContent, sender: FromIdentity, options: CompileOptions): CompiledMessage {
   const fromAddress = checkAddress(sender.fromAddress, 'From');
   const placeholders = [...new Set(options.placeholders)].filter(Boolean);
   for (const placeholder of placeholders) {

@@ -3,11 +3,11 @@ import { logger } from '../commons/logger';
 import { type BatchResponse, type QueueRecord, settleEachRecord } from '../commons/queue';
 import { readPushedPost } from './post-files';
 import { ingestMessageSchema, parseMessage } from '../contract/messages';
-import { ingestPost, type IngestPorts } from './ingest-post';
+import { ingestPost, type IngestDependencies } from './ingest-post';
 import { MessageTooLargeError } from '../delivery/issues';
 import { GitHubError, type RepositoryFiles } from './post-files';
 
-export interface IngestWorkerPorts extends IngestPorts {
+export interface IngestWorkerDependencies extends IngestDependencies {
   files: RepositoryFiles;
 }
 
@@ -29,7 +29,7 @@ function isPermanent(error: unknown): boolean {
  * back for a retry (partial batch failure, then the DLQ); a post that is not in its commit or
  * cannot be parsed will not get better by retrying, so it is logged for the editor and dropped.
  */
-export function createIngestHandler(ports: () => Promise<IngestWorkerPorts>) {
+export function createIngestHandler(ports: () => Promise<IngestWorkerDependencies>) {
   return async (event: { Records: QueueRecord[] }): Promise<BatchResponse> => {
     const resolved = await ports();
     return settleEachRecord(event, async (record) => {

@@ -37,7 +37,7 @@ export interface PostFile {
   includes?: IncludedFiles;
 }
 
-export interface IngestPorts {
+export interface IngestDependencies {
   settings: Settings;
   issues: Pick<IssueStore, 'createIssue' | 'getIssue' | 'replaceSkipped'>;
   dispatchQueue: Queue<DispatchJob>;
@@ -103,7 +103,7 @@ export function compileIssueMessage(email: Pick<RenderedEmail, 'subject' | 'html
  * Its unsubscribe link leads to a page saying it was a test copy, which changes nothing; a real
  * subscriber's copy always carries their own token.
  */
-async function sendOneOff(email: RenderedEmail, subject: string, to: string[], ports: IngestPorts): Promise<void> {
+async function sendOneOff(email: RenderedEmail, subject: string, to: string[], ports: IngestDependencies): Promise<void> {
   const message = compileIssueMessage({ ...email, subject }, ports.settings);
   const values = { [UNSUBSCRIBE_URL_PLACEHOLDER]: sampleUnsubscribeUrl(ports.settings.publicUrl, 'test') };
   for (const address of to) {
@@ -112,7 +112,7 @@ async function sendOneOff(email: RenderedEmail, subject: string, to: string[], p
   }
 }
 
-async function existing(postId: string, ports: IngestPorts): Promise<IngestOutcome> {
+async function existing(postId: string, ports: IngestDependencies): Promise<IngestOutcome> {
   const issue = await ports.issues.getIssue(postId);
   let resumed = false;
   // A worker that died between creating the issue and handing it on leaves the issue waiting
@@ -129,7 +129,7 @@ async function existing(postId: string, ports: IngestPorts): Promise<IngestOutco
   return { status: 'exists', postId, state: issue?.state, resumed };
 }
 
-export async function ingestPost(file: PostFile, ports: IngestPorts, options: IngestOptions = {}): Promise<IngestOutcome> {
+export async function ingestPost(file: PostFile, ports: IngestDependencies, options: IngestOptions = {}): Promise<IngestOutcome> {
   const { settings, clock } = ports;
   const site = await siteFor(file, settings);
   const post: Post = await parsePost({ path: file.path, source: file.source, site, now: clock.now(), includes: file.includes });

@@ -28,7 +28,7 @@ export interface CoreInputs {
   clock: Clock;
 }
 
-export interface CorePorts extends CoreInputs {
+export interface CoreServices extends CoreInputs {
   mailer: Mailer;
   subscribers: DynamoSubscriberStore;
   subscriptions: SubscriptionService;
@@ -36,7 +36,7 @@ export interface CorePorts extends CoreInputs {
   http: AppDependencies;
 }
 
-export function buildCorePorts(inputs: CoreInputs): CorePorts {
+export function buildCoreServices(inputs: CoreInputs): CoreServices {
   const { settings, clock } = inputs;
   const keys = deriveKeys(Buffer.from(inputs.secrets.tokenKey, 'base64'));
   const mailer = new SesMailer(inputs.ses, settings.configurationSet);

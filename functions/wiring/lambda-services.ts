@@ -13,17 +13,17 @@ import type { DispatchJob } from '../contract/messages';
 import type { Scheduler } from '../publishing/schedule';
 import { SqsQueue } from '../adapters/sqs-queue';
 import type { IngestMessage } from '../contract/messages';
-import type { IngestWorkerPorts } from '../publishing/ingest-consumer';
-import { buildCorePorts, type CorePorts } from './core-services';
-import { buildSendingPorts, type SendingPorts } from './sending-services';
+import type { IngestWorkerDependencies } from '../publishing/ingest-consumer';
+import { buildCoreServices, type CoreServices } from './core-services';
+import { buildSendingServices, type SendingServices } from './sending-services';
 
 /**
- * Ports for the Lambdas (and the CLI's `--aws`): settings from the environment (checked at cold
+ * Services for the Lambdas (and the CLI's `--aws`): settings from the environment (checked at cold
  * start), clients with the function's role in the function's region, and the secrets this
  * function is granted, each from its own Secrets Manager secret. Built once per container; each
  * entry starts the build while its module loads, so the work happens in Lambda's init phase.
  */
-export type LambdaPorts = CorePorts;
+export type LambdaServices = CoreServices;
 
 const settings = readSettings();
 const resources = readResources();
@@ -36,11 +36,11 @@ async function secretText(client: SecretsManagerClient, which: keyof SecretArns)
   return { text: result.SecretString, source: `secret ${arn}` };
 }
 
-async function compose(budget: CallBudget): Promise<LambdaPorts> {
+async function compose(budget: CallBudget): Promise<LambdaServices> {
   const secrets = secretsClient(budget);
   // The token key never changes while links in delivered emails must work: read once.
   const tokenKey = await secretText(secrets, 'tokenKey').then(({ text, source }) => checkTokenKey(text.trim(), source));
-  const core = buildCorePorts({ dynamo: dynamoClient({}, budget), ses: sesClient({}, budget), settings, resources, secrets: { tokenKey }, clock: systemClock });
+  const core = buildCoreServices({ dynamo: dynamoClient({}, budget), ses: sesClient({}, budget), settings, resources, secrets: { tokenKey }, clock: systemClock });
   // The API function gets INGEST_QUEUE_URL: `POST /hooks/github` puts pushed posts there.
   const ingestQueueUrl = readIngestQueueUrl();
   if (ingestQueueUrl === undefined) return core;
@@ -55,14 +55,14 @@ async function compose(budget: CallBudget): Promise<LambdaPorts> {
   return { ...core, http: { ...core.http, github: { webhookSecret: async () => (await apiSecret.get()).webhookSecret, ingestQueue } } };
 }
 
-let composed: Promise<LambdaPorts> | undefined;
+let composed: Promise<LambdaServices> | undefined;
 
 /**
- * The ports; a failed start (say, Secrets Manager unreachable) is retried by the next call.
+ * The services; a failed start (say, Secrets Manager unreachable) is retried by the next call.
  * The first call's `budget` (how long one AWS call may take) holds for the container: the API
  * function passes HTTP_CALLS to answer within its timeout.
  */
-export function lambdaPorts(budget: CallBudget = PIPELINE_CALLS): Promise<LambdaPorts> {
+export function lambdaServices(budget: CallBudget = PIPELINE_CALLS): Promise<LambdaServices> {
   composed ??= compose(budget).catch((error: unknown) => {
     composed = undefined;
     throw error;
@@ -71,14 +71,14 @@ export function lambdaPorts(budget: CallBudget = PIPELINE_CALLS): Promise<Lambda
 }
 
 /**
- * The send, dispatch and ses-events Lambdas' ports. Only the dispatcher continues a dispatch,
+ * The send, dispatch and ses-events Lambdas' services. Only the dispatcher continues a dispatch,
  * and it does so by invoking itself asynchronously (it knows its own ARN), replacing the
  * dispatch queue here, which no other function may use.
  */
-let sending: Promise<SendingPorts> | undefined;
+let sending: Promise<SendingServices> | undefined;
 
 /** Only the send Lambda may read the SES quota (and needs the rate); the others skip the call. */
-export function lambdaSendingPorts(options: { askQuota?: boolean } = {}): Promise<SendingPorts> {
+export function lambdaSendingServices(options: { askQuota?: boolean } = {}): Promise<SendingServices> {
   sending ??= (async () => {
     const concurrency = readSenderConcurrency();
     const sendQueueUrl = readSendQueueUrl();
@@ -87,8 +87,8 @@ export function lambdaSendingPorts(options: { askQuota?: boolean } = {}): Promis
         throw new ConfigError(reason);
       },
     });
-    return buildSendingPorts(
-      await lambdaPorts(),
+    return buildSendingServices(
+      await lambdaServices(),
       {
         sendQueue: sendQueueUrl ? new SqsQueue(sqsClient(), sendQueueUrl) : missing('SEND_QUEUE_URL must be set for this function (the CDK stack sets it)'),
         dispatchQueue: missing('only the dispatch function continues a dispatch, by invoking itself'),
@@ -103,7 +103,7 @@ export function lambdaSendingPorts(options: { askQuota?: boolean } = {}): Promis
 }
 
 /**
- * The ingest Lambda's ports: GitHub read with the secret's token (none for public blogs),
+ * The ingest Lambda's services: GitHub read with the secret's token (none for public blogs),
  * the dispatcher started by an asynchronous invoke, and future posts put on EventBridge
  * Scheduler with a one-time schedule that invokes the dispatcher at the post's date.
  *
@@ -112,21 +112,21 @@ export function lambdaSendingPorts(options: { askQuota?: boolean } = {}): Promis
  * from dynamically imported modules, so naming them here would load those clients in every
  * function that imports this module (api, send, ses-events).
  */
-export interface IngestAwsPorts {
+export interface IngestAwsServices {
   /** Starts the dispatcher (the function at `dispatchFunctionArn`) with an asynchronous invoke. */
   dispatchQueue(target: IngestResources): Queue<DispatchJob>;
   /** Schedules a future post's dispatch on EventBridge Scheduler. */
   scheduler(target: IngestResources): Scheduler;
 }
 
-let ingest: Promise<IngestWorkerPorts> | undefined;
+let ingest: Promise<IngestWorkerDependencies> | undefined;
 
 /**
- * Ingest reads no subscriber and signs no token: it builds its ports without the token key,
+ * Ingest reads no subscriber and signs no token: it builds its services without the token key,
  * from the issues table, SES for previews, and the GitHub token secret. The token is re-read
  * every few minutes, and at once when GitHub refuses it (functions/github/contents.ts).
  */
-export function lambdaIngestPorts(aws: IngestAwsPorts): Promise<IngestWorkerPorts> {
+export function lambdaIngestServices(aws: IngestAwsServices): Promise<IngestWorkerDependencies> {
   ingest ??= (async () => {
     const target = readIngestResources();
     const secrets = secretsClient();

@@ -1,13 +1,13 @@
 import type { Queue } from '../commons/queue';
-import type { DispatchPorts } from '../delivery/dispatcher';
-import type { SesEventPorts } from '../feedback/ses-notifications';
+import type { DispatchDependencies } from '../delivery/dispatcher';
+import type { SesEventDependencies } from '../feedback/ses-notifications';
 import { DynamoIssueStore } from '../adapters/dynamodb/issue-store';
 import type { IssueStore } from '../delivery/issues';
 import { ProbeStore } from '../adapters/dynamodb/probe-store';
 import type { DispatchJob, SendJob } from '../contract/messages';
 import { SharedRateLimiter, resolveSendRate } from '../adapters/dynamodb/shared-rate-limiter';
-import { Sender } from '../delivery/delivery-worker';
-import type { CorePorts } from './core-services';
+import { DeliveryWorker } from '../delivery/delivery-worker';
+import type { CoreServices } from './core-services';
 
 /**
  * The sending pipeline's wiring, shared by both environments: they differ only in the queues
@@ -18,11 +18,11 @@ export interface SendingQueues {
   dispatchQueue: Queue<DispatchJob>;
 }
 
-export interface SendingPorts {
+export interface SendingServices {
   issues: IssueStore;
-  dispatch: DispatchPorts;
-  sender: Sender;
-  sesEvents: SesEventPorts;
+  dispatch: DispatchDependencies;
+  sender: DeliveryWorker;
+  sesEvents: SesEventDependencies;
   /** Emails per second the sender holds to (SES quota, else the configured rate). */
   sendRate: number;
 }
@@ -38,15 +38,15 @@ export interface SendingOptions {
  * The limiter every sender of the account's email shares: one window in the deliveries table,
  * so sends, imports' confirmation emails and any other sender together keep to `rate`.
  */
-export function sharedRateLimiter(core: Pick<CorePorts, 'dynamo' | 'resources'>, rate: number): SharedRateLimiter {
+export function sharedRateLimiter(core: Pick<CoreServices, 'dynamo' | 'resources'>, rate: number): SharedRateLimiter {
   return new SharedRateLimiter({ dynamo: core.dynamo, table: core.resources.deliveriesTable, rate });
 }
 
-export async function buildSendingPorts(core: CorePorts, queues: SendingQueues, options: SendingOptions): Promise<SendingPorts> {
+export async function buildSendingServices(core: CoreServices, queues: SendingQueues, options: SendingOptions): Promise<SendingServices> {
   const issues = new DynamoIssueStore(core.dynamo, core.resources);
   const sendRate = await resolveSendRate(options.askQuota ? core.ses : undefined, core.settings.maxSendRate);
   const rateLimiter = sharedRateLimiter(core, sendRate);
-  const sender = new Sender(
+  const sender = new DeliveryWorker(
     {
       issues,
       subscribers: core.subscribers,

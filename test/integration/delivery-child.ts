@@ -13,7 +13,7 @@ import { DynamoIssueStore } from '../../functions/adapters/dynamodb/issue-store'
 import type { IssueStore } from '../../functions/delivery/issues';
 import type { DispatchJob, SendJob } from '../../functions/contract/messages';
 import { SharedRateLimiter } from '../../functions/adapters/dynamodb/shared-rate-limiter';
-import { Sender, jobsFromRecords } from '../../functions/delivery/delivery-worker';
+import { DeliveryWorker, jobsFromRecords } from '../../functions/delivery/delivery-worker';
 import { DynamoSubscriberStore } from '../../functions/adapters/dynamodb/subscriber-store';
 import { SubscriberTokens, deriveKeys } from '../../functions/subscribers/tokens';
 
@@ -48,7 +48,7 @@ const issues = new DynamoIssueStore(dynamo, task.tables);
 
 if (task.mode === 'send') {
   const tokens = new SubscriberTokens(keys.tokenKey, clock);
-  const sender = new Sender(
+  const sender = new DeliveryWorker(
     {
       issues,
       subscribers,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Clock } from '../../functions/commons/clock';
 import { SharedRateLimiter } from '../../functions/adapters/dynamodb/shared-rate-limiter';
-import { Sender, jobsFromRecords } from '../../functions/delivery/delivery-worker';
+import { DeliveryWorker, jobsFromRecords } from '../../functions/delivery/delivery-worker';
 import { issueStatus } from '../../functions/delivery/delivery-status';
 import { copiesByAddress, deliveriesOf, dispatchedBatch, sesMailer, storedEmails, useSeededStack, type Stack } from './delivery-harness';
 
@@ -19,7 +19,7 @@ describe('a sender near its invocation deadline', () => {
 
     // A rate so slow that only the first few slots come before the deadline (SES sandbox-like).
     const shared = new SharedRateLimiter({ dynamo: stack.dynamo, table: stack.tables.deliveriesTable, rate: 10, slotsPerReservation: 1 });
-    const sender = new Sender(
+    const sender = new DeliveryWorker(
       { issues: stack.issues, subscribers: stack.subscribers, unsubscribeUrl: stack.unsubscribeUrl, mailer: sesMailer(stack.sesUrl), rateLimiter: shared, clock },
       { concurrency: 8, deadlineReserveMs: 0 },
     );

@@ -23,11 +23,11 @@ import { subscriberTableDefinition } from '../../functions/contract/subscriber-t
 import { SubscriberTokens, deriveKeys } from '../../functions/subscribers/tokens';
 import { DynamoIssueStore } from '../../functions/adapters/dynamodb/issue-store';
 import type { IssueStore, Delivery } from '../../functions/delivery/issues';
-import { dispatchIssue, type DispatchPorts } from '../../functions/delivery/dispatcher';
+import { dispatchIssue, type DispatchDependencies } from '../../functions/delivery/dispatcher';
 import { SEND_MAX_RECEIVES } from '../../functions/delivery/jobs';
 import type { DispatchJob, SendJob } from '../../functions/contract/messages';
 import { SharedRateLimiter } from '../../functions/adapters/dynamodb/shared-rate-limiter';
-import { Sender, handleSendQueueEvent, jobsFromRecords } from '../../functions/delivery/delivery-worker';
+import { DeliveryWorker, handleSendQueueEvent, jobsFromRecords } from '../../functions/delivery/delivery-worker';
 import { deliveriesTableDefinition, issuesTableDefinition } from '../../functions/contract/delivery-tables';
 
 export const PUBLIC_URL = 'http://newsletter.test';
@@ -326,7 +326,7 @@ export interface PipelineOptions {
   rate?: number;
   concurrency?: number;
   pageSize?: number;
-  /** Sender invocations running at once (Lambda concurrency). */
+  /** DeliveryWorker invocations running at once (Lambda concurrency). */
   senders?: number;
 }
 
@@ -348,7 +348,7 @@ export function pipeline(stack: Stack, options: PipelineOptions = {}) {
   };
   const dispatchQueue = new TestQueue<DispatchJob>();
   const rateLimiter = new SharedRateLimiter({ dynamo: stack.dynamo, table: stack.tables.deliveriesTable, rate: options.rate ?? 2_000 });
-  const sender = new Sender(
+  const sender = new DeliveryWorker(
     {
       issues: stack.issues,
       subscribers: stack.subscribers,
@@ -360,7 +360,7 @@ export function pipeline(stack: Stack, options: PipelineOptions = {}) {
     { concurrency: options.concurrency ?? 16, backoffMs: 20 },
   );
   sendQueue.consume((event) => handleSendQueueEvent(sender, event));
-  const dispatchPorts: DispatchPorts = { issues: stack.issues, subscribers: stack.subscribers, sendQueue: countingQueue, dispatchQueue, clock };
+  const dispatchPorts: DispatchDependencies = { issues: stack.issues, subscribers: stack.subscribers, sendQueue: countingQueue, dispatchQueue, clock };
   return {
     sendQueue,
     sent,

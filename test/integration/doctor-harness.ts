@@ -15,11 +15,11 @@ import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { dynamoClient, sesClient } from '../../functions/adapters/aws-clients';
 import { readSettings } from '../../functions/commons/config';
 import { systemClock } from '../../functions/commons/clock';
-import { buildCorePorts } from '../../functions/wiring/core-services';
-import { buildSendingPorts } from '../../functions/wiring/sending-services';
+import { buildCoreServices } from '../../functions/wiring/core-services';
+import { buildSendingServices } from '../../functions/wiring/sending-services';
 import { createHttpApp } from '../../functions/http/app';
 import { createNodeServer } from '../../functions/http/node-server';
-import { handleSesEvents, type SesEventPorts, type SnsEvent } from '../../functions/feedback/ses-notifications';
+import { handleSesEvents, type SesEventDependencies, type SnsEvent } from '../../functions/feedback/ses-notifications';
 import { deliveriesTableDefinition } from '../../functions/contract/delivery-tables';
 import type { DynamoSubscriberStore } from '../../functions/adapters/dynamodb/subscriber-store';
 import { subscriberTableDefinition } from '../../functions/contract/subscriber-table';
@@ -144,7 +144,7 @@ export interface AwsStandIn {
  * Checks what a real endpoint would before answering: a SigV4 signature whose credential
  * scope names the expected region and the service the action belongs to.
  */
-export async function startAwsStandIn(state: AwsState, sesEvents: SesEventPorts): Promise<AwsStandIn> {
+export async function startAwsStandIn(state: AwsState, sesEvents: SesEventDependencies): Promise<AwsStandIn> {
   const pending = new Set<Promise<unknown>>();
   const server = createServer((request, response) => {
     void (async () => {
@@ -239,7 +239,7 @@ export interface DoctorWorld {
   webhookUrl: string;
   failingWebhookUrl: string;
   unreachableWebhookUrl: string;
-  sesEvents: SesEventPorts;
+  sesEvents: SesEventDependencies;
   subscribers: DynamoSubscriberStore;
   outputs(webhookUrl: string): Record<string, string>;
   close(): Promise<void>;
@@ -277,7 +277,7 @@ export async function startDoctorWorld(): Promise<DoctorWorld> {
     PUSHLETTER_TOKEN_KEY_SECRET_ARN: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:pushletter-token-key-abc123`,
   };
   const secrets = { tokenKey: randomBytes(32).toString('base64'), webhookSecret: 'doctor-test-webhook-secret-0123456789' };
-  const core = buildCorePorts({
+  const core = buildCoreServices({
     dynamo: dynamo.client,
     // ses-events sends nothing; the client only completes the ports.
     ses: sesClient({ ses: 'http://127.0.0.1:9' }),
@@ -287,7 +287,7 @@ export async function startDoctorWorld(): Promise<DoctorWorld> {
     clock: systemClock,
   });
   const refuse = { send: async () => Promise.reject(new Error('the doctor must not queue anything')) };
-  const { sesEvents } = await buildSendingPorts(core, { sendQueue: refuse, dispatchQueue: refuse }, { askQuota: false });
+  const { sesEvents } = await buildSendingServices(core, { sendQueue: refuse, dispatchQueue: refuse }, { askQuota: false });
 
   const ingestQueue = { send: async () => Promise.reject(new Error('an unsigned delivery must not be queued')) };
   const healthy = createNodeServer(createHttpApp({ ...core.http, github: { webhookSecret: async () => secrets.webhookSecret, ingestQueue } }));

@@ -6,7 +6,7 @@ import { DynamoIssueStore } from '../../functions/adapters/dynamodb/issue-store'
 import type { IssueStore } from '../../functions/delivery/issues';
 import type { SendJob } from '../../functions/contract/messages';
 import { SharedRateLimiter } from '../../functions/adapters/dynamodb/shared-rate-limiter';
-import { Sender, jobsFromRecords } from '../../functions/delivery/delivery-worker';
+import { DeliveryWorker, jobsFromRecords } from '../../functions/delivery/delivery-worker';
 import { issueStatus } from '../../functions/delivery/delivery-status';
 import { copiesByAddress, deliveriesOf, dispatchedBatch, sesMailer, storedEmails, useSeededStack, type Stack } from './delivery-harness';
 
@@ -18,8 +18,8 @@ let people: { id: string; email: string; state: string }[];
 useSeededStack(120, (seeded) => ({ stack, people } = seeded));
 
 /** A sender of 8 SES calls in flight whose DynamoDB is `dynamo` (a client with a fault in it). */
-function senderOver(dynamo: DynamoDBClient): Sender {
-  return new Sender(
+function senderOver(dynamo: DynamoDBClient): DeliveryWorker {
+  return new DeliveryWorker(
     {
       issues: new DynamoIssueStore(dynamo, stack.tables),
       subscribers: stack.subscribers,

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { handleSesEvents, type SesEventPorts, type SnsEvent } from '../../functions/feedback/ses-notifications';
+import { handleSesEvents, type SesEventDependencies, type SnsEvent } from '../../functions/feedback/ses-notifications';
 import { issueStatus } from '../../functions/delivery/delivery-status';
 import { encodeTagValue } from '../../functions/delivery/message-tags';
 import { CONFIGURATION_SET, clearEmails, copiesByAddress, createIssue, pipeline, seedSubscribers, startStack, storedEmails, type Stack } from './delivery-harness';
@@ -18,7 +18,7 @@ function snsEvent(fixture: string, values: Record<string, string>): SnsEvent {
 
 let stack: Stack;
 let people: { id: string; email: string; state: string }[];
-let ports: SesEventPorts;
+let ports: SesEventDependencies;
 const postId = '2026-11-26-feedback';
 
 function eventFor(fixture: string, person: { id: string; email: string }, overrides: Record<string, string> = {}): SnsEvent {

@@ -8,7 +8,7 @@ import { CachedSecret } from '../../functions/commons/secrets';
 import { GitHubContents } from '../../functions/adapters/github-contents';
 import { handleGitHubWebhook, type WebhookResponse } from '../../functions/publishing/github-webhook';
 import type { IngestMessage } from '../../functions/contract/messages';
-import { createIngestHandler, type IngestWorkerPorts } from '../../functions/publishing/ingest-consumer';
+import { createIngestHandler, type IngestWorkerDependencies } from '../../functions/publishing/ingest-consumer';
 import { dispatchIssue } from '../../functions/delivery/dispatcher';
 import { TimerScheduler } from '../../functions/publishing/schedule';
 import { PUBLIC_URL, TestQueue, clearEmails, copiesByAddress, pipeline, seedSubscribers, sesMailer, startStack, storedEmails, type Stack } from './delivery-harness';
@@ -37,7 +37,7 @@ let flow: ReturnType<typeof pipeline>;
 let ingestQueue: TestQueue<IngestMessage>;
 let scheduler: TimerScheduler;
 let ingest: ReturnType<typeof createIngestHandler>;
-let ports: IngestWorkerPorts;
+let ports: IngestWorkerDependencies;
 let activeAddresses: string[];
 let previousCommit: string;
 
