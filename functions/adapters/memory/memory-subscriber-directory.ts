@@ -1,0 +1,56 @@
+import type { ActivePage, Subscriber, SubscriberDirectory } from '../../subscribers/types';
+
+/**
+ * The subscriber directory delivery and feedback read, in memory, with the DynamoDB store's
+ * answers (test/contract/subscriber-directory.ts): active subscribers paged in id order,
+ * suppression that never turns a complaint back into a bounce, addresses found by their id.
+ */
+export class MemorySubscriberDirectory implements SubscriberDirectory {
+  private readonly subscribers = new Map<string, Subscriber>();
+
+  /** `idFor` maps an address to its id (the DynamoDB store's keyed hash, or any stand-in). */
+  constructor(private readonly idFor: (email: string) => string) {}
+
+  /** Puts a subscriber as it would be after signing up (tests and the local demo build lists with it). */
+  put(subscriber: Subscriber): void {
+    this.subscribers.set(subscriber.id, structuredClone(subscriber));
+  }
+
+  async get(id: string): Promise<Subscriber | undefined> {
+    const subscriber = this.subscribers.get(id);
+    return subscriber === undefined ? undefined : structuredClone(subscriber);
+  }
+
+  async getMany(ids: string[]): Promise<Map<string, Subscriber>> {
+    const found = new Map<string, Subscriber>();
+    for (const id of ids) {
+      const subscriber = this.subscribers.get(id);
+      if (subscriber !== undefined) found.set(id, structuredClone(subscriber));
+    }
+    return found;
+  }
+
+  async findByEmail(email: string): Promise<Subscriber | undefined> {
+    return this.get(this.idFor(email));
+  }
+
+  async pageActive(cursor: string | undefined, limit: number): Promise<ActivePage> {
+    const active = [...this.subscribers.values()]
+      .filter((subscriber) => subscriber.state === 'active' && (cursor === undefined || subscriber.id > cursor))
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const page = active.slice(0, limit).map((subscriber) => structuredClone(subscriber));
+    return { subscribers: page, cursor: active.length > limit ? page[page.length - 1]?.id : undefined };
+  }
+
+  async countActive(): Promise<number> {
+    return [...this.subscribers.values()].filter((subscriber) => subscriber.state === 'active').length;
+  }
+
+  async suppress(id: string, state: 'bounced' | 'complained', at: Date): Promise<void> {
+    const subscriber = this.subscribers.get(id);
+    // A complaint outranks a bounce; a forgotten (deleted) person stays deleted.
+    if (subscriber === undefined || (state === 'bounced' && subscriber.state === 'complained')) return;
+    subscriber.state = state;
+    subscriber.suppressedAt = at.toISOString();
+  }
+}

@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import type { IssueStore, NewIssue } from '../../functions/delivery/issues';
+import { encodeTagValue } from '../../functions/delivery/message-tags';
+import type { CompiledMessage } from '../../functions/mail/message';
+
+/**
+ * What every issue store must answer alike: the DynamoDB store (on dynalite) and the in-memory
+ * one run this suite, so unit tests of the sending rules against the memory store say what the
+ * Lambdas do. `make` gives each test an empty store.
+ */
+export function describeIssueStore(name: string, make: () => Promise<IssueStore>, message: () => CompiledMessage): void {
+  const NOW = new Date('2026-06-01T10:00:00Z');
+  const issue = (postId: string, fields: Partial<NewIssue> = {}): NewIssue => ({
+    postId,
+    title: 'Title',
+    subject: 'Subject',
+    state: 'dispatching',
+    sendAt: NOW.toISOString(),
+    ...fields,
+  });
+  const ledger = (postId: string, bucket = 0) => ({ postId, bucket, buckets: 2 });
+
+  describe(`${name}: issues`, () => {
+    it('records a post once: a second create answers exists and changes nothing', async () => {
+      const store = await make();
+      expect(await store.createIssue(issue('p1', { title: 'First', message: message() }), NOW)).toBe('created');
+      expect(await store.createIssue(issue('p1', { title: 'Second' }), NOW)).toBe('exists');
+      expect(await store.getIssue('p1')).toMatchObject({ postId: 'p1', title: 'First', cursor: '', enqueued: 0, hasMessage: true, createdAt: NOW.toISOString() });
+      expect(await store.getMessage('p1')).toEqual(message());
+      expect(await store.getIssue('missing')).toBeUndefined();
+    });
+
+    it('replaces a post only while it is skipped', async () => {
+      const store = await make();
+      expect(await store.replaceSkipped(issue('absent'), NOW)).toBe('exists');
+      await store.createIssue(issue('p2', { state: 'skipped', skipReason: 'published: false' }), NOW);
+      expect(await store.replaceSkipped(issue('p2', { state: 'dispatching' }), NOW)).toBe('created');
+      expect(await store.replaceSkipped(issue('p2', { state: 'dispatching', title: 'Again' }), NOW)).toBe('exists');
+      expect((await store.getIssue('p2'))?.state).toBe('dispatching');
+    });
+
+    it('starts a scheduled post once and moves the dispatch cursor only from where it was', async () => {
+      const store = await make();
+      await store.createIssue(issue('p3', { state: 'scheduled' }), NOW);
+      expect(await store.startScheduled('p3')).toBe(true);
+      expect(await store.startScheduled('p3')).toBe(false);
+      expect(await store.checkpoint('p3', 'elsewhere', 'c1', 5, NOW)).toBe(false);
+      expect(await store.checkpoint('p3', '', 'c1', 5, NOW)).toBe(true);
+      expect(await store.checkpoint('p3', '', 'c1', 5, NOW)).toBe(false);
+      expect(await store.checkpoint('p3', 'c1', undefined, 3, NOW)).toBe(true);
+      expect(await store.getIssue('p3')).toMatchObject({ state: 'dispatched', cursor: '', enqueued: 8, dispatchedAt: NOW.toISOString() });
+      expect(await store.checkpoint('p3', '', 'c2', 1, NOW)).toBe(false);
+    });
+
+    it('keeps the first claim bucket count a post is given', async () => {
+      const store = await make();
+      await store.createIssue(issue('p4'), NOW);
+      expect(await store.fixClaimBuckets('p4', 3)).toBe(3);
+      expect(await store.fixClaimBuckets('p4', 9)).toBe(3);
+      expect((await store.getIssue('p4'))?.claimBuckets).toBe(3);
+    });
+
+    it('finds the post a hashed SES tag stands for, and nothing for a tag that is not hashed', async () => {
+      const store = await make();
+      const longId = `/2026/06/01/${'很长的标题'.repeat(20)}/`;
+      await store.createIssue(issue(longId), NOW);
+      expect(await store.postIdOfTag(encodeTagValue(longId))).toBe(longId);
+      expect(await store.postIdOfTag(encodeTagValue('short'))).toBeUndefined();
+    });
+  });
+
+  describe(`${name}: claims and records`, () => {
+    it('claims a group all or nothing, and only the holder gives a claim back', async () => {
+      const store = await make();
+      const mine = { claimedAt: NOW.toISOString(), token: 'mine' };
+      const theirs = { claimedAt: NOW.toISOString(), token: 'theirs' };
+      expect(await store.claim(ledger('p5'), ['a', 'b'], mine)).toBe(true);
+      expect(await store.claim(ledger('p5'), ['b', 'c'], theirs)).toBe(false);
+      expect([...(await store.readClaims(ledger('p5'))).keys()].sort()).toEqual(['a', 'b']);
+      expect(await store.claim(ledger('p5'), ['c'], theirs)).toBe(true);
+      expect(await store.claim(ledger('p5', 1), ['a'], theirs)).toBe(true);
+      expect(await store.releaseClaim(ledger('p5'), 'a', theirs)).toBe(false);
+      expect(await store.releaseClaim(ledger('p5'), 'a', mine)).toBe(true);
+      expect((await store.readClaims(ledger('p5'))).get('c')).toEqual(theirs);
+      expect((await store.readClaims(ledger('p5'))).has('a')).toBe(false);
+    });
+
+    it('records sent and failed copies, and an unsent recipient only when nothing is recorded yet', async () => {
+      const store = await make();
+      const claimedAt = NOW.toISOString();
+      await store.markSentMany([{ postId: 'p6', subscriberId: 'a', claimedAt, sesMessageId: 'ses-1', sentAt: claimedAt }]);
+      await store.markFailed('p6', 'b', claimedAt, 'MessageRejected: no', NOW);
+      await store.recordUnsent('p6', 'a', 'skipped', 'subscriber unsubscribed', NOW);
+      await store.recordUnsent('p6', 'c', 'failed', 'DeadLettered', NOW);
+      expect(await store.getDelivery('p6', 'a')).toMatchObject({ state: 'sent', sesMessageId: 'ses-1' });
+      expect(await store.getDelivery('p6', 'b')).toMatchObject({ state: 'failed', reason: 'MessageRejected: no' });
+      expect(await store.getDelivery('p6', 'c')).toMatchObject({ state: 'failed', reason: 'DeadLettered' });
+      expect(await store.getDelivery('p6', 'd')).toBeUndefined();
+    });
+
+    it('notes SES feedback on a recorded copy only, a transient bounce once per feedback id', async () => {
+      const store = await make();
+      const claimedAt = NOW.toISOString();
+      expect(await store.recordFeedback('p7', 'a', { kind: 'bounce' })).toBe(false);
+      await store.markSentMany([{ postId: 'p7', subscriberId: 'a', claimedAt, sesMessageId: 'ses-1', sentAt: claimedAt }]);
+      expect(await store.recordFeedback('p7', 'a', { kind: 'transient', feedbackId: 'f1' })).toBe(true);
+      expect(await store.recordFeedback('p7', 'a', { kind: 'transient', feedbackId: 'f1' })).toBe(true);
+      expect(await store.recordFeedback('p7', 'a', { kind: 'complaint' })).toBe(true);
+      expect(await store.getDelivery('p7', 'a')).toMatchObject({ complaint: true, transientBounces: ['f1'] });
+    });
+
+    it("lists a post's deliveries, a claimed recipient without a record as sending", async () => {
+      const store = await make();
+      await store.createIssue(issue('p8'), NOW);
+      const claim = { claimedAt: NOW.toISOString(), token: 't' };
+      await store.claim({ postId: 'p8', bucket: 0, buckets: 1 }, ['AAAA', 'BBBB'], claim);
+      await store.markSentMany([{ postId: 'p8', subscriberId: 'AAAA', claimedAt: claim.claimedAt, sesMessageId: 'ses', sentAt: claim.claimedAt }]);
+      await store.recordUnsent('p8', 'CCCC', 'skipped', 'subscriber unsubscribed', NOW);
+      const all = [];
+      for await (const page of store.deliveries('p8')) all.push(...page);
+      expect(all.map((delivery) => `${delivery.subscriberId} ${delivery.state}`).sort()).toEqual(['AAAA sent', 'BBBB sending', 'CCCC skipped']);
+    });
+  });
+}

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import type { SubscriberDirectory } from '../../functions/subscribers/types';
+
+export interface DirectoryUnderTest {
+  directory: SubscriberDirectory;
+  /** Stores an address in a state, as signup or an import would; answers its id. */
+  add(email: string, state: 'active' | 'pending'): Promise<string>;
+}
+
+/** What delivery and feedback rely on of a subscriber directory, for DynamoDB and memory alike. */
+export function describeSubscriberDirectory(name: string, make: () => Promise<DirectoryUnderTest>): void {
+  describe(`${name}: subscriber directory`, () => {
+    it('pages every active subscriber once, in a stable order, and counts them', async () => {
+      const { directory, add } = await make();
+      const active = await Promise.all(Array.from({ length: 7 }, (_, index) => add(`reader${index}@example.com`, 'active')));
+      await add('pending@example.com', 'pending');
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await directory.pageActive(cursor, 3);
+        seen.push(...page.subscribers.map((subscriber) => subscriber.id));
+        cursor = page.cursor;
+      } while (cursor !== undefined);
+      expect(seen).toEqual([...active].sort());
+      expect(await directory.countActive()).toBe(7);
+    });
+
+    it('finds a subscriber by address and by id', async () => {
+      const { directory, add } = await make();
+      const id = await add('Ada@Example.com', 'active');
+      expect((await directory.findByEmail('ada@example.com'))?.id).toBe(id);
+      expect((await directory.get(id))?.state).toBe('active');
+      expect(await directory.findByEmail('nobody@example.com')).toBeUndefined();
+    });
+
+    it('suppresses for good: out of the active pages, and a later bounce leaves a complaint as it is', async () => {
+      const { directory, add } = await make();
+      const id = await add('grace@example.com', 'active');
+      await directory.suppress(id, 'complained', new Date('2026-06-01T10:00:00Z'));
+      await directory.suppress(id, 'bounced', new Date('2026-06-02T10:00:00Z'));
+      expect(await directory.get(id)).toMatchObject({ state: 'complained', suppressedAt: '2026-06-01T10:00:00.000Z' });
+      expect((await directory.pageActive(undefined, 10)).subscribers).toEqual([]);
+    });
+  });
+}

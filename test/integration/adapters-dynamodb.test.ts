@@ -1,0 +1,49 @@
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll } from 'vitest';
+import { DynamoIssueStore } from '../../functions/adapters/dynamodb/issue-store';
+import { DynamoSubscriberStore } from '../../functions/adapters/dynamodb/subscriber-store';
+import { deliveriesTableDefinition, issuesTableDefinition } from '../../functions/contract/delivery-tables';
+import { describeIssueStore } from '../contract/issue-store';
+import { describeSubscriberDirectory } from '../contract/subscriber-directory';
+import { createSubscriberTable, type RunningDynamo, startDynamo, testKeys } from './subscribers-harness';
+import { testMessage } from './delivery-harness';
+
+/** The DynamoDB adapters on dynalite pass the contract the in-memory ones pass (test/unit/adapters-memory.test.ts). */
+let dynamo: RunningDynamo;
+let tables = 0;
+
+beforeAll(async () => {
+  dynamo = await startDynamo();
+});
+
+afterAll(async () => {
+  await dynamo?.stop();
+});
+
+const message = testMessage();
+
+describeIssueStore(
+  'DynamoDB issue store',
+  async () => {
+    const suffix = `${process.pid}-${++tables}`;
+    const names = { issuesTable: `issues-${suffix}`, deliveriesTable: `deliveries-${suffix}` };
+    await dynamo.client.send(new CreateTableCommand({ ...issuesTableDefinition, TableName: names.issuesTable }));
+    await dynamo.client.send(new CreateTableCommand({ ...deliveriesTableDefinition, TableName: names.deliveriesTable }));
+    return new DynamoIssueStore(dynamo.client, names);
+  },
+  () => message,
+);
+
+describeSubscriberDirectory('DynamoDB subscriber store', async () => {
+  const directory = new DynamoSubscriberStore({
+    client: dynamo.client,
+    tableName: await createSubscriberTable(dynamo.client),
+    idKey: testKeys.idKey,
+    listName: 'newsletter',
+    clock: { now: () => new Date('2026-06-01T10:00:00Z') },
+  });
+  return {
+    directory,
+    add: async (email, state) => (await directory.createIfAbsent({ email, state, consent: { at: '2026-06-01T10:00:00.000Z', source: 'import' } })).id,
+  };
+});

@@ -1,0 +1,26 @@
+import { MemoryIssueStore } from '../../functions/adapters/memory/memory-issue-store';
+import { MemorySubscriberDirectory } from '../../functions/adapters/memory/memory-subscriber-directory';
+import { normaliseAddress } from '../../functions/subscribers/address';
+import { deriveKeys, subscriberId } from '../../functions/subscribers/keys';
+import { describeIssueStore } from '../contract/issue-store';
+import { describeSubscriberDirectory } from '../contract/subscriber-directory';
+import { sendingWorld } from './delivery-world';
+
+const keys = deriveKeys(Buffer.from('memory-adapter-test-master-key-01234', 'utf8'));
+
+const { message } = sendingWorld();
+
+describeIssueStore('in-memory issue store', async () => new MemoryIssueStore(), () => message);
+
+describeSubscriberDirectory('in-memory subscriber directory', async () => {
+  const idFor = (email: string) => subscriberId(keys.idKey, normaliseAddress(email, { allowTypos: true }));
+  const directory = new MemorySubscriberDirectory(idFor);
+  return {
+    directory,
+    add: async (email, state) => {
+      const id = idFor(email);
+      directory.put({ id, email, state, createdAt: '2026-06-01T00:00:00.000Z', consent: { at: '2026-06-01T00:00:00.000Z', source: 'import' } });
+      return id;
+    },
+  };
+});
