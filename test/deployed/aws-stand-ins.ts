@@ -6,7 +6,7 @@
  * Secrets Manager, Lambda Invoke and Scheduler are answered here and recorded.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isAllowed, type AuthorizationRequest } from './iam';
 import { ACCOUNT, type DeployedFunction, type Deployment, PARTITION, REGION } from './template';
@@ -88,7 +88,7 @@ function parseAuthorization(header: string | undefined): { accessKeyId: string; 
 export class AwsStandIns {
   readonly calls: Call[] = [];
   /** Every check a real endpoint would have failed, as a sentence naming the function. */
-  readonly violations: string[] = [];
+  readonly refusals: string[] = [];
   readonly queued: { caller: string; queueArn: string; body: string }[] = [];
   readonly invocations: { caller: string; functionArn: string; invocationType: string; payload: string }[] = [];
   readonly schedules: { caller: string; arn: string; request: Record<string, any> }[] = [];
@@ -97,6 +97,7 @@ export class AwsStandIns {
   private readonly callers = new Map<string, Caller>();
   private readonly servers: Server[] = [];
   private readonly urls: Partial<Record<Service, string>> = {};
+  private readonly backendAgent = new Agent({ keepAlive: true });
 
   private constructor(
     private deployment: Deployment,
@@ -146,6 +147,7 @@ export class AwsStandIns {
   }
 
   async stop(): Promise<void> {
+    this.backendAgent.destroy();
     await Promise.all(
       this.servers.map(
         (server) =>
@@ -165,7 +167,7 @@ export class AwsStandIns {
       handled = await this.handle(service, caller, request, body);
     } catch (error) {
       if (!(error instanceof Refusal)) {
-        this.violations.push(`stand-in for ${service} failed: ${(error as Error).stack}`);
+        this.refusals.push(`stand-in for ${service} failed: ${(error as Error).stack}`);
         handled = { status: 500, body: JSON.stringify({ message: String(error) }) };
       } else {
         handled = this.errorResponse(service, error);
@@ -181,15 +183,15 @@ export class AwsStandIns {
     if (!caller) throw new Refusal(403, 'UnrecognizedClientException', `the access key ${scope.accessKeyId} belongs to no function of the stack`);
     const who = `function ${caller.fn.entry} (${caller.fn.name})`;
     if (request.headers['x-amz-security-token'] !== caller.sessionToken) {
-      this.violations.push(`${who}: a ${service} request without the session token Lambda gave the function`);
+      this.refusals.push(`${who}: a ${service} request without the session token Lambda gave the function`);
       throw new Refusal(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.');
     }
     if (scope.region !== REGION) {
-      this.violations.push(`${who}: a ${service} request signed for region ${scope.region}, but the function runs in ${REGION} (its tables, queues and grants are there)`);
+      this.refusals.push(`${who}: a ${service} request signed for region ${scope.region}, but the function runs in ${REGION} (its tables, queues and grants are there)`);
       throw new Refusal(400, 'InvalidSignatureException', `Credential should be scoped to a valid region, not '${scope.region}'.`);
     }
     if (scope.service !== SERVICES[service].signingName) {
-      this.violations.push(`${who}: a request to the ${service} endpoint signed for service ${scope.service}`);
+      this.refusals.push(`${who}: a request to the ${service} endpoint signed for service ${scope.service}`);
       throw new Refusal(400, 'InvalidSignatureException', `Credential should be scoped to correct service: '${SERVICES[service].signingName}'.`);
     }
     if (!scope.signedHeaders.includes('host')) throw new Refusal(403, 'InvalidSignatureException', 'the Host header must be signed');
@@ -203,7 +205,7 @@ export class AwsStandIns {
       if (isAllowed(caller.fn.statements, request)) continue;
       const context = request.context && Object.keys(request.context).length > 0 ? ` with ${JSON.stringify(request.context)}` : '';
       const message = `function ${caller.fn.entry} (${caller.fn.name}) is not allowed ${request.action} on ${request.resource}${context}: no statement of its role in the template grants it`;
-      this.violations.push(message);
+      this.refusals.push(message);
       throw new Refusal(403, 'AccessDeniedException', `User: arn:aws:sts::${ACCOUNT}:assumed-role/${caller.fn.roleArn.split('/').pop()}/${caller.fn.name} is not authorized to perform: ${request.action} on resource: ${request.resource} because no identity-based policy allows the ${request.action} action`);
     }
   }
@@ -284,7 +286,7 @@ export class AwsStandIns {
     const configurationSet = form.get('ConfigurationSetName') ?? undefined;
     const identity = this.identityFor(from);
     if (identity === undefined) {
-      this.violations.push(`function ${caller.fn.entry} (${caller.fn.name}) sends from ${from}, which no SES identity of the stack covers`);
+      this.refusals.push(`function ${caller.fn.entry} (${caller.fn.name}) sends from ${from}, which no SES identity of the stack covers`);
       throw new Refusal(400, 'MessageRejected', `Email address is not verified. The following identities failed the check in region ${REGION.toUpperCase()}: ${from}`);
     }
     const context = { 'ses:FromAddress': from, 'ses:Recipients': destinations, 'ses:ApiVersion': '1' };
@@ -408,7 +410,7 @@ export class AwsStandIns {
     const target = new URL(backend);
     return new Promise((resolve, reject) => {
       const outgoing = httpRequest(
-        { host: target.hostname, port: target.port, method: request.method, path: request.url, headers: { ...request.headers, host: target.host } },
+        { host: target.hostname, port: target.port, method: request.method, path: request.url, headers: { ...request.headers, host: target.host }, agent: this.backendAgent },
         (incoming) => {
           void readBody(incoming).then((data) => {
             const headers: Record<string, string> = {};

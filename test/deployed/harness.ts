@@ -105,12 +105,10 @@ export async function startDeployedStack(blogFiles: Record<string, string>): Pro
   local.ses = await startSesEmulator({ port: 0, setting: 'SES_PORT' });
   const standIns = await AwsStandIns.start({ dynamodb: local.dynamo.endpoint, ses: local.ses.url });
 
-  console.time('synth');
   const assemblyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pushletter-deployed-'));
   // GitHub is reached through the deploy setting for GitHub Enterprise, as a deployer would set it.
   const templatePath = synthesizeBundled(assemblyDir, { ...DEPLOYED_CONTEXT, repository: BLOG_REPOSITORY, githubApiUrl: github.url });
   const template = JSON.parse(fs.readFileSync(templatePath, 'utf8')) as CfnTemplate;
-  console.timeEnd('synth');
   const deployment = new Deployment(template, assemblyDir, standIns.sqsUrl);
   const functions = deployment.functions();
   const values = secretValues(deployment);

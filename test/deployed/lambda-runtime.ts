@@ -33,8 +33,10 @@ export interface Invocation {
   reads: EnvironmentRead[];
   /** The process's stdout and stderr: the function's logs. */
   logs: string;
-  /** What a real deployment would have refused or left unset during this run. */
-  violations: string[];
+  /** Calls a real deployment would have refused (role, region, identity), naming the function. */
+  refusals: string[];
+  /** Variables the code read that the template does not set for the function. */
+  unsetSettings: string[];
 }
 
 /** Gives the bundle's folder a node_modules with @aws-sdk/* only, as Lambda's Node 22 runtime has. */
@@ -105,13 +107,12 @@ export interface RunOptions {
 
 /** Starts a fresh container for `fn`, invokes it with each event in turn, and reports. */
 export async function runFunction(standIns: AwsStandIns, fn: DeployedFunction, events: unknown[], options: RunOptions = {}): Promise<Invocation> {
-  const started = Date.now();
   provideSdk(fn.bundle);
   const credentials = standIns.credentialsFor(fn);
   const functionEnvironment = { ...fn.environment };
   for (const name of options.withoutVariables ?? []) delete functionEnvironment[name];
   const environment = { ...functionEnvironment, ...runtimeEnvironment(fn, credentials), ...standIns.endpointEnvironment() };
-  const violationsBefore = standIns.violations.length;
+  const refusalsBefore = standIns.refusals.length;
   const child = fork(path.join(RUNTIME_DIR, 'bootstrap.mjs'), [fn.bundle], {
     cwd: path.dirname(fn.bundle),
     env: environment,
@@ -156,7 +157,5 @@ export async function runFunction(standIns: AwsStandIns, fn: DeployedFunction, e
     const at = read.source.lastIndexOf('/functions/');
     return { ...read, source: at >= 0 ? read.source.slice(at + 1) : read.source };
   });
-  console.log('run', fn.entry, events.length, Date.now() - started);
-  const violations = [...standIns.violations.slice(violationsBefore), ...unsetReads(fn, reads, environment)];
-  return { fn, outcomes: report.outcomes, reads, logs, violations };
+  return { fn, outcomes: report.outcomes, reads, logs, refusals: standIns.refusals.slice(refusalsBefore), unsetSettings: unsetReads(fn, reads, environment) };
 }

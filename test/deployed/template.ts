@@ -225,7 +225,7 @@ export class Deployment {
       throw new Error(`role ${roleLogicalId} has managed policies; the suite evaluates only the template's own statements`);
     }
     for (const document of documents) {
-      const resolved = this.resolve(document) as { Statement: Statement[] };
+      const resolved = this.resolve(document) as unknown as { Statement: Statement[] };
       statements.push(...resolved.Statement);
     }
     return statements;
