@@ -7,6 +7,8 @@ import { dispatchIssue } from './sending/dispatch';
 import { parseDispatchJob, type DispatchJob } from './sending/jobs';
 
 const lambda = lambdaClient();
+// Started during init; the handler awaits the same promise and sees any error.
+lambdaSendingPorts().catch(() => undefined);
 
 /**
  * Starts or resumes the dispatch of a post. Invoked asynchronously with a DispatchJob (by

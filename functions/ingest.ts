@@ -11,7 +11,7 @@ import { EventBridgeScheduler } from './sending/schedule';
  * failures; everything else is settled per message. The Lambda and Scheduler clients are
  * built here, the one function that schedules posts, so no other bundle loads them.
  */
-export const handler = createIngestHandler(() =>
+const ports = () =>
   lambdaIngestPorts({
     dispatchQueue: (target) => new DispatcherInvoker(lambdaClient(), target.dispatchFunctionArn),
     scheduler: (target) =>
@@ -20,5 +20,9 @@ export const handler = createIngestHandler(() =>
         roleArn: target.schedulerRoleArn,
         groupName: target.scheduleGroup,
       }),
-  }),
-);
+  });
+
+// Started during init; the handler awaits the same promise and sees any error.
+ports().catch(() => undefined);
+
+export const handler = createIngestHandler(ports);

@@ -26,6 +26,20 @@ export interface DeployConfig {
   language: 'en' | 'zh-CN';
   /** The sending domain; when set the stack creates its SES identity with Easy DKIM. */
   domain?: string;
+  /**
+   * A subdomain of `domain` used as the MAIL FROM (envelope sender) domain, so SPF passes for
+   * the From domain too (aligned) and DMARC does not rest on DKIM alone.
+   */
+  mailFromDomain?: string;
+  /**
+   * The SES identity (`domain`, else `fromAddress`) already exists in the account and region:
+   * the stack uses it instead of creating it (CloudFormation cannot create one that exists).
+   */
+  existingIdentity: boolean;
+  /** A domain of your own for the HTTP API, so links in emails outlive the API and match the sender. */
+  apiDomain?: string;
+  /** An ACM certificate (same region) for `apiDomain`; without it the stack requests one, validated by DNS. */
+  apiCertificateArn?: string;
   /** Where alarms are emailed; without it alarms still go to the alarm topic. */
   alarmEmail?: string;
 }
@@ -53,6 +67,10 @@ const EXAMPLES: Record<keyof DeployConfig, string> = {
   listName: 'newsletter',
   language: 'en',
   domain: 'blog.example.com',
+  mailFromDomain: 'mail.blog.example.com',
+  existingIdentity: 'true',
+  apiDomain: 'newsletter.blog.example.com',
+  apiCertificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789',
   alarmEmail: 'ops@blog.example.com',
 };
 
@@ -68,6 +86,13 @@ function text(read: ContextReader, key: keyof DeployConfig): string | undefined 
   if (typeof value !== 'string' && typeof value !== 'number') fail(key, `must be a string (got ${JSON.stringify(value)})`);
   const trimmed = String(value).trim();
   return trimmed === '' ? undefined : trimmed;
+}
+
+function flag(read: ContextReader, key: keyof DeployConfig): boolean {
+  const value = read(key);
+  if (value === undefined || value === null || value === false || value === 'false' || value === '') return false;
+  if (value === true || value === 'true') return true;
+  return fail(key, `must be true or false (got ${JSON.stringify(value)})`);
 }
 
 function required(read: ContextReader, key: keyof DeployConfig): string {
@@ -123,6 +148,25 @@ export function readDeployConfig(read: ContextReader): DeployConfig {
     }
   }
 
+  const existingIdentity = flag(read, 'existingIdentity');
+  const mailFromDomain = text(read, 'mailFromDomain')?.toLowerCase();
+  if (mailFromDomain !== undefined) {
+    if (!HOSTNAME.test(mailFromDomain)) fail('mailFromDomain', `must be a domain name (got "${mailFromDomain}")`);
+    // SES takes a MAIL FROM domain only below the identity's domain (which SPF alignment needs too).
+    if (domain === undefined || !mailFromDomain.endsWith(`.${domain}`)) {
+      fail('mailFromDomain', `must be a subdomain of "domain" (set domain too), for example mail.${domain ?? 'blog.example.com'} (got "${mailFromDomain}")`);
+    }
+    if (existingIdentity) fail('mailFromDomain', 'is set on an identity the stack creates; with existingIdentity set the MAIL FROM domain in the SES console instead');
+  }
+
+  const apiDomain = text(read, 'apiDomain')?.toLowerCase();
+  if (apiDomain !== undefined && !HOSTNAME.test(apiDomain)) fail('apiDomain', `must be a domain name you control (got "${apiDomain}")`);
+  const apiCertificateArn = text(read, 'apiCertificateArn');
+  if (apiCertificateArn !== undefined) {
+    if (apiDomain === undefined) fail('apiCertificateArn', 'is for apiDomain: set apiDomain too');
+    if (!/^arn:aws[\w-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[\w-]+$/.test(apiCertificateArn)) fail('apiCertificateArn', `must be the ARN of an ACM certificate (got "${apiCertificateArn}")`);
+  }
+
   const alarmEmail = text(read, 'alarmEmail');
   return {
     siteUrl,
@@ -139,6 +183,10 @@ export function readDeployConfig(read: ContextReader): DeployConfig {
     listName: required(read, 'listName'),
     language: language as DeployConfig['language'],
     domain,
+    mailFromDomain,
+    existingIdentity,
+    apiDomain,
+    apiCertificateArn,
     alarmEmail: alarmEmail === undefined ? undefined : address('alarmEmail', alarmEmail),
   };
 }

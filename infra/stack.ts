@@ -33,7 +33,11 @@ export class PushletterStack extends Stack {
     const settingsFor = (publicUrl: string) =>
       settingsEnvironment(config, { publicUrl, configurationSet: this.sending.configurationSet.configurationSetName });
 
-    this.api = new Api(this, 'Api', { siteOrigin: siteOrigin(config), environment: settingsFor });
+    this.api = new Api(this, 'Api', {
+      siteOrigin: siteOrigin(config),
+      environment: settingsFor,
+      domain: config.apiDomain ? { name: config.apiDomain, certificateArn: config.apiCertificateArn } : undefined,
+    });
     const settings = settingsFor(this.api.url);
     this.pipeline = new Pipeline(this, 'Pipeline', {
       config,
@@ -46,8 +50,10 @@ export class PushletterStack extends Stack {
     // The API function: signups and unsubscribes, confirmation emails, and the webhook, which
     // only verifies the signature and hands the push to the ingest queue.
     const apiHandler = this.api.handler;
-    this.tables.bind(apiHandler, 'subscribers', 'write');
-    this.secrets.bind(apiHandler);
+    // Subscribe, confirm and unsubscribe are conditional updates and reads of one subscriber.
+    this.tables.bind(apiHandler, 'subscribers', { items: ['GetItem', 'UpdateItem'] });
+    this.secrets.bind(apiHandler, 'tokenKey');
+    this.secrets.bind(apiHandler, 'api');
     this.sending.grantSend(apiHandler);
     this.pipeline.ingestQueue.bindProducer(apiHandler, PIPELINE_ENVIRONMENT.ingestQueue);
 
@@ -62,27 +68,77 @@ export class PushletterStack extends Stack {
     new CfnOutput(this, 'FormUrl', { value: `${this.api.url}/`, description: 'The signup page; the form snippet posts to FormUrl + "subscribe"' });
     new CfnOutput(this, 'WebhookUrl', { value: `${this.api.url}/hooks/github`, description: 'Payload URL of the GitHub webhook (content type application/json)' });
     new CfnOutput(this, 'UnsubscribeBaseUrl', { value: `${this.api.url}/unsubscribe`, description: 'Base of the unsubscribe links in every email' });
-    new CfnOutput(this, 'SecretArn', {
-      value: this.secrets.secret.secretArn,
-      description: 'JSON secret: read webhookSecret from it for the GitHub webhook; put githubToken in it for a private repository',
+    new CfnOutput(this, 'ApiSecretArn', {
+      value: this.secrets.api.secretArn,
+      description: 'JSON secret of the API function: read webhookSecret from it for the GitHub webhook',
     });
+    new CfnOutput(this, 'GitHubTokenSecretArn', {
+      value: this.secrets.githubToken.secretArn,
+      description: 'JSON secret of the ingest function: put {"githubToken": "…"} in it for a private blog repository',
+    });
+    new CfnOutput(this, 'TokenKeySecretArn', {
+      value: this.secrets.tokenKey.secretArn,
+      description: 'The key that signs confirmation and unsubscribe links: never change it, or every delivered link breaks',
+    });
+    if (this.api.domainName) {
+      new CfnOutput(this, 'ApiDomainTarget', {
+        value: this.api.domainName.regionalDomainName,
+        description: `DNS: a CNAME record ${config.apiDomain} -> this value (or a Route 53 alias to it, in zone ApiDomainHostedZoneId)`,
+      });
+      new CfnOutput(this, 'ApiDomainHostedZoneId', { value: this.api.domainName.regionalHostedZoneId, description: 'Hosted zone of ApiDomainTarget, for a Route 53 alias record' });
+    }
+    this.emailAuthenticationOutputs(config);
     // What the CLI needs to act on the deployed stack (`npx pushletter subscribers count --aws`).
     new CfnOutput(this, 'PublicUrl', { value: this.api.url, description: 'PUSHLETTER_PUBLIC_URL for the CLI: base of confirmation and unsubscribe links' });
     new CfnOutput(this, 'SubscribersTable', { value: this.tables.subscribers.tableName, description: 'SUBSCRIBERS_TABLE for the CLI' });
     new CfnOutput(this, 'IssuesTable', { value: this.tables.issues.tableName, description: 'ISSUES_TABLE for the CLI' });
     new CfnOutput(this, 'DeliveriesTable', { value: this.tables.deliveries.tableName, description: 'DELIVERIES_TABLE for the CLI' });
     // The CLI's `--aws` commands read the same settings as the Lambdas: without them an import
-    // would send confirmations from the default sender. Names and settings only, no secret.
+    // would send confirmations from the default sender. Names and settings only, no secret
+    // value; the token key's ARN, because the CLI finds and signs for subscribers with it.
     new CfnOutput(this, 'CliEnvironment', {
       value: shellExports({
         ...settings,
         [TABLE_ENVIRONMENT.subscribers]: this.tables.subscribers.tableName,
         [TABLE_ENVIRONMENT.issues]: this.tables.issues.tableName,
         [TABLE_ENVIRONMENT.deliveries]: this.tables.deliveries.tableName,
-        [SECRET_ENVIRONMENT]: this.secrets.secret.secretArn,
+        [SECRET_ENVIRONMENT.tokenKey]: this.secrets.tokenKey.secretArn,
       }),
       description: 'The environment for `npx pushletter … --aws`: eval "$(…)" it in your shell',
     });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'Subscribe to this topic for alarms' });
+  }
+
+  /**
+   * The DNS records that authenticate the newsletter's mail: Easy DKIM's three CNAMEs (for a
+   * domain identity the stack creates) and the MAIL FROM domain's MX and SPF records. Each
+   * output is one record, `name TYPE value`, as a DNS host asks for it.
+   */
+  private emailAuthenticationOutputs(config: DeployConfig): void {
+    const identity = this.sending.identity;
+    new CfnOutput(this, 'SesIdentity', {
+      value: this.sending.identityName,
+      description: identity ? 'The SES identity the stack created: verify it (DKIM records for a domain, the emailed link for an address)' : 'The existing SES identity the stack sends from',
+    });
+    if (identity && config.domain) {
+      const tokens = [
+        [identity.dkimDnsTokenName1, identity.dkimDnsTokenValue1],
+        [identity.dkimDnsTokenName2, identity.dkimDnsTokenValue2],
+        [identity.dkimDnsTokenName3, identity.dkimDnsTokenValue3],
+      ];
+      tokens.forEach(([name, value], index) => {
+        new CfnOutput(this, `DkimRecord${index + 1}`, { value: `${name} CNAME ${value}`, description: `Easy DKIM record ${index + 1} of 3 for ${config.domain}` });
+      });
+    }
+    if (config.mailFromDomain) {
+      new CfnOutput(this, 'MailFromMxRecord', {
+        value: `${config.mailFromDomain} MX 10 feedback-smtp.${this.region}.amazonses.com`,
+        description: 'MAIL FROM domain: the MX record SES needs to receive bounces there',
+      });
+      new CfnOutput(this, 'MailFromSpfRecord', {
+        value: `${config.mailFromDomain} TXT "v=spf1 include:amazonses.com ~all"`,
+        description: 'MAIL FROM domain: the SPF record that lets SES send for it (aligned with the From domain)',
+      });
+    }
   }
 }

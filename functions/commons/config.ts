@@ -194,12 +194,36 @@ export function readDataDir(env: Env = process.env): string {
 }
 
 /**
- * ARN of the Secrets Manager secret (JSON: tokenKey, webhookSecret, optional githubToken) the
- * Lambdas read at cold start. Required on AWS.
+ * The Secrets Manager secrets a Lambda reads, one per concern (functions/commons/secrets.ts);
+ * the CDK stack sets the variable of each secret a function is granted, and only those.
  */
-export function readSecretArn(env: Env = process.env): string {
-  const arn = optional(env, 'PUSHLETTER_SECRET_ARN');
-  if (arn === undefined) throw new ConfigError('PUSHLETTER_SECRET_ARN must name the Secrets Manager secret holding the token key (the CDK stack sets it)');
+export interface SecretArns {
+  tokenKey?: string;
+  api?: string;
+  githubToken?: string;
+}
+
+/** The variable of each secret; infra/constructs/secrets.ts sets them under this name (SECRET_ENVIRONMENT). */
+export const SECRET_ARN_VARIABLES = {
+  tokenKey: 'PUSHLETTER_TOKEN_KEY_SECRET_ARN',
+  api: 'PUSHLETTER_API_SECRET_ARN',
+  githubToken: 'PUSHLETTER_GITHUB_TOKEN_SECRET_ARN',
+} as const satisfies Record<keyof SecretArns, string>;
+
+export function readSecretArns(env: Env = process.env): SecretArns {
+  return {
+    tokenKey: optional(env, SECRET_ARN_VARIABLES.tokenKey),
+    api: optional(env, SECRET_ARN_VARIABLES.api),
+    githubToken: optional(env, SECRET_ARN_VARIABLES.githubToken),
+  };
+}
+
+/** The ARN of one secret this function needs; a missing one is named in the error. */
+export function requiredSecretArn(arns: SecretArns, which: keyof SecretArns): string {
+  const arn = arns[which];
+  if (arn === undefined) {
+    throw new ConfigError(`${SECRET_ARN_VARIABLES[which]} must name the Secrets Manager secret of this function (the CDK stack sets it; for the CLI's --aws, eval the stack's CliEnvironment output)`);
+  }
   return arn;
 }
 

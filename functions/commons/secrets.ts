@@ -1,8 +1,15 @@
 import { ConfigError } from './errors';
 
 /**
- * The secrets every environment provides: from Secrets Manager on AWS (one JSON secret), from
- * `.data/secrets.json` on the local stack. Never logged.
+ * The secrets the functions use. On the local stack they sit together in `.data/secrets.json`
+ * (parsed by `parseSecrets`); on AWS each concern is a Secrets Manager secret of its own, read
+ * only by the functions that need it (infra/constructs/secrets.ts):
+ *
+ * - the token key (the secret's whole value): api, send, dispatch, ses-events;
+ * - the API secret, JSON with `webhookSecret` and room for more keys of the API alone: api;
+ * - the GitHub token secret, JSON with `githubToken` (empty for a public blog): ingest.
+ *
+ * Never logged.
  */
 export interface Secrets {
   /** Base64 of at least 16 random bytes; the subscriber module derives its keys from it. */
@@ -13,23 +20,96 @@ export interface Secrets {
   githubToken?: string;
 }
 
-/** Checks a secret's JSON text; `source` names where it came from for the error message. */
-export function parseSecrets(text: string, source: string): Secrets {
+function parseObject(text: string, source: string, expected: string): Record<string, unknown> {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    throw new ConfigError(`${source} is not valid JSON; it must be an object with tokenKey and webhookSecret`);
+    throw new ConfigError(`${source} is not valid JSON; it must be an object with ${expected}`);
   }
-  const record = (value ?? {}) as Record<string, unknown>;
-  const tokenKey = record.tokenKey;
-  const webhookSecret = record.webhookSecret;
-  if (typeof tokenKey !== 'string' || Buffer.from(tokenKey, 'base64').length < 16) {
-    throw new ConfigError(`${source} must hold tokenKey: base64 of at least 16 random bytes (openssl rand -base64 32)`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new ConfigError(`${source} must be a JSON object with ${expected}`);
+  return value as Record<string, unknown>;
+}
+
+export function checkTokenKey(value: unknown, source: string): string {
+  if (typeof value !== 'string' || Buffer.from(value, 'base64').length < 16) {
+    throw new ConfigError(`${source} must hold the token key: base64 of at least 16 random bytes (openssl rand -base64 32)`);
   }
-  if (typeof webhookSecret !== 'string' || webhookSecret.length < 16) {
+  return value;
+}
+
+function checkWebhookSecret(value: unknown, source: string): string {
+  if (typeof value !== 'string' || value.length < 16) {
     throw new ConfigError(`${source} must hold webhookSecret: at least 16 characters (openssl rand -hex 32)`);
   }
-  const githubToken = typeof record.githubToken === 'string' && record.githubToken !== '' ? record.githubToken : undefined;
+  return value;
+}
+
+/** An empty or absent token means "none": a public repository. */
+function optionalToken(value: unknown): string | undefined {
+  return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+}
+
+/** Checks the local secrets file's JSON text; `source` names where it came from for the error message. */
+export function parseSecrets(text: string, source: string): Secrets {
+  const record = parseObject(text, source, 'tokenKey and webhookSecret');
+  const tokenKey = checkTokenKey(record.tokenKey, source);
+  const webhookSecret = checkWebhookSecret(record.webhookSecret, source);
+  const githubToken = optionalToken(record.githubToken);
   return { tokenKey, webhookSecret, ...(githubToken ? { githubToken } : {}) };
+}
+
+/**
+ * The API function's secret: `webhookSecret`, and any further string keys the API reads (a
+ * CAPTCHA secret key, say), kept as they are so adding one needs no new secret or grant.
+ */
+export interface ApiSecret {
+  webhookSecret: string;
+  [key: string]: string | undefined;
+}
+
+export function parseApiSecret(text: string, source: string): ApiSecret {
+  const record = parseObject(text, source, 'webhookSecret');
+  const strings = Object.fromEntries(Object.entries(record).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+  return { ...strings, webhookSecret: checkWebhookSecret(record.webhookSecret, source) };
+}
+
+/** The GitHub token secret: `{"githubToken": "…"}`; empty or absent means no token. */
+export function parseGitHubTokenSecret(text: string, source: string): string | undefined {
+  return optionalToken(parseObject(text, source, 'githubToken (empty for a public repository)').githubToken);
+}
+
+/** How long a function keeps a secret the editor may change before reading it again. */
+export const SECRET_TTL_MS = 5 * 60_000;
+
+/**
+ * A secret's value read through `load` and kept for `ttlMs`: a value the editor changes (the
+ * GitHub token, the webhook secret) reaches warm functions within that time, and `reread`
+ * fetches it at once when the value in hand was just refused. Concurrent callers share one read;
+ * a failed read is not kept.
+ */
+export class CachedSecret<T> {
+  private value: Promise<T> | undefined;
+  private readAt = 0;
+
+  constructor(
+    private readonly load: () => Promise<T>,
+    private readonly ttlMs: number = SECRET_TTL_MS,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get(): Promise<T> {
+    if (this.value === undefined || this.now() - this.readAt >= this.ttlMs) return this.reread();
+    return this.value;
+  }
+
+  reread(): Promise<T> {
+    this.readAt = this.now();
+    const value = this.load();
+    this.value = value;
+    value.catch(() => {
+      if (this.value === value) this.value = undefined;
+    });
+    return value;
+  }
 }

@@ -1,11 +1,12 @@
-import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { dynamoClient, secretsClient, sesClient, sqsClient } from '../commons/clients';
-import { type IngestResources, readIngestQueueUrl, readIngestResources, readResources, readSecretArn, readSenderConcurrency, readSendQueueUrl, readSettings } from '../commons/config';
+import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { type CallBudget, PIPELINE_CALLS, dynamoClient, secretsClient, sesClient, sqsClient } from '../commons/clients';
+import { type IngestResources, type SecretArns, readIngestQueueUrl, readIngestResources, readResources, readSecretArns, readSenderConcurrency, readSendQueueUrl, readSettings, requiredSecretArn } from '../commons/config';
 import { ConfigError } from '../commons/errors';
 import { systemClock } from '../commons/ports';
-import { parseSecrets } from '../commons/secrets';
+import { CachedSecret, checkTokenKey, parseApiSecret, parseGitHubTokenSecret } from '../commons/secrets';
 import type { Queue } from '../commons/ports';
 import { GitHubContents } from '../github/contents';
+import { SesMailer } from '../mail/ses-mailer';
 import { IssueStore } from '../sending/issues';
 import type { DispatchJob } from '../sending/jobs';
 import type { Scheduler } from '../sending/schedule';
@@ -16,47 +17,57 @@ import { buildCorePorts, type CorePorts } from './ports';
 import { buildSendingPorts, type SendingPorts } from './sending';
 
 /**
- * Ports for the Lambdas: settings from the environment (checked at cold start), clients with
- * the function's role, secrets from Secrets Manager. Built once per container; the promise is
- * started while the module loads, so the work happens in Lambda's init phase.
+ * Ports for the Lambdas (and the CLI's `--aws`): settings from the environment (checked at cold
+ * start), clients with the function's role in the function's region, and the secrets this
+ * function is granted, each from its own Secrets Manager secret. Built once per container; each
+ * entry starts the build while its module loads, so the work happens in Lambda's init phase.
  */
 export type LambdaPorts = CorePorts;
 
 const settings = readSettings();
 const resources = readResources();
-const dynamo = dynamoClient();
-const ses = sesClient();
+const secretArns: SecretArns = readSecretArns();
 
-async function readSecrets() {
-  const arn = readSecretArn();
-  const result = await secretsClient().send(new GetSecretValueCommand({ SecretId: arn }));
-  if (result.SecretString === undefined) throw new ConfigError(`secret ${arn} has no string value; store it as JSON text`);
-  return parseSecrets(result.SecretString, `secret ${arn}`);
+async function secretText(client: SecretsManagerClient, which: keyof SecretArns): Promise<{ text: string; source: string }> {
+  const arn = requiredSecretArn(secretArns, which);
+  const result = await client.send(new GetSecretValueCommand({ SecretId: arn }));
+  if (result.SecretString === undefined) throw new ConfigError(`secret ${arn} has no string value; store it as text`);
+  return { text: result.SecretString, source: `secret ${arn}` };
 }
 
-async function compose(): Promise<LambdaPorts> {
-  const secrets = await readSecrets();
-  const core = buildCorePorts({ dynamo, ses, settings, resources, secrets, clock: systemClock });
+async function compose(budget: CallBudget): Promise<LambdaPorts> {
+  const secrets = secretsClient(budget);
+  // The token key never changes while links in delivered emails must work: read once.
+  const tokenKey = await secretText(secrets, 'tokenKey').then(({ text, source }) => checkTokenKey(text.trim(), source));
+  const core = buildCorePorts({ dynamo: dynamoClient({}, budget), ses: sesClient({}, budget), settings, resources, secrets: { tokenKey }, clock: systemClock });
   // The API function gets INGEST_QUEUE_URL: `POST /hooks/github` puts pushed posts there.
   const ingestQueueUrl = readIngestQueueUrl();
   if (ingestQueueUrl === undefined) return core;
-  const ingestQueue = new SqsQueue<IngestMessage>(sqsClient(), ingestQueueUrl);
-  return { ...core, http: { ...core.http, github: { webhookSecret: async () => secrets.webhookSecret, ingestQueue } } };
+  // The API's own secret: re-read every few minutes, so a webhook secret changed in Secrets
+  // Manager (and in GitHub) is used without a redeploy. Read now, so a bad secret fails the start.
+  const apiSecret = new CachedSecret(async () => {
+    const { text, source } = await secretText(secrets, 'api');
+    return parseApiSecret(text, source);
+  });
+  await apiSecret.get();
+  const ingestQueue = new SqsQueue<IngestMessage>(sqsClient(budget), ingestQueueUrl);
+  return { ...core, http: { ...core.http, github: { webhookSecret: async () => (await apiSecret.get()).webhookSecret, ingestQueue } } };
 }
 
 let composed: Promise<LambdaPorts> | undefined;
 
-/** The ports; a failed start (say, Secrets Manager unreachable) is retried by the next call. */
-export function lambdaPorts(): Promise<LambdaPorts> {
-  composed ??= compose().catch((error: unknown) => {
+/**
+ * The ports; a failed start (say, Secrets Manager unreachable) is retried by the next call.
+ * The first call's `budget` (how long one AWS call may take) holds for the container: the API
+ * function passes HTTP_CALLS to answer within its timeout.
+ */
+export function lambdaPorts(budget: CallBudget = PIPELINE_CALLS): Promise<LambdaPorts> {
+  composed ??= compose(budget).catch((error: unknown) => {
     composed = undefined;
     throw error;
   });
   return composed;
 }
-
-// Start during init; the handler awaits the same promise and sees any error.
-lambdaPorts().catch(() => undefined);
 
 /**
  * The send, dispatch and ses-events Lambdas' ports. Only the dispatcher continues a dispatch,
@@ -109,18 +120,28 @@ export interface IngestAwsPorts {
 
 let ingest: Promise<IngestWorkerPorts> | undefined;
 
+/**
+ * Ingest reads no subscriber and signs no token: it builds its ports without the token key,
+ * from the issues table, SES for previews, and the GitHub token secret. The token is re-read
+ * every few minutes, and at once when GitHub refuses it (functions/github/contents.ts).
+ */
 export function lambdaIngestPorts(aws: IngestAwsPorts): Promise<IngestWorkerPorts> {
   ingest ??= (async () => {
     const target = readIngestResources();
-    const core = await lambdaPorts();
+    const secrets = secretsClient();
+    const githubToken = new CachedSecret(async () => {
+      const { text, source } = await secretText(secrets, 'githubToken');
+      return parseGitHubTokenSecret(text, source);
+    });
+    await githubToken.get();
     return {
-      settings: core.settings,
-      issues: new IssueStore(core.dynamo, core.resources),
+      settings,
+      issues: new IssueStore(dynamoClient(), resources),
       dispatchQueue: aws.dispatchQueue(target),
       scheduler: aws.scheduler(target),
-      mailer: core.mailer,
-      clock: core.clock,
-      files: new GitHubContents({ apiUrl: core.settings.githubApiUrl, token: core.secrets.githubToken }),
+      mailer: new SesMailer(sesClient(), settings.configurationSet),
+      clock: systemClock,
+      files: new GitHubContents({ apiUrl: settings.githubApiUrl, token: githubToken }),
     };
   })().catch((error: unknown) => {
     ingest = undefined;

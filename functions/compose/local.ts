@@ -21,7 +21,7 @@ import { buildSendingPorts, type SendingPorts } from './sending';
  * emulator it started, CLI commands build them against a stack running in another terminal,
  * and tests against a stack they started on free ports.
  */
-export type LocalComposition = CorePorts;
+export type LocalComposition = CorePorts & { secrets: Secrets };
 
 export interface LocalInputs {
   endpoints: { dynamodb: string; ses: string };
@@ -32,7 +32,7 @@ export interface LocalInputs {
 }
 
 export function composeLocal(inputs: LocalInputs): LocalComposition {
-  return buildCorePorts({
+  const core = buildCorePorts({
     dynamo: dynamoClient({ dynamodb: inputs.endpoints.dynamodb }),
     ses: sesClient({ ses: inputs.endpoints.ses }),
     settings: inputs.settings,
@@ -40,6 +40,8 @@ export function composeLocal(inputs: LocalInputs): LocalComposition {
     secrets: inputs.secrets,
     clock: inputs.clock ?? systemClock,
   });
+  // Locally one file holds every secret; the local stack's webhook and ingest read theirs here.
+  return { ...core, secrets: inputs.secrets };
 }
 
 /**

@@ -22,7 +22,8 @@ export interface CoreInputs {
   ses: SESClient;
   settings: Settings;
   resources: Resources;
-  secrets: Secrets;
+  /** Only the token key: the other secrets belong to one function each. */
+  secrets: Pick<Secrets, 'tokenKey'>;
   clock: Clock;
 }
 

@@ -25,10 +25,11 @@ export function configCandidates(path: string): string[] {
 export async function readPushedPost(files: RepositoryFiles, message: IngestMessage): Promise<PostFile> {
   const source = await files.read(message.repository, message.path, message.commit);
   if (source === undefined) {
-    // It was added by this very commit, so a 404 means the token cannot see the repository.
+    // The repository is readable (a token problem is a retryable GitHubError), yet the commit
+    // that added the file does not hold it: the delivery named a file that is not there.
     throw new PushletterError(
       'GITHUB_POST_NOT_FOUND',
-      `${message.repository}:${message.path} is not readable at ${message.commit.slice(0, 7)}; for a private repository set a GitHub token with read access to contents`,
+      `${message.repository}:${message.path} is not in the repository at ${message.commit.slice(0, 7)}; push the post again if it should be sent`,
     );
   }
   let config: PostFile['config'];

@@ -3,11 +3,11 @@ import { errorMessage } from '../commons/errors';
 import { AddressError } from '../subscribers/address';
 import type { SubscriberDirectory, Subscriber } from '../subscribers/types';
 import type { IssueStore } from './issues';
-import { POST_TAG, SUBSCRIBER_TAG, decodeTagValue, encodeTagValue, isHashedTagValue } from './tags';
+import { POST_TAG, SUBSCRIBER_TAG, decodeTagValue } from './tags';
 
 export interface SesEventPorts {
   subscribers: Pick<SubscriberDirectory, 'get' | 'findByEmail' | 'suppress'>;
-  issues: Pick<IssueStore, 'recordFeedback' | 'postIds'>;
+  issues: Pick<IssueStore, 'recordFeedback' | 'postIdOfTag'>;
   /** Our configuration set; events from any other one are not ours. */
   configurationSet?: string;
 }
@@ -116,27 +116,11 @@ async function handleNotification(ports: SesEventPorts, notification: SesNotific
   return ['ignored'];
 }
 
-/**
- * Hashed tags already traced to their post id. A send's bounces all carry the same tag; a tag
- * is a fixed hash of its post id, so a warm function scans the issues once per post, not once
- * per event.
- */
-const postIdsOfHashedTags = new Map<string, string>();
-
-/** A post whose slug was too long for a tag is tagged with a hash of its id: find the id it hashes. */
+/** A post whose slug was too long for a tag is tagged with a hash of its id: its issue names the id. */
 async function postIdForHashedTag(ports: SesEventPorts, tag: string): Promise<string | undefined> {
-  if (!isHashedTagValue(tag)) return undefined;
-  const known = postIdsOfHashedTags.get(tag);
-  if (known !== undefined) return known;
-  for await (const page of ports.issues.postIds()) {
-    const found = page.find((postId) => encodeTagValue(postId) === tag);
-    if (found !== undefined) {
-      postIdsOfHashedTags.set(tag, found);
-      return found;
-    }
-  }
-  logger.info('ses_event.unknown_post', { tag });
-  return undefined;
+  const postId = await ports.issues.postIdOfTag(tag);
+  if (postId === undefined) logger.info('ses_event.unknown_post', { tag });
+  return postId;
 }
 
 /** Acts on each recipient that is one of our subscribers; the others are ignored. */

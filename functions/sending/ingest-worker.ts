@@ -11,9 +11,10 @@ export interface IngestWorkerPorts extends IngestPorts {
 }
 
 /**
- * Failures that another attempt cannot fix: the post itself is bad, or GitHub refuses for a
- * reason only the editor can change. Everything else (GitHub or DynamoDB unreachable, a bug)
- * is retried and, after the queue's last attempt, lands in its dead-letter queue and alarm.
+ * Failures that another attempt cannot fix: the post itself is bad, or the pushed commit does
+ * not hold it. Everything else (GitHub or DynamoDB unreachable, a GitHub token that is missing,
+ * expired or without access, a bug) is retried and, after the queue's last attempt, lands in
+ * its dead-letter queue and alarm, to be redriven once fixed.
  */
 function isPermanent(error: unknown): boolean {
   if (error instanceof InvalidInputError || error instanceof MessageTooLargeError) return true;
@@ -37,9 +38,9 @@ function parseIngestMessage(body: string): IngestMessage | undefined {
 
 /**
  * The ingest queue's consumer (SQS on AWS, the in-process queue locally): one message per
- * pushed post. GitHub being slow, down or rate-limiting sends the message back for a retry
- * (partial batch failure, then the DLQ); a post that cannot be read or parsed will not get
- * better by retrying, so it is logged for the editor and dropped.
+ * pushed post. GitHub being slow, down, rate-limiting or refusing the token sends the message
+ * back for a retry (partial batch failure, then the DLQ); a post that is not in its commit or
+ * cannot be parsed will not get better by retrying, so it is logged for the editor and dropped.
  */
 export function createIngestHandler(ports: () => Promise<IngestWorkerPorts>) {
   // The slice of an SQS event it reads, so SQS and the local queue both fit.

@@ -4,7 +4,6 @@ import {
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
-  ScanCommand,
   UpdateItemCommand,
   type AttributeValue,
   type DynamoDBClient,
@@ -12,6 +11,7 @@ import {
 import { conditionalUpdate, isConditionFailure, untilProcessed } from '../commons/dynamo';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { CompiledMessage } from '../mail/message';
+import { encodeTagValue, isHashedTagValue } from './tags';
 import { LEDGER_PREFIX, bucketOf, claimAttribute, decodeClaim, encodeClaim, ledgerKey, subscriberOfClaimAttribute, type Claim, type Ledger } from './claims';
 
 /**
@@ -75,6 +75,12 @@ export interface SendingTables {
   deliveriesTable: string;
 }
 
+/**
+ * Key prefix of the items that map a hashed SES tag back to its post id (see `tagAlias`). No
+ * post id starts with it: ids are permalink paths, `draft-…` or `preview:…`.
+ */
+const TAG_ALIAS_PREFIX = 'tag:';
+
 /** Items stay under DynamoDB's 400 KB; a 100 KB post compresses to a fraction of that. */
 const MESSAGE_LIMIT_BYTES = 350_000;
 /** BatchWriteItem takes at most 25 requests. */
@@ -131,6 +137,7 @@ export class IssueStore {
       if (compressed.length > MESSAGE_LIMIT_BYTES) throw new MessageTooLargeError(issue.postId, compressed.length);
       item.message = { B: compressed };
     }
+    await this.writeTagAlias(issue.postId);
     try {
       await this.dynamo.send(new PutItemCommand({ TableName: this.tables.issuesTable, Item: item, ...condition }));
       return 'created';
@@ -355,18 +362,26 @@ export class IssueStore {
   }
 
   /**
-   * Every post id with an issue, a page at a time. Only for finding a post whose SES tag holds
-   * a hash of its id (slugs too long for a tag): one item per post keeps this scan small.
+   * A post whose id is too long for an SES tag is tagged with a hash of its id (tags.ts). Its
+   * issue gets a second item, keyed by that tag, naming the id, so a bounce or complaint finds
+   * its post with one GetItem. Written before the issue and unconditionally (the same tag always
+   * names the same id), so no issue exists, and no copy is sent, without its alias.
    */
-  async *postIds(): AsyncGenerator<string[]> {
-    let startKey: Record<string, AttributeValue> | undefined;
-    do {
-      const page = await this.dynamo.send(
-        new ScanCommand({ TableName: this.tables.issuesTable, ProjectionExpression: 'postId', ExclusiveStartKey: startKey }),
-      );
-      yield (page.Items ?? []).map((item) => unmarshall(item).postId as string);
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+  private async writeTagAlias(postId: string): Promise<void> {
+    const tag = encodeTagValue(postId);
+    if (!isHashedTagValue(tag)) return;
+    await this.dynamo.send(new PutItemCommand({ TableName: this.tables.issuesTable, Item: marshall({ postId: TAG_ALIAS_PREFIX + tag, aliasOf: postId }) }));
+  }
+
+  /** The post id a hashed SES tag stands for, or undefined when no issue of ours has that tag. */
+  async postIdOfTag(tag: string): Promise<string | undefined> {
+    if (!isHashedTagValue(tag)) return undefined;
+    const result = await this.dynamo.send(
+      new GetItemCommand({ TableName: this.tables.issuesTable, Key: marshall({ postId: TAG_ALIAS_PREFIX + tag }), ProjectionExpression: 'aliasOf' }),
+    );
+    const postId = result.Item?.aliasOf?.S;
+    // The hash is checked again, so an item that is not an alias cannot name another post.
+    return postId !== undefined && encodeTagValue(postId) === tag ? postId : undefined;
   }
 
   /**

@@ -16,7 +16,7 @@ const HASHED_PREFIX = 'h_';
  * The id base64url-encoded when that fits a tag; otherwise (a slug of about 60 Chinese
  * characters is already too long) `h_` and the SHA-256 of the id. The hashed form is 45
  * characters, and no base64url encoding is ever 1 more than a multiple of 4 long, so it can
- * never be mistaken for an encoded id; whoever reads it finds the id by hashing known ids.
+ * never be mistaken for an encoded id; the issue keeps an item that maps it back (IssueStore.postIdOfTag).
  */
 export function encodeTagValue(value: string): string {
   const encoded = Buffer.from(value, 'utf8').toString('base64url');

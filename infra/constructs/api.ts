@@ -2,6 +2,7 @@ import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { PushletterFunction } from './function';
@@ -23,11 +24,30 @@ export const ROUTES: ReadonlyArray<{ method: apigw.HttpMethod; path: string }> =
  */
 export const THROTTLE = { rateLimit: 50, burstLimit: 100 } as const;
 
+/**
+ * Limits of their own for the routes that must not share one: a flood of signups (each a
+ * confirmation email) is held at its own low limit and cannot use the capacity one-click
+ * unsubscribes and GitHub's deliveries need. Routes not listed get THROTTLE, each on its own.
+ */
+export const ROUTE_THROTTLES: Readonly<Record<string, { rateLimit: number; burstLimit: number }>> = {
+  'POST /subscribe': { rateLimit: 10, burstLimit: 20 },
+  // Mail providers send one-click unsubscribes in bursts right after a large send.
+  'POST /unsubscribe': { rateLimit: 50, burstLimit: 100 },
+  'POST /hooks/github': { rateLimit: 10, burstLimit: 20 },
+};
+
+/** The API on a domain of the editor's, with the certificate for it (or one the stack requests). */
+export interface ApiDomain {
+  name: string;
+  certificateArn?: string;
+}
+
 export interface ApiProps {
   /** The blog's origin, the only one whose pages may call the API from a script. */
   siteOrigin: string;
-  /** The function's environment, given the API's own URL (links in emails point at it). */
-  environment: (apiUrl: string) => Record<string, string>;
+  /** The function's environment, given the API's public URL (links in emails point at it). */
+  environment: (publicUrl: string) => Record<string, string>;
+  domain?: ApiDomain;
 }
 
 /**
@@ -40,8 +60,12 @@ export class Api extends Construct {
   readonly stage: apigw.HttpStage;
   readonly handler: PushletterFunction;
   readonly accessLogs: logs.LogGroup;
-  /** Base URL of the API, without a trailing slash: `https://<id>.execute-api.<region>.amazonaws.com`. */
+  /**
+   * Base URL of links in emails and of the outputs, without a trailing slash: `https://<apiDomain>`
+   * when a domain is configured, else `https://<id>.execute-api.<region>.amazonaws.com`.
+   */
   readonly url: string;
+  readonly domainName?: apigw.DomainName;
 
   constructor(scope: Construct, id: string, props: ApiProps) {
     super(scope, id);
@@ -55,7 +79,14 @@ export class Api extends Construct {
         maxAge: Duration.hours(1),
       },
     });
-    this.url = this.httpApi.apiEndpoint;
+    if (props.domain) {
+      const certificate = props.domain.certificateArn
+        ? acm.Certificate.fromCertificateArn(this, 'Certificate', props.domain.certificateArn)
+        : // CloudFormation waits at this resource until the validation CNAME ACM asks for is in DNS.
+          new acm.Certificate(this, 'Certificate', { domainName: props.domain.name, validation: acm.CertificateValidation.fromDns() });
+      this.domainName = new apigw.DomainName(this, 'Domain', { domainName: props.domain.name, certificate });
+    }
+    this.url = props.domain ? `https://${props.domain.name}` : this.httpApi.apiEndpoint;
     this.handler = new PushletterFunction(this, 'Handler', {
       entry: 'api',
       description: 'pushletter: signup, confirm and unsubscribe pages and the GitHub webhook',
@@ -75,6 +106,7 @@ export class Api extends Construct {
       stageName: '$default',
       autoDeploy: true,
       throttle: THROTTLE,
+      ...(this.domainName ? { domainMapping: { domainName: this.domainName } } : {}),
       accessLogSettings: {
         destination: new apigw.LogGroupLogDestination(this.accessLogs),
         // No source IP, no query string: tokens travel in the query string and IPs are
@@ -92,11 +124,18 @@ export class Api extends Construct {
         ),
       },
     });
+    // Route-level limits: the L2 stage sets only the default route's. The property is free-form
+    // JSON to CDK, so it is written in CloudFormation's own casing.
+    (this.stage.node.defaultChild as apigw.CfnStage).routeSettings = Object.fromEntries(
+      Object.entries(ROUTE_THROTTLES).map(([route, limit]) => [route, { ThrottlingRateLimit: limit.rateLimit, ThrottlingBurstLimit: limit.burstLimit }]),
+    );
 
     const integration = new HttpLambdaIntegration('Handler', this.handler);
     for (const route of ROUTES) {
       const routes = this.httpApi.addRoutes({ path: route.path, methods: [route.method], integration });
       for (const added of routes) {
+        // API Gateway refuses route settings for a route that does not exist yet.
+        if (`${route.method} ${route.path}` in ROUTE_THROTTLES) this.stage.node.addDependency(added);
         Validations.of(added).acknowledge({
           id: 'AwsSolutions-APIG4',
           reason:

@@ -115,8 +115,10 @@ export class Pipeline extends Construct {
       environment: settings,
       deadLetterQueue: this.dispatchDeadLetters,
     });
-    tables.bind(this.dispatch, 'subscribers', 'read');
-    tables.bind(this.dispatch, 'issues', 'write');
+    // Counts and pages active subscribers on the index; reads, starts and checkpoints the issue.
+    tables.bind(this.dispatch, 'subscribers', { indexes: ['Query'] });
+    tables.bind(this.dispatch, 'issues', { items: ['GetItem', 'UpdateItem'] });
+    secrets.bind(this.dispatch, 'tokenKey');
     this.sendQueue.bindProducer(this.dispatch, PIPELINE_ENVIRONMENT.sendQueue);
     // Continuing itself: in a policy of its own, because the function's default policy cannot
     // name the function (the function depends on that policy).
@@ -139,9 +141,14 @@ export class Pipeline extends Construct {
         maxConcurrency: this.senderConcurrency,
       }),
     );
-    tables.bind(this.send, 'subscribers', 'read');
-    tables.bind(this.send, 'issues', 'read');
-    tables.bind(this.send, 'deliveries', 'write');
+    // Re-reads a message's recipients in one batch and the post's compiled message; claims in
+    // ledgers (update, read, release), records outcomes (puts, batches of puts), and shares the
+    // send-rate window (read, update).
+    tables.bind(this.send, 'subscribers', { items: ['BatchGetItem'] });
+    tables.bind(this.send, 'issues', { items: ['GetItem'] });
+    tables.bind(this.send, 'deliveries', { items: ['GetItem', 'UpdateItem', 'PutItem', 'BatchWriteItem'] });
+    // Signs each copy's unsubscribe link.
+    secrets.bind(this.send, 'tokenKey');
     sending.grantSend(this.send);
     // The sender holds to the account's SES rate when it can read it (functions/sending/rate-limit.ts).
     this.send.addToRolePolicy(new iam.PolicyStatement({ actions: ['ses:GetSendQuota'], resources: ['*'] }));
@@ -162,7 +169,9 @@ export class Pipeline extends Construct {
     this.ingest.addEventSource(
       new eventSources.SqsEventSource(this.ingestQueue.queue, { batchSize: 1, reportBatchItemFailures: true, maxConcurrency: 2 }),
     );
-    tables.bind(this.ingest, 'issues', 'write');
+    // Reads an issue, creates it (and the item that maps a hashed SES tag to its post id).
+    tables.bind(this.ingest, 'issues', { items: ['GetItem', 'PutItem'] });
+    secrets.bind(this.ingest, 'githubToken');
     // Previews of drafts go straight to the editors' addresses, never through the send queue.
     sending.grantSend(this.ingest);
     this.ingest.addEnvironment(PIPELINE_ENVIRONMENT.dispatchFunction, this.dispatch.functionArn);
@@ -221,12 +230,14 @@ export class Pipeline extends Construct {
       environment: settings,
       deadLetterQueue: this.sesEventsDeadLetters,
     });
-    tables.bind(this.sesEvents, 'subscribers', 'write');
-    tables.bind(this.sesEvents, 'deliveries', 'write');
+    // Finds the subscriber (by tagged id, or by the address's keyed id) and suppresses them,
+    // marks the delivery, and resolves a hashed post tag with one read of the issues table.
+    tables.bind(this.sesEvents, 'subscribers', { items: ['GetItem', 'UpdateItem'] });
+    tables.bind(this.sesEvents, 'deliveries', { items: ['UpdateItem'] });
+    tables.bind(this.sesEvents, 'issues', { items: ['GetItem'] });
+    // Subscriber ids are keyed hashes of addresses: finding one by address takes the key.
+    secrets.bind(this.sesEvents, 'tokenKey');
     subscribeToEvents(sending.eventsTopic, this.sesEvents);
-
-    // Every function builds its ports at cold start from the one newsletter secret.
-    for (const fn of [this.dispatch, this.send, this.ingest, this.sesEvents]) secrets.bind(fn);
   }
 }
 

@@ -1,65 +1,71 @@
-import { RemovalPolicy, SecretValue, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-
-/** The variable naming the secret to the functions (`readSecretArn` in functions/commons/config.ts). */
-export const SECRET_ENVIRONMENT = 'PUSHLETTER_SECRET_ARN';
-
-/** Keys of the JSON the functions parse (`parseSecrets` in functions/commons/secrets.ts). */
-export const SECRET_KEYS = ['tokenKey', 'webhookSecret', 'githubToken'] as const;
+import { SECRET_ARN_VARIABLES } from '../../functions/commons/config';
 
 /**
- * The functions read one JSON secret: `tokenKey` (signs confirmation and unsubscribe tokens),
- * `webhookSecret` (shared with GitHub to sign webhook deliveries) and `githubToken` (empty
- * until the editor puts a token for a private blog repository).
+ * The variables naming each secret to the functions, as `readSecretArns` reads them: defined
+ * beside that reader (functions/commons/config.ts), which cannot import infra.
+ */
+export const SECRET_ENVIRONMENT = SECRET_ARN_VARIABLES;
+
+export type SecretName = keyof typeof SECRET_ENVIRONMENT;
+
+/** 64 letters and digits: valid base64 of 48 bytes for the token key, and a strong webhook secret. */
+const GENERATED = { passwordLength: 64, excludePunctuation: true, includeSpace: false } as const;
+
+/**
+ * One secret per concern, each read only by the functions that need it:
  *
- * CloudFormation generates only one random value per secret, so the two random values are
- * generated in two seed secrets and copied into the JSON through dynamic references, resolved
- * by CloudFormation at deploy time: the values appear in no template, output or log. The seeds
- * are read only by CloudFormation; no function is granted them.
+ * - `tokenKey`: the token key, the secret's whole value (signs confirm and unsubscribe links,
+ *   keys subscriber ids). Read by api, send, dispatch and ses-events.
+ * - `api`: JSON `{"webhookSecret": …}`, shared with GitHub to sign webhook deliveries; further
+ *   keys only the API reads (a CAPTCHA secret key) go into the same JSON. Read by api.
+ * - `githubToken`: JSON `{"githubToken": ""}` until the editor puts a token for a private
+ *   repository. Read by ingest.
+ *
+ * CloudFormation generates each value once, when it creates the secret, and the template holds
+ * no value: a stack update never rewrites what the editor put there (only changing the
+ * generation settings below would). The `unused` key of the GitHub token secret is the random
+ * value CloudFormation must generate to create a secret without a value in the template.
  */
 export class Secrets extends Construct {
-  readonly secret: secretsmanager.Secret;
-  readonly tokenKeySeed: secretsmanager.Secret;
-  readonly webhookSecretSeed: secretsmanager.Secret;
+  readonly tokenKey: secretsmanager.Secret;
+  readonly api: secretsmanager.Secret;
+  readonly githubToken: secretsmanager.Secret;
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
-    // 64 letters and digits: valid base64 of 48 bytes for tokenKey, and a strong webhook secret.
-    const generated = { passwordLength: 64, excludePunctuation: true, includeSpace: false };
-    this.tokenKeySeed = new secretsmanager.Secret(this, 'TokenKeySeed', {
-      description: 'pushletter: random seed of tokenKey (copied into the newsletter secret at deploy)',
-      generateSecretString: generated,
+    // The construct id of the first deployments' token key seed: a stack deployed before keeps
+    // its key, and with it the links in every email already delivered.
+    this.tokenKey = new secretsmanager.Secret(this, 'TokenKeySeed', {
+      description: 'pushletter: the token key that signs confirmation and unsubscribe links (never change it)',
+      generateSecretString: GENERATED,
+      // Losing the key would break the unsubscribe link in every email already delivered.
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    this.webhookSecretSeed = new secretsmanager.Secret(this, 'WebhookSecretSeed', {
-      description: 'pushletter: random seed of webhookSecret (copied into the newsletter secret at deploy)',
-      generateSecretString: generated,
+    this.api = new secretsmanager.Secret(this, 'ApiSecret', {
+      description: 'pushletter: JSON read by the API function: webhookSecret (also set in the GitHub webhook) and its other keys',
+      generateSecretString: { ...GENERATED, secretStringTemplate: '{}', generateStringKey: 'webhookSecret' },
     });
-    this.secret = new secretsmanager.Secret(this, 'Newsletter', {
-      description: 'pushletter: tokenKey, webhookSecret and githubToken (JSON) read by the functions',
-      secretObjectValue: {
-        tokenKey: this.tokenKeySeed.secretValue,
-        webhookSecret: this.webhookSecretSeed.secretValue,
-        // Set by the editor for a private repository; empty means "no token".
-        githubToken: SecretValue.unsafePlainText(''),
-      },
-      // Losing tokenKey would break the unsubscribe link in every email already delivered.
-      removalPolicy: RemovalPolicy.RETAIN,
+    this.githubToken = new secretsmanager.Secret(this, 'GitHubToken', {
+      description: 'pushletter: JSON {"githubToken": "…"} read by the ingest function; empty for a public blog repository',
+      generateSecretString: { ...GENERATED, secretStringTemplate: JSON.stringify({ githubToken: '' }), generateStringKey: 'unused' },
     });
 
     const rotation =
-      'Rotation is not automatic on purpose: a new tokenKey would break the unsubscribe link in every email already delivered (RFC 8058 and CAN-SPAM need them to keep working), the webhookSecret is also stored in GitHub, which rotation cannot update, and the githubToken is issued by GitHub. The README shows how to rotate the webhook secret and the token by hand.';
-    for (const secret of [this.secret, this.tokenKeySeed, this.webhookSecretSeed]) {
+      'Rotation is not automatic on purpose: a new token key would break the unsubscribe link in every email already delivered (RFC 8058 and CAN-SPAM need them to keep working), the webhook secret is also stored in GitHub, which rotation cannot update, and the GitHub token is issued by GitHub. The README shows how to replace the webhook secret and the token by hand.';
+    for (const secret of [this.tokenKey, this.api, this.githubToken]) {
       Validations.of(secret).acknowledge({ id: 'AwsSolutions-SMG4', reason: rotation });
     }
   }
 
-  /** Lets `fn` read the secret's value, and names it through the variable the function reads. */
-  bind(fn: lambda.Function): void {
-    fn.addEnvironment(SECRET_ENVIRONMENT, this.secret.secretArn);
-    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [this.secret.secretArn] }));
+  /** Lets `fn` read one secret's value, and names it through the variable the function reads. */
+  bind(fn: lambda.Function, name: SecretName): void {
+    const secret = this[name];
+    fn.addEnvironment(SECRET_ENVIRONMENT[name], secret.secretArn);
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secret.secretArn] }));
   }
 }

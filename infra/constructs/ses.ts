@@ -1,4 +1,4 @@
-import { Stack } from 'aws-cdk-lib';
+import { ArnFormat, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -18,14 +18,22 @@ export interface SesProps {
  * arrive on.
  *
  * With `domain` configured the identity is that domain with Easy DKIM (three CNAME records to
- * add at the DNS host). Without it, the identity is the from address alone: SES mails it a
- * verification link and sends unsigned by the domain, fine for a trial, not for a list.
+ * add at the DNS host), and optionally a MAIL FROM subdomain (an MX and an SPF TXT record).
+ * Without it, the identity is the from address alone: SES mails it a verification link and
+ * sends unsigned by the domain, fine for a trial, not for a list. With `existingIdentity` the
+ * stack creates no identity and sends from the one already in the account and region.
  */
 export class Sending extends Construct {
-  readonly identity: ses.EmailIdentity;
+  /** The identity the stack created; undefined with `existingIdentity`. */
+  readonly identity?: ses.EmailIdentity;
+  /** ARN of the identity mail is sent from, created here or not. */
+  readonly identityArn: string;
+  /** The domain or address of that identity. */
+  readonly identityName: string;
   readonly configurationSet: ses.ConfigurationSet;
   readonly eventsTopic: sns.Topic;
   readonly configurationSetArn: string;
+  private readonly fromAddress: string;
 
   constructor(scope: Construct, id: string, props: SesProps) {
     super(scope, id);
@@ -47,26 +55,58 @@ export class Sending extends Construct {
       destination: ses.EventDestination.snsTopic(this.eventsTopic),
       events: [ses.EmailSendingEvent.BOUNCE, ses.EmailSendingEvent.COMPLAINT],
     });
-    this.identity = new ses.EmailIdentity(this, 'Identity', {
-      identity: config.domain ? ses.Identity.domain(config.domain) : ses.Identity.email(config.fromAddress),
-      // DKIM belongs to domains; an address identity is left with SES's defaults.
-      dkimSigning: config.domain !== undefined ? true : undefined,
-      configurationSet: this.configurationSet,
-    });
-    this.configurationSetArn = Stack.of(this).formatArn({
+    this.fromAddress = config.fromAddress;
+    this.identityName = config.domain ?? config.fromAddress;
+    const stack = Stack.of(this);
+    if (config.existingIdentity) {
+      // Every send names the configuration set itself (functions/mail/ses-mailer.ts), so events
+      // are published without the identity's default set.
+      this.identityArn = stack.formatArn({ service: 'ses', resource: 'identity', resourceName: this.identityName });
+    } else {
+      this.identity = new ses.EmailIdentity(this, 'Identity', {
+        identity: config.domain ? ses.Identity.domain(config.domain) : ses.Identity.email(config.fromAddress),
+        // DKIM belongs to domains; an address identity is left with SES's defaults.
+        dkimSigning: config.domain !== undefined ? true : undefined,
+        configurationSet: this.configurationSet,
+        mailFromDomain: config.mailFromDomain,
+        // Until the MX record is in place SES falls back to its own MAIL FROM instead of refusing to send.
+        mailFromBehaviorOnMxFailure: config.mailFromDomain ? ses.MailFromBehaviorOnMxFailure.USE_DEFAULT_VALUE : undefined,
+      });
+      this.identityArn = this.identity.emailIdentityArn;
+    }
+    this.configurationSetArn = stack.formatArn({
       service: 'ses',
       resource: 'configuration-set',
       resourceName: this.configurationSet.configurationSetName,
     });
   }
 
-  /** Lets `fn` send raw email from this identity through this configuration set, nothing else. */
+  /**
+   * Lets `fn` send raw email from this identity through this configuration set. In the SES
+   * sandbox, SES also authorizes the send against the recipient's identity (the sandbox only
+   * delivers to verified addresses and domains), so a second statement allows sending to any of
+   * the account's identities, but only with our From address: the confirmation and test emails
+   * a first deployment sends to its verified addresses work before production access.
+   */
   grantSend(fn: lambda.Function): void {
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['ses:SendRawEmail'],
-        resources: [this.identity.emailIdentityArn, this.configurationSetArn],
+        resources: [this.identityArn, this.configurationSetArn],
       }),
     );
+    const identities = Stack.of(this).formatArn({ service: 'ses', resource: 'identity', resourceName: '*', arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['ses:SendRawEmail'],
+        resources: [identities],
+        conditions: { StringEquals: { 'ses:FromAddress': this.fromAddress } },
+      }),
+    );
+    Validations.of(fn.role!).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/*]',
+      reason:
+        'In the SES sandbox the send is also authorized against the recipient\'s verified identity, whose name is not known to the stack; the statement is limited to ses:SendRawEmail with the newsletter\'s own From address (ses:FromAddress condition), so it cannot send as anyone else.',
+    });
   }
 }

@@ -13,11 +13,17 @@ import { subscriberTableDefinition } from '../../functions/subscribers/table';
 
 type TableDefinition = Omit<CreateTableCommandInput, 'TableName'>;
 
-/** What a function does with a table: `read` pages and gets; `write` also puts, updates, deletes. */
-export type TableAccess = 'read' | 'write';
+/** The item actions the functions send (the names of the SDK commands, without `Command`). */
+export type ItemAction = 'GetItem' | 'BatchGetItem' | 'Query' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'BatchWriteItem';
 
-const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
-const WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
+/**
+ * What one function sends to a table: actions on the table's items, and queries of its
+ * indexes. Each function's list is read from its code paths (infra/constructs/pipeline.ts).
+ */
+export interface TableAccess {
+  items?: readonly ItemAction[];
+  indexes?: readonly 'Query'[];
+}
 
 /** The table-name variables `readResources` (functions/commons/config.ts) reads. */
 export const TABLE_ENVIRONMENT = {
@@ -92,17 +98,19 @@ export class Tables extends Construct {
 
   /**
    * Names `table` to `fn` through the variable `readResources` expects and allows exactly the
-   * item actions `access` needs, on the table and each of its indexes by name (no `index/*`).
+   * actions `access` lists: item actions on the table, queries on each of its indexes by name
+   * (no `index/*`).
    */
   bind(fn: lambda.Function, name: TableName, access: TableAccess): void {
     const table = this[name];
     const definition = { subscribers: subscriberTableDefinition, issues: issuesTableDefinition, deliveries: deliveriesTableDefinition }[name];
     fn.addEnvironment(TABLE_ENVIRONMENT[name], table.tableName);
+    const actions = (list: readonly string[]) => list.map((action) => `dynamodb:${action}`);
+    if (access.items?.length) fn.addToRolePolicy(new iam.PolicyStatement({ actions: actions(access.items), resources: [table.tableArn] }));
     const indexArns = (definition.GlobalSecondaryIndexes ?? []).map((index) => `${table.tableArn}/index/${index.IndexName}`);
-    fn.addToRolePolicy(new iam.PolicyStatement({ actions: READ_ACTIONS, resources: [table.tableArn, ...indexArns] }));
-    if (access === 'write') {
-      // Indexes are written through the table; write actions need only the table itself.
-      fn.addToRolePolicy(new iam.PolicyStatement({ actions: WRITE_ACTIONS, resources: [table.tableArn] }));
+    if (access.indexes?.length) {
+      if (indexArns.length === 0) throw new Error(`the ${name} table has no index to query`);
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: actions(access.indexes), resources: indexArns }));
     }
   }
 }

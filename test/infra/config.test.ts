@@ -34,8 +34,21 @@ describe('deploy configuration', () => {
     ['domain', 'not a domain', /"domain" must be a domain name/],
     ['domain', 'other.example', /"domain" must be the domain of fromAddress "letters@news\.example\.org"/],
     ['alarmEmail', 'ops', /"alarmEmail" must be an email address/],
+    ['mailFromDomain', 'mail.other.example', /"mailFromDomain" must be a subdomain of "domain" .*mail\.example\.org/],
+    ['mailFromDomain', 'example.org', /"mailFromDomain" must be a subdomain of "domain"/],
+    ['existingIdentity', 'yes', /"existingIdentity" must be true or false/],
+    ['apiDomain', 'https://letters.example.org', /"apiDomain" must be a domain name .*-c apiDomain=newsletter\.blog\.example\.com/],
+    ['apiCertificateArn', 'arn:aws:iam::123456789012:role/x', /"apiCertificateArn" is for apiDomain: set apiDomain too/],
   ])('rejects %s = %j with a message naming the key and an example', (key, value, message) => {
     expect(fromContext({ ...DEPLOYED_CONTEXT, [key]: value })).toThrow(message);
+  });
+
+  it('checks the mail and domain options together: MAIL FROM below the domain, on an identity the stack creates, a certificate of ACM', () => {
+    const config = readDeployConfig((key) => ({ ...DEPLOYED_CONTEXT, mailFromDomain: 'Bounce.Example.org', apiDomain: 'letters.example.org', existingIdentity: false } as Record<string, unknown>)[key]);
+    expect(config).toMatchObject({ mailFromDomain: 'bounce.example.org', apiDomain: 'letters.example.org', existingIdentity: false });
+    expect(fromContext({ ...DEPLOYED_CONTEXT, mailFromDomain: 'bounce.example.org', existingIdentity: 'true' })).toThrow(/"mailFromDomain" is set on an identity the stack creates; with existingIdentity set the MAIL FROM domain in the SES console/);
+    expect(fromContext({ ...DEPLOYED_CONTEXT, domain: undefined, mailFromDomain: 'bounce.example.org' })).toThrow(/"mailFromDomain" must be a subdomain of "domain" \(set domain too\)/);
+    expect(fromContext({ ...DEPLOYED_CONTEXT, apiDomain: 'letters.example.org', apiCertificateArn: 'arn:aws:iam::123456789012:role/x' })).toThrow(/"apiCertificateArn" must be the ARN of an ACM certificate/);
   });
 
   it('fails synthesis itself, before any resource is built, on an invalid value', () => {

@@ -6,8 +6,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import cdkJson from '../../cdk.json';
 import { deliveriesTableDefinition, issuesTableDefinition } from '../../functions/sending/tables';
 import { subscriberTableDefinition } from '../../functions/subscribers/table';
-import { readIngestQueueUrl, readIngestResources, readResources, readSecretArn, readSenderConcurrency, readSendQueueUrl, readSettings, SENDER_CONCURRENCY } from '../../functions/commons/config';
+import { readIngestQueueUrl, readIngestResources, readResources, readSecretArns, readSenderConcurrency, readSendQueueUrl, readSettings, SENDER_CONCURRENCY } from '../../functions/commons/config';
 import { ROUTES as APP_ROUTES } from '../../functions/http/routes';
+import { HTTP_CALLS, PIPELINE_CALLS, worstCallMs } from '../../functions/commons/clients';
 import { senderConcurrency } from '../../infra/constructs/pipeline';
 import type { PushletterStack } from '../../infra/stack';
 import { DEPLOYED_CONTEXT, synthesize } from './synth';
@@ -27,8 +28,10 @@ function nameResources(stack: PushletterStack): Record<string, string> {
     [tables.subscribers, 'subscribers'],
     [tables.issues, 'issues'],
     [tables.deliveries, 'deliveries'],
-    [secrets.secret, 'secret'],
-    [sending.identity, 'identity'],
+    [secrets.tokenKey, 'tokenKeySecret'],
+    [secrets.api, 'apiSecret'],
+    [secrets.githubToken, 'githubTokenSecret'],
+    [sending.identity!, 'identity'],
     [sending.configurationSet, 'configurationSet'],
     [sending.eventsTopic, 'sesEventsTopic'],
     [api.httpApi, 'httpApi'],
@@ -90,13 +93,19 @@ describe('functions', () => {
     });
   });
 
+  it('give the API function AWS calls whose every retry ends well inside its timeout (and GitHub\'s 10 s)', () => {
+    const timeoutMs = resource(stack.api.handler).Properties.Timeout * 1000;
+    expect(worstCallMs(HTTP_CALLS)).toBeLessThanOrEqual(timeoutMs * 0.7);
+    // The pipeline's longer budget would not fit: the API must not use it.
+    expect(worstCallMs(PIPELINE_CALLS)).toBeGreaterThan(timeoutMs);
+  });
+
   it('hand every function the settings, which the functions\' own config reader accepts', () => {
     for (const name of Object.keys(functions(stack)) as Array<keyof ReturnType<typeof functions>>) {
       const env = environment(name);
       // Confirm and unsubscribe links point at the API itself (no custom domain).
       expect(env.PUSHLETTER_PUBLIC_URL).toBe('httpApi.ApiEndpoint');
       expect(env.PUSHLETTER_CONFIGURATION_SET).toBe('configurationSet');
-      expect(env.PUSHLETTER_SECRET_ARN).toBe('secret');
       const settings = readSettings({ ...env, PUSHLETTER_PUBLIC_URL: 'https://abc.execute-api.eu-west-1.amazonaws.com' });
       expect(settings).toMatchObject({ fromAddress: 'letters@news.example.org', maxSendRate: 50, editors: ['editor@example.org', 'second@example.org'] });
     }
@@ -104,16 +113,19 @@ describe('functions', () => {
 
   it('name only the tables, queues and resources each function uses', () => {
     const resourceKeys = (name: keyof ReturnType<typeof functions>) =>
-      Object.keys(environment(name)).filter((key) => !key.startsWith('PUSHLETTER_') || key === 'PUSHLETTER_SECRET_ARN' || key === 'PUSHLETTER_SENDER_CONCURRENCY').sort();
-    expect(resourceKeys('api')).toEqual(['INGEST_QUEUE_URL', 'NODE_OPTIONS', 'PUSHLETTER_SECRET_ARN', 'SUBSCRIBERS_TABLE']);
-    expect(resourceKeys('ingest')).toEqual(['DISPATCH_FUNCTION_ARN', 'ISSUES_TABLE', 'NODE_OPTIONS', 'PUSHLETTER_SECRET_ARN', 'SCHEDULER_ROLE_ARN', 'SCHEDULE_GROUP_NAME']);
-    expect(resourceKeys('dispatch')).toEqual(['ISSUES_TABLE', 'NODE_OPTIONS', 'PUSHLETTER_SECRET_ARN', 'SEND_QUEUE_URL', 'SUBSCRIBERS_TABLE']);
-    expect(resourceKeys('send')).toEqual(['DELIVERIES_TABLE', 'ISSUES_TABLE', 'NODE_OPTIONS', 'PUSHLETTER_SECRET_ARN', 'PUSHLETTER_SENDER_CONCURRENCY', 'SUBSCRIBERS_TABLE']);
-    expect(resourceKeys('sesEvents')).toEqual(['DELIVERIES_TABLE', 'NODE_OPTIONS', 'PUSHLETTER_SECRET_ARN', 'SUBSCRIBERS_TABLE']);
+      Object.keys(environment(name)).filter((key) => !key.startsWith('PUSHLETTER_') || key.endsWith('_SECRET_ARN') || key === 'PUSHLETTER_SENDER_CONCURRENCY').sort();
+    expect(resourceKeys('api')).toEqual(['INGEST_QUEUE_URL', 'NODE_OPTIONS', 'PUSHLETTER_API_SECRET_ARN', 'PUSHLETTER_TOKEN_KEY_SECRET_ARN', 'SUBSCRIBERS_TABLE']);
+    expect(resourceKeys('ingest')).toEqual(['DISPATCH_FUNCTION_ARN', 'ISSUES_TABLE', 'NODE_OPTIONS', 'PUSHLETTER_GITHUB_TOKEN_SECRET_ARN', 'SCHEDULER_ROLE_ARN', 'SCHEDULE_GROUP_NAME']);
+    expect(resourceKeys('dispatch')).toEqual(['ISSUES_TABLE', 'NODE_OPTIONS', 'PUSHLETTER_TOKEN_KEY_SECRET_ARN', 'SEND_QUEUE_URL', 'SUBSCRIBERS_TABLE']);
+    expect(resourceKeys('send')).toEqual(['DELIVERIES_TABLE', 'ISSUES_TABLE', 'NODE_OPTIONS', 'PUSHLETTER_SENDER_CONCURRENCY', 'PUSHLETTER_TOKEN_KEY_SECRET_ARN', 'SUBSCRIBERS_TABLE']);
+    // The issues table: a post tagged with a hash of its long id is found there by one GetItem.
+    expect(resourceKeys('sesEvents')).toEqual(['DELIVERIES_TABLE', 'ISSUES_TABLE', 'NODE_OPTIONS', 'PUSHLETTER_TOKEN_KEY_SECRET_ARN', 'SUBSCRIBERS_TABLE']);
     expect(environment('ingest').DISPATCH_FUNCTION_ARN).toBe('dispatch.Arn');
-    // The readers in functions/commons/config.ts find what each function needs at cold start.
-    for (const name of Object.keys(functions(stack)) as Array<keyof ReturnType<typeof functions>>) {
-      expect(readSecretArn(environment(name)), name).toBe('secret');
+    // The readers in functions/commons/config.ts find each function's secrets, and only those.
+    expect(readSecretArns(environment('api'))).toEqual({ tokenKey: 'tokenKeySecret', api: 'apiSecret', githubToken: undefined });
+    expect(readSecretArns(environment('ingest'))).toEqual({ tokenKey: undefined, api: undefined, githubToken: 'githubTokenSecret' });
+    for (const name of ['dispatch', 'send', 'sesEvents'] as const) {
+      expect(readSecretArns(environment(name)), name).toEqual({ tokenKey: 'tokenKeySecret', api: undefined, githubToken: undefined });
     }
     expect(readIngestResources(environment('ingest'))).toEqual({
       dispatchFunctionArn: 'dispatch.Arn',
@@ -132,10 +144,12 @@ describe('functions', () => {
 });
 
 describe('permissions (least privilege)', () => {
-  const READ = 'dynamodb:GetItem, dynamodb:BatchGetItem, dynamodb:Query';
-  const WRITE = 'dynamodb:PutItem, dynamodb:UpdateItem, dynamodb:DeleteItem, dynamodb:BatchWriteItem';
-  const SEND_MAIL = 'ses:SendRawEmail -> arn:aws:ses:${Region}:${Account}:identity/identity, arn:aws:ses:${Region}:${Account}:configuration-set/configurationSet';
-  const SECRET = 'secretsmanager:GetSecretValue -> secret';
+  // The sandbox statement: any of the account's identities (the recipient's, in the sandbox), only as our From address.
+  const SEND_MAIL = [
+    'ses:SendRawEmail -> arn:aws:ses:${Region}:${Account}:identity/identity, arn:aws:ses:${Region}:${Account}:configuration-set/configurationSet',
+    'ses:SendRawEmail -> arn:aws:ses:${Region}:${Account}:identity/* if {"StringEquals":{"ses:FromAddress":"letters@news.example.org"}}',
+  ];
+  const TOKEN_KEY = 'secretsmanager:GetSecretValue -> tokenKeySecret';
   const logs = (name: string) => `logs:CreateLogStream, logs:PutLogEvents -> ${name}Logs.Arn`;
   const consume = (queue: string) =>
     `sqs:ReceiveMessage, sqs:ChangeMessageVisibility, sqs:GetQueueUrl, sqs:DeleteMessage, sqs:GetQueueAttributes -> ${queue}.Arn`;
@@ -143,10 +157,10 @@ describe('permissions (least privilege)', () => {
   it('api: the subscriber table, the secret, its SES identity, and putting pushes on the ingest queue', () => {
     expect(permissions('api')).toEqual(
       [
-        `${READ} -> subscribers.Arn, subscribers.Arn/index/active-by-list`,
-        `${WRITE} -> subscribers.Arn`,
-        SECRET,
-        SEND_MAIL,
+        'dynamodb:GetItem, dynamodb:UpdateItem -> subscribers.Arn',
+        TOKEN_KEY,
+        'secretsmanager:GetSecretValue -> apiSecret',
+        ...SEND_MAIL,
         'sqs:SendMessage -> ingestQueue.Arn',
         logs('api'),
       ].sort(),
@@ -156,14 +170,13 @@ describe('permissions (least privilege)', () => {
   it('ingest: issues, previews by mail, starting the dispatcher now or by a schedule in its own group', () => {
     expect(permissions('ingest')).toEqual(
       [
-        `${READ} -> issues.Arn`,
-        `${WRITE} -> issues.Arn`,
-        SECRET,
-        SEND_MAIL,
+        'dynamodb:GetItem, dynamodb:PutItem -> issues.Arn',
+        'secretsmanager:GetSecretValue -> githubTokenSecret',
+        ...SEND_MAIL,
         consume('ingestQueue'),
         'lambda:InvokeFunction -> dispatch.Arn',
         'scheduler:CreateSchedule -> arn:aws:scheduler:${Region}:${Account}:schedule/Pushletter-posts/*',
-        'iam:PassRole -> schedulerRole.Arn',
+        'iam:PassRole -> schedulerRole.Arn if {"StringEquals":{"iam:PassedToService":"scheduler.amazonaws.com"}}',
         logs('ingest'),
       ].sort(),
     );
@@ -172,10 +185,9 @@ describe('permissions (least privilege)', () => {
   it('dispatch: reads subscribers, checkpoints issues, fills the send queue, continues itself', () => {
     expect(permissions('dispatch')).toEqual(
       [
-        `${READ} -> subscribers.Arn, subscribers.Arn/index/active-by-list`,
-        `${READ} -> issues.Arn`,
-        `${WRITE} -> issues.Arn`,
-        SECRET,
+        'dynamodb:Query -> subscribers.Arn/index/active-by-list',
+        'dynamodb:GetItem, dynamodb:UpdateItem -> issues.Arn',
+        TOKEN_KEY,
         'sqs:SendMessage -> sendQueue.Arn',
         'lambda:InvokeFunction -> dispatch.Arn',
         'sqs:SendMessage -> dispatchDeadLetters.Arn',
@@ -187,12 +199,11 @@ describe('permissions (least privilege)', () => {
   it('send: reads subscribers and issues, claims deliveries, sends from its identity, reads the quota', () => {
     expect(permissions('send')).toEqual(
       [
-        `${READ} -> subscribers.Arn, subscribers.Arn/index/active-by-list`,
-        `${READ} -> issues.Arn`,
-        `${READ} -> deliveries.Arn`,
-        `${WRITE} -> deliveries.Arn`,
-        SECRET,
-        SEND_MAIL,
+        'dynamodb:BatchGetItem -> subscribers.Arn',
+        'dynamodb:GetItem -> issues.Arn',
+        'dynamodb:GetItem, dynamodb:UpdateItem, dynamodb:PutItem, dynamodb:BatchWriteItem -> deliveries.Arn',
+        TOKEN_KEY,
+        ...SEND_MAIL,
         'ses:GetSendQuota -> *',
         consume('sendQueue'),
         logs('send'),
@@ -200,14 +211,13 @@ describe('permissions (least privilege)', () => {
     );
   });
 
-  it('ses-events: marks subscribers and deliveries, nothing else', () => {
+  it('ses-events: marks subscribers and deliveries, finds a long-slug post by one read of its tag, nothing else', () => {
     expect(permissions('sesEvents')).toEqual(
       [
-        `${READ} -> subscribers.Arn, subscribers.Arn/index/active-by-list`,
-        `${WRITE} -> subscribers.Arn`,
-        `${READ} -> deliveries.Arn`,
-        `${WRITE} -> deliveries.Arn`,
-        SECRET,
+        'dynamodb:GetItem, dynamodb:UpdateItem -> subscribers.Arn',
+        'dynamodb:UpdateItem -> deliveries.Arn',
+        'dynamodb:GetItem -> issues.Arn',
+        TOKEN_KEY,
         'sqs:SendMessage -> sesEventsDeadLetters.Arn',
         logs('sesEvents'),
       ].sort(),
@@ -263,18 +273,35 @@ describe('HTTP API', () => {
     const format = JSON.parse(stage.AccessLogSettings.Format);
     expect(format).toMatchObject({ requestId: '$context.requestId', status: '$context.status', route: '$context.routeKey' });
     expect(stage.AccessLogSettings.Format).not.toMatch(/sourceIp|querystring|path\b/i);
+    // Route-level limits: a flood of signups has its own bucket and leaves unsubscribes and
+    // GitHub's deliveries theirs (issues 9 and 14).
+    expect(stage.RouteSettings).toEqual({
+      'POST /subscribe': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
+      'POST /unsubscribe': { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+      'POST /hooks/github': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
+    });
+    // API Gateway refuses settings for a route that does not exist yet: the stage waits for them.
+    const stageDependsOn = Object.values(template.findResources('AWS::ApiGatewayV2::Stage'))[0]!.DependsOn as string[];
+    const routes = template.findResources('AWS::ApiGatewayV2::Route');
+    for (const key of Object.keys(stage.RouteSettings)) {
+      const route = Object.entries(routes).find(([, candidate]) => candidate.Properties.RouteKey === key);
+      expect(route, key).toBeDefined();
+      expect(stageDependsOn, key).toContain(route![0]);
+    }
     template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
       CorsConfiguration: { AllowOrigins: ['https://blog.example.org'], AllowMethods: ['GET', 'POST'], AllowHeaders: ['content-type'] },
     });
   });
 
-  it('outputs the form, webhook and unsubscribe URLs, and no secret value', () => {
+  it('outputs the form, webhook and unsubscribe URLs, each secret\'s ARN, and no secret value', () => {
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
     const base = render(outputs.FormUrl!.Value, names).replace(/\/$/, '');
     expect(base).toBe('httpApi.ApiEndpoint');
     expect(render(outputs.WebhookUrl!.Value, names)).toBe(`${base}/hooks/github`);
     expect(render(outputs.UnsubscribeBaseUrl!.Value, names)).toBe(`${base}/unsubscribe`);
-    expect(render(outputs.SecretArn!.Value, names)).toBe('secret');
+    expect([outputs.ApiSecretArn, outputs.GitHubTokenSecretArn, outputs.TokenKeySecretArn].map((output) => render(output!.Value, names))).toEqual(['apiSecret', 'githubTokenSecret', 'tokenKeySecret']);
+    expect(outputs.SecretArn).toBeUndefined();
+    expect(outputs.ApiDomainTarget).toBeUndefined();
     // The CLI's names for acting on the deployed stack.
     expect(render(outputs.PublicUrl!.Value, names)).toBe(base);
     expect([outputs.SubscribersTable, outputs.IssuesTable, outputs.DeliveriesTable].map((output) => render(output!.Value, names))).toEqual(['subscribers', 'issues', 'deliveries']);
@@ -302,7 +329,8 @@ describe('HTTP API', () => {
       configurationSet: 'configurationSet',
     });
     expect(readResources(exported)).toEqual({ subscribersTable: 'subscribers', issuesTable: 'issues', deliveriesTable: 'deliveries' });
-    expect(readSecretArn(exported)).toBe('secret');
+    // The CLI signs and finds subscribers with the token key; it reads no other secret.
+    expect(readSecretArns(exported)).toEqual({ tokenKey: 'tokenKeySecret', api: undefined, githubToken: undefined });
     // Every setting the send function has, the CLI has too, with the same value.
     const sendSettings = Object.entries(environment('send')).filter(([key]) => key.startsWith('PUSHLETTER_') && key !== 'PUSHLETTER_SENDER_CONCURRENCY' && key !== 'PUSHLETTER_PUBLIC_URL');
     expect(sendSettings.length).toBeGreaterThan(10);
@@ -443,39 +471,118 @@ describe('SES', () => {
     expect(sesPublish.Action).toBe('sns:Publish');
   });
 
-  it('creates the domain identity with Easy DKIM when a domain is configured', () => {
-    expect(resource(stack.sending.identity).Properties).toMatchObject({
+  it('creates the domain identity with Easy DKIM when a domain is configured, and outputs its three DKIM records', () => {
+    expect(resource(stack.sending.identity!).Properties).toMatchObject({
       EmailIdentity: 'example.org',
       DkimAttributes: { SigningEnabled: true },
       ConfigurationSetAttributes: { ConfigurationSetName: { Ref: id(stack.sending.configurationSet) } },
     });
+    expect(resource(stack.sending.identity!).Properties.MailFromAttributes).toBeUndefined();
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect([1, 2, 3].map((index) => render(outputs[`DkimRecord${index}`]!.Value, names))).toEqual([1, 2, 3].map((index) => `identity.DkimDNSTokenName${index} CNAME identity.DkimDNSTokenValue${index}`));
+    expect(render(outputs.SesIdentity!.Value, names)).toBe('example.org');
+    expect(outputs.MailFromMxRecord).toBeUndefined();
+  });
+
+  it('sets a MAIL FROM subdomain (SPF aligned with the From domain) and outputs its MX and SPF records', () => {
+    const { stack: mailFrom, template: mailFromTemplate } = synthesize({ ...DEPLOYED_CONTEXT, mailFromDomain: 'bounce.example.org' });
+    const identity = mailFromTemplate.toJSON().Resources[id(mailFrom.sending.identity!)].Properties;
+    // Until the MX record exists SES keeps sending with its own MAIL FROM instead of refusing.
+    expect(identity.MailFromAttributes).toEqual({ MailFromDomain: 'bounce.example.org', BehaviorOnMxFailure: 'USE_DEFAULT_VALUE' });
+    const outputs = mailFromTemplate.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(render(outputs.MailFromMxRecord!.Value, {})).toBe('bounce.example.org MX 10 feedback-smtp.${Region}.amazonses.com');
+    expect(render(outputs.MailFromSpfRecord!.Value, {})).toBe('bounce.example.org TXT "v=spf1 include:amazonses.com ~all"');
+  });
+
+  it('uses an identity that already exists instead of creating one (CloudFormation cannot create it twice)', () => {
+    const { stack: existing, template: existingTemplate } = synthesize({ ...DEPLOYED_CONTEXT, existingIdentity: 'true' });
+    existingTemplate.resourceCountIs('AWS::SES::EmailIdentity', 0);
+    expect(existing.sending.identity).toBeUndefined();
+    const sendPermissions = permissionsOfRole(existingTemplate, id(existing.pipeline.send.role!), {});
+    expect(sendPermissions).toContain(
+      'ses:SendRawEmail -> arn:aws:ses:${Region}:${Account}:identity/example.org, arn:aws:ses:${Region}:${Account}:configuration-set/' + id(existing.sending.configurationSet),
+    );
+    const outputs = existingTemplate.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(outputs.DkimRecord1).toBeUndefined();
+    expect(render(outputs.SesIdentity!.Value, {})).toBe('example.org');
   });
 
   it('without a domain, verifies just the from address, and the grant is limited to that address', () => {
     const { stack: plain, template: plainTemplate } = synthesize(cdkJson.context);
-    const identity = plainTemplate.toJSON().Resources[id(plain.sending.identity)].Properties;
+    const identity = plainTemplate.toJSON().Resources[id(plain.sending.identity!)].Properties;
     expect(identity.EmailIdentity).toBe('newsletter@example.com');
     expect(identity.DkimAttributes).toBeUndefined();
-    const sendPermissions = permissionsOfRole(plainTemplate, id(plain.pipeline.send.role!), { [id(plain.sending.identity)]: 'identity' });
+    const sendPermissions = permissionsOfRole(plainTemplate, id(plain.pipeline.send.role!), { [id(plain.sending.identity!)]: 'identity' });
     expect(sendPermissions.filter((line) => line.startsWith('ses:SendRawEmail'))).toEqual([
       'ses:SendRawEmail -> arn:aws:ses:${Region}:${Account}:identity/identity, arn:aws:ses:${Region}:${Account}:configuration-set/' + id(plain.sending.configurationSet),
-    ]);
+      'ses:SendRawEmail -> arn:aws:ses:${Region}:${Account}:identity/* if {"StringEquals":{"ses:FromAddress":"newsletter@example.com"}}',
+    ].sort());
+    expect((plainTemplate.toJSON().Outputs as Record<string, unknown>).DkimRecord1).toBeUndefined();
+  });
+});
+
+describe('custom domain for links', () => {
+  it('puts the API on apiDomain with the given certificate, uses it for every link in every email, and outputs the DNS target', () => {
+    const certificateArn = 'arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789';
+    const { stack: custom, template: customTemplate } = synthesize({ ...DEPLOYED_CONTEXT, apiDomain: 'letters.example.org', apiCertificateArn: certificateArn });
+    customTemplate.hasResourceProperties('AWS::ApiGatewayV2::DomainName', {
+      DomainName: 'letters.example.org',
+      DomainNameConfigurations: [Match.objectLike({ CertificateArn: certificateArn, EndpointType: 'REGIONAL' })],
+    });
+    customTemplate.resourceCountIs('AWS::CertificateManager::Certificate', 0);
+    const domainId = id(custom.api.domainName!);
+    customTemplate.hasResourceProperties('AWS::ApiGatewayV2::ApiMapping', {
+      ApiId: { Ref: id(custom.api.httpApi) },
+      DomainName: { Ref: domainId },
+      Stage: '$default',
+    });
+    const env = (fn: Construct) => customTemplate.toJSON().Resources[id(fn)].Properties.Environment.Variables as Record<string, unknown>;
+    for (const fn of [custom.api.handler, custom.pipeline.send, custom.pipeline.ingest, custom.pipeline.dispatch, custom.pipeline.sesEvents]) {
+      expect(env(fn).PUSHLETTER_PUBLIC_URL).toBe('https://letters.example.org');
+    }
+    const outputs = customTemplate.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(render(outputs.UnsubscribeBaseUrl!.Value, {})).toBe('https://letters.example.org/unsubscribe');
+    expect(render(outputs.WebhookUrl!.Value, {})).toBe('https://letters.example.org/hooks/github');
+    expect(render(outputs.PublicUrl!.Value, {})).toBe('https://letters.example.org');
+    expect(render(outputs.ApiDomainTarget!.Value, { [domainId]: 'domain' })).toBe('domain.RegionalDomainName');
+    expect(render(outputs.ApiDomainHostedZoneId!.Value, { [domainId]: 'domain' })).toBe('domain.RegionalHostedZoneId');
+  });
+
+  it('without a certificate ARN, requests one from ACM validated by DNS', () => {
+    const { template: custom } = synthesize({ ...DEPLOYED_CONTEXT, apiDomain: 'letters.example.org' });
+    custom.hasResourceProperties('AWS::CertificateManager::Certificate', { DomainName: 'letters.example.org', ValidationMethod: 'DNS' });
   });
 });
 
 describe('secrets', () => {
-  it('generate the token key and webhook secret, start with no GitHub token, and keep the key with the data', () => {
-    const newsletter = resource(stack.secrets.secret);
-    expect(newsletter.DeletionPolicy).toBe('Retain');
-    const parts = JSON.stringify(newsletter.Properties.SecretString);
-    expect(parts).toContain(`{{resolve:secretsmanager:`);
-    expect(parts).toContain(`\\"githubToken\\":\\"\\"`);
-    for (const seed of [stack.secrets.tokenKeySeed, stack.secrets.webhookSecretSeed]) {
-      expect(resource(seed).Properties.GenerateSecretString).toMatchObject({ PasswordLength: 64, ExcludePunctuation: true });
-      // Only CloudFormation reads the seeds: no function is granted them.
-      const granted = allStatements(template).filter(({ statement }) => JSON.stringify(statement.Resource ?? '').includes(id(seed)));
-      expect(granted).toEqual([]);
+  it('are one per concern, each generated once by CloudFormation, with no value written by the template', () => {
+    const { tokenKey, api, githubToken } = stack.secrets;
+    for (const secret of [tokenKey, api, githubToken]) {
+      const properties = resource(secret).Properties;
+      // A value in the template would be written again by an update of the resource, undoing
+      // what the editor put there; a generated one is written only when the secret is created.
+      expect(properties.SecretString).toBeUndefined();
+      expect(properties.GenerateSecretString).toMatchObject({ PasswordLength: 64, ExcludePunctuation: true });
     }
+    expect(resource(tokenKey).Properties.GenerateSecretString.SecretStringTemplate).toBeUndefined();
+    expect(resource(api).Properties.GenerateSecretString).toMatchObject({ SecretStringTemplate: '{}', GenerateStringKey: 'webhookSecret' });
+    // No token until the editor puts one: a public blog needs none.
+    expect(resource(githubToken).Properties.GenerateSecretString).toMatchObject({ SecretStringTemplate: '{"githubToken":""}', GenerateStringKey: 'unused' });
+    expect(JSON.stringify(template.toJSON())).not.toMatch(/resolve:secretsmanager|"SecretString"/);
+  });
+
+  it('keep the token key with the data (retained), under the logical id earlier deployments gave it', () => {
+    const tokenKey = resource(stack.secrets.tokenKey);
+    expect(tokenKey.DeletionPolicy).toBe('Retain');
+    expect(id(stack.secrets.tokenKey)).toMatch(/^SecretsTokenKeySeed/);
+  });
+
+  it('are read only by the functions that use them', () => {
+    const readers = (secret: Construct) =>
+      (Object.keys(functions(stack)) as Array<keyof ReturnType<typeof functions>>).filter((name) => permissions(name).some((line) => line === `secretsmanager:GetSecretValue -> ${names[id(secret)]}`)).sort();
+    expect(readers(stack.secrets.tokenKey)).toEqual(['api', 'dispatch', 'send', 'sesEvents']);
+    expect(readers(stack.secrets.api)).toEqual(['api']);
+    expect(readers(stack.secrets.githubToken)).toEqual(['ingest']);
   });
 });
 

@@ -43,8 +43,9 @@ export interface Statement {
 const list = <T>(value: T | T[] | undefined): T[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
 
 /**
- * Every Allow statement attached to a role, one line each: `action, action -> resource, resource`.
- * Reading the list for a function is reading everything that function may do.
+ * Every Allow statement attached to a role, one line each: `action, action -> resource, resource`,
+ * followed by ` if {conditions}` for a conditional one. Reading the list for a function is
+ * reading everything that function may do.
  */
 export function permissionsOfRole(template: Template, roleId: string, names: Record<string, string>): string[] {
   const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
@@ -58,7 +59,10 @@ export function permissionsOfRole(template: Template, roleId: string, names: Rec
   return documents
     .flatMap((document) => list((document as { Statement: Statement[] }).Statement))
     .filter((statement) => statement.Effect === 'Allow')
-    .map((statement) => `${list(statement.Action).join(', ')} -> ${list(statement.Resource).map((resource) => render(resource, names)).join(', ')}`)
+    .map((statement) => {
+      const allowed = `${list(statement.Action).join(', ')} -> ${list(statement.Resource).map((resource) => render(resource, names)).join(', ')}`;
+      return statement.Condition ? `${allowed} if ${JSON.stringify(statement.Condition)}` : allowed;
+    })
     .sort();
 }
 

@@ -122,12 +122,33 @@ describe('SES bounce and complaint events', () => {
 
     const tag = encodeTagValue(longId);
     expect(tag.length).toBeLessThanOrEqual(256);
-    expect(await handleSesEvents(ports, eventFor('bounce-transient.json', person, { postTag: tag }))).toEqual(['counted']);
+    // The post is found by one read of the item its issue wrote for the tag, never by a scan of
+    // the issues table (which the deployed function may not do).
+    const calls: string[] = [];
+    stack.dynamo.middlewareStack.add(
+      (next, context) => async (args) => {
+        calls.push(`${context.commandName} ${(args.input as { TableName?: string }).TableName ?? ''}`);
+        return next(args);
+      },
+      { step: 'initialize', name: 'recordCalls' },
+    );
+    try {
+      expect(await handleSesEvents(ports, eventFor('bounce-transient.json', person, { postTag: tag }))).toEqual(['counted']);
+    } finally {
+      stack.dynamo.middlewareStack.remove('recordCalls');
+    }
+    expect(calls.filter((call) => call.endsWith(` ${stack.tables.issuesTable}`))).toEqual([`GetItemCommand ${stack.tables.issuesTable}`]);
+    expect(calls.some((call) => call.startsWith('Scan'))).toBe(false);
     expect((await stack.issues.getDelivery(longId, person.id))?.transientBounces).toHaveLength(1);
     expect(await handleSesEvents(ports, eventFor('complaint.json', person, { postTag: tag }))).toEqual(['suppressed']);
     expect((await stack.issues.getDelivery(longId, person.id))?.complaint).toBe(true);
     // Another post's deliveries are untouched.
     expect((await stack.issues.getDelivery(postId, person.id))?.complaint).toBeUndefined();
+
+    // A hash no issue of ours wrote names no post: the event is still handled, no delivery marked.
+    const unknown = encodeTagValue(`2026-11-29-${'另一个很长的中文标题'.repeat(8)}`);
+    expect(await stack.issues.postIdOfTag(unknown)).toBeUndefined();
+    expect(await handleSesEvents(ports, eventFor('bounce-transient.json', people[5]!, { postTag: unknown }))).toEqual(['counted']);
   });
 
   it('ignores a recipient address we would never accept, instead of failing the event into retries', async () => {

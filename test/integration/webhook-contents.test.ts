@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CachedSecret } from '../../functions/commons/secrets';
 import { GitHubContents } from '../../functions/github/contents';
 import { configCandidates, readPushedPost } from '../../functions/github/post-files';
 import { BlogRepository, startFakeGitHub, type FakeGitHub } from './webhook-harness';
@@ -61,18 +62,31 @@ describe('reading files through the GitHub contents API', () => {
     expect(Buffer.from((await contents.read(REPOSITORY, 'docs/_posts/2026-11-20-你好.md', commit))!).toString('utf8')).toBe(POST);
   });
 
-  it('answers undefined for a file that does not exist at that commit', async () => {
+  it('answers undefined for a file that does not exist at that commit, once GitHub shows the repository', async () => {
     const contents = new GitHubContents({ apiUrl: github.url });
+    const before = github.requests.length;
     expect(await contents.read(REPOSITORY, '_config.yml', commit)).toBeUndefined();
+    expect(await contents.read(REPOSITORY, 'docs/news/_config.yml', commit)).toBeUndefined();
+    // The repository itself ('' below its contents) was asked about once: a readable repository
+    // stays readable for this token.
+    expect(github.requests.slice(before).map((request) => request.path)).toEqual(['_config.yml', '', 'docs/news/_config.yml']);
+    // A post the pushed commit does not hold is not sent, and not retried.
+    await expect(readPushedPost(contents, { repository: REPOSITORY, commit, path: '_posts/2026-11-22-missing.md', kind: 'post' })).rejects.toMatchObject({
+      code: 'GITHUB_POST_NOT_FOUND',
+      message: expect.stringContaining('is not in the repository at'),
+    });
   });
 
   it('sends the token when one is set (private repositories) and none otherwise', async () => {
     github.requiredToken = 'ghp_private_token';
     try {
       const message = { repository: REPOSITORY, commit, path: 'docs/_posts/2026-11-20-你好.md', kind: 'post' as const };
+      // GitHub answers 404 for a private repository: not "no such post" but a token to set, and
+      // retryable, so the push waits in the queue (then its dead-letter queue) instead of being lost.
       await expect(readPushedPost(new GitHubContents({ apiUrl: github.url }), message)).rejects.toMatchObject({
-        code: 'GITHUB_POST_NOT_FOUND',
-        message: expect.stringContaining('GitHub token'),
+        code: 'GITHUB_REPOSITORY_NOT_VISIBLE',
+        retryable: true,
+        message: expect.stringContaining('set a GitHub token'),
       });
       expect(github.requests.at(-1)?.authorization).toBeUndefined();
       const file = await readPushedPost(new GitHubContents({ apiUrl: github.url, token: 'ghp_private_token' }), message);
@@ -81,6 +95,47 @@ describe('reading files through the GitHub contents API', () => {
       expect(file).toMatchObject({ path: '_posts/2026-11-20-你好.md', config: { text: 'title: Docs blog\n', label: 'octocat/blog:docs/_config.yml' }, commit, origin: 'webhook' });
     } finally {
       github.requiredToken = undefined;
+    }
+  });
+
+  it('reads the token again when GitHub refuses it (404 for a private repository, 401 expired), without waiting for the cache', async () => {
+    const message = { repository: REPOSITORY, commit, path: 'docs/_posts/2026-11-20-你好.md', kind: 'post' as const };
+    // The secret as the editor edits it in Secrets Manager; the function keeps it for an hour here.
+    let stored: string | undefined = 'ghp_old_token';
+    let reads = 0;
+    const token = new CachedSecret(async () => {
+      reads++;
+      return stored;
+    }, 3_600_000);
+    const contents = new GitHubContents({ apiUrl: github.url, token });
+    github.requiredToken = 'ghp_new_token';
+    try {
+      await expect(readPushedPost(contents, message)).rejects.toMatchObject({ code: 'GITHUB_REPOSITORY_NOT_VISIBLE', retryable: true, message: expect.stringContaining('token cannot see it') });
+      // Refused, the token was read again (still the old one) before giving up.
+      expect(reads).toBe(2);
+      stored = 'ghp_new_token';
+      const file = await readPushedPost(contents, message);
+      expect(Buffer.from(file.source).toString('utf8')).toBe(POST);
+      expect(reads).toBe(3);
+      expect(github.requests.at(-1)?.authorization).toBe('Bearer ghp_new_token');
+    } finally {
+      github.requiredToken = undefined;
+    }
+
+    let valid = 'ghp_rotated';
+    const server = await serve((request, response) => {
+      const ok = request.headers.authorization === `Bearer ${valid}`;
+      response.writeHead(ok ? 200 : 401, { 'content-type': ok ? 'application/vnd.github.raw' : 'application/json' });
+      response.end(ok ? 'body' : JSON.stringify({ message: 'Bad credentials' }));
+    });
+    try {
+      stored = 'ghp_expired';
+      const expiring = new GitHubContents({ apiUrl: server.url, token: new CachedSecret(async () => stored, 3_600_000) });
+      await expect(expiring.read(REPOSITORY, 'a.md', commit)).rejects.toMatchObject({ code: 'GITHUB_UNAUTHORIZED', retryable: true });
+      stored = valid;
+      expect(Buffer.from((await expiring.read(REPOSITORY, 'a.md', commit))!).toString('utf8')).toBe('body');
+    } finally {
+      await server.close();
     }
   });
 
@@ -112,8 +167,10 @@ describe('reading files through the GitHub contents API', () => {
     });
     try {
       const contents = new GitHubContents({ apiUrl: server.url, token: 'ghp_wrong' });
-      await expect(contents.read(REPOSITORY, 'a.md', '0')).rejects.toMatchObject({ code: 'GITHUB_UNAUTHORIZED', retryable: false });
-      await expect(contents.read(REPOSITORY, 'a.md', '1')).rejects.toMatchObject({ code: 'GITHUB_FORBIDDEN', retryable: false, message: expect.stringContaining('Resource not accessible') });
+      // An expired token, or one without access to contents: retryable, so the push is kept
+      // until the editor fixes the token.
+      await expect(contents.read(REPOSITORY, 'a.md', '0')).rejects.toMatchObject({ code: 'GITHUB_UNAUTHORIZED', retryable: true });
+      await expect(contents.read(REPOSITORY, 'a.md', '1')).rejects.toMatchObject({ code: 'GITHUB_FORBIDDEN', retryable: true, message: expect.stringContaining('Resource not accessible') });
       await expect(contents.read(REPOSITORY, 'a.md', '2')).rejects.toMatchObject({ code: 'GITHUB_UNAVAILABLE', retryable: true });
     } finally {
       await server.close();

@@ -4,6 +4,7 @@ import { personalise } from '../../functions/mail/message';
 import { UNSUBSCRIBE_URL_PLACEHOLDER } from '../../functions/render/types';
 import { readSettings, type Settings } from '../../functions/commons/config';
 import type { Clock } from '../../functions/commons/ports';
+import { CachedSecret } from '../../functions/commons/secrets';
 import { GitHubContents } from '../../functions/github/contents';
 import { handleGitHubWebhook, type IngestMessage, type WebhookResponse } from '../../functions/github/webhook';
 import { createIngestHandler, type IngestWorkerPorts } from '../../functions/sending/ingest-worker';
@@ -260,6 +261,38 @@ describe('POST /hooks/github', () => {
     github.rateLimited = false;
     await settle();
     expect(copiesByAddress(await storedEmails(stack.sesUrl))).toEqual(new Map(activeAddresses.map((address) => [address, 1])));
+  });
+
+  it('keeps a post GitHub hides behind a missing token: retried, parked in the dead-letter queue, sent once the token is set and the message redriven', async () => {
+    // The repository turns private; the GitHub token secret is still empty.
+    let stored: string | undefined;
+    const files = ports.files;
+    ports.files = new GitHubContents({ apiUrl: settings.githubApiUrl, timeoutMs: 5_000, token: new CachedSecret(async () => stored, 3_600_000) });
+    github.requiredToken = 'ghp_private_blog';
+    try {
+      const commit = repository.commit('Private now', { write: { '_posts/2024-10-28-private.md': post('Private blog') } });
+      await deliver(pushOf(commit));
+      for (let attempt = 1; ingestQueue.size > 0; attempt++) {
+        const records = ingestQueue.receive();
+        // Every attempt fails as retryable: SQS delivers it again, then parks it.
+        expect((await ingest({ Records: records })).batchItemFailures.map((failure) => failure.itemIdentifier), `attempt ${attempt}`).toEqual(records.map((record) => record.messageId));
+        ingestQueue.returnToQueue(records);
+      }
+      const parked = ingestQueue.dead.splice(0);
+      expect(parked.map((record) => JSON.parse(record.body).path)).toEqual(['_posts/2024-10-28-private.md']);
+      expect(await stack.issues.getIssue('2024-10-28-private')).toBeUndefined();
+      expect(await storedEmails(stack.sesUrl)).toEqual([]);
+
+      // The editor puts the token in the secret and redrives: the refusal makes the warm
+      // function read the secret again at once, without waiting for the cache to expire.
+      stored = 'ghp_private_blog';
+      await ingestQueue.send(parked.map((record) => JSON.parse(record.body) as IngestMessage));
+      await settle();
+      expect(copiesByAddress(await storedEmails(stack.sesUrl))).toEqual(new Map(activeAddresses.map((address) => [address, 1])));
+    } finally {
+      github.requiredToken = undefined;
+      ports.files = files;
+    }
   });
 
   it('drops a post that cannot be parsed instead of retrying it, and records nothing', async () => {

@@ -76,7 +76,11 @@ export interface FakeGitHub {
   close(): Promise<void>;
 }
 
-/** GET /repos/{owner}/{repo}/contents/{path}?ref={sha}, served from `repository`. */
+/**
+ * GET /repos/{owner}/{repo}/contents/{path}?ref={sha}, served from `repository`, and
+ * GET /repos/{owner}/{repo}, the repository itself. Like GitHub, both answer 404 to a request
+ * without the token of a private repository.
+ */
 export async function startFakeGitHub(repository: BlogRepository, fullName: string, prefix = ''): Promise<FakeGitHub> {
   const state: FakeGitHub = {
     url: '',
@@ -99,8 +103,14 @@ export async function startFakeGitHub(repository: BlogRepository, fullName: stri
       response.end(JSON.stringify({ message: 'API rate limit exceeded for 127.0.0.1.' }));
       return;
     }
-    if (!url.pathname.startsWith(contentsPrefix) || request.method !== 'GET' || request.headers['user-agent'] === undefined) return notFound();
+    if (request.method !== 'GET' || request.headers['user-agent'] === undefined) return notFound();
     if (state.requiredToken !== undefined && request.headers.authorization !== `Bearer ${state.requiredToken}`) return notFound();
+    if (url.pathname === `${prefix}/repos/${fullName}`) {
+      response.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+      response.end(JSON.stringify({ full_name: fullName, private: state.requiredToken !== undefined, default_branch: 'main' }));
+      return;
+    }
+    if (!url.pathname.startsWith(contentsPrefix)) return notFound();
     const ref = url.searchParams.get('ref') ?? repository.head();
     const content = repository.show(ref, path);
     if (content === undefined) return notFound();
