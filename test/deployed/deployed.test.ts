@@ -45,7 +45,16 @@ function problems(title: string, lines: string[]): string {
 
 /**
  * Fails with every call AWS would have refused (naming the function, the action and the
- * resource) and with any handler error; variables read but not set by the template fail the
+ * resource) and with any handler error.
+ */
+function expectAllowed(run: Invocation): void {
+  if (run.refusals.length > 0) throw new Error(problems(`what AWS would refuse ${run.fn.entry}`, run.refusals));
+  const errors = run.outcomes.filter((outcome) => outcome.error).map((outcome) => outcome.error!.stack);
+  expect(errors, `${run.fn.entry} failed; its logs:\n${run.logs.slice(-4000)}`).toEqual([]);
+}
+
+/**
+ * `expectAllowed`, and variables the code read that the template does not set: those fail the
  * test when it ends, so the outcomes a user would notice are still checked first.
  */
 function expectClean(run: Invocation): void {
@@ -54,9 +63,7 @@ function expectClean(run: Invocation): void {
       throw new Error(problems(`settings ${run.fn.entry} reads that the template does not set`, run.unsetSettings));
     });
   }
-  if (run.refusals.length > 0) throw new Error(problems(`what AWS would refuse ${run.fn.entry}`, run.refusals));
-  const errors = run.outcomes.filter((outcome) => outcome.error).map((outcome) => outcome.error!.stack);
-  expect(errors, `${run.fn.entry} failed; its logs:\n${run.logs.slice(-4000)}`).toEqual([]);
+  expectAllowed(run);
 }
 
 /** The routes API Gateway has in the template; anything else never reaches the function. */
@@ -180,16 +187,13 @@ async function inboxOf(address: string) {
   return (await storedEmails(stack.ses.url)).filter((email) => email.destination.to.some((to) => to.includes(address)));
 }
 
-/** The webhook secret as the api function reads it: from the secret its environment names. */
+/** The webhook secret as the api function reads it: the `webhookSecret` of a JSON secret its environment names. */
 function webhookSecret(): string {
-  for (const [variable, value] of Object.entries(stack.functions.api!.environment)) {
+  for (const value of Object.values(stack.functions.api!.environment)) {
     const secret = stack.secretValues.get(value);
-    if (secret === undefined) continue;
-    if (/WEBHOOK/.test(variable)) return secret;
-    const parsed = JSON.parse(secret) as { webhookSecret?: string };
-    if (parsed.webhookSecret) return parsed.webhookSecret;
+    if (secret?.startsWith('{') && typeof JSON.parse(secret).webhookSecret === 'string') return JSON.parse(secret).webhookSecret as string;
   }
-  throw new Error('the api function is given no secret holding the webhook secret');
+  throw new Error('the api function is given no secret holding webhookSecret');
 }
 
 /** The post id the stack recorded for a post file (date and slug). */
@@ -198,6 +202,19 @@ async function postIdOf(postPath: string): Promise<string> {
   const issue = (await stack.items('TablesIssues')).find((item) => String(item.postId).endsWith(slug));
   if (!issue) throw new Error(`no issue recorded for ${postPath}`);
   return String(issue.postId);
+}
+
+/** Removes an action from every statement of a function's role policies (the statement goes when it has none left). */
+function withoutGrant(entry: string, action: string) {
+  const logicalId = stack.functions[entry]!.logicalId;
+  const roleId = (stack.deployment.resource(logicalId).Properties!.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0];
+  return stack.withTemplate((template) => {
+    for (const resource of Object.values(template.Resources)) {
+      if (resource.Type !== 'AWS::IAM::Policy' || !JSON.stringify(resource.Properties?.Roles).includes(`"${roleId}"`)) continue;
+      const document = resource.Properties!.PolicyDocument as { Statement: { Action: string | string[] }[] };
+      document.Statement = document.Statement.map((statement) => ({ ...statement, Action: ([] as string[]).concat(statement.Action).filter((name) => name !== action) })).filter((statement) => statement.Action.length > 0);
+    }
+  });
 }
 
 describe('the stack as deployed in eu-west-1', () => {
@@ -326,6 +343,18 @@ describe('the pipeline as deployed, from a push to the inbox', () => {
     expect(jobs.filter((job) => job.postId === future).flatMap((job) => job.subscriberIds)).toHaveLength(4);
   });
 
+  it('send: without its write to the deliveries table, the check fails naming the function and the permission, and nothing is sent', async () => {
+    const changed = withoutGrant('send', 'dynamodb:UpdateItem');
+    const sendQueue = queueOf('send');
+    const job = stack.standIns.queued.find((message) => message.queueArn === sendQueue)!;
+    const sentBefore = stack.standIns.emails.length;
+    const run = await changed.run('send', [sqsEvent(sendQueue, [job.body])]);
+    const deliveries = stack.physical('TablesDeliveries');
+    expect(run.refusals.join('\n')).toContain(`is not allowed dynamodb:UpdateItem on arn:aws:dynamodb:eu-west-1:123456789012:table/${deliveries}`);
+    expect(() => expectAllowed(run)).toThrow(/function send .* is not allowed dynamodb:UpdateItem/);
+    expect(stack.standIns.emails.length).toBe(sentBefore);
+  });
+
   it('send: the send queue\'s batches reach every active reader\'s inbox once per post, and each copy is recorded as sent', async () => {
     const sendQueue = queueOf('send');
     const bodies = stack.standIns.queued.filter((message) => message.queueArn === sendQueue).map((message) => message.body);
@@ -383,35 +412,12 @@ describe('the pipeline as deployed, from a push to the inbox', () => {
 });
 
 describe('the check itself', () => {
-  /** Removes an action from every statement of a function's role policies (the statement goes when it has none left). */
-  function withoutGrant(entry: string, action: string) {
-    const logicalId = stack.functions[entry]!.logicalId;
-    const roleId = (stack.deployment.resource(logicalId).Properties!.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0];
-    return stack.withTemplate((template) => {
-      for (const resource of Object.values(template.Resources)) {
-        if (resource.Type !== 'AWS::IAM::Policy' || !JSON.stringify(resource.Properties?.Roles).includes(`"${roleId}"`)) continue;
-        const document = resource.Properties!.PolicyDocument as { Statement: { Action: string | string[] }[] };
-        document.Statement = document.Statement.map((statement) => ({ ...statement, Action: ([] as string[]).concat(statement.Action).filter((name) => name !== action) })).filter((statement) => statement.Action.length > 0);
-      }
-    });
-  }
-
   it('fails naming the function, the action and the resource when the api loses ses:SendRawEmail', async () => {
     const changed = withoutGrant('api', 'ses:SendRawEmail');
     const event = httpEvent('POST', '/subscribe', { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'carol@example.com', website: '' }) });
     const run = await changed.run('api', [event]);
     expect(run.refusals.join('\n')).toMatch(/^function api \(Pushletter-ApiHandler[\w-]+\) is not allowed ses:SendRawEmail on arn:aws:ses:eu-west-1:123456789012:identity\/example\.org/m);
-    expect(() => expectClean(run)).toThrow(/function api .* is not allowed ses:SendRawEmail/);
-  });
-
-  it('fails naming the function and the permission when the sender loses its write to the deliveries table', async () => {
-    const changed = withoutGrant('send', 'dynamodb:UpdateItem');
-    const sendQueue = queueOf('send');
-    const job = stack.standIns.queued.filter((message) => message.queueArn === sendQueue).at(-1)!;
-    const run = await changed.run('send', [sqsEvent(sendQueue, [job.body])]);
-    const deliveries = stack.physical('TablesDeliveries');
-    expect(run.refusals.join('\n')).toContain(`is not allowed dynamodb:UpdateItem on arn:aws:dynamodb:eu-west-1:123456789012:table/${deliveries}`);
-    expect(() => expectClean(run)).toThrow(/function send .* is not allowed dynamodb:UpdateItem/);
+    expect(() => expectAllowed(run)).toThrow(/function api .* is not allowed ses:SendRawEmail/);
   });
 
   it('fails naming a setting the code reads that the template does not give the function', async () => {
