@@ -28,14 +28,6 @@ export interface Caller {
   sessionToken: string;
 }
 
-/** One AWS call as the stand-ins saw it. */
-export interface Call {
-  caller: string;
-  service: Service;
-  action: string;
-  resources: string[];
-}
-
 export interface SentEmail {
   caller: string;
   from: string;
@@ -86,7 +78,6 @@ function parseAuthorization(header: string | undefined): { accessKeyId: string; 
 }
 
 export class AwsStandIns {
-  readonly calls: Call[] = [];
   /** Every check a real endpoint would have failed, as a sentence naming the function. */
   readonly refusals: string[] = [];
   readonly queued: { caller: string; queueArn: string; body: string }[] = [];
@@ -198,9 +189,8 @@ export class AwsStandIns {
     return caller;
   }
 
-  /** Records the call and refuses it, naming function, action and resource, unless the role allows every part. */
-  private authorize(service: Service, caller: Caller, action: string, requests: AuthorizationRequest[]): void {
-    this.calls.push({ caller: caller.fn.entry, service, action, resources: requests.map((request) => request.resource) });
+  /** Refuses the call, naming function, action and resource, unless the role allows every part of it. */
+  private authorize(caller: Caller, requests: AuthorizationRequest[]): void {
     for (const request of requests) {
       if (isAllowed(caller.fn.statements, request)) continue;
       const context = request.context && Object.keys(request.context).length > 0 ? ` with ${JSON.stringify(request.context)}` : '';
@@ -259,7 +249,7 @@ export class AwsStandIns {
       for (const part of Object.values(item) as { TableName?: string }[]) if (part?.TableName) tables.add(this.tableArn(part.TableName));
     }
     const resources = tables.size > 0 ? [...tables] : ['*'];
-    this.authorize('dynamodb', caller, action, resources.map((resource) => ({ action, resource })));
+    this.authorize(caller, resources.map((resource) => ({ action, resource })));
     return this.forward(this.backends.dynamodb, request, body);
   }
 
@@ -269,7 +259,7 @@ export class AwsStandIns {
     const operation = form.get('Action') ?? '';
     const action = `ses:${operation}`;
     if (operation === 'GetSendQuota') {
-      this.authorize('ses', caller, action, [{ action, resource: '*' }]);
+      this.authorize(caller, [{ action, resource: '*' }]);
       // aws-ses-v2-local never answers it; SES's sandbox quota stands in.
       return {
         status: 200,
@@ -292,7 +282,7 @@ export class AwsStandIns {
     const context = { 'ses:FromAddress': from, 'ses:Recipients': destinations, 'ses:ApiVersion': '1' };
     const requests: AuthorizationRequest[] = [{ action, resource: identity, context }];
     if (configurationSet) requests.push({ action, resource: `arn:${PARTITION}:ses:${REGION}:${ACCOUNT}:configuration-set/${configurationSet}`, context });
-    this.authorize('ses', caller, action, requests);
+    this.authorize(caller, requests);
     if (configurationSet && !this.configurationSets().includes(configurationSet)) {
       throw new Refusal(400, 'ConfigurationSetDoesNotExist', `Configuration set <${configurationSet}> does not exist.`);
     }
@@ -335,7 +325,7 @@ export class AwsStandIns {
     if (operation !== 'SendMessage' && operation !== 'SendMessageBatch') throw new Refusal(400, 'InvalidAction', `the SQS stand-in does not know ${operation}`);
     const queueArn = arnOfQueueUrl(input.QueueUrl ?? '');
     // Both operations are authorized as sqs:SendMessage.
-    this.authorize('sqs', caller, 'sqs:SendMessage', [{ action: 'sqs:SendMessage', resource: queueArn }]);
+    this.authorize(caller, [{ action: 'sqs:SendMessage', resource: queueArn }]);
     if (!this.queueArns().includes(queueArn)) throw new Refusal(400, 'AWS.SimpleQueueService.NonExistentQueue', `The specified queue does not exist: ${input.QueueUrl}`);
     const json = (value: unknown): Handled => ({ status: 200, headers: { 'content-type': 'application/x-amz-json-1.0' }, body: JSON.stringify(value) });
     if (operation === 'SendMessage') {
@@ -355,7 +345,7 @@ export class AwsStandIns {
     const { SecretId = '' } = JSON.parse(body.toString('utf8') || '{}') as { SecretId?: string };
     // A name or partial ARN names the secret whose full ARN starts with it (six random characters follow).
     const arn = [...this.secrets.keys()].find((candidate) => candidate === SecretId || candidate.startsWith(`${SecretId}-`) || candidate.split(':').pop()!.startsWith(`${SecretId}-`)) ?? SecretId;
-    this.authorize('secretsmanager', caller, 'secretsmanager:GetSecretValue', [{ action: 'secretsmanager:GetSecretValue', resource: arn }]);
+    this.authorize(caller, [{ action: 'secretsmanager:GetSecretValue', resource: arn }]);
     const value = this.secrets.get(arn);
     if (value === undefined) throw new Refusal(400, 'ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
     return {
@@ -379,7 +369,7 @@ export class AwsStandIns {
     const functionArn = this.functionArns().find((arn) => arn === name || arn.endsWith(`:function:${name}`)) ?? name;
     const qualifier = url.searchParams.get('Qualifier');
     const resource = qualifier ? `${functionArn}:${qualifier}` : functionArn;
-    this.authorize('lambda', caller, 'lambda:InvokeFunction', [{ action: 'lambda:InvokeFunction', resource }]);
+    this.authorize(caller, [{ action: 'lambda:InvokeFunction', resource }]);
     if (!this.functionArns().includes(functionArn)) throw new Refusal(404, 'ResourceNotFoundException', `Function not found: ${functionArn}`);
     const invocationType = String(request.headers['x-amz-invocation-type'] ?? 'RequestResponse');
     this.invocations.push({ caller: caller.fn.entry, functionArn, invocationType, payload: body.toString('utf8') });
@@ -395,7 +385,7 @@ export class AwsStandIns {
     const group = (input.GroupName as string | undefined) ?? 'default';
     const arn = `arn:${PARTITION}:scheduler:${REGION}:${ACCOUNT}:schedule/${group}/${name}`;
     const roleArn = String(input.Target?.RoleArn ?? '');
-    this.authorize('scheduler', caller, 'scheduler:CreateSchedule', [
+    this.authorize(caller, [
       { action: 'scheduler:CreateSchedule', resource: arn },
       // Scheduler checks that the caller may hand the schedule's role to it.
       { action: 'iam:PassRole', resource: roleArn, context: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },

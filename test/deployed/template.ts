@@ -8,7 +8,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { buildApp } from '../../infra/app';
-import { PROJECT_ROOT } from '../../infra/constructs/function';
 
 export const ACCOUNT = '123456789012';
 export const REGION = 'eu-west-1';
@@ -266,10 +265,4 @@ function entryOf(bundle: string): string {
   const entries = map.sources.map((source) => /(?:^|\/)functions\/([\w-]+)\.ts$/.exec(source)?.[1]).filter((name): name is string => name !== undefined);
   if (entries.length !== 1) throw new Error(`cannot tell which entry ${bundle} bundles (sources under functions/: ${entries.join(', ')})`);
   return entries[0]!;
-}
-
-/** A folder for the cloud assembly under cdk.out/, so the bundles resolve @aws-sdk/* from the project's node_modules as the Lambda runtime provides it. */
-export function assemblyDirectory(): string {
-  fs.mkdirSync(path.join(PROJECT_ROOT, 'cdk.out'), { recursive: true });
-  return fs.mkdtempSync(path.join(PROJECT_ROOT, 'cdk.out', 'deployed-test-'));
 }
