@@ -20,6 +20,9 @@ import { ACCOUNT, REGION, type Statement } from './template';
  */
 let stack: DeployedStack;
 
+/** A function process runs within its own Lambda timeout (lambda-runtime.ts); this only bounds a test of several on a loaded machine. */
+const SLOW = { timeout: 180_000 };
+
 const LONG_SLUG = '关于如何在一个很长很长的标题里面把所有想说的话都说完整而且还要让读者在收件箱里一眼就能看明白这封信到底讲的是什么内容的一些思考与总结';
 const POSTS = {
   hello: '_posts/2026-11-20-hello-readers.md',
@@ -217,7 +220,7 @@ function withoutGrant(entry: string, action: string) {
   });
 }
 
-describe('the stack as deployed in eu-west-1', () => {
+describe('the stack as deployed in eu-west-1', SLOW, () => {
   it('runs every function with its own role and settings from the template', () => {
     expect(Object.keys(stack.functions).sort()).toEqual(['api', 'dispatch', 'ingest', 'send', 'ses-events']);
     for (const fn of Object.values(stack.functions)) expect(fn.arn).toMatch(new RegExp(`^arn:aws:lambda:${REGION}:${ACCOUNT}:function:`));
@@ -280,7 +283,7 @@ describe('the stack as deployed in eu-west-1', () => {
   });
 });
 
-describe('the pipeline as deployed, from a push to the inbox', () => {
+describe('the pipeline as deployed, from a push to the inbox', SLOW, () => {
   it('ingest: renders each queued post, records it, starts the dispatcher or schedules a future post, and previews the draft to the editors', async () => {
     const ingestQueue = queueOf('ingest');
     const messages = stack.standIns.queued.filter((message) => message.queueArn === ingestQueue);
@@ -411,7 +414,7 @@ describe('the pipeline as deployed, from a push to the inbox', () => {
   });
 });
 
-describe('the check itself', () => {
+describe('the check itself', SLOW, () => {
   it('fails naming the function, the action and the resource when the api loses ses:SendRawEmail', async () => {
     const changed = withoutGrant('api', 'ses:SendRawEmail');
     const event = httpEvent('POST', '/subscribe', { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'carol@example.com', website: '' }) });
