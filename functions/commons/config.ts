@@ -150,6 +150,31 @@ export function readResources(env: Env = process.env): Resources {
   };
 }
 
+/**
+ * The tables of a deployed function, read when first used: the stack names to each function
+ * only the tables it is granted, and a name that is used but not set is a deployment error, not
+ * a reason to fall back to the local stack's default (which would name a table that does not
+ * exist in the account).
+ */
+export function readDeployedResources(env: Env = process.env): Resources {
+  const table = (key: 'SUBSCRIBERS_TABLE' | 'ISSUES_TABLE' | 'DELIVERIES_TABLE'): string => {
+    const value = optional(env, key);
+    if (value === undefined) throw new ConfigError(`${key} must be set for this function (the CDK stack sets it where the function is granted the table)`);
+    return value;
+  };
+  return {
+    get subscribersTable() {
+      return table('SUBSCRIBERS_TABLE');
+    },
+    get issuesTable() {
+      return table('ISSUES_TABLE');
+    },
+    get deliveriesTable() {
+      return table('DELIVERIES_TABLE');
+    },
+  };
+}
+
 /** Other environment values a module needs, read here so `process.env` stays in one place. */
 export function readEnv(key: string, env: Env = process.env): string | undefined {
   return optional(env, key);

@@ -1,6 +1,6 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type CallBudget, PIPELINE_CALLS, dynamoClient, secretsClient, sesClient, sqsClient } from '../commons/clients';
-import { type IngestResources, type SecretArns, readIngestQueueUrl, readIngestResources, readResources, readSecretArns, readSenderConcurrency, readSendQueueUrl, readSettings, requiredSecretArn } from '../commons/config';
+import { type IngestResources, type SecretArns, readIngestQueueUrl, readDeployedResources, readIngestResources, readSecretArns, readSenderConcurrency, readSendQueueUrl, readSettings, requiredSecretArn } from '../commons/config';
 import { ConfigError } from '../commons/errors';
 import { systemClock } from '../commons/ports';
 import { CachedSecret, checkTokenKey, parseApiSecret, parseGitHubTokenSecret } from '../commons/secrets';
@@ -25,7 +25,7 @@ import { buildSendingPorts, type SendingPorts } from './sending';
 export type LambdaPorts = CorePorts;
 
 const settings = readSettings();
-const resources = readResources();
+const resources = readDeployedResources();
 const secretArns: SecretArns = readSecretArns();
 
 async function secretText(client: SecretsManagerClient, which: keyof SecretArns): Promise<{ text: string; source: string }> {

@@ -44,7 +44,9 @@ export function sharedRateLimiter(core: Pick<CorePorts, 'dynamo' | 'resources'>,
 export async function buildSendingPorts(core: CorePorts, queues: SendingQueues, options: SendingOptions): Promise<SendingPorts> {
   const issues = new IssueStore(core.dynamo, core.resources);
   const sendRate = await resolveSendRate(options.askQuota ? core.ses : undefined, core.settings.maxSendRate);
-  const rateLimiter = sharedRateLimiter(core, sendRate);
+  // Built on first use: only the send function (granted the deliveries table) acquires slots.
+  let limiter: SharedRateLimiter | undefined;
+  const rateLimiter = { acquire: () => (limiter ??= sharedRateLimiter(core, sendRate)).acquire() };
   const sender = new Sender(
     {
       issues,
@@ -65,7 +67,8 @@ export async function buildSendingPorts(core: CorePorts, queues: SendingQueues, 
       subscribers: core.subscribers,
       issues,
       configurationSet: core.settings.configurationSet,
-      probes: new ProbeStore(core.dynamo, core.resources.deliveriesTable),
+      // Named on use, like the rate limiter: dispatch builds these ports without the deliveries table.
+      probes: { recordBounce: (...bounce) => new ProbeStore(core.dynamo, core.resources.deliveriesTable).recordBounce(...bounce) },
     },
   };
 }
