@@ -4,6 +4,7 @@ import { InvalidInputError } from '../commons/errors';
 import { parseJekyllDate, zonedTime } from './dates';
 import { decodePostSource, parseFrontMatter, splitFrontMatter } from './frontmatter';
 import { isChinese, resolveLanguage } from './language';
+import { checkMarkdownNesting } from './limits';
 import { absoluteLink, altFromFileName, type LinkBase } from './links';
 import { fillTextVariablesEverywhere, hasBracelessKramdown, highlightToFences, protectCode, renderLiquid, restoreCode, type JekyllEnvironment } from './liquid';
 import { markdownToHtml, removeKramdownSyntax } from './markdown';
@@ -421,6 +422,8 @@ export async function parsePost(input: ParsePostInput): Promise<Post> {
   };
 
   const fenced = highlightToFences(split.body);
+  // Before any Markdown lexing: finding the code already recurses into quotes and lists.
+  checkMarkdownNesting(fenced, file);
   // Filling text variables alone skips removeKramdownSyntax, so footnotes and abbreviations take the full path.
   let markdown = hasBracelessKramdown(fenced) ? undefined : fillTextVariablesEverywhere(fenced, environment);
   if (markdown === undefined) {
@@ -428,10 +431,13 @@ export async function parsePost(input: ParsePostInput): Promise<Post> {
     const liquidOutput = renderLiquid(removeKramdownSyntax(protectedText), environment);
     markdown = restoreCode(liquidOutput, regions, { site: siteVariables, page });
   }
+  // Liquid may have written nesting of its own.
+  if (markdown !== fenced) checkMarkdownNesting(markdown, file);
   const kramdown = site.data.kramdown as Record<string, unknown> | undefined;
   const html = markdownToHtml(markdown, { hardWrap: kramdown?.hard_wrap === true });
 
   const bodyHtml = sanitizeHtml(html, {
+    file,
     resolveUrl: (raw, kind) => absoluteLink(raw, kind, linkBase),
     altFallback: (source) => altFromFileName(source, title),
     embedLinkText: ({ provider, title: embedTitle, host }) => {
