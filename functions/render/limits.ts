@@ -19,6 +19,10 @@ export const RENDER_LIMITS = {
   markdownNesting: 100,
   /** HTML elements inside each other. */
   htmlDepth: 256,
+  /** Wall time of one post's whole render in the local stack's render worker. */
+  workerTimeoutMs: 60_000,
+  /** Heap of the render worker: the ingest Lambda's memory. */
+  workerMemoryMb: 1024,
 } as const;
 
 /**

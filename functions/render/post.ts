@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { InvalidInputError } from '../commons/errors';
 import { parseJekyllDate, zonedTime } from './dates';
@@ -241,6 +241,24 @@ function readTextFile(file: string): string | undefined {
   }
 }
 
+/**
+ * A file of the site for `{% include %}`, unless a symbolic link on its way leads out of the
+ * site: a repository can hold a link to /etc/passwd or the server's secrets.
+ */
+function readSiteFile(root: string, file: string, tag: string, warn: (warning: Warning) => void): string | undefined {
+  let real: string;
+  try {
+    real = realpathSync(file);
+  } catch {
+    return undefined;
+  }
+  if (!insideFolder(realpathSync(root), real)) {
+    warn({ code: 'LIQUID_INCLUDE_OUTSIDE_SITE', message: `{% ${tag} %} is a symbolic link to a file outside the site; pushletter reads only the site's own files, so the email leaves it out` });
+    return undefined;
+  }
+  return readTextFile(real);
+}
+
 function isFile(file: string): boolean {
   try {
     return statSync(file).isFile();
@@ -407,12 +425,12 @@ export async function parsePost(input: ParsePostInput): Promise<Post> {
       if (site.root === undefined) return undefined;
       const includes = join(site.root, '_includes');
       const full = join(includes, includeName);
-      return insideFolder(includes, full) ? readTextFile(full) : undefined;
+      return insideFolder(includes, full) ? readSiteFile(site.root, full, `include ${includeName}`, warn) : undefined;
     },
     includeRelative: (includeName) => {
       if (site.root === undefined || sourceFile === undefined) return undefined;
       const full = join(dirname(sourceFile), includeName);
-      return insideFolder(site.root, full) ? readTextFile(full) : undefined;
+      return insideFolder(site.root, full) ? readSiteFile(site.root, full, `include_relative ${includeName}`, warn) : undefined;
     },
     relativeUrl: (path) => relativeUrl(site, path),
     absoluteUrl: (path) => {
