@@ -1,3 +1,4 @@
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { InvalidInputError, PushletterError } from '../commons/errors';
@@ -21,8 +22,10 @@ export interface RenderBudget {
 
 type Reply = { ok: true; result: RenderedPost } | { ok: false; error: { name: string; message: string; code?: string } };
 
-const BOOTSTRAP = fileURLToPath(new URL('./render-worker.mjs', import.meta.url));
-const THREAD = fileURLToPath(new URL('./render-thread.ts', import.meta.url));
+// Paths joined by hand: bundlers rewrite `new URL('./x', import.meta.url)` into imports of x.
+const HERE = dirname(fileURLToPath(import.meta.url));
+const BOOTSTRAP = join(HERE, 'worker-loader.mjs');
+const THREAD = join(HERE, 'render-thread.ts');
 
 /** The error the thread reported, as the class the ingest worker classifies (permanent or not). */
 function rebuild(error: { name: string; message: string; code?: string }): Error {
