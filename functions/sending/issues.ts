@@ -150,7 +150,7 @@ export class IssueStore {
         TableName: this.tables.issuesTable,
         Key: marshall({ postId }),
         ConsistentRead: true,
-        ProjectionExpression: 'postId, title, subject, #state, sendAt, skipReason, #source, #commit, createdAt, #cursor, enqueued, dispatchedAt, hasMessage, claimBuckets',
+        ProjectionExpression: 'postId, title, subject, #state, sendAt, skipReason, failReason, #source, #commit, createdAt, #cursor, enqueued, dispatchedAt, hasMessage, claimBuckets',
         ExpressionAttributeNames: { '#state': 'state', '#source': 'source', '#commit': 'commit', '#cursor': 'cursor' },
       }),
     );
