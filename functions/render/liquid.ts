@@ -258,8 +258,12 @@ export function renderLiquid(text: string, environment: JekyllEnvironment): stri
       liquid.parseAndRenderSync(text, { site: environment.site, page: environment.page }, { globals: { [ENVIRONMENT]: environment } }),
     );
   } catch (error) {
+    const ours = findLimitError(error);
+    if (ours) throw ours;
     const limit = liquidLimitOf(error);
-    if (error instanceof PostLimitError || limit !== undefined) throw limitError(error, limit, environment);
+    if (limit !== undefined) {
+      throw new PostLimitError('POST_LIQUID_LIMIT', `${String(environment.page.path)}: ${LIMIT_TEXT[limit]}; fix the Liquid so the post renders within the limit`, { cause: error });
+    }
     environment.warn({
       code: 'LIQUID_ERROR',
       message: `Liquid could not run (${firstLine(error)}); its tags were left out of the email, check them on the blog`,
@@ -320,12 +324,6 @@ const LIMIT_TEXT = {
   parse: `a Liquid template in it is over ${RENDER_LIMITS.liquidParseChars.toLocaleString('en-US')} characters`,
   memory: `its Liquid builds more than ${RENDER_LIMITS.liquidMemory.toLocaleString('en-US')} characters or items (a huge range or repeated filters?)`,
 };
-
-function limitError(error: unknown, limit: keyof typeof LIMIT_TEXT | undefined, environment: JekyllEnvironment): PostLimitError {
-  const inner = findLimitError(error);
-  if (inner) return inner;
-  return new PostLimitError('POST_LIQUID_LIMIT', `${String(environment.page.path)}: ${LIMIT_TEXT[limit ?? 'render']}; fix the Liquid so the post renders within the limit`, { cause: error });
-}
 
 /** A PostLimitError raised by one of our tags, under the errors liquidjs wraps it in. */
 function findLimitError(error: unknown): PostLimitError | undefined {
