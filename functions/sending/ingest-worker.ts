@@ -117,7 +117,7 @@ async function reportFailure(message: IngestMessage, error: unknown, ports: Inge
     '',
     reason,
     '',
-    `Fix the ${what} and send it with \`pushletter publish <${what}.md>\`; pushing an edit does not send it.`,
+    `Pushing an edit does not send it: fix the ${what}, then \`pushletter publish\` it against the local stack, or on AWS add it under a new file name.`,
     `\`pushletter status ${postId}\` shows this record.`,
   ];
   const compiled = compileMessage(
