@@ -79,11 +79,22 @@ export function checkMarkdownNesting(markdown: string, file: string): void {
   }
 }
 
+/** The error and the ones it wraps: liquidjs keeps the error a tag threw as `originalError`. */
+function* errorChain(error: unknown): Generator<Error> {
+  for (let current = error; current instanceof Error; current = (current as { originalError?: unknown }).originalError ?? current.cause) yield current;
+}
+
 /** The limit liquidjs reports (`template render limit exceeded`), when the error is one. */
 export function liquidLimitOf(error: unknown): 'render' | 'parse' | 'memory' | undefined {
-  for (let current = error; current instanceof Error; current = (current as { originalError?: unknown }).originalError ?? current.cause) {
+  for (const current of errorChain(error)) {
     const found = /(template render|parse length|memory alloc) limit exceeded/.exec(current.message)?.[1];
     if (found) return found === 'template render' ? 'render' : found === 'parse length' ? 'parse' : 'memory';
   }
+  return undefined;
+}
+
+/** A PostLimitError under whatever wraps it. */
+export function postLimitErrorIn(error: unknown): PostLimitError | undefined {
+  for (const current of errorChain(error)) if (current instanceof PostLimitError) return current;
   return undefined;
 }

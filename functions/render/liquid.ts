@@ -1,6 +1,6 @@
 import { Liquid, Tag, type Context, type Emitter, type TagToken, type TopLevelToken } from 'liquidjs';
 import { Lexer, marked, type Token, type Tokens } from 'marked';
-import { PostLimitError, RENDER_LIMITS, liquidLimitOf } from './limits';
+import { PostLimitError, RENDER_LIMITS, liquidLimitOf, postLimitErrorIn } from './limits';
 import { escapeAttribute, escapeText } from './sanitize';
 import type { Warning } from './types';
 
@@ -258,7 +258,7 @@ export function renderLiquid(text: string, environment: JekyllEnvironment): stri
       liquid.parseAndRenderSync(text, { site: environment.site, page: environment.page }, { globals: { [ENVIRONMENT]: environment } }),
     );
   } catch (error) {
-    const ours = findLimitError(error);
+    const ours = postLimitErrorIn(error);
     if (ours) throw ours;
     const limit = liquidLimitOf(error);
     if (limit !== undefined) {
@@ -324,14 +324,6 @@ const LIMIT_TEXT = {
   parse: `a Liquid template in it is over ${RENDER_LIMITS.liquidParseChars.toLocaleString('en-US')} characters`,
   memory: `its Liquid builds more than ${RENDER_LIMITS.liquidMemory.toLocaleString('en-US')} characters or items (a huge range or repeated filters?)`,
 };
-
-/** A PostLimitError raised by one of our tags, under the errors liquidjs wraps it in. */
-function findLimitError(error: unknown): PostLimitError | undefined {
-  for (let current = error; current instanceof Error; current = (current as { originalError?: unknown }).originalError ?? current.cause) {
-    if (current instanceof PostLimitError) return current;
-  }
-  return undefined;
-}
 
 function firstLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);

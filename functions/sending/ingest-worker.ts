@@ -113,7 +113,7 @@ async function reportFailure(message: IngestMessage, error: unknown, ports: Inge
   const what = message.kind === 'draft' ? 'draft' : 'post';
   const subject = `[pushletter] ${message.path} was not sent`;
   const lines = [
-    `The ${what} ${message.path} pushed to ${message.repository} (commit ${message.commit.slice(0, 7)}) could not be rendered, so nothing was sent:`,
+    `The ${what} ${message.path} pushed to ${message.repository} (commit ${message.commit.slice(0, 7)}) was not sent:`,
     '',
     reason,
     '',
