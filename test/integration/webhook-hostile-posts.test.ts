@@ -1,15 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatStatus } from '../../functions/cli/status';
-import { readSettings } from '../../functions/commons/config';
-import { startLocalStack, type LocalStack } from '../../functions/local/stack';
+import type { LocalStack } from '../../functions/local/stack';
 import { issueStatus } from '../../functions/sending/status';
 import { importSubscribers } from '../../functions/subscribers/import';
 import { storedEmails } from './sending-harness';
-import { BlogRepository, deliveryHeaders, pushPayload, startFakeGitHub, type FakeGitHub } from './webhook-harness';
+import { deliveryHeaders, pushPayload, startHookedStack, type BlogRepository, type FakeGitHub, type HookedStack } from './webhook-harness';
 
 /**
  * Posts over each render limit, pushed through the webhook of a running local stack: each is
@@ -31,33 +27,22 @@ const HOSTILE: Record<string, { body: string; reason: RegExp }> = {
 };
 const idOf = (path: string) => path.replace(/^_posts\/|\.md$/g, '');
 
+let hooked: HookedStack;
 let repository: BlogRepository;
 let github: FakeGitHub;
 let stack: LocalStack;
-let dataDir: string;
 let hook: string;
 let base: string;
 
 beforeAll(async () => {
-  repository = new BlogRepository();
-  base = repository.commit('Start', { write: { '_config.yml': 'title: Hostile\nurl: https://hostile.example.com\n' } }).id;
-  github = await startFakeGitHub(repository, REPOSITORY);
-  dataDir = mkdtempSync(join(tmpdir(), 'pushletter-hostile-'));
-  stack = await startLocalStack({
-    dataDir,
-    ports: { http: 0, ses: 0, dynamodb: 0 },
-    settings: readSettings({ PUSHLETTER_REPOSITORY: REPOSITORY, PUSHLETTER_GITHUB_API_URL: github.url, PUSHLETTER_EDITORS: EDITOR }),
-  });
-  hook = `http://127.0.0.1:${stack.ports.http}/hooks/github`;
+  hooked = await startHookedStack(REPOSITORY, 'title: Hostile\nurl: https://hostile.example.com\n', { PUSHLETTER_EDITORS: EDITOR });
+  ({ repository, github, stack, hook, base } = hooked);
   const { composition } = stack;
   await importSubscribers([{ line: 2, email: READER }], { store: composition.subscribers, service: composition.subscriptions, clock: composition.clock, confirmed: true });
 });
 
 afterAll(async () => {
-  await stack?.stop();
-  await github?.close();
-  repository?.remove();
-  rmSync(dataDir, { recursive: true, force: true });
+  await hooked?.stop();
 });
 
 async function deliver(body: string): Promise<Response> {
