@@ -9,6 +9,8 @@ import type { Warning } from './types';
  * with the site folder when there is one, and with guesses from names when there is not.
  */
 export interface JekyllEnvironment {
+  /** The post's path as given, for errors. */
+  file: string;
   site: Record<string, unknown>;
   page: Record<string, unknown>;
   /** Text of the link that stands in for a plugin tag, in the post's language. */
@@ -262,7 +264,7 @@ export function renderLiquid(text: string, environment: JekyllEnvironment): stri
     if (ours) throw ours;
     const limit = liquidLimitOf(error);
     if (limit !== undefined) {
-      throw new PostLimitError('POST_LIQUID_LIMIT', `${String(environment.page.path)}: ${LIMIT_TEXT[limit]}; fix the Liquid so the post renders within the limit`, { cause: error });
+      throw new PostLimitError('POST_LIQUID_LIMIT', `${environment.file}: ${LIMIT_TEXT[limit]}; fix the Liquid so the post renders within the limit`, { cause: error });
     }
     environment.warn({
       code: 'LIQUID_ERROR',
@@ -388,7 +390,7 @@ function registerJekyllTags(liquid: Liquid): void {
         if (depth >= RENDER_LIMITS.includeDepth) {
           throw new PostLimitError(
             'POST_LIQUID_LIMIT',
-            `${String(environment.page.path)}: {% ${tagName} ${name} %} nests includes more than ${RENDER_LIMITS.includeDepth} levels deep (an include that includes itself?); break the loop`,
+            `${environment.file}: {% ${tagName} ${name} %} nests includes more than ${RENDER_LIMITS.includeDepth} levels deep (an include that includes itself?); break the loop`,
           );
         }
         const include: Record<string, unknown> = {};

@@ -388,6 +388,7 @@ export async function parsePost(input: ParsePostInput): Promise<Post> {
 
   const watchVideo = (provider: string | undefined) => (chinese ? `▶ 在 ${provider} 上观看视频` : `▶ Watch the video on ${provider}`);
   const environment: JekyllEnvironment = {
+    file,
     site: siteVariables,
     page,
     timeZone: site.timezone,
