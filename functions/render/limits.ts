@@ -47,7 +47,18 @@ const EMPHASIS_RUN = /[*_~]+/g;
 export function checkMarkdownNesting(markdown: string, file: string): void {
   const limit = RENDER_LIMITS.markdownNesting;
   let emphasis = 0;
+  let fence: string | undefined;
   for (const line of markdown.split('\n')) {
+    // Code is not parsed as Markdown: `*p` in C or `> ` in a shell session nest nothing.
+    const marker = /^\s*(`{3,}|~{3,})/.exec(line)?.[1];
+    if (fence !== undefined) {
+      if (marker !== undefined && marker[0] === fence[0] && marker.length >= fence.length) fence = undefined;
+      continue;
+    }
+    if (marker !== undefined) {
+      fence = marker;
+      continue;
+    }
     let rest = line;
     let containers = 0;
     for (let marker = CONTAINER_MARKER.exec(rest); marker !== null && containers <= limit; marker = CONTAINER_MARKER.exec(rest)) {
@@ -62,9 +73,10 @@ export function checkMarkdownNesting(markdown: string, file: string): void {
     }
     // Emphasis spans paragraphs' lines, not paragraphs: a blank line closes every open one.
     if (line.trim() === '') emphasis = 0;
-    for (const run of line.matchAll(EMPHASIS_RUN)) {
-      const before = line[run.index - 1] ?? ' ';
-      const after = line[run.index + run[0].length] ?? ' ';
+    const prose = line.replace(/`[^`]*`/g, 'code');
+    for (const run of prose.matchAll(EMPHASIS_RUN)) {
+      const before = prose[run.index - 1] ?? ' ';
+      const after = prose[run.index + run[0].length] ?? ' ';
       const opens = /\s/.test(before) && !/\s/.test(after);
       const closes = !/\s/.test(before) && /\s/.test(after);
       if (opens) emphasis += 1;

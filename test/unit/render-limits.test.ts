@@ -106,6 +106,10 @@ describe('nesting limits', () => {
         '<p>one<p>two'.repeat(300),
         Array.from({ length: 500 }, (_, index) => `*word${index}* and _other_ ~~gone~~`).join(' '),
         '- a\n  - b\n    - c\n      - d',
+        // Code is not Markdown: pointers in C and prompts in a shell session nest nothing.
+        '```c\n' + 'int *a = *b + *c;\n'.repeat(200) + '```',
+        '```console\n' + '> '.repeat(200) + 'echo\n```',
+        'Inline `*p` '.repeat(200),
       ].join('\n\n'),
     );
     expect(post.bodyHtml).toContain('<blockquote>');
