@@ -38,7 +38,8 @@ export function formatStatus(status: IssueStatus): string {
   const { issue, counts } = status;
   const lines = [
     `${issue.postId}: "${issue.subject}"`,
-    `  issue     ${issue.state}${issue.state === 'scheduled' ? ` for ${issue.sendAt}` : ''}${issue.skipReason ? ` (${issue.skipReason})` : ''}`,
+    `  issue     ${issue.state}${issue.state === 'scheduled' ? ` for ${issue.sendAt}` : ''}${issue.skipReason ? ` (${issue.skipReason})` : ''}${issue.failReason ? ` (${issue.failReason})` : ''}`,
+    ...(issue.state === 'failed' ? ['  nothing was sent: fix the post, then `pushletter publish` it (on AWS: add it under a new file name)'] : []),
     `  queued    ${counts.queued}`,
     ...(counts.sending > 0 ? [`  sending   ${counts.sending}`] : []),
     `  sent      ${counts.sent}`,

@@ -18,8 +18,9 @@ import { LEDGER_PREFIX, bucketOf, claimAttribute, decodeClaim, encodeClaim, ledg
  * `scheduled`: waits for its date. `dispatching`: the dispatcher is (or was, before a crash)
  * paging subscribers from `cursor`. `dispatched`: every active subscriber is on the queue.
  * `skipped`: the front matter said not to send. `preview`: a draft sent to the editors only.
+ * `failed`: the pushed post cannot be rendered (over a limit, unparseable); `failReason` says why.
  */
-export type IssueState = 'scheduled' | 'dispatching' | 'dispatched' | 'skipped' | 'preview';
+export type IssueState = 'scheduled' | 'dispatching' | 'dispatched' | 'skipped' | 'preview' | 'failed';
 
 export interface NewIssue {
   /** Stable across edits and re-pushes (`Post.id`). */
@@ -32,6 +33,8 @@ export interface NewIssue {
   /** Rendered once; every recipient's copy is personalised from it. Absent for skipped posts. */
   message?: CompiledMessage;
   skipReason?: string;
+  /** Why a pushed post could not be rendered, as the editors were told. */
+  failReason?: string;
   /** Where the post came from (`webhook`, `publish`), for the editor reading status. */
   source?: string;
   /** Git commit the post was read at, when it came from a push. */
@@ -110,15 +113,16 @@ export class IssueStore {
   }
 
   /**
-   * A post recorded as skipped whose front matter now lets it go, published explicitly: its
-   * record is replaced only while it is still `skipped`, so of two publishes at once only one
-   * wins ('exists' for the other), as with `createIssue`.
+   * A post recorded as skipped whose front matter now lets it go, or recorded as failed and
+   * since fixed, published explicitly: its record is replaced only while it is still `skipped`
+   * or `failed`, so of two publishes at once only one wins ('exists' for the other), as with
+   * `createIssue`.
    */
   replaceSkipped(issue: NewIssue, now: Date = new Date()): Promise<'created' | 'exists'> {
     return this.putIssue(issue, now, {
-      ConditionExpression: '#state = :skipped',
+      ConditionExpression: '#state IN (:skipped, :failed)',
       ExpressionAttributeNames: { '#state': 'state' },
-      ExpressionAttributeValues: marshall({ ':skipped': 'skipped' }),
+      ExpressionAttributeValues: marshall({ ':skipped': 'skipped', ':failed': 'failed' }),
     });
   }
 
@@ -153,7 +157,7 @@ export class IssueStore {
         TableName: this.tables.issuesTable,
         Key: marshall({ postId }),
         ConsistentRead: true,
-        ProjectionExpression: 'postId, title, subject, #state, sendAt, skipReason, #source, #commit, createdAt, #cursor, enqueued, dispatchedAt, hasMessage, claimBuckets',
+        ProjectionExpression: 'postId, title, subject, #state, sendAt, skipReason, failReason, #source, #commit, createdAt, #cursor, enqueued, dispatchedAt, hasMessage, claimBuckets',
         ExpressionAttributeNames: { '#state': 'state', '#source': 'source', '#commit': 'commit', '#cursor': 'cursor' },
       }),
     );
