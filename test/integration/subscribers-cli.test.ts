@@ -57,6 +57,19 @@ async function inbox(): Promise<string[]> {
   return emails.flatMap((email) => email.destination.to.map((address) => normaliseAddress(address, { allowTypos: true })));
 }
 
+/** Runs `task` with CI set to `value` (unset for undefined), then puts CI back. */
+async function withCi<T>(value: string | undefined, task: () => Promise<T>): Promise<T> {
+  const saved = process.env.CI;
+  if (value === undefined) delete process.env.CI;
+  else process.env.CI = value;
+  try {
+    return await task();
+  } finally {
+    if (saved === undefined) delete process.env.CI;
+    else process.env.CI = saved;
+  }
+}
+
 async function usingTable(): Promise<string> {
   const tableName = await createSubscriberTable(dynamo.client);
   process.env.SUBSCRIBERS_TABLE = tableName;
@@ -170,7 +183,12 @@ describe('pushletter subscribers import', () => {
     await usingTable();
     const file = join(dataDir, 'large.csv');
     await writeFile(file, `email\n${Array.from({ length: 600 }, (_, index) => `reader${index}@example.com`).join('\n')}\n`);
-    const result = await cli('import', file, '--confirmed');
+    // Off a terminal the bar prints lines only in CI; elsewhere a redirected run stays quiet.
+    const quiet = await withCi(undefined, () => cli('import', file, '--confirmed'));
+    expect(quiet.out).toMatch(/imported +600 \(active\)/);
+    expect(quiet.err).not.toContain('importing:');
+    await usingTable();
+    const result = await withCi('true', () => cli('import', file, '--confirmed'));
     expect(result.out).toMatch(/imported +600 \(active\)/);
     expect(result.err).toContain('importing: 600/600 (100%)');
     expect(result.err.split('\n').filter((line) => line.startsWith('importing:')).length).toBeGreaterThanOrEqual(5);
