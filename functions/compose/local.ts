@@ -2,7 +2,8 @@ import { createConnection } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dynamoClient, sesClient } from '../commons/clients';
-import { readDataDir, readEnv, readLocalPorts, readResources, readSettings, type Resources, type Settings } from '../commons/config';
+import { readDataDir, readEnv, readLocalPorts, readResources, readSettings, withSiteIdentity, type Resources, type Settings } from '../commons/config';
+import { readSiteIdentity } from '../local/site-identity';
 import { PushletterError } from '../commons/errors';
 import { logger } from '../commons/logger';
 import { systemClock, type Clock } from '../commons/ports';
@@ -87,9 +88,11 @@ export async function connectToLocalStack(): Promise<LocalComposition> {
   } catch {
     throw new PushletterError('LOCAL_SECRETS_MISSING', `${secretsFile} is missing; run this from the folder where \`npx pushletter dev\` runs (or set PUSHLETTER_DATA_DIR).`);
   }
+  const settings = localSettings(readSettings(), ports.http);
+  const identity = await readSiteIdentity(dataDir);
   return composeLocal({
     endpoints: { dynamodb: `http://127.0.0.1:${ports.dynamodb}`, ses: `http://127.0.0.1:${ports.ses}` },
-    settings: localSettings(readSettings(), ports.http),
+    settings: identity === undefined ? settings : withSiteIdentity(settings, identity),
     resources: readResources(),
     secrets: parseSecrets(secretsText, secretsFile),
   });

@@ -39,6 +39,11 @@ export interface IngestPorts {
   /** Sends previews and tests directly: they never go through subscribers. */
   mailer: Mailer;
   clock: Clock;
+  /**
+   * The site as the local stack serves it (its own address instead of the `_config.yml` url),
+   * so "view on the web" and the blog's links in a local email answer. Absent on AWS.
+   */
+  siteAsServed?: (site: SiteConfig) => SiteConfig;
 }
 
 export interface IngestOptions {
@@ -125,7 +130,8 @@ async function existing(postId: string, ports: IngestPorts): Promise<IngestOutco
 
 export async function ingestPost(file: PostFile, ports: IngestPorts, options: IngestOptions = {}): Promise<IngestOutcome> {
   const { settings, clock } = ports;
-  const site = await siteFor(file, settings);
+  const configured = await siteFor(file, settings);
+  const site = ports.siteAsServed?.(configured) ?? configured;
   const post: Post = await parsePost({ path: file.path, source: file.source, site, now: clock.now() });
   const draft = file.kind === 'draft' || post.draft;
 
