@@ -195,6 +195,24 @@ describe('pushletter subscribers import', () => {
     expect((await store.findByEmail('ada@example.com'))?.name).toBe('Ada Lovelace');
   });
 
+  it('speaks with the name of the blog the running stack serves', async () => {
+    await usingTable();
+    const siteFile = join(dataDir, 'site.json');
+    await writeFile(siteFile, JSON.stringify({ title: 'Field Notes · 田野笔记', url: 'http://localhost:3999/blog/' }));
+    try {
+      const file = join(dataDir, 'one.csv');
+      await writeFile(file, 'email,name\nada@example.com,Ada\n');
+      expect((await cli('import', file)).code).toBe(0);
+      const { emails } = (await (await fetch(`${sesUrl}/store`)).json()) as { emails: { from: string; subject: string; body: { text?: string } }[] };
+      expect(emails).toHaveLength(1);
+      expect(emails[0]!.subject).toBe('Confirm your subscription to Field Notes · 田野笔记');
+      expect(emails[0]!.from).toContain('Field Notes · 田野笔记');
+      expect(emails[0]!.body.text).toMatch(/^Hi Ada,$/m);
+    } finally {
+      await rm(siteFile, { force: true });
+    }
+  });
+
   it('shows progress for a large file', async () => {
     await usingTable();
     const file = join(dataDir, 'large.csv');
