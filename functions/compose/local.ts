@@ -51,10 +51,17 @@ export function localSettings(settings: Settings, httpPort: number): Settings {
   return readEnv('PUSHLETTER_PUBLIC_URL') === undefined ? { ...settings, publicUrl: `http://localhost:${httpPort}` } : settings;
 }
 
+/**
+ * On loopback a port nobody listens on refuses at once, so the limit only matters for a stack
+ * that answers slowly: a busy machine can hold a connect longer than a second, which must not
+ * read as "no stack running" (it once did, under a second test suite).
+ */
+const CONNECT_TIMEOUT_MS = 10_000;
+
 function answers(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ host: '127.0.0.1', port });
-    socket.setTimeout(1_000);
+    socket.setTimeout(CONNECT_TIMEOUT_MS);
     socket.once('connect', () => {
       socket.destroy();
       resolve(true);
