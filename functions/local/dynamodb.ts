@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { CreateTableCommand, DescribeTableCommand, ResourceNotFoundException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
+import { PushletterError } from '../commons/errors';
 import { logger } from '../commons/logger';
 import { close, listen } from './listen';
 import type { LocalTable } from './tables';
@@ -50,7 +51,7 @@ export async function createTable(client: DynamoDBClient, table: LocalTable): Pr
     const indexesActive = (Table?.GlobalSecondaryIndexes ?? []).every((index) => index.IndexStatus === 'ACTIVE');
     if (Table?.TableStatus === 'ACTIVE' && indexesActive) return;
     if (Date.now() > deadline) {
-      throw new Error(`DynamoDB table ${table.name} is still ${Table?.TableStatus ?? 'missing'} after ${TABLE_ACTIVE_TIMEOUT_MS / 1000} s; is the DynamoDB endpoint overloaded?`);
+      throw new PushletterError('LOCAL_TABLE_NOT_ACTIVE', `DynamoDB table ${table.name} is still ${Table?.TableStatus ?? 'missing'} after ${TABLE_ACTIVE_TIMEOUT_MS / 1000} s; is the DynamoDB endpoint overloaded?`);
     }
     await new Promise((resolve) => setTimeout(resolve, delayMs));
   }
