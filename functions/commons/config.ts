@@ -33,6 +33,11 @@ export interface Settings {
   maxSendRate: number;
   /** SES configuration set that publishes bounce and complaint events. */
   configurationSet?: string;
+  /**
+   * Where the local stack serves the blog it sends: posts it renders link there instead of the
+   * `_config.yml` url, so "view on the web" answers. Never set on AWS.
+   */
+  blogServedAt?: string;
 }
 
 export interface Resources {
@@ -160,6 +165,7 @@ export function withSiteIdentity(settings: Settings, site: SiteIdentity, env: En
     ...settings,
     siteTitle: site.title,
     siteUrl: withoutTrailingSlash(site.url),
+    blogServedAt: withoutTrailingSlash(site.url),
     language: site.language ?? settings.language,
     fromName: optional(env, 'PUSHLETTER_FROM_NAME') ?? site.title,
   };

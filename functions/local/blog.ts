@@ -8,6 +8,7 @@ import { escapeHtml } from '../commons/html';
 import { logger } from '../commons/logger';
 import { parsePost } from '../render/post';
 import { loadSite } from '../render/site';
+import { servedAt } from '../sending/ingest';
 import type { Post, SiteConfig } from '../render/types';
 import { fillSite, READER_STRINGS, readerLanguage } from '../../templates/reader-strings';
 
@@ -42,8 +43,6 @@ export interface LocalBlog {
   /** The site as `_config.yml` describes it. */
   site: SiteConfig;
   identity(appUrl: string): SiteIdentity;
-  /** The site with its links pointing at this server, for the blog's pages and its emails. */
-  served(site: SiteConfig, appUrl: string): SiteConfig;
   /** Published posts, newest first, with URLs on this server. */
   posts(appUrl: string): Promise<Post[]>;
   /** Answers GET and HEAD under /blog; false for every other request. */
@@ -59,12 +58,6 @@ export async function openLocalBlog(dir: string, settings: Settings): Promise<Lo
   const site = await loadSite(root, settings);
   const parsed = new Map<string, { mtimeMs: number; post: Post | undefined }>();
 
-  const served = (base: SiteConfig, appUrl: string): SiteConfig => ({
-    ...base,
-    url: appUrl,
-    baseurl: BLOG_PATH,
-    data: { ...base.data, url: appUrl, baseurl: BLOG_PATH },
-  });
 
   async function postFiles(folder: string): Promise<string[]> {
     const entries = await readdir(folder, { withFileTypes: true }).catch(() => []);
@@ -79,7 +72,7 @@ export async function openLocalBlog(dir: string, settings: Settings): Promise<Lo
   }
 
   async function posts(appUrl: string): Promise<Post[]> {
-    const servedSite = served(site, appUrl);
+    const servedSite = servedAt(site, blogUrl(appUrl));
     const list: Post[] = [];
     for (const file of await postFiles(join(root, '_posts'))) {
       const { mtimeMs } = await stat(file);
@@ -169,11 +162,14 @@ ${content}
   return {
     root,
     site,
-    identity: (appUrl) => ({ title: site.title, url: `${appUrl}${BLOG_PATH}/`, language: site.lang }),
-    served,
+    identity: (appUrl) => ({ title: site.title, url: blogUrl(appUrl), language: site.lang }),
     posts,
     handle,
   };
+}
+
+function blogUrl(appUrl: string): string {
+  return `${appUrl}${BLOG_PATH}/`;
 }
 
 /** Permalinks with and without a trailing slash, or with `.html`, name the same page. */

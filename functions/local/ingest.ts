@@ -68,11 +68,10 @@ async function resumeUnfinished(composition: LocalComposition, scheduler: TimerS
 export async function startLocalIngest(
   composition: LocalComposition,
   sending: { issues: IssueStore; dispatchQueue: Queue<DispatchJob> },
-  options: Pick<IngestPorts, 'siteAsServed'> = {},
 ): Promise<LocalIngest> {
   const { settings, secrets, clock } = composition;
   const scheduler = new TimerScheduler((job) => sending.dispatchQueue.send([job]), clock);
-  const ports: IngestPorts = { settings, issues: sending.issues, dispatchQueue: sending.dispatchQueue, scheduler, mailer: composition.mailer, clock, ...options };
+  const ports: IngestPorts = { settings, issues: sending.issues, dispatchQueue: sending.dispatchQueue, scheduler, mailer: composition.mailer, clock };
   const files = new GitHubContents({ apiUrl: settings.githubApiUrl, token: secrets.githubToken });
   // GitHub's rate limit resets within the hour; locally a retry a few seconds later is enough to show it.
   const ingestQueue = new LocalQueue<IngestMessage>({ name: 'ingest', batchSize: 1, concurrency: 2, retryDelayMs: 5_000, maxReceives: 3 });

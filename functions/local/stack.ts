@@ -126,7 +126,7 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
     });
     const sending = await startLocalSending(composition);
     cleanups.push(() => sending.stop());
-    const ingest = await startLocalIngest(composition, sending, blog === undefined ? {} : { siteAsServed: (site) => blog.served(site, appUrl) });
+    const ingest = await startLocalIngest(composition, sending);
     cleanups.push(() => ingest.stop());
     // `POST /local/publish` (pushletter publish) exists only here, never behind API Gateway.
     resolveApp(createHttpApp({ ...composition.http, github: ingest.github }, [...ROUTES, publishRoute(ingest.ports, secrets.webhookSecret)]));

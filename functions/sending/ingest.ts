@@ -39,11 +39,6 @@ export interface IngestPorts {
   /** Sends previews and tests directly: they never go through subscribers. */
   mailer: Mailer;
   clock: Clock;
-  /**
-   * The site as the local stack serves it (its own address instead of the `_config.yml` url),
-   * so "view on the web" and the blog's links in a local email answer. Absent on AWS.
-   */
-  siteAsServed?: (site: SiteConfig) => SiteConfig;
 }
 
 export interface IngestOptions {
@@ -73,9 +68,20 @@ function marked(kind: keyof typeof MARKS, subject: string, lang: string): string
   return (lang.toLowerCase().startsWith('zh') ? MARKS[kind].zh : MARKS[kind].en) + subject;
 }
 
-/** The post's site from its `_config.yml`, else from the project's settings. */
+/**
+ * The post's site from its `_config.yml`, else from the project's settings; at the address
+ * where the local stack serves the blog when it does (`blogServedAt`).
+ */
 export async function siteFor(file: Pick<PostFile, 'config'>, settings: Settings): Promise<SiteConfig> {
-  return file.config ? siteFromConfigText(file.config.text, file.config.label, settings) : loadSite(undefined, settings);
+  const site = file.config ? await siteFromConfigText(file.config.text, file.config.label, settings) : await loadSite(undefined, settings);
+  return settings.blogServedAt === undefined ? site : servedAt(site, settings.blogServedAt);
+}
+
+/** The site with its links pointing at `url` (origin and path), where it is served. */
+export function servedAt(site: SiteConfig, url: string): SiteConfig {
+  const { origin, pathname } = new URL(url);
+  const baseurl = pathname.replace(/\/+$/, '');
+  return { ...site, url: origin, baseurl, data: { ...site.data, url: origin, baseurl } };
 }
 
 /** `List-Id: <newsletter.blog.example.com>` (RFC 2919): the list name under the blog's host. */
@@ -130,8 +136,7 @@ async function existing(postId: string, ports: IngestPorts): Promise<IngestOutco
 
 export async function ingestPost(file: PostFile, ports: IngestPorts, options: IngestOptions = {}): Promise<IngestOutcome> {
   const { settings, clock } = ports;
-  const configured = await siteFor(file, settings);
-  const site = ports.siteAsServed?.(configured) ?? configured;
+  const site = await siteFor(file, settings);
   const post: Post = await parsePost({ path: file.path, source: file.source, site, now: clock.now() });
   const draft = file.kind === 'draft' || post.draft;
 
