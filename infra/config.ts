@@ -12,6 +12,7 @@ export interface DeployConfig {
   siteUrl: string;
   siteTitle: string;
   fromAddress: string;
+  /** The sender's name; optional in context, where it defaults to `siteTitle`. */
   fromName: string;
   replyTo?: string;
   postalAddress: string;
@@ -168,11 +169,13 @@ export function readDeployConfig(read: ContextReader): DeployConfig {
   }
 
   const alarmEmail = text(read, 'alarmEmail');
+  const siteTitle = required(read, 'siteTitle');
   return {
     siteUrl,
-    siteTitle: required(read, 'siteTitle'),
+    siteTitle,
     fromAddress,
-    fromName: required(read, 'fromName'),
+    // One name for the newsletter: readers see the blog's title as the sender unless told otherwise.
+    fromName: text(read, 'fromName') ?? siteTitle,
     replyTo: replyTo === undefined ? undefined : address('replyTo', replyTo),
     postalAddress: required(read, 'postalAddress'),
     repository,

@@ -36,24 +36,26 @@ async function connect(aws: boolean): Promise<IssueStore> {
 
 export function formatStatus(status: IssueStatus): string {
   const { issue, counts } = status;
-  const lines = [
-    `${issue.postId}: "${issue.subject}"`,
-    `  issue     ${issue.state}${issue.state === 'scheduled' ? ` for ${issue.sendAt}` : ''}${issue.skipReason ? ` (${issue.skipReason})` : ''}${issue.failReason ? ` (${issue.failReason})` : ''}`,
-    ...(issue.state === 'failed' ? ['  nothing was sent: fix the post, then `pushletter publish` it (on AWS: add it under a new file name)'] : []),
-    `  queued    ${counts.queued}`,
-    ...(counts.sending > 0 ? [`  sending   ${counts.sending}`] : []),
-    `  sent      ${counts.sent}`,
-    `  skipped   ${counts.skipped}`,
-    `  failed    ${counts.failed}${status.failures.length > 0 ? `  (${status.failures.map((failure) => `${failure.reason} ×${failure.count}`).join(', ')})` : ''}`,
-    `  unknown   ${counts.unknown}${counts.unknown > 0 ? '  (a sender stopped after claiming them; SES may have sent them; never re-sent automatically)' : ''}`,
-    `  bounced   ${counts.bounced}`,
-    `  complained ${counts.complained}`,
+  const rows: [string, string][] = [
+    ['issue', `${issue.state}${issue.state === 'scheduled' ? ` for ${issue.sendAt}` : ''}${issue.skipReason ? ` (${issue.skipReason})` : ''}${issue.failReason ? ` (${issue.failReason})` : ''}`],
+    ['queued', `${counts.queued}`],
+    ...(counts.sending > 0 ? [['sending', `${counts.sending}`] as [string, string]] : []),
+    ['sent', `${counts.sent}`],
+    ['skipped', `${counts.skipped}`],
+    ['failed', `${counts.failed}${status.failures.length > 0 ? `  (${status.failures.map((failure) => `${failure.reason} ×${failure.count}`).join(', ')})` : ''}`],
+    ['unknown', `${counts.unknown}${counts.unknown > 0 ? '  (a sender stopped after claiming them; SES may have sent them; never re-sent automatically)' : ''}`],
+    ['bounced', `${counts.bounced}`],
+    ['complained', `${counts.complained}`],
+    ...(counts.transientBounces > 0 ? [['transient bounces', `${counts.transientBounces}`] as [string, string]] : []),
+    ['send rate', status.sendRate === undefined ? '-' : `${status.sendRate.toFixed(1)}/s`],
   ];
-  if (counts.transientBounces > 0) lines.push(`  transient bounces ${counts.transientBounces}`);
+  // One column for the values, however long the longest label present.
+  const width = Math.max(...rows.map(([label]) => label.length)) + 2;
+  const lines = [`${issue.postId}: "${issue.subject}"`, ...rows.map(([label, value]) => `  ${label.padEnd(width)}${value}`)];
+  if (issue.state === 'failed') lines.push('  nothing was sent: fix the post, then `pushletter publish` it (on AWS: add it under a new file name)');
   if (status.failures.some((failure) => failure.reason === DEAD_LETTERED)) {
     lines.push(`  ${DEAD_LETTERED}: SES kept refusing their queue messages; redrive the send dead-letter queue to send them (locally: restart \`npm start\`)`);
   }
-  lines.push(`  send rate ${status.sendRate === undefined ? '-' : `${status.sendRate.toFixed(1)}/s`}`);
   return lines.join('\n');
 }
 
@@ -74,7 +76,8 @@ export async function runStatus(args: string[], output: StatusOutput): Promise<n
   if (follow && underWay && !status.done) {
     const total = () => status!.issue.enqueued;
     const finished = (current: IssueStatus) => current.counts.sent + current.counts.skipped + current.counts.failed + current.counts.unknown;
-    const progress = new Progress(`sending ${postId}`, total(), output.err);
+    // Asked for by name, the progress shows even off a terminal.
+    const progress = new Progress(`sending ${postId}`, total(), output.err, { linesOffTerminal: values.follow === true });
     while (!status.done) {
       progress.setTotal(total());
       progress.update(finished(status), `${status.counts.failed} failed`);

@@ -15,6 +15,7 @@ export interface Settings {
    */
   language?: string;
   fromAddress: string;
+  /** The sender's name; PUSHLETTER_FROM_NAME, else the site title. */
   fromName: string;
   replyTo?: string;
   /** Shown in every email footer (CAN-SPAM asks for a postal address). */
@@ -32,6 +33,11 @@ export interface Settings {
   maxSendRate: number;
   /** SES configuration set that publishes bounce and complaint events. */
   configurationSet?: string;
+  /**
+   * Where the local stack serves the blog it sends: posts it renders link there instead of the
+   * `_config.yml` url, so "view on the web" answers. Never set on AWS.
+   */
+  blogServedAt?: string;
 }
 
 export interface Resources {
@@ -46,7 +52,6 @@ const DEFAULTS = {
   PUSHLETTER_SITE_URL: 'http://localhost:4000',
   PUSHLETTER_SITE_TITLE: 'pushletter demo blog',
   PUSHLETTER_FROM_ADDRESS: 'newsletter@example.com',
-  PUSHLETTER_FROM_NAME: 'pushletter',
   PUSHLETTER_POSTAL_ADDRESS: '1 Example Street, Example City',
   PUSHLETTER_PUBLIC_URL: 'http://localhost:3000',
   PUSHLETTER_LIST_NAME: 'newsletter',
@@ -128,7 +133,7 @@ export function readSettings(env: Env = process.env): Settings {
     siteTitle: read(env, 'PUSHLETTER_SITE_TITLE'),
     language: optional(env, 'PUSHLETTER_LANGUAGE'),
     fromAddress: checkAddress('PUSHLETTER_FROM_ADDRESS', read(env, 'PUSHLETTER_FROM_ADDRESS')),
-    fromName: read(env, 'PUSHLETTER_FROM_NAME'),
+    fromName: optional(env, 'PUSHLETTER_FROM_NAME') ?? read(env, 'PUSHLETTER_SITE_TITLE'),
     replyTo: replyTo === undefined ? undefined : checkAddress('PUSHLETTER_REPLY_TO', replyTo),
     postalAddress: read(env, 'PUSHLETTER_POSTAL_ADDRESS'),
     publicUrl: checkUrl('PUSHLETTER_PUBLIC_URL', read(env, 'PUSHLETTER_PUBLIC_URL')),
@@ -139,6 +144,30 @@ export function readSettings(env: Env = process.env): Settings {
     editors,
     maxSendRate: rate,
     configurationSet: optional(env, 'PUSHLETTER_CONFIGURATION_SET'),
+  };
+}
+
+/** Who the newsletter is: the blog it sends, as its `_config.yml` says (the local stack). */
+export interface SiteIdentity {
+  title: string;
+  /** Where its pages answer. */
+  url: string;
+  language?: string;
+}
+
+/**
+ * The settings with one site identity throughout: pages, confirmation emails and the sender
+ * name all carry the blog's title, and "Back to …" links go where the blog answers. An
+ * explicit PUSHLETTER_FROM_NAME still names the sender.
+ */
+export function withSiteIdentity(settings: Settings, site: SiteIdentity, env: Env = process.env): Settings {
+  return {
+    ...settings,
+    siteTitle: site.title,
+    siteUrl: withoutTrailingSlash(site.url),
+    blogServedAt: withoutTrailingSlash(site.url),
+    language: site.language ?? settings.language,
+    fromName: optional(env, 'PUSHLETTER_FROM_NAME') ?? site.title,
   };
 }
 

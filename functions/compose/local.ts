@@ -2,7 +2,8 @@ import { createConnection } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dynamoClient, sesClient } from '../commons/clients';
-import { readDataDir, readEnv, readLocalPorts, readResources, readSettings, type Resources, type Settings } from '../commons/config';
+import { readDataDir, readEnv, readLocalPorts, readResources, readSettings, withSiteIdentity, type Resources, type Settings } from '../commons/config';
+import { readSiteIdentity } from '../local/site-identity';
 import { PushletterError } from '../commons/errors';
 import { logger } from '../commons/logger';
 import { systemClock, type Clock } from '../commons/ports';
@@ -52,10 +53,17 @@ export function localSettings(settings: Settings, httpPort: number): Settings {
   return readEnv('PUSHLETTER_PUBLIC_URL') === undefined ? { ...settings, publicUrl: `http://localhost:${httpPort}` } : settings;
 }
 
+/**
+ * On loopback a port nobody listens on refuses at once, so the limit only matters for a stack
+ * that answers slowly: a busy machine can hold a connect longer than a second, which must not
+ * read as "no stack running" (it once did, under a second test suite).
+ */
+const CONNECT_TIMEOUT_MS = 10_000;
+
 function answers(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ host: '127.0.0.1', port });
-    socket.setTimeout(1_000);
+    socket.setTimeout(CONNECT_TIMEOUT_MS);
     socket.once('connect', () => {
       socket.destroy();
       resolve(true);
@@ -89,9 +97,11 @@ export async function connectToLocalStack(): Promise<LocalComposition> {
   } catch {
     throw new PushletterError('LOCAL_SECRETS_MISSING', `${secretsFile} is missing; run this from the folder where \`npx pushletter dev\` runs (or set PUSHLETTER_DATA_DIR).`);
   }
+  const settings = localSettings(readSettings(), ports.http);
+  const identity = await readSiteIdentity(dataDir);
   return composeLocal({
     endpoints: { dynamodb: `http://127.0.0.1:${ports.dynamodb}`, ses: `http://127.0.0.1:${ports.ses}` },
-    settings: localSettings(readSettings(), ports.http),
+    settings: identity === undefined ? settings : withSiteIdentity(settings, identity),
     resources: readResources(),
     secrets: parseSecrets(secretsText, secretsFile),
   });

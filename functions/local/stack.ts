@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import { join } from 'node:path';
-import { LOCAL_PORT_SETTINGS, readResources, type LocalPorts, type Resources, type Settings } from '../commons/config';
+import { LOCAL_PORT_SETTINGS, readResources, withSiteIdentity, type LocalPorts, type Resources, type Settings } from '../commons/config';
 import { logger } from '../commons/logger';
 import type { Clock } from '../commons/ports';
 import { composeLocal, localSettings, startLocalSending, type LocalComposition, type LocalSending } from '../compose/local';
@@ -11,6 +11,8 @@ import { publishRoute } from './publish';
 import { createNodeServer } from '../http/node-server';
 import { ensureTables, startDynalite } from './dynamodb';
 import { close, listen } from './listen';
+import type { LocalBlog } from './blog';
+import { forgetSiteIdentity, saveSiteIdentity } from './site-identity';
 import { startSesEmulator } from './ses';
 import { loadOrCreateLocalSecrets } from './secrets';
 import { localTables } from './tables';
@@ -28,10 +30,16 @@ export interface StartLocalStackOptions {
    * the emulator keeps every message in memory). `ports.ses` is then ignored.
    */
   sesEndpoint?: string;
+  /**
+   * The blog this stack sends: its title, language and address become the identity of every
+   * page and email, and its posts are served under /blog/ so their links answer.
+   */
+  blog?: LocalBlog;
 }
 
 export interface LocalStack {
-  urls: { app: string; inbox: string; dynamodb: string };
+  urls: { app: string; inbox: string; dynamodb: string; blog?: string };
+  blog?: LocalBlog;
   /** The ports actually bound. */
   ports: LocalPorts;
   composition: LocalComposition;
@@ -89,11 +97,21 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
     // The server listens before the app exists because links in emails need its real port.
     let resolveApp!: (app: HttpApp) => void;
     const appReady = new Promise<HttpApp>((resolve) => (resolveApp = resolve));
-    const server = createNodeServer(async (request) => (await appReady)(request));
+    let appUrl = '';
+    const blog = options.blog;
+    const server = createNodeServer(
+      async (request) => (await appReady)(request),
+      blog === undefined ? undefined : (incoming, outgoing) => blog.handle(incoming, outgoing, appUrl),
+    );
     const httpPort = await listen(server, options.ports.http, LOCAL_PORT_SETTINGS.http);
     closeServer = () => close(server);
+    appUrl = `http://localhost:${httpPort}`;
 
-    const settings = localSettings(options.settings, httpPort);
+    const identity = blog?.identity(appUrl);
+    const settings = identity === undefined ? localSettings(options.settings, httpPort) : withSiteIdentity(localSettings(options.settings, httpPort), identity);
+    // CLI commands in other terminals (imports send confirmations) speak with the same name.
+    if (identity === undefined) await forgetSiteIdentity(options.dataDir);
+    else await saveSiteIdentity(options.dataDir, identity);
     const composition = composeLocal({
       endpoints: { dynamodb: dynamo.endpoint, ses: ses.url },
       settings,
@@ -115,7 +133,8 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
 
     let stopping: Promise<void> | undefined;
     return {
-      urls: { app: `http://localhost:${httpPort}`, inbox: `http://localhost:${ses.port}`, dynamodb: `http://localhost:${dynamo.port}` },
+      urls: { app: appUrl, inbox: `http://localhost:${ses.port}`, dynamodb: `http://localhost:${dynamo.port}`, ...(identity === undefined ? {} : { blog: identity.url }) },
+      blog,
       ports: { http: httpPort, ses: ses.port, dynamodb: dynamo.port },
       composition,
       sending,

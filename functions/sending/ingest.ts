@@ -102,9 +102,20 @@ function marked(kind: keyof typeof MARKS, subject: string, lang: string): string
   return (lang.toLowerCase().startsWith('zh') ? MARKS[kind].zh : MARKS[kind].en) + subject;
 }
 
-/** The post's site from its `_config.yml`, else from the project's settings. */
+/**
+ * The post's site from its `_config.yml`, else from the project's settings; at the address
+ * where the local stack serves the blog when it does (`blogServedAt`).
+ */
 export async function siteFor(file: Pick<PostFile, 'config'>, settings: Settings): Promise<SiteConfig> {
-  return file.config ? siteFromConfigText(file.config.text, file.config.label, settings) : loadSite(undefined, settings);
+  const site = file.config ? await siteFromConfigText(file.config.text, file.config.label, settings) : await loadSite(undefined, settings);
+  return settings.blogServedAt === undefined ? site : servedAt(site, settings.blogServedAt);
+}
+
+/** The site with its links pointing at `url` (origin and path), where it is served. */
+export function servedAt(site: SiteConfig, url: string): SiteConfig {
+  const { origin, pathname } = new URL(url);
+  const baseurl = pathname.replace(/\/+$/, '');
+  return { ...site, url: origin, baseurl, data: { ...site.data, url: origin, baseurl } };
 }
 
 /** `List-Id: <newsletter.blog.example.com>` (RFC 2919): the list name under the blog's host. */

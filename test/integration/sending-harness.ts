@@ -10,7 +10,9 @@ import { randomBytes } from 'node:crypto';
 // @ts-ignore dynalite ships no type declarations
 import dynalite from 'dynalite';
 import sesServer from 'aws-ses-v2-local';
-import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ensureTables } from '../../functions/local/dynamodb';
+import { localTables } from '../../functions/local/tables';
 import { dynamoClient, sesClient } from '../../functions/commons/clients';
 import type { Clock, Mailer, Queue } from '../../functions/commons/ports';
 import { SesMailer } from '../../functions/mail/ses-mailer';
@@ -18,14 +20,12 @@ import { LocalQueue } from '../../functions/local/queue';
 import { compileMessage, type CompiledMessage } from '../../functions/mail/message';
 import { UNSUBSCRIBE_URL_PLACEHOLDER } from '../../functions/render/types';
 import { DynamoSubscriberStore } from '../../functions/subscribers/store';
-import { subscriberTableDefinition } from '../../functions/subscribers/table';
 import { SubscriberTokens, deriveKeys } from '../../functions/subscribers/tokens';
 import { IssueStore, type Delivery } from '../../functions/sending/issues';
 import { dispatchIssue, type DispatchPorts } from '../../functions/sending/dispatch';
 import { SEND_MAX_RECEIVES, type DispatchJob, type SendJob } from '../../functions/sending/jobs';
 import { SharedRateLimiter } from '../../functions/sending/rate-limit';
 import { Sender, handleSendQueueEvent, jobsFromRecords } from '../../functions/sending/send';
-import { deliveriesTableDefinition, issuesTableDefinition } from '../../functions/sending/tables';
 
 export const PUBLIC_URL = 'http://newsletter.test';
 export const CONFIGURATION_SET = 'pushletter-test';
@@ -65,9 +65,7 @@ export async function startStack(): Promise<Stack> {
   const dynamoUrl = `http://127.0.0.1:${dynamoPort}`;
   const dynamo = dynamoClient({ dynamodb: dynamoUrl });
   const tables = { subscribersTable: 'subscribers', issuesTable: 'issues', deliveriesTable: 'deliveries' };
-  await dynamo.send(new CreateTableCommand({ TableName: tables.subscribersTable, ...subscriberTableDefinition }));
-  await dynamo.send(new CreateTableCommand({ TableName: tables.issuesTable, ...issuesTableDefinition }));
-  await dynamo.send(new CreateTableCommand({ TableName: tables.deliveriesTable, ...deliveriesTableDefinition }));
+  await ensureTables(dynamo, localTables(tables));
   const masterKey = randomBytes(32);
   const keys = deriveKeys(masterKey);
   const subscribers = new DynamoSubscriberStore({ client: dynamo, tableName: tables.subscribersTable, idKey: keys.idKey, listName: 'newsletter', clock });
