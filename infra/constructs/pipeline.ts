@@ -66,6 +66,15 @@ export function senderTimeout(maxSendRate: number): Duration {
   return Duration.seconds(Math.min(900, Math.max(TIMEOUTS.send.toSeconds(), seconds)));
 }
 
+/**
+ * When a recipient claimed by a sender that died, with no Send event, is sent again: after the
+ * sender's longest life plus 10 minutes for SES, SNS and the ses-events function (with its
+ * retries) to record a Send event; never under 15 minutes.
+ */
+export function resendAfterSeconds(sendTimeout: Duration): number {
+  return Math.max(900, sendTimeout.toSeconds() + 600);
+}
+
 export interface PipelineProps {
   config: DeployConfig;
   tables: Tables;
@@ -130,7 +139,11 @@ export class Pipeline extends Construct {
       description: 'pushletter: sends one batch of recipients a post through SES',
       memorySize: 512,
       timeout: sendTimeout,
-      environment: { ...settings, [PIPELINE_ENVIRONMENT.sesCallsInFlight]: String(SENDER_CONCURRENCY) },
+      environment: {
+        ...settings,
+        [PIPELINE_ENVIRONMENT.sesCallsInFlight]: String(SENDER_CONCURRENCY),
+        PUSHLETTER_RESEND_AFTER_SECONDS: String(resendAfterSeconds(sendTimeout)),
+      },
     });
     this.send.addEventSource(
       new eventSources.SqsEventSource(this.sendQueue.queue, {
@@ -142,6 +155,8 @@ export class Pipeline extends Construct {
     tables.bind(this.send, 'subscribers', 'read');
     tables.bind(this.send, 'issues', 'read');
     tables.bind(this.send, 'deliveries', 'write');
+    // Recipients left in doubt by a dead sender come back in a delayed message of their own.
+    this.sendQueue.bindProducer(this.send, PIPELINE_ENVIRONMENT.sendQueue);
     sending.grantSend(this.send);
     // The sender holds to the account's SES rate when it can read it (functions/sending/rate-limit.ts).
     this.send.addToRolePolicy(new iam.PolicyStatement({ actions: ['ses:GetSendQuota'], resources: ['*'] }));
@@ -215,7 +230,7 @@ export class Pipeline extends Construct {
     this.sesEventsDeadLetters = asyncDeadLetterQueue(this, 'SesEventsDeadLetters');
     this.sesEvents = new PushletterFunction(this, 'SesEvents', {
       entry: 'ses-events',
-      description: 'pushletter: marks subscribers bounced or complained from SES events',
+      description: 'pushletter: records copies SES accepted, and bounced or complained subscribers, from SES events',
       memorySize: 256,
       timeout: TIMEOUTS.sesEvents,
       environment: settings,

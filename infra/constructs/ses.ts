@@ -14,8 +14,9 @@ export interface SesProps {
 
 /**
  * Sending through SES: the identity mail is sent from, the configuration set every send names
- * (reputation metrics on, bounces and complaints published), and the SNS topic those events
- * arrive on.
+ * (reputation metrics on; sends, bounces and complaints published), and the SNS topic those
+ * events arrive on. Send events let a recipient whose sender died mid-send be decided: sent
+ * if SES took the copy, sent again if not (functions/sending/send.ts).
  *
  * With `domain` configured the identity is that domain with Easy DKIM (three CNAME records to
  * add at the DNS host). Without it, the identity is the from address alone: SES mails it a
@@ -39,13 +40,13 @@ export class Sending extends Construct {
       suppressionReasons: ses.SuppressionReasons.BOUNCES_AND_COMPLAINTS,
     });
     this.eventsTopic = new sns.Topic(this, 'Events', {
-      displayName: 'pushletter SES bounces and complaints',
+      displayName: 'pushletter SES sends, bounces and complaints',
       enforceSSL: true,
       masterKey: props.topicKey,
     });
     this.configurationSet.addEventDestination('BouncesAndComplaints', {
       destination: ses.EventDestination.snsTopic(this.eventsTopic),
-      events: [ses.EmailSendingEvent.BOUNCE, ses.EmailSendingEvent.COMPLAINT],
+      events: [ses.EmailSendingEvent.SEND, ses.EmailSendingEvent.BOUNCE, ses.EmailSendingEvent.COMPLAINT],
     });
     this.identity = new ses.EmailIdentity(this, 'Identity', {
       identity: config.domain ? ses.Identity.domain(config.domain) : ses.Identity.email(config.fromAddress),

@@ -108,7 +108,7 @@ describe('functions', () => {
     expect(resourceKeys('api')).toEqual(['INGEST_QUEUE_URL', 'NODE_OPTIONS', 'PUSHLETTER_SECRET_ARN', 'SUBSCRIBERS_TABLE']);
     expect(resourceKeys('ingest')).toEqual(['DISPATCH_FUNCTION_ARN', 'ISSUES_TABLE', 'NODE_OPTIONS', 'PUSHLETTER_SECRET_ARN', 'SCHEDULER_ROLE_ARN', 'SCHEDULE_GROUP_NAME']);
     expect(resourceKeys('dispatch')).toEqual(['ISSUES_TABLE', 'NODE_OPTIONS', 'PUSHLETTER_SECRET_ARN', 'SEND_QUEUE_URL', 'SUBSCRIBERS_TABLE']);
-    expect(resourceKeys('send')).toEqual(['DELIVERIES_TABLE', 'ISSUES_TABLE', 'NODE_OPTIONS', 'PUSHLETTER_SECRET_ARN', 'PUSHLETTER_SENDER_CONCURRENCY', 'SUBSCRIBERS_TABLE']);
+    expect(resourceKeys('send')).toEqual(['DELIVERIES_TABLE', 'ISSUES_TABLE', 'NODE_OPTIONS', 'PUSHLETTER_SECRET_ARN', 'PUSHLETTER_SENDER_CONCURRENCY', 'SEND_QUEUE_URL', 'SUBSCRIBERS_TABLE']);
     expect(resourceKeys('sesEvents')).toEqual(['DELIVERIES_TABLE', 'NODE_OPTIONS', 'PUSHLETTER_SECRET_ARN', 'SUBSCRIBERS_TABLE']);
     expect(environment('ingest').DISPATCH_FUNCTION_ARN).toBe('dispatch.Arn');
     // The readers in functions/commons/config.ts find what each function needs at cold start.
@@ -123,6 +123,10 @@ describe('functions', () => {
     expect(readIngestQueueUrl(environment('api'))).toBe('ingestQueue');
     expect(readResources(environment('send'))).toEqual({ subscribersTable: 'subscribers', issuesTable: 'issues', deliveriesTable: 'deliveries' });
     expect(readSendQueueUrl(environment('dispatch'))).toBe('sendQueue');
+    // The sender puts recipients a dead sender left in doubt back on its own queue, delayed,
+    // and sends them again only once a Send event would have been recorded: 15 minutes at least.
+    expect(readSendQueueUrl(environment('send'))).toBe('sendQueue');
+    expect(readSettings(environment('send')).resendAfterSeconds).toBe(900);
     // The stack and the send function's reader agree on one number of SES calls in flight.
     expect(environment('send').PUSHLETTER_SENDER_CONCURRENCY).toBe(String(SENDER_CONCURRENCY));
     expect(readSenderConcurrency(environment('send'))).toBe(SENDER_CONCURRENCY);
@@ -184,7 +188,7 @@ describe('permissions (least privilege)', () => {
     );
   });
 
-  it('send: reads subscribers and issues, claims deliveries, sends from its identity, reads the quota', () => {
+  it('send: reads subscribers and issues, claims deliveries, sends from its identity, reads the quota, queues follow-ups', () => {
     expect(permissions('send')).toEqual(
       [
         `${READ} -> subscribers.Arn, subscribers.Arn/index/active-by-list`,
@@ -195,6 +199,7 @@ describe('permissions (least privilege)', () => {
         SEND_MAIL,
         'ses:GetSendQuota -> *',
         consume('sendQueue'),
+        'sqs:SendMessage -> sendQueue.Arn',
         logs('send'),
       ].sort(),
     );
@@ -423,10 +428,10 @@ describe('SES', () => {
     });
   });
 
-  it('publishes bounces and complaints to an encrypted, TLS-only topic that feeds ses-events', () => {
+  it('publishes sends, bounces and complaints to an encrypted, TLS-only topic that feeds ses-events', () => {
     template.hasResourceProperties('AWS::SES::ConfigurationSetEventDestination', {
       ConfigurationSetName: { Ref: id(stack.sending.configurationSet) },
-      EventDestination: { Enabled: true, MatchingEventTypes: ['bounce', 'complaint'], SnsDestination: { TopicARN: { Ref: id(stack.sending.eventsTopic) } } },
+      EventDestination: { Enabled: true, MatchingEventTypes: ['send', 'bounce', 'complaint'], SnsDestination: { TopicARN: { Ref: id(stack.sending.eventsTopic) } } },
     });
     expect(resource(stack.sending.eventsTopic).Properties.KmsMasterKeyId).toBeDefined();
     template.hasResourceProperties('AWS::SNS::Subscription', {
