@@ -139,11 +139,7 @@ export class Pipeline extends Construct {
       description: 'pushletter: sends one batch of recipients a post through SES',
       memorySize: 512,
       timeout: sendTimeout,
-      environment: {
-        ...settings,
-        [PIPELINE_ENVIRONMENT.sesCallsInFlight]: String(SENDER_CONCURRENCY),
-        PUSHLETTER_RESEND_AFTER_SECONDS: String(resendAfterSeconds(sendTimeout)),
-      },
+      environment: { ...settings, [PIPELINE_ENVIRONMENT.sesCallsInFlight]: String(SENDER_CONCURRENCY) },
     });
     this.send.addEventSource(
       new eventSources.SqsEventSource(this.sendQueue.queue, {

@@ -126,7 +126,7 @@ describe('functions', () => {
     // The sender puts recipients a dead sender left in doubt back on its own queue, delayed,
     // and sends them again only once a Send event would have been recorded: 15 minutes at least.
     expect(readSendQueueUrl(environment('send'))).toBe('sendQueue');
-    expect(readSettings(environment('send')).resendAfterSeconds).toBe(900);
+    expect(environment('send').PUSHLETTER_RESEND_AFTER_SECONDS).toBe('900');
     // The stack and the send function's reader agree on one number of SES calls in flight.
     expect(environment('send').PUSHLETTER_SENDER_CONCURRENCY).toBe(String(SENDER_CONCURRENCY));
     expect(readSenderConcurrency(environment('send'))).toBe(SENDER_CONCURRENCY);
