@@ -91,9 +91,8 @@ async function handleNotification(ports: SesEventPorts, notification: SesNotific
     }
     const timestamp = notification.mail?.timestamp;
     const acceptedAt = typeof timestamp === 'string' && !Number.isNaN(Date.parse(timestamp)) ? new Date(timestamp).toISOString() : now.toISOString();
-    const recorded = await ports.issues.recordAccepted(postId, taggedSubscriberId, messageId, acceptedAt);
-    if (recorded) logger.info('delivery.accepted', { postId, subscriberId: taggedSubscriberId });
-    return [recorded ? 'recorded' : 'ignored'];
+    // Usually the sender recorded it first; this matters when it died before it could.
+    return [(await ports.issues.recordAccepted(postId, taggedSubscriberId, messageId, acceptedAt)) ? 'recorded' : 'ignored'];
   }
 
   if (type === 'Bounce') {
