@@ -58,6 +58,9 @@ const SEND_ACTIONS = new Set(['SendRawEmail', 'SendEmail']);
 export async function startSesEmulator(options: { port: number; setting: string; inboxFile: string }): Promise<LocalSes> {
   const { inboxFile } = options;
   const front: Server = createServer((incoming, outgoing) => void forward(incoming, outgoing));
+  // The SDK keeps idle connections open; a server closing them first (Node's default: after 5 s)
+  // races the sender's next call, which then fails with ECONNRESET and leaves its copy in doubt.
+  front.keepAliveTimeout = 10 * 60 * 1000;
   const port = await listen(front, options.port, options.setting);
   let emulator: Server;
   try {

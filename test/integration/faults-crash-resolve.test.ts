@@ -139,7 +139,7 @@ describe('a dev server killed again and again during a send', () => {
     const inboxFile = join(dataDir, 'inbox.jsonl');
     const inboxCount = inboxCounter(inboxFile);
 
-    const kills: { atMessages: number; claimed: number; inInbox: number }[] = [];
+    const kills: { atMessages: number; claimed: number; inInbox: number; seconds: number }[] = [];
     for (let kill = 0; kill < KILLS; kill++) {
       const task: LocalStackChildTask = kill === 0
         ? { dataDir, maxSendRate: 1_000, subscribersFile, post }
@@ -153,7 +153,7 @@ describe('a dev server killed again and again during a send', () => {
       expect(await run.exited).toBe('SIGKILL');
       const inbox = copiesInFile(inboxFile);
       for (const [address, copies] of inbox) expect(copies, address).toBe(1);
-      kills.push({ atMessages: inboxCount(), ...(await inDoubtAfterKill(dataDir, inbox, active)) });
+      kills.push({ atMessages: inboxCount(), ...(await inDoubtAfterKill(dataDir, inbox, active)), seconds: Math.round((Date.now() - started) / 1000) });
     }
     expect(kills.at(-1)!.atMessages).toBeLessThan(ACTIVE);
     // Each kill caught recipients between their claim and their record.
