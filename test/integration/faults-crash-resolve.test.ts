@@ -1,9 +1,7 @@
-import { spawn } from 'node:child_process';
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readResources, readSettings } from '../../functions/commons/config';
 import { parseSecrets } from '../../functions/commons/secrets';
@@ -14,6 +12,7 @@ import { startLocalStack } from '../../functions/local/stack';
 import { IssueStore } from '../../functions/sending/issues';
 import { issueStatus } from '../../functions/sending/status';
 import type { LocalStackChildTask } from './local-stack-child';
+import { startLocalStackProcess } from './local-stack-process';
 import { copiesByAddress, storedEmails } from './sending-harness';
 
 /**
@@ -23,7 +22,6 @@ import { copiesByAddress, storedEmails } from './sending-harness';
  * a kill leaves in doubt (claimed, maybe accepted by SES, not recorded) are decided on the next
  * start from the Send events the emulator recorded in the inbox file.
  */
-const CHILD = fileURLToPath(new URL('./local-stack-child.ts', import.meta.url));
 const ACTIVE = 3_000;
 const PENDING = 20;
 const KILLS = 3;
@@ -82,18 +80,6 @@ function copiesInFile(file: string): Map<string, number> {
   return copiesByAddress(emails as Parameters<typeof copiesByAddress>[0]);
 }
 
-function startChild(task: LocalStackChildTask) {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify(task)], {
-    env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'ERROR' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
-  let out = '';
-  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  const ready = waitFor(() => out.includes('\n') || child.exitCode !== null, 'the dev server to start').then(() => JSON.parse(out.split('\n')[0]!) as { status: string });
-  return { child, exited, ready };
-}
-
 /** Between a kill and the next start: recipients claimed and not recorded, read from the data folder. */
 async function inDoubtAfterKill(dataDir: string, inbox: Map<string, number>, emails: string[]): Promise<{ claimed: number; inInbox: number }> {
   const dynamo = await startDynalite({ path: join(dataDir, 'dynamodb'), port: 0, setting: 'DYNAMODB_PORT' });
@@ -144,7 +130,7 @@ describe('a dev server killed again and again during a send', () => {
       const task: LocalStackChildTask = kill === 0
         ? { dataDir, maxSendRate: 1_000, subscribersFile, post }
         : { dataDir, maxSendRate: 1_000 };
-      const run = startChild(task);
+      const run = startLocalStackProcess(task);
       expect((await run.ready).status).toBe(kill === 0 ? 'dispatching' : 'started');
       // A random point between 150 and 700 copies further on, well short of the end.
       const target = inboxCount() + 150 + Math.floor(Math.random() * 550);
