@@ -2,7 +2,7 @@ import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import sesModule from 'aws-ses-v2-local';
-import { getStoreReadonly, type Email } from 'aws-ses-v2-local/dist/store';
+import { clearStore, getStoreReadonly, type Email } from 'aws-ses-v2-local/dist/store';
 import { errorMessage } from '../commons/errors';
 import { logger } from '../commons/logger';
 import { close, listen } from './listen';
@@ -71,7 +71,9 @@ export async function startSesEmulator(options: { port: number; setting: string;
   }
   const emulatorPort = (emulator.address() as AddressInfo).port;
 
-  // Read each time: clearing the store replaces its array.
+  // The emulator's store is one per process, and outlives a stack stopped in it (tests start
+  // several): the file alone says what this inbox holds. Read each time: clearing replaces it.
+  clearStore();
   const emails = () => getStoreReadonly().emails as Email[];
   const unpublished = new Map<string, AcceptedMessage>();
   for (const line of readInbox(inboxFile)) {
