@@ -43,11 +43,23 @@ export function composeLocal(inputs: LocalInputs): LocalComposition {
 }
 
 /**
+ * The grace period before a copy in doubt is sent again, locally, unless
+ * PUSHLETTER_RESEND_AFTER_SECONDS says otherwise: the emulator records a copy before it answers
+ * and publishes its Send event right after, so the longest wait is one SES call's timeout
+ * (10 s); and a restart decides a dead process's copies at once anyway.
+ */
+export const LOCAL_RESEND_AFTER_SECONDS = 60;
+
+/**
  * Links in local emails point at the local server, wherever PORT put it, unless
  * PUSHLETTER_PUBLIC_URL says otherwise (a tunnel, say).
  */
 export function localSettings(settings: Settings, httpPort: number): Settings {
-  return readEnv('PUSHLETTER_PUBLIC_URL') === undefined ? { ...settings, publicUrl: `http://localhost:${httpPort}` } : settings;
+  return {
+    ...settings,
+    ...(readEnv('PUSHLETTER_PUBLIC_URL') === undefined ? { publicUrl: `http://localhost:${httpPort}` } : {}),
+    ...(readEnv('PUSHLETTER_RESEND_AFTER_SECONDS') === undefined ? { resendAfterSeconds: LOCAL_RESEND_AFTER_SECONDS } : {}),
+  };
 }
 
 function answers(port: number): Promise<boolean> {

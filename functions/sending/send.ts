@@ -235,7 +235,7 @@ export class Sender {
       recipients.inDoubt.set(subscriberId, answer.decidableAt);
       return 'pending';
     }
-    const { claim } = answer;
+    let { claim } = answer;
 
     let data: Buffer;
     try {
@@ -250,14 +250,17 @@ export class Sender {
 
     const tags = { [POST_TAG]: encodeTagValue(postId), [SUBSCRIBER_TAG]: encodeTagValue(subscriberId) };
     for (let attempt = 0; ; attempt++) {
-      let call: { sesMessageId: string } | { error: unknown } | 'late';
+      let call: { sesMessageId: string } | { error: unknown } | 'late' | 'taken';
       try {
         // The rate slot is taken holding an SES call permit, so it is used as soon as it comes.
         call = await sesCalls.run(async () => {
           if (!(await this.acquireBefore(cutoff))) return 'late';
-          // Another sender may take over a claim this old (see SendEventsResolution); half the
-          // age leaves the SES call and its Send event ample time before that can happen.
-          if (this.ports.sendEvents !== undefined && clock.now().getTime() - Date.parse(claim.claimedAt) >= this.ports.sendEvents.resendAfterMs / 2) return 'late';
+          // Another sender may take over a claim past the grace period (SendEventsResolution):
+          // one aged half of it waiting for a slot is renewed first, so the SES call and its Send
+          // event always have half the grace period before anyone could.
+          const refreshed = await recipients.renewIfOld(subscriberId, claim);
+          if (refreshed === undefined) return 'taken';
+          claim = refreshed;
           try {
             return { sesMessageId: await this.ports.mailer.sendRaw({ to: subscriber.email, data, tags }) };
           } catch (error) {
@@ -270,6 +273,7 @@ export class Sender {
         await recipients.release(subscriberId, claim);
         throw error;
       }
+      if (call === 'taken') return 'duplicate';
       if (call === 'late') {
         await recipients.release(subscriberId, claim);
         return 'retry';
@@ -409,6 +413,17 @@ class QueuedRecipients {
   /** This sender's claim on the recipient, or why it has none. */
   claim(subscriberId: string): Promise<ClaimAnswer> {
     return this.claims.add(subscriberId);
+  }
+
+  /**
+   * `claim` as it should be when SES is called: renewed (a conditional write on holding it) once
+   * it is half the grace period old, or undefined when it was taken over in the meantime.
+   */
+  async renewIfOld(subscriberId: string, claim: Claim): Promise<Claim | undefined> {
+    const resolution = this.ports.sendEvents;
+    if (resolution === undefined || this.ports.clock.now().getTime() - Date.parse(claim.claimedAt) < resolution.resendAfterMs / 2) return claim;
+    const renewed = this.newClaim();
+    return (await this.ports.issues.takeOverClaim(this.ledger, subscriberId, claim, renewed)) ? renewed : undefined;
   }
 
   /** A copy this sender claimed whose fate SES did not tell it: decided once its events are in. */

@@ -6,7 +6,7 @@ import type { Claim, Ledger } from '../../functions/sending/claims';
 import { handleSesEvents, type SesEventPorts } from '../../functions/sending/events';
 import type { SendJob } from '../../functions/sending/jobs';
 import { SharedRateLimiter } from '../../functions/sending/rate-limit';
-import { Sender, jobsFromRecords } from '../../functions/sending/send';
+import { Sender, jobsFromRecords, type SenderPorts } from '../../functions/sending/send';
 import { UNKNOWN_AFTER_MS, issueStatus } from '../../functions/sending/status';
 import { POST_TAG, SUBSCRIBER_TAG, encodeTagValue } from '../../functions/sending/tags';
 import { clearEmails, copiesByAddress, createIssue, seedSubscribers, sesMailer, startStack, storedEmails, type Stack } from './sending-harness';
@@ -36,7 +36,7 @@ function followUpQueue(): Queue<SendJob> & { sent: { job: SendJob; delayMs?: num
   return { sent, send: async (messages, options) => void sent.push(...messages.map((job) => ({ job, delayMs: options?.delayMs }))) };
 }
 
-function sender(followUps: Queue<SendJob>): Sender {
+function sender(followUps: Queue<SendJob>, overrides: Partial<SenderPorts> = {}): Sender {
   return new Sender({
     issues: stack.issues,
     subscribers: stack.subscribers,
@@ -45,6 +45,7 @@ function sender(followUps: Queue<SendJob>): Sender {
     rateLimiter: new SharedRateLimiter({ dynamo: stack.dynamo, table: stack.tables.deliveriesTable, rate: 1_000 }),
     clock: { now: () => new Date() },
     sendEvents: { resendAfterMs: RESEND_AFTER_MS, followUps },
+    ...overrides,
   });
 }
 
@@ -146,5 +147,34 @@ describe('a recipient whose sender died after claiming it', () => {
     expect(await storedEmails(stack.sesUrl)).toHaveLength(0);
     expect(followUps.sent).toEqual([]);
     expect((await issueStatus(stack.issues, postId, new Date()))!.counts).toMatchObject({ unknown: 1, sending: 0 });
+  });
+
+  it('a live sender whose claim aged past half the grace period renews it before calling SES, and sends nothing if it was taken over', async () => {
+    const postId = '2026-12-01-slow-rate-slot';
+    const [patient, overtaken] = [people[0]!, people[1]!];
+    await createIssue(stack, postId);
+    const ledger = { postId, bucket: 0, buckets: await stack.issues.fixClaimBuckets(postId, 1) };
+    // The rate slot comes 8 minutes after the claim (more than half of 15).
+    let offsetMs = 0;
+    const clock = { now: () => new Date(Date.now() + offsetMs) };
+    const slowSlot = { acquire: async () => void (offsetMs += 8 * MINUTE) };
+    const first = await sender(followUpQueue(), { clock, rateLimiter: slowSlot }).sendBatch(redelivered(ledger, [patient.id]));
+    expect(first.counts).toMatchObject({ sent: 1 });
+    expect(copiesByAddress(await storedEmails(stack.sesUrl))).toEqual(new Map([[patient.email, 1]]));
+    const renewed = (await stack.issues.readClaims(ledger)).get(patient.id)!;
+    expect(Date.parse(renewed.claimedAt)).toBeGreaterThanOrEqual(Date.now() + 8 * MINUTE - MINUTE);
+
+    // While this sender waits, another takes its claim over (it looked dead): this one stands down.
+    const takeOver = {
+      acquire: async () => {
+        offsetMs += 8 * MINUTE;
+        const held = (await stack.issues.readClaims(ledger)).get(overtaken.id)!;
+        expect(await stack.issues.takeOverClaim(ledger, overtaken.id, held, { claimedAt: new Date().toISOString(), token: 'other', sendEvents: true })).toBe(true);
+      },
+    };
+    offsetMs = 0;
+    const second = await sender(followUpQueue(), { clock, rateLimiter: takeOver }).sendBatch(redelivered(ledger, [overtaken.id]));
+    expect(second.counts).toMatchObject({ sent: 0, duplicate: 1 });
+    expect(copiesByAddress(await storedEmails(stack.sesUrl)).get(overtaken.email)).toBeUndefined();
   });
 });
