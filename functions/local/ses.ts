@@ -70,6 +70,7 @@ export async function startSesEmulator(options: { port: number; setting: string;
     throw error;
   }
   const emulatorPort = (emulator.address() as AddressInfo).port;
+  emulator.keepAliveTimeout = front.keepAliveTimeout;
 
   // The emulator's store is one per process, and outlives a stack stopped in it (tests start
   // several): the file alone says what this inbox holds. Read each time: clearing replaces it.
@@ -102,17 +103,23 @@ export async function startSesEmulator(options: { port: number; setting: string;
     const body = await readAll(incoming);
     const form = incoming.method === 'POST' && incoming.url === '/' ? new URLSearchParams(body.toString('utf8')) : undefined;
     if (incoming.method === 'POST' && incoming.url === '/clear-store') writeFileSync(inboxFile, '');
-    const forwarded = httpRequest({ host: '127.0.0.1', port: emulatorPort, path: incoming.url, method: incoming.method, headers: incoming.headers });
-    forwarded.on('error', (error) => {
-      logger.error('local.ses_proxy_failed', { error: errorMessage(error) });
-      if (!outgoing.headersSent) outgoing.writeHead(502);
-      outgoing.end();
-    });
-    forwarded.on('response', async (response) => {
-      const answer = await readAll(response);
+    const send = (retried: boolean) => {
+      const forwarded = httpRequest({ host: '127.0.0.1', port: emulatorPort, path: incoming.url, method: incoming.method, headers: incoming.headers });
+      forwarded.on('error', (error: NodeJS.ErrnoException) => {
+        // A kept-alive connection the emulator closed as it was reused: nothing reached it.
+        if (!retried && forwarded.reusedSocket && error.code === 'ECONNRESET') return send(true);
+        logger.error('local.ses_proxy_failed', { error: errorMessage(error) });
+        if (!outgoing.headersSent) outgoing.writeHead(502);
+        outgoing.end();
+      });
+      forwarded.on('response', (response) => void answer(response));
+      forwarded.end(body);
+    };
+    const answer = async (response: IncomingMessage) => {
+      const text = await readAll(response);
       let accepted: AcceptedMessage | undefined;
       if (form !== undefined && response.statusCode === 200 && SEND_ACTIONS.has(form.get('Action') ?? '')) {
-        const messageId = /<MessageId>([^<]+)<\/MessageId>/.exec(answer.toString('utf8'))?.[1];
+        const messageId = /<MessageId>([^<]+)<\/MessageId>/.exec(text.toString('utf8'))?.[1];
         const email = messageId === undefined ? undefined : findEmail(emails(), messageId);
         if (email !== undefined) {
           const tags = tagsOf(form);
@@ -123,13 +130,13 @@ export async function startSesEmulator(options: { port: number; setting: string;
         }
       }
       outgoing.writeHead(response.statusCode ?? 502, response.headers);
-      outgoing.end(answer);
+      outgoing.end(text);
       if (accepted !== undefined) {
         if (publisher === undefined) unpublished.set(accepted.messageId, accepted);
         else void publish(accepted);
       }
-    });
-    forwarded.end(body);
+    };
+    send(false);
   }
 
   return {
