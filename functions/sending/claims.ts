@@ -64,9 +64,9 @@ export interface Claim {
   claimedAt: string;
   token: string;
   /**
-   * Taken while SES published Send events for our copies (resolve.ts): if its sender dies, the
-   * copy can be decided later from those events. Claims taken without them (before they were
-   * configured, or against an SES stand-in that publishes none) stay `unknown`.
+   * Taken while SES published Send events for our copies (SendEventsResolution in send.ts): if
+   * its sender dies, the copy can be decided later from those events. Claims taken without them
+   * (before they were configured, or against an SES stand-in that publishes none) stay `unknown`.
    */
   sendEvents?: boolean;
 }

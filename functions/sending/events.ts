@@ -34,8 +34,9 @@ export interface SnsEvent {
 /**
  * SES send, bounce and complaint events, delivered by SNS. A Send event records the copy it
  * names (by its tags) as sent, so a recipient whose sender died after SES took the copy is not
- * sent it again (resolve.ts). A permanent bounce or a complaint suppresses the subscriber for
- * good and marks the delivery; a transient bounce is counted on the delivery. Every step is idempotent (SNS delivers at least once) and nothing in a payload
+ * sent it again (SendEventsResolution in send.ts). A permanent bounce or a complaint
+ * suppresses the subscriber for good and marks the delivery; a transient bounce is counted on
+ * the delivery. Every step is idempotent (SNS delivers at least once) and nothing in a payload
  * can make this throw: a malformed event is logged and dropped rather than retried forever.
  */
 export async function handleSesEvents(ports: SesEventPorts, event: SnsEvent): Promise<SesEventOutcome[]> {
