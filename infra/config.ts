@@ -1,5 +1,6 @@
 import { httpUrlProblem, isSettingAddress, withoutTrailingSlash } from '../functions/commons/config';
 import { Token } from 'aws-cdk-lib';
+import { resendAfterSeconds, senderTimeout } from './constructs/pipeline';
 import { ConfigError } from '../functions/commons/errors';
 
 /**
@@ -223,6 +224,7 @@ export function settingsEnvironment(
     PUSHLETTER_EDITORS: config.editors.length > 0 ? config.editors.join(',') : undefined,
     PUSHLETTER_MAX_SEND_RATE: String(config.maxSendRate),
     PUSHLETTER_CONFIGURATION_SET: deployed.configurationSet,
+    PUSHLETTER_RESEND_AFTER_SECONDS: String(resendAfterSeconds(senderTimeout(config.maxSendRate))),
   };
   return Object.fromEntries(
     Object.entries(environment).filter((entry): entry is [string, string] => entry[1] !== undefined),

@@ -22,28 +22,32 @@ async function postIdOf(argument: string): Promise<string> {
   return readPostName(argument).id;
 }
 
-async function connect(aws: boolean): Promise<IssueStore> {
+async function connect(aws: boolean): Promise<{ issues: IssueStore; resendAfterMs: number }> {
   const { IssueStore } = await import('../sending/issues');
-  if (aws) {
-    const { lambdaPorts } = await import('../compose/lambda');
-    const ports = await lambdaPorts();
-    return new IssueStore(ports.dynamo, ports.resources);
-  }
-  const { connectToLocalStack } = await import('../compose/local');
-  const ports = await connectToLocalStack();
-  return new IssueStore(ports.dynamo, ports.resources);
+  const ports = aws ? await (await import('../compose/lambda')).lambdaPorts() : await (await import('../compose/local')).connectToLocalStack();
+  return { issues: new IssueStore(ports.dynamo, ports.resources), resendAfterMs: ports.settings.resendAfterSeconds * 1000 };
 }
 
-export function formatStatus(status: IssueStatus): string {
-  const { issue, counts } = status;
+/** A time of day (UTC) an operator can compare with a clock, or minutes when within the hour. */
+function when(at: Date, now: Date): string {
+  const minutes = Math.ceil((at.getTime() - now.getTime()) / 60_000);
+  if (minutes <= 0) return 'when their queue message next comes back';
+  return `in ${minutes} min (${at.toISOString().slice(11, 16)} UTC)`;
+}
+
+export function formatStatus(status: IssueStatus, now: Date = new Date()): string {
+  const { issue, counts, resolving } = status;
   const rows: [string, string][] = [
     ['issue', `${issue.state}${issue.state === 'scheduled' ? ` for ${issue.sendAt}` : ''}${issue.skipReason ? ` (${issue.skipReason})` : ''}${issue.failReason ? ` (${issue.failReason})` : ''}`],
     ['queued', `${counts.queued}`],
     ...(counts.sending > 0 ? [['sending', `${counts.sending}`] as [string, string]] : []),
+    ...(resolving !== undefined
+      ? [['', `${resolving.count} of them claimed by a sender that stopped: recorded sent when SES reports it took them, otherwise sent again ${when(resolving.by, now)}`] as [string, string]]
+      : []),
     ['sent', `${counts.sent}`],
     ['skipped', `${counts.skipped}`],
     ['failed', `${counts.failed}${status.failures.length > 0 ? `  (${status.failures.map((failure) => `${failure.reason} ×${failure.count}`).join(', ')})` : ''}`],
-    ['unknown', `${counts.unknown}${counts.unknown > 0 ? '  (a sender stopped after claiming them; SES may have sent them; never re-sent automatically)' : ''}`],
+    ['unknown', `${counts.unknown}${counts.unknown > 0 ? '  (a sender stopped after claiming them before SES reported sends; SES may have sent them; never re-sent automatically: see "Follow a send" in the README)' : ''}`],
     ['bounced', `${counts.bounced}`],
     ['complained', `${counts.complained}`],
     ...(counts.transientBounces > 0 ? [['transient bounces', `${counts.transientBounces}`] as [string, string]] : []),
@@ -65,8 +69,9 @@ export async function runStatus(args: string[], output: StatusOutput): Promise<n
   if (argument === undefined || positionals.length > 1) throw new InvalidInputError('CLI_USAGE', `name one post (its id or its file)\nusage: pushletter ${USAGE}`);
   const postId = await postIdOf(argument);
   // Like the other commands: the local stack unless --aws or PUSHLETTER_TARGET=aws.
-  const issues = await connect(Boolean(values.aws) || readTarget() === 'aws');
-  let status = await issueStatus(issues, postId, new Date());
+  const { issues, resendAfterMs } = await connect(Boolean(values.aws) || readTarget() === 'aws');
+  const read = () => issueStatus(issues, postId, new Date(), undefined, resendAfterMs);
+  let status = await read();
   if (status === undefined) {
     throw new PushletterError('ISSUE_NOT_FOUND', `no issue for post "${postId}": it has not been published (run \`pushletter publish <post.md>\`), or check the id`);
   }
@@ -82,7 +87,7 @@ export async function runStatus(args: string[], output: StatusOutput): Promise<n
       progress.setTotal(total());
       progress.update(finished(status), `${status.counts.failed} failed`);
       await new Promise((resolve) => setTimeout(resolve, 500));
-      status = (await issueStatus(issues, postId, new Date()))!;
+      status = (await read())!;
     }
     progress.update(finished(status));
     progress.finish();

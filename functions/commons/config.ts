@@ -31,13 +31,19 @@ export interface Settings {
   editors: string[];
   /** Emails per second across all senders. */
   maxSendRate: number;
-  /** SES configuration set that publishes bounce and complaint events. */
+  /** SES configuration set that publishes send, bounce and complaint events. */
   configurationSet?: string;
   /**
    * Where the local stack serves the blog it sends: posts it renders link there instead of the
    * `_config.yml` url, so "view on the web" answers. Never set on AWS.
    */
   blogServedAt?: string;
+  /**
+   * Seconds after which a recipient claimed by a sender that died, with no Send event from SES,
+   * is taken to be one SES never accepted and is sent again. Longer than a sender lives plus
+   * the time a Send event takes to be recorded.
+   */
+  resendAfterSeconds: number;
 }
 
 export interface Resources {
@@ -58,6 +64,7 @@ const DEFAULTS = {
   PUSHLETTER_BRANCH: 'main',
   PUSHLETTER_GITHUB_API_URL: 'https://api.github.com',
   PUSHLETTER_MAX_SEND_RATE: '14',
+  PUSHLETTER_RESEND_AFTER_SECONDS: '900',
   SUBSCRIBERS_TABLE: 'pushletter-subscribers',
   ISSUES_TABLE: 'pushletter-issues',
   DELIVERIES_TABLE: 'pushletter-deliveries',
@@ -128,6 +135,10 @@ export function readSettings(env: Env = process.env): Settings {
     .filter(Boolean)
     .map((address) => checkAddress('PUSHLETTER_EDITORS', address));
   const replyTo = optional(env, 'PUSHLETTER_REPLY_TO');
+  const resendAfterSeconds = Number(read(env, 'PUSHLETTER_RESEND_AFTER_SECONDS'));
+  if (!Number.isInteger(resendAfterSeconds) || resendAfterSeconds < 1) {
+    throw new ConfigError(`PUSHLETTER_RESEND_AFTER_SECONDS must be a whole number of seconds, at least 1, for example 900 (got "${env.PUSHLETTER_RESEND_AFTER_SECONDS}")`);
+  }
   return {
     siteUrl: checkUrl('PUSHLETTER_SITE_URL', read(env, 'PUSHLETTER_SITE_URL')),
     siteTitle: read(env, 'PUSHLETTER_SITE_TITLE'),
@@ -144,6 +155,7 @@ export function readSettings(env: Env = process.env): Settings {
     editors,
     maxSendRate: rate,
     configurationSet: optional(env, 'PUSHLETTER_CONFIGURATION_SET'),
+    resendAfterSeconds,
   };
 }
 

@@ -29,5 +29,6 @@ export interface Mailer {
 
 /** A queue that delivers SQS-shaped batches to one consumer (SQS on AWS, in-process locally). */
 export interface Queue<T> {
-  send(messages: T[]): Promise<void>;
+  /** `delayMs`: delivered no sooner (SQS DelaySeconds, at most 15 minutes). */
+  send(messages: T[], options?: { delayMs?: number }): Promise<void>;
 }

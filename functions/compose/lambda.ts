@@ -86,13 +86,15 @@ export function lambdaSendingPorts(options: { askQuota?: boolean } = {}): Promis
         throw new ConfigError(reason);
       },
     });
+    const core = await lambdaPorts();
     return buildSendingPorts(
-      await lambdaPorts(),
+      core,
       {
         sendQueue: sendQueueUrl ? new SqsQueue(sqsClient(), sendQueueUrl) : missing('SEND_QUEUE_URL must be set for this function (the CDK stack sets it)'),
         dispatchQueue: missing('only the dispatch function continues a dispatch, by invoking itself'),
       },
-      { askQuota: options.askQuota ?? false, concurrency },
+      // The stack's configuration set publishes Send events (infra/constructs/ses.ts).
+      { askQuota: options.askQuota ?? false, concurrency, sendEvents: core.settings.configurationSet === undefined ? undefined : {} },
     );
   })().catch((error: unknown) => {
     sending = undefined;

@@ -46,11 +46,23 @@ export function composeLocal(inputs: LocalInputs): LocalComposition {
 }
 
 /**
+ * The grace period before a copy in doubt is sent again, locally, unless
+ * PUSHLETTER_RESEND_AFTER_SECONDS says otherwise: the emulator records a copy before it answers
+ * and publishes its Send event right after, so the longest wait is one SES call's timeout
+ * (10 s); and a restart decides a dead process's copies at once anyway.
+ */
+export const LOCAL_RESEND_AFTER_SECONDS = 60;
+
+/**
  * Links in local emails point at the local server, wherever PORT put it, unless
  * PUSHLETTER_PUBLIC_URL says otherwise (a tunnel, say).
  */
 export function localSettings(settings: Settings, httpPort: number): Settings {
-  return readEnv('PUSHLETTER_PUBLIC_URL') === undefined ? { ...settings, publicUrl: `http://localhost:${httpPort}` } : settings;
+  return {
+    ...settings,
+    ...(readEnv('PUSHLETTER_PUBLIC_URL') === undefined ? { publicUrl: `http://localhost:${httpPort}` } : {}),
+    ...(readEnv('PUSHLETTER_RESEND_AFTER_SECONDS') === undefined ? { resendAfterSeconds: LOCAL_RESEND_AFTER_SECONDS } : {}),
+  };
 }
 
 /**
@@ -119,7 +131,12 @@ export interface LocalSending extends SendingPorts {
   stop(): Promise<void>;
 }
 
-export async function startLocalSending(composition: LocalComposition, options: { concurrency?: number; retryDelayMs?: number } = {}): Promise<LocalSending> {
+/**
+ * `sendEvents`: the stack's SES emulator publishes Send events, durably (local/ses.ts), and
+ * every claim older than this start belongs to a process that is gone: those recipients are
+ * decided as soon as a message names them.
+ */
+export async function startLocalSending(composition: LocalComposition, options: { concurrency?: number; retryDelayMs?: number; sendEvents?: boolean } = {}): Promise<LocalSending> {
   // The queue lives in this process: each post is marked once its jobs are all done, so a
   // restart after a crash can tell which posts may have lost jobs (local/ingest.ts).
   const sendQueue = new LocalQueue<SendJob>({
@@ -133,7 +150,11 @@ export async function startLocalSending(composition: LocalComposition, options: 
   });
   const drain = new SendQueueDrain(new SendResumption(composition.dynamo, composition.resources.issuesTable), (postId) => sendQueue.pendingIn(postId), composition.clock);
   const dispatchQueue = new LocalQueue<DispatchJob>({ name: 'dispatch', batchSize: 1, concurrency: 1, retryDelayMs: options.retryDelayMs ?? 1_000, maxReceives: 3 });
-  const sending = await buildSendingPorts(composition, { sendQueue, dispatchQueue }, { askQuota: false, concurrency: options.concurrency });
+  const sending = await buildSendingPorts(composition, { sendQueue, dispatchQueue }, {
+    askQuota: false,
+    concurrency: options.concurrency,
+    sendEvents: options.sendEvents ? { holdersGoneBefore: composition.clock.now().getTime() } : undefined,
+  });
   sendQueue.consume((event) => handleSendQueueEvent(sending.sender, event));
   dispatchQueue.consume(async (event) => {
     const failures: { itemIdentifier: string }[] = [];

@@ -31,6 +31,12 @@ export interface SendingOptions {
   askQuota: boolean;
   /** SES calls in flight per sender. */
   concurrency?: number;
+  /**
+   * SES publishes a Send event for every copy it accepts, and they reach `sesEvents`: recipients
+   * a dead sender left in doubt are decided from them (see SendEventsResolution).
+   * `holdersGoneBefore`: claims older than this process belong to senders that are gone.
+   */
+  sendEvents?: { holdersGoneBefore?: number };
 }
 
 /**
@@ -55,6 +61,11 @@ export async function buildSendingPorts(core: CorePorts, queues: SendingQueues, 
       mailer: core.mailer,
       rateLimiter,
       clock: core.clock,
+      sendEvents: options.sendEvents && {
+        resendAfterMs: core.settings.resendAfterSeconds * 1000,
+        followUps: queues.sendQueue,
+        holdersGoneBefore: options.sendEvents.holdersGoneBefore,
+      },
     },
     { concurrency: options.concurrency },
   );

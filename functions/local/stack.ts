@@ -11,14 +11,15 @@ import { publishRoute } from './publish';
 import { createNodeServer } from '../http/node-server';
 import { ensureTables, startDynalite } from './dynamodb';
 import { close, listen } from './listen';
+import { handleSesEvents } from '../sending/events';
 import type { LocalBlog } from './blog';
 import { forgetSiteIdentity, saveSiteIdentity } from './site-identity';
-import { startSesEmulator } from './ses';
+import { sendEventOf, startSesEmulator, type LocalSes } from './ses';
 import { loadOrCreateLocalSecrets } from './secrets';
 import { localTables } from './tables';
 
 export interface StartLocalStackOptions {
-  /** DynamoDB files (`dynamodb/`) and `secrets.json` live here. */
+  /** DynamoDB files (`dynamodb/`), the inbox (`inbox.jsonl`) and `secrets.json` live here. */
   dataDir: string;
   /** 0 picks a free port (tests). */
   ports: LocalPorts;
@@ -27,7 +28,8 @@ export interface StartLocalStackOptions {
   clock?: Clock;
   /**
    * Send mail to this SES-compatible endpoint instead of starting the emulator (benchmarks:
-   * the emulator keeps every message in memory). `ports.ses` is then ignored.
+   * the emulator keeps every message in memory). `ports.ses` is then ignored, and no Send
+   * events are published, so a crashed sender's recipients stay `unknown`.
    */
   sesEndpoint?: string;
   /**
@@ -89,8 +91,8 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
     const secrets = await loadOrCreateLocalSecrets(options.dataDir);
     const dynamo = await startDynalite({ path: join(options.dataDir, 'dynamodb'), port: options.ports.dynamodb, setting: LOCAL_PORT_SETTINGS.dynamodb });
     cleanups.push(dynamo.stop);
-    const ses = options.sesEndpoint === undefined
-      ? await startSesEmulator({ port: options.ports.ses, setting: LOCAL_PORT_SETTINGS.ses })
+    const ses: Pick<LocalSes, 'url' | 'port' | 'stop'> & Partial<LocalSes> = options.sesEndpoint === undefined
+      ? await startSesEmulator({ port: options.ports.ses, setting: LOCAL_PORT_SETTINGS.ses, inboxFile: join(options.dataDir, 'inbox.jsonl') })
       : { url: options.sesEndpoint, port: Number(new URL(options.sesEndpoint).port), stop: async () => {} };
     cleanups.push(ses.stop);
 
@@ -124,8 +126,17 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
       composition.dynamo.destroy();
       composition.ses.destroy();
     });
-    const sending = await startLocalSending(composition);
+    // After the senders stop, before the database closes: Send events still being recorded.
+    cleanups.push(async () => ses.settled?.());
+    const sending = await startLocalSending(composition, { sendEvents: ses.publishAcceptedTo !== undefined });
     cleanups.push(() => sending.stop());
+    if (ses.publishAcceptedTo !== undefined) {
+      // The emulator's Send events reach the same handler SES's reach through SNS on AWS. Those
+      // of a crashed run are recorded before anything is resumed, so its recipients are decided.
+      await ses.publishAcceptedTo(async (message) => {
+        await handleSesEvents(sending.sesEvents, sendEventOf(message, settings.configurationSet));
+      });
+    }
     const ingest = await startLocalIngest(composition, sending);
     cleanups.push(() => ingest.stop());
     // `POST /local/publish` (pushletter publish) exists only here, never behind API Gateway.

@@ -1,5 +1,6 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import {
+  BatchGetItemCommand,
   BatchWriteItemCommand,
   GetItemCommand,
   PutItemCommand,
@@ -71,6 +72,8 @@ export interface Delivery {
   complaint?: boolean;
   /** SES feedback ids of transient bounces (a set, so an event redelivered counts once). */
   transientBounces?: string[];
+  /** `sending` only: its copy can be decided from SES's Send events (see claims.ts). */
+  sendEvents?: boolean;
 }
 
 export interface SendingTables {
@@ -288,6 +291,52 @@ export class IssueStore {
   }
 
   /**
+   * Takes over the claim `held` of a sender that died, as `next`: only if the ledger still
+   * holds exactly `held`, so of two senders resolving the same recipient only one sends.
+   */
+  async takeOverClaim(ledger: Ledger, subscriberId: string, held: Claim, next: Claim): Promise<boolean> {
+    return this.conditionalUpdate({
+      TableName: this.tables.deliveriesTable,
+      Key: ledgerItemKey(ledger),
+      UpdateExpression: 'SET #claim = :next',
+      ConditionExpression: '#claim = :held',
+      ExpressionAttributeNames: { '#claim': claimAttribute(subscriberId) },
+      ExpressionAttributeValues: marshall({ ':held': encodeClaim(held), ':next': encodeClaim(next) }),
+    });
+  }
+
+  /** Which of `subscriberIds` (at most 100) have a record for the post, read consistently. */
+  async recordedAmong(postId: string, subscriberIds: string[]): Promise<Set<string>> {
+    const recorded = new Set<string>();
+    const keys = [...new Set(subscriberIds)].map((subscriberId) => marshall({ postId, subscriberId }));
+    if (keys.length === 0) return recorded;
+    await untilProcessed(keys, async (left) => {
+      const result = await this.dynamo.send(
+        new BatchGetItemCommand({ RequestItems: { [this.tables.deliveriesTable]: { Keys: left, ConsistentRead: true, ProjectionExpression: 'subscriberId' } } }),
+      );
+      for (const item of result.Responses?.[this.tables.deliveriesTable] ?? []) recorded.add(String(item.subscriberId?.S));
+      return result.UnprocessedKeys?.[this.tables.deliveriesTable]?.Keys;
+    }, { firstMs: 25, maxMs: 1_000 });
+    return recorded;
+  }
+
+  /**
+   * SES reported (a Send event) that it accepted this recipient's copy: the copy is `sent`,
+   * whatever its sender managed to record before it died. Idempotent: false when it was
+   * already recorded sent (SNS delivers at least once, and the sender usually records first).
+   */
+  async recordAccepted(postId: string, subscriberId: string, sesMessageId: string, acceptedAt: string): Promise<boolean> {
+    return this.conditionalUpdate({
+      TableName: this.tables.deliveriesTable,
+      Key: marshall({ postId, subscriberId }),
+      UpdateExpression: 'SET #state = :sent, sesMessageId = :id, sentAt = if_not_exists(sentAt, :at), claimedAt = if_not_exists(claimedAt, :at) REMOVE reason',
+      ConditionExpression: 'attribute_not_exists(subscriberId) OR #state <> :sent',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: marshall({ ':sent': 'sent', ':id': sesMessageId, ':at': acceptedAt }),
+    });
+  }
+
+  /**
    * Records many copies as sent in BatchWriteItem requests of 25. A put cannot carry a
    * condition, so this is only for claims the caller took itself and still holds (claims are
    * never taken over, only released by their holder). Rejects if some records stay unwritten
@@ -418,7 +467,7 @@ export class IssueStore {
           out.push(record);
           next++;
         }
-        for (const [subscriberId, claim] of claims) out.push({ postId, subscriberId, state: 'sending', claimedAt: claim.claimedAt });
+        for (const [subscriberId, claim] of claims) out.push({ postId, subscriberId, state: 'sending', claimedAt: claim.claimedAt, sendEvents: claim.sendEvents });
         if (out.length > 0) yield out;
       }
     }

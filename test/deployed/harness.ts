@@ -102,10 +102,10 @@ export async function startDeployedStack(blogFiles: Record<string, string>): Pro
   const github = await startFakeGitHub(blog, BLOG_REPOSITORY, '/api/v3');
   const local: { dynamo?: LocalDynamo; ses?: LocalSes } = {};
   local.dynamo = await startDynalite({ port: 0, setting: 'DYNAMODB_PORT' });
-  local.ses = await startSesEmulator({ port: 0, setting: 'SES_PORT' });
+  const assemblyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pushletter-deployed-'));
+  local.ses = await startSesEmulator({ port: 0, setting: 'SES_PORT', inboxFile: path.join(assemblyDir, 'inbox.jsonl') });
   const standIns = await AwsStandIns.start({ dynamodb: local.dynamo.endpoint, ses: local.ses.url });
 
-  const assemblyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pushletter-deployed-'));
   // GitHub is reached through the deploy setting for GitHub Enterprise, as a deployer would set it.
   const templatePath = synthesizeBundled(assemblyDir, { ...DEPLOYED_CONTEXT, repository: BLOG_REPOSITORY, githubApiUrl: github.url });
   const template = JSON.parse(fs.readFileSync(templatePath, 'utf8')) as CfnTemplate;
