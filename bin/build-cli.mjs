@@ -5,8 +5,12 @@
 import { build } from 'esbuild';
 
 await build({
-  entryPoints: [new URL('../functions/cli/main.ts', import.meta.url).pathname],
-  outfile: new URL('../dist/cli.js', import.meta.url).pathname,
+  // The local stack renders posts in a worker thread: its module is built beside the CLI.
+  entryPoints: {
+    cli: new URL('../functions/cli/main.ts', import.meta.url).pathname,
+    'render-thread': new URL('../functions/local/render-thread.ts', import.meta.url).pathname,
+  },
+  outdir: new URL('../dist', import.meta.url).pathname,
   bundle: true,
   platform: 'node',
   format: 'esm',

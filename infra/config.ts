@@ -1,5 +1,6 @@
 import { httpUrlProblem, isSettingAddress, withoutTrailingSlash } from '../functions/commons/config';
 import { Token } from 'aws-cdk-lib';
+import { resendAfterSeconds, senderTimeout } from './constructs/pipeline';
 import { ConfigError } from '../functions/commons/errors';
 import { ENV } from '../functions/contract/env';
 
@@ -13,6 +14,7 @@ export interface DeployConfig {
   siteUrl: string;
   siteTitle: string;
   fromAddress: string;
+  /** The sender's name; optional in context, where it defaults to `siteTitle`. */
   fromName: string;
   replyTo?: string;
   postalAddress: string;
@@ -169,11 +171,13 @@ export function readDeployConfig(read: ContextReader): DeployConfig {
   }
 
   const alarmEmail = text(read, 'alarmEmail');
+  const siteTitle = required(read, 'siteTitle');
   return {
     siteUrl,
-    siteTitle: required(read, 'siteTitle'),
+    siteTitle,
     fromAddress,
-    fromName: required(read, 'fromName'),
+    // One name for the newsletter: readers see the blog's title as the sender unless told otherwise.
+    fromName: text(read, 'fromName') ?? siteTitle,
     replyTo: replyTo === undefined ? undefined : address('replyTo', replyTo),
     postalAddress: required(read, 'postalAddress'),
     repository,
@@ -221,6 +225,7 @@ export function settingsEnvironment(
     [ENV.editors]: config.editors.length > 0 ? config.editors.join(',') : undefined,
     [ENV.maxSendRate]: String(config.maxSendRate),
     [ENV.configurationSet]: deployed.configurationSet,
+    [ENV.resendAfterSeconds]: String(resendAfterSeconds(senderTimeout(config.maxSendRate))),
   };
   return Object.fromEntries(
     Object.entries(environment).filter((entry): entry is [string, string] => entry[1] !== undefined),

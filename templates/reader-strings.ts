@@ -34,6 +34,8 @@ export interface ReaderStrings {
   backToSite: string;
   email: {
     subject: string;
+    /** Opens the email when the reader's name is known (from an import); `{name}` is the name. */
+    greeting: string;
     preview: string;
     heading: string;
     body: string;
@@ -110,6 +112,7 @@ const en: ReaderStrings = {
   backToSite: 'Back to {site}',
   email: {
     subject: 'Confirm your subscription to {site}',
+    greeting: 'Hi {name},',
     preview: 'One click and new posts from {site} come to your inbox.',
     heading: 'Confirm your subscription',
     body: 'Someone, hopefully you, asked to receive new posts from {site} at this address. Click the button to confirm.',
@@ -186,6 +189,7 @@ const zhCN: ReaderStrings = {
   backToSite: '返回 {site}',
   email: {
     subject: '确认订阅 {site}',
+    greeting: '{name}，你好：',
     preview: '点击一下，{site} 的新文章就会发到你的邮箱。',
     heading: '确认订阅',
     body: '有人（希望是你）申请用这个邮箱地址接收 {site} 的新文章。请点击下面的按钮确认。',

@@ -1,9 +1,14 @@
 import { resolve } from 'node:path';
 import { readDataDir, readLocalPorts, readSettings } from '../commons/config';
+import { openLocalBlog } from '../local/blog';
+import { projectPath } from '../local/project-root';
 import { startLocalStack, type LocalStack } from '../local/stack';
 import { parseArgs } from './args';
 
-const USAGE = 'dev [--demo]';
+const USAGE = 'dev [--site <blog folder>] [--demo]';
+
+/** The blog served and sent when no --site is given: the example in this repository. */
+export const EXAMPLE_BLOG = projectPath('examples/blog');
 
 /** `--demo` hands the running stack to the demo (subscribers, a post), loaded only then. */
 async function runDemo(stack: LocalStack): Promise<void> {
@@ -17,6 +22,7 @@ function banner(stack: LocalStack, dataDir: string): string {
     'pushletter is running locally:',
     `  signup form  ${stack.urls.app}/`,
     `  inbox        ${stack.urls.inbox}/`,
+    ...(stack.blog === undefined ? [] : [`  blog         ${stack.urls.blog}   (${stack.blog.site.title}, from ${stack.blog.root})`]),
     `  DynamoDB     ${stack.urls.dynamodb}/   (data and secrets in ${resolve(dataDir)})`,
     'Move them with PORT, SES_PORT, DYNAMODB_PORT. Press Ctrl-C to stop.',
     '',
@@ -25,9 +31,12 @@ function banner(stack: LocalStack, dataDir: string): string {
 
 /** `pushletter dev`: the local stack in the foreground until Ctrl-C or SIGTERM. */
 export async function run(args: string[]): Promise<number> {
-  const { values } = parseArgs(args, { demo: { type: 'boolean' } }, USAGE);
+  const { values } = parseArgs(args, { demo: { type: 'boolean' }, site: { type: 'string' } }, USAGE);
   const dataDir = readDataDir();
-  const stack = await startLocalStack({ dataDir, ports: readLocalPorts(), settings: readSettings() });
+  const settings = readSettings();
+  // Checked before anything starts: a wrong folder is one clear line, not a half-started stack.
+  const blog = await openLocalBlog(values.site ?? EXAMPLE_BLOG, settings);
+  const stack = await startLocalStack({ dataDir, ports: readLocalPorts(), settings, blog });
   console.log(banner(stack, dataDir));
 
   const stopped = new Promise<void>((resolveStopped) => {

@@ -28,7 +28,7 @@ function describe(outcome: IngestOutcome): string {
     case 'skipped':
       return `skipped ${outcome.postId} because ${outcome.reason}; recorded (publish it again once its front matter lets it go)`;
     case 'exists': {
-      const state = outcome.state === 'skipped' ? 'recorded as skipped' : outcome.state === 'scheduled' ? 'already scheduled' : 'already sent';
+      const state = outcome.state === 'skipped' ? 'recorded as skipped' : outcome.state === 'failed' ? 'recorded as failed' : outcome.state === 'scheduled' ? 'already scheduled' : 'already sent';
       return `${outcome.postId} was ${state} before; nothing sent again (see \`pushletter status ${outcome.postId}\`)`;
     }
     case 'preview':

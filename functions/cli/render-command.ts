@@ -99,6 +99,20 @@ function withFile(file: string, message: string): string {
   return message.startsWith(file) ? message : `${file}: ${message}`;
 }
 
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * A warning about the previews' unsubscribe links, only when it matters: links to a plain-http
+ * address that mail clients can reach (a tunnel, a test server), where Gmail and Yahoo would
+ * not offer one-click unsubscribe. The local stack's own address and a deployed stack's
+ * https URL need no word.
+ */
+export function publicUrlNote(publicUrl: string): string | undefined {
+  const url = new URL(publicUrl);
+  if (url.protocol === 'https:' || LOOPBACK_HOSTS.has(url.hostname)) return undefined;
+  return `note: unsubscribe links use PUSHLETTER_PUBLIC_URL=${publicUrl}; Gmail and Yahoo only honour one-click unsubscribe over https (a deployed stack's URL is)`;
+}
+
 export async function run(args: string[], io: RenderIo = { out: process.stdout, err: process.stderr }): Promise<number> {
   const { values, positionals } = parseArgs(args, { site: { type: 'string' }, out: { type: 'string' }, strict: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, USAGE);
   if (values.help) {
@@ -113,9 +127,8 @@ export async function run(args: string[], io: RenderIo = { out: process.stdout, 
     throw new InvalidInputError('CLI_USAGE', `--site ${siteOption}: no such folder; pass the folder that holds the blog's _config.yml`);
   }
 
-  if (!settings.publicUrl.startsWith('https://')) {
-    io.err.write(`note: unsubscribe links use PUSHLETTER_PUBLIC_URL=${settings.publicUrl}; Gmail and Yahoo only honour one-click unsubscribe over https, as a deployed stack has\n`);
-  }
+  const note = publicUrlNote(settings.publicUrl);
+  if (note !== undefined) io.err.write(`${note}\n`);
   const { files, missing, hasFolder } = collect(positionals);
   const outcomes: Outcome[] = [...missing];
   for (const outcome of missing) io.out.write(`✗ ${outcome.reason}\n`);

@@ -22,37 +22,44 @@ async function postIdOf(argument: string): Promise<string> {
   return readPostName(argument).id;
 }
 
-async function connect(aws: boolean): Promise<IssueStore> {
+async function connect(aws: boolean): Promise<{ issues: IssueStore; resendAfterMs: number }> {
   const { DynamoIssueStore } = await import('../adapters/dynamodb/issue-store');
-  if (aws) {
-    const { lambdaServices } = await import('../wiring/lambda-services');
-    const ports = await lambdaServices();
-    return new DynamoIssueStore(ports.dynamo, ports.resources);
-  }
-  const { connectToLocalStack } = await import('../local/local-services');
-  const ports = await connectToLocalStack();
-  return new DynamoIssueStore(ports.dynamo, ports.resources);
+  const ports = aws ? await (await import('../wiring/lambda-services')).lambdaServices() : await (await import('../local/local-services')).connectToLocalStack();
+  return { issues: new DynamoIssueStore(ports.dynamo, ports.resources), resendAfterMs: ports.settings.resendAfterSeconds * 1000 };
 }
 
-export function formatStatus(status: IssueStatus): string {
-  const { issue, counts } = status;
-  const lines = [
-    `${issue.postId}: "${issue.subject}"`,
-    `  issue     ${issue.state}${issue.state === 'scheduled' ? ` for ${issue.sendAt}` : ''}${issue.skipReason ? ` (${issue.skipReason})` : ''}`,
-    `  queued    ${counts.queued}`,
-    ...(counts.sending > 0 ? [`  sending   ${counts.sending}`] : []),
-    `  sent      ${counts.sent}`,
-    `  skipped   ${counts.skipped}`,
-    `  failed    ${counts.failed}${status.failures.length > 0 ? `  (${status.failures.map((failure) => `${failure.reason} ×${failure.count}`).join(', ')})` : ''}`,
-    `  unknown   ${counts.unknown}${counts.unknown > 0 ? '  (a sender stopped after claiming them; SES may have sent them; never re-sent automatically)' : ''}`,
-    `  bounced   ${counts.bounced}`,
-    `  complained ${counts.complained}`,
+/** A time of day (UTC) an operator can compare with a clock, or minutes when within the hour. */
+function when(at: Date, now: Date): string {
+  const minutes = Math.ceil((at.getTime() - now.getTime()) / 60_000);
+  if (minutes <= 0) return 'when their queue message next comes back';
+  return `in ${minutes} min (${at.toISOString().slice(11, 16)} UTC)`;
+}
+
+export function formatStatus(status: IssueStatus, now: Date = new Date()): string {
+  const { issue, counts, resolving } = status;
+  const rows: [string, string][] = [
+    ['issue', `${issue.state}${issue.state === 'scheduled' ? ` for ${issue.sendAt}` : ''}${issue.skipReason ? ` (${issue.skipReason})` : ''}${issue.failReason ? ` (${issue.failReason})` : ''}`],
+    ['queued', `${counts.queued}`],
+    ...(counts.sending > 0 ? [['sending', `${counts.sending}`] as [string, string]] : []),
+    ...(resolving !== undefined
+      ? [['', `${resolving.count} of them claimed by a sender that stopped: recorded sent when SES reports it took them, otherwise sent again ${when(resolving.by, now)}`] as [string, string]]
+      : []),
+    ['sent', `${counts.sent}`],
+    ['skipped', `${counts.skipped}`],
+    ['failed', `${counts.failed}${status.failures.length > 0 ? `  (${status.failures.map((failure) => `${failure.reason} ×${failure.count}`).join(', ')})` : ''}`],
+    ['unknown', `${counts.unknown}${counts.unknown > 0 ? '  (a sender stopped after claiming them before SES reported sends; SES may have sent them; never re-sent automatically: see "Follow a send" in the README)' : ''}`],
+    ['bounced', `${counts.bounced}`],
+    ['complained', `${counts.complained}`],
+    ...(counts.transientBounces > 0 ? [['transient bounces', `${counts.transientBounces}`] as [string, string]] : []),
+    ['send rate', status.sendRate === undefined ? '-' : `${status.sendRate.toFixed(1)}/s`],
   ];
-  if (counts.transientBounces > 0) lines.push(`  transient bounces ${counts.transientBounces}`);
+  // One column for the values, however long the longest label present.
+  const width = Math.max(...rows.map(([label]) => label.length)) + 2;
+  const lines = [`${issue.postId}: "${issue.subject}"`, ...rows.map(([label, value]) => `  ${label.padEnd(width)}${value}`)];
+  if (issue.state === 'failed') lines.push('  nothing was sent: fix the post, then `pushletter publish` it (on AWS: add it under a new file name)');
   if (status.failures.some((failure) => failure.reason === DEAD_LETTERED)) {
     lines.push(`  ${DEAD_LETTERED}: SES kept refusing their queue messages; redrive the send dead-letter queue to send them (locally: restart \`npm start\`)`);
   }
-  lines.push(`  send rate ${status.sendRate === undefined ? '-' : `${status.sendRate.toFixed(1)}/s`}`);
   return lines.join('\n');
 }
 
@@ -62,8 +69,9 @@ export async function runStatus(args: string[], output: StatusOutput): Promise<n
   if (argument === undefined || positionals.length > 1) throw new InvalidInputError('CLI_USAGE', `name one post (its id or its file)\nusage: pushletter ${USAGE}`);
   const postId = await postIdOf(argument);
   // Like the other commands: the local stack unless --aws or PUSHLETTER_TARGET=aws.
-  const issues = await connect(Boolean(values.aws) || readTarget() === 'aws');
-  let status = await issueStatus(issues, postId, new Date());
+  const { issues, resendAfterMs } = await connect(Boolean(values.aws) || readTarget() === 'aws');
+  const read = () => issueStatus(issues, postId, new Date(), undefined, resendAfterMs);
+  let status = await read();
   if (status === undefined) {
     throw new PushletterError('ISSUE_NOT_FOUND', `no issue for post "${postId}": it has not been published (run \`pushletter publish <post.md>\`), or check the id`);
   }
@@ -73,12 +81,13 @@ export async function runStatus(args: string[], output: StatusOutput): Promise<n
   if (follow && underWay && !status.done) {
     const total = () => status!.issue.enqueued;
     const finished = (current: IssueStatus) => current.counts.sent + current.counts.skipped + current.counts.failed + current.counts.unknown;
-    const progress = new Progress(`sending ${postId}`, total(), output.err);
+    // Asked for by name, the progress shows even off a terminal.
+    const progress = new Progress(`sending ${postId}`, total(), output.err, { linesOffTerminal: values.follow === true });
     while (!status.done) {
       progress.setTotal(total());
       progress.update(finished(status), `${status.counts.failed} failed`);
       await new Promise((resolve) => setTimeout(resolve, 500));
-      status = (await issueStatus(issues, postId, new Date()))!;
+      status = (await read())!;
     }
     progress.update(finished(status));
     progress.finish();

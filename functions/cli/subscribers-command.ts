@@ -15,15 +15,16 @@ const USAGE = 'subscribers import <file.csv> [--confirmed] | export | count | fo
 
 const HELP = `usage:
   pushletter subscribers import <file.csv> [--confirmed]
-      Adds the addresses in a CSV file (UTF-8, a header row with an "email" column; an ISO
-      "created" date and a "lang" column are kept, other columns ignored). Every row is
-      checked; duplicates are merged; invalid rows are listed with their line numbers.
+      Adds the addresses in a CSV file (UTF-8, a header row with an "email" column; a "name",
+      an ISO "created" date and a "lang" column are kept, other columns are named as
+      ignored). Every row is checked; duplicates are merged; invalid rows are listed with
+      their line numbers.
       Without --confirmed, new addresses are pending and get a confirmation email (at most
       one per address per 10 minutes). With --confirmed you vouch that they opted in: they
       become active at once and get no email. People who unsubscribed, bounced or
       complained are never re-subscribed by an import. Running the same file twice is safe.
   pushletter subscribers export
-      Writes every subscriber as CSV to stdout: email, state, created, confirmed,
+      Writes every subscriber as CSV to stdout: email, name, state, created, confirmed,
       unsubscribed, suppressed, consent_at, consent_source, lang.
   pushletter subscribers count
       Prints how many subscribers are in each state.
@@ -125,6 +126,9 @@ function printImportReport(output: CommandOutput, file: string, parsed: ReturnTy
     `  duplicates ${numberText(parsed.duplicates.length)} (merged into their first row)`,
   ];
   if (!confirmed) lines.push(`  confirmation emails sent ${numberText(report.confirmationsSent)}`);
+  if (parsed.ignoredColumns.length > 0) {
+    lines.push(`ignored columns: ${parsed.ignoredColumns.map((column) => JSON.stringify(column)).join(', ')} (kept: email, name, created, lang)`);
+  }
   if (report.failed.length > 0) lines.push(`  failed     ${numberText(report.failed.length)}`);
   if (parsed.invalid.length > 0) {
     lines.push('invalid rows (fix them and import the file again; other rows are not imported twice):');

@@ -16,6 +16,7 @@ export interface Settings {
    */
   language?: string;
   fromAddress: string;
+  /** The sender's name; PUSHLETTER_FROM_NAME, else the site title. */
   fromName: string;
   replyTo?: string;
   /** Shown in every email footer (CAN-SPAM asks for a postal address). */
@@ -31,8 +32,19 @@ export interface Settings {
   editors: string[];
   /** Emails per second across all senders. */
   maxSendRate: number;
-  /** SES configuration set that publishes bounce and complaint events. */
+  /** SES configuration set that publishes send, bounce and complaint events. */
   configurationSet?: string;
+  /**
+   * Where the local stack serves the blog it sends: posts it renders link there instead of the
+   * `_config.yml` url, so "view on the web" answers. Never set on AWS.
+   */
+  blogServedAt?: string;
+  /**
+   * Seconds after which a recipient claimed by a sender that died, with no Send event from SES,
+   * is taken to be one SES never accepted and is sent again. Longer than a sender lives plus
+   * the time a Send event takes to be recorded.
+   */
+  resendAfterSeconds: number;
 }
 
 export interface Resources {
@@ -47,13 +59,13 @@ const DEFAULTS = {
   [ENV.siteUrl]: 'http://localhost:4000',
   [ENV.siteTitle]: 'pushletter demo blog',
   [ENV.fromAddress]: 'newsletter@example.com',
-  [ENV.fromName]: 'pushletter',
   [ENV.postalAddress]: '1 Example Street, Example City',
   [ENV.publicUrl]: 'http://localhost:3000',
   [ENV.listName]: 'newsletter',
   [ENV.branch]: 'main',
   [ENV.githubApiUrl]: 'https://api.github.com',
   [ENV.maxSendRate]: '14',
+  [ENV.resendAfterSeconds]: '900',
   [ENV.subscribersTable]: 'pushletter-subscribers',
   [ENV.issuesTable]: 'pushletter-issues',
   [ENV.deliveriesTable]: 'pushletter-deliveries',
@@ -124,12 +136,16 @@ export function readSettings(env: Env = process.env): Settings {
     .filter(Boolean)
     .map((address) => checkAddress(ENV.editors, address));
   const replyTo = optional(env, ENV.replyTo);
+  const resendAfterSeconds = Number(read(env, ENV.resendAfterSeconds));
+  if (!Number.isInteger(resendAfterSeconds) || resendAfterSeconds < 1) {
+    throw new ConfigError(`${ENV.resendAfterSeconds} must be a whole number of seconds, at least 1, for example 900 (got "${env[ENV.resendAfterSeconds]}")`);
+  }
   return {
     siteUrl: checkUrl(ENV.siteUrl, read(env, ENV.siteUrl)),
     siteTitle: read(env, ENV.siteTitle),
     language: optional(env, ENV.language),
     fromAddress: checkAddress(ENV.fromAddress, read(env, ENV.fromAddress)),
-    fromName: read(env, ENV.fromName),
+    fromName: optional(env, ENV.fromName) ?? read(env, ENV.siteTitle),
     replyTo: replyTo === undefined ? undefined : checkAddress(ENV.replyTo, replyTo),
     postalAddress: read(env, ENV.postalAddress),
     publicUrl: checkUrl(ENV.publicUrl, read(env, ENV.publicUrl)),
@@ -140,6 +156,31 @@ export function readSettings(env: Env = process.env): Settings {
     editors,
     maxSendRate: rate,
     configurationSet: optional(env, ENV.configurationSet),
+    resendAfterSeconds,
+  };
+}
+
+/** Who the newsletter is: the blog it sends, as its `_config.yml` says (the local stack). */
+export interface SiteIdentity {
+  title: string;
+  /** Where its pages answer. */
+  url: string;
+  language?: string;
+}
+
+/**
+ * The settings with one site identity throughout: pages, confirmation emails and the sender
+ * name all carry the blog's title, and "Back to …" links go where the blog answers. An
+ * explicit PUSHLETTER_FROM_NAME still names the sender.
+ */
+export function withSiteIdentity(settings: Settings, site: SiteIdentity, env: Env = process.env): Settings {
+  return {
+    ...settings,
+    siteTitle: site.title,
+    siteUrl: withoutTrailingSlash(site.url),
+    blogServedAt: withoutTrailingSlash(site.url),
+    language: site.language ?? settings.language,
+    fromName: optional(env, ENV.fromName) ?? site.title,
   };
 }
 
@@ -148,6 +189,31 @@ export function readResources(env: Env = process.env): Resources {
     subscribersTable: read(env, ENV.subscribersTable),
     issuesTable: read(env, ENV.issuesTable),
     deliveriesTable: read(env, ENV.deliveriesTable),
+  };
+}
+
+/**
+ * The tables of a deployed function, read when first used: the stack names to each function
+ * only the tables it is granted, and a name that is used but not set is a deployment error, not
+ * a reason to fall back to the local stack's default (which would name a table that does not
+ * exist in the account).
+ */
+export function readDeployedResources(env: Env = process.env): Resources {
+  const table = (key: typeof ENV.subscribersTable | typeof ENV.issuesTable | typeof ENV.deliveriesTable): string => {
+    const value = optional(env, key);
+    if (value === undefined) throw new ConfigError(`${key} must be set for this function (the CDK stack sets it where the function is granted the table)`);
+    return value;
+  };
+  return {
+    get subscribersTable() {
+      return table(ENV.subscribersTable);
+    },
+    get issuesTable() {
+      return table(ENV.issuesTable);
+    },
+    get deliveriesTable() {
+      return table(ENV.deliveriesTable);
+    },
   };
 }
 

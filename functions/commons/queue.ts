@@ -3,7 +3,8 @@ import type { SQSEvent } from 'aws-lambda';
 
 /** A queue that delivers SQS-shaped batches to one consumer (SQS on AWS, in-process locally). */
 export interface Queue<T> {
-  send(messages: T[]): Promise<void>;
+  /** `delayMs`: delivered no sooner (SQS DelaySeconds, at most 15 minutes). */
+  send(messages: T[], options?: { delayMs?: number }): Promise<void>;
 }
 
 /** The slice of an SQS record a consumer reads, so SQS and the local queue both fit. */

@@ -19,6 +19,7 @@ export const ENV = {
   editors: 'PUSHLETTER_EDITORS',
   maxSendRate: 'PUSHLETTER_MAX_SEND_RATE',
   configurationSet: 'PUSHLETTER_CONFIGURATION_SET',
+  resendAfterSeconds: 'PUSHLETTER_RESEND_AFTER_SECONDS',
   // Resources the stack makes and names to each function that uses them.
   subscribersTable: 'SUBSCRIBERS_TABLE',
   issuesTable: 'ISSUES_TABLE',

@@ -63,15 +63,24 @@ export function subscriberOfClaimAttribute(attribute: string): string | undefine
 export interface Claim {
   claimedAt: string;
   token: string;
+  /**
+   * Taken while SES published Send events for our copies (SendEventsResolution in send.ts): if
+   * its sender dies, the copy can be decided later from those events. Claims taken without them
+   * (before they were configured, or against an SES stand-in that publishes none) stay `unknown`.
+   */
+  sendEvents?: boolean;
 }
 
+/** Marks a claim whose copy SES reports with a Send event; older claims have two fields only. */
+const SEND_EVENTS_MARK = 'e';
+
 export function encodeClaim(claim: Claim): string {
-  return `${claim.claimedAt} ${claim.token}`;
+  return `${claim.claimedAt} ${claim.token}${claim.sendEvents ? ` ${SEND_EVENTS_MARK}` : ''}`;
 }
 
 export function decodeClaim(value: string): Claim {
-  const [claimedAt = '', token = ''] = value.split(' ');
-  return { claimedAt, token };
+  const [claimedAt = '', token = '', mark] = value.split(' ');
+  return mark === SEND_EVENTS_MARK ? { claimedAt, token, sendEvents: true } : { claimedAt, token };
 }
 
 /** One bucket of one post: where its recipients' claims are kept. */

@@ -3,12 +3,15 @@ import type { Issue, IssueStore } from './issues';
 export interface DeliveryCounts {
   /** Queued by the dispatcher, no record yet. */
   queued: number;
-  /** Claimed and being sent right now. */
+  /** Claimed and being sent right now, or claimed by a sender that stopped and being decided. */
   sending: number;
   sent: number;
   skipped: number;
   failed: number;
-  /** Claimed long ago and never finished: SES may or may not have taken it. Never re-sent. */
+  /**
+   * Claimed long ago by a sender that stopped, before SES published Send events for our copies:
+   * SES may or may not have taken it, and nothing can tell. Never re-sent automatically.
+   */
   unknown: number;
   bounced: number;
   complained: number;
@@ -25,6 +28,12 @@ export interface IssueStatus {
   done: boolean;
   /** Reasons of failed deliveries, most common first, for the editor to act on. */
   failures: { reason: string; count: number }[];
+  /**
+   * Recipients (counted in `sending`) claimed over a minute ago and not recorded: their sender
+   * probably stopped. Each is recorded sent when SES's Send event for it comes, or sent again
+   * once `by` has passed without one (see SendEventsResolution).
+   */
+  resolving?: { count: number; by: Date };
 }
 
 /**
@@ -33,7 +42,16 @@ export interface IssueStatus {
  */
 export const UNKNOWN_AFTER_MS = 20 * 60 * 1000;
 
-export async function issueStatus(issues: Pick<IssueStore, 'getIssue' | 'deliveries'>, postId: string, now: Date, unknownAfterMs = UNKNOWN_AFTER_MS): Promise<IssueStatus | undefined> {
+/** A live sender records a copy seconds after claiming it; a claim older than this is in doubt. */
+const IN_DOUBT_AFTER_MS = 60 * 1000;
+
+export async function issueStatus(
+  issues: Pick<IssueStore, 'getIssue' | 'deliveries'>,
+  postId: string,
+  now: Date,
+  unknownAfterMs = UNKNOWN_AFTER_MS,
+  resendAfterMs = 900 * 1000,
+): Promise<IssueStatus | undefined> {
   const issue = await issues.getIssue(postId);
   if (issue === undefined) return undefined;
   const counts: DeliveryCounts = { queued: 0, sending: 0, sent: 0, skipped: 0, failed: 0, unknown: 0, bounced: 0, complained: 0, transientBounces: 0 };
@@ -41,11 +59,20 @@ export async function issueStatus(issues: Pick<IssueStore, 'getIssue' | 'deliver
   let recorded = 0;
   let firstSent = Infinity;
   let lastSent = -Infinity;
+  let resolving = 0;
+  let resolvedBy = -Infinity;
   for await (const page of issues.deliveries(postId)) {
     for (const delivery of page) {
       recorded++;
       if (delivery.state === 'sending') {
-        if (now.getTime() - Date.parse(delivery.claimedAt) >= unknownAfterMs) counts.unknown++;
+        const age = now.getTime() - Date.parse(delivery.claimedAt);
+        if (delivery.sendEvents) {
+          counts.sending++;
+          if (age >= IN_DOUBT_AFTER_MS) {
+            resolving++;
+            resolvedBy = Math.max(resolvedBy, Date.parse(delivery.claimedAt) + resendAfterMs);
+          }
+        } else if (age >= unknownAfterMs) counts.unknown++;
         else counts.sending++;
       } else {
         counts[delivery.state]++;
@@ -75,5 +102,6 @@ export async function issueStatus(issues: Pick<IssueStore, 'getIssue' | 'deliver
     sendRate,
     done,
     failures: [...failures].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count),
+    resolving: resolving > 0 ? { count: resolving, by: new Date(resolvedBy) } : undefined,
   };
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../commons/clock';
 import type { Mailer } from '../mail/mailer';
+import type { Queue } from '../commons/queue';
 import { SENDER_CONCURRENCY } from '../commons/config';
 import { logger } from '../commons/logger';
 import { countEvents } from '../commons/metrics';
@@ -26,6 +27,29 @@ export interface DeliveryWorkerDependencies {
   mailer: Mailer;
   rateLimiter: SendRateLimiter;
   clock: Clock;
+  /** Set where SES publishes a Send event for every copy it accepts: in-doubt copies are then decided. */
+  sendEvents?: SendEventsResolution;
+}
+
+/**
+ * How a recipient claimed by a sender that died (or whose SES call ended in doubt) is decided.
+ * A Send event records the copy `sent` (events.ts); a claim still without a record once
+ * `resendAfterMs` old was never accepted by SES, and is taken over (one conditional write, so
+ * of two senders deciding it only one wins) and sent again.
+ */
+export interface SendEventsResolution {
+  /**
+   * Age of a claim after which no Send event can still be on its way: longer than a sender
+   * lives (the Lambda timeout) plus the time SES, SNS and the ses-events function take.
+   */
+  resendAfterMs: number;
+  /** Where recipients not decidable yet go, delayed until they are (the send queue). */
+  followUps: Queue<SendJob>;
+  /**
+   * Claims taken before this time (epoch ms) belong to senders known to be gone, and their
+   * Send events are already recorded: a restarted local stack decides them at once.
+   */
+  holdersGoneBefore?: number;
 }
 
 export interface DeliveryWorkerOptions {
@@ -57,7 +81,8 @@ export interface QueuedSendJob {
 
 type SentRecord = Parameters<IssueStore['markSentMany']>[0][number];
 
-export type RecipientOutcome = 'sent' | 'failed' | 'skipped' | 'duplicate' | 'unknown' | 'retry';
+/** `pending`: claimed by a sender that may have died; decided by a follow-up message once it can be. */
+export type RecipientOutcome = 'sent' | 'failed' | 'skipped' | 'duplicate' | 'unknown' | 'pending' | 'retry';
 
 export interface BatchResult {
   /** Queue message ids to deliver again (SQS partial batch failure). */
@@ -100,12 +125,10 @@ export class DeliveryWorker {
    * killed while waiting for a rate slot would be reported `unknown` and never sent.
    */
   async sendBatch(batch: QueuedSendJob[], deadline?: number): Promise<BatchResult> {
-    const counts: BatchResult['counts'] = { sent: 0, failed: 0, skipped: 0, duplicate: 0, unknown: 0, retry: 0 };
+    const counts: BatchResult['counts'] = { sent: 0, failed: 0, skipped: 0, duplicate: 0, unknown: 0, pending: 0, retry: 0 };
     const retry = new Set<string>();
-    const work = batch.flatMap((queued) => {
-      const recipients = new QueuedRecipients(queued, this.ports);
-      return queued.job.subscriberIds.map((subscriberId) => ({ recipients, subscriberId }));
-    });
+    const messages = batch.map((queued) => new QueuedRecipients(queued, this.ports));
+    const work = messages.flatMap((recipients) => recipients.job.subscriberIds.map((subscriberId) => ({ recipients, subscriberId })));
     const deadLettered: (typeof work)[number][] = [];
     // The copies that finish while one BatchWriteItem is in flight are recorded together.
     const sentLog = new GroupCommit(SENT_RECORDS_PER_WRITE, async (records: SentRecord[]) => {
@@ -137,12 +160,35 @@ export class DeliveryWorker {
       }
     };
     await Promise.all(Array.from({ length: Math.min(2 * this.settings.concurrency, work.length) }, worker));
+    for (const messageId of await this.queueFollowUps(messages)) retry.add(messageId);
     await this.recordDeadLettered(deadLettered);
     logger.info('send.batch.finished', { messages: batch.length, ...counts });
     countEvents('sent', counts.sent);
     countEvents('failed', counts.failed);
     countEvents('unknown', counts.unknown);
     return { retryMessageIds: [...retry], counts };
+  }
+
+  /**
+   * Recipients left in doubt go back on the send queue in a message of their own, delayed until
+   * they can be decided. Answers the messages whose follow-up could not be queued: they come
+   * back whole instead, and their other recipients are found sent.
+   */
+  private async queueFollowUps(messages: QueuedRecipients[]): Promise<string[]> {
+    const failed: string[] = [];
+    for (const message of messages) {
+      if (message.inDoubt.size === 0 || this.ports.sendEvents === undefined) continue;
+      const { postId, bucket, buckets } = message.job;
+      const delayMs = Math.max(...message.inDoubt.values()) - this.ports.clock.now().getTime() + FOLLOW_UP_MARGIN_MS;
+      try {
+        await this.ports.sendEvents.followUps.send([{ postId, bucket, buckets, subscriberIds: [...message.inDoubt.keys()] }], { delayMs });
+        logger.info('send.follow_up_queued', { postId, bucket, recipients: message.inDoubt.size, delayMs });
+      } catch (error) {
+        logger.error('send.follow_up_failed', { postId, bucket, error: errorMessage(error) });
+        failed.push(message.messageId);
+      }
+    }
+    return failed;
   }
 
   /**
@@ -190,8 +236,13 @@ export class DeliveryWorker {
       return 'retry';
     }
 
-    const claim = await recipients.claim(subscriberId);
-    if (claim === undefined) return 'duplicate';
+    const answer = await recipients.claim(subscriberId);
+    if ('taken' in answer) return 'duplicate';
+    if ('decidableAt' in answer) {
+      recipients.inDoubt.set(subscriberId, answer.decidableAt);
+      return 'pending';
+    }
+    let { claim } = answer;
 
     let data: Buffer;
     try {
@@ -206,11 +257,17 @@ export class DeliveryWorker {
 
     const tags = { [POST_TAG]: encodeTagValue(postId), [SUBSCRIBER_TAG]: encodeTagValue(subscriberId) };
     for (let attempt = 0; ; attempt++) {
-      let call: { sesMessageId: string } | { error: unknown } | 'late';
+      let call: { sesMessageId: string } | { error: unknown } | 'late' | 'taken';
       try {
         // The rate slot is taken holding an SES call permit, so it is used as soon as it comes.
         call = await sesCalls.run(async () => {
           if (!(await this.acquireBefore(cutoff))) return 'late';
+          // Another sender may take over a claim past the grace period (SendEventsResolution):
+          // one aged half of it waiting for a slot is renewed first, so the SES call and its Send
+          // event always have half the grace period before anyone could.
+          const refreshed = await recipients.renewIfOld(subscriberId, claim);
+          if (refreshed === undefined) return 'taken';
+          claim = refreshed;
           try {
             return { sesMessageId: await this.ports.mailer.sendRaw({ to: subscriber.email, data, tags }) };
           } catch (error) {
@@ -223,6 +280,7 @@ export class DeliveryWorker {
         await recipients.release(subscriberId, claim);
         throw error;
       }
+      if (call === 'taken') return 'duplicate';
       if (call === 'late') {
         await recipients.release(subscriberId, claim);
         return 'retry';
@@ -233,9 +291,9 @@ export class DeliveryWorker {
           // outnumber the recipients in progress.
           await sentLog.add({ postId, subscriberId, claimedAt: claim.claimedAt, sesMessageId: call.sesMessageId, sentAt: clock.now().toISOString() });
         } catch (error) {
-          // SES took it; the claim stays, so status reports it as unknown and nothing re-sends it.
+          // SES took it; the claim stays, and its Send event records it (or status reports it unknown).
           logger.error('delivery.unknown', { postId, subscriberId, reason: `record not written: ${errorMessage(error)}` });
-          return 'unknown';
+          return recipients.leftInDoubt(subscriberId, claim);
         }
         return 'sent';
       }
@@ -246,9 +304,9 @@ export class DeliveryWorker {
         return 'failed';
       }
       if (classified.kind === 'ambiguous') {
-        // SES may have accepted it: leave the claim, so status reports it as unknown.
+        // SES may have accepted it: leave the claim, to be decided from the Send events.
         logger.error('delivery.unknown', { postId, subscriberId, reason: classified.reason });
-        return 'unknown';
+        return recipients.leftInDoubt(subscriberId, claim);
       }
       if (attempt < this.settings.throttleRetries) {
         const backoff = this.settings.backoffMs * 2 ** attempt;
@@ -313,13 +371,23 @@ class Permits {
 const CLAIMS_PER_WRITE = 50;
 /** Claim writes that lose to another sender's, before the recipients are left for a retry. */
 const CLAIM_ATTEMPTS = 5;
+/** A follow-up arrives this much after its recipients become decidable (clocks differ a little). */
+const FOLLOW_UP_MARGIN_MS = 1_000;
+
+/**
+ * What claiming a recipient gave: this sender's claim (`takenOver`: a dead sender's, taken
+ * over to send again), someone else's copy (`taken`: sent, being sent, or not decidable from
+ * Send events), or a claim of a sender that may have died, decidable at `decidableAt`.
+ */
+type ClaimAnswer = { claim: Claim; takenOver?: Claim } | { taken: true } | { decidableAt: number };
 
 /**
  * One queue message's recipients while its batch is sent: their subscribers, read together
  * when the first comes up, and their claims, taken by group commit in the bucket's ledger. A
  * recipient is claimed only when a worker is about to send it, so a crash leaves at most the
- * recipients being worked on (twice the SES calls in flight) claimed and unrecorded: reported
- * `unknown`, never sent again.
+ * recipients being worked on (twice the SES calls in flight) claimed and unrecorded. With Send
+ * events those are decided when a message naming them comes back (SQS redelivers the dead
+ * sender's; a restarted local stack re-dispatches); without, they stay `unknown`.
  */
 class QueuedRecipients {
   readonly messageId: string;
@@ -327,11 +395,13 @@ class QueuedRecipients {
   readonly lastReceive: boolean;
   private readonly ledger: Ledger;
   private lookup: Promise<Map<string, Subscriber>> | undefined;
-  private readonly claims: GroupCommit<string, Claim | undefined>;
+  private readonly claims: GroupCommit<string, ClaimAnswer>;
+  /** Recipients to decide later, with the time (epoch ms) each becomes decidable. */
+  readonly inDoubt = new Map<string, number>();
 
   constructor(
     queued: QueuedSendJob,
-    private readonly ports: Pick<DeliveryWorkerDependencies, 'issues' | 'subscribers' | 'clock'>,
+    private readonly ports: Pick<DeliveryWorkerDependencies, 'issues' | 'subscribers' | 'clock' | 'sendEvents'>,
   ) {
     this.messageId = queued.messageId;
     this.job = queued.job;
@@ -347,9 +417,27 @@ class QueuedRecipients {
     return (await this.lookup).get(subscriberId);
   }
 
-  /** This sender's claim on the recipient, or undefined when someone else holds it. */
-  claim(subscriberId: string): Promise<Claim | undefined> {
+  /** This sender's claim on the recipient, or why it has none. */
+  claim(subscriberId: string): Promise<ClaimAnswer> {
     return this.claims.add(subscriberId);
+  }
+
+  /**
+   * `claim` as it should be when SES is called: renewed (a conditional write on holding it) once
+   * it is half the grace period old, or undefined when it was taken over in the meantime.
+   */
+  async renewIfOld(subscriberId: string, claim: Claim): Promise<Claim | undefined> {
+    const resolution = this.ports.sendEvents;
+    if (resolution === undefined || this.ports.clock.now().getTime() - Date.parse(claim.claimedAt) < resolution.resendAfterMs / 2) return claim;
+    const renewed = this.newClaim();
+    return (await this.ports.issues.takeOverClaim(this.ledger, subscriberId, claim, renewed)) ? renewed : undefined;
+  }
+
+  /** A copy this sender claimed whose fate SES did not tell it: decided once its events are in. */
+  leftInDoubt(subscriberId: string, claim: Claim): 'unknown' {
+    const resolution = this.ports.sendEvents;
+    if (resolution !== undefined && claim.sendEvents) this.inDoubt.set(subscriberId, Date.parse(claim.claimedAt) + resolution.resendAfterMs);
+    return 'unknown';
   }
 
   async release(subscriberId: string, claim: Claim): Promise<void> {
@@ -361,24 +449,74 @@ class QueuedRecipients {
     return this.ports.issues.readClaims(this.ledger);
   }
 
-  private async claimGroup(ids: string[]): Promise<(Claim | undefined)[]> {
-    const claims = new Map<string, Claim | undefined>();
+  private newClaim(): Claim {
+    const claim: Claim = { claimedAt: this.ports.clock.now().toISOString(), token: randomUUID() };
+    return this.ports.sendEvents === undefined ? claim : { ...claim, sendEvents: true };
+  }
+
+  private async claimGroup(ids: string[]): Promise<ClaimAnswer[]> {
+    const answers = new Map<string, ClaimAnswer>();
+    const held = new Map<string, Claim>();
     let wanted = ids;
-    for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
-      const claim: Claim = { claimedAt: this.ports.clock.now().toISOString(), token: randomUUID() };
+    for (let attempt = 0; wanted.length > 0; attempt++) {
+      if (attempt === CLAIM_ATTEMPTS) throw new Error(`claims in bucket ${this.ledger.bucket} of ${this.ledger.postId} kept conflicting with another sender's`);
+      const claim = this.newClaim();
       if (await this.ports.issues.claim(this.ledger, wanted, claim)) {
-        for (const id of wanted) claims.set(id, claim);
-        return ids.map((id) => claims.get(id));
+        for (const id of wanted) answers.set(id, { claim });
+        break;
       }
       // Some were claimed before (a redelivery, a duplicate message): claim the rest. Claims
       // with this attempt's token are ours: the write went through and the SDK's retry of it,
       // after a lost answer, found them taken.
       const existing = await this.ports.issues.readClaims(this.ledger);
-      for (const id of wanted) if (existing.get(id)?.token === claim.token) claims.set(id, claim);
+      for (const id of wanted) {
+        const found = existing.get(id);
+        if (found?.token === claim.token) answers.set(id, { claim });
+        else if (found !== undefined) held.set(id, found);
+      }
       wanted = wanted.filter((id) => !existing.has(id));
-      if (wanted.length === 0) return ids.map((id) => claims.get(id));
     }
-    throw new Error(`claims in bucket ${this.ledger.bucket} of ${this.ledger.postId} kept conflicting with another sender's`);
+    for (const [id, answer] of await this.decideHeld(held)) answers.set(id, answer);
+    return ids.map((id) => answers.get(id)!);
+  }
+
+  /**
+   * Recipients someone else claimed. With a record (or without Send events to decide by) their
+   * copy is not ours to send. Without a record, a claim old enough that its Send event would
+   * have been recorded was never accepted by SES: it is taken over and sent again; a younger
+   * one is decided later.
+   */
+  private async decideHeld(held: Map<string, Claim>): Promise<Map<string, ClaimAnswer>> {
+    const answers = new Map<string, ClaimAnswer>([...held.keys()].map((id) => [id, { taken: true }]));
+    const resolution = this.ports.sendEvents;
+    const open = [...held].filter(([, claim]) => resolution !== undefined && claim.sendEvents);
+    if (resolution === undefined || open.length === 0) return answers;
+    const { issues, clock } = this.ports;
+    const recorded = await issues.recordedAmong(this.job.postId, open.map(([id]) => id));
+    const now = clock.now().getTime();
+    const takenOver: string[] = [];
+    for (const [id, claim] of open) {
+      if (recorded.has(id)) continue;
+      const claimedAt = Date.parse(claim.claimedAt);
+      const holderGone = resolution.holdersGoneBefore !== undefined && claimedAt < resolution.holdersGoneBefore;
+      const decidableAt = holderGone ? now : claimedAt + resolution.resendAfterMs;
+      if (now < decidableAt) {
+        answers.set(id, { decidableAt });
+        continue;
+      }
+      const next = this.newClaim();
+      // Lost: another sender took it over first and sends it.
+      if (!(await issues.takeOverClaim(this.ledger, id, claim, next))) continue;
+      answers.set(id, { claim: next, takenOver: claim });
+      takenOver.push(id);
+    }
+    // A Send event recorded since the first read: SES has that copy after all.
+    if (takenOver.length > 0) for (const id of await issues.recordedAmong(this.job.postId, takenOver)) answers.set(id, { taken: true });
+    for (const id of takenOver) {
+      const answer = answers.get(id)!;
+      if ('takenOver' in answer) logger.warn('delivery.resend', { postId: this.job.postId, subscriberId: id, claimedAt: answer.takenOver!.claimedAt });
+    }
+    return answers;
   }
 }
 

@@ -5,8 +5,9 @@ import type { Claim, Ledger } from './claims';
  * `scheduled`: waits for its date. `dispatching`: the dispatcher is (or was, before a crash)
  * paging subscribers from `cursor`. `dispatched`: every active subscriber is on the queue.
  * `skipped`: the front matter said not to send. `preview`: a draft sent to the editors only.
+ * `failed`: the pushed post cannot be rendered (over a limit, unparseable); `failReason` says why.
  */
-export type IssueState = 'scheduled' | 'dispatching' | 'dispatched' | 'skipped' | 'preview';
+export type IssueState = 'scheduled' | 'dispatching' | 'dispatched' | 'skipped' | 'preview' | 'failed';
 
 export interface NewIssue {
   /** Stable across edits and re-pushes (`Post.id`). */
@@ -19,6 +20,8 @@ export interface NewIssue {
   /** Rendered once; every recipient's copy is personalised from it. Absent for skipped posts. */
   message?: CompiledMessage;
   skipReason?: string;
+  /** Why a pushed post could not be rendered, as the editors were told. */
+  failReason?: string;
   /** Where the post came from (`webhook`, `publish`), for the editor reading status. */
   source?: string;
   /** Git commit the post was read at, when it came from a push. */
@@ -55,6 +58,8 @@ export interface Delivery {
   complaint?: boolean;
   /** SES feedback ids of transient bounces (a set, so an event redelivered counts once). */
   transientBounces?: string[];
+  /** `sending` only: its copy can be decided from SES's Send events (see claims.ts). */
+  sendEvents?: boolean;
 }
 
 export interface SendingTables {
@@ -104,6 +109,12 @@ export interface IssueStore {
   readClaims(ledger: Ledger): Promise<Map<string, Claim>>;
   /** Gives a claim back; only its holder (the same token) can. */
   releaseClaim(ledger: Ledger, subscriberId: string, claim: Claim): Promise<boolean>;
+  /** Takes over the claim `held` of a sender that died, as `next`, only while the ledger still holds `held`. */
+  takeOverClaim(ledger: Ledger, subscriberId: string, held: Claim, next: Claim): Promise<boolean>;
+  /** Which of `subscriberIds` (at most 100) have a record for the post. */
+  recordedAmong(postId: string, subscriberIds: string[]): Promise<Set<string>>;
+  /** SES accepted this copy (a Send event): it is `sent`; false when it was already recorded sent. */
+  recordAccepted(postId: string, subscriberId: string, sesMessageId: string, acceptedAt: string): Promise<boolean>;
   /** Records copies as sent, for claims the caller holds. */
   markSentMany(records: SentRecord[]): Promise<void>;
   /** Records a copy that cannot go, for a claim the caller holds (the claim stays). */

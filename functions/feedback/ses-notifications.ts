@@ -13,14 +13,14 @@ export interface ProbeBounces {
 
 export interface SesEventDependencies {
   subscribers: Pick<SubscriberDirectory, 'get' | 'findByEmail' | 'suppress'>;
-  issues: Pick<IssueStore, 'recordFeedback' | 'postIdOfTag'>;
+  issues: Pick<IssueStore, 'recordFeedback' | 'postIdOfTag' | 'recordAccepted'>;
   /** Our configuration set; events from any other one are not ours. */
   configurationSet?: string;
   /** Where bounces of `pushletter doctor` probes are recorded (adapters/dynamodb/probe-store.ts). */
   probes?: ProbeBounces;
 }
 
-export type SesEventOutcome = 'suppressed' | 'counted' | 'ignored' | 'malformed' | 'probe';
+export type SesEventOutcome = 'suppressed' | 'counted' | 'recorded' | 'ignored' | 'malformed' | 'probe';
 
 interface SesRecipient {
   emailAddress?: string;
@@ -29,7 +29,7 @@ interface SesRecipient {
 interface SesNotification {
   eventType?: string;
   notificationType?: string;
-  mail?: { messageId?: string; tags?: Record<string, string[] | undefined> };
+  mail?: { messageId?: string; timestamp?: string; tags?: Record<string, string[] | undefined> };
   bounce?: { bounceType?: string; bouncedRecipients?: SesRecipient[]; feedbackId?: string; timestamp?: string };
   complaint?: { complainedRecipients?: SesRecipient[]; feedbackId?: string; timestamp?: string };
 }
@@ -40,7 +40,9 @@ export interface SnsEvent {
 }
 
 /**
- * SES bounce and complaint events, delivered by SNS. A permanent bounce or a complaint
+ * SES send, bounce and complaint events, delivered by SNS. A Send event records the copy it
+ * names (by its tags) as sent, so a recipient whose sender died after SES took the copy is not
+ * sent it again (SendEventsResolution in send.ts). A permanent bounce or a complaint
  * suppresses the subscriber for good and marks the delivery; a transient bounce is counted on
  * the delivery. Every step is idempotent (SNS delivers at least once) and nothing in a payload
  * can make this throw: a malformed event is logged and dropped rather than retried forever.
@@ -92,6 +94,18 @@ async function handleNotification(ports: SesEventDependencies, notification: Ses
   const postId = postTag === undefined ? undefined : (decodeTagValue(postTag) ?? (await postIdForHashedTag(ports, postTag)));
   const taggedSubscriberId = subscriberTag === undefined ? undefined : decodeTagValue(subscriberTag);
 
+  if (type === 'Send') {
+    const messageId = notification.mail?.messageId;
+    if (postId === undefined || taggedSubscriberId === undefined || typeof messageId !== 'string') {
+      logger.info('ses_event.ignored', { reason: 'a send without our post and subscriber tags', type });
+      return ['ignored'];
+    }
+    const timestamp = notification.mail?.timestamp;
+    const acceptedAt = typeof timestamp === 'string' && !Number.isNaN(Date.parse(timestamp)) ? new Date(timestamp).toISOString() : now.toISOString();
+    // Usually the sender recorded it first; this matters when it died before it could.
+    return [(await ports.issues.recordAccepted(postId, taggedSubscriberId, messageId, acceptedAt)) ? 'recorded' : 'ignored'];
+  }
+
   if (type === 'Bounce') {
     const bounce = notification.bounce;
     const recipients = bounce?.bouncedRecipients;
@@ -124,7 +138,7 @@ async function handleNotification(ports: SesEventDependencies, notification: Ses
     });
   }
 
-  logger.info('ses_event.ignored', { reason: 'not a bounce or complaint', type });
+  logger.info('ses_event.ignored', { reason: 'not a send, bounce or complaint', type });
   return ['ignored'];
 }
 

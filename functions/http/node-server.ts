@@ -61,11 +61,18 @@ export async function fromNodeRequest(incoming: IncomingMessage): Promise<HttpRe
   };
 }
 
+/**
+ * Answers a request outside the app (the local stack's blog pages, which serve files) and
+ * says so, or returns false to leave it to the app.
+ */
+export type NodeHandler = (incoming: IncomingMessage, outgoing: ServerResponse) => Promise<boolean>;
+
 /** The same app on node:http, for the local stack, tests and benchmarks. */
-export function createNodeServer(app: HttpApp): Server {
+export function createNodeServer(app: HttpApp, first?: NodeHandler): Server {
   return createServer((incoming: IncomingMessage, outgoing: ServerResponse) => {
     void (async () => {
       try {
+        if (first !== undefined && (await first(incoming, outgoing))) return;
         const request = await fromNodeRequest(incoming);
         const response = await app(request);
         // After a refused upload the connection may still carry the rest of it: do not reuse it.

@@ -1,27 +1,19 @@
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { logger } from '../commons/logger';
 import { ingestPost, type IngestOutcome } from '../publishing/ingest-post';
 import { importSubscribers } from '../subscribers/import';
 import { readLocalPost } from './publish-route';
+import { projectPath } from './project-root';
 import type { LocalStack } from './stack';
 
-/** The checkout's root: the nearest folder above this module (a source or dist/cli.js) with a package.json. */
-function projectRoot(): string {
-  let folder = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(folder, 'package.json')) && dirname(folder) !== folder) folder = dirname(folder);
-  return folder;
-}
-
 /** The example blog's post `npm start` publishes. */
-export const DEMO_POST = join(projectRoot(), 'examples/blog/_posts/2024-12-02-welcome-to-the-newsletter.md');
+export const DEMO_POST = projectPath('examples/blog/_posts/2024-12-02-welcome-to-the-newsletter.md');
 
 /** Readers the demo signs up, as if an editor imported them with their consent on record. */
 export const DEMO_SUBSCRIBERS = [
-  { email: 'ada@example.com', lang: 'en' },
-  { email: 'li.lei@example.com', lang: 'zh-CN' },
-  { email: 'grace@example.com', lang: 'en' },
+  { email: 'ada@example.com', lang: 'en', name: 'Ada' },
+  { email: 'li.lei@example.com', lang: 'zh-CN', name: '李雷' },
+  { email: 'grace@example.com', lang: 'en', name: 'Grace' },
 ];
 
 function summary(outcome: IngestOutcome): string {
@@ -47,12 +39,15 @@ function summary(outcome: IngestOutcome): string {
 export async function runDemo(stack: LocalStack, print: (line: string) => void = console.log): Promise<void> {
   const { composition, ingest, sending } = stack;
   const report = await importSubscribers(
-    DEMO_SUBSCRIBERS.map((subscriber, index) => ({ line: index + 2, email: subscriber.email, lang: subscriber.lang })),
+    DEMO_SUBSCRIBERS.map((subscriber, index) => ({ line: index + 2, ...subscriber })),
     { store: composition.subscribers, service: composition.subscriptions, clock: composition.clock, confirmed: true },
   );
   if (report.imported > 0) print(`demo: ${report.imported} confirmed demo subscribers added (${DEMO_SUBSCRIBERS.map((subscriber) => subscriber.email).join(', ')})`);
 
-  const outcome = await ingestPost(await readLocalPost(DEMO_POST), ingest.ports);
+  // The served blog's newest post: the example's welcome post, or the editor's own with --site.
+  const newest = (await stack.blog?.posts(stack.urls.app))?.[0];
+  const postFile = newest === undefined || stack.blog === undefined ? DEMO_POST : join(stack.blog.root, newest.sourcePath);
+  const outcome = await ingestPost(await readLocalPost(postFile, stack.blog?.root), ingest.ports);
   logger.info('demo.published', { postId: outcome.postId, status: outcome.status });
   print(`demo: ${summary(outcome)}`);
   if (outcome.status === 'dispatching') {

@@ -12,6 +12,7 @@ import type { DispatchJob } from '../contract/messages';
 import { QUEUE_DRAINED_ATTRIBUTE, SendResumption } from './send-resumption';
 import { TimerScheduler } from '../publishing/schedule';
 import { LocalQueue } from './local-queue';
+import { RenderWorker } from './render-worker';
 
 /**
  * Ingest on the local stack: the webhook's queue consumed in-process by the same handler the
@@ -71,7 +72,9 @@ export async function startLocalIngest(
 ): Promise<LocalIngest> {
   const { settings, secrets, clock } = composition;
   const scheduler = new TimerScheduler((job) => sending.dispatchQueue.send([job]), clock);
-  const ports: IngestDependencies = { settings, issues: sending.issues, dispatchQueue: sending.dispatchQueue, scheduler, mailer: composition.mailer, clock };
+  // Posts render in a worker thread: a hostile one must not stall the form and inbox beside it.
+  const renderer = new RenderWorker();
+  const ports: IngestDependencies = { settings, render: renderer.render, issues: sending.issues, dispatchQueue: sending.dispatchQueue, scheduler, mailer: composition.mailer, clock };
   const files = new GitHubContents({ apiUrl: settings.githubApiUrl, token: secrets.githubToken });
   // GitHub's rate limit resets within the hour; locally a retry a few seconds later is enough to show it.
   const ingestQueue = new LocalQueue<IngestMessage>({ name: 'ingest', batchSize: 1, concurrency: 2, retryDelayMs: 5_000, maxReceives: 3 });
@@ -87,6 +90,7 @@ export async function startLocalIngest(
     async stop() {
       scheduler.stop();
       await ingestQueue.stop();
+      await renderer.stop();
     },
   };
 }

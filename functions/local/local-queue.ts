@@ -94,13 +94,14 @@ export class LocalQueue<T> implements Queue<T> {
     this.pump();
   }
 
-  async send(messages: T[]): Promise<void> {
+  async send(messages: T[], options: { delayMs?: number } = {}): Promise<void> {
     if (this.stopped) throw new Error(`queue ${this.options.name} is stopped`);
     const now = Date.now();
+    const availableAt = now + Math.max(0, options.delayMs ?? 0);
     for (const message of messages) {
       const group = this.groupOf?.(message);
       if (group !== undefined) this.pendingByGroup.set(group, (this.pendingByGroup.get(group) ?? 0) + 1);
-      this.waiting.push({ id: randomUUID(), body: JSON.stringify(message), sentAt: now, receives: 0, availableAt: now, group });
+      this.waiting.push({ id: randomUUID(), body: JSON.stringify(message), sentAt: now, receives: 0, availableAt, group });
     }
     // Delivered on a later tick, as SQS would: the sender never runs its consumer inline.
     setImmediate(() => this.pump());

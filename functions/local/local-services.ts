@@ -3,7 +3,8 @@ import { createConnection } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dynamoClient, sesClient } from '../adapters/aws-clients';
-import { readDataDir, readEnv, readLocalPorts, readResources, readSettings, type Resources, type Settings } from '../commons/config';
+import { readDataDir, readEnv, readLocalPorts, readResources, readSettings, withSiteIdentity, type Resources, type Settings } from '../commons/config';
+import { readSiteIdentity } from '../local/site-identity';
 import { PushletterError } from '../commons/errors';
 import { logger } from '../commons/logger';
 import { settleEachRecord } from '../commons/queue';
@@ -48,17 +49,36 @@ export function createLocalServices(inputs: LocalInputs): LocalServices {
 }
 
 /**
+ * The grace period before a copy in doubt is sent again, locally, unless
+ * PUSHLETTER_RESEND_AFTER_SECONDS says otherwise: the emulator records a copy before it answers
+ * and publishes its Send event right after, so the longest wait is one SES call's timeout
+ * (10 s); and a restart decides a dead process's copies at once anyway.
+ */
+export const LOCAL_RESEND_AFTER_SECONDS = 60;
+
+/**
  * Links in local emails point at the local server, wherever PORT put it, unless
  * PUSHLETTER_PUBLIC_URL says otherwise (a tunnel, say).
  */
 export function localSettings(settings: Settings, httpPort: number): Settings {
-  return readEnv(ENV.publicUrl) === undefined ? { ...settings, publicUrl: `http://localhost:${httpPort}` } : settings;
+  return {
+    ...settings,
+    ...(readEnv(ENV.publicUrl) === undefined ? { publicUrl: `http://localhost:${httpPort}` } : {}),
+    ...(readEnv(ENV.resendAfterSeconds) === undefined ? { resendAfterSeconds: LOCAL_RESEND_AFTER_SECONDS } : {}),
+  };
 }
+
+/**
+ * On loopback a port nobody listens on refuses at once, so the limit only matters for a stack
+ * that answers slowly: a busy machine can hold a connect longer than a second, which must not
+ * read as "no stack running" (it once did, under a second test suite).
+ */
+const CONNECT_TIMEOUT_MS = 10_000;
 
 function answers(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ host: '127.0.0.1', port });
-    socket.setTimeout(1_000);
+    socket.setTimeout(CONNECT_TIMEOUT_MS);
     socket.once('connect', () => {
       socket.destroy();
       resolve(true);
@@ -92,9 +112,11 @@ export async function connectToLocalStack(): Promise<LocalServices> {
   } catch {
     throw new PushletterError('LOCAL_SECRETS_MISSING', `${secretsFile} is missing; run this from the folder where \`npx pushletter dev\` runs (or set PUSHLETTER_DATA_DIR).`);
   }
+  const settings = localSettings(readSettings(), ports.http);
+  const identity = await readSiteIdentity(dataDir);
   return createLocalServices({
     endpoints: { dynamodb: `http://127.0.0.1:${ports.dynamodb}`, ses: `http://127.0.0.1:${ports.ses}` },
-    settings: localSettings(readSettings(), ports.http),
+    settings: identity === undefined ? settings : withSiteIdentity(settings, identity),
     resources: readResources(),
     secrets: parseSecrets(secretsText, secretsFile),
   });
@@ -112,7 +134,12 @@ export interface LocalSending extends SendingServices {
   stop(): Promise<void>;
 }
 
-export async function startLocalSending(composition: LocalServices, options: { concurrency?: number; retryDelayMs?: number } = {}): Promise<LocalSending> {
+/**
+ * `sendEvents`: the stack's SES emulator publishes Send events, durably (local/ses.ts), and
+ * every claim older than this start belongs to a process that is gone: those recipients are
+ * decided as soon as a message names them.
+ */
+export async function startLocalSending(composition: LocalServices, options: { concurrency?: number; retryDelayMs?: number; sendEvents?: boolean } = {}): Promise<LocalSending> {
   // The queue lives in this process: each post is marked once its jobs are all done, so a
   // restart after a crash can tell which posts may have lost jobs (local/ingest.ts).
   const sendQueue = new LocalQueue<SendJob>({
@@ -126,7 +153,11 @@ export async function startLocalSending(composition: LocalServices, options: { c
   });
   const drain = new SendQueueDrain(new SendResumption(composition.dynamo, composition.resources.issuesTable), (postId) => sendQueue.pendingIn(postId), composition.clock);
   const dispatchQueue = new LocalQueue<DispatchJob>({ name: 'dispatch', batchSize: 1, concurrency: 1, retryDelayMs: options.retryDelayMs ?? 1_000, maxReceives: 3 });
-  const sending = await buildSendingServices(composition, { sendQueue, dispatchQueue }, { askQuota: false, concurrency: options.concurrency });
+  const sending = await buildSendingServices(composition, { sendQueue, dispatchQueue }, {
+    askQuota: false,
+    concurrency: options.concurrency,
+    sendEvents: options.sendEvents ? { holdersGoneBefore: composition.clock.now().getTime() } : undefined,
+  });
   sendQueue.consume((event) => handleSendQueueEvent(sending.sender, event));
   dispatchQueue.consume((event) =>
     settleEachRecord(event, async (record) => {

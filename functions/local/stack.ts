@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import { join } from 'node:path';
-import { LOCAL_PORT_SETTINGS, readResources, type LocalPorts, type Resources, type Settings } from '../commons/config';
+import { LOCAL_PORT_SETTINGS, readResources, withSiteIdentity, type LocalPorts, type Resources, type Settings } from '../commons/config';
 import { logger } from '../commons/logger';
 import type { Clock } from '../commons/clock';
 import { createLocalServices, localSettings, startLocalSending, type LocalServices, type LocalSending } from './local-services';
@@ -12,12 +12,15 @@ import { publishRoute } from './publish-route';
 import { createNodeServer } from '../http/node-server';
 import { ensureTables, startDynalite } from './dynalite-server';
 import { close, listen } from './listen';
-import { startSesEmulator } from './ses-emulator';
+import { handleSesEvents } from '../feedback/ses-notifications';
+import type { LocalBlog } from './blog';
+import { forgetSiteIdentity, saveSiteIdentity } from './site-identity';
+import { sendEventOf, startSesEmulator, type LocalSes } from './ses-emulator';
 import { loadOrCreateLocalSecrets } from './local-secrets';
 import { localTables } from './create-tables';
 
 export interface StartLocalStackOptions {
-  /** DynamoDB files (`dynamodb/`) and `secrets.json` live here. */
+  /** DynamoDB files (`dynamodb/`), the inbox (`inbox.jsonl`) and `secrets.json` live here. */
   dataDir: string;
   /** 0 picks a free port (tests). */
   ports: LocalPorts;
@@ -26,13 +29,20 @@ export interface StartLocalStackOptions {
   clock?: Clock;
   /**
    * Send mail to this SES-compatible endpoint instead of starting the emulator (benchmarks:
-   * the emulator keeps every message in memory). `ports.ses` is then ignored.
+   * the emulator keeps every message in memory). `ports.ses` is then ignored, and no Send
+   * events are published, so a crashed sender's recipients stay `unknown`.
    */
   sesEndpoint?: string;
+  /**
+   * The blog this stack sends: its title, language and address become the identity of every
+   * page and email, and its posts are served under /blog/ so their links answer.
+   */
+  blog?: LocalBlog;
 }
 
 export interface LocalStack {
-  urls: { app: string; inbox: string; dynamodb: string };
+  urls: { app: string; inbox: string; dynamodb: string; blog?: string };
+  blog?: LocalBlog;
   /** The ports actually bound. */
   ports: LocalPorts;
   composition: LocalServices;
@@ -82,19 +92,29 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
     const secrets = await loadOrCreateLocalSecrets(options.dataDir);
     const dynamo = await startDynalite({ path: join(options.dataDir, 'dynamodb'), port: options.ports.dynamodb, setting: LOCAL_PORT_SETTINGS.dynamodb });
     cleanups.push(dynamo.stop);
-    const ses = options.sesEndpoint === undefined
-      ? await startSesEmulator({ port: options.ports.ses, setting: LOCAL_PORT_SETTINGS.ses })
+    const ses: Pick<LocalSes, 'url' | 'port' | 'stop'> & Partial<LocalSes> = options.sesEndpoint === undefined
+      ? await startSesEmulator({ port: options.ports.ses, setting: LOCAL_PORT_SETTINGS.ses, inboxFile: join(options.dataDir, 'inbox.jsonl') })
       : { url: options.sesEndpoint, port: Number(new URL(options.sesEndpoint).port), stop: async () => {} };
     cleanups.push(ses.stop);
 
     // The server listens before the app exists because links in emails need its real port.
     let resolveApp!: (app: HttpApp) => void;
     const appReady = new Promise<HttpApp>((resolve) => (resolveApp = resolve));
-    const server = createNodeServer(async (request) => (await appReady)(request));
+    let appUrl = '';
+    const blog = options.blog;
+    const server = createNodeServer(
+      async (request) => (await appReady)(request),
+      blog === undefined ? undefined : (incoming, outgoing) => blog.handle(incoming, outgoing, appUrl),
+    );
     const httpPort = await listen(server, options.ports.http, LOCAL_PORT_SETTINGS.http);
     closeServer = () => close(server);
+    appUrl = `http://localhost:${httpPort}`;
 
-    const settings = localSettings(options.settings, httpPort);
+    const identity = blog?.identity(appUrl);
+    const settings = identity === undefined ? localSettings(options.settings, httpPort) : withSiteIdentity(localSettings(options.settings, httpPort), identity);
+    // CLI commands in other terminals (imports send confirmations) speak with the same name.
+    if (identity === undefined) await forgetSiteIdentity(options.dataDir);
+    else await saveSiteIdentity(options.dataDir, identity);
     const composition = createLocalServices({
       endpoints: { dynamodb: dynamo.endpoint, ses: ses.url },
       settings,
@@ -107,8 +127,17 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
       composition.dynamo.destroy();
       composition.ses.destroy();
     });
-    const sending = await startLocalSending(composition);
+    // After the senders stop, before the database closes: Send events still being recorded.
+    cleanups.push(async () => ses.settled?.());
+    const sending = await startLocalSending(composition, { sendEvents: ses.publishAcceptedTo !== undefined });
     cleanups.push(() => sending.stop());
+    if (ses.publishAcceptedTo !== undefined) {
+      // The emulator's Send events reach the same handler SES's reach through SNS on AWS. Those
+      // of a crashed run are recorded before anything is resumed, so its recipients are decided.
+      await ses.publishAcceptedTo(async (message) => {
+        await handleSesEvents(sending.sesEvents, sendEventOf(message, settings.configurationSet));
+      });
+    }
     const ingest = await startLocalIngest(composition, sending);
     cleanups.push(() => ingest.stop());
     // `POST /local/publish` (pushletter publish) exists only here, never behind API Gateway.
@@ -116,7 +145,8 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
 
     let stopping: Promise<void> | undefined;
     return {
-      urls: { app: `http://localhost:${httpPort}`, inbox: `http://localhost:${ses.port}`, dynamodb: `http://localhost:${dynamo.port}` },
+      urls: { app: appUrl, inbox: `http://localhost:${ses.port}`, dynamodb: `http://localhost:${dynamo.port}`, ...(identity === undefined ? {} : { blog: identity.url }) },
+      blog,
       ports: { http: httpPort, ses: ses.port, dynamodb: dynamo.port },
       composition,
       sending,

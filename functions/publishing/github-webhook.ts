@@ -34,6 +34,9 @@ const GITHUB_COMMIT_LIMIT = 2048;
  */
 export const MAX_POSTS_PER_PUSH = 10;
 
+/** The same for drafts: each one mails every editor a preview, so an imported `_drafts/` would flood them. */
+export const MAX_DRAFTS_PER_PUSH = 10;
+
 function readPayload(body: Uint8Array | string, contentType: string | undefined): unknown {
   const text = typeof body === 'string' ? body : Buffer.from(body).toString('utf8');
   // A webhook may be configured as application/x-www-form-urlencoded: JSON in `payload=`.
@@ -87,7 +90,13 @@ export async function handleGitHubWebhook(request: WebhookRequest, dependencies:
     // GitHub lists at most 2048 commits per push; posts added in earlier ones are not named.
     logger.warn('github.webhook.commits_truncated', { delivery, commit: push.after, commits: push.commits.length });
   }
-  const { posts, drafts, renamed } = selectAddedPosts(push);
+  const { posts, drafts: addedDrafts, renamed } = selectAddedPosts(push);
+  const tooManyDrafts = addedDrafts.length > MAX_DRAFTS_PER_PUSH;
+  const drafts = tooManyDrafts ? [] : addedDrafts;
+  const draftsIgnored = tooManyDrafts
+    ? { draftsIgnored: `the push adds ${addedDrafts.length} drafts at once (more than ${MAX_DRAFTS_PER_PUSH}): no previews sent; push drafts in smaller pushes to preview them` }
+    : {};
+  if (tooManyDrafts) logger.warn('github.webhook.drafts_ignored', { delivery, commit: push.after, drafts: addedDrafts.length });
   if (renamed !== undefined) {
     // Not sent: the same slug left and came back. A new post that happens to reuse a removed
     // post's slug is sent with `pushletter publish`.
@@ -97,7 +106,7 @@ export async function handleGitHubWebhook(request: WebhookRequest, dependencies:
     logger.warn('github.webhook.import_ignored', { delivery, commit: push.after, posts: posts.length });
     return {
       status: 202,
-      body: { ignored: `the push adds ${posts.length} posts at once (more than ${MAX_POSTS_PER_PUSH}): treated as an import of old posts, nothing sent`, posts: [], drafts: [] },
+      body: { ignored: `the push adds ${posts.length} posts at once (more than ${MAX_POSTS_PER_PUSH}): treated as an import of old posts, nothing sent`, posts: [], drafts: [], ...draftsIgnored },
     };
   }
   const messages: IngestMessage[] = [
@@ -106,11 +115,11 @@ export async function handleGitHubWebhook(request: WebhookRequest, dependencies:
   ];
   if (messages.length === 0) {
     logger.info('github.webhook.no_new_posts', { delivery, commit: push.after, commits: push.commits.length });
-    return { status: 202, body: { ignored: 'the push adds no post or draft', posts: [], drafts: [], ...(renamed ? { renamed } : {}) } };
+    return { status: 202, body: { ignored: tooManyDrafts ? draftsIgnored.draftsIgnored : 'the push adds no post or draft', posts: [], drafts: [], ...(renamed ? { renamed } : {}) } };
   }
   // If queuing fails GitHub gets a 5xx and the delivery can be redelivered; issue records make
   // a redelivery of messages that did get queued harmless.
   await dependencies.ingestQueue.send(messages);
   logger.info('github.webhook.queued', { delivery, commit: push.after, posts: posts.length, drafts: drafts.length });
-  return { status: 202, body: { accepted: true, commit: push.after, posts, drafts, ...(renamed ? { renamed } : {}) } };
+  return { status: 202, body: { accepted: true, commit: push.after, posts, drafts, ...(renamed ? { renamed } : {}), ...draftsIgnored } };
 }

@@ -1,11 +1,14 @@
+import { escapeHtml } from '../commons/html';
 import { InvalidInputError, errorMessage } from '../commons/errors';
-import { logger } from '../commons/logger';
+import { logger, maskAddress } from '../commons/logger';
 import { type BatchResponse, type QueueRecord, settleEachRecord } from '../commons/queue';
-import { readPushedPost } from './post-files';
-import { ingestMessageSchema, parseMessage } from '../contract/messages';
-import { ingestPost, type IngestDependencies } from './ingest-post';
-import { MessageTooLargeError } from '../delivery/issues';
 import { GitHubError, type RepositoryFiles } from './post-files';
+import { readPushedPost } from './post-files';
+import { type IngestMessage, ingestMessageSchema, parseMessage } from '../contract/messages';
+import { compileMessage, personalise } from '../mail/message';
+import { readPostName } from '../render/post';
+import { ingestPost, previewIdOf, type IngestDependencies } from './ingest-post';
+import { MessageTooLargeError } from '../delivery/issues';
 
 export interface IngestWorkerDependencies extends IngestDependencies {
   files: RepositoryFiles;
@@ -47,7 +50,70 @@ export function createIngestHandler(ports: () => Promise<IngestWorkerDependencie
         const retry = !isPermanent(error);
         logger.error(retry ? 'ingest.retry' : 'ingest.failed', { ...context, code: (error as { code?: string }).code, reason: errorMessage(error) });
         if (retry) throw error;
+        try {
+          await reportFailure(message, error, resolved);
+        } catch (reportError) {
+          // The record could not be written (DynamoDB): the next attempt fails the same way and reports it then.
+          logger.error('ingest.failure_not_recorded', { ...context, reason: errorMessage(reportError) });
+          throw reportError;
+        }
       }
     });
   };
+}
+
+/** The id a pushed file's record goes under; a file whose name is not a post's keeps its path. */
+function recordIdOf(message: IngestMessage): string {
+  let postId: string;
+  try {
+    postId = readPostName(message.path).id;
+  } catch {
+    postId = message.path;
+  }
+  return message.kind === 'draft' ? previewIdOf(postId, message.commit)! : postId;
+}
+
+/**
+ * A pushed post that fails the same way on every attempt is recorded as failed with the
+ * reason (what `pushletter status` shows), and the editors get one email about it. The record
+ * is a conditional create, so a retry or a webhook redelivery finds it and mails nobody again.
+ */
+async function reportFailure(message: IngestMessage, error: unknown, ports: IngestWorkerDependencies): Promise<void> {
+  const postId = recordIdOf(message);
+  const reason = errorMessage(error);
+  const now = ports.clock.now();
+  const created = await ports.issues.createIssue(
+    { postId, title: message.path, subject: message.path, state: 'failed', sendAt: now.toISOString(), failReason: reason, source: 'webhook', commit: message.commit },
+    now,
+  );
+  if (created === 'exists') return;
+  const { settings } = ports;
+  if (settings.editors.length === 0) {
+    logger.warn('ingest.failure_no_editors', { postId, hint: 'set PUSHLETTER_EDITORS to be told by email' });
+    return;
+  }
+  const what = message.kind === 'draft' ? 'draft' : 'post';
+  const subject = `[pushletter] ${message.path} was not sent`;
+  const lines = [
+    `The ${what} ${message.path} pushed to ${message.repository} (commit ${message.commit.slice(0, 7)}) was not sent:`,
+    '',
+    reason,
+    '',
+    `Pushing an edit does not send it: fix the ${what}, then \`pushletter publish\` it against the local stack, or on AWS add it under a new file name.`,
+    `\`pushletter status ${postId}\` shows this record.`,
+  ];
+  const compiled = compileMessage(
+    { subject, text: lines.join('\n'), html: lines.map((line) => (line === '' ? '' : `<p>${escapeHtml(line)}</p>`)).join('\n'), lang: 'en' },
+    { fromAddress: settings.fromAddress, fromName: settings.fromName, replyTo: settings.replyTo },
+    { placeholders: [] },
+  );
+  for (const address of settings.editors) {
+    try {
+      await ports.mailer.sendRaw({ to: address, data: personalise(compiled, { to: address, values: {}, date: now }) });
+    } catch (mailError) {
+      // At most once: the record is written, so a retry would not mail; status still shows it.
+      logger.error('ingest.failure_mail_failed', { postId, to: maskAddress(address), reason: errorMessage(mailError) });
+    }
+  }
+  logger.info('ingest.failure_reported', { postId, editors: settings.editors.length });
 }

@@ -1,4 +1,5 @@
 import type { Settings } from '../commons/config';
+import { InvalidInputError, PushletterError, errorMessage } from '../commons/errors';
 import { logger, maskAddress } from '../commons/logger';
 import type { Clock } from '../commons/clock';
 import type { Mailer } from '../mail/mailer';
@@ -6,7 +7,7 @@ import type { Queue } from '../commons/queue';
 import { compileMessage, personalise, type CompiledMessage } from '../mail/message';
 import { renderEmail } from '../render/email';
 import type { IncludedFiles } from '../render/includes';
-import { parsePost } from '../render/post';
+import { parsePost, readPostName } from '../render/post';
 import { loadSite, siteFromConfigText } from '../render/site';
 import { UNSUBSCRIBE_URL_PLACEHOLDER, type Post, type RenderedEmail, type SiteConfig } from '../render/types';
 import { sampleUnsubscribeUrl } from '../subscribers/tokens';
@@ -37,8 +38,37 @@ export interface PostFile {
   includes?: IncludedFiles;
 }
 
+/** A post parsed, and its email rendered unless the post is skipped (`skippedToo` renders it anyway). */
+export interface RenderedPost {
+  post: Post;
+  email?: RenderedEmail;
+}
+
+/**
+ * Parses and renders a post. In process by default; the local stack runs it in a worker thread
+ * with a time and memory budget (functions/local/render-worker.ts), so a hostile post cannot
+ * block the HTTP app.
+ */
+export type RenderPost = (file: PostFile, settings: Settings, now: Date, options: { skippedToo: boolean }) => Promise<RenderedPost>;
+
+export const renderPostFile: RenderPost = async (file, settings, now, options) => {
+  try {
+    const site = await siteFor(file, settings);
+    const post = await parsePost({ path: file.path, source: file.source, site, now, includes: file.includes });
+    if (post.skipReason !== undefined && !options.skippedToo) return { post };
+    return { post, email: await renderEmail(post, site, settings) };
+  } catch (error) {
+    if (error instanceof PushletterError) throw error;
+    // Rendering reads nothing but the post: what failed once (a stack overflow, a renderer bug)
+    // fails on every attempt, so the editor is told rather than the post retried.
+    throw new InvalidInputError('POST_RENDER_FAILED', `${file.path}: pushletter could not render it (${errorMessage(error)}); simplify the part of the post this points to`, { cause: error });
+  }
+};
+
 export interface IngestDependencies {
   settings: Settings;
+  /** Defaults to renderPostFile, in this process. */
+  render?: RenderPost;
   issues: Pick<IssueStore, 'createIssue' | 'getIssue' | 'replaceSkipped'>;
   dispatchQueue: Queue<DispatchJob>;
   scheduler: Scheduler;
@@ -74,9 +104,20 @@ function marked(kind: keyof typeof MARKS, subject: string, lang: string): string
   return (lang.toLowerCase().startsWith('zh') ? MARKS[kind].zh : MARKS[kind].en) + subject;
 }
 
-/** The post's site from its `_config.yml`, else from the project's settings. */
+/**
+ * The post's site from its `_config.yml`, else from the project's settings; at the address
+ * where the local stack serves the blog when it does (`blogServedAt`).
+ */
 export async function siteFor(file: Pick<PostFile, 'config'>, settings: Settings): Promise<SiteConfig> {
-  return file.config ? siteFromConfigText(file.config.text, file.config.label, settings) : loadSite(undefined, settings);
+  const site = file.config ? await siteFromConfigText(file.config.text, file.config.label, settings) : await loadSite(undefined, settings);
+  return settings.blogServedAt === undefined ? site : servedAt(site, settings.blogServedAt);
+}
+
+/** The site with its links pointing at `url` (origin and path), where it is served. */
+export function servedAt(site: SiteConfig, url: string): SiteConfig {
+  const { origin, pathname } = new URL(url);
+  const baseurl = pathname.replace(/\/+$/, '');
+  return { ...site, url: origin, baseurl, data: { ...site.data, url: origin, baseurl } };
 }
 
 /** `List-Id: <newsletter.blog.example.com>` (RFC 2919): the list name under the blog's host. */
@@ -131,14 +172,16 @@ async function existing(postId: string, ports: IngestDependencies): Promise<Inge
 
 export async function ingestPost(file: PostFile, ports: IngestDependencies, options: IngestOptions = {}): Promise<IngestOutcome> {
   const { settings, clock } = ports;
-  const site = await siteFor(file, settings);
-  const post: Post = await parsePost({ path: file.path, source: file.source, site, now: clock.now(), includes: file.includes });
-  const draft = file.kind === 'draft' || post.draft;
+  const render = ports.render ?? renderPostFile;
+  // The id and draft-ness come from the file name: records are checked before any rendering,
+  // so a redelivered push of a post that failed or was sent costs no render.
+  const name = readPostName(file.path);
+  const draft = file.kind === 'draft' || name.draft;
 
   if (options.testAddress !== undefined) {
-    const email = await renderEmail(post, site, settings);
-    const subject = marked('test', email.subject, email.lang);
-    await sendOneOff(email, subject, [options.testAddress], ports);
+    const { post, email } = await render(file, settings, clock.now(), { skippedToo: true });
+    const subject = marked('test', email!.subject, email!.lang);
+    await sendOneOff(email!, subject, [options.testAddress], ports);
     logger.info('issue.test_sent', { postId: post.id, to: maskAddress(options.testAddress) });
     return { status: 'test', postId: post.id, subject, to: options.testAddress };
   }
@@ -147,14 +190,14 @@ export async function ingestPost(file: PostFile, ports: IngestDependencies, opti
     // Previews are never recorded under the post's id. For a push, a record of this commit's
     // preview keeps a webhook redelivery from mailing the editors again; it is written after
     // the send, so a failed send is retried (editors may then get a preview twice, never none).
-    const previewId = file.commit ? `preview:${post.id}:${file.commit}` : undefined;
+    const previewId = previewIdOf(name.id, file.commit);
     if (previewId !== undefined && (await ports.issues.getIssue(previewId)) !== undefined) {
       return { status: 'exists', postId: previewId, state: 'preview', resumed: false };
     }
-    const email = await renderEmail(post, site, settings);
-    const subject = marked('preview', email.subject, email.lang);
+    const { post, email } = await render(file, settings, clock.now(), { skippedToo: true });
+    const subject = marked('preview', email!.subject, email!.lang);
     if (settings.editors.length === 0) logger.warn('issue.preview.no_editors', { postId: post.id, hint: 'set PUSHLETTER_EDITORS' });
-    await sendOneOff(email, subject, settings.editors, ports);
+    await sendOneOff(email!, subject, settings.editors, ports);
     if (previewId !== undefined) {
       await ports.issues.createIssue(
         { postId: previewId, title: post.title, subject, state: 'preview', sendAt: clock.now().toISOString(), source: file.origin, commit: file.commit },
@@ -166,10 +209,13 @@ export async function ingestPost(file: PostFile, ports: IngestDependencies, opti
   }
 
   // Cheap early answer for the common repeat; the conditional create below is the real guard.
-  const known = await ports.issues.getIssue(post.id);
-  const replacing = known?.state === 'skipped' && post.skipReason === undefined && options.sendSkipped === true;
-  if (known !== undefined && !replacing) return existing(post.id, ports);
+  const known = await ports.issues.getIssue(name.id);
+  const replaceable = (known?.state === 'skipped' || known?.state === 'failed') && options.sendSkipped === true;
+  if (known !== undefined && !replaceable) return existing(name.id, ports);
 
+  const { post, email } = await render(file, settings, clock.now(), { skippedToo: false });
+  const replacing = replaceable && post.skipReason === undefined;
+  if (known !== undefined && !replacing) return existing(post.id, ports);
   const base = { postId: post.id, title: post.title, source: file.origin, commit: file.commit };
   if (post.skipReason !== undefined) {
     const created = await ports.issues.createIssue(
@@ -181,23 +227,27 @@ export async function ingestPost(file: PostFile, ports: IngestDependencies, opti
     return { status: 'skipped', postId: post.id, reason: post.skipReason };
   }
 
-  const email = await renderEmail(post, site, settings);
-  for (const warning of email.warnings) logger.warn('issue.render_warning', { postId: post.id, code: warning.code, detail: warning.message });
-  const message = compileIssueMessage(email, settings);
+  for (const warning of email!.warnings) logger.warn('issue.render_warning', { postId: post.id, code: warning.code, detail: warning.message });
+  const message = compileIssueMessage(email!, settings);
   const now = clock.now();
   // post.date is already read in the site's timezone by the parser.
   const future = post.date.getTime() > now.getTime();
   const sendAt = future ? post.date : now;
-  const issue = { ...base, subject: email.subject, state: future ? ('scheduled' as const) : ('dispatching' as const), sendAt: sendAt.toISOString(), message };
+  const issue = { ...base, subject: email!.subject, state: future ? ('scheduled' as const) : ('dispatching' as const), sendAt: sendAt.toISOString(), message };
   const created = replacing ? await ports.issues.replaceSkipped(issue, now) : await ports.issues.createIssue(issue, now);
   if (replacing && created === 'created') logger.info('issue.skipped_replaced', { postId: post.id });
   if (created === 'exists') return existing(post.id, ports);
 
   if (future) {
     await ports.scheduler.schedule(post.id, post.date);
-    return { status: 'scheduled', postId: post.id, subject: email.subject, at: post.date.toISOString() };
+    return { status: 'scheduled', postId: post.id, subject: email!.subject, at: post.date.toISOString() };
   }
   await ports.dispatchQueue.send([{ postId: post.id }]);
   logger.info('issue.created', { postId: post.id, source: file.origin, commit: file.commit });
-  return { status: 'dispatching', postId: post.id, subject: email.subject };
+  return { status: 'dispatching', postId: post.id, subject: email!.subject };
+}
+
+/** The record of a pushed draft's preview at one commit; a draft from disk has none. */
+export function previewIdOf(postId: string, commit: string | undefined): string | undefined {
+  return commit ? `preview:${postId}:${commit}` : undefined;
 }

@@ -1,5 +1,6 @@
 import { Liquid, Tag, type Context, type Emitter, type TagToken, type TopLevelToken } from 'liquidjs';
 import { Lexer, marked, type Token, type Tokens } from 'marked';
+import { PostLimitError, RENDER_LIMITS, liquidLimitOf, postLimitErrorIn } from './limits';
 import { escapeAttribute, escapeText } from './sanitize';
 import type { Warning } from './types';
 
@@ -8,6 +9,8 @@ import type { Warning } from './types';
  * with the site folder when there is one, and with guesses from names when there is not.
  */
 export interface JekyllEnvironment {
+  /** The post's path as given, for errors. */
+  file: string;
   site: Record<string, unknown>;
   page: Record<string, unknown>;
   /** Text of the link that stands in for a plugin tag, in the post's language. */
@@ -221,6 +224,10 @@ function engine(timeZone: string): Liquid {
     timezoneOffset: timeZone,
     // Month and day names as Jekyll (Ruby's strftime) prints them, whatever the machine's locale.
     locale: 'en-US',
+    // A loop over (1..100000000) or a self-including include must end in an error, not a hung renderer.
+    renderLimit: RENDER_LIMITS.liquidRenderMs,
+    parseLimit: RENDER_LIMITS.liquidParseChars,
+    memoryLimit: RENDER_LIMITS.liquidMemory,
   });
   registerJekyllTags(liquid);
   liquid.registerFilter('relative_url', function (this: { context: Context }, value: unknown) {
@@ -236,7 +243,11 @@ function engine(timeZone: string): Liquid {
   return liquid;
 }
 
-/** Liquid as Jekyll runs it, with Jekyll's tags; never throws, warns instead. */
+/**
+ * Liquid as Jekyll runs it, with Jekyll's tags. A mistake in the Liquid is a warning (its tags
+ * are left out); going over a render limit throws PostLimitError, since the post would only
+ * fail the same way again.
+ */
 export function renderLiquid(text: string, environment: JekyllEnvironment): string {
   // Most posts have no Liquid at all; they skip the engine.
   if (!text.includes('{{') && !text.includes('{%')) return text;
@@ -249,6 +260,12 @@ export function renderLiquid(text: string, environment: JekyllEnvironment): stri
       liquid.parseAndRenderSync(text, { site: environment.site, page: environment.page }, { globals: { [ENVIRONMENT]: environment } }),
     );
   } catch (error) {
+    const ours = postLimitErrorIn(error);
+    if (ours) throw ours;
+    const limit = liquidLimitOf(error);
+    if (limit !== undefined) {
+      throw new PostLimitError('POST_LIQUID_LIMIT', `${environment.file}: ${LIMIT_TEXT[limit]}; fix the Liquid so the post renders within the limit`, { cause: error });
+    }
     environment.warn({
       code: 'LIQUID_ERROR',
       message: `Liquid could not run (${firstLine(error)}); its tags were left out of the email, check them on the blog`,
@@ -304,12 +321,16 @@ export function stripLiquid(text: string): string {
     .replace(/\u0001/g, '}');
 }
 
+const LIMIT_TEXT = {
+  render: `its Liquid ran longer than ${RENDER_LIMITS.liquidRenderMs / 1000} s (a loop over a huge range, or includes that include each other?)`,
+  parse: `a Liquid template in it is over ${RENDER_LIMITS.liquidParseChars.toLocaleString('en-US')} characters`,
+  memory: `its Liquid builds more than ${RENDER_LIMITS.liquidMemory.toLocaleString('en-US')} characters or items (a huge range or repeated filters?)`,
+};
+
 function firstLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return (message.split('\n')[0] ?? message).trim();
 }
-
-const MAX_INCLUDE_DEPTH = 10;
 
 function registerJekyllTags(liquid: Liquid): void {
   liquid.registerTag(
@@ -366,9 +387,11 @@ function registerJekyllTags(liquid: Liquid): void {
           });
           return;
         }
-        if (depth >= MAX_INCLUDE_DEPTH) {
-          environment.warn({ code: 'LIQUID_INCLUDE_LOOP', message: `{% ${tagName} ${name} %} includes itself; stopped after ${MAX_INCLUDE_DEPTH} levels` });
-          return;
+        if (depth >= RENDER_LIMITS.includeDepth) {
+          throw new PostLimitError(
+            'POST_LIQUID_LIMIT',
+            `${environment.file}: {% ${tagName} ${name} %} nests includes more than ${RENDER_LIMITS.includeDepth} levels deep (an include that includes itself?); break the loop`,
+          );
         }
         const include: Record<string, unknown> = {};
         for (const [, key, doubleQuoted, singleQuoted, bare] of this.parameters.matchAll(/([\w-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|(\S+))/g)) {

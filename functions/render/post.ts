@@ -1,9 +1,10 @@
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { InvalidInputError } from '../commons/errors';
 import { parseJekyllDate, zonedTime } from './dates';
 import { decodePostSource, parseFrontMatter, splitFrontMatter } from './frontmatter';
 import { isChinese, resolveLanguage } from './language';
+import { checkMarkdownNesting } from './limits';
 import { absoluteLink, type LinkBase } from './links';
 import { fillTextVariablesEverywhere, hasBracelessKramdown, highlightToFences, protectCode, renderLiquid, restoreCode, type JekyllEnvironment } from './liquid';
 import type { IncludedFiles } from './includes';
@@ -247,6 +248,24 @@ function readTextFile(file: string): string | undefined {
   }
 }
 
+/**
+ * A file of the site for `{% include %}`, unless a symbolic link on its way leads out of the
+ * site: a repository can hold a link to /etc/passwd or the server's secrets.
+ */
+function readSiteFile(root: string, file: string, tag: string, warn: (warning: Warning) => void): string | undefined {
+  let real: string;
+  try {
+    real = realpathSync(file);
+  } catch {
+    return undefined;
+  }
+  if (!insideFolder(realpathSync(root), real)) {
+    warn({ code: 'LIQUID_INCLUDE_OUTSIDE_SITE', message: `{% ${tag} %} is a symbolic link to a file outside the site; pushletter reads only the site's own files, so the email leaves it out` });
+    return undefined;
+  }
+  return readTextFile(real);
+}
+
 function isFile(file: string): boolean {
   try {
     return statSync(file).isFile();
@@ -376,6 +395,7 @@ export async function parsePost(input: ParsePostInput): Promise<Post> {
 
   const watchVideo = (provider: string | undefined) => (chinese ? `▶ 在 ${provider} 上观看视频` : `▶ Watch the video on ${provider}`);
   const environment: JekyllEnvironment = {
+    file,
     site: siteVariables,
     page,
     timeZone: site.timezone,
@@ -414,12 +434,12 @@ export async function parsePost(input: ParsePostInput): Promise<Post> {
       if (site.root === undefined) return undefined;
       const includes = join(site.root, '_includes');
       const full = join(includes, includeName);
-      return insideFolder(includes, full) ? readTextFile(full) : undefined;
+      return insideFolder(includes, full) ? readSiteFile(site.root, full, `include ${includeName}`, warn) : undefined;
     },
     includeRelative: (includeName) => {
       if (site.root === undefined || sourceFile === undefined) return undefined;
       const full = join(dirname(sourceFile), includeName);
-      return insideFolder(site.root, full) ? readTextFile(full) : undefined;
+      return insideFolder(site.root, full) ? readSiteFile(site.root, full, `include_relative ${includeName}`, warn) : undefined;
     },
     relativeUrl: (path) => relativeUrl(site, path),
     absoluteUrl: (path) => {
@@ -429,6 +449,8 @@ export async function parsePost(input: ParsePostInput): Promise<Post> {
   };
 
   const fenced = highlightToFences(split.body);
+  // Before any Markdown lexing: finding the code already recurses into quotes and lists.
+  checkMarkdownNesting(fenced, file);
   // Filling text variables alone skips removeKramdownSyntax, so footnotes and abbreviations take the full path.
   let markdown = hasBracelessKramdown(fenced) ? undefined : fillTextVariablesEverywhere(fenced, environment);
   if (markdown === undefined) {
@@ -436,10 +458,13 @@ export async function parsePost(input: ParsePostInput): Promise<Post> {
     const liquidOutput = renderLiquid(removeKramdownSyntax(protectedText), environment);
     markdown = restoreCode(liquidOutput, regions, { site: siteVariables, page });
   }
+  // Liquid may have written nesting of its own.
+  if (markdown !== fenced) checkMarkdownNesting(markdown, file);
   const kramdown = site.data.kramdown as Record<string, unknown> | undefined;
   const html = markdownToHtml(markdown, { hardWrap: kramdown?.hard_wrap === true });
 
   const bodyHtml = sanitizeHtml(html, {
+    file,
     resolveUrl: (raw, kind) => absoluteLink(raw, kind, linkBase),
     embedLinkText: ({ provider, title: embedTitle, host }) => {
       if (provider) {

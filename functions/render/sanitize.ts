@@ -1,8 +1,11 @@
 import { Parser } from 'htmlparser2';
+import { PostLimitError, RENDER_LIMITS } from './limits';
 import type { Warning } from './types';
 
 /** What the sanitiser needs from the post it cleans. */
 export interface SanitizeContext {
+  /** The post's file, for errors. */
+  file: string;
   /** Absolute URL for an `href`/`src` as written in the post; undefined drops it (javascript:, data:…). */
   resolveUrl(raw: string, kind: 'link' | 'image'): string | undefined;
   /** Link text for an embedded video or page that the email replaces with a link. */
@@ -66,6 +69,7 @@ export function escapeAttribute(text: string): string {
  * absolute http(s) links and images, images that never overflow, embeds as links.
  */
 export function sanitizeHtml(html: string, context: SanitizeContext): string {
+  checkHtmlDepth(html, context.file);
   let output = '';
   const open: string[] = [];
   let dropping: { name: string; depth: number } | undefined;
@@ -150,6 +154,37 @@ export function sanitizeHtml(html: string, context: SanitizeContext): string {
   parser.end();
   while (open.length > 0) output += `</${open.pop()}>`;
   return output;
+}
+
+/** Elements whose end tag may be left out: the parser closes them itself, so they do not nest. */
+const OPTIONAL_END = new Set(['p', 'li', 'dt', 'dd', 'tr', 'td', 'th', 'thead', 'tbody', 'tfoot', 'option', 'optgroup', 'colgroup', 'caption', 'rb', 'rt', 'rp']);
+
+/**
+ * htmlparser2 looks through its whole stack of open elements at each end tag, and the steps
+ * after it walk the tree recursively: 80,000 nested `<div>`s take seconds and overflow the
+ * stack. One linear pass counts the open elements first (conservatively: an element counts
+ * until its own end tag) and refuses a post nested deeper than any real one.
+ */
+function checkHtmlDepth(html: string, file: string): void {
+  const open = new Map<string, number>();
+  let depth = 0;
+  for (const [, closing, rawName] of html.matchAll(/<(\/?)([A-Za-z][\w-]*)/g)) {
+    const name = rawName!.toLowerCase();
+    if (VOID.has(name) || OPTIONAL_END.has(name)) continue;
+    const count = open.get(name) ?? 0;
+    if (closing) {
+      if (count > 0) {
+        open.set(name, count - 1);
+        depth -= 1;
+      }
+      continue;
+    }
+    open.set(name, count + 1);
+    depth += 1;
+    if (depth > RENDER_LIMITS.htmlDepth) {
+      throw new PostLimitError('POST_NESTING_LIMIT', `${file}: HTML elements are nested more than ${RENDER_LIMITS.htmlDepth} levels deep (an unclosed <${name}>?); close them or flatten the HTML`);
+    }
+  }
 }
 
 function keepAttributes(

@@ -6,12 +6,21 @@ import { InvalidInputError } from '../commons/errors';
  * looks like a typo, so a page can offer "Did you mean …?" as a one-click fix.
  */
 export class AddressError extends InvalidInputError {
+  /**
+   * The problem told to an editor about someone else's address (import reports): no "your",
+   * no request to type it again. `forEditor` where the reader's sentence does not fit.
+   */
+  readonly editorMessage: string;
+
   constructor(
     message: string,
     readonly suggestion?: string,
+    forEditor?: string,
   ) {
     super('ADDRESS_INVALID', suggestion === undefined ? message : `${message} Did you mean ${suggestion}?`);
     this.name = 'AddressError';
+    const sentence = (forEditor ?? message).replace(/\.$/, '');
+    this.editorMessage = `${sentence.charAt(0).toLowerCase()}${sentence.slice(1)}${suggestion === undefined ? '' : ` (probably ${suggestion})`}`;
   }
 }
 
@@ -94,22 +103,22 @@ function providerWithoutEnding(domain: string): string | undefined {
  * punycode. Throws AddressError with a message that says what to fix.
  */
 export function normaliseAddress(input: string, options: { allowTypos?: boolean } = {}): string {
-  if (typeof input !== 'string' || input.trim() === '') throw new AddressError('Enter your email address.');
+  if (typeof input !== 'string' || input.trim() === '') throw new AddressError('Enter your email address.', undefined, 'the address is empty');
   // Checked before anything else: a CR or LF in an address is a header-injection attempt or a
   // paste accident, and must never reach a mail header.
   if (/[\r\n]/.test(input)) throw new AddressError('An email address must be on one line.');
-  if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(input)) throw new AddressError('The address contains an invisible control character; type it again.');
+  if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(input)) throw new AddressError('The address contains an invisible control character; type it again.', undefined, 'the address contains an invisible control character');
   const text = input.normalize('NFKC').trim();
   if (text.length > 1000) throw new AddressError(`An email address is at most ${MAX_ADDRESS} characters long.`);
   if (/[<>]/.test(text) || /^".*"\s/.test(text)) {
     const inner = /<([^<>]+)>/.exec(text)?.[1]?.trim();
-    throw new AddressError('Enter only the address, without a name or angle brackets.', inner && !/[<>\s]/.test(inner) ? inner.toLowerCase() : undefined);
+    throw new AddressError('Enter only the address, without a name or angle brackets.', inner && !/[<>\s]/.test(inner) ? inner.toLowerCase() : undefined, 'the cell holds a name or angle brackets besides the address');
   }
   if (/\s/.test(text)) throw new AddressError('An email address has no spaces.', text.includes('@') ? text.replace(/\s+/g, '').toLowerCase() : undefined);
 
   const ats = text.split('@').length - 1;
   if (ats === 0) {
-    throw new AddressError('The address is missing the @ between your name and the domain, as in name@example.com.');
+    throw new AddressError('The address is missing the @ between your name and the domain, as in name@example.com.', undefined, 'the address has no @');
   }
   if (ats > 1) {
     const collapsed = text.replace(/@{2,}/g, '@');

@@ -23,12 +23,15 @@ export class ConfirmationMailer {
     private readonly settings: Settings,
   ) {}
 
-  async sendConfirmation(to: string, confirmUrl: string, lang: string): Promise<void> {
+  async sendConfirmation(to: string, confirmUrl: string, lang: string, name?: string): Promise<void> {
     const language = readerLanguage(lang) ?? readerLanguage(this.settings.language) ?? 'en';
     // The confirmed page should speak the language the reader signed up in.
     const url = new URL(confirmUrl);
     if (!url.searchParams.has('lang')) url.searchParams.set('lang', language);
-    const data = personalise(this.message(language), { to, values: { [CONFIRM_URL_PLACEHOLDER]: url.toString() } });
+    // A greeting by name is compiled for this one email: names need not be ASCII, and only
+    // ASCII values are spliced into a compiled message.
+    const message = name === undefined ? this.message(language) : compileConfirmation(language, this.settings, name);
+    const data = personalise(message, { to, values: { [CONFIRM_URL_PLACEHOLDER]: url.toString() } });
     let messageId: string;
     try {
       messageId = await this.mailer.sendRaw({ to, data });
@@ -55,9 +58,10 @@ export class ConfirmationMailer {
   }
 }
 
-export function compileConfirmation(language: ReaderLanguage, settings: Settings): CompiledMessage {
+export function compileConfirmation(language: ReaderLanguage, settings: Settings, name?: string): CompiledMessage {
   const strings = READER_STRINGS[language].email;
   const site = settings.siteTitle;
+  const greeting = name === undefined ? undefined : strings.greeting.replace('{name}', name);
   const slots: Record<string, string> = {
     lang: READER_STRINGS[language].htmlLang,
     subject: fillSite(strings.subject, site),
@@ -70,12 +74,15 @@ export function compileConfirmation(language: ReaderLanguage, settings: Settings
     ignore: strings.ignore,
     postalAddress: settings.postalAddress,
   };
-  const html = CONFIRM_EMAIL_HTML.replace(/\{\{(\w+)\}\}/g, (slot, name: string) =>
-    name === 'confirmUrl' ? CONFIRM_URL_PLACEHOLDER : slots[name] === undefined ? slot : escapeHtml(slots[name]!),
-  );
+  const html = CONFIRM_EMAIL_HTML.replace(/\{\{(\w+)\}\}/g, (slot, key: string) => {
+    if (key === 'confirmUrl') return CONFIRM_URL_PLACEHOLDER;
+    if (key === 'greeting') return greeting === undefined ? '' : `${escapeHtml(greeting)}<br />`;
+    return slots[key] === undefined ? slot : escapeHtml(slots[key]!);
+  });
   const text = [
     slots.heading,
     '',
+    ...(greeting === undefined ? [] : [greeting]),
     slots.body,
     '',
     CONFIRM_URL_PLACEHOLDER,

@@ -12,6 +12,8 @@ export interface ImportRow {
   createdAt?: string;
   /** From a `lang` / `language` column when it holds a language tag. */
   lang?: string;
+  /** From a `name` column: how emails greet the reader. */
+  name?: string;
 }
 
 export interface InvalidRow {
@@ -26,11 +28,17 @@ export interface ParsedImport {
   invalid: InvalidRow[];
   /** Rows whose address (compared case-insensitively) appeared earlier in the file. */
   duplicates: { line: number; firstLine: number }[];
+  /** Header cells of the columns nothing is kept from, as written, so the editor is told. */
+  ignoredColumns: string[];
 }
 
 const EMAIL_HEADERS = new Set(['email', 'e-mail', 'email address', 'e-mail address', 'emailaddress', 'mail', 'address', '邮箱', '电子邮件', '电子邮箱', '邮箱地址']);
 const CREATED_HEADERS = new Set(['created', 'created_at', 'createdat', 'created at', 'subscribed', 'subscribed_at', 'subscribed at', 'signup date', 'date']);
 const LANGUAGE_HEADERS = new Set(['lang', 'language', 'locale']);
+// A full name before a first name: emails greet with what the column holds.
+const NAME_HEADERS = ['name', 'full name', 'full_name', 'fullname', 'display name', 'first name', 'first_name', 'firstname', 'given name', '姓名', '名字', '称呼'];
+/** Longer than any real name; the rest of a runaway cell is not worth a greeting. */
+const MAX_NAME_LENGTH = 100;
 const LANGUAGE_TAG = /^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8}){0,2}$/;
 
 function csvError(message: string): InvalidInputError {
@@ -125,6 +133,13 @@ function headerName(cell: string): string {
   return cell.trim().toLowerCase().replace(/\s+/g, ' ');
 }
 
+/** A name cell as a greeting can use it: one line, no control characters, bounded. */
+function cleanName(value: string): string | undefined {
+  const name = value.normalize('NFC').replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\s]+/gu, ' ').trim();
+  if (name === '' || name.includes('@')) return undefined;
+  return name.length > MAX_NAME_LENGTH ? name.slice(0, MAX_NAME_LENGTH).trim() : name;
+}
+
 function parseDate(value: string): string | undefined {
   const trimmed = value.trim();
   if (trimmed === '') return undefined;
@@ -135,9 +150,10 @@ function parseDate(value: string): string | undefined {
 }
 
 /**
- * Reads an import file: a header row with an email column (other columns are ignored, except
- * an ISO `created` date and a `lang` tag, which are kept), then one subscriber per row. Every
- * row is validated; duplicates (case-insensitive) are merged into the first occurrence.
+ * Reads an import file: a header row with an email column (and optionally a `name`, an ISO
+ * `created` date and a `lang` tag, which are kept; other columns are listed as ignored), then
+ * one subscriber per row. Every row is validated; duplicates (case-insensitive) are merged into
+ * the first occurrence. Problems are worded for the editor who runs the import.
  */
 export function parseImportCsv(bytes: Uint8Array, name = 'the file'): ParsedImport {
   const text = decodeCsv(bytes, name);
@@ -159,6 +175,10 @@ export function parseImportCsv(bytes: Uint8Array, name = 'the file'): ParsedImpo
   }
   const createdColumn = header.findIndex((cell) => CREATED_HEADERS.has(cell));
   const languageColumn = header.findIndex((cell) => LANGUAGE_HEADERS.has(cell));
+  const nameHeader = NAME_HEADERS.find((candidate) => header.includes(candidate));
+  const nameColumn = nameHeader === undefined ? -1 : header.indexOf(nameHeader);
+  const kept = new Set([emailColumn, createdColumn, languageColumn, nameColumn]);
+  const ignoredColumns = records[0]!.fields.map((cell) => cell.trim()).filter((cell, index) => !kept.has(index) && cell !== '');
 
   const rows: ImportRow[] = [];
   const invalid: InvalidRow[] = [];
@@ -171,7 +191,7 @@ export function parseImportCsv(bytes: Uint8Array, name = 'the file'): ParsedImpo
       email = normaliseAddress(value);
     } catch (error) {
       if (!(error instanceof AddressError)) throw error;
-      invalid.push({ line: record.line, value: value.length > 100 ? `${value.slice(0, 100)}…` : value, reason: value === '' ? 'no address in the email column' : error.message });
+      invalid.push({ line: record.line, value: value.length > 100 ? `${value.slice(0, 100)}…` : value, reason: value === '' ? 'no address in the email column' : error.editorMessage });
       continue;
     }
     const firstSeen = seen.get(email);
@@ -185,9 +205,11 @@ export function parseImportCsv(bytes: Uint8Array, name = 'the file'): ParsedImpo
     if (createdAt !== undefined) row.createdAt = createdAt;
     const lang = languageColumn === -1 ? undefined : (record.fields[languageColumn] ?? '').trim();
     if (lang && LANGUAGE_TAG.test(lang)) row.lang = lang;
+    const name = nameColumn === -1 ? undefined : cleanName(record.fields[nameColumn] ?? '');
+    if (name !== undefined) row.name = name;
     rows.push(row);
   }
-  return { rows, invalid, duplicates };
+  return { rows, invalid, duplicates, ignoredColumns };
 }
 
 /** RFC 4180 quoting: a field with a comma, quote or line break is quoted, quotes doubled. */
@@ -196,7 +218,7 @@ export function csvField(value: string | undefined): string {
   return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
-export const EXPORT_COLUMNS = ['email', 'state', 'created', 'confirmed', 'unsubscribed', 'suppressed', 'consent_at', 'consent_source', 'lang'] as const;
+export const EXPORT_COLUMNS = ['email', 'name', 'state', 'created', 'confirmed', 'unsubscribed', 'suppressed', 'consent_at', 'consent_source', 'lang'] as const;
 
 export function exportHeader(): string {
   return `${EXPORT_COLUMNS.join(',')}\r\n`;
@@ -206,6 +228,7 @@ export function exportHeader(): string {
 export function exportRow(subscriber: Subscriber): string {
   return `${[
     subscriber.email,
+    subscriber.name,
     subscriber.state,
     subscriber.createdAt,
     subscriber.confirmedAt,

@@ -61,7 +61,7 @@ export async function importSubscribers(rows: ImportRow[], options: ImportOption
     if (existing === undefined) {
       const consent = { at: now, source: 'import' };
       const state = options.confirmed ? 'active' : 'pending';
-      const { created } = await options.store.createIfAbsent({ email: row.email, state, consent, createdAt: row.createdAt, lang: row.lang });
+      const { created } = await options.store.createIfAbsent({ email: row.email, state, consent, createdAt: row.createdAt, lang: row.lang, name: row.name });
       if (created) {
         report.imported++;
         mailConfirmation = !options.confirmed;
@@ -87,7 +87,7 @@ export async function importSubscribers(rows: ImportRow[], options: ImportOption
     if (mailConfirmation) {
       await options.rateLimiter?.acquire();
       try {
-        if (await options.service.requestConfirmation(id, row.email, row.lang)) report.confirmationsSent++;
+        if (await options.service.requestConfirmation(id, row.email, row.lang, row.name)) report.confirmationsSent++;
       } catch (error) {
         throw new Error(`stored as pending, but the confirmation email failed (${errorMessage(error)}); import the file again to retry`);
       }

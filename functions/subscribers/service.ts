@@ -9,7 +9,8 @@ import type { Consent, SubscriberState, SubscriberStore } from './types';
 
 /** Sends the double opt-in email (the HTTP side builds it from its MJML template, SES sends it). */
 export interface ConfirmationSender {
-  sendConfirmation(to: string, confirmUrl: string, lang: string): Promise<void>;
+  /** `name` greets the reader when an import gave one. */
+  sendConfirmation(to: string, confirmUrl: string, lang: string, name?: string): Promise<void>;
 }
 
 /** Nobody can mail-bomb an address through the form: one confirmation email per window. */
@@ -109,7 +110,7 @@ export class SubscriptionService {
    * True when this call sent it. If the send fails the claim is released, so the reader can try
    * again at once instead of waiting out the window.
    */
-  async requestConfirmation(id: string, email: string, lang: string = this.defaultLanguage): Promise<boolean> {
+  async requestConfirmation(id: string, email: string, lang: string = this.defaultLanguage, name?: string): Promise<boolean> {
     const claimedAt = await this.store.claimConfirmation(id, CONFIRMATION_WINDOW_MS);
     if (claimedAt === undefined) {
       this.logger.info('subscriber.confirmation_rate_limited', { subscriberId: id });
@@ -117,7 +118,7 @@ export class SubscriptionService {
     }
     const started = performance.now();
     try {
-      await this.mailer.sendConfirmation(email, this.confirmUrl(id), lang);
+      await this.mailer.sendConfirmation(email, this.confirmUrl(id), lang, name);
       this.sendMillis.add(performance.now() - started);
     } catch (error) {
       await this.store.releaseConfirmation(id, claimedAt);

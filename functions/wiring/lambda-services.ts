@@ -1,6 +1,6 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type CallBudget, PIPELINE_CALLS, dynamoClient, secretsClient, sesClient, sqsClient } from '../adapters/aws-clients';
-import { type IngestResources, type SecretArns, readIngestQueueUrl, readIngestResources, readResources, readSecretArns, readSenderConcurrency, readSendQueueUrl, readSettings, requiredSecretArn } from '../commons/config';
+import { type IngestResources, type SecretArns, readIngestQueueUrl, readDeployedResources, readIngestResources, readSecretArns, readSenderConcurrency, readSendQueueUrl, readSettings, requiredSecretArn } from '../commons/config';
 import { ConfigError } from '../commons/errors';
 import { systemClock } from '../commons/clock';
 import { CachedSecret, checkTokenKey, parseApiSecret, parseGitHubTokenSecret } from '../commons/secrets';
@@ -26,7 +26,7 @@ import { buildSendingServices, type SendingServices } from './sending-services';
 export type LambdaServices = CoreServices;
 
 const settings = readSettings();
-const resources = readResources();
+const resources = readDeployedResources();
 const secretArns: SecretArns = readSecretArns();
 
 async function secretText(client: SecretsManagerClient, which: keyof SecretArns): Promise<{ text: string; source: string }> {
@@ -87,13 +87,15 @@ export function lambdaSendingServices(options: { askQuota?: boolean } = {}): Pro
         throw new ConfigError(reason);
       },
     });
+    const core = await lambdaServices();
     return buildSendingServices(
-      await lambdaServices(),
+      core,
       {
         sendQueue: sendQueueUrl ? new SqsQueue(sqsClient(), sendQueueUrl) : missing('SEND_QUEUE_URL must be set for this function (the CDK stack sets it)'),
         dispatchQueue: missing('only the dispatch function continues a dispatch, by invoking itself'),
       },
-      { askQuota: options.askQuota ?? false, concurrency },
+      // The stack's configuration set publishes Send events (infra/constructs/ses.ts).
+      { askQuota: options.askQuota ?? false, concurrency, sendEvents: core.settings.configurationSet === undefined ? undefined : {} },
     );
   })().catch((error: unknown) => {
     sending = undefined;

@@ -32,6 +32,12 @@ export interface SendingOptions {
   askQuota: boolean;
   /** SES calls in flight per sender. */
   concurrency?: number;
+  /**
+   * SES publishes a Send event for every copy it accepts, and they reach `sesEvents`: recipients
+   * a dead sender left in doubt are decided from them (see SendEventsResolution).
+   * `holdersGoneBefore`: claims older than this process belong to senders that are gone.
+   */
+  sendEvents?: { holdersGoneBefore?: number };
 }
 
 /**
@@ -45,7 +51,9 @@ export function sharedRateLimiter(core: Pick<CoreServices, 'dynamo' | 'resources
 export async function buildSendingServices(core: CoreServices, queues: SendingQueues, options: SendingOptions): Promise<SendingServices> {
   const issues = new DynamoIssueStore(core.dynamo, core.resources);
   const sendRate = await resolveSendRate(options.askQuota ? core.ses : undefined, core.settings.maxSendRate);
-  const rateLimiter = sharedRateLimiter(core, sendRate);
+  // Built on first use: only the send function (granted the deliveries table) acquires slots.
+  let limiter: SharedRateLimiter | undefined;
+  const rateLimiter = { acquire: () => (limiter ??= sharedRateLimiter(core, sendRate)).acquire() };
   const sender = new DeliveryWorker(
     {
       issues,
@@ -54,6 +62,11 @@ export async function buildSendingServices(core: CoreServices, queues: SendingQu
       mailer: core.mailer,
       rateLimiter,
       clock: core.clock,
+      sendEvents: options.sendEvents && {
+        resendAfterMs: core.settings.resendAfterSeconds * 1000,
+        followUps: queues.sendQueue,
+        holdersGoneBefore: options.sendEvents.holdersGoneBefore,
+      },
     },
     { concurrency: options.concurrency },
   );
@@ -66,7 +79,8 @@ export async function buildSendingServices(core: CoreServices, queues: SendingQu
       subscribers: core.subscribers,
       issues,
       configurationSet: core.settings.configurationSet,
-      probes: new ProbeStore(core.dynamo, core.resources.deliveriesTable),
+      // Named on use, like the rate limiter: dispatch builds these ports without the deliveries table.
+      probes: { recordBounce: (...bounce) => new ProbeStore(core.dynamo, core.resources.deliveriesTable).recordBounce(...bounce) },
     },
   };
 }

@@ -67,6 +67,15 @@ export function senderTimeout(maxSendRate: number): Duration {
   return Duration.seconds(Math.min(900, Math.max(TIMEOUTS.send.toSeconds(), seconds)));
 }
 
+/**
+ * When a recipient claimed by a sender that died, with no Send event, is sent again: after the
+ * sender's longest life plus 10 minutes for SES, SNS and the ses-events function (with its
+ * retries) to record a Send event; never under 15 minutes.
+ */
+export function resendAfterSeconds(sendTimeout: Duration): number {
+  return Math.max(900, sendTimeout.toSeconds() + 600);
+}
+
 export interface PipelineProps {
   config: DeployConfig;
   tables: Tables;
@@ -150,6 +159,8 @@ export class Pipeline extends Construct {
     tables.bind(this.send, 'deliveries', { items: ['GetItem', 'UpdateItem', 'PutItem', 'BatchWriteItem'] });
     // Signs each copy's unsubscribe link.
     secrets.bind(this.send, 'tokenKey');
+    // Recipients left in doubt by a dead sender come back in a delayed message of their own.
+    this.sendQueue.bindProducer(this.send, PIPELINE_ENVIRONMENT.sendQueue);
     sending.grantSend(this.send);
     // The sender holds to the account's SES rate when it can read it (functions/delivery/rate-limit.ts).
     this.send.addToRolePolicy(new iam.PolicyStatement({ actions: ['ses:GetSendQuota'], resources: ['*'] }));
@@ -225,7 +236,7 @@ export class Pipeline extends Construct {
     this.sesEventsDeadLetters = asyncDeadLetterQueue(this, 'SesEventsDeadLetters');
     this.sesEvents = new PushletterFunction(this, 'SesEvents', {
       entry: 'ses-events',
-      description: 'pushletter: marks subscribers bounced or complained from SES events',
+      description: 'pushletter: records copies SES accepted, and bounced or complained subscribers, from SES events',
       memorySize: 256,
       timeout: TIMEOUTS.sesEvents,
       environment: settings,

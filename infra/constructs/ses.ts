@@ -14,8 +14,9 @@ export interface SesProps {
 
 /**
  * Sending through SES: the identity mail is sent from, the configuration set every send names
- * (reputation metrics on, bounces and complaints published), and the SNS topic those events
- * arrive on.
+ * (reputation metrics on; sends, bounces and complaints published), and the SNS topic those
+ * events arrive on. Send events let a recipient whose sender died mid-send be decided: sent
+ * if SES took the copy, sent again if not (functions/sending/send.ts).
  *
  * With `domain` configured the identity is that domain with Easy DKIM (three CNAME records to
  * add at the DNS host), and optionally a MAIL FROM subdomain (an MX and an SPF TXT record).
@@ -47,13 +48,13 @@ export class Sending extends Construct {
       suppressionReasons: ses.SuppressionReasons.BOUNCES_AND_COMPLAINTS,
     });
     this.eventsTopic = new sns.Topic(this, 'Events', {
-      displayName: 'pushletter SES bounces and complaints',
+      displayName: 'pushletter SES sends, bounces and complaints',
       enforceSSL: true,
       masterKey: props.topicKey,
     });
     this.configurationSet.addEventDestination('BouncesAndComplaints', {
       destination: ses.EventDestination.snsTopic(this.eventsTopic),
-      events: [ses.EmailSendingEvent.BOUNCE, ses.EmailSendingEvent.COMPLAINT],
+      events: [ses.EmailSendingEvent.SEND, ses.EmailSendingEvent.BOUNCE, ses.EmailSendingEvent.COMPLAINT],
     });
     this.fromAddress = config.fromAddress;
     this.identityName = config.domain ?? config.fromAddress;

@@ -55,6 +55,13 @@ describe('deploy configuration', () => {
     expect(() => synthesize({ ...DEPLOYED_CONTEXT, fromAddress: 'nobody' })).toThrow(/cdk context "fromAddress"/);
   });
 
+  it('names the sender after the site unless fromName says otherwise', () => {
+    const { fromName: _, ...withoutName } = DEPLOYED_CONTEXT;
+    const read = (context: Record<string, unknown>) => readDeployConfig((key) => context[key]);
+    expect(read({ ...withoutName, siteTitle: 'Field Notes · 田野笔记' }).fromName).toBe('Field Notes · 田野笔记');
+    expect(read({ ...DEPLOYED_CONTEXT, siteTitle: 'Field Notes' }).fromName).toBe('Example Letters');
+  });
+
   it('accepts a subdomain sender under the configured domain', () => {
     expect(fromContext({ ...DEPLOYED_CONTEXT, fromAddress: 'a@mail.news.example.org', domain: 'example.org' })).not.toThrow();
   });

@@ -117,7 +117,7 @@ describe('functions', () => {
     expect(resourceKeys('api')).toEqual(['INGEST_QUEUE_URL', 'NODE_OPTIONS', 'PUSHLETTER_API_SECRET_ARN', 'PUSHLETTER_TOKEN_KEY_SECRET_ARN', 'SUBSCRIBERS_TABLE']);
     expect(resourceKeys('ingest')).toEqual(['DISPATCH_FUNCTION_ARN', 'ISSUES_TABLE', 'NODE_OPTIONS', 'PUSHLETTER_GITHUB_TOKEN_SECRET_ARN', 'SCHEDULER_ROLE_ARN', 'SCHEDULE_GROUP_NAME']);
     expect(resourceKeys('dispatch')).toEqual(['ISSUES_TABLE', 'NODE_OPTIONS', 'PUSHLETTER_TOKEN_KEY_SECRET_ARN', 'SEND_QUEUE_URL', 'SUBSCRIBERS_TABLE']);
-    expect(resourceKeys('send')).toEqual(['DELIVERIES_TABLE', 'ISSUES_TABLE', 'NODE_OPTIONS', 'PUSHLETTER_SENDER_CONCURRENCY', 'PUSHLETTER_TOKEN_KEY_SECRET_ARN', 'SUBSCRIBERS_TABLE']);
+    expect(resourceKeys('send')).toEqual(['DELIVERIES_TABLE', 'ISSUES_TABLE', 'NODE_OPTIONS', 'PUSHLETTER_SENDER_CONCURRENCY', 'PUSHLETTER_TOKEN_KEY_SECRET_ARN', 'SEND_QUEUE_URL', 'SUBSCRIBERS_TABLE']);
     // The issues table: a post tagged with a hash of its long id is found there by one GetItem.
     expect(resourceKeys('sesEvents')).toEqual(['DELIVERIES_TABLE', 'ISSUES_TABLE', 'NODE_OPTIONS', 'PUSHLETTER_TOKEN_KEY_SECRET_ARN', 'SUBSCRIBERS_TABLE']);
     expect(environment('ingest').DISPATCH_FUNCTION_ARN).toBe('dispatch.Arn');
@@ -135,6 +135,10 @@ describe('functions', () => {
     expect(readIngestQueueUrl(environment('api'))).toBe('ingestQueue');
     expect(readResources(environment('send'))).toEqual({ subscribersTable: 'subscribers', issuesTable: 'issues', deliveriesTable: 'deliveries' });
     expect(readSendQueueUrl(environment('dispatch'))).toBe('sendQueue');
+    // The sender puts recipients a dead sender left in doubt back on its own queue, delayed,
+    // and sends them again only once a Send event would have been recorded: 15 minutes at least.
+    expect(readSendQueueUrl(environment('send'))).toBe('sendQueue');
+    expect(environment('send').PUSHLETTER_RESEND_AFTER_SECONDS).toBe('900');
     // The stack and the send function's reader agree on one number of SES calls in flight.
     expect(environment('send').PUSHLETTER_SENDER_CONCURRENCY).toBe(String(SENDER_CONCURRENCY));
     expect(readSenderConcurrency(environment('send'))).toBe(SENDER_CONCURRENCY);
@@ -196,7 +200,7 @@ describe('permissions (least privilege)', () => {
     );
   });
 
-  it('send: reads subscribers and issues, claims deliveries, sends from its identity, reads the quota', () => {
+  it('send: reads subscribers and issues, claims deliveries, sends from its identity, reads the quota, queues follow-ups', () => {
     expect(permissions('send')).toEqual(
       [
         'dynamodb:BatchGetItem -> subscribers.Arn',
@@ -206,6 +210,7 @@ describe('permissions (least privilege)', () => {
         ...SEND_MAIL,
         'ses:GetSendQuota -> *',
         consume('sendQueue'),
+        'sqs:SendMessage -> sendQueue.Arn',
         logs('send'),
       ].sort(),
     );
@@ -451,10 +456,10 @@ describe('SES', () => {
     });
   });
 
-  it('publishes bounces and complaints to an encrypted, TLS-only topic that feeds ses-events', () => {
+  it('publishes sends, bounces and complaints to an encrypted, TLS-only topic that feeds ses-events', () => {
     template.hasResourceProperties('AWS::SES::ConfigurationSetEventDestination', {
       ConfigurationSetName: { Ref: id(stack.sending.configurationSet) },
-      EventDestination: { Enabled: true, MatchingEventTypes: ['bounce', 'complaint'], SnsDestination: { TopicARN: { Ref: id(stack.sending.eventsTopic) } } },
+      EventDestination: { Enabled: true, MatchingEventTypes: ['send', 'bounce', 'complaint'], SnsDestination: { TopicARN: { Ref: id(stack.sending.eventsTopic) } } },
     });
     expect(resource(stack.sending.eventsTopic).Properties.KmsMasterKeyId).toBeDefined();
     template.hasResourceProperties('AWS::SNS::Subscription', {

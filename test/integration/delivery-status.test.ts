@@ -76,7 +76,7 @@ describe('pushletter status', () => {
     expect(out).toMatch(/failed\s+0\n/);
     expect(out).toMatch(/unknown\s+0\n/);
     // The rate is shown (how close it keeps to the limit is the benchmark's business).
-    expect(out).toMatch(/send rate \d+(\.\d)?\/s/);
+    expect(out).toMatch(/send rate +\d+(\.\d)?\/s/);
   });
 
   it('takes the post file instead of its id, and says clearly when a post was never published', async () => {

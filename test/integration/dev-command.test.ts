@@ -32,9 +32,9 @@ async function freePorts(count: number): Promise<number[]> {
   return ports;
 }
 
-function startDev(ports: number[]): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+function startDev(ports: number[], args: string[] = []): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const [http, ses, dynamodb] = ports;
-  const child = spawn(process.execPath, [BIN, 'dev'], {
+  const child = spawn(process.execPath, [BIN, 'dev', ...args], {
     env: { ...process.env, PORT: String(http), SES_PORT: String(ses), DYNAMODB_PORT: String(dynamodb), PUSHLETTER_DATA_DIR: dataDir, POWERTOOLS_LOG_LEVEL: 'WARN' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -87,5 +87,39 @@ describe('pushletter dev', () => {
     } finally {
       await new Promise((resolve) => blocker.close(resolve));
     }
+  });
+
+  it('serves and speaks for the blog named by --site: its title on every page, its posts under /blog/', async () => {
+    const ports = await freePorts(3);
+    const dev = startDev(ports, ['--site', 'test/fixtures/blog-en']);
+    try {
+      await waitFor(() => dev.output().includes('Press Ctrl-C to stop'), 'the banner', dev.exited);
+      const blogUrl = `http://localhost:${ports[0]}/blog/`;
+      expect(dev.output()).toMatch(new RegExp(`blog +${blogUrl.replace(/[/.]/g, '\\$&')} +\\(Field Notes,`));
+      const app = `http://127.0.0.1:${ports[0]}`;
+      const form = await (await fetch(`${app}/`)).text();
+      expect(form).toContain('<h1>Subscribe to Field Notes</h1>');
+      expect(form).toContain(`<a href="http://localhost:${ports[0]}/blog">Back to Field Notes</a>`);
+      const index = await fetch(`${app}/blog/`);
+      expect(index.status).toBe(200);
+      const listed = [...(await index.text()).matchAll(/<li><a href="([^"]+)">([^<]+)<\/a>/g)].map((match) => match[2]);
+      expect(listed).toContain('Shipping Helm charts without surprises');
+      expect(listed).toHaveLength(3);
+      const image = await fetch(`${app}/blog/assets/release-pipeline.png`);
+      expect([image.status, image.headers.get('content-type')]).toEqual([200, 'image/png']);
+      for (const hidden of ['/blog/_config.yml', '/blog/_posts/2024-04-02-hello-world.md', '/blog/..%2f..%2fpackage.json']) {
+        expect((await fetch(`${app}${hidden}`)).status, hidden).toBe(404);
+      }
+    } finally {
+      dev.child.kill('SIGTERM');
+    }
+    expect(await dev.exited).toBe(0);
+  });
+
+  it('refuses a --site folder that is not a Jekyll blog, in one line, before starting anything', async () => {
+    const dev = startDev(await freePorts(3), ['--site', 'test/fixtures/csv']);
+    expect(await dev.exited).toBe(1);
+    expect(dev.output().trim()).toMatch(/^pushletter dev: --site test\/fixtures\/csv: no _config.yml there; pass the folder of a Jekyll blog/);
+    expect(dev.output()).not.toContain('running locally');
   });
 });

@@ -1,10 +1,8 @@
-import { spawn } from 'node:child_process';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import sesServer from 'aws-ses-v2-local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSettings } from '../../functions/commons/config';
@@ -14,9 +12,9 @@ import { ingestPost } from '../../functions/publishing/ingest-post';
 import { issueStatus } from '../../functions/delivery/delivery-status';
 import type { Delivery } from '../../functions/delivery/issues';
 import type { LocalStackChildTask } from './local-stack-child';
+import { startLocalStackProcess } from './local-stack-process';
 import { clearEmails, copiesByAddress, recipientOf, sesError, startFaultProxy, storedEmails } from './delivery-harness';
 
-const CHILD = fileURLToPath(new URL('./local-stack-child.ts', import.meta.url));
 const ACTIVE = 600;
 const PENDING = 20;
 const POST_ID = '2026-11-20-resumed';
@@ -83,15 +81,8 @@ describe('a dev server killed in the middle of a send', () => {
       subscribers: [...active.map((email) => ({ email, state: 'active' as const })), ...pending.map((email) => ({ email, state: 'pending' as const }))],
       post,
     };
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify(task)], {
-      env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'ERROR' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    await waitFor(async () => out.includes('\n') || child.exitCode !== null, 'the post to be published');
-    expect(JSON.parse(out.split('\n')[0]!)).toMatchObject({ status: 'dispatching', postId: POST_ID });
+    const { child, exited, ready } = startLocalStackProcess(task);
+    expect(await within(ready, 'the post to be published')).toMatchObject({ status: 'dispatching', postId: POST_ID });
 
     await waitFor(async () => (await storedEmails(sesUrl)).length >= 60, '60 copies in the inbox');
     child.kill('SIGKILL');

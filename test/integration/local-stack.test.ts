@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack } from '../../functions/local/stack';
 import { confirmLink, heading, postForm, testSettings, uniqueAddress } from './http-helpers';
+import { clearEmails, storedEmails } from './delivery-harness';
 
-/** What `pushletter dev` promises: data and secrets survive a restart; a busy port is a clear error. */
+/** What `pushletter dev` promises: data, secrets and the inbox survive a restart; a busy port is a clear error. */
 let dataDir: string;
 
 beforeAll(async () => {
@@ -32,6 +33,8 @@ describe('the local stack', () => {
     const first = await startLocalStack({ dataDir, ports: FREE, settings: testSettings() });
     await postForm(`${first.urls.app}/subscribe`, { email: address });
     const link = new URL(await confirmLink(first, address));
+    const inbox = await storedEmails(`http://127.0.0.1:${first.ports.ses}`);
+    expect(inbox.length).toBeGreaterThan(0);
     await first.stop();
 
     const secrets = await readFile(join(dataDir, 'secrets.json'), 'utf8');
@@ -44,8 +47,19 @@ describe('the local stack', () => {
       const confirmed = await fetch(`${second.urls.app}${link.pathname}${link.search}`);
       expect(heading(await confirmed.text())).toBe('You are subscribed');
       expect(await readFile(join(dataDir, 'secrets.json'), 'utf8')).toBe(secrets);
+      // The confirmation email is still in the inbox, read back from .data/inbox.jsonl.
+      const secondInbox = `http://127.0.0.1:${second.ports.ses}`;
+      expect(await storedEmails(secondInbox)).toEqual(inbox);
+      await clearEmails(secondInbox);
     } finally {
       await second.stop();
+    }
+    // Emptied on purpose, it stays empty on the next start.
+    const third = await startLocalStack({ dataDir, ports: FREE, settings: testSettings() });
+    try {
+      expect(await storedEmails(`http://127.0.0.1:${third.ports.ses}`)).toEqual([]);
+    } finally {
+      await third.stop();
     }
   });
 

@@ -43,7 +43,13 @@ describe('pushletter render on the example blogs', () => {
   const out = outFolder();
   let result: Awaited<ReturnType<typeof render>>;
   beforeAll(async () => {
-    result = await render([`${fixtures}/blog-zh`, `${fixtures}/blog-en`, '--out', out]);
+    // In CI the progress bar prints lines even though stderr is no terminal.
+    const savedCi = process.env.CI;
+    process.env.CI = 'true';
+    result = await render([`${fixtures}/blog-zh`, `${fixtures}/blog-en`, '--out', out]).finally(() => {
+      if (savedCi === undefined) delete process.env.CI;
+      else process.env.CI = savedCi;
+    });
   });
 
   it('renders every post of both folders, skips the unpublished ones with the reason, and exits 0', () => {

@@ -2,8 +2,9 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { dynamoClient } from '../../functions/adapters/aws-clients';
+import { createTable } from '../../functions/local/dynalite-server';
 import type { Clock } from '../../functions/commons/clock';
 import { deriveKeys } from '../../functions/subscribers/keys';
 import type { ConfirmationSender } from '../../functions/subscribers/service';
@@ -42,7 +43,7 @@ let tables = 0;
 /** A fresh subscriber table per test, created from the definition the stacks use. */
 export async function createSubscriberTable(client: DynamoDBClient): Promise<string> {
   const tableName = `subscribers-${process.pid}-${++tables}`;
-  await client.send(new CreateTableCommand({ ...subscriberTableDefinition, TableName: tableName }));
+  await createTable(client, { name: tableName, definition: subscriberTableDefinition });
   return tableName;
 }
 

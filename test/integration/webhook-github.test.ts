@@ -296,12 +296,21 @@ describe('POST /hooks/github', () => {
     }
   });
 
-  it('drops a post that cannot be parsed instead of retrying it, and records nothing', async () => {
+  it('records a post that cannot be parsed as failed instead of retrying it, and tells the editors once', async () => {
     const commit = repository.commit('Broken', { write: { '_posts/2024-10-27-broken.md': '---\ntitle: [unclosed\n---\n\nBody.\n' } });
-    await deliver(pushOf(commit));
+    const payload = pushOf(commit);
+    await deliver(payload);
     const records = ingestQueue.receive();
     expect((await ingest({ Records: records })).batchItemFailures).toEqual([]);
-    expect(await stack.issues.getIssue('2024-10-27-broken')).toBeUndefined();
+    const issue = await stack.issues.getIssue('2024-10-27-broken');
+    expect(issue).toMatchObject({ state: 'failed', hasMessage: false, commit: commit.id });
+    expect(issue?.failReason).toMatch(/_posts\/2024-10-27-broken\.md.*front matter/);
+    // A redelivery of the same push finds the record: no second email.
+    await deliver(payload);
+    await settle();
+    const emails = await storedEmails(stack.sesUrl);
+    expect(copiesByAddress(emails)).toEqual(new Map([[EDITOR, 1]]));
+    expect(emails[0]?.subject).toBe('[pushletter] _posts/2024-10-27-broken.md was not sent');
   });
 
   it('finishes the job when the worker died between recording the issue and starting the dispatch', async () => {
@@ -331,5 +340,17 @@ describe('POST /hooks/github', () => {
     expect(ingestQueue.size).toBe(0);
     await settle();
     expect(await storedEmails(stack.sesUrl)).toEqual([]);
+  });
+
+  it('sends no previews for a push adding more than ten drafts, but still sends its post', async () => {
+    const drafts = Object.fromEntries(Array.from({ length: 11 }, (_, index) => [`_drafts/idea-${index}.md`, post(`Idea ${index}`)]));
+    const commit = repository.commit('Import drafts', { write: { ...drafts, '_posts/2024-10-28-with-drafts.md': post('With drafts') } });
+    const response = await deliver(pushOf(commit));
+    expect(response).toMatchObject({ status: 202, body: { posts: ['_posts/2024-10-28-with-drafts.md'], drafts: [] } });
+    expect(String(response.body.draftsIgnored)).toMatch(/adds 11 drafts at once .*no previews/);
+    await settle();
+    const emails = await storedEmails(stack.sesUrl);
+    expect(emails.filter((email) => email.subject.startsWith('[Preview]'))).toEqual([]);
+    expect(copiesByAddress(emails)).toEqual(new Map(activeAddresses.map((address) => [address, 1])));
   });
 });

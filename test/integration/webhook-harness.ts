@@ -9,7 +9,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { readSettings } from '../../functions/commons/config';
 import { signPayload } from '../../functions/publishing/webhook-signature';
+import { startLocalStack, type LocalStack } from '../../functions/local/stack';
 
 export class BlogRepository {
   readonly dir = mkdtempSync(join(tmpdir(), 'pushletter-blog-'));
@@ -187,4 +189,41 @@ export function deliveryHeaders(body: string, options: { event?: string; secret?
   };
   if (options.secret !== undefined) headers['x-hub-signature-256'] = signPayload(options.secret, body);
   return headers;
+}
+
+/** A local stack whose webhook reads from a fake GitHub holding a fresh blog repository. */
+export interface HookedStack {
+  repository: BlogRepository;
+  github: FakeGitHub;
+  stack: LocalStack;
+  /** `POST /hooks/github` on the stack. */
+  hook: string;
+  /** The repository's first commit, with `_config.yml`. */
+  base: string;
+  stop(): Promise<void>;
+}
+
+export async function startHookedStack(fullName: string, config: string, environment: Record<string, string> = {}): Promise<HookedStack> {
+  const repository = new BlogRepository();
+  const base = repository.commit('Start', { write: { '_config.yml': config } }).id;
+  const github = await startFakeGitHub(repository, fullName);
+  const dataDir = mkdtempSync(join(tmpdir(), 'pushletter-hook-'));
+  const stack = await startLocalStack({
+    dataDir,
+    ports: { http: 0, ses: 0, dynamodb: 0 },
+    settings: readSettings({ PUSHLETTER_REPOSITORY: fullName, PUSHLETTER_GITHUB_API_URL: github.url, ...environment }),
+  });
+  return {
+    repository,
+    github,
+    stack,
+    base,
+    hook: `http://127.0.0.1:${stack.ports.http}/hooks/github`,
+    async stop() {
+      await stack.stop();
+      await github.close();
+      repository.remove();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }

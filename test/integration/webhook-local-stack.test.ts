@@ -1,34 +1,21 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readSettings } from '../../functions/commons/config';
-import { startLocalStack, type LocalStack } from '../../functions/local/stack';
+import type { LocalStack } from '../../functions/local/stack';
 import { importSubscribers } from '../../functions/subscribers/import';
 import { copiesByAddress, storedEmails } from './delivery-harness';
-import { BlogRepository, deliveryHeaders, pushPayload, startFakeGitHub, type FakeGitHub } from './webhook-harness';
+import { deliveryHeaders, pushPayload, startHookedStack, type BlogRepository, type HookedStack } from './webhook-harness';
 
 const REPOSITORY = 'octocat/blog';
 const READERS = ['ann@example.com', 'bo@example.com'];
 
+let hooked: HookedStack;
 let repository: BlogRepository;
-let github: FakeGitHub;
 let stack: LocalStack;
-let dataDir: string;
 let hook: string;
 let base: string;
 
 beforeAll(async () => {
-  repository = new BlogRepository();
-  base = repository.commit('Start', { write: { '_config.yml': 'title: Hooked\nurl: https://hooked.example.com\n' } }).id;
-  github = await startFakeGitHub(repository, REPOSITORY);
-  dataDir = mkdtempSync(join(tmpdir(), 'pushletter-hook-'));
-  stack = await startLocalStack({
-    dataDir,
-    ports: { http: 0, ses: 0, dynamodb: 0 },
-    settings: readSettings({ PUSHLETTER_REPOSITORY: REPOSITORY, PUSHLETTER_GITHUB_API_URL: github.url }),
-  });
-  hook = `http://127.0.0.1:${stack.ports.http}/hooks/github`;
+  hooked = await startHookedStack(REPOSITORY, 'title: Hooked\nurl: https://hooked.example.com\n');
+  ({ repository, stack, hook, base } = hooked);
   const { composition } = stack;
   await importSubscribers(READERS.map((email, index) => ({ line: index + 2, email })), {
     store: composition.subscribers,
@@ -39,10 +26,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await stack?.stop();
-  await github?.close();
-  repository?.remove();
-  rmSync(dataDir, { recursive: true, force: true });
+  await hooked?.stop();
 });
 
 describe('POST /hooks/github on the local stack', () => {

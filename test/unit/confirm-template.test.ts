@@ -11,6 +11,25 @@ describe('the confirmation email template', () => {
     expect(await buildConfirmModule()).toBe(await readFile(CONFIRM_GENERATED, 'utf8'));
   });
 
+  it('greets the reader by name when an import gave one, in either language, and only then', async () => {
+    const sent: RawMessage[] = [];
+    const mailer = new ConfirmationMailer(
+      { sendRaw: async (message) => (sent.push(message), 'id') },
+      readSettings({ PUSHLETTER_SITE_TITLE: 'Field Notes', PUSHLETTER_FROM_ADDRESS: 'news@blog.example' }),
+    );
+    const url = 'https://api.blog.example/confirm?token=AbC';
+    await mailer.sendConfirmation('ada@example.com', url, 'en', 'Ada <Lovelace>');
+    await mailer.sendConfirmation('li@example.cn', url, 'zh-CN', '李雷');
+    await mailer.sendConfirmation('grace@example.com', url, 'en');
+    const [ada, li, grace] = await Promise.all(sent.map((message) => simpleParser(Buffer.from(message.data))));
+    expect(ada!.text).toMatch(/^Hi Ada <Lovelace>,$/m);
+    expect(ada!.html).toContain('Hi Ada &lt;Lovelace&gt;,<br />Someone, hopefully you');
+    expect(li!.text).toMatch(/^李雷，你好：$/m);
+    expect(li!.html).toContain('李雷，你好：');
+    expect(grace!.text).not.toMatch(/Hi /);
+    expect(grace!.html).not.toMatch(/Hi |\{\{greeting\}\}/);
+  });
+
   for (const [lang, subject, button] of [
     ['en', 'Confirm your subscription to Blog <&> Co', 'Confirm subscription'],
     ['zh-CN', '确认订阅 Blog <&> Co', '确认订阅'],

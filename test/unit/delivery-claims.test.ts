@@ -1,8 +1,8 @@
-import { seededBytes } from '../seeded-random';
 import { describe, expect, it } from 'vitest';
-import { bucketCountFor, bucketOf, ledgerKey } from '../../functions/delivery/claims';
+import { bucketCountFor, bucketOf, decodeClaim, encodeClaim, ledgerKey } from '../../functions/delivery/claims';
+import { seededBytes } from '../seeded-random';
 
-/** Ids and noise from a fixed seed: the same on every run. */
+/** Ids from a fixed seed: the same on every run. */
 const randomBytes = seededBytes(10);
 
 const ids = (count: number) => Array.from({ length: count }, () => randomBytes(16).toString('base64url'));
@@ -35,5 +35,15 @@ describe('claim buckets', () => {
     expect(bucketOf('zzzzzzzzzzzzzzzzzzzzzz', 1)).toBe(0);
     const keys = [3, 20, 100, 9].map(ledgerKey);
     expect([...keys].sort()).toEqual([3, 9, 20, 100].map(ledgerKey));
+  });
+});
+
+describe('claim values', () => {
+  it('keep whether Send events can decide them, and read claims written before that as undecidable', () => {
+    const watched = { claimedAt: '2026-12-01T10:00:00.000Z', token: 'a1b2', sendEvents: true };
+    expect(decodeClaim(encodeClaim(watched))).toEqual(watched);
+    const unwatched = { claimedAt: '2026-12-01T10:00:00.000Z', token: 'a1b2' };
+    expect(encodeClaim(unwatched)).toBe('2026-12-01T10:00:00.000Z a1b2');
+    expect(decodeClaim('2026-12-01T10:00:00.000Z a1b2')).toEqual(unwatched);
   });
 });

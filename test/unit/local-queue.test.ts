@@ -65,6 +65,25 @@ describe('LocalQueue', () => {
     }
   });
 
+  it('holds a delayed message back until its delay has passed, like SQS DelaySeconds', async () => {
+    vi.useFakeTimers();
+    try {
+      const queue = new LocalQueue<string>({ name: 'delayed' });
+      const seen: string[] = [];
+      queue.consume(async (event) => void seen.push(...event.Records.map((record) => JSON.parse(record.body) as string)));
+      await queue.send(['later'], { delayMs: 60_000 });
+      await queue.send(['now']);
+      await vi.advanceTimersByTimeAsync(59_000);
+      expect(seen).toEqual(['now']);
+      expect(queue.pending).toBe(1);
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(seen).toEqual(['now', 'later']);
+      expect(queue.pending).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('retries a batch whose handler throws, then dead-letters it after maxReceives', async () => {
     const queue = new LocalQueue<string>({ name: 'poison', retryDelayMs: 5, maxReceives: 3 });
     let calls = 0;

@@ -43,11 +43,11 @@ describe('import file parsing', () => {
       utf8('\uFEFFName,E-Mail,Created,lang\nJane,Jane@Example.org,2024-02-03,zh-CN\nBob,bob@gmial.com,,\nJoe,,,\nJanet,jane@example.ORG,2025-01-01,en\n"Eve, Jr.",eve@example.org,03/04/2025,??\n'),
     );
     expect(parsed.rows).toEqual([
-      { line: 2, email: 'jane@example.org', createdAt: '2024-02-03T00:00:00.000Z', lang: 'zh-CN' },
-      { line: 6, email: 'eve@example.org' },
+      { line: 2, email: 'jane@example.org', createdAt: '2024-02-03T00:00:00.000Z', lang: 'zh-CN', name: 'Jane' },
+      { line: 6, email: 'eve@example.org', name: 'Eve, Jr.' },
     ]);
     expect(parsed.invalid).toEqual([
-      { line: 3, value: 'bob@gmial.com', reason: '"gmial.com" looks like a typo. Did you mean bob@gmail.com?' },
+      { line: 3, value: 'bob@gmial.com', reason: '"gmial.com" looks like a typo (probably bob@gmail.com)' },
       { line: 4, value: '', reason: 'no address in the email column' },
     ]);
     expect(parsed.duplicates).toEqual([{ line: 5, firstLine: 2 }]);
@@ -56,13 +56,34 @@ describe('import file parsing', () => {
   it('reads semicolon- and tab-separated exports from spreadsheets', () => {
     expect(parseImportCsv(utf8('name;email\nJane;jane@example.org\n')).rows.map((row) => row.email)).toEqual(['jane@example.org']);
     expect(parseImportCsv(utf8('email\tname\njane@example.org\tJane\n')).rows.map((row) => row.email)).toEqual(['jane@example.org']);
-    expect(parseImportCsv(utf8('sep=;\nname;email\n"Doe, Jane";jane@example.org\n')).rows).toEqual([{ line: 3, email: 'jane@example.org' }]);
+    expect(parseImportCsv(utf8('sep=;\nname;email\n"Doe, Jane";jane@example.org\n')).rows).toEqual([{ line: 3, email: 'jane@example.org', name: 'Doe, Jane' }]);
   });
 
   it('refuses a header-injection address in a row like any other invalid address', () => {
     const parsed = parseImportCsv(utf8('email\n"a@example.org\r\nBcc: all@example.org"\nb@example.org\n'));
     expect(parsed.rows.map((row) => row.email)).toEqual(['b@example.org']);
-    expect(parsed.invalid[0]).toMatchObject({ line: 2, reason: 'An email address must be on one line.' });
+    expect(parsed.invalid[0]).toMatchObject({ line: 2, reason: 'an email address must be on one line' });
+  });
+
+  it('words row problems for the editor, not for the reader the address belongs to', () => {
+    const parsed = parseImportCsv(utf8('email\nada.example.com\n\n"Ada <ada@example.com>"\n"ada\u0007@example.com"\n'));
+    expect(parsed.invalid).toEqual([
+      { line: 2, value: 'ada.example.com', reason: 'the address has no @' },
+      { line: 4, value: 'Ada <ada@example.com>', reason: 'the cell holds a name or angle brackets besides the address (probably ada@example.com)' },
+      { line: 5, value: 'ada\u0007@example.com', reason: 'the address contains an invisible control character' },
+    ]);
+    for (const row of parsed.invalid) expect(row.reason).not.toMatch(/\byour?\b|type it again/i);
+  });
+
+  it('keeps a name column for greetings and names the columns it ignores', () => {
+    const parsed = parseImportCsv(utf8('Email,Company,姓名,Notes,lang\nada@example.com,Analytical Engines,"Ada\nLovelace",,en\nli@example.cn,,李雷,vip,zh-CN\nx@example.org,,,,\n'));
+    expect(parsed.rows).toEqual([
+      { line: 2, email: 'ada@example.com', name: 'Ada Lovelace', lang: 'en' },
+      { line: 4, email: 'li@example.cn', name: '李雷', lang: 'zh-CN' },
+      { line: 5, email: 'x@example.org' },
+    ]);
+    expect(parsed.ignoredColumns).toEqual(['Company', 'Notes']);
+    expect(parseImportCsv(utf8('email,name\na@example.org,a@example.org\n')).rows[0]!.name).toBeUndefined();
   });
 
   it('explains files it cannot read', () => {
@@ -76,7 +97,7 @@ describe('import file parsing', () => {
   });
 
   it('accepts a header-only file as nothing to import', () => {
-    expect(parseImportCsv(utf8('email\n'))).toEqual({ rows: [], invalid: [], duplicates: [] });
+    expect(parseImportCsv(utf8('email\n'))).toEqual({ rows: [], invalid: [], duplicates: [], ignoredColumns: [] });
   });
 });
 
@@ -87,7 +108,7 @@ describe('CSV export', () => {
     expect(csvField('say "hi"')).toBe('"say ""hi"""');
     expect(csvField('two\nlines')).toBe('"two\nlines"');
     expect(csvField(undefined)).toBe('');
-    expect(exportHeader()).toBe('email,state,created,confirmed,unsubscribed,suppressed,consent_at,consent_source,lang\r\n');
+    expect(exportHeader()).toBe('email,name,state,created,confirmed,unsubscribed,suppressed,consent_at,consent_source,lang\r\n');
     const line = exportRow({
       id: 'x',
       email: 'jane@example.org',
@@ -96,10 +117,12 @@ describe('CSV export', () => {
       confirmedAt: '2024-01-02T00:00:00.000Z',
       consent: { at: '2024-01-01T00:00:00.000Z', source: 'partner list, "spring"' },
       lang: 'en',
+      name: 'Jane "JD" Doe',
     });
-    expect(line).toBe('jane@example.org,active,2024-01-01T00:00:00.000Z,2024-01-02T00:00:00.000Z,,,2024-01-01T00:00:00.000Z,"partner list, ""spring""",en\r\n');
+    expect(line).toBe('jane@example.org,"Jane ""JD"" Doe",active,2024-01-01T00:00:00.000Z,2024-01-02T00:00:00.000Z,,,2024-01-01T00:00:00.000Z,"partner list, ""spring""",en\r\n');
     // What export writes, import reads back.
     const parsed = parseImportCsv(utf8(exportHeader() + line));
-    expect(parsed.rows).toEqual([{ line: 2, email: 'jane@example.org', createdAt: '2024-01-01T00:00:00.000Z', lang: 'en' }]);
+    expect(parsed.rows).toEqual([{ line: 2, email: 'jane@example.org', createdAt: '2024-01-01T00:00:00.000Z', lang: 'en', name: 'Jane "JD" Doe' }]);
+    expect(parsed.ignoredColumns).toEqual(['state', 'confirmed', 'unsubscribed', 'suppressed', 'consent_at', 'consent_source']);
   });
 });

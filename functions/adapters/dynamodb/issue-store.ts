@@ -1,5 +1,6 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import {
+  BatchGetItemCommand,
   BatchWriteItemCommand,
   GetItemCommand,
   PutItemCommand,
@@ -43,15 +44,16 @@ export class DynamoIssueStore implements IssueStore {
   }
 
   /**
-   * A post recorded as skipped whose front matter now lets it go, published explicitly: its
-   * record is replaced only while it is still `skipped`, so of two publishes at once only one
-   * wins ('exists' for the other), as with `createIssue`.
+   * A post recorded as skipped whose front matter now lets it go, or recorded as failed and
+   * since fixed, published explicitly: its record is replaced only while it is still `skipped`
+   * or `failed`, so of two publishes at once only one wins ('exists' for the other), as with
+   * `createIssue`.
    */
   replaceSkipped(issue: NewIssue, now: Date = new Date()): Promise<'created' | 'exists'> {
     return this.putIssue(issue, now, {
-      ConditionExpression: '#state = :skipped',
+      ConditionExpression: '#state IN (:skipped, :failed)',
       ExpressionAttributeNames: { '#state': 'state' },
-      ExpressionAttributeValues: marshall({ ':skipped': 'skipped' }),
+      ExpressionAttributeValues: marshall({ ':skipped': 'skipped', ':failed': 'failed' }),
     });
   }
 
@@ -86,7 +88,7 @@ export class DynamoIssueStore implements IssueStore {
         TableName: this.tables.issuesTable,
         Key: marshall({ postId }),
         ConsistentRead: true,
-        ProjectionExpression: 'postId, title, subject, #state, sendAt, skipReason, #source, #commit, createdAt, #cursor, enqueued, dispatchedAt, hasMessage, claimBuckets',
+        ProjectionExpression: 'postId, title, subject, #state, sendAt, skipReason, failReason, #source, #commit, createdAt, #cursor, enqueued, dispatchedAt, hasMessage, claimBuckets',
         ExpressionAttributeNames: { '#state': 'state', '#source': 'source', '#commit': 'commit', '#cursor': 'cursor' },
       }),
     );
@@ -213,6 +215,52 @@ export class DynamoIssueStore implements IssueStore {
       ConditionExpression: '#claim = :claim',
       ExpressionAttributeNames: { '#claim': claimAttribute(subscriberId) },
       ExpressionAttributeValues: marshall({ ':claim': encodeClaim(claim) }),
+    });
+  }
+
+  /**
+   * Takes over the claim `held` of a sender that died, as `next`: only if the ledger still
+   * holds exactly `held`, so of two senders resolving the same recipient only one sends.
+   */
+  async takeOverClaim(ledger: Ledger, subscriberId: string, held: Claim, next: Claim): Promise<boolean> {
+    return this.conditionalUpdate({
+      TableName: this.tables.deliveriesTable,
+      Key: ledgerItemKey(ledger),
+      UpdateExpression: 'SET #claim = :next',
+      ConditionExpression: '#claim = :held',
+      ExpressionAttributeNames: { '#claim': claimAttribute(subscriberId) },
+      ExpressionAttributeValues: marshall({ ':held': encodeClaim(held), ':next': encodeClaim(next) }),
+    });
+  }
+
+  /** Which of `subscriberIds` (at most 100) have a record for the post, read consistently. */
+  async recordedAmong(postId: string, subscriberIds: string[]): Promise<Set<string>> {
+    const recorded = new Set<string>();
+    const keys = [...new Set(subscriberIds)].map((subscriberId) => marshall({ postId, subscriberId }));
+    if (keys.length === 0) return recorded;
+    await untilProcessed(keys, async (left) => {
+      const result = await this.dynamo.send(
+        new BatchGetItemCommand({ RequestItems: { [this.tables.deliveriesTable]: { Keys: left, ConsistentRead: true, ProjectionExpression: 'subscriberId' } } }),
+      );
+      for (const item of result.Responses?.[this.tables.deliveriesTable] ?? []) recorded.add(String(item.subscriberId?.S));
+      return result.UnprocessedKeys?.[this.tables.deliveriesTable]?.Keys;
+    }, { firstMs: 25, maxMs: 1_000 });
+    return recorded;
+  }
+
+  /**
+   * SES reported (a Send event) that it accepted this recipient's copy: the copy is `sent`,
+   * whatever its sender managed to record before it died. Idempotent: false when it was
+   * already recorded sent (SNS delivers at least once, and the sender usually records first).
+   */
+  async recordAccepted(postId: string, subscriberId: string, sesMessageId: string, acceptedAt: string): Promise<boolean> {
+    return this.conditionalUpdate({
+      TableName: this.tables.deliveriesTable,
+      Key: marshall({ postId, subscriberId }),
+      UpdateExpression: 'SET #state = :sent, sesMessageId = :id, sentAt = if_not_exists(sentAt, :at), claimedAt = if_not_exists(claimedAt, :at) REMOVE reason',
+      ConditionExpression: 'attribute_not_exists(subscriberId) OR #state <> :sent',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: marshall({ ':sent': 'sent', ':id': sesMessageId, ':at': acceptedAt }),
     });
   }
 
@@ -347,7 +395,7 @@ export class DynamoIssueStore implements IssueStore {
           out.push(record);
           next++;
         }
-        for (const [subscriberId, claim] of claims) out.push({ postId, subscriberId, state: 'sending', claimedAt: claim.claimedAt });
+        for (const [subscriberId, claim] of claims) out.push({ postId, subscriberId, state: 'sending', claimedAt: claim.claimedAt, sendEvents: claim.sendEvents });
         if (out.length > 0) yield out;
       }
     }

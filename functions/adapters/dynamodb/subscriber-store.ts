@@ -42,7 +42,7 @@ function toSubscriber(item: Record<string, AttributeValue>): Subscriber {
     consent: { at: String(consent.at ?? raw.createdAt), source: String(consent.source ?? 'unknown') },
   };
   if (consent.ipHash !== undefined) subscriber.consent.ipHash = String(consent.ipHash);
-  for (const key of ['confirmedAt', 'unsubscribedAt', 'suppressedAt', 'lang'] as const) {
+  for (const key of ['confirmedAt', 'unsubscribedAt', 'suppressedAt', 'lang', 'name'] as const) {
     if (typeof raw[key] === 'string') subscriber[key] = raw[key] as string;
   }
   return subscriber;
@@ -200,7 +200,7 @@ export class DynamoSubscriberStore implements SubscriberStore {
     }
   }
 
-  async createIfAbsent(input: { email: string; state: 'pending' | 'active'; consent: Consent; createdAt?: string; lang?: string }): Promise<{ id: string; created: boolean }> {
+  async createIfAbsent(input: { email: string; state: 'pending' | 'active'; consent: Consent; createdAt?: string; lang?: string; name?: string }): Promise<{ id: string; created: boolean }> {
     const email = normaliseAddress(input.email, { allowTypos: true });
     const id = subscriberId(this.idKey, email);
     const now = this.clock.now().toISOString();
@@ -212,6 +212,7 @@ export class DynamoSubscriberStore implements SubscriberStore {
       createdAt: input.createdAt ?? now,
       consent: stripUndefined(input.consent),
       lang: input.lang,
+      name: input.name,
     };
     if (input.state === 'active') {
       item.confirmedAt = now;

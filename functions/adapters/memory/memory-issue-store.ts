@@ -89,8 +89,30 @@ export class MemoryIssueStore implements IssueStore {
   async releaseClaim(ledger: Ledger, subscriberId: string, claim: Claim): Promise<boolean> {
     const claims = this.ledger(ledger);
     const held = claims.get(subscriberId);
-    if (held === undefined || held.claimedAt !== claim.claimedAt || held.token !== claim.token) return false;
+    if (held === undefined || !sameClaim(held, claim)) return false;
     claims.delete(subscriberId);
+    return true;
+  }
+
+  async takeOverClaim(ledger: Ledger, subscriberId: string, held: Claim, next: Claim): Promise<boolean> {
+    const claims = this.ledger(ledger);
+    const current = claims.get(subscriberId);
+    if (current === undefined || !sameClaim(current, held)) return false;
+    claims.set(subscriberId, { ...next });
+    return true;
+  }
+
+  async recordedAmong(postId: string, subscriberIds: string[]): Promise<Set<string>> {
+    const records = this.records.get(postId);
+    return new Set(subscriberIds.filter((subscriberId) => records?.has(subscriberId)));
+  }
+
+  async recordAccepted(postId: string, subscriberId: string, sesMessageId: string, acceptedAt: string): Promise<boolean> {
+    const records = this.recordsOf(postId);
+    const record = records.get(subscriberId);
+    if (record?.state === 'sent') return false;
+    const { reason: _reason, ...kept } = record ?? { postId, subscriberId, claimedAt: acceptedAt };
+    records.set(subscriberId, { ...kept, state: 'sent', sesMessageId, sentAt: record?.sentAt ?? acceptedAt, claimedAt: record?.claimedAt ?? acceptedAt });
     return true;
   }
 
@@ -139,10 +161,15 @@ export class MemoryIssueStore implements IssueStore {
     for (const [key, claims] of this.ledgers) {
       if (!key.startsWith(`${postId}\u0000`)) continue;
       for (const [subscriberId, claim] of claims) {
-        if (!recorded.has(subscriberId)) claimed.push({ postId, subscriberId, state: 'sending', claimedAt: claim.claimedAt });
+        if (!recorded.has(subscriberId)) claimed.push({ postId, subscriberId, state: 'sending', claimedAt: claim.claimedAt, sendEvents: claim.sendEvents });
       }
     }
     const all = [...records, ...claimed];
     if (all.length > 0) yield all;
   }
+}
+
+/** Claims are compared as the ledger stores them (encodeClaim): time, token and the Send-events mark. */
+function sameClaim(a: Claim, b: Claim): boolean {
+  return a.claimedAt === b.claimedAt && a.token === b.token && Boolean(a.sendEvents) === Boolean(b.sendEvents);
 }
