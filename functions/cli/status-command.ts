@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { Writable } from 'node:stream';
-import { readTarget } from '../commons/config';
+import { processEnvironment, readTarget } from '../commons/config';
 import { InvalidInputError, PushletterError } from '../commons/errors';
 import type { IssueStore } from '../delivery/issues';
 import { DEAD_LETTERED } from '../delivery/jobs';
@@ -24,8 +24,10 @@ async function postIdOf(argument: string): Promise<string> {
 
 async function connect(aws: boolean): Promise<{ issues: IssueStore; resendAfterMs: number }> {
   const { DynamoIssueStore } = await import('../adapters/dynamodb/issue-store');
-  const ports = aws ? await (await import('../wiring/lambda-services')).lambdaServices() : await (await import('../local/local-services')).connectToLocalStack();
-  return { issues: new DynamoIssueStore(ports.dynamo, ports.resources), resendAfterMs: ports.settings.resendAfterSeconds * 1000 };
+  const services = aws
+    ? await (await import('../wiring/lambda-services')).createLambdaServices(processEnvironment())
+    : await (await import('../local/local-services')).connectToLocalStack();
+  return { issues: new DynamoIssueStore(services.dynamo, services.resources), resendAfterMs: services.settings.resendAfterSeconds * 1000 };
 }
 
 /** A time of day (UTC) an operator can compare with a clock, or minutes when within the hour. */

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Writable } from 'node:stream';
-import { readTarget } from '../commons/config';
+import { processEnvironment, readTarget } from '../commons/config';
 import { InvalidInputError, PushletterError } from '../commons/errors';
 import { logger } from '../commons/logger';
 import type { CoreServices } from '../wiring/core-services';
@@ -49,8 +49,8 @@ export interface CommandOutput {
 
 async function connect(aws: boolean): Promise<CoreServices> {
   if (aws) {
-    const { lambdaServices } = await import('../wiring/lambda-services');
-    return lambdaServices();
+    const { createLambdaServices } = await import('../wiring/lambda-services');
+    return createLambdaServices(processEnvironment());
   }
   const { connectToLocalStack } = await import('../local/local-services');
   const ports = await connectToLocalStack();

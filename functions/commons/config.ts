@@ -53,7 +53,13 @@ export interface Resources {
   deliveriesTable: string;
 }
 
-type Env = Record<string, string | undefined>;
+/** Environment variables by name: `process.env`, or a test's own. */
+export type Env = Record<string, string | undefined>;
+
+/** The process's environment, for the composition modules to pass to the readers here. */
+export function processEnvironment(): Env {
+  return process.env;
+}
 
 const DEFAULTS = {
   [ENV.siteUrl]: 'http://localhost:4000',

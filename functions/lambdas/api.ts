@@ -1,5 +1,6 @@
 import { HTTP_CALLS } from '../adapters/aws-clients';
-import { lambdaServices } from '../wiring/lambda-services';
+import { processEnvironment } from '../commons/config';
+import { createLambdaServices, once } from '../wiring/lambda-services';
 import { apiGatewayHandler } from '../http/api-gateway';
 import { createHttpApp } from '../http/app';
 import type { HttpApp } from '../http/types';
@@ -11,8 +12,9 @@ let app: HttpApp | undefined;
 
 // Started during init, with AWS calls short enough to answer within the function's timeout;
 // the handler awaits the same promise and sees any error.
-lambdaServices(HTTP_CALLS).catch(() => undefined);
+const services = once(() => createLambdaServices(processEnvironment(), HTTP_CALLS));
+services().catch(() => undefined);
 
-const answer = apiGatewayHandler(async () => (app ??= createHttpApp((await lambdaServices(HTTP_CALLS)).http)));
+const answer = apiGatewayHandler(async () => (app ??= createHttpApp((await services()).http)));
 
 export const handler = withLambdaContext(async (event: APIGatewayProxyEventV2) => answer(event));

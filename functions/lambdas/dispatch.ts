@@ -1,7 +1,8 @@
 import type { Context } from 'aws-lambda';
 import { lambdaClient } from '../adapters/lambda-scheduler-clients';
 import { logger, withLambdaContext } from '../commons/logger';
-import { lambdaSendingServices } from '../wiring/lambda-services';
+import { processEnvironment } from '../commons/config';
+import { createLambdaSendingServices, once } from '../wiring/lambda-services';
 import { DispatcherInvoker } from '../adapters/lambda-invoker';
 import { dispatchIssue } from '../delivery/dispatcher';
 import { parseDispatchJob } from '../delivery/jobs';
@@ -9,7 +10,8 @@ import type { DispatchJob } from '../contract/messages';
 
 const lambda = lambdaClient();
 // Started during init; the handler awaits the same promise and sees any error.
-lambdaSendingServices().catch(() => undefined);
+const services = once(() => createLambdaSendingServices(processEnvironment()));
+services().catch(() => undefined);
 
 /**
  * Starts or resumes the dispatch of a post. Invoked asynchronously with a DispatchJob (by
@@ -18,7 +20,7 @@ lambdaSendingServices().catch(() => undefined);
  * invocations, each resuming from the issue's checkpoint.
  */
 export const handler = withLambdaContext(async (event: DispatchJob, context: Context): Promise<void> => {
-  const { dispatch } = await lambdaSendingServices();
+  const { dispatch } = await services();
   const ports = {
     ...dispatch,
     dispatchQueue: new DispatcherInvoker(lambda, context.invokedFunctionArn),

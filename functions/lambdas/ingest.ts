@@ -1,6 +1,7 @@
 import { lambdaClient, schedulerClient } from '../adapters/lambda-scheduler-clients';
 import { withLambdaContext } from '../commons/logger';
-import { lambdaIngestServices } from '../wiring/lambda-services';
+import { processEnvironment } from '../commons/config';
+import { createLambdaIngestServices, once } from '../wiring/lambda-services';
 import { DispatcherInvoker } from '../adapters/lambda-invoker';
 import { createIngestHandler } from '../publishing/ingest-consumer';
 import { EventBridgeScheduler } from '../publishing/schedule';
@@ -12,8 +13,8 @@ import { EventBridgeScheduler } from '../publishing/schedule';
  * failures; everything else is settled per message. The Lambda and Scheduler clients are
  * built here, the one function that schedules posts, so no other bundle loads them.
  */
-const ports = () =>
-  lambdaIngestServices({
+const services = once(() =>
+  createLambdaIngestServices(processEnvironment(), {
     dispatchQueue: (target) => new DispatcherInvoker(lambdaClient(), target.dispatchFunctionArn),
     scheduler: (target) =>
       new EventBridgeScheduler(schedulerClient(), {
@@ -21,9 +22,10 @@ const ports = () =>
         roleArn: target.schedulerRoleArn,
         groupName: target.scheduleGroup,
       }),
-  });
+  }),
+);
 
 // Started during init; the handler awaits the same promise and sees any error.
-ports().catch(() => undefined);
+services().catch(() => undefined);
 
-export const handler = withLambdaContext(createIngestHandler(ports));
+export const handler = withLambdaContext(createIngestHandler(services));

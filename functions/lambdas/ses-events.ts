@@ -1,13 +1,15 @@
 import type { SNSEvent } from 'aws-lambda';
 import { withLambdaContext } from '../commons/logger';
-import { lambdaSendingServices } from '../wiring/lambda-services';
+import { processEnvironment } from '../commons/config';
+import { createLambdaSendingServices, once } from '../wiring/lambda-services';
 import { handleSesEvents } from '../feedback/ses-notifications';
 
 // Started during init; the handler awaits the same promise and sees any error.
-lambdaSendingServices().catch(() => undefined);
+const services = once(() => createLambdaSendingServices(processEnvironment()));
+services().catch(() => undefined);
 
 /** SES bounce and complaint notifications from the configuration set's SNS topic. */
 export const handler = withLambdaContext(async (event: SNSEvent): Promise<void> => {
-  const { sesEvents } = await lambdaSendingServices();
+  const { sesEvents } = await services();
   await handleSesEvents(sesEvents, event);
 });

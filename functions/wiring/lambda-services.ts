@@ -1,6 +1,7 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type CallBudget, PIPELINE_CALLS, dynamoClient, secretsClient, sesClient, sqsClient } from '../adapters/aws-clients';
-import { type IngestResources, type SecretArns, readIngestQueueUrl, readDeployedResources, readIngestResources, readSecretArns, readSenderConcurrency, readSendQueueUrl, readSettings, requiredSecretArn } from '../commons/config';
+import { type Env, type IngestResources, type Resources, type SecretArns, type Settings, readDeployedResources, readIngestQueueUrl, readIngestResources, readSecretArns, readSenderConcurrency, readSendQueueUrl, readSettings, requiredSecretArn } from '../commons/config';
+import { ENV } from '../contract/env';
 import { ConfigError } from '../commons/errors';
 import { systemClock } from '../commons/clock';
 import { CachedSecret, checkTokenKey, parseApiSecret, parseGitHubTokenSecret } from '../commons/secrets';
@@ -18,36 +19,50 @@ import { buildCoreServices, type CoreServices } from './core-services';
 import { buildSendingServices, type SendingServices } from './sending-services';
 
 /**
- * Services for the Lambdas (and the CLI's `--aws`): settings from the environment (checked at cold
- * start), clients with the function's role in the function's region, and the secrets this
- * function is granted, each from its own Secrets Manager secret. Built once per container; each
- * entry starts the build while its module loads, so the work happens in Lambda's init phase.
+ * Services for the Lambdas (and the CLI's `--aws`): settings from the environment given
+ * (checked when the services are made), clients with the function's role in the function's
+ * region, and the secrets this function is granted, each from its own Secrets Manager secret.
+ * Nothing here runs on import and nothing is kept between calls: each Lambda entry makes its
+ * services once per container (`once`), starting during init so the work falls in Lambda's init
+ * phase, and every caller passes its own options.
  */
 export type LambdaServices = CoreServices;
 
-const settings = readSettings();
-const resources = readDeployedResources();
-const secretArns: SecretArns = readSecretArns();
+/** Where a function's settings, resources and secrets are named (the process environment on AWS). */
+interface LambdaEnvironment {
+  settings: Settings;
+  resources: Resources;
+  secretArns: SecretArns;
+}
 
-async function secretText(client: SecretsManagerClient, which: keyof SecretArns): Promise<{ text: string; source: string }> {
-  const arn = requiredSecretArn(secretArns, which);
+function readLambdaEnvironment(env: Env): LambdaEnvironment {
+  return { settings: readSettings(env), resources: readDeployedResources(env), secretArns: readSecretArns(env) };
+}
+
+async function secretText(client: SecretsManagerClient, arns: SecretArns, which: keyof SecretArns): Promise<{ text: string; source: string }> {
+  const arn = requiredSecretArn(arns, which);
   const result = await client.send(new GetSecretValueCommand({ SecretId: arn }));
   if (result.SecretString === undefined) throw new ConfigError(`secret ${arn} has no string value; store it as text`);
   return { text: result.SecretString, source: `secret ${arn}` };
 }
 
-async function compose(budget: CallBudget): Promise<LambdaServices> {
+/**
+ * The services every function shares. `budget` is how long one AWS call may take: the API
+ * function passes HTTP_CALLS to answer within its timeout.
+ */
+export async function createLambdaServices(env: Env, budget: CallBudget = PIPELINE_CALLS): Promise<LambdaServices> {
+  const { settings, resources, secretArns } = readLambdaEnvironment(env);
   const secrets = secretsClient(budget);
   // The token key never changes while links in delivered emails must work: read once.
-  const tokenKey = await secretText(secrets, 'tokenKey').then(({ text, source }) => checkTokenKey(text.trim(), source));
+  const tokenKey = await secretText(secrets, secretArns, 'tokenKey').then(({ text, source }) => checkTokenKey(text.trim(), source));
   const core = buildCoreServices({ dynamo: dynamoClient({}, budget), ses: sesClient({}, budget), settings, resources, secrets: { tokenKey }, clock: systemClock });
   // The API function gets INGEST_QUEUE_URL: `POST /hooks/github` puts pushed posts there.
-  const ingestQueueUrl = readIngestQueueUrl();
+  const ingestQueueUrl = readIngestQueueUrl(env);
   if (ingestQueueUrl === undefined) return core;
   // The API's own secret: re-read every few minutes, so a webhook secret changed in Secrets
   // Manager (and in GitHub) is used without a redeploy. Read now, so a bad secret fails the start.
   const apiSecret = new CachedSecret(async () => {
-    const { text, source } = await secretText(secrets, 'api');
+    const { text, source } = await secretText(secrets, secretArns, 'api');
     return parseApiSecret(text, source);
   });
   await apiSecret.get();
@@ -55,53 +70,30 @@ async function compose(budget: CallBudget): Promise<LambdaServices> {
   return { ...core, http: { ...core.http, github: { webhookSecret: async () => (await apiSecret.get()).webhookSecret, ingestQueue } } };
 }
 
-let composed: Promise<LambdaServices> | undefined;
-
-/**
- * The services; a failed start (say, Secrets Manager unreachable) is retried by the next call.
- * The first call's `budget` (how long one AWS call may take) holds for the container: the API
- * function passes HTTP_CALLS to answer within its timeout.
- */
-export function lambdaServices(budget: CallBudget = PIPELINE_CALLS): Promise<LambdaServices> {
-  composed ??= compose(budget).catch((error: unknown) => {
-    composed = undefined;
-    throw error;
-  });
-  return composed;
-}
-
 /**
  * The send, dispatch and ses-events Lambdas' services. Only the dispatcher continues a dispatch,
  * and it does so by invoking itself asynchronously (it knows its own ARN), replacing the
- * dispatch queue here, which no other function may use.
+ * dispatch queue here, which no other function may use. Only the send Lambda may read the SES
+ * quota (and needs the rate); the others skip the call.
  */
-let sending: Promise<SendingServices> | undefined;
-
-/** Only the send Lambda may read the SES quota (and needs the rate); the others skip the call. */
-export function lambdaSendingServices(options: { askQuota?: boolean } = {}): Promise<SendingServices> {
-  sending ??= (async () => {
-    const concurrency = readSenderConcurrency();
-    const sendQueueUrl = readSendQueueUrl();
-    const missing = (reason: string): Queue<never> => ({
-      send: async () => {
-        throw new ConfigError(reason);
-      },
-    });
-    const core = await lambdaServices();
-    return buildSendingServices(
-      core,
-      {
-        sendQueue: sendQueueUrl ? new SqsQueue(sqsClient(), sendQueueUrl) : missing('SEND_QUEUE_URL must be set for this function (the CDK stack sets it)'),
-        dispatchQueue: missing('only the dispatch function continues a dispatch, by invoking itself'),
-      },
-      // The stack's configuration set publishes Send events (infra/constructs/ses.ts).
-      { askQuota: options.askQuota ?? false, concurrency, sendEvents: core.settings.configurationSet === undefined ? undefined : {} },
-    );
-  })().catch((error: unknown) => {
-    sending = undefined;
-    throw error;
+export async function createLambdaSendingServices(env: Env, options: { askQuota?: boolean } = {}): Promise<SendingServices> {
+  const concurrency = readSenderConcurrency(env);
+  const sendQueueUrl = readSendQueueUrl(env);
+  const missing = (reason: string): Queue<never> => ({
+    send: async () => {
+      throw new ConfigError(reason);
+    },
   });
-  return sending;
+  const core = await createLambdaServices(env);
+  return buildSendingServices(
+    core,
+    {
+      sendQueue: sendQueueUrl ? new SqsQueue(sqsClient(), sendQueueUrl) : missing(`${ENV.sendQueueUrl} must be set for this function (the CDK stack sets it)`),
+      dispatchQueue: missing('only the dispatch function continues a dispatch, by invoking itself'),
+    },
+    // The stack's configuration set publishes Send events (infra/constructs/ses.ts).
+    { askQuota: options.askQuota ?? false, concurrency, sendEvents: core.settings.configurationSet === undefined ? undefined : {} },
+  );
 }
 
 /**
@@ -109,7 +101,7 @@ export function lambdaSendingServices(options: { askQuota?: boolean } = {}): Pro
  * the dispatcher started by an asynchronous invoke, and future posts put on EventBridge
  * Scheduler with a one-time schedule that invokes the dispatcher at the post's date.
  *
- * The invoker and the scheduler come from functions/ingest.ts: they need the Lambda and
+ * The invoker and the scheduler come from functions/lambdas/ingest.ts: they need the Lambda and
  * Scheduler SDK clients, and esbuild hoists an ESM bundle's external imports to the top even
  * from dynamically imported modules, so naming them here would load those clients in every
  * function that imports this module (api, send, ses-events).
@@ -121,34 +113,42 @@ export interface IngestAwsServices {
   scheduler(target: IngestResources): Scheduler;
 }
 
-let ingest: Promise<IngestWorkerDependencies> | undefined;
-
 /**
  * Ingest reads no subscriber and signs no token: it builds its services without the token key,
  * from the issues table, SES for previews, and the GitHub token secret. The token is re-read
- * every few minutes, and at once when GitHub refuses it (functions/github/contents.ts).
+ * every few minutes, and at once when GitHub refuses it (adapters/github-contents.ts).
  */
-export function lambdaIngestServices(aws: IngestAwsServices): Promise<IngestWorkerDependencies> {
-  ingest ??= (async () => {
-    const target = readIngestResources();
-    const secrets = secretsClient();
-    const githubToken = new CachedSecret(async () => {
-      const { text, source } = await secretText(secrets, 'githubToken');
-      return parseGitHubTokenSecret(text, source);
-    });
-    await githubToken.get();
-    return {
-      settings,
-      issues: new DynamoIssueStore(dynamoClient(), resources),
-      dispatchQueue: aws.dispatchQueue(target),
-      scheduler: aws.scheduler(target),
-      mailer: new SesMailer(sesClient(), settings.configurationSet),
-      clock: systemClock,
-      files: new GitHubContents({ apiUrl: settings.githubApiUrl, token: githubToken }),
-    };
-  })().catch((error: unknown) => {
-    ingest = undefined;
-    throw error;
+export async function createLambdaIngestServices(env: Env, aws: IngestAwsServices): Promise<IngestWorkerDependencies> {
+  const { settings, resources, secretArns } = readLambdaEnvironment(env);
+  const target = readIngestResources(env);
+  const secrets = secretsClient();
+  const githubToken = new CachedSecret(async () => {
+    const { text, source } = await secretText(secrets, secretArns, 'githubToken');
+    return parseGitHubTokenSecret(text, source);
   });
-  return ingest;
+  await githubToken.get();
+  return {
+    settings,
+    issues: new DynamoIssueStore(dynamoClient(), resources),
+    dispatchQueue: aws.dispatchQueue(target),
+    scheduler: aws.scheduler(target),
+    mailer: new SesMailer(sesClient(), settings.configurationSet),
+    clock: systemClock,
+    files: new GitHubContents({ apiUrl: settings.githubApiUrl, token: githubToken }),
+  };
+}
+
+/**
+ * A container's one set of services: made on the first call, shared by later ones, made again
+ * after a failed start (say, Secrets Manager unreachable) so the next invocation retries.
+ */
+export function once<T>(make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | undefined;
+  return () => {
+    made ??= make().catch((error: unknown) => {
+      made = undefined;
+      throw error;
+    });
+    return made;
+  };
 }
