@@ -85,6 +85,8 @@ describe('deploy configuration', () => {
       editors: ['editor@example.org', 'second@example.org'],
       maxSendRate: 50,
       configurationSet: 'set',
+      // The sender's timeout at 50/s plus 600 s, raised to the 900 s floor.
+      resendAfterSeconds: 900,
     });
   });
 });
