@@ -11,6 +11,8 @@ export interface Secrets {
   webhookSecret: string;
   /** Optional GitHub token for private blog repositories. */
   githubToken?: string;
+  /** Cloudflare Turnstile secret key; needed only when `captchaSiteKey` is set. */
+  captchaSecret?: string;
 }
 
 /** Checks a secret's JSON text; `source` names where it came from for the error message. */
@@ -31,5 +33,6 @@ export function parseSecrets(text: string, source: string): Secrets {
     throw new ConfigError(`${source} must hold webhookSecret: at least 16 characters (openssl rand -hex 32)`);
   }
   const githubToken = typeof record.githubToken === 'string' && record.githubToken !== '' ? record.githubToken : undefined;
-  return { tokenKey, webhookSecret, ...(githubToken ? { githubToken } : {}) };
+  const captchaSecret = typeof record.captchaSecret === 'string' && record.captchaSecret !== '' ? record.captchaSecret : undefined;
+  return { tokenKey, webhookSecret, ...(githubToken ? { githubToken } : {}), ...(captchaSecret ? { captchaSecret } : {}) };
 }
