@@ -1,8 +1,26 @@
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { lambdaPorts } from './compose/lambda';
 import { apiGatewayHandler } from './http/api-gateway';
 import { createHttpApp, type HttpApp } from './http/app';
 
-/** The HTTP API Lambda: signup page, subscribe, confirm, unsubscribe (see functions/http/routes). */
+/**
+ * The HTTP API Lambda: signup page, subscribe, confirm, unsubscribe (see functions/http/routes).
+ * An EventBridge schedule also invokes it every few minutes to send the confirmations that
+ * waited for the hourly cap (it is the one function with the limits table).
+ */
 let app: HttpApp | undefined;
 
-export const handler = apiGatewayHandler(async () => (app ??= createHttpApp((await lambdaPorts()).http)));
+const http = apiGatewayHandler(async () => (app ??= createHttpApp((await lambdaPorts()).http)));
+
+interface ScheduledEvent {
+  'detail-type': 'Scheduled Event';
+}
+
+function isScheduled(event: unknown): event is ScheduledEvent {
+  return (event as Partial<ScheduledEvent> | undefined)?.['detail-type'] === 'Scheduled Event';
+}
+
+export const handler = async (event: APIGatewayProxyEventV2 | ScheduledEvent) => {
+  if (isScheduled(event)) return { sent: await (await lambdaPorts()).subscriptions.sendWaitingConfirmations() };
+  return http(event);
+};

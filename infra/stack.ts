@@ -1,4 +1,6 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type { Construct } from 'constructs';
 import { type DeployConfig, settingsEnvironment, shellExports, siteOrigin } from './config';
 import { Alarms } from './constructs/alarms';
@@ -47,6 +49,13 @@ export class PushletterStack extends Stack {
     // only verifies the signature and hands the push to the ingest queue.
     const apiHandler = this.api.handler;
     this.tables.bind(apiHandler, 'subscribers', 'write');
+    this.tables.bind(apiHandler, 'limits', 'write');
+    // Confirmations held back by the hourly cap go out when the hour allows.
+    new events.Rule(this, 'WaitingConfirmations', {
+      description: 'pushletter: send confirmation emails that waited for the hourly cap',
+      schedule: events.Schedule.rate(Duration.minutes(5)),
+      targets: [new targets.LambdaFunction(apiHandler, { retryAttempts: 0 })],
+    });
     this.secrets.bind(apiHandler);
     this.sending.grantSend(apiHandler);
     this.pipeline.ingestQueue.bindProducer(apiHandler, PIPELINE_ENVIRONMENT.ingestQueue);
