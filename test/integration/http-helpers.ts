@@ -25,8 +25,12 @@ export interface TestStack extends LocalStack {
 
 export const SITE_URL = 'https://blog.example.org';
 
+/**
+ * Every request of a test comes from 127.0.0.1, and most tests sign up many addresses: the
+ * per-client and per-mailbox limits are off unless a test turns them on (`signupSettings`).
+ */
 export function testSettings(overrides: Partial<Settings> = {}): Settings {
-  return { ...readSettings({ PUSHLETTER_SITE_URL: SITE_URL, PUSHLETTER_SITE_TITLE: 'Example Blog' }), ...overrides };
+  return { ...readSettings({ PUSHLETTER_SITE_URL: SITE_URL, PUSHLETTER_SITE_TITLE: 'Example Blog', PUSHLETTER_SIGNUP_LIMITS: 'off' }), ...overrides };
 }
 
 /** The whole local stack on free ports in a fresh folder, as `pushletter dev` runs it. */
@@ -58,6 +62,11 @@ export async function inbox(stack: LocalStack, to?: string): Promise<InboxEmail[
   const response = await fetch(`${stack.urls.inbox.replace('localhost', '127.0.0.1')}/store`);
   const { emails } = (await response.json()) as { emails: InboxEmail[] };
   return to === undefined ? emails : emails.filter((email) => email.destination.to.some((address) => address.includes(to)));
+}
+
+/** Pressing the button on the page behind a confirmation link (what a reader does). */
+export function pressConfirm(link: string): Promise<Response> {
+  return postForm(link, {});
 }
 
 /** The confirmation link of the latest email to `to`. */
