@@ -169,6 +169,19 @@ describe('abuse of the form', () => {
     expect(fits.status).toBe(200);
   });
 
+  it('names the limit of the route that refused the body: 10 MB for the webhook, not the form\'s 16 KB', async () => {
+    const webhook = await fetch(`${stack.urls.app}/hooks/github`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': String(11 * 1024 * 1024) },
+      body: Buffer.alloc(11 * 1024 * 1024, 0x20),
+    });
+    expect(webhook.status).toBe(413);
+    const answer = (await webhook.json()) as { message: string };
+    expect(answer.message).toContain('more than 10 MB');
+    expect(answer.message).not.toContain('16 KB');
+    expect(answer.message).not.toContain('form');
+  });
+
   it('answers malformed JSON with 400 JSON and an unknown body type with 415', async () => {
     for (const body of ['{"email": ', 'null', '[]', '"reader@example.com"', '\u0000']) {
       const response = await postJson(`${stack.urls.app}/subscribe`, body);
