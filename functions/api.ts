@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { lambdaPorts } from './compose/lambda';
+import { lambdaPorts, useSignupProtection } from './compose/lambda';
+import { signupProtection } from './compose/signup';
 import { apiGatewayHandler } from './http/api-gateway';
 import { createHttpApp, type HttpApp } from './http/app';
 
@@ -9,6 +10,8 @@ import { createHttpApp, type HttpApp } from './http/app';
  * waited for the hourly cap (it is the one function with the limits table).
  */
 let app: HttpApp | undefined;
+
+useSignupProtection(signupProtection);
 
 const http = apiGatewayHandler(async () => (app ??= createHttpApp((await lambdaPorts()).http)));
 

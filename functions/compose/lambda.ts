@@ -12,7 +12,7 @@ import type { Scheduler } from '../sending/schedule';
 import { SqsQueue } from '../sending/sqs-queue';
 import type { IngestMessage } from '../github/webhook';
 import type { IngestWorkerPorts } from '../sending/ingest-worker';
-import { buildCorePorts, type CorePorts } from './ports';
+import { buildCorePorts, type CoreInputs, type CorePorts } from './ports';
 import { buildSendingPorts, type SendingPorts } from './sending';
 
 /**
@@ -34,9 +34,20 @@ async function readSecrets() {
   return parseSecrets(result.SecretString, `secret ${arn}`);
 }
 
+let protection: CoreInputs['protection'];
+
+/**
+ * The API entry hands over the signup protection (functions/compose/signup.ts) when it loads:
+ * naming that module here would put its ~1 MB disposable-domain list in every bundle. It is
+ * read after the secret arrives, so the entry's top level has run by then.
+ */
+export function useSignupProtection(factory: NonNullable<CoreInputs['protection']>): void {
+  protection = factory;
+}
+
 async function compose(): Promise<LambdaPorts> {
   const secrets = await readSecrets();
-  const core = buildCorePorts({ dynamo, ses, settings, resources, secrets, clock: systemClock });
+  const core = buildCorePorts({ dynamo, ses, settings, resources, secrets, clock: systemClock, protection });
   // The API function gets INGEST_QUEUE_URL: `POST /hooks/github` puts pushed posts there.
   const ingestQueueUrl = readIngestQueueUrl();
   if (ingestQueueUrl === undefined) return core;

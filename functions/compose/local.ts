@@ -14,6 +14,7 @@ import { SendResumption } from '../sending/resume';
 import { SendQueueDrain } from '../local/send-drain';
 import { handleSendQueueEvent } from '../sending/send';
 import { buildCorePorts, type CorePorts } from './ports';
+import { signupProtection } from './signup';
 import { buildSendingPorts, type SendingPorts } from './sending';
 
 /**
@@ -39,6 +40,7 @@ export function composeLocal(inputs: LocalInputs): LocalComposition {
     resources: inputs.resources,
     secrets: inputs.secrets,
     clock: inputs.clock ?? systemClock,
+    protection: signupProtection,
   });
 }
 

@@ -1,6 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SESClient } from '@aws-sdk/client-ses';
-import { readLimitsTable, type Resources, type Settings } from '../commons/config';
+import type { Resources, Settings } from '../commons/config';
 import type { Clock, Mailer } from '../commons/ports';
 import type { Secrets } from '../commons/secrets';
 import type { AppDependencies } from '../http/app';
@@ -9,10 +9,8 @@ import { SesMailer } from '../mail/ses-mailer';
 import { deriveKeys } from '../subscribers/keys';
 import { DynamoSubscriberStore } from '../subscribers/store';
 import { SubscriptionService } from '../subscribers/service';
-import { TurnstileVerifier } from '../subscribers/captcha';
-import { DnsMailDomainChecker } from '../subscribers/domains';
-import { SignupGuard } from '../subscribers/guard';
-import { SignupLimits } from '../subscribers/limits';
+import type { SignupLimits } from '../subscribers/limits';
+import type { SignupProtection } from './signup';
 
 /**
  * The wiring both environments share: given clients, settings and secrets, build the domain
@@ -30,13 +28,16 @@ export interface CoreInputs {
   clock: Clock;
   /** The signup limits table; LIMITS_TABLE (or its default) when not given. */
   limitsTable?: string;
+  /** `signupProtection` from ./signup, passed in by the API entry and the local stack only. */
+  protection?: (inputs: CoreInputs, hashKey: Buffer) => SignupProtection;
 }
 
 export interface CorePorts extends CoreInputs {
   mailer: Mailer;
   subscribers: DynamoSubscriberStore;
   subscriptions: SubscriptionService;
-  signupLimits: SignupLimits;
+  /** Where the protection was built: the API function and the local stack. */
+  signupLimits?: SignupLimits;
   /** What the HTTP app needs; see functions/http/app.ts. */
   http: AppDependencies;
 }
@@ -52,15 +53,7 @@ export function buildCorePorts(inputs: CoreInputs): CorePorts {
     listName: settings.listName,
     clock,
   });
-  const signup = settings.signup;
-  const signupLimits = new SignupLimits(inputs.dynamo, inputs.limitsTable ?? readLimitsTable(), clock);
-  const guard = new SignupGuard({
-    limits: signupLimits,
-    settings: signup,
-    hashKey: keys.ipKey,
-    domains: signup.checkDomainDns ? new DnsMailDomainChecker({ timeoutMs: signup.dnsTimeoutMs, servers: signup.dnsServers }) : undefined,
-  });
-  const captcha = signup.captcha && new TurnstileVerifier({ ...signup.captcha, secret: inputs.secrets.captchaSecret });
+  const protection = inputs.protection?.(inputs, keys.ipKey);
   const subscriptions = new SubscriptionService({
     store: subscribers,
     keys,
@@ -68,7 +61,8 @@ export function buildCorePorts(inputs: CoreInputs): CorePorts {
     clock,
     publicUrl: settings.publicUrl,
     defaultLanguage: settings.language,
-    guard,
+    guard: protection?.guard,
   });
-  return { ...inputs, mailer, subscribers, subscriptions, signupLimits, http: { settings, clock, subscriptions, ...(captcha ? { captcha } : {}) } };
+  const captcha = protection?.captcha;
+  return { ...inputs, mailer, subscribers, subscriptions, signupLimits: protection?.limits, http: { settings, clock, subscriptions, ...(captcha ? { captcha } : {}) } };
 }

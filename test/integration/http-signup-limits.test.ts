@@ -232,7 +232,7 @@ describe('the hourly cap on confirmation emails', () => {
     for (const email of all) for (const to of email.destination.to) perAddress.set(to, (perAddress.get(to) ?? 0) + 1);
     expect([...perAddress.keys()].sort()).toEqual([...addresses].sort());
     expect([...perAddress.values()].every((count) => count === 1)).toBe(true);
-    expect(await stack.composition.signupLimits.waiting(10)).toEqual([]);
+    expect(await stack.composition.signupLimits!.waiting(10)).toEqual([]);
   });
 });
 
