@@ -38,11 +38,8 @@ export interface Route {
 export interface RouteContext extends AppDependencies {
   /** Page language from a `lang` field or `?lang=`, else the site's. */
   page(request: HttpRequest, fieldLanguage?: string): PageContext;
-  /**
-   * A localised error answer: a page for people, JSON for JSON clients. `values` fill the
-   * sentence's slots (`{wait}`, `{time}`); `{limit}` is the route's body limit.
-   */
-  fail(request: HttpRequest, status: number, kind: ErrorKind, detail?: string, values?: Record<string, string>): HttpResponse;
+  /** A localised error answer: a page for people, JSON for JSON clients; `{limit}` in it is the route's body limit. */
+  fail(request: HttpRequest, status: number, kind: ErrorKind, detail?: string): HttpResponse;
 }
 
 export type HttpApp = (request: HttpRequest) => Promise<HttpResponse>;
@@ -81,9 +78,9 @@ export function createHttpApp(dependencies: AppDependencies, routes: readonly Ro
       const lang = readerLanguage(fieldLanguage) ?? readerLanguage(request.query.get('lang')) ?? siteLanguage;
       return { lang, siteTitle: settings.siteTitle, siteUrl: settings.siteUrl };
     },
-    fail(request, status, kind, detail, values = {}) {
+    fail(request, status, kind, detail) {
       const page = context.page(request);
-      const filled = { limit: sizeText(bodyLimit(request.path)), ...values };
+      const filled = { limit: sizeText(bodyLimit(request.path)) };
       if (wantsJson(request)) return json(status, { error: kind, message: detail ?? errorText(page, kind, filled).body });
       return html(status, errorPage(page, kind, filled));
     },

@@ -84,6 +84,8 @@ export interface AddressProblem {
   message: string;
   email: string;
   suggestion?: string;
+  /** The message is already in the page's language and is not about the address (the CAPTCHA). */
+  localised?: boolean;
 }
 
 /** A second, one-field form: one click signs up with the corrected address. */
@@ -121,7 +123,7 @@ export function signupPage(context: PageContext, problem?: AddressProblem, captc
   const invalid = problem !== undefined;
   const describedBy = invalid ? 'email-error email-hint' : 'email-hint';
   const error = invalid
-    ? `<p id="email-error" class="error" role="alert">${escapeHtml(strings(context).errors.invalidAddress)}${detail(context, problem.message)}</p>\n`
+    ? `<p id="email-error" class="error" role="alert">${problem.localised ? escapeHtml(problem.message) : `${escapeHtml(strings(context).errors.invalidAddress)}${detail(context, problem.message)}`}</p>\n`
     : '';
   return layout(
     context,

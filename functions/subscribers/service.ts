@@ -28,8 +28,6 @@ export interface SubscriptionServiceDeps {
   logger?: Logger;
   /** Limits, domain checks and the hourly cap for form signups; without it, none apply. */
   guard?: SignupGuard;
-  /** The least time an accepted signup takes to answer (see `subscribe`). */
-  answerFloorMs?: number;
 }
 
 export interface SubscribeRequest {
@@ -82,7 +80,7 @@ export class SubscriptionService {
     this.defaultLanguage = deps.defaultLanguage ?? 'en';
     this.logger = deps.logger ?? defaultLogger;
     this.guard = deps.guard;
-    this.sendMillis = new RunningAverage(deps.answerFloorMs ?? ANSWER_FLOOR_MS);
+    this.sendMillis = new RunningAverage(ANSWER_FLOOR_MS);
   }
 
   /**
@@ -95,6 +93,9 @@ export class SubscriptionService {
    *   bounced reader may come back, but only through a new opt-in: the click proves the
    *   mailbox works and wants mail again.
    * - active: nothing changes and no email is sent.
+   * - with the guard: throwaway and dead domains throw AddressError, a client over its limit
+   *   SignupLimitError; a mailbox over its limit gets no email, and past the hourly cap the
+   *   email waits for `sendWaitingConfirmations`. All of these answer like any other signup.
    * - complained: nothing changes and no email is sent, ever. A complaint tells the provider
    *   this mail is unwanted, and mailing that mailbox again (even a confirmation request) hurts
    *   the sender's reputation. An editor can `pushletter subscribers forget` the address if the
@@ -112,7 +113,7 @@ export class SubscriptionService {
     await sleep(answerAt - performance.now());
   }
 
-  private async recordSignup(email: string, request: SubscribeRequest): Promise<boolean> {
+  private async recordSignup(email: string, request: SubscribeRequest): Promise<void> {
     const source = typeof request.source === 'string' && request.source.trim() ? request.source.trim().slice(0, 64) : 'unknown';
     const lang = this.language(request.lang);
     const consent: Consent = { at: this.clock.now().toISOString(), source };
@@ -120,13 +121,12 @@ export class SubscriptionService {
     const { id, stored } = await this.store.upsertPending({ email, consent, lang });
     if (!stored) {
       this.logger.info('subscriber.signup_ignored', { subscriberId: id, source, reason: 'active or complained' });
-      return false;
+      return;
     }
     this.logger.info('subscriber.signup', { subscriberId: id, source, address: maskAddress(email) });
-    if (this.guard === undefined) return this.requestConfirmation(id, email, lang);
     // The mailbox however spelled, then this exact address, then the list's hourly budget.
-    if (!(await this.guard.admitMailbox(email))) return false;
-    return this.requestConfirmation(id, email, lang, { hourly: true });
+    if (this.guard !== undefined && !(await this.guard.admitMailbox(email))) return;
+    await this.requestConfirmation(id, email, lang, { hourly: true });
   }
 
   /**

@@ -32,11 +32,11 @@ export const subscribe: RouteHandler = async (request, app) => {
   const email = fields.email ?? '';
   // The form again, with the message next to the field, the typed value kept to fix, and the
   // likely correction one click away.
-  const formAgain = (message: string, suggestion?: string) =>
-    html(400, signupPage(page, { message, email, suggestion }, app.captcha?.siteKey), captchaPolicy(app.captcha !== undefined));
+  const formAgain = (problem: { message: string; suggestion?: string; localised?: boolean }) =>
+    html(400, signupPage(page, { ...problem, email }, app.captcha?.siteKey), captchaPolicy(app.captcha !== undefined));
   if (app.captcha !== undefined && !(await app.captcha.verify(fields[CAPTCHA_FIELD] ?? '', request.clientIp))) {
     const message = READER_STRINGS[page.lang].errors.captcha;
-    return asJson ? json(400, { error: 'captchaFailed', message }) : formAgain(message);
+    return asJson ? json(400, { error: 'captchaFailed', message }) : formAgain({ message, localised: true });
   }
   try {
     await app.subscriptions.subscribe({ email, source: 'form', ip: request.clientIp, lang: page.lang });
@@ -52,7 +52,7 @@ export const subscribe: RouteHandler = async (request, app) => {
     if (!(error instanceof InvalidInputError) || error.code !== 'ADDRESS_INVALID') throw error;
     const corrected = error instanceof AddressError ? error.suggestion : undefined;
     if (asJson) return json(400, { error: 'invalidAddress', message: error.message, ...(corrected ? { suggestion: corrected } : {}) });
-    return formAgain(error.message, corrected);
+    return formAgain({ message: error.message, suggestion: corrected });
   }
   return accepted(asJson, page);
 };
