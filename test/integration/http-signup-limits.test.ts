@@ -18,6 +18,8 @@ import { TestClock, heading, inbox, startTestStack, testSettings, uniqueAddress,
  */
 const MINUTE = 60 * 1000;
 const HOUR = 60 * MINUTE;
+/** Dozens of signups, each answered no sooner than a typical send: room for a loaded machine. */
+const SLOW_TEST = { timeout: 300_000 };
 
 function signupSettings(overrides: Partial<SignupSettings> = {}): SignupSettings {
   return { ...readSignupSettings({}), ...overrides };
@@ -69,7 +71,7 @@ describe('limits per client and per mailbox', () => {
     await stack?.dispose();
   });
 
-  it('gives one client 5 signups per 10 minutes and 20 a day, then 429 with a page that says when to come back', async () => {
+  it('gives one client 5 signups per 10 minutes and 20 a day, then 429 with a page that says when to come back', SLOW_TEST, async () => {
     const client = '127.0.0.11';
     const addresses = Array.from({ length: 8 }, (_, index) => uniqueAddress(`flood${index}`));
     const answers: Answer[] = [];
@@ -119,7 +121,7 @@ describe('limits per client and per mailbox', () => {
     expect(clientOf('::ffff:198.51.100.7')).toBe('198.51.100.7');
   });
 
-  it('sends one mailbox, however it is spelled, one confirmation per 10 minutes and 3 a day, with the ordinary answer', async () => {
+  it('sends one mailbox, however it is spelled, one confirmation per 10 minutes and 3 a day, with the ordinary answer', SLOW_TEST, async () => {
     const base = `mailbox${process.pid}`;
     const spellings = [
       `${base}@gmail.com`,
@@ -205,7 +207,7 @@ describe('the hourly cap on confirmation emails', () => {
     }
   }
 
-  it('stores a flood from many clients, sends 20 this hour and the rest in later hours, each exactly once', async () => {
+  it('stores a flood from many clients, sends 20 this hour and the rest in later hours, each exactly once', SLOW_TEST, async () => {
     const addresses = Array.from({ length: 50 }, (_, index) => uniqueAddress(`botnet-${index}`));
     let next = 0;
     const statuses: number[] = [];
