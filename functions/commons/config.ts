@@ -44,6 +44,35 @@ export interface Settings {
    * the time a Send event takes to be recorded.
    */
   resendAfterSeconds: number;
+  /** What keeps the public form from being turned against anyone (README: "Security"). */
+  signup: SignupSettings;
+}
+
+/** A limit: at most `limit` events in any `windowMs`. */
+export interface WindowLimit {
+  limit: number;
+  windowMs: number;
+}
+
+export interface SignupSettings {
+  /**
+   * Per-client and per-mailbox limits. Off only for load tests on one machine, where every
+   * request comes from one address (`PUSHLETTER_SIGNUP_LIMITS=off`).
+   */
+  limits: boolean;
+  /** Signups one client (IP address; IPv6 by /64) may make. */
+  perClient: WindowLimit[];
+  /** Confirmation emails one mailbox (sub-addresses and Gmail dots folded) may get. */
+  perMailbox: WindowLimit[];
+  /** Confirmation emails per clock hour for the whole list; the rest wait their turn. */
+  confirmationsPerHour: number;
+  /** Refuse domains whose DNS says they have no MX or A/AAAA record. */
+  checkDomainDns: boolean;
+  /** DNS servers for that check (`host` or `host:port`); unset, the system's. */
+  dnsServers?: string[];
+  dnsTimeoutMs: number;
+  /** Cloudflare Turnstile: on when a site key is set (its secret key is in the secret). */
+  captcha?: { siteKey: string; verifyUrl: string };
 }
 
 export interface Resources {
@@ -65,6 +94,13 @@ const DEFAULTS = {
   PUSHLETTER_GITHUB_API_URL: 'https://api.github.com',
   PUSHLETTER_MAX_SEND_RATE: '14',
   PUSHLETTER_RESEND_AFTER_SECONDS: '900',
+  PUSHLETTER_CLIENT_SIGNUPS_PER_10_MINUTES: '5',
+  PUSHLETTER_CLIENT_SIGNUPS_PER_DAY: '20',
+  PUSHLETTER_MAILBOX_CONFIRMATIONS_PER_10_MINUTES: '1',
+  PUSHLETTER_MAILBOX_CONFIRMATIONS_PER_DAY: '3',
+  PUSHLETTER_CONFIRMATIONS_PER_HOUR: '200',
+  PUSHLETTER_DNS_TIMEOUT_MS: '1500',
+  PUSHLETTER_CAPTCHA_VERIFY_URL: 'https://challenges.cloudflare.com/turnstile/v0/siteverify',
   SUBSCRIBERS_TABLE: 'pushletter-subscribers',
   ISSUES_TABLE: 'pushletter-issues',
   DELIVERIES_TABLE: 'pushletter-deliveries',
@@ -120,6 +156,56 @@ function checkAddress(key: string, value: string): string {
   return value;
 }
 
+/** A whole number from `min` to `max`, or a ConfigError naming the setting. */
+function count(env: Env, key: keyof typeof DEFAULTS, min: number, max: number, unit: string): number {
+  const raw = read(env, key);
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${key} must be a whole number of ${unit} from ${min} to ${max}, for example ${DEFAULTS[key]} (got "${raw}")`);
+  }
+  return value;
+}
+
+/** `on`/`off` (also true/false, 1/0); undefined when unset. */
+function onOff(env: Env, key: string): boolean | undefined {
+  const raw = optional(env, key)?.toLowerCase();
+  if (raw === undefined) return undefined;
+  if (['on', 'true', '1', 'yes'].includes(raw)) return true;
+  if (['off', 'false', '0', 'no'].includes(raw)) return false;
+  throw new ConfigError(`${key} must be "on" or "off" (got "${env[key]}")`);
+}
+
+const TEN_MINUTES = 10 * 60 * 1000;
+const DAY = 24 * 60 * 60 * 1000;
+/** The hourly cap is one counter item; far above any sender's reputation budget is a typo. */
+export const MAX_CONFIRMATIONS_PER_HOUR = 100_000;
+
+export function readSignupSettings(env: Env = process.env): SignupSettings {
+  const siteKey = optional(env, 'PUSHLETTER_CAPTCHA_SITE_KEY');
+  const dnsServers = optional(env, 'PUSHLETTER_DNS_SERVERS')?.split(',').map((server) => server.trim()).filter(Boolean);
+  return {
+    limits: onOff(env, 'PUSHLETTER_SIGNUP_LIMITS') ?? true,
+    perClient: [
+      { limit: count(env, 'PUSHLETTER_CLIENT_SIGNUPS_PER_10_MINUTES', 1, 1000, 'signups'), windowMs: TEN_MINUTES },
+      { limit: count(env, 'PUSHLETTER_CLIENT_SIGNUPS_PER_DAY', 1, 1000, 'signups'), windowMs: DAY },
+    ],
+    perMailbox: [
+      { limit: count(env, 'PUSHLETTER_MAILBOX_CONFIRMATIONS_PER_10_MINUTES', 1, 100, 'emails'), windowMs: TEN_MINUTES },
+      { limit: count(env, 'PUSHLETTER_MAILBOX_CONFIRMATIONS_PER_DAY', 1, 100, 'emails'), windowMs: DAY },
+    ],
+    confirmationsPerHour: count(env, 'PUSHLETTER_CONFIRMATIONS_PER_HOUR', 1, MAX_CONFIRMATIONS_PER_HOUR, 'emails'),
+    checkDomainDns: onOff(env, 'PUSHLETTER_CHECK_EMAIL_DOMAIN') ?? false,
+    ...(dnsServers && dnsServers.length > 0 ? { dnsServers } : {}),
+    dnsTimeoutMs: count(env, 'PUSHLETTER_DNS_TIMEOUT_MS', 100, 10_000, 'milliseconds'),
+    ...(siteKey ? { captcha: { siteKey, verifyUrl: checkUrl('PUSHLETTER_CAPTCHA_VERIFY_URL', read(env, 'PUSHLETTER_CAPTCHA_VERIFY_URL')) } } : {}),
+  };
+}
+
+/** The table of signup limits and waiting confirmations (the API function's only). */
+export function readLimitsTable(env: Env = process.env): string {
+  return optional(env, 'LIMITS_TABLE') ?? 'pushletter-limits';
+}
+
 export function readSettings(env: Env = process.env): Settings {
   const rate = Number(read(env, 'PUSHLETTER_MAX_SEND_RATE'));
   if (!Number.isFinite(rate) || rate <= 0) {
@@ -156,6 +242,7 @@ export function readSettings(env: Env = process.env): Settings {
     maxSendRate: rate,
     configurationSet: optional(env, 'PUSHLETTER_CONFIGURATION_SET'),
     resendAfterSeconds,
+    signup: readSignupSettings(env),
   };
 }
 

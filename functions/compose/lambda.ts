@@ -13,7 +13,7 @@ import type { Scheduler } from '../sending/schedule';
 import { SqsQueue } from '../sending/sqs-queue';
 import type { IngestMessage } from '../github/webhook';
 import type { IngestWorkerPorts } from '../sending/ingest-worker';
-import { buildCorePorts, type CorePorts } from './ports';
+import { buildCorePorts, type CoreInputs, type CorePorts } from './ports';
 import { buildSendingPorts, type SendingPorts } from './sending';
 
 /**
@@ -35,21 +35,44 @@ async function secretText(client: SecretsManagerClient, which: keyof SecretArns)
   return { text: result.SecretString, source: `secret ${arn}` };
 }
 
+let protection: CoreInputs['protection'];
+
+/**
+ * The API entry hands over the signup protection (functions/compose/signup.ts) when it loads:
+ * naming that module here would put its ~1 MB disposable-domain list in every bundle. It is
+ * read after the secrets arrive, so the entry's top level has run by then.
+ */
+export function useSignupProtection(factory: NonNullable<CoreInputs['protection']>): void {
+  protection = factory;
+}
+
 async function compose(budget: CallBudget): Promise<LambdaPorts> {
   const secrets = secretsClient(budget);
   // The token key never changes while links in delivered emails must work: read once.
   const tokenKey = await secretText(secrets, 'tokenKey').then(({ text, source }) => checkTokenKey(text.trim(), source));
-  const core = buildCorePorts({ dynamo: dynamoClient({}, budget), ses: sesClient({}, budget), settings, resources, secrets: { tokenKey }, clock: systemClock });
-  // The API function gets INGEST_QUEUE_URL: `POST /hooks/github` puts pushed posts there.
+  // Only the API function gets INGEST_QUEUE_URL (`POST /hooks/github` puts pushed posts there)
+  // and its own secret: re-read every few minutes, so a webhook secret changed in Secrets Manager
+  // (and in GitHub) is used without a redeploy. Read now, so a bad secret fails the start.
   const ingestQueueUrl = readIngestQueueUrl();
-  if (ingestQueueUrl === undefined) return core;
-  // The API's own secret: re-read every few minutes, so a webhook secret changed in Secrets
-  // Manager (and in GitHub) is used without a redeploy. Read now, so a bad secret fails the start.
-  const apiSecret = new CachedSecret(async () => {
-    const { text, source } = await secretText(secrets, 'api');
-    return parseApiSecret(text, source);
+  const apiSecret =
+    ingestQueueUrl === undefined
+      ? undefined
+      : new CachedSecret(async () => {
+          const { text, source } = await secretText(secrets, 'api');
+          return parseApiSecret(text, source);
+        });
+  // The Turnstile secret key, when the editor put one beside webhookSecret.
+  const captchaSecret = (await apiSecret?.get())?.captchaSecret;
+  const core = buildCorePorts({
+    dynamo: dynamoClient({}, budget),
+    ses: sesClient({}, budget),
+    settings,
+    resources,
+    secrets: { tokenKey, ...(captchaSecret ? { captchaSecret } : {}) },
+    clock: systemClock,
+    protection,
   });
-  await apiSecret.get();
+  if (ingestQueueUrl === undefined || apiSecret === undefined) return core;
   const ingestQueue = new SqsQueue<IngestMessage>(sqsClient(budget), ingestQueueUrl);
   return { ...core, http: { ...core.http, github: { webhookSecret: async () => (await apiSecret.get()).webhookSecret, ingestQueue } } };
 }

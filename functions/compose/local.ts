@@ -15,6 +15,7 @@ import { SendResumption } from '../sending/resume';
 import { SendQueueDrain } from '../local/send-drain';
 import { handleSendQueueEvent } from '../sending/send';
 import { buildCorePorts, type CorePorts } from './ports';
+import { signupProtection } from './signup';
 import { buildSendingPorts, type SendingPorts } from './sending';
 
 /**
@@ -40,6 +41,7 @@ export function composeLocal(inputs: LocalInputs): LocalComposition {
     resources: inputs.resources,
     secrets: inputs.secrets,
     clock: inputs.clock ?? systemClock,
+    protection: signupProtection,
   });
   // Locally one file holds every secret; the local stack's webhook and ingest read theirs here.
   return { ...core, secrets: inputs.secrets };

@@ -9,6 +9,8 @@ import { SesMailer } from '../mail/ses-mailer';
 import { deriveKeys } from '../subscribers/keys';
 import { DynamoSubscriberStore } from '../subscribers/store';
 import { SubscriptionService } from '../subscribers/service';
+import type { SignupLimits } from '../subscribers/limits';
+import type { SignupProtection } from './signup';
 
 /**
  * The wiring both environments share: given clients, settings and secrets, build the domain
@@ -22,15 +24,21 @@ export interface CoreInputs {
   ses: SESClient;
   settings: Settings;
   resources: Resources;
-  /** Only the token key: the other secrets belong to one function each. */
-  secrets: Pick<Secrets, 'tokenKey'>;
+  /** The token key, and the API's CAPTCHA key: the other secrets belong to one function each. */
+  secrets: Pick<Secrets, 'tokenKey' | 'captchaSecret'>;
   clock: Clock;
+  /** The signup limits table; LIMITS_TABLE (or its default) when not given. */
+  limitsTable?: string;
+  /** `signupProtection` from ./signup, passed in by the API entry and the local stack only. */
+  protection?: (inputs: CoreInputs, hashKey: Buffer) => SignupProtection;
 }
 
 export interface CorePorts extends CoreInputs {
   mailer: Mailer;
   subscribers: DynamoSubscriberStore;
   subscriptions: SubscriptionService;
+  /** Where the protection was built: the API function and the local stack. */
+  signupLimits?: SignupLimits;
   /** What the HTTP app needs; see functions/http/app.ts. */
   http: AppDependencies;
 }
@@ -46,6 +54,7 @@ export function buildCorePorts(inputs: CoreInputs): CorePorts {
     listName: settings.listName,
     clock,
   });
+  const protection = inputs.protection?.(inputs, keys.ipKey);
   const subscriptions = new SubscriptionService({
     store: subscribers,
     keys,
@@ -53,6 +62,8 @@ export function buildCorePorts(inputs: CoreInputs): CorePorts {
     clock,
     publicUrl: settings.publicUrl,
     defaultLanguage: settings.language,
+    guard: protection?.guard,
   });
-  return { ...inputs, mailer, subscribers, subscriptions, http: { settings, clock, subscriptions } };
+  const captcha = protection?.captcha;
+  return { ...inputs, mailer, subscribers, subscriptions, signupLimits: protection?.limits, http: { settings, clock, subscriptions, ...(captcha ? { captcha } : {}) } };
 }

@@ -3,13 +3,14 @@ import { InvalidInputError } from '../commons/errors';
 import { logger } from '../commons/logger';
 import type { Clock, Queue } from '../commons/ports';
 import type { IngestMessage } from '../github/webhook';
+import type { CaptchaVerifier } from '../subscribers/captcha';
 import type { SubscriptionService } from '../subscribers/service';
-import { READER_STRINGS, readerLanguage, type ReaderLanguage } from '../../templates/reader-strings';
-import { errorPage, type ErrorKind, type PageContext } from './pages';
+import { readerLanguage, type ReaderLanguage } from '../../templates/reader-strings';
+import { errorPage, errorText, type ErrorKind, type PageContext } from './pages';
 import { wantsJson } from './request';
 import { html, json, withSecurityHeaders } from './responses';
 import { ROUTES } from './routes';
-import type { HttpRequest, HttpResponse } from './types';
+import { bodyLimit, type HttpRequest, type HttpResponse } from './types';
 
 /**
  * What routes may use. The composition modules (compose/lambda.ts, compose/local.ts) build
@@ -18,7 +19,9 @@ import type { HttpRequest, HttpResponse } from './types';
 export interface AppDependencies {
   settings: Settings;
   clock: Clock;
-  subscriptions: Pick<SubscriptionService, 'subscribe' | 'confirm' | 'unsubscribe' | 'checkUnsubscribeToken'>;
+  subscriptions: Pick<SubscriptionService, 'subscribe' | 'checkConfirmToken' | 'confirm' | 'unsubscribe' | 'checkUnsubscribeToken'>;
+  /** The signup form's challenge, when the deployment turned one on. */
+  captcha?: CaptchaVerifier;
   /** `POST /hooks/github`: the webhook secret (read lazily: a secret store call) and the ingest queue. */
   github?: { webhookSecret: () => Promise<string | undefined>; ingestQueue: Queue<IngestMessage> };
 }
@@ -35,7 +38,7 @@ export interface Route {
 export interface RouteContext extends AppDependencies {
   /** Page language from a `lang` field or `?lang=`, else the site's. */
   page(request: HttpRequest, fieldLanguage?: string): PageContext;
-  /** A localised error answer: a page for people, JSON for JSON clients. */
+  /** A localised error answer: a page for people, JSON for JSON clients; `{limit}` in it is the route's body limit. */
   fail(request: HttpRequest, status: number, kind: ErrorKind, detail?: string): HttpResponse;
 }
 
@@ -45,6 +48,11 @@ const STATUS_KIND: Record<string, { status: number; kind: ErrorKind }> = {
   BODY_MALFORMED: { status: 400, kind: 'badRequest' },
   BODY_UNSUPPORTED_TYPE: { status: 415, kind: 'unsupportedType' },
 };
+
+/** 16384 -> "16 KB", 10485760 -> "10 MB". */
+function sizeText(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${bytes / (1024 * 1024)} MB` : `${bytes / 1024} KB`;
+}
 
 function originOf(url: string): string | undefined {
   try {
@@ -71,10 +79,10 @@ export function createHttpApp(dependencies: AppDependencies, routes: readonly Ro
       return { lang, siteTitle: settings.siteTitle, siteUrl: settings.siteUrl };
     },
     fail(request, status, kind, detail) {
-      if (wantsJson(request)) {
-        return json(status, { error: kind, message: detail ?? READER_STRINGS[context.page(request).lang].errors[kind].body });
-      }
-      return html(status, errorPage(context.page(request), kind));
+      const page = context.page(request);
+      const filled = { limit: sizeText(bodyLimit(request.path)) };
+      if (wantsJson(request)) return json(status, { error: kind, message: detail ?? errorText(page, kind, filled).body });
+      return html(status, errorPage(page, kind, filled));
     },
   };
 

@@ -12,6 +12,7 @@ export const ROUTES: ReadonlyArray<{ method: apigw.HttpMethod; path: string }> =
   { method: apigw.HttpMethod.GET, path: '/' },
   { method: apigw.HttpMethod.POST, path: '/subscribe' },
   { method: apigw.HttpMethod.GET, path: '/confirm' },
+  { method: apigw.HttpMethod.POST, path: '/confirm' },
   { method: apigw.HttpMethod.GET, path: '/unsubscribe' },
   { method: apigw.HttpMethod.POST, path: '/unsubscribe' },
   { method: apigw.HttpMethod.POST, path: '/hooks/github' },

@@ -1,5 +1,5 @@
 import type { Route } from '../app';
-import { confirm } from './confirm';
+import { confirm, showConfirmPage } from './confirm';
 import { githubWebhook } from './github';
 import { showSignupPage } from './signup-page';
 import { subscribe } from './subscribe';
@@ -9,7 +9,8 @@ import { showUnsubscribePage, unsubscribe } from './unsubscribe';
 export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/', handle: showSignupPage },
   { method: 'POST', path: '/subscribe', handle: subscribe },
-  { method: 'GET', path: '/confirm', handle: confirm },
+  { method: 'GET', path: '/confirm', handle: showConfirmPage },
+  { method: 'POST', path: '/confirm', handle: confirm },
   { method: 'GET', path: '/unsubscribe', handle: showUnsubscribePage },
   { method: 'POST', path: '/unsubscribe', handle: unsubscribe },
   { method: 'POST', path: '/hooks/github', handle: githubWebhook },
