@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, open, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { Agent, createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +18,8 @@ import { startLocalStack } from '../functions/local/stack';
  *
  * Checks, not just speed: no 5xx; every accepted address stored exactly once (some addresses
  * are posted twice, concurrently); one confirmation email per address; every one-click
- * unsubscribe took effect.
+ * unsubscribe took effect. Those scenarios come from one client, so their server runs with
+ * PUSHLETTER_SIGNUP_LIMITS=off; the flood scenario gets a server of its own with the limits on.
  */
 export interface LoadResult {
   scenario: string;
@@ -33,6 +34,10 @@ export interface LoadResult {
   /** What was verified after the load, and whether it held. */
   check: string;
   passed: boolean;
+  /** Flood scenario: this p99 over the same clients' p99 without the flood (goal at most 1.5). */
+  p99Ratio?: number;
+  /** Flood scenario: confirmation emails the flooder got (goal at most the per-client limit). */
+  confirmationsToFlooder?: number;
 }
 
 export interface ApiBenchmarkOptions {
@@ -68,7 +73,7 @@ async function startSesSink(): Promise<{ url: string; recipients: Map<string, nu
 }
 
 /** Runs `count` requests with `concurrency` in flight; returns latencies and statuses. */
-async function load(count: number, concurrency: number, request: (index: number) => Promise<Response>) {
+async function load(count: number, concurrency: number, request: (index: number) => Promise<Pick<Response, 'status' | 'arrayBuffer'>>) {
   const latencies: number[] = [];
   const statuses: Record<string, number> = {};
   let next = 0;
@@ -104,6 +109,28 @@ interface ChildReady {
   dynamodb: string;
 }
 
+/**
+ * A form post from the client address `client`: the server sees the socket's address, and any
+ * 127.0.0.0/8 address is this machine, so one process can be many clients.
+ */
+const agents = new Map<string, Agent>();
+function postFrom(client: string, url: string, body: string): Promise<Pick<Response, 'status' | 'arrayBuffer'>> {
+  let agent = agents.get(client);
+  if (agent === undefined) agents.set(client, (agent = new Agent({ keepAlive: true, localAddress: client } as ConstructorParameters<typeof Agent>[0])));
+  const target = new URL(url);
+  return new Promise((resolve, reject) => {
+    const outgoing = httpRequest(
+      { host: target.hostname, port: target.port, path: target.pathname, method: 'POST', agent, headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) } },
+      (incoming) => {
+        incoming.resume();
+        incoming.on('end', () => resolve({ status: incoming.statusCode ?? 0, arrayBuffer: async () => new ArrayBuffer(0) }));
+      },
+    );
+    outgoing.on('error', reject);
+    outgoing.end(body);
+  });
+}
+
 function ask<T>(child: ChildProcess, message: object, type: string): Promise<T> {
   return new Promise((resolve, reject) => {
     const onMessage = (reply: { type: string }) => {
@@ -117,17 +144,41 @@ function ask<T>(child: ChildProcess, message: object, type: string): Promise<T> 
   });
 }
 
+/** The API server in a child process with `env`; its structured log goes to a file, read it when a check fails. */
+async function startServer(sesUrl: string, env: Record<string, string>, label: string) {
+  const logFile = join(tmpdir(), `pushletter-bench-api-${label}-${process.pid}.log`);
+  const log = await open(logFile, 'w');
+  const child = fork(SELF, ['--serve', sesUrl], { execArgv: ['--import', 'tsx'], stdio: ['ignore', log.fd, 'inherit', 'ipc'], env: { ...process.env, ...env } });
+  return {
+    child,
+    ready: await ask<ChildReady>(child, { type: 'hello' }, 'ready'),
+    async stop() {
+      child.send({ type: 'stop' });
+      await new Promise((resolve) => child.once('exit', resolve));
+      await log.close();
+      console.error(`api benchmark: server log in ${logFile}`);
+    },
+  };
+}
+
 export async function runApiBenchmark(options: ApiBenchmarkOptions = {}): Promise<LoadResult[]> {
+  const sink = await startSesSink();
+  try {
+    return [...(await runThroughput(sink, options)), ...(await runFlood(sink, options))];
+  } finally {
+    await sink.close();
+    for (const agent of agents.values()) agent.destroy();
+  }
+}
+
+async function runThroughput(sink: Awaited<ReturnType<typeof startSesSink>>, options: ApiBenchmarkOptions): Promise<LoadResult[]> {
   const requests = options.requests ?? 2_000;
   const concurrency = options.concurrency ?? 50;
-  const sink = await startSesSink();
   // The server gets its own process (and core), as it would on its own machine.
-  // Its structured log goes to a file: read it when a check fails.
-  const logFile = join(tmpdir(), `pushletter-bench-api-${process.pid}.log`);
-  const log = await open(logFile, 'w');
-  const child = fork(SELF, ['--serve', sink.url], { execArgv: ['--import', 'tsx'], stdio: ['ignore', log.fd, 'inherit', 'ipc'] });
+  // The hourly cap is not one of the limits `off` turns off: raise it, or most confirmations wait.
+  const server = await startServer(sink.url, { PUSHLETTER_SIGNUP_LIMITS: 'off', PUSHLETTER_CONFIRMATIONS_PER_HOUR: '100000' }, 'throughput');
+  const { child, ready } = server;
   try {
-    const ready = await ask<ChildReady>(child, { type: 'hello' }, 'ready');
     // The HTTP layer alone (no storage, no mail): what the routes below cost on top of it.
     const page = await load(requests, concurrency, () => fetch(`${ready.app}/`));
     // One address in ten is posted a second time, half the run later, while the first may be in flight.
@@ -188,11 +239,66 @@ export async function runApiBenchmark(options: ApiBenchmarkOptions = {}): Promis
       },
     ];
   } finally {
-    child.send({ type: 'stop' });
-    await new Promise((resolve) => child.once('exit', resolve));
-    await sink.close();
-    await log.close();
-    console.error(`api benchmark: server log in ${logFile}`);
+    await server.stop();
+  }
+}
+
+/**
+ * One client sends `requests` signups at `concurrency` while other clients sign up as people
+ * do (a few each, a few at a time). The same normal traffic runs first alone, as the baseline.
+ * The hourly cap is raised out of the way: it is what stops many clients, not one.
+ */
+async function runFlood(sink: Awaited<ReturnType<typeof startSesSink>>, options: ApiBenchmarkOptions): Promise<LoadResult[]> {
+  const requests = options.requests ?? 2_000;
+  const concurrency = options.concurrency ?? 50;
+  const server = await startServer(sink.url, { PUSHLETTER_SIGNUP_LIMITS: 'on', PUSHLETTER_CONFIRMATIONS_PER_HOUR: '100000' }, 'flood');
+  const subscribeUrl = `${server.ready.app}/subscribe`;
+  const perClient = 3;
+  const normalSignups = 300;
+  const normalConcurrency = 10;
+  // 100 normal clients per run, 3 signups each: under the per-client limit of 5.
+  const normal = (run: string, block: number) => (index: number) =>
+    postFrom(`127.0.${block}.${1 + Math.floor(index / perClient)}`, subscribeUrl, `email=${encodeURIComponent(`${run}-${index}@example.com`)}`);
+  try {
+    const alone = await load(normalSignups, normalConcurrency, normal('alone', 2));
+    const [flood, during] = await Promise.all([
+      load(requests, concurrency, (index) => postFrom('127.0.9.9', subscribeUrl, `email=${encodeURIComponent(`flood-${index}@example.com`)}`)),
+      load(normalSignups, normalConcurrency, normal('during', 3)),
+    ]);
+    const toFlooder = [...sink.recipients].filter(([address]) => address.startsWith('flood-')).reduce((sum, [, count]) => sum + count, 0);
+    const mailedOnce = (run: string) => Array.from({ length: normalSignups }, (_, index) => sink.recipients.get(`${run}-${index}@example.com`) === 1).every(Boolean);
+    const ratio = Math.round((during.p99Ms / Math.max(alone.p99Ms, 0.1)) * 100) / 100;
+    const LIMIT = 5;
+    return [
+      {
+        scenario: 'flood: normal clients alone (baseline)',
+        requests: normalSignups,
+        concurrency: normalConcurrency,
+        ...alone,
+        check: `every answer 200, one confirmation each: ${mailedOnce('alone') ? 'yes' : 'NO'}`,
+        passed: alone.statuses['200'] === normalSignups && mailedOnce('alone'),
+      },
+      {
+        scenario: `flood: one client, ${requests} signups`,
+        requests,
+        concurrency,
+        ...flood,
+        confirmationsToFlooder: toFlooder,
+        check: `confirmations to the flooder ${toFlooder} (goal at most ${LIMIT}); refused with 429: ${flood.statuses['429'] ?? 0}`,
+        passed: toFlooder <= LIMIT && flood.serverErrors === 0,
+      },
+      {
+        scenario: 'flood: normal clients during the flood',
+        requests: normalSignups,
+        concurrency: normalConcurrency,
+        ...during,
+        p99Ratio: ratio,
+        check: `p99 ${ratio}x the baseline (goal at most 1.5x); every answer 200, one confirmation each: ${mailedOnce('during') ? 'yes' : 'NO'}`,
+        passed: ratio <= 1.5 && during.statuses['200'] === normalSignups && mailedOnce('during'),
+      },
+    ];
+  } finally {
+    await server.stop();
   }
 }
 

@@ -1,4 +1,4 @@
-import { httpUrlProblem, isSettingAddress, withoutTrailingSlash } from '../functions/commons/config';
+import { httpUrlProblem, isSettingAddress, readSignupSettings, withoutTrailingSlash } from '../functions/commons/config';
 import { Token } from 'aws-cdk-lib';
 import { resendAfterSeconds, senderTimeout } from './constructs/pipeline';
 import { ConfigError } from '../functions/commons/errors';
@@ -45,6 +45,43 @@ export interface DeployConfig {
   apiCertificateArn?: string;
   /** Where alarms are emailed; without it alarms still go to the alarm topic. */
   alarmEmail?: string;
+  /** The signup protection settings, as the environment variables the functions read. */
+  signupEnvironment: Record<string, string>;
+}
+
+/**
+ * cdk.json keys of the signup protection and the variables they become. Unset, the functions'
+ * defaults apply, except `checkEmailDomain`, which is on for a deployment (DNS is there).
+ */
+export const SIGNUP_CONTEXT: Record<string, string> = {
+  signupLimits: ENV.signupLimits,
+  clientSignupsPer10Minutes: ENV.clientSignupsPer10Minutes,
+  clientSignupsPerDay: ENV.clientSignupsPerDay,
+  mailboxConfirmationsPer10Minutes: ENV.mailboxConfirmationsPer10Minutes,
+  mailboxConfirmationsPerDay: ENV.mailboxConfirmationsPerDay,
+  confirmationsPerHour: ENV.confirmationsPerHour,
+  checkEmailDomain: ENV.checkEmailDomain,
+  captchaSiteKey: ENV.captchaSiteKey,
+};
+
+function signupEnvironment(read: ContextReader): Record<string, string> {
+  const environment: Record<string, string> = { [ENV.checkEmailDomain]: 'on' };
+  for (const [key, variable] of Object.entries(SIGNUP_CONTEXT)) {
+    const value = read(key);
+    if (value === undefined || value === null || value === '') continue;
+    if (!['string', 'number', 'boolean'].includes(typeof value)) {
+      throw new ConfigError(`cdk context "${key}" must be a string, number or true/false (got ${JSON.stringify(value)})`);
+    }
+    environment[variable] = typeof value === 'boolean' ? (value ? 'on' : 'off') : String(value).trim();
+  }
+  try {
+    readSignupSettings(environment);
+  } catch (error) {
+    // The functions' message names the variable; name the cdk.json key instead.
+    const [key] = Object.entries(SIGNUP_CONTEXT).find(([, variable]) => (error as Error).message.startsWith(variable)) ?? ['signup settings'];
+    throw new ConfigError(`cdk context "${key}": ${(error as Error).message.replace(/^\S+ /, '')}`);
+  }
+  return environment;
 }
 
 /** Reads one context value; `node.tryGetContext` fits, and tests pass a plain object. */
@@ -55,7 +92,7 @@ const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,6
 /** SES's highest default sending quota is far below this; anything larger is a typo. */
 const MAX_SEND_RATE = 10_000;
 
-const EXAMPLES: Record<keyof DeployConfig, string> = {
+const EXAMPLES: Record<Exclude<keyof DeployConfig, 'signupEnvironment'>, string> = {
   siteUrl: 'https://blog.example.com',
   siteTitle: '"My blog"',
   fromAddress: 'newsletter@blog.example.com',
@@ -77,13 +114,13 @@ const EXAMPLES: Record<keyof DeployConfig, string> = {
   alarmEmail: 'ops@blog.example.com',
 };
 
-function fail(key: keyof DeployConfig, problem: string): never {
+function fail(key: keyof typeof EXAMPLES, problem: string): never {
   throw new ConfigError(
     `cdk context "${key}" ${problem}: pass -c ${key}=${EXAMPLES[key]} or set "${key}" under "context" in cdk.json`,
   );
 }
 
-function text(read: ContextReader, key: keyof DeployConfig): string | undefined {
+function text(read: ContextReader, key: keyof typeof EXAMPLES): string | undefined {
   const value = read(key);
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string' && typeof value !== 'number') fail(key, `must be a string (got ${JSON.stringify(value)})`);
@@ -91,31 +128,31 @@ function text(read: ContextReader, key: keyof DeployConfig): string | undefined 
   return trimmed === '' ? undefined : trimmed;
 }
 
-function flag(read: ContextReader, key: keyof DeployConfig): boolean {
+function flag(read: ContextReader, key: keyof typeof EXAMPLES): boolean {
   const value = read(key);
   if (value === undefined || value === null || value === false || value === 'false' || value === '') return false;
   if (value === true || value === 'true') return true;
   return fail(key, `must be true or false (got ${JSON.stringify(value)})`);
 }
 
-function required(read: ContextReader, key: keyof DeployConfig): string {
+function required(read: ContextReader, key: keyof typeof EXAMPLES): string {
   return text(read, key) ?? fail(key, 'is missing');
 }
 
 // The same checks the Lambdas make at start (functions/commons/config.ts), so synth never
 // admits a value the functions would reject.
-function url(key: keyof DeployConfig, value: string): string {
+function url(key: keyof typeof EXAMPLES, value: string): string {
   const problem = httpUrlProblem(value);
   if (problem !== undefined) fail(key, `${problem} (got "${value}")`);
   return withoutTrailingSlash(value);
 }
 
-function address(key: keyof DeployConfig, value: string): string {
+function address(key: keyof typeof EXAMPLES, value: string): string {
   if (!isSettingAddress(value)) fail(key, `must be an email address (got "${value}")`);
   return value;
 }
 
-function addressList(read: ContextReader, key: keyof DeployConfig): string[] {
+function addressList(read: ContextReader, key: keyof typeof EXAMPLES): string[] {
   const value = read(key);
   if (value === undefined || value === null || value === '') return [];
   const items = Array.isArray(value) ? value : typeof value === 'string' ? value.split(',') : fail(key, 'must be a comma-separated list of addresses');
@@ -193,6 +230,7 @@ export function readDeployConfig(read: ContextReader): DeployConfig {
     apiDomain,
     apiCertificateArn,
     alarmEmail: alarmEmail === undefined ? undefined : address('alarmEmail', alarmEmail),
+    signupEnvironment: signupEnvironment(read),
   };
 }
 
@@ -226,6 +264,7 @@ export function settingsEnvironment(
     [ENV.maxSendRate]: String(config.maxSendRate),
     [ENV.configurationSet]: deployed.configurationSet,
     [ENV.resendAfterSeconds]: String(resendAfterSeconds(senderTimeout(config.maxSendRate))),
+    ...config.signupEnvironment,
   };
   return Object.fromEntries(
     Object.entries(environment).filter((entry): entry is [string, string] => entry[1] !== undefined),

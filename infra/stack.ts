@@ -1,4 +1,6 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type { Construct } from 'constructs';
 import { type DeployConfig, settingsEnvironment, shellExports, siteOrigin } from './config';
 import { Alarms } from './constructs/alarms';
@@ -52,6 +54,14 @@ export class PushletterStack extends Stack {
     const apiHandler = this.api.handler;
     // Subscribe, confirm and unsubscribe are conditional updates and reads of one subscriber.
     this.tables.bind(apiHandler, 'subscribers', { items: ['GetItem', 'UpdateItem'] });
+    // Signup limits: sliding windows and hourly counters, and the line of waiting confirmations.
+    this.tables.bind(apiHandler, 'limits', { items: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'] });
+    // Confirmations held back by the hourly cap go out when the hour allows.
+    new events.Rule(this, 'WaitingConfirmations', {
+      description: 'pushletter: send confirmation emails that waited for the hourly cap',
+      schedule: events.Schedule.rate(Duration.minutes(5)),
+      targets: [new targets.LambdaFunction(apiHandler, { retryAttempts: 0 })],
+    });
     this.secrets.bind(apiHandler, 'tokenKey');
     this.secrets.bind(apiHandler, 'api');
     this.sending.grantSend(apiHandler);

@@ -11,6 +11,8 @@ export interface ReaderStrings {
   htmlLang: string;
   signup: { title: string; intro: string; label: string; hint: string; button: string; note: string };
   checkInbox: { title: string; body: string; spam: string };
+  /** The page behind the email's link: one button, so a scanner opening the link confirms nothing. */
+  confirmAsk: { title: string; body: string; button: string };
   confirmed: { title: string; body: string };
   alreadyConfirmed: { title: string; body: string };
   confirmInvalid: { title: string; body: string; action: string };
@@ -29,6 +31,11 @@ export interface ReaderStrings {
     badRequest: { title: string; body: string };
     unsupportedType: { title: string; body: string };
     server: { title: string; body: string };
+    /** `{wait}` is `minutes` or `hours` below, `{time}` the UTC time. */
+    tooManySignups: { title: string; body: string };
+    minutes: string;
+    hours: string;
+    captcha: string;
     errorTitle: string;
   };
   backToSite: string;
@@ -40,6 +47,8 @@ export interface ReaderStrings {
     heading: string;
     body: string;
     button: string;
+    /** What pressing the button does, in one sentence. */
+    next: string;
     fallback: string;
     expiry: string;
     ignore: string;
@@ -60,6 +69,11 @@ const en: ReaderStrings = {
     title: 'Check your inbox',
     body: 'We sent a confirmation link to the address you entered. Click it within 7 days to start receiving posts.',
     spam: 'Nothing there? Look in your spam folder. You can ask for a new link in 10 minutes.',
+  },
+  confirmAsk: {
+    title: 'Confirm your subscription to {site}',
+    body: 'Press the button to start receiving new posts from {site} at this address; until you do, nothing changes.',
+    button: 'Confirm my subscription',
   },
   confirmed: {
     title: 'You are subscribed',
@@ -103,10 +117,14 @@ const en: ReaderStrings = {
     useSuggestion: 'Subscribe {address} instead',
     notFound: { title: 'Page not found', body: 'There is nothing at this address.' },
     methodNotAllowed: { title: 'Not allowed', body: 'This page cannot be used that way.' },
-    tooLarge: { title: 'Too much data', body: 'The form sent more than 16 KB. Enter just your email address and try again.' },
+    tooLarge: { title: 'Too much data', body: 'The request sent more than {limit}, the most this address accepts. Send less and try again.' },
     badRequest: { title: 'Something is wrong with the form', body: 'The data sent could not be read. Go back and try again.' },
     unsupportedType: { title: 'Unsupported form', body: 'Send the form as application/x-www-form-urlencoded or JSON.' },
     server: { title: 'Something went wrong on our side', body: 'Nothing was lost. Please try again in a few minutes.' },
+    tooManySignups: { title: 'Too many signups', body: 'This network has signed up too many addresses for now. Try again {wait} (after {time} UTC).' },
+    minutes: 'in about {n} minutes',
+    hours: 'in about {n} hours',
+    captcha: 'Please complete the check that you are a person, then press Subscribe again.',
     errorTitle: 'Subscription not possible',
   },
   backToSite: 'Back to {site}',
@@ -115,8 +133,9 @@ const en: ReaderStrings = {
     greeting: 'Hi {name},',
     preview: 'One click and new posts from {site} come to your inbox.',
     heading: 'Confirm your subscription',
-    body: 'Someone, hopefully you, asked to receive new posts from {site} at this address. Click the button to confirm.',
+    body: 'Someone, hopefully you, asked to receive new posts from {site} at this address.',
     button: 'Confirm subscription',
+    next: 'The button opens a page where one more click on "Confirm my subscription" starts your subscription; opening the link alone changes nothing.',
     fallback: 'If the button does not work, copy this link into your browser:',
     expiry: 'The link works for 7 days.',
     ignore: 'If you did not ask for this, ignore this email: you will not hear from us again.',
@@ -137,6 +156,11 @@ const zhCN: ReaderStrings = {
     title: '请查收邮件',
     body: '我们已向你填写的地址发送了确认链接。请在 7 天内点击链接，开始接收新文章。',
     spam: '没有收到？请检查垃圾邮件文件夹。10 分钟后可以重新申请确认链接。',
+  },
+  confirmAsk: {
+    title: '确认订阅 {site}',
+    body: '点击下面的按钮，这个地址就会开始接收 {site} 的新文章；不点击则什么都不会改变。',
+    button: '确认订阅',
   },
   confirmed: {
     title: '订阅成功',
@@ -180,10 +204,14 @@ const zhCN: ReaderStrings = {
     useSuggestion: '改用 {address} 订阅',
     notFound: { title: '页面不存在', body: '这个地址没有内容。' },
     methodNotAllowed: { title: '不支持的操作', body: '这个页面不能这样使用。' },
-    tooLarge: { title: '提交的数据过多', body: '表单提交的数据超过了 16 KB。请只填写邮箱地址后重试。' },
+    tooLarge: { title: '提交的数据过多', body: '请求的数据超过了 {limit}，这是这个地址能接受的上限。请减少数据后重试。' },
     badRequest: { title: '表单有误', body: '无法读取提交的数据。请返回后重试。' },
     unsupportedType: { title: '不支持的表单格式', body: '请以 application/x-www-form-urlencoded 或 JSON 格式提交。' },
     server: { title: '服务器出了点问题', body: '数据没有丢失。请过几分钟再试。' },
+    tooManySignups: { title: '订阅请求过多', body: '这个网络暂时提交了太多订阅。请{wait}后再试（UTC {time} 之后）。' },
+    minutes: '约 {n} 分钟',
+    hours: '约 {n} 小时',
+    captcha: '请先完成人机验证，然后再次点击“订阅”。',
     errorTitle: '无法订阅',
   },
   backToSite: '返回 {site}',
@@ -192,8 +220,9 @@ const zhCN: ReaderStrings = {
     greeting: '{name}，你好：',
     preview: '点击一下，{site} 的新文章就会发到你的邮箱。',
     heading: '确认订阅',
-    body: '有人（希望是你）申请用这个邮箱地址接收 {site} 的新文章。请点击下面的按钮确认。',
+    body: '有人（希望是你）申请用这个邮箱地址接收 {site} 的新文章。',
     button: '确认订阅',
+    next: '按钮会打开一个页面，在那里再点一次“确认订阅”才会开始订阅；仅打开链接不会改变任何东西。',
     fallback: '如果按钮无法点击，请把这个链接复制到浏览器中打开：',
     expiry: '链接 7 天内有效。',
     ignore: '如果不是你本人申请的，请忽略这封邮件，你不会再收到我们的邮件。',

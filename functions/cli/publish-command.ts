@@ -47,7 +47,11 @@ async function follow(issues: IssueStore, postId: string, output: PublishOutput)
   let lastDone = -1;
   let lastChange = Date.now();
   for (;;) {
-    const status = await issueStatus(issues, postId, new Date());
+    const status = await issueStatus(issues, postId, new Date()).catch((error: unknown) => {
+      // Clear the bar's line so the error that follows is one clean line.
+      progress.finish();
+      throw error;
+    });
     if (status === undefined) return `${postId}: the issue disappeared from the stack's table`;
     const { counts } = status;
     const done = counts.sent + counts.failed + counts.skipped + counts.unknown;
@@ -119,7 +123,19 @@ export async function runPublish(args: string[], output: PublishOutput): Promise
     output.out.write(`${describe(answer)}\n`);
     if (answer.status === 'dispatching') {
       const { DynamoIssueStore } = await import('../adapters/dynamodb/issue-store');
-      output.out.write(`${await follow(new DynamoIssueStore(stack.dynamo, stack.resources), answer.postId, output)}\n`);
+      let outcome: string;
+      try {
+        outcome = await follow(new DynamoIssueStore(stack.dynamo, stack.resources), answer.postId, output);
+      } catch (error) {
+        if (error instanceof PushletterError) throw error;
+        // The stack went away mid-send (Ctrl-C, a crash): the SDK's connection error means nothing to an editor.
+        throw new PushletterError(
+          'LOCAL_STACK_STOPPED',
+          `the local stack stopped answering while sending ${answer.postId}; start it again with \`npx pushletter dev\` (the send resumes, nobody gets a second copy) and follow it with \`pushletter status ${answer.postId}\``,
+          { cause: error },
+        );
+      }
+      output.out.write(`${outcome}\n`);
     }
     return 0;
   } finally {

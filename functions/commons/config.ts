@@ -45,6 +45,35 @@ export interface Settings {
    * the time a Send event takes to be recorded.
    */
   resendAfterSeconds: number;
+  /** What keeps the public form from being turned against anyone (README: "Security"). */
+  signup: SignupSettings;
+}
+
+/** A limit: at most `limit` events in any `windowMs`. */
+export interface WindowLimit {
+  limit: number;
+  windowMs: number;
+}
+
+export interface SignupSettings {
+  /**
+   * Per-client and per-mailbox limits. Off only for load tests on one machine, where every
+   * request comes from one address (`${ENV.signupLimits}=off`).
+   */
+  limits: boolean;
+  /** Signups one client (IP address; IPv6 by /64) may make. */
+  perClient: WindowLimit[];
+  /** Confirmation emails one mailbox (sub-addresses and Gmail dots folded) may get. */
+  perMailbox: WindowLimit[];
+  /** Confirmation emails per clock hour for the whole list; the rest wait their turn. */
+  confirmationsPerHour: number;
+  /** Refuse domains whose DNS says they have no MX or A/AAAA record. */
+  checkDomainDns: boolean;
+  /** DNS servers for that check (`host` or `host:port`); unset, the system's. */
+  dnsServers?: string[];
+  dnsTimeoutMs: number;
+  /** Cloudflare Turnstile: on when a site key is set (its secret key is in the secret). */
+  captcha?: { siteKey: string; verifyUrl: string };
 }
 
 export interface Resources {
@@ -72,6 +101,13 @@ const DEFAULTS = {
   [ENV.githubApiUrl]: 'https://api.github.com',
   [ENV.maxSendRate]: '14',
   [ENV.resendAfterSeconds]: '900',
+  [ENV.clientSignupsPer10Minutes]: '5',
+  [ENV.clientSignupsPerDay]: '20',
+  [ENV.mailboxConfirmationsPer10Minutes]: '1',
+  [ENV.mailboxConfirmationsPerDay]: '3',
+  [ENV.confirmationsPerHour]: '200',
+  [ENV.dnsTimeoutMs]: '1500',
+  [ENV.captchaVerifyUrl]: 'https://challenges.cloudflare.com/turnstile/v0/siteverify',
   [ENV.subscribersTable]: 'pushletter-subscribers',
   [ENV.issuesTable]: 'pushletter-issues',
   [ENV.deliveriesTable]: 'pushletter-deliveries',
@@ -127,6 +163,56 @@ function checkAddress(key: string, value: string): string {
   return value;
 }
 
+/** A whole number from `min` to `max`, or a ConfigError naming the setting. */
+function count(env: Env, key: keyof typeof DEFAULTS, min: number, max: number, unit: string): number {
+  const raw = read(env, key);
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${key} must be a whole number of ${unit} from ${min} to ${max}, for example ${DEFAULTS[key]} (got "${raw}")`);
+  }
+  return value;
+}
+
+/** `on`/`off` (also true/false, 1/0); undefined when unset. */
+function onOff(env: Env, key: string): boolean | undefined {
+  const raw = optional(env, key)?.toLowerCase();
+  if (raw === undefined) return undefined;
+  if (['on', 'true', '1', 'yes'].includes(raw)) return true;
+  if (['off', 'false', '0', 'no'].includes(raw)) return false;
+  throw new ConfigError(`${key} must be "on" or "off" (got "${env[key]}")`);
+}
+
+const TEN_MINUTES = 10 * 60 * 1000;
+const DAY = 24 * 60 * 60 * 1000;
+/** The hourly cap is one counter item; far above any sender's reputation budget is a typo. */
+export const MAX_CONFIRMATIONS_PER_HOUR = 100_000;
+
+export function readSignupSettings(env: Env = process.env): SignupSettings {
+  const siteKey = optional(env, ENV.captchaSiteKey);
+  const dnsServers = optional(env, ENV.dnsServers)?.split(',').map((server) => server.trim()).filter(Boolean);
+  return {
+    limits: onOff(env, ENV.signupLimits) ?? true,
+    perClient: [
+      { limit: count(env, ENV.clientSignupsPer10Minutes, 1, 1000, 'signups'), windowMs: TEN_MINUTES },
+      { limit: count(env, ENV.clientSignupsPerDay, 1, 1000, 'signups'), windowMs: DAY },
+    ],
+    perMailbox: [
+      { limit: count(env, ENV.mailboxConfirmationsPer10Minutes, 1, 100, 'emails'), windowMs: TEN_MINUTES },
+      { limit: count(env, ENV.mailboxConfirmationsPerDay, 1, 100, 'emails'), windowMs: DAY },
+    ],
+    confirmationsPerHour: count(env, ENV.confirmationsPerHour, 1, MAX_CONFIRMATIONS_PER_HOUR, 'emails'),
+    checkDomainDns: onOff(env, ENV.checkEmailDomain) ?? false,
+    ...(dnsServers && dnsServers.length > 0 ? { dnsServers } : {}),
+    dnsTimeoutMs: count(env, ENV.dnsTimeoutMs, 100, 10_000, 'milliseconds'),
+    ...(siteKey ? { captcha: { siteKey, verifyUrl: checkUrl(ENV.captchaVerifyUrl, read(env, ENV.captchaVerifyUrl)) } } : {}),
+  };
+}
+
+/** The table of signup limits and waiting confirmations (the API function's only). */
+export function readLimitsTable(env: Env = process.env): string {
+  return optional(env, ENV.limitsTable) ?? 'pushletter-limits';
+}
+
 export function readSettings(env: Env = process.env): Settings {
   const rate = Number(read(env, ENV.maxSendRate));
   if (!Number.isFinite(rate) || rate <= 0) {
@@ -163,6 +249,7 @@ export function readSettings(env: Env = process.env): Settings {
     maxSendRate: rate,
     configurationSet: optional(env, ENV.configurationSet),
     resendAfterSeconds,
+    signup: readSignupSettings(env),
   };
 }
 

@@ -1,4 +1,4 @@
-import { ConfigError } from './errors';
+import { ConfigError } from '../commons/errors';
 
 /**
  * The secrets the functions use. On the local stack they sit together in `.data/secrets.json`
@@ -18,6 +18,8 @@ export interface Secrets {
   webhookSecret: string;
   /** Optional GitHub token for private blog repositories. */
   githubToken?: string;
+  /** Cloudflare Turnstile secret key; needed only when `captchaSiteKey` is set. */
+  captchaSecret?: string;
 }
 
 function parseObject(text: string, source: string, expected: string): Record<string, unknown> {
@@ -56,7 +58,8 @@ export function parseSecrets(text: string, source: string): Secrets {
   const tokenKey = checkTokenKey(record.tokenKey, source);
   const webhookSecret = checkWebhookSecret(record.webhookSecret, source);
   const githubToken = optionalToken(record.githubToken);
-  return { tokenKey, webhookSecret, ...(githubToken ? { githubToken } : {}) };
+  const captchaSecret = optionalToken(record.captchaSecret);
+  return { tokenKey, webhookSecret, ...(githubToken ? { githubToken } : {}), ...(captchaSecret ? { captchaSecret } : {}) };
 }
 
 /**

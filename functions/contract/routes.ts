@@ -7,6 +7,7 @@ export const ROUTES = [
   { method: 'GET', path: '/' },
   { method: 'POST', path: '/subscribe' },
   { method: 'GET', path: '/confirm' },
+  { method: 'POST', path: '/confirm' },
   { method: 'GET', path: '/unsubscribe' },
   { method: 'POST', path: '/unsubscribe' },
   { method: 'POST', path: '/hooks/github' },

@@ -1,17 +1,22 @@
 import { InvalidInputError } from '../commons/errors';
 import { logger } from '../commons/logger';
-import { READER_STRINGS, readerLanguage, type ReaderLanguage } from '../../templates/reader-strings';
-import { errorPage, type ErrorKind } from './pages';
+import { readerLanguage, type ReaderLanguage } from '../../templates/reader-strings';
+import { errorPage, errorText, type ErrorKind, type PageContext } from './pages';
 import { wantsJson } from './request';
 import { html, json, withSecurityHeaders } from './responses';
 import { ROUTES } from './route-table';
-import type { AppDependencies, HttpApp, HttpRequest, HttpResponse, Route, RouteContext } from './types';
+import { type AppDependencies, bodyLimit, type HttpApp, type HttpRequest, type HttpResponse, type Route, type RouteContext } from './types';
 
 
 const STATUS_KIND: Record<string, { status: number; kind: ErrorKind }> = {
   BODY_MALFORMED: { status: 400, kind: 'badRequest' },
   BODY_UNSUPPORTED_TYPE: { status: 415, kind: 'unsupportedType' },
 };
+
+/** 16384 -> "16 KB", 10485760 -> "10 MB". */
+function sizeText(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${bytes / (1024 * 1024)} MB` : `${bytes / 1024} KB`;
+}
 
 function originOf(url: string): string | undefined {
   try {
@@ -38,10 +43,10 @@ export function createHttpApp(dependencies: AppDependencies, routes: readonly Ro
       return { lang, siteTitle: settings.siteTitle, siteUrl: settings.siteUrl };
     },
     fail(request, status, kind, detail) {
-      if (wantsJson(request)) {
-        return json(status, { error: kind, message: detail ?? READER_STRINGS[context.page(request).lang].errors[kind].body });
-      }
-      return html(status, errorPage(context.page(request), kind));
+      const page = context.page(request);
+      const filled = { limit: sizeText(bodyLimit(request.path)) };
+      if (wantsJson(request)) return json(status, { error: kind, message: detail ?? errorText(page, kind, filled).body });
+      return html(status, errorPage(page, kind, filled));
     },
   };
 

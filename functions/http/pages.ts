@@ -85,6 +85,8 @@ export interface AddressProblem {
   message: string;
   email: string;
   suggestion?: string;
+  /** The message is already in the page's language and is not about the address (the CAPTCHA). */
+  localised?: boolean;
 }
 
 /** A second, one-field form: one click signs up with the corrected address. */
@@ -106,12 +108,23 @@ function detail(context: PageContext, message: string): string {
   return context.lang === 'en' ? escapeHtml(message) : `<span lang="en">${escapeHtml(message)}</span>`;
 }
 
-export function signupPage(context: PageContext, problem?: AddressProblem): string {
+/** Cloudflare Turnstile, when the deployment turned it on: the page loads its script and widget. */
+export const CAPTCHA_ORIGIN = 'https://challenges.cloudflare.com';
+
+function captchaWidget(siteKey: string | undefined): string {
+  if (siteKey === undefined) return '';
+  return `<div class="cf-turnstile" data-sitekey="${escapeHtml(siteKey)}"></div>
+<script src="${CAPTCHA_ORIGIN}/turnstile/v0/api.js" async defer></script>
+`;
+}
+
+/** `captchaSiteKey`: the deployment's CAPTCHA; without it the page needs no JavaScript at all. */
+export function signupPage(context: PageContext, problem?: AddressProblem, captchaSiteKey?: string): string {
   const text = strings(context).signup;
   const invalid = problem !== undefined;
   const describedBy = invalid ? 'email-error email-hint' : 'email-hint';
   const error = invalid
-    ? `<p id="email-error" class="error" role="alert">${escapeHtml(strings(context).errors.invalidAddress)}${detail(context, problem.message)}</p>\n`
+    ? `<p id="email-error" class="error" role="alert">${problem.localised ? escapeHtml(problem.message) : `${escapeHtml(strings(context).errors.invalidAddress)}${detail(context, problem.message)}`}</p>\n`
     : '';
   return layout(
     context,
@@ -123,7 +136,7 @@ export function signupPage(context: PageContext, problem?: AddressProblem): stri
 ${error}<input id="email" name="email" type="email" required autocomplete="email" inputmode="email" spellcheck="false" maxlength="254" aria-describedby="${describedBy}"${invalid ? ` aria-invalid="true" value="${escapeHtml(problem.email)}"` : ''}>
 <p id="email-hint" class="hint">${say(context, text.hint)}</p>
 <div class="trap" aria-hidden="true"><label for="${HONEYPOT_FIELD}">Leave this field empty</label><input id="${HONEYPOT_FIELD}" name="${HONEYPOT_FIELD}" type="text" tabindex="-1" autocomplete="off"></div>
-<button type="submit">${say(context, text.button)}</button>
+${captchaWidget(captchaSiteKey)}<button type="submit">${say(context, text.button)}</button>
 </form>
 ${problem?.suggestion ? suggestionForm(context, problem.suggestion) : ''}<p class="muted">${say(context, text.note)}</p>
 ${backLink(context)}`,
@@ -138,6 +151,15 @@ function message(context: PageContext, title: string, paragraphs: string[], extr
 export function checkInboxPage(context: PageContext): string {
   const text = strings(context).checkInbox;
   return message(context, text.title, [text.body, text.spam]);
+}
+
+/**
+ * The page behind the email's link. The form has no action, so the button posts back to this
+ * very URL with its token; merely opening the link (as mail scanners do) changes nothing.
+ */
+export function confirmAskPage(context: PageContext): string {
+  const text = strings(context).confirmAsk;
+  return message(context, text.title, [text.body], `<form method="post">\n<button type="submit">${say(context, text.button)}</button>\n</form>\n`);
 }
 
 export function confirmedPage(context: PageContext): string {
@@ -155,10 +177,7 @@ export function confirmInvalidPage(context: PageContext): string {
   return message(context, text.title, [text.body], `<p><a href="${signupHref(context)}">${say(context, text.action)}</a></p>\n`);
 }
 
-/**
- * The form has no action, so the button posts back to this very URL with its token; merely
- * following the link (as mail scanners do) changes nothing.
- */
+/** Like the confirm page: the button posts back to this URL; following the link changes nothing. */
 export function unsubscribeAskPage(context: PageContext): string {
   const text = strings(context).unsubscribeAsk;
   return message(
@@ -185,9 +204,23 @@ export function unsubscribeSamplePage(context: PageContext, kind: SampleCopy): s
   return message(context, text.title, [text.body]);
 }
 
-export type ErrorKind = 'notFound' | 'methodNotAllowed' | 'tooLarge' | 'badRequest' | 'unsupportedType' | 'server';
+export type ErrorKind = 'notFound' | 'methodNotAllowed' | 'tooLarge' | 'badRequest' | 'unsupportedType' | 'server' | 'tooManySignups';
 
-export function errorPage(context: PageContext, kind: ErrorKind): string {
+/** An error's sentence with its `{name}` values (the body limit, the time to come back). */
+export function errorText(context: PageContext, kind: ErrorKind, values: Record<string, string> = {}): { title: string; body: string } {
   const text = strings(context).errors[kind];
+  return { title: text.title, body: text.body.replace(/\{(\w+)\}/g, (slot, name: string) => values[name] ?? slot) };
+}
+
+export function errorPage(context: PageContext, kind: ErrorKind, values: Record<string, string> = {}): string {
+  const text = errorText(context, kind, values);
   return message(context, text.title, [text.body]);
+}
+
+/** "in about 7 minutes" / "约 7 分钟" and the UTC time, for the page that says when to come back. */
+export function retryValues(context: PageContext, retryAt: Date, now: Date): Record<string, string> {
+  const minutes = Math.max(1, Math.ceil((retryAt.getTime() - now.getTime()) / 60_000));
+  const errors = strings(context).errors;
+  const wait = minutes < 120 ? errors.minutes.replace('{n}', String(minutes)) : errors.hours.replace('{n}', String(Math.round(minutes / 60)));
+  return { wait, time: retryAt.toISOString().slice(11, 16) };
 }

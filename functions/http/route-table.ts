@@ -1,5 +1,5 @@
 import { ROUTES as ROUTE_CONTRACT, type RouteKey } from '../contract/routes';
-import { confirm } from './confirm-route';
+import { confirm, showConfirmPage } from './confirm-route';
 import { githubWebhook } from './github-route';
 import { showSignupPage } from './signup-page-route';
 import { subscribe } from './subscribe-route';
@@ -10,7 +10,8 @@ import { showUnsubscribePage, unsubscribe } from './unsubscribe-route';
 const HANDLERS: Record<RouteKey, RouteHandler> = {
   'GET /': showSignupPage,
   'POST /subscribe': subscribe,
-  'GET /confirm': confirm,
+  'GET /confirm': showConfirmPage,
+  'POST /confirm': confirm,
   'GET /unsubscribe': showUnsubscribePage,
   'POST /unsubscribe': unsubscribe,
   'POST /hooks/github': githubWebhook,

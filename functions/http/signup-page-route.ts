@@ -1,6 +1,7 @@
 import type { RouteHandler } from './types';
 import { signupPage } from './pages';
-import { html } from './responses';
+import { captchaPolicy, html } from './responses';
 
 /** GET /: the form, in the site's language or `?lang=`. */
-export const showSignupPage: RouteHandler = async (request, app) => html(200, signupPage(app.page(request)));
+export const showSignupPage: RouteHandler = async (request, app) =>
+  html(200, signupPage(app.page(request), undefined, app.captcha?.siteKey), captchaPolicy(app.captcha !== undefined));

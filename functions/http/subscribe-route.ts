@@ -1,17 +1,19 @@
 import { InvalidInputError } from '../commons/errors';
 import { AddressError } from '../subscribers/address';
+import { CAPTCHA_FIELD } from '../subscribers/captcha';
+import { SignupLimitError } from '../subscribers/guard';
 import { logger } from '../commons/logger';
 import { READER_STRINGS } from '../../templates/reader-strings';
 import type { RouteHandler } from './types';
-import { checkInboxPage, HONEYPOT_FIELD, signupPage, type PageContext } from './pages';
+import { checkInboxPage, errorPage, errorText, HONEYPOT_FIELD, retryValues, signupPage, type PageContext } from './pages';
 import { readFields, wantsJson } from './request';
-import { html, json } from './responses';
+import { captchaPolicy, html, json } from './responses';
 import type { HttpResponse } from './types';
 
 /**
- * The one answer for every accepted signup: new, still pending, already active, rate-limited
- * or caught by the honeypot. Identical bytes, so the form cannot be used to learn who
- * subscribes.
+ * The one answer for every accepted signup: new, still pending, already active, limited per
+ * mailbox, waiting for the hourly cap, or caught by the honeypot. Identical bytes, so the form
+ * cannot be used to learn who subscribes.
  */
 function accepted(asJson: boolean, page: PageContext): HttpResponse {
   if (asJson) return json(200, { status: 'check-inbox', message: READER_STRINGS[page.lang].checkInbox.body });
@@ -28,15 +30,29 @@ export const subscribe: RouteHandler = async (request, app) => {
     return accepted(asJson, page);
   }
   const email = fields.email ?? '';
+  // The form again, with the message next to the field, the typed value kept to fix, and the
+  // likely correction one click away.
+  const formAgain = (problem: { message: string; suggestion?: string; localised?: boolean }) =>
+    html(400, signupPage(page, { ...problem, email }, app.captcha?.siteKey), captchaPolicy(app.captcha !== undefined));
+  if (app.captcha !== undefined && !(await app.captcha.verify(fields[CAPTCHA_FIELD] ?? '', request.clientIp))) {
+    const message = READER_STRINGS[page.lang].errors.captcha;
+    return asJson ? json(400, { error: 'captchaFailed', message }) : formAgain({ message, localised: true });
+  }
   try {
     await app.subscriptions.subscribe({ email, source: 'form', ip: request.clientIp, lang: page.lang });
   } catch (error) {
+    if (error instanceof SignupLimitError) {
+      const now = app.clock.now();
+      const retryAfter = Math.max(1, Math.ceil((error.retryAt.getTime() - now.getTime()) / 1000));
+      const values = retryValues(page, error.retryAt, now);
+      const headers = { 'retry-after': String(retryAfter) };
+      if (asJson) return json(429, { error: 'tooManySignups', message: errorText(page, 'tooManySignups', values).body, retryAfter, retryAt: error.retryAt.toISOString() }, headers);
+      return html(429, errorPage(page, 'tooManySignups', values), headers);
+    }
     if (!(error instanceof InvalidInputError) || error.code !== 'ADDRESS_INVALID') throw error;
     const corrected = error instanceof AddressError ? error.suggestion : undefined;
     if (asJson) return json(400, { error: 'invalidAddress', message: error.message, ...(corrected ? { suggestion: corrected } : {}) });
-    // The form again, with the message next to the field, the typed value kept to fix, and the
-    // likely correction one click away.
-    return html(400, signupPage(page, { message: error.message, email, suggestion: corrected }));
+    return formAgain({ message: error.message, suggestion: corrected });
   }
   return accepted(asJson, page);
 };

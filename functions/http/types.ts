@@ -2,6 +2,7 @@ import type { Clock } from '../commons/clock';
 import type { Queue } from '../commons/queue';
 import type { Settings } from '../commons/config';
 import type { IngestMessage } from '../contract/messages';
+import type { CaptchaVerifier } from '../subscribers/captcha';
 import type { SubscriptionService } from '../subscribers/service';
 import type { ErrorKind, PageContext } from './pages';
 
@@ -49,13 +50,15 @@ export function bodyLimit(path: string): number {
 }
 
 /**
- * What routes may use. The composition modules (wiring/lambda-services.ts, local/local-services.ts) build
+ * What routes may use. The composition modules (compose/lambda.ts, compose/local.ts) build
  * it; a route that needs a new port adds an optional field here and the composition fills it.
  */
 export interface AppDependencies {
   settings: Settings;
   clock: Clock;
-  subscriptions: Pick<SubscriptionService, 'subscribe' | 'confirm' | 'unsubscribe' | 'checkUnsubscribeToken'>;
+  subscriptions: Pick<SubscriptionService, 'subscribe' | 'checkConfirmToken' | 'confirm' | 'unsubscribe' | 'checkUnsubscribeToken'>;
+  /** The signup form's challenge, when the deployment turned one on. */
+  captcha?: CaptchaVerifier;
   /** `POST /hooks/github`: the webhook secret (read lazily: a secret store call) and the ingest queue. */
   github?: { webhookSecret: () => Promise<string | undefined>; ingestQueue: Queue<IngestMessage> };
 }
@@ -72,7 +75,7 @@ export interface Route {
 export interface RouteContext extends AppDependencies {
   /** Page language from a `lang` field or `?lang=`, else the site's. */
   page(request: HttpRequest, fieldLanguage?: string): PageContext;
-  /** A localised error answer: a page for people, JSON for JSON clients. */
+  /** A localised error answer: a page for people, JSON for JSON clients; `{limit}` in it is the route's body limit. */
   fail(request: HttpRequest, status: number, kind: ErrorKind, detail?: string): HttpResponse;
 }
 

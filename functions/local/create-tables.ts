@@ -1,6 +1,7 @@
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
-import type { Resources } from '../commons/config';
+import { readLimitsTable, type Resources } from '../commons/config';
 import { deliveriesTableDefinition, issuesTableDefinition } from '../contract/delivery-tables';
+import { limitsTableDefinition } from '../contract/limits-table';
 import { subscriberTableDefinition } from '../contract/subscriber-table';
 
 export interface LocalTable {
@@ -14,5 +15,6 @@ export function localTables(resources: Resources): LocalTable[] {
     { name: resources.subscribersTable, definition: subscriberTableDefinition },
     { name: resources.issuesTable, definition: issuesTableDefinition },
     { name: resources.deliveriesTable, definition: deliveriesTableDefinition },
+    { name: readLimitsTable(), definition: limitsTableDefinition },
   ];
 }

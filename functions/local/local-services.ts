@@ -18,6 +18,7 @@ import { SendResumption } from './send-resumption';
 import { SendQueueDrain } from '../local/send-drain';
 import { handleSendQueueEvent } from '../delivery/delivery-worker';
 import { buildCoreServices, type CoreServices } from '../wiring/core-services';
+import { signupProtection } from '../wiring/signup';
 import { buildSendingServices, type SendingServices } from '../wiring/sending-services';
 
 /**
@@ -43,6 +44,7 @@ export function createLocalServices(inputs: LocalInputs): LocalServices {
     resources: inputs.resources,
     secrets: inputs.secrets,
     clock: inputs.clock ?? systemClock,
+    protection: signupProtection,
   });
   // Locally one file holds every secret; the local stack's webhook and ingest read theirs here.
   return { ...core, secrets: inputs.secrets };

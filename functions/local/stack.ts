@@ -38,6 +38,8 @@ export interface StartLocalStackOptions {
    * page and email, and its posts are served under /blog/ so their links answer.
    */
   blog?: LocalBlog;
+  /** How often waiting confirmations are looked at (what the AWS schedule does every 5 minutes). */
+  waitingConfirmationsEveryMs?: number;
 }
 
 export interface LocalStack {
@@ -53,6 +55,24 @@ export interface LocalStack {
   /** Runs `task` during `stop()`, before the servers close (queues, timers, demo work). */
   onStop(task: () => Promise<void> | void): void;
   stop(): Promise<void>;
+}
+
+/**
+ * Confirmations held back by the hourly cap go out when the hour allows: a timer here, an
+ * EventBridge schedule on AWS. Returns the cleanup that stops it and waits for a run in progress.
+ */
+function startWaitingConfirmations(composition: LocalServices, everyMs: number): () => Promise<void> {
+  let running: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    running = running.then(() =>
+      composition.subscriptions.sendWaitingConfirmations().catch((error: unknown) => logger.error('subscriber.confirmation_waiting_failed', { error: error as Error })),
+    );
+  }, everyMs);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
 }
 
 /** Fails before anything starts if a fixed port is taken, naming the setting that moves it. */
@@ -140,6 +160,7 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
     }
     const ingest = await startLocalIngest(composition, sending);
     cleanups.push(() => ingest.stop());
+    cleanups.push(startWaitingConfirmations(composition, options.waitingConfirmationsEveryMs ?? 60_000));
     // `POST /local/publish` (pushletter publish) exists only here, never behind API Gateway.
     resolveApp(createHttpApp({ ...composition.http, github: ingest.github }, [...ROUTES, publishRoute(ingest.ports, secrets.webhookSecret)]));
 

@@ -112,9 +112,9 @@ export function normaliseAddress(input: string, options: { allowTypos?: boolean 
   if (text.length > 1000) throw new AddressError(`An email address is at most ${MAX_ADDRESS} characters long.`);
   if (/[<>]/.test(text) || /^".*"\s/.test(text)) {
     const inner = /<([^<>]+)>/.exec(text)?.[1]?.trim();
-    throw new AddressError('Enter only the address, without a name or angle brackets.', inner && !/[<>\s]/.test(inner) ? inner.toLowerCase() : undefined, 'the cell holds a name or angle brackets besides the address');
+    throw new AddressError('Enter only the address, without a name or angle brackets.', inner && !/[<>\s]/.test(inner) ? normaliseQuietly(inner) : undefined, 'the cell holds a name or angle brackets besides the address');
   }
-  if (/\s/.test(text)) throw new AddressError('An email address has no spaces.', text.includes('@') ? text.replace(/\s+/g, '').toLowerCase() : undefined);
+  if (/\s/.test(text)) throw new AddressError('An email address has no spaces.', text.includes('@') ? normaliseQuietly(text.replace(/\s+/g, '')) : undefined);
 
   const ats = text.split('@').length - 1;
   if (ats === 0) {
@@ -163,7 +163,7 @@ export function normaliseAddress(input: string, options: { allowTypos?: boolean 
   }
   if (labels.length < 2) {
     const provider = providerWithoutEnding(domain);
-    throw new AddressError(`The domain "${shown(domainInput)}" is missing its ending, such as .com.`, provider ? `${local.toLowerCase()}@${provider}` : undefined);
+    throw new AddressError(`The domain "${shown(domainInput)}" is missing its ending, such as .com.`, provider ? normaliseQuietly(`${local}@${provider}`) : undefined);
   }
   for (const label of labels) {
     if (label.length > 63) throw new AddressError('Each part of the domain between dots is at most 63 characters long.');
@@ -179,13 +179,13 @@ export function normaliseAddress(input: string, options: { allowTypos?: boolean 
   if (options.allowTypos) return normalised;
   const provider = likelyProvider(domain);
   if (provider !== undefined) {
-    throw new AddressError(`"${domain}" looks like a typo.`, `${local.toLowerCase()}@${provider}`);
+    throw new AddressError(`"${domain}" looks like a typo.`, normaliseQuietly(`${local}@${provider}`));
   }
   const fixedTld = TLD_TYPOS[tld];
   if (fixedTld !== undefined) {
     const fixedDomain = [...labels.slice(0, -1), fixedTld].join('.');
     // gmial.con: fix both slips in one suggestion.
-    throw new AddressError(`".${tld}" is not a domain ending.`, `${local.toLowerCase()}@${likelyProvider(fixedDomain) ?? fixedDomain}`);
+    throw new AddressError(`".${tld}" is not a domain ending.`, normaliseQuietly(`${local}@${likelyProvider(fixedDomain) ?? fixedDomain}`));
   }
   return normalised;
 }
@@ -196,7 +196,10 @@ function shown(text: string): string {
   return visible.length > 80 ? `${visible.slice(0, 80)}…` : visible;
 }
 
-/** The corrected address when the correction is itself valid, else undefined (no bad hints). */
+/**
+ * The corrected address when the correction is itself valid, else undefined: every "Did you
+ * mean …?" goes through here, so the form never offers an address it would refuse.
+ */
 function normaliseQuietly(candidate: string): string | undefined {
   try {
     return normaliseAddress(candidate);

@@ -185,7 +185,8 @@ export function parseImportCsv(bytes: Uint8Array, name = 'the file'): ParsedImpo
   const duplicates: { line: number; firstLine: number }[] = [];
   const seen = new Map<string, number>();
   for (const record of records.slice(1)) {
-    const value = (record.fields[emailColumn] ?? '').trim();
+    // An export's apostrophe before a formula-like address (see neutraliseFormula) is not part of it.
+    const value = (record.fields[emailColumn] ?? '').trim().replace(/^'(?=[=+\-@])/, '');
     let email: string;
     try {
       email = normaliseAddress(value);
@@ -224,6 +225,15 @@ export function exportHeader(): string {
   return `${EXPORT_COLUMNS.join(',')}\r\n`;
 }
 
+/**
+ * A cell a spreadsheet would run as a formula (it starts with =, +, -, @, tab or CR) gets a
+ * leading apostrophe, as OWASP advises against CSV injection: Excel, LibreOffice and Sheets
+ * then show it as text. `=1+1@example.com` is a valid address, so this is not hypothetical.
+ */
+export function neutraliseFormula(value: string | undefined): string | undefined {
+  return value !== undefined && /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+}
+
 /** One export line (CRLF, as RFC 4180 and spreadsheets expect). */
 export function exportRow(subscriber: Subscriber): string {
   return `${[
@@ -238,6 +248,6 @@ export function exportRow(subscriber: Subscriber): string {
     subscriber.consent.source,
     subscriber.lang,
   ]
-    .map(csvField)
+    .map((value) => csvField(neutraliseFormula(value)))
     .join(',')}\r\n`;
 }

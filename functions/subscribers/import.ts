@@ -87,7 +87,7 @@ export async function importSubscribers(rows: ImportRow[], options: ImportOption
     if (mailConfirmation) {
       await options.rateLimiter?.acquire();
       try {
-        if (await options.service.requestConfirmation(id, row.email, row.lang, row.name)) report.confirmationsSent++;
+        if (await options.service.requestConfirmation(id, row.email, row.lang, { name: row.name })) report.confirmationsSent++;
       } catch (error) {
         throw new Error(`stored as pending, but the confirmation email failed (${errorMessage(error)}); import the file again to retry`);
       }

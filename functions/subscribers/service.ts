@@ -3,6 +3,7 @@ import { InvalidInputError } from '../commons/errors';
 import { logger as defaultLogger, maskAddress } from '../commons/logger';
 import type { Clock } from '../commons/clock';
 import { normaliseAddress } from './address';
+import type { SignupGuard } from './guard';
 import { hashIp, type SubscriberKeys } from './keys';
 import { SubscriberTokens } from './tokens';
 import type { Consent, SubscriberState, SubscriberStore } from './types';
@@ -26,16 +27,28 @@ export interface SubscriptionServiceDeps {
   /** Language of the confirmation email when the signup did not say. */
   defaultLanguage?: string;
   logger?: Logger;
+  /** Limits, domain checks and the hourly cap for form signups; without it, none apply. */
+  guard?: SignupGuard;
 }
 
 export interface SubscribeRequest {
   email: string;
   /** Where the signup came from: 'form', 'import', 'api', … */
   source: string;
-  /** Client IP; only its salted hash is stored. */
+  /** Client IP; only its salted hash is stored. Form signups from one client are limited. */
   ip?: string;
   lang?: string;
 }
+
+/**
+ * Until a process has timed a few confirmation emails, an accepted signup answers no sooner
+ * than this: about what an SES call takes from Lambda, so the first answers of a fresh
+ * process do not tell a sent email from none.
+ */
+export const ANSWER_FLOOR_MS = 200;
+
+/** Waiting confirmations one run sends at most (the hourly cap usually stops it first). */
+const WAITING_BATCH = 25;
 
 export type ConfirmResult = 'confirmed' | 'already-confirmed';
 export type UnsubscribeResult = 'unsubscribed' | 'already-unsubscribed';
@@ -55,7 +68,8 @@ export class SubscriptionService {
   private readonly publicUrl: string;
   private readonly defaultLanguage: string;
   private readonly logger: Logger;
-  private readonly sendMillis = new RunningAverage();
+  private readonly guard: SignupGuard | undefined;
+  private readonly sendMillis: RunningAverage;
 
   constructor(deps: SubscriptionServiceDeps) {
     this.store = deps.store;
@@ -66,6 +80,8 @@ export class SubscriptionService {
     this.publicUrl = deps.publicUrl.replace(/\/+$/, '');
     this.defaultLanguage = deps.defaultLanguage ?? 'en';
     this.logger = deps.logger ?? defaultLogger;
+    this.guard = deps.guard;
+    this.sendMillis = new RunningAverage(ANSWER_FLOOR_MS);
   }
 
   /**
@@ -78,6 +94,9 @@ export class SubscriptionService {
    *   bounced reader may come back, but only through a new opt-in: the click proves the
    *   mailbox works and wants mail again.
    * - active: nothing changes and no email is sent.
+   * - with the guard: throwaway and dead domains throw AddressError, a client over its limit
+   *   SignupLimitError; a mailbox over its limit gets no email, and past the hourly cap the
+   *   email waits for `sendWaitingConfirmations`. All of these answer like any other signup.
    * - complained: nothing changes and no email is sent, ever. A complaint tells the provider
    *   this mail is unwanted, and mailing that mailbox again (even a confirmation request) hurts
    *   the sender's reputation. An editor can `pushletter subscribers forget` the address if the
@@ -85,13 +104,17 @@ export class SubscriptionService {
    */
   async subscribe(request: SubscribeRequest): Promise<void> {
     const email = normaliseAddress(request.email);
-    const sent = await this.recordSignup(email, request);
-    // Sending an email takes far longer than not sending one, which would tell a prober that an
-    // address is already subscribed. When nothing was sent, wait about as long as a send takes.
-    if (!sent) await sleep(this.sendMillis.typical());
+    await this.guard?.checkDomain(email);
+    if (request.ip !== undefined) await this.guard?.admitClient(request.ip);
+    // Sending an email takes longer than not sending one, which would tell a prober that an
+    // address is already subscribed (or rate-limited). Every accepted signup answers at the
+    // same moment: when a typical send would have finished, or when this one did.
+    const answerAt = performance.now() + this.sendMillis.typical();
+    await this.recordSignup(email, request);
+    await sleep(answerAt - performance.now());
   }
 
-  private async recordSignup(email: string, request: SubscribeRequest): Promise<boolean> {
+  private async recordSignup(email: string, request: SubscribeRequest): Promise<void> {
     const source = typeof request.source === 'string' && request.source.trim() ? request.source.trim().slice(0, 64) : 'unknown';
     const lang = this.language(request.lang);
     const consent: Consent = { at: this.clock.now().toISOString(), source };
@@ -99,10 +122,12 @@ export class SubscriptionService {
     const { id, stored } = await this.store.upsertPending({ email, consent, lang });
     if (!stored) {
       this.logger.info('subscriber.signup_ignored', { subscriberId: id, source, reason: 'active or complained' });
-      return false;
+      return;
     }
     this.logger.info('subscriber.signup', { subscriberId: id, source, address: maskAddress(email) });
-    return this.requestConfirmation(id, email, lang);
+    // The mailbox however spelled, then this exact address, then the list's hourly budget.
+    if (this.guard !== undefined && !(await this.guard.admitMailbox(email))) return;
+    await this.requestConfirmation(id, email, lang, { hourly: true });
   }
 
   /**
@@ -110,18 +135,24 @@ export class SubscriptionService {
    * True when this call sent it. If the send fails the claim is released, so the reader can try
    * again at once instead of waiting out the window.
    */
-  async requestConfirmation(id: string, email: string, lang: string = this.defaultLanguage, name?: string): Promise<boolean> {
+  async requestConfirmation(id: string, email: string, lang: string = this.defaultLanguage, options: { hourly?: boolean; name?: string } = {}): Promise<boolean> {
     const claimedAt = await this.store.claimConfirmation(id, CONFIRMATION_WINDOW_MS);
     if (claimedAt === undefined) {
       this.logger.info('subscriber.confirmation_rate_limited', { subscriberId: id });
       return false;
     }
-    const started = performance.now();
+    const hourly = options.hourly === true && this.guard !== undefined;
+    if (hourly && !(await this.guard!.takeHourSlot())) {
+      // Stored and in line: sent by sendWaitingConfirmations when the hour allows.
+      await this.guard!.limits.enqueue(id);
+      this.logger.info('subscriber.confirmation_waiting', { subscriberId: id });
+      return false;
+    }
     try {
-      await this.mailer.sendConfirmation(email, this.confirmUrl(id), lang, name);
-      this.sendMillis.add(performance.now() - started);
+      await this.timedSend(email, id, lang, options.name);
     } catch (error) {
       await this.store.releaseConfirmation(id, claimedAt);
+      if (hourly) await this.guard!.limits.giveBackHourSlot();
       this.logger.error('subscriber.confirmation_failed', { subscriberId: id, error: error as Error });
       throw error;
     }
@@ -129,7 +160,66 @@ export class SubscriptionService {
     return true;
   }
 
-  /** Confirms a signup. A bad, expired or other-purpose token throws InvalidInputError and changes nothing. */
+  private async timedSend(email: string, id: string, lang: string, name?: string): Promise<void> {
+    const started = performance.now();
+    await this.mailer.sendConfirmation(email, this.confirmUrl(id), lang, name);
+    this.sendMillis.add(performance.now() - started);
+  }
+
+  /**
+   * Sends confirmations that waited for the hourly cap, oldest first, as far as this hour's
+   * budget allows; the rest stay in line. Runs on a schedule (AWS) or a timer (local stack).
+   * Resolves to how many were sent.
+   */
+  async sendWaitingConfirmations(): Promise<number> {
+    const guard = this.guard;
+    if (guard === undefined) return 0;
+    let sent = 0;
+    for (;;) {
+      const batch = await guard.limits.waiting(WAITING_BATCH);
+      let progressed = false;
+      for (const waiting of batch) {
+        if (!(await guard.limits.claim(waiting))) continue;
+        progressed = true;
+        const subscriber = await this.store.get(waiting.subscriberId);
+        // Confirmed (an earlier link), unsubscribed or forgotten meanwhile: nothing to send.
+        if (subscriber?.state !== 'pending') {
+          await guard.limits.remove(waiting);
+          continue;
+        }
+        if (!(await guard.takeHourSlot())) {
+          await guard.limits.release(waiting);
+          return sent;
+        }
+        try {
+          await this.timedSend(subscriber.email, subscriber.id, subscriber.lang ?? this.defaultLanguage, subscriber.name);
+        } catch (error) {
+          await guard.limits.giveBackHourSlot();
+          await guard.limits.release(waiting);
+          this.logger.error('subscriber.confirmation_failed', { subscriberId: subscriber.id, error: error as Error });
+          return sent;
+        }
+        await guard.limits.remove(waiting);
+        this.logger.info('subscriber.confirmation_sent', { subscriberId: subscriber.id, waited: true });
+        sent++;
+      }
+      if (!progressed || batch.length < WAITING_BATCH) return sent;
+    }
+  }
+
+  /**
+   * For the page behind the email's link: what pressing its button would do, changing nothing
+   * (mail scanners open every link). Throws InvalidInputError like `confirm`.
+   */
+  async checkConfirmToken(token: string): Promise<'pending' | 'already-confirmed'> {
+    const { subscriberId } = this.tokens.verify(token, 'confirm');
+    const subscriber = await this.store.get(subscriberId);
+    if (subscriber?.state === 'active') return 'already-confirmed';
+    if (subscriber?.state === 'pending') return 'pending';
+    return this.supersededOrMissing(subscriber);
+  }
+
+  /** Confirms a signup (the page's button). A bad, expired or other-purpose token throws InvalidInputError and changes nothing. */
   async confirm(token: string): Promise<ConfirmResult> {
     const { subscriberId } = this.tokens.verify(token, 'confirm');
     if (await this.store.activate(subscriberId)) {
@@ -138,6 +228,10 @@ export class SubscriptionService {
     }
     const subscriber = await this.store.get(subscriberId);
     if (subscriber?.state === 'active') return 'already-confirmed';
+    return this.supersededOrMissing(subscriber);
+  }
+
+  private supersededOrMissing(subscriber: { state: SubscriberState } | undefined): never {
     if (subscriber === undefined) {
       throw new InvalidInputError('SUBSCRIBER_NOT_FOUND', 'This address is no longer on the list. Sign up again to subscribe.');
     }
@@ -181,16 +275,20 @@ export class SubscriptionService {
   }
 }
 
-/** Exponentially weighted average of recent confirmation send times, capped so a stuck send cannot stall every signup. */
+/**
+ * How long a confirmation send takes here: an exponentially weighted average of recent sends,
+ * never below `floorMs` and capped so a stuck send cannot stall every signup.
+ */
 class RunningAverage {
   private value: number | undefined;
+  constructor(private readonly floorMs: number) {}
   add(sample: number): void {
     this.value = this.value === undefined ? sample : this.value * 0.9 + sample * 0.1;
   }
   typical(): number {
-    if (this.value === undefined) return 0;
-    // A little jitter so the two paths do not form two sharp peaks.
-    return Math.min(this.value, 2_000) * (0.75 + Math.random() * 0.5);
+    // Half again the average covers most sends; the jitter blurs what is left.
+    const typical = Math.max(this.floorMs, 1.5 * (this.value ?? 0));
+    return Math.min(typical, 2_000) * (0.9 + Math.random() * 0.2);
   }
 }
 

@@ -10,6 +10,17 @@ import { SesMailer } from '../adapters/ses-mailer';
 import { deriveKeys } from '../subscribers/keys';
 import { DynamoSubscriberStore } from '../adapters/dynamodb/subscriber-store';
 import { SubscriptionService } from '../subscribers/service';
+import type { CaptchaVerifier } from '../subscribers/captcha';
+import type { SignupGuard } from '../subscribers/guard';
+import type { SignupLimits } from '../subscribers/signup-limits';
+
+
+/** What guards the public form (built by wiring/signup.ts, for the API function and the local stack only). */
+export interface SignupProtection {
+  guard: SignupGuard;
+  limits: SignupLimits;
+  captcha?: CaptchaVerifier;
+}
 
 /**
  * The wiring both environments share: given clients, settings and secrets, build the domain
@@ -23,15 +34,21 @@ export interface CoreInputs {
   ses: SESClient;
   settings: Settings;
   resources: Resources;
-  /** Only the token key: the other secrets belong to one function each. */
-  secrets: Pick<Secrets, 'tokenKey'>;
+  /** The token key, and the API's CAPTCHA key: the other secrets belong to one function each. */
+  secrets: Pick<Secrets, 'tokenKey' | 'captchaSecret'>;
   clock: Clock;
+  /** The signup limits table; LIMITS_TABLE (or its default) when not given. */
+  limitsTable?: string;
+  /** `signupProtection` from ./signup, passed in by the API entry and the local stack only. */
+  protection?: (inputs: CoreInputs, hashKey: Buffer) => SignupProtection;
 }
 
 export interface CoreServices extends CoreInputs {
   mailer: Mailer;
   subscribers: DynamoSubscriberStore;
   subscriptions: SubscriptionService;
+  /** Where the protection was built: the API function and the local stack. */
+  signupLimits?: SignupLimits;
   /** What the HTTP app needs; see functions/http/app.ts. */
   http: AppDependencies;
 }
@@ -47,6 +64,7 @@ export function buildCoreServices(inputs: CoreInputs): CoreServices {
     listName: settings.listName,
     clock,
   });
+  const protection = inputs.protection?.(inputs, keys.ipKey);
   const subscriptions = new SubscriptionService({
     store: subscribers,
     keys,
@@ -54,6 +72,8 @@ export function buildCoreServices(inputs: CoreInputs): CoreServices {
     clock,
     publicUrl: settings.publicUrl,
     defaultLanguage: settings.language,
+    guard: protection?.guard,
   });
-  return { ...inputs, mailer, subscribers, subscriptions, http: { settings, clock, subscriptions } };
+  const captcha = protection?.captcha;
+  return { ...inputs, mailer, subscribers, subscriptions, signupLimits: protection?.limits, http: { settings, clock, subscriptions, ...(captcha ? { captcha } : {}) } };
 }

@@ -15,7 +15,7 @@ import type { Scheduler } from '../publishing/schedule';
 import { SqsQueue } from '../adapters/sqs-queue';
 import type { IngestMessage } from '../contract/messages';
 import type { IngestWorkerDependencies } from '../publishing/ingest-consumer';
-import { buildCoreServices, type CoreServices } from './core-services';
+import { buildCoreServices, type CoreInputs, type CoreServices } from './core-services';
 import { buildSendingServices, type SendingServices } from './sending-services';
 
 /**
@@ -48,24 +48,42 @@ async function secretText(client: SecretsManagerClient, arns: SecretArns, which:
 
 /**
  * The services every function shares. `budget` is how long one AWS call may take: the API
- * function passes HTTP_CALLS to answer within its timeout.
+ * function passes HTTP_CALLS to answer within its timeout. The API entry also passes the
+ * signup protection (wiring/signup.ts): naming that module here would put its ~1 MB
+ * disposable-domain list in every bundle.
  */
-export async function createLambdaServices(env: Env, budget: CallBudget = PIPELINE_CALLS): Promise<LambdaServices> {
+export async function createLambdaServices(
+  env: Env,
+  budget: CallBudget = PIPELINE_CALLS,
+  options: { protection?: CoreInputs['protection'] } = {},
+): Promise<LambdaServices> {
   const { settings, resources, secretArns } = readLambdaEnvironment(env);
   const secrets = secretsClient(budget);
   // The token key never changes while links in delivered emails must work: read once.
   const tokenKey = await secretText(secrets, secretArns, 'tokenKey').then(({ text, source }) => checkTokenKey(text.trim(), source));
-  const core = buildCoreServices({ dynamo: dynamoClient({}, budget), ses: sesClient({}, budget), settings, resources, secrets: { tokenKey }, clock: systemClock });
-  // The API function gets INGEST_QUEUE_URL: `POST /hooks/github` puts pushed posts there.
+  // Only the API function gets INGEST_QUEUE_URL (`POST /hooks/github` puts pushed posts there)
+  // and its own secret: re-read every few minutes, so a webhook secret changed in Secrets Manager
+  // (and in GitHub) is used without a redeploy. Read now, so a bad secret fails the start.
   const ingestQueueUrl = readIngestQueueUrl(env);
-  if (ingestQueueUrl === undefined) return core;
-  // The API's own secret: re-read every few minutes, so a webhook secret changed in Secrets
-  // Manager (and in GitHub) is used without a redeploy. Read now, so a bad secret fails the start.
-  const apiSecret = new CachedSecret(async () => {
-    const { text, source } = await secretText(secrets, secretArns, 'api');
-    return parseApiSecret(text, source);
+  const apiSecret =
+    ingestQueueUrl === undefined
+      ? undefined
+      : new CachedSecret(async () => {
+          const { text, source } = await secretText(secrets, secretArns, 'api');
+          return parseApiSecret(text, source);
+        });
+  // The Turnstile secret key, when the editor put one beside webhookSecret.
+  const captchaSecret = (await apiSecret?.get())?.captchaSecret;
+  const core = buildCoreServices({
+    dynamo: dynamoClient({}, budget),
+    ses: sesClient({}, budget),
+    settings,
+    resources,
+    secrets: { tokenKey, ...(captchaSecret ? { captchaSecret } : {}) },
+    clock: systemClock,
+    protection: options.protection,
   });
-  await apiSecret.get();
+  if (ingestQueueUrl === undefined || apiSecret === undefined) return core;
   const ingestQueue = new SqsQueue<IngestMessage>(sqsClient(budget), ingestQueueUrl);
   return { ...core, http: { ...core.http, github: { webhookSecret: async () => (await apiSecret.get()).webhookSecret, ingestQueue } } };
 }

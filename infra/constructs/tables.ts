@@ -9,6 +9,7 @@ import {
   deliveriesTableDefinition,
   issuesTableDefinition,
 } from '../../functions/contract/delivery-tables';
+import { LIMITS_TTL_ATTRIBUTE, limitsTableDefinition } from '../../functions/contract/limits-table';
 import { subscriberTableDefinition } from '../../functions/contract/subscriber-table';
 import { ENV } from '../../functions/contract/env';
 
@@ -31,6 +32,7 @@ export const TABLE_ENVIRONMENT = {
   subscribers: ENV.subscribersTable,
   issues: ENV.issuesTable,
   deliveries: ENV.deliveriesTable,
+  limits: ENV.limitsTable,
 } as const;
 
 export type TableName = keyof typeof TABLE_ENVIRONMENT;
@@ -56,12 +58,14 @@ function keys(definition: TableDefinition, schema: CreateTableCommandInput['KeyS
  * TTL: only the deliveries table, on `expiresAt`, which the shared send-rate window items
  * carry. Subscribers get none (an item is the consent record and disappears only through
  * `forget`), and issues get none (an issue item is what stops a post being sent twice; expiring
- * it would let a re-push send it again).
+ * it would let a re-push send it again). The limits table expires its signup limits on
+ * `expiresAt` too; its waiting confirmations carry none and stay until sent.
  */
 export class Tables extends Construct {
   readonly subscribers: dynamodb.Table;
   readonly issues: dynamodb.Table;
   readonly deliveries: dynamodb.Table;
+  readonly limits: dynamodb.Table;
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -74,6 +78,10 @@ export class Tables extends Construct {
     this.deliveries = this.table('Deliveries', deliveriesTableDefinition, {
       removalPolicy: RemovalPolicy.DESTROY,
       timeToLiveAttribute: DELIVERIES_TTL_ATTRIBUTE,
+    });
+    this.limits = this.table('Limits', limitsTableDefinition, {
+      removalPolicy: RemovalPolicy.DESTROY,
+      timeToLiveAttribute: LIMITS_TTL_ATTRIBUTE,
     });
   }
 
@@ -104,7 +112,7 @@ export class Tables extends Construct {
    */
   bind(fn: lambda.Function, name: TableName, access: TableAccess): void {
     const table = this[name];
-    const definition = { subscribers: subscriberTableDefinition, issues: issuesTableDefinition, deliveries: deliveriesTableDefinition }[name];
+    const definition = { subscribers: subscriberTableDefinition, issues: issuesTableDefinition, deliveries: deliveriesTableDefinition, limits: limitsTableDefinition }[name];
     fn.addEnvironment(TABLE_ENVIRONMENT[name], table.tableName);
     const actions = (list: readonly string[]) => list.map((action) => `dynamodb:${action}`);
     if (access.items?.length) fn.addToRolePolicy(new iam.PolicyStatement({ actions: actions(access.items), resources: [table.tableArn] }));

@@ -82,8 +82,12 @@ describe('a reader in Chromium', () => {
 
     const [email] = await inbox(stack, address);
     expect(email?.subject).toBe('Confirm your subscription to Example Blog');
+    // The link opens a page with one button; opening it alone (as mail scanners do) changes nothing.
     await page.goto(await confirmLink(stack, address));
-    expect(await headingOf(page)).toBe('You are subscribed');
+    expect(await headingOf(page)).toBe('Confirm your subscription to Example Blog');
+    expect((await stack.composition.subscribers.findByEmail(address))?.state).toBe('pending');
+    await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Confirm my subscription' }).click()]);
+    await page.waitForFunction("document.querySelector('h1')?.textContent === 'You are subscribed'");
     expect((await stack.composition.subscribers.findByEmail(address))?.state).toBe('active');
 
     const subscriber = await stack.composition.subscribers.findByEmail(address);
@@ -118,6 +122,22 @@ describe('a reader in Chromium', () => {
     // The trap field is laid out off-screen, where no person sees or tabs to it.
     const trap = await page.locator('#website').boundingBox();
     expect(trap!.x + trap!.width).toBeLessThanOrEqual(0);
+    await page.close();
+  });
+
+  it('confirms in Chinese with the button, reachable and pressed from the keyboard', async () => {
+    const address = uniqueAddress('browser-zh');
+    await stack.composition.subscriptions.subscribe({ email: address, source: 'form', lang: 'zh-CN' });
+    const page = await browser.newPage();
+    await page.goto(await confirmLink(stack, address));
+    expect(await headingOf(page)).toBe('确认订阅 Example Blog');
+    expect(await page.locator('main p').first().textContent()).toContain('不点击则什么都不会改变');
+    expect((await stack.composition.subscribers.findByEmail(address))?.state).toBe('pending');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate<string>('document.activeElement.textContent')).toBe('确认订阅');
+    await Promise.all([page.waitForLoadState('load'), page.keyboard.press('Enter')]);
+    await page.waitForFunction("document.querySelector('h1')?.textContent === '订阅成功'");
+    expect((await stack.composition.subscribers.findByEmail(address))?.state).toBe('active');
     await page.close();
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import cdkJson from '../../cdk.json';
-import { readSettings } from '../../functions/commons/config';
+import { readSettings, readSignupSettings } from '../../functions/commons/config';
 import { readDeployConfig, settingsEnvironment } from '../../infra/config';
 import { DEPLOYED_CONTEXT, synthesize } from './synth';
 
@@ -85,6 +85,18 @@ describe('deploy configuration', () => {
       editors: ['editor@example.org', 'second@example.org'],
       maxSendRate: 50,
       configurationSet: 'set',
+      // The sender's timeout at 50/s plus 600 s, raised to the 900 s floor.
+      resendAfterSeconds: 900,
+      signup: { ...readSignupSettings({}), checkDomainDns: true },
     });
+  });
+
+  it('reads the signup protection from context, with the key named when a value is wrong', () => {
+    const config = readDeployConfig((key) => ({ ...DEPLOYED_CONTEXT, confirmationsPerHour: 50, clientSignupsPerDay: '10', checkEmailDomain: false, captchaSiteKey: '0x4AAA' } as Record<string, unknown>)[key]);
+    const signup = readSettings(settingsEnvironment(config, { publicUrl: 'https://x.example', configurationSet: 'set' })).signup;
+    expect(signup).toMatchObject({ confirmationsPerHour: 50, checkDomainDns: false, captcha: { siteKey: '0x4AAA', verifyUrl: 'https://challenges.cloudflare.com/turnstile/v0/siteverify' } });
+    expect(signup.perClient[1]).toEqual({ limit: 10, windowMs: 24 * 60 * 60 * 1000 });
+    expect(fromContext({ ...DEPLOYED_CONTEXT, confirmationsPerHour: 'lots' })).toThrow(/cdk context "confirmationsPerHour": must be a whole number of emails from 1 to 100000, for example 200 \(got "lots"\)/);
+    expect(fromContext({ ...DEPLOYED_CONTEXT, signupLimits: 'maybe' })).toThrow(/cdk context "signupLimits": must be "on" or "off"/);
   });
 });

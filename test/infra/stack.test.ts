@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import cdkJson from '../../cdk.json';
 import { deliveriesTableDefinition, issuesTableDefinition } from '../../functions/contract/delivery-tables';
 import { subscriberTableDefinition } from '../../functions/contract/subscriber-table';
+import { limitsTableDefinition } from '../../functions/contract/limits-table';
 import { readIngestQueueUrl, readIngestResources, readResources, readSecretArns, readSenderConcurrency, readSendQueueUrl, readSettings, SENDER_CONCURRENCY } from '../../functions/commons/config';
 import { ROUTES as APP_ROUTES } from '../../functions/http/route-table';
 import { HTTP_CALLS, PIPELINE_CALLS, worstCallMs } from '../../functions/adapters/aws-clients';
@@ -28,6 +29,7 @@ function nameResources(stack: PushletterStack): Record<string, string> {
     [tables.subscribers, 'subscribers'],
     [tables.issues, 'issues'],
     [tables.deliveries, 'deliveries'],
+    [tables.limits, 'limits'],
     [secrets.tokenKey, 'tokenKeySecret'],
     [secrets.api, 'apiSecret'],
     [secrets.githubToken, 'githubTokenSecret'],
@@ -114,7 +116,7 @@ describe('functions', () => {
   it('name only the tables, queues and resources each function uses', () => {
     const resourceKeys = (name: keyof ReturnType<typeof functions>) =>
       Object.keys(environment(name)).filter((key) => !key.startsWith('PUSHLETTER_') || key.endsWith('_SECRET_ARN') || key === 'PUSHLETTER_SENDER_CONCURRENCY').sort();
-    expect(resourceKeys('api')).toEqual(['INGEST_QUEUE_URL', 'NODE_OPTIONS', 'PUSHLETTER_API_SECRET_ARN', 'PUSHLETTER_TOKEN_KEY_SECRET_ARN', 'SUBSCRIBERS_TABLE']);
+    expect(resourceKeys('api')).toEqual(['INGEST_QUEUE_URL', 'LIMITS_TABLE', 'NODE_OPTIONS', 'PUSHLETTER_API_SECRET_ARN', 'PUSHLETTER_TOKEN_KEY_SECRET_ARN', 'SUBSCRIBERS_TABLE']);
     expect(resourceKeys('ingest')).toEqual(['DISPATCH_FUNCTION_ARN', 'ISSUES_TABLE', 'NODE_OPTIONS', 'PUSHLETTER_GITHUB_TOKEN_SECRET_ARN', 'SCHEDULER_ROLE_ARN', 'SCHEDULE_GROUP_NAME']);
     expect(resourceKeys('dispatch')).toEqual(['ISSUES_TABLE', 'NODE_OPTIONS', 'PUSHLETTER_TOKEN_KEY_SECRET_ARN', 'SEND_QUEUE_URL', 'SUBSCRIBERS_TABLE']);
     expect(resourceKeys('send')).toEqual(['DELIVERIES_TABLE', 'ISSUES_TABLE', 'NODE_OPTIONS', 'PUSHLETTER_SENDER_CONCURRENCY', 'PUSHLETTER_TOKEN_KEY_SECRET_ARN', 'SEND_QUEUE_URL', 'SUBSCRIBERS_TABLE']);
@@ -158,10 +160,11 @@ describe('permissions (least privilege)', () => {
   const consume = (queue: string) =>
     `sqs:ReceiveMessage, sqs:ChangeMessageVisibility, sqs:GetQueueUrl, sqs:DeleteMessage, sqs:GetQueueAttributes -> ${queue}.Arn`;
 
-  it('api: the subscriber table, the secret, its SES identity, and putting pushes on the ingest queue', () => {
+  it('api: the subscriber and limits tables, the secret, its SES identity, and putting pushes on the ingest queue', () => {
     expect(permissions('api')).toEqual(
       [
         'dynamodb:GetItem, dynamodb:UpdateItem -> subscribers.Arn',
+        'dynamodb:GetItem, dynamodb:PutItem, dynamodb:UpdateItem, dynamodb:DeleteItem, dynamodb:Query -> limits.Arn',
         TOKEN_KEY,
         'secretsmanager:GetSecretValue -> apiSecret',
         ...SEND_MAIL,
@@ -261,7 +264,7 @@ describe('permissions (least privilege)', () => {
 describe('HTTP API', () => {
   it('routes exactly the reader pages and the webhook to the API function', () => {
     const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map((route) => route.Properties.RouteKey).sort();
-    expect(routes).toEqual(['GET /', 'GET /confirm', 'GET /unsubscribe', 'POST /hooks/github', 'POST /subscribe', 'POST /unsubscribe']);
+    expect(routes).toEqual(['GET /', 'GET /confirm', 'GET /unsubscribe', 'POST /confirm', 'POST /hooks/github', 'POST /subscribe', 'POST /unsubscribe']);
     // The same list the HTTP app answers locally: a route added there must be added here.
     expect(routes).toEqual(APP_ROUTES.map((route) => `${route.method} ${route.path}`).sort());
     const integrations = Object.values(template.findResources('AWS::ApiGatewayV2::Integration'));
@@ -365,11 +368,12 @@ describe('tables', () => {
     expect(definitionOf(stack.tables.subscribers)).toEqual(expected(subscriberTableDefinition));
     expect(definitionOf(stack.tables.issues)).toEqual(expected(issuesTableDefinition));
     expect(definitionOf(stack.tables.deliveries)).toEqual(expected(deliveriesTableDefinition));
+    expect(definitionOf(stack.tables.limits)).toEqual(expected(limitsTableDefinition));
   });
 
   it('are on-demand with point-in-time recovery and encryption', () => {
     const tables = Object.values(template.findResources('AWS::DynamoDB::Table'));
-    expect(tables).toHaveLength(3);
+    expect(tables).toHaveLength(4);
     for (const table of tables) {
       expect(table.Properties).toMatchObject({
         BillingMode: 'PAY_PER_REQUEST',
@@ -383,12 +387,29 @@ describe('tables', () => {
     expect(resource(stack.tables.subscribers)).toMatchObject({ DeletionPolicy: 'Retain', Properties: { DeletionProtectionEnabled: true } });
     expect(resource(stack.tables.issues).DeletionPolicy).toBe('Delete');
     expect(resource(stack.tables.deliveries).DeletionPolicy).toBe('Delete');
+    expect(resource(stack.tables.limits).DeletionPolicy).toBe('Delete');
   });
 
-  it('expire only the deliveries table\'s rate-window items (TTL on expiresAt); subscribers and issues never expire', () => {
+  it('expire the rate-window items and signup limits (TTL on expiresAt); subscribers and issues never expire', () => {
     expect(resource(stack.tables.deliveries).Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
+    expect(resource(stack.tables.limits).Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
     expect(resource(stack.tables.subscribers).Properties.TimeToLiveSpecification).toBeUndefined();
     expect(resource(stack.tables.issues).Properties.TimeToLiveSpecification).toBeUndefined();
+  });
+});
+
+describe('signup protection', () => {
+  it('runs the API function every 5 minutes to send confirmations that waited for the hourly cap', () => {
+    const rules = Object.values(template.findResources('AWS::Events::Rule'));
+    const waiting = rules.filter((rule) => rule.Properties.ScheduleExpression === 'rate(5 minutes)');
+    expect(waiting).toHaveLength(1);
+    expect(JSON.stringify(waiting[0]!.Properties.Targets)).toContain(stack.getLogicalId(stack.api.handler.node.defaultChild as CfnElement));
+  });
+
+  it('checks email domains in DNS on AWS, with the functions\' defaults for the limits', () => {
+    const settings = readSettings({ ...environment('api'), PUSHLETTER_PUBLIC_URL: 'https://abc.execute-api.eu-west-1.amazonaws.com' });
+    expect(settings.signup).toMatchObject({ limits: true, checkDomainDns: true, confirmationsPerHour: 200 });
+    expect(settings.signup.captcha).toBeUndefined();
   });
 });
 

@@ -268,6 +268,7 @@ export async function startDoctorWorld(): Promise<DoctorWorld> {
     listName: 'newsletter',
     language: 'en' as const,
     existingIdentity: false,
+    signupEnvironment: {},
   };
   const environment = {
     ...settingsEnvironment(config, { publicUrl: 'https://api.example.org', configurationSet: CONFIGURATION_SET }),

@@ -69,7 +69,10 @@ describe('the API Lambda handler', () => {
     expect(subscriber?.consent.ipHash).toBe(hashIp(ipKey, '198.51.100.23'));
 
     const link = new URL(await confirmLink(stack, address));
-    const confirmed = await handler(event('GET', '/confirm', { query: link.search.slice(1) }));
+    const shown = await handler(event('GET', '/confirm', { query: link.search.slice(1) }));
+    expect(heading(String(shown.body))).toBe('Confirm your subscription to Example Blog');
+    expect((await stack.composition.subscribers.findByEmail(address))?.state).toBe('pending');
+    const confirmed = await handler(event('POST', '/confirm', { query: link.search.slice(1), headers: FORM, body: '' }));
     expect(heading(String(confirmed.body))).toBe('You are subscribed');
     expect((await stack.composition.subscribers.findByEmail(address))?.state).toBe('active');
   });

@@ -1,4 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -26,8 +28,12 @@ export interface TestStack extends LocalStack {
 
 export const SITE_URL = 'https://blog.example.org';
 
+/**
+ * Every request of a test comes from 127.0.0.1, and most tests sign up many addresses: the
+ * per-client and per-mailbox limits are off unless a test turns them on (`signupSettings`).
+ */
 export function testSettings(overrides: Partial<Settings> = {}): Settings {
-  return { ...readSettings({ PUSHLETTER_SITE_URL: SITE_URL, PUSHLETTER_SITE_TITLE: 'Example Blog' }), ...overrides };
+  return { ...readSettings({ PUSHLETTER_SITE_URL: SITE_URL, PUSHLETTER_SITE_TITLE: 'Example Blog', PUSHLETTER_SIGNUP_LIMITS: 'off' }), ...overrides };
 }
 
 /** The whole local stack on free ports in a fresh folder, as `pushletter dev` runs it. */
@@ -59,6 +65,11 @@ export async function inbox(stack: LocalStack, to?: string): Promise<InboxEmail[
   const response = await fetch(`${stack.urls.inbox.replace('localhost', '127.0.0.1')}/store`);
   const { emails } = (await response.json()) as { emails: InboxEmail[] };
   return to === undefined ? emails : emails.filter((email) => email.destination.to.some((address) => address.includes(to)));
+}
+
+/** Pressing the button on the page behind a confirmation link (what a reader does). */
+export function pressConfirm(link: string): Promise<Response> {
+  return postForm(link, {});
 }
 
 /** The confirmation link of the latest email to `to`. */
@@ -121,4 +132,17 @@ export function cliAgainst(stack: LocalStack, dataDir: string): { restore(): voi
       return { out, err, printed: () => Buffer.concat(chunks).toString('utf8') };
     },
   };
+}
+
+/** Ports nobody listens on right now (a test must not use the fixed 3000/8000/8005). */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers: Server[] = [];
+  for (let index = 0; index < count; index++) {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    servers.push(server);
+  }
+  const ports = servers.map((server) => (server.address() as AddressInfo).port);
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
 }

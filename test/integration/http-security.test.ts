@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SITE_URL, confirmLink, heading, inbox, postForm, postJson, startTestStack, uniqueAddress, type TestStack } from './http-helpers';
+import { SITE_URL, confirmLink, heading, inbox, postForm, postJson, pressConfirm, startTestStack, uniqueAddress, type TestStack } from './http-helpers';
 
 /** What a hostile or careless client can send, against the real local stack. */
 let stack: TestStack;
@@ -36,7 +36,7 @@ describe('tokens', () => {
   it('refuses a tampered confirmation token and changes nothing', async () => {
     const { address, link, token } = await pendingWithLink('tamper');
     const flipped = token.slice(0, 10) + (token[10] === 'A' ? 'B' : 'A') + token.slice(11);
-    const response = await fetch(link.replace(token, flipped));
+    const response = await pressConfirm(link.replace(token, flipped));
     expect(response.status).toBe(400);
     expect(heading(await response.text())).toBe('This confirmation link does not work');
     expect(await stateOf(address)).toBe('pending');
@@ -52,7 +52,7 @@ describe('tokens', () => {
   it('refuses a confirmation link older than 7 days, with a page that says to sign up again', async () => {
     const { address, link } = await pendingWithLink('expired');
     stack.clock.advance(7 * DAY + MINUTE);
-    const response = await fetch(link);
+    const response = await pressConfirm(link);
     const page = await response.text();
     expect(response.status).toBe(400);
     expect(page).toContain('more than 7 days old');
@@ -66,6 +66,7 @@ describe('tokens', () => {
     const unsubscribeToken = new URL(stack.composition.subscriptions.unsubscribeUrl(id)).searchParams.get('token')!;
 
     expect((await fetch(`${stack.urls.app}/confirm?token=${unsubscribeToken}`)).status).toBe(400);
+    expect((await pressConfirm(`${stack.urls.app}/confirm?token=${unsubscribeToken}`)).status).toBe(400);
     expect(await stateOf(address)).toBe('pending');
 
     expect((await fetch(`${stack.urls.app}/unsubscribe?token=${confirmToken}`)).status).toBe(400);
@@ -79,7 +80,7 @@ describe('tokens', () => {
 
   it('refuses a forged unsubscribe token for somebody else', async () => {
     const { address, link } = await pendingWithLink('victim');
-    await fetch(link);
+    await pressConfirm(link);
     expect(await stateOf(address)).toBe('active');
     const forged = Buffer.alloc(38, 7).toString('base64url');
     const response = await postForm(`${stack.urls.app}/unsubscribe?token=${forged}`, { 'List-Unsubscribe': 'One-Click' });
@@ -93,7 +94,7 @@ describe('enumeration', () => {
     const fresh = uniqueAddress('enum-new');
     const pending = await pendingWithLink('enum-pending');
     const active = await pendingWithLink('enum-active');
-    await fetch(active.link);
+    await pressConfirm(active.link);
     expect(await stateOf(active.address)).toBe('active');
 
     for (const send of [
@@ -166,6 +167,19 @@ describe('abuse of the form', () => {
     // Just under the limit is fine.
     const fits = await postForm(`${stack.urls.app}/subscribe`, { email: address, padding: 'x'.repeat(15 * 1024) });
     expect(fits.status).toBe(200);
+  });
+
+  it('names the limit of the route that refused the body: 10 MB for the webhook, not the form\'s 16 KB', async () => {
+    const webhook = await fetch(`${stack.urls.app}/hooks/github`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': String(11 * 1024 * 1024) },
+      body: Buffer.alloc(11 * 1024 * 1024, 0x20),
+    });
+    expect(webhook.status).toBe(413);
+    const answer = (await webhook.json()) as { message: string };
+    expect(answer.message).toContain('more than 10 MB');
+    expect(answer.message).not.toContain('16 KB');
+    expect(answer.message).not.toContain('form');
   });
 
   it('answers malformed JSON with 400 JSON and an unknown body type with 415', async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { confirmLink, heading, inbox, postForm, postJson, startTestStack, uniqueAddress, type TestStack } from './http-helpers';
+import { confirmLink, heading, inbox, postForm, postJson, pressConfirm, startTestStack, uniqueAddress, type TestStack } from './http-helpers';
 
 /**
  * A reader's whole life on the list, through the local stack's HTTP server, dynalite and the
@@ -21,7 +21,7 @@ async function stateOf(address: string) {
 
 async function subscribeAndConfirm(address: string): Promise<void> {
   expect((await postForm(`${stack.urls.app}/subscribe`, { email: address })).status).toBe(200);
-  expect((await fetch(await confirmLink(stack, address))).status).toBe(200);
+  expect((await pressConfirm(await confirmLink(stack, address))).status).toBe(200);
   expect(await stateOf(address)).toBe('active');
 }
 
@@ -43,7 +43,7 @@ describe('signing up', () => {
     expect(heading(page)).toBe('订阅 Example Blog');
   });
 
-  it('stores a pending subscriber and mails a confirmation link that activates it', async () => {
+  it('stores a pending subscriber and mails a link to a page whose button activates it', async () => {
     const address = uniqueAddress('flow');
     const response = await postForm(`${stack.urls.app}/subscribe`, { email: address });
     expect(response.status).toBe(200);
@@ -57,7 +57,16 @@ describe('signing up', () => {
     expect(link.startsWith(`${stack.urls.app}/confirm?token=`)).toBe(true);
     expect(email?.body.html).toContain(link.replaceAll('&', '&amp;'));
 
-    const confirmed = await fetch(link);
+    // Opening the link shows the button and changes nothing.
+    const shown = await fetch(link);
+    const page = await shown.text();
+    expect(shown.status).toBe(200);
+    expect(heading(page)).toBe('Confirm your subscription to Example Blog');
+    expect(page).toContain('<form method="post">');
+    expect(page).toContain('until you do, nothing changes');
+    expect(await stateOf(address)).toBe('pending');
+
+    const confirmed = await pressConfirm(link);
     expect(confirmed.status).toBe(200);
     expect(heading(await confirmed.text())).toBe('You are subscribed');
     expect(await stateOf(address)).toBe('active');
@@ -82,7 +91,9 @@ describe('signing up', () => {
     expect(heading(await response.text())).toBe('请查收邮件');
     const [email] = await inbox(stack, address);
     expect(email?.subject).toBe('确认订阅 Example Blog');
-    const confirmed = await fetch(await confirmLink(stack, address));
+    const link = await confirmLink(stack, address);
+    expect(heading(await (await fetch(link)).text())).toBe('确认订阅 Example Blog');
+    const confirmed = await pressConfirm(link);
     expect(heading(await confirmed.text())).toBe('订阅成功');
   });
 
@@ -180,6 +191,7 @@ describe('leaving', () => {
     // The old confirmation link must not undo the unsubscribe.
     const oldLink = await confirmLink(stack, address);
     expect((await fetch(oldLink)).status).toBe(400);
+    expect((await pressConfirm(oldLink)).status).toBe(400);
     expect(await stateOf(address)).toBe('unsubscribed');
 
     // Past the 10-minute window of the first confirmation email.
@@ -190,7 +202,7 @@ describe('leaving', () => {
     expect(await inbox(stack, address)).toHaveLength(2);
     const newLink = await confirmLink(stack, address);
     expect(newLink).not.toBe(oldLink);
-    expect(heading(await (await fetch(newLink)).text())).toBe('You are subscribed');
+    expect(heading(await (await pressConfirm(newLink)).text())).toBe('You are subscribed');
     expect(await stateOf(address)).toBe('active');
   });
 });

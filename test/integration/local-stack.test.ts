@@ -44,7 +44,7 @@ describe('the local stack', () => {
     const second = await startLocalStack({ dataDir, ports: FREE, settings: testSettings() });
     try {
       expect((await second.composition.subscribers.findByEmail(address))?.state).toBe('pending');
-      const confirmed = await fetch(`${second.urls.app}${link.pathname}${link.search}`);
+      const confirmed = await postForm(`${second.urls.app}${link.pathname}${link.search}`, {});
       expect(heading(await confirmed.text())).toBe('You are subscribed');
       expect(await readFile(join(dataDir, 'secrets.json'), 'utf8')).toBe(secrets);
       // The confirmation email is still in the inbox, read back from .data/inbox.jsonl.

@@ -30,9 +30,9 @@ describe('the confirmation email template', () => {
     expect(grace!.html).not.toMatch(/Hi |\{\{greeting\}\}/);
   });
 
-  for (const [lang, subject, button] of [
-    ['en', 'Confirm your subscription to Blog <&> Co', 'Confirm subscription'],
-    ['zh-CN', '确认订阅 Blog <&> Co', '确认订阅'],
+  for (const [lang, subject, button, nextStep] of [
+    ['en', 'Confirm your subscription to Blog <&> Co', 'Confirm subscription', 'one more click on "Confirm my subscription" starts your subscription'],
+    ['zh-CN', '确认订阅 Blog <&> Co', '确认订阅', '再点一次“确认订阅”才会开始订阅'],
   ] as const) {
     it(`builds a complete ${lang} message with the link in both parts`, async () => {
       const sent: RawMessage[] = [];
@@ -59,6 +59,9 @@ describe('the confirmation email template', () => {
       expect(parsed.text).toContain(link);
       expect(parsed.html).toContain(`href="${link.replace('&', '&amp;')}"`);
       expect(parsed.html).toContain(button);
+      // What the button does, in one sentence, in both parts: scanners open links, people press buttons.
+      expect(parsed.text).toContain(nextStep);
+      expect(parsed.html).toContain(nextStep.replaceAll('"', '&quot;'));
       expect(parsed.html).toContain('Blog &lt;&amp;&gt; Co');
       expect(parsed.html).toContain(`lang="${lang}"`);
       expect(parsed.html).not.toMatch(/\{\{\w+\}\}/);

@@ -102,3 +102,25 @@ describe('address normalisation', () => {
     expect(normaliseAddress('Jane@Gmial.com', { allowTypos: true })).toBe('jane@gmial.com');
   });
 });
+
+describe('"Did you mean …?"', () => {
+  it('only ever offers an address the form would accept', () => {
+    const messy = [
+      'a @b', 'me@gmial .com', 'Jane <jane@@example.org>', 'Jane <jane doe@example.org>', 'x y@gmail', 'reader@gmail',
+      'me@@gmial.con', 'me@example..org', 'me@example,com', 'me@example.com.', '.me@example.com', 'a b@c', 'me@gmial.con',
+      '"Jane" <JANE@EXAMPLE.ORG>', 'me @ yahoo', 'me@hotmial.cmo', 'me@example.c', 'me@.gmail.com', 'x@ gmial.com',
+    ];
+    let offered = 0;
+    for (const input of messy) {
+      const { suggestion } = refusal(input);
+      if (suggestion === undefined) continue;
+      offered++;
+      expect(isValidAddress(suggestion), `${input} -> ${suggestion}`).toBe(true);
+    }
+    expect(offered).toBeGreaterThan(10);
+    // Offered before this check: "a@b" (no ending) for "a @b", and a typo domain for "me@gmial .com".
+    expect(refusal('a @b').suggestion).toBeUndefined();
+    expect(refusal('me@gmial .com').suggestion).toBe('me@gmail.com');
+  });
+});
+

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../functions/commons/errors';
-import { csvField, exportHeader, exportRow, parseCsvRecords, parseImportCsv } from '../../functions/subscribers/csv';
+import { csvField, exportHeader, exportRow, neutraliseFormula, parseCsvRecords, parseImportCsv } from '../../functions/subscribers/csv';
 
 const utf8 = (text: string) => Buffer.from(text, 'utf8');
 
@@ -124,5 +124,25 @@ describe('CSV export', () => {
     const parsed = parseImportCsv(utf8(exportHeader() + line));
     expect(parsed.rows).toEqual([{ line: 2, email: 'jane@example.org', createdAt: '2024-01-01T00:00:00.000Z', lang: 'en', name: 'Jane "JD" Doe' }]);
     expect(parsed.ignoredColumns).toEqual(['state', 'confirmed', 'unsubscribed', 'suppressed', 'consent_at', 'consent_source']);
+  });
+
+  it('neutralises cells a spreadsheet would run as a formula, and reads its own export back', () => {
+    const line = exportRow({
+      id: 'x',
+      email: '=1+2@example.org',
+      state: 'active',
+      createdAt: '2024-01-01T00:00:00.000Z',
+      consent: { at: '2024-01-01T00:00:00.000Z', source: '@SUM(A1:A9)' },
+      lang: 'en',
+    });
+    const cells = parseCsvRecords(line.trimEnd())[0]!.fields;
+    expect(cells[0]).toBe("'=1+2@example.org");
+    expect(cells[7]).toBe("'@SUM(A1:A9)");
+    for (const dangerous of ['=cmd', '+1', '-1', '@x', '\tx', '\rx']) {
+      expect(neutraliseFormula(dangerous)).toBe(`'${dangerous}`);
+    }
+    for (const harmless of ['jane@example.org', 'form', "'already"]) expect(neutraliseFormula(harmless)).toBe(harmless);
+    const parsed = parseImportCsv(utf8(exportHeader() + line));
+    expect(parsed.rows[0]?.email).toBe('=1+2@example.org');
   });
 });
