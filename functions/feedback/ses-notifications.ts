@@ -1,5 +1,6 @@
 import { logger, maskAddress } from '../commons/logger';
 import { countEvents } from '../commons/metrics';
+import { type SesNotification, sesNotificationSchema } from '../contract/ses-notification';
 import { errorMessage } from '../commons/errors';
 import { AddressError } from '../subscribers/address';
 import type { SubscriberDirectory, Subscriber } from '../subscribers/types';
@@ -22,18 +23,6 @@ export interface SesEventDependencies {
 
 export type SesEventOutcome = 'suppressed' | 'counted' | 'recorded' | 'ignored' | 'malformed' | 'probe';
 
-interface SesRecipient {
-  emailAddress?: string;
-}
-
-interface SesNotification {
-  eventType?: string;
-  notificationType?: string;
-  mail?: { messageId?: string; timestamp?: string; tags?: Record<string, string[] | undefined> };
-  bounce?: { bounceType?: string; bouncedRecipients?: SesRecipient[]; feedbackId?: string; timestamp?: string };
-  complaint?: { complainedRecipients?: SesRecipient[]; feedbackId?: string; timestamp?: string };
-}
-
 /** The part of an SNS-delivered Lambda event this handler reads. */
 export interface SnsEvent {
   Records?: { Sns?: { Message?: string; MessageId?: string } }[];
@@ -54,7 +43,7 @@ export async function handleSesEvents(ports: SesEventDependencies, event: SnsEve
     try {
       const parsed: unknown = JSON.parse(record?.Sns?.Message ?? '');
       if (parsed === null || typeof parsed !== 'object') throw new Error('not a JSON object');
-      notification = parsed as SesNotification;
+      notification = sesNotificationSchema.parse(parsed);
     } catch (error) {
       logger.warn('ses_event.malformed', { snsMessageId: record?.Sns?.MessageId, error: errorMessage(error) });
       outcomes.push('malformed');
@@ -167,7 +156,7 @@ async function postIdForHashedTag(ports: SesEventDependencies, tag: string): Pro
 /** Acts on each recipient that is one of our subscribers; the others are ignored. */
 async function forEachSubscriber(
   ports: SesEventDependencies,
-  recipients: SesRecipient[],
+  recipients: { emailAddress?: string }[],
   taggedId: string | undefined,
   act: (subscriber: Subscriber) => Promise<SesEventOutcome>,
 ): Promise<SesEventOutcome[]> {
