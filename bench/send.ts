@@ -4,7 +4,6 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ensureTables } from '../functions/local/dynalite-server';
 import { localTables } from '../functions/local/create-tables';
 import { SendRawEmailCommand } from '@aws-sdk/client-ses';
@@ -19,7 +18,7 @@ import { compileMessage, personalise, type CompiledMessage } from '../functions/
 import { UNSUBSCRIBE_URL_PLACEHOLDER } from '../functions/render/types';
 import { dispatchIssue } from '../functions/delivery/dispatcher';
 import { DynamoIssueStore } from '../functions/adapters/dynamodb/issue-store';
-import { type IssueStore } from '../functions/delivery/issues';
+import type { IssueStore } from '../functions/delivery/issues';
 import type { DispatchJob, SendJob } from '../functions/contract/messages';
 import { SharedRateLimiter } from '../functions/adapters/dynamodb/shared-rate-limiter';
 import { DeliveryWorker, handleSendQueueEvent } from '../functions/delivery/delivery-worker';

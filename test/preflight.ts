@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, readdirSync } from 'node:fs';
+import { type Dirent, accessSync, constants, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -37,7 +37,7 @@ function executable(path: string): boolean {
 /** Whether a font file for Chinese lies anywhere below the folders (Noto CJK, as Debian names it). */
 function hasCjkFont(folders: string[]): boolean {
   const visit = (folder: string, depth: number): boolean => {
-    let entries;
+    let entries: Dirent[];
     try {
       entries = readdirSync(folder, { withFileTypes: true });
     } catch {

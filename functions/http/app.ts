@@ -1,7 +1,7 @@
 import { InvalidInputError } from '../commons/errors';
 import { logger } from '../commons/logger';
 import { readerLanguage, type ReaderLanguage } from '../../templates/reader-strings';
-import { errorPage, errorText, type ErrorKind, type PageContext } from './pages';
+import { errorPage, errorText, type ErrorKind, } from './pages';
 import { wantsJson } from './request';
 import { html, json, withSecurityHeaders } from './responses';
 import { ROUTES } from './route-table';

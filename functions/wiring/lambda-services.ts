@@ -9,7 +9,6 @@ import type { Queue } from '../commons/queue';
 import { GitHubContents } from '../adapters/github-contents';
 import { SesMailer } from '../adapters/ses-mailer';
 import { DynamoIssueStore } from '../adapters/dynamodb/issue-store';
-import type { IssueStore } from '../delivery/issues';
 import type { DispatchJob } from '../contract/messages';
 import type { Scheduler } from '../publishing/schedule';
 import { SqsQueue } from '../adapters/sqs-queue';

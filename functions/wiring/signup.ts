@@ -1,9 +1,8 @@
 import { readLimitsTable } from '../commons/config';
-import { TurnstileVerifier, type CaptchaVerifier } from '../subscribers/captcha';
+import { TurnstileVerifier, } from '../subscribers/captcha';
 import { DnsMailDomainChecker } from '../subscribers/domains';
 import { SignupGuard } from '../subscribers/guard';
 import { DynamoSignupLimits } from '../adapters/dynamodb/signup-limit-store';
-import { type SignupLimits } from '../subscribers/signup-limits';
 import type { CoreInputs, SignupProtection } from './core-services';
 
 /**

@@ -10,7 +10,6 @@ import type { Queue } from '../../functions/commons/queue';
 import { SesMailer } from '../../functions/adapters/ses-mailer';
 import { dispatchIssue } from '../../functions/delivery/dispatcher';
 import { DynamoIssueStore } from '../../functions/adapters/dynamodb/issue-store';
-import type { IssueStore } from '../../functions/delivery/issues';
 import type { DispatchJob, SendJob } from '../../functions/contract/messages';
 import { SharedRateLimiter } from '../../functions/adapters/dynamodb/shared-rate-limiter';
 import { DeliveryWorker, jobsFromRecords } from '../../functions/delivery/delivery-worker';

@@ -23,10 +23,10 @@ import { UNSUBSCRIBE_URL_PLACEHOLDER } from '../../functions/render/types';
 import { DynamoSubscriberStore } from '../../functions/adapters/dynamodb/subscriber-store';
 import { SubscriberTokens, deriveKeys } from '../../functions/subscribers/tokens';
 import { DynamoIssueStore } from '../../functions/adapters/dynamodb/issue-store';
-import { type IssueStore, type Delivery } from '../../functions/delivery/issues';
+import type { IssueStore, Delivery } from '../../functions/delivery/issues';
 import { dispatchIssue, type DispatchDependencies } from '../../functions/delivery/dispatcher';
 import { SEND_MAX_RECEIVES } from '../../functions/delivery/jobs';
-import { type DispatchJob, type SendJob } from '../../functions/contract/messages';
+import type { DispatchJob, SendJob } from '../../functions/contract/messages';
 import { SharedRateLimiter } from '../../functions/adapters/dynamodb/shared-rate-limiter';
 import { DeliveryWorker, handleSendQueueEvent, jobsFromRecords } from '../../functions/delivery/delivery-worker';
 

@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
-import { dynamoClient, sesClient } from '../../functions/adapters/aws-clients';
+import { sesClient } from '../../functions/adapters/aws-clients';
 import { readSettings } from '../../functions/commons/config';
 import { systemClock } from '../../functions/commons/clock';
 import { buildCoreServices } from '../../functions/wiring/core-services';

@@ -10,7 +10,6 @@ import { formatStatus } from '../../functions/cli/status-command';
 import { startDynalite } from '../../functions/local/dynalite-server';
 import { startLocalStack } from '../../functions/local/stack';
 import { DynamoIssueStore } from '../../functions/adapters/dynamodb/issue-store';
-import { type IssueStore } from '../../functions/delivery/issues';
 import { issueStatus } from '../../functions/delivery/delivery-status';
 import type { LocalStackChildTask } from './local-stack-child';
 import { startLocalStackProcess } from './local-stack-process';

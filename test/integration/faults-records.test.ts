@@ -3,7 +3,6 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { dynamoClient } from '../../functions/adapters/aws-clients';
 import type { Clock } from '../../functions/commons/clock';
 import { DynamoIssueStore } from '../../functions/adapters/dynamodb/issue-store';
-import type { IssueStore } from '../../functions/delivery/issues';
 import type { SendJob } from '../../functions/contract/messages';
 import { SharedRateLimiter } from '../../functions/adapters/dynamodb/shared-rate-limiter';
 import { DeliveryWorker, jobsFromRecords } from '../../functions/delivery/delivery-worker';
