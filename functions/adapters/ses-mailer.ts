@@ -2,7 +2,7 @@ import { SendRawEmailCommand, type SESClient } from '@aws-sdk/client-ses';
 import { PushletterError } from '../commons/errors';
 import type { Mailer, RawMessage } from '../mail/mailer';
 
-/** The Mailer port on SES v1 SendRawEmail (AWS and aws-ses-v2-local alike). */
+/** The Mailer interface on SES v1 SendRawEmail (AWS and aws-ses-v2-local alike). */
 export class SesMailer implements Mailer {
   constructor(
     private readonly client: SESClient,

@@ -2,7 +2,7 @@ import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import sesModule from 'aws-ses-v2-local';
-import { clearStore, getStoreReadonly, type Email } from 'aws-ses-v2-local/dist/store';
+import { clearStore, getStoreReadonly, type Email } from 'aws-ses-v2-local/dist/store.js';
 import { errorMessage } from '../commons/errors';
 import { logger } from '../commons/logger';
 import { close, listen } from './listen';
