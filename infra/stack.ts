@@ -71,7 +71,7 @@ export class PushletterStack extends Stack {
     this.alarms.deadLetters('IngestDeadLetters', this.pipeline.ingestQueue.deadLetterQueue, 'A pushed post');
     this.alarms.deadLetters('SendDeadLetters', this.pipeline.sendQueue.deadLetterQueue, 'A batch of recipients');
     this.alarms.deadLetters('DispatchDeadLetters', this.pipeline.dispatchDeadLetters, 'A dispatch of a post');
-    this.alarms.deadLetters('SesEventsDeadLetters', this.pipeline.sesEventsDeadLetters, 'A bounce or complaint event');
+    this.alarms.deadLetters('SesEventsDeadLetters', this.pipeline.sesEventsDeadLetters, 'An SES send, bounce or complaint event');
     const functions = { Api: apiHandler, Ingest: this.pipeline.ingest, Dispatch: this.pipeline.dispatch, Send: this.pipeline.send, SesEvents: this.pipeline.sesEvents };
     for (const [name, fn] of Object.entries(functions)) this.alarms.functionErrors(`${name}Errors`, fn, `The ${name} function`);
 

@@ -244,5 +244,5 @@ export function readerLanguage(value: string | undefined | null): ReaderLanguage
 }
 
 export function fillSite(text: string, siteTitle: string): string {
-  return text.replaceAll('{site}', siteTitle);
+  return text.replaceAll('{site}', () => siteTitle);
 }

@@ -81,7 +81,7 @@ export class GitHubContents implements RepositoryFiles {
       const hint = token ? 'the GitHub token cannot see it: give it read access to contents, or replace it if it expired' : 'it is private or misnamed: set a GitHub token with read access to contents';
       throw new GitHubError('GITHUB_REPOSITORY_NOT_VISIBLE', `GitHub does not show the repository ${repository} reading ${where}; ${hint}. The push is retried, then kept in the ingest dead-letter queue to redrive`, true);
     }
-    if (!response.ok) throw await this.failure(response, where);
+    if (!response.ok) throw await this.failure(response, where, token);
 
     const body = new Uint8Array(await response.arrayBuffer());
     const type = response.headers.get('content-type') ?? '';
@@ -99,7 +99,7 @@ export class GitHubContents implements RepositoryFiles {
       return true;
     }
     if (response.status === 404 || response.status === 401) return false;
-    throw await this.failure(response, where);
+    throw await this.failure(response, where, token);
   }
 
   private async request(url: string, headers: Record<string, string>, where: string): Promise<Response> {
@@ -118,13 +118,13 @@ export class GitHubContents implements RepositoryFiles {
     }
   }
 
-  private async failure(response: Response, where: string): Promise<GitHubError> {
+  private async failure(response: Response, where: string, token: string | undefined): Promise<GitHubError> {
     const detail = (await response.text().catch(() => '')).slice(0, 200).replace(/\s+/g, ' ');
     const remaining = response.headers.get('x-ratelimit-remaining');
     const reset = Number(response.headers.get('x-ratelimit-reset'));
     if (response.status === 429 || (response.status === 403 && (remaining === '0' || /rate limit/i.test(detail)))) {
       const when = Number.isFinite(reset) && reset > 0 ? ` until ${new Date(reset * 1000).toISOString()}` : '';
-      const hint = this.options.token ? '' : ' (unauthenticated requests get 60 an hour: set a GitHub token)';
+      const hint = token ? '' : ' (unauthenticated requests get 60 an hour: set a GitHub token)';
       return new GitHubError('GITHUB_RATE_LIMITED', `GitHub rate limit reached${when} reading ${where}${hint}`, true);
     }
     // Token problems (expired, or without access to contents): the editor can fix the token, so

@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { readDataDir, readLocalPorts, readSettings } from '../commons/config';
 import { openLocalBlog } from '../local/blog';
 import { projectPath } from '../local/project-root';
@@ -6,6 +6,12 @@ import { startLocalStack, type LocalStack } from '../local/stack';
 import { parseArgs } from './args';
 
 const USAGE = 'dev [--site <blog folder>] [--demo]';
+
+/** A folder as the editor would type it from here: `./examples/blog`, or absolute when outside. */
+function relativeFolder(folder: string): string {
+  const path = relative(process.cwd(), folder);
+  return path === '' ? '.' : path.startsWith('..') || isAbsolute(path) ? folder : `./${path}`;
+}
 
 /** The blog served and sent when no --site is given: the example in this repository. */
 export const EXAMPLE_BLOG = projectPath('examples/blog');
@@ -22,7 +28,7 @@ function banner(stack: LocalStack, dataDir: string): string {
     'pushletter is running locally:',
     `  signup form  ${stack.urls.app}/`,
     `  inbox        ${stack.urls.inbox}/`,
-    ...(stack.blog === undefined ? [] : [`  blog         ${stack.urls.blog}   (${stack.blog.site.title}, from ${stack.blog.root})`]),
+    ...(stack.blog === undefined ? [] : [`  blog         ${stack.urls.blog}   (${stack.blog.site.title}, from ${relativeFolder(stack.blog.root)})`]),
     `  DynamoDB     ${stack.urls.dynamodb}/   (data and secrets in ${resolve(dataDir)})`,
     'Move them with PORT, SES_PORT, DYNAMODB_PORT. Press Ctrl-C to stop.',
     '',

@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import { DescribeStacksCommand, type Stack } from '@aws-sdk/client-cloudformation';
-import { readResources, readSettings, readTarget } from '../commons/config';
+import { readDeployedResources, readSettings, readTarget } from '../commons/config';
 import type { DoctorClients } from '../adapters/doctor-clients';
 import { InvalidInputError, errorMessage } from '../commons/errors';
 import { parseArgs } from './args';
@@ -104,7 +104,7 @@ async function readDeployment(clients: DoctorClients, stackName: string): Promis
   const environment = parseShellExports(outputs.CliEnvironment);
   try {
     const settings = readSettings(environment);
-    return { deployment: { stackName, region, outputs, settings, deliveriesTable: outputs.DeliveriesTable ?? readResources(environment).deliveriesTable } };
+    return { deployment: { stackName, region, outputs, settings, deliveriesTable: outputs.DeliveriesTable ?? readDeployedResources(environment).deliveriesTable } };
   } catch (error) {
     return { problem: { level: 'fail', text: `stack ${stackName}: its settings are not valid (${errorMessage(error)})`, fix: ['fix the value in cdk.json and deploy again'] } };
   }

@@ -164,8 +164,9 @@ function checkAddress(key: string, value: string): string {
 }
 
 /** A whole number from `min` to `max`, or a ConfigError naming the setting. */
+/** A tunable with a documented default: a deployment need not set it (optional, not `read`). */
 function count(env: Env, key: keyof typeof DEFAULTS, min: number, max: number, unit: string): number {
-  const raw = read(env, key);
+  const raw = optional(env, key) ?? DEFAULTS[key];
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new ConfigError(`${key} must be a whole number of ${unit} from ${min} to ${max}, for example ${DEFAULTS[key]} (got "${raw}")`);
@@ -204,7 +205,7 @@ export function readSignupSettings(env: Env = process.env): SignupSettings {
     checkDomainDns: onOff(env, ENV.checkEmailDomain) ?? false,
     ...(dnsServers && dnsServers.length > 0 ? { dnsServers } : {}),
     dnsTimeoutMs: count(env, ENV.dnsTimeoutMs, 100, 10_000, 'milliseconds'),
-    ...(siteKey ? { captcha: { siteKey, verifyUrl: checkUrl(ENV.captchaVerifyUrl, read(env, ENV.captchaVerifyUrl)) } } : {}),
+    ...(siteKey ? { captcha: { siteKey, verifyUrl: checkUrl(ENV.captchaVerifyUrl, optional(env, ENV.captchaVerifyUrl) ?? DEFAULTS[ENV.captchaVerifyUrl]) } } : {}),
   };
 }
 

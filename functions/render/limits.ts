@@ -48,6 +48,8 @@ export function checkMarkdownNesting(markdown: string, file: string): void {
   const limit = RENDER_LIMITS.markdownNesting;
   let emphasis = 0;
   let fence: string | undefined;
+  // An indented line is a code block only where it cannot continue a paragraph.
+  let inParagraph = false;
   for (const line of markdown.split('\n')) {
     // Code is not parsed as Markdown: `*p` in C or `> ` in a shell session nest nothing.
     const marker = /^\s*(`{3,}|~{3,})/.exec(line)?.[1];
@@ -72,7 +74,14 @@ export function checkMarkdownNesting(markdown: string, file: string): void {
       );
     }
     // Emphasis spans paragraphs' lines, not paragraphs: a blank line closes every open one.
-    if (line.trim() === '') emphasis = 0;
+    if (line.trim() === '') {
+      emphasis = 0;
+      inParagraph = false;
+      continue;
+    }
+    // Indented code (`*p` in C indented four spaces) is not parsed as Markdown either.
+    if (!inParagraph && /^( {4}|\t)/.test(rest)) continue;
+    inParagraph = true;
     const prose = line.replace(/`[^`]*`/g, 'code');
     for (const run of prose.matchAll(EMPHASIS_RUN)) {
       const before = prose[run.index - 1] ?? ' ';

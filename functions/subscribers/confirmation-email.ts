@@ -61,7 +61,7 @@ export class ConfirmationMailer {
 export function compileConfirmation(language: ReaderLanguage, settings: Settings, name?: string): CompiledMessage {
   const strings = READER_STRINGS[language].email;
   const site = settings.siteTitle;
-  const greeting = name === undefined ? undefined : strings.greeting.replace('{name}', name);
+  const greeting = name === undefined ? undefined : strings.greeting.replace('{name}', () => name);
   const slots: Record<string, string> = {
     lang: READER_STRINGS[language].htmlLang,
     subject: fillSite(strings.subject, site),

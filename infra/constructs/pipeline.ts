@@ -156,7 +156,7 @@ export class Pipeline extends Construct {
     // send-rate window (read, update).
     tables.bind(this.send, 'subscribers', { items: ['BatchGetItem'] });
     tables.bind(this.send, 'issues', { items: ['GetItem'] });
-    tables.bind(this.send, 'deliveries', { items: ['GetItem', 'UpdateItem', 'PutItem', 'BatchWriteItem'] });
+    tables.bind(this.send, 'deliveries', { items: ['GetItem', 'BatchGetItem', 'UpdateItem', 'PutItem', 'BatchWriteItem'] });
     // Signs each copy's unsubscribe link.
     secrets.bind(this.send, 'tokenKey');
     // Recipients left in doubt by a dead sender come back in a delayed message of their own.

@@ -255,7 +255,11 @@ describe('the stack as deployed in eu-west-1', SLOW, () => {
       expect(new URL(link!).origin).toBe(new URL(stack.functions.api!.environment.PUSHLETTER_PUBLIC_URL!).origin);
       links.push(link!);
     }
-    const confirmed = await stack.run('api', links.map((link) => httpEvent('GET', `/confirm${new URL(link).search}`)));
+    // The link opens a page (a mail scanner following it confirms nothing); its button posts.
+    const opened = await stack.run('api', links.map((link) => httpEvent('GET', `/confirm${new URL(link).search}`)));
+    expectClean(opened);
+    for (const address of Object.values(READERS)) expect((await subscriber(address))?.state, address).toBe('pending');
+    const confirmed = await stack.run('api', links.map((link) => httpEvent('POST', `/confirm${new URL(link).search}`)));
     expectClean(confirmed);
     for (const address of Object.values(READERS)) expect((await subscriber(address))?.state, address).toBe('active');
   });
@@ -371,6 +375,13 @@ describe('the pipeline as deployed, from a push to the inbox', SLOW, () => {
     const deliveries = (await stack.items('TablesDeliveries')).filter((item) => item.state === 'sent');
     expect(deliveries).toHaveLength(12);
     expect((await inboxOf(READERS.ada)).map((email) => email.subject)).toContain('Hello, readers');
+
+    // SQS delivers at least once: the same batches again read the ledgers and records with the
+    // send function's own grants, and send nobody a second copy.
+    const again = await stack.run('send', bodies.map((body) => sqsEvent(sendQueue, [body])));
+    expectClean(again);
+    for (const outcome of again.outcomes) expect(outcome.result).toEqual({ batchItemFailures: [] });
+    expect(stack.standIns.emails.filter((email) => email.caller === 'send')).toHaveLength(sends.length);
   });
 
   it('ses-events: a permanent bounce and a complaint suppress the reader; a delivery changes nothing', async () => {

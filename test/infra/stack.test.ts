@@ -208,7 +208,7 @@ describe('permissions (least privilege)', () => {
       [
         'dynamodb:BatchGetItem -> subscribers.Arn',
         'dynamodb:GetItem -> issues.Arn',
-        'dynamodb:GetItem, dynamodb:UpdateItem, dynamodb:PutItem, dynamodb:BatchWriteItem -> deliveries.Arn',
+        'dynamodb:GetItem, dynamodb:BatchGetItem, dynamodb:UpdateItem, dynamodb:PutItem, dynamodb:BatchWriteItem -> deliveries.Arn',
         TOKEN_KEY,
         ...SEND_MAIL,
         'ses:GetSendQuota -> *',

@@ -93,6 +93,10 @@ describe('nesting limits', () => {
     expect((await refusal('*a '.repeat(100_000) + 'deep' + ' a*'.repeat(100_000))).code).toBe('POST_NESTING_LIMIT');
   });
 
+  it('counts indented lines that continue a paragraph, which are not code', async () => {
+    expect((await refusal('Start\n' + '    *a\n'.repeat(200) + 'deep')).code).toBe('POST_NESTING_LIMIT');
+  });
+
   it('refuses HTML nested thousands of levels deep', async () => {
     const error = await refusal('<div>'.repeat(5_000) + 'deep' + '</div>'.repeat(5_000));
     expect(error.code).toBe('POST_NESTING_LIMIT');
@@ -109,6 +113,8 @@ describe('nesting limits', () => {
         // Code is not Markdown: pointers in C and prompts in a shell session nest nothing.
         '```c\n' + 'int *a = *b + *c;\n'.repeat(200) + '```',
         '```console\n' + '> '.repeat(200) + 'echo\n```',
+        // Indented four spaces, kramdown's own code block.
+        'Some C:\n\n' + '    int *a = *b + *c;\n'.repeat(200),
         'Inline `*p` '.repeat(200),
       ].join('\n\n'),
     );

@@ -137,7 +137,8 @@ describe('CSV export', () => {
     });
     const cells = parseCsvRecords(line.trimEnd())[0]!.fields;
     expect(cells[0]).toBe("'=1+2@example.org");
-    expect(cells[7]).toBe("'@SUM(A1:A9)");
+    // email, name, state, created, confirmed, unsubscribed, suppressed, consent at, consent source
+    expect(cells[8]).toBe("'@SUM(A1:A9)");
     for (const dangerous of ['=cmd', '+1', '-1', '@x', '\tx', '\rx']) {
       expect(neutraliseFormula(dangerous)).toBe(`'${dangerous}`);
     }

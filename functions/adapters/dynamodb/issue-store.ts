@@ -266,9 +266,11 @@ export class DynamoIssueStore implements IssueStore {
 
   /**
    * Records many copies as sent in BatchWriteItem requests of 25. A put cannot carry a
-   * condition, so this is only for claims the caller took itself and still holds (claims are
-   * never taken over, only released by their holder). Rejects if some records stay unwritten
-   * after retries; their claims stay, so status reports them as unknown and nothing re-sends them.
+   * condition, so this is only for claims the caller took itself and still holds (a claim is
+   * taken over only once it is older than the resend grace period, far longer than a send).
+   * The put replaces the whole item: a bounce recorded on it in the seconds between SES's Send
+   * event and this write loses its per-post mark (the reader is still suppressed). Rejects if
+   * some records stay unwritten after retries; their claims stay, and are decided later.
    */
   async markSentMany(records: SentRecord[]): Promise<void> {
     for (let start = 0; start < records.length; start += BATCH_WRITE_LIMIT) {
