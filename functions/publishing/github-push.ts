@@ -1,4 +1,5 @@
 import { InvalidInputError } from '../commons/errors';
+import { payloadPath, pushPayloadSchema } from '../contract/github-push';
 
 /**
  * The parts of GitHub's `push` webhook payload pushletter reads
@@ -36,51 +37,17 @@ function fail(reason: string): never {
   throw new InvalidInputError('PUSH_PAYLOAD_INVALID', `malformed push payload: ${reason}`);
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function text(object: Record<string, unknown>, key: string, where: string): string {
-  const value = object[key];
-  if (typeof value !== 'string' || value === '') fail(`${where}${key} must be a non-empty string`);
-  return value;
-}
-
-function paths(object: Record<string, unknown>, key: string, where: string): string[] {
-  const value = object[key];
-  // GitHub always sends the three lists, but an empty or missing one means "no files".
-  if (value === undefined || value === null) return [];
-  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
-    fail(`${where}${key} must be a list of file paths`);
-  }
-  return value as string[];
-}
-
-const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/i;
-
 /** Checks the shape GitHub documents; throws InvalidInputError naming the first problem. */
 export function parsePushEvent(payload: unknown): PushEvent {
-  if (!isRecord(payload)) fail('the body must be a JSON object');
-  const ref = text(payload, 'ref', '');
-  const before = text(payload, 'before', '');
-  const after = text(payload, 'after', '');
-  if (!SHA.test(after)) fail(`after must be a commit sha (got "${after.slice(0, 80)}")`);
-  const repository = payload.repository;
-  if (!isRecord(repository)) fail('repository must be an object');
-  const fullName = text(repository, 'full_name', 'repository.');
-  const rawCommits = payload.commits ?? [];
-  if (!Array.isArray(rawCommits)) fail('commits must be a list');
-  const commits = rawCommits.map((commit, index): PushCommit => {
-    const where = `commits[${index}].`;
-    if (!isRecord(commit)) fail(`${where.slice(0, -1)} must be an object`);
-    return {
-      id: text(commit, 'id', where),
-      added: paths(commit, 'added', where),
-      removed: paths(commit, 'removed', where),
-      modified: paths(commit, 'modified', where),
-    };
-  });
-  return { ref, before, after, repository: fullName, deleted: payload.deleted === true || /^0+$/.test(after), commits };
+  // A JSON array is an object to zod's record checks; GitHub never sends one.
+  const result = pushPayloadSchema.safeParse(Array.isArray(payload) ? undefined : payload);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const where = payloadPath(issue.path);
+    fail(where === '' ? issue.message : `${where} ${issue.message}`);
+  }
+  const { ref, before, after, repository, deleted, commits } = result.data;
+  return { ref, before, after, repository: repository.full_name, deleted: deleted === true || /^0+$/.test(after), commits };
 }
 
 /** The Markdown extensions the renderer reads (functions/render/post.ts). */
