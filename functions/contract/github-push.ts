@@ -13,6 +13,7 @@ const paths = z
     (value) => value === undefined || value === null || (Array.isArray(value) && value.every((item) => typeof item === 'string')),
     { error: 'must be a list of file paths' },
   )
+  .optional()
   .transform((value) => value ?? []);
 
 const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/i;

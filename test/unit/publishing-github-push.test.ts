@@ -32,6 +32,11 @@ describe('parsePushEvent', () => {
     expect(push.commits[0]?.added).toEqual(['_posts/2026-11-20-hello.md']);
   });
 
+  it('reads a commit without file lists, or with null ones, as changing no files', () => {
+    const push = parsePushEvent(payload([{ id: 'a', added: null } as never]));
+    expect(push.commits).toEqual([{ id: 'a', added: [], removed: [], modified: [] }]);
+  });
+
   it.each([
     ['a JSON array', [], 'JSON object'],
     ['no ref', { ...payload([]), ref: undefined }, 'ref'],
