@@ -4,6 +4,7 @@ import { DescribeTableCommand, PutItemCommand, type DynamoDBClient } from '@aws-
 import dynalite from 'dynalite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamoClient } from '../../functions/adapters/aws-clients';
+import { readLimitsTable } from '../../functions/commons/config';
 import { createTable, ensureTables } from '../../functions/local/dynalite-server';
 import { localTables } from '../../functions/local/create-tables';
 
@@ -29,8 +30,9 @@ afterAll(async () => {
 describe('creating the local tables', () => {
   it('returns only once every table and index is ACTIVE, so the first write succeeds', async () => {
     const resources = { subscribersTable: 'subscribers', issuesTable: 'issues', deliveriesTable: 'deliveries' };
-    expect(await ensureTables(client, localTables(resources))).toEqual(['subscribers', 'issues', 'deliveries']);
-    for (const name of Object.values(resources)) {
+    const limits = readLimitsTable();
+    expect(await ensureTables(client, localTables(resources))).toEqual(['subscribers', 'issues', 'deliveries', limits]);
+    for (const name of [...Object.values(resources), limits]) {
       const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
       expect(Table?.TableStatus, name).toBe('ACTIVE');
       for (const index of Table?.GlobalSecondaryIndexes ?? []) expect(index.IndexStatus, `${name} ${index.IndexName}`).toBe('ACTIVE');
