@@ -1,5 +1,5 @@
 import { InvalidInputError } from '../commons/errors';
-import { payloadPath, pushPayloadSchema } from '../contract/github-push';
+import { payloadPath, pushPayloadSchema } from '../contract/push-payload';
 
 /**
  * The parts of GitHub's `push` webhook payload pushletter reads
