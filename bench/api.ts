@@ -1,4 +1,4 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import { Agent, createServer, request as httpRequest, type Server } from 'node:http';
@@ -73,7 +73,11 @@ async function startSesSink(): Promise<{ url: string; recipients: Map<string, nu
 }
 
 /** Runs `count` requests with `concurrency` in flight; returns latencies and statuses. */
-async function load(count: number, concurrency: number, request: (index: number) => Promise<Pick<Response, 'status' | 'arrayBuffer'>>) {
+async function load(
+  count: number,
+  concurrency: number,
+  request: (index: number) => Promise<Pick<Response, 'status' | 'arrayBuffer'>>,
+) {
   const latencies: number[] = [];
   const statuses: Record<string, number> = {};
   let next = 0;
@@ -99,8 +103,17 @@ async function load(count: number, concurrency: number, request: (index: number)
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
   const percentile = (p: number) => Math.round(latencies[Math.max(0, Math.ceil(p * latencies.length) - 1)]! * 10) / 10;
-  const serverErrors = Object.entries(statuses).filter(([status]) => !/^[1-4]\d\d$/.test(status)).reduce((sum, [, n]) => sum + n, 0);
-  return { seconds: Math.round(seconds * 100) / 100, requestsPerSecond: Math.round(count / seconds), p50Ms: percentile(0.5), p99Ms: percentile(0.99), statuses, serverErrors };
+  const serverErrors = Object.entries(statuses)
+    .filter(([status]) => !/^[1-4]\d\d$/.test(status))
+    .reduce((sum, [, n]) => sum + n, 0);
+  return {
+    seconds: Math.round(seconds * 100) / 100,
+    requestsPerSecond: Math.round(count / seconds),
+    p50Ms: percentile(0.5),
+    p99Ms: percentile(0.99),
+    statuses,
+    serverErrors,
+  };
 }
 
 interface ChildReady {
@@ -116,14 +129,27 @@ interface ChildReady {
 const agents = new Map<string, Agent>();
 function postFrom(client: string, url: string, body: string): Promise<Pick<Response, 'status' | 'arrayBuffer'>> {
   let agent = agents.get(client);
-  if (agent === undefined) agents.set(client, (agent = new Agent({ keepAlive: true, localAddress: client } as ConstructorParameters<typeof Agent>[0])));
+  if (agent === undefined)
+    agents.set(
+      client,
+      (agent = new Agent({ keepAlive: true, localAddress: client } as ConstructorParameters<typeof Agent>[0])),
+    );
   const target = new URL(url);
   return new Promise((resolve, reject) => {
     const outgoing = httpRequest(
-      { host: target.hostname, port: target.port, path: target.pathname, method: 'POST', agent, headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) } },
+      {
+        host: target.hostname,
+        port: target.port,
+        path: target.pathname,
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) },
+      },
       (incoming) => {
         incoming.resume();
-        incoming.on('end', () => resolve({ status: incoming.statusCode ?? 0, arrayBuffer: async () => new ArrayBuffer(0) }));
+        incoming.on('end', () =>
+          resolve({ status: incoming.statusCode ?? 0, arrayBuffer: async () => new ArrayBuffer(0) }),
+        );
       },
     );
     outgoing.on('error', reject);
@@ -148,7 +174,11 @@ function ask<T>(child: ChildProcess, message: object, type: string): Promise<T> 
 async function startServer(sesUrl: string, env: Record<string, string>, label: string) {
   const logFile = join(tmpdir(), `pushletter-bench-api-${label}-${process.pid}.log`);
   const log = await open(logFile, 'w');
-  const child = fork(SELF, ['--serve', sesUrl], { execArgv: ['--import', 'tsx'], stdio: ['ignore', log.fd, 'inherit', 'ipc'], env: { ...process.env, ...env } });
+  const child = fork(SELF, ['--serve', sesUrl], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', log.fd, 'inherit', 'ipc'],
+    env: { ...process.env, ...env },
+  });
   return {
     child,
     ready: await ask<ChildReady>(child, { type: 'hello' }, 'ready'),
@@ -171,12 +201,19 @@ export async function runApiBenchmark(options: ApiBenchmarkOptions = {}): Promis
   }
 }
 
-async function runThroughput(sink: Awaited<ReturnType<typeof startSesSink>>, options: ApiBenchmarkOptions): Promise<LoadResult[]> {
+async function runThroughput(
+  sink: Awaited<ReturnType<typeof startSesSink>>,
+  options: ApiBenchmarkOptions,
+): Promise<LoadResult[]> {
   const requests = options.requests ?? 2_000;
   const concurrency = options.concurrency ?? 50;
   // The server gets its own process (and core), as it would on its own machine.
   // The hourly cap is not one of the limits `off` turns off: raise it, or most confirmations wait.
-  const server = await startServer(sink.url, { PUSHLETTER_SIGNUP_LIMITS: 'off', PUSHLETTER_CONFIRMATIONS_PER_HOUR: '100000' }, 'throughput');
+  const server = await startServer(
+    sink.url,
+    { PUSHLETTER_SIGNUP_LIMITS: 'off', PUSHLETTER_CONFIRMATIONS_PER_HOUR: '100000' },
+    'throughput',
+  );
   const { child, ready } = server;
   try {
     // The HTTP layer alone (no storage, no mail): what the routes below cost on top of it.
@@ -196,7 +233,13 @@ async function runThroughput(sink: Awaited<ReturnType<typeof startSesSink>>, opt
     const dynamo = dynamoClient({ dynamodb: ready.dynamodb });
     let startKey: Record<string, never> | undefined;
     do {
-      const page = await dynamo.send(new ScanCommand({ TableName: readResources().subscribersTable, ExclusiveStartKey: startKey, ProjectionExpression: 'email' }));
+      const page = await dynamo.send(
+        new ScanCommand({
+          TableName: readResources().subscribersTable,
+          ExclusiveStartKey: startKey,
+          ProjectionExpression: 'email',
+        }),
+      );
       for (const item of page.Items ?? []) stored.set(item.email!.S!, (stored.get(item.email!.S!) ?? 0) + 1);
       startKey = page.LastEvaluatedKey as typeof startKey;
     } while (startKey);
@@ -207,7 +250,11 @@ async function runThroughput(sink: Awaited<ReturnType<typeof startSesSink>>, opt
 
     const { urls } = await ask<{ urls: string[] }>(child, { type: 'activate', emails: [...accepted] }, 'activated');
     const unsubscribe = await load(urls.length, concurrency, (index) =>
-      fetch(urls[index]!, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' }),
+      fetch(urls[index]!, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'List-Unsubscribe=One-Click',
+      }),
     );
     const { states } = await ask<{ states: Record<string, number> }>(child, { type: 'states' }, 'states');
     const allLeft = states.unsubscribed === urls.length && Object.keys(states).length === 1;
@@ -248,25 +295,44 @@ async function runThroughput(sink: Awaited<ReturnType<typeof startSesSink>>, opt
  * do (a few each, a few at a time). The same normal traffic runs first alone, as the baseline.
  * The hourly cap is raised out of the way: it is what stops many clients, not one.
  */
-async function runFlood(sink: Awaited<ReturnType<typeof startSesSink>>, options: ApiBenchmarkOptions): Promise<LoadResult[]> {
+async function runFlood(
+  sink: Awaited<ReturnType<typeof startSesSink>>,
+  options: ApiBenchmarkOptions,
+): Promise<LoadResult[]> {
   const requests = options.requests ?? 2_000;
   const concurrency = options.concurrency ?? 50;
-  const server = await startServer(sink.url, { PUSHLETTER_SIGNUP_LIMITS: 'on', PUSHLETTER_CONFIRMATIONS_PER_HOUR: '100000' }, 'flood');
+  const server = await startServer(
+    sink.url,
+    { PUSHLETTER_SIGNUP_LIMITS: 'on', PUSHLETTER_CONFIRMATIONS_PER_HOUR: '100000' },
+    'flood',
+  );
   const subscribeUrl = `${server.ready.app}/subscribe`;
   const perClient = 3;
   const normalSignups = 300;
   const normalConcurrency = 10;
   // 100 normal clients per run, 3 signups each: under the per-client limit of 5.
   const normal = (run: string, block: number) => (index: number) =>
-    postFrom(`127.0.${block}.${1 + Math.floor(index / perClient)}`, subscribeUrl, `email=${encodeURIComponent(`${run}-${index}@example.com`)}`);
+    postFrom(
+      `127.0.${block}.${1 + Math.floor(index / perClient)}`,
+      subscribeUrl,
+      `email=${encodeURIComponent(`${run}-${index}@example.com`)}`,
+    );
   try {
     const alone = await load(normalSignups, normalConcurrency, normal('alone', 2));
     const [flood, during] = await Promise.all([
-      load(requests, concurrency, (index) => postFrom('127.0.9.9', subscribeUrl, `email=${encodeURIComponent(`flood-${index}@example.com`)}`)),
+      load(requests, concurrency, (index) =>
+        postFrom('127.0.9.9', subscribeUrl, `email=${encodeURIComponent(`flood-${index}@example.com`)}`),
+      ),
       load(normalSignups, normalConcurrency, normal('during', 3)),
     ]);
-    const toFlooder = [...sink.recipients].filter(([address]) => address.startsWith('flood-')).reduce((sum, [, count]) => sum + count, 0);
-    const mailedOnce = (run: string) => Array.from({ length: normalSignups }, (_, index) => sink.recipients.get(`${run}-${index}@example.com`) === 1).every(Boolean);
+    const toFlooder = [...sink.recipients]
+      .filter(([address]) => address.startsWith('flood-'))
+      .reduce((sum, [, count]) => sum + count, 0);
+    const mailedOnce = (run: string) =>
+      Array.from(
+        { length: normalSignups },
+        (_, index) => sink.recipients.get(`${run}-${index}@example.com`) === 1,
+      ).every(Boolean);
     const ratio = Math.round((during.p99Ms / Math.max(alone.p99Ms, 0.1)) * 100) / 100;
     const LIMIT = 5;
     return [
@@ -321,11 +387,20 @@ export function formatApiTable(results: LoadResult[]): string {
 /** The child: the local stack with the sink as SES, plus the setup steps the parent asks for. */
 async function serve(sesEndpoint: string): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), 'pushletter-bench-'));
-  const stack = await startLocalStack({ dataDir, ports: { http: 0, ses: 0, dynamodb: 0 }, settings: readSettings(), sesEndpoint });
+  const stack = await startLocalStack({
+    dataDir,
+    ports: { http: 0, ses: 0, dynamodb: 0 },
+    settings: readSettings(),
+    sesEndpoint,
+  });
   const { subscribers, subscriptions } = stack.composition;
   process.on('message', async (message: { type: string; emails?: string[] }) => {
     if (message.type === 'hello') {
-      process.send!({ type: 'ready', app: stack.urls.app.replace('localhost', '127.0.0.1'), dynamodb: stack.urls.dynamodb.replace('localhost', '127.0.0.1') });
+      process.send!({
+        type: 'ready',
+        app: stack.urls.app.replace('localhost', '127.0.0.1'),
+        dynamodb: stack.urls.dynamodb.replace('localhost', '127.0.0.1'),
+      });
     } else if (message.type === 'activate') {
       const urls: string[] = [];
       for (const email of message.emails ?? []) {
@@ -336,7 +411,8 @@ async function serve(sesEndpoint: string): Promise<void> {
       process.send!({ type: 'activated', urls });
     } else if (message.type === 'states') {
       const states: Record<string, number> = {};
-      for await (const page of subscribers.scanAll()) for (const subscriber of page) states[subscriber.state] = (states[subscriber.state] ?? 0) + 1;
+      for await (const page of subscribers.scanAll())
+        for (const subscriber of page) states[subscriber.state] = (states[subscriber.state] ?? 0) + 1;
       process.send!({ type: 'states', states });
     } else if (message.type === 'stop') {
       await stack.stop();

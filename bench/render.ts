@@ -5,7 +5,13 @@ import { Writable } from 'node:stream';
 import { run as renderCommand } from '../functions/cli/render-command';
 import { readSettings } from '../functions/commons/config';
 import { DEMO_POST } from '../functions/local/demo';
-import { forgetEmailSkeletons, loadMjml, MJML_OPTIONS, renderEmail, renderEmailDirectly } from '../functions/render/email';
+import {
+  forgetEmailSkeletons,
+  loadMjml,
+  MJML_OPTIONS,
+  renderEmail,
+  renderEmailDirectly,
+} from '../functions/render/email';
 import { parsePost } from '../functions/render/post';
 import { findSiteRoot, loadSite } from '../functions/render/site';
 
@@ -65,7 +71,8 @@ async function examplePostVersusMjml(): Promise<RenderBenchResult[]> {
   // The final MJML is what the direct path (mjml on each post's full MJML) compiles; the
   // cached path must give the same HTML, or the comparison would be of different work.
   const direct = await renderEmailDirectly(await parsePost({ path, source, site }), site, settings);
-  if (direct.email.html !== first.html) throw new Error('the cached email skeleton gives different HTML than a full mjml compile of the example post');
+  if (direct.email.html !== first.html)
+    throw new Error('the cached email skeleton gives different HTML than a full mjml compile of the example post');
   const { mjml } = direct;
   const bare = () => mjml2html(mjml, { ...MJML_OPTIONS });
 
@@ -132,24 +139,28 @@ async function examplePostVersusMjml(): Promise<RenderBenchResult[]> {
       rounds: COLD_ROUNDS,
     },
   };
-  return [{
-    name: 'example post end to end, email skeleton compiled once per shape and cached, vs bare mjml2html of the same final MJML (warm median)',
-    measured: `${round(pushletterMs)} ms (parse ${round(median(parseTimes))} ms)`,
-    baseline: `${round(mjmlMs)} ms`,
-    ratio: round(ratio),
-    goal: '≤ 1.3×',
-    passed: ratio <= 1.3,
-    details: {
-      pushletterMedianMs: round(pushletterMs, 3),
-      mjmlMedianMs: round(mjmlMs, 3),
-      // Where the time goes, and the least-disturbed runs (the machine may be shared).
-      parseMedianMs: round(median(parseTimes), 3),
-      pushletterFastestMs: round(Math.min(...pushletterTimes), 3),
-      mjmlFastestMs: round(Math.min(...mjmlTimes), 3),
-      fastestRatio: round(Math.min(...pushletterTimes) / Math.min(...mjmlTimes)),
-      rounds: MEASURED_ROUNDS,
+  return [
+    {
+      name: 'example post end to end, email skeleton compiled once per shape and cached, vs bare mjml2html of the same final MJML (warm median)',
+      measured: `${round(pushletterMs)} ms (parse ${round(median(parseTimes))} ms)`,
+      baseline: `${round(mjmlMs)} ms`,
+      ratio: round(ratio),
+      goal: '≤ 1.3×',
+      passed: ratio <= 1.3,
+      details: {
+        pushletterMedianMs: round(pushletterMs, 3),
+        mjmlMedianMs: round(mjmlMs, 3),
+        // Where the time goes, and the least-disturbed runs (the machine may be shared).
+        parseMedianMs: round(median(parseTimes), 3),
+        pushletterFastestMs: round(Math.min(...pushletterTimes), 3),
+        mjmlFastestMs: round(Math.min(...mjmlTimes), 3),
+        fastestRatio: round(Math.min(...pushletterTimes) / Math.min(...mjmlTimes)),
+        rounds: MEASURED_ROUNDS,
+      },
     },
-  }, emailRow, coldRow];
+    emailRow,
+    coldRow,
+  ];
 }
 
 /** A post of a realistic mix: prose, a list, code, a table, a link to a sibling post; Chinese or English. */
@@ -192,14 +203,19 @@ function generatedPost(index: number): string {
     ...paragraphs.slice(4).flatMap((text) => [text, '']),
     `{{ site.title }} · {{ page.title }}`,
     '',
-  ].join('\n').replace(/^(---\ntitle.*)$/m, `$1\ndate: 2024-${month}-${day} 10:00:00 +0800`);
+  ]
+    .join('\n')
+    .replace(/^(---\ntitle.*)$/m, `$1\ndate: 2024-${month}-${day} 10:00:00 +0800`);
 }
 
 async function folderOfPosts(): Promise<RenderBenchResult> {
   const site = await mkdtemp(join(tmpdir(), 'pushletter-bench-render-'));
   try {
     await mkdir(join(site, '_posts'), { recursive: true });
-    await writeFile(join(site, '_config.yml'), 'title: Bench Notes\nurl: https://bench.example.com\npermalink: /:categories/:year/:month/:day/:title/\ntimezone: Asia/Shanghai\n');
+    await writeFile(
+      join(site, '_config.yml'),
+      'title: Bench Notes\nurl: https://bench.example.com\npermalink: /:categories/:year/:month/:day/:title/\ntimezone: Asia/Shanghai\n',
+    );
     await Promise.all(
       Array.from({ length: FOLDER_POSTS }, (_, index) => {
         const day = String((index % 28) + 1).padStart(2, '0');
@@ -209,7 +225,11 @@ async function folderOfPosts(): Promise<RenderBenchResult> {
     );
     const discard = () => new Writable({ write: (_chunk, _encoding, done) => done() });
     const started = performance.now();
-    const code = await renderCommand([site, '--out', join(site, 'out')], { out: discard(), err: discard(), settings: readSettings() });
+    const code = await renderCommand([site, '--out', join(site, 'out')], {
+      out: discard(),
+      err: discard(),
+      settings: readSettings(),
+    });
     const seconds = (performance.now() - started) / 1000;
     const postsPerSecond = FOLDER_POSTS / seconds;
     return {
@@ -219,7 +239,12 @@ async function folderOfPosts(): Promise<RenderBenchResult> {
       ratio: null,
       goal: 'all rendered',
       passed: code === 0,
-      details: { posts: FOLDER_POSTS, seconds: round(seconds, 3), postsPerSecond: round(postsPerSecond, 1), exitCode: code },
+      details: {
+        posts: FOLDER_POSTS,
+        seconds: round(seconds, 3),
+        postsPerSecond: round(postsPerSecond, 1),
+        exitCode: code,
+      },
     };
   } finally {
     await rm(site, { recursive: true, force: true });
@@ -232,7 +257,14 @@ export async function runRenderBenchmark(): Promise<RenderBenchResult[]> {
 
 export function formatRenderTable(results: RenderBenchResult[]): string {
   const header = ['benchmark', 'measured', 'baseline', 'ratio', 'goal', 'passed'];
-  const rows = results.map((result) => [result.name, result.measured, result.baseline, result.ratio === null ? '' : `${result.ratio}×`, result.goal, result.passed ? 'yes' : 'NO']);
+  const rows = results.map((result) => [
+    result.name,
+    result.measured,
+    result.baseline,
+    result.ratio === null ? '' : `${result.ratio}×`,
+    result.goal,
+    result.passed ? 'yes' : 'NO',
+  ]);
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
   return [header, ...rows].map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ')).join('\n');
 }

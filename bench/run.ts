@@ -36,7 +36,13 @@ const PARTS: Record<string, () => Promise<BenchmarkPart>> = {
     const { runSendBenchmark } = await import('./send');
     return part(
       () => runSendBenchmark(),
-      (results) => results.map((result) => `${result.name}: ${result.measured} vs ${result.baseline} (ratio ${String(result.ratio)}, goal ${result.goal}) ${result.passed ? 'ok' : 'MISSED'}`).join('\n'),
+      (results) =>
+        results
+          .map(
+            (result) =>
+              `${result.name}: ${result.measured} vs ${result.baseline} (ratio ${String(result.ratio)}, goal ${result.goal}) ${result.passed ? 'ok' : 'MISSED'}`,
+          )
+          .join('\n'),
     );
   },
 };
@@ -59,7 +65,10 @@ async function main(names: string[]): Promise<number> {
     failed ||= results.some((result) => (result as { passed?: boolean }).passed === false);
     // Re-read before each write: a part may have run for minutes, and each keeps its own key.
     const existing = JSON.parse(await readFile(RESULTS_FILE, 'utf8').catch(() => '{}')) as Record<string, unknown>;
-    await writeFile(RESULTS_FILE, `${JSON.stringify({ ...existing, [name]: results, updatedAt: new Date().toISOString() }, null, 2)}\n`);
+    await writeFile(
+      RESULTS_FILE,
+      `${JSON.stringify({ ...existing, [name]: results, updatedAt: new Date().toISOString() }, null, 2)}\n`,
+    );
   }
   console.log(`\nresults: ${RESULTS_FILE}`);
   return failed ? 1 : 0;

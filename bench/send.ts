@@ -1,32 +1,32 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { ensureTables } from '../functions/local/dynalite-server';
-import { localTables } from '../functions/local/create-tables';
 import { SendRawEmailCommand } from '@aws-sdk/client-ses';
 import dynalite from 'dynalite';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { dynamoClient, sesClient } from '../functions/adapters/aws-clients';
-import type { Clock } from '../functions/commons/clock';
-import type { Queue } from '../functions/commons/queue';
-import type { Mailer } from '../functions/mail/mailer';
-import { SesMailer } from '../functions/adapters/ses-mailer';
-import { compileMessage, personalise, type CompiledMessage } from '../functions/mail/message';
-import { UNSUBSCRIBE_URL_PLACEHOLDER } from '../functions/render/types';
-import { dispatchIssue } from '../functions/delivery/dispatcher';
 import { DynamoIssueStore } from '../functions/adapters/dynamodb/issue-store';
-import type { IssueStore } from '../functions/delivery/issues';
-import type { DispatchJob, SendJob } from '../functions/contract/messages';
 import { SharedRateLimiter } from '../functions/adapters/dynamodb/shared-rate-limiter';
-import { DeliveryWorker, handleSendQueueEvent } from '../functions/delivery/delivery-worker';
 import { DynamoSubscriberStore } from '../functions/adapters/dynamodb/subscriber-store';
-import { SubscriberTokens, deriveKeys } from '../functions/subscribers/tokens';
-import type { Subscriber, SubscriberDirectory } from '../functions/subscribers/types';
-import { LocalQueue } from '../functions/local/local-queue';
+import { SesMailer } from '../functions/adapters/ses-mailer';
+import type { Clock } from '../functions/commons/clock';
 import { logger } from '../functions/commons/logger';
+import type { Queue } from '../functions/commons/queue';
+import type { DispatchJob, SendJob } from '../functions/contract/messages';
+import { DeliveryWorker, handleSendQueueEvent } from '../functions/delivery/delivery-worker';
+import { dispatchIssue } from '../functions/delivery/dispatcher';
+import type { IssueStore } from '../functions/delivery/issues';
+import { localTables } from '../functions/local/create-tables';
+import { ensureTables } from '../functions/local/dynalite-server';
+import { LocalQueue } from '../functions/local/local-queue';
+import type { Mailer } from '../functions/mail/mailer';
+import { type CompiledMessage, compileMessage, personalise } from '../functions/mail/message';
+import { UNSUBSCRIBE_URL_PLACEHOLDER } from '../functions/render/types';
+import { deriveKeys, SubscriberTokens } from '../functions/subscribers/tokens';
+import type { Subscriber, SubscriberDirectory } from '../functions/subscribers/types';
 
 /**
  * Send benchmark. Each figure is a ratio of two measurements taken in the same run, so the
@@ -61,7 +61,10 @@ const PARAGRAPHS = 85;
 /** A ~30 KB Chinese post (html and text parts, UTF-8) as the renderer would hand it over. */
 function chinesePost(): { subject: string; html: string; text: string } {
   const sentence = '静态博客的读者越来越多地通过电子邮件阅读新文章，因此推送通讯需要既快又可靠，每位订阅者只收到一次。';
-  const paragraphs = Array.from({ length: PARAGRAPHS }, (_, index) => `<p style="margin:0 0 16px;line-height:1.7">${index + 1}. ${sentence}</p>`);
+  const paragraphs = Array.from(
+    { length: PARAGRAPHS },
+    (_, index) => `<p style="margin:0 0 16px;line-height:1.7">${index + 1}. ${sentence}</p>`,
+  );
   const html = `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>推送通讯</title></head><body><table role="presentation" width="100%"><tr><td>${paragraphs.join('\n')}<p><a href="${UNSUBSCRIBE_URL_PLACEHOLDER}">退订</a></p></td></tr></table></body></html>`;
   const text = `${Array.from({ length: PARAGRAPHS }, (_, index) => `${index + 1}. ${sentence}`).join('\n\n')}\n\n退订：${UNSUBSCRIBE_URL_PLACEHOLDER}\n`;
   return { subject: '静态博客的邮件通讯：每位读者只收到一次', html, text };
@@ -72,7 +75,11 @@ function compiledPost(): CompiledMessage {
   return compileMessage(
     { ...post, lang: 'zh-CN' },
     { fromAddress: 'newsletter@example.com', fromName: '博客通讯' },
-    { listId: 'newsletter.example.com', listUnsubscribe: { urlPlaceholder: UNSUBSCRIBE_URL_PLACEHOLDER }, placeholders: [UNSUBSCRIBE_URL_PLACEHOLDER] },
+    {
+      listId: 'newsletter.example.com',
+      listUnsubscribe: { urlPlaceholder: UNSUBSCRIBE_URL_PLACEHOLDER },
+      placeholders: [UNSUBSCRIBE_URL_PLACEHOLDER],
+    },
   );
 }
 
@@ -84,7 +91,10 @@ async function personaliseBenchmark(): Promise<SendBenchResult[]> {
   const url = () => `https://news.example.com/unsubscribe?token=${tokens.issue('unsubscribe', id)}`;
   const compiled = compiledPost();
   const post = chinesePost();
-  const size = personalise(compiled, { to: 'reader@example.com', values: { [UNSUBSCRIBE_URL_PLACEHOLDER]: url() } }).length;
+  const size = personalise(compiled, {
+    to: 'reader@example.com',
+    values: { [UNSUBSCRIBE_URL_PLACEHOLDER]: url() },
+  }).length;
   const postSize = Buffer.byteLength(post.html) + Buffer.byteLength(post.text);
 
   /** µs per call over `count` calls. */
@@ -94,7 +104,11 @@ async function personaliseBenchmark(): Promise<SendBenchResult[]> {
     return Number(process.hrtime.bigint() - started) / 1000 / count;
   };
   const ourBuild = (index: number) =>
-    personalise(compiled, { to: `reader${index}@example.com`, values: { [UNSUBSCRIBE_URL_PLACEHOLDER]: url() }, messageId: `${index}.bench` });
+    personalise(compiled, {
+      to: `reader${index}@example.com`,
+      values: { [UNSUBSCRIBE_URL_PLACEHOLDER]: url() },
+      messageId: `${index}.bench`,
+    });
   const composerBuild = (index: number) => {
     const link = url();
     const html = post.html.replace(UNSUBSCRIBE_URL_PLACEHOLDER, link);
@@ -106,7 +120,11 @@ async function personaliseBenchmark(): Promise<SendBenchResult[]> {
       html,
       text,
       messageId: `<${index}.bench@example.com>`,
-      headers: { 'List-Unsubscribe': `<${link}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click', 'List-Id': '<newsletter.example.com>' },
+      headers: {
+        'List-Unsubscribe': `<${link}>`,
+        'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+        'List-Id': '<newsletter.example.com>',
+      },
     })
       .compile()
       .build();
@@ -164,7 +182,11 @@ function startSink(latencyMs: number, arrivals: number[] | undefined): Promise<{
     });
   });
   server.keepAliveTimeout = 60_000;
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server })));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server }),
+    ),
+  );
 }
 
 async function serveStack(): Promise<void> {
@@ -186,8 +208,15 @@ async function serveStack(): Promise<void> {
   process.send!({ type: 'ready', info: { dynamoUrl, sinkUrl: fast.url, slowSinkUrl: slow.url } satisfies StackInfo });
 }
 
-async function startStackChild(): Promise<{ info: StackInfo; ask<T>(request: StackRequest): Promise<T>; stop(): void }> {
-  const child: ChildProcess = fork(SELF, ['--stack'], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+async function startStackChild(): Promise<{
+  info: StackInfo;
+  ask<T>(request: StackRequest): Promise<T>;
+  stop(): void;
+}> {
+  const child: ChildProcess = fork(SELF, ['--stack'], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
   const info = await new Promise<StackInfo>((resolve, reject) => {
     child.once('message', (message: { type: string; info: StackInfo }) => resolve(message.info));
     child.once('exit', (code) => reject(new Error(`stand-ins exited with ${code}`)));
@@ -212,7 +241,11 @@ async function seed(store: DynamoSubscriberStore, count: number, offset: number)
   const worker = async () => {
     while (next < count) {
       const index = offset + next++;
-      await store.createIfAbsent({ email: `reader${index}@example.com`, state: 'active', consent: { at: new Date().toISOString(), source: 'import' } });
+      await store.createIfAbsent({
+        email: `reader${index}@example.com`,
+        state: 'active',
+        consent: { at: new Date().toISOString(), source: 'import' },
+      });
     }
   };
   await Promise.all(Array.from({ length: 32 }, worker));
@@ -221,12 +254,25 @@ async function seed(store: DynamoSubscriberStore, count: number, offset: number)
 async function endToEndBenchmark(info: StackInfo, count: number): Promise<SendBenchResult[]> {
   const dynamo = dynamoClient({ dynamodb: info.dynamoUrl });
   const keys = deriveKeys(MASTER_KEY);
-  const subscribers = new DynamoSubscriberStore({ client: dynamo, tableName: TABLES.subscribersTable, idKey: keys.idKey, listName: 'newsletter', clock });
+  const subscribers = new DynamoSubscriberStore({
+    client: dynamo,
+    tableName: TABLES.subscribersTable,
+    idKey: keys.idKey,
+    listName: 'newsletter',
+    clock,
+  });
   const issues = new DynamoIssueStore(dynamo, TABLES);
   const tokens = new SubscriberTokens(keys.tokenKey, clock);
   await seed(subscribers, count, 0);
   const postId = `bench-${Date.now()}`;
-  await issues.createIssue({ postId, title: 'bench', subject: 'bench', state: 'dispatching', sendAt: new Date().toISOString(), message: compiledPost() });
+  await issues.createIssue({
+    postId,
+    title: 'bench',
+    subject: 'bench',
+    state: 'dispatching',
+    sendAt: new Date().toISOString(),
+    message: compiledPost(),
+  });
 
   // Sixteen SES calls in flight per sender, four senders: CONCURRENCY in all.
   const ses = sesClient({ ses: info.sinkUrl });
@@ -248,13 +294,17 @@ async function endToEndBenchmark(info: StackInfo, count: number): Promise<SendBe
   // The baseline: the same number of SendRawEmail calls with one precomputed message, nothing
   // else, half before the pipeline runs and half after, so a machine that speeds up or slows
   // down during the run weighs on both sides alike.
-  const data = personalise(compiledPost(), { to: 'reader@example.com', values: { [UNSUBSCRIBE_URL_PLACEHOLDER]: 'https://news.example.com/unsubscribe?token=x' } });
+  const data = personalise(compiledPost(), {
+    to: 'reader@example.com',
+    values: { [UNSUBSCRIBE_URL_PLACEHOLDER]: 'https://news.example.com/unsubscribe?token=x' },
+  });
   const bareLoop = async (calls: number): Promise<number> => {
     let next = 0;
     const started = performance.now();
     await Promise.all(
       Array.from({ length: CONCURRENCY }, async () => {
-        while (next++ < calls) await ses.send(new SendRawEmailCommand({ RawMessage: { Data: data }, Destinations: ['reader@example.com'] }));
+        while (next++ < calls)
+          await ses.send(new SendRawEmailCommand({ RawMessage: { Data: data }, Destinations: ['reader@example.com'] }));
       }),
     );
     return performance.now() - started;
@@ -267,7 +317,8 @@ async function endToEndBenchmark(info: StackInfo, count: number): Promise<SendBe
   await sendQueue.idle();
   const endToEnd = count / ((performance.now() - started) / 1000);
   let sent = 0;
-  for await (const page of issues.deliveries(postId)) sent += page.filter((delivery) => delivery.state === 'sent').length;
+  for await (const page of issues.deliveries(postId))
+    sent += page.filter((delivery) => delivery.state === 'sent').length;
 
   const bare = count / ((bareBefore + (await bareLoop(count / 2))) / 1000);
   dynamo.destroy();
@@ -293,7 +344,13 @@ async function endToEndBenchmark(info: StackInfo, count: number): Promise<SendBe
  */
 const madeUpDirectory: Pick<SubscriberDirectory, 'get'> = {
   async get(id: string): Promise<Subscriber> {
-    return { id, email: `${id}@example.com`, state: 'active', createdAt: '2026-01-01T00:00:00Z', consent: { at: '2026-01-01T00:00:00Z', source: 'import' } };
+    return {
+      id,
+      email: `${id}@example.com`,
+      state: 'active',
+      createdAt: '2026-01-01T00:00:00Z',
+      consent: { at: '2026-01-01T00:00:00Z', source: 'import' },
+    };
   },
 };
 
@@ -337,7 +394,10 @@ async function memoryChild(info: StackInfo, count: number): Promise<void> {
       for (let message = 0; message < 10 && next < count; message++) {
         const ids = [];
         for (let index = 0; index < 50 && next < count; index++) ids.push(`r${next++}`);
-        records.push({ messageId: randomUUID(), body: JSON.stringify({ postId, bucket: 0, buckets: 1, subscriberIds: ids } satisfies SendJob) });
+        records.push({
+          messageId: randomUUID(),
+          body: JSON.stringify({ postId, bucket: 0, buckets: 1, subscriberIds: ids } satisfies SendJob),
+        });
       }
       await handleSendQueueEvent(sender, { Records: records });
     }
@@ -351,12 +411,17 @@ async function memoryChild(info: StackInfo, count: number): Promise<void> {
 async function memoryBenchmark(info: StackInfo): Promise<SendBenchResult[]> {
   const measure = (count: number) =>
     new Promise<number>((resolve, reject) => {
-      const child = fork(SELF, ['--memory', String(count), JSON.stringify(info)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+      const child = fork(SELF, ['--memory', String(count), JSON.stringify(info)], {
+        execArgv: ['--import', 'tsx'],
+        stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      });
       child.once('message', (message: { peak: number }) => {
         resolve(message.peak);
         child.kill();
       });
-      child.once('exit', (code) => (code === 0 || code === null ? undefined : reject(new Error(`memory child exited with ${code}`))));
+      child.once('exit', (code) =>
+        code === 0 || code === null ? undefined : reject(new Error(`memory child exited with ${code}`)),
+      );
     });
   const small = await measure(10_000);
   const large = await measure(100_000);
@@ -397,7 +462,11 @@ function busiestSecond(times: number[]): number {
 }
 
 /** `rate` undefined: the same two senders with no limiter, for what this machine can do at all. */
-async function sendAtRate(stack: Awaited<ReturnType<typeof startStackChild>>, rate: number | undefined, count: number): Promise<RateRun> {
+async function sendAtRate(
+  stack: Awaited<ReturnType<typeof startStackChild>>,
+  rate: number | undefined,
+  count: number,
+): Promise<RateRun> {
   const dynamo = dynamoClient({ dynamodb: stack.info.dynamoUrl });
   const postId = `rate-${rate ?? 'unlimited'}-${Date.now()}`;
   // The limit is on calls started: each start is timed where the sender makes the call.
@@ -410,17 +479,24 @@ async function sendAtRate(stack: Awaited<ReturnType<typeof startStackChild>>, ra
   });
   // Two senders, each with its own limiter, sharing the rate through DynamoDB (dynalite in
   // the child). Deliveries go to the remote-like store: this measures the limiter, not dynalite.
-  const senders = Array.from({ length: 2 }, () => new DeliveryWorker(
-    {
-      issues: remoteLikeIssueStore(compiledPost()),
-      subscribers: madeUpDirectory,
-      unsubscribeUrl: (id) => `https://news.example.com/unsubscribe?token=${id}`,
-      mailer: timedMailer(new SesMailer(sesClient({ ses: stack.info.slowSinkUrl }), 'bench')),
-      rateLimiter: rate === undefined ? { acquire: async () => undefined } : new SharedRateLimiter({ dynamo, table: TABLES.deliveriesTable, rate }),
-      clock,
-    },
-    { concurrency: 32 },
-  ));
+  const senders = Array.from(
+    { length: 2 },
+    () =>
+      new DeliveryWorker(
+        {
+          issues: remoteLikeIssueStore(compiledPost()),
+          subscribers: madeUpDirectory,
+          unsubscribeUrl: (id) => `https://news.example.com/unsubscribe?token=${id}`,
+          mailer: timedMailer(new SesMailer(sesClient({ ses: stack.info.slowSinkUrl }), 'bench')),
+          rateLimiter:
+            rate === undefined
+              ? { acquire: async () => undefined }
+              : new SharedRateLimiter({ dynamo, table: TABLES.deliveriesTable, rate }),
+          clock,
+        },
+        { concurrency: 32 },
+      ),
+  );
   await stack.ask({ type: 'reset' });
   let next = 0;
   const invocation = async (sender: DeliveryWorker) => {
@@ -434,10 +510,18 @@ async function sendAtRate(stack: Awaited<ReturnType<typeof startStackChild>>, ra
   const { arrivals } = await stack.ask<{ arrivals: number[] }>({ type: 'arrivals' });
   dynamo.destroy();
   starts.sort((a, b) => a - b);
-  return { achieved: (starts.length - 1) / ((starts.at(-1)! - starts[0]!) / 1000), busiest: busiestSecond(starts), busiestAtSink: busiestSecond(arrivals), emails: starts.length };
+  return {
+    achieved: (starts.length - 1) / ((starts.at(-1)! - starts[0]!) / 1000),
+    busiest: busiestSecond(starts),
+    busiestAtSink: busiestSecond(arrivals),
+    emails: starts.length,
+  };
 }
 
-async function rateBenchmark(stack: Awaited<ReturnType<typeof startStackChild>>, count: number): Promise<SendBenchResult[]> {
+async function rateBenchmark(
+  stack: Awaited<ReturnType<typeof startStackChild>>,
+  count: number,
+): Promise<SendBenchResult[]> {
   // The same two senders with no limiter, just before: what this machine can send at all now
   // (a shared 2-core machine may not reach 500/s). The first run also warms both senders' code.
   const ceiling = (await sendAtRate(stack, undefined, count)).achieved;
@@ -460,7 +544,13 @@ async function rateBenchmark(stack: Awaited<ReturnType<typeof startStackChild>>,
   if (ceiling < 550) {
     // The machine cannot send 500/s at all; check the limiter's accuracy where it can act.
     const reachable = Math.max(10, Math.floor((ceiling * 0.6) / 10) * 10);
-    results.push(row(reachable, await sendAtRate(stack, reachable, Math.min(count, reachable * 10)), ' (machine-bound: limit set below its ceiling)'));
+    results.push(
+      row(
+        reachable,
+        await sendAtRate(stack, reachable, Math.min(count, reachable * 10)),
+        ' (machine-bound: limit set below its ceiling)',
+      ),
+    );
   }
   return results;
 }
@@ -477,12 +567,17 @@ function mb(bytes: number): string {
 
 const PARTS = ['personalise', 'rate', 'end-to-end', 'memory'] as const;
 
-export async function runSendBenchmark(options: { subscribers?: number; parts?: string[] } = {}): Promise<SendBenchResult[]> {
+export async function runSendBenchmark(
+  options: { subscribers?: number; parts?: string[] } = {},
+): Promise<SendBenchResult[]> {
   logger.setLogLevel('WARN');
   const parts = new Set(options.parts ?? PARTS);
   const results: SendBenchResult[] = [];
   const report = (found: SendBenchResult[]) => {
-    for (const result of found) console.error(`send bench: ${result.name}: ${result.measured} vs ${result.baseline}, ratio ${result.ratio} (goal ${result.goal})`);
+    for (const result of found)
+      console.error(
+        `send bench: ${result.name}: ${result.measured} vs ${result.baseline}, ratio ${result.ratio} (goal ${result.goal})`,
+      );
     results.push(...found);
   };
   // Each part in a fresh process: one part's heap and JIT state must not weigh on the next.
@@ -492,7 +587,10 @@ export async function runSendBenchmark(options: { subscribers?: number; parts?: 
 
 function runPartInChild(part: (typeof PARTS)[number], subscribers: number): Promise<SendBenchResult[]> {
   return new Promise((resolve, reject) => {
-    const child = fork(SELF, ['--part', part, String(subscribers)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(SELF, ['--part', part, String(subscribers)], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     child.once('message', (results: SendBenchResult[]) => {
       resolve(results);
       child.kill();
@@ -515,7 +613,16 @@ async function runPart(part: (typeof PARTS)[number], subscribers: number): Promi
 
 export function printSendResults(results: SendBenchResult[]): void {
   console.log('\nsend');
-  console.table(results.map((result) => ({ benchmark: result.name, measured: result.measured, baseline: result.baseline, ratio: result.ratio, goal: result.goal, passed: result.passed ? 'yes' : 'NO' })));
+  console.table(
+    results.map((result) => ({
+      benchmark: result.name,
+      measured: result.measured,
+      baseline: result.baseline,
+      ratio: result.ratio,
+      goal: result.goal,
+      passed: result.passed ? 'yes' : 'NO',
+    })),
+  );
 }
 
 async function main(): Promise<void> {
@@ -529,7 +636,10 @@ async function main(): Promise<void> {
     return;
   }
   if (process.argv[1] !== SELF) return;
-  const results = await runSendBenchmark({ parts: process.argv.slice(2).filter((part) => !part.startsWith('--')).length > 0 ? process.argv.slice(2) : undefined });
+  const results = await runSendBenchmark({
+    parts:
+      process.argv.slice(2).filter((part) => !part.startsWith('--')).length > 0 ? process.argv.slice(2) : undefined,
+  });
   printSendResults(results);
   const file = new URL('./results.json', import.meta.url);
   const existing = JSON.parse(await readFile(file, 'utf8').catch(() => '{}')) as Record<string, unknown>;

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { App, Stack, type CfnElement } from 'aws-cdk-lib';
+import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import cdkJson from '../cdk.json';
 import { buildApp } from './app';
 import type { PushletterStack } from './stack';
@@ -21,7 +21,13 @@ export interface BundleReport {
 }
 
 export function functionsOf(stack: PushletterStack) {
-  return { api: stack.api.handler, ingest: stack.pipeline.ingest, dispatch: stack.pipeline.dispatch, send: stack.pipeline.send, 'ses-events': stack.pipeline.sesEvents };
+  return {
+    api: stack.api.handler,
+    ingest: stack.pipeline.ingest,
+    dispatch: stack.pipeline.dispatch,
+    send: stack.pipeline.send,
+    'ses-events': stack.pipeline.sesEvents,
+  };
 }
 
 function packageOf(source: string): string | undefined {
@@ -54,7 +60,10 @@ export function readBundles(stack: PushletterStack, outdir: string): BundleRepor
 }
 
 /** Synthesizes with real esbuild bundling into a fresh folder; the caller removes it. */
-export function synthesizeBundles(context: Record<string, unknown> = cdkJson.context): { stack: PushletterStack; outdir: string } {
+export function synthesizeBundles(context: Record<string, unknown> = cdkJson.context): {
+  stack: PushletterStack;
+  outdir: string;
+} {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'pushletter-bundles-'));
   const { app, stack } = buildApp(new App({ outdir, context }));
   app.synth();
@@ -74,7 +83,10 @@ export function formatBundles(reports: BundleReport[]): string {
   ]);
   const header = ['function', 'index.mjs', 'gzipped', 'source map', 'mjml', 'packages'];
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
-  const line = (cells: string[]) => cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ');
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)))
+      .join('  ');
   return [line(header), ...rows.map(line)].join('\n');
 }
 

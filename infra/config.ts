@@ -1,8 +1,13 @@
-import { httpUrlProblem, isSettingAddress, readSignupSettings, withoutTrailingSlash } from '../functions/commons/config';
 import { Token } from 'aws-cdk-lib';
-import { resendAfterSeconds, senderTimeout } from './constructs/pipeline';
+import {
+  httpUrlProblem,
+  isSettingAddress,
+  readSignupSettings,
+  withoutTrailingSlash,
+} from '../functions/commons/config';
 import { ConfigError } from '../functions/commons/errors';
 import { ENV } from '../functions/contract/env';
+import { resendAfterSeconds, senderTimeout } from './constructs/pipeline';
 
 /**
  * The deployment's settings, read from `cdk.json` context and `-c key=value` flags. cdk.json
@@ -70,7 +75,9 @@ function signupEnvironment(read: ContextReader): Record<string, string> {
     const value = read(key);
     if (value === undefined || value === null || value === '') continue;
     if (!['string', 'number', 'boolean'].includes(typeof value)) {
-      throw new ConfigError(`cdk context "${key}" must be a string, number or true/false (got ${JSON.stringify(value)})`);
+      throw new ConfigError(
+        `cdk context "${key}" must be a string, number or true/false (got ${JSON.stringify(value)})`,
+      );
     }
     environment[variable] = typeof value === 'boolean' ? (value ? 'on' : 'off') : String(value).trim();
   }
@@ -78,7 +85,9 @@ function signupEnvironment(read: ContextReader): Record<string, string> {
     readSignupSettings(environment);
   } catch (error) {
     // The functions' message names the variable; name the cdk.json key instead.
-    const [key] = Object.entries(SIGNUP_CONTEXT).find(([, variable]) => (error as Error).message.startsWith(variable)) ?? ['signup settings'];
+    const [key] = Object.entries(SIGNUP_CONTEXT).find(([, variable]) =>
+      (error as Error).message.startsWith(variable),
+    ) ?? ['signup settings'];
     throw new ConfigError(`cdk context "${key}": ${(error as Error).message.replace(/^\S+ /, '')}`);
   }
   return environment;
@@ -123,7 +132,8 @@ function fail(key: keyof typeof EXAMPLES, problem: string): never {
 function text(read: ContextReader, key: keyof typeof EXAMPLES): string | undefined {
   const value = read(key);
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string' && typeof value !== 'number') fail(key, `must be a string (got ${JSON.stringify(value)})`);
+  if (typeof value !== 'string' && typeof value !== 'number')
+    fail(key, `must be a string (got ${JSON.stringify(value)})`);
   const trimmed = String(value).trim();
   return trimmed === '' ? undefined : trimmed;
 }
@@ -155,9 +165,17 @@ function address(key: keyof typeof EXAMPLES, value: string): string {
 function addressList(read: ContextReader, key: keyof typeof EXAMPLES): string[] {
   const value = read(key);
   if (value === undefined || value === null || value === '') return [];
-  const items = Array.isArray(value) ? value : typeof value === 'string' ? value.split(',') : fail(key, 'must be a comma-separated list of addresses');
+  const items = Array.isArray(value)
+    ? value
+    : typeof value === 'string'
+      ? value.split(',')
+      : fail(key, 'must be a comma-separated list of addresses');
   return items
-    .map((item) => (typeof item === 'string' ? item.trim() : fail(key, `must list addresses as strings (got ${JSON.stringify(item)})`)))
+    .map((item) =>
+      typeof item === 'string'
+        ? item.trim()
+        : fail(key, `must list addresses as strings (got ${JSON.stringify(item)})`),
+    )
     .filter(Boolean)
     .map((item) => address(key, item));
 }
@@ -167,16 +185,21 @@ export function readDeployConfig(read: ContextReader): DeployConfig {
   const fromAddress = address('fromAddress', required(read, 'fromAddress'));
   const replyTo = text(read, 'replyTo');
   const repository = text(read, 'repository');
-  if (repository !== undefined && !/^[\w.-]+\/[\w.-]+$/.test(repository)) fail('repository', `must be owner/name (got "${repository}")`);
+  if (repository !== undefined && !/^[\w.-]+\/[\w.-]+$/.test(repository))
+    fail('repository', `must be owner/name (got "${repository}")`);
 
   const rateText = required(read, 'maxSendRate');
   const maxSendRate = Number(rateText);
   if (!Number.isFinite(maxSendRate) || maxSendRate <= 0 || maxSendRate > MAX_SEND_RATE) {
-    fail('maxSendRate', `must be a number of emails per second between 0 and ${MAX_SEND_RATE}, your SES account's maximum send rate (got "${rateText}")`);
+    fail(
+      'maxSendRate',
+      `must be a number of emails per second between 0 and ${MAX_SEND_RATE}, your SES account's maximum send rate (got "${rateText}")`,
+    );
   }
 
   const language = required(read, 'language');
-  if (!(LANGUAGES as readonly string[]).includes(language)) fail('language', `must be one of ${LANGUAGES.join(', ')} (got "${language}")`);
+  if (!(LANGUAGES as readonly string[]).includes(language))
+    fail('language', `must be one of ${LANGUAGES.join(', ')} (got "${language}")`);
 
   const domain = text(read, 'domain')?.toLowerCase();
   if (domain !== undefined) {
@@ -194,17 +217,26 @@ export function readDeployConfig(read: ContextReader): DeployConfig {
     if (!HOSTNAME.test(mailFromDomain)) fail('mailFromDomain', `must be a domain name (got "${mailFromDomain}")`);
     // SES takes a MAIL FROM domain only below the identity's domain (which SPF alignment needs too).
     if (domain === undefined || !mailFromDomain.endsWith(`.${domain}`)) {
-      fail('mailFromDomain', `must be a subdomain of "domain" (set domain too), for example mail.${domain ?? 'blog.example.com'} (got "${mailFromDomain}")`);
+      fail(
+        'mailFromDomain',
+        `must be a subdomain of "domain" (set domain too), for example mail.${domain ?? 'blog.example.com'} (got "${mailFromDomain}")`,
+      );
     }
-    if (existingIdentity) fail('mailFromDomain', 'is set on an identity the stack creates; with existingIdentity set the MAIL FROM domain in the SES console instead');
+    if (existingIdentity)
+      fail(
+        'mailFromDomain',
+        'is set on an identity the stack creates; with existingIdentity set the MAIL FROM domain in the SES console instead',
+      );
   }
 
   const apiDomain = text(read, 'apiDomain')?.toLowerCase();
-  if (apiDomain !== undefined && !HOSTNAME.test(apiDomain)) fail('apiDomain', `must be a domain name you control (got "${apiDomain}")`);
+  if (apiDomain !== undefined && !HOSTNAME.test(apiDomain))
+    fail('apiDomain', `must be a domain name you control (got "${apiDomain}")`);
   const apiCertificateArn = text(read, 'apiCertificateArn');
   if (apiCertificateArn !== undefined) {
     if (apiDomain === undefined) fail('apiCertificateArn', 'is for apiDomain: set apiDomain too');
-    if (!/^arn:aws[\w-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[\w-]+$/.test(apiCertificateArn)) fail('apiCertificateArn', `must be the ARN of an ACM certificate (got "${apiCertificateArn}")`);
+    if (!/^arn:aws[\w-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[\w-]+$/.test(apiCertificateArn))
+      fail('apiCertificateArn', `must be the ARN of an ACM certificate (got "${apiCertificateArn}")`);
   }
 
   const alarmEmail = text(read, 'alarmEmail');

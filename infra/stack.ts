@@ -71,13 +71,33 @@ export class PushletterStack extends Stack {
     this.alarms.deadLetters('IngestDeadLetters', this.pipeline.ingestQueue.deadLetterQueue, 'A pushed post');
     this.alarms.deadLetters('SendDeadLetters', this.pipeline.sendQueue.deadLetterQueue, 'A batch of recipients');
     this.alarms.deadLetters('DispatchDeadLetters', this.pipeline.dispatchDeadLetters, 'A dispatch of a post');
-    this.alarms.deadLetters('SesEventsDeadLetters', this.pipeline.sesEventsDeadLetters, 'An SES send, bounce or complaint event');
-    const functions = { Api: apiHandler, Ingest: this.pipeline.ingest, Dispatch: this.pipeline.dispatch, Send: this.pipeline.send, SesEvents: this.pipeline.sesEvents };
-    for (const [name, fn] of Object.entries(functions)) this.alarms.functionErrors(`${name}Errors`, fn, `The ${name} function`);
+    this.alarms.deadLetters(
+      'SesEventsDeadLetters',
+      this.pipeline.sesEventsDeadLetters,
+      'An SES send, bounce or complaint event',
+    );
+    const functions = {
+      Api: apiHandler,
+      Ingest: this.pipeline.ingest,
+      Dispatch: this.pipeline.dispatch,
+      Send: this.pipeline.send,
+      SesEvents: this.pipeline.sesEvents,
+    };
+    for (const [name, fn] of Object.entries(functions))
+      this.alarms.functionErrors(`${name}Errors`, fn, `The ${name} function`);
 
-    new CfnOutput(this, 'FormUrl', { value: `${this.api.url}/`, description: 'The signup page; the form snippet posts to FormUrl + "subscribe"' });
-    new CfnOutput(this, 'WebhookUrl', { value: `${this.api.url}/hooks/github`, description: 'Payload URL of the GitHub webhook (content type application/json)' });
-    new CfnOutput(this, 'UnsubscribeBaseUrl', { value: `${this.api.url}/unsubscribe`, description: 'Base of the unsubscribe links in every email' });
+    new CfnOutput(this, 'FormUrl', {
+      value: `${this.api.url}/`,
+      description: 'The signup page; the form snippet posts to FormUrl + "subscribe"',
+    });
+    new CfnOutput(this, 'WebhookUrl', {
+      value: `${this.api.url}/hooks/github`,
+      description: 'Payload URL of the GitHub webhook (content type application/json)',
+    });
+    new CfnOutput(this, 'UnsubscribeBaseUrl', {
+      value: `${this.api.url}/unsubscribe`,
+      description: 'Base of the unsubscribe links in every email',
+    });
     new CfnOutput(this, 'ApiSecretArn', {
       value: this.secrets.api.secretArn,
       description: 'JSON secret of the API function: read webhookSecret from it for the GitHub webhook',
@@ -88,21 +108,37 @@ export class PushletterStack extends Stack {
     });
     new CfnOutput(this, 'TokenKeySecretArn', {
       value: this.secrets.tokenKey.secretArn,
-      description: 'The key that signs confirmation and unsubscribe links: never change it, or every delivered link breaks',
+      description:
+        'The key that signs confirmation and unsubscribe links: never change it, or every delivered link breaks',
     });
     if (this.api.domainName) {
       new CfnOutput(this, 'ApiDomainTarget', {
         value: this.api.domainName.regionalDomainName,
         description: `DNS: a CNAME record ${config.apiDomain} -> this value (or a Route 53 alias to it, in zone ApiDomainHostedZoneId)`,
       });
-      new CfnOutput(this, 'ApiDomainHostedZoneId', { value: this.api.domainName.regionalHostedZoneId, description: 'Hosted zone of ApiDomainTarget, for a Route 53 alias record' });
+      new CfnOutput(this, 'ApiDomainHostedZoneId', {
+        value: this.api.domainName.regionalHostedZoneId,
+        description: 'Hosted zone of ApiDomainTarget, for a Route 53 alias record',
+      });
     }
     this.emailAuthenticationOutputs(config);
     // What the CLI needs to act on the deployed stack (`npx pushletter subscribers count --aws`).
-    new CfnOutput(this, 'PublicUrl', { value: this.api.url, description: 'PUSHLETTER_PUBLIC_URL for the CLI: base of confirmation and unsubscribe links' });
-    new CfnOutput(this, 'SubscribersTable', { value: this.tables.subscribers.tableName, description: 'SUBSCRIBERS_TABLE for the CLI' });
-    new CfnOutput(this, 'IssuesTable', { value: this.tables.issues.tableName, description: 'ISSUES_TABLE for the CLI' });
-    new CfnOutput(this, 'DeliveriesTable', { value: this.tables.deliveries.tableName, description: 'DELIVERIES_TABLE for the CLI' });
+    new CfnOutput(this, 'PublicUrl', {
+      value: this.api.url,
+      description: 'PUSHLETTER_PUBLIC_URL for the CLI: base of confirmation and unsubscribe links',
+    });
+    new CfnOutput(this, 'SubscribersTable', {
+      value: this.tables.subscribers.tableName,
+      description: 'SUBSCRIBERS_TABLE for the CLI',
+    });
+    new CfnOutput(this, 'IssuesTable', {
+      value: this.tables.issues.tableName,
+      description: 'ISSUES_TABLE for the CLI',
+    });
+    new CfnOutput(this, 'DeliveriesTable', {
+      value: this.tables.deliveries.tableName,
+      description: 'DELIVERIES_TABLE for the CLI',
+    });
     // The CLI's `--aws` commands read the same settings as the Lambdas: without them an import
     // would send confirmations from the default sender. Names and settings only, no secret
     // value; the token key's ARN, because the CLI finds and signs for subscribers with it.
@@ -116,7 +152,10 @@ export class PushletterStack extends Stack {
       }),
       description: 'The environment for `npx pushletter … --aws`: eval "$(…)" it in your shell',
     });
-    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'Subscribe to this topic for alarms' });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: this.alarms.topic.topicArn,
+      description: 'Subscribe to this topic for alarms',
+    });
   }
 
   /**
@@ -128,7 +167,9 @@ export class PushletterStack extends Stack {
     const identity = this.sending.identity;
     new CfnOutput(this, 'SesIdentity', {
       value: this.sending.identityName,
-      description: identity ? 'The SES identity the stack created: verify it (DKIM records for a domain, the emailed link for an address)' : 'The existing SES identity the stack sends from',
+      description: identity
+        ? 'The SES identity the stack created: verify it (DKIM records for a domain, the emailed link for an address)'
+        : 'The existing SES identity the stack sends from',
     });
     if (identity && config.domain) {
       const tokens = [
@@ -137,7 +178,10 @@ export class PushletterStack extends Stack {
         [identity.dkimDnsTokenName3, identity.dkimDnsTokenValue3],
       ];
       tokens.forEach(([name, value], index) => {
-        new CfnOutput(this, `DkimRecord${index + 1}`, { value: `${name} CNAME ${value}`, description: `Easy DKIM record ${index + 1} of 3 for ${config.domain}` });
+        new CfnOutput(this, `DkimRecord${index + 1}`, {
+          value: `${name} CNAME ${value}`,
+          description: `Easy DKIM record ${index + 1} of 3 for ${config.domain}`,
+        });
       });
     }
     if (config.mailFromDomain) {

@@ -105,11 +105,11 @@ const en: ReaderStrings = {
   unsubscribeSample: {
     preview: {
       title: 'This is a preview link',
-      body: 'This unsubscribe link comes from a preview of a {site} email, made with pushletter render. In a sent email it carries the reader\'s own link and unsubscribes them in one click. Nothing was changed.',
+      body: "This unsubscribe link comes from a preview of a {site} email, made with pushletter render. In a sent email it carries the reader's own link and unsubscribes them in one click. Nothing was changed.",
     },
     test: {
       title: 'This was a test copy',
-      body: 'This email was a test copy or preview of {site} sent to an editor, not an email to a subscriber, so there is no subscription to end and nothing was changed. In the newsletter, each reader\'s link unsubscribes them in one click.',
+      body: "This email was a test copy or preview of {site} sent to an editor, not an email to a subscriber, so there is no subscription to end and nothing was changed. In the newsletter, each reader's link unsubscribes them in one click.",
     },
   },
   errors: {
@@ -117,11 +117,20 @@ const en: ReaderStrings = {
     useSuggestion: 'Subscribe {address} instead',
     notFound: { title: 'Page not found', body: 'There is nothing at this address.' },
     methodNotAllowed: { title: 'Not allowed', body: 'This page cannot be used that way.' },
-    tooLarge: { title: 'Too much data', body: 'The request sent more than {limit}, the most this address accepts. Send less and try again.' },
-    badRequest: { title: 'Something is wrong with the form', body: 'The data sent could not be read. Go back and try again.' },
+    tooLarge: {
+      title: 'Too much data',
+      body: 'The request sent more than {limit}, the most this address accepts. Send less and try again.',
+    },
+    badRequest: {
+      title: 'Something is wrong with the form',
+      body: 'The data sent could not be read. Go back and try again.',
+    },
     unsupportedType: { title: 'Unsupported form', body: 'Send the form as application/x-www-form-urlencoded or JSON.' },
     server: { title: 'Something went wrong on our side', body: 'Nothing was lost. Please try again in a few minutes.' },
-    tooManySignups: { title: 'Too many signups', body: 'This network has signed up too many addresses for now. Try again {wait} (after {time} UTC).' },
+    tooManySignups: {
+      title: 'Too many signups',
+      body: 'This network has signed up too many addresses for now. Try again {wait} (after {time} UTC).',
+    },
     minutes: 'in about {n} minutes',
     hours: 'in about {n} hours',
     captcha: 'Please complete the check that you are a person, then press Subscribe again.',
@@ -204,7 +213,10 @@ const zhCN: ReaderStrings = {
     useSuggestion: '改用 {address} 订阅',
     notFound: { title: '页面不存在', body: '这个地址没有内容。' },
     methodNotAllowed: { title: '不支持的操作', body: '这个页面不能这样使用。' },
-    tooLarge: { title: '提交的数据过多', body: '请求的数据超过了 {limit}，这是这个地址能接受的上限。请减少数据后重试。' },
+    tooLarge: {
+      title: '提交的数据过多',
+      body: '请求的数据超过了 {limit}，这是这个地址能接受的上限。请减少数据后重试。',
+    },
     badRequest: { title: '表单有误', body: '无法读取提交的数据。请返回后重试。' },
     unsupportedType: { title: '不支持的表单格式', body: '请以 application/x-www-form-urlencoded 或 JSON 格式提交。' },
     server: { title: '服务器出了点问题', body: '数据没有丢失。请过几分钟再试。' },

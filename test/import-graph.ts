@@ -5,7 +5,7 @@
  * `npm run imports` prints it; test/unit/layers.test.ts asserts there are no cycles.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { basename, dirname, join, } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -15,7 +15,9 @@ const IMPORT = /(?:from\s+|import\s*\(\s*|^import\s+)'([^']+)'/gm;
 
 /** The source file a relative specifier names (bundler resolution: no extension needed). */
 function resolveSource(path: string): string | undefined {
-  return [path, `${path}.ts`, join(path, 'index.ts')].find((candidate) => candidate.endsWith('.ts') && existsSync(join(ROOT, candidate)));
+  return [path, `${path}.ts`, join(path, 'index.ts')].find(
+    (candidate) => candidate.endsWith('.ts') && existsSync(join(ROOT, candidate)),
+  );
 }
 
 function sourceFiles(folder: string): string[] {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { type Dirent, accessSync, constants, readdirSync } from 'node:fs';
+import { accessSync, constants, type Dirent, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -43,15 +43,29 @@ function hasCjkFont(folders: string[]): boolean {
     } catch {
       return false;
     }
-    return entries.some((entry) => (entry.isDirectory() ? depth < 4 && visit(join(folder, entry.name), depth + 1) : /CJK/i.test(entry.name)));
+    return entries.some((entry) =>
+      entry.isDirectory() ? depth < 4 && visit(join(folder, entry.name), depth + 1) : /CJK/i.test(entry.name),
+    );
   };
   return folders.some((folder) => visit(folder, 0));
 }
 
 export const REQUIREMENTS: Requirement[] = [
-  { package: 'chromium', why: 'the browser tests (test/e2e) drive /usr/bin/chromium', present: (machine) => executable(machine.chromiumPath) },
-  { package: 'fonts-noto-cjk', why: 'without them Chinese text renders as boxes in the browser tests', present: (machine) => hasCjkFont(machine.fontFolders) },
-  { package: 'spamassassin', why: 'the spam-score tests run it on every email', present: (machine) => machine.runs('spamassassin', ['--version']) },
+  {
+    package: 'chromium',
+    why: 'the browser tests (test/e2e) drive /usr/bin/chromium',
+    present: (machine) => executable(machine.chromiumPath),
+  },
+  {
+    package: 'fonts-noto-cjk',
+    why: 'without them Chinese text renders as boxes in the browser tests',
+    present: (machine) => hasCjkFont(machine.fontFolders),
+  },
+  {
+    package: 'spamassassin',
+    why: 'the spam-score tests run it on every email',
+    present: (machine) => machine.runs('spamassassin', ['--version']),
+  },
 ];
 
 export const THIS_MACHINE: Machine = {

@@ -63,12 +63,21 @@ export class GitHubContents implements RepositoryFiles {
   }
 
   private headers(token: string | undefined, accept: string): Record<string, string> {
-    const headers: Record<string, string> = { Accept: accept, 'User-Agent': 'pushletter', 'X-GitHub-Api-Version': '2022-11-28' };
+    const headers: Record<string, string> = {
+      Accept: accept,
+      'User-Agent': 'pushletter',
+      'X-GitHub-Api-Version': '2022-11-28',
+    };
     if (token) headers.Authorization = `Bearer ${token}`;
     return headers;
   }
 
-  private async readWith(repository: string, path: string, ref: string, token: string | undefined): Promise<Uint8Array | undefined> {
+  private async readWith(
+    repository: string,
+    path: string,
+    ref: string,
+    token: string | undefined,
+  ): Promise<Uint8Array | undefined> {
     const repositoryPath = `repos/${repository.split('/').map(encodeURIComponent).join('/')}`;
     const url = `${this.apiUrl}/${repositoryPath}/contents/${encodePath(path)}?ref=${encodeURIComponent(ref)}`;
     const where = `${repository}:${path} at ${ref.slice(0, 7)}`;
@@ -78,8 +87,14 @@ export class GitHubContents implements RepositoryFiles {
     if (response.status === 404) {
       await response.body?.cancel();
       if (await this.canSee(repositoryPath, repository, token, where)) return undefined;
-      const hint = token ? 'the GitHub token cannot see it: give it read access to contents, or replace it if it expired' : 'it is private or misnamed: set a GitHub token with read access to contents';
-      throw new GitHubError('GITHUB_REPOSITORY_NOT_VISIBLE', `GitHub does not show the repository ${repository} reading ${where}; ${hint}. The push is retried, then kept in the ingest dead-letter queue to redrive`, true);
+      const hint = token
+        ? 'the GitHub token cannot see it: give it read access to contents, or replace it if it expired'
+        : 'it is private or misnamed: set a GitHub token with read access to contents';
+      throw new GitHubError(
+        'GITHUB_REPOSITORY_NOT_VISIBLE',
+        `GitHub does not show the repository ${repository} reading ${where}; ${hint}. The push is retried, then kept in the ingest dead-letter queue to redrive`,
+        true,
+      );
     }
     if (!response.ok) throw await this.failure(response, where, token);
 
@@ -90,9 +105,18 @@ export class GitHubContents implements RepositoryFiles {
   }
 
   /** Whether `token` can read the repository at all (`GET /repos/{owner}/{repo}`); remembered once true. */
-  private async canSee(repositoryPath: string, repository: string, token: string | undefined, where: string): Promise<boolean> {
+  private async canSee(
+    repositoryPath: string,
+    repository: string,
+    token: string | undefined,
+    where: string,
+  ): Promise<boolean> {
     if (this.visible.has(repository) && this.visible.get(repository) === token) return true;
-    const response = await this.request(`${this.apiUrl}/${repositoryPath}`, this.headers(token, 'application/vnd.github+json'), where);
+    const response = await this.request(
+      `${this.apiUrl}/${repositoryPath}`,
+      this.headers(token, 'application/vnd.github+json'),
+      where,
+    );
     await response.body?.cancel();
     if (response.ok) {
       this.visible.set(repository, token);
@@ -130,15 +154,31 @@ export class GitHubContents implements RepositoryFiles {
     // Token problems (expired, or without access to contents): the editor can fix the token, so
     // until then the push waits (retries, then the dead-letter queue) instead of being dropped.
     if (response.status === 401) {
-      return new GitHubError('GITHUB_UNAUTHORIZED', `GitHub rejected the token reading ${where}: replace it with a valid one (the push is retried, then kept in the ingest dead-letter queue to redrive)`, true);
+      return new GitHubError(
+        'GITHUB_UNAUTHORIZED',
+        `GitHub rejected the token reading ${where}: replace it with a valid one (the push is retried, then kept in the ingest dead-letter queue to redrive)`,
+        true,
+      );
     }
     if (response.status === 403) {
-      return new GitHubError('GITHUB_FORBIDDEN', `GitHub refused access to ${where}: the token needs read access to the repository's contents (${detail}); the push is retried, then kept in the ingest dead-letter queue to redrive`, true);
+      return new GitHubError(
+        'GITHUB_FORBIDDEN',
+        `GitHub refused access to ${where}: the token needs read access to the repository's contents (${detail}); the push is retried, then kept in the ingest dead-letter queue to redrive`,
+        true,
+      );
     }
     if (response.status >= 500) {
-      return new GitHubError('GITHUB_UNAVAILABLE', `GitHub answered ${response.status} reading ${where}; will retry`, true);
+      return new GitHubError(
+        'GITHUB_UNAVAILABLE',
+        `GitHub answered ${response.status} reading ${where}; will retry`,
+        true,
+      );
     }
-    return new GitHubError('GITHUB_REQUEST_FAILED', `GitHub answered ${response.status} reading ${where}: ${detail}`, false);
+    return new GitHubError(
+      'GITHUB_REQUEST_FAILED',
+      `GitHub answered ${response.status} reading ${where}: ${detail}`,
+      false,
+    );
   }
 }
 
@@ -154,7 +194,8 @@ function decodeContentsJson(body: Uint8Array, where: string): Uint8Array {
   }
   if (Array.isArray(parsed)) throw new GitHubError('GITHUB_NOT_A_FILE', `${where} is a folder, not a file`, false);
   const file = parsed as { type?: unknown; encoding?: unknown; content?: unknown };
-  if (file.type !== 'file') throw new GitHubError('GITHUB_NOT_A_FILE', `${where} is a ${String(file.type)}, not a file`, false);
+  if (file.type !== 'file')
+    throw new GitHubError('GITHUB_NOT_A_FILE', `${where} is a ${String(file.type)}, not a file`, false);
   if (file.encoding !== 'base64' || typeof file.content !== 'string') {
     // Files over 1 MB come back with encoding "none" in this form.
     throw new GitHubError('GITHUB_FILE_TOO_LARGE', `${where} is too large for the contents API's JSON form`, false);

@@ -17,10 +17,17 @@ export class DispatcherInvoker implements Queue<DispatchJob> {
   async send(jobs: DispatchJob[]): Promise<void> {
     for (const job of jobs) {
       const result = await this.client.send(
-        new InvokeCommand({ FunctionName: this.functionArn, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(job)) }),
+        new InvokeCommand({
+          FunctionName: this.functionArn,
+          InvocationType: 'Event',
+          Payload: Buffer.from(JSON.stringify(job)),
+        }),
       );
       if (result.StatusCode !== 202) {
-        throw new PushletterError('DISPATCH_INVOKE_FAILED', `Lambda did not accept the dispatch of ${job.postId} (status ${result.StatusCode})`);
+        throw new PushletterError(
+          'DISPATCH_INVOKE_FAILED',
+          `Lambda did not accept the dispatch of ${job.postId} (status ${result.StatusCode})`,
+        );
       }
     }
   }

@@ -1,4 +1,4 @@
-import { SendRawEmailCommand, type SESClient } from '@aws-sdk/client-ses';
+import { type SESClient, SendRawEmailCommand } from '@aws-sdk/client-ses';
 import { PushletterError } from '../commons/errors';
 import type { Mailer, RawMessage } from '../mail/mailer';
 
@@ -20,7 +20,8 @@ export class SesMailer implements Mailer {
         ...(tags.length > 0 ? { Tags: tags } : {}),
       }),
     );
-    if (!result.MessageId) throw new PushletterError('SES_NO_MESSAGE_ID', 'SES accepted the message but returned no message id');
+    if (!result.MessageId)
+      throw new PushletterError('SES_NO_MESSAGE_ID', 'SES accepted the message but returned no message id');
     return result.MessageId;
   }
 }

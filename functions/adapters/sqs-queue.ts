@@ -14,19 +14,29 @@ export class SqsQueue<T> implements Queue<T> {
   ) {}
 
   async send(messages: T[], options: { delayMs?: number } = {}): Promise<void> {
-    const delaySeconds = options.delayMs === undefined ? undefined : Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.ceil(options.delayMs / 1000)));
+    const delaySeconds =
+      options.delayMs === undefined
+        ? undefined
+        : Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.ceil(options.delayMs / 1000)));
     for (let start = 0; start < messages.length; start += QUEUE_BATCH_LIMIT) {
       const group = messages.slice(start, start + QUEUE_BATCH_LIMIT);
       const result = await this.client.send(
         new SendMessageBatchCommand({
           QueueUrl: this.queueUrl,
-          Entries: group.map((message, index) => ({ Id: String(index), MessageBody: JSON.stringify(message), DelaySeconds: delaySeconds })),
+          Entries: group.map((message, index) => ({
+            Id: String(index),
+            MessageBody: JSON.stringify(message),
+            DelaySeconds: delaySeconds,
+          })),
         }),
       );
       // SQS answers 200 with per-entry failures; a dropped entry would be a silently skipped recipient.
       if (result.Failed && result.Failed.length > 0) {
         const first = result.Failed[0]!;
-        throw new PushletterError('QUEUE_SEND_FAILED', `SQS refused ${result.Failed.length} of ${group.length} messages (${first.Code}: ${first.Message})`);
+        throw new PushletterError(
+          'QUEUE_SEND_FAILED',
+          `SQS refused ${result.Failed.length} of ${group.length} messages (${first.Code}: ${first.Message})`,
+        );
       }
     }
   }

@@ -2,7 +2,7 @@ import { isAbsolute, relative, resolve } from 'node:path';
 import { readDataDir, readLocalPorts, readSettings } from '../commons/config';
 import { openLocalBlog } from '../local/blog';
 import { projectPath } from '../local/project-root';
-import { startLocalStack, type LocalStack } from '../local/stack';
+import { type LocalStack, startLocalStack } from '../local/stack';
 import { parseArgs } from './args';
 
 const USAGE = 'dev [--site <blog folder>] [--demo]';
@@ -28,7 +28,9 @@ function banner(stack: LocalStack, dataDir: string): string {
     'pushletter is running locally:',
     `  signup form  ${stack.urls.app}/`,
     `  inbox        ${stack.urls.inbox}/`,
-    ...(stack.blog === undefined ? [] : [`  blog         ${stack.urls.blog}   (${stack.blog.site.title}, from ${relativeFolder(stack.blog.root)})`]),
+    ...(stack.blog === undefined
+      ? []
+      : [`  blog         ${stack.urls.blog}   (${stack.blog.site.title}, from ${relativeFolder(stack.blog.root)})`]),
     `  DynamoDB     ${stack.urls.dynamodb}/   (data and secrets in ${resolve(dataDir)})`,
     'Move them with PORT, SES_PORT, DYNAMODB_PORT. Press Ctrl-C to stop.',
     '',

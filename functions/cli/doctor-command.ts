@@ -1,10 +1,18 @@
 import type { Writable } from 'node:stream';
 import { DescribeStacksCommand, type Stack } from '@aws-sdk/client-cloudformation';
-import { readDeployedResources, readSettings, readTarget } from '../commons/config';
 import type { DoctorClients } from '../adapters/doctor-clients';
-import { InvalidInputError, errorMessage } from '../commons/errors';
+import { readDeployedResources, readSettings, readTarget } from '../commons/config';
+import { errorMessage, InvalidInputError } from '../commons/errors';
 import { parseArgs } from './args';
-import { type CheckLine, type Deployment, checkAccount, checkAlarmTopic, checkBounceProbe, checkIdentity, checkWebhook } from './doctor-checks';
+import {
+  type CheckLine,
+  checkAccount,
+  checkAlarmTopic,
+  checkBounceProbe,
+  checkIdentity,
+  checkWebhook,
+  type Deployment,
+} from './doctor-checks';
 import { Progress } from './progress';
 
 const USAGE = 'doctor --aws [--stack NAME] [--wait SECONDS]';
@@ -50,7 +58,10 @@ function waitSeconds(raw: string | undefined): number {
   if (raw === undefined) return DEFAULT_WAIT_SECONDS;
   const value = Number(raw);
   if (!Number.isFinite(value) || value < 1 || value > MAX_WAIT_SECONDS) {
-    throw new InvalidInputError('CLI_USAGE', `--wait must be a number of seconds from 1 to ${MAX_WAIT_SECONDS}, for example 120 (got "${raw}")\nusage: pushletter ${USAGE}`);
+    throw new InvalidInputError(
+      'CLI_USAGE',
+      `--wait must be a number of seconds from 1 to ${MAX_WAIT_SECONDS}, for example 120 (got "${raw}")\nusage: pushletter ${USAGE}`,
+    );
   }
   return value;
 }
@@ -60,13 +71,29 @@ function accessProblem(error: unknown, region: string | undefined): CheckLine | 
   const name = (error as { name?: string }).name ?? '';
   const message = errorMessage(error);
   if (/region is missing/i.test(message)) {
-    return { level: 'fail', text: 'AWS region: none set', fix: ['set AWS_REGION to the region you deployed the stack to (export AWS_REGION=eu-west-1), or a region in your AWS profile'] };
+    return {
+      level: 'fail',
+      text: 'AWS region: none set',
+      fix: [
+        'set AWS_REGION to the region you deployed the stack to (export AWS_REGION=eu-west-1), or a region in your AWS profile',
+      ],
+    };
   }
   if (name === 'CredentialsProviderError' || /could not load credentials/i.test(message)) {
-    return { level: 'fail', text: 'AWS credentials: none found', fix: ['run `aws configure` (or `aws sso login --profile NAME` and set AWS_PROFILE=NAME), then run the doctor again'] };
+    return {
+      level: 'fail',
+      text: 'AWS credentials: none found',
+      fix: [
+        'run `aws configure` (or `aws sso login --profile NAME` and set AWS_PROFILE=NAME), then run the doctor again',
+      ],
+    };
   }
   if (/ExpiredToken|InvalidClientTokenId|UnrecognizedClient|SignatureDoesNotMatch|InvalidAccessKeyId/.test(name)) {
-    return { level: 'fail', text: `AWS credentials: refused in ${region ?? 'this region'} (${name})`, fix: ['renew them (aws sso login, or new access keys) and run the doctor again'] };
+    return {
+      level: 'fail',
+      text: `AWS credentials: refused in ${region ?? 'this region'} (${name})`,
+      fix: ['renew them (aws sso login, or new access keys) and run the doctor again'],
+    };
   }
   return undefined;
 }
@@ -78,7 +105,9 @@ function stackNotFound(stackName: string, region: string | undefined): StackResu
     problem: {
       level: 'fail',
       text: `stack ${stackName}: not found in ${region}`,
-      fix: ['deploy it (npx cdk deploy), or name the stack you deployed with --stack NAME, or set AWS_REGION to the region you deployed it to'],
+      fix: [
+        'deploy it (npx cdk deploy), or name the stack you deployed with --stack NAME, or set AWS_REGION to the region you deployed it to',
+      ],
     },
   };
 }
@@ -94,31 +123,76 @@ async function readDeployment(clients: DoctorClients, stackName: string): Promis
     if (access !== undefined) return { problem: access };
     // CloudFormation answers a ValidationError naming the stack.
     if (/does not exist/.test(errorMessage(error))) return stackNotFound(stackName, region);
-    return { problem: { level: 'fail', text: `stack ${stackName}: could not read it (${(error as Error).name}: ${errorMessage(error)})`, fix: ['your credentials need cloudformation:DescribeStacks; check them and your network, then run the doctor again'] } };
+    return {
+      problem: {
+        level: 'fail',
+        text: `stack ${stackName}: could not read it (${(error as Error).name}: ${errorMessage(error)})`,
+        fix: [
+          'your credentials need cloudformation:DescribeStacks; check them and your network, then run the doctor again',
+        ],
+      },
+    };
   }
   if (stack === undefined) return stackNotFound(stackName, region);
-  const outputs = Object.fromEntries((stack.Outputs ?? []).filter((output) => output.OutputKey && output.OutputValue !== undefined).map((output) => [output.OutputKey!, output.OutputValue!]));
+  const outputs = Object.fromEntries(
+    (stack.Outputs ?? [])
+      .filter((output) => output.OutputKey && output.OutputValue !== undefined)
+      .map((output) => [output.OutputKey!, output.OutputValue!]),
+  );
   if (outputs.CliEnvironment === undefined) {
-    return { problem: { level: 'fail', text: `stack ${stackName}: no CliEnvironment output (${stack.StackStatus ?? 'status unknown'})`, fix: ['deploy the stack from this version (npx cdk deploy), then run the doctor again'] } };
+    return {
+      problem: {
+        level: 'fail',
+        text: `stack ${stackName}: no CliEnvironment output (${stack.StackStatus ?? 'status unknown'})`,
+        fix: ['deploy the stack from this version (npx cdk deploy), then run the doctor again'],
+      },
+    };
   }
   const environment = parseShellExports(outputs.CliEnvironment);
   try {
     const settings = readSettings(environment);
-    return { deployment: { stackName, region, outputs, settings, deliveriesTable: outputs.DeliveriesTable ?? readDeployedResources(environment).deliveriesTable } };
+    return {
+      deployment: {
+        stackName,
+        region,
+        outputs,
+        settings,
+        deliveriesTable: outputs.DeliveriesTable ?? readDeployedResources(environment).deliveriesTable,
+      },
+    };
   } catch (error) {
-    return { problem: { level: 'fail', text: `stack ${stackName}: its settings are not valid (${errorMessage(error)})`, fix: ['fix the value in cdk.json and deploy again'] } };
+    return {
+      problem: {
+        level: 'fail',
+        text: `stack ${stackName}: its settings are not valid (${errorMessage(error)})`,
+        fix: ['fix the value in cdk.json and deploy again'],
+      },
+    };
   }
 }
 
 export async function runDoctor(args: string[], output: DoctorOutput): Promise<number> {
-  const { values, positionals } = parseArgs(args, { aws: { type: 'boolean' }, stack: { type: 'string' }, wait: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, USAGE);
+  const { values, positionals } = parseArgs(
+    args,
+    {
+      aws: { type: 'boolean' },
+      stack: { type: 'string' },
+      wait: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    USAGE,
+  );
   if (values.help) {
     output.out.write(`${HELP}\n`);
     return 0;
   }
-  if (positionals.length > 0) throw new InvalidInputError('CLI_USAGE', `unexpected argument "${positionals[0]}"\nusage: pushletter ${USAGE}`);
+  if (positionals.length > 0)
+    throw new InvalidInputError('CLI_USAGE', `unexpected argument "${positionals[0]}"\nusage: pushletter ${USAGE}`);
   if (!values.aws && readTarget() !== 'aws') {
-    throw new InvalidInputError('CLI_USAGE', `doctor checks the stack deployed on AWS: run \`pushletter doctor --aws\`\nusage: pushletter ${USAGE}`);
+    throw new InvalidInputError(
+      'CLI_USAGE',
+      `doctor checks the stack deployed on AWS: run \`pushletter doctor --aws\`\nusage: pushletter ${USAGE}`,
+    );
   }
   const stackName = values.stack?.trim() || DEFAULT_STACK;
   const wait = waitSeconds(values.wait);
@@ -131,8 +205,15 @@ export async function runDoctor(args: string[], output: DoctorOutput): Promise<n
     if (lines.length > 0) output.out.write(`${lines.map(format).join('\n')}\n`);
   };
   const summary = () => {
-    const verdict = counts.fail > 0 ? 'fix the FAIL lines and run `pushletter doctor --aws` again' : counts.warn > 0 ? 'working; see the warnings' : 'all good';
-    output.out.write(`${counts.ok} ok, ${counts.warn} warning${counts.warn === 1 ? '' : 's'}, ${counts.fail} failed: ${verdict}\n`);
+    const verdict =
+      counts.fail > 0
+        ? 'fix the FAIL lines and run `pushletter doctor --aws` again'
+        : counts.warn > 0
+          ? 'working; see the warnings'
+          : 'all good';
+    output.out.write(
+      `${counts.ok} ok, ${counts.warn} warning${counts.warn === 1 ? '' : 's'}, ${counts.fail} failed: ${verdict}\n`,
+    );
     return counts.fail > 0 ? 1 : 0;
   };
 

@@ -5,12 +5,24 @@ import { PushletterError } from '../commons/errors';
  * never pays for loading mjml.
  */
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(args: string[]): Promise<number> }> }> = {
-  render: { summary: 'render <post.md | folder>... [--site <dir>] [--out <dir>] [--strict]', load: () => import('./render-command') },
+  render: {
+    summary: 'render <post.md | folder>... [--site <dir>] [--out <dir>] [--strict]',
+    load: () => import('./render-command'),
+  },
   dev: { summary: 'dev [--demo]   start the local stack (form, inbox, DynamoDB)', load: () => import('./dev-command') },
-  publish: { summary: 'publish <post.md> [--site <dir>] [--test <address>]   (local stack; on AWS, push the post)', load: () => import('./publish-command') },
-  subscribers: { summary: 'subscribers import <csv> [--confirmed] | export | count | forget <email>', load: () => import('./subscribers-command') },
+  publish: {
+    summary: 'publish <post.md> [--site <dir>] [--test <address>]   (local stack; on AWS, push the post)',
+    load: () => import('./publish-command'),
+  },
+  subscribers: {
+    summary: 'subscribers import <csv> [--confirmed] | export | count | forget <email>',
+    load: () => import('./subscribers-command'),
+  },
   status: { summary: 'status <post>', load: () => import('./status-command') },
-  doctor: { summary: 'doctor --aws [--stack NAME] [--wait SECONDS]   check the deployed stack (SES, webhook, alarms, bounces)', load: () => import('./doctor-command') },
+  doctor: {
+    summary: 'doctor --aws [--stack NAME] [--wait SECONDS]   check the deployed stack (SES, webhook, alarms, bounces)',
+    load: () => import('./doctor-command'),
+  },
 };
 
 function usage(): string {
@@ -42,4 +54,3 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
 }
-

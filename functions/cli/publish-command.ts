@@ -2,9 +2,9 @@ import { basename } from 'node:path';
 import type { Writable } from 'node:stream';
 import { readTarget } from '../commons/config';
 import { InvalidInputError, PushletterError } from '../commons/errors';
-import { signPayload } from '../publishing/webhook-signature';
-import type { IngestOutcome } from '../publishing/ingest-post';
 import type { IssueStore } from '../delivery/issues';
+import type { IngestOutcome } from '../publishing/ingest-post';
+import { signPayload } from '../publishing/webhook-signature';
 import { parseArgs } from './args';
 import { Progress } from './progress';
 
@@ -28,7 +28,14 @@ function describe(outcome: IngestOutcome): string {
     case 'skipped':
       return `skipped ${outcome.postId} because ${outcome.reason}; recorded (publish it again once its front matter lets it go)`;
     case 'exists': {
-      const state = outcome.state === 'skipped' ? 'recorded as skipped' : outcome.state === 'failed' ? 'recorded as failed' : outcome.state === 'scheduled' ? 'already scheduled' : 'already sent';
+      const state =
+        outcome.state === 'skipped'
+          ? 'recorded as skipped'
+          : outcome.state === 'failed'
+            ? 'recorded as failed'
+            : outcome.state === 'scheduled'
+              ? 'already scheduled'
+              : 'already sent';
       return `${outcome.postId} was ${state} before; nothing sent again (see \`pushletter status ${outcome.postId}\`)`;
     }
     case 'preview':
@@ -63,7 +70,11 @@ async function follow(issues: IssueStore, postId: string, output: PublishOutput)
     progress.update(done, counts.failed > 0 ? `${counts.failed} failed` : '');
     if (status.done) {
       progress.finish();
-      const extra = [counts.failed > 0 ? `${counts.failed} failed` : '', counts.skipped > 0 ? `${counts.skipped} skipped (left since)` : '', counts.unknown > 0 ? `${counts.unknown} unknown` : '']
+      const extra = [
+        counts.failed > 0 ? `${counts.failed} failed` : '',
+        counts.skipped > 0 ? `${counts.skipped} skipped (left since)` : '',
+        counts.unknown > 0 ? `${counts.unknown} unknown` : '',
+      ]
         .filter(Boolean)
         .join(', ');
       return `sent to ${counts.sent} subscriber${counts.sent === 1 ? '' : 's'}${extra ? ` (${extra})` : ''}`;
@@ -77,21 +88,29 @@ async function follow(issues: IssueStore, postId: string, output: PublishOutput)
 }
 
 export async function runPublish(args: string[], output: PublishOutput): Promise<number> {
-  const { values, positionals } = parseArgs(args, { site: { type: 'string' }, test: { type: 'string' }, aws: { type: 'boolean' } }, USAGE);
+  const { values, positionals } = parseArgs(
+    args,
+    { site: { type: 'string' }, test: { type: 'string' }, aws: { type: 'boolean' } },
+    USAGE,
+  );
   // On AWS a post is sent by pushing it: the webhook ingests it with the repository's
   // history and the stack's own schedules. Publishing here would reach the local stack
   // instead, so an editor who asked for AWS is told, not silently served locally.
   if (values.aws === true || readTarget() === 'aws') {
     throw new InvalidInputError(
       'PUBLISH_AWS_UNSUPPORTED',
-      'publish sends through the local stack only; to send on AWS, commit the post to _posts/ and push it to the blog repository\'s branch (PUSHLETTER_BRANCH): the GitHub webhook of the deployed stack publishes it. Follow it with `pushletter status <post-id> --aws`',
+      "publish sends through the local stack only; to send on AWS, commit the post to _posts/ and push it to the blog repository's branch (PUSHLETTER_BRANCH): the GitHub webhook of the deployed stack publishes it. Follow it with `pushletter status <post-id> --aws`",
     );
   }
   const [postPath] = positionals;
   if (postPath === undefined || positionals.length > 1) {
     throw new InvalidInputError('CLI_USAGE', `name one post file\nusage: pushletter ${USAGE}`);
   }
-  const [{ readLocalPost, publishRequest, PUBLISH_PATH, PUBLISH_SIGNATURE_HEADER }, { connectToLocalStack }, { readLocalPorts }] = await Promise.all([
+  const [
+    { readLocalPost, publishRequest, PUBLISH_PATH, PUBLISH_SIGNATURE_HEADER },
+    { connectToLocalStack },
+    { readLocalPorts },
+  ] = await Promise.all([
     import('../local/publish-route'),
     import('../local/local-services'),
     import('../commons/config'),
@@ -106,19 +125,29 @@ export async function runPublish(args: string[], output: PublishOutput): Promise
     try {
       response = await fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json', [PUBLISH_SIGNATURE_HEADER]: signPayload(stack.secrets.webhookSecret, body) },
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json',
+          [PUBLISH_SIGNATURE_HEADER]: signPayload(stack.secrets.webhookSecret, body),
+        },
         body,
         // Rendering a long post with a cold mjml takes a few seconds; a stuck server must not hang the CLI.
         signal: AbortSignal.timeout(60_000),
       });
     } catch (error) {
-      throw new PushletterError('LOCAL_STACK_UNREACHABLE', `the local stack's server does not answer on ${url} (PORT): ${error instanceof Error ? error.message : String(error)}`);
+      throw new PushletterError(
+        'LOCAL_STACK_UNREACHABLE',
+        `the local stack's server does not answer on ${url} (PORT): ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
     const answer = (await response.json().catch(() => ({}))) as IngestOutcome & { message?: string };
     if (!response.ok) {
       const reason = answer.message ?? `the stack answered ${response.status}`;
       // The renderer's messages already name the file; do not name it twice.
-      throw new PushletterError('PUBLISH_FAILED', reason.includes(basename(postPath)) ? reason : `${postPath}: ${reason}`);
+      throw new PushletterError(
+        'PUBLISH_FAILED',
+        reason.includes(basename(postPath)) ? reason : `${postPath}: ${reason}`,
+      );
     }
     output.out.write(`${describe(answer)}\n`);
     if (answer.status === 'dispatching') {

@@ -6,13 +6,13 @@ import { readSettings, type Settings } from '../commons/config';
 import { errorMessage, InvalidInputError } from '../commons/errors';
 import { escapeHtml } from '../commons/html';
 import { personalise } from '../mail/message';
-import { sampleUnsubscribeUrl } from '../subscribers/tokens';
+import { compileIssueMessage } from '../publishing/ingest-post';
 import { renderEmail } from '../render/email';
 import { gatherIncludesFromFolder } from '../render/includes';
 import { parsePost } from '../render/post';
 import { findSiteRoot, loadSite } from '../render/site';
-import { UNSUBSCRIBE_URL_PLACEHOLDER, type SiteConfig, type Warning } from '../render/types';
-import { compileIssueMessage } from '../publishing/ingest-post';
+import { type SiteConfig, UNSUBSCRIBE_URL_PLACEHOLDER, type Warning } from '../render/types';
+import { sampleUnsubscribeUrl } from '../subscribers/tokens';
 import { parseArgs } from './args';
 import { Progress } from './progress';
 
@@ -70,7 +70,9 @@ function markdownFilesIn(folder: string): string[] {
   };
   visit(folder);
   // In a Jekyll site only _posts/ and _drafts/ hold posts; README.md and pages are not emails.
-  const posts = found.filter((path) => /(^|[\\/])_(posts|drafts)[\\/]/.test(relative(folder, path)) || /(^|[\\/])_(posts|drafts)$/.test(folder));
+  const posts = found.filter(
+    (path) => /(^|[\\/])_(posts|drafts)[\\/]/.test(relative(folder, path)) || /(^|[\\/])_(posts|drafts)$/.test(folder),
+  );
   return posts.length > 0 ? posts : found;
 }
 
@@ -113,18 +115,34 @@ export function publicUrlNote(publicUrl: string): string | undefined {
   return `note: unsubscribe links use PUSHLETTER_PUBLIC_URL=${publicUrl}; Gmail and Yahoo only honour one-click unsubscribe over https (a deployed stack's URL is)`;
 }
 
-export async function run(args: string[], io: RenderIo = { out: process.stdout, err: process.stderr }): Promise<number> {
-  const { values, positionals } = parseArgs(args, { site: { type: 'string' }, out: { type: 'string' }, strict: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, USAGE);
+export async function run(
+  args: string[],
+  io: RenderIo = { out: process.stdout, err: process.stderr },
+): Promise<number> {
+  const { values, positionals } = parseArgs(
+    args,
+    {
+      site: { type: 'string' },
+      out: { type: 'string' },
+      strict: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    USAGE,
+  );
   if (values.help) {
     io.out.write(`${HELP}\n`);
     return 0;
   }
-  if (positionals.length === 0) throw new InvalidInputError('CLI_USAGE', `name at least one post or folder\nusage: pushletter ${USAGE}`);
+  if (positionals.length === 0)
+    throw new InvalidInputError('CLI_USAGE', `name at least one post or folder\nusage: pushletter ${USAGE}`);
   const settings = io.settings ?? readSettings();
   const outDir = values.out ?? 'out';
   const siteOption = values.site;
   if (siteOption !== undefined && !existsSync(siteOption)) {
-    throw new InvalidInputError('CLI_USAGE', `--site ${siteOption}: no such folder; pass the folder that holds the blog's _config.yml`);
+    throw new InvalidInputError(
+      'CLI_USAGE',
+      `--site ${siteOption}: no such folder; pass the folder that holds the blog's _config.yml`,
+    );
   }
 
   const note = publicUrlNote(settings.publicUrl);
@@ -146,7 +164,8 @@ export async function run(args: string[], io: RenderIo = { out: process.stdout, 
     return site;
   };
   const usedNames = new Set<string>();
-  const progress = hasFolder && files.length > 1 ? new Progress('render', files.length, io.err as NodeJS.WriteStream) : undefined;
+  const progress =
+    hasFolder && files.length > 1 ? new Progress('render', files.length, io.err as NodeJS.WriteStream) : undefined;
 
   for (const file of files) {
     const outcome = await renderOne(file, { siteFor, settings, outDir, usedNames });
@@ -178,7 +197,8 @@ async function renderOne(file: string, context: RenderContext): Promise<Outcome>
     const site = await context.siteFor(file);
     const source = await readFile(file);
     // The includes publish and the webhook would send with the post, so the preview matches them.
-    const includes = site.root === undefined ? undefined : (await gatherIncludesFromFolder(source.toString('utf8'), site.root)).files;
+    const includes =
+      site.root === undefined ? undefined : (await gatherIncludesFromFolder(source.toString('utf8'), site.root)).files;
     const post = await parsePost({ path: file, source, site, includes });
     if (post.skipReason) return { file, status: 'skipped', reason: post.skipReason, slug: post.slug };
 
@@ -189,7 +209,10 @@ async function renderOne(file: string, context: RenderContext): Promise<Outcome>
     const message = compileIssueMessage(email, context.settings);
     // Every part gets a link that answers (a page saying it came from a preview), never the placeholder.
     const unsubscribeUrl = sampleUnsubscribeUrl(context.settings.publicUrl, 'preview');
-    const eml = personalise(message, { to: PREVIEW_RECIPIENT, values: { [UNSUBSCRIBE_URL_PLACEHOLDER]: unsubscribeUrl } });
+    const eml = personalise(message, {
+      to: PREVIEW_RECIPIENT,
+      values: { [UNSUBSCRIBE_URL_PLACEHOLDER]: unsubscribeUrl },
+    });
     const base = join(context.outDir, name);
     await Promise.all([
       writeFile(`${base}.html`, email.html.replaceAll(UNSUBSCRIBE_URL_PLACEHOLDER, escapeHtml(unsubscribeUrl))),
@@ -208,7 +231,8 @@ async function renderOne(file: string, context: RenderContext): Promise<Outcome>
   } catch (error) {
     if (!(error instanceof InvalidInputError)) {
       // Not the post's fault: keep the detail so it can be reported as a bug.
-      const detail = error instanceof Error && error.stack ? error.stack.split('\n').slice(0, 2).join(' ') : errorMessage(error);
+      const detail =
+        error instanceof Error && error.stack ? error.stack.split('\n').slice(0, 2).join(' ') : errorMessage(error);
       return { file, status: 'failed', reason: withFile(file, `could not be rendered (${detail})`) };
     }
     return { file, status: 'failed', reason: withFile(file, error.message.split('\n')[0] ?? error.message) };
@@ -233,12 +257,21 @@ function summary(outcomes: Outcome[], outDir: string): string {
   const skipped = by('skipped');
   const failed = by('failed');
   const warnings = rendered.reduce((count, outcome) => count + (outcome.warnings?.length ?? 0), 0);
-  const lines = ['', `${rendered.length} rendered, ${skipped.length} skipped, ${failed.length} failed, ${warnings} warning${warnings === 1 ? '' : 's'} → ${outDir}/`];
+  const lines = [
+    '',
+    `${rendered.length} rendered, ${skipped.length} skipped, ${failed.length} failed, ${warnings} warning${warnings === 1 ? '' : 's'} → ${outDir}/`,
+  ];
   if (skipped.length) lines.push('skipped:', ...skipped.map((outcome) => `  ${outcome.file}: ${outcome.reason}`));
   if (failed.length) lines.push('failed:', ...failed.map((outcome) => `  ${outcome.reason}`));
-  const largest = rendered.reduce<Outcome | undefined>((best, outcome) => ((outcome.htmlBytes ?? 0) > (best?.htmlBytes ?? -1) ? outcome : best), undefined);
+  const largest = rendered.reduce<Outcome | undefined>(
+    (best, outcome) => ((outcome.htmlBytes ?? 0) > (best?.htmlBytes ?? -1) ? outcome : best),
+    undefined,
+  );
   if (largest) lines.push(`largest email: ${largest.slug} (html ${kilobytes(largest.htmlBytes ?? 0)})`);
   const cut = rendered.filter((outcome) => outcome.truncated);
-  if (cut.length) lines.push(`cut to stay under Gmail's 102 KB clipping, with a "continue reading" link: ${cut.map((outcome) => outcome.slug).join(', ')}`);
+  if (cut.length)
+    lines.push(
+      `cut to stay under Gmail's 102 KB clipping, with a "continue reading" link: ${cut.map((outcome) => outcome.slug).join(', ')}`,
+    );
   return `${lines.join('\n')}\n`;
 }

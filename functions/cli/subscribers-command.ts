@@ -4,10 +4,10 @@ import type { Writable } from 'node:stream';
 import { processEnvironment, readTarget } from '../commons/config';
 import { InvalidInputError, PushletterError } from '../commons/errors';
 import { logger } from '../commons/logger';
-import type { CoreServices } from '../wiring/core-services';
 import type { SendRateLimiter } from '../mail/mailer';
 import { exportHeader, exportRow, parseImportCsv } from '../subscribers/csv';
-import { importSubscribers, type ImportReport } from '../subscribers/import';
+import { type ImportReport, importSubscribers } from '../subscribers/import';
+import type { CoreServices } from '../wiring/core-services';
 import { parseArgs } from './args';
 import { Progress } from './progress';
 
@@ -70,7 +70,10 @@ async function connect(aws: boolean): Promise<CoreServices> {
  */
 async function importRateLimiter(ports: CoreServices, aws: boolean): Promise<SendRateLimiter | undefined> {
   if (!aws) return undefined;
-  const [{ resolveSendRate }, { sharedRateLimiter }] = await Promise.all([import('../adapters/dynamodb/shared-rate-limiter'), import('../wiring/sending-services')]);
+  const [{ resolveSendRate }, { sharedRateLimiter }] = await Promise.all([
+    import('../adapters/dynamodb/shared-rate-limiter'),
+    import('../wiring/sending-services'),
+  ]);
   return sharedRateLimiter(ports, await resolveSendRate(ports.ses, ports.settings.maxSendRate));
 }
 
@@ -88,14 +91,27 @@ function listed<T>(items: T[], describe: (item: T) => string, limit = 50): strin
   return lines;
 }
 
-async function importCommand(file: string | undefined, confirmed: boolean, aws: boolean, output: CommandOutput): Promise<number> {
-  if (file === undefined) throw new InvalidInputError('CLI_USAGE', `name the CSV file to import\nusage: pushletter ${USAGE}`);
+async function importCommand(
+  file: string | undefined,
+  confirmed: boolean,
+  aws: boolean,
+  output: CommandOutput,
+): Promise<number> {
+  if (file === undefined)
+    throw new InvalidInputError('CLI_USAGE', `name the CSV file to import\nusage: pushletter ${USAGE}`);
   let bytes: Buffer;
   try {
     bytes = await readFile(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new InvalidInputError('CSV_UNREADABLE', code === 'ENOENT' ? `${file} does not exist` : code === 'EISDIR' ? `${file} is a folder, not a CSV file` : `cannot read ${file} (${code ?? 'unknown error'})`);
+    throw new InvalidInputError(
+      'CSV_UNREADABLE',
+      code === 'ENOENT'
+        ? `${file} does not exist`
+        : code === 'EISDIR'
+          ? `${file} is a folder, not a CSV file`
+          : `cannot read ${file} (${code ?? 'unknown error'})`,
+    );
   }
   // Parse and validate before touching the store: a file with no email column changes nothing.
   const parsed = parseImportCsv(bytes, basename(file));
@@ -115,7 +131,13 @@ async function importCommand(file: string | undefined, confirmed: boolean, aws: 
   return report.failed.length > 0 ? 1 : 0;
 }
 
-function printImportReport(output: CommandOutput, file: string, parsed: ReturnType<typeof parseImportCsv>, report: ImportReport, confirmed: boolean): void {
+function printImportReport(
+  output: CommandOutput,
+  file: string,
+  parsed: ReturnType<typeof parseImportCsv>,
+  report: ImportReport,
+  confirmed: boolean,
+): void {
   const lines = [
     `${basename(file)}: ${plural(parsed.rows.length + parsed.invalid.length + parsed.duplicates.length, 'row')}`,
     `  imported   ${numberText(report.imported)}${confirmed ? ' (active)' : ' (pending confirmation)'}`,
@@ -127,12 +149,19 @@ function printImportReport(output: CommandOutput, file: string, parsed: ReturnTy
   ];
   if (!confirmed) lines.push(`  confirmation emails sent ${numberText(report.confirmationsSent)}`);
   if (parsed.ignoredColumns.length > 0) {
-    lines.push(`ignored columns: ${parsed.ignoredColumns.map((column) => JSON.stringify(column)).join(', ')} (kept: email, name, created, lang)`);
+    lines.push(
+      `ignored columns: ${parsed.ignoredColumns.map((column) => JSON.stringify(column)).join(', ')} (kept: email, name, created, lang)`,
+    );
   }
   if (report.failed.length > 0) lines.push(`  failed     ${numberText(report.failed.length)}`);
   if (parsed.invalid.length > 0) {
     lines.push('invalid rows (fix them and import the file again; other rows are not imported twice):');
-    lines.push(...listed(parsed.invalid, (row) => `line ${row.line}: ${row.value === '' ? '(empty)' : JSON.stringify(row.value)}: ${row.reason}`));
+    lines.push(
+      ...listed(
+        parsed.invalid,
+        (row) => `line ${row.line}: ${row.value === '' ? '(empty)' : JSON.stringify(row.value)}: ${row.reason}`,
+      ),
+    );
   }
   if (report.skipped.length > 0) {
     lines.push('skipped rows:');
@@ -165,24 +194,36 @@ async function countCommand(aws: boolean, output: CommandOutput): Promise<number
   const total = Object.values(counts).reduce((sum, value) => sum + value, 0);
   const rows: [string, number][] = [...Object.entries(counts), ['total', total]];
   const width = Math.max(...rows.map(([, value]) => numberText(value).length));
-  output.out.write(`${rows.map(([state, value]) => `${state.padEnd(13)}${numberText(value).padStart(width)}`).join('\n')}\n`);
+  output.out.write(
+    `${rows.map(([state, value]) => `${state.padEnd(13)}${numberText(value).padStart(width)}`).join('\n')}\n`,
+  );
   return 0;
 }
 
 async function forgetCommand(email: string | undefined, aws: boolean, output: CommandOutput): Promise<number> {
-  if (email === undefined) throw new InvalidInputError('CLI_USAGE', `name the address to erase\nusage: pushletter ${USAGE}`);
+  if (email === undefined)
+    throw new InvalidInputError('CLI_USAGE', `name the address to erase\nusage: pushletter ${USAGE}`);
   const ports = await connect(aws);
   const id = ports.subscribers.idFor(email);
   if (await ports.subscribers.delete(id)) {
-    output.out.write(`erased ${email.trim()}: the subscriber record (address, consent record, history) is deleted; past delivery records keep only the opaque id ${id}\n`);
+    output.out.write(
+      `erased ${email.trim()}: the subscriber record (address, consent record, history) is deleted; past delivery records keep only the opaque id ${id}\n`,
+    );
   } else {
     output.out.write(`${email.trim()} is not stored; nothing to erase\n`);
   }
   return 0;
 }
 
-export async function run(args: string[], output: CommandOutput = { out: process.stdout, err: process.stderr }): Promise<number> {
-  const { values, positionals } = parseArgs(args, { confirmed: { type: 'boolean' }, aws: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, USAGE);
+export async function run(
+  args: string[],
+  output: CommandOutput = { out: process.stdout, err: process.stderr },
+): Promise<number> {
+  const { values, positionals } = parseArgs(
+    args,
+    { confirmed: { type: 'boolean' }, aws: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    USAGE,
+  );
   const [subcommand, ...rest] = positionals;
   if (values.help || subcommand === 'help') {
     output.out.write(`${HELP}\n`);
@@ -193,9 +234,11 @@ export async function run(args: string[], output: CommandOutput = { out: process
   // stdout). Warnings and errors still print.
   logger.setLogLevel('WARN');
   const expectArguments = (count: number) => {
-    if (rest.length > count) throw new InvalidInputError('CLI_USAGE', `unexpected argument "${rest[count]}"\nusage: pushletter ${USAGE}`);
+    if (rest.length > count)
+      throw new InvalidInputError('CLI_USAGE', `unexpected argument "${rest[count]}"\nusage: pushletter ${USAGE}`);
   };
-  if (values.confirmed && subcommand !== 'import') throw new InvalidInputError('CLI_USAGE', `--confirmed only applies to import\nusage: pushletter ${USAGE}`);
+  if (values.confirmed && subcommand !== 'import')
+    throw new InvalidInputError('CLI_USAGE', `--confirmed only applies to import\nusage: pushletter ${USAGE}`);
   switch (subcommand) {
     case 'import':
       expectArguments(1);
@@ -210,6 +253,9 @@ export async function run(args: string[], output: CommandOutput = { out: process
       expectArguments(1);
       return forgetCommand(rest[0], aws, output);
     default:
-      throw new InvalidInputError('CLI_USAGE', `${subcommand === undefined ? 'name a subcommand' : `unknown subcommand "${subcommand}"`}\n${HELP}`);
+      throw new InvalidInputError(
+        'CLI_USAGE',
+        `${subcommand === undefined ? 'name a subcommand' : `unknown subcommand "${subcommand}"`}\n${HELP}`,
+      );
   }
 }

@@ -152,7 +152,8 @@ export function withoutTrailingSlash(url: string): string {
 
 function checkUrl(key: string, value: string): string {
   const problem = httpUrlProblem(value);
-  if (problem !== undefined) throw new ConfigError(`${key} ${problem}, for example https://blog.example.com (got "${value}")`);
+  if (problem !== undefined)
+    throw new ConfigError(`${key} ${problem}, for example https://blog.example.com (got "${value}")`);
   return withoutTrailingSlash(value);
 }
 
@@ -169,7 +170,9 @@ function count(env: Env, key: keyof typeof DEFAULTS, min: number, max: number, u
   const raw = optional(env, key) ?? DEFAULTS[key];
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(`${key} must be a whole number of ${unit} from ${min} to ${max}, for example ${DEFAULTS[key]} (got "${raw}")`);
+    throw new ConfigError(
+      `${key} must be a whole number of ${unit} from ${min} to ${max}, for example ${DEFAULTS[key]} (got "${raw}")`,
+    );
   }
   return value;
 }
@@ -190,7 +193,10 @@ export const MAX_CONFIRMATIONS_PER_HOUR = 100_000;
 
 export function readSignupSettings(env: Env = process.env): SignupSettings {
   const siteKey = optional(env, ENV.captchaSiteKey);
-  const dnsServers = optional(env, ENV.dnsServers)?.split(',').map((server) => server.trim()).filter(Boolean);
+  const dnsServers = optional(env, ENV.dnsServers)
+    ?.split(',')
+    .map((server) => server.trim())
+    .filter(Boolean);
   return {
     limits: onOff(env, ENV.signupLimits) ?? true,
     perClient: [
@@ -205,7 +211,17 @@ export function readSignupSettings(env: Env = process.env): SignupSettings {
     checkDomainDns: onOff(env, ENV.checkEmailDomain) ?? false,
     ...(dnsServers && dnsServers.length > 0 ? { dnsServers } : {}),
     dnsTimeoutMs: count(env, ENV.dnsTimeoutMs, 100, 10_000, 'milliseconds'),
-    ...(siteKey ? { captcha: { siteKey, verifyUrl: checkUrl(ENV.captchaVerifyUrl, optional(env, ENV.captchaVerifyUrl) ?? DEFAULTS[ENV.captchaVerifyUrl]) } } : {}),
+    ...(siteKey
+      ? {
+          captcha: {
+            siteKey,
+            verifyUrl: checkUrl(
+              ENV.captchaVerifyUrl,
+              optional(env, ENV.captchaVerifyUrl) ?? DEFAULTS[ENV.captchaVerifyUrl],
+            ),
+          },
+        }
+      : {}),
   };
 }
 
@@ -217,7 +233,9 @@ export function readLimitsTable(env: Env = process.env): string {
 export function readSettings(env: Env = process.env): Settings {
   const rate = Number(read(env, ENV.maxSendRate));
   if (!Number.isFinite(rate) || rate <= 0) {
-    throw new ConfigError(`${ENV.maxSendRate} must be a positive number of emails per second, for example 14 (got "${env[ENV.maxSendRate]}")`);
+    throw new ConfigError(
+      `${ENV.maxSendRate} must be a positive number of emails per second, for example 14 (got "${env[ENV.maxSendRate]}")`,
+    );
   }
   const repository = optional(env, ENV.repository);
   if (repository !== undefined && !/^[\w.-]+\/[\w.-]+$/.test(repository)) {
@@ -231,7 +249,9 @@ export function readSettings(env: Env = process.env): Settings {
   const replyTo = optional(env, ENV.replyTo);
   const resendAfterSeconds = Number(read(env, ENV.resendAfterSeconds));
   if (!Number.isInteger(resendAfterSeconds) || resendAfterSeconds < 1) {
-    throw new ConfigError(`${ENV.resendAfterSeconds} must be a whole number of seconds, at least 1, for example 900 (got "${env[ENV.resendAfterSeconds]}")`);
+    throw new ConfigError(
+      `${ENV.resendAfterSeconds} must be a whole number of seconds, at least 1, for example 900 (got "${env[ENV.resendAfterSeconds]}")`,
+    );
   }
   return {
     siteUrl: checkUrl(ENV.siteUrl, read(env, ENV.siteUrl)),
@@ -295,7 +315,10 @@ export function readResources(env: Env = process.env): Resources {
 export function readDeployedResources(env: Env = process.env): Resources {
   const table = (key: typeof ENV.subscribersTable | typeof ENV.issuesTable | typeof ENV.deliveriesTable): string => {
     const value = optional(env, key);
-    if (value === undefined) throw new ConfigError(`${key} must be set for this function (the CDK stack sets it where the function is granted the table)`);
+    if (value === undefined)
+      throw new ConfigError(
+        `${key} must be set for this function (the CDK stack sets it where the function is granted the table)`,
+      );
     return value;
   };
   return {
@@ -324,7 +347,11 @@ export interface LocalPorts {
 }
 
 /** The environment setting that moves each local port, for error messages. */
-export const LOCAL_PORT_SETTINGS: Record<keyof LocalPorts, string> = { http: ENV.httpPort, ses: ENV.sesPort, dynamodb: ENV.dynamodbPort };
+export const LOCAL_PORT_SETTINGS: Record<keyof LocalPorts, string> = {
+  http: ENV.httpPort,
+  ses: ENV.sesPort,
+  dynamodb: ENV.dynamodbPort,
+};
 
 export function readLocalPorts(env: Env = process.env): LocalPorts {
   const port = (key: keyof LocalPorts, fallback: number): number => {
@@ -333,7 +360,9 @@ export function readLocalPorts(env: Env = process.env): LocalPorts {
     if (raw === undefined) return fallback;
     const value = Number(raw);
     if (!Number.isInteger(value) || value < 0 || value > 65535) {
-      throw new ConfigError(`${name} must be a TCP port number between 1 and 65535, or 0 for any free port (got "${raw}")`);
+      throw new ConfigError(
+        `${name} must be a TCP port number between 1 and 65535, or 0 for any free port (got "${raw}")`,
+      );
     }
     return value;
   };
@@ -383,7 +412,9 @@ export function readSecretArns(env: Env = process.env): SecretArns {
 export function requiredSecretArn(arns: SecretArns, which: keyof SecretArns): string {
   const arn = arns[which];
   if (arn === undefined) {
-    throw new ConfigError(`${SECRET_ARN_VARIABLES[which]} must name the Secrets Manager secret of this function (the CDK stack sets it; for the CLI's --aws, eval the stack's CliEnvironment output)`);
+    throw new ConfigError(
+      `${SECRET_ARN_VARIABLES[which]} must name the Secrets Manager secret of this function (the CDK stack sets it; for the CLI's --aws, eval the stack's CliEnvironment output)`,
+    );
   }
   return arn;
 }
@@ -402,7 +433,8 @@ export interface IngestResources {
 export function readIngestResources(env: Env = process.env): IngestResources {
   const required = (key: string): string => {
     const value = optional(env, key);
-    if (value === undefined) throw new ConfigError(`${key} must be set for the ingest function (the CDK stack sets it)`);
+    if (value === undefined)
+      throw new ConfigError(`${key} must be set for the ingest function (the CDK stack sets it)`);
     return value;
   };
   return {
@@ -429,7 +461,9 @@ export function readSenderConcurrency(env: Env = process.env): number {
   if (raw === undefined) return SENDER_CONCURRENCY;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 1 || value > MAX_SENDER_CONCURRENCY) {
-    throw new ConfigError(`${ENV.senderConcurrency} must be a whole number of SES calls in flight from 1 to ${MAX_SENDER_CONCURRENCY}, for example ${SENDER_CONCURRENCY} (got "${raw}")`);
+    throw new ConfigError(
+      `${ENV.senderConcurrency} must be a whole number of SES calls in flight from 1 to ${MAX_SENDER_CONCURRENCY}, for example ${SENDER_CONCURRENCY} (got "${raw}")`,
+    );
   }
   return value;
 }

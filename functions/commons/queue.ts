@@ -24,7 +24,10 @@ export interface BatchResponse {
  * returns is done. A batch that fails whole is reported like any other, not thrown, so the
  * local queue and SQS see the same answer.
  */
-export function settleEachRecord(event: { Records: QueueRecord[] }, handle: (record: QueueRecord) => Promise<void>): Promise<BatchResponse> {
+export function settleEachRecord(
+  event: { Records: QueueRecord[] },
+  handle: (record: QueueRecord) => Promise<void>,
+): Promise<BatchResponse> {
   return processPartialResponse(event as SQSEvent, handle, new BatchProcessor(EventType.SQS), {
     throwOnFullBatchFailure: false,
     processInParallel: false,

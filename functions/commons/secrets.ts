@@ -29,13 +29,16 @@ function parseObject(text: string, source: string, expected: string): Record<str
   } catch {
     throw new ConfigError(`${source} is not valid JSON; it must be an object with ${expected}`);
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new ConfigError(`${source} must be a JSON object with ${expected}`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new ConfigError(`${source} must be a JSON object with ${expected}`);
   return value as Record<string, unknown>;
 }
 
 export function checkTokenKey(value: unknown, source: string): string {
   if (typeof value !== 'string' || Buffer.from(value, 'base64').length < 16) {
-    throw new ConfigError(`${source} must hold the token key: base64 of at least 16 random bytes (openssl rand -base64 32)`);
+    throw new ConfigError(
+      `${source} must hold the token key: base64 of at least 16 random bytes (openssl rand -base64 32)`,
+    );
   }
   return value;
 }
@@ -59,7 +62,12 @@ export function parseSecrets(text: string, source: string): Secrets {
   const webhookSecret = checkWebhookSecret(record.webhookSecret, source);
   const githubToken = optionalToken(record.githubToken);
   const captchaSecret = optionalToken(record.captchaSecret);
-  return { tokenKey, webhookSecret, ...(githubToken ? { githubToken } : {}), ...(captchaSecret ? { captchaSecret } : {}) };
+  return {
+    tokenKey,
+    webhookSecret,
+    ...(githubToken ? { githubToken } : {}),
+    ...(captchaSecret ? { captchaSecret } : {}),
+  };
 }
 
 /**
@@ -73,7 +81,9 @@ export interface ApiSecret {
 
 export function parseApiSecret(text: string, source: string): ApiSecret {
   const record = parseObject(text, source, 'webhookSecret');
-  const strings = Object.fromEntries(Object.entries(record).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+  const strings = Object.fromEntries(
+    Object.entries(record).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+  );
   return { ...strings, webhookSecret: checkWebhookSecret(record.webhookSecret, source) };
 }
 

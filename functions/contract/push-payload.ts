@@ -10,7 +10,10 @@ const nonEmpty = z.string({ error: 'must be a non-empty string' }).min(1, { erro
 // GitHub always sends the three lists, but an empty or missing one means "no files".
 const paths = z
   .custom<string[] | null | undefined>(
-    (value) => value === undefined || value === null || (Array.isArray(value) && value.every((item) => typeof item === 'string')),
+    (value) =>
+      value === undefined ||
+      value === null ||
+      (Array.isArray(value) && value.every((item) => typeof item === 'string')),
     { error: 'must be a list of file paths' },
   )
   .optional()
@@ -31,9 +34,12 @@ export const pushPayloadSchema = z.object(
     /** True when the push deleted the branch. */
     deleted: z.unknown().optional(),
     commits: z
-      .array(z.object({ id: nonEmpty, added: paths, removed: paths, modified: paths }, { error: 'must be an object' }), {
-        error: 'must be a list',
-      })
+      .array(
+        z.object({ id: nonEmpty, added: paths, removed: paths, modified: paths }, { error: 'must be an object' }),
+        {
+          error: 'must be a list',
+        },
+      )
       .nullish()
       .transform((value) => value ?? []),
   },
@@ -42,5 +48,7 @@ export const pushPayloadSchema = z.object(
 
 /** `commits[0].added`: where a zod issue is, as the editor reads the payload. */
 export function payloadPath(path: readonly PropertyKey[]): string {
-  return path.map((key, index) => (typeof key === 'number' ? `[${key}]` : `${index === 0 ? '' : '.'}${String(key)}`)).join('');
+  return path
+    .map((key, index) => (typeof key === 'number' ? `[${key}]` : `${index === 0 ? '' : '.'}${String(key)}`))
+    .join('');
 }

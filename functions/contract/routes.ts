@@ -16,4 +16,6 @@ export const ROUTES = [
 /** `GET /confirm`, as the route table keys its handlers. */
 export type RouteKey = KeyOf<(typeof ROUTES)[number]>;
 
-type KeyOf<Route> = Route extends { method: infer Method extends string; path: infer Path extends string } ? `${Method} ${Path}` : never;
+type KeyOf<Route> = Route extends { method: infer Method extends string; path: infer Path extends string }
+  ? `${Method} ${Path}`
+  : never;

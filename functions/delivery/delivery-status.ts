@@ -54,7 +54,17 @@ export async function issueStatus(
 ): Promise<IssueStatus | undefined> {
   const issue = await issues.getIssue(postId);
   if (issue === undefined) return undefined;
-  const counts: DeliveryCounts = { queued: 0, sending: 0, sent: 0, skipped: 0, failed: 0, unknown: 0, bounced: 0, complained: 0, transientBounces: 0 };
+  const counts: DeliveryCounts = {
+    queued: 0,
+    sending: 0,
+    sent: 0,
+    skipped: 0,
+    failed: 0,
+    unknown: 0,
+    bounced: 0,
+    complained: 0,
+    transientBounces: 0,
+  };
   const failures = new Map<string, number>();
   let recorded = 0;
   let firstSent = Infinity;
@@ -94,8 +104,10 @@ export async function issueStatus(
   // The dispatcher counts each recipient once per checkpointed page; a page queued twice after
   // a crash is still one recipient each, so this never goes negative in practice.
   counts.queued = Math.max(0, issue.enqueued - recorded);
-  const sendRate = counts.sent >= 2 && lastSent > firstSent ? (counts.sent - 1) / ((lastSent - firstSent) / 1000) : undefined;
-  const done = issue.state !== 'dispatching' && issue.state !== 'scheduled' && counts.queued === 0 && counts.sending === 0;
+  const sendRate =
+    counts.sent >= 2 && lastSent > firstSent ? (counts.sent - 1) / ((lastSent - firstSent) / 1000) : undefined;
+  const done =
+    issue.state !== 'dispatching' && issue.state !== 'scheduled' && counts.queued === 0 && counts.sending === 0;
   return {
     issue,
     counts,

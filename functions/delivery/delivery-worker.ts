@@ -1,22 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../commons/clock';
-import type { Mailer } from '../mail/mailer';
-import type { Queue } from '../commons/queue';
 import { SENDER_CONCURRENCY } from '../commons/config';
+import { errorMessage } from '../commons/errors';
 import { logger } from '../commons/logger';
 import { countEvents } from '../commons/metrics';
-import { errorMessage } from '../commons/errors';
-import { isReadableMessage, personalise, type CompiledMessage } from '../mail/message';
+import type { Queue } from '../commons/queue';
+import type { SendJob } from '../contract/messages';
+import type { Mailer, SendRateLimiter } from '../mail/mailer';
+import { type CompiledMessage, isReadableMessage, personalise } from '../mail/message';
+import { classifySesError } from '../mail/ses-errors';
 import { UNSUBSCRIBE_URL_PLACEHOLDER } from '../render/types';
 import type { Subscriber, SubscriberDirectory, SubscriberStore } from '../subscribers/types';
-import type { IssueStore } from './issues';
 import type { Claim, Ledger } from './claims';
 import { GroupCommit } from './group-commit';
-import { DEAD_LETTERED, SEND_MAX_RECEIVES, parseSendJob } from './jobs';
-import type { SendJob } from '../contract/messages';
-import type { SendRateLimiter } from '../mail/mailer';
-import { classifySesError } from '../mail/ses-errors';
-import { POST_TAG, SUBSCRIBER_TAG, deliveryMessageId, encodeTagValue } from './message-tags';
+import type { IssueStore } from './issues';
+import { DEAD_LETTERED, parseSendJob, SEND_MAX_RECEIVES } from './jobs';
+import { deliveryMessageId, encodeTagValue, POST_TAG, SUBSCRIBER_TAG } from './message-tags';
 
 export interface DeliveryWorkerDependencies {
   issues: IssueStore;
@@ -125,10 +124,20 @@ export class DeliveryWorker {
    * killed while waiting for a rate slot would be reported `unknown` and never sent.
    */
   async sendBatch(batch: QueuedSendJob[], deadline?: number): Promise<BatchResult> {
-    const counts: BatchResult['counts'] = { sent: 0, failed: 0, skipped: 0, duplicate: 0, unknown: 0, pending: 0, retry: 0 };
+    const counts: BatchResult['counts'] = {
+      sent: 0,
+      failed: 0,
+      skipped: 0,
+      duplicate: 0,
+      unknown: 0,
+      pending: 0,
+      retry: 0,
+    };
     const retry = new Set<string>();
     const messages = batch.map((queued) => new QueuedRecipients(queued, this.ports));
-    const work = messages.flatMap((recipients) => recipients.job.subscriberIds.map((subscriberId) => ({ recipients, subscriberId })));
+    const work = messages.flatMap((recipients) =>
+      recipients.job.subscriberIds.map((subscriberId) => ({ recipients, subscriberId })),
+    );
     const deadLettered: (typeof work)[number][] = [];
     // The copies that finish while one BatchWriteItem is in flight are recorded together.
     const sentLog = new GroupCommit(SENT_RECORDS_PER_WRITE, async (records: SentRecord[]) => {
@@ -144,9 +153,10 @@ export class DeliveryWorker {
         const { postId } = recipients.job;
         let outcome: RecipientOutcome;
         try {
-          outcome = cutoff !== undefined && this.ports.clock.now().getTime() >= cutoff
-            ? 'retry'
-            : await this.sendOne(recipients, subscriberId, { sentLog, sesCalls, cutoff });
+          outcome =
+            cutoff !== undefined && this.ports.clock.now().getTime() >= cutoff
+              ? 'retry'
+              : await this.sendOne(recipients, subscriberId, { sentLog, sesCalls, cutoff });
         } catch (error) {
           // The store failed (not SES): nothing was claimed or the claim is released below.
           logger.error('delivery.error', { postId, subscriberId, error: errorMessage(error) });
@@ -181,7 +191,10 @@ export class DeliveryWorker {
       const { postId, bucket, buckets } = message.job;
       const delayMs = Math.max(...message.inDoubt.values()) - this.ports.clock.now().getTime() + FOLLOW_UP_MARGIN_MS;
       try {
-        await this.ports.sendEvents.followUps.send([{ postId, bucket, buckets, subscriberIds: [...message.inDoubt.keys()] }], { delayMs });
+        await this.ports.sendEvents.followUps.send(
+          [{ postId, bucket, buckets, subscriberIds: [...message.inDoubt.keys()] }],
+          { delayMs },
+        );
         logger.info('send.follow_up_queued', { postId, bucket, recipients: message.inDoubt.size, delayMs });
       } catch (error) {
         logger.error('send.follow_up_failed', { postId, bucket, error: errorMessage(error) });
@@ -198,20 +211,33 @@ export class DeliveryWorker {
    * error after claiming) is left to status as `sending`, then `unknown`: a redrive would not
    * send it.
    */
-  private async recordDeadLettered(recipients: { recipients: QueuedRecipients; subscriberId: string }[]): Promise<void> {
+  private async recordDeadLettered(
+    recipients: { recipients: QueuedRecipients; subscriberId: string }[],
+  ): Promise<void> {
     const now = this.ports.clock.now();
     const byMessage = new Map<QueuedRecipients, string[]>();
-    for (const { recipients: message, subscriberId } of recipients) byMessage.set(message, [...(byMessage.get(message) ?? []), subscriberId]);
+    for (const { recipients: message, subscriberId } of recipients)
+      byMessage.set(message, [...(byMessage.get(message) ?? []), subscriberId]);
     for (const [message, unsent] of byMessage) {
       const { postId } = message.job;
       try {
         const held = await message.heldClaims();
         for (const subscriberId of unsent) {
           if (held.has(subscriberId)) continue;
-          await this.ports.issues.recordUnsent(postId, subscriberId, 'failed', `${DEAD_LETTERED}: not sent in ${SEND_MAX_RECEIVES} deliveries of its queue message; redrive the send dead-letter queue to try again`, now);
+          await this.ports.issues.recordUnsent(
+            postId,
+            subscriberId,
+            'failed',
+            `${DEAD_LETTERED}: not sent in ${SEND_MAX_RECEIVES} deliveries of its queue message; redrive the send dead-letter queue to try again`,
+            now,
+          );
         }
       } catch (error) {
-        logger.error('delivery.dead_letter_record_failed', { postId, recipients: unsent.length, error: errorMessage(error) });
+        logger.error('delivery.dead_letter_record_failed', {
+          postId,
+          recipients: unsent.length,
+          error: errorMessage(error),
+        });
       }
     }
     if (recipients.length > 0) logger.warn('send.dead_lettered', { recipients: recipients.length });
@@ -220,13 +246,23 @@ export class DeliveryWorker {
   private async sendOne(
     recipients: QueuedRecipients,
     subscriberId: string,
-    { sentLog, sesCalls, cutoff }: { sentLog: GroupCommit<SentRecord, undefined>; sesCalls: Permits; cutoff: number | undefined },
+    {
+      sentLog,
+      sesCalls,
+      cutoff,
+    }: { sentLog: GroupCommit<SentRecord, undefined>; sesCalls: Permits; cutoff: number | undefined },
   ): Promise<RecipientOutcome> {
     const { issues, clock } = this.ports;
     const { postId } = recipients.job;
     const subscriber = await recipients.subscriber(subscriberId);
     if (subscriber === undefined || subscriber.state !== 'active') {
-      await issues.recordUnsent(postId, subscriberId, 'skipped', `subscriber ${subscriber?.state ?? 'deleted'}`, clock.now());
+      await issues.recordUnsent(
+        postId,
+        subscriberId,
+        'skipped',
+        `subscriber ${subscriber?.state ?? 'deleted'}`,
+        clock.now(),
+      );
       return 'skipped';
     }
     const message = await this.message(postId);
@@ -247,11 +283,27 @@ export class DeliveryWorker {
     let data: Buffer;
     try {
       const url = await this.ports.unsubscribeUrl(subscriberId);
-      const values = Object.fromEntries(message.placeholders.map((placeholder) => [placeholder, placeholder === UNSUBSCRIBE_URL_PLACEHOLDER ? url : '']));
-      data = personalise(message, { to: subscriber.email, values, date: clock.now(), messageId: deliveryMessageId(postId, subscriberId) });
+      const values = Object.fromEntries(
+        message.placeholders.map((placeholder) => [
+          placeholder,
+          placeholder === UNSUBSCRIBE_URL_PLACEHOLDER ? url : '',
+        ]),
+      );
+      data = personalise(message, {
+        to: subscriber.email,
+        values,
+        date: clock.now(),
+        messageId: deliveryMessageId(postId, subscriberId),
+      });
     } catch (error) {
       // An address the message cannot carry (the To header is validated): this copy cannot go.
-      await issues.markFailed(postId, subscriberId, claim.claimedAt, `${(error as { code?: string }).code ?? 'MAIL_INVALID'}: ${errorMessage(error)}`, clock.now());
+      await issues.markFailed(
+        postId,
+        subscriberId,
+        claim.claimedAt,
+        `${(error as { code?: string }).code ?? 'MAIL_INVALID'}: ${errorMessage(error)}`,
+        clock.now(),
+      );
       return 'failed';
     }
 
@@ -289,10 +341,20 @@ export class DeliveryWorker {
         try {
           // The worker waits for its record, so copies SES took but nobody recorded never
           // outnumber the recipients in progress.
-          await sentLog.add({ postId, subscriberId, claimedAt: claim.claimedAt, sesMessageId: call.sesMessageId, sentAt: clock.now().toISOString() });
+          await sentLog.add({
+            postId,
+            subscriberId,
+            claimedAt: claim.claimedAt,
+            sesMessageId: call.sesMessageId,
+            sentAt: clock.now().toISOString(),
+          });
         } catch (error) {
           // SES took it; the claim stays, and its Send event records it (or status reports it unknown).
-          logger.error('delivery.unknown', { postId, subscriberId, reason: `record not written: ${errorMessage(error)}` });
+          logger.error('delivery.unknown', {
+            postId,
+            subscriberId,
+            reason: `record not written: ${errorMessage(error)}`,
+          });
           return recipients.leftInDoubt(subscriberId, claim);
         }
         return 'sent';
@@ -428,7 +490,11 @@ class QueuedRecipients {
    */
   async renewIfOld(subscriberId: string, claim: Claim): Promise<Claim | undefined> {
     const resolution = this.ports.sendEvents;
-    if (resolution === undefined || this.ports.clock.now().getTime() - Date.parse(claim.claimedAt) < resolution.resendAfterMs / 2) return claim;
+    if (
+      resolution === undefined ||
+      this.ports.clock.now().getTime() - Date.parse(claim.claimedAt) < resolution.resendAfterMs / 2
+    )
+      return claim;
     const renewed = this.newClaim();
     return (await this.ports.issues.takeOverClaim(this.ledger, subscriberId, claim, renewed)) ? renewed : undefined;
   }
@@ -436,7 +502,8 @@ class QueuedRecipients {
   /** A copy this sender claimed whose fate SES did not tell it: decided once its events are in. */
   leftInDoubt(subscriberId: string, claim: Claim): 'unknown' {
     const resolution = this.ports.sendEvents;
-    if (resolution !== undefined && claim.sendEvents) this.inDoubt.set(subscriberId, Date.parse(claim.claimedAt) + resolution.resendAfterMs);
+    if (resolution !== undefined && claim.sendEvents)
+      this.inDoubt.set(subscriberId, Date.parse(claim.claimedAt) + resolution.resendAfterMs);
     return 'unknown';
   }
 
@@ -459,7 +526,10 @@ class QueuedRecipients {
     const held = new Map<string, Claim>();
     let wanted = ids;
     for (let attempt = 0; wanted.length > 0; attempt++) {
-      if (attempt === CLAIM_ATTEMPTS) throw new Error(`claims in bucket ${this.ledger.bucket} of ${this.ledger.postId} kept conflicting with another sender's`);
+      if (attempt === CLAIM_ATTEMPTS)
+        throw new Error(
+          `claims in bucket ${this.ledger.bucket} of ${this.ledger.postId} kept conflicting with another sender's`,
+        );
       const claim = this.newClaim();
       if (await this.ports.issues.claim(this.ledger, wanted, claim)) {
         for (const id of wanted) answers.set(id, { claim });
@@ -492,7 +562,10 @@ class QueuedRecipients {
     const open = [...held].filter(([, claim]) => resolution !== undefined && claim.sendEvents);
     if (resolution === undefined || open.length === 0) return answers;
     const { issues, clock } = this.ports;
-    const recorded = await issues.recordedAmong(this.job.postId, open.map(([id]) => id));
+    const recorded = await issues.recordedAmong(
+      this.job.postId,
+      open.map(([id]) => id),
+    );
     const now = clock.now().getTime();
     const takenOver: string[] = [];
     for (const [id, claim] of open) {
@@ -511,10 +584,16 @@ class QueuedRecipients {
       takenOver.push(id);
     }
     // A Send event recorded since the first read: SES has that copy after all.
-    if (takenOver.length > 0) for (const id of await issues.recordedAmong(this.job.postId, takenOver)) answers.set(id, { taken: true });
+    if (takenOver.length > 0)
+      for (const id of await issues.recordedAmong(this.job.postId, takenOver)) answers.set(id, { taken: true });
     for (const id of takenOver) {
       const answer = answers.get(id)!;
-      if ('takenOver' in answer) logger.warn('delivery.resend', { postId: this.job.postId, subscriberId: id, claimedAt: answer.takenOver!.claimedAt });
+      if ('takenOver' in answer)
+        logger.warn('delivery.resend', {
+          postId: this.job.postId,
+          subscriberId: id,
+          claimedAt: answer.takenOver!.claimedAt,
+        });
     }
     return answers;
   }
@@ -539,7 +618,12 @@ export function jobsFromRecords(records: SendQueueRecord[]): QueuedSendJob[] {
   for (const record of records) {
     const job = parseSendJob(record.body);
     if (job === undefined) logger.error('send.message.malformed', { messageId: record.messageId });
-    else jobs.push({ messageId: record.messageId, job, lastReceive: Number(record.attributes?.ApproximateReceiveCount ?? 0) >= SEND_MAX_RECEIVES });
+    else
+      jobs.push({
+        messageId: record.messageId,
+        job,
+        lastReceive: Number(record.attributes?.ApproximateReceiveCount ?? 0) >= SEND_MAX_RECEIVES,
+      });
   }
   return jobs;
 }
@@ -550,7 +634,11 @@ export interface SendQueueResponse {
 }
 
 /** The send Lambda's work, shared by the AWS entry and the local queue's consumer. */
-export async function handleSendQueueEvent(sender: DeliveryWorker, event: { Records: SendQueueRecord[] }, deadline?: number): Promise<SendQueueResponse> {
+export async function handleSendQueueEvent(
+  sender: DeliveryWorker,
+  event: { Records: SendQueueRecord[] },
+  deadline?: number,
+): Promise<SendQueueResponse> {
   const result = await sender.sendBatch(jobsFromRecords(event.Records ?? []), deadline);
   return { batchItemFailures: result.retryMessageIds.map((itemIdentifier) => ({ itemIdentifier })) };
 }

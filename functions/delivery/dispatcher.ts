@@ -1,11 +1,11 @@
 import type { Clock } from '../commons/clock';
-import type { Queue } from '../commons/queue';
 import { logger } from '../commons/logger';
-import type { SubscriberDirectory } from '../subscribers/types';
-import type { IssueStore } from './issues';
-import { bucketCountFor, bucketOf } from './claims';
-import { QUEUE_BATCH_LIMIT } from './jobs';
+import type { Queue } from '../commons/queue';
 import type { DispatchJob, SendJob } from '../contract/messages';
+import type { SubscriberDirectory } from '../subscribers/types';
+import { bucketCountFor, bucketOf } from './claims';
+import type { IssueStore } from './issues';
+import { QUEUE_BATCH_LIMIT } from './jobs';
 
 export interface DispatchDependencies {
   issues: IssueStore;
@@ -66,7 +66,11 @@ function sendJobs(postId: string, ids: string[], buckets: number, perMessage: nu
  * each recipient conditionally, in the ledger of a bucket that depends on the id alone. Near
  * the deadline it queues its own continuation and returns.
  */
-export async function dispatchIssue(ports: DispatchDependencies, postId: string, options: DispatchOptions = {}): Promise<DispatchOutcome> {
+export async function dispatchIssue(
+  ports: DispatchDependencies,
+  postId: string,
+  options: DispatchOptions = {},
+): Promise<DispatchOutcome> {
   const settings = { ...DEFAULTS, ...options };
   let issue = await ports.issues.getIssue(postId);
   if (issue === undefined) {
@@ -84,7 +88,9 @@ export async function dispatchIssue(ports: DispatchDependencies, postId: string,
   }
 
   // Fixed once per post, before its first page: every later dispatch buckets recipients alike.
-  const buckets = issue.claimBuckets ?? (await ports.issues.fixClaimBuckets(postId, bucketCountFor(await ports.subscribers.countActive())));
+  const buckets =
+    issue.claimBuckets ??
+    (await ports.issues.fixClaimBuckets(postId, bucketCountFor(await ports.subscribers.countActive())));
   let cursor = issue.cursor;
   let enqueued = 0;
   logger.info('issue.dispatch.started', { postId, resumed: cursor !== '', alreadyEnqueued: issue.enqueued, buckets });

@@ -100,7 +100,13 @@ export interface IssueStore {
    * Moves the dispatch cursor from `expected` to `next` (undefined: the last page is queued)
    * and counts the page's recipients; false when another dispatcher moved it first.
    */
-  checkpoint(postId: string, expected: string, next: string | undefined, enqueued: number, now?: Date): Promise<boolean>;
+  checkpoint(
+    postId: string,
+    expected: string,
+    next: string | undefined,
+    enqueued: number,
+    now?: Date,
+  ): Promise<boolean>;
   /** Fixes the post's claim bucket count unless it is fixed already; answers the stored count. */
   fixClaimBuckets(postId: string, buckets: number): Promise<number>;
   /** Claims all of `subscriberIds` (one bucket) at once, or none (false) if any was claimed before. */
@@ -120,7 +126,13 @@ export interface IssueStore {
   /** Records a copy that cannot go, for a claim the caller holds (the claim stays). */
   markFailed(postId: string, subscriberId: string, claimedAt: string, reason: string, now?: Date): Promise<void>;
   /** Records a recipient not sent to, without a claim, only if nothing was recorded yet. */
-  recordUnsent(postId: string, subscriberId: string, state: 'skipped' | 'failed', reason: string, now?: Date): Promise<void>;
+  recordUnsent(
+    postId: string,
+    subscriberId: string,
+    state: 'skipped' | 'failed',
+    reason: string,
+    now?: Date,
+  ): Promise<void>;
   getDelivery(postId: string, subscriberId: string): Promise<Delivery | undefined>;
   /** SES feedback on a recorded copy; false when there is no record. Idempotent. */
   recordFeedback(postId: string, subscriberId: string, feedback: CopyFeedback): Promise<boolean>;
@@ -134,6 +146,8 @@ export interface IssueStore {
 export class MessageTooLargeError extends Error {
   readonly code = 'ISSUE_MESSAGE_TOO_LARGE';
   constructor(postId: string, bytes: number, limit: number) {
-    super(`The email for ${postId} is ${bytes} bytes compressed; shorten the post or move images out of it (limit ${limit}).`);
+    super(
+      `The email for ${postId} is ${bytes} bytes compressed; shorten the post or move images out of it (limit ${limit}).`,
+    );
   }
 }

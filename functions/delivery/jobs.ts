@@ -1,4 +1,4 @@
-import { dispatchJobSchema, parseMessage, sendJobSchema, type DispatchJob, type SendJob } from '../contract/messages';
+import { type DispatchJob, dispatchJobSchema, parseMessage, type SendJob, sendJobSchema } from '../contract/messages';
 import { bucketOf } from './claims';
 
 /**

@@ -36,7 +36,9 @@ export function decodeTagValue(value: string): string | undefined {
 
 /** A tag value that stands for a long id by its hash; compare it with `encodeTagValue(id)`. */
 export function isHashedTagValue(value: string): boolean {
-  return value.length === HASHED_PREFIX.length + 43 && value.startsWith(HASHED_PREFIX) && /^[A-Za-z0-9_-]+$/.test(value);
+  return (
+    value.length === HASHED_PREFIX.length + 43 && value.startsWith(HASHED_PREFIX) && /^[A-Za-z0-9_-]+$/.test(value)
+  );
 }
 
 /** The same copy always gets the same Message-ID, so even a resend is recognisable. */

@@ -1,11 +1,11 @@
+import { errorMessage } from '../commons/errors';
 import { logger, maskAddress } from '../commons/logger';
 import { countEvents } from '../commons/metrics';
 import { type SesNotification, sesNotificationSchema } from '../contract/ses-notification';
-import { errorMessage } from '../commons/errors';
-import { AddressError } from '../subscribers/address';
-import type { SubscriberDirectory, Subscriber } from '../subscribers/types';
 import type { IssueStore } from '../delivery/issues';
-import { isProbeId, POST_TAG, PROBE_TAG, SUBSCRIBER_TAG, decodeTagValue } from '../delivery/message-tags';
+import { decodeTagValue, isProbeId, POST_TAG, PROBE_TAG, SUBSCRIBER_TAG } from '../delivery/message-tags';
+import { AddressError } from '../subscribers/address';
+import type { Subscriber, SubscriberDirectory } from '../subscribers/types';
 
 /** Records that a `pushletter doctor` probe bounced, for the doctor to find. */
 export interface ProbeBounces {
@@ -69,10 +69,18 @@ function firstTag(notification: SesNotification, name: string): string | undefin
   return Array.isArray(values) && typeof values[0] === 'string' ? values[0] : undefined;
 }
 
-async function handleNotification(ports: SesEventDependencies, notification: SesNotification, now: Date): Promise<SesEventOutcome[]> {
+async function handleNotification(
+  ports: SesEventDependencies,
+  notification: SesNotification,
+  now: Date,
+): Promise<SesEventOutcome[]> {
   const type = notification.eventType ?? notification.notificationType;
   const configurationSet = firstTag(notification, 'ses:configuration-set');
-  if (ports.configurationSet !== undefined && configurationSet !== undefined && configurationSet !== ports.configurationSet) {
+  if (
+    ports.configurationSet !== undefined &&
+    configurationSet !== undefined &&
+    configurationSet !== ports.configurationSet
+  ) {
     logger.info('ses_event.ignored', { reason: 'foreign configuration set', configurationSet, type });
     return ['ignored'];
   }
@@ -80,7 +88,8 @@ async function handleNotification(ports: SesEventDependencies, notification: Ses
   if (probeId !== undefined) return [await handleProbe(ports, probeId, type, notification, now)];
   const postTag = firstTag(notification, POST_TAG);
   const subscriberTag = firstTag(notification, SUBSCRIBER_TAG);
-  const postId = postTag === undefined ? undefined : (decodeTagValue(postTag) ?? (await postIdForHashedTag(ports, postTag)));
+  const postId =
+    postTag === undefined ? undefined : (decodeTagValue(postTag) ?? (await postIdForHashedTag(ports, postTag)));
   const taggedSubscriberId = subscriberTag === undefined ? undefined : decodeTagValue(subscriberTag);
 
   if (type === 'Send') {
@@ -90,9 +99,14 @@ async function handleNotification(ports: SesEventDependencies, notification: Ses
       return ['ignored'];
     }
     const timestamp = notification.mail?.timestamp;
-    const acceptedAt = typeof timestamp === 'string' && !Number.isNaN(Date.parse(timestamp)) ? new Date(timestamp).toISOString() : now.toISOString();
+    const acceptedAt =
+      typeof timestamp === 'string' && !Number.isNaN(Date.parse(timestamp))
+        ? new Date(timestamp).toISOString()
+        : now.toISOString();
     // Usually the sender recorded it first; this matters when it died before it could.
-    return [(await ports.issues.recordAccepted(postId, taggedSubscriberId, messageId, acceptedAt)) ? 'recorded' : 'ignored'];
+    return [
+      (await ports.issues.recordAccepted(postId, taggedSubscriberId, messageId, acceptedAt)) ? 'recorded' : 'ignored',
+    ];
   }
 
   if (type === 'Bounce') {
@@ -109,7 +123,8 @@ async function handleNotification(ports: SesEventDependencies, notification: Ses
         return 'suppressed';
       }
       const feedbackId = bounce.feedbackId ?? `${notification.mail?.messageId ?? 'unknown'}:${bounce.timestamp ?? ''}`;
-      if (postId !== undefined) await ports.issues.recordFeedback(postId, subscriber.id, { kind: 'transient', feedbackId });
+      if (postId !== undefined)
+        await ports.issues.recordFeedback(postId, subscriber.id, { kind: 'transient', feedbackId });
       logger.info('delivery.transient_bounce', { subscriberId: subscriber.id, postId, bounceType: bounce.bounceType });
       return 'counted';
     });
@@ -136,7 +151,13 @@ async function handleNotification(ports: SesEventDependencies, notification: Ses
  * for the doctor to find and nothing else happens (no subscriber is looked up, suppressed or
  * counted, whatever address the event names).
  */
-async function handleProbe(ports: SesEventDependencies, probeId: string, type: string | undefined, notification: SesNotification, now: Date): Promise<SesEventOutcome> {
+async function handleProbe(
+  ports: SesEventDependencies,
+  probeId: string,
+  type: string | undefined,
+  notification: SesNotification,
+  now: Date,
+): Promise<SesEventOutcome> {
   if (type !== 'Bounce' || ports.probes === undefined || !isProbeId(probeId)) {
     logger.info('ses_event.probe_ignored', { type });
     return 'probe';
@@ -177,7 +198,11 @@ function malformed(type: string): SesEventOutcome[] {
  * The tag names the subscriber, but only the event's address is SES's word on who bounced:
  * the tagged subscriber counts only if the addresses agree, otherwise look the address up.
  */
-async function findSubscriber(ports: SesEventDependencies, address: unknown, taggedId: string | undefined): Promise<Subscriber | undefined> {
+async function findSubscriber(
+  ports: SesEventDependencies,
+  address: unknown,
+  taggedId: string | undefined,
+): Promise<Subscriber | undefined> {
   if (typeof address !== 'string' || !address.includes('@')) {
     logger.warn('ses_event.ignored', { reason: 'recipient without an address' });
     return undefined;

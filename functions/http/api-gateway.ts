@@ -4,7 +4,8 @@ import { bodyLimit, type HttpRequest } from './types';
 
 /** API Gateway HTTP API (payload 2.0) event -> the app's request. */
 export function fromApiGateway(event: APIGatewayProxyEventV2): HttpRequest {
-  const raw = event.body === undefined ? Buffer.alloc(0) : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
+  const raw =
+    event.body === undefined ? Buffer.alloc(0) : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(event.headers ?? {})) {
     if (value !== undefined) headers[name.toLowerCase()] = value;

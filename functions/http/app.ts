@@ -1,12 +1,19 @@
+import { type ReaderLanguage, readerLanguage } from '../../templates/reader-strings';
 import { InvalidInputError } from '../commons/errors';
 import { logger } from '../commons/logger';
-import { readerLanguage, type ReaderLanguage } from '../../templates/reader-strings';
-import { errorPage, errorText, type ErrorKind, } from './pages';
+import { type ErrorKind, errorPage, errorText } from './pages';
 import { wantsJson } from './request';
 import { html, json, withSecurityHeaders } from './responses';
 import { ROUTES } from './route-table';
-import { type AppDependencies, bodyLimit, type HttpApp, type HttpRequest, type HttpResponse, type Route, type RouteContext } from './types';
-
+import {
+  type AppDependencies,
+  bodyLimit,
+  type HttpApp,
+  type HttpRequest,
+  type HttpResponse,
+  type Route,
+  type RouteContext,
+} from './types';
 
 const STATUS_KIND: Record<string, { status: number; kind: ErrorKind }> = {
   BODY_MALFORMED: { status: 400, kind: 'badRequest' },
@@ -45,7 +52,8 @@ export function createHttpApp(dependencies: AppDependencies, routes: readonly Ro
     fail(request, status, kind, detail) {
       const page = context.page(request);
       const filled = { limit: sizeText(bodyLimit(request.path)) };
-      if (wantsJson(request)) return json(status, { error: kind, message: detail ?? errorText(page, kind, filled).body });
+      if (wantsJson(request))
+        return json(status, { error: kind, message: detail ?? errorText(page, kind, filled).body });
       return html(status, errorPage(page, kind, filled));
     },
   };

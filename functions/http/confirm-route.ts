@@ -1,7 +1,7 @@
 import { InvalidInputError } from '../commons/errors';
-import type { RouteContext, RouteHandler } from './types';
 import { alreadyConfirmedPage, confirmAskPage, confirmedPage, confirmInvalidPage, type PageContext } from './pages';
 import { html } from './responses';
+import type { RouteContext, RouteHandler } from './types';
 
 const PAGES: Record<'pending' | 'already-confirmed' | 'confirmed', (page: PageContext) => string> = {
   pending: confirmAskPage,

@@ -1,6 +1,6 @@
+import { handleGitHubWebhook } from '../publishing/github-webhook';
 import { json } from './responses';
 import type { RouteHandler } from './types';
-import { handleGitHubWebhook } from '../publishing/github-webhook';
 
 /**
  * `POST /hooks/github`. Answers within GitHub's 10 s: it checks the signature and queues the

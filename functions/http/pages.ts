@@ -159,7 +159,12 @@ export function checkInboxPage(context: PageContext): string {
  */
 export function confirmAskPage(context: PageContext): string {
   const text = strings(context).confirmAsk;
-  return message(context, text.title, [text.body], `<form method="post">\n<button type="submit">${say(context, text.button)}</button>\n</form>\n`);
+  return message(
+    context,
+    text.title,
+    [text.body],
+    `<form method="post">\n<button type="submit">${say(context, text.button)}</button>\n</form>\n`,
+  );
 }
 
 export function confirmedPage(context: PageContext): string {
@@ -174,7 +179,12 @@ export function alreadyConfirmedPage(context: PageContext): string {
 
 export function confirmInvalidPage(context: PageContext): string {
   const text = strings(context).confirmInvalid;
-  return message(context, text.title, [text.body], `<p><a href="${signupHref(context)}">${say(context, text.action)}</a></p>\n`);
+  return message(
+    context,
+    text.title,
+    [text.body],
+    `<p><a href="${signupHref(context)}">${say(context, text.action)}</a></p>\n`,
+  );
 }
 
 /** Like the confirm page: the button posts back to this URL; following the link changes nothing. */
@@ -190,7 +200,12 @@ export function unsubscribeAskPage(context: PageContext): string {
 
 export function unsubscribedPage(context: PageContext): string {
   const text = strings(context).unsubscribed;
-  return message(context, text.title, [text.body], `<p><a href="${signupHref(context)}">${say(context, text.action)}</a></p>\n`);
+  return message(
+    context,
+    text.title,
+    [text.body],
+    `<p><a href="${signupHref(context)}">${say(context, text.action)}</a></p>\n`,
+  );
 }
 
 export function unsubscribeInvalidPage(context: PageContext): string {
@@ -204,10 +219,21 @@ export function unsubscribeSamplePage(context: PageContext, kind: SampleCopy): s
   return message(context, text.title, [text.body]);
 }
 
-export type ErrorKind = 'notFound' | 'methodNotAllowed' | 'tooLarge' | 'badRequest' | 'unsupportedType' | 'server' | 'tooManySignups';
+export type ErrorKind =
+  | 'notFound'
+  | 'methodNotAllowed'
+  | 'tooLarge'
+  | 'badRequest'
+  | 'unsupportedType'
+  | 'server'
+  | 'tooManySignups';
 
 /** An error's sentence with its `{name}` values (the body limit, the time to come back). */
-export function errorText(context: PageContext, kind: ErrorKind, values: Record<string, string> = {}): { title: string; body: string } {
+export function errorText(
+  context: PageContext,
+  kind: ErrorKind,
+  values: Record<string, string> = {},
+): { title: string; body: string } {
   const text = strings(context).errors[kind];
   return { title: text.title, body: text.body.replace(/\{(\w+)\}/g, (slot, name: string) => values[name] ?? slot) };
 }
@@ -221,6 +247,9 @@ export function errorPage(context: PageContext, kind: ErrorKind, values: Record<
 export function retryValues(context: PageContext, retryAt: Date, now: Date): Record<string, string> {
   const minutes = Math.max(1, Math.ceil((retryAt.getTime() - now.getTime()) / 60_000));
   const errors = strings(context).errors;
-  const wait = minutes < 120 ? errors.minutes.replace('{n}', String(minutes)) : errors.hours.replace('{n}', String(Math.round(minutes / 60)));
+  const wait =
+    minutes < 120
+      ? errors.minutes.replace('{n}', String(minutes))
+      : errors.hours.replace('{n}', String(Math.round(minutes / 60)));
   return { wait, time: retryAt.toISOString().slice(11, 16) };
 }

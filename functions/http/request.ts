@@ -33,13 +33,21 @@ export function readFields(request: HttpRequest): Record<string, string> {
       throw new InvalidInputError('BODY_MALFORMED', 'The request body is not valid JSON.');
     }
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-      throw new InvalidInputError('BODY_MALFORMED', 'The JSON body must be an object, for example {"email": "reader@example.com"}.');
+      throw new InvalidInputError(
+        'BODY_MALFORMED',
+        'The JSON body must be an object, for example {"email": "reader@example.com"}.',
+      );
     }
-    return Object.fromEntries(Object.entries(parsed).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+    return Object.fromEntries(
+      Object.entries(parsed).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+    );
   }
   if (type === '' || type === 'application/x-www-form-urlencoded' || type === 'text/plain') {
     // Blank lines and stray `&` are harmless; URLSearchParams never throws on malformed escapes.
     return Object.fromEntries(new URLSearchParams(raw));
   }
-  throw new InvalidInputError('BODY_UNSUPPORTED_TYPE', `Send the body as application/x-www-form-urlencoded or application/json, not ${type}.`);
+  throw new InvalidInputError(
+    'BODY_UNSUPPORTED_TYPE',
+    `Send the body as application/x-www-form-urlencoded or application/json, not ${type}.`,
+  );
 }

@@ -23,7 +23,9 @@ export function withSecurityHeaders(response: HttpResponse): HttpResponse {
 /** A page that shows the CAPTCHA widget may load its script and frame from Cloudflare, nothing else. */
 export function captchaPolicy(on: boolean): Record<string, string> {
   if (!on) return {};
-  return { 'content-security-policy': `${CONTENT_SECURITY_POLICY}; script-src ${CAPTCHA_ORIGIN}; frame-src ${CAPTCHA_ORIGIN}; connect-src ${CAPTCHA_ORIGIN}` };
+  return {
+    'content-security-policy': `${CONTENT_SECURITY_POLICY}; script-src ${CAPTCHA_ORIGIN}; frame-src ${CAPTCHA_ORIGIN}; connect-src ${CAPTCHA_ORIGIN}`,
+  };
 }
 
 export function html(status: number, body: string, headers: Record<string, string> = {}): HttpResponse {
@@ -31,7 +33,11 @@ export function html(status: number, body: string, headers: Record<string, strin
 }
 
 export function json(status: number, value: unknown, headers: Record<string, string> = {}): HttpResponse {
-  return { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, body: JSON.stringify(value) };
+  return {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+    body: JSON.stringify(value),
+  };
 }
 
 export function text(status: number, body: string, headers: Record<string, string> = {}): HttpResponse {

@@ -18,4 +18,7 @@ const HANDLERS: Record<RouteKey, RouteHandler> = {
 };
 
 /** Every route of the HTTP API, on API Gateway and locally alike. */
-export const ROUTES: readonly Route[] = ROUTE_CONTRACT.map((route) => ({ ...route, handle: HANDLERS[`${route.method} ${route.path}` as RouteKey] }));
+export const ROUTES: readonly Route[] = ROUTE_CONTRACT.map((route) => ({
+  ...route,
+  handle: HANDLERS[`${route.method} ${route.path}` as RouteKey],
+}));

@@ -1,6 +1,6 @@
-import type { RouteHandler } from './types';
 import { signupPage } from './pages';
 import { captchaPolicy, html } from './responses';
+import type { RouteHandler } from './types';
 
 /** GET /: the form, in the site's language or `?lang=`. */
 export const showSignupPage: RouteHandler = async (request, app) =>

@@ -1,14 +1,21 @@
+import { READER_STRINGS } from '../../templates/reader-strings';
 import { InvalidInputError } from '../commons/errors';
+import { logger } from '../commons/logger';
 import { AddressError } from '../subscribers/address';
 import { CAPTCHA_FIELD } from '../subscribers/captcha';
 import { SignupLimitError } from '../subscribers/guard';
-import { logger } from '../commons/logger';
-import { READER_STRINGS } from '../../templates/reader-strings';
-import type { RouteHandler } from './types';
-import { checkInboxPage, errorPage, errorText, HONEYPOT_FIELD, retryValues, signupPage, type PageContext } from './pages';
+import {
+  checkInboxPage,
+  errorPage,
+  errorText,
+  HONEYPOT_FIELD,
+  type PageContext,
+  retryValues,
+  signupPage,
+} from './pages';
 import { readFields, wantsJson } from './request';
 import { captchaPolicy, html, json } from './responses';
-import type { HttpResponse } from './types';
+import type { HttpResponse, RouteHandler } from './types';
 
 /**
  * The one answer for every accepted signup: new, still pending, already active, limited per
@@ -46,12 +53,27 @@ export const subscribe: RouteHandler = async (request, app) => {
       const retryAfter = Math.max(1, Math.ceil((error.retryAt.getTime() - now.getTime()) / 1000));
       const values = retryValues(page, error.retryAt, now);
       const headers = { 'retry-after': String(retryAfter) };
-      if (asJson) return json(429, { error: 'tooManySignups', message: errorText(page, 'tooManySignups', values).body, retryAfter, retryAt: error.retryAt.toISOString() }, headers);
+      if (asJson)
+        return json(
+          429,
+          {
+            error: 'tooManySignups',
+            message: errorText(page, 'tooManySignups', values).body,
+            retryAfter,
+            retryAt: error.retryAt.toISOString(),
+          },
+          headers,
+        );
       return html(429, errorPage(page, 'tooManySignups', values), headers);
     }
     if (!(error instanceof InvalidInputError) || error.code !== 'ADDRESS_INVALID') throw error;
     const corrected = error instanceof AddressError ? error.suggestion : undefined;
-    if (asJson) return json(400, { error: 'invalidAddress', message: error.message, ...(corrected ? { suggestion: corrected } : {}) });
+    if (asJson)
+      return json(400, {
+        error: 'invalidAddress',
+        message: error.message,
+        ...(corrected ? { suggestion: corrected } : {}),
+      });
     return formAgain({ message: error.message, suggestion: corrected });
   }
   return accepted(asJson, page);

@@ -1,6 +1,6 @@
 import type { Clock } from '../commons/clock';
-import type { Queue } from '../commons/queue';
 import type { Settings } from '../commons/config';
+import type { Queue } from '../commons/queue';
 import type { IngestMessage } from '../contract/messages';
 import type { CaptchaVerifier } from '../subscribers/captcha';
 import type { SubscriptionService } from '../subscribers/service';
@@ -56,7 +56,10 @@ export function bodyLimit(path: string): number {
 export interface AppDependencies {
   settings: Settings;
   clock: Clock;
-  subscriptions: Pick<SubscriptionService, 'subscribe' | 'checkConfirmToken' | 'confirm' | 'unsubscribe' | 'checkUnsubscribeToken'>;
+  subscriptions: Pick<
+    SubscriptionService,
+    'subscribe' | 'checkConfirmToken' | 'confirm' | 'unsubscribe' | 'checkUnsubscribeToken'
+  >;
   /** The signup form's challenge, when the deployment turned one on. */
   captcha?: CaptchaVerifier;
   /** `POST /hooks/github`: the webhook secret (read lazily: a secret store call) and the ingest queue. */

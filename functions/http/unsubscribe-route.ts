@@ -1,9 +1,8 @@
 import { InvalidInputError } from '../commons/errors';
-import type { RouteHandler } from './types';
 import { sampleCopyOf } from '../subscribers/tokens';
-import { unsubscribedPage, unsubscribeAskPage, unsubscribeInvalidPage, unsubscribeSamplePage } from './pages';
+import { unsubscribeAskPage, unsubscribedPage, unsubscribeInvalidPage, unsubscribeSamplePage } from './pages';
 import { html, text } from './responses';
-import type { HttpRequest } from './types';
+import type { HttpRequest, RouteHandler } from './types';
 
 /**
  * RFC 8058 one-click: the mailbox provider posts `List-Unsubscribe=One-Click`, form-encoded or
@@ -38,13 +37,17 @@ export const unsubscribe: RouteHandler = async (request, app) => {
   const oneClick = isOneClick(request);
   const sample = sampleCopyOf(request.query.get('token'));
   if (sample !== undefined) {
-    return oneClick ? text(200, 'This was a test copy or preview: there is no subscription to end, and nothing changed.\n') : html(200, unsubscribeSamplePage(app.page(request), sample));
+    return oneClick
+      ? text(200, 'This was a test copy or preview: there is no subscription to end, and nothing changed.\n')
+      : html(200, unsubscribeSamplePage(app.page(request), sample));
   }
   try {
     await app.subscriptions.unsubscribe(request.query.get('token') ?? '');
   } catch (error) {
     if (!(error instanceof InvalidInputError)) throw error;
-    return oneClick ? text(400, 'This unsubscribe link is invalid.\n') : html(400, unsubscribeInvalidPage(app.page(request)));
+    return oneClick
+      ? text(400, 'This unsubscribe link is invalid.\n')
+      : html(400, unsubscribeInvalidPage(app.page(request)));
   }
   return oneClick ? text(200, 'Unsubscribed.\n') : html(200, unsubscribedPage(app.page(request)));
 };

@@ -1,12 +1,12 @@
 import type { Context } from 'aws-lambda';
-import { lambdaClient } from '../adapters/lambda-scheduler-clients';
-import { logger, withLambdaContext } from '../commons/logger';
-import { processEnvironment } from '../commons/config';
-import { createLambdaSendingServices, once } from '../wiring/lambda-services';
 import { DispatcherInvoker } from '../adapters/lambda-invoker';
+import { lambdaClient } from '../adapters/lambda-scheduler-clients';
+import { processEnvironment } from '../commons/config';
+import { logger, withLambdaContext } from '../commons/logger';
+import type { DispatchJob } from '../contract/messages';
 import { dispatchIssue } from '../delivery/dispatcher';
 import { parseDispatchJob } from '../delivery/jobs';
-import type { DispatchJob } from '../contract/messages';
+import { createLambdaSendingServices, once } from '../wiring/lambda-services';
 
 const lambda = lambdaClient();
 // Started during init; the handler awaits the same promise and sees any error.

@@ -1,10 +1,10 @@
-import { lambdaClient, schedulerClient } from '../adapters/lambda-scheduler-clients';
-import { withLambdaContext } from '../commons/logger';
-import { processEnvironment } from '../commons/config';
-import { createLambdaIngestServices, once } from '../wiring/lambda-services';
 import { DispatcherInvoker } from '../adapters/lambda-invoker';
+import { lambdaClient, schedulerClient } from '../adapters/lambda-scheduler-clients';
+import { processEnvironment } from '../commons/config';
+import { withLambdaContext } from '../commons/logger';
 import { createIngestHandler } from '../publishing/ingest-consumer';
 import { EventBridgeScheduler } from '../publishing/schedule';
+import { createLambdaIngestServices, once } from '../wiring/lambda-services';
 
 /**
  * The ingest Lambda, fed by the ingest queue the webhook fills: reads each pushed post at its

@@ -1,8 +1,8 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { withLambdaContext } from '../commons/logger';
 import { processEnvironment } from '../commons/config';
-import { createLambdaSendingServices, once } from '../wiring/lambda-services';
+import { withLambdaContext } from '../commons/logger';
 import { handleSendQueueEvent } from '../delivery/delivery-worker';
+import { createLambdaSendingServices, once } from '../wiring/lambda-services';
 
 // Started during init; the handler awaits the same promise and sees any error.
 const services = once(() => createLambdaSendingServices(processEnvironment(), { askQuota: true }));

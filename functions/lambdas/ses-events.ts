@@ -1,8 +1,8 @@
 import type { SNSEvent } from 'aws-lambda';
-import { withLambdaContext } from '../commons/logger';
 import { processEnvironment } from '../commons/config';
-import { createLambdaSendingServices, once } from '../wiring/lambda-services';
+import { withLambdaContext } from '../commons/logger';
 import { handleSesEvents } from '../feedback/ses-notifications';
+import { createLambdaSendingServices, once } from '../wiring/lambda-services';
 
 // Started during init; the handler awaits the same promise and sees any error.
 const services = once(() => createLambdaSendingServices(processEnvironment()));

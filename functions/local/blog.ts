@@ -2,15 +2,15 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, relative, resolve, sep } from 'node:path';
-import type { SiteIdentity, Settings } from '../commons/config';
+import { fillSite, READER_STRINGS, readerLanguage } from '../../templates/reader-strings';
+import type { Settings, SiteIdentity } from '../commons/config';
 import { InvalidInputError } from '../commons/errors';
 import { escapeHtml } from '../commons/html';
 import { logger } from '../commons/logger';
+import { servedAt } from '../publishing/ingest-post';
 import { parsePost } from '../render/post';
 import { loadSite } from '../render/site';
-import { servedAt } from '../publishing/ingest-post';
 import type { Post, SiteConfig } from '../render/types';
-import { fillSite, READER_STRINGS, readerLanguage } from '../../templates/reader-strings';
 
 /**
  * The blog the local stack sends, served as plain pages under /blog/ of the stack's address:
@@ -53,11 +53,13 @@ export interface LocalBlog {
 export async function openLocalBlog(dir: string, settings: Settings): Promise<LocalBlog> {
   const root = resolve(dir);
   if (!existsSync(join(root, '_config.yml')) && !existsSync(join(root, '_config.yaml'))) {
-    throw new InvalidInputError('SITE_NOT_FOUND', `--site ${dir}: no _config.yml there; pass the folder of a Jekyll blog (the one that holds _config.yml and _posts/)`);
+    throw new InvalidInputError(
+      'SITE_NOT_FOUND',
+      `--site ${dir}: no _config.yml there; pass the folder of a Jekyll blog (the one that holds _config.yml and _posts/)`,
+    );
   }
   const site = await loadSite(root, settings);
   const parsed = new Map<string, { mtimeMs: number; post: Post | undefined }>();
-
 
   async function postFiles(folder: string): Promise<string[]> {
     const entries = await readdir(folder, { withFileTypes: true }).catch(() => []);
@@ -80,7 +82,11 @@ export async function openLocalBlog(dir: string, settings: Settings): Promise<Lo
       if (entry === undefined || entry.mtimeMs !== mtimeMs) {
         let post: Post | undefined;
         try {
-          post = await parsePost({ path: relative(root, file).split(sep).join('/'), source: await readFile(file), site: servedSite });
+          post = await parsePost({
+            path: relative(root, file).split(sep).join('/'),
+            source: await readFile(file),
+            site: servedSite,
+          });
         } catch (error) {
           logger.warn('local.blog.post_unreadable', { file, error: (error as Error).message });
         }
@@ -114,14 +120,24 @@ ${content}
   const dateText = (post: Post) => post.date.toISOString().slice(0, 10);
 
   function send(outgoing: ServerResponse, method: string, status: number, type: string, body: string | Buffer): true {
-    outgoing.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+    outgoing.writeHead(status, {
+      'content-type': type,
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+    });
     outgoing.end(method === 'HEAD' ? undefined : body);
     return true;
   }
 
   /** A file of the site itself (images, downloads); never `_config.yml`, `_posts/` sources or dotfiles. */
   async function siteFile(segments: string[]): Promise<Buffer | undefined> {
-    if (segments.length === 0 || segments.some((segment) => segment === '' || segment.startsWith('.') || segment.startsWith('_') || segment.includes('\0'))) return undefined;
+    if (
+      segments.length === 0 ||
+      segments.some(
+        (segment) => segment === '' || segment.startsWith('.') || segment.startsWith('_') || segment.includes('\0'),
+      )
+    )
+      return undefined;
     const path = resolve(root, ...segments);
     if (!path.startsWith(root + sep)) return undefined;
     const info = await stat(path).catch(() => undefined);
@@ -138,25 +154,66 @@ ${content}
     }
     const all = await posts(appUrl);
     if (path === BLOG_PATH || path === `${BLOG_PATH}/`) {
-      const items = all.map((post) => `<li><a href="${escapeHtml(post.url)}">${escapeHtml(post.title)}</a> <span class="date">${dateText(post)}</span></li>`).join('\n');
+      const items = all
+        .map(
+          (post) =>
+            `<li><a href="${escapeHtml(post.url)}">${escapeHtml(post.title)}</a> <span class="date">${dateText(post)}</span></li>`,
+        )
+        .join('\n');
       const description = site.description ? `<p>${escapeHtml(site.description)}</p>\n` : '';
-      return send(outgoing, method, 200, 'text/html; charset=utf-8', page(site.title, site.lang ?? language, `<h1>${escapeHtml(site.title)}</h1>\n${description}<ul>\n${items}\n</ul>`));
+      return send(
+        outgoing,
+        method,
+        200,
+        'text/html; charset=utf-8',
+        page(
+          site.title,
+          site.lang ?? language,
+          `<h1>${escapeHtml(site.title)}</h1>\n${description}<ul>\n${items}\n</ul>`,
+        ),
+      );
     }
     const post = all.find((candidate) => samePath(new URL(candidate.url).pathname, path));
     if (post !== undefined) {
       const article = `<article>\n<h1>${escapeHtml(post.title)}</h1>\n<p class="date">${dateText(post)}</p>\n${post.bodyHtml}\n</article>`;
-      return send(outgoing, method, 200, 'text/html; charset=utf-8', page(`${post.title} · ${site.title}`, post.lang, article));
+      return send(
+        outgoing,
+        method,
+        200,
+        'text/html; charset=utf-8',
+        page(`${post.title} · ${site.title}`, post.lang, article),
+      );
     }
     let segments: string[];
     try {
-      segments = path.slice(BLOG_PATH.length + 1).split('/').map(decodeURIComponent);
+      segments = path
+        .slice(BLOG_PATH.length + 1)
+        .split('/')
+        .map(decodeURIComponent);
     } catch {
       segments = [];
     }
     const file = await siteFile(segments);
-    if (file !== undefined) return send(outgoing, method, 200, CONTENT_TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream', file);
+    if (file !== undefined)
+      return send(
+        outgoing,
+        method,
+        200,
+        CONTENT_TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream',
+        file,
+      );
     const notFound = READER_STRINGS[language].errors.notFound;
-    return send(outgoing, method, 404, 'text/html; charset=utf-8', page(notFound.title, language, `<h1>${escapeHtml(notFound.title)}</h1>\n<p>${escapeHtml(notFound.body)}</p>\n<p><a href="${BLOG_PATH}/">${escapeHtml(fillSite(READER_STRINGS[language].backToSite, site.title))}</a></p>`));
+    return send(
+      outgoing,
+      method,
+      404,
+      'text/html; charset=utf-8',
+      page(
+        notFound.title,
+        language,
+        `<h1>${escapeHtml(notFound.title)}</h1>\n<p>${escapeHtml(notFound.body)}</p>\n<p><a href="${BLOG_PATH}/">${escapeHtml(fillSite(READER_STRINGS[language].backToSite, site.title))}</a></p>`,
+      ),
+    );
   }
 
   return {
@@ -174,7 +231,10 @@ function blogUrl(appUrl: string): string {
 
 /** Permalinks with and without a trailing slash, or with `.html`, name the same page. */
 function samePath(permalink: string, requested: string): boolean {
-  const strip = (path: string) => decodeURIComponent(path).replace(/\/$/, '').replace(/\/index\.html$/, '');
+  const strip = (path: string) =>
+    decodeURIComponent(path)
+      .replace(/\/$/, '')
+      .replace(/\/index\.html$/, '');
   try {
     return strip(permalink) === strip(requested);
   } catch {

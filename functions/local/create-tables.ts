@@ -1,5 +1,5 @@
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
-import { readLimitsTable, type Resources } from '../commons/config';
+import { type Resources, readLimitsTable } from '../commons/config';
 import { deliveriesTableDefinition, issuesTableDefinition } from '../contract/delivery-tables';
 import { limitsTableDefinition } from '../contract/limits-table';
 import { subscriberTableDefinition } from '../contract/subscriber-table';

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { logger } from '../commons/logger';
-import { ingestPost, type IngestOutcome } from '../publishing/ingest-post';
+import { type IngestOutcome, ingestPost } from '../publishing/ingest-post';
 import { importSubscribers } from '../subscribers/import';
-import { readLocalPost } from './publish-route';
 import { projectPath } from './project-root';
+import { readLocalPost } from './publish-route';
 import type { LocalStack } from './stack';
 
 /** The example blog's post `npm start` publishes. */
@@ -42,16 +42,22 @@ export async function runDemo(stack: LocalStack, print: (line: string) => void =
     DEMO_SUBSCRIBERS.map((subscriber, index) => ({ line: index + 2, ...subscriber })),
     { store: composition.subscribers, service: composition.subscriptions, clock: composition.clock, confirmed: true },
   );
-  if (report.imported > 0) print(`demo: ${report.imported} confirmed demo subscribers added (${DEMO_SUBSCRIBERS.map((subscriber) => subscriber.email).join(', ')})`);
+  if (report.imported > 0)
+    print(
+      `demo: ${report.imported} confirmed demo subscribers added (${DEMO_SUBSCRIBERS.map((subscriber) => subscriber.email).join(', ')})`,
+    );
 
   // The served blog's newest post: the example's welcome post, or the editor's own with --site.
   const newest = (await stack.blog?.posts(stack.urls.app))?.[0];
-  const postFile = newest === undefined || stack.blog === undefined ? DEMO_POST : join(stack.blog.root, newest.sourcePath);
+  const postFile =
+    newest === undefined || stack.blog === undefined ? DEMO_POST : join(stack.blog.root, newest.sourcePath);
   const outcome = await ingestPost(await readLocalPost(postFile, stack.blog?.root), ingest.ports);
   logger.info('demo.published', { postId: outcome.postId, status: outcome.status });
   print(`demo: ${summary(outcome)}`);
   if (outcome.status === 'dispatching') {
     await sending.idle();
-    print(`demo: sent; open ${stack.urls.inbox}/ to read it (one copy per subscriber, each with its own unsubscribe link)`);
+    print(
+      `demo: sent; open ${stack.urls.inbox}/ to read it (one copy per subscriber, each with its own unsubscribe link)`,
+    );
   }
 }

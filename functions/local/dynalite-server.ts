@@ -1,11 +1,16 @@
 import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
-import { CreateTableCommand, DescribeTableCommand, ResourceNotFoundException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  type DynamoDBClient,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { PushletterError } from '../commons/errors';
 import { logger } from '../commons/logger';
-import { close, listen } from './listen';
 import type { LocalTable } from './create-tables';
+import { close, listen } from './listen';
 
 export interface LocalDynamo {
   endpoint: string;
@@ -29,7 +34,8 @@ async function tableExists(client: DynamoDBClient, name: string): Promise<boolea
     await client.send(new DescribeTableCommand({ TableName: name }));
     return true;
   } catch (error) {
-    if (error instanceof ResourceNotFoundException || (error as { name?: string }).name === 'ResourceNotFoundException') return false;
+    if (error instanceof ResourceNotFoundException || (error as { name?: string }).name === 'ResourceNotFoundException')
+      return false;
     throw error;
   }
 }
@@ -51,7 +57,10 @@ export async function createTable(client: DynamoDBClient, table: LocalTable): Pr
     const indexesActive = (Table?.GlobalSecondaryIndexes ?? []).every((index) => index.IndexStatus === 'ACTIVE');
     if (Table?.TableStatus === 'ACTIVE' && indexesActive) return;
     if (Date.now() > deadline) {
-      throw new PushletterError('LOCAL_TABLE_NOT_ACTIVE', `DynamoDB table ${table.name} is still ${Table?.TableStatus ?? 'missing'} after ${TABLE_ACTIVE_TIMEOUT_MS / 1000} s; is the DynamoDB endpoint overloaded?`);
+      throw new PushletterError(
+        'LOCAL_TABLE_NOT_ACTIVE',
+        `DynamoDB table ${table.name} is still ${Table?.TableStatus ?? 'missing'} after ${TABLE_ACTIVE_TIMEOUT_MS / 1000} s; is the DynamoDB endpoint overloaded?`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, delayMs));
   }

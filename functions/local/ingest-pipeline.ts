@@ -1,18 +1,17 @@
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { GitHubContents } from '../adapters/github-contents';
 import { logger } from '../commons/logger';
 import type { Queue } from '../commons/queue';
-import type { LocalServices } from './local-services';
-import { GitHubContents } from '../adapters/github-contents';
-import type { IngestMessage } from '../contract/messages';
-import type { IngestDependencies } from '../publishing/ingest-post';
-import { createIngestHandler } from '../publishing/ingest-consumer';
+import type { DispatchJob, IngestMessage } from '../contract/messages';
 import type { IssueStore } from '../delivery/issues';
-import type { DispatchJob } from '../contract/messages';
-import { QUEUE_DRAINED_ATTRIBUTE, SendResumption } from './send-resumption';
+import { createIngestHandler } from '../publishing/ingest-consumer';
+import type { IngestDependencies } from '../publishing/ingest-post';
 import { TimerScheduler } from '../publishing/schedule';
 import { LocalQueue } from './local-queue';
+import type { LocalServices } from './local-services';
 import { RenderWorker } from './render-worker';
+import { QUEUE_DRAINED_ATTRIBUTE, SendResumption } from './send-resumption';
 
 /**
  * Ingest on the local stack: the webhook's queue consumed in-process by the same handler the
@@ -39,7 +38,11 @@ export interface LocalIngest {
  * fine for the local issues table (a handful of issues; the deliveries and subscribers are
  * not read); AWS needs none of this: EventBridge keeps its schedules and SQS its messages.
  */
-async function resumeUnfinished(composition: LocalServices, scheduler: TimerScheduler, dispatchQueue: Queue<DispatchJob>): Promise<number> {
+async function resumeUnfinished(
+  composition: LocalServices,
+  scheduler: TimerScheduler,
+  dispatchQueue: Queue<DispatchJob>,
+): Promise<number> {
   const resumption = new SendResumption(composition.dynamo, composition.resources.issuesTable);
   let resumed = 0;
   let startKey: Record<string, never> | undefined;
@@ -47,10 +50,15 @@ async function resumeUnfinished(composition: LocalServices, scheduler: TimerSche
     const page = await composition.dynamo.send(
       new ScanCommand({
         TableName: composition.resources.issuesTable,
-        FilterExpression: '#state IN (:scheduled, :dispatching) OR (#state = :dispatched AND attribute_not_exists(#drained))',
+        FilterExpression:
+          '#state IN (:scheduled, :dispatching) OR (#state = :dispatched AND attribute_not_exists(#drained))',
         ProjectionExpression: 'postId, sendAt, #state',
         ExpressionAttributeNames: { '#state': 'state', '#drained': QUEUE_DRAINED_ATTRIBUTE },
-        ExpressionAttributeValues: { ':scheduled': { S: 'scheduled' }, ':dispatching': { S: 'dispatching' }, ':dispatched': { S: 'dispatched' } },
+        ExpressionAttributeValues: {
+          ':scheduled': { S: 'scheduled' },
+          ':dispatching': { S: 'dispatching' },
+          ':dispatched': { S: 'dispatched' },
+        },
         ExclusiveStartKey: startKey,
       }),
     );
@@ -74,10 +82,24 @@ export async function startLocalIngest(
   const scheduler = new TimerScheduler((job) => sending.dispatchQueue.send([job]), clock);
   // Posts render in a worker thread: a hostile one must not stall the form and inbox beside it.
   const renderer = new RenderWorker();
-  const ports: IngestDependencies = { settings, render: renderer.render, issues: sending.issues, dispatchQueue: sending.dispatchQueue, scheduler, mailer: composition.mailer, clock };
+  const ports: IngestDependencies = {
+    settings,
+    render: renderer.render,
+    issues: sending.issues,
+    dispatchQueue: sending.dispatchQueue,
+    scheduler,
+    mailer: composition.mailer,
+    clock,
+  };
   const files = new GitHubContents({ apiUrl: settings.githubApiUrl, token: secrets.githubToken });
   // GitHub's rate limit resets within the hour; locally a retry a few seconds later is enough to show it.
-  const ingestQueue = new LocalQueue<IngestMessage>({ name: 'ingest', batchSize: 1, concurrency: 2, retryDelayMs: 5_000, maxReceives: 3 });
+  const ingestQueue = new LocalQueue<IngestMessage>({
+    name: 'ingest',
+    batchSize: 1,
+    concurrency: 2,
+    retryDelayMs: 5_000,
+    maxReceives: 3,
+  });
   ingestQueue.consume(createIngestHandler(async () => ({ ...ports, files })));
   const resumed = await resumeUnfinished(composition, scheduler, sending.dispatchQueue);
   if (resumed > 0) logger.info('local.issues_resumed', { count: resumed });

@@ -11,9 +11,19 @@ export function listen(server: Server, port: number, setting: string, host = '12
     const onError = (error: NodeJS.ErrnoException) => {
       server.off('listening', onListening);
       if (error.code === 'EADDRINUSE') {
-        reject(new PushletterError('PORT_IN_USE', `port ${port} is already in use (is another pushletter dev running?). Stop it, or pick another port with ${setting}=<port>.`));
+        reject(
+          new PushletterError(
+            'PORT_IN_USE',
+            `port ${port} is already in use (is another pushletter dev running?). Stop it, or pick another port with ${setting}=<port>.`,
+          ),
+        );
       } else if (error.code === 'EACCES') {
-        reject(new PushletterError('PORT_DENIED', `port ${port} needs privileges this user lacks; pick another with ${setting}=<port>.`));
+        reject(
+          new PushletterError(
+            'PORT_DENIED',
+            `port ${port} needs privileges this user lacks; pick another with ${setting}=<port>.`,
+          ),
+        );
       } else {
         reject(error);
       }

@@ -101,7 +101,14 @@ export class LocalQueue<T> implements Queue<T> {
     for (const message of messages) {
       const group = this.groupOf?.(message);
       if (group !== undefined) this.pendingByGroup.set(group, (this.pendingByGroup.get(group) ?? 0) + 1);
-      this.waiting.push({ id: randomUUID(), body: JSON.stringify(message), sentAt: now, receives: 0, availableAt, group });
+      this.waiting.push({
+        id: randomUUID(),
+        body: JSON.stringify(message),
+        sentAt: now,
+        receives: 0,
+        availableAt,
+        group,
+      });
     }
     // Delivered on a later tick, as SQS would: the sender never runs its consumer inline.
     setImmediate(() => this.pump());
@@ -160,7 +167,8 @@ export class LocalQueue<T> implements Queue<T> {
     // Messages available now wait for a free consumer instead; a batch ending pumps again.
     const now = Date.now();
     let earliest = Infinity;
-    for (const message of this.waiting) if (message.availableAt > now) earliest = Math.min(earliest, message.availableAt);
+    for (const message of this.waiting)
+      if (message.availableAt > now) earliest = Math.min(earliest, message.availableAt);
     if (earliest === Infinity || (this.wake !== undefined && this.wake.at <= earliest)) return;
     if (this.wake !== undefined) clearTimeout(this.wake.timer);
     const timer = setTimeout(() => {
@@ -192,7 +200,11 @@ export class LocalQueue<T> implements Queue<T> {
       const response = await this.handler!(event);
       failed = new Set((response?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier));
     } catch (error) {
-      logger.error('local.queue.batch_failed', { queue: this.options.name, messages: batch.length, error: error as Error });
+      logger.error('local.queue.batch_failed', {
+        queue: this.options.name,
+        messages: batch.length,
+        error: error as Error,
+      });
       failed = new Set(batch.map((message) => message.id));
     }
     for (const message of batch) {
@@ -202,7 +214,11 @@ export class LocalQueue<T> implements Queue<T> {
       }
       if (message.receives >= this.options.maxReceives) {
         this.deadLetters.push({ messageId: message.id, body: message.body, receives: message.receives });
-        logger.warn('local.queue.dead_lettered', { queue: this.options.name, messageId: message.id, receives: message.receives });
+        logger.warn('local.queue.dead_lettered', {
+          queue: this.options.name,
+          messageId: message.id,
+          receives: message.receives,
+        });
         this.settled(message, 'dead-lettered');
         continue;
       }

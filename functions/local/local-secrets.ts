@@ -15,7 +15,10 @@ export async function loadOrCreateLocalSecrets(dataDir: string): Promise<Secrets
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
   await mkdir(dataDir, { recursive: true });
-  const secrets: Secrets = { tokenKey: randomBytes(32).toString('base64'), webhookSecret: randomBytes(32).toString('hex') };
+  const secrets: Secrets = {
+    tokenKey: randomBytes(32).toString('base64'),
+    webhookSecret: randomBytes(32).toString('hex'),
+  };
   try {
     // `wx`: if another process created the file meanwhile, its secrets win.
     await writeFile(file, `${JSON.stringify(secrets, null, 2)}\n`, { flag: 'wx', mode: 0o600 });

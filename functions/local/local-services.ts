@@ -1,25 +1,34 @@
-import { ENV } from '../contract/env';
-import { createConnection } from 'node:net';
 import { readFile } from 'node:fs/promises';
+import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { dynamoClient, sesClient } from '../adapters/aws-clients';
-import { readDataDir, readEnv, readLocalPorts, readResources, readSettings, withSiteIdentity, type Resources, type Settings } from '../commons/config';
-import { readSiteIdentity } from '../local/site-identity';
+import { type Clock, systemClock } from '../commons/clock';
+import {
+  type Resources,
+  readDataDir,
+  readEnv,
+  readLocalPorts,
+  readResources,
+  readSettings,
+  type Settings,
+  withSiteIdentity,
+} from '../commons/config';
 import { PushletterError } from '../commons/errors';
 import { logger } from '../commons/logger';
 import { settleEachRecord } from '../commons/queue';
-import { systemClock, type Clock } from '../commons/clock';
 import { parseSecrets, type Secrets } from '../commons/secrets';
-import { LocalQueue } from './local-queue';
-import { dispatchIssue } from '../delivery/dispatcher';
-import { SEND_MAX_RECEIVES, parseDispatchJob } from '../delivery/jobs';
+import { ENV } from '../contract/env';
 import type { DispatchJob, SendJob } from '../contract/messages';
-import { SendResumption } from './send-resumption';
-import { SendQueueDrain } from '../local/send-drain';
 import { handleSendQueueEvent } from '../delivery/delivery-worker';
+import { dispatchIssue } from '../delivery/dispatcher';
+import { parseDispatchJob, SEND_MAX_RECEIVES } from '../delivery/jobs';
+import { SendQueueDrain } from '../local/send-drain';
+import { readSiteIdentity } from '../local/site-identity';
 import { buildCoreServices, type CoreServices } from '../wiring/core-services';
-import { signupProtection } from '../wiring/signup';
 import { buildSendingServices, type SendingServices } from '../wiring/sending-services';
+import { signupProtection } from '../wiring/signup';
+import { LocalQueue } from './local-queue';
+import { SendResumption } from './send-resumption';
 
 /**
  * Services against the local stand-ins: the dev server builds them around the dynalite and SES
@@ -112,7 +121,10 @@ export async function connectToLocalStack(): Promise<LocalServices> {
   try {
     secretsText = await readFile(secretsFile, 'utf8');
   } catch {
-    throw new PushletterError('LOCAL_SECRETS_MISSING', `${secretsFile} is missing; run this from the folder where \`npx pushletter dev\` runs (or set PUSHLETTER_DATA_DIR).`);
+    throw new PushletterError(
+      'LOCAL_SECRETS_MISSING',
+      `${secretsFile} is missing; run this from the folder where \`npx pushletter dev\` runs (or set PUSHLETTER_DATA_DIR).`,
+    );
   }
   const settings = localSettings(readSettings(), ports.http);
   const identity = await readSiteIdentity(dataDir);
@@ -141,7 +153,10 @@ export interface LocalSending extends SendingServices {
  * every claim older than this start belongs to a process that is gone: those recipients are
  * decided as soon as a message names them.
  */
-export async function startLocalSending(composition: LocalServices, options: { concurrency?: number; retryDelayMs?: number; sendEvents?: boolean } = {}): Promise<LocalSending> {
+export async function startLocalSending(
+  composition: LocalServices,
+  options: { concurrency?: number; retryDelayMs?: number; sendEvents?: boolean } = {},
+): Promise<LocalSending> {
   // The queue lives in this process: each post is marked once its jobs are all done, so a
   // restart after a crash can tell which posts may have lost jobs (local/ingest.ts).
   const sendQueue = new LocalQueue<SendJob>({
@@ -153,13 +168,27 @@ export async function startLocalSending(composition: LocalServices, options: { c
     groupOf: (job) => job.postId,
     onSettled: (settled) => drain.settled(settled),
   });
-  const drain = new SendQueueDrain(new SendResumption(composition.dynamo, composition.resources.issuesTable), (postId) => sendQueue.pendingIn(postId), composition.clock);
-  const dispatchQueue = new LocalQueue<DispatchJob>({ name: 'dispatch', batchSize: 1, concurrency: 1, retryDelayMs: options.retryDelayMs ?? 1_000, maxReceives: 3 });
-  const sending = await buildSendingServices(composition, { sendQueue, dispatchQueue }, {
-    askQuota: false,
-    concurrency: options.concurrency,
-    sendEvents: options.sendEvents ? { holdersGoneBefore: composition.clock.now().getTime() } : undefined,
+  const drain = new SendQueueDrain(
+    new SendResumption(composition.dynamo, composition.resources.issuesTable),
+    (postId) => sendQueue.pendingIn(postId),
+    composition.clock,
+  );
+  const dispatchQueue = new LocalQueue<DispatchJob>({
+    name: 'dispatch',
+    batchSize: 1,
+    concurrency: 1,
+    retryDelayMs: options.retryDelayMs ?? 1_000,
+    maxReceives: 3,
   });
+  const sending = await buildSendingServices(
+    composition,
+    { sendQueue, dispatchQueue },
+    {
+      askQuota: false,
+      concurrency: options.concurrency,
+      sendEvents: options.sendEvents ? { holdersGoneBefore: composition.clock.now().getTime() } : undefined,
+    },
+  );
   sendQueue.consume((event) => handleSendQueueEvent(sending.sender, event));
   dispatchQueue.consume((event) =>
     settleEachRecord(event, async (record) => {

@@ -2,11 +2,11 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { Settings } from '../commons/config';
 import { InvalidInputError, PushletterError } from '../commons/errors';
 import { logger } from '../commons/logger';
-import { PostLimitError, RENDER_LIMITS } from '../render/limits';
-import type { Settings } from '../commons/config';
 import type { PostFile, RenderedPost, RenderPost } from '../publishing/ingest-post';
+import { PostLimitError, RENDER_LIMITS } from '../render/limits';
 
 /** What the thread receives: renderPostFile's arguments. */
 export interface RenderRequest {
@@ -21,7 +21,9 @@ export interface RenderBudget {
   memoryMb: number;
 }
 
-type Reply = { ok: true; result: RenderedPost } | { ok: false; error: { name: string; message: string; code?: string } };
+type Reply =
+  | { ok: true; result: RenderedPost }
+  | { ok: false; error: { name: string; message: string; code?: string } };
 
 // Paths joined by hand: bundlers rewrite `new URL('./x', import.meta.url)` into imports of x.
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -32,7 +34,8 @@ const BUILT_THREAD = join(HERE, 'render-thread.js');
 
 /** The error the thread reported, as the class the ingest worker classifies (permanent or not). */
 function rebuild(error: { name: string; message: string; code?: string }): Error {
-  if (error.name === 'PostLimitError') return new PostLimitError(error.code as ConstructorParameters<typeof PostLimitError>[0], error.message);
+  if (error.name === 'PostLimitError')
+    return new PostLimitError(error.code as ConstructorParameters<typeof PostLimitError>[0], error.message);
   if (error.name === 'InvalidInputError') return new InvalidInputError(error.code ?? 'POST_INVALID', error.message);
   if (error.code !== undefined) return new PushletterError(error.code, error.message);
   return new Error(error.message);
@@ -48,7 +51,12 @@ export class RenderWorker {
   private worker: Worker | undefined;
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly budget: RenderBudget = { timeoutMs: RENDER_LIMITS.workerTimeoutMs, memoryMb: RENDER_LIMITS.workerMemoryMb }) {}
+  constructor(
+    private readonly budget: RenderBudget = {
+      timeoutMs: RENDER_LIMITS.workerTimeoutMs,
+      memoryMb: RENDER_LIMITS.workerMemoryMb,
+    },
+  ) {}
 
   readonly render: RenderPost = (file, settings, now, options) => {
     const run = this.queue.then(() => this.renderNow({ file, settings, now, options }));
@@ -91,14 +99,23 @@ export class RenderWorker {
       const timer = setTimeout(() => {
         discard();
         logger.warn('render.worker_timeout', { path, timeoutMs: this.budget.timeoutMs });
-        settle(new PostLimitError('POST_RENDER_TIMEOUT', `${path}: rendering took longer than ${this.budget.timeoutMs / 1000} s, the limit for one post; shorten it or simplify its Liquid`));
+        settle(
+          new PostLimitError(
+            'POST_RENDER_TIMEOUT',
+            `${path}: rendering took longer than ${this.budget.timeoutMs / 1000} s, the limit for one post; shorten it or simplify its Liquid`,
+          ),
+        );
       }, this.budget.timeoutMs);
-      const onMessage = (reply: Reply) => settle(reply.ok ? undefined : rebuild(reply.error), reply.ok ? reply.result : undefined);
+      const onMessage = (reply: Reply) =>
+        settle(reply.ok ? undefined : rebuild(reply.error), reply.ok ? reply.result : undefined);
       const onError = (error: Error & { code?: string }) => {
         discard();
         settle(
           error.code === 'ERR_WORKER_OUT_OF_MEMORY'
-            ? new PostLimitError('POST_RENDER_MEMORY', `${path}: rendering needed more than ${this.budget.memoryMb} MB, the limit for one post; shorten it or split large tables`)
+            ? new PostLimitError(
+                'POST_RENDER_MEMORY',
+                `${path}: rendering needed more than ${this.budget.memoryMb} MB, the limit for one post; shorten it or split large tables`,
+              )
             : error,
         );
       };

@@ -1,7 +1,7 @@
-import { logger } from '../commons/logger';
 import type { Clock } from '../commons/clock';
-import type { SendResumption } from './send-resumption';
+import { logger } from '../commons/logger';
 import type { SettledMessage } from './local-queue';
+import type { SendResumption } from './send-resumption';
 
 /**
  * Marks a post's issue once the local send queue holds nothing more of it, so a dev server
@@ -50,7 +50,8 @@ export class SendQueueDrain {
     if (this.pendingIn(postId) > 0 || this.deadLettered.has(postId)) return;
     try {
       // Conditional on `dispatched`: while the dispatcher still pages, more jobs are coming.
-      if (await this.resumption.markQueueDrained(postId, this.clock.now())) logger.info('issue.queue_drained', { postId });
+      if (await this.resumption.markQueueDrained(postId, this.clock.now()))
+        logger.info('issue.queue_drained', { postId });
     } catch (error) {
       // Unmarked only means the next start re-dispatches the post, which sends nobody twice.
       logger.warn('issue.queue_drained_not_recorded', { postId, error: error as Error });

@@ -1,6 +1,6 @@
 import type { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { conditionalUpdate } from '../adapters/dynamodb/requests';
 import { marshall } from '@aws-sdk/util-dynamodb';
+import { conditionalUpdate } from '../adapters/dynamodb/requests';
 
 /**
  * Issue-record attribute set once every send job queued for the post has been handled. Only a
@@ -50,7 +50,12 @@ export class SendResumption {
       UpdateExpression: 'SET #state = :dispatching, #cursor = :start, enqueued = :zero REMOVE dispatchedAt',
       ConditionExpression: '#state = :dispatching OR (#state = :dispatched AND attribute_not_exists(#drained))',
       ExpressionAttributeNames: { '#state': 'state', '#cursor': 'cursor', '#drained': QUEUE_DRAINED_ATTRIBUTE },
-      ExpressionAttributeValues: marshall({ ':dispatching': 'dispatching', ':dispatched': 'dispatched', ':start': '', ':zero': 0 }),
+      ExpressionAttributeValues: marshall({
+        ':dispatching': 'dispatching',
+        ':dispatched': 'dispatched',
+        ':start': '',
+        ':zero': 0,
+      }),
     });
   }
 

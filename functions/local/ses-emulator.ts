@@ -1,8 +1,14 @@
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import sesModule from 'aws-ses-v2-local';
-import { clearStore, getStoreReadonly, type Email } from 'aws-ses-v2-local/dist/store.js';
+import { clearStore, type Email, getStoreReadonly } from 'aws-ses-v2-local/dist/store.js';
 import { errorMessage } from '../commons/errors';
 import { logger } from '../commons/logger';
 import { close, listen } from './listen';
@@ -55,7 +61,11 @@ const SEND_ACTIONS = new Set(['SendRawEmail', 'SendEmail']);
  * The emulator listens without handling errors (a port in use would crash the process), so the
  * public port is ours, bound first.
  */
-export async function startSesEmulator(options: { port: number; setting: string; inboxFile: string }): Promise<LocalSes> {
+export async function startSesEmulator(options: {
+  port: number;
+  setting: string;
+  inboxFile: string;
+}): Promise<LocalSes> {
   const { inboxFile } = options;
   const front: Server = createServer((incoming, outgoing) => void forward(incoming, outgoing));
   // The SDK keeps idle connections open; a server closing them first (Node's default: after 5 s)
@@ -92,7 +102,8 @@ export async function startSesEmulator(options: { port: number; setting: string;
     const work = publisher!(message).then(
       () => append(inboxFile, { recorded: message.messageId }),
       // Not marked: the next start publishes it again (the handler is idempotent).
-      (error: unknown) => logger.error('local.send_event_failed', { messageId: message.messageId, error: errorMessage(error) }),
+      (error: unknown) =>
+        logger.error('local.send_event_failed', { messageId: message.messageId, error: errorMessage(error) }),
     );
     publishing.add(work);
     void work.finally(() => publishing.delete(work));
@@ -101,10 +112,17 @@ export async function startSesEmulator(options: { port: number; setting: string;
 
   async function forward(incoming: IncomingMessage, outgoing: ServerResponse): Promise<void> {
     const body = await readAll(incoming);
-    const form = incoming.method === 'POST' && incoming.url === '/' ? new URLSearchParams(body.toString('utf8')) : undefined;
+    const form =
+      incoming.method === 'POST' && incoming.url === '/' ? new URLSearchParams(body.toString('utf8')) : undefined;
     if (incoming.method === 'POST' && incoming.url === '/clear-store') writeFileSync(inboxFile, '');
     const send = (retried: boolean) => {
-      const forwarded = httpRequest({ host: '127.0.0.1', port: emulatorPort, path: incoming.url, method: incoming.method, headers: incoming.headers });
+      const forwarded = httpRequest({
+        host: '127.0.0.1',
+        port: emulatorPort,
+        path: incoming.url,
+        method: incoming.method,
+        headers: incoming.headers,
+      });
       forwarded.on('error', (error: NodeJS.ErrnoException) => {
         // A kept-alive connection the emulator closed as it was reused: nothing reached it.
         if (!retried && forwarded.reusedSocket && error.code === 'ECONNRESET') return send(true);
@@ -190,7 +208,8 @@ function readInbox(file: string): InboxLine[] {
 
 /** The newest message with this id (a message just accepted is at the end). */
 function findEmail(store: Email[], messageId: string): Email | undefined {
-  for (let index = store.length - 1; index >= 0; index--) if (store[index]!.messageId === messageId) return store[index];
+  for (let index = store.length - 1; index >= 0; index--)
+    if (store[index]!.messageId === messageId) return store[index];
   return undefined;
 }
 
@@ -204,11 +223,19 @@ function tagsOf(form: URLSearchParams): Record<string, string> {
 }
 
 function acceptedOf(email: Email, tags: Record<string, string>): AcceptedMessage {
-  return { messageId: email.messageId, timestamp: new Date(email.at * 1000).toISOString(), destination: email.destination.to, tags };
+  return {
+    messageId: email.messageId,
+    timestamp: new Date(email.at * 1000).toISOString(),
+    destination: email.destination.to,
+    tags,
+  };
 }
 
 /** The SNS-delivered event SES publishes for a message it accepted (eventType `Send`). */
-export function sendEventOf(message: AcceptedMessage, configurationSet?: string): { Records: { Sns: { MessageId: string; Message: string } }[] } {
+export function sendEventOf(
+  message: AcceptedMessage,
+  configurationSet?: string,
+): { Records: { Sns: { MessageId: string; Message: string } }[] } {
   const tags = Object.fromEntries(Object.entries(message.tags).map(([name, value]) => [name, [value]]));
   if (configurationSet !== undefined) tags['ses:configuration-set'] = [configurationSet];
   const notification = {

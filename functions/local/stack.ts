@@ -1,23 +1,36 @@
 import { createServer } from 'node:http';
 import { join } from 'node:path';
-import { LOCAL_PORT_SETTINGS, readResources, withSiteIdentity, type LocalPorts, type Resources, type Settings } from '../commons/config';
-import { logger } from '../commons/logger';
 import type { Clock } from '../commons/clock';
-import { createLocalServices, localSettings, startLocalSending, type LocalServices, type LocalSending } from './local-services';
-import { createHttpApp } from '../http/app';
-import type { HttpApp } from '../http/types';
-import { ROUTES } from '../http/route-table';
-import { startLocalIngest, type LocalIngest } from './ingest-pipeline';
-import { publishRoute } from './publish-route';
-import { createNodeServer } from '../http/node-server';
-import { ensureTables, startDynalite } from './dynalite-server';
-import { close, listen } from './listen';
+import {
+  LOCAL_PORT_SETTINGS,
+  type LocalPorts,
+  type Resources,
+  readResources,
+  type Settings,
+  withSiteIdentity,
+} from '../commons/config';
+import { logger } from '../commons/logger';
 import { handleSesEvents } from '../feedback/ses-notifications';
+import { createHttpApp } from '../http/app';
+import { createNodeServer } from '../http/node-server';
+import { ROUTES } from '../http/route-table';
+import type { HttpApp } from '../http/types';
 import type { LocalBlog } from './blog';
-import { forgetSiteIdentity, saveSiteIdentity } from './site-identity';
-import { sendEventOf, startSesEmulator, type LocalSes } from './ses-emulator';
-import { loadOrCreateLocalSecrets } from './local-secrets';
 import { localTables } from './create-tables';
+import { ensureTables, startDynalite } from './dynalite-server';
+import { type LocalIngest, startLocalIngest } from './ingest-pipeline';
+import { close, listen } from './listen';
+import { loadOrCreateLocalSecrets } from './local-secrets';
+import {
+  createLocalServices,
+  type LocalSending,
+  type LocalServices,
+  localSettings,
+  startLocalSending,
+} from './local-services';
+import { publishRoute } from './publish-route';
+import { type LocalSes, sendEventOf, startSesEmulator } from './ses-emulator';
+import { forgetSiteIdentity, saveSiteIdentity } from './site-identity';
 
 export interface StartLocalStackOptions {
   /** DynamoDB files (`dynamodb/`), the inbox (`inbox.jsonl`) and `secrets.json` live here. */
@@ -65,7 +78,9 @@ function startWaitingConfirmations(composition: LocalServices, everyMs: number):
   let running: Promise<unknown> = Promise.resolve();
   const timer = setInterval(() => {
     running = running.then(() =>
-      composition.subscriptions.sendWaitingConfirmations().catch((error: unknown) => logger.error('subscriber.confirmation_waiting_failed', { error: error as Error })),
+      composition.subscriptions
+        .sendWaitingConfirmations()
+        .catch((error: unknown) => logger.error('subscriber.confirmation_waiting_failed', { error: error as Error })),
     );
   }, everyMs);
   timer.unref();
@@ -110,11 +125,20 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
     // Checked first: a second stack on the same data folder would corrupt dynalite's files.
     await checkPortsFree(options.sesEndpoint === undefined ? options.ports : { ...options.ports, ses: 0 });
     const secrets = await loadOrCreateLocalSecrets(options.dataDir);
-    const dynamo = await startDynalite({ path: join(options.dataDir, 'dynamodb'), port: options.ports.dynamodb, setting: LOCAL_PORT_SETTINGS.dynamodb });
+    const dynamo = await startDynalite({
+      path: join(options.dataDir, 'dynamodb'),
+      port: options.ports.dynamodb,
+      setting: LOCAL_PORT_SETTINGS.dynamodb,
+    });
     cleanups.push(dynamo.stop);
-    const ses: Pick<LocalSes, 'url' | 'port' | 'stop'> & Partial<LocalSes> = options.sesEndpoint === undefined
-      ? await startSesEmulator({ port: options.ports.ses, setting: LOCAL_PORT_SETTINGS.ses, inboxFile: join(options.dataDir, 'inbox.jsonl') })
-      : { url: options.sesEndpoint, port: Number(new URL(options.sesEndpoint).port), stop: async () => {} };
+    const ses: Pick<LocalSes, 'url' | 'port' | 'stop'> & Partial<LocalSes> =
+      options.sesEndpoint === undefined
+        ? await startSesEmulator({
+            port: options.ports.ses,
+            setting: LOCAL_PORT_SETTINGS.ses,
+            inboxFile: join(options.dataDir, 'inbox.jsonl'),
+          })
+        : { url: options.sesEndpoint, port: Number(new URL(options.sesEndpoint).port), stop: async () => {} };
     cleanups.push(ses.stop);
 
     // The server listens before the app exists because links in emails need its real port.
@@ -131,7 +155,10 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
     appUrl = `http://localhost:${httpPort}`;
 
     const identity = blog?.identity(appUrl);
-    const settings = identity === undefined ? localSettings(options.settings, httpPort) : withSiteIdentity(localSettings(options.settings, httpPort), identity);
+    const settings =
+      identity === undefined
+        ? localSettings(options.settings, httpPort)
+        : withSiteIdentity(localSettings(options.settings, httpPort), identity);
     // CLI commands in other terminals (imports send confirmations) speak with the same name.
     if (identity === undefined) await forgetSiteIdentity(options.dataDir);
     else await saveSiteIdentity(options.dataDir, identity);
@@ -162,11 +189,21 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
     cleanups.push(() => ingest.stop());
     cleanups.push(startWaitingConfirmations(composition, options.waitingConfirmationsEveryMs ?? 60_000));
     // `POST /local/publish` (pushletter publish) exists only here, never behind API Gateway.
-    resolveApp(createHttpApp({ ...composition.http, github: ingest.github }, [...ROUTES, publishRoute(ingest.ports, secrets.webhookSecret)]));
+    resolveApp(
+      createHttpApp({ ...composition.http, github: ingest.github }, [
+        ...ROUTES,
+        publishRoute(ingest.ports, secrets.webhookSecret),
+      ]),
+    );
 
     let stopping: Promise<void> | undefined;
     return {
-      urls: { app: appUrl, inbox: `http://localhost:${ses.port}`, dynamodb: `http://localhost:${dynamo.port}`, ...(identity === undefined ? {} : { blog: identity.url }) },
+      urls: {
+        app: appUrl,
+        inbox: `http://localhost:${ses.port}`,
+        dynamodb: `http://localhost:${dynamo.port}`,
+        ...(identity === undefined ? {} : { blog: identity.url }),
+      },
       blog,
       ports: { http: httpPort, ses: ses.port, dynamodb: dynamo.port },
       composition,

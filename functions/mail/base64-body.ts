@@ -31,7 +31,8 @@ function encodeLines(bytes: Buffer, end = bytes.length): string {
   const encoded = bytes.toString('base64', 0, end);
   if (encoded.length <= LINE_CHARACTERS) return encoded && encoded + CRLF;
   const lines: string[] = [];
-  for (let start = 0; start < encoded.length; start += LINE_CHARACTERS) lines.push(encoded.slice(start, start + LINE_CHARACTERS));
+  for (let start = 0; start < encoded.length; start += LINE_CHARACTERS)
+    lines.push(encoded.slice(start, start + LINE_CHARACTERS));
   return lines.join(CRLF) + CRLF;
 }
 
@@ -104,7 +105,11 @@ export class SplicedBase64Body<Value extends object> {
       if (!(piece instanceof FixedRun)) {
         const text = canonicalLineBreaks(textOf(piece));
         // A UTF-16 code unit is at most 3 UTF-8 bytes.
-        pendingLength += pendingWithRoom(pendingLength + text.length * 3, pendingLength).write(text, pendingLength, 'utf8');
+        pendingLength += pendingWithRoom(pendingLength + text.length * 3, pendingLength).write(
+          text,
+          pendingLength,
+          'utf8',
+        );
         continue;
       }
       const aligned = piece.after(pendingLength % 3);

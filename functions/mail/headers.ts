@@ -14,12 +14,14 @@ const ENCODED_WORD_BYTES = 36;
 
 /** Title text as one header-safe line: CR/LF and other control characters become spaces or go. */
 export function cleanHeaderText(value: string): string {
-  return value
-    .replace(/[\r\n\t]+/g, ' ')
-    // C0 and C1 controls, DEL, and the Unicode line/paragraph separators.
-    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '')
-    .replace(/ {2,}/g, ' ')
-    .trim();
+  return (
+    value
+      .replace(/[\r\n\t]+/g, ' ')
+      // C0 and C1 controls, DEL, and the Unicode line/paragraph separators.
+      .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '')
+      .replace(/ {2,}/g, ' ')
+      .trim()
+  );
 }
 
 function isPlainAscii(value: string): boolean {
@@ -28,7 +30,9 @@ function isPlainAscii(value: string): boolean {
 
 /** Splits a string into encoded-words without cutting a UTF-8 sequence (or a surrogate pair). */
 function encodedWords(value: string): string[] {
-  return splitByOctets(value, ENCODED_WORD_BYTES).map((word) => `=?UTF-8?B?${Buffer.from(word, 'utf8').toString('base64')}?=`);
+  return splitByOctets(value, ENCODED_WORD_BYTES).map(
+    (word) => `=?UTF-8?B?${Buffer.from(word, 'utf8').toString('base64')}?=`,
+  );
 }
 
 /**
@@ -83,8 +87,18 @@ export function checkAddress(address: string, field = 'To'): string {
   const at = trimmed.lastIndexOf('@');
   const local = trimmed.slice(0, at);
   const domain = at > 0 ? domainToASCII(trimmed.slice(at + 1)) : '';
-  if (at <= 0 || !LOCAL_PART.test(local) || local.length > 64 || !domain || !domain.includes('.') || trimmed.length > 254) {
-    throw new InvalidInputError('MAIL_ADDRESS_INVALID', `${field} address "${trimmed.replace(/[\r\n]/g, '\\n').slice(0, 80)}" is not a single plain email address (local@domain)`);
+  if (
+    at <= 0 ||
+    !LOCAL_PART.test(local) ||
+    local.length > 64 ||
+    !domain ||
+    !domain.includes('.') ||
+    trimmed.length > 254
+  ) {
+    throw new InvalidInputError(
+      'MAIL_ADDRESS_INVALID',
+      `${field} address "${trimmed.replace(/[\r\n]/g, '\\n').slice(0, 80)}" is not a single plain email address (local@domain)`,
+    );
   }
   return `${local}@${domain}`;
 }
@@ -105,7 +119,10 @@ export function formatDate(date: Date): string {
 /** A value going into a header verbatim (a URL): printable ASCII only, no way to add a line. */
 export function checkHeaderValue(value: string, what: string): string {
   if (!/^[\x21-\x7e]*$/.test(value)) {
-    throw new InvalidInputError('MAIL_HEADER_VALUE_INVALID', `${what} must be printable ASCII without spaces or line breaks`);
+    throw new InvalidInputError(
+      'MAIL_HEADER_VALUE_INVALID',
+      `${what} must be printable ASCII without spaces or line breaks`,
+    );
   }
   return value;
 }

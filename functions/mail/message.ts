@@ -1,9 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { InvalidInputError, PushletterError } from '../commons/errors';
 import { escapeHtml } from '../commons/html';
-import { SplicedBase64Body, base64Length, canonicalLineBreaks } from './base64-body';
-import { encodeQuotedPrintable } from './quoted-printable';
+import { base64Length, canonicalLineBreaks, SplicedBase64Body } from './base64-body';
 import { checkAddress, checkHeaderValue, domainOf, formatDate, mailboxHeader, unstructuredHeader } from './headers';
+import { encodeQuotedPrintable } from './quoted-printable';
 
 /**
  * The MIME message of a post, built once and personalised per recipient by string joins.
@@ -86,7 +86,11 @@ export interface Recipient {
 
 const CRLF = '\r\n';
 
-export function compileMessage(content: MessageContent, sender: FromIdentity, options: CompileOptions): CompiledMessage {
+export function compileMessage(
+  content: MessageContent,
+  sender: FromIdentity,
+  options: CompileOptions,
+): CompiledMessage {
   const fromAddress = checkAddress(sender.fromAddress, 'From');
   const placeholders = [...new Set(options.placeholders)].filter(Boolean);
   for (const placeholder of placeholders) {
@@ -153,9 +157,16 @@ export function compileMessage(content: MessageContent, sender: FromIdentity, op
 }
 
 /** The body's text between placeholders (never empty) and the placeholders, in order. */
-function splitAtPlaceholders(body: string, placeholders: string[], context: PlaceholderContext): Array<string | PlaceholderSegment> {
+function splitAtPlaceholders(
+  body: string,
+  placeholders: string[],
+  context: PlaceholderContext,
+): Array<string | PlaceholderSegment> {
   if (placeholders.length === 0) return body ? [body] : [];
-  const pattern = new RegExp(placeholders.map((placeholder) => placeholder.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
+  const pattern = new RegExp(
+    placeholders.map((placeholder) => placeholder.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'),
+    'g',
+  );
   const pieces: Array<string | PlaceholderSegment> = [];
   let position = 0;
   for (const match of body.matchAll(pattern)) {
@@ -199,7 +210,10 @@ function messageIdHeader(messageId: string | undefined, fromDomain: string): str
   const id = (messageId ?? randomUUID()).replace(/^<|>$/g, '');
   checkHeaderValue(id, 'Message-ID');
   if (/[<>]/.test(id) || id.split('@').length > 2) {
-    throw new InvalidInputError('MAIL_MESSAGE_ID_INVALID', `Message-ID "${id}" must be one id-left@id-right without brackets inside`);
+    throw new InvalidInputError(
+      'MAIL_MESSAGE_ID_INVALID',
+      `Message-ID "${id}" must be one id-left@id-right without brackets inside`,
+    );
   }
   return `Message-ID: <${id.includes('@') ? id : `${id}@${fromDomain}`}>`;
 }

@@ -47,7 +47,14 @@ export function parsePushEvent(payload: unknown): PushEvent {
     fail(where === '' ? issue.message : `${where} ${issue.message}`);
   }
   const { ref, before, after, repository, deleted, commits } = result.data;
-  return { ref, before, after, repository: repository.full_name, deleted: deleted === true || /^0+$/.test(after), commits };
+  return {
+    ref,
+    before,
+    after,
+    repository: repository.full_name,
+    deleted: deleted === true || /^0+$/.test(after),
+    commits,
+  };
 }
 
 /** The Markdown extensions the renderer reads (functions/render/post.ts). */

@@ -1,4 +1,4 @@
-import { InvalidInputError, errorMessage } from '../commons/errors';
+import { errorMessage, InvalidInputError } from '../commons/errors';
 import { logger } from '../commons/logger';
 import type { Queue } from '../commons/queue';
 import type { IngestMessage } from '../contract/messages';
@@ -41,12 +41,15 @@ function readPayload(body: Uint8Array | string, contentType: string | undefined)
   const text = typeof body === 'string' ? body : Buffer.from(body).toString('utf8');
   // A webhook may be configured as application/x-www-form-urlencoded: JSON in `payload=`.
   const json = /application\/x-www-form-urlencoded/i.test(contentType ?? '')
-    ? new URLSearchParams(text).get('payload') ?? ''
+    ? (new URLSearchParams(text).get('payload') ?? '')
     : text;
   try {
     return JSON.parse(json);
   } catch (error) {
-    throw new InvalidInputError('PUSH_PAYLOAD_INVALID', `malformed push payload: the body is not JSON (${errorMessage(error)})`);
+    throw new InvalidInputError(
+      'PUSH_PAYLOAD_INVALID',
+      `malformed push payload: the body is not JSON (${errorMessage(error)})`,
+    );
   }
 }
 
@@ -54,7 +57,10 @@ function readPayload(body: Uint8Array | string, contentType: string | undefined)
  * Verifies a GitHub delivery and queues one ingest message per new post or draft. It does no
  * GitHub or rendering work itself, so it answers well within GitHub's 10 s.
  */
-export async function handleGitHubWebhook(request: WebhookRequest, dependencies: WebhookDependencies): Promise<WebhookResponse> {
+export async function handleGitHubWebhook(
+  request: WebhookRequest,
+  dependencies: WebhookDependencies,
+): Promise<WebhookResponse> {
   const delivery = request.headers['x-github-delivery'];
   const event = request.headers['x-github-event'];
   if (!dependencies.secret) {
@@ -62,7 +68,11 @@ export async function handleGitHubWebhook(request: WebhookRequest, dependencies:
     return { status: 401, body: { error: 'the webhook secret is not configured; nothing was done' } };
   }
   if (!verifySignature(dependencies.secret, request.body, request.headers['x-hub-signature-256'])) {
-    logger.warn('github.webhook.bad_signature', { delivery, event, signed: request.headers['x-hub-signature-256'] !== undefined });
+    logger.warn('github.webhook.bad_signature', {
+      delivery,
+      event,
+      signed: request.headers['x-hub-signature-256'] !== undefined,
+    });
     return { status: 401, body: { error: 'missing or invalid X-Hub-Signature-256; check the webhook secret' } };
   }
   if (event === 'ping') return { status: 200, body: { message: 'pong' } };
@@ -94,9 +104,12 @@ export async function handleGitHubWebhook(request: WebhookRequest, dependencies:
   const tooManyDrafts = addedDrafts.length > MAX_DRAFTS_PER_PUSH;
   const drafts = tooManyDrafts ? [] : addedDrafts;
   const draftsIgnored = tooManyDrafts
-    ? { draftsIgnored: `the push adds ${addedDrafts.length} drafts at once (more than ${MAX_DRAFTS_PER_PUSH}): no previews sent; push drafts in smaller pushes to preview them` }
+    ? {
+        draftsIgnored: `the push adds ${addedDrafts.length} drafts at once (more than ${MAX_DRAFTS_PER_PUSH}): no previews sent; push drafts in smaller pushes to preview them`,
+      }
     : {};
-  if (tooManyDrafts) logger.warn('github.webhook.drafts_ignored', { delivery, commit: push.after, drafts: addedDrafts.length });
+  if (tooManyDrafts)
+    logger.warn('github.webhook.drafts_ignored', { delivery, commit: push.after, drafts: addedDrafts.length });
   if (renamed !== undefined) {
     // Not sent: the same slug left and came back. A new post that happens to reuse a removed
     // post's slug is sent with `pushletter publish`.
@@ -106,20 +119,48 @@ export async function handleGitHubWebhook(request: WebhookRequest, dependencies:
     logger.warn('github.webhook.import_ignored', { delivery, commit: push.after, posts: posts.length });
     return {
       status: 202,
-      body: { ignored: `the push adds ${posts.length} posts at once (more than ${MAX_POSTS_PER_PUSH}): treated as an import of old posts, nothing sent`, posts: [], drafts: [], ...draftsIgnored },
+      body: {
+        ignored: `the push adds ${posts.length} posts at once (more than ${MAX_POSTS_PER_PUSH}): treated as an import of old posts, nothing sent`,
+        posts: [],
+        drafts: [],
+        ...draftsIgnored,
+      },
     };
   }
   const messages: IngestMessage[] = [
-    ...posts.map((path) => ({ repository: push.repository, commit: push.after, path, kind: 'post' as const, delivery })),
-    ...drafts.map((path) => ({ repository: push.repository, commit: push.after, path, kind: 'draft' as const, delivery })),
+    ...posts.map((path) => ({
+      repository: push.repository,
+      commit: push.after,
+      path,
+      kind: 'post' as const,
+      delivery,
+    })),
+    ...drafts.map((path) => ({
+      repository: push.repository,
+      commit: push.after,
+      path,
+      kind: 'draft' as const,
+      delivery,
+    })),
   ];
   if (messages.length === 0) {
     logger.info('github.webhook.no_new_posts', { delivery, commit: push.after, commits: push.commits.length });
-    return { status: 202, body: { ignored: tooManyDrafts ? draftsIgnored.draftsIgnored : 'the push adds no post or draft', posts: [], drafts: [], ...(renamed ? { renamed } : {}) } };
+    return {
+      status: 202,
+      body: {
+        ignored: tooManyDrafts ? draftsIgnored.draftsIgnored : 'the push adds no post or draft',
+        posts: [],
+        drafts: [],
+        ...(renamed ? { renamed } : {}),
+      },
+    };
   }
   // If queuing fails GitHub gets a 5xx and the delivery can be redelivered; issue records make
   // a redelivery of messages that did get queued harmless.
   await dependencies.ingestQueue.send(messages);
   logger.info('github.webhook.queued', { delivery, commit: push.after, posts: posts.length, drafts: drafts.length });
-  return { status: 202, body: { accepted: true, commit: push.after, posts, drafts, ...(renamed ? { renamed } : {}), ...draftsIgnored } };
+  return {
+    status: 202,
+    body: { accepted: true, commit: push.after, posts, drafts, ...(renamed ? { renamed } : {}), ...draftsIgnored },
+  };
 }

@@ -1,14 +1,13 @@
+import { errorMessage, InvalidInputError } from '../commons/errors';
 import { escapeHtml } from '../commons/html';
-import { InvalidInputError, errorMessage } from '../commons/errors';
 import { logger, maskAddress } from '../commons/logger';
 import { type BatchResponse, type QueueRecord, settleEachRecord } from '../commons/queue';
-import { GitHubError, type RepositoryFiles } from './post-files';
-import { readPushedPost } from './post-files';
 import { type IngestMessage, ingestMessageSchema, parseMessage } from '../contract/messages';
+import { MessageTooLargeError } from '../delivery/issues';
 import { compileMessage, personalise } from '../mail/message';
 import { readPostName } from '../render/post';
-import { ingestPost, previewIdOf, type IngestDependencies } from './ingest-post';
-import { MessageTooLargeError } from '../delivery/issues';
+import { type IngestDependencies, ingestPost, previewIdOf } from './ingest-post';
+import { GitHubError, type RepositoryFiles, readPushedPost } from './post-files';
 
 export interface IngestWorkerDependencies extends IngestDependencies {
   files: RepositoryFiles;
@@ -41,14 +40,23 @@ export function createIngestHandler(ports: () => Promise<IngestWorkerDependencie
         logger.error('ingest.message_invalid', { messageId: record.messageId });
         return;
       }
-      const context = { repository: message.repository, commit: message.commit, path: message.path, delivery: message.delivery };
+      const context = {
+        repository: message.repository,
+        commit: message.commit,
+        path: message.path,
+        delivery: message.delivery,
+      };
       try {
         const file = await readPushedPost(resolved.files, message);
         const outcome = await ingestPost(file, resolved);
         logger.info('ingest.done', { ...context, ...outcome });
       } catch (error) {
         const retry = !isPermanent(error);
-        logger.error(retry ? 'ingest.retry' : 'ingest.failed', { ...context, code: (error as { code?: string }).code, reason: errorMessage(error) });
+        logger.error(retry ? 'ingest.retry' : 'ingest.failed', {
+          ...context,
+          code: (error as { code?: string }).code,
+          reason: errorMessage(error),
+        });
         if (retry) throw error;
         try {
           await reportFailure(message, error, resolved);
@@ -83,7 +91,16 @@ async function reportFailure(message: IngestMessage, error: unknown, ports: Inge
   const reason = errorMessage(error);
   const now = ports.clock.now();
   const created = await ports.issues.createIssue(
-    { postId, title: message.path, subject: message.path, state: 'failed', sendAt: now.toISOString(), failReason: reason, source: 'webhook', commit: message.commit },
+    {
+      postId,
+      title: message.path,
+      subject: message.path,
+      state: 'failed',
+      sendAt: now.toISOString(),
+      failReason: reason,
+      source: 'webhook',
+      commit: message.commit,
+    },
     now,
   );
   if (created === 'exists') return;
@@ -103,7 +120,12 @@ async function reportFailure(message: IngestMessage, error: unknown, ports: Inge
     `\`pushletter status ${postId}\` shows this record.`,
   ];
   const compiled = compileMessage(
-    { subject, text: lines.join('\n'), html: lines.map((line) => (line === '' ? '' : `<p>${escapeHtml(line)}</p>`)).join('\n'), lang: 'en' },
+    {
+      subject,
+      text: lines.join('\n'),
+      html: lines.map((line) => (line === '' ? '' : `<p>${escapeHtml(line)}</p>`)).join('\n'),
+      lang: 'en',
+    },
     { fromAddress: settings.fromAddress, fromName: settings.fromName, replyTo: settings.replyTo },
     { placeholders: [] },
   );

@@ -1,18 +1,18 @@
-import type { Settings } from '../commons/config';
-import { InvalidInputError, PushletterError, errorMessage } from '../commons/errors';
-import { logger, maskAddress } from '../commons/logger';
 import type { Clock } from '../commons/clock';
-import type { Mailer } from '../mail/mailer';
+import type { Settings } from '../commons/config';
+import { errorMessage, InvalidInputError, PushletterError } from '../commons/errors';
+import { logger, maskAddress } from '../commons/logger';
 import type { Queue } from '../commons/queue';
-import { compileMessage, personalise, type CompiledMessage } from '../mail/message';
+import type { DispatchJob } from '../contract/messages';
+import type { IssueState, IssueStore } from '../delivery/issues';
+import type { Mailer } from '../mail/mailer';
+import { type CompiledMessage, compileMessage, personalise } from '../mail/message';
 import { renderEmail } from '../render/email';
 import type { IncludedFiles } from '../render/includes';
 import { parsePost, readPostName } from '../render/post';
 import { loadSite, siteFromConfigText } from '../render/site';
-import { UNSUBSCRIBE_URL_PLACEHOLDER, type Post, type RenderedEmail, type SiteConfig } from '../render/types';
+import { type Post, type RenderedEmail, type SiteConfig, UNSUBSCRIBE_URL_PLACEHOLDER } from '../render/types';
 import { sampleUnsubscribeUrl } from '../subscribers/tokens';
-import type { IssueState, IssueStore } from '../delivery/issues';
-import type { DispatchJob } from '../contract/messages';
 import type { Scheduler } from './schedule';
 
 /**
@@ -49,7 +49,12 @@ export interface RenderedPost {
  * with a time and memory budget (functions/local/render-worker.ts), so a hostile post cannot
  * block the HTTP app.
  */
-export type RenderPost = (file: PostFile, settings: Settings, now: Date, options: { skippedToo: boolean }) => Promise<RenderedPost>;
+export type RenderPost = (
+  file: PostFile,
+  settings: Settings,
+  now: Date,
+  options: { skippedToo: boolean },
+) => Promise<RenderedPost>;
 
 export const renderPostFile: RenderPost = async (file, settings, now, options) => {
   try {
@@ -61,7 +66,11 @@ export const renderPostFile: RenderPost = async (file, settings, now, options) =
     if (error instanceof PushletterError) throw error;
     // Rendering reads nothing but the post: what failed once (a stack overflow, a renderer bug)
     // fails on every attempt, so the editor is told rather than the post retried.
-    throw new InvalidInputError('POST_RENDER_FAILED', `${file.path}: pushletter could not render it (${errorMessage(error)}); simplify the part of the post this points to`, { cause: error });
+    throw new InvalidInputError(
+      'POST_RENDER_FAILED',
+      `${file.path}: pushletter could not render it (${errorMessage(error)}); simplify the part of the post this points to`,
+      { cause: error },
+    );
   }
 };
 
@@ -109,7 +118,9 @@ function marked(kind: keyof typeof MARKS, subject: string, lang: string): string
  * where the local stack serves the blog when it does (`blogServedAt`).
  */
 export async function siteFor(file: Pick<PostFile, 'config'>, settings: Settings): Promise<SiteConfig> {
-  const site = file.config ? await siteFromConfigText(file.config.text, file.config.label, settings) : await loadSite(undefined, settings);
+  const site = file.config
+    ? await siteFromConfigText(file.config.text, file.config.label, settings)
+    : await loadSite(undefined, settings);
   return settings.blogServedAt === undefined ? site : servedAt(site, settings.blogServedAt);
 }
 
@@ -127,7 +138,10 @@ function listId(settings: Settings): string {
 }
 
 /** The issue's message, with the unsubscribe URL left as a placeholder for the sender. */
-export function compileIssueMessage(email: Pick<RenderedEmail, 'subject' | 'html' | 'text' | 'lang'>, settings: Settings): CompiledMessage {
+export function compileIssueMessage(
+  email: Pick<RenderedEmail, 'subject' | 'html' | 'text' | 'lang'>,
+  settings: Settings,
+): CompiledMessage {
   return compileMessage(
     { subject: email.subject, html: email.html, text: email.text, lang: email.lang },
     { fromAddress: settings.fromAddress, fromName: settings.fromName, replyTo: settings.replyTo },
@@ -144,7 +158,12 @@ export function compileIssueMessage(email: Pick<RenderedEmail, 'subject' | 'html
  * Its unsubscribe link leads to a page saying it was a test copy, which changes nothing; a real
  * subscriber's copy always carries their own token.
  */
-async function sendOneOff(email: RenderedEmail, subject: string, to: string[], ports: IngestDependencies): Promise<void> {
+async function sendOneOff(
+  email: RenderedEmail,
+  subject: string,
+  to: string[],
+  ports: IngestDependencies,
+): Promise<void> {
   const message = compileIssueMessage({ ...email, subject }, ports.settings);
   const values = { [UNSUBSCRIBE_URL_PLACEHOLDER]: sampleUnsubscribeUrl(ports.settings.publicUrl, 'test') };
   for (const address of to) {
@@ -170,7 +189,11 @@ async function existing(postId: string, ports: IngestDependencies): Promise<Inge
   return { status: 'exists', postId, state: issue?.state, resumed };
 }
 
-export async function ingestPost(file: PostFile, ports: IngestDependencies, options: IngestOptions = {}): Promise<IngestOutcome> {
+export async function ingestPost(
+  file: PostFile,
+  ports: IngestDependencies,
+  options: IngestOptions = {},
+): Promise<IngestOutcome> {
   const { settings, clock } = ports;
   const render = ports.render ?? renderPostFile;
   // The id and draft-ness come from the file name: records are checked before any rendering,
@@ -196,11 +219,20 @@ export async function ingestPost(file: PostFile, ports: IngestDependencies, opti
     }
     const { post, email } = await render(file, settings, clock.now(), { skippedToo: true });
     const subject = marked('preview', email!.subject, email!.lang);
-    if (settings.editors.length === 0) logger.warn('issue.preview.no_editors', { postId: post.id, hint: 'set PUSHLETTER_EDITORS' });
+    if (settings.editors.length === 0)
+      logger.warn('issue.preview.no_editors', { postId: post.id, hint: 'set PUSHLETTER_EDITORS' });
     await sendOneOff(email!, subject, settings.editors, ports);
     if (previewId !== undefined) {
       await ports.issues.createIssue(
-        { postId: previewId, title: post.title, subject, state: 'preview', sendAt: clock.now().toISOString(), source: file.origin, commit: file.commit },
+        {
+          postId: previewId,
+          title: post.title,
+          subject,
+          state: 'preview',
+          sendAt: clock.now().toISOString(),
+          source: file.origin,
+          commit: file.commit,
+        },
         clock.now(),
       );
     }
@@ -219,7 +251,13 @@ export async function ingestPost(file: PostFile, ports: IngestDependencies, opti
   const base = { postId: post.id, title: post.title, source: file.origin, commit: file.commit };
   if (post.skipReason !== undefined) {
     const created = await ports.issues.createIssue(
-      { ...base, subject: post.title, state: 'skipped', sendAt: clock.now().toISOString(), skipReason: post.skipReason },
+      {
+        ...base,
+        subject: post.title,
+        state: 'skipped',
+        sendAt: clock.now().toISOString(),
+        skipReason: post.skipReason,
+      },
       clock.now(),
     );
     if (created === 'exists') return existing(post.id, ports);
@@ -227,14 +265,23 @@ export async function ingestPost(file: PostFile, ports: IngestDependencies, opti
     return { status: 'skipped', postId: post.id, reason: post.skipReason };
   }
 
-  for (const warning of email!.warnings) logger.warn('issue.render_warning', { postId: post.id, code: warning.code, detail: warning.message });
+  for (const warning of email!.warnings)
+    logger.warn('issue.render_warning', { postId: post.id, code: warning.code, detail: warning.message });
   const message = compileIssueMessage(email!, settings);
   const now = clock.now();
   // post.date is already read in the site's timezone by the parser.
   const future = post.date.getTime() > now.getTime();
   const sendAt = future ? post.date : now;
-  const issue = { ...base, subject: email!.subject, state: future ? ('scheduled' as const) : ('dispatching' as const), sendAt: sendAt.toISOString(), message };
-  const created = replacing ? await ports.issues.replaceSkipped(issue, now) : await ports.issues.createIssue(issue, now);
+  const issue = {
+    ...base,
+    subject: email!.subject,
+    state: future ? ('scheduled' as const) : ('dispatching' as const),
+    sendAt: sendAt.toISOString(),
+    message,
+  };
+  const created = replacing
+    ? await ports.issues.replaceSkipped(issue, now)
+    : await ports.issues.createIssue(issue, now);
   if (replacing && created === 'created') logger.info('issue.skipped_replaced', { postId: post.id });
   if (created === 'exists') return existing(post.id, ports);
 

@@ -1,9 +1,8 @@
 import { PushletterError } from '../commons/errors';
 import { logger } from '../commons/logger';
+import type { IngestMessage } from '../contract/messages';
 import { gatherIncludes, type IncludedFiles } from '../render/includes';
 import type { PostFile } from './ingest-post';
-import type { IngestMessage } from '../contract/messages';
-
 
 /** Files of the blog's repository at a commit (GitHub's contents API: adapters/github-contents.ts). */
 export interface RepositoryFiles {
@@ -80,8 +79,21 @@ export async function readPushedPost(files: RepositoryFiles, message: IngestMess
  * the folder. Only named files are read, within INCLUDE_LIMITS; those left out are logged and
  * the renderer warns that the email leaves them out.
  */
-export async function readPushedIncludes(files: RepositoryFiles, message: IngestMessage, root: string, source: Uint8Array): Promise<IncludedFiles> {
-  const gathered = await gatherIncludes(Buffer.from(source).toString('utf8'), (name) => files.read(message.repository, `${root}_includes/${name}`, message.commit));
-  for (const { name, reason } of gathered.skipped) logger.warn('ingest.include_skipped', { repository: message.repository, path: message.path, include: name, reason });
+export async function readPushedIncludes(
+  files: RepositoryFiles,
+  message: IngestMessage,
+  root: string,
+  source: Uint8Array,
+): Promise<IncludedFiles> {
+  const gathered = await gatherIncludes(Buffer.from(source).toString('utf8'), (name) =>
+    files.read(message.repository, `${root}_includes/${name}`, message.commit),
+  );
+  for (const { name, reason } of gathered.skipped)
+    logger.warn('ingest.include_skipped', {
+      repository: message.repository,
+      path: message.path,
+      include: name,
+      reason,
+    });
   return gathered.files;
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ConflictException, CreateScheduleCommand, type SchedulerClient } from '@aws-sdk/client-scheduler';
-import { logger } from '../commons/logger';
 import type { Clock } from '../commons/clock';
+import { logger } from '../commons/logger';
 import type { DispatchJob } from '../contract/messages';
 
 /** Starts the dispatch of a post at a later time. Scheduling the same post twice is harmless. */
@@ -98,14 +98,17 @@ export class TimerScheduler implements Scheduler {
 
   private arm(postId: string, at: Date): void {
     const wait = Math.max(0, at.getTime() - this.clock.now().getTime());
-    const timer = setTimeout(() => {
-      if (wait > LONGEST_TIMER_MS) {
-        this.arm(postId, at);
-        return;
-      }
-      this.timers.delete(postId);
-      this.fire({ postId }).catch((error) => logger.error('issue.schedule.fire_failed', { postId, error }));
-    }, Math.min(wait, LONGEST_TIMER_MS));
+    const timer = setTimeout(
+      () => {
+        if (wait > LONGEST_TIMER_MS) {
+          this.arm(postId, at);
+          return;
+        }
+        this.timers.delete(postId);
+        this.fire({ postId }).catch((error) => logger.error('issue.schedule.fire_failed', { postId, error }));
+      },
+      Math.min(wait, LONGEST_TIMER_MS),
+    );
     // A pending post must not keep a test or a finished CLI process alive.
     timer.unref();
     this.timers.set(postId, timer);

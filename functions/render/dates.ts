@@ -69,10 +69,26 @@ function offsetMilliseconds(instant: number, timeZone: string): number {
 
 /** The instant at which the wall clock in `timeZone` shows the given fields. */
 export function zonedTime(
-  fields: { year: number; month: number; day: number; hour?: number; minute?: number; second?: number; millisecond?: number },
+  fields: {
+    year: number;
+    month: number;
+    day: number;
+    hour?: number;
+    minute?: number;
+    second?: number;
+    millisecond?: number;
+  },
   timeZone = 'UTC',
 ): Date {
-  const guess = Date.UTC(fields.year, fields.month - 1, fields.day, fields.hour ?? 0, fields.minute ?? 0, fields.second ?? 0, fields.millisecond ?? 0);
+  const guess = Date.UTC(
+    fields.year,
+    fields.month - 1,
+    fields.day,
+    fields.hour ?? 0,
+    fields.minute ?? 0,
+    fields.second ?? 0,
+    fields.millisecond ?? 0,
+  );
   const first = guess - offsetMilliseconds(guess, timeZone);
   // Around a DST change the offset at the guess and at the answer differ; the second pass settles it.
   const second = guess - offsetMilliseconds(first, timeZone);
@@ -105,11 +121,27 @@ export function parseJekyllDate(value: unknown, timeZone = 'UTC'): Date | undefi
     second: Number(second ?? 0),
     millisecond: fraction ? Number(fraction.slice(0, 3).padEnd(3, '0')) : 0,
   };
-  if (fields.month < 1 || fields.month > 12 || fields.day < 1 || fields.day > 31 || fields.hour > 23 || fields.minute > 59 || fields.second > 60) {
+  if (
+    fields.month < 1 ||
+    fields.month > 12 ||
+    fields.day < 1 ||
+    fields.day > 31 ||
+    fields.hour > 23 ||
+    fields.minute > 59 ||
+    fields.second > 60
+  ) {
     return undefined;
   }
   if (!zone) return zonedTime(fields, timeZone);
-  const utc = Date.UTC(fields.year, fields.month - 1, fields.day, fields.hour, fields.minute, fields.second, fields.millisecond);
+  const utc = Date.UTC(
+    fields.year,
+    fields.month - 1,
+    fields.day,
+    fields.hour,
+    fields.minute,
+    fields.second,
+    fields.millisecond,
+  );
   if (/^(Z|UTC|GMT)$/i.test(zone)) return new Date(utc);
   const sign = zone.startsWith('-') ? -1 : 1;
   const digits = zone.slice(1).replace(':', '');

@@ -1,13 +1,19 @@
 import { DomUtils, parseDocument } from 'htmlparser2';
+import {
+  CONTINUE_READING_MJML,
+  FONT_STACK,
+  MONOSPACE_STACK,
+  POST_EMAIL_MJML,
+  POST_IMAGE_MJML,
+} from '../../templates/post';
+import { stringsFor } from '../../templates/strings';
 import type { Settings } from '../commons/config';
 import { PushletterError } from '../commons/errors';
 import { escapeHtml } from '../commons/html';
 import { cleanHeaderText } from '../mail/headers';
-import { CONTINUE_READING_MJML, FONT_STACK, MONOSPACE_STACK, POST_EMAIL_MJML, POST_IMAGE_MJML } from '../../templates/post';
-import { stringsFor } from '../../templates/strings';
-import { blocksWithin, HTML_SIZE_BUDGET, topLevelBlocks, type Block } from './clip';
+import { type Block, blocksWithin, HTML_SIZE_BUDGET, topLevelBlocks } from './clip';
 import { documentToText, htmlToText } from './plaintext';
-import { UNSUBSCRIBE_URL_PLACEHOLDER, type Post, type RenderedEmail, type SiteConfig, type Warning } from './types';
+import { type Post, type RenderedEmail, type SiteConfig, UNSUBSCRIBE_URL_PLACEHOLDER, type Warning } from './types';
 
 /** htmlparser2's DOM node types, named through its own API (domhandler is its dependency, not ours). */
 type ChildNode = ReturnType<typeof parseDocument>['children'][number];
@@ -19,7 +25,12 @@ type Element = Extract<ChildNode, { attribs: Record<string, string> }>;
  * it. The unsubscribe link is left as UNSUBSCRIBE_URL_PLACEHOLDER for the sender to fill.
  */
 
-type Mjml2Html = (input: string, options?: Record<string, unknown>) => Promise<{ html: string; errors: { formattedMessage?: string; message: string }[] }> | { html: string; errors: { formattedMessage?: string; message: string }[] };
+type Mjml2Html = (
+  input: string,
+  options?: Record<string, unknown>,
+) =>
+  | Promise<{ html: string; errors: { formattedMessage?: string; message: string }[] }>
+  | { html: string; errors: { formattedMessage?: string; message: string }[] };
 
 let mjmlLoading: Promise<Mjml2Html> | undefined;
 
@@ -35,18 +46,25 @@ export const MJML_OPTIONS = { validationLevel: 'soft', keepComments: false, font
 export async function compileMjml(source: string): Promise<{ html: string; warnings: Warning[] }> {
   const mjml2html = await loadMjml();
   const result = await mjml2html(source, { ...MJML_OPTIONS });
-  const warnings = result.errors.map((error) => ({ code: 'TEMPLATE_MJML', message: error.formattedMessage ?? error.message }));
+  const warnings = result.errors.map((error) => ({
+    code: 'TEMPLATE_MJML',
+    message: error.formattedMessage ?? error.message,
+  }));
   return { html: result.html, warnings };
 }
 
 /** Fills `{{name}}` (escaped) and `{{{name}}}` (markup) in one pass. */
 export function fillTemplate(template: string, values: Record<string, string>): string {
-  return template.replace(/\{\{\{(\w+)\}\}\}|\{\{(\w+)\}\}/g, (_match, raw: string | undefined, escaped: string | undefined) => {
-    const name = (raw ?? escaped) as string;
-    const value = values[name];
-    if (value === undefined) throw new PushletterError('TEMPLATE_SLOT_MISSING', `The email template uses {{${name}}} but nothing fills it`);
-    return raw !== undefined ? value : escapeHtml(value);
-  });
+  return template.replace(
+    /\{\{\{(\w+)\}\}\}|\{\{(\w+)\}\}/g,
+    (_match, raw: string | undefined, escaped: string | undefined) => {
+      const name = (raw ?? escaped) as string;
+      const value = values[name];
+      if (value === undefined)
+        throw new PushletterError('TEMPLATE_SLOT_MISSING', `The email template uses {{${name}}} but nothing fills it`);
+      return raw !== undefined ? value : escapeHtml(value);
+    },
+  );
 }
 
 const LINK_COLOR = '#0b57d0';
@@ -75,16 +93,28 @@ const ELEMENT_STYLES: Record<string, { style: string; className?: string }> = {
   ul: { style: 'margin:0 0 16px;padding-left:24px;' },
   ol: { style: 'margin:0 0 16px;padding-left:24px;' },
   li: { style: 'margin:4px 0;' },
-  a: { style: `color:${LINK_COLOR};text-decoration:underline;word-break:break-word;overflow-wrap:anywhere;`, className: 'pl-link' },
+  a: {
+    style: `color:${LINK_COLOR};text-decoration:underline;word-break:break-word;overflow-wrap:anywhere;`,
+    className: 'pl-link',
+  },
   img: { style: 'max-width:100%;height:auto;border:0;display:inline-block;vertical-align:middle;' },
-  blockquote: { style: `margin:0 0 16px;padding:2px 0 2px 14px;border-left:4px solid ${RULE_COLOR};color:#57606a;`, className: 'pl-quote' },
+  blockquote: {
+    style: `margin:0 0 16px;padding:2px 0 2px 14px;border-left:4px solid ${RULE_COLOR};color:#57606a;`,
+    className: 'pl-quote',
+  },
   pre: {
     style: `margin:0 0 16px;padding:12px 14px;background-color:#f6f8fa;color:#1f2328;border-radius:6px;font-family:${MONOSPACE_STACK};font-size:13px;line-height:1.55;white-space:pre-wrap;word-wrap:break-word;word-break:break-word;overflow-wrap:anywhere;overflow-x:auto;max-width:100%;`,
     className: 'pl-code',
   },
   table: { style: 'border-collapse:collapse;margin:0;font-size:15px;line-height:1.5;' },
-  th: { style: `border:1px solid ${RULE_COLOR};padding:6px 10px;vertical-align:top;font-weight:700;${WHOLE_WORDS}`, className: 'pl-cell' },
-  td: { style: `border:1px solid ${RULE_COLOR};padding:6px 10px;vertical-align:top;${WHOLE_WORDS}`, className: 'pl-cell' },
+  th: {
+    style: `border:1px solid ${RULE_COLOR};padding:6px 10px;vertical-align:top;font-weight:700;${WHOLE_WORDS}`,
+    className: 'pl-cell',
+  },
+  td: {
+    style: `border:1px solid ${RULE_COLOR};padding:6px 10px;vertical-align:top;${WHOLE_WORDS}`,
+    className: 'pl-cell',
+  },
   hr: { style: `border:0;border-top:1px solid ${RULE_COLOR};margin:24px 0;`, className: 'pl-rule' },
   figure: { style: 'margin:0 0 16px;' },
   figcaption: { style: 'font-size:14px;color:#57606a;', className: 'pl-quote' },
@@ -111,11 +141,19 @@ function styleNodes(nodes: ChildNode[], insidePre: boolean, insideCell: boolean)
       // Links carry their own break-anywhere style for prose; in a cell the cell's rule wins.
       if (insideCell && element.name === 'a') addStyle(element, WHOLE_WORDS);
       // GFM column alignment arrives as `align`; inline CSS keeps it where attributes are ignored.
-      if (element.name === 'th' || element.name === 'td') addStyle(element, `text-align:${/^(center|right)$/.test(element.attribs.align ?? '') ? element.attribs.align : 'left'};`);
+      if (element.name === 'th' || element.name === 'td')
+        addStyle(
+          element,
+          `text-align:${/^(center|right)$/.test(element.attribs.align ?? '') ? element.attribs.align : 'left'};`,
+        );
     }
     if (element.name === 'img') delete element.attribs.height;
     if (element.name === 'table') wrapInScrollBox(element);
-    styleNodes(element.children, insidePre || element.name === 'pre', insideCell || element.name === 'td' || element.name === 'th');
+    styleNodes(
+      element.children,
+      insidePre || element.name === 'pre',
+      insideCell || element.name === 'td' || element.name === 'th',
+    );
   }
 }
 
@@ -131,7 +169,8 @@ function styleNodes(nodes: ChildNode[], insidePre: boolean, insideCell: boolean)
  */
 function wrapInScrollBox(table: Element): void {
   if (!table.parent) return;
-  const wrapper = parseDocument('<div style="overflow-x:auto;width:0;min-width:100%;margin:0 0 16px;"></div>').children[0] as Element;
+  const wrapper = parseDocument('<div style="overflow-x:auto;width:0;min-width:100%;margin:0 0 16px;"></div>')
+    .children[0] as Element;
   DomUtils.replaceElement(table, wrapper);
   DomUtils.appendChild(wrapper, table);
 }
@@ -162,7 +201,12 @@ function formatPostDate(date: Date, lang: string, timeZone: string | undefined):
 
 /** The inbox preview line: the post's description, else the start of its text. */
 function preheaderOf(post: Post, bodyText: string, fallback: string): string {
-  const source = post.description?.trim() || bodyText.replace(/^#+ .*$/gm, '').replace(/\s+/g, ' ').trim();
+  const source =
+    post.description?.trim() ||
+    bodyText
+      .replace(/^#+ .*$/gm, '')
+      .replace(/\s+/g, ' ')
+      .trim();
   const characters = [...source];
   if (characters.length === 0) return fallback;
   return characters.length > 140 ? `${characters.slice(0, 139).join('')}…` : source;
@@ -190,14 +234,23 @@ const valueItself: Slot = (_name, value) => value;
  * The final MJML of a post email. Language strings and which optional blocks appear fix the
  * shape; everything else goes through `slot`, so the skeleton and the full MJML are one text.
  */
-function buildMjml({ post, site, settings, bodyHtml, truncated, preheader, dateLine }: EmailParts, slot: Slot = valueItself): string {
+function buildMjml(
+  { post, site, settings, bodyHtml, truncated, preheader, dateLine }: EmailParts,
+  slot: Slot = valueItself,
+): string {
   const strings = stringsFor(post.lang);
   const siteTitle = site.title || settings.siteTitle;
   const siteUrl = `${site.url}${site.baseurl}/`;
   const webUrl = slot('webUrl', post.url);
-  const image = post.image ? fillTemplate(POST_IMAGE_MJML, { src: slot('imageSource', post.image), alt: slot('title', post.title) }) : '';
+  const image = post.image
+    ? fillTemplate(POST_IMAGE_MJML, { src: slot('imageSource', post.image), alt: slot('title', post.title) })
+    : '';
   const continueReading = truncated
-    ? fillTemplate(CONTINUE_READING_MJML, { webUrl, truncatedNotice: strings.truncatedNotice, continueReading: strings.continueReading })
+    ? fillTemplate(CONTINUE_READING_MJML, {
+        webUrl,
+        truncatedNotice: strings.truncatedNotice,
+        continueReading: strings.continueReading,
+      })
     : '';
   return fillTemplate(POST_EMAIL_MJML, {
     lang: post.lang,
@@ -241,7 +294,8 @@ const markerFor = (name: string) => `PUSHLETTERSLOT_${name}_`;
  * htmlparser2 reads raw (and could hide the closing </mj-text>), comments, CDATA and processing
  * instructions (mjml rewrites Outlook conditional comments). A body with any takes the full compile.
  */
-const MARKUP_MJML_READS = /<[!?]|<\/?(?:mj|script|style|title|textarea|xmp|iframe|noembed|noframes|noscript|plaintext|svg|math|html|head|body)/i;
+const MARKUP_MJML_READS =
+  /<[!?]|<\/?(?:mj|script|style|title|textarea|xmp|iframe|noembed|noframes|noscript|plaintext|svg|math|html|head|body)/i;
 
 /** How many shapes to keep; a process sees a handful (languages × image × cut). */
 const SKELETON_CACHE_LIMIT = 64;
@@ -252,7 +306,8 @@ export function forgetEmailSkeletons(): void {
   skeletons.clear();
 }
 
-const shapeOf = (parts: EmailParts) => `${parts.post.lang}\u0000${parts.post.image ? 'image' : ''}\u0000${parts.truncated ? 'cut' : ''}`;
+const shapeOf = (parts: EmailParts) =>
+  `${parts.post.lang}\u0000${parts.post.image ? 'image' : ''}\u0000${parts.truncated ? 'cut' : ''}`;
 
 async function compileSkeleton(parts: EmailParts): Promise<Skeleton | undefined> {
   const names = new Set<string>();
@@ -321,7 +376,8 @@ async function compileFromSkeleton(parts: EmailParts): Promise<CompiledEmail> {
   const skeleton = texts && (await skeletonFor(parts));
   if (!texts || !skeleton) return compileDirectly(parts);
   let html = skeleton.literals[0]!;
-  for (let index = 0; index < skeleton.slots.length; index++) html += texts.get(skeleton.slots[index]!)! + skeleton.literals[index + 1]!;
+  for (let index = 0; index < skeleton.slots.length; index++)
+    html += texts.get(skeleton.slots[index]!)! + skeleton.literals[index + 1]!;
   return { html, warnings: [] };
 }
 
@@ -341,7 +397,13 @@ function plainText(parts: EmailParts, bodyText: string): string {
     '',
   ];
   if (truncated) lines.push(strings.truncatedNotice, `${strings.continueReading}: ${post.url}`, '');
-  lines.push('-- ', strings.whyYouReceive(siteTitle), settings.postalAddress, `${strings.unsubscribe}: ${UNSUBSCRIBE_URL_PLACEHOLDER}`, '');
+  lines.push(
+    '-- ',
+    strings.whyYouReceive(siteTitle),
+    settings.postalAddress,
+    `${strings.unsubscribe}: ${UNSUBSCRIBE_URL_PLACEHOLDER}`,
+    '',
+  );
   return lines.join('\n');
 }
 
@@ -352,12 +414,20 @@ export async function renderEmail(post: Post, site: SiteConfig, settings: Settin
 }
 
 /** The email and the final MJML whose full compile it equals (the benchmark compiles that bare to compare). */
-export function renderEmailWithSource(post: Post, site: SiteConfig, settings: Settings): Promise<{ email: RenderedEmail; mjml: string }> {
+export function renderEmailWithSource(
+  post: Post,
+  site: SiteConfig,
+  settings: Settings,
+): Promise<{ email: RenderedEmail; mjml: string }> {
   return renderEmailAndSource(post, site, settings, compileFromSkeleton);
 }
 
 /** The email as mjml compiles the full MJML of each post, without the skeleton cache. */
-export function renderEmailDirectly(post: Post, site: SiteConfig, settings: Settings): Promise<{ email: RenderedEmail; mjml: string }> {
+export function renderEmailDirectly(
+  post: Post,
+  site: SiteConfig,
+  settings: Settings,
+): Promise<{ email: RenderedEmail; mjml: string }> {
   return renderEmailAndSource(post, site, settings, compileDirectly);
 }
 
@@ -436,5 +506,8 @@ async function renderEmailWith(
 const PRE_CUT_BYTES = 3 * HTML_SIZE_BUDGET;
 
 function joinBlocks(blocks: Block[], count: number): string {
-  return blocks.slice(0, count).map((block) => block.html).join('');
+  return blocks
+    .slice(0, count)
+    .map((block) => block.html)
+    .join('');
 }

@@ -176,7 +176,8 @@ function yamlProblem(message: string): string {
 /** A key YAML reads as text, unless it is a NOT_TEXT_WORD. */
 const PLAIN_KEY = /^[A-Za-z][\w-]{0,99}$/;
 /** Words YAML 1.1 reads as booleans or null, and `e1`-like words the yaml package reads as floats. */
-const NOT_TEXT_WORD = /^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF|null|Null|NULL|~|[eE][-+]?\d+)$/;
+const NOT_TEXT_WORD =
+  /^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF|null|Null|NULL|~|[eE][-+]?\d+)$/;
 /** Characters that make a scalar anything but plain text: controls, tabs, and line separators YAML may honour. */
 const UNUSUAL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufeff]/;
 const DOUBLE_QUOTED = /^"([^"\\]*)"$/;
@@ -188,7 +189,8 @@ const DATE_START = /^\d{4}-\d{1,2}-\d{1,2}(?:$|[T ])/;
 
 /** A plain scalar that YAML 1.1 resolves to exactly this text, or undefined when unsure. */
 function plainText(value: string, inFlow: boolean): string | undefined {
-  if (value === '' || UNUSUAL.test(value) || value.includes(': ') || value.includes(' #') || value.endsWith(':')) return undefined;
+  if (value === '' || UNUSUAL.test(value) || value.includes(': ') || value.includes(' #') || value.endsWith(':'))
+    return undefined;
   if (inFlow && /[[\]{},:]/.test(value)) return undefined;
   if (NOT_TEXT_START.test(value) && !DATE_START.test(value)) return undefined;
   return NOT_TEXT_WORD.test(value) ? undefined : value;

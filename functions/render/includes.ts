@@ -21,7 +21,11 @@ const INCLUDE_TAG = /\{%-?\s*include\s+([^\s{}%]+)/g;
 
 /** A name that stays inside `_includes/`: relative, no `..`, no backslashes or control characters. */
 function isSafeName(name: string): boolean {
-  return !name.startsWith('/') && !/[\\\u0000-\u001f]/.test(name) && name.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..');
+  return (
+    !name.startsWith('/') &&
+    !/[\\\u0000-\u001f]/.test(name) &&
+    name.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..')
+  );
 }
 
 /** The include names a text writes literally, in order of appearance, once each. */
@@ -39,7 +43,10 @@ export interface GatheredIncludes {
  * Reads the includes `text` names, and those they name, breadth first within INCLUDE_LIMITS.
  * `read` answers the file's bytes, or undefined when it does not exist.
  */
-export async function gatherIncludes(text: string, read: (name: string) => Promise<Uint8Array | undefined>): Promise<GatheredIncludes> {
+export async function gatherIncludes(
+  text: string,
+  read: (name: string) => Promise<Uint8Array | undefined>,
+): Promise<GatheredIncludes> {
   const files: IncludedFiles = {};
   const skipped: GatheredIncludes['skipped'] = [];
   const queue = includeNames(text);
@@ -59,7 +66,10 @@ export async function gatherIncludes(text: string, read: (name: string) => Promi
       continue;
     }
     if (bytes.byteLength > INCLUDE_LIMITS.fileBytes || total + bytes.byteLength > INCLUDE_LIMITS.totalBytes) {
-      skipped.push({ name, reason: `over ${INCLUDE_LIMITS.fileBytes / 1024} KB per file or ${INCLUDE_LIMITS.totalBytes / 1024} KB in all` });
+      skipped.push({
+        name,
+        reason: `over ${INCLUDE_LIMITS.fileBytes / 1024} KB per file or ${INCLUDE_LIMITS.totalBytes / 1024} KB in all`,
+      });
       continue;
     }
     total += bytes.byteLength;

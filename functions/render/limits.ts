@@ -30,7 +30,11 @@ export const RENDER_LIMITS = {
  * retried: the editor is told which post and which limit.
  */
 export class PostLimitError extends InvalidInputError {
-  constructor(code: 'POST_LIQUID_LIMIT' | 'POST_NESTING_LIMIT' | 'POST_RENDER_TIMEOUT' | 'POST_RENDER_MEMORY', message: string, options?: { cause?: unknown }) {
+  constructor(
+    code: 'POST_LIQUID_LIMIT' | 'POST_NESTING_LIMIT' | 'POST_RENDER_TIMEOUT' | 'POST_RENDER_MEMORY',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(code, message, options);
     this.name = 'PostLimitError';
   }
@@ -63,7 +67,11 @@ export function checkMarkdownNesting(markdown: string, file: string): void {
     }
     let rest = line;
     let containers = 0;
-    for (let marker = CONTAINER_MARKER.exec(rest); marker !== null && containers <= limit; marker = CONTAINER_MARKER.exec(rest)) {
+    for (
+      let marker = CONTAINER_MARKER.exec(rest);
+      marker !== null && containers <= limit;
+      marker = CONTAINER_MARKER.exec(rest)
+    ) {
       containers += 1;
       rest = rest.slice(marker[0].length);
     }
@@ -102,7 +110,12 @@ export function checkMarkdownNesting(markdown: string, file: string): void {
 
 /** The error and the ones it wraps: liquidjs keeps the error a tag threw as `originalError`. */
 function* errorChain(error: unknown): Generator<Error> {
-  for (let current = error; current instanceof Error; current = (current as { originalError?: unknown }).originalError ?? current.cause) yield current;
+  for (
+    let current = error;
+    current instanceof Error;
+    current = (current as { originalError?: unknown }).originalError ?? current.cause
+  )
+    yield current;
 }
 
 /** The limit liquidjs reports (`template render limit exceeded`), when the error is one. */

@@ -48,7 +48,12 @@ export function absoluteLink(raw: string, kind: 'link' | 'image', base: LinkBase
  */
 function rootRelative(path: string, site: SiteConfig): string | undefined {
   const { baseurl } = site;
-  const hasBase = baseurl !== '' && (path === baseurl || path.startsWith(`${baseurl}/`) || path.startsWith(`${baseurl}?`) || path.startsWith(`${baseurl}#`));
+  const hasBase =
+    baseurl !== '' &&
+    (path === baseurl ||
+      path.startsWith(`${baseurl}/`) ||
+      path.startsWith(`${baseurl}?`) ||
+      path.startsWith(`${baseurl}#`));
   return withoutDoubledBaseurl(safeUrl(`${site.url}${hasBase ? '' : baseurl}${path}`), site);
 }
 
@@ -87,7 +92,8 @@ function fileRelative(value: string, base: LinkBase): string | undefined {
   if (pathPart === '') return undefined;
   const target = resolve(dirname(resolve(base.sourceFile)), pathPart);
   const inside = relative(resolve(root), target);
-  if (inside.startsWith('..') || isAbsolute(inside) || !existsSync(target) || !statSync(target).isFile()) return undefined;
+  if (inside.startsWith('..') || isAbsolute(inside) || !existsSync(target) || !statSync(target).isFile())
+    return undefined;
   const sitePath = `/${inside.split(sep).join('/')}`;
   if (/^\/_(posts|drafts)\//.test(sitePath) || /\/_posts\//.test(sitePath)) {
     const postUrl = base.postFileUrl?.(target);

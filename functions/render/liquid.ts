@@ -1,6 +1,6 @@
-import { Liquid, Tag, type Context, type Emitter, type TagToken, type TopLevelToken } from 'liquidjs';
+import { type Context, type Emitter, Liquid, Tag, type TagToken, type TopLevelToken } from 'liquidjs';
 import { Lexer, marked, type Token, type Tokens } from 'marked';
-import { PostLimitError, RENDER_LIMITS, liquidLimitOf, postLimitErrorIn } from './limits';
+import { liquidLimitOf, PostLimitError, postLimitErrorIn, RENDER_LIMITS } from './limits';
 import { escapeAttribute, escapeText } from './sanitize';
 import type { Warning } from './types';
 
@@ -170,7 +170,11 @@ function locate(text: string, raw: string, from: number): { start: number; end: 
  * would, and authors use them in code for URLs); anything else stays as written, and the
  * `{% raw %}` markers authors put around code to show Liquid are dropped as Jekyll drops them.
  */
-export function restoreCode(text: string, regions: CodeRegion[], variables: { site: Record<string, unknown>; page: Record<string, unknown> }): string {
+export function restoreCode(
+  text: string,
+  regions: CodeRegion[],
+  variables: { site: Record<string, unknown>; page: Record<string, unknown> },
+): string {
   return text.replace(PLACEHOLDER, (whole, index: string) => {
     const region = regions[Number(index)];
     if (!region) return whole;
@@ -236,7 +240,9 @@ function engine(timeZone: string): Liquid {
   liquid.registerFilter('absolute_url', function (this: { context: Context }, value: unknown) {
     return environmentOf(this.context).absoluteUrl(String(value ?? ''));
   });
-  liquid.registerFilter('markdownify', (value: unknown) => marked.parse(String(value ?? ''), { async: false, gfm: true }));
+  liquid.registerFilter('markdownify', (value: unknown) =>
+    marked.parse(String(value ?? ''), { async: false, gfm: true }),
+  );
   liquid.registerFilter('smartify', (value: unknown) => value);
   if (builtinTags.size === 0) builtinTags = new Set(Object.keys(liquid.tags));
   engines.set(timeZone, liquid);
@@ -257,14 +263,22 @@ export function renderLiquid(text: string, environment: JekyllEnvironment): stri
   registerUnknownTags(liquid, text);
   try {
     return String(
-      liquid.parseAndRenderSync(text, { site: environment.site, page: environment.page }, { globals: { [ENVIRONMENT]: environment } }),
+      liquid.parseAndRenderSync(
+        text,
+        { site: environment.site, page: environment.page },
+        { globals: { [ENVIRONMENT]: environment } },
+      ),
     );
   } catch (error) {
     const ours = postLimitErrorIn(error);
     if (ours) throw ours;
     const limit = liquidLimitOf(error);
     if (limit !== undefined) {
-      throw new PostLimitError('POST_LIQUID_LIMIT', `${environment.file}: ${LIMIT_TEXT[limit]}; fix the Liquid so the post renders within the limit`, { cause: error });
+      throw new PostLimitError(
+        'POST_LIQUID_LIMIT',
+        `${environment.file}: ${LIMIT_TEXT[limit]}; fix the Liquid so the post renders within the limit`,
+        { cause: error },
+      );
     }
     environment.warn({
       code: 'LIQUID_ERROR',
@@ -287,7 +301,10 @@ function fillTextVariables(text: string, environment: JekyllEnvironment): string
   const filled = text.replace(TEXT_VARIABLE, (expression, path: string) => {
     let value: unknown = environment;
     for (const key of path.split('.')) {
-      value = value !== null && typeof value === 'object' && Object.hasOwn(value, key) ? (value as Record<string, unknown>)[key] : undefined;
+      value =
+        value !== null && typeof value === 'object' && Object.hasOwn(value, key)
+          ? (value as Record<string, unknown>)[key]
+          : undefined;
     }
     if (typeof value === 'string') return value;
     complete = false;
@@ -310,15 +327,21 @@ export function fillTextVariablesEverywhere(text: string, environment: JekyllEnv
 /** What a reader sees when Liquid cannot run: the text without any `{% %}` or `{{ }}`. */
 export function stripLiquid(text: string): string {
   let stripped = text;
-  for (const block of rawBlocks(text)) stripped = stripped.replace(block, block.replace(/\{|\}/g, (brace) => (brace === '{' ? '\u0000' : '\u0001')));
-  return stripped
-    .replace(/\{%-?\s*comment\s*-?%\}(?:[^{]|\{(?!%-?\s*endcomment))*\{%-?\s*endcomment\s*-?%\}/g, '')
-    .replace(/\{%(?:[^%{]|%(?!\}))*%\}/g, '')
-    .replace(/\{\{[^{}]*\}\}/g, '')
-    // Whatever is left is a fragment of a tag that never closed.
-    .replace(/\{\{|\{%|%\}|\}\}/g, '')
-    .replace(/\u0000/g, '{')
-    .replace(/\u0001/g, '}');
+  for (const block of rawBlocks(text))
+    stripped = stripped.replace(
+      block,
+      block.replace(/\{|\}/g, (brace) => (brace === '{' ? '\u0000' : '\u0001')),
+    );
+  return (
+    stripped
+      .replace(/\{%-?\s*comment\s*-?%\}(?:[^{]|\{(?!%-?\s*endcomment))*\{%-?\s*endcomment\s*-?%\}/g, '')
+      .replace(/\{%(?:[^%{]|%(?!\}))*%\}/g, '')
+      .replace(/\{\{[^{}]*\}\}/g, '')
+      // Whatever is left is a fragment of a tag that never closed.
+      .replace(/\{\{|\{%|%\}|\}\}/g, '')
+      .replace(/\u0000/g, '{')
+      .replace(/\u0001/g, '}')
+  );
 }
 
 const LIMIT_TEXT = {
@@ -377,7 +400,9 @@ function registerJekyllTags(liquid: Liquid): void {
         this.parameters = match[2] ?? '';
       }
       render(ctx: Context, emitter: Emitter): void {
-        const name = this.fileExpression.includes('{{') ? String(liquid.parseAndRenderSync(this.fileExpression, ctx)).trim() : this.fileExpression;
+        const name = this.fileExpression.includes('{{')
+          ? String(liquid.parseAndRenderSync(this.fileExpression, ctx)).trim()
+          : this.fileExpression;
         const environment = environmentOf(ctx);
         const content = name === '' ? undefined : read(environment, name);
         if (content === undefined) {
@@ -394,9 +419,11 @@ function registerJekyllTags(liquid: Liquid): void {
           );
         }
         const include: Record<string, unknown> = {};
-        for (const [, key, doubleQuoted, singleQuoted, bare] of this.parameters.matchAll(/([\w-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|(\S+))/g)) {
+        for (const [, key, doubleQuoted, singleQuoted, bare] of this.parameters.matchAll(
+          /([\w-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|(\S+))/g,
+        )) {
           if (key === undefined) continue;
-          include[key] = bare !== undefined ? liquid.evalValueSync(bare, ctx) : doubleQuoted ?? singleQuoted ?? '';
+          include[key] = bare !== undefined ? liquid.evalValueSync(bare, ctx) : (doubleQuoted ?? singleQuoted ?? '');
         }
         depth += 1;
         ctx.push({ include });
@@ -408,8 +435,14 @@ function registerJekyllTags(liquid: Liquid): void {
         }
       }
     };
-  liquid.registerTag('include', includeTag((environment, name) => environment.include(name), 'include'));
-  liquid.registerTag('include_relative', includeTag((environment, name) => environment.includeRelative(name), 'include_relative'));
+  liquid.registerTag(
+    'include',
+    includeTag((environment, name) => environment.include(name), 'include'),
+  );
+  liquid.registerTag(
+    'include_relative',
+    includeTag((environment, name) => environment.includeRelative(name), 'include_relative'),
+  );
 }
 
 /** What a plugin tag shows on the blog, for the email to link to. */
@@ -426,10 +459,14 @@ export interface PluginLink {
 export function pluginTagLink(name: string, args: string): PluginLink | undefined {
   const first = (args.split(/\s+/)[0] ?? '').replace(/^["']|["']$/g, '');
   const url = /https?:\/\/[^\s"'<>{}%]+/.exec(args)?.[0];
-  if (name === 'gist' && (url || /^[\w-]+(\/[\w]+)?$/.test(first))) return { url: url ?? `https://gist.github.com/${first}`, kind: 'code', provider: 'GitHub Gist' };
-  if (name === 'youtube' && (url || /^[\w-]{6,}$/.test(first))) return { url: url ?? `https://www.youtube.com/watch?v=${first}`, kind: 'video', provider: 'YouTube' };
-  if (name === 'vimeo' && (url || /^\d+$/.test(first))) return { url: url ?? `https://vimeo.com/${first}`, kind: 'video', provider: 'Vimeo' };
-  if (name === 'bilibili' && (url || /^BV\w+$/.test(first))) return { url: url ?? `https://www.bilibili.com/video/${first}`, kind: 'video', provider: 'bilibili' };
+  if (name === 'gist' && (url || /^[\w-]+(\/[\w]+)?$/.test(first)))
+    return { url: url ?? `https://gist.github.com/${first}`, kind: 'code', provider: 'GitHub Gist' };
+  if (name === 'youtube' && (url || /^[\w-]{6,}$/.test(first)))
+    return { url: url ?? `https://www.youtube.com/watch?v=${first}`, kind: 'video', provider: 'YouTube' };
+  if (name === 'vimeo' && (url || /^\d+$/.test(first)))
+    return { url: url ?? `https://vimeo.com/${first}`, kind: 'video', provider: 'Vimeo' };
+  if (name === 'bilibili' && (url || /^BV\w+$/.test(first)))
+    return { url: url ?? `https://www.bilibili.com/video/${first}`, kind: 'video', provider: 'bilibili' };
   return url ? { url, kind: 'page' } : undefined;
 }
 
@@ -442,7 +479,8 @@ export function pluginTagLink(name: string, args: string): PluginLink | undefine
 function registerUnknownTags(liquid: Liquid, text: string): void {
   for (const match of text.matchAll(/\{%-?\s*([A-Za-z_][\w-]*)/g)) {
     const name = match[1]!;
-    if (name in liquid.tags || INNER_TAGS.has(name) || (name.startsWith('end') && builtinTags.has(name.slice(3)))) continue;
+    if (name in liquid.tags || INNER_TAGS.has(name) || (name.startsWith('end') && builtinTags.has(name.slice(3))))
+      continue;
     const isEnd = name.startsWith('end');
     liquid.registerTag(
       name,
@@ -457,7 +495,8 @@ function registerUnknownTags(liquid: Liquid, text: string): void {
           const environment = environmentOf(ctx);
           const tag = `{% ${name}${this.args ? ` ${this.args}` : ''} %}`;
           const link = pluginTagLink(name, this.args);
-          if (link) emitter.write(`<a href="${escapeAttribute(link.url)}">${escapeText(environment.linkText(link))}</a>`);
+          if (link)
+            emitter.write(`<a href="${escapeAttribute(link.url)}">${escapeText(environment.linkText(link))}</a>`);
           environment.warn({
             code: 'LIQUID_UNKNOWN_TAG',
             message: link

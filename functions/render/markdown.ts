@@ -7,7 +7,12 @@ import { Marked, type MarkedExtension, type Tokens } from 'marked';
  * replaced by placeholders, so code that shows this syntax keeps it.
  */
 export function removeKramdownSyntax(text: string): string {
-  const withoutExtensions = replaceBlocks(replaceBlocks(text, '{::comment}', '{:/comment}', () => ''), '{::nomarkdown}', '{:/nomarkdown}', (inner) => inner);
+  const withoutExtensions = replaceBlocks(
+    replaceBlocks(text, '{::comment}', '{:/comment}', () => ''),
+    '{::nomarkdown}',
+    '{:/nomarkdown}',
+    (inner) => inner,
+  );
   const lines = withoutExtensions.replace(/\{::(?:options|nomarkdown|comment)[^{}\n]*\/\}/g, '').split('\n');
   const kept: string[] = [];
   for (const line of lines) {
@@ -78,7 +83,8 @@ function replaceBlocks(text: string, opening: string, closing: string, replace: 
  * (，。：；！？）」【】…), and the curly quotes, ellipsis and dashes Chinese prose sets around
  * links. None of them is ever an unencoded part of a URL a writer means to link.
  */
-const CJK_URL_END = /[\u2014\u2015\u2018-\u201f\u2026\u2e80-\u2fff\u3000-\u9fff\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff\ufe10-\ufe1f\ufe30-\ufe4f\uff00-\uffef\u{20000}-\u{3ffff}]/u;
+const CJK_URL_END =
+  /[\u2014\u2015\u2018-\u201f\u2026\u2e80-\u2fff\u3000-\u9fff\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff\ufe10-\ufe1f\ufe30-\ufe4f\uff00-\uffef\u{20000}-\u{3ffff}]/u;
 
 /**
  * GFM's extended autolinks run a bare URL up to the next space or `<`, which Chinese text seldom
@@ -103,7 +109,14 @@ const cjkAwareAutolinks: MarkedExtension = {
       // The pattern needs a host character after the scheme, before any CJK: nothing to link is left only on odd input.
       if (url === '') return false;
       const href = match[1] === 'www.' ? `http://${url}` : url;
-      return { type: 'link', raw: url, text: url, href, autolink: true, tokens: [{ type: 'text', raw: url, text: url }] } as Tokens.Link;
+      return {
+        type: 'link',
+        raw: url,
+        text: url,
+        href,
+        autolink: true,
+        tokens: [{ type: 'text', raw: url, text: url }],
+      } as Tokens.Link;
     },
   },
 };

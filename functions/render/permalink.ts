@@ -52,7 +52,9 @@ const PATH_SAFE = /[A-Za-z0-9\-._~!$&'()*+,;=:@/]/;
 export function escapePath(path: string): string {
   let escaped = '';
   for (const character of path) {
-    escaped += PATH_SAFE.test(character) ? character : encodeURIComponent(character).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+    escaped += PATH_SAFE.test(character)
+      ? character
+      : encodeURIComponent(character).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
   }
   return escaped;
 }
@@ -72,7 +74,20 @@ export interface PostUrlInput {
   cleanedPath?: string;
 }
 
-const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+const MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
 const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 
 const pad = (value: number, width = 2) => String(value).padStart(width, '0');
@@ -90,7 +105,8 @@ function isoWeek(year: number, month: number, day: number): { week: number; week
 export function postPlaceholders(input: PostUrlInput): Record<string, string> {
   const when = calendarParts(input.date, input.timeZone);
   const slug = input.slugOverride ?? input.fileSlug;
-  const dayOfYear = Math.round((Date.UTC(when.year, when.month - 1, when.day) - Date.UTC(when.year, 0, 1)) / 86_400_000) + 1;
+  const dayOfYear =
+    Math.round((Date.UTC(when.year, when.month - 1, when.day) - Date.UTC(when.year, 0, 1)) / 86_400_000) + 1;
   const { week, weekYear } = isoWeek(when.year, when.month, when.day);
   const categories = [...new Set(input.categories.map((category) => category.toLowerCase()))];
   return {
@@ -147,6 +163,9 @@ export function fillPermalink(template: string, placeholders: Record<string, str
 
 /** The post's path on the site, without the site's `baseurl` (what Jekyll calls `page.url`). */
 export function postPath(input: PostUrlInput): string {
-  const template = typeof input.permalink === 'string' && input.permalink.trim() !== '' ? input.permalink.trim() : permalinkTemplate(input.sitePermalink);
+  const template =
+    typeof input.permalink === 'string' && input.permalink.trim() !== ''
+      ? input.permalink.trim()
+      : permalinkTemplate(input.sitePermalink);
   return fillPermalink(template, postPlaceholders(input));
 }

@@ -16,14 +16,43 @@ export const TEXT_WIDTH = 76;
 export const MAX_LINE_OCTETS = 998;
 
 const BLOCK_TAGS = new Set([
-  'address', 'article', 'aside', 'blockquote', 'dd', 'details', 'div', 'dl', 'dt', 'figcaption', 'figure',
-  'footer', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'header', 'hr', 'li', 'main', 'nav', 'ol', 'p', 'pre',
-  'section', 'summary', 'table', 'ul', 'center',
+  'address',
+  'article',
+  'aside',
+  'blockquote',
+  'dd',
+  'details',
+  'div',
+  'dl',
+  'dt',
+  'figcaption',
+  'figure',
+  'footer',
+  'h1',
+  'h2',
+  'h3',
+  'h4',
+  'h5',
+  'h6',
+  'header',
+  'hr',
+  'li',
+  'main',
+  'nav',
+  'ol',
+  'p',
+  'pre',
+  'section',
+  'summary',
+  'table',
+  'ul',
+  'center',
 ]);
 const SKIPPED_TAGS = new Set(['script', 'style', 'head', 'title', 'template', 'noscript', 'iframe', 'object', 'svg']);
 
 /** East Asian wide and fullwidth characters take two columns in a monospaced reader. */
-const WIDE = /[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\u{20000}-\u{3fffd}]/u;
+const WIDE =
+  /[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\u{20000}-\u{3fffd}]/u;
 
 /** The same ranges as WIDE, by code point: this runs per character, a regular expression is slower. */
 function isWideCode(code: number): boolean {
@@ -175,7 +204,13 @@ function textContent(nodes: ChildNode[]): string {
 
 /** `https://example.com/` and `example.com` read the same; an autolink prints its URL once. */
 function sameTarget(text: string, href: string): boolean {
-  const normalise = (value: string) => value.trim().replace(/^mailto:/i, '').replace(/^https?:\/\//i, '').replace(/\/$/, '').toLowerCase();
+  const normalise = (value: string) =>
+    value
+      .trim()
+      .replace(/^mailto:/i, '')
+      .replace(/^https?:\/\//i, '')
+      .replace(/\/$/, '')
+      .toLowerCase();
   return normalise(text) === normalise(href);
 }
 
@@ -216,7 +251,12 @@ function walk(nodes: ChildNode[], writer: TextWriter, context: Context): void {
     writer.flush(context);
     writer.separate(context);
     switch (name) {
-      case 'h1': case 'h2': case 'h3': case 'h4': case 'h5': case 'h6': {
+      case 'h1':
+      case 'h2':
+      case 'h3':
+      case 'h4':
+      case 'h5':
+      case 'h6': {
         writer.text(`${'#'.repeat(Number(name[1]))} `);
         walk(element.children, writer, context);
         break;
@@ -233,7 +273,8 @@ function walk(nodes: ChildNode[], writer: TextWriter, context: Context): void {
         writer.flush(inner);
         break;
       }
-      case 'ul': case 'ol': {
+      case 'ul':
+      case 'ol': {
         let number = Number.parseInt(attribute(element, 'start'), 10);
         if (!Number.isFinite(number)) number = 1;
         for (const item of element.children) {
@@ -270,9 +311,11 @@ function rowsOf(table: Element): string[][] {
     for (const node of nodes) {
       if (node.type !== 'tag') continue;
       if (node.name === 'tr') {
-        rows.push(node.children
-          .filter((cell): cell is Element => cell.type === 'tag' && (cell.name === 'td' || cell.name === 'th'))
-          .map((cell) => textContent(cell.children).replace(/\s+/g, ' ').trim()));
+        rows.push(
+          node.children
+            .filter((cell): cell is Element => cell.type === 'tag' && (cell.name === 'td' || cell.name === 'th'))
+            .map((cell) => textContent(cell.children).replace(/\s+/g, ' ').trim()),
+        );
       } else if (node.name !== 'table') {
         visit(node.children);
       }

@@ -1,13 +1,21 @@
-import { existsSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { InvalidInputError } from '../commons/errors';
 import { parseJekyllDate, zonedTime } from './dates';
 import { decodePostSource, parseFrontMatter, splitFrontMatter } from './frontmatter';
+import type { IncludedFiles } from './includes';
 import { isChinese, resolveLanguage } from './language';
 import { checkMarkdownNesting } from './limits';
 import { absoluteLink, type LinkBase } from './links';
-import { fillTextVariablesEverywhere, hasBracelessKramdown, highlightToFences, protectCode, renderLiquid, restoreCode, type JekyllEnvironment } from './liquid';
-import type { IncludedFiles } from './includes';
+import {
+  fillTextVariablesEverywhere,
+  hasBracelessKramdown,
+  highlightToFences,
+  type JekyllEnvironment,
+  protectCode,
+  renderLiquid,
+  restoreCode,
+} from './liquid';
 import { markdownToHtml, removeKramdownSyntax } from './markdown';
 import { permalinkTemplate, postPath, titleizeSlug } from './permalink';
 import { sanitizeHtml } from './sanitize';
@@ -59,7 +67,10 @@ export function readPostName(path: string): PostName {
     const fields = { year: Number(year), month: Number(month), day: Number(day) };
     const probe = new Date(Date.UTC(fields.year, fields.month - 1, fields.day));
     if (probe.getUTCMonth() !== fields.month - 1 || probe.getUTCDate() !== fields.day) {
-      throw new InvalidInputError('POST_BAD_NAME', `${path}: ${year}-${month}-${day} in the file name is not a real date; rename the file with the post's date as YYYY-MM-DD`);
+      throw new InvalidInputError(
+        'POST_BAD_NAME',
+        `${path}: ${year}-${month}-${day} in the file name is not a real date; rename the file with the post's date as YYYY-MM-DD`,
+      );
     }
     const id = draft ? `draft-${slug}` : `${year}-${month!.padStart(2, '0')}-${day!.padStart(2, '0')}-${slug}`;
     return { id, slug: slug!, draft, day: fields };
@@ -67,7 +78,10 @@ export function readPostName(path: string): PostName {
   const dateless = DATELESS_NAME.exec(name);
   if (draft && dateless) return { id: `draft-${dateless[1]}`, slug: dateless[1]!, draft };
   if (draft) {
-    throw new InvalidInputError('POST_BAD_NAME', `${path}: drafts must be Markdown files (.md or .markdown); rename it, for example ${name.replace(/\.[^.]*$/, '')}.md`);
+    throw new InvalidInputError(
+      'POST_BAD_NAME',
+      `${path}: drafts must be Markdown files (.md or .markdown); rename it, for example ${name.replace(/\.[^.]*$/, '')}.md`,
+    );
   }
   const suggestion = `YYYY-MM-DD-${(dateless?.[1] ?? name.replace(/\.[^.]*$/, '')).replace(/^\d{4}-\d{1,2}-\d{1,2}-?/, '') || 'title'}.md`;
   throw new InvalidInputError(
@@ -78,7 +92,8 @@ export function readPostName(path: string): PostName {
 
 function asStringList(value: unknown, splitStrings: boolean): string[] {
   if (value === undefined || value === null || value === '') return [];
-  if (Array.isArray(value)) return value.filter((item) => item !== null && item !== undefined).map((item) => String(item));
+  if (Array.isArray(value))
+    return value.filter((item) => item !== null && item !== undefined).map((item) => String(item));
   const text = String(value);
   return splitStrings ? text.split(/\s+/).filter(Boolean) : [text];
 }
@@ -95,13 +110,23 @@ function categoriesOf(frontMatter: Record<string, unknown>, path: string, site: 
       const segments = inside.split(sep);
       const postsAt = segments.findIndex((segment) => segment === '_posts' || segment === '_drafts');
       // With `collections_dir: my_collections`, posts live in my_collections/_posts: not a category.
-      const collectionsDir = textValue(site.data.collections_dir)?.replace(/^\/+|\/+$/g, '').split('/') ?? [];
+      const collectionsDir =
+        textValue(site.data.collections_dir)
+          ?.replace(/^\/+|\/+$/g, '')
+          .split('/') ?? [];
       const above = segments.slice(0, Math.max(postsAt, 0));
-      const isCollectionsDir = collectionsDir.length > 0 && collectionsDir.every((segment, index) => above[index] === segment);
+      const isCollectionsDir =
+        collectionsDir.length > 0 && collectionsDir.every((segment, index) => above[index] === segment);
       if (postsAt > 0) fromPath.push(...above.slice(isCollectionsDir ? collectionsDir.length : 0));
     }
   }
-  return [...new Set([...fromPath, ...asStringList(frontMatter.categories, true), ...asStringList(frontMatter.category, false)])];
+  return [
+    ...new Set([
+      ...fromPath,
+      ...asStringList(frontMatter.categories, true),
+      ...asStringList(frontMatter.category, false),
+    ]),
+  ];
 }
 
 function tagsOf(frontMatter: Record<string, unknown>): string[] {
@@ -121,8 +146,19 @@ interface PostLocation {
   categories: string[];
 }
 
-function locatePost(file: string, frontMatter: Record<string, unknown>, site: SiteConfig, name: PostName, now: Date): PostLocation {
-  const date = frontMatter.date !== undefined && frontMatter.date !== null && frontMatter.date !== '' ? parseJekyllDate(frontMatter.date, site.timezone) : name.day ? zonedTime(name.day, site.timezone) : now;
+function locatePost(
+  file: string,
+  frontMatter: Record<string, unknown>,
+  site: SiteConfig,
+  name: PostName,
+  now: Date,
+): PostLocation {
+  const date =
+    frontMatter.date !== undefined && frontMatter.date !== null && frontMatter.date !== ''
+      ? parseJekyllDate(frontMatter.date, site.timezone)
+      : name.day
+        ? zonedTime(name.day, site.timezone)
+        : now;
   if (date === undefined) {
     throw new InvalidInputError(
       'POST_BAD_FRONT_MATTER',
@@ -182,7 +218,10 @@ function postFilesOf(root: string, refresh = false): string[] {
 function findPostFile(root: string, name: string): string | undefined {
   const wanted = name.replace(/\.(md|markdown|mkd|mkdn|mdown)$/i, '');
   const matches = (file: string) => {
-    const withoutExtension = file.replace(/\.[^./\\]+$/, '').split(sep).join('/');
+    const withoutExtension = file
+      .replace(/\.[^./\\]+$/, '')
+      .split(sep)
+      .join('/');
     return withoutExtension.endsWith(`/${wanted}`);
   };
   return postFilesOf(root).find(matches) ?? postFilesOf(root, true).find(matches);
@@ -260,7 +299,10 @@ function readSiteFile(root: string, file: string, tag: string, warn: (warning: W
     return undefined;
   }
   if (!insideFolder(realpathSync(root), real)) {
-    warn({ code: 'LIQUID_INCLUDE_OUTSIDE_SITE', message: `{% ${tag} %} is a symbolic link to a file outside the site; pushletter reads only the site's own files, so the email leaves it out` });
+    warn({
+      code: 'LIQUID_INCLUDE_OUTSIDE_SITE',
+      message: `{% ${tag} %} is a symbolic link to a file outside the site; pushletter reads only the site's own files, so the email leaves it out`,
+    });
     return undefined;
   }
   return readTextFile(real);
@@ -324,7 +366,12 @@ function excerptOf(html: string): string | undefined {
     .trim();
   if (text === '') return undefined;
   const characters = [...text];
-  return characters.length > EXCERPT_LENGTH ? `${characters.slice(0, EXCERPT_LENGTH - 1).join('').trimEnd()}…` : text;
+  return characters.length > EXCERPT_LENGTH
+    ? `${characters
+        .slice(0, EXCERPT_LENGTH - 1)
+        .join('')
+        .trimEnd()}…`
+    : text;
 }
 
 /**
@@ -340,12 +387,16 @@ export async function parsePost(input: ParsePostInput): Promise<Post> {
   const split = splitFrontMatter(file, text);
   const frontMatter = parseFrontMatter(file, split.frontMatterText);
   if (split.body.trim() === '') {
-    throw new InvalidInputError('POST_EMPTY_BODY', `${file}: the post has front matter but no text after it; write the post below the closing "---" line`);
+    throw new InvalidInputError(
+      'POST_EMPTY_BODY',
+      `${file}: the post has front matter but no text after it; write the post below the closing "---" line`,
+    );
   }
 
   const warnings: Warning[] = [];
   const warn = (warning: Warning) => {
-    if (!warnings.some((existing) => existing.code === warning.code && existing.message === warning.message)) warnings.push(warning);
+    if (!warnings.some((existing) => existing.code === warning.code && existing.message === warning.message))
+      warnings.push(warning);
   };
 
   const location = locatePost(file, frontMatter, site, name, now);
@@ -376,7 +427,8 @@ export async function parsePost(input: ParsePostInput): Promise<Post> {
     tags,
     url: location.path,
     id: location.path.replace(/\.html$/, '').replace(/\/$/, ''),
-    path: site.root !== undefined && sourceFile !== undefined ? relative(site.root, sourceFile).split(sep).join('/') : file,
+    path:
+      site.root !== undefined && sourceFile !== undefined ? relative(site.root, sourceFile).split(sep).join('/') : file,
     draft: name.draft,
     lang,
   };
@@ -393,7 +445,8 @@ export async function parsePost(input: ParsePostInput): Promise<Post> {
     tags: {},
   };
 
-  const watchVideo = (provider: string | undefined) => (chinese ? `▶ 在 ${provider} 上观看视频` : `▶ Watch the video on ${provider}`);
+  const watchVideo = (provider: string | undefined) =>
+    chinese ? `▶ 在 ${provider} 上观看视频` : `▶ Watch the video on ${provider}`;
   const environment: JekyllEnvironment = {
     file,
     site: siteVariables,
@@ -410,10 +463,17 @@ export async function parsePost(input: ParsePostInput): Promise<Post> {
         const found = findPostFile(site.root, postName);
         const path = found === undefined ? undefined : urlOfPostFile(found, site, now);
         if (path !== undefined) return path;
-        warn({ code: 'POST_URL_MISSING', message: `{% post_url ${postName} %} names no post in _posts/; the link may be broken on the blog too` });
+        warn({
+          code: 'POST_URL_MISSING',
+          message: `{% post_url ${postName} %} names no post in _posts/; the link may be broken on the blog too`,
+        });
       }
       const guessed = guessPostUrl(postName, site, now, warn);
-      if (guessed === undefined) warn({ code: 'POST_URL_INVALID', message: `{% post_url ${postName} %} is not a post name (YYYY-MM-DD-slug); the link was left out` });
+      if (guessed === undefined)
+        warn({
+          code: 'POST_URL_INVALID',
+          message: `{% post_url ${postName} %} is not a post name (YYYY-MM-DD-slug); the link was left out`,
+        });
       return guessed;
     },
     link: (target) => {
@@ -425,12 +485,16 @@ export async function parsePost(input: ParsePostInput): Promise<Post> {
           if (postLike) return urlOfPostFile(full, site, now) ?? guessPostUrl(clean, site, now, warn);
           return urlOfSiteFile(clean, site);
         }
-        warn({ code: 'LINK_MISSING', message: `{% link ${target} %} names a file that is not in the site; the link may be broken on the blog too` });
+        warn({
+          code: 'LINK_MISSING',
+          message: `{% link ${target} %} names a file that is not in the site; the link may be broken on the blog too`,
+        });
       }
       return postLike ? guessPostUrl(clean, site, now, warn) : urlOfSiteFile(clean, site);
     },
     include: (includeName) => {
-      if (input.includes !== undefined) return Object.hasOwn(input.includes, includeName) ? input.includes[includeName] : undefined;
+      if (input.includes !== undefined)
+        return Object.hasOwn(input.includes, includeName) ? input.includes[includeName] : undefined;
       if (site.root === undefined) return undefined;
       const includes = join(site.root, '_includes');
       const full = join(includes, includeName);
@@ -439,7 +503,9 @@ export async function parsePost(input: ParsePostInput): Promise<Post> {
     includeRelative: (includeName) => {
       if (site.root === undefined || sourceFile === undefined) return undefined;
       const full = join(dirname(sourceFile), includeName);
-      return insideFolder(site.root, full) ? readSiteFile(site.root, full, `include_relative ${includeName}`, warn) : undefined;
+      return insideFolder(site.root, full)
+        ? readSiteFile(site.root, full, `include_relative ${includeName}`, warn)
+        : undefined;
     },
     relativeUrl: (path) => relativeUrl(site, path),
     absoluteUrl: (path) => {
@@ -479,12 +545,18 @@ export async function parsePost(input: ParsePostInput): Promise<Post> {
   const imageValue = frontMatter.image;
   const imagePath =
     textValue(imageValue) ??
-    (imageValue !== null && typeof imageValue === 'object' ? textValue((imageValue as Record<string, unknown>).path) ?? textValue((imageValue as Record<string, unknown>).url) : undefined);
+    (imageValue !== null && typeof imageValue === 'object'
+      ? (textValue((imageValue as Record<string, unknown>).path) ??
+        textValue((imageValue as Record<string, unknown>).url))
+      : undefined);
   // jekyll-seo-tag reads a front-matter image relative to the site, not to the post.
   const image =
     imagePath === undefined
       ? undefined
-      : absoluteLink(/^([a-z][a-z0-9+.-]*:|\/)/i.test(imagePath) ? imagePath : `/${imagePath}`, 'image', { ...linkBase, sourceFile: undefined });
+      : absoluteLink(/^([a-z][a-z0-9+.-]*:|\/)/i.test(imagePath) ? imagePath : `/${imagePath}`, 'image', {
+          ...linkBase,
+          sourceFile: undefined,
+        });
 
   let skipReason: string | undefined;
   if (frontMatter.published === false) skipReason = 'published: false in the front matter (Jekyll does not publish it)';

@@ -18,25 +18,121 @@ export interface SanitizeContext {
  * would restyle the whole email, and controls that do nothing in a mail client.
  */
 const DROPPED_WITH_CONTENT = new Set([
-  'script', 'style', 'template', 'noscript', 'form', 'textarea', 'select', 'option', 'button',
-  'object', 'applet', 'svg', 'math', 'head', 'title', 'frameset', 'frame', 'canvas', 'link', 'meta', 'base',
+  'script',
+  'style',
+  'template',
+  'noscript',
+  'form',
+  'textarea',
+  'select',
+  'option',
+  'button',
+  'object',
+  'applet',
+  'svg',
+  'math',
+  'head',
+  'title',
+  'frameset',
+  'frame',
+  'canvas',
+  'link',
+  'meta',
+  'base',
 ]);
 
 /** Embeds that become a link to what they show. */
 const EMBEDS = new Set(['iframe', 'video', 'audio', 'embed']);
 
-const VOID = new Set(['br', 'hr', 'img', 'wbr', 'input', 'embed', 'source', 'track', 'area', 'col', 'param', 'link', 'meta', 'base']);
+const VOID = new Set([
+  'br',
+  'hr',
+  'img',
+  'wbr',
+  'input',
+  'embed',
+  'source',
+  'track',
+  'area',
+  'col',
+  'param',
+  'link',
+  'meta',
+  'base',
+]);
 
 const ALLOWED = new Set([
-  'a', 'abbr', 'b', 'blockquote', 'br', 'caption', 'cite', 'code', 'col', 'colgroup', 'dd', 'del', 'div', 'dl', 'dt', 'em',
-  'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'hr', 'i', 'img', 'ins', 'kbd', 'li', 'mark', 'ol', 'p', 'pre', 'q', 's', 'samp',
-  'small', 'span', 'strong', 'sub', 'sup', 'table', 'tbody', 'td', 'tfoot', 'th', 'thead', 'tr', 'u', 'ul', 'var', 'wbr',
+  'a',
+  'abbr',
+  'b',
+  'blockquote',
+  'br',
+  'caption',
+  'cite',
+  'code',
+  'col',
+  'colgroup',
+  'dd',
+  'del',
+  'div',
+  'dl',
+  'dt',
+  'em',
+  'h1',
+  'h2',
+  'h3',
+  'h4',
+  'h5',
+  'h6',
+  'hr',
+  'i',
+  'img',
+  'ins',
+  'kbd',
+  'li',
+  'mark',
+  'ol',
+  'p',
+  'pre',
+  'q',
+  's',
+  'samp',
+  'small',
+  'span',
+  'strong',
+  'sub',
+  'sup',
+  'table',
+  'tbody',
+  'td',
+  'tfoot',
+  'th',
+  'thead',
+  'tr',
+  'u',
+  'ul',
+  'var',
+  'wbr',
 ]);
 
 /** Layout elements email clients handle poorly, kept as the nearest plain element. */
 const RENAMED: Record<string, string> = {
-  section: 'div', article: 'div', header: 'div', footer: 'div', main: 'div', aside: 'div', nav: 'div', figure: 'div',
-  figcaption: 'p', details: 'div', summary: 'p', center: 'div', font: 'span', strike: 's', tt: 'code', big: 'span',
+  section: 'div',
+  article: 'div',
+  header: 'div',
+  footer: 'div',
+  main: 'div',
+  aside: 'div',
+  nav: 'div',
+  figure: 'div',
+  figcaption: 'p',
+  details: 'div',
+  summary: 'p',
+  center: 'div',
+  font: 'span',
+  strike: 's',
+  tt: 'code',
+  big: 'span',
 };
 
 const KEEP_ATTRIBUTES: Record<string, string[]> = {
@@ -91,7 +187,11 @@ export function sanitizeHtml(html: string, context: SanitizeContext): string {
     });
     if (!link) return;
     const url = new URL(link);
-    const text = context.embedLinkText({ provider: videoProvider(url.hostname), title: attributes.title?.trim() || undefined, host: url.hostname });
+    const text = context.embedLinkText({
+      provider: videoProvider(url.hostname),
+      title: attributes.title?.trim() || undefined,
+      host: url.hostname,
+    });
     const anchor = `<a href="${escapeAttribute(link)}">${escapeText(text)}</a>`;
     output += open.includes('p') ? anchor : `<p>${anchor}</p>`;
   };
@@ -157,7 +257,25 @@ export function sanitizeHtml(html: string, context: SanitizeContext): string {
 }
 
 /** Elements whose end tag may be left out: the parser closes them itself, so they do not nest. */
-const OPTIONAL_END = new Set(['p', 'li', 'dt', 'dd', 'tr', 'td', 'th', 'thead', 'tbody', 'tfoot', 'option', 'optgroup', 'colgroup', 'caption', 'rb', 'rt', 'rp']);
+const OPTIONAL_END = new Set([
+  'p',
+  'li',
+  'dt',
+  'dd',
+  'tr',
+  'td',
+  'th',
+  'thead',
+  'tbody',
+  'tfoot',
+  'option',
+  'optgroup',
+  'colgroup',
+  'caption',
+  'rb',
+  'rt',
+  'rp',
+]);
 
 /**
  * htmlparser2 looks through its whole stack of open elements at each end tag, and the steps
@@ -182,7 +300,10 @@ function checkHtmlDepth(html: string, file: string): void {
     open.set(name, count + 1);
     depth += 1;
     if (depth > RENDER_LIMITS.htmlDepth) {
-      throw new PostLimitError('POST_NESTING_LIMIT', `${file}: HTML elements are nested more than ${RENDER_LIMITS.htmlDepth} levels deep (an unclosed <${name}>?); close them or flatten the HTML`);
+      throw new PostLimitError(
+        'POST_NESTING_LIMIT',
+        `${file}: HTML elements are nested more than ${RENDER_LIMITS.htmlDepth} levels deep (an unclosed <${name}>?); close them or flatten the HTML`,
+      );
     }
   }
 }
@@ -203,7 +324,11 @@ function keepAttributes(
     if (href) {
       const resolved = context.resolveUrl(href, 'link');
       if (resolved) kept.unshift(['href', resolved]);
-      else warnOnce(`href:${href.slice(0, 20)}`, { code: 'HTML_LINK_REMOVED', message: `a link to "${href.slice(0, 60)}" was removed: only web and mail links work in email` });
+      else
+        warnOnce(`href:${href.slice(0, 20)}`, {
+          code: 'HTML_LINK_REMOVED',
+          message: `a link to "${href.slice(0, 60)}" was removed: only web and mail links work in email`,
+        });
     }
     // An anchor without a destination is plain text to a reader; keep its text, drop the tag.
     if (!kept.some(([key]) => key === 'href')) return undefined;
@@ -211,7 +336,10 @@ function keepAttributes(
     const source = attributes.src?.trim() ?? '';
     const resolved = source ? context.resolveUrl(source, 'image') : undefined;
     if (!resolved) {
-      warnOnce(`img:${source.slice(0, 20)}`, { code: 'HTML_IMAGE_REMOVED', message: `an image "${source.slice(0, 60)}" was removed: email images must be web addresses` });
+      warnOnce(`img:${source.slice(0, 20)}`, {
+        code: 'HTML_IMAGE_REMOVED',
+        message: `an image "${source.slice(0, 60)}" was removed: email images must be web addresses`,
+      });
       return undefined;
     }
     // No description is an empty alt: screen readers skip the image instead of reading out its

@@ -52,7 +52,11 @@ export async function loadSite(root: string | undefined, settings: Settings): Pr
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new InvalidInputError('SITE_CONFIG_INVALID', `${file}: cannot be read (${(error as Error).message}); check the file's permissions`, { cause: error });
+    throw new InvalidInputError(
+      'SITE_CONFIG_INVALID',
+      `${file}: cannot be read (${(error as Error).message}); check the file's permissions`,
+      { cause: error },
+    );
   }
   return siteFromConfigText(text, file, settings, root);
 }
@@ -66,7 +70,12 @@ function siteFromSettings(settings: Settings, root: string | undefined): SiteCon
     permalink: 'date',
     lang: normaliseLanguage(settings.language),
     root,
-    data: { url: url.origin, baseurl: normaliseBaseurl(url.pathname), title: settings.siteTitle, lang: settings.language },
+    data: {
+      url: url.origin,
+      baseurl: normaliseBaseurl(url.pathname),
+      title: settings.siteTitle,
+      lang: settings.language,
+    },
   };
 }
 
@@ -82,10 +91,14 @@ function normaliseBaseurl(value: string): string {
  */
 export function siteFromConfigText(text: string, fileLabel: string, settings: Settings, root?: string): SiteConfig {
   const invalid = (problem: string, fix: string) =>
-    new InvalidInputError('SITE_CONFIG_INVALID', `${fileLabel}: ${problem}; ${fix}, or no post of this site can be rendered`);
+    new InvalidInputError(
+      'SITE_CONFIG_INVALID',
+      `${fileLabel}: ${problem}; ${fix}, or no post of this site can be rendered`,
+    );
   const data = parseYamlMapping(
     text.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n'),
-    (line, problem) => invalid(`not valid YAML${line === undefined ? '' : ` near line ${line}`} (${problem})`, 'fix the YAML'),
+    (line, problem) =>
+      invalid(`not valid YAML${line === undefined ? '' : ` near line ${line}`} (${problem})`, 'fix the YAML'),
     0,
   );
   const fallback = siteFromSettings(settings, root);
@@ -94,7 +107,10 @@ export function siteFromConfigText(text: string, fileLabel: string, settings: Se
     const value = data[key];
     if (value === undefined || value === null) return undefined;
     if (typeof value === 'string' || typeof value === 'number') return String(value).trim();
-    throw invalid(`"${key}" must be text, not ${Array.isArray(value) ? 'a list' : typeof value}`, `write it as ${key}: "..."`);
+    throw invalid(
+      `"${key}" must be text, not ${Array.isArray(value) ? 'a list' : typeof value}`,
+      `write it as ${key}: "..."`,
+    );
   };
 
   let url = fallback.url;
@@ -105,21 +121,35 @@ export function siteFromConfigText(text: string, fileLabel: string, settings: Se
     try {
       parsed = new URL(configuredUrl);
     } catch {
-      throw invalid(`"url" is not an absolute URL (got "${configuredUrl}")`, 'write it as url: "https://blog.example.com"');
+      throw invalid(
+        `"url" is not an absolute URL (got "${configuredUrl}")`,
+        'write it as url: "https://blog.example.com"',
+      );
     }
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-      throw invalid(`"url" must start with http:// or https:// (got "${configuredUrl}")`, 'write it as url: "https://blog.example.com"');
+      throw invalid(
+        `"url" must start with http:// or https:// (got "${configuredUrl}")`,
+        'write it as url: "https://blog.example.com"',
+      );
     }
     url = parsed.origin;
     // Some sites put the path in `url` instead of `baseurl`; links still need it.
     baseurlFromUrl = normaliseBaseurl(parsed.pathname);
   }
   const configuredBaseurl = text_('baseurl');
-  const baseurl = configuredBaseurl === undefined ? (configuredUrl ? baseurlFromUrl : fallback.baseurl) : normaliseBaseurl(baseurlFromUrl + normaliseBaseurl(configuredBaseurl));
+  const baseurl =
+    configuredBaseurl === undefined
+      ? configuredUrl
+        ? baseurlFromUrl
+        : fallback.baseurl
+      : normaliseBaseurl(baseurlFromUrl + normaliseBaseurl(configuredBaseurl));
 
   const timezone = text_('timezone') || undefined;
   if (timezone !== undefined && !isTimeZone(timezone)) {
-    throw invalid(`"timezone" is not a known IANA time zone (got "${timezone}")`, 'use a name such as Asia/Shanghai or America/New_York');
+    throw invalid(
+      `"timezone" is not a known IANA time zone (got "${timezone}")`,
+      'use a name such as Asia/Shanghai or America/New_York',
+    );
   }
   const permalink = text_('permalink') || 'date';
   // A site without `lang` lets each post's text decide (Chinese text reads as zh-CN).

@@ -37,31 +37,76 @@ const DOMAIN_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /** Mail providers most signups come from; a domain one keystroke away from one is a typo. */
 const KNOWN_DOMAINS = [
-  'gmail.com', 'googlemail.com', 'yahoo.com', 'ymail.com', 'hotmail.com', 'outlook.com',
-  'live.com', 'msn.com', 'icloud.com', 'me.com', 'mac.com', 'aol.com', 'protonmail.com',
-  'proton.me', 'gmx.de', 'gmx.net', 'gmx.com', 'web.de', 'mail.com', 'email.com', 'yandex.ru',
-  'mail.ru', 'qq.com', '163.com', '126.com', 'sina.com', 'sina.cn', 'foxmail.com', 'yeah.net',
-  'aliyun.com', 'hey.com', 'fastmail.com', 'zoho.com',
+  'gmail.com',
+  'googlemail.com',
+  'yahoo.com',
+  'ymail.com',
+  'hotmail.com',
+  'outlook.com',
+  'live.com',
+  'msn.com',
+  'icloud.com',
+  'me.com',
+  'mac.com',
+  'aol.com',
+  'protonmail.com',
+  'proton.me',
+  'gmx.de',
+  'gmx.net',
+  'gmx.com',
+  'web.de',
+  'mail.com',
+  'email.com',
+  'yandex.ru',
+  'mail.ru',
+  'qq.com',
+  '163.com',
+  '126.com',
+  'sina.com',
+  'sina.cn',
+  'foxmail.com',
+  'yeah.net',
+  'aliyun.com',
+  'hey.com',
+  'fastmail.com',
+  'zoho.com',
 ];
 const KNOWN_SET = new Set(KNOWN_DOMAINS);
 
 /** Endings that are almost always a slip of the finger on `.com` / `.net` / `.org`. */
 const TLD_TYPOS: Record<string, string> = {
-  con: 'com', cmo: 'com', ocm: 'com', vom: 'com', xom: 'com', comm: 'com', coom: 'com',
-  cpm: 'com', clm: 'com', cim: 'com', ccom: 'com', nte: 'net', ent: 'net', nett: 'net',
-  ogr: 'org', rog: 'org', orgg: 'org',
+  con: 'com',
+  cmo: 'com',
+  ocm: 'com',
+  vom: 'com',
+  xom: 'com',
+  comm: 'com',
+  coom: 'com',
+  cpm: 'com',
+  clm: 'com',
+  cim: 'com',
+  ccom: 'com',
+  nte: 'net',
+  ent: 'net',
+  nett: 'net',
+  ogr: 'org',
+  rog: 'org',
+  orgg: 'org',
 };
 
 /** Optimal string alignment distance (Levenshtein plus adjacent transpositions). */
 function editDistance(a: string, b: string): number {
   const rows = a.length + 1;
   const cols = b.length + 1;
-  const d: number[][] = Array.from({ length: rows }, (_, i) => Array.from({ length: cols }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const d: number[][] = Array.from({ length: rows }, (_, i) =>
+    Array.from({ length: cols }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i < rows; i++) {
     for (let j = 1; j < cols; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, d[i - 2]![j - 2]! + 1);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        best = Math.min(best, d[i - 2]![j - 2]! + 1);
       d[i]![j] = best;
     }
   }
@@ -103,22 +148,40 @@ function providerWithoutEnding(domain: string): string | undefined {
  * punycode. Throws AddressError with a message that says what to fix.
  */
 export function normaliseAddress(input: string, options: { allowTypos?: boolean } = {}): string {
-  if (typeof input !== 'string' || input.trim() === '') throw new AddressError('Enter your email address.', undefined, 'the address is empty');
+  if (typeof input !== 'string' || input.trim() === '')
+    throw new AddressError('Enter your email address.', undefined, 'the address is empty');
   // Checked before anything else: a CR or LF in an address is a header-injection attempt or a
   // paste accident, and must never reach a mail header.
   if (/[\r\n]/.test(input)) throw new AddressError('An email address must be on one line.');
-  if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(input)) throw new AddressError('The address contains an invisible control character; type it again.', undefined, 'the address contains an invisible control character');
+  if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(input))
+    throw new AddressError(
+      'The address contains an invisible control character; type it again.',
+      undefined,
+      'the address contains an invisible control character',
+    );
   const text = input.normalize('NFKC').trim();
   if (text.length > 1000) throw new AddressError(`An email address is at most ${MAX_ADDRESS} characters long.`);
   if (/[<>]/.test(text) || /^".*"\s/.test(text)) {
     const inner = /<([^<>]+)>/.exec(text)?.[1]?.trim();
-    throw new AddressError('Enter only the address, without a name or angle brackets.', inner && !/[<>\s]/.test(inner) ? normaliseQuietly(inner) : undefined, 'the cell holds a name or angle brackets besides the address');
+    throw new AddressError(
+      'Enter only the address, without a name or angle brackets.',
+      inner && !/[<>\s]/.test(inner) ? normaliseQuietly(inner) : undefined,
+      'the cell holds a name or angle brackets besides the address',
+    );
   }
-  if (/\s/.test(text)) throw new AddressError('An email address has no spaces.', text.includes('@') ? normaliseQuietly(text.replace(/\s+/g, '')) : undefined);
+  if (/\s/.test(text))
+    throw new AddressError(
+      'An email address has no spaces.',
+      text.includes('@') ? normaliseQuietly(text.replace(/\s+/g, '')) : undefined,
+    );
 
   const ats = text.split('@').length - 1;
   if (ats === 0) {
-    throw new AddressError('The address is missing the @ between your name and the domain, as in name@example.com.', undefined, 'the address has no @');
+    throw new AddressError(
+      'The address is missing the @ between your name and the domain, as in name@example.com.',
+      undefined,
+      'the address has no @',
+    );
   }
   if (ats > 1) {
     const collapsed = text.replace(/@{2,}/g, '@');
@@ -132,13 +195,22 @@ export function normaliseAddress(input: string, options: { allowTypos?: boolean 
   if (domainInput === '') throw new AddressError('The domain after the @ is missing, as in name@example.com.');
 
   if (domainInput.includes(',')) {
-    throw new AddressError('The domain has a comma where a dot belongs.', normaliseQuietly(`${local}@${domainInput.replace(/,/g, '.')}`));
+    throw new AddressError(
+      'The domain has a comma where a dot belongs.',
+      normaliseQuietly(`${local}@${domainInput.replace(/,/g, '.')}`),
+    );
   }
   if (/[.。．｡]$/.test(domainInput)) {
-    throw new AddressError('The address ends with a dot.', normaliseQuietly(`${local}@${domainInput.replace(/[.。．｡]+$/, '')}`));
+    throw new AddressError(
+      'The address ends with a dot.',
+      normaliseQuietly(`${local}@${domainInput.replace(/[.。．｡]+$/, '')}`),
+    );
   }
   if (/^[.。．｡]/.test(domainInput)) {
-    throw new AddressError('The domain starts with a dot.', normaliseQuietly(`${local}@${domainInput.replace(/^[.。．｡]+/, '')}`));
+    throw new AddressError(
+      'The domain starts with a dot.',
+      normaliseQuietly(`${local}@${domainInput.replace(/^[.。．｡]+/, '')}`),
+    );
   }
 
   if (/[^\x21-\x7e]/.test(local)) {
@@ -151,7 +223,8 @@ export function normaliseAddress(input: string, options: { allowTypos?: boolean 
     }
     throw new AddressError('The part before the @ contains a character that is not allowed in an email address.');
   }
-  if (Buffer.byteLength(local) > MAX_LOCAL) throw new AddressError(`The part before the @ is at most ${MAX_LOCAL} characters long.`);
+  if (Buffer.byteLength(local) > MAX_LOCAL)
+    throw new AddressError(`The part before the @ is at most ${MAX_LOCAL} characters long.`);
 
   domainInput = domainInput.toLowerCase();
   const domain = domainToASCII(domainInput);
@@ -159,21 +232,32 @@ export function normaliseAddress(input: string, options: { allowTypos?: boolean 
   if (domain === '') throw new AddressError(`"${shown(domainInput)}" is not a valid domain name.`);
   const labels = domain.split('.');
   if (labels.some((label) => label === '')) {
-    throw new AddressError('The domain has two dots in a row.', normaliseQuietly(`${local}@${domainInput.replace(/\.{2,}/g, '.')}`));
+    throw new AddressError(
+      'The domain has two dots in a row.',
+      normaliseQuietly(`${local}@${domainInput.replace(/\.{2,}/g, '.')}`),
+    );
   }
   if (labels.length < 2) {
     const provider = providerWithoutEnding(domain);
-    throw new AddressError(`The domain "${shown(domainInput)}" is missing its ending, such as .com.`, provider ? normaliseQuietly(`${local}@${provider}`) : undefined);
+    throw new AddressError(
+      `The domain "${shown(domainInput)}" is missing its ending, such as .com.`,
+      provider ? normaliseQuietly(`${local}@${provider}`) : undefined,
+    );
   }
   for (const label of labels) {
-    if (label.length > 63) throw new AddressError('Each part of the domain between dots is at most 63 characters long.');
+    if (label.length > 63)
+      throw new AddressError('Each part of the domain between dots is at most 63 characters long.');
     if (!DOMAIN_LABEL.test(label)) throw new AddressError(`"${shown(domainInput)}" is not a valid domain name.`);
   }
   const tld = labels[labels.length - 1]!;
-  if (/^[0-9]+$/.test(tld) || (tld.length < 2)) throw new AddressError(`"${shown(domainInput)}" is not a valid domain name; it should end with something like .com.`);
+  if (/^[0-9]+$/.test(tld) || tld.length < 2)
+    throw new AddressError(
+      `"${shown(domainInput)}" is not a valid domain name; it should end with something like .com.`,
+    );
 
   const normalised = `${local.toLowerCase()}@${domain}`;
-  if (normalised.length > MAX_ADDRESS) throw new AddressError(`An email address is at most ${MAX_ADDRESS} characters long.`);
+  if (normalised.length > MAX_ADDRESS)
+    throw new AddressError(`An email address is at most ${MAX_ADDRESS} characters long.`);
 
   // Lookups (forget, findByEmail) must find whatever was stored, typo-shaped or not.
   if (options.allowTypos) return normalised;
@@ -185,7 +269,10 @@ export function normaliseAddress(input: string, options: { allowTypos?: boolean 
   if (fixedTld !== undefined) {
     const fixedDomain = [...labels.slice(0, -1), fixedTld].join('.');
     // gmial.con: fix both slips in one suggestion.
-    throw new AddressError(`".${tld}" is not a domain ending.`, normaliseQuietly(`${local}@${likelyProvider(fixedDomain) ?? fixedDomain}`));
+    throw new AddressError(
+      `".${tld}" is not a domain ending.`,
+      normaliseQuietly(`${local}@${likelyProvider(fixedDomain) ?? fixedDomain}`),
+    );
   }
   return normalised;
 }

@@ -24,7 +24,9 @@ export class TurnstileVerifier implements CaptchaVerifier {
 
   async verify(answer: string, clientIp: string): Promise<boolean> {
     if (this.options.secret === undefined) {
-      throw new ConfigError('captchaSiteKey is set but the secret holds no captchaSecret: put the Turnstile secret key in it (README: "Turn on the CAPTCHA")');
+      throw new ConfigError(
+        'captchaSiteKey is set but the secret holds no captchaSecret: put the Turnstile secret key in it (README: "Turn on the CAPTCHA")',
+      );
     }
     // Turnstile answers are at most 2048 characters; anything else is not one.
     if (answer === '' || answer.length > 2048) return false;
@@ -35,7 +37,10 @@ export class TurnstileVerifier implements CaptchaVerifier {
       signal: AbortSignal.timeout(this.options.timeoutMs ?? 5_000),
     });
     const result = (await response.json().catch(() => ({}))) as { success?: unknown; 'error-codes'?: unknown };
-    if (result.success !== true) logger.info('subscriber.signup.captcha_refused', { errors: JSON.stringify(result['error-codes'] ?? response.status) });
+    if (result.success !== true)
+      logger.info('subscriber.signup.captcha_refused', {
+        errors: JSON.stringify(result['error-codes'] ?? response.status),
+      });
     return result.success === true;
   }
 }

@@ -1,11 +1,11 @@
+import { CONFIRM_EMAIL_HTML } from '../../templates/confirm.generated';
+import { fillSite, READER_STRINGS, type ReaderLanguage, readerLanguage } from '../../templates/reader-strings';
 import type { Settings } from '../commons/config';
 import { escapeHtml } from '../commons/html';
 import { logger, maskAddress } from '../commons/logger';
 import type { Mailer } from '../mail/mailer';
-import { CONFIRM_EMAIL_HTML } from '../../templates/confirm.generated';
-import { fillSite, READER_STRINGS, readerLanguage, type ReaderLanguage } from '../../templates/reader-strings';
+import { type CompiledMessage, compileMessage, personalise } from '../mail/message';
 import { classifySesError } from '../mail/ses-errors';
-import { compileMessage, personalise, type CompiledMessage } from '../mail/message';
 
 const CONFIRM_URL_PLACEHOLDER = '%%PUSHLETTER_CONFIRM_URL%%';
 const RETRY_DELAY_MS = 100;

@@ -32,11 +32,46 @@ export interface ParsedImport {
   ignoredColumns: string[];
 }
 
-const EMAIL_HEADERS = new Set(['email', 'e-mail', 'email address', 'e-mail address', 'emailaddress', 'mail', 'address', '邮箱', '电子邮件', '电子邮箱', '邮箱地址']);
-const CREATED_HEADERS = new Set(['created', 'created_at', 'createdat', 'created at', 'subscribed', 'subscribed_at', 'subscribed at', 'signup date', 'date']);
+const EMAIL_HEADERS = new Set([
+  'email',
+  'e-mail',
+  'email address',
+  'e-mail address',
+  'emailaddress',
+  'mail',
+  'address',
+  '邮箱',
+  '电子邮件',
+  '电子邮箱',
+  '邮箱地址',
+]);
+const CREATED_HEADERS = new Set([
+  'created',
+  'created_at',
+  'createdat',
+  'created at',
+  'subscribed',
+  'subscribed_at',
+  'subscribed at',
+  'signup date',
+  'date',
+]);
 const LANGUAGE_HEADERS = new Set(['lang', 'language', 'locale']);
 // A full name before a first name: emails greet with what the column holds.
-const NAME_HEADERS = ['name', 'full name', 'full_name', 'fullname', 'display name', 'first name', 'first_name', 'firstname', 'given name', '姓名', '名字', '称呼'];
+const NAME_HEADERS = [
+  'name',
+  'full name',
+  'full_name',
+  'fullname',
+  'display name',
+  'first name',
+  'first_name',
+  'firstname',
+  'given name',
+  '姓名',
+  '名字',
+  '称呼',
+];
 /** Longer than any real name; the rest of a runaway cell is not worth a greeting. */
 const MAX_NAME_LENGTH = 100;
 const LANGUAGE_TAG = /^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8}){0,2}$/;
@@ -50,17 +85,23 @@ function csvError(message: string): InvalidInputError {
  * a wrong guess would silently import mangled addresses.
  */
 export function decodeCsv(bytes: Uint8Array, name = 'the file'): string {
-  if (bytes.length === 0) throw csvError(`${name} is empty; it needs a header row with an "email" column and one address per row`);
+  if (bytes.length === 0)
+    throw csvError(`${name} is empty; it needs a header row with an "email" column and one address per row`);
   if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
-    throw csvError(`${name} is UTF-16 text (Excel's "Unicode Text"); save it as "CSV UTF-8 (Comma delimited)" and import again`);
+    throw csvError(
+      `${name} is UTF-16 text (Excel's "Unicode Text"); save it as "CSV UTF-8 (Comma delimited)" and import again`,
+    );
   }
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
-    throw csvError(`${name} is not UTF-8 text (perhaps GBK, Latin-1 or a spreadsheet file); save it as "CSV UTF-8" and import again`);
+    throw csvError(
+      `${name} is not UTF-8 text (perhaps GBK, Latin-1 or a spreadsheet file); save it as "CSV UTF-8" and import again`,
+    );
   }
-  if (text.includes('\u0000')) throw csvError(`${name} looks like a binary file (an .xlsx?); export it as CSV UTF-8 first`);
+  if (text.includes('\u0000'))
+    throw csvError(`${name} looks like a binary file (an .xlsx?); export it as CSV UTF-8 first`);
   return text.replace(/^\uFEFF/, '');
 }
 
@@ -135,7 +176,10 @@ function headerName(cell: string): string {
 
 /** A name cell as a greeting can use it: one line, no control characters, bounded. */
 function cleanName(value: string): string | undefined {
-  const name = value.normalize('NFC').replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\s]+/gu, ' ').trim();
+  const name = value
+    .normalize('NFC')
+    .replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\s]+/gu, ' ')
+    .trim();
   if (name === '' || name.includes('@')) return undefined;
   return name.length > MAX_NAME_LENGTH ? name.slice(0, MAX_NAME_LENGTH).trim() : name;
 }
@@ -162,7 +206,8 @@ export function parseImportCsv(bytes: Uint8Array, name = 'the file'): ParsedImpo
   const declared = /^sep=(.)$/i.exec(firstLine)?.[1];
   let records = parseCsvRecords(text, declared ?? detectDelimiter(firstLine));
   if (declared !== undefined) records = records.slice(1);
-  if (records.length === 0) throw csvError(`${name} has no rows; it needs a header row with an "email" column and one address per row`);
+  if (records.length === 0)
+    throw csvError(`${name} has no rows; it needs a header row with an "email" column and one address per row`);
   const header = records[0]!.fields.map(headerName);
   const emailColumn = header.findIndex((cell) => EMAIL_HEADERS.has(cell));
   if (emailColumn === -1) {
@@ -178,7 +223,9 @@ export function parseImportCsv(bytes: Uint8Array, name = 'the file'): ParsedImpo
   const nameHeader = NAME_HEADERS.find((candidate) => header.includes(candidate));
   const nameColumn = nameHeader === undefined ? -1 : header.indexOf(nameHeader);
   const kept = new Set([emailColumn, createdColumn, languageColumn, nameColumn]);
-  const ignoredColumns = records[0]!.fields.map((cell) => cell.trim()).filter((cell, index) => !kept.has(index) && cell !== '');
+  const ignoredColumns = records[0]!.fields
+    .map((cell) => cell.trim())
+    .filter((cell, index) => !kept.has(index) && cell !== '');
 
   const rows: ImportRow[] = [];
   const invalid: InvalidRow[] = [];
@@ -192,7 +239,11 @@ export function parseImportCsv(bytes: Uint8Array, name = 'the file'): ParsedImpo
       email = normaliseAddress(value);
     } catch (error) {
       if (!(error instanceof AddressError)) throw error;
-      invalid.push({ line: record.line, value: value.length > 100 ? `${value.slice(0, 100)}…` : value, reason: value === '' ? 'no address in the email column' : error.editorMessage });
+      invalid.push({
+        line: record.line,
+        value: value.length > 100 ? `${value.slice(0, 100)}…` : value,
+        reason: value === '' ? 'no address in the email column' : error.editorMessage,
+      });
       continue;
     }
     const firstSeen = seen.get(email);
@@ -219,7 +270,18 @@ export function csvField(value: string | undefined): string {
   return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
-export const EXPORT_COLUMNS = ['email', 'name', 'state', 'created', 'confirmed', 'unsubscribed', 'suppressed', 'consent_at', 'consent_source', 'lang'] as const;
+export const EXPORT_COLUMNS = [
+  'email',
+  'name',
+  'state',
+  'created',
+  'confirmed',
+  'unsubscribed',
+  'suppressed',
+  'consent_at',
+  'consent_source',
+  'lang',
+] as const;
 
 export function exportHeader(): string {
   return `${EXPORT_COLUMNS.join(',')}\r\n`;

@@ -58,7 +58,10 @@ export class DnsMailDomainChecker implements MailDomainChecker {
     const mx = await this.ask(() => this.resolver.resolveMx(domain));
     if (mx === 'unknown') return 'unknown';
     if (mx !== 'absent') return mx.some((record) => record.exchange !== '' && record.exchange !== '.') ? 'yes' : 'no';
-    const [a, aaaa] = await Promise.all([this.ask(() => this.resolver.resolve4(domain)), this.ask(() => this.resolver.resolve6(domain))]);
+    const [a, aaaa] = await Promise.all([
+      this.ask(() => this.resolver.resolve4(domain)),
+      this.ask(() => this.resolver.resolve6(domain)),
+    ]);
     if (Array.isArray(a) && a.length > 0) return 'yes';
     if (Array.isArray(aaaa) && aaaa.length > 0) return 'yes';
     return a === 'unknown' || aaaa === 'unknown' ? 'unknown' : 'no';

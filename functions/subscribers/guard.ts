@@ -28,8 +28,13 @@ export function clientOf(ip: string): string {
   const [head = '', tail = ''] = address.split('::');
   const left = head === '' ? [] : head.split(':');
   const right = tail === '' ? [] : tail.split(':');
-  const groups = address.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
-  return `${groups.slice(0, 4).map((group) => group.padStart(4, '0')).join(':')}::/64`;
+  const groups = address.includes('::')
+    ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right]
+    : left;
+  return `${groups
+    .slice(0, 4)
+    .map((group) => group.padStart(4, '0'))
+    .join(':')}::/64`;
 }
 
 export interface SignupGuardDeps {
@@ -61,13 +66,17 @@ export class SignupGuard {
     const domain = email.slice(email.lastIndexOf('@') + 1);
     if (isDisposableDomain(domain)) {
       logger.info('subscriber.signup.disposable', { domain });
-      throw new AddressError(`${domain} hands out throwaway addresses that stop working soon. Use the address you read every day.`);
+      throw new AddressError(
+        `${domain} hands out throwaway addresses that stop working soon. Use the address you read every day.`,
+      );
     }
     if (this.deps.domains === undefined) return;
     const answer = await this.deps.domains.canReceiveMail(domain);
     if (answer === 'no') {
       logger.info('subscriber.signup.dead_domain', { domain });
-      throw new AddressError(`The domain ${domain} cannot receive email (it has no mail server). Check the part after the @.`);
+      throw new AddressError(
+        `The domain ${domain} cannot receive email (it has no mail server). Check the part after the @.`,
+      );
     }
   }
 

@@ -1,5 +1,5 @@
-import { errorMessage } from '../commons/errors';
 import type { Clock } from '../commons/clock';
+import { errorMessage } from '../commons/errors';
 import type { SendRateLimiter } from '../mail/mailer';
 import type { ImportRow } from './csv';
 import type { SubscriptionService } from './service';
@@ -61,7 +61,14 @@ export async function importSubscribers(rows: ImportRow[], options: ImportOption
     if (existing === undefined) {
       const consent = { at: now, source: 'import' };
       const state = options.confirmed ? 'active' : 'pending';
-      const { created } = await options.store.createIfAbsent({ email: row.email, state, consent, createdAt: row.createdAt, lang: row.lang, name: row.name });
+      const { created } = await options.store.createIfAbsent({
+        email: row.email,
+        state,
+        consent,
+        createdAt: row.createdAt,
+        lang: row.lang,
+        name: row.name,
+      });
       if (created) {
         report.imported++;
         mailConfirmation = !options.confirmed;
@@ -87,9 +94,12 @@ export async function importSubscribers(rows: ImportRow[], options: ImportOption
     if (mailConfirmation) {
       await options.rateLimiter?.acquire();
       try {
-        if (await options.service.requestConfirmation(id, row.email, row.lang, { name: row.name })) report.confirmationsSent++;
+        if (await options.service.requestConfirmation(id, row.email, row.lang, { name: row.name }))
+          report.confirmationsSent++;
       } catch (error) {
-        throw new Error(`stored as pending, but the confirmation email failed (${errorMessage(error)}); import the file again to retry`);
+        throw new Error(
+          `stored as pending, but the confirmation email failed (${errorMessage(error)}); import the file again to retry`,
+        );
       }
     }
   }

@@ -21,9 +21,15 @@ function derive(master: Buffer, purpose: string): Buffer {
 
 export function deriveKeys(master: Buffer): SubscriberKeys {
   if (master.length < 16) {
-    throw new ConfigError('the token master key must be at least 16 random bytes (base64 in the secrets file); generate one with `openssl rand -base64 32`');
+    throw new ConfigError(
+      'the token master key must be at least 16 random bytes (base64 in the secrets file); generate one with `openssl rand -base64 32`',
+    );
   }
-  return { tokenKey: derive(master, 'tokens'), idKey: derive(master, 'subscriber-ids'), ipKey: derive(master, 'ip-hash') };
+  return {
+    tokenKey: derive(master, 'tokens'),
+    idKey: derive(master, 'subscriber-ids'),
+    ipKey: derive(master, 'ip-hash'),
+  };
 }
 
 /** 16 bytes (128 bits) keep ids short in URLs while collisions stay out of reach. */
@@ -36,7 +42,11 @@ const SUBSCRIBER_ID = /^[A-Za-z0-9_-]{22}$/;
  * id cannot be linked back to an address.
  */
 export function subscriberId(idKey: Buffer, normalisedAddress: string): string {
-  return createHmac('sha256', idKey).update(normalisedAddress, 'utf8').digest().subarray(0, SUBSCRIBER_ID_BYTES).toString('base64url');
+  return createHmac('sha256', idKey)
+    .update(normalisedAddress, 'utf8')
+    .digest()
+    .subarray(0, SUBSCRIBER_ID_BYTES)
+    .toString('base64url');
 }
 
 /** Shape check for ids arriving from outside (cursors, CLI): 22 canonical base64url characters. */
@@ -48,5 +58,9 @@ export function isSubscriberId(value: unknown): value is string {
 
 /** Salted hash of a client IP for the consent record: proves a signup came from somewhere without storing where. */
 export function hashIp(ipKey: Buffer, ip: string): string {
-  return createHmac('sha256', ipKey).update(ip.trim().toLowerCase(), 'utf8').digest().subarray(0, 16).toString('base64url');
+  return createHmac('sha256', ipKey)
+    .update(ip.trim().toLowerCase(), 'utf8')
+    .digest()
+    .subarray(0, 16)
+    .toString('base64url');
 }

@@ -8,7 +8,15 @@
 const DOTLESS: Record<string, string> = { 'gmail.com': 'gmail.com', 'googlemail.com': 'gmail.com' };
 
 /** Providers whose sub-addresses use `-` (Yahoo's disposable addresses: `base-keyword@`). */
-const HYPHEN_TAGS = new Set(['yahoo.com', 'ymail.com', 'rocketmail.com', 'yahoo.co.uk', 'yahoo.fr', 'yahoo.de', 'yahoo.co.jp']);
+const HYPHEN_TAGS = new Set([
+  'yahoo.com',
+  'ymail.com',
+  'rocketmail.com',
+  'yahoo.co.uk',
+  'yahoo.fr',
+  'yahoo.de',
+  'yahoo.co.jp',
+]);
 
 /**
  * `+tag` is folded for every domain: nearly every provider delivers it to the base mailbox, and

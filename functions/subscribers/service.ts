@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Clock } from '../commons/clock';
 import { InvalidInputError } from '../commons/errors';
 import { logger as defaultLogger, maskAddress } from '../commons/logger';
-import type { Clock } from '../commons/clock';
 import { normaliseAddress } from './address';
 import type { SignupGuard } from './guard';
 import { hashIp, type SubscriberKeys } from './keys';
@@ -115,7 +115,8 @@ export class SubscriptionService {
   }
 
   private async recordSignup(email: string, request: SubscribeRequest): Promise<void> {
-    const source = typeof request.source === 'string' && request.source.trim() ? request.source.trim().slice(0, 64) : 'unknown';
+    const source =
+      typeof request.source === 'string' && request.source.trim() ? request.source.trim().slice(0, 64) : 'unknown';
     const lang = this.language(request.lang);
     const consent: Consent = { at: this.clock.now().toISOString(), source };
     if (request.ip) consent.ipHash = hashIp(this.keys.ipKey, request.ip);
@@ -135,7 +136,12 @@ export class SubscriptionService {
    * True when this call sent it. If the send fails the claim is released, so the reader can try
    * again at once instead of waiting out the window.
    */
-  async requestConfirmation(id: string, email: string, lang: string = this.defaultLanguage, options: { hourly?: boolean; name?: string } = {}): Promise<boolean> {
+  async requestConfirmation(
+    id: string,
+    email: string,
+    lang: string = this.defaultLanguage,
+    options: { hourly?: boolean; name?: string } = {},
+  ): Promise<boolean> {
     const claimedAt = await this.store.claimConfirmation(id, CONFIRMATION_WINDOW_MS);
     if (claimedAt === undefined) {
       this.logger.info('subscriber.confirmation_rate_limited', { subscriberId: id });
@@ -192,7 +198,12 @@ export class SubscriptionService {
           return sent;
         }
         try {
-          await this.timedSend(subscriber.email, subscriber.id, subscriber.lang ?? this.defaultLanguage, subscriber.name);
+          await this.timedSend(
+            subscriber.email,
+            subscriber.id,
+            subscriber.lang ?? this.defaultLanguage,
+            subscriber.name,
+          );
         } catch (error) {
           await guard.limits.giveBackHourSlot();
           await guard.limits.release(waiting);
@@ -233,11 +244,17 @@ export class SubscriptionService {
 
   private supersededOrMissing(subscriber: { state: SubscriberState } | undefined): never {
     if (subscriber === undefined) {
-      throw new InvalidInputError('SUBSCRIBER_NOT_FOUND', 'This address is no longer on the list. Sign up again to subscribe.');
+      throw new InvalidInputError(
+        'SUBSCRIBER_NOT_FOUND',
+        'This address is no longer on the list. Sign up again to subscribe.',
+      );
     }
     // Unsubscribed, bounced or complained after this link was sent: the later choice wins, and
     // an old confirmation link must not undo an unsubscribe.
-    throw new InvalidInputError('CONFIRMATION_SUPERSEDED', 'This confirmation link is from before you unsubscribed. To subscribe again, sign up with the form.');
+    throw new InvalidInputError(
+      'CONFIRMATION_SUPERSEDED',
+      'This confirmation link is from before you unsubscribed. To subscribe again, sign up with the form.',
+    );
   }
 
   /** Validates an unsubscribe token for the page that shows the button; changes nothing. */

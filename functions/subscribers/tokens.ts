@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { InvalidInputError } from '../commons/errors';
 import type { Clock } from '../commons/clock';
+import { InvalidInputError } from '../commons/errors';
 import { isSubscriberId, SUBSCRIBER_ID_BYTES } from './keys';
 
 export { deriveKeys } from './keys';
@@ -12,7 +12,10 @@ export const CONFIRM_TOKEN_LIFETIME_MS = 7 * 24 * 60 * 60 * 1000;
 
 const VERSION = 1;
 const PURPOSE_CODES: Record<TokenPurpose, number> = { confirm: 1, unsubscribe: 2 };
-const PURPOSES_BY_CODE = new Map<number, TokenPurpose>([[1, 'confirm'], [2, 'unsubscribe']]);
+const PURPOSES_BY_CODE = new Map<number, TokenPurpose>([
+  [1, 'confirm'],
+  [2, 'unsubscribe'],
+]);
 // version, purpose, issued-at (seconds, uint32), subscriber id.
 const PAYLOAD_BYTES = 1 + 1 + 4 + SUBSCRIBER_ID_BYTES;
 // A 128-bit truncated HMAC-SHA256 tag (NIST SP 800-107 allows it) keeps links short.
@@ -39,7 +42,8 @@ export class SubscriberTokens {
   ) {}
 
   issue(purpose: TokenPurpose, subscriberId: string): string {
-    if (!isSubscriberId(subscriberId)) throw new InvalidInputError('SUBSCRIBER_ID_INVALID', `"${subscriberId}" is not a subscriber id`);
+    if (!isSubscriberId(subscriberId))
+      throw new InvalidInputError('SUBSCRIBER_ID_INVALID', `"${subscriberId}" is not a subscriber id`);
     const payload = Buffer.alloc(PAYLOAD_BYTES);
     payload.writeUInt8(VERSION, 0);
     payload.writeUInt8(PURPOSE_CODES[purpose], 1);
@@ -71,7 +75,10 @@ export class SubscriberTokens {
     }
     const issuedAt = new Date(payload.readUInt32BE(2) * 1000);
     if (purpose === 'confirm' && this.clock.now().getTime() - issuedAt.getTime() > CONFIRM_TOKEN_LIFETIME_MS) {
-      throw new InvalidInputError('TOKEN_EXPIRED', 'This confirmation link has expired (links work for 7 days). Sign up again to get a new one.');
+      throw new InvalidInputError(
+        'TOKEN_EXPIRED',
+        'This confirmation link has expired (links work for 7 days). Sign up again to get a new one.',
+      );
     }
     return { purpose, subscriberId: payload.subarray(6).toString('base64url'), issuedAt };
   }
@@ -82,7 +89,10 @@ export class SubscriberTokens {
 }
 
 function invalid(): InvalidInputError {
-  return new InvalidInputError('TOKEN_INVALID', 'This link is damaged or incomplete. Copy the whole link from the email, or sign up again.');
+  return new InvalidInputError(
+    'TOKEN_INVALID',
+    'This link is damaged or incomplete. Copy the whole link from the email, or sign up again.',
+  );
 }
 
 /**

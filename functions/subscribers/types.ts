@@ -56,7 +56,14 @@ export interface SubscriberStore extends SubscriberDirectory {
    */
   upsertPending(input: { email: string; consent: Consent; lang?: string }): Promise<{ id: string; stored: boolean }>;
   /** Creates a subscriber only if the address is not stored at all. */
-  createIfAbsent(input: { email: string; state: 'pending' | 'active'; consent: Consent; createdAt?: string; lang?: string; name?: string }): Promise<{ id: string; created: boolean }>;
+  createIfAbsent(input: {
+    email: string;
+    state: 'pending' | 'active';
+    consent: Consent;
+    createdAt?: string;
+    lang?: string;
+    name?: string;
+  }): Promise<{ id: string; created: boolean }>;
   /**
    * Claims the right to send a confirmation email: at most one per `windowMs` per address,
    * decided by one conditional write. Resolves to the claim time, or undefined when refused.

@@ -1,19 +1,18 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SESClient } from '@aws-sdk/client-ses';
-import type { Resources, Settings } from '../commons/config';
+import { DynamoSubscriberStore } from '../adapters/dynamodb/subscriber-store';
+import { SesMailer } from '../adapters/ses-mailer';
 import type { Clock } from '../commons/clock';
-import type { Mailer } from '../mail/mailer';
+import type { Resources, Settings } from '../commons/config';
 import type { Secrets } from '../commons/secrets';
 import type { AppDependencies } from '../http/types';
-import { ConfirmationMailer } from '../subscribers/confirmation-email';
-import { SesMailer } from '../adapters/ses-mailer';
-import { deriveKeys } from '../subscribers/keys';
-import { DynamoSubscriberStore } from '../adapters/dynamodb/subscriber-store';
-import { SubscriptionService } from '../subscribers/service';
+import type { Mailer } from '../mail/mailer';
 import type { CaptchaVerifier } from '../subscribers/captcha';
+import { ConfirmationMailer } from '../subscribers/confirmation-email';
 import type { SignupGuard } from '../subscribers/guard';
+import { deriveKeys } from '../subscribers/keys';
+import { SubscriptionService } from '../subscribers/service';
 import type { SignupLimits } from '../subscribers/signup-limits';
-
 
 /** What guards the public form (built by wiring/signup.ts, for the API function and the local stack only). */
 export interface SignupProtection {
@@ -75,5 +74,12 @@ export function buildCoreServices(inputs: CoreInputs): CoreServices {
     guard: protection?.guard,
   });
   const captcha = protection?.captcha;
-  return { ...inputs, mailer, subscribers, subscriptions, signupLimits: protection?.limits, http: { settings, clock, subscriptions, ...(captcha ? { captcha } : {}) } };
+  return {
+    ...inputs,
+    mailer,
+    subscribers,
+    subscriptions,
+    signupLimits: protection?.limits,
+    http: { settings, clock, subscriptions, ...(captcha ? { captcha } : {}) },
+  };
 }

@@ -1,19 +1,39 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { type CallBudget, PIPELINE_CALLS, dynamoClient, secretsClient, sesClient, sqsClient } from '../adapters/aws-clients';
-import { type Env, type IngestResources, type Resources, type SecretArns, type Settings, readDeployedResources, readIngestQueueUrl, readIngestResources, readSecretArns, readSenderConcurrency, readSendQueueUrl, readSettings, requiredSecretArn } from '../commons/config';
-import { ENV } from '../contract/env';
-import { ConfigError } from '../commons/errors';
-import { systemClock } from '../commons/clock';
-import { CachedSecret, checkTokenKey, parseApiSecret, parseGitHubTokenSecret } from '../commons/secrets';
-import type { Queue } from '../commons/queue';
+import {
+  type CallBudget,
+  dynamoClient,
+  PIPELINE_CALLS,
+  secretsClient,
+  sesClient,
+  sqsClient,
+} from '../adapters/aws-clients';
+import { DynamoIssueStore } from '../adapters/dynamodb/issue-store';
 import { GitHubContents } from '../adapters/github-contents';
 import { SesMailer } from '../adapters/ses-mailer';
-import { DynamoIssueStore } from '../adapters/dynamodb/issue-store';
-import type { DispatchJob } from '../contract/messages';
-import type { Scheduler } from '../publishing/schedule';
 import { SqsQueue } from '../adapters/sqs-queue';
-import type { IngestMessage } from '../contract/messages';
+import { systemClock } from '../commons/clock';
+import {
+  type Env,
+  type IngestResources,
+  type Resources,
+  readDeployedResources,
+  readIngestQueueUrl,
+  readIngestResources,
+  readSecretArns,
+  readSenderConcurrency,
+  readSendQueueUrl,
+  readSettings,
+  requiredSecretArn,
+  type SecretArns,
+  type Settings,
+} from '../commons/config';
+import { ConfigError } from '../commons/errors';
+import type { Queue } from '../commons/queue';
+import { CachedSecret, checkTokenKey, parseApiSecret, parseGitHubTokenSecret } from '../commons/secrets';
+import { ENV } from '../contract/env';
+import type { DispatchJob, IngestMessage } from '../contract/messages';
 import type { IngestWorkerDependencies } from '../publishing/ingest-consumer';
+import type { Scheduler } from '../publishing/schedule';
 import { buildCoreServices, type CoreInputs, type CoreServices } from './core-services';
 import { buildSendingServices, type SendingServices } from './sending-services';
 
@@ -38,7 +58,11 @@ function readLambdaEnvironment(env: Env): LambdaEnvironment {
   return { settings: readSettings(env), resources: readDeployedResources(env), secretArns: readSecretArns(env) };
 }
 
-async function secretText(client: SecretsManagerClient, arns: SecretArns, which: keyof SecretArns): Promise<{ text: string; source: string }> {
+async function secretText(
+  client: SecretsManagerClient,
+  arns: SecretArns,
+  which: keyof SecretArns,
+): Promise<{ text: string; source: string }> {
   const arn = requiredSecretArn(arns, which);
   const result = await client.send(new GetSecretValueCommand({ SecretId: arn }));
   if (result.SecretString === undefined) throw new ConfigError(`secret ${arn} has no string value; store it as text`);
@@ -59,7 +83,9 @@ export async function createLambdaServices(
   const { settings, resources, secretArns } = readLambdaEnvironment(env);
   const secrets = secretsClient(budget);
   // The token key never changes while links in delivered emails must work: read once.
-  const tokenKey = await secretText(secrets, secretArns, 'tokenKey').then(({ text, source }) => checkTokenKey(text.trim(), source));
+  const tokenKey = await secretText(secrets, secretArns, 'tokenKey').then(({ text, source }) =>
+    checkTokenKey(text.trim(), source),
+  );
   // Only the API function gets INGEST_QUEUE_URL (`POST /hooks/github` puts pushed posts there)
   // and its own secret: re-read every few minutes, so a webhook secret changed in Secrets Manager
   // (and in GitHub) is used without a redeploy. Read now, so a bad secret fails the start.
@@ -84,7 +110,10 @@ export async function createLambdaServices(
   });
   if (ingestQueueUrl === undefined || apiSecret === undefined) return core;
   const ingestQueue = new SqsQueue<IngestMessage>(sqsClient(budget), ingestQueueUrl);
-  return { ...core, http: { ...core.http, github: { webhookSecret: async () => (await apiSecret.get()).webhookSecret, ingestQueue } } };
+  return {
+    ...core,
+    http: { ...core.http, github: { webhookSecret: async () => (await apiSecret.get()).webhookSecret, ingestQueue } },
+  };
 }
 
 /**
@@ -93,7 +122,10 @@ export async function createLambdaServices(
  * dispatch queue here, which no other function may use. Only the send Lambda may read the SES
  * quota (and needs the rate); the others skip the call.
  */
-export async function createLambdaSendingServices(env: Env, options: { askQuota?: boolean } = {}): Promise<SendingServices> {
+export async function createLambdaSendingServices(
+  env: Env,
+  options: { askQuota?: boolean } = {},
+): Promise<SendingServices> {
   const concurrency = readSenderConcurrency(env);
   const sendQueueUrl = readSendQueueUrl(env);
   const missing = (reason: string): Queue<never> => ({
@@ -105,11 +137,17 @@ export async function createLambdaSendingServices(env: Env, options: { askQuota?
   return buildSendingServices(
     core,
     {
-      sendQueue: sendQueueUrl ? new SqsQueue(sqsClient(), sendQueueUrl) : missing(`${ENV.sendQueueUrl} must be set for this function (the CDK stack sets it)`),
+      sendQueue: sendQueueUrl
+        ? new SqsQueue(sqsClient(), sendQueueUrl)
+        : missing(`${ENV.sendQueueUrl} must be set for this function (the CDK stack sets it)`),
       dispatchQueue: missing('only the dispatch function continues a dispatch, by invoking itself'),
     },
     // The stack's configuration set publishes Send events (infra/constructs/ses.ts).
-    { askQuota: options.askQuota ?? false, concurrency, sendEvents: core.settings.configurationSet === undefined ? undefined : {} },
+    {
+      askQuota: options.askQuota ?? false,
+      concurrency,
+      sendEvents: core.settings.configurationSet === undefined ? undefined : {},
+    },
   );
 }
 

@@ -1,12 +1,12 @@
-import type { Queue } from '../commons/queue';
-import type { DispatchDependencies } from '../delivery/dispatcher';
-import type { SesEventDependencies } from '../feedback/ses-notifications';
 import { DynamoIssueStore } from '../adapters/dynamodb/issue-store';
-import type { IssueStore } from '../delivery/issues';
 import { ProbeStore } from '../adapters/dynamodb/probe-store';
+import { resolveSendRate, SharedRateLimiter } from '../adapters/dynamodb/shared-rate-limiter';
+import type { Queue } from '../commons/queue';
 import type { DispatchJob, SendJob } from '../contract/messages';
-import { SharedRateLimiter, resolveSendRate } from '../adapters/dynamodb/shared-rate-limiter';
 import { DeliveryWorker } from '../delivery/delivery-worker';
+import type { DispatchDependencies } from '../delivery/dispatcher';
+import type { IssueStore } from '../delivery/issues';
+import type { SesEventDependencies } from '../feedback/ses-notifications';
 import type { CoreServices } from './core-services';
 
 /**
@@ -48,7 +48,11 @@ export function sharedRateLimiter(core: Pick<CoreServices, 'dynamo' | 'resources
   return new SharedRateLimiter({ dynamo: core.dynamo, table: core.resources.deliveriesTable, rate });
 }
 
-export async function buildSendingServices(core: CoreServices, queues: SendingQueues, options: SendingOptions): Promise<SendingServices> {
+export async function buildSendingServices(
+  core: CoreServices,
+  queues: SendingQueues,
+  options: SendingOptions,
+): Promise<SendingServices> {
   const issues = new DynamoIssueStore(core.dynamo, core.resources);
   const sendRate = await resolveSendRate(options.askQuota ? core.ses : undefined, core.settings.maxSendRate);
   // Built on first use: only the send function (granted the deliveries table) acquires slots.
@@ -74,13 +78,22 @@ export async function buildSendingServices(core: CoreServices, queues: SendingQu
     issues,
     sendRate,
     sender,
-    dispatch: { issues, subscribers: core.subscribers, sendQueue: queues.sendQueue, dispatchQueue: queues.dispatchQueue, clock: core.clock },
+    dispatch: {
+      issues,
+      subscribers: core.subscribers,
+      sendQueue: queues.sendQueue,
+      dispatchQueue: queues.dispatchQueue,
+      clock: core.clock,
+    },
     sesEvents: {
       subscribers: core.subscribers,
       issues,
       configurationSet: core.settings.configurationSet,
       // Named on use, like the rate limiter: dispatch builds these ports without the deliveries table.
-      probes: { recordBounce: (...bounce) => new ProbeStore(core.dynamo, core.resources.deliveriesTable).recordBounce(...bounce) },
+      probes: {
+        recordBounce: (...bounce) =>
+          new ProbeStore(core.dynamo, core.resources.deliveriesTable).recordBounce(...bounce),
+      },
     },
   };
 }

@@ -1,8 +1,8 @@
+import { DynamoSignupLimits } from '../adapters/dynamodb/signup-limit-store';
 import { readLimitsTable } from '../commons/config';
-import { TurnstileVerifier, } from '../subscribers/captcha';
+import { TurnstileVerifier } from '../subscribers/captcha';
 import { DnsMailDomainChecker } from '../subscribers/domains';
 import { SignupGuard } from '../subscribers/guard';
-import { DynamoSignupLimits } from '../adapters/dynamodb/signup-limit-store';
 import type { CoreInputs, SignupProtection } from './core-services';
 
 /**
@@ -17,7 +17,9 @@ export function signupProtection(inputs: CoreInputs, hashKey: Buffer): SignupPro
     limits,
     settings: signup,
     hashKey,
-    domains: signup.checkDomainDns ? new DnsMailDomainChecker({ timeoutMs: signup.dnsTimeoutMs, servers: signup.dnsServers }) : undefined,
+    domains: signup.checkDomainDns
+      ? new DnsMailDomainChecker({ timeoutMs: signup.dnsTimeoutMs, servers: signup.dnsServers })
+      : undefined,
   });
   const captcha = signup.captcha && new TurnstileVerifier({ ...signup.captcha, secret: inputs.secrets.captchaSecret });
   return { guard, limits, ...(captcha ? { captcha } : {}) };

@@ -1,7 +1,7 @@
 import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -43,7 +43,14 @@ export class Alarms extends Construct {
         resources: [this.topic.topicArn],
         conditions: {
           StringEquals: { 'aws:SourceAccount': stack.account },
-          ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+          ArnLike: {
+            'aws:SourceArn': stack.formatArn({
+              service: 'cloudwatch',
+              resource: 'alarm',
+              resourceName: '*',
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          },
         },
       }),
     );
@@ -51,18 +58,28 @@ export class Alarms extends Construct {
     this.action = new actions.SnsAction(this.topic);
 
     // SES publishes these account-wide, without dimensions, once reputation metrics are on.
-    this.alarm('SesBounceRate', new cloudwatch.Metric({
-      namespace: 'AWS/SES',
-      metricName: 'Reputation.BounceRate',
-      statistic: 'Maximum',
-      period: Duration.hours(1),
-    }), SES_BOUNCE_RATE_THRESHOLD, 'SES bounce rate above 4%: remove invalid addresses before SES reviews the account at 5%');
-    this.alarm('SesComplaintRate', new cloudwatch.Metric({
-      namespace: 'AWS/SES',
-      metricName: 'Reputation.ComplaintRate',
-      statistic: 'Maximum',
-      period: Duration.hours(1),
-    }), SES_COMPLAINT_RATE_THRESHOLD, 'SES complaint rate above 0.08%: SES reviews the account at 0.1%');
+    this.alarm(
+      'SesBounceRate',
+      new cloudwatch.Metric({
+        namespace: 'AWS/SES',
+        metricName: 'Reputation.BounceRate',
+        statistic: 'Maximum',
+        period: Duration.hours(1),
+      }),
+      SES_BOUNCE_RATE_THRESHOLD,
+      'SES bounce rate above 4%: remove invalid addresses before SES reviews the account at 5%',
+    );
+    this.alarm(
+      'SesComplaintRate',
+      new cloudwatch.Metric({
+        namespace: 'AWS/SES',
+        metricName: 'Reputation.ComplaintRate',
+        statistic: 'Maximum',
+        period: Duration.hours(1),
+      }),
+      SES_COMPLAINT_RATE_THRESHOLD,
+      'SES complaint rate above 0.08%: SES reviews the account at 0.1%',
+    );
   }
 
   /** Any message in a dead-letter queue is a post, a recipient batch or an event that gave up. */
@@ -76,7 +93,12 @@ export class Alarms extends Construct {
   }
 
   functionErrors(id: string, fn: lambda.IFunction, what: string): cloudwatch.Alarm {
-    return this.alarm(id, fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }), 0, `${what} failed: read its logs`);
+    return this.alarm(
+      id,
+      fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+      0,
+      `${what} failed: read its logs`,
+    );
   }
 
   private alarm(id: string, metric: cloudwatch.IMetric, threshold: number, description: string): cloudwatch.Alarm {

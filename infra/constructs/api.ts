@@ -80,7 +80,10 @@ export class Api extends Construct {
       const certificate = props.domain.certificateArn
         ? acm.Certificate.fromCertificateArn(this, 'Certificate', props.domain.certificateArn)
         : // CloudFormation waits at this resource until the validation CNAME ACM asks for is in DNS.
-          new acm.Certificate(this, 'Certificate', { domainName: props.domain.name, validation: acm.CertificateValidation.fromDns() });
+          new acm.Certificate(this, 'Certificate', {
+            domainName: props.domain.name,
+            validation: acm.CertificateValidation.fromDns(),
+          });
       this.domainName = new apigw.DomainName(this, 'Domain', { domainName: props.domain.name, certificate });
     }
     this.url = props.domain ? `https://${props.domain.name}` : this.httpApi.apiEndpoint;
@@ -92,7 +95,6 @@ export class Api extends Construct {
       timeout: Duration.seconds(10),
       environment: props.environment(this.url),
     });
-
 
     this.accessLogs = new logs.LogGroup(this, 'AccessLogs', {
       retention: logs.RetentionDays.ONE_MONTH,
@@ -124,7 +126,10 @@ export class Api extends Construct {
     // Route-level limits: the L2 stage sets only the default route's. The property is free-form
     // JSON to CDK, so it is written in CloudFormation's own casing.
     (this.stage.node.defaultChild as apigw.CfnStage).routeSettings = Object.fromEntries(
-      Object.entries(ROUTE_THROTTLES).map(([route, limit]) => [route, { ThrottlingRateLimit: limit.rateLimit, ThrottlingBurstLimit: limit.burstLimit }]),
+      Object.entries(ROUTE_THROTTLES).map(([route, limit]) => [
+        route,
+        { ThrottlingRateLimit: limit.rateLimit, ThrottlingBurstLimit: limit.burstLimit },
+      ]),
     );
 
     const integration = new HttpLambdaIntegration('Handler', this.handler);

@@ -8,15 +8,15 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { SENDER_CONCURRENCY } from '../../functions/commons/config';
+import { ENV } from '../../functions/contract/env';
 import { RECIPIENTS_PER_MESSAGE } from '../../functions/delivery/dispatcher';
 import { SEND_MAX_RECEIVES } from '../../functions/delivery/jobs';
 import type { DeployConfig } from '../config';
 import { PushletterFunction } from './function';
-import { WorkQueue, asyncDeadLetterQueue } from './queues';
+import { asyncDeadLetterQueue, WorkQueue } from './queues';
 import type { Secrets } from './secrets';
 import type { Sending } from './ses';
 import type { Tables } from './tables';
-import { ENV } from '../../functions/contract/env';
 
 /** Variables naming the pipeline's queues, schedules and dispatcher to the functions. */
 export const PIPELINE_ENVIRONMENT = {
@@ -112,7 +112,10 @@ export class Pipeline extends Construct {
     this.ingestQueue = new WorkQueue(this, 'IngestQueue', { consumerTimeout: TIMEOUTS.ingest, maxReceiveCount: 3 });
     this.senderConcurrency = senderConcurrency(props.config.maxSendRate);
     const sendTimeout = senderTimeout(props.config.maxSendRate);
-    this.sendQueue = new WorkQueue(this, 'SendQueue', { consumerTimeout: sendTimeout, maxReceiveCount: SEND_MAX_RECEIVES });
+    this.sendQueue = new WorkQueue(this, 'SendQueue', {
+      consumerTimeout: sendTimeout,
+      maxReceiveCount: SEND_MAX_RECEIVES,
+    });
 
     // The dispatcher is invoked asynchronously (by ingest, by schedules, and by itself to continue
     // a long list near its deadline); events that fail Lambda's retries land here.
@@ -134,7 +137,9 @@ export class Pipeline extends Construct {
     // name the function (the function depends on that policy).
     new iam.Policy(this, 'DispatchContinues', {
       roles: [this.dispatch.role!],
-      statements: [new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.dispatch.functionArn] })],
+      statements: [
+        new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.dispatch.functionArn] }),
+      ],
     });
 
     this.send = new PushletterFunction(this, 'Send', {
@@ -156,7 +161,9 @@ export class Pipeline extends Construct {
     // send-rate window (read, update).
     tables.bind(this.send, 'subscribers', { items: ['BatchGetItem'] });
     tables.bind(this.send, 'issues', { items: ['GetItem'] });
-    tables.bind(this.send, 'deliveries', { items: ['GetItem', 'BatchGetItem', 'UpdateItem', 'PutItem', 'BatchWriteItem'] });
+    tables.bind(this.send, 'deliveries', {
+      items: ['GetItem', 'BatchGetItem', 'UpdateItem', 'PutItem', 'BatchWriteItem'],
+    });
     // Signs each copy's unsubscribe link.
     secrets.bind(this.send, 'tokenKey');
     // Recipients left in doubt by a dead sender come back in a delayed message of their own.
@@ -179,7 +186,11 @@ export class Pipeline extends Construct {
       environment: settings,
     });
     this.ingest.addEventSource(
-      new eventSources.SqsEventSource(this.ingestQueue.queue, { batchSize: 1, reportBatchItemFailures: true, maxConcurrency: 2 }),
+      new eventSources.SqsEventSource(this.ingestQueue.queue, {
+        batchSize: 1,
+        reportBatchItemFailures: true,
+        maxConcurrency: 2,
+      }),
     );
     // Reads an issue, creates it (and the item that maps a hashed SES tag to its post id).
     tables.bind(this.ingest, 'issues', { items: ['GetItem', 'PutItem'] });
@@ -215,7 +226,7 @@ export class Pipeline extends Construct {
     Validations.of(this.ingest.role!).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${this.scheduleGroup.name}/*]`,
       reason:
-        'Schedules are named per post at run time, so their names cannot be listed; the wildcard is confined to the stack\'s own schedule group, and the only role a schedule can be given (iam:PassRole) can only invoke the dispatcher.',
+        "Schedules are named per post at run time, so their names cannot be listed; the wildcard is confined to the stack's own schedule group, and the only role a schedule can be given (iam:PassRole) can only invoke the dispatcher.",
     });
     this.ingest.addToRolePolicy(
       new iam.PolicyStatement({

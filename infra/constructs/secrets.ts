@@ -47,12 +47,18 @@ export class Secrets extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.api = new secretsmanager.Secret(this, 'ApiSecret', {
-      description: 'pushletter: JSON read by the API function: webhookSecret (also set in the GitHub webhook) and its other keys',
+      description:
+        'pushletter: JSON read by the API function: webhookSecret (also set in the GitHub webhook) and its other keys',
       generateSecretString: { ...GENERATED, secretStringTemplate: '{}', generateStringKey: 'webhookSecret' },
     });
     this.githubToken = new secretsmanager.Secret(this, 'GitHubToken', {
-      description: 'pushletter: JSON {"githubToken": "…"} read by the ingest function; empty for a public blog repository',
-      generateSecretString: { ...GENERATED, secretStringTemplate: JSON.stringify({ githubToken: '' }), generateStringKey: 'unused' },
+      description:
+        'pushletter: JSON {"githubToken": "…"} read by the ingest function; empty for a public blog repository',
+      generateSecretString: {
+        ...GENERATED,
+        secretStringTemplate: JSON.stringify({ githubToken: '' }),
+        generateStringKey: 'unused',
+      },
     });
 
     const rotation =
@@ -66,6 +72,8 @@ export class Secrets extends Construct {
   bind(fn: lambda.Function, name: SecretName): void {
     const secret = this[name];
     fn.addEnvironment(SECRET_ENVIRONMENT[name], secret.secretArn);
-    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secret.secretArn] }));
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secret.secretArn] }),
+    );
   }
 }

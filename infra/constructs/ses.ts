@@ -71,7 +71,9 @@ export class Sending extends Construct {
         configurationSet: this.configurationSet,
         mailFromDomain: config.mailFromDomain,
         // Until the MX record is in place SES falls back to its own MAIL FROM instead of refusing to send.
-        mailFromBehaviorOnMxFailure: config.mailFromDomain ? ses.MailFromBehaviorOnMxFailure.USE_DEFAULT_VALUE : undefined,
+        mailFromBehaviorOnMxFailure: config.mailFromDomain
+          ? ses.MailFromBehaviorOnMxFailure.USE_DEFAULT_VALUE
+          : undefined,
       });
       this.identityArn = this.identity.emailIdentityArn;
     }
@@ -96,7 +98,12 @@ export class Sending extends Construct {
         resources: [this.identityArn, this.configurationSetArn],
       }),
     );
-    const identities = Stack.of(this).formatArn({ service: 'ses', resource: 'identity', resourceName: '*', arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+    const identities = Stack.of(this).formatArn({
+      service: 'ses',
+      resource: 'identity',
+      resourceName: '*',
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['ses:SendRawEmail'],
@@ -107,7 +114,7 @@ export class Sending extends Construct {
     Validations.of(fn.role!).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/*]',
       reason:
-        'In the SES sandbox the send is also authorized against the recipient\'s verified identity, whose name is not known to the stack; the statement is limited to ses:SendRawEmail with the newsletter\'s own From address (ses:FromAddress condition), so it cannot send as anyone else.',
+        "In the SES sandbox the send is also authorized against the recipient's verified identity, whose name is not known to the stack; the statement is limited to ses:SendRawEmail with the newsletter's own From address (ses:FromAddress condition), so it cannot send as anyone else.",
     });
   }
 }

@@ -1,5 +1,5 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -9,14 +9,21 @@ import {
   deliveriesTableDefinition,
   issuesTableDefinition,
 } from '../../functions/contract/delivery-tables';
+import { ENV } from '../../functions/contract/env';
 import { LIMITS_TTL_ATTRIBUTE, limitsTableDefinition } from '../../functions/contract/limits-table';
 import { subscriberTableDefinition } from '../../functions/contract/subscriber-table';
-import { ENV } from '../../functions/contract/env';
 
 type TableDefinition = Omit<CreateTableCommandInput, 'TableName'>;
 
 /** The item actions the functions send (the names of the SDK commands, without `Command`). */
-export type ItemAction = 'GetItem' | 'BatchGetItem' | 'Query' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'BatchWriteItem';
+export type ItemAction =
+  | 'GetItem'
+  | 'BatchGetItem'
+  | 'Query'
+  | 'PutItem'
+  | 'UpdateItem'
+  | 'DeleteItem'
+  | 'BatchWriteItem';
 
 /**
  * What one function sends to a table: actions on the table's items, and queries of its
@@ -40,7 +47,11 @@ export type TableName = keyof typeof TABLE_ENVIRONMENT;
 function attribute(definition: TableDefinition, name: string): dynamodb.Attribute {
   const declared = definition.AttributeDefinitions?.find((candidate) => candidate.AttributeName === name);
   if (!declared) throw new Error(`table definition names key "${name}" without declaring its type`);
-  const types = { S: dynamodb.AttributeType.STRING, N: dynamodb.AttributeType.NUMBER, B: dynamodb.AttributeType.BINARY };
+  const types = {
+    S: dynamodb.AttributeType.STRING,
+    N: dynamodb.AttributeType.NUMBER,
+    B: dynamodb.AttributeType.BINARY,
+  };
   return { name, type: types[declared.AttributeType as keyof typeof types] };
 }
 
@@ -112,11 +123,19 @@ export class Tables extends Construct {
    */
   bind(fn: lambda.Function, name: TableName, access: TableAccess): void {
     const table = this[name];
-    const definition = { subscribers: subscriberTableDefinition, issues: issuesTableDefinition, deliveries: deliveriesTableDefinition, limits: limitsTableDefinition }[name];
+    const definition = {
+      subscribers: subscriberTableDefinition,
+      issues: issuesTableDefinition,
+      deliveries: deliveriesTableDefinition,
+      limits: limitsTableDefinition,
+    }[name];
     fn.addEnvironment(TABLE_ENVIRONMENT[name], table.tableName);
     const actions = (list: readonly string[]) => list.map((action) => `dynamodb:${action}`);
-    if (access.items?.length) fn.addToRolePolicy(new iam.PolicyStatement({ actions: actions(access.items), resources: [table.tableArn] }));
-    const indexArns = (definition.GlobalSecondaryIndexes ?? []).map((index) => `${table.tableArn}/index/${index.IndexName}`);
+    if (access.items?.length)
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: actions(access.items), resources: [table.tableArn] }));
+    const indexArns = (definition.GlobalSecondaryIndexes ?? []).map(
+      (index) => `${table.tableArn}/index/${index.IndexName}`,
+    );
     if (access.indexes?.length) {
       if (indexArns.length === 0) throw new Error(`the ${name} table has no index to query`);
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: actions(access.indexes), resources: indexArns }));

@@ -8,7 +8,11 @@ import type { CompiledMessage } from '../../functions/mail/message';
  * one run this suite, so unit tests of the sending rules against the memory store say what the
  * Lambdas do. `make` gives each test an empty store.
  */
-export function describeIssueStore(name: string, make: () => Promise<IssueStore>, message: () => CompiledMessage): void {
+export function describeIssueStore(
+  name: string,
+  make: () => Promise<IssueStore>,
+  message: () => CompiledMessage,
+): void {
   const NOW = new Date('2026-06-01T10:00:00Z');
   const issue = (postId: string, fields: Partial<NewIssue> = {}): NewIssue => ({
     postId,
@@ -25,7 +29,14 @@ export function describeIssueStore(name: string, make: () => Promise<IssueStore>
       const store = await make();
       expect(await store.createIssue(issue('p1', { title: 'First', message: message() }), NOW)).toBe('created');
       expect(await store.createIssue(issue('p1', { title: 'Second' }), NOW)).toBe('exists');
-      expect(await store.getIssue('p1')).toMatchObject({ postId: 'p1', title: 'First', cursor: '', enqueued: 0, hasMessage: true, createdAt: NOW.toISOString() });
+      expect(await store.getIssue('p1')).toMatchObject({
+        postId: 'p1',
+        title: 'First',
+        cursor: '',
+        enqueued: 0,
+        hasMessage: true,
+        createdAt: NOW.toISOString(),
+      });
       expect(await store.getMessage('p1')).toEqual(message());
       expect(await store.getIssue('missing')).toBeUndefined();
     });
@@ -48,7 +59,12 @@ export function describeIssueStore(name: string, make: () => Promise<IssueStore>
       expect(await store.checkpoint('p3', '', 'c1', 5, NOW)).toBe(true);
       expect(await store.checkpoint('p3', '', 'c1', 5, NOW)).toBe(false);
       expect(await store.checkpoint('p3', 'c1', undefined, 3, NOW)).toBe(true);
-      expect(await store.getIssue('p3')).toMatchObject({ state: 'dispatched', cursor: '', enqueued: 8, dispatchedAt: NOW.toISOString() });
+      expect(await store.getIssue('p3')).toMatchObject({
+        state: 'dispatched',
+        cursor: '',
+        enqueued: 8,
+        dispatchedAt: NOW.toISOString(),
+      });
       expect(await store.checkpoint('p3', '', 'c2', 1, NOW)).toBe(false);
     });
 
@@ -88,7 +104,9 @@ export function describeIssueStore(name: string, make: () => Promise<IssueStore>
     it('records sent and failed copies, and an unsent recipient only when nothing is recorded yet', async () => {
       const store = await make();
       const claimedAt = NOW.toISOString();
-      await store.markSentMany([{ postId: 'p6', subscriberId: 'a', claimedAt, sesMessageId: 'ses-1', sentAt: claimedAt }]);
+      await store.markSentMany([
+        { postId: 'p6', subscriberId: 'a', claimedAt, sesMessageId: 'ses-1', sentAt: claimedAt },
+      ]);
       await store.markFailed('p6', 'b', claimedAt, 'MessageRejected: no', NOW);
       await store.recordUnsent('p6', 'a', 'skipped', 'subscriber unsubscribed', NOW);
       await store.recordUnsent('p6', 'c', 'failed', 'DeadLettered', NOW);
@@ -102,7 +120,9 @@ export function describeIssueStore(name: string, make: () => Promise<IssueStore>
       const store = await make();
       const claimedAt = NOW.toISOString();
       expect(await store.recordFeedback('p7', 'a', { kind: 'bounce' })).toBe(false);
-      await store.markSentMany([{ postId: 'p7', subscriberId: 'a', claimedAt, sesMessageId: 'ses-1', sentAt: claimedAt }]);
+      await store.markSentMany([
+        { postId: 'p7', subscriberId: 'a', claimedAt, sesMessageId: 'ses-1', sentAt: claimedAt },
+      ]);
       expect(await store.recordFeedback('p7', 'a', { kind: 'transient', feedbackId: 'f1' })).toBe(true);
       expect(await store.recordFeedback('p7', 'a', { kind: 'transient', feedbackId: 'f1' })).toBe(true);
       expect(await store.recordFeedback('p7', 'a', { kind: 'complaint' })).toBe(true);
@@ -114,11 +134,23 @@ export function describeIssueStore(name: string, make: () => Promise<IssueStore>
       await store.createIssue(issue('p8'), NOW);
       const claim = { claimedAt: NOW.toISOString(), token: 't' };
       await store.claim({ postId: 'p8', bucket: 0, buckets: 1 }, ['AAAA', 'BBBB'], claim);
-      await store.markSentMany([{ postId: 'p8', subscriberId: 'AAAA', claimedAt: claim.claimedAt, sesMessageId: 'ses', sentAt: claim.claimedAt }]);
+      await store.markSentMany([
+        {
+          postId: 'p8',
+          subscriberId: 'AAAA',
+          claimedAt: claim.claimedAt,
+          sesMessageId: 'ses',
+          sentAt: claim.claimedAt,
+        },
+      ]);
       await store.recordUnsent('p8', 'CCCC', 'skipped', 'subscriber unsubscribed', NOW);
       const all = [];
       for await (const page of store.deliveries('p8')) all.push(...page);
-      expect(all.map((delivery) => `${delivery.subscriberId} ${delivery.state}`).sort()).toEqual(['AAAA sent', 'BBBB sending', 'CCCC skipped']);
+      expect(all.map((delivery) => `${delivery.subscriberId} ${delivery.state}`).sort()).toEqual([
+        'AAAA sent',
+        'BBBB sending',
+        'CCCC skipped',
+      ]);
     });
   });
 }

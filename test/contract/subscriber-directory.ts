@@ -12,7 +12,9 @@ export function describeSubscriberDirectory(name: string, make: () => Promise<Di
   describe(`${name}: subscriber directory`, () => {
     it('pages every active subscriber once, in a stable order, and counts them', async () => {
       const { directory, add } = await make();
-      const active = await Promise.all(Array.from({ length: 7 }, (_, index) => add(`reader${index}@example.com`, 'active')));
+      const active = await Promise.all(
+        Array.from({ length: 7 }, (_, index) => add(`reader${index}@example.com`, 'active')),
+      );
       await add('pending@example.com', 'pending');
       const seen: string[] = [];
       let cursor: string | undefined;

@@ -6,9 +6,16 @@
  * Secrets Manager, Lambda Invoke and Scheduler are answered here and recorded.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  Agent,
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { isAllowed, type AuthorizationRequest } from './iam';
+import { type AuthorizationRequest, isAllowed } from './iam';
 import { ACCOUNT, type DeployedFunction, type Deployment, PARTITION, REGION } from './template';
 
 /** The SDK's own endpoint settings, one per service the functions call, and the service name each signs with. */
@@ -71,9 +78,22 @@ function readBody(request: IncomingMessage): Promise<Buffer> {
 }
 
 /** `AWS4-HMAC-SHA256 Credential=AKID/20261203/eu-west-1/dynamodb/aws4_request, SignedHeaders=…, Signature=…` */
-function parseAuthorization(header: string | undefined): { accessKeyId: string; region: string; service: string; signedHeaders: string[] } {
-  const match = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=[0-9a-f]{64}$/.exec(header ?? '');
-  if (!match) throw new Refusal(403, 'MissingAuthenticationToken', `the request is not signed with SigV4 (Authorization: ${header ?? 'none'})`);
+function parseAuthorization(header: string | undefined): {
+  accessKeyId: string;
+  region: string;
+  service: string;
+  signedHeaders: string[];
+} {
+  const match =
+    /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=[0-9a-f]{64}$/.exec(
+      header ?? '',
+    );
+  if (!match)
+    throw new Refusal(
+      403,
+      'MissingAuthenticationToken',
+      `the request is not signed with SigV4 (Authorization: ${header ?? 'none'})`,
+    );
   return { accessKeyId: match[1]!, region: match[3]!, service: match[4]!, signedHeaders: match[5]!.split(';') };
 }
 
@@ -130,7 +150,9 @@ export class AwsStandIns {
 
   /** `AWS_ENDPOINT_URL_<SERVICE>` for every service, the only way the functions are pointed here. */
   endpointEnvironment(): Record<string, string> {
-    return Object.fromEntries((Object.keys(SERVICES) as Service[]).map((service) => [SERVICES[service].variable, this.urls[service]!]));
+    return Object.fromEntries(
+      (Object.keys(SERVICES) as Service[]).map((service) => [SERVICES[service].variable, this.urls[service]!]),
+    );
   }
 
   putSecret(arn: string, value: string): void {
@@ -171,21 +193,37 @@ export class AwsStandIns {
   private authenticate(service: Service, request: IncomingMessage): Caller {
     const scope = parseAuthorization(request.headers.authorization);
     const caller = this.callers.get(scope.accessKeyId);
-    if (!caller) throw new Refusal(403, 'UnrecognizedClientException', `the access key ${scope.accessKeyId} belongs to no function of the stack`);
+    if (!caller)
+      throw new Refusal(
+        403,
+        'UnrecognizedClientException',
+        `the access key ${scope.accessKeyId} belongs to no function of the stack`,
+      );
     const who = `function ${caller.fn.entry} (${caller.fn.name})`;
     if (request.headers['x-amz-security-token'] !== caller.sessionToken) {
       this.refusals.push(`${who}: a ${service} request without the session token Lambda gave the function`);
       throw new Refusal(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.');
     }
     if (scope.region !== REGION) {
-      this.refusals.push(`${who}: a ${service} request signed for region ${scope.region}, but the function runs in ${REGION} (its tables, queues and grants are there)`);
-      throw new Refusal(400, 'InvalidSignatureException', `Credential should be scoped to a valid region, not '${scope.region}'.`);
+      this.refusals.push(
+        `${who}: a ${service} request signed for region ${scope.region}, but the function runs in ${REGION} (its tables, queues and grants are there)`,
+      );
+      throw new Refusal(
+        400,
+        'InvalidSignatureException',
+        `Credential should be scoped to a valid region, not '${scope.region}'.`,
+      );
     }
     if (scope.service !== SERVICES[service].signingName) {
       this.refusals.push(`${who}: a request to the ${service} endpoint signed for service ${scope.service}`);
-      throw new Refusal(400, 'InvalidSignatureException', `Credential should be scoped to correct service: '${SERVICES[service].signingName}'.`);
+      throw new Refusal(
+        400,
+        'InvalidSignatureException',
+        `Credential should be scoped to correct service: '${SERVICES[service].signingName}'.`,
+      );
     }
-    if (!scope.signedHeaders.includes('host')) throw new Refusal(403, 'InvalidSignatureException', 'the Host header must be signed');
+    if (!scope.signedHeaders.includes('host'))
+      throw new Refusal(403, 'InvalidSignatureException', 'the Host header must be signed');
     return caller;
   }
 
@@ -193,10 +231,15 @@ export class AwsStandIns {
   private authorize(caller: Caller, requests: AuthorizationRequest[]): void {
     for (const request of requests) {
       if (isAllowed(caller.fn.statements, request)) continue;
-      const context = request.context && Object.keys(request.context).length > 0 ? ` with ${JSON.stringify(request.context)}` : '';
+      const context =
+        request.context && Object.keys(request.context).length > 0 ? ` with ${JSON.stringify(request.context)}` : '';
       const message = `function ${caller.fn.entry} (${caller.fn.name}) is not allowed ${request.action} on ${request.resource}${context}: no statement of its role in the template grants it`;
       this.refusals.push(message);
-      throw new Refusal(403, 'AccessDeniedException', `User: arn:aws:sts::${ACCOUNT}:assumed-role/${caller.fn.roleArn.split('/').pop()}/${caller.fn.name} is not authorized to perform: ${request.action} on resource: ${request.resource} because no identity-based policy allows the ${request.action} action`);
+      throw new Refusal(
+        403,
+        'AccessDeniedException',
+        `User: arn:aws:sts::${ACCOUNT}:assumed-role/${caller.fn.roleArn.split('/').pop()}/${caller.fn.name} is not authorized to perform: ${request.action} on resource: ${request.resource} because no identity-based policy allows the ${request.action} action`,
+      );
     }
   }
 
@@ -228,9 +271,17 @@ export class AwsStandIns {
       };
     }
     if (service === 'lambda' || service === 'scheduler') {
-      return { status: error.status, headers: { 'content-type': 'application/json', 'x-amzn-errortype': error.code }, body: JSON.stringify({ Message: error.message, message: error.message }) };
+      return {
+        status: error.status,
+        headers: { 'content-type': 'application/json', 'x-amzn-errortype': error.code },
+        body: JSON.stringify({ Message: error.message, message: error.message }),
+      };
     }
-    return { status: error.status, headers: { 'content-type': 'application/x-amz-json-1.0' }, body: JSON.stringify({ __type: `com.amazonaws.${service}#${error.code}`, message: error.message }) };
+    return {
+      status: error.status,
+      headers: { 'content-type': 'application/x-amz-json-1.0' },
+      body: JSON.stringify({ __type: `com.amazonaws.${service}#${error.code}`, message: error.message }),
+    };
   }
 
   private tableArn(name: string): string {
@@ -243,13 +294,20 @@ export class AwsStandIns {
     const input = JSON.parse(body.toString('utf8') || '{}') as Record<string, any>;
     const action = `dynamodb:${operation}`;
     const tables = new Set<string>();
-    if (typeof input.TableName === 'string') tables.add(input.IndexName ? `${this.tableArn(input.TableName)}/index/${input.IndexName}` : this.tableArn(input.TableName));
+    if (typeof input.TableName === 'string')
+      tables.add(
+        input.IndexName ? `${this.tableArn(input.TableName)}/index/${input.IndexName}` : this.tableArn(input.TableName),
+      );
     for (const name of Object.keys(input.RequestItems ?? {})) tables.add(this.tableArn(name));
     for (const item of input.TransactItems ?? []) {
-      for (const part of Object.values(item) as { TableName?: string }[]) if (part?.TableName) tables.add(this.tableArn(part.TableName));
+      for (const part of Object.values(item) as { TableName?: string }[])
+        if (part?.TableName) tables.add(this.tableArn(part.TableName));
     }
     const resources = tables.size > 0 ? [...tables] : ['*'];
-    this.authorize(caller, resources.map((resource) => ({ action, resource })));
+    this.authorize(
+      caller,
+      resources.map((resource) => ({ action, resource })),
+    );
     return this.forward(this.backends.dynamodb, request, body);
   }
 
@@ -267,21 +325,35 @@ export class AwsStandIns {
         body: `<GetSendQuotaResponse xmlns="http://ses.amazonaws.com/doc/2010-12-01/"><GetSendQuotaResult><Max24HourSend>200.0</Max24HourSend><MaxSendRate>14.0</MaxSendRate><SentLast24Hours>0.0</SentLast24Hours></GetSendQuotaResult><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></GetSendQuotaResponse>`,
       };
     }
-    if (operation !== 'SendRawEmail' && operation !== 'SendEmail') throw new Refusal(400, 'InvalidAction', `the SES stand-in does not know ${operation}`);
+    if (operation !== 'SendRawEmail' && operation !== 'SendEmail')
+      throw new Refusal(400, 'InvalidAction', `the SES stand-in does not know ${operation}`);
     const raw = Buffer.from(form.get('RawMessage.Data') ?? '', 'base64').toString('utf8');
     const fromHeader = /^From:\s*(.+(?:\r?\n[ \t].+)*)/im.exec(raw.split(/\r?\n\r?\n/)[0] ?? '')?.[1] ?? '';
     const source = form.get('Source') ?? fromHeader;
     const from = (/<([^>]+)>/.exec(source)?.[1] ?? source).trim().toLowerCase();
-    const destinations = [...form.entries()].filter(([key]) => key.startsWith('Destinations.member.') || key.startsWith('Destination.ToAddresses.member.')).map(([, value]) => value);
+    const destinations = [...form.entries()]
+      .filter(([key]) => key.startsWith('Destinations.member.') || key.startsWith('Destination.ToAddresses.member.'))
+      .map(([, value]) => value);
     const configurationSet = form.get('ConfigurationSetName') ?? undefined;
     const identity = this.identityFor(from);
     if (identity === undefined) {
-      this.refusals.push(`function ${caller.fn.entry} (${caller.fn.name}) sends from ${from}, which no SES identity of the stack covers`);
-      throw new Refusal(400, 'MessageRejected', `Email address is not verified. The following identities failed the check in region ${REGION.toUpperCase()}: ${from}`);
+      this.refusals.push(
+        `function ${caller.fn.entry} (${caller.fn.name}) sends from ${from}, which no SES identity of the stack covers`,
+      );
+      throw new Refusal(
+        400,
+        'MessageRejected',
+        `Email address is not verified. The following identities failed the check in region ${REGION.toUpperCase()}: ${from}`,
+      );
     }
     const context = { 'ses:FromAddress': from, 'ses:Recipients': destinations, 'ses:ApiVersion': '1' };
     const requests: AuthorizationRequest[] = [{ action, resource: identity, context }];
-    if (configurationSet) requests.push({ action, resource: `arn:${PARTITION}:ses:${REGION}:${ACCOUNT}:configuration-set/${configurationSet}`, context });
+    if (configurationSet)
+      requests.push({
+        action,
+        resource: `arn:${PARTITION}:ses:${REGION}:${ACCOUNT}:configuration-set/${configurationSet}`,
+        context,
+      });
     this.authorize(caller, requests);
     if (configurationSet && !this.configurationSets().includes(configurationSet)) {
       throw new Refusal(400, 'ConfigurationSetDoesNotExist', `Configuration set <${configurationSet}> does not exist.`);
@@ -292,7 +364,8 @@ export class AwsStandIns {
       if (match) tags[value] = form.get(`Tags.member.${match[1]}.Value`) ?? '';
     }
     const forwarded = await this.forward(this.backends.ses, request, body);
-    if (forwarded.status === 200) this.emails.push({ caller: caller.fn.entry, from, destinations, configurationSet, tags });
+    if (forwarded.status === 200)
+      this.emails.push({ caller: caller.fn.entry, from, destinations, configurationSet, tags });
     return forwarded;
   }
 
@@ -321,13 +394,27 @@ export class AwsStandIns {
 
   private async sqs(caller: Caller, request: IncomingMessage, body: Buffer): Promise<Handled> {
     const operation = String(request.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
-    const input = JSON.parse(body.toString('utf8') || '{}') as { QueueUrl?: string; MessageBody?: string; Entries?: { Id: string; MessageBody: string }[] };
-    if (operation !== 'SendMessage' && operation !== 'SendMessageBatch') throw new Refusal(400, 'InvalidAction', `the SQS stand-in does not know ${operation}`);
+    const input = JSON.parse(body.toString('utf8') || '{}') as {
+      QueueUrl?: string;
+      MessageBody?: string;
+      Entries?: { Id: string; MessageBody: string }[];
+    };
+    if (operation !== 'SendMessage' && operation !== 'SendMessageBatch')
+      throw new Refusal(400, 'InvalidAction', `the SQS stand-in does not know ${operation}`);
     const queueArn = arnOfQueueUrl(input.QueueUrl ?? '');
     // Both operations are authorized as sqs:SendMessage.
     this.authorize(caller, [{ action: 'sqs:SendMessage', resource: queueArn }]);
-    if (!this.queueArns().includes(queueArn)) throw new Refusal(400, 'AWS.SimpleQueueService.NonExistentQueue', `The specified queue does not exist: ${input.QueueUrl}`);
-    const json = (value: unknown): Handled => ({ status: 200, headers: { 'content-type': 'application/x-amz-json-1.0' }, body: JSON.stringify(value) });
+    if (!this.queueArns().includes(queueArn))
+      throw new Refusal(
+        400,
+        'AWS.SimpleQueueService.NonExistentQueue',
+        `The specified queue does not exist: ${input.QueueUrl}`,
+      );
+    const json = (value: unknown): Handled => ({
+      status: 200,
+      headers: { 'content-type': 'application/x-amz-json-1.0' },
+      body: JSON.stringify(value),
+    });
     if (operation === 'SendMessage') {
       this.queued.push({ caller: caller.fn.entry, queueArn, body: input.MessageBody ?? '' });
       return json({ MessageId: randomUUID(), MD5OfMessageBody: md5(input.MessageBody ?? '') });
@@ -341,17 +428,32 @@ export class AwsStandIns {
 
   private async secretsManager(caller: Caller, request: IncomingMessage, body: Buffer): Promise<Handled> {
     const operation = String(request.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
-    if (operation !== 'GetSecretValue') throw new Refusal(400, 'InvalidAction', `the Secrets Manager stand-in does not know ${operation}`);
+    if (operation !== 'GetSecretValue')
+      throw new Refusal(400, 'InvalidAction', `the Secrets Manager stand-in does not know ${operation}`);
     const { SecretId = '' } = JSON.parse(body.toString('utf8') || '{}') as { SecretId?: string };
     // A name or partial ARN names the secret whose full ARN starts with it (six random characters follow).
-    const arn = [...this.secrets.keys()].find((candidate) => candidate === SecretId || candidate.startsWith(`${SecretId}-`) || candidate.split(':').pop()!.startsWith(`${SecretId}-`)) ?? SecretId;
+    const arn =
+      [...this.secrets.keys()].find(
+        (candidate) =>
+          candidate === SecretId ||
+          candidate.startsWith(`${SecretId}-`) ||
+          candidate.split(':').pop()!.startsWith(`${SecretId}-`),
+      ) ?? SecretId;
     this.authorize(caller, [{ action: 'secretsmanager:GetSecretValue', resource: arn }]);
     const value = this.secrets.get(arn);
-    if (value === undefined) throw new Refusal(400, 'ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+    if (value === undefined)
+      throw new Refusal(400, 'ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
     return {
       status: 200,
       headers: { 'content-type': 'application/x-amz-json-1.1' },
-      body: JSON.stringify({ ARN: arn, Name: arn.split(':').pop()!.slice(0, -7), SecretString: value, VersionId: randomUUID(), VersionStages: ['AWSCURRENT'], CreatedDate: 1_795_000_000 }),
+      body: JSON.stringify({
+        ARN: arn,
+        Name: arn.split(':').pop()!.slice(0, -7),
+        SecretString: value,
+        VersionId: randomUUID(),
+        VersionStages: ['AWSCURRENT'],
+        CreatedDate: 1_795_000_000,
+      }),
     };
   }
 
@@ -364,22 +466,35 @@ export class AwsStandIns {
   private async lambda(caller: Caller, request: IncomingMessage, body: Buffer): Promise<Handled> {
     const url = new URL(request.url ?? '/', 'http://lambda');
     const match = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(url.pathname);
-    if (!match || request.method !== 'POST') throw new Refusal(400, 'InvalidAction', `the Lambda stand-in knows only Invoke (got ${request.method} ${url.pathname})`);
+    if (!match || request.method !== 'POST')
+      throw new Refusal(
+        400,
+        'InvalidAction',
+        `the Lambda stand-in knows only Invoke (got ${request.method} ${url.pathname})`,
+      );
     const name = decodeURIComponent(match[1]!);
     const functionArn = this.functionArns().find((arn) => arn === name || arn.endsWith(`:function:${name}`)) ?? name;
     const qualifier = url.searchParams.get('Qualifier');
     const resource = qualifier ? `${functionArn}:${qualifier}` : functionArn;
     this.authorize(caller, [{ action: 'lambda:InvokeFunction', resource }]);
-    if (!this.functionArns().includes(functionArn)) throw new Refusal(404, 'ResourceNotFoundException', `Function not found: ${functionArn}`);
+    if (!this.functionArns().includes(functionArn))
+      throw new Refusal(404, 'ResourceNotFoundException', `Function not found: ${functionArn}`);
     const invocationType = String(request.headers['x-amz-invocation-type'] ?? 'RequestResponse');
     this.invocations.push({ caller: caller.fn.entry, functionArn, invocationType, payload: body.toString('utf8') });
-    return invocationType === 'Event' ? { status: 202, body: '' } : { status: 200, headers: { 'content-type': 'application/json' }, body: 'null' };
+    return invocationType === 'Event'
+      ? { status: 202, body: '' }
+      : { status: 200, headers: { 'content-type': 'application/json' }, body: 'null' };
   }
 
   private async scheduler(caller: Caller, request: IncomingMessage, body: Buffer): Promise<Handled> {
     const url = new URL(request.url ?? '/', 'http://scheduler');
     const match = /^\/schedules\/([^/]+)$/.exec(url.pathname);
-    if (!match || request.method !== 'POST') throw new Refusal(400, 'InvalidAction', `the Scheduler stand-in knows only CreateSchedule (got ${request.method} ${url.pathname})`);
+    if (!match || request.method !== 'POST')
+      throw new Refusal(
+        400,
+        'InvalidAction',
+        `the Scheduler stand-in knows only CreateSchedule (got ${request.method} ${url.pathname})`,
+      );
     const input = JSON.parse(body.toString('utf8') || '{}') as Record<string, any>;
     const name = decodeURIComponent(match[1]!);
     const group = (input.GroupName as string | undefined) ?? 'default';
@@ -390,7 +505,8 @@ export class AwsStandIns {
       // Scheduler checks that the caller may hand the schedule's role to it.
       { action: 'iam:PassRole', resource: roleArn, context: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
     ]);
-    if (this.schedules.some((schedule) => schedule.arn === arn)) throw new Refusal(409, 'ConflictException', `Schedule ${name} already exists.`);
+    if (this.schedules.some((schedule) => schedule.arn === arn))
+      throw new Refusal(409, 'ConflictException', `Schedule ${name} already exists.`);
     this.schedules.push({ caller: caller.fn.entry, arn, request: input });
     return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ScheduleArn: arn }) };
   }
@@ -400,11 +516,20 @@ export class AwsStandIns {
     const target = new URL(backend);
     return new Promise((resolve, reject) => {
       const outgoing = httpRequest(
-        { host: target.hostname, port: target.port, method: request.method, path: request.url, headers: { ...request.headers, host: target.host }, agent: this.backendAgent },
+        {
+          host: target.hostname,
+          port: target.port,
+          method: request.method,
+          path: request.url,
+          headers: { ...request.headers, host: target.host },
+          agent: this.backendAgent,
+        },
         (incoming) => {
           void readBody(incoming).then((data) => {
             const headers: Record<string, string> = {};
-            for (const [key, value] of Object.entries(incoming.headers)) if (typeof value === 'string' && key !== 'content-length' && key !== 'transfer-encoding') headers[key] = value;
+            for (const [key, value] of Object.entries(incoming.headers))
+              if (typeof value === 'string' && key !== 'content-length' && key !== 'transfer-encoding')
+                headers[key] = value;
             resolve({ status: incoming.statusCode ?? 500, headers, body: data });
           }, reject);
         },

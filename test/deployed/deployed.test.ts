@@ -1,12 +1,12 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, SNSEvent, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { encodeTagValue, POST_TAG } from '../../functions/delivery/message-tags';
 import { signPayload } from '../../functions/publishing/webhook-signature';
-import { POST_TAG, encodeTagValue } from '../../functions/delivery/message-tags';
-import { heading } from '../integration/http-helpers';
 import { storedEmails } from '../integration/delivery-harness';
+import { heading } from '../integration/http-helpers';
 import { pushPayload } from '../integration/webhook-harness';
-import { isAllowed } from './iam';
 import { BLOG_REPOSITORY, type DeployedStack, startDeployedStack } from './harness';
+import { isAllowed } from './iam';
 import type { Invocation } from './lambda-runtime';
 import { ACCOUNT, REGION, type Statement } from './template';
 
@@ -23,14 +23,20 @@ let stack: DeployedStack;
 /** A function process runs within its own Lambda timeout (lambda-runtime.ts); this only bounds a test of several on a loaded machine. */
 const SLOW = { timeout: 180_000 };
 
-const LONG_SLUG = '关于如何在一个很长很长的标题里面把所有想说的话都说完整而且还要让读者在收件箱里一眼就能看明白这封信到底讲的是什么内容的一些思考与总结';
+const LONG_SLUG =
+  '关于如何在一个很长很长的标题里面把所有想说的话都说完整而且还要让读者在收件箱里一眼就能看明白这封信到底讲的是什么内容的一些思考与总结';
 const POSTS = {
   hello: '_posts/2026-11-20-hello-readers.md',
   chinese: `_posts/2026-11-21-${LONG_SLUG}.md`,
   future: '_posts/2099-06-01-a-letter-to-the-future.md',
   draft: '_drafts/work-in-progress.md',
 };
-const READERS = { ada: 'ada@example.com', lei: 'li.lei@example.net', grace: 'grace@example.org', ben: 'ben@example.com' };
+const READERS = {
+  ada: 'ada@example.com',
+  lei: 'li.lei@example.net',
+  grace: 'grace@example.org',
+  ben: 'ben@example.com',
+};
 
 beforeAll(async () => {
   stack = await startDeployedStack({
@@ -78,10 +84,15 @@ function routeKeys(): string[] {
 
 let requestCount = 0;
 /** An API Gateway HTTP API (payload 2.0) event for a route the template defines. */
-function httpEvent(method: string, target: string, options: { headers?: Record<string, string>; body?: string; base64?: boolean; sourceIp?: string } = {}): APIGatewayProxyEventV2 {
+function httpEvent(
+  method: string,
+  target: string,
+  options: { headers?: Record<string, string>; body?: string; base64?: boolean; sourceIp?: string } = {},
+): APIGatewayProxyEventV2 {
   const url = new URL(target, 'https://placeholder');
   const routeKey = `${method} ${url.pathname}`;
-  if (!routeKeys().includes(routeKey)) throw new Error(`the template has no route ${routeKey}: API Gateway would answer 404`);
+  if (!routeKeys().includes(routeKey))
+    throw new Error(`the template has no route ${routeKey}: API Gateway would answer 404`);
   requestCount += 1;
   const host = new URL(stack.functions.api!.environment.PUSHLETTER_PUBLIC_URL!).host;
   return {
@@ -90,14 +101,25 @@ function httpEvent(method: string, target: string, options: { headers?: Record<s
     rawPath: url.pathname,
     rawQueryString: url.search.slice(1),
     headers: { host, 'user-agent': 'Mozilla/5.0', 'x-forwarded-proto': 'https', ...options.headers },
-    body: options.body === undefined ? undefined : options.base64 ? Buffer.from(options.body).toString('base64') : options.body,
+    body:
+      options.body === undefined
+        ? undefined
+        : options.base64
+          ? Buffer.from(options.body).toString('base64')
+          : options.body,
     isBase64Encoded: options.base64 ?? false,
     requestContext: {
       accountId: ACCOUNT,
       apiId: host.split('.')[0]!,
       domainName: host,
       domainPrefix: host.split('.')[0]!,
-      http: { method, path: url.pathname, protocol: 'HTTP/1.1', sourceIp: options.sourceIp ?? `198.51.100.${requestCount % 250}`, userAgent: 'Mozilla/5.0' },
+      http: {
+        method,
+        path: url.pathname,
+        protocol: 'HTTP/1.1',
+        sourceIp: options.sourceIp ?? `198.51.100.${requestCount % 250}`,
+        userAgent: 'Mozilla/5.0',
+      },
       requestId: `request-${requestCount}`,
       routeKey,
       stage: '$default',
@@ -118,7 +140,12 @@ function sqsEvent(queueArn: string, bodies: string[]): SQSEvent {
       messageId: `00000000-0000-4000-8000-${String(index).padStart(12, '0')}`,
       receiptHandle: `receipt-${index}`,
       body,
-      attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()), SenderId: 'AROAEXAMPLE', ApproximateFirstReceiveTimestamp: String(Date.now()) },
+      attributes: {
+        ApproximateReceiveCount: '1',
+        SentTimestamp: String(Date.now()),
+        SenderId: 'AROAEXAMPLE',
+        ApproximateFirstReceiveTimestamp: String(Date.now()),
+      },
       messageAttributes: {},
       md5OfBody: '',
       eventSource: 'aws:sqs',
@@ -131,7 +158,9 @@ function sqsEvent(queueArn: string, bodies: string[]): SQSEvent {
 /** The queue whose event source mapping feeds the function. */
 function queueOf(entry: string): string {
   const mapping = Object.values(stack.deployment.template.Resources).find(
-    (resource) => resource.Type === 'AWS::Lambda::EventSourceMapping' && JSON.stringify(resource.Properties?.FunctionName) === JSON.stringify({ Ref: stack.functions[entry]!.logicalId }),
+    (resource) =>
+      resource.Type === 'AWS::Lambda::EventSourceMapping' &&
+      JSON.stringify(resource.Properties?.FunctionName) === JSON.stringify({ Ref: stack.functions[entry]!.logicalId }),
   );
   if (!mapping) throw new Error(`no event source mapping feeds ${entry}`);
   return stack.deployment.resolveString(mapping.Properties!.EventSourceArn!);
@@ -139,7 +168,9 @@ function queueOf(entry: string): string {
 
 /** An SES event as the configuration set publishes it to SNS, wrapped as SNS invokes Lambda. */
 function snsEvent(notification: Record<string, unknown>): SNSEvent {
-  const topic = Object.keys(stack.deployment.template.Resources).find((id) => stack.deployment.resource(id).Type === 'AWS::SNS::Topic' && id.startsWith('Ses'))!;
+  const topic = Object.keys(stack.deployment.template.Resources).find(
+    (id) => stack.deployment.resource(id).Type === 'AWS::SNS::Topic' && id.startsWith('Ses'),
+  )!;
   const topicArn = stack.deployment.arnOf(topic);
   return {
     Records: [
@@ -166,20 +197,67 @@ function snsEvent(notification: Record<string, unknown>): SNSEvent {
 }
 
 /** The SES notification for the copy of a post the stack sent to `address`, built from the tags that send carried. */
-function sesNotification(eventType: 'Bounce' | 'Complaint' | 'Delivery', address: string, postId: string): Record<string, unknown> {
-  const sent = stack.standIns.emails.find((email) => email.destinations.includes(address) && email.tags[POST_TAG] === encodeTagValue(postId));
+function sesNotification(
+  eventType: 'Bounce' | 'Complaint' | 'Delivery',
+  address: string,
+  postId: string,
+): Record<string, unknown> {
+  const sent = stack.standIns.emails.find(
+    (email) => email.destinations.includes(address) && email.tags[POST_TAG] === encodeTagValue(postId),
+  );
   if (!sent) throw new Error(`the stack sent no copy of ${postId} to ${address}`);
-  const tags: Record<string, string[]> = { 'ses:configuration-set': [sent.configurationSet ?? ''], 'ses:from-domain': [sent.from.split('@')[1]!] };
+  const tags: Record<string, string[]> = {
+    'ses:configuration-set': [sent.configurationSet ?? ''],
+    'ses:from-domain': [sent.from.split('@')[1]!],
+  };
   for (const [name, value] of Object.entries(sent.tags)) tags[name] = [value];
-  const mail = { timestamp: new Date().toISOString(), source: sent.from, sendingAccountId: ACCOUNT, messageId: crypto.randomUUID(), destination: [address], tags };
+  const mail = {
+    timestamp: new Date().toISOString(),
+    source: sent.from,
+    sendingAccountId: ACCOUNT,
+    messageId: crypto.randomUUID(),
+    destination: [address],
+    tags,
+  };
   const at = new Date().toISOString();
   if (eventType === 'Bounce') {
-    return { eventType, mail, bounce: { bounceType: 'Permanent', bounceSubType: 'General', bouncedRecipients: [{ emailAddress: address, action: 'failed', status: '5.1.1', diagnosticCode: 'smtp; 550 5.1.1 user unknown' }], timestamp: at, feedbackId: crypto.randomUUID() } };
+    return {
+      eventType,
+      mail,
+      bounce: {
+        bounceType: 'Permanent',
+        bounceSubType: 'General',
+        bouncedRecipients: [
+          { emailAddress: address, action: 'failed', status: '5.1.1', diagnosticCode: 'smtp; 550 5.1.1 user unknown' },
+        ],
+        timestamp: at,
+        feedbackId: crypto.randomUUID(),
+      },
+    };
   }
   if (eventType === 'Complaint') {
-    return { eventType, mail, complaint: { complainedRecipients: [{ emailAddress: address }], complaintFeedbackType: 'abuse', timestamp: at, feedbackId: crypto.randomUUID() } };
+    return {
+      eventType,
+      mail,
+      complaint: {
+        complainedRecipients: [{ emailAddress: address }],
+        complaintFeedbackType: 'abuse',
+        timestamp: at,
+        feedbackId: crypto.randomUUID(),
+      },
+    };
   }
-  return { eventType, mail, delivery: { timestamp: at, recipients: [address], processingTimeMillis: 812, smtpResponse: '250 2.0.0 OK', reportingMTA: 'a8-62.smtp-out.amazonses.com' } };
+  return {
+    eventType,
+    mail,
+    delivery: {
+      timestamp: at,
+      recipients: [address],
+      processingTimeMillis: 812,
+      smtpResponse: '250 2.0.0 OK',
+      reportingMTA: 'a8-62.smtp-out.amazonses.com',
+    },
+  };
 }
 
 async function subscriber(email: string): Promise<Record<string, any> | undefined> {
@@ -194,7 +272,8 @@ async function inboxOf(address: string) {
 function webhookSecret(): string {
   for (const value of Object.values(stack.functions.api!.environment)) {
     const secret = stack.secretValues.get(value);
-    if (secret?.startsWith('{') && typeof JSON.parse(secret).webhookSecret === 'string') return JSON.parse(secret).webhookSecret as string;
+    if (secret?.startsWith('{') && typeof JSON.parse(secret).webhookSecret === 'string')
+      return JSON.parse(secret).webhookSecret as string;
   }
   throw new Error('the api function is given no secret holding webhookSecret');
 }
@@ -213,9 +292,13 @@ function withoutGrant(entry: string, action: string) {
   const roleId = (stack.deployment.resource(logicalId).Properties!.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0];
   return stack.withTemplate((template) => {
     for (const resource of Object.values(template.Resources)) {
-      if (resource.Type !== 'AWS::IAM::Policy' || !JSON.stringify(resource.Properties?.Roles).includes(`"${roleId}"`)) continue;
+      if (resource.Type !== 'AWS::IAM::Policy' || !JSON.stringify(resource.Properties?.Roles).includes(`"${roleId}"`))
+        continue;
       const document = resource.Properties!.PolicyDocument as { Statement: { Action: string | string[] }[] };
-      document.Statement = document.Statement.map((statement) => ({ ...statement, Action: ([] as string[]).concat(statement.Action).filter((name) => name !== action) })).filter((statement) => statement.Action.length > 0);
+      document.Statement = document.Statement.map((statement) => ({
+        ...statement,
+        Action: ([] as string[]).concat(statement.Action).filter((name) => name !== action),
+      })).filter((statement) => statement.Action.length > 0);
     }
   });
 }
@@ -223,28 +306,47 @@ function withoutGrant(entry: string, action: string) {
 describe('the stack as deployed in eu-west-1', SLOW, () => {
   it('runs every function with its own role and settings from the template', () => {
     expect(Object.keys(stack.functions).sort()).toEqual(['api', 'dispatch', 'ingest', 'send', 'ses-events']);
-    for (const fn of Object.values(stack.functions)) expect(fn.arn).toMatch(new RegExp(`^arn:aws:lambda:${REGION}:${ACCOUNT}:function:`));
+    for (const fn of Object.values(stack.functions))
+      expect(fn.arn).toMatch(new RegExp(`^arn:aws:lambda:${REGION}:${ACCOUNT}:function:`));
   });
 
   it('api: serves the signup page', async () => {
     const run = await stack.run('api', [httpEvent('GET', '/')]);
     expectClean(run);
     expect(response(run).statusCode).toBe(200);
-    expect(heading(String(response(run).body))).toBe(`Subscribe to ${stack.functions.api!.environment.PUSHLETTER_SITE_TITLE}`);
+    expect(heading(String(response(run).body))).toBe(
+      `Subscribe to ${stack.functions.api!.environment.PUSHLETTER_SITE_TITLE}`,
+    );
     expect(String(response(run).body)).toContain('<form method="post" action="subscribe">');
   });
 
-  it('api: a form signup and a JSON signup each get a confirmation email from the stack\'s identity; its link activates the reader', async () => {
-    const form = (email: string) => httpEvent('POST', '/subscribe', { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ email, website: '' }).toString(), base64: true });
-    const json = (email: string, lang: string) => httpEvent('POST', '/subscribe', { headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify({ email, website: '', lang }) });
-    const run = await stack.run('api', [form(READERS.ada), json(READERS.lei, 'zh-CN'), form(READERS.grace), json(READERS.ben, 'en')]);
+  it("api: a form signup and a JSON signup each get a confirmation email from the stack's identity; its link activates the reader", async () => {
+    const form = (email: string) =>
+      httpEvent('POST', '/subscribe', {
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ email, website: '' }).toString(),
+        base64: true,
+      });
+    const json = (email: string, lang: string) =>
+      httpEvent('POST', '/subscribe', {
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify({ email, website: '', lang }),
+      });
+    const run = await stack.run('api', [
+      form(READERS.ada),
+      json(READERS.lei, 'zh-CN'),
+      form(READERS.grace),
+      json(READERS.ben, 'en'),
+    ]);
     expectClean(run);
     expect(heading(String(response(run, 0).body))).toMatch(/inbox/i);
     expect(JSON.parse(String(response(run, 1).body))).toMatchObject({ status: 'check-inbox' });
     expect((await subscriber(READERS.ada))?.state).toBe('pending');
     const confirmations = stack.standIns.emails.filter((email) => email.caller === 'api');
     expect(confirmations.map((email) => email.destinations[0]).sort()).toEqual(Object.values(READERS).sort());
-    expect(confirmations.every((email) => email.from === stack.functions.api!.environment.PUSHLETTER_FROM_ADDRESS)).toBe(true);
+    expect(
+      confirmations.every((email) => email.from === stack.functions.api!.environment.PUSHLETTER_FROM_ADDRESS),
+    ).toBe(true);
 
     const links: string[] = [];
     for (const address of Object.values(READERS)) {
@@ -256,10 +358,16 @@ describe('the stack as deployed in eu-west-1', SLOW, () => {
       links.push(link!);
     }
     // The link opens a page (a mail scanner following it confirms nothing); its button posts.
-    const opened = await stack.run('api', links.map((link) => httpEvent('GET', `/confirm${new URL(link).search}`)));
+    const opened = await stack.run(
+      'api',
+      links.map((link) => httpEvent('GET', `/confirm${new URL(link).search}`)),
+    );
     expectClean(opened);
     for (const address of Object.values(READERS)) expect((await subscriber(address))?.state, address).toBe('pending');
-    const confirmed = await stack.run('api', links.map((link) => httpEvent('POST', `/confirm${new URL(link).search}`)));
+    const confirmed = await stack.run(
+      'api',
+      links.map((link) => httpEvent('POST', `/confirm${new URL(link).search}`)),
+    );
     expectClean(confirmed);
     for (const address of Object.values(READERS)) expect((await subscriber(address))?.state, address).toBe('active');
   });
@@ -270,15 +378,24 @@ describe('the stack as deployed in eu-west-1', SLOW, () => {
     const before = stack.blog.head();
     const commit = stack.blog.commit('Three posts and a draft', {
       write: {
-        [POSTS.hello]: '---\ntitle: Hello, readers\nlang: en\n---\n\nThe first letter of this newsletter. [Read the blog](https://blog.example.org/).\n',
-        [POSTS.chinese]: '---\ntitle: 一个很长的标题\nlang: zh-CN\n---\n\n这是一封很长标题的中文通讯，用来检查退信记录。\n',
-        [POSTS.future]: '---\ntitle: A letter to the future\ndate: 2099-06-01 09:00:00\nlang: en\n---\n\nWritten today, sent on its date.\n',
+        [POSTS.hello]:
+          '---\ntitle: Hello, readers\nlang: en\n---\n\nThe first letter of this newsletter. [Read the blog](https://blog.example.org/).\n',
+        [POSTS.chinese]:
+          '---\ntitle: 一个很长的标题\nlang: zh-CN\n---\n\n这是一封很长标题的中文通讯，用来检查退信记录。\n',
+        [POSTS.future]:
+          '---\ntitle: A letter to the future\ndate: 2099-06-01 09:00:00\nlang: en\n---\n\nWritten today, sent on its date.\n',
         [POSTS.draft]: '---\ntitle: Work in progress\nlang: en\n---\n\nAn editor wants to see this first.\n',
       },
     });
     const body = JSON.stringify(pushPayload({ fullName: BLOG_REPOSITORY, before, commits: [commit] }));
     const secret = webhookSecret();
-    const headers = { 'content-type': 'application/json', 'user-agent': 'GitHub-Hookshot/044aadd', 'x-github-event': 'push', 'x-github-delivery': crypto.randomUUID(), 'x-hub-signature-256': signPayload(secret, body) };
+    const headers = {
+      'content-type': 'application/json',
+      'user-agent': 'GitHub-Hookshot/044aadd',
+      'x-github-event': 'push',
+      'x-github-delivery': crypto.randomUUID(),
+      'x-hub-signature-256': signPayload(secret, body),
+    };
     const run = await stack.run('api', [httpEvent('POST', '/hooks/github', { headers, body })]);
     expectClean(run);
     expect(response(run).statusCode).toBe(202);
@@ -293,7 +410,10 @@ describe('the pipeline as deployed, from a push to the inbox', SLOW, () => {
     const messages = stack.standIns.queued.filter((message) => message.queueArn === ingestQueue);
     expect(messages).toHaveLength(4);
     // The event source hands ingest one message per batch (batchSize 1), to one warm container.
-    const run = await stack.run('ingest', messages.map((message) => sqsEvent(ingestQueue, [message.body])));
+    const run = await stack.run(
+      'ingest',
+      messages.map((message) => sqsEvent(ingestQueue, [message.body])),
+    );
     expectClean(run);
     for (const outcome of run.outcomes) expect(outcome.result).toEqual({ batchItemFailures: [] });
 
@@ -318,35 +438,51 @@ describe('the pipeline as deployed, from a push to the inbox', SLOW, () => {
     expect(schedule.request.ScheduleExpression).toBe('at(2099-06-01T09:00:00)');
 
     const previews = stack.standIns.emails.filter((email) => email.caller === 'ingest');
-    expect(previews.flatMap((email) => email.destinations).sort()).toEqual(['editor@example.org', 'second@example.org']);
+    expect(previews.flatMap((email) => email.destinations).sort()).toEqual([
+      'editor@example.org',
+      'second@example.org',
+    ]);
     expect((await inboxOf('editor@example.org')).at(-1)?.subject).toMatch(/Preview.*Work in progress/);
   });
 
   it('dispatch: the asynchronous invocations from ingest put every active reader on the send queue', async () => {
-    const payloads = stack.standIns.invocations.filter((invocation) => invocation.caller === 'ingest').map((invocation) => JSON.parse(invocation.payload));
+    const payloads = stack.standIns.invocations
+      .filter((invocation) => invocation.caller === 'ingest')
+      .map((invocation) => JSON.parse(invocation.payload));
     const run = await stack.run('dispatch', payloads);
     expectClean(run);
     const sendQueue = queueOf('send');
-    const jobs = stack.standIns.queued.filter((message) => message.queueArn === sendQueue).map((message) => JSON.parse(message.body));
+    const jobs = stack.standIns.queued
+      .filter((message) => message.queueArn === sendQueue)
+      .map((message) => JSON.parse(message.body));
     const hello = await postIdOf(POSTS.hello);
     const chinese = await postIdOf(POSTS.chinese);
-    const recipients = (postId: string) => jobs.filter((job) => job.postId === postId).flatMap((job) => job.subscriberIds);
+    const recipients = (postId: string) =>
+      jobs.filter((job) => job.postId === postId).flatMap((job) => job.subscriberIds);
     expect(recipients(hello)).toHaveLength(4);
     expect(recipients(chinese)).toHaveLength(4);
   });
 
-  it('dispatch: the Scheduler\'s invocation at the post\'s date, with the role the template gives the schedule, starts the future post', async () => {
+  it("dispatch: the Scheduler's invocation at the post's date, with the role the template gives the schedule, starts the future post", async () => {
     const schedule = stack.standIns.schedules[0]!;
     // Scheduler invokes the target with the schedule's role: that role must allow it.
-    const roleId = Object.keys(stack.deployment.template.Resources).find((id) => stack.deployment.resource(id).Type === 'AWS::IAM::Role' && stack.deployment.arnOf(id) === schedule.request.Target.RoleArn);
-    expect(roleId, 'the schedule\'s role is a role of the stack').toBeDefined();
+    const roleId = Object.keys(stack.deployment.template.Resources).find(
+      (id) =>
+        stack.deployment.resource(id).Type === 'AWS::IAM::Role' &&
+        stack.deployment.arnOf(id) === schedule.request.Target.RoleArn,
+    );
+    expect(roleId, "the schedule's role is a role of the stack").toBeDefined();
     const statements: Statement[] = stack.deployment.roleStatements(roleId!);
-    expect(isAllowed(statements, { action: 'lambda:InvokeFunction', resource: schedule.request.Target.Arn })).toBe(true);
+    expect(isAllowed(statements, { action: 'lambda:InvokeFunction', resource: schedule.request.Target.Arn })).toBe(
+      true,
+    );
 
     const run = await stack.run('dispatch', [JSON.parse(schedule.request.Target.Input)]);
     expectClean(run);
     const future = await postIdOf(POSTS.future);
-    const jobs = stack.standIns.queued.filter((message) => message.queueArn === queueOf('send')).map((message) => JSON.parse(message.body));
+    const jobs = stack.standIns.queued
+      .filter((message) => message.queueArn === queueOf('send'))
+      .map((message) => JSON.parse(message.body));
     expect(jobs.filter((job) => job.postId === future).flatMap((job) => job.subscriberIds)).toHaveLength(4);
   });
 
@@ -357,20 +493,30 @@ describe('the pipeline as deployed, from a push to the inbox', SLOW, () => {
     const sentBefore = stack.standIns.emails.length;
     const run = await changed.run('send', [sqsEvent(sendQueue, [job.body])]);
     const deliveries = stack.physical('TablesDeliveries');
-    expect(run.refusals.join('\n')).toContain(`is not allowed dynamodb:UpdateItem on arn:aws:dynamodb:eu-west-1:123456789012:table/${deliveries}`);
+    expect(run.refusals.join('\n')).toContain(
+      `is not allowed dynamodb:UpdateItem on arn:aws:dynamodb:eu-west-1:123456789012:table/${deliveries}`,
+    );
     expect(() => expectAllowed(run)).toThrow(/function send .* is not allowed dynamodb:UpdateItem/);
     expect(stack.standIns.emails.length).toBe(sentBefore);
   });
 
-  it('send: the send queue\'s batches reach every active reader\'s inbox once per post, and each copy is recorded as sent', async () => {
+  it("send: the send queue's batches reach every active reader's inbox once per post, and each copy is recorded as sent", async () => {
     const sendQueue = queueOf('send');
-    const bodies = stack.standIns.queued.filter((message) => message.queueArn === sendQueue).map((message) => message.body);
-    const run = await stack.run('send', bodies.map((body) => sqsEvent(sendQueue, [body])));
+    const bodies = stack.standIns.queued
+      .filter((message) => message.queueArn === sendQueue)
+      .map((message) => message.body);
+    const run = await stack.run(
+      'send',
+      bodies.map((body) => sqsEvent(sendQueue, [body])),
+    );
     expectClean(run);
     for (const outcome of run.outcomes) expect(outcome.result).toEqual({ batchItemFailures: [] });
     const sends = stack.standIns.emails.filter((email) => email.caller === 'send');
     for (const address of Object.values(READERS)) {
-      expect(sends.filter((email) => email.destinations.includes(address)), address).toHaveLength(3);
+      expect(
+        sends.filter((email) => email.destinations.includes(address)),
+        address,
+      ).toHaveLength(3);
     }
     const deliveries = (await stack.items('TablesDeliveries')).filter((item) => item.state === 'sent');
     expect(deliveries).toHaveLength(12);
@@ -378,7 +524,10 @@ describe('the pipeline as deployed, from a push to the inbox', SLOW, () => {
 
     // SQS delivers at least once: the same batches again read the ledgers and records with the
     // send function's own grants, and send nobody a second copy.
-    const again = await stack.run('send', bodies.map((body) => sqsEvent(sendQueue, [body])));
+    const again = await stack.run(
+      'send',
+      bodies.map((body) => sqsEvent(sendQueue, [body])),
+    );
     expectClean(again);
     for (const outcome of again.outcomes) expect(outcome.result).toEqual({ batchItemFailures: [] });
     expect(stack.standIns.emails.filter((email) => email.caller === 'send')).toHaveLength(sends.length);
@@ -404,7 +553,9 @@ describe('the pipeline as deployed, from a push to the inbox', SLOW, () => {
     expectClean(run);
     expect((await subscriber(READERS.lei))?.state).toBe('bounced');
     const lei = (await subscriber(READERS.lei))!;
-    const delivery = (await stack.items('TablesDeliveries')).find((item) => item.postId === chinese && item.subscriberId === lei.id);
+    const delivery = (await stack.items('TablesDeliveries')).find(
+      (item) => item.postId === chinese && item.subscriberId === lei.id,
+    );
     expect(delivery?.feedback ?? delivery?.bounce ?? delivery?.state).toBeDefined();
   });
 
@@ -417,7 +568,10 @@ describe('the pipeline as deployed, from a push to the inbox', SLOW, () => {
     expectClean(page);
     expect((await subscriber(READERS.ada))?.state).toBe('active');
     const oneClick = await stack.run('api', [
-      httpEvent('POST', `/unsubscribe${query}`, { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' }),
+      httpEvent('POST', `/unsubscribe${query}`, {
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'List-Unsubscribe=One-Click',
+      }),
     ]);
     expectClean(oneClick);
     expect(response(oneClick).statusCode).toBe(200);
@@ -428,14 +582,21 @@ describe('the pipeline as deployed, from a push to the inbox', SLOW, () => {
 describe('the check itself', SLOW, () => {
   it('fails naming the function, the action and the resource when the api loses ses:SendRawEmail', async () => {
     const changed = withoutGrant('api', 'ses:SendRawEmail');
-    const event = httpEvent('POST', '/subscribe', { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'carol@example.com', website: '' }) });
+    const event = httpEvent('POST', '/subscribe', {
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'carol@example.com', website: '' }),
+    });
     const run = await changed.run('api', [event]);
-    expect(run.refusals.join('\n')).toMatch(/^function api \(Pushletter-ApiHandler[\w-]+\) is not allowed ses:SendRawEmail on arn:aws:ses:eu-west-1:123456789012:identity\/example\.org/m);
+    expect(run.refusals.join('\n')).toMatch(
+      /^function api \(Pushletter-ApiHandler[\w-]+\) is not allowed ses:SendRawEmail on arn:aws:ses:eu-west-1:123456789012:identity\/example\.org/m,
+    );
     expect(() => expectAllowed(run)).toThrow(/function api .* is not allowed ses:SendRawEmail/);
   });
 
   it('fails naming a setting the code reads that the template does not give the function', async () => {
     const run = await stack.run('api', [httpEvent('GET', '/')], { withoutVariables: ['PUSHLETTER_FROM_ADDRESS'] });
-    expect(run.unsetSettings.join('\n')).toMatch(/function api \(.+\) reads PUSHLETTER_FROM_ADDRESS \(functions\/commons\/config\.ts:\d+, in read\(\)\) but the template does not set it/);
+    expect(run.unsetSettings.join('\n')).toMatch(
+      /function api \(.+\) reads PUSHLETTER_FROM_ADDRESS \(functions\/commons\/config\.ts:\d+, in read\(\)\) but the template does not set it/,
+    );
   });
 });

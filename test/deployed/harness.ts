@@ -10,10 +10,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { CreateTableCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { startDynalite, type LocalDynamo } from '../../functions/local/dynalite-server';
-import { startSesEmulator, type LocalSes } from '../../functions/local/ses-emulator';
+import { type LocalDynamo, startDynalite } from '../../functions/local/dynalite-server';
+import { type LocalSes, startSesEmulator } from '../../functions/local/ses-emulator';
 import { DEPLOYED_CONTEXT } from '../infra/synth';
-import { BlogRepository, startFakeGitHub, type FakeGitHub } from '../integration/webhook-harness';
+import { BlogRepository, type FakeGitHub, startFakeGitHub } from '../integration/webhook-harness';
 import { AwsStandIns } from './aws-stand-ins';
 import { type Invocation, type RunOptions, runFunction } from './lambda-runtime';
 import { type CfnTemplate, type DeployedFunction, Deployment, synthesizeBundled } from './template';
@@ -54,22 +54,34 @@ function generatePassword(options: Record<string, any>): string {
  */
 function secretValues(deployment: Deployment): Map<string, string> {
   const values = new Map<string, string>();
-  const secrets = Object.entries(deployment.template.Resources).filter(([, resource]) => resource.Type === 'AWS::SecretsManager::Secret');
+  const secrets = Object.entries(deployment.template.Resources).filter(
+    ([, resource]) => resource.Type === 'AWS::SecretsManager::Secret',
+  );
   for (const [logicalId, resource] of secrets) {
     const generate = resource.Properties?.GenerateSecretString as Record<string, any> | undefined;
     if (!generate) continue;
     const password = generatePassword(generate);
-    const value = generate.SecretStringTemplate && generate.GenerateStringKey ? JSON.stringify({ ...JSON.parse(generate.SecretStringTemplate), [generate.GenerateStringKey]: password }) : password;
+    const value =
+      generate.SecretStringTemplate && generate.GenerateStringKey
+        ? JSON.stringify({ ...JSON.parse(generate.SecretStringTemplate), [generate.GenerateStringKey]: password })
+        : password;
     values.set(deployment.arnOf(logicalId), value);
   }
   for (const [logicalId, resource] of secrets) {
     const text = resource.Properties?.SecretString;
     if (text === undefined) continue;
-    const resolved = deployment.resolveString(text).replace(/\{\{resolve:secretsmanager:(.+?):SecretString:([^:]*):([^:]*):([^}]*)\}\}/g, (_match, id: string, jsonKey: string) => {
-      const referenced = [...values.entries()].find(([arn]) => arn === id || arn.split(':').pop()!.startsWith(`${id}-`))?.[1];
-      if (referenced === undefined) throw new Error(`secret ${logicalId} refers to ${id}, which has no value yet`);
-      return jsonKey ? String(JSON.parse(referenced)[jsonKey]) : referenced;
-    });
+    const resolved = deployment
+      .resolveString(text)
+      .replace(
+        /\{\{resolve:secretsmanager:(.+?):SecretString:([^:]*):([^:]*):([^}]*)\}\}/g,
+        (_match, id: string, jsonKey: string) => {
+          const referenced = [...values.entries()].find(
+            ([arn]) => arn === id || arn.split(':').pop()!.startsWith(`${id}-`),
+          )?.[1];
+          if (referenced === undefined) throw new Error(`secret ${logicalId} refers to ${id}, which has no value yet`);
+          return jsonKey ? String(JSON.parse(referenced)[jsonKey]) : referenced;
+        },
+      );
     values.set(deployment.arnOf(logicalId), resolved);
   }
   // A secret created without a value (a token the editor puts later) has none: GetSecretValue fails as on AWS.
@@ -103,21 +115,34 @@ export async function startDeployedStack(blogFiles: Record<string, string>): Pro
   const local: { dynamo?: LocalDynamo; ses?: LocalSes } = {};
   local.dynamo = await startDynalite({ port: 0, setting: 'DYNAMODB_PORT' });
   const assemblyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pushletter-deployed-'));
-  local.ses = await startSesEmulator({ port: 0, setting: 'SES_PORT', inboxFile: path.join(assemblyDir, 'inbox.jsonl') });
+  local.ses = await startSesEmulator({
+    port: 0,
+    setting: 'SES_PORT',
+    inboxFile: path.join(assemblyDir, 'inbox.jsonl'),
+  });
   const standIns = await AwsStandIns.start({ dynamodb: local.dynamo.endpoint, ses: local.ses.url });
 
   // GitHub is reached through the deploy setting for GitHub Enterprise, as a deployer would set it.
   // The mail-domain check is off (a documented cdk.json key): this suite has no DNS but the
   // machine's, which may answer NXDOMAIN for every name; the check has its own tests against a
   // DNS stand-in (test/integration/http-signup-limits.test.ts).
-  const templatePath = synthesizeBundled(assemblyDir, { ...DEPLOYED_CONTEXT, repository: BLOG_REPOSITORY, githubApiUrl: github.url, checkEmailDomain: false });
+  const templatePath = synthesizeBundled(assemblyDir, {
+    ...DEPLOYED_CONTEXT,
+    repository: BLOG_REPOSITORY,
+    githubApiUrl: github.url,
+    checkEmailDomain: false,
+  });
   const template = JSON.parse(fs.readFileSync(templatePath, 'utf8')) as CfnTemplate;
   const deployment = new Deployment(template, assemblyDir, standIns.sqsUrl);
   const functions = deployment.functions();
   const values = secretValues(deployment);
   standIns.use(deployment, values);
 
-  const dynamo = new DynamoDBClient({ endpoint: local.dynamo.endpoint, region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  const dynamo = new DynamoDBClient({
+    endpoint: local.dynamo.endpoint,
+    region: 'eu-west-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
   await createTables(deployment, dynamo);
 
   const physical = (prefix: string) => {
@@ -125,11 +150,12 @@ export async function startDeployedStack(blogFiles: Record<string, string>): Pro
     if (!logicalId) throw new Error(`no resource ${prefix}* in the template`);
     return deployment.physicalName(logicalId);
   };
-  const runner = (fns: Record<string, DeployedFunction>) => (entry: string, events: unknown[], options?: RunOptions) => {
-    const fn = fns[entry];
-    if (!fn) throw new Error(`the template has no function for functions/lambdas/${entry}.ts`);
-    return runFunction(standIns, fn, events, options);
-  };
+  const runner =
+    (fns: Record<string, DeployedFunction>) => (entry: string, events: unknown[], options?: RunOptions) => {
+      const fn = fns[entry];
+      if (!fn) throw new Error(`the template has no function for functions/lambdas/${entry}.ts`);
+      return runFunction(standIns, fn, events, options);
+    };
   return {
     deployment,
     functions,

@@ -19,7 +19,10 @@ function list<T>(value: T | T[] | undefined): T[] {
 }
 
 function wildcard(pattern: string, value: string, ignoreCase = false): boolean {
-  const escaped = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const escaped = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${escaped}$`, ignoreCase ? 'i' : '').test(value);
 }
 
@@ -41,7 +44,10 @@ function conditionHolds(condition: Statement['Condition'], context: RequestConte
     const ifExists = operatorWithSuffix!.endsWith('IfExists');
     const operator = ifExists ? operatorWithSuffix!.slice(0, -'IfExists'.length) : operatorWithSuffix!;
     const test = OPERATORS[operator];
-    if (!test) throw new Error(`the IAM evaluator does not know the condition operator ${rawOperator}; add it to test/deployed/iam.ts`);
+    if (!test)
+      throw new Error(
+        `the IAM evaluator does not know the condition operator ${rawOperator}; add it to test/deployed/iam.ts`,
+      );
     for (const [key, expectedValues] of Object.entries(entries)) {
       const actual = context[key];
       if (actual === undefined) {

@@ -49,7 +49,10 @@ function provideSdk(bundle: string): void {
 }
 
 /** What Lambda's runtime sets in every function's environment, besides the function's own variables. */
-function runtimeEnvironment(fn: DeployedFunction, credentials: { accessKeyId: string; sessionToken: string }): Record<string, string> {
+function runtimeEnvironment(
+  fn: DeployedFunction,
+  credentials: { accessKeyId: string; sessionToken: string },
+): Record<string, string> {
   return {
     AWS_REGION: REGION,
     AWS_DEFAULT_REGION: REGION,
@@ -87,7 +90,11 @@ function enclosingFunction(line: number): string | undefined {
  * config.ts's `optional()` may find nothing: every other read falls back to a default meant for
  * the local stack (or fails), which on AWS is a setting the template forgot.
  */
-export function unsetReads(fn: DeployedFunction, reads: EnvironmentRead[], environment: Record<string, string>): string[] {
+export function unsetReads(
+  fn: DeployedFunction,
+  reads: EnvironmentRead[],
+  environment: Record<string, string>,
+): string[] {
   const problems: string[] = [];
   for (const read of reads) {
     if (environment[read.name] !== undefined) continue;
@@ -95,7 +102,9 @@ export function unsetReads(fn: DeployedFunction, reads: EnvironmentRead[], envir
     const reader = read.source === 'functions/commons/config.ts' ? enclosingFunction(read.line) : undefined;
     if (reader === 'optional') continue;
     const how = reader ? `in ${reader}()` : 'outside functions/commons/config.ts';
-    problems.push(`function ${fn.entry} (${fn.name}) reads ${read.name} (${where}, ${how}) but the template does not set it`);
+    problems.push(
+      `function ${fn.entry} (${fn.name}) reads ${read.name} (${where}, ${how}) but the template does not set it`,
+    );
   }
   return problems;
 }
@@ -106,12 +115,21 @@ export interface RunOptions {
 }
 
 /** Starts a fresh container for `fn`, invokes it with each event in turn, and reports. */
-export async function runFunction(standIns: AwsStandIns, fn: DeployedFunction, events: unknown[], options: RunOptions = {}): Promise<Invocation> {
+export async function runFunction(
+  standIns: AwsStandIns,
+  fn: DeployedFunction,
+  events: unknown[],
+  options: RunOptions = {},
+): Promise<Invocation> {
   provideSdk(fn.bundle);
   const credentials = standIns.credentialsFor(fn);
   const functionEnvironment = { ...fn.environment };
   for (const name of options.withoutVariables ?? []) delete functionEnvironment[name];
-  const environment = { ...functionEnvironment, ...runtimeEnvironment(fn, credentials), ...standIns.endpointEnvironment() };
+  const environment = {
+    ...functionEnvironment,
+    ...runtimeEnvironment(fn, credentials),
+    ...standIns.endpointEnvironment(),
+  };
   const refusalsBefore = standIns.refusals.length;
   const child = fork(path.join(RUNTIME_DIR, 'bootstrap.mjs'), [fn.bundle], {
     cwd: path.dirname(fn.bundle),
@@ -122,40 +140,56 @@ export async function runFunction(standIns: AwsStandIns, fn: DeployedFunction, e
   let logs = '';
   child.stdout!.on('data', (chunk: Buffer) => (logs += chunk.toString('utf8')));
   child.stderr!.on('data', (chunk: Buffer) => (logs += chunk.toString('utf8')));
-  const report = await new Promise<{ outcomes: Outcome[]; reads: { name: string; source: string; line: number }[] }>((resolve, reject) => {
-    // Lambda's own limit, per event, plus a cold start.
-    const limit = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`function ${fn.entry} did not finish within its timeout of ${fn.timeoutSeconds} s per event\n${logs}`));
-    }, (fn.timeoutSeconds * events.length + 10) * 1000);
-    child.once('message', (message) => {
-      clearTimeout(limit);
-      resolve(message as never);
-    });
-    child.once('exit', (code) => {
-      clearTimeout(limit);
-      reject(new Error(`function ${fn.entry} exited with ${code} before reporting\n${logs}`));
-    });
-    child.send({
-      events,
-      context: {
-        timeoutMs: fn.timeoutSeconds * 1000,
-        fields: {
-          functionName: fn.name,
-          functionVersion: '$LATEST',
-          invokedFunctionArn: fn.arn,
-          memoryLimitInMB: String(fn.memorySize),
-          logGroupName: `/aws/lambda/${fn.name}`,
-          logStreamName: '2026/12/03/[$LATEST]0123456789abcdef0123456789abcdef',
+  const report = await new Promise<{ outcomes: Outcome[]; reads: { name: string; source: string; line: number }[] }>(
+    (resolve, reject) => {
+      // Lambda's own limit, per event, plus a cold start.
+      const limit = setTimeout(
+        () => {
+          child.kill('SIGKILL');
+          reject(
+            new Error(
+              `function ${fn.entry} did not finish within its timeout of ${fn.timeoutSeconds} s per event\n${logs}`,
+            ),
+          );
         },
-      },
-    });
-  });
+        (fn.timeoutSeconds * events.length + 10) * 1000,
+      );
+      child.once('message', (message) => {
+        clearTimeout(limit);
+        resolve(message as never);
+      });
+      child.once('exit', (code) => {
+        clearTimeout(limit);
+        reject(new Error(`function ${fn.entry} exited with ${code} before reporting\n${logs}`));
+      });
+      child.send({
+        events,
+        context: {
+          timeoutMs: fn.timeoutSeconds * 1000,
+          fields: {
+            functionName: fn.name,
+            functionVersion: '$LATEST',
+            invokedFunctionArn: fn.arn,
+            memoryLimitInMB: String(fn.memorySize),
+            logGroupName: `/aws/lambda/${fn.name}`,
+            logStreamName: '2026/12/03/[$LATEST]0123456789abcdef0123456789abcdef',
+          },
+        },
+      });
+    },
+  );
   await new Promise((resolve) => (child.exitCode === null ? child.once('exit', resolve) : resolve(undefined)));
   const reads = report.reads.map((read) => {
     // Source maps name sources relative to the bundle; keep the project-relative part.
     const at = read.source.lastIndexOf('/functions/');
     return { ...read, source: at >= 0 ? read.source.slice(at + 1) : read.source };
   });
-  return { fn, outcomes: report.outcomes, reads, logs, refusals: standIns.refusals.slice(refusalsBefore), unsetSettings: unsetReads(fn, reads, environment) };
+  return {
+    fn,
+    outcomes: report.outcomes,
+    reads,
+    logs,
+    refusals: standIns.refusals.slice(refusalsBefore),
+    unsetSettings: unsetReads(fn, reads, environment),
+  };
 }

@@ -101,7 +101,8 @@ export class Deployment {
   arnOf(logicalId: string): string {
     const { Type } = this.resource(logicalId);
     const name = this.physicalName(logicalId);
-    const regional = (service: string, resource: string) => `arn:${PARTITION}:${service}:${REGION}:${ACCOUNT}:${resource}`;
+    const regional = (service: string, resource: string) =>
+      `arn:${PARTITION}:${service}:${REGION}:${ACCOUNT}:${resource}`;
     switch (Type) {
       case 'AWS::DynamoDB::Table':
         return regional('dynamodb', `table/${name}`);
@@ -158,7 +159,8 @@ export class Deployment {
   getAtt(logicalId: string, attribute: string): string {
     const { Type } = this.resource(logicalId);
     if (attribute === 'Arn') return this.arnOf(logicalId);
-    if (Type === 'AWS::ApiGatewayV2::Api' && attribute === 'ApiEndpoint') return `https://${this.ref(logicalId)}.execute-api.${REGION}.amazonaws.com`;
+    if (Type === 'AWS::ApiGatewayV2::Api' && attribute === 'ApiEndpoint')
+      return `https://${this.ref(logicalId)}.execute-api.${REGION}.amazonaws.com`;
     if (Type === 'AWS::SQS::Queue' && attribute === 'QueueName') return this.physicalName(logicalId);
     if (Type === 'AWS::SQS::Queue' && attribute === 'QueueUrl') return this.ref(logicalId);
     throw new Error(`no Fn::GetAtt rule for ${Type}.${attribute} (${logicalId}); add one to test/deployed/template.ts`);
@@ -175,7 +177,9 @@ export class Deployment {
         case 'Ref':
           return this.ref(argument as string);
         case 'Fn::GetAtt': {
-          const [logicalId, attribute] = Array.isArray(argument) ? (argument as string[]) : (argument as string).split('.');
+          const [logicalId, attribute] = Array.isArray(argument)
+            ? (argument as string[])
+            : (argument as string).split('.');
           return this.getAtt(logicalId!, attribute!);
         }
         case 'Fn::Join': {
@@ -191,7 +195,9 @@ export class Deployment {
           return this.resolveString(text).split(separator);
         }
         case 'Fn::Sub': {
-          const [text, variables = {}] = Array.isArray(argument) ? (argument as [string, Record<string, Json>]) : [argument as string, {}];
+          const [text, variables = {}] = Array.isArray(argument)
+            ? (argument as [string, Record<string, Json>])
+            : [argument as string, {}];
           return text.replace(/\$\{([^}]+)\}/g, (_match, name: string) => {
             if (variables[name] !== undefined) return this.resolveString(variables[name]!);
             const [logicalId, attribute] = name.split('.');
@@ -216,12 +222,16 @@ export class Deployment {
     for (const resource of Object.values(this.template.Resources)) {
       if (resource.Type !== 'AWS::IAM::Policy') continue;
       const roles = (resource.Properties?.Roles ?? []) as Json[];
-      if (roles.some((role) => JSON.stringify(role) === JSON.stringify({ Ref: roleLogicalId }))) documents.push(resource.Properties!.PolicyDocument!);
+      if (roles.some((role) => JSON.stringify(role) === JSON.stringify({ Ref: roleLogicalId })))
+        documents.push(resource.Properties!.PolicyDocument!);
     }
     const role = this.resource(roleLogicalId);
-    for (const inline of (role.Properties?.Policies ?? []) as { PolicyDocument: Json }[]) documents.push(inline.PolicyDocument);
+    for (const inline of (role.Properties?.Policies ?? []) as { PolicyDocument: Json }[])
+      documents.push(inline.PolicyDocument);
     if (((role.Properties?.ManagedPolicyArns ?? []) as Json[]).length > 0) {
-      throw new Error(`role ${roleLogicalId} has managed policies; the suite evaluates only the template's own statements`);
+      throw new Error(
+        `role ${roleLogicalId} has managed policies; the suite evaluates only the template's own statements`,
+      );
     }
     for (const document of documents) {
       const resolved = this.resolve(document) as unknown as { Statement: Statement[] };
@@ -240,15 +250,18 @@ export class Deployment {
       const bundle = path.join(this.assemblyDir, `asset.${String(code.S3Key).replace(/\.zip$/, '')}`, 'index.mjs');
       if (!fs.existsSync(bundle)) throw new Error(`the bundle of ${logicalId} is missing at ${bundle}`);
       const entry = entryOf(bundle);
-      const roleLogicalId = ((properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'])[0]!;
-      const variables = ((properties.Environment as { Variables?: Record<string, Json> } | undefined)?.Variables ?? {}) as Record<string, Json>;
+      const roleLogicalId = (properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]!;
+      const variables = ((properties.Environment as { Variables?: Record<string, Json> } | undefined)?.Variables ??
+        {}) as Record<string, Json>;
       functions[entry] = {
         logicalId,
         entry,
         name: this.physicalName(logicalId),
         arn: this.arnOf(logicalId),
         roleArn: this.arnOf(roleLogicalId),
-        environment: Object.fromEntries(Object.entries(variables).map(([key, value]) => [key, this.resolveString(value)])),
+        environment: Object.fromEntries(
+          Object.entries(variables).map(([key, value]) => [key, this.resolveString(value)]),
+        ),
         statements: this.roleStatements(roleLogicalId),
         bundle,
         timeoutSeconds: Number(properties.Timeout ?? 3),
@@ -262,7 +275,12 @@ export class Deployment {
 /** The function's entry (functions/lambdas/<entry>.ts), read from the bundle's source map. */
 function entryOf(bundle: string): string {
   const map = JSON.parse(fs.readFileSync(`${bundle}.map`, 'utf8')) as { sources: string[] };
-  const entries = map.sources.map((source) => /(?:^|\/)functions\/lambdas\/([\w-]+)\.ts$/.exec(source)?.[1]).filter((name): name is string => name !== undefined);
-  if (entries.length !== 1) throw new Error(`cannot tell which entry ${bundle} bundles (sources under functions/lambdas/: ${entries.join(', ')})`);
+  const entries = map.sources
+    .map((source) => /(?:^|\/)functions\/lambdas\/([\w-]+)\.ts$/.exec(source)?.[1])
+    .filter((name): name is string => name !== undefined);
+  if (entries.length !== 1)
+    throw new Error(
+      `cannot tell which entry ${bundle} bundles (sources under functions/lambdas/: ${entries.join(', ')})`,
+    );
   return entries[0]!;
 }

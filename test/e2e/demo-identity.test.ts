@@ -1,13 +1,13 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLE_BLOG } from '../../functions/cli/dev-command';
 import { readSettings } from '../../functions/commons/config';
 import { openLocalBlog } from '../../functions/local/blog';
 import { runDemo } from '../../functions/local/demo';
-import { startLocalStack, type LocalStack } from '../../functions/local/stack';
+import { type LocalStack, startLocalStack } from '../../functions/local/stack';
 import { confirmLink, inbox, uniqueAddress } from '../integration/http-helpers';
 
 /**
@@ -28,14 +28,28 @@ beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'pushletter-demo-'));
   // The defaults a fresh clone has: no PUSHLETTER_* settings at all.
   const settings = readSettings({});
-  stack = await startLocalStack({ dataDir, ports: { http: 0, ses: 0, dynamodb: 0 }, settings, blog: await openLocalBlog(EXAMPLE_BLOG, settings) });
+  stack = await startLocalStack({
+    dataDir,
+    ports: { http: 0, ses: 0, dynamodb: 0 },
+    settings,
+    blog: await openLocalBlog(EXAMPLE_BLOG, settings),
+  });
   await runDemo(stack, () => {});
   profile = await mkdtemp(join(tmpdir(), 'pushletter-chromium-'));
   browser = await chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium',
     headless: true,
     viewport: { width: 375, height: 740 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 });
 
@@ -73,7 +87,7 @@ async function heading(page: Page): Promise<string> {
 }
 
 describe('the demo in Chromium', () => {
-  it('sends the post with the blog\'s name as sender and footer, and its links answer', async () => {
+  it("sends the post with the blog's name as sender and footer, and its links answer", async () => {
     const copies = await inbox(stack, 'ada@example.com');
     expect(copies).toHaveLength(1);
     const [copy] = copies;
@@ -159,6 +173,9 @@ describe('the demo in Chromium', () => {
   });
 
   it('tells CLI commands in other terminals the same name', async () => {
-    expect(JSON.parse(await readFile(join(dataDir, 'site.json'), 'utf8'))).toMatchObject({ title: TITLE, url: `${stack.urls.app}/blog/` });
+    expect(JSON.parse(await readFile(join(dataDir, 'site.json'), 'utf8'))).toMatchObject({
+      title: TITLE,
+      url: `${stack.urls.app}/blog/`,
+    });
   });
 });

@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSettings } from '../../functions/commons/config';
 import { renderEmail } from '../../functions/render/email';
@@ -29,7 +29,10 @@ async function renderFixture(path: string): Promise<string> {
 
 /** A post made to break layouts: an unbroken URL, a wide table, a long code line, a huge image. */
 async function renderStressPost(): Promise<string> {
-  const site = await loadSite(findSiteRoot('test/fixtures/blog-zh/_posts/技术/2024-03-08-cluster-upgrade-notes.md'), settings);
+  const site = await loadSite(
+    findSiteRoot('test/fixtures/blog-zh/_posts/技术/2024-03-08-cluster-upgrade-notes.md'),
+    settings,
+  );
   const url = `https://example.cn/${'very-long-path-segment-'.repeat(12)}end`;
   const post: Post = {
     id: '2024-04-01-layout-stress',
@@ -61,14 +64,25 @@ beforeAll(async () => {
   browser = await chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium',
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   page = await browser.newPage();
   // Images point at the blog's host, which does not exist here: every image request gets the
   // fixture's picture, so the layout is measured with images actually shown.
   const picture = await readFile('test/fixtures/blog-zh/assets/images/upgrade-flow.png');
   await page.route('**/*', (route) =>
-    /\.(png|jpe?g|gif|webp)(\?|$)/i.test(route.request().url()) ? route.fulfill({ status: 200, contentType: 'image/png', body: picture }) : route.abort(),
+    /\.(png|jpe?g|gif|webp)(\?|$)/i.test(route.request().url())
+      ? route.fulfill({ status: 200, contentType: 'image/png', body: picture })
+      : route.abort(),
   );
 });
 
@@ -161,7 +175,11 @@ describe.each(WIDTHS)('the email at %i px wide', (width) => {
 
 /** A post with a table of ordinary words and one too wide for a phone, rendered from Markdown as a blog post is. */
 async function renderTablePost(): Promise<string> {
-  const site = siteFromConfigText('url: https://blog.example.com\ntitle: Weather notes\nlang: en', '_config.yml', settings);
+  const site = siteFromConfigText(
+    'url: https://blog.example.com\ntitle: Weather notes\nlang: en',
+    '_config.yml',
+    settings,
+  );
   const source = [
     '---',
     'title: A week of readings',
@@ -216,13 +234,17 @@ describe.each(WIDTHS)('a table at %i px wide', (width) => {
     await open(await renderTablePost(), width);
     const words = await wordsInCells();
     // Both tables, every cell: 4 × 4 + 8 × 2 cells' worth of words.
-    expect(words.map(({ word }) => word)).toEqual(expect.arrayContaining(['Temperature', '22:00', 'Internationalization', '1013.25hPa', 'Unrestricted']));
+    expect(words.map(({ word }) => word)).toEqual(
+      expect.arrayContaining(['Temperature', '22:00', 'Internationalization', '1013.25hPa', 'Unrestricted']),
+    );
     expect(words.filter(({ lines }) => lines !== 1)).toEqual([]);
     // The page itself never scrolls sideways; only the wide table's own box does.
     const { scrollWidth, innerWidth } = await horizontalOverflow();
     expect(scrollWidth).toBeLessThanOrEqual(innerWidth);
     expect(await elementsOutsideTheScreen()).toEqual([]);
-    const boxes = await page.evaluate<Array<{ right: number; overflow: string; scrolls: boolean }>>(`[...document.querySelectorAll('.pl-prose table')].map((table) => {
+    const boxes = await page.evaluate<
+      Array<{ right: number; overflow: string; scrolls: boolean }>
+    >(`[...document.querySelectorAll('.pl-prose table')].map((table) => {
       const box = table.parentElement;
       return { right: box.getBoundingClientRect().right, overflow: getComputedStyle(box).overflowX, scrolls: box.scrollWidth > box.clientWidth };
     })`);
@@ -238,10 +260,13 @@ describe.each(WIDTHS)('a table at %i px wide', (width) => {
 /** WCAG relative luminance contrast of two `rgb(…)` colours. */
 function contrast(foreground: string, background: string): number {
   const luminance = (color: string) => {
-    const [r, g, b] = color.match(/[\d.]+/g)!.slice(0, 3).map((value) => {
-      const channel = Number(value) / 255;
-      return channel <= 0.03928 ? channel / 12.92 : ((channel + 0.055) / 1.055) ** 2.4;
-    });
+    const [r, g, b] = color
+      .match(/[\d.]+/g)!
+      .slice(0, 3)
+      .map((value) => {
+        const channel = Number(value) / 255;
+        return channel <= 0.03928 ? channel / 12.92 : ((channel + 0.055) / 1.055) ** 2.4;
+      });
     return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
   };
   const [light, dark] = [luminance(foreground), luminance(background)].sort((a, b) => b - a);
@@ -264,7 +289,10 @@ describe('dark mode', () => {
         }
         return { text: getComputedStyle(paragraph).color, background };
       })()`);
-      expect(contrast(colors.text, colors.background), `${scheme}: ${colors.text} on ${colors.background}`).toBeGreaterThanOrEqual(7);
+      expect(
+        contrast(colors.text, colors.background),
+        `${scheme}: ${colors.text} on ${colors.background}`,
+      ).toBeGreaterThanOrEqual(7);
       const backgroundIsDark = contrast(colors.background, 'rgb(0, 0, 0)') < 3;
       expect(backgroundIsDark).toBe(scheme === 'dark');
     }

@@ -1,9 +1,9 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { confirmLink, inbox, startTestStack, uniqueAddress, type TestStack } from '../integration/http-helpers';
+import { confirmLink, inbox, startTestStack, type TestStack, uniqueAddress } from '../integration/http-helpers';
 
 /**
  * A reader in a real browser (Debian's Chromium): the form, the email in the local inbox, the
@@ -86,7 +86,10 @@ describe('a reader in Chromium', () => {
     await page.goto(await confirmLink(stack, address));
     expect(await headingOf(page)).toBe('Confirm your subscription to Example Blog');
     expect((await stack.composition.subscribers.findByEmail(address))?.state).toBe('pending');
-    await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Confirm my subscription' }).click()]);
+    await Promise.all([
+      page.waitForLoadState('load'),
+      page.getByRole('button', { name: 'Confirm my subscription' }).click(),
+    ]);
     await page.waitForFunction("document.querySelector('h1')?.textContent === 'You are subscribed'");
     expect((await stack.composition.subscribers.findByEmail(address))?.state).toBe('active');
 
@@ -108,13 +111,16 @@ describe('a reader in Chromium', () => {
     await page.goto(`${stack.urls.app}/`);
     // Evaluated in the page, so written as source text (this project's types have no DOM).
     expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(375);
-    const buttonStyle = (property: string) => page.evaluate<string>(`getComputedStyle(document.querySelector('button')).${property}`);
+    const buttonStyle = (property: string) =>
+      page.evaluate<string>(`getComputedStyle(document.querySelector('button')).${property}`);
     expect(await buttonStyle('backgroundColor')).toBe('rgb(11, 87, 208)');
 
     await page.getByLabel('Email address').focus();
     await page.keyboard.press('Tab');
     expect(await page.evaluate<string>('document.activeElement.textContent')).toBe('Subscribe');
-    expect(`${await buttonStyle('outlineStyle')} ${await buttonStyle('outlineWidth')} ${await buttonStyle('outlineColor')}`).toBe('solid 3px rgb(180, 83, 9)');
+    expect(
+      `${await buttonStyle('outlineStyle')} ${await buttonStyle('outlineWidth')} ${await buttonStyle('outlineColor')}`,
+    ).toBe('solid 3px rgb(180, 83, 9)');
     // Every piece of text reaches WCAG AA contrast against what is behind it.
     const contrasts = await page.evaluate<{ text: string; ratio: number }[]>(CONTRAST_SCRIPT);
     expect(contrasts.length).toBeGreaterThan(5);
@@ -150,7 +156,10 @@ describe('a reader in Chromium', () => {
     expect(await page.getByRole('alert').textContent()).toContain('Did you mean reader@gmail.com?');
     expect(await page.getByLabel('电子邮箱地址').inputValue()).toBe('reader@gmial.com');
     // The correction is one click away, and the reply stays in Chinese.
-    await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: '改用 reader@gmail.com 订阅' }).click()]);
+    await Promise.all([
+      page.waitForLoadState('load'),
+      page.getByRole('button', { name: '改用 reader@gmail.com 订阅' }).click(),
+    ]);
     await page.waitForFunction("document.querySelector('h1')?.textContent === '请查收邮件'");
     expect(await inbox(stack, 'reader@gmail.com')).toHaveLength(1);
     await page.close();
@@ -163,7 +172,9 @@ describe('a reader in Chromium', () => {
     expect(snippet).toContain('action="https://api.example.com/subscribe"');
     const address = uniqueAddress('snippet');
     const page = await browser.newPage();
-    await page.setContent(`<!doctype html><html><body><h1>A blog post</h1>${snippet!.replace('https://api.example.com', stack.urls.app)}</body></html>`);
+    await page.setContent(
+      `<!doctype html><html><body><h1>A blog post</h1>${snippet!.replace('https://api.example.com', stack.urls.app)}</body></html>`,
+    );
     await page.getByLabel('Get new posts by email').fill(address);
     await Promise.all([page.waitForURL('**/subscribe'), page.getByRole('button', { name: 'Subscribe' }).click()]);
     expect(await headingOf(page)).toBe('Check your inbox');

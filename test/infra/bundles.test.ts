@@ -4,11 +4,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { App } from 'aws-cdk-lib';
+import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import cdkJson from '../../cdk.json';
 import { buildApp } from '../../infra/app';
 import { type BundleReport, formatBundles, readBundles } from '../../infra/bundle-sizes';
-import { build } from 'esbuild';
 import { BUNDLING, PROJECT_ROOT } from '../../infra/constructs/function';
 
 /**
@@ -35,13 +35,18 @@ afterAll(() => {
 
 describe('function bundles', () => {
   it('hold mjml only in ingest, the one function that renders posts', () => {
-    const withMjml = Object.values(bundles).filter((bundle) => bundle.packages.includes('mjml')).map((bundle) => bundle.name);
+    const withMjml = Object.values(bundles)
+      .filter((bundle) => bundle.packages.includes('mjml'))
+      .map((bundle) => bundle.name);
     expect(withMjml).toEqual(['ingest']);
   });
 
   it('leave the AWS SDK to the Node 22 runtime instead of bundling it', () => {
     for (const bundle of Object.values(bundles)) {
-      expect(bundle.packages.filter((name) => name.startsWith('@aws-sdk/')), bundle.name).toEqual([]);
+      expect(
+        bundle.packages.filter((name) => name.startsWith('@aws-sdk/')),
+        bundle.name,
+      ).toEqual([]);
       const code = fs.readFileSync(path.join(bundle.directory, 'index.mjs'), 'utf8');
       expect(code, bundle.name).toMatch(/from\s*"@aws-sdk\/client-/);
     }
@@ -49,13 +54,16 @@ describe('function bundles', () => {
 
   it('stay small where cold starts matter: under 1 MB for every function but ingest and api', () => {
     for (const bundle of Object.values(bundles)) {
-      if (bundle.name !== 'ingest' && bundle.name !== 'api') expect(bundle.codeBytes, bundle.name).toBeLessThan(1024 * 1024);
+      if (bundle.name !== 'ingest' && bundle.name !== 'api')
+        expect(bundle.codeBytes, bundle.name).toBeLessThan(1024 * 1024);
     }
     // The API carries mailchecker's disposable-domain list (~1 MB of domain names), and only it.
     expect(bundles.api!.codeBytes).toBeLessThan(1.5 * 1024 * 1024);
     expect(fs.readFileSync(path.join(bundles.api!.directory, 'index.mjs'), 'utf8')).toContain('mailinator.com');
     for (const name of ['ingest', 'dispatch', 'send', 'ses-events']) {
-      expect(fs.readFileSync(path.join(bundles[name]!.directory, 'index.mjs'), 'utf8'), name).not.toContain('mailinator.com');
+      expect(fs.readFileSync(path.join(bundles[name]!.directory, 'index.mjs'), 'utf8'), name).not.toContain(
+        'mailinator.com',
+      );
     }
     // Lambda's limit is 50 MB zipped; ingest carries mjml and its HTML tooling.
     expect(bundles.ingest!.gzipBytes).toBeLessThan(5 * 1024 * 1024);
@@ -65,8 +73,13 @@ describe('function bundles', () => {
     for (const bundle of Object.values(bundles)) {
       const code = fs.readFileSync(path.join(bundle.directory, 'index.mjs'), 'utf8');
       expect(code.trimEnd().endsWith('//# sourceMappingURL=index.mjs.map'), bundle.name).toBe(true);
-      const map = JSON.parse(fs.readFileSync(path.join(bundle.directory, 'index.mjs.map'), 'utf8')) as { sources: string[] };
-      expect(map.sources.some((source) => source.endsWith(`functions/lambdas/${bundle.name}.ts`)), bundle.name).toBe(true);
+      const map = JSON.parse(fs.readFileSync(path.join(bundle.directory, 'index.mjs.map'), 'utf8')) as {
+        sources: string[];
+      };
+      expect(
+        map.sources.some((source) => source.endsWith(`functions/lambdas/${bundle.name}.ts`)),
+        bundle.name,
+      ).toBe(true);
     }
   });
 
@@ -76,7 +89,11 @@ describe('function bundles', () => {
       // Loading starts the cold-start work (reading the secret), which fails here without AWS;
       // exit as soon as the module has loaded and its export is known.
       const script = `import(${JSON.stringify(url)}).then((m) => { console.log(typeof m.handler); process.exit(0); })`;
-      const result = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60_000, env: { PATH: process.env.PATH } });
+      const result = spawnSync(process.execPath, ['-e', script], {
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: { PATH: process.env.PATH },
+      });
       expect(result.stderr, bundle.name).not.toMatch(/Error/);
       expect(result.stdout.trim(), bundle.name).toBe('function');
     }
@@ -107,7 +124,12 @@ describe('function bundles', () => {
       banner: { js: BUNDLING.banner },
       logLevel: 'silent',
     });
-    const result = spawnSync(process.execPath, [outfile], { encoding: 'utf8', timeout: 120_000, cwd: os.tmpdir(), env: { PATH: process.env.PATH } });
+    const result = spawnSync(process.execPath, [outfile], {
+      encoding: 'utf8',
+      timeout: 120_000,
+      cwd: os.tmpdir(),
+      env: { PATH: process.env.PATH },
+    });
     expect(result.stderr).not.toMatch(/Error/);
     expect(result.stdout.trim()).toBe('rendered');
   }, 300_000);

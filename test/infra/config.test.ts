@@ -9,7 +9,13 @@ const fromContext = (context: Record<string, unknown>) => () => readDeployConfig
 describe('deploy configuration', () => {
   it('accepts the cdk.json defaults, which serve the local stack', () => {
     const config = readDeployConfig((key) => (cdkJson.context as Record<string, unknown>)[key]);
-    expect(config).toMatchObject({ siteUrl: 'http://localhost:4000', fromAddress: 'newsletter@example.com', maxSendRate: 14, language: 'en', editors: [] });
+    expect(config).toMatchObject({
+      siteUrl: 'http://localhost:4000',
+      fromAddress: 'newsletter@example.com',
+      maxSendRate: 14,
+      language: 'en',
+      editors: [],
+    });
     expect(config.domain).toBeUndefined();
   });
 
@@ -22,8 +28,16 @@ describe('deploy configuration', () => {
 
   it.each([
     ['siteUrl', undefined, /"siteUrl" is missing: pass -c siteUrl=https:\/\/blog\.example\.com/],
-    ['siteUrl', 'blog.example.com', /"siteUrl" must be an absolute http\(s\) URL .*-c siteUrl=https:\/\/blog\.example\.com/],
-    ['fromAddress', 'newsletter', /"fromAddress" must be an email address \(got "newsletter"\).*-c fromAddress=newsletter@blog\.example\.com/],
+    [
+      'siteUrl',
+      'blog.example.com',
+      /"siteUrl" must be an absolute http\(s\) URL .*-c siteUrl=https:\/\/blog\.example\.com/,
+    ],
+    [
+      'fromAddress',
+      'newsletter',
+      /"fromAddress" must be an email address \(got "newsletter"\).*-c fromAddress=newsletter@blog\.example\.com/,
+    ],
     ['fromAddress', '', /"fromAddress" is missing/],
     ['maxSendRate', 'fast', /"maxSendRate" must be a number .*-c maxSendRate=14/],
     ['maxSendRate', 0, /"maxSendRate" must be a number/],
@@ -37,18 +51,52 @@ describe('deploy configuration', () => {
     ['mailFromDomain', 'mail.other.example', /"mailFromDomain" must be a subdomain of "domain" .*mail\.example\.org/],
     ['mailFromDomain', 'example.org', /"mailFromDomain" must be a subdomain of "domain"/],
     ['existingIdentity', 'yes', /"existingIdentity" must be true or false/],
-    ['apiDomain', 'https://letters.example.org', /"apiDomain" must be a domain name .*-c apiDomain=newsletter\.blog\.example\.com/],
-    ['apiCertificateArn', 'arn:aws:iam::123456789012:role/x', /"apiCertificateArn" is for apiDomain: set apiDomain too/],
+    [
+      'apiDomain',
+      'https://letters.example.org',
+      /"apiDomain" must be a domain name .*-c apiDomain=newsletter\.blog\.example\.com/,
+    ],
+    [
+      'apiCertificateArn',
+      'arn:aws:iam::123456789012:role/x',
+      /"apiCertificateArn" is for apiDomain: set apiDomain too/,
+    ],
   ])('rejects %s = %j with a message naming the key and an example', (key, value, message) => {
     expect(fromContext({ ...DEPLOYED_CONTEXT, [key]: value })).toThrow(message);
   });
 
   it('checks the mail and domain options together: MAIL FROM below the domain, on an identity the stack creates, a certificate of ACM', () => {
-    const config = readDeployConfig((key) => ({ ...DEPLOYED_CONTEXT, mailFromDomain: 'Bounce.Example.org', apiDomain: 'letters.example.org', existingIdentity: false } as Record<string, unknown>)[key]);
-    expect(config).toMatchObject({ mailFromDomain: 'bounce.example.org', apiDomain: 'letters.example.org', existingIdentity: false });
-    expect(fromContext({ ...DEPLOYED_CONTEXT, mailFromDomain: 'bounce.example.org', existingIdentity: 'true' })).toThrow(/"mailFromDomain" is set on an identity the stack creates; with existingIdentity set the MAIL FROM domain in the SES console/);
-    expect(fromContext({ ...DEPLOYED_CONTEXT, domain: undefined, mailFromDomain: 'bounce.example.org' })).toThrow(/"mailFromDomain" must be a subdomain of "domain" \(set domain too\)/);
-    expect(fromContext({ ...DEPLOYED_CONTEXT, apiDomain: 'letters.example.org', apiCertificateArn: 'arn:aws:iam::123456789012:role/x' })).toThrow(/"apiCertificateArn" must be the ARN of an ACM certificate/);
+    const config = readDeployConfig(
+      (key) =>
+        (
+          ({
+            ...DEPLOYED_CONTEXT,
+            mailFromDomain: 'Bounce.Example.org',
+            apiDomain: 'letters.example.org',
+            existingIdentity: false,
+          }) as Record<string, unknown>
+        )[key],
+    );
+    expect(config).toMatchObject({
+      mailFromDomain: 'bounce.example.org',
+      apiDomain: 'letters.example.org',
+      existingIdentity: false,
+    });
+    expect(
+      fromContext({ ...DEPLOYED_CONTEXT, mailFromDomain: 'bounce.example.org', existingIdentity: 'true' }),
+    ).toThrow(
+      /"mailFromDomain" is set on an identity the stack creates; with existingIdentity set the MAIL FROM domain in the SES console/,
+    );
+    expect(fromContext({ ...DEPLOYED_CONTEXT, domain: undefined, mailFromDomain: 'bounce.example.org' })).toThrow(
+      /"mailFromDomain" must be a subdomain of "domain" \(set domain too\)/,
+    );
+    expect(
+      fromContext({
+        ...DEPLOYED_CONTEXT,
+        apiDomain: 'letters.example.org',
+        apiCertificateArn: 'arn:aws:iam::123456789012:role/x',
+      }),
+    ).toThrow(/"apiCertificateArn" must be the ARN of an ACM certificate/);
   });
 
   it('fails synthesis itself, before any resource is built, on an invalid value', () => {
@@ -63,12 +111,17 @@ describe('deploy configuration', () => {
   });
 
   it('accepts a subdomain sender under the configured domain', () => {
-    expect(fromContext({ ...DEPLOYED_CONTEXT, fromAddress: 'a@mail.news.example.org', domain: 'example.org' })).not.toThrow();
+    expect(
+      fromContext({ ...DEPLOYED_CONTEXT, fromAddress: 'a@mail.news.example.org', domain: 'example.org' }),
+    ).not.toThrow();
   });
 
   it('hands the functions settings their own config reader accepts, unchanged', () => {
     const config = readDeployConfig((key) => (DEPLOYED_CONTEXT as Record<string, unknown>)[key]);
-    const environment = settingsEnvironment(config, { publicUrl: 'https://abc.execute-api.eu-west-1.amazonaws.com', configurationSet: 'set' });
+    const environment = settingsEnvironment(config, {
+      publicUrl: 'https://abc.execute-api.eu-west-1.amazonaws.com',
+      configurationSet: 'set',
+    });
     expect(readSettings(environment)).toEqual({
       siteUrl: 'https://blog.example.org',
       siteTitle: config.siteTitle,
@@ -92,11 +145,32 @@ describe('deploy configuration', () => {
   });
 
   it('reads the signup protection from context, with the key named when a value is wrong', () => {
-    const config = readDeployConfig((key) => ({ ...DEPLOYED_CONTEXT, confirmationsPerHour: 50, clientSignupsPerDay: '10', checkEmailDomain: false, captchaSiteKey: '0x4AAA' } as Record<string, unknown>)[key]);
-    const signup = readSettings(settingsEnvironment(config, { publicUrl: 'https://x.example', configurationSet: 'set' })).signup;
-    expect(signup).toMatchObject({ confirmationsPerHour: 50, checkDomainDns: false, captcha: { siteKey: '0x4AAA', verifyUrl: 'https://challenges.cloudflare.com/turnstile/v0/siteverify' } });
+    const config = readDeployConfig(
+      (key) =>
+        (
+          ({
+            ...DEPLOYED_CONTEXT,
+            confirmationsPerHour: 50,
+            clientSignupsPerDay: '10',
+            checkEmailDomain: false,
+            captchaSiteKey: '0x4AAA',
+          }) as Record<string, unknown>
+        )[key],
+    );
+    const signup = readSettings(
+      settingsEnvironment(config, { publicUrl: 'https://x.example', configurationSet: 'set' }),
+    ).signup;
+    expect(signup).toMatchObject({
+      confirmationsPerHour: 50,
+      checkDomainDns: false,
+      captcha: { siteKey: '0x4AAA', verifyUrl: 'https://challenges.cloudflare.com/turnstile/v0/siteverify' },
+    });
     expect(signup.perClient[1]).toEqual({ limit: 10, windowMs: 24 * 60 * 60 * 1000 });
-    expect(fromContext({ ...DEPLOYED_CONTEXT, confirmationsPerHour: 'lots' })).toThrow(/cdk context "confirmationsPerHour": must be a whole number of emails from 1 to 100000, for example 200 \(got "lots"\)/);
-    expect(fromContext({ ...DEPLOYED_CONTEXT, signupLimits: 'maybe' })).toThrow(/cdk context "signupLimits": must be "on" or "off"/);
+    expect(fromContext({ ...DEPLOYED_CONTEXT, confirmationsPerHour: 'lots' })).toThrow(
+      /cdk context "confirmationsPerHour": must be a whole number of emails from 1 to 100000, for example 200 \(got "lots"\)/,
+    );
+    expect(fromContext({ ...DEPLOYED_CONTEXT, signupLimits: 'maybe' })).toThrow(
+      /cdk context "signupLimits": must be "on" or "off"/,
+    );
   });
 });

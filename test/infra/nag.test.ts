@@ -41,13 +41,20 @@ describe('cdk-nag AwsSolutions checks', () => {
   it.each([
     ['a deployment with a domain and an alarm email', DEPLOYED_CONTEXT],
     ['the cdk.json defaults (no domain, no alarm email)', cdkJson.context],
-    ['a deployment with its own API domain (certificate requested) and a MAIL FROM domain', { ...DEPLOYED_CONTEXT, apiDomain: 'letters.example.org', mailFromDomain: 'bounce.example.org' }],
+    [
+      'a deployment with its own API domain (certificate requested) and a MAIL FROM domain',
+      { ...DEPLOYED_CONTEXT, apiDomain: 'letters.example.org', mailFromDomain: 'bounce.example.org' },
+    ],
     ['a deployment sending from an existing identity', { ...DEPLOYED_CONTEXT, existingIdentity: 'true' }],
-  ])('find nothing unacknowledged in %s', (_, context) => {
-    const { error, violations } = synthWithNag(context);
-    expect(violations).toEqual([]);
-    expect(error).toBeUndefined();
-  }, 300_000);
+  ])(
+    'find nothing unacknowledged in %s',
+    (_, context) => {
+      const { error, violations } = synthWithNag(context);
+      expect(violations).toEqual([]);
+      expect(error).toBeUndefined();
+    },
+    300_000,
+  );
 
   it('fail the synthesis on a finding (an SQS queue without TLS enforcement or a dead-letter queue)', () => {
     const { error, violations } = synthWithNag(DEPLOYED_CONTEXT, ({ stack }) => {

@@ -1,15 +1,24 @@
 import { execFileSync } from 'node:child_process';
-import { Stack, type CfnElement } from 'aws-cdk-lib';
+import { type CfnElement, Stack } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import type { Construct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import cdkJson from '../../cdk.json';
-import { deliveriesTableDefinition, issuesTableDefinition } from '../../functions/contract/delivery-tables';
-import { subscriberTableDefinition } from '../../functions/contract/subscriber-table';
-import { limitsTableDefinition } from '../../functions/contract/limits-table';
-import { readIngestQueueUrl, readIngestResources, readResources, readSecretArns, readSenderConcurrency, readSendQueueUrl, readSettings, SENDER_CONCURRENCY } from '../../functions/commons/config';
-import { ROUTES as APP_ROUTES } from '../../functions/http/route-table';
 import { HTTP_CALLS, PIPELINE_CALLS, worstCallMs } from '../../functions/adapters/aws-clients';
+import {
+  readIngestQueueUrl,
+  readIngestResources,
+  readResources,
+  readSecretArns,
+  readSenderConcurrency,
+  readSendQueueUrl,
+  readSettings,
+  SENDER_CONCURRENCY,
+} from '../../functions/commons/config';
+import { deliveriesTableDefinition, issuesTableDefinition } from '../../functions/contract/delivery-tables';
+import { limitsTableDefinition } from '../../functions/contract/limits-table';
+import { subscriberTableDefinition } from '../../functions/contract/subscriber-table';
+import { ROUTES as APP_ROUTES } from '../../functions/http/route-table';
 import { senderConcurrency } from '../../infra/constructs/pipeline';
 import type { PushletterStack } from '../../infra/stack';
 import { DEPLOYED_CONTEXT, synthesize } from './synth';
@@ -19,7 +28,8 @@ let stack: PushletterStack;
 let template: Template;
 let names: Record<string, string>;
 
-const id = (construct: Construct): string => Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnElement);
+const id = (construct: Construct): string =>
+  Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnElement);
 const resource = (construct: Construct) => template.toJSON().Resources[id(construct)];
 
 /** Logical ids → the names the assertions below use. */
@@ -46,13 +56,20 @@ function nameResources(stack: PushletterStack): Record<string, string> {
     [pipeline.schedulerRole, 'schedulerRole'],
     [alarms.topic, 'alarmTopic'],
   ];
-  for (const [name, fn] of Object.entries(functions(stack))) entries.push([fn.logGroup as unknown as Construct, `${name}Logs`]);
+  for (const [name, fn] of Object.entries(functions(stack)))
+    entries.push([fn.logGroup as unknown as Construct, `${name}Logs`]);
   return Object.fromEntries(entries.map(([construct, name]) => [id(construct), name]));
 }
 
 function functions(stack: PushletterStack) {
   const { api, pipeline } = stack;
-  return { api: api.handler, ingest: pipeline.ingest, dispatch: pipeline.dispatch, send: pipeline.send, sesEvents: pipeline.sesEvents };
+  return {
+    api: api.handler,
+    ingest: pipeline.ingest,
+    dispatch: pipeline.dispatch,
+    send: pipeline.send,
+    sesEvents: pipeline.sesEvents,
+  };
 }
 
 const permissions = (name: keyof ReturnType<typeof functions>) =>
@@ -60,7 +77,9 @@ const permissions = (name: keyof ReturnType<typeof functions>) =>
 
 const environment = (name: keyof ReturnType<typeof functions>): Record<string, string> =>
   Object.fromEntries(
-    Object.entries(resource(functions(stack)[name]).Properties.Environment.Variables as Record<string, unknown>).map(([key, value]) => [key, render(value, names)]),
+    Object.entries(resource(functions(stack)[name]).Properties.Environment.Variables as Record<string, unknown>).map(
+      ([key, value]) => [key, render(value, names)],
+    ),
   );
 
 beforeAll(() => {
@@ -82,9 +101,12 @@ describe('functions', () => {
     for (const group of logGroups) expect(group.Properties.RetentionInDays).toBe(30);
   });
 
-  it('are sized per job: the renderer gets the most memory, the webhook answers within GitHub\'s 10 s', () => {
+  it("are sized per job: the renderer gets the most memory, the webhook answers within GitHub's 10 s", () => {
     const sized = Object.fromEntries(
-      Object.entries(functions(stack)).map(([name, fn]) => [name, { memory: resource(fn).Properties.MemorySize, timeout: resource(fn).Properties.Timeout }]),
+      Object.entries(functions(stack)).map(([name, fn]) => [
+        name,
+        { memory: resource(fn).Properties.MemorySize, timeout: resource(fn).Properties.Timeout },
+      ]),
     );
     expect(sized).toEqual({
       api: { memory: 512, timeout: 10 },
@@ -95,39 +117,97 @@ describe('functions', () => {
     });
   });
 
-  it('give the API function AWS calls whose every retry ends well inside its timeout (and GitHub\'s 10 s)', () => {
+  it("give the API function AWS calls whose every retry ends well inside its timeout (and GitHub's 10 s)", () => {
     const timeoutMs = resource(stack.api.handler).Properties.Timeout * 1000;
     expect(worstCallMs(HTTP_CALLS)).toBeLessThanOrEqual(timeoutMs * 0.7);
     // The pipeline's longer budget would not fit: the API must not use it.
     expect(worstCallMs(PIPELINE_CALLS)).toBeGreaterThan(timeoutMs);
   });
 
-  it('hand every function the settings, which the functions\' own config reader accepts', () => {
+  it("hand every function the settings, which the functions' own config reader accepts", () => {
     for (const name of Object.keys(functions(stack)) as Array<keyof ReturnType<typeof functions>>) {
       const env = environment(name);
       // Confirm and unsubscribe links point at the API itself (no custom domain).
       expect(env.PUSHLETTER_PUBLIC_URL).toBe('httpApi.ApiEndpoint');
       expect(env.PUSHLETTER_CONFIGURATION_SET).toBe('configurationSet');
-      const settings = readSettings({ ...env, PUSHLETTER_PUBLIC_URL: 'https://abc.execute-api.eu-west-1.amazonaws.com' });
-      expect(settings).toMatchObject({ fromAddress: 'letters@news.example.org', maxSendRate: 50, editors: ['editor@example.org', 'second@example.org'] });
+      const settings = readSettings({
+        ...env,
+        PUSHLETTER_PUBLIC_URL: 'https://abc.execute-api.eu-west-1.amazonaws.com',
+      });
+      expect(settings).toMatchObject({
+        fromAddress: 'letters@news.example.org',
+        maxSendRate: 50,
+        editors: ['editor@example.org', 'second@example.org'],
+      });
     }
   });
 
   it('name only the tables, queues and resources each function uses', () => {
     const resourceKeys = (name: keyof ReturnType<typeof functions>) =>
-      Object.keys(environment(name)).filter((key) => !key.startsWith('PUSHLETTER_') || key.endsWith('_SECRET_ARN') || key === 'PUSHLETTER_SENDER_CONCURRENCY').sort();
-    expect(resourceKeys('api')).toEqual(['INGEST_QUEUE_URL', 'LIMITS_TABLE', 'NODE_OPTIONS', 'PUSHLETTER_API_SECRET_ARN', 'PUSHLETTER_TOKEN_KEY_SECRET_ARN', 'SUBSCRIBERS_TABLE']);
-    expect(resourceKeys('ingest')).toEqual(['DISPATCH_FUNCTION_ARN', 'ISSUES_TABLE', 'NODE_OPTIONS', 'PUSHLETTER_GITHUB_TOKEN_SECRET_ARN', 'SCHEDULER_ROLE_ARN', 'SCHEDULE_GROUP_NAME']);
-    expect(resourceKeys('dispatch')).toEqual(['ISSUES_TABLE', 'NODE_OPTIONS', 'PUSHLETTER_TOKEN_KEY_SECRET_ARN', 'SEND_QUEUE_URL', 'SUBSCRIBERS_TABLE']);
-    expect(resourceKeys('send')).toEqual(['DELIVERIES_TABLE', 'ISSUES_TABLE', 'NODE_OPTIONS', 'PUSHLETTER_SENDER_CONCURRENCY', 'PUSHLETTER_TOKEN_KEY_SECRET_ARN', 'SEND_QUEUE_URL', 'SUBSCRIBERS_TABLE']);
+      Object.keys(environment(name))
+        .filter(
+          (key) =>
+            !key.startsWith('PUSHLETTER_') || key.endsWith('_SECRET_ARN') || key === 'PUSHLETTER_SENDER_CONCURRENCY',
+        )
+        .sort();
+    expect(resourceKeys('api')).toEqual([
+      'INGEST_QUEUE_URL',
+      'LIMITS_TABLE',
+      'NODE_OPTIONS',
+      'PUSHLETTER_API_SECRET_ARN',
+      'PUSHLETTER_TOKEN_KEY_SECRET_ARN',
+      'SUBSCRIBERS_TABLE',
+    ]);
+    expect(resourceKeys('ingest')).toEqual([
+      'DISPATCH_FUNCTION_ARN',
+      'ISSUES_TABLE',
+      'NODE_OPTIONS',
+      'PUSHLETTER_GITHUB_TOKEN_SECRET_ARN',
+      'SCHEDULER_ROLE_ARN',
+      'SCHEDULE_GROUP_NAME',
+    ]);
+    expect(resourceKeys('dispatch')).toEqual([
+      'ISSUES_TABLE',
+      'NODE_OPTIONS',
+      'PUSHLETTER_TOKEN_KEY_SECRET_ARN',
+      'SEND_QUEUE_URL',
+      'SUBSCRIBERS_TABLE',
+    ]);
+    expect(resourceKeys('send')).toEqual([
+      'DELIVERIES_TABLE',
+      'ISSUES_TABLE',
+      'NODE_OPTIONS',
+      'PUSHLETTER_SENDER_CONCURRENCY',
+      'PUSHLETTER_TOKEN_KEY_SECRET_ARN',
+      'SEND_QUEUE_URL',
+      'SUBSCRIBERS_TABLE',
+    ]);
     // The issues table: a post tagged with a hash of its long id is found there by one GetItem.
-    expect(resourceKeys('sesEvents')).toEqual(['DELIVERIES_TABLE', 'ISSUES_TABLE', 'NODE_OPTIONS', 'PUSHLETTER_TOKEN_KEY_SECRET_ARN', 'SUBSCRIBERS_TABLE']);
+    expect(resourceKeys('sesEvents')).toEqual([
+      'DELIVERIES_TABLE',
+      'ISSUES_TABLE',
+      'NODE_OPTIONS',
+      'PUSHLETTER_TOKEN_KEY_SECRET_ARN',
+      'SUBSCRIBERS_TABLE',
+    ]);
     expect(environment('ingest').DISPATCH_FUNCTION_ARN).toBe('dispatch.Arn');
     // The readers in functions/commons/config.ts find each function's secrets, and only those.
-    expect(readSecretArns(environment('api'))).toEqual({ tokenKey: 'tokenKeySecret', api: 'apiSecret', githubToken: undefined });
-    expect(readSecretArns(environment('ingest'))).toEqual({ tokenKey: undefined, api: undefined, githubToken: 'githubTokenSecret' });
+    expect(readSecretArns(environment('api'))).toEqual({
+      tokenKey: 'tokenKeySecret',
+      api: 'apiSecret',
+      githubToken: undefined,
+    });
+    expect(readSecretArns(environment('ingest'))).toEqual({
+      tokenKey: undefined,
+      api: undefined,
+      githubToken: 'githubTokenSecret',
+    });
     for (const name of ['dispatch', 'send', 'sesEvents'] as const) {
-      expect(readSecretArns(environment(name)), name).toEqual({ tokenKey: 'tokenKeySecret', api: undefined, githubToken: undefined });
+      expect(readSecretArns(environment(name)), name).toEqual({
+        tokenKey: 'tokenKeySecret',
+        api: undefined,
+        githubToken: undefined,
+      });
     }
     expect(readIngestResources(environment('ingest'))).toEqual({
       dispatchFunctionArn: 'dispatch.Arn',
@@ -135,7 +215,11 @@ describe('functions', () => {
       schedulerRoleArn: 'schedulerRole.Arn',
     });
     expect(readIngestQueueUrl(environment('api'))).toBe('ingestQueue');
-    expect(readResources(environment('send'))).toEqual({ subscribersTable: 'subscribers', issuesTable: 'issues', deliveriesTable: 'deliveries' });
+    expect(readResources(environment('send'))).toEqual({
+      subscribersTable: 'subscribers',
+      issuesTable: 'issues',
+      deliveriesTable: 'deliveries',
+    });
     expect(readSendQueueUrl(environment('dispatch'))).toBe('sendQueue');
     // The sender puts recipients a dead sender left in doubt back on its own queue, delayed,
     // and sends them again only once a Send event would have been recorded: 15 minutes at least.
@@ -144,8 +228,12 @@ describe('functions', () => {
     // The stack and the send function's reader agree on one number of SES calls in flight.
     expect(environment('send').PUSHLETTER_SENDER_CONCURRENCY).toBe(String(SENDER_CONCURRENCY));
     expect(readSenderConcurrency(environment('send'))).toBe(SENDER_CONCURRENCY);
-    expect(() => readSenderConcurrency({ PUSHLETTER_SENDER_CONCURRENCY: '0' })).toThrow(/PUSHLETTER_SENDER_CONCURRENCY must be a whole number/);
-    expect(() => readSenderConcurrency({ PUSHLETTER_SENDER_CONCURRENCY: 'many' })).toThrow(/PUSHLETTER_SENDER_CONCURRENCY/);
+    expect(() => readSenderConcurrency({ PUSHLETTER_SENDER_CONCURRENCY: '0' })).toThrow(
+      /PUSHLETTER_SENDER_CONCURRENCY must be a whole number/,
+    );
+    expect(() => readSenderConcurrency({ PUSHLETTER_SENDER_CONCURRENCY: 'many' })).toThrow(
+      /PUSHLETTER_SENDER_CONCURRENCY/,
+    );
   });
 });
 
@@ -239,13 +327,18 @@ describe('permissions (least privilege)', () => {
       for (const action of [statement.Action].flat()) expect(action, `${where}: ${action}`).not.toContain('*');
     }
     const anyResource = allows.filter(({ statement }) => [statement.Resource].flat().includes('*'));
-    const kinds = anyResource.map(({ resource: where, statement }) => `${template.toJSON().Resources[where].Type} ${[statement.Action].flat().join(',')}`);
+    const kinds = anyResource.map(
+      ({ resource: where, statement }) =>
+        `${template.toJSON().Resources[where].Type} ${[statement.Action].flat().join(',')}`,
+    );
     expect(new Set(kinds.map((kind) => kind.split(' ')[0]))).toEqual(new Set(['AWS::IAM::Policy', 'AWS::KMS::Key']));
     expect(kinds.filter((kind) => kind.startsWith('AWS::IAM::Policy'))).toEqual(['AWS::IAM::Policy ses:GetSendQuota']);
   });
 
   it('runs schedules with a role that can only invoke the dispatcher, and only for this account', () => {
-    expect(permissionsOfRole(template, id(stack.pipeline.schedulerRole), names)).toEqual(['lambda:InvokeFunction -> dispatch.Arn']);
+    expect(permissionsOfRole(template, id(stack.pipeline.schedulerRole), names)).toEqual([
+      'lambda:InvokeFunction -> dispatch.Arn',
+    ]);
     const role = resource(stack.pipeline.schedulerRole).Properties;
     expect(role.AssumeRolePolicyDocument.Statement).toEqual([
       {
@@ -263,8 +356,18 @@ describe('permissions (least privilege)', () => {
 
 describe('HTTP API', () => {
   it('routes exactly the reader pages and the webhook to the API function', () => {
-    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map((route) => route.Properties.RouteKey).sort();
-    expect(routes).toEqual(['GET /', 'GET /confirm', 'GET /unsubscribe', 'POST /confirm', 'POST /hooks/github', 'POST /subscribe', 'POST /unsubscribe']);
+    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route'))
+      .map((route) => route.Properties.RouteKey)
+      .sort();
+    expect(routes).toEqual([
+      'GET /',
+      'GET /confirm',
+      'GET /unsubscribe',
+      'POST /confirm',
+      'POST /hooks/github',
+      'POST /subscribe',
+      'POST /unsubscribe',
+    ]);
     // The same list the HTTP app answers locally: a route added there must be added here.
     expect(routes).toEqual(APP_ROUTES.map((route) => `${route.method} ${route.path}`).sort());
     const integrations = Object.values(template.findResources('AWS::ApiGatewayV2::Integration'));
@@ -276,10 +379,18 @@ describe('HTTP API', () => {
 
   it('throttles, logs access without IPs or query strings, and allows CORS from the site origin only', () => {
     const stage = Object.values(template.findResources('AWS::ApiGatewayV2::Stage'))[0]!.Properties;
-    expect(stage).toMatchObject({ StageName: '$default', AutoDeploy: true, DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 } });
+    expect(stage).toMatchObject({
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+    });
     expect(render(stage.AccessLogSettings.DestinationArn, names)).toBe('accessLogs.Arn');
     const format = JSON.parse(stage.AccessLogSettings.Format);
-    expect(format).toMatchObject({ requestId: '$context.requestId', status: '$context.status', route: '$context.routeKey' });
+    expect(format).toMatchObject({
+      requestId: '$context.requestId',
+      status: '$context.status',
+      route: '$context.routeKey',
+    });
     expect(stage.AccessLogSettings.Format).not.toMatch(/sourceIp|querystring|path\b/i);
     // Route-level limits: a flood of signups has its own bucket and leaves unsubscribes and
     // GitHub's deliveries theirs (issues 9 and 14).
@@ -297,34 +408,57 @@ describe('HTTP API', () => {
       expect(stageDependsOn, key).toContain(route![0]);
     }
     template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
-      CorsConfiguration: { AllowOrigins: ['https://blog.example.org'], AllowMethods: ['GET', 'POST'], AllowHeaders: ['content-type'] },
+      CorsConfiguration: {
+        AllowOrigins: ['https://blog.example.org'],
+        AllowMethods: ['GET', 'POST'],
+        AllowHeaders: ['content-type'],
+      },
     });
   });
 
-  it('outputs the form, webhook and unsubscribe URLs, each secret\'s ARN, and no secret value', () => {
+  it("outputs the form, webhook and unsubscribe URLs, each secret's ARN, and no secret value", () => {
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
     const base = render(outputs.FormUrl!.Value, names).replace(/\/$/, '');
     expect(base).toBe('httpApi.ApiEndpoint');
     expect(render(outputs.WebhookUrl!.Value, names)).toBe(`${base}/hooks/github`);
     expect(render(outputs.UnsubscribeBaseUrl!.Value, names)).toBe(`${base}/unsubscribe`);
-    expect([outputs.ApiSecretArn, outputs.GitHubTokenSecretArn, outputs.TokenKeySecretArn].map((output) => render(output!.Value, names))).toEqual(['apiSecret', 'githubTokenSecret', 'tokenKeySecret']);
+    expect(
+      [outputs.ApiSecretArn, outputs.GitHubTokenSecretArn, outputs.TokenKeySecretArn].map((output) =>
+        render(output!.Value, names),
+      ),
+    ).toEqual(['apiSecret', 'githubTokenSecret', 'tokenKeySecret']);
     expect(outputs.SecretArn).toBeUndefined();
     expect(outputs.ApiDomainTarget).toBeUndefined();
     // The CLI's names for acting on the deployed stack.
     expect(render(outputs.PublicUrl!.Value, names)).toBe(base);
-    expect([outputs.SubscribersTable, outputs.IssuesTable, outputs.DeliveriesTable].map((output) => render(output!.Value, names))).toEqual(['subscribers', 'issues', 'deliveries']);
+    expect(
+      [outputs.SubscribersTable, outputs.IssuesTable, outputs.DeliveriesTable].map((output) =>
+        render(output!.Value, names),
+      ),
+    ).toEqual(['subscribers', 'issues', 'deliveries']);
     expect(JSON.stringify(outputs)).not.toMatch(/resolve:secretsmanager|SecretString/);
   });
 
-  it('outputs the whole environment the CLI needs for --aws, ready for eval in a shell: the Lambdas\' settings, the tables and the secret\'s ARN', () => {
+  it("outputs the whole environment the CLI needs for --aws, ready for eval in a shell: the Lambdas' settings, the tables and the secret's ARN", () => {
     // A title a shell would otherwise split, expand or end the quote of.
     const title = `Ann's "notes" & $HOME; \\ $(echo no)`;
     const synthesized = synthesize({ ...DEPLOYED_CONTEXT, siteTitle: title });
     const ids = nameResources(synthesized.stack);
     const outputs = synthesized.template.toJSON().Outputs as Record<string, { Value: unknown }>;
-    const line = render(outputs.CliEnvironment!.Value, ids).replaceAll('httpApi.ApiEndpoint', 'https://abc.execute-api.eu-west-1.amazonaws.com');
-    const printed = execFileSync('bash', ['-c', 'eval "$1" && env -0', 'bash', line], { env: { PATH: process.env.PATH }, encoding: 'utf8' });
-    const exported = Object.fromEntries(printed.split('\0').filter(Boolean).map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]));
+    const line = render(outputs.CliEnvironment!.Value, ids).replaceAll(
+      'httpApi.ApiEndpoint',
+      'https://abc.execute-api.eu-west-1.amazonaws.com',
+    );
+    const printed = execFileSync('bash', ['-c', 'eval "$1" && env -0', 'bash', line], {
+      env: { PATH: process.env.PATH },
+      encoding: 'utf8',
+    });
+    const exported = Object.fromEntries(
+      printed
+        .split('\0')
+        .filter(Boolean)
+        .map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]),
+    );
 
     expect(readSettings(exported)).toMatchObject({
       siteUrl: 'https://blog.example.org',
@@ -336,13 +470,21 @@ describe('HTTP API', () => {
       maxSendRate: 50,
       configurationSet: 'configurationSet',
     });
-    expect(readResources(exported)).toEqual({ subscribersTable: 'subscribers', issuesTable: 'issues', deliveriesTable: 'deliveries' });
+    expect(readResources(exported)).toEqual({
+      subscribersTable: 'subscribers',
+      issuesTable: 'issues',
+      deliveriesTable: 'deliveries',
+    });
     // The CLI signs and finds subscribers with the token key; it reads no other secret.
     expect(readSecretArns(exported)).toEqual({ tokenKey: 'tokenKeySecret', api: undefined, githubToken: undefined });
     // Every setting the send function has, the CLI has too, with the same value.
-    const sendSettings = Object.entries(environment('send')).filter(([key]) => key.startsWith('PUSHLETTER_') && key !== 'PUSHLETTER_SENDER_CONCURRENCY' && key !== 'PUSHLETTER_PUBLIC_URL');
+    const sendSettings = Object.entries(environment('send')).filter(
+      ([key]) =>
+        key.startsWith('PUSHLETTER_') && key !== 'PUSHLETTER_SENDER_CONCURRENCY' && key !== 'PUSHLETTER_PUBLIC_URL',
+    );
     expect(sendSettings.length).toBeGreaterThan(10);
-    for (const [key, value] of sendSettings) expect(exported[key], key).toBe(key === 'PUSHLETTER_SITE_TITLE' ? title : value);
+    for (const [key, value] of sendSettings)
+      expect(exported[key], key).toBe(key === 'PUSHLETTER_SITE_TITLE' ? title : value);
   });
 });
 
@@ -351,14 +493,18 @@ describe('tables', () => {
   function definitionOf(table: Construct) {
     const properties = resource(table).Properties;
     return {
-      AttributeDefinitions: [...properties.AttributeDefinitions].sort((a, b) => a.AttributeName.localeCompare(b.AttributeName)),
+      AttributeDefinitions: [...properties.AttributeDefinitions].sort((a, b) =>
+        a.AttributeName.localeCompare(b.AttributeName),
+      ),
       KeySchema: properties.KeySchema,
       GlobalSecondaryIndexes: properties.GlobalSecondaryIndexes,
       BillingMode: properties.BillingMode,
     };
   }
   const expected = (definition: typeof subscriberTableDefinition) => ({
-    AttributeDefinitions: [...definition.AttributeDefinitions!].sort((a, b) => a.AttributeName!.localeCompare(b.AttributeName!)),
+    AttributeDefinitions: [...definition.AttributeDefinitions!].sort((a, b) =>
+      a.AttributeName!.localeCompare(b.AttributeName!),
+    ),
     KeySchema: definition.KeySchema,
     GlobalSecondaryIndexes: definition.GlobalSecondaryIndexes,
     BillingMode: 'PAY_PER_REQUEST',
@@ -384,15 +530,24 @@ describe('tables', () => {
   });
 
   it('keep the subscribers (deletion protection, retained with the stack); the rest go with it', () => {
-    expect(resource(stack.tables.subscribers)).toMatchObject({ DeletionPolicy: 'Retain', Properties: { DeletionProtectionEnabled: true } });
+    expect(resource(stack.tables.subscribers)).toMatchObject({
+      DeletionPolicy: 'Retain',
+      Properties: { DeletionProtectionEnabled: true },
+    });
     expect(resource(stack.tables.issues).DeletionPolicy).toBe('Delete');
     expect(resource(stack.tables.deliveries).DeletionPolicy).toBe('Delete');
     expect(resource(stack.tables.limits).DeletionPolicy).toBe('Delete');
   });
 
   it('expire the rate-window items and signup limits (TTL on expiresAt); subscribers and issues never expire', () => {
-    expect(resource(stack.tables.deliveries).Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
-    expect(resource(stack.tables.limits).Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
+    expect(resource(stack.tables.deliveries).Properties.TimeToLiveSpecification).toEqual({
+      AttributeName: 'expiresAt',
+      Enabled: true,
+    });
+    expect(resource(stack.tables.limits).Properties.TimeToLiveSpecification).toEqual({
+      AttributeName: 'expiresAt',
+      Enabled: true,
+    });
     expect(resource(stack.tables.subscribers).Properties.TimeToLiveSpecification).toBeUndefined();
     expect(resource(stack.tables.issues).Properties.TimeToLiveSpecification).toBeUndefined();
   });
@@ -403,11 +558,16 @@ describe('signup protection', () => {
     const rules = Object.values(template.findResources('AWS::Events::Rule'));
     const waiting = rules.filter((rule) => rule.Properties.ScheduleExpression === 'rate(5 minutes)');
     expect(waiting).toHaveLength(1);
-    expect(JSON.stringify(waiting[0]!.Properties.Targets)).toContain(stack.getLogicalId(stack.api.handler.node.defaultChild as CfnElement));
+    expect(JSON.stringify(waiting[0]!.Properties.Targets)).toContain(
+      stack.getLogicalId(stack.api.handler.node.defaultChild as CfnElement),
+    );
   });
 
-  it('checks email domains in DNS on AWS, with the functions\' defaults for the limits', () => {
-    const settings = readSettings({ ...environment('api'), PUSHLETTER_PUBLIC_URL: 'https://abc.execute-api.eu-west-1.amazonaws.com' });
+  it("checks email domains in DNS on AWS, with the functions' defaults for the limits", () => {
+    const settings = readSettings({
+      ...environment('api'),
+      PUSHLETTER_PUBLIC_URL: 'https://abc.execute-api.eu-west-1.amazonaws.com',
+    });
     expect(settings.signup).toMatchObject({ limits: true, checkDomainDns: true, confirmationsPerHour: 200 });
     expect(settings.signup.captcha).toBeUndefined();
   });
@@ -420,22 +580,31 @@ describe('queues', () => {
     for (const queue of Object.values(queues)) expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
     const sslDenied = new Set(
       allStatements(template)
-        .filter(({ statement }) => statement.Effect === 'Deny' && JSON.stringify(statement.Condition) === '{"Bool":{"aws:SecureTransport":"false"}}')
+        .filter(
+          ({ statement }) =>
+            statement.Effect === 'Deny' &&
+            JSON.stringify(statement.Condition) === '{"Bool":{"aws:SecureTransport":"false"}}',
+        )
         .flatMap(({ statement }) => [statement.Resource].flat().map((arn) => render(arn, {}))),
     );
     for (const queueId of Object.keys(queues)) expect(sslDenied.has(`${queueId}.Arn`), queueId).toBe(true);
     const redrive = (queue: Construct) => resource(queue).Properties.RedrivePolicy;
-    expect(redrive(stack.pipeline.sendQueue.queue)).toEqual({ deadLetterTargetArn: { 'Fn::GetAtt': [id(stack.pipeline.sendQueue.deadLetterQueue), 'Arn'] }, maxReceiveCount: 5 });
+    expect(redrive(stack.pipeline.sendQueue.queue)).toEqual({
+      deadLetterTargetArn: { 'Fn::GetAtt': [id(stack.pipeline.sendQueue.deadLetterQueue), 'Arn'] },
+      maxReceiveCount: 5,
+    });
     expect(redrive(stack.pipeline.ingestQueue.queue).maxReceiveCount).toBe(3);
   });
 
-  it('hide a received message for at least six times its consumer\'s timeout', () => {
+  it("hide a received message for at least six times its consumer's timeout", () => {
     const pairs = [
       [stack.pipeline.sendQueue.queue, stack.pipeline.send],
       [stack.pipeline.ingestQueue.queue, stack.pipeline.ingest],
     ] as const;
     for (const [queue, consumer] of pairs) {
-      expect(resource(queue).Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * resource(consumer).Properties.Timeout);
+      expect(resource(queue).Properties.VisibilityTimeout).toBeGreaterThanOrEqual(
+        6 * resource(consumer).Properties.Timeout,
+      );
     }
   });
 
@@ -451,7 +620,7 @@ describe('queues', () => {
 });
 
 describe('sender concurrency', () => {
-  it('grows with the SES rate, never below SQS\'s minimum of two, never without bound', () => {
+  it("grows with the SES rate, never below SQS's minimum of two, never without bound", () => {
     expect(senderConcurrency(1)).toBe(2);
     expect(senderConcurrency(14)).toBe(2);
     expect(senderConcurrency(500)).toBe(5);
@@ -459,7 +628,7 @@ describe('sender concurrency', () => {
     expect(senderConcurrency(1_000_000)).toBe(200);
   });
 
-  it('lengthens the sender\'s timeout (and the queue\'s visibility) at the sandbox rate of 1 email/s', () => {
+  it("lengthens the sender's timeout (and the queue's visibility) at the sandbox rate of 1 email/s", () => {
     const { stack: slow, template: slowTemplate } = synthesize({ ...DEPLOYED_CONTEXT, maxSendRate: '1' });
     const timeout = slowTemplate.toJSON().Resources[id(slow.pipeline.send)].Properties.Timeout as number;
     // 50 recipients at half of 1/s each, twice over.
@@ -480,7 +649,11 @@ describe('SES', () => {
   it('publishes sends, bounces and complaints to an encrypted, TLS-only topic that feeds ses-events', () => {
     template.hasResourceProperties('AWS::SES::ConfigurationSetEventDestination', {
       ConfigurationSetName: { Ref: id(stack.sending.configurationSet) },
-      EventDestination: { Enabled: true, MatchingEventTypes: ['send', 'bounce', 'complaint'], SnsDestination: { TopicARN: { Ref: id(stack.sending.eventsTopic) } } },
+      EventDestination: {
+        Enabled: true,
+        MatchingEventTypes: ['send', 'bounce', 'complaint'],
+        SnsDestination: { TopicARN: { Ref: id(stack.sending.eventsTopic) } },
+      },
     });
     expect(resource(stack.sending.eventsTopic).Properties.KmsMasterKeyId).toBeDefined();
     template.hasResourceProperties('AWS::SNS::Subscription', {
@@ -488,12 +661,21 @@ describe('SES', () => {
       TopicArn: { Ref: id(stack.sending.eventsTopic) },
       Endpoint: { 'Fn::GetAtt': [id(stack.pipeline.sesEvents), 'Arn'] },
     });
-    const topicStatements = allStatements(template).filter(({ resource: where }) => template.toJSON().Resources[where].Type === 'AWS::SNS::TopicPolicy');
-    const deniesPlainHttp = topicStatements.filter(
-      ({ statement }) => statement.Effect === 'Deny' && JSON.stringify(statement.Condition) === '{"Bool":{"aws:SecureTransport":"false"}}',
+    const topicStatements = allStatements(template).filter(
+      ({ resource: where }) => template.toJSON().Resources[where].Type === 'AWS::SNS::TopicPolicy',
     );
-    expect(deniesPlainHttp.map(({ statement }) => render(statement.Resource, names)).sort()).toEqual(['alarmTopic', 'sesEventsTopic']);
-    const sesPublish = topicStatements.find(({ statement }) => JSON.stringify(statement.Principal) === '{"Service":"ses.amazonaws.com"}')!.statement;
+    const deniesPlainHttp = topicStatements.filter(
+      ({ statement }) =>
+        statement.Effect === 'Deny' &&
+        JSON.stringify(statement.Condition) === '{"Bool":{"aws:SecureTransport":"false"}}',
+    );
+    expect(deniesPlainHttp.map(({ statement }) => render(statement.Resource, names)).sort()).toEqual([
+      'alarmTopic',
+      'sesEventsTopic',
+    ]);
+    const sesPublish = topicStatements.find(
+      ({ statement }) => JSON.stringify(statement.Principal) === '{"Service":"ses.amazonaws.com"}',
+    )!.statement;
     expect(sesPublish.Action).toBe('sns:Publish');
   });
 
@@ -505,28 +687,44 @@ describe('SES', () => {
     });
     expect(resource(stack.sending.identity!).Properties.MailFromAttributes).toBeUndefined();
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
-    expect([1, 2, 3].map((index) => render(outputs[`DkimRecord${index}`]!.Value, names))).toEqual([1, 2, 3].map((index) => `identity.DkimDNSTokenName${index} CNAME identity.DkimDNSTokenValue${index}`));
+    expect([1, 2, 3].map((index) => render(outputs[`DkimRecord${index}`]!.Value, names))).toEqual(
+      [1, 2, 3].map((index) => `identity.DkimDNSTokenName${index} CNAME identity.DkimDNSTokenValue${index}`),
+    );
     expect(render(outputs.SesIdentity!.Value, names)).toBe('example.org');
     expect(outputs.MailFromMxRecord).toBeUndefined();
   });
 
   it('sets a MAIL FROM subdomain (SPF aligned with the From domain) and outputs its MX and SPF records', () => {
-    const { stack: mailFrom, template: mailFromTemplate } = synthesize({ ...DEPLOYED_CONTEXT, mailFromDomain: 'bounce.example.org' });
+    const { stack: mailFrom, template: mailFromTemplate } = synthesize({
+      ...DEPLOYED_CONTEXT,
+      mailFromDomain: 'bounce.example.org',
+    });
     const identity = mailFromTemplate.toJSON().Resources[id(mailFrom.sending.identity!)].Properties;
     // Until the MX record exists SES keeps sending with its own MAIL FROM instead of refusing.
-    expect(identity.MailFromAttributes).toEqual({ MailFromDomain: 'bounce.example.org', BehaviorOnMxFailure: 'USE_DEFAULT_VALUE' });
+    expect(identity.MailFromAttributes).toEqual({
+      MailFromDomain: 'bounce.example.org',
+      BehaviorOnMxFailure: 'USE_DEFAULT_VALUE',
+    });
     const outputs = mailFromTemplate.toJSON().Outputs as Record<string, { Value: unknown }>;
-    expect(render(outputs.MailFromMxRecord!.Value, {})).toBe('bounce.example.org MX 10 feedback-smtp.${Region}.amazonses.com');
-    expect(render(outputs.MailFromSpfRecord!.Value, {})).toBe('bounce.example.org TXT "v=spf1 include:amazonses.com ~all"');
+    expect(render(outputs.MailFromMxRecord!.Value, {})).toBe(
+      'bounce.example.org MX 10 feedback-smtp.${Region}.amazonses.com',
+    );
+    expect(render(outputs.MailFromSpfRecord!.Value, {})).toBe(
+      'bounce.example.org TXT "v=spf1 include:amazonses.com ~all"',
+    );
   });
 
   it('uses an identity that already exists instead of creating one (CloudFormation cannot create it twice)', () => {
-    const { stack: existing, template: existingTemplate } = synthesize({ ...DEPLOYED_CONTEXT, existingIdentity: 'true' });
+    const { stack: existing, template: existingTemplate } = synthesize({
+      ...DEPLOYED_CONTEXT,
+      existingIdentity: 'true',
+    });
     existingTemplate.resourceCountIs('AWS::SES::EmailIdentity', 0);
     expect(existing.sending.identity).toBeUndefined();
     const sendPermissions = permissionsOfRole(existingTemplate, id(existing.pipeline.send.role!), {});
     expect(sendPermissions).toContain(
-      'ses:SendRawEmail -> arn:aws:ses:${Region}:${Account}:identity/example.org, arn:aws:ses:${Region}:${Account}:configuration-set/' + id(existing.sending.configurationSet),
+      'ses:SendRawEmail -> arn:aws:ses:${Region}:${Account}:identity/example.org, arn:aws:ses:${Region}:${Account}:configuration-set/' +
+        id(existing.sending.configurationSet),
     );
     const outputs = existingTemplate.toJSON().Outputs as Record<string, { Value: unknown }>;
     expect(outputs.DkimRecord1).toBeUndefined();
@@ -538,11 +736,16 @@ describe('SES', () => {
     const identity = plainTemplate.toJSON().Resources[id(plain.sending.identity!)].Properties;
     expect(identity.EmailIdentity).toBe('newsletter@example.com');
     expect(identity.DkimAttributes).toBeUndefined();
-    const sendPermissions = permissionsOfRole(plainTemplate, id(plain.pipeline.send.role!), { [id(plain.sending.identity!)]: 'identity' });
-    expect(sendPermissions.filter((line) => line.startsWith('ses:SendRawEmail'))).toEqual([
-      'ses:SendRawEmail -> arn:aws:ses:${Region}:${Account}:identity/identity, arn:aws:ses:${Region}:${Account}:configuration-set/' + id(plain.sending.configurationSet),
-      'ses:SendRawEmail -> arn:aws:ses:${Region}:${Account}:identity/* if {"StringEquals":{"ses:FromAddress":"newsletter@example.com"}}',
-    ].sort());
+    const sendPermissions = permissionsOfRole(plainTemplate, id(plain.pipeline.send.role!), {
+      [id(plain.sending.identity!)]: 'identity',
+    });
+    expect(sendPermissions.filter((line) => line.startsWith('ses:SendRawEmail'))).toEqual(
+      [
+        'ses:SendRawEmail -> arn:aws:ses:${Region}:${Account}:identity/identity, arn:aws:ses:${Region}:${Account}:configuration-set/' +
+          id(plain.sending.configurationSet),
+        'ses:SendRawEmail -> arn:aws:ses:${Region}:${Account}:identity/* if {"StringEquals":{"ses:FromAddress":"newsletter@example.com"}}',
+      ].sort(),
+    );
     expect((plainTemplate.toJSON().Outputs as Record<string, unknown>).DkimRecord1).toBeUndefined();
   });
 });
@@ -550,7 +753,11 @@ describe('SES', () => {
 describe('custom domain for links', () => {
   it('puts the API on apiDomain with the given certificate, uses it for every link in every email, and outputs the DNS target', () => {
     const certificateArn = 'arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789';
-    const { stack: custom, template: customTemplate } = synthesize({ ...DEPLOYED_CONTEXT, apiDomain: 'letters.example.org', apiCertificateArn: certificateArn });
+    const { stack: custom, template: customTemplate } = synthesize({
+      ...DEPLOYED_CONTEXT,
+      apiDomain: 'letters.example.org',
+      apiCertificateArn: certificateArn,
+    });
     customTemplate.hasResourceProperties('AWS::ApiGatewayV2::DomainName', {
       DomainName: 'letters.example.org',
       DomainNameConfigurations: [Match.objectLike({ CertificateArn: certificateArn, EndpointType: 'REGIONAL' })],
@@ -562,8 +769,15 @@ describe('custom domain for links', () => {
       DomainName: { Ref: domainId },
       Stage: '$default',
     });
-    const env = (fn: Construct) => customTemplate.toJSON().Resources[id(fn)].Properties.Environment.Variables as Record<string, unknown>;
-    for (const fn of [custom.api.handler, custom.pipeline.send, custom.pipeline.ingest, custom.pipeline.dispatch, custom.pipeline.sesEvents]) {
+    const env = (fn: Construct) =>
+      customTemplate.toJSON().Resources[id(fn)].Properties.Environment.Variables as Record<string, unknown>;
+    for (const fn of [
+      custom.api.handler,
+      custom.pipeline.send,
+      custom.pipeline.ingest,
+      custom.pipeline.dispatch,
+      custom.pipeline.sesEvents,
+    ]) {
       expect(env(fn).PUSHLETTER_PUBLIC_URL).toBe('https://letters.example.org');
     }
     const outputs = customTemplate.toJSON().Outputs as Record<string, { Value: unknown }>;
@@ -576,7 +790,10 @@ describe('custom domain for links', () => {
 
   it('without a certificate ARN, requests one from ACM validated by DNS', () => {
     const { template: custom } = synthesize({ ...DEPLOYED_CONTEXT, apiDomain: 'letters.example.org' });
-    custom.hasResourceProperties('AWS::CertificateManager::Certificate', { DomainName: 'letters.example.org', ValidationMethod: 'DNS' });
+    custom.hasResourceProperties('AWS::CertificateManager::Certificate', {
+      DomainName: 'letters.example.org',
+      ValidationMethod: 'DNS',
+    });
   });
 });
 
@@ -591,9 +808,15 @@ describe('secrets', () => {
       expect(properties.GenerateSecretString).toMatchObject({ PasswordLength: 64, ExcludePunctuation: true });
     }
     expect(resource(tokenKey).Properties.GenerateSecretString.SecretStringTemplate).toBeUndefined();
-    expect(resource(api).Properties.GenerateSecretString).toMatchObject({ SecretStringTemplate: '{}', GenerateStringKey: 'webhookSecret' });
+    expect(resource(api).Properties.GenerateSecretString).toMatchObject({
+      SecretStringTemplate: '{}',
+      GenerateStringKey: 'webhookSecret',
+    });
     // No token until the editor puts one: a public blog needs none.
-    expect(resource(githubToken).Properties.GenerateSecretString).toMatchObject({ SecretStringTemplate: '{"githubToken":""}', GenerateStringKey: 'unused' });
+    expect(resource(githubToken).Properties.GenerateSecretString).toMatchObject({
+      SecretStringTemplate: '{"githubToken":""}',
+      GenerateStringKey: 'unused',
+    });
     expect(JSON.stringify(template.toJSON())).not.toMatch(/resolve:secretsmanager|"SecretString"/);
   });
 
@@ -605,7 +828,11 @@ describe('secrets', () => {
 
   it('are read only by the functions that use them', () => {
     const readers = (secret: Construct) =>
-      (Object.keys(functions(stack)) as Array<keyof ReturnType<typeof functions>>).filter((name) => permissions(name).some((line) => line === `secretsmanager:GetSecretValue -> ${names[id(secret)]}`)).sort();
+      (Object.keys(functions(stack)) as Array<keyof ReturnType<typeof functions>>)
+        .filter((name) =>
+          permissions(name).some((line) => line === `secretsmanager:GetSecretValue -> ${names[id(secret)]}`),
+        )
+        .sort();
     expect(readers(stack.secrets.tokenKey)).toEqual(['api', 'dispatch', 'send', 'sesEvents']);
     expect(readers(stack.secrets.api)).toEqual(['api']);
     expect(readers(stack.secrets.githubToken)).toEqual(['ingest']);
@@ -615,7 +842,7 @@ describe('secrets', () => {
 describe('alarms', () => {
   const alarms = () => Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((alarm) => alarm.Properties);
 
-  it('watch every dead-letter queue and every function\'s errors, notifying the alarm topic', () => {
+  it("watch every dead-letter queue and every function's errors, notifying the alarm topic", () => {
     const deadLetterQueues = alarms().filter((alarm) => alarm.MetricName === 'ApproximateNumberOfMessagesVisible');
     expect(deadLetterQueues.map((alarm) => render(alarm.Dimensions[0].Value, names)).sort()).toEqual(
       [
@@ -625,42 +852,82 @@ describe('alarms', () => {
         'sesEventsDeadLetters.QueueName',
       ].sort(),
     );
-    for (const alarm of deadLetterQueues) expect(alarm).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+    for (const alarm of deadLetterQueues)
+      expect(alarm).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
     const errors = alarms().filter((alarm) => alarm.MetricName === 'Errors');
     expect(errors.map((alarm) => render(alarm.Dimensions[0].Value, names)).sort()).toEqual(
-      Object.values(functions(stack)).map((fn) => names[id(fn)] ?? id(fn)).sort(),
+      Object.values(functions(stack))
+        .map((fn) => names[id(fn)] ?? id(fn))
+        .sort(),
     );
     for (const alarm of alarms()) expect(alarm.AlarmActions).toEqual([{ Ref: id(stack.alarms.topic) }]);
   });
 
-  it('may be published by this account\'s alarms (the TLS-only topic policy replaces the default one)', () => {
+  it("may be published by this account's alarms (the TLS-only topic policy replaces the default one)", () => {
     const publish = allStatements(template).filter(
-      ({ statement }) => statement.Effect === 'Allow' && JSON.stringify(statement.Principal) === '{"Service":"cloudwatch.amazonaws.com"}',
+      ({ statement }) =>
+        statement.Effect === 'Allow' &&
+        JSON.stringify(statement.Principal) === '{"Service":"cloudwatch.amazonaws.com"}',
     );
     const topicGrant = publish.find(({ statement }) => statement.Action === 'sns:Publish')!.statement;
     expect(render(topicGrant.Resource, names)).toBe('alarmTopic');
     expect(topicGrant.Condition).toEqual({
       StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
-      ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':alarm:*']] } },
+      ArnLike: {
+        'aws:SourceArn': {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':cloudwatch:',
+              { Ref: 'AWS::Region' },
+              ':',
+              { Ref: 'AWS::AccountId' },
+              ':alarm:*',
+            ],
+          ],
+        },
+      },
     });
     // Both topics are encrypted with a key that lets SES (this account only) and CloudWatch publish.
     const keyGrants = allStatements(template)
       .filter(({ resource: where }) => template.toJSON().Resources[where].Type === 'AWS::KMS::Key')
       .filter(({ statement }) => JSON.stringify(statement.Principal).includes('amazonaws.com'));
-    expect(keyGrants.map(({ statement }) => [JSON.stringify(statement.Principal), statement.Action, statement.Condition])).toEqual([
-      ['{"Service":"ses.amazonaws.com"}', ['kms:GenerateDataKey', 'kms:Decrypt'], { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } }],
+    expect(
+      keyGrants.map(({ statement }) => [JSON.stringify(statement.Principal), statement.Action, statement.Condition]),
+    ).toEqual([
+      [
+        '{"Service":"ses.amazonaws.com"}',
+        ['kms:GenerateDataKey', 'kms:Decrypt'],
+        { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+      ],
       ['{"Service":"cloudwatch.amazonaws.com"}', ['kms:GenerateDataKey', 'kms:Decrypt'], undefined],
     ]);
-    expect(resource(stack.alarms.topic).Properties.KmsMasterKeyId).toEqual(resource(stack.sending.eventsTopic).Properties.KmsMasterKeyId);
+    expect(resource(stack.alarms.topic).Properties.KmsMasterKeyId).toEqual(
+      resource(stack.sending.eventsTopic).Properties.KmsMasterKeyId,
+    );
   });
 
   it('warn before SES reviews the account: bounces above 4%, complaints above 0.08%', () => {
-    expect(alarms().find((alarm) => alarm.MetricName === 'Reputation.BounceRate')).toMatchObject({ Namespace: 'AWS/SES', Threshold: 0.04, ComparisonOperator: 'GreaterThanThreshold' });
-    expect(alarms().find((alarm) => alarm.MetricName === 'Reputation.ComplaintRate')).toMatchObject({ Namespace: 'AWS/SES', Threshold: 0.0008, ComparisonOperator: 'GreaterThanThreshold' });
+    expect(alarms().find((alarm) => alarm.MetricName === 'Reputation.BounceRate')).toMatchObject({
+      Namespace: 'AWS/SES',
+      Threshold: 0.04,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    expect(alarms().find((alarm) => alarm.MetricName === 'Reputation.ComplaintRate')).toMatchObject({
+      Namespace: 'AWS/SES',
+      Threshold: 0.0008,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
   });
 
   it('email the configured address, and nobody when none is configured', () => {
-    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.org', TopicArn: { Ref: id(stack.alarms.topic) } });
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.org',
+      TopicArn: { Ref: id(stack.alarms.topic) },
+    });
     const { template: quiet } = synthesize(cdkJson.context);
     quiet.resourcePropertiesCountIs('AWS::SNS::Subscription', { Protocol: 'email' }, 0);
     quiet.resourcePropertiesCountIs('AWS::SNS::Subscription', Match.objectLike({ Protocol: 'lambda' }), 1);
@@ -669,7 +936,10 @@ describe('alarms', () => {
 
 describe('the template as a whole', () => {
   it('has no reference cycle, which CloudFormation would refuse to deploy', () => {
-    const resources = template.toJSON().Resources as Record<string, { Properties?: unknown; DependsOn?: string | string[] }>;
+    const resources = template.toJSON().Resources as Record<
+      string,
+      { Properties?: unknown; DependsOn?: string | string[] }
+    >;
     const references = (value: unknown, found: Set<string>): Set<string> => {
       if (Array.isArray(value)) for (const item of value) references(item, found);
       else if (value && typeof value === 'object') {
@@ -681,7 +951,10 @@ describe('the template as a whole', () => {
       return found;
     };
     const edges = Object.fromEntries(
-      Object.entries(resources).map(([name, resource]) => [name, [...references(resource.Properties, new Set([resource.DependsOn ?? []].flat()))]]),
+      Object.entries(resources).map(([name, resource]) => [
+        name,
+        [...references(resource.Properties, new Set([resource.DependsOn ?? []].flat()))],
+      ]),
     );
     const visiting = new Set<string>();
     const done = new Set<string>();

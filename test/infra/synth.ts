@@ -29,7 +29,10 @@ export interface Synthesized {
  * `aws:cdk:bundling-stacks` context set to no stack): the template is the same, only the code
  * assets are placeholders, and a synth takes a second instead of a minute.
  */
-export function synthesize(context: Record<string, unknown> = DEPLOYED_CONTEXT, options: { bundle?: boolean } = {}): Synthesized {
+export function synthesize(
+  context: Record<string, unknown> = DEPLOYED_CONTEXT,
+  options: { bundle?: boolean } = {},
+): Synthesized {
   const app = new App({
     context: { ...context, ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }) },
   });

@@ -40,7 +40,8 @@ export interface Statement {
   Principal?: Json;
 }
 
-const list = <T>(value: T | T[] | undefined): T[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
+const list = <T>(value: T | T[] | undefined): T[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
 
 /**
  * Every Allow statement attached to a role, one line each: `action, action -> resource, resource`,
@@ -60,7 +61,9 @@ export function permissionsOfRole(template: Template, roleId: string, names: Rec
     .flatMap((document) => list((document as { Statement: Statement[] }).Statement))
     .filter((statement) => statement.Effect === 'Allow')
     .map((statement) => {
-      const allowed = `${list(statement.Action).join(', ')} -> ${list(statement.Resource).map((resource) => render(resource, names)).join(', ')}`;
+      const allowed = `${list(statement.Action).join(', ')} -> ${list(statement.Resource)
+        .map((resource) => render(resource, names))
+        .join(', ')}`;
       return statement.Condition ? `${allowed} if ${JSON.stringify(statement.Condition)}` : allowed;
     })
     .sort();
@@ -69,7 +72,9 @@ export function permissionsOfRole(template: Template, roleId: string, names: Rec
 /** Every statement of every policy of any kind in the template: IAM, queue, topic and key policies. */
 export function allStatements(template: Template): Array<{ resource: string; statement: Statement }> {
   const found: Array<{ resource: string; statement: Statement }> = [];
-  for (const [id, resource] of Object.entries(template.toJSON().Resources as Record<string, { Properties?: Record<string, Json> }>)) {
+  for (const [id, resource] of Object.entries(
+    template.toJSON().Resources as Record<string, { Properties?: Record<string, Json> }>,
+  )) {
     const properties = resource.Properties ?? {};
     const documents = [
       properties.PolicyDocument,
@@ -78,7 +83,8 @@ export function allStatements(template: Template): Array<{ resource: string; sta
       ...list(properties.Policies as Json[]).map((policy) => (policy as { PolicyDocument: Json }).PolicyDocument),
     ].filter(Boolean);
     for (const document of documents) {
-      for (const statement of list((document as { Statement: Statement[] }).Statement)) found.push({ resource: id, statement });
+      for (const statement of list((document as { Statement: Statement[] }).Statement))
+        found.push({ resource: id, statement });
     }
   }
   return found;

@@ -5,8 +5,8 @@ import { DynamoSubscriberStore } from '../../functions/adapters/dynamodb/subscri
 import { deliveriesTableDefinition, issuesTableDefinition } from '../../functions/contract/delivery-tables';
 import { describeIssueStore } from '../contract/issue-store';
 import { describeSubscriberDirectory } from '../contract/subscriber-directory';
-import { createSubscriberTable, type RunningDynamo, startDynamo, testKeys } from './subscribers-harness';
 import { testMessage } from './delivery-harness';
+import { createSubscriberTable, type RunningDynamo, startDynamo, testKeys } from './subscribers-harness';
 
 /** The DynamoDB adapters on dynalite pass the contract the in-memory ones pass (test/unit/adapters-memory.test.ts). */
 let dynamo: RunningDynamo;
@@ -28,7 +28,9 @@ describeIssueStore(
     const suffix = `${process.pid}-${++tables}`;
     const names = { issuesTable: `issues-${suffix}`, deliveriesTable: `deliveries-${suffix}` };
     await dynamo.client.send(new CreateTableCommand({ ...issuesTableDefinition, TableName: names.issuesTable }));
-    await dynamo.client.send(new CreateTableCommand({ ...deliveriesTableDefinition, TableName: names.deliveriesTable }));
+    await dynamo.client.send(
+      new CreateTableCommand({ ...deliveriesTableDefinition, TableName: names.deliveriesTable }),
+    );
     return new DynamoIssueStore(dynamo.client, names);
   },
   () => message,
@@ -44,6 +46,8 @@ describeSubscriberDirectory('DynamoDB subscriber store', async () => {
   });
   return {
     directory,
-    add: async (email, state) => (await directory.createIfAbsent({ email, state, consent: { at: '2026-06-01T10:00:00.000Z', source: 'import' } })).id,
+    add: async (email, state) =>
+      (await directory.createIfAbsent({ email, state, consent: { at: '2026-06-01T10:00:00.000Z', source: 'import' } }))
+        .id,
   };
 });

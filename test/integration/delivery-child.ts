@@ -5,16 +5,16 @@
  */
 import { appendFileSync } from 'node:fs';
 import { dynamoClient, sesClient } from '../../functions/adapters/aws-clients';
+import { DynamoIssueStore } from '../../functions/adapters/dynamodb/issue-store';
+import { SharedRateLimiter } from '../../functions/adapters/dynamodb/shared-rate-limiter';
+import { DynamoSubscriberStore } from '../../functions/adapters/dynamodb/subscriber-store';
+import { SesMailer } from '../../functions/adapters/ses-mailer';
 import type { Clock } from '../../functions/commons/clock';
 import type { Queue } from '../../functions/commons/queue';
-import { SesMailer } from '../../functions/adapters/ses-mailer';
-import { dispatchIssue } from '../../functions/delivery/dispatcher';
-import { DynamoIssueStore } from '../../functions/adapters/dynamodb/issue-store';
 import type { DispatchJob, SendJob } from '../../functions/contract/messages';
-import { SharedRateLimiter } from '../../functions/adapters/dynamodb/shared-rate-limiter';
 import { DeliveryWorker, jobsFromRecords } from '../../functions/delivery/delivery-worker';
-import { DynamoSubscriberStore } from '../../functions/adapters/dynamodb/subscriber-store';
-import { SubscriberTokens, deriveKeys } from '../../functions/subscribers/tokens';
+import { dispatchIssue } from '../../functions/delivery/dispatcher';
+import { deriveKeys, SubscriberTokens } from '../../functions/subscribers/tokens';
 
 export interface ChildTask {
   mode: 'send' | 'dispatch';
@@ -42,7 +42,13 @@ const task = JSON.parse(process.argv[2]!) as ChildTask;
 const clock: Clock = { now: () => new Date() };
 const dynamo = dynamoClient({ dynamodb: task.dynamoUrl });
 const keys = deriveKeys(Buffer.from(task.masterKey, 'base64'));
-const subscribers = new DynamoSubscriberStore({ client: dynamo, tableName: task.tables.subscribersTable, idKey: keys.idKey, listName: 'newsletter', clock });
+const subscribers = new DynamoSubscriberStore({
+  client: dynamo,
+  tableName: task.tables.subscribersTable,
+  idKey: keys.idKey,
+  listName: 'newsletter',
+  clock,
+});
 const issues = new DynamoIssueStore(dynamo, task.tables);
 
 if (task.mode === 'send') {

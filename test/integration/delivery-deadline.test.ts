@@ -1,9 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import type { Clock } from '../../functions/commons/clock';
 import { SharedRateLimiter } from '../../functions/adapters/dynamodb/shared-rate-limiter';
-import { DeliveryWorker, jobsFromRecords } from '../../functions/delivery/delivery-worker';
+import type { Clock } from '../../functions/commons/clock';
 import { issueStatus } from '../../functions/delivery/delivery-status';
-import { copiesByAddress, deliveriesOf, dispatchedBatch, sesMailer, storedEmails, useSeededStack, type Stack } from './delivery-harness';
+import { DeliveryWorker, jobsFromRecords } from '../../functions/delivery/delivery-worker';
+import {
+  copiesByAddress,
+  deliveriesOf,
+  dispatchedBatch,
+  type Stack,
+  sesMailer,
+  storedEmails,
+  useSeededStack,
+} from './delivery-harness';
 
 const clock: Clock = { now: () => new Date() };
 
@@ -18,9 +26,21 @@ describe('a sender near its invocation deadline', () => {
     const { run, batch } = await dispatchedBatch(stack, postId);
 
     // A rate so slow that only the first few slots come before the deadline (SES sandbox-like).
-    const shared = new SharedRateLimiter({ dynamo: stack.dynamo, table: stack.tables.deliveriesTable, rate: 10, slotsPerReservation: 1 });
+    const shared = new SharedRateLimiter({
+      dynamo: stack.dynamo,
+      table: stack.tables.deliveriesTable,
+      rate: 10,
+      slotsPerReservation: 1,
+    });
     const sender = new DeliveryWorker(
-      { issues: stack.issues, subscribers: stack.subscribers, unsubscribeUrl: stack.unsubscribeUrl, mailer: sesMailer(stack.sesUrl), rateLimiter: shared, clock },
+      {
+        issues: stack.issues,
+        subscribers: stack.subscribers,
+        unsubscribeUrl: stack.unsubscribeUrl,
+        mailer: sesMailer(stack.sesUrl),
+        rateLimiter: shared,
+        clock,
+      },
       { concurrency: 8, deadlineReserveMs: 0 },
     );
     const result = await sender.sendBatch(jobsFromRecords(batch), Date.now() + 1_500);

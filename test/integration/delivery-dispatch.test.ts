@@ -1,12 +1,20 @@
-import { seededBytes } from '../seeded-random';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sesClient } from '../../functions/adapters/aws-clients';
+import { resolveSendRate, SharedRateLimiter } from '../../functions/adapters/dynamodb/shared-rate-limiter';
+import type { DispatchJob, SendJob } from '../../functions/contract/messages';
 import { bucketOf } from '../../functions/delivery/claims';
 import { dispatchIssue } from '../../functions/delivery/dispatcher';
-import { SharedRateLimiter, resolveSendRate } from '../../functions/adapters/dynamodb/shared-rate-limiter';
-import { sesClient } from '../../functions/adapters/aws-clients';
-import { startFaultProxy } from './delivery-harness';
-import type { DispatchJob, SendJob } from '../../functions/contract/messages';
-import { createIssue, pipeline, seedSubscribers, startStack, testMessage, TestQueue, type Stack } from './delivery-harness';
+import { seededBytes } from '../seeded-random';
+import {
+  createIssue,
+  pipeline,
+  type Stack,
+  seedSubscribers,
+  startFaultProxy,
+  startStack,
+  TestQueue,
+  testMessage,
+} from './delivery-harness';
 
 /** Ids and noise from a fixed seed: the same on every run. */
 const randomBytes = seededBytes(10);
@@ -39,7 +47,10 @@ describe('the dispatcher', () => {
     expect(continuation.map((record) => JSON.parse(record.body))).toEqual([{ postId }]);
 
     remaining = 60_000;
-    expect(await dispatchIssue(ports, postId, { pageSize: 100, stopBeforeDeadlineMs: 1 })).toEqual({ status: 'dispatched', enqueued: 150 });
+    expect(await dispatchIssue(ports, postId, { pageSize: 100, stopBeforeDeadlineMs: 1 })).toEqual({
+      status: 'dispatched',
+      enqueued: 150,
+    });
     const ids: string[] = [];
     for (let batch = sendQueue.receive(); batch.length > 0; batch = sendQueue.receive()) {
       for (const record of batch) ids.push(...(JSON.parse(record.body) as SendJob).subscriberIds);
@@ -55,7 +66,13 @@ describe('the dispatcher', () => {
     const ports = { ...run.dispatchPorts, sendQueue };
     const base = { title: 't', subject: 't', sendAt: new Date().toISOString(), message: testMessage() };
     await stack.issues.createIssue({ ...base, postId: 'scheduled', state: 'scheduled' });
-    await stack.issues.createIssue({ ...base, postId: 'skipped', state: 'skipped', skipReason: 'newsletter: false', message: undefined });
+    await stack.issues.createIssue({
+      ...base,
+      postId: 'skipped',
+      state: 'skipped',
+      skipReason: 'newsletter: false',
+      message: undefined,
+    });
     await stack.issues.createIssue({ ...base, postId: 'draft-preview', state: 'preview' });
     expect(await dispatchIssue(ports, 'scheduled')).toEqual({ status: 'dispatched', enqueued: 250 });
     expect(await dispatchIssue(ports, 'skipped')).toMatchObject({ status: 'not-dispatching' });
@@ -77,14 +94,32 @@ describe('the issue record', () => {
     const message = testMessage('很长的文章');
     const big = { ...message, rest: [...message.rest, paragraph.repeat(8_000)] };
     expect(Buffer.byteLength(JSON.stringify(big))).toBeGreaterThan(400_000);
-    expect(await stack.issues.createIssue({ postId: 'big', title: 'big', subject: 'big', state: 'dispatching', sendAt: new Date().toISOString(), message: big })).toBe('created');
+    expect(
+      await stack.issues.createIssue({
+        postId: 'big',
+        title: 'big',
+        subject: 'big',
+        state: 'dispatching',
+        sendAt: new Date().toISOString(),
+        message: big,
+      }),
+    ).toBe('created');
     expect(await stack.issues.getMessage('big')).toEqual(big);
   });
 
   it('refuses an email too large even compressed, naming what to do', async () => {
     const noise = randomBytes(400_000).toString('base64');
     const message = { ...testMessage(), rest: [noise] };
-    await expect(stack.issues.createIssue({ postId: 'huge', title: 'huge', subject: 'huge', state: 'dispatching', sendAt: new Date().toISOString(), message })).rejects.toThrow(/shorten the post/);
+    await expect(
+      stack.issues.createIssue({
+        postId: 'huge',
+        title: 'huge',
+        subject: 'huge',
+        state: 'dispatching',
+        sendAt: new Date().toISOString(),
+        message,
+      }),
+    ).rejects.toThrow(/shorten the post/);
     expect(await stack.issues.getIssue('huge')).toBeUndefined();
   });
 });
@@ -107,17 +142,21 @@ describe('the shared send rate', () => {
     // The slot at 0 ms needs no wait and is not recorded; no two sends share 2 ms.
     const slots = [0, ...waits].sort((a, b) => a - b);
     expect(slots).toHaveLength(200);
-    for (let index = 1; index < slots.length; index++) expect(slots[index]! - slots[index - 1]!).toBeGreaterThanOrEqual(2 - 1e-9);
+    for (let index = 1; index < slots.length; index++)
+      expect(slots[index]! - slots[index - 1]!).toBeGreaterThanOrEqual(2 - 1e-9);
     // And little is wasted: at most one unused reservation per sender.
     expect(slots[199]).toBeLessThanOrEqual((200 + 2 * 7) * 2);
   });
 });
 
 describe('the send rate the sender holds to', () => {
-  it('takes the account\'s maximum send rate from SES when SES answers GetSendQuota', async () => {
+  it("takes the account's maximum send rate from SES when SES answers GetSendQuota", async () => {
     const ses = await startFaultProxy(stack.sesUrl, (form) =>
       form.get('Action') === 'GetSendQuota'
-        ? { status: 200, body: '<GetSendQuotaResponse xmlns="http://ses.amazonaws.com/doc/2010-12-01/"><GetSendQuotaResult><SentLast24Hours>0.0</SentLast24Hours><Max24HourSend>50000.0</Max24HourSend><MaxSendRate>200.0</MaxSendRate></GetSendQuotaResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></GetSendQuotaResponse>' }
+        ? {
+            status: 200,
+            body: '<GetSendQuotaResponse xmlns="http://ses.amazonaws.com/doc/2010-12-01/"><GetSendQuotaResult><SentLast24Hours>0.0</SentLast24Hours><Max24HourSend>50000.0</Max24HourSend><MaxSendRate>200.0</MaxSendRate></GetSendQuotaResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></GetSendQuotaResponse>',
+          }
         : undefined,
     );
     try {
@@ -159,16 +198,35 @@ describe('claim ledgers', () => {
     const buckets = 4;
     const recipients = Array.from({ length: 60 }, () => randomBytes(16).toString('base64url'));
     const byBucket = new Map<number, string[]>();
-    for (const id of recipients) byBucket.set(bucketOf(id, buckets), [...(byBucket.get(bucketOf(id, buckets)) ?? []), id]);
-    for (const [bucket, members] of byBucket) expect(await stack.issues.claim({ postId, bucket, buckets }, members, claim(`bucket-${bucket}`))).toBe(true);
+    for (const id of recipients)
+      byBucket.set(bucketOf(id, buckets), [...(byBucket.get(bucketOf(id, buckets)) ?? []), id]);
+    for (const [bucket, members] of byBucket)
+      expect(await stack.issues.claim({ postId, bucket, buckets }, members, claim(`bucket-${bucket}`))).toBe(true);
     const recorded = recipients.slice(0, 45);
-    await stack.issues.markSentMany(recorded.slice(0, 25).map((subscriberId) => ({ postId, subscriberId, claimedAt: 'x', sesMessageId: 'm', sentAt: new Date().toISOString() })));
-    await stack.issues.markSentMany(recorded.slice(25).map((subscriberId) => ({ postId, subscriberId, claimedAt: 'x', sesMessageId: 'm', sentAt: new Date().toISOString() })));
+    await stack.issues.markSentMany(
+      recorded.slice(0, 25).map((subscriberId) => ({
+        postId,
+        subscriberId,
+        claimedAt: 'x',
+        sesMessageId: 'm',
+        sentAt: new Date().toISOString(),
+      })),
+    );
+    await stack.issues.markSentMany(
+      recorded.slice(25).map((subscriberId) => ({
+        postId,
+        subscriberId,
+        claimedAt: 'x',
+        sesMessageId: 'm',
+        sentAt: new Date().toISOString(),
+      })),
+    );
     const skipped = randomBytes(16).toString('base64url');
     await stack.issues.recordUnsent(postId, skipped, 'skipped', 'subscriber unsubscribed');
 
     const states = new Map<string, string>();
-    for await (const page of stack.issues.deliveries(postId)) for (const delivery of page) states.set(delivery.subscriberId, delivery.state);
+    for await (const page of stack.issues.deliveries(postId))
+      for (const delivery of page) states.set(delivery.subscriberId, delivery.state);
     expect(states.size).toBe(61);
     for (const id of recorded) expect(states.get(id)).toBe('sent');
     for (const id of recipients.slice(45)) expect(states.get(id)).toBe('sending');

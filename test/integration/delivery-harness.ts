@@ -3,32 +3,33 @@
  * aws-ses-v2-local on free ports, real SDK clients, the project's own stores, and an
  * SQS-like queue with receive counts, partial batch failures and a dead-letter list.
  */
-import { afterAll, beforeAll, beforeEach } from 'vitest';
+
+import { randomBytes } from 'node:crypto';
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { randomBytes } from 'node:crypto';
-import dynalite from 'dynalite';
-import sesServer from 'aws-ses-v2-local';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ensureTables } from '../../functions/local/dynalite-server';
-import { localTables } from '../../functions/local/create-tables';
+import sesServer from 'aws-ses-v2-local';
+import dynalite from 'dynalite';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { dynamoClient, sesClient } from '../../functions/adapters/aws-clients';
-import type { Clock } from '../../functions/commons/clock';
-import type { Mailer } from '../../functions/mail/mailer';
-import type { Queue } from '../../functions/commons/queue';
-import { SesMailer } from '../../functions/adapters/ses-mailer';
-import { LocalQueue } from '../../functions/local/local-queue';
-import { compileMessage, type CompiledMessage } from '../../functions/mail/message';
-import { UNSUBSCRIBE_URL_PLACEHOLDER } from '../../functions/render/types';
-import { DynamoSubscriberStore } from '../../functions/adapters/dynamodb/subscriber-store';
-import { SubscriberTokens, deriveKeys } from '../../functions/subscribers/tokens';
 import { DynamoIssueStore } from '../../functions/adapters/dynamodb/issue-store';
-import type { IssueStore, Delivery } from '../../functions/delivery/issues';
-import { dispatchIssue, type DispatchDependencies } from '../../functions/delivery/dispatcher';
-import { SEND_MAX_RECEIVES } from '../../functions/delivery/jobs';
-import type { DispatchJob, SendJob } from '../../functions/contract/messages';
 import { SharedRateLimiter } from '../../functions/adapters/dynamodb/shared-rate-limiter';
+import { DynamoSubscriberStore } from '../../functions/adapters/dynamodb/subscriber-store';
+import { SesMailer } from '../../functions/adapters/ses-mailer';
+import type { Clock } from '../../functions/commons/clock';
+import type { Queue } from '../../functions/commons/queue';
+import type { DispatchJob, SendJob } from '../../functions/contract/messages';
 import { DeliveryWorker, handleSendQueueEvent, jobsFromRecords } from '../../functions/delivery/delivery-worker';
+import { type DispatchDependencies, dispatchIssue } from '../../functions/delivery/dispatcher';
+import type { Delivery, IssueStore } from '../../functions/delivery/issues';
+import { SEND_MAX_RECEIVES } from '../../functions/delivery/jobs';
+import { localTables } from '../../functions/local/create-tables';
+import { ensureTables } from '../../functions/local/dynalite-server';
+import { LocalQueue } from '../../functions/local/local-queue';
+import type { Mailer } from '../../functions/mail/mailer';
+import { type CompiledMessage, compileMessage } from '../../functions/mail/message';
+import { UNSUBSCRIBE_URL_PLACEHOLDER } from '../../functions/render/types';
+import { deriveKeys, SubscriberTokens } from '../../functions/subscribers/tokens';
 
 export const PUBLIC_URL = 'http://newsletter.test';
 export const CONFIGURATION_SET = 'pushletter-test';
@@ -71,7 +72,13 @@ export async function startStack(): Promise<Stack> {
   await ensureTables(dynamo, localTables(tables));
   const masterKey = randomBytes(32);
   const keys = deriveKeys(masterKey);
-  const subscribers = new DynamoSubscriberStore({ client: dynamo, tableName: tables.subscribersTable, idKey: keys.idKey, listName: 'newsletter', clock });
+  const subscribers = new DynamoSubscriberStore({
+    client: dynamo,
+    tableName: tables.subscribersTable,
+    idKey: keys.idKey,
+    listName: 'newsletter',
+    clock,
+  });
   const tokens = new SubscriberTokens(keys.tokenKey, clock);
   return {
     dynamoUrl,
@@ -91,15 +98,26 @@ export async function startStack(): Promise<Stack> {
 }
 
 /** Active (and some other) subscribers, written through the subscriber store itself. */
-export async function seedSubscribers(stack: Stack, count: number, stateOf: (index: number) => 'active' | 'pending' = () => 'active'): Promise<{ id: string; email: string; state: string }[]> {
-  const people = Array.from({ length: count }, (_, index) => ({ email: `reader${index}@example.com`, state: stateOf(index) }));
+export async function seedSubscribers(
+  stack: Stack,
+  count: number,
+  stateOf: (index: number) => 'active' | 'pending' = () => 'active',
+): Promise<{ id: string; email: string; state: string }[]> {
+  const people = Array.from({ length: count }, (_, index) => ({
+    email: `reader${index}@example.com`,
+    state: stateOf(index),
+  }));
   const created: { id: string; email: string; state: string }[] = new Array(count);
   let next = 0;
   const worker = async () => {
     while (next < people.length) {
       const index = next++;
       const person = people[index]!;
-      const { id } = await stack.subscribers.createIfAbsent({ email: person.email, state: person.state, consent: { at: new Date().toISOString(), source: 'import' } });
+      const { id } = await stack.subscribers.createIfAbsent({
+        email: person.email,
+        state: person.state,
+        consent: { at: new Date().toISOString(), source: 'import' },
+      });
       created[index] = { id, email: person.email, state: person.state };
     }
   };
@@ -111,7 +129,10 @@ export async function seedSubscribers(stack: Stack, count: number, stateOf: (ind
  * One stack for the whole test file with `count` active subscribers, closed after the file and
  * with the SES inbox emptied before each test; `ready` hands both to the file once started.
  */
-export function useSeededStack(count: number, ready: (seeded: { stack: Stack; people: { id: string; email: string; state: string }[] }) => void): void {
+export function useSeededStack(
+  count: number,
+  ready: (seeded: { stack: Stack; people: { id: string; email: string; state: string }[] }) => void,
+): void {
   let stack: Stack | undefined;
   beforeAll(async () => {
     stack = await startStack();
@@ -164,7 +185,11 @@ export function testMessage(subject = '测试通讯 pushletter'): CompiledMessag
   return compileMessage(
     { subject, html, text, lang: 'zh-CN' },
     { fromAddress: 'newsletter@example.com', fromName: 'pushletter' },
-    { listId: 'newsletter.example.com', listUnsubscribe: { urlPlaceholder: UNSUBSCRIBE_URL_PLACEHOLDER }, placeholders: [UNSUBSCRIBE_URL_PLACEHOLDER] },
+    {
+      listId: 'newsletter.example.com',
+      listUnsubscribe: { urlPlaceholder: UNSUBSCRIBE_URL_PLACEHOLDER },
+      placeholders: [UNSUBSCRIBE_URL_PLACEHOLDER],
+    },
   );
 }
 
@@ -268,7 +293,13 @@ export async function startFaultProxy(
       }
       const answered = options.answerOnly === undefined || state.forwarded++ < options.answerOnly;
       const forward = httpRequest(
-        { host: targetUrl.hostname, port: targetUrl.port, path: incoming.url, method: incoming.method, headers: incoming.headers },
+        {
+          host: targetUrl.hostname,
+          port: targetUrl.port,
+          path: incoming.url,
+          method: incoming.method,
+          headers: incoming.headers,
+        },
         (response) => {
           if (!answered) {
             response.resume();
@@ -307,7 +338,12 @@ export async function startFaultProxy(
 }
 
 /** An SES query-protocol error response, as SES sends it. */
-export function sesError(status: number, code: string, message: string, type: 'Sender' | 'Receiver' = 'Sender'): { status: number; body: string } {
+export function sesError(
+  status: number,
+  code: string,
+  message: string,
+  type: 'Sender' | 'Receiver' = 'Sender',
+): { status: number; body: string } {
   return {
     status,
     body: `<ErrorResponse xmlns="http://ses.amazonaws.com/doc/2010-12-01/"><Error><Type>${type}</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>${randomBytes(8).toString('hex')}</RequestId></ErrorResponse>`,
@@ -334,7 +370,13 @@ export interface PipelineOptions {
  * send Lambda's handler code.
  */
 export function pipeline(stack: Stack, options: PipelineOptions = {}) {
-  const sendQueue = new LocalQueue<SendJob>({ name: 'send', batchSize: 1, concurrency: options.senders ?? 3, retryDelayMs: 50, maxReceives: SEND_MAX_RECEIVES });
+  const sendQueue = new LocalQueue<SendJob>({
+    name: 'send',
+    batchSize: 1,
+    concurrency: options.senders ?? 3,
+    retryDelayMs: 50,
+    maxReceives: SEND_MAX_RECEIVES,
+  });
   const sent = { messages: 0, jobs: [] as SendJob[] };
   const countingQueue: Queue<SendJob> = {
     send: async (messages) => {
@@ -345,7 +387,11 @@ export function pipeline(stack: Stack, options: PipelineOptions = {}) {
     },
   };
   const dispatchQueue = new TestQueue<DispatchJob>();
-  const rateLimiter = new SharedRateLimiter({ dynamo: stack.dynamo, table: stack.tables.deliveriesTable, rate: options.rate ?? 2_000 });
+  const rateLimiter = new SharedRateLimiter({
+    dynamo: stack.dynamo,
+    table: stack.tables.deliveriesTable,
+    rate: options.rate ?? 2_000,
+  });
   const sender = new DeliveryWorker(
     {
       issues: stack.issues,
@@ -358,7 +404,13 @@ export function pipeline(stack: Stack, options: PipelineOptions = {}) {
     { concurrency: options.concurrency ?? 16, backoffMs: 20 },
   );
   sendQueue.consume((event) => handleSendQueueEvent(sender, event));
-  const dispatchPorts: DispatchDependencies = { issues: stack.issues, subscribers: stack.subscribers, sendQueue: countingQueue, dispatchQueue, clock };
+  const dispatchPorts: DispatchDependencies = {
+    issues: stack.issues,
+    subscribers: stack.subscribers,
+    sendQueue: countingQueue,
+    dispatchQueue,
+    clock,
+  };
   return {
     sendQueue,
     sent,
@@ -367,13 +419,26 @@ export function pipeline(stack: Stack, options: PipelineOptions = {}) {
     dispatchPorts,
     dispatch: (postId: string) => dispatchIssue(dispatchPorts, postId, { pageSize: options.pageSize ?? 500 }),
     /** Runs records through the sender directly, as one Lambda invocation would. */
-    consume: async (records: { messageId: string; body: string }[]) => (await sender.sendBatch(jobsFromRecords(records))).retryMessageIds,
+    consume: async (records: { messageId: string; body: string }[]) =>
+      (await sender.sendBatch(jobsFromRecords(records))).retryMessageIds,
     idle: () => sendQueue.idle(),
   };
 }
 
-export async function createIssue(stack: Stack, postId: string, message: CompiledMessage = testMessage()): Promise<'created' | 'exists'> {
-  return stack.issues.createIssue({ postId, title: 'Test post', subject: 'Test post', state: 'dispatching', sendAt: new Date().toISOString(), message, source: 'test' });
+export async function createIssue(
+  stack: Stack,
+  postId: string,
+  message: CompiledMessage = testMessage(),
+): Promise<'created' | 'exists'> {
+  return stack.issues.createIssue({
+    postId,
+    title: 'Test post',
+    subject: 'Test post',
+    state: 'dispatching',
+    sendAt: new Date().toISOString(),
+    message,
+    source: 'test',
+  });
 }
 
 /**
@@ -381,7 +446,10 @@ export async function createIssue(stack: Stack, postId: string, message: Compile
  * records as one batch (up to 100 messages, all of a few hundred subscribers) to hand to
  * senders as it likes.
  */
-export async function dispatchedBatch(stack: Stack, postId: string): Promise<{ run: ReturnType<typeof pipeline>; batch: QueueRecord[] }> {
+export async function dispatchedBatch(
+  stack: Stack,
+  postId: string,
+): Promise<{ run: ReturnType<typeof pipeline>; batch: QueueRecord[] }> {
   await createIssue(stack, postId);
   const captured = new TestQueue<SendJob>({ batchSize: 100 });
   const run = pipeline(stack);
@@ -392,6 +460,7 @@ export async function dispatchedBatch(stack: Stack, postId: string): Promise<{ r
 /** Every delivery of a post by subscriber id. */
 export async function deliveriesOf(stack: Stack, postId: string): Promise<Map<string, Delivery>> {
   const all = new Map<string, Delivery>();
-  for await (const page of stack.issues.deliveries(postId)) for (const delivery of page) all.set(delivery.subscriberId, delivery);
+  for await (const page of stack.issues.deliveries(postId))
+    for (const delivery of page) all.set(delivery.subscriberId, delivery);
   return all;
 }

@@ -1,7 +1,18 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { bucketOf } from '../../functions/delivery/claims';
-import { SubscriberTokens, deriveKeys } from '../../functions/subscribers/tokens';
-import { clearEmails, copiesByAddress, createIssue, deliveriesOf, pipeline, seedSubscribers, startStack, storedEmails, PUBLIC_URL, type Stack } from './delivery-harness';
+import { deriveKeys, SubscriberTokens } from '../../functions/subscribers/tokens';
+import {
+  clearEmails,
+  copiesByAddress,
+  createIssue,
+  deliveriesOf,
+  PUBLIC_URL,
+  pipeline,
+  type Stack,
+  seedSubscribers,
+  startStack,
+  storedEmails,
+} from './delivery-harness';
 
 let stack: Stack;
 
@@ -49,7 +60,8 @@ describe('pushing a post to subscribers', () => {
     const copies = copiesByAddress(emails);
     expect(emails).toHaveLength(10_000);
     for (const person of active) expect(copies.get(person.email), person.email).toBe(1);
-    for (const person of people.filter((candidate) => candidate.state !== 'active')) expect(copies.has(person.email)).toBe(false);
+    for (const person of people.filter((candidate) => candidate.state !== 'active'))
+      expect(copies.has(person.email)).toBe(false);
 
     const tokens = new SubscriberTokens(deriveKeys(stack.masterKey).tokenKey, { now: () => new Date() });
     const idByAddress = new Map(people.map((person) => [person.email, person.id]));

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSettings } from '../../functions/commons/config';
 import type { LocalSending } from '../../functions/local/local-services';
-import { startLocalStack, type LocalStack } from '../../functions/local/stack';
+import { type LocalStack, startLocalStack } from '../../functions/local/stack';
 import { testMessage } from './delivery-harness';
 
 const BIN = fileURLToPath(new URL('../../bin/pushletter.js', import.meta.url));
@@ -39,14 +39,22 @@ function cli(...args: string[]): Promise<{ code: number | null; out: string; err
 
 async function subscribe(count: number, prefix: string): Promise<void> {
   for (let index = 0; index < count; index++) {
-    await stack.composition.subscribers.createIfAbsent({ email: `${prefix}${index}@example.com`, state: 'active', consent: { at: new Date().toISOString(), source: 'import' } });
+    await stack.composition.subscribers.createIfAbsent({
+      email: `${prefix}${index}@example.com`,
+      state: 'active',
+      consent: { at: new Date().toISOString(), source: 'import' },
+    });
   }
 }
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'pushletter-status-'));
   // A slow account (25 emails/s), so a send is still running when status looks at it.
-  stack = await startLocalStack({ dataDir, ports: { http: 0, ses: 0, dynamodb: 0 }, settings: { ...readSettings({}), maxSendRate: 25 } });
+  stack = await startLocalStack({
+    dataDir,
+    ports: { http: 0, ses: 0, dynamodb: 0 },
+    settings: { ...readSettings({}), maxSendRate: 25 },
+  });
   // The stack's own dispatch and send queues, as `pushletter dev` runs them.
   sending = stack.sending;
   await subscribe(120, 'reader');
@@ -60,7 +68,14 @@ afterAll(async () => {
 describe('pushletter status', () => {
   it('follows a running send with a progress bar, then prints the counts per state and the rate', async () => {
     const postId = '2026-11-26-status-follow';
-    await sending.issues.createIssue({ postId, title: '状态', subject: '状态测试', state: 'dispatching', sendAt: new Date().toISOString(), message: testMessage('状态测试') });
+    await sending.issues.createIssue({
+      postId,
+      title: '状态',
+      subject: '状态测试',
+      state: 'dispatching',
+      sendAt: new Date().toISOString(),
+      message: testMessage('状态测试'),
+    });
     await sending.dispatchQueue.send([{ postId }]);
     const followed = cli('status', postId, '--follow');
     await sending.idle();

@@ -1,6 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:http';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,10 +19,20 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-function startDev(ports: number[], args: string[] = []): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+function startDev(
+  ports: number[],
+  args: string[] = [],
+): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const [http, ses, dynamodb] = ports;
   const child = spawn(process.execPath, [BIN, 'dev', ...args], {
-    env: { ...process.env, PORT: String(http), SES_PORT: String(ses), DYNAMODB_PORT: String(dynamodb), PUSHLETTER_DATA_DIR: dataDir, POWERTOOLS_LOG_LEVEL: 'WARN' },
+    env: {
+      ...process.env,
+      PORT: String(http),
+      SES_PORT: String(ses),
+      DYNAMODB_PORT: String(dynamodb),
+      PUSHLETTER_DATA_DIR: dataDir,
+      POWERTOOLS_LOG_LEVEL: 'WARN',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let text = '';
@@ -69,7 +79,9 @@ describe('pushletter dev', () => {
     try {
       const dev = startDev([others[0]!, busy!, others[1]!]);
       expect(await dev.exited).toBe(1);
-      expect(dev.output()).toContain(`pushletter dev: port ${busy} is already in use (is another pushletter dev running?). Stop it, or pick another port with SES_PORT=<port>.`);
+      expect(dev.output()).toContain(
+        `pushletter dev: port ${busy} is already in use (is another pushletter dev running?). Stop it, or pick another port with SES_PORT=<port>.`,
+      );
       expect(dev.output()).not.toMatch(/\n\s+at /);
     } finally {
       await new Promise((resolve) => blocker.close(resolve));
@@ -94,7 +106,11 @@ describe('pushletter dev', () => {
       expect(listed).toHaveLength(3);
       const image = await fetch(`${app}/blog/assets/release-pipeline.png`);
       expect([image.status, image.headers.get('content-type')]).toEqual([200, 'image/png']);
-      for (const hidden of ['/blog/_config.yml', '/blog/_posts/2024-04-02-hello-world.md', '/blog/..%2f..%2fpackage.json']) {
+      for (const hidden of [
+        '/blog/_config.yml',
+        '/blog/_posts/2024-04-02-hello-world.md',
+        '/blog/..%2f..%2fpackage.json',
+      ]) {
         expect((await fetch(`${app}${hidden}`)).status, hidden).toBe(404);
       }
     } finally {
@@ -106,7 +122,9 @@ describe('pushletter dev', () => {
   it('refuses a --site folder that is not a Jekyll blog, in one line, before starting anything', async () => {
     const dev = startDev(await freePorts(3), ['--site', 'test/fixtures/csv']);
     expect(await dev.exited).toBe(1);
-    expect(dev.output().trim()).toMatch(/^pushletter dev: --site test\/fixtures\/csv: no _config.yml there; pass the folder of a Jekyll blog/);
+    expect(dev.output().trim()).toMatch(
+      /^pushletter dev: --site test\/fixtures\/csv: no _config.yml there; pass the folder of a Jekyll blog/,
+    );
     expect(dev.output()).not.toContain('running locally');
   });
 });

@@ -13,7 +13,10 @@ const TYPES: Record<number, 'MX' | 'A' | 'AAAA'> = { 15: 'MX', 1: 'A', 28: 'AAAA
 
 function encodeName(name: string): Buffer {
   const labels = name === '' || name === '.' ? [] : name.replace(/\.$/, '').split('.');
-  return Buffer.concat([...labels.map((label) => Buffer.concat([Buffer.from([label.length]), Buffer.from(label, 'ascii')])), Buffer.from([0])]);
+  return Buffer.concat([
+    ...labels.map((label) => Buffer.concat([Buffer.from([label.length]), Buffer.from(label, 'ascii')])),
+    Buffer.from([0]),
+  ]);
 }
 
 function record(type: number, rdata: Buffer): Buffer {
@@ -52,7 +55,8 @@ export async function startDnsStandIn(table: Record<string, DnsAnswer>): Promise
     const rcode = answer === 'nxdomain' ? 3 : answer === 'servfail' ? 2 : 0;
     const records: Buffer[] = [];
     if (typeof answer === 'object' && type === 'MX') {
-      for (const exchange of answer.MX ?? []) records.push(record(15, Buffer.concat([Buffer.from([0, 10]), encodeName(exchange)])));
+      for (const exchange of answer.MX ?? [])
+        records.push(record(15, Buffer.concat([Buffer.from([0, 10]), encodeName(exchange)])));
     }
     if (typeof answer === 'object' && type === 'A') {
       for (const address of answer.A ?? []) records.push(record(1, Buffer.from(address.split('.').map(Number))));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { main } from '../../functions/cli/main';
 import { PushletterError } from '../../functions/commons/errors';
-import { REGION, STACK, doctor, useDoctorWorld } from './doctor-harness';
+import { doctor, REGION, STACK, useDoctorWorld } from './doctor-harness';
 
 const running = useDoctorWorld();
 
@@ -19,8 +19,12 @@ describe('pushletter doctor --aws before it can check anything', () => {
   it('a stack that is not there: one FAIL line saying to deploy, or to set --stack or AWS_REGION', async () => {
     const { code, out } = await doctor('--aws', '--stack', 'MyNewsletter');
     expect(out).toContain(`  FAIL  stack MyNewsletter: not found in ${REGION}`);
-    expect(out).toContain('deploy it (npx cdk deploy), or name the stack you deployed with --stack NAME, or set AWS_REGION');
-    expect(out.trim().split('\n').at(-1)).toBe('0 ok, 0 warnings, 1 failed: fix the FAIL lines and run `pushletter doctor --aws` again');
+    expect(out).toContain(
+      'deploy it (npx cdk deploy), or name the stack you deployed with --stack NAME, or set AWS_REGION',
+    );
+    expect(out.trim().split('\n').at(-1)).toBe(
+      '0 ok, 0 warnings, 1 failed: fix the FAIL lines and run `pushletter doctor --aws` again',
+    );
     expect(code).toBe(1);
     // Nothing else is asked of an account the stack is not in.
     expect(running.aws.state.calls).toEqual(['cloudformation:DescribeStacks']);
@@ -56,8 +60,12 @@ describe('pushletter doctor --aws before it can check anything', () => {
   });
 
   it('usage: only --aws, and --wait takes seconds', async () => {
-    expect(await usageError()).toMatch(/^CLI_USAGE: doctor checks the stack deployed on AWS: run `pushletter doctor --aws`/);
-    expect(await usageError('--aws', '--wait', 'soon')).toMatch(/^CLI_USAGE: --wait must be a number of seconds from 1 to 900/);
+    expect(await usageError()).toMatch(
+      /^CLI_USAGE: doctor checks the stack deployed on AWS: run `pushletter doctor --aws`/,
+    );
+    expect(await usageError('--aws', '--wait', 'soon')).toMatch(
+      /^CLI_USAGE: --wait must be a number of seconds from 1 to 900/,
+    );
     expect(await usageError('--aws', 'extra')).toMatch(/^CLI_USAGE: unexpected argument "extra"/);
     // PUSHLETTER_TARGET=aws stands for --aws, as in the other commands.
     process.env.PUSHLETTER_TARGET = 'aws';

@@ -3,15 +3,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { PROBE_PARTITION } from '../../functions/adapters/dynamodb/probe-store';
 import { PROBE_TAG } from '../../functions/delivery/message-tags';
-import {
-  CONFIGURATION_SET,
-  DOMAIN,
-  FROM_ADDRESS,
-  REGION,
-  STACK,
-  doctor,
-  useDoctorWorld,
-} from './doctor-harness';
+import { CONFIGURATION_SET, DOMAIN, doctor, FROM_ADDRESS, REGION, STACK, useDoctorWorld } from './doctor-harness';
 
 const running = useDoctorWorld();
 /** A subscriber who typed the simulator's address into the form: a probe's bounce must not touch them. */
@@ -19,7 +11,11 @@ let simulatorSubscriberId: string;
 
 beforeAll(async () => {
   simulatorSubscriberId = (
-    await running.world.subscribers.createIfAbsent({ email: 'bounce@simulator.amazonses.com', state: 'active', consent: { at: new Date().toISOString(), source: 'form' } })
+    await running.world.subscribers.createIfAbsent({
+      email: 'bounce@simulator.amazonses.com',
+      state: 'active',
+      consent: { at: new Date().toISOString(), source: 'form' },
+    })
   ).id;
 });
 
@@ -29,7 +25,8 @@ function line(out: string, level: 'ok' | 'warn' | 'FAIL', label: string): string
   const index = lines.findIndex((text) => text.startsWith(`  ${level.padEnd(4)}  ${label}`));
   if (index < 0) throw new Error(`no "${level} ${label}" line in:\n${out}`);
   const fixes: string[] = [];
-  for (let next = index + 1; next < lines.length && lines[next]!.startsWith('        → '); next++) fixes.push(lines[next]!);
+  for (let next = index + 1; next < lines.length && lines[next]!.startsWith('        → '); next++)
+    fixes.push(lines[next]!);
   return [lines[index], ...fixes].join('\n');
 }
 
@@ -48,9 +45,17 @@ describe('pushletter doctor --aws on a healthy deployment', () => {
     expect(line(out, 'ok', `MAIL FROM mail.${DOMAIN}: records found`)).toBeTruthy();
     expect(line(out, 'ok', `SES account in ${REGION}: production access`)).toBeTruthy();
     expect(line(out, 'ok', 'send quota: 50/s and 50000 a day')).toBeTruthy();
-    expect(line(out, 'ok', `webhook ${running.world.webhookUrl}: answers, and refuses an unsigned delivery`)).toBeTruthy();
+    expect(
+      line(out, 'ok', `webhook ${running.world.webhookUrl}: answers, and refuses an unsigned delivery`),
+    ).toBeTruthy();
     expect(line(out, 'ok', 'alarms: 1 confirmed subscription (email o***@example.org)')).toBeTruthy();
-    expect(line(out, 'ok', 'bounce probe: a message to bounce@simulator.amazonses.com came back as a recorded bounce (Permanent)')).toBeTruthy();
+    expect(
+      line(
+        out,
+        'ok',
+        'bounce probe: a message to bounce@simulator.amazonses.com came back as a recorded bounce (Permanent)',
+      ),
+    ).toBeTruthy();
     expect(out).not.toMatch(/^ {2}(warn|FAIL) /m);
     expect(out.trim().split('\n').at(-1)).toBe('8 ok, 0 warnings, 0 failed: all good');
     expect(code).toBe(0);
@@ -62,7 +67,12 @@ describe('pushletter doctor --aws on a healthy deployment', () => {
     expect(probe.get('ConfigurationSetName')).toBe(CONFIGURATION_SET);
     expect(probe.get('Tags.member.1.Name')).toBe(PROBE_TAG);
     const probeId = probe.get('Tags.member.1.Value')!;
-    const item = await running.world.dynamo.client.send(new GetItemCommand({ TableName: running.world.deliveriesTable, Key: marshall({ postId: PROBE_PARTITION, subscriberId: probeId }) }));
+    const item = await running.world.dynamo.client.send(
+      new GetItemCommand({
+        TableName: running.world.deliveriesTable,
+        Key: marshall({ postId: PROBE_PARTITION, subscriberId: probeId }),
+      }),
+    );
     expect(item.Item?.bounceType?.S).toBe('Permanent');
     // The record expires by the table's TTL rather than piling up.
     expect(Number(item.Item?.expiresAt?.N)).toBeGreaterThan(Date.now() / 1000);
@@ -70,7 +80,13 @@ describe('pushletter doctor --aws on a healthy deployment', () => {
     // Nothing suppressed or counted: the subscriber at the simulator's address stays active, and
     // no delivery of any post gained a bounce.
     expect((await running.world.subscribers.get(simulatorSubscriberId))?.state).toBe('active');
-    const probeItems = await running.world.dynamo.client.send(new QueryCommand({ TableName: running.world.deliveriesTable, KeyConditionExpression: 'postId = :p', ExpressionAttributeValues: marshall({ ':p': PROBE_PARTITION }) }));
+    const probeItems = await running.world.dynamo.client.send(
+      new QueryCommand({
+        TableName: running.world.deliveriesTable,
+        KeyConditionExpression: 'postId = :p',
+        ExpressionAttributeValues: marshall({ ':p': PROBE_PARTITION }),
+      }),
+    );
     expect(probeItems.Count).toBeGreaterThanOrEqual(1);
     // Output names no secret: the webhook secret is never read, the alarm address is masked.
     expect(out).not.toContain('ops@example.org');
@@ -80,7 +96,9 @@ describe('pushletter doctor --aws on a healthy deployment', () => {
 
 describe('pushletter doctor --aws names each problem and what to do', () => {
   it('an address identity that is not verified: FAIL with the verification step, and no probe is sent', async () => {
-    running.aws.state.identities = new Map([[FROM_ADDRESS, { IdentityType: 'EMAIL_ADDRESS', VerifiedForSendingStatus: false, VerificationStatus: 'PENDING' }]]);
+    running.aws.state.identities = new Map([
+      [FROM_ADDRESS, { IdentityType: 'EMAIL_ADDRESS', VerifiedForSendingStatus: false, VerificationStatus: 'PENDING' }],
+    ]);
     const { code, out } = await doctor('--aws');
     const failure = line(out, 'FAIL', `SES identity ${FROM_ADDRESS}: not verified for sending (PENDING)`);
     expect(failure).toContain(`open the link SES mailed to ${FROM_ADDRESS}`);
@@ -93,7 +111,16 @@ describe('pushletter doctor --aws names each problem and what to do', () => {
   });
 
   it('DKIM pending: FAIL with the three CNAME records to add', async () => {
-    identity({ VerifiedForSendingStatus: false, VerificationStatus: 'PENDING', DkimAttributes: { SigningEnabled: true, Status: 'PENDING', Tokens: ['tokenone', 'tokentwo', 'tokenthree'], SigningAttributesOrigin: 'AWS_SES' } });
+    identity({
+      VerifiedForSendingStatus: false,
+      VerificationStatus: 'PENDING',
+      DkimAttributes: {
+        SigningEnabled: true,
+        Status: 'PENDING',
+        Tokens: ['tokenone', 'tokentwo', 'tokenthree'],
+        SigningAttributesOrigin: 'AWS_SES',
+      },
+    });
     const { code, out } = await doctor('--aws');
     expect(line(out, 'FAIL', `SES identity ${DOMAIN}: not verified`)).toContain('add them (see the DKIM line)');
     const dkim = line(out, 'FAIL', 'DKIM: pending');
@@ -104,7 +131,13 @@ describe('pushletter doctor --aws names each problem and what to do', () => {
   });
 
   it('a MAIL FROM domain SES has not found yet: warn with its MX and SPF records', async () => {
-    identity({ MailFromAttributes: { MailFromDomain: `mail.${DOMAIN}`, MailFromDomainStatus: 'PENDING', BehaviorOnMxFailure: 'USE_DEFAULT_VALUE' } });
+    identity({
+      MailFromAttributes: {
+        MailFromDomain: `mail.${DOMAIN}`,
+        MailFromDomainStatus: 'PENDING',
+        BehaviorOnMxFailure: 'USE_DEFAULT_VALUE',
+      },
+    });
     const { code, out } = await doctor('--aws');
     const mailFrom = line(out, 'warn', `MAIL FROM mail.${DOMAIN}: pending`);
     expect(mailFrom).toContain(`mail.${DOMAIN}  MX  10 feedback-smtp.${REGION}.amazonses.com`);
@@ -113,17 +146,27 @@ describe('pushletter doctor --aws names each problem and what to do', () => {
   });
 
   it('the sandbox: FAIL with the request for production access, and a quota below maxSendRate', async () => {
-    running.aws.state.account = { ProductionAccessEnabled: false, SendingEnabled: true, EnforcementStatus: 'HEALTHY', SendQuota: { Max24HourSend: 200, MaxSendRate: 1, SentLast24Hours: 0 } };
+    running.aws.state.account = {
+      ProductionAccessEnabled: false,
+      SendingEnabled: true,
+      EnforcementStatus: 'HEALTHY',
+      SendQuota: { Max24HourSend: 200, MaxSendRate: 1, SentLast24Hours: 0 },
+    };
     const { code, out } = await doctor('--aws');
     const sandbox = line(out, 'FAIL', `SES account in ${REGION}: in the sandbox`);
     expect(sandbox).toContain(`aws sesv2 put-account-details --region ${REGION} --production-access-enabled`);
     expect(sandbox).toContain('Request production access');
-    expect(line(out, 'FAIL', 'send quota: SES allows 1/s, the stack is deployed for maxSendRate 50/s')).toContain('npx cdk deploy -c maxSendRate=1');
+    expect(line(out, 'FAIL', 'send quota: SES allows 1/s, the stack is deployed for maxSendRate 50/s')).toContain(
+      'npx cdk deploy -c maxSendRate=1',
+    );
     expect(code).toBe(1);
   });
 
   it('production access with a quota below maxSendRate: FAIL with the redeploy and the quota request', async () => {
-    running.aws.state.account = { ...running.aws.state.account, SendQuota: { Max24HourSend: 50000, MaxSendRate: 14, SentLast24Hours: 0 } };
+    running.aws.state.account = {
+      ...running.aws.state.account,
+      SendQuota: { Max24HourSend: 50000, MaxSendRate: 14, SentLast24Hours: 0 },
+    };
     const { code, out } = await doctor('--aws');
     expect(line(out, 'ok', `SES account in ${REGION}: production access`)).toBeTruthy();
     const quota = line(out, 'FAIL', 'send quota: SES allows 14/s, the stack is deployed for maxSendRate 50/s');
@@ -135,7 +178,9 @@ describe('pushletter doctor --aws names each problem and what to do', () => {
   it('a webhook nobody answers: FAIL "not reachable"', async () => {
     running.aws.state.stacks.set(STACK, running.world.outputs(running.world.unreachableWebhookUrl));
     const { code, out } = await doctor('--aws');
-    expect(line(out, 'FAIL', `webhook ${running.world.unreachableWebhookUrl}: not reachable (ECONNREFUSED)`)).toContain('apiDomain');
+    expect(line(out, 'FAIL', `webhook ${running.world.unreachableWebhookUrl}: not reachable (ECONNREFUSED)`)).toContain(
+      'apiDomain',
+    );
     expect(code).toBe(1);
   });
 
@@ -149,7 +194,9 @@ describe('pushletter doctor --aws names each problem and what to do', () => {
   });
 
   it('an alarm subscription not confirmed yet, or none: a warning saying what to do', async () => {
-    running.aws.state.alarmSubscriptions = [{ Protocol: 'email', Endpoint: 'ops@example.org', SubscriptionArn: 'PendingConfirmation' }];
+    running.aws.state.alarmSubscriptions = [
+      { Protocol: 'email', Endpoint: 'ops@example.org', SubscriptionArn: 'PendingConfirmation' },
+    ];
     let result = await doctor('--aws');
     const pending = line(result.out, 'warn', 'alarms: the subscription is not confirmed (email o***@example.org)');
     expect(pending).toContain('Confirm subscription');
@@ -160,7 +207,9 @@ describe('pushletter doctor --aws names each problem and what to do', () => {
 
     running.aws.state.alarmSubscriptions = [];
     result = await doctor('--aws');
-    expect(line(result.out, 'warn', 'alarms: nobody subscribes to the alarm topic, so alarms go nowhere')).toContain('-c alarmEmail=');
+    expect(line(result.out, 'warn', 'alarms: nobody subscribes to the alarm topic, so alarms go nowhere')).toContain(
+      '-c alarmEmail=',
+    );
   });
 
   it('a bounce that never comes back: FAIL after the --wait limit, with progress lines while waiting in CI', async () => {

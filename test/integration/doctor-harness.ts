@@ -13,18 +13,18 @@ import { Writable } from 'node:stream';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { sesClient } from '../../functions/adapters/aws-clients';
-import { readSettings } from '../../functions/commons/config';
+import type { DynamoSubscriberStore } from '../../functions/adapters/dynamodb/subscriber-store';
 import { systemClock } from '../../functions/commons/clock';
-import { buildCoreServices } from '../../functions/wiring/core-services';
-import { buildSendingServices } from '../../functions/wiring/sending-services';
+import { readSettings } from '../../functions/commons/config';
+import { deliveriesTableDefinition } from '../../functions/contract/delivery-tables';
+import { subscriberTableDefinition } from '../../functions/contract/subscriber-table';
+import { handleSesEvents, type SesEventDependencies, type SnsEvent } from '../../functions/feedback/ses-notifications';
 import { createHttpApp } from '../../functions/http/app';
 import { createNodeServer } from '../../functions/http/node-server';
-import { handleSesEvents, type SesEventDependencies, type SnsEvent } from '../../functions/feedback/ses-notifications';
-import { deliveriesTableDefinition } from '../../functions/contract/delivery-tables';
-import type { DynamoSubscriberStore } from '../../functions/adapters/dynamodb/subscriber-store';
-import { subscriberTableDefinition } from '../../functions/contract/subscriber-table';
+import { buildCoreServices } from '../../functions/wiring/core-services';
+import { buildSendingServices } from '../../functions/wiring/sending-services';
 import { settingsEnvironment, shellExports } from '../../infra/config';
-import { startDynamo, type RunningDynamo } from './subscribers-harness';
+import { type RunningDynamo, startDynamo } from './subscribers-harness';
 
 export const REGION = 'eu-west-1';
 export const ACCOUNT = '123456789012';
@@ -64,8 +64,17 @@ export function healthyState(outputs: Record<string, string>): AwsState {
           IdentityType: 'DOMAIN',
           VerifiedForSendingStatus: true,
           VerificationStatus: 'SUCCESS',
-          DkimAttributes: { SigningEnabled: true, Status: 'SUCCESS', Tokens: ['tokenone', 'tokentwo', 'tokenthree'], SigningAttributesOrigin: 'AWS_SES' },
-          MailFromAttributes: { MailFromDomain: `mail.${DOMAIN}`, MailFromDomainStatus: 'SUCCESS', BehaviorOnMxFailure: 'USE_DEFAULT_VALUE' },
+          DkimAttributes: {
+            SigningEnabled: true,
+            Status: 'SUCCESS',
+            Tokens: ['tokenone', 'tokentwo', 'tokenthree'],
+            SigningAttributesOrigin: 'AWS_SES',
+          },
+          MailFromAttributes: {
+            MailFromDomain: `mail.${DOMAIN}`,
+            MailFromDomainStatus: 'SUCCESS',
+            BehaviorOnMxFailure: 'USE_DEFAULT_VALUE',
+          },
         },
       ],
     ]),
@@ -76,7 +85,13 @@ export function healthyState(outputs: Record<string, string>): AwsState {
       SendQuota: { Max24HourSend: 50000, MaxSendRate: MAX_SEND_RATE, SentLast24Hours: 12 },
       Details: { MailType: 'MARKETING', ReviewDetails: { Status: 'GRANTED', CaseId: '1234' } },
     },
-    alarmSubscriptions: [{ Protocol: 'email', Endpoint: 'ops@example.org', SubscriptionArn: `arn:aws:sns:${REGION}:${ACCOUNT}:Pushletter-AlarmsTopic:1f2e3d4c` }],
+    alarmSubscriptions: [
+      {
+        Protocol: 'email',
+        Endpoint: 'ops@example.org',
+        SubscriptionArn: `arn:aws:sns:${REGION}:${ACCOUNT}:Pushletter-AlarmsTopic:1f2e3d4c`,
+      },
+    ],
     deliverBounces: true,
     calls: [],
     sent: [],
@@ -101,16 +116,23 @@ function toXml(value: unknown): string {
 
 function queryAnswer(response: ServerResponse, action: string, result: unknown): void {
   response.writeHead(200, { 'content-type': 'text/xml' });
-  response.end(`<${action}Response><${action}Result>${toXml(result)}</${action}Result><ResponseMetadata><RequestId>${randomBytes(8).toString('hex')}</RequestId></ResponseMetadata></${action}Response>`);
+  response.end(
+    `<${action}Response><${action}Result>${toXml(result)}</${action}Result><ResponseMetadata><RequestId>${randomBytes(8).toString('hex')}</RequestId></ResponseMetadata></${action}Response>`,
+  );
 }
 
 function queryError(response: ServerResponse, status: number, code: string, message: string): void {
   response.writeHead(status, { 'content-type': 'text/xml' });
-  response.end(`<ErrorResponse><Error><Type>Sender</Type><Code>${code}</Code><Message>${escapeXml(message)}</Message></Error><RequestId>${randomBytes(8).toString('hex')}</RequestId></ErrorResponse>`);
+  response.end(
+    `<ErrorResponse><Error><Type>Sender</Type><Code>${code}</Code><Message>${escapeXml(message)}</Message></Error><RequestId>${randomBytes(8).toString('hex')}</RequestId></ErrorResponse>`,
+  );
 }
 
 function jsonAnswer(response: ServerResponse, status: number, body: unknown, errorType?: string): void {
-  response.writeHead(status, { 'content-type': 'application/json', ...(errorType ? { 'x-amzn-errortype': errorType } : {}) });
+  response.writeHead(status, {
+    'content-type': 'application/json',
+    ...(errorType ? { 'x-amzn-errortype': errorType } : {}),
+  });
   response.end(JSON.stringify(body));
 }
 
@@ -122,12 +144,18 @@ async function bodyOf(request: IncomingMessage): Promise<string> {
 
 /** The bounce SES publishes for a simulator message, with the message's tags, as SNS delivers it. */
 function simulatorBounce(sent: URLSearchParams): SnsEvent {
-  const template = readFileSync(new URL('bounce-permanent.json', FIXTURES), 'utf8').replaceAll('{{address}}', sent.get('Destination.ToAddresses.member.1') ?? '');
+  const template = readFileSync(new URL('bounce-permanent.json', FIXTURES), 'utf8').replaceAll(
+    '{{address}}',
+    sent.get('Destination.ToAddresses.member.1') ?? '',
+  );
   const notification = JSON.parse(template) as { mail: { tags: Record<string, string[]> } };
   const tags: Record<string, string[]> = { 'ses:configuration-set': [sent.get('ConfigurationSetName') ?? ''] };
-  for (let index = 1; sent.has(`Tags.member.${index}.Name`); index++) tags[sent.get(`Tags.member.${index}.Name`)!] = [sent.get(`Tags.member.${index}.Value`) ?? ''];
+  for (let index = 1; sent.has(`Tags.member.${index}.Name`); index++)
+    tags[sent.get(`Tags.member.${index}.Name`)!] = [sent.get(`Tags.member.${index}.Value`) ?? ''];
   notification.mail.tags = tags;
-  const envelope = JSON.parse(readFileSync(new URL('sns-envelope.json', FIXTURES), 'utf8')) as { Records: { Sns: { Message: string } }[] };
+  const envelope = JSON.parse(readFileSync(new URL('sns-envelope.json', FIXTURES), 'utf8')) as {
+    Records: { Sns: { Message: string } }[];
+  };
   envelope.Records[0]!.Sns.Message = JSON.stringify(notification);
   return envelope as SnsEvent;
 }
@@ -152,12 +180,27 @@ export async function startAwsStandIn(state: AwsState, sesEvents: SesEventDepend
       const scope = /Credential=[^/]+\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/.exec(request.headers.authorization ?? '');
       const url = new URL(request.url ?? '/', 'http://stand-in');
       const rest = url.pathname.startsWith('/v2/email/');
-      if (scope === null) return rest ? jsonAnswer(response, 403, { message: 'Missing Authentication Token' }, 'MissingAuthenticationTokenException') : queryError(response, 403, 'MissingAuthenticationToken', 'Request is missing Authentication Token');
+      if (scope === null)
+        return rest
+          ? jsonAnswer(
+              response,
+              403,
+              { message: 'Missing Authentication Token' },
+              'MissingAuthenticationTokenException',
+            )
+          : queryError(response, 403, 'MissingAuthenticationToken', 'Request is missing Authentication Token');
       const [, region, service] = scope;
-      if (region !== REGION) return queryError(response, 403, 'SignatureDoesNotMatch', `Credential should be scoped to a valid region, not '${region}'`);
+      if (region !== REGION)
+        return queryError(
+          response,
+          403,
+          'SignatureDoesNotMatch',
+          `Credential should be scoped to a valid region, not '${region}'`,
+        );
 
       if (rest) {
-        if (service !== 'ses') return jsonAnswer(response, 403, { message: `signed for ${service}` }, 'InvalidSignatureException');
+        if (service !== 'ses')
+          return jsonAnswer(response, 403, { message: `signed for ${service}` }, 'InvalidSignatureException');
         if (url.pathname === '/v2/email/account' && request.method === 'GET') {
           state.calls.push('ses:GetAccount');
           return jsonAnswer(response, 200, state.account);
@@ -167,7 +210,9 @@ export async function startAwsStandIn(state: AwsState, sesEvents: SesEventDepend
           const name = decodeURIComponent(identity[1]!);
           state.calls.push(`ses:GetEmailIdentity ${name}`);
           const found = state.identities.get(name);
-          return found ? jsonAnswer(response, 200, found) : jsonAnswer(response, 404, { message: `Email identity ${name} does not exist.` }, 'NotFoundException');
+          return found
+            ? jsonAnswer(response, 200, found)
+            : jsonAnswer(response, 404, { message: `Email identity ${name} does not exist.` }, 'NotFoundException');
         }
         return jsonAnswer(response, 404, { message: 'unknown operation' }, 'UnknownOperationException');
       }
@@ -178,7 +223,8 @@ export async function startAwsStandIn(state: AwsState, sesEvents: SesEventDepend
       if (service === 'cloudformation' && action === 'DescribeStacks') {
         const name = form.get('StackName') ?? '';
         const outputs = state.stacks.get(name);
-        if (outputs === undefined) return queryError(response, 400, 'ValidationError', `Stack with id ${name} does not exist`);
+        if (outputs === undefined)
+          return queryError(response, 400, 'ValidationError', `Stack with id ${name} does not exist`);
         return queryAnswer(response, action, {
           Stacks: [
             {
@@ -193,12 +239,28 @@ export async function startAwsStandIn(state: AwsState, sesEvents: SesEventDepend
       }
       if (service === 'sns' && action === 'ListSubscriptionsByTopic') {
         const topicArn = form.get('TopicArn') ?? '';
-        return queryAnswer(response, action, { Subscriptions: state.alarmSubscriptions.map((subscription) => ({ ...subscription, TopicArn: topicArn, Owner: ACCOUNT })) });
+        return queryAnswer(response, action, {
+          Subscriptions: state.alarmSubscriptions.map((subscription) => ({
+            ...subscription,
+            TopicArn: topicArn,
+            Owner: ACCOUNT,
+          })),
+        });
       }
       if (service === 'ses' && action === 'SendEmail') {
         const source = form.get('Source') ?? '';
-        const verified = [...state.identities].some(([name, identity]) => identity.VerifiedForSendingStatus === true && (source === name || source.endsWith(`@${name}`) || source.endsWith(`.${name}`)));
-        if (!verified) return queryError(response, 400, 'MessageRejected', `Email address is not verified. The following identities failed the check in region ${REGION.toUpperCase()}: ${source}`);
+        const verified = [...state.identities].some(
+          ([name, identity]) =>
+            identity.VerifiedForSendingStatus === true &&
+            (source === name || source.endsWith(`@${name}`) || source.endsWith(`.${name}`)),
+        );
+        if (!verified)
+          return queryError(
+            response,
+            400,
+            'MessageRejected',
+            `Email address is not verified. The following identities failed the check in region ${REGION.toUpperCase()}: ${source}`,
+          );
         state.sent.push(form);
         queryAnswer(response, action, { MessageId: `0100018c${randomBytes(12).toString('hex')}-000000` });
         const toSimulator = form.get('Destination.ToAddresses.member.1') === 'bounce@simulator.amazonses.com';
@@ -277,23 +339,43 @@ export async function startDoctorWorld(): Promise<DoctorWorld> {
     DELIVERIES_TABLE,
     PUSHLETTER_TOKEN_KEY_SECRET_ARN: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:pushletter-token-key-abc123`,
   };
-  const secrets = { tokenKey: randomBytes(32).toString('base64'), webhookSecret: 'doctor-test-webhook-secret-0123456789' };
+  const secrets = {
+    tokenKey: randomBytes(32).toString('base64'),
+    webhookSecret: 'doctor-test-webhook-secret-0123456789',
+  };
   const core = buildCoreServices({
     dynamo: dynamo.client,
     // ses-events sends nothing; the client only completes the ports.
     ses: sesClient({ ses: 'http://127.0.0.1:9' }),
     settings: readSettings(environment),
-    resources: { subscribersTable: environment.SUBSCRIBERS_TABLE, issuesTable: environment.ISSUES_TABLE, deliveriesTable: DELIVERIES_TABLE },
+    resources: {
+      subscribersTable: environment.SUBSCRIBERS_TABLE,
+      issuesTable: environment.ISSUES_TABLE,
+      deliveriesTable: DELIVERIES_TABLE,
+    },
     secrets,
     clock: systemClock,
   });
   const refuse = { send: async () => Promise.reject(new Error('the doctor must not queue anything')) };
-  const { sesEvents } = await buildSendingServices(core, { sendQueue: refuse, dispatchQueue: refuse }, { askQuota: false });
+  const { sesEvents } = await buildSendingServices(
+    core,
+    { sendQueue: refuse, dispatchQueue: refuse },
+    { askQuota: false },
+  );
 
   const ingestQueue = { send: async () => Promise.reject(new Error('an unsigned delivery must not be queued')) };
-  const healthy = createNodeServer(createHttpApp({ ...core.http, github: { webhookSecret: async () => secrets.webhookSecret, ingestQueue } }));
+  const healthy = createNodeServer(
+    createHttpApp({ ...core.http, github: { webhookSecret: async () => secrets.webhookSecret, ingestQueue } }),
+  );
   const failing = createNodeServer(
-    createHttpApp({ ...core.http, github: { webhookSecret: async () => Promise.reject(new Error('AccessDeniedException: not authorized to perform secretsmanager:GetSecretValue')), ingestQueue } }),
+    createHttpApp({
+      ...core.http,
+      github: {
+        webhookSecret: async () =>
+          Promise.reject(new Error('AccessDeniedException: not authorized to perform secretsmanager:GetSecretValue')),
+        ingestQueue,
+      },
+    }),
   );
   const gone = createServer();
   const urls: string[] = [];
@@ -335,7 +417,10 @@ export function useDoctorWorld(): { world: DoctorWorld; aws: AwsStandIn } {
   const running = {} as { world: DoctorWorld; aws: AwsStandIn };
   beforeAll(async () => {
     running.world = await startDoctorWorld();
-    running.aws = await startAwsStandIn(healthyState(running.world.outputs(running.world.webhookUrl)), running.world.sesEvents);
+    running.aws = await startAwsStandIn(
+      healthyState(running.world.outputs(running.world.webhookUrl)),
+      running.world.sesEvents,
+    );
   });
   afterAll(async () => {
     await running.aws?.settled();
@@ -366,7 +451,18 @@ export function pointSdkAt(standInUrl: string, dynamoUrl: string): void {
 
 /** No profile files, no instance metadata: only what the test sets is found. */
 export function isolateFromMachineCredentials(): void {
-  for (const key of ['AWS_PROFILE', 'AWS_DEFAULT_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_DEFAULT_REGION', 'AWS_ENDPOINT_URL', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI', 'AWS_CONTAINER_CREDENTIALS_FULL_URI', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'PUSHLETTER_TARGET']) delete process.env[key];
+  for (const key of [
+    'AWS_PROFILE',
+    'AWS_DEFAULT_PROFILE',
+    'AWS_SESSION_TOKEN',
+    'AWS_DEFAULT_REGION',
+    'AWS_ENDPOINT_URL',
+    'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+    'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+    'AWS_WEB_IDENTITY_TOKEN_FILE',
+    'PUSHLETTER_TARGET',
+  ])
+    delete process.env[key];
   process.env.AWS_SHARED_CREDENTIALS_FILE = '/nonexistent/pushletter-doctor-test/credentials';
   process.env.AWS_CONFIG_FILE = '/nonexistent/pushletter-doctor-test/config';
   process.env.AWS_EC2_METADATA_DISABLED = 'true';

@@ -3,17 +3,17 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoIssueStore } from '../../functions/adapters/dynamodb/issue-store';
+import { formatStatus } from '../../functions/cli/status-command';
 import { readResources, readSettings } from '../../functions/commons/config';
 import { parseSecrets } from '../../functions/commons/secrets';
-import { createLocalServices } from '../../functions/local/local-services';
-import { formatStatus } from '../../functions/cli/status-command';
-import { startDynalite } from '../../functions/local/dynalite-server';
-import { startLocalStack } from '../../functions/local/stack';
-import { DynamoIssueStore } from '../../functions/adapters/dynamodb/issue-store';
 import { issueStatus } from '../../functions/delivery/delivery-status';
+import { startDynalite } from '../../functions/local/dynalite-server';
+import { createLocalServices } from '../../functions/local/local-services';
+import { startLocalStack } from '../../functions/local/stack';
+import { copiesByAddress, storedEmails } from './delivery-harness';
 import type { LocalStackChildTask } from './local-stack-child';
 import { startLocalStackProcess } from './local-stack-process';
-import { copiesByAddress, storedEmails } from './delivery-harness';
 
 /**
  * The dev server (dispatcher, four senders, the SES emulator and its inbox, all one process)
@@ -81,7 +81,11 @@ function copiesInFile(file: string): Map<string, number> {
 }
 
 /** Between a kill and the next start: recipients claimed and not recorded, read from the data folder. */
-async function inDoubtAfterKill(dataDir: string, inbox: Map<string, number>, emails: string[]): Promise<{ claimed: number; inInbox: number }> {
+async function inDoubtAfterKill(
+  dataDir: string,
+  inbox: Map<string, number>,
+  emails: string[],
+): Promise<{ claimed: number; inInbox: number }> {
   const dynamo = await startDynalite({ path: join(dataDir, 'dynamodb'), port: 0, setting: 'DYNAMODB_PORT' });
   const composition = createLocalServices({
     endpoints: { dynamodb: dynamo.endpoint, ses: 'http://127.0.0.1:9' },
@@ -117,19 +121,27 @@ describe('a dev server killed again and again during a send', () => {
     await mkdir(join(site, '_posts'), { recursive: true });
     await writeFile(join(site, '_config.yml'), 'title: Crashes\nurl: https://crashes.example.net\n');
     const post = join(site, '_posts', `${POST_ID}.md`);
-    await writeFile(post, '---\ntitle: Once each\n---\n\nEvery reader gets this once, however often the server dies.\n');
+    await writeFile(
+      post,
+      '---\ntitle: Once each\n---\n\nEvery reader gets this once, however often the server dies.\n',
+    );
     const active = Array.from({ length: ACTIVE }, (_, index) => `reader${index}@example.com`);
     const pending = Array.from({ length: PENDING }, (_, index) => `waiting${index}@example.com`);
     const subscribersFile = join(folder, 'subscribers.json');
-    await writeFile(subscribersFile, JSON.stringify([...active.map((email) => ({ email, state: 'active' })), ...pending.map((email) => ({ email, state: 'pending' }))]));
+    await writeFile(
+      subscribersFile,
+      JSON.stringify([
+        ...active.map((email) => ({ email, state: 'active' })),
+        ...pending.map((email) => ({ email, state: 'pending' })),
+      ]),
+    );
     const inboxFile = join(dataDir, 'inbox.jsonl');
     const inboxCount = inboxCounter(inboxFile);
 
     const kills: { atMessages: number; claimed: number; inInbox: number; seconds: number }[] = [];
     for (let kill = 0; kill < KILLS; kill++) {
-      const task: LocalStackChildTask = kill === 0
-        ? { dataDir, maxSendRate: 1_000, subscribersFile, post }
-        : { dataDir, maxSendRate: 1_000 };
+      const task: LocalStackChildTask =
+        kill === 0 ? { dataDir, maxSendRate: 1_000, subscribersFile, post } : { dataDir, maxSendRate: 1_000 };
       const run = startLocalStackProcess(task);
       expect((await run.ready).status).toBe(kill === 0 ? 'dispatching' : 'started');
       // A random point between 150 and 700 copies further on, well short of the end.
@@ -139,13 +151,21 @@ describe('a dev server killed again and again during a send', () => {
       expect(await run.exited).toBe('SIGKILL');
       const inbox = copiesInFile(inboxFile);
       for (const [address, copies] of inbox) expect(copies, address).toBe(1);
-      kills.push({ atMessages: inboxCount(), ...(await inDoubtAfterKill(dataDir, inbox, active)), seconds: Math.round((Date.now() - started) / 1000) });
+      kills.push({
+        atMessages: inboxCount(),
+        ...(await inDoubtAfterKill(dataDir, inbox, active)),
+        seconds: Math.round((Date.now() - started) / 1000),
+      });
     }
     expect(kills.at(-1)!.atMessages).toBeLessThan(ACTIVE);
     // Each kill caught recipients between their claim and their record.
     expect(kills.every((kill) => kill.claimed > 0)).toBe(true);
 
-    const stack = await startLocalStack({ dataDir, ports: FREE, settings: { ...readSettings({}), maxSendRate: 1_000 } });
+    const stack = await startLocalStack({
+      dataDir,
+      ports: FREE,
+      settings: { ...readSettings({}), maxSendRate: 1_000 },
+    });
     try {
       await stack.sending.idle();
       const copies = copiesByAddress(await storedEmails(`http://127.0.0.1:${stack.ports.ses}`));
@@ -159,6 +179,8 @@ describe('a dev server killed again and again during a send', () => {
     } finally {
       await stack.stop();
     }
-    console.log(`crash test: ${ACTIVE} active subscribers, ${KILLS} kills ${JSON.stringify(kills)}, ${ACTIVE} copies, ${Math.round((Date.now() - started) / 1000)} s`);
+    console.log(
+      `crash test: ${ACTIVE} active subscribers, ${KILLS} kills ${JSON.stringify(kills)}, ${ACTIVE} copies, ${Math.round((Date.now() - started) / 1000)} s`,
+    );
   }, 600_000);
 });

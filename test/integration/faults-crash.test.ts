@@ -1,12 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { dispatchIssue } from '../../functions/delivery/dispatcher';
 import type { SendJob } from '../../functions/contract/messages';
 import { issueStatus } from '../../functions/delivery/delivery-status';
+import { dispatchIssue } from '../../functions/delivery/dispatcher';
 import type { ChildTask } from './delivery-child';
 import {
   clearEmails,
@@ -15,12 +15,12 @@ import {
   deliveriesOf,
   dispatchedBatch,
   pipeline,
+  type Stack,
   seedSubscribers,
   startFaultProxy,
   startStack,
   storedEmails,
   TestQueue,
-  type Stack,
 } from './delivery-harness';
 
 const CHILD = fileURLToPath(new URL('./delivery-child.ts', import.meta.url));
@@ -44,9 +44,20 @@ beforeEach(async () => {
   await clearEmails(stack.sesUrl);
 });
 
-function startChild(task: Omit<ChildTask, 'dynamoUrl' | 'masterKey' | 'tables' | 'sesUrl'> & { sesUrl?: string }): { child: ChildProcess; exited: Promise<number | null> } {
-  const full: ChildTask = { ...task, sesUrl: task.sesUrl ?? stack.sesUrl, dynamoUrl: stack.dynamoUrl, masterKey: stack.masterKey.toString('base64'), tables: stack.tables };
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify(full)], { stdio: ['ignore', 'ignore', 'inherit'] });
+function startChild(task: Omit<ChildTask, 'dynamoUrl' | 'masterKey' | 'tables' | 'sesUrl'> & { sesUrl?: string }): {
+  child: ChildProcess;
+  exited: Promise<number | null>;
+} {
+  const full: ChildTask = {
+    ...task,
+    sesUrl: task.sesUrl ?? stack.sesUrl,
+    dynamoUrl: stack.dynamoUrl,
+    masterKey: stack.masterKey.toString('base64'),
+    tables: stack.tables,
+  };
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify(full)], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return { child, exited };
 }
@@ -113,7 +124,14 @@ describe('a process dying mid-work', () => {
     const lines = () => (existsSync(queueFile) ? readFileSync(queueFile, 'utf8').split('\n').filter(Boolean) : []);
     // Pages of 100 in messages of at most 5 ids, queued in groups of 10 messages. It stops once
     // a group of the third page is queued, before that page's checkpoint, and is killed there.
-    const dispatcher = startChild({ mode: 'dispatch', postId, queueFile, pageSize: 100, recipientsPerMessage: 5, freezeAfterRecipients: 201 });
+    const dispatcher = startChild({
+      mode: 'dispatch',
+      postId,
+      queueFile,
+      pageSize: 100,
+      recipientsPerMessage: 5,
+      freezeAfterRecipients: 201,
+    });
     const queuedIds = () => lines().reduce((sum, line) => sum + (JSON.parse(line) as SendJob).subscriberIds.length, 0);
     await waitFor(() => queuedIds() > 200, 'part of the third page');
     dispatcher.child.kill('SIGKILL');
@@ -130,7 +148,10 @@ describe('a process dying mid-work', () => {
     // The redelivered dispatch event starts a new dispatcher.
     const run = pipeline(stack);
     const resumedQueue = new TestQueue<SendJob>();
-    const outcome = await dispatchIssue({ ...run.dispatchPorts, sendQueue: resumedQueue }, postId, { pageSize: 100, recipientsPerMessage: 5 });
+    const outcome = await dispatchIssue({ ...run.dispatchPorts, sendQueue: resumedQueue }, postId, {
+      pageSize: 100,
+      recipientsPerMessage: 5,
+    });
     expect(outcome).toEqual({ status: 'dispatched', enqueued: 200 });
 
     const all = [
@@ -141,7 +162,8 @@ describe('a process dying mid-work', () => {
     expect(new Set(ids).size).toBe(400);
     // What the killed dispatcher queued of the third page is queued again.
     expect(ids.length).toBe(400 + thirdPageQueued);
-    for (let start = 0; start < all.length; start += 10) expect(await run.consume(all.slice(start, start + 10))).toEqual([]);
+    for (let start = 0; start < all.length; start += 10)
+      expect(await run.consume(all.slice(start, start + 10))).toEqual([]);
 
     const copies = copiesByAddress(await storedEmails(stack.sesUrl));
     for (const person of people) expect(copies.get(person.email), person.email).toBe(1);

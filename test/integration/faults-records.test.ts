@@ -1,13 +1,21 @@
-import { describe, expect, it } from 'vitest';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { describe, expect, it } from 'vitest';
 import { dynamoClient } from '../../functions/adapters/aws-clients';
-import type { Clock } from '../../functions/commons/clock';
 import { DynamoIssueStore } from '../../functions/adapters/dynamodb/issue-store';
-import type { SendJob } from '../../functions/contract/messages';
 import { SharedRateLimiter } from '../../functions/adapters/dynamodb/shared-rate-limiter';
-import { DeliveryWorker, jobsFromRecords } from '../../functions/delivery/delivery-worker';
+import type { Clock } from '../../functions/commons/clock';
+import type { SendJob } from '../../functions/contract/messages';
 import { issueStatus } from '../../functions/delivery/delivery-status';
-import { copiesByAddress, deliveriesOf, dispatchedBatch, sesMailer, storedEmails, useSeededStack, type Stack } from './delivery-harness';
+import { DeliveryWorker, jobsFromRecords } from '../../functions/delivery/delivery-worker';
+import {
+  copiesByAddress,
+  deliveriesOf,
+  dispatchedBatch,
+  type Stack,
+  sesMailer,
+  storedEmails,
+  useSeededStack,
+} from './delivery-harness';
 
 const clock: Clock = { now: () => new Date() };
 
@@ -41,7 +49,8 @@ describe('sent records written in batches', () => {
     const failing = dynamoClient({ dynamodb: stack.dynamoUrl });
     failing.middlewareStack.add(
       (next, context) => async (args) => {
-        if (context.commandName === 'BatchWriteItemCommand') throw Object.assign(new Error('Internal server error'), { name: 'InternalServerError', $fault: 'server' });
+        if (context.commandName === 'BatchWriteItemCommand')
+          throw Object.assign(new Error('Internal server error'), { name: 'InternalServerError', $fault: 'server' });
         return next(args);
       },
       { step: 'initialize', name: 'failSentRecords' },
@@ -71,7 +80,7 @@ describe('sent records written in batches', () => {
 });
 
 describe('claims whose answer is lost', () => {
-  it('a claim write that went through but whose answer was lost is still the sender\'s own: everyone is sent once', async () => {
+  it("a claim write that went through but whose answer was lost is still the sender's own: everyone is sent once", async () => {
     const postId = '2026-11-26-claim-answer-lost';
     const { batch } = await dispatchedBatch(stack, postId);
 

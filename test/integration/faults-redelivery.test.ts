@@ -1,19 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import type { Mailer } from '../../functions/mail/mailer';
+import type { SendJob } from '../../functions/contract/messages';
 import { issueStatus } from '../../functions/delivery/delivery-status';
+import type { Mailer } from '../../functions/mail/mailer';
 import {
   copiesByAddress,
   createIssue,
   deliveriesOf,
   pipeline,
+  type Stack,
   sesMailer,
   storedEmails,
-  useSeededStack,
-  testMessage,
   TestQueue,
-  type Stack,
+  testMessage,
+  useSeededStack,
 } from './delivery-harness';
-import type { SendJob } from '../../functions/contract/messages';
 
 let stack: Stack;
 let people: { id: string; email: string; state: string }[];
@@ -34,7 +34,10 @@ describe('the same work arriving twice', () => {
     expect(captured.size).toBe(0);
 
     // Visibility timeout ran out mid-batch: two senders hold the same messages at once.
-    const [first, second] = await Promise.all([run.sender.sendBatch(jobs(everything)), run.sender.sendBatch(jobs(everything))]);
+    const [first, second] = await Promise.all([
+      run.sender.sendBatch(jobs(everything)),
+      run.sender.sendBatch(jobs(everything)),
+    ]);
     const third = await run.sender.sendBatch(jobs(everything));
     expect(first.counts.sent + second.counts.sent).toBe(400);
     expect(first.counts.duplicate + second.counts.duplicate).toBe(400);
@@ -46,7 +49,10 @@ describe('the same work arriving twice', () => {
 
   it('sends a post published twice at once (two issue writes, two dispatchers) once to each subscriber', async () => {
     const postId = '2026-11-26-published-twice';
-    const created = await Promise.all([createIssue(stack, postId, testMessage('第一次')), createIssue(stack, postId, testMessage('第二次'))]);
+    const created = await Promise.all([
+      createIssue(stack, postId, testMessage('第一次')),
+      createIssue(stack, postId, testMessage('第二次')),
+    ]);
     expect(created.sort()).toEqual(['created', 'exists']);
 
     const run = pipeline(stack, { pageSize: 50 });
@@ -108,7 +114,12 @@ describe('the same work arriving twice', () => {
     expect(status!.counts.sent + status!.counts.skipped).toBe(400);
 
     // Put them back for the other tests.
-    for (const person of leaving) await stack.subscribers.createIfAbsent({ email: person.email, state: 'active', consent: { at: new Date().toISOString(), source: 'import' } });
+    for (const person of leaving)
+      await stack.subscribers.createIfAbsent({
+        email: person.email,
+        state: 'active',
+        consent: { at: new Date().toISOString(), source: 'import' },
+      });
   });
 });
 

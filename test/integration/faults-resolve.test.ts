@@ -1,15 +1,28 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Queue } from '../../functions/commons/queue';
-import { sendEventOf } from '../../functions/local/ses-emulator';
-import type { Claim, Ledger } from '../../functions/delivery/claims';
-import { handleSesEvents, type SesEventDependencies } from '../../functions/feedback/ses-notifications';
-import type { SendJob } from '../../functions/contract/messages';
 import { SharedRateLimiter } from '../../functions/adapters/dynamodb/shared-rate-limiter';
-import { DeliveryWorker, jobsFromRecords, type DeliveryWorkerDependencies } from '../../functions/delivery/delivery-worker';
-import { UNKNOWN_AFTER_MS, issueStatus } from '../../functions/delivery/delivery-status';
-import { POST_TAG, SUBSCRIBER_TAG, encodeTagValue } from '../../functions/delivery/message-tags';
-import { clearEmails, copiesByAddress, createIssue, seedSubscribers, sesMailer, startStack, storedEmails, type Stack } from './delivery-harness';
+import type { Queue } from '../../functions/commons/queue';
+import type { SendJob } from '../../functions/contract/messages';
+import type { Claim, Ledger } from '../../functions/delivery/claims';
+import { issueStatus, UNKNOWN_AFTER_MS } from '../../functions/delivery/delivery-status';
+import {
+  DeliveryWorker,
+  type DeliveryWorkerDependencies,
+  jobsFromRecords,
+} from '../../functions/delivery/delivery-worker';
+import { encodeTagValue, POST_TAG, SUBSCRIBER_TAG } from '../../functions/delivery/message-tags';
+import { handleSesEvents, type SesEventDependencies } from '../../functions/feedback/ses-notifications';
+import { sendEventOf } from '../../functions/local/ses-emulator';
+import {
+  clearEmails,
+  copiesByAddress,
+  createIssue,
+  type Stack,
+  seedSubscribers,
+  sesMailer,
+  startStack,
+  storedEmails,
+} from './delivery-harness';
 
 const RESEND_AFTER_MS = 15 * 60 * 1000;
 const MINUTE = 60 * 1000;
@@ -33,7 +46,10 @@ beforeEach(async () => {
 /** A follow-up queue that keeps what it is given, with the delay asked for. */
 function followUpQueue(): Queue<SendJob> & { sent: { job: SendJob; delayMs?: number }[] } {
   const sent: { job: SendJob; delayMs?: number }[] = [];
-  return { sent, send: async (messages, options) => void sent.push(...messages.map((job) => ({ job, delayMs: options?.delayMs }))) };
+  return {
+    sent,
+    send: async (messages, options) => void sent.push(...messages.map((job) => ({ job, delayMs: options?.delayMs }))),
+  };
 }
 
 function sender(followUps: Queue<SendJob>, overrides: Partial<DeliveryWorkerDependencies> = {}): DeliveryWorker {
@@ -50,11 +66,20 @@ function sender(followUps: Queue<SendJob>, overrides: Partial<DeliveryWorkerDepe
 }
 
 /** A post with one claim bucket, and a claim on `person` as a sender that then died left it. */
-async function claimedByDeadSender(postId: string, person: { id: string }, claimedAgoMs: number, sendEvents = true): Promise<Ledger> {
+async function claimedByDeadSender(
+  postId: string,
+  person: { id: string },
+  claimedAgoMs: number,
+  sendEvents = true,
+): Promise<Ledger> {
   await createIssue(stack, postId);
   const buckets = await stack.issues.fixClaimBuckets(postId, 1);
   const ledger = { postId, bucket: 0, buckets };
-  const claim: Claim = { claimedAt: new Date(Date.now() - claimedAgoMs).toISOString(), token: randomUUID(), ...(sendEvents ? { sendEvents: true } : {}) };
+  const claim: Claim = {
+    claimedAt: new Date(Date.now() - claimedAgoMs).toISOString(),
+    token: randomUUID(),
+    ...(sendEvents ? { sendEvents: true } : {}),
+  };
   expect(await stack.issues.claim(ledger, [person.id], claim)).toBe(true);
   return ledger;
 }
@@ -76,14 +101,17 @@ function sendEvent(postId: string, person: { id: string; email: string }, messag
 const eventPorts = (): SesEventDependencies => ({ subscribers: stack.subscribers, issues: stack.issues });
 
 describe('a recipient whose sender died after claiming it', () => {
-  it('is recorded sent by SES\'s Send event, once, however often SNS delivers the event', async () => {
+  it("is recorded sent by SES's Send event, once, however often SNS delivers the event", async () => {
     const postId = '2026-12-01-send-event-twice';
     const person = people[0]!;
     await claimedByDeadSender(postId, person, 2 * MINUTE);
     const event = sendEvent(postId, person, 'ses-message-1');
     expect(await handleSesEvents(eventPorts(), event)).toEqual(['recorded']);
     expect(await handleSesEvents(eventPorts(), event)).toEqual(['ignored']);
-    expect(await stack.issues.getDelivery(postId, person.id)).toMatchObject({ state: 'sent', sesMessageId: 'ses-message-1' });
+    expect(await stack.issues.getDelivery(postId, person.id)).toMatchObject({
+      state: 'sent',
+      sesMessageId: 'ses-message-1',
+    });
     const status = await issueStatus(stack.issues, postId, new Date());
     expect(status!.counts).toMatchObject({ sent: 1, sending: 0, unknown: 0 });
   });
@@ -107,13 +135,19 @@ describe('a recipient whose sender died after claiming it', () => {
     const ledger = await claimedByDeadSender(postId, person, RESEND_AFTER_MS + MINUTE);
     const followUps = followUpQueue();
     // SQS delivered the dead sender's message twice; two senders resolve it at once.
-    const results = await Promise.all([sender(followUps).sendBatch(redelivered(ledger, [person.id])), sender(followUps).sendBatch(redelivered(ledger, [person.id]))]);
+    const results = await Promise.all([
+      sender(followUps).sendBatch(redelivered(ledger, [person.id])),
+      sender(followUps).sendBatch(redelivered(ledger, [person.id])),
+    ]);
     expect(results.map((result) => result.counts.sent).sort()).toEqual([0, 1]);
     expect(results.map((result) => result.counts.duplicate).sort()).toEqual([0, 1]);
     expect(copiesByAddress(await storedEmails(stack.sesUrl))).toEqual(new Map([[person.email, 1]]));
     expect((await stack.issues.getDelivery(postId, person.id))?.state).toBe('sent');
     // A third delivery of the message finds it sent.
-    expect((await sender(followUps).sendBatch(redelivered(ledger, [person.id]))).counts).toMatchObject({ sent: 0, duplicate: 1 });
+    expect((await sender(followUps).sendBatch(redelivered(ledger, [person.id]))).counts).toMatchObject({
+      sent: 0,
+      duplicate: 1,
+    });
     expect(await storedEmails(stack.sesUrl)).toHaveLength(1);
     expect(followUps.sent).toEqual([]);
   });
@@ -143,7 +177,10 @@ describe('a recipient whose sender died after claiming it', () => {
     const person = people[5]!;
     const ledger = await claimedByDeadSender(postId, person, UNKNOWN_AFTER_MS + MINUTE, false);
     const followUps = followUpQueue();
-    expect((await sender(followUps).sendBatch(redelivered(ledger, [person.id]))).counts).toMatchObject({ sent: 0, duplicate: 1 });
+    expect((await sender(followUps).sendBatch(redelivered(ledger, [person.id]))).counts).toMatchObject({
+      sent: 0,
+      duplicate: 1,
+    });
     expect(await storedEmails(stack.sesUrl)).toHaveLength(0);
     expect(followUps.sent).toEqual([]);
     expect((await issueStatus(stack.issues, postId, new Date()))!.counts).toMatchObject({ unknown: 1, sending: 0 });
@@ -158,7 +195,9 @@ describe('a recipient whose sender died after claiming it', () => {
     let offsetMs = 0;
     const clock = { now: () => new Date(Date.now() + offsetMs) };
     const slowSlot = { acquire: async () => void (offsetMs += 8 * MINUTE) };
-    const first = await sender(followUpQueue(), { clock, rateLimiter: slowSlot }).sendBatch(redelivered(ledger, [patient.id]));
+    const first = await sender(followUpQueue(), { clock, rateLimiter: slowSlot }).sendBatch(
+      redelivered(ledger, [patient.id]),
+    );
     expect(first.counts).toMatchObject({ sent: 1 });
     expect(copiesByAddress(await storedEmails(stack.sesUrl))).toEqual(new Map([[patient.email, 1]]));
     const renewed = (await stack.issues.readClaims(ledger)).get(patient.id)!;
@@ -169,11 +208,19 @@ describe('a recipient whose sender died after claiming it', () => {
       acquire: async () => {
         offsetMs += 8 * MINUTE;
         const held = (await stack.issues.readClaims(ledger)).get(overtaken.id)!;
-        expect(await stack.issues.takeOverClaim(ledger, overtaken.id, held, { claimedAt: new Date().toISOString(), token: 'other', sendEvents: true })).toBe(true);
+        expect(
+          await stack.issues.takeOverClaim(ledger, overtaken.id, held, {
+            claimedAt: new Date().toISOString(),
+            token: 'other',
+            sendEvents: true,
+          }),
+        ).toBe(true);
       },
     };
     offsetMs = 0;
-    const second = await sender(followUpQueue(), { clock, rateLimiter: takeOver }).sendBatch(redelivered(ledger, [overtaken.id]));
+    const second = await sender(followUpQueue(), { clock, rateLimiter: takeOver }).sendBatch(
+      redelivered(ledger, [overtaken.id]),
+    );
     expect(second.counts).toMatchObject({ sent: 0, duplicate: 1 });
     expect(copiesByAddress(await storedEmails(stack.sesUrl)).get(overtaken.email)).toBeUndefined();
   });

@@ -7,12 +7,12 @@ import {
   deliveriesOf,
   pipeline,
   recipientOf,
+  type Stack,
   sesError,
   sesMailer,
   startFaultProxy,
   storedEmails,
   useSeededStack,
-  type Stack,
 } from './delivery-harness';
 
 let stack: Stack;
@@ -30,8 +30,10 @@ describe('SES errors during a send', () => {
     const proxy = await startFaultProxy(stack.sesUrl, (form) => {
       if (!isSend(form)) return undefined;
       const call = sends++;
-      if (call % 10 === 1 || call % 10 === 4 || call % 10 === 7) return sesError(400, 'Throttling', 'Maximum sending rate exceeded.');
-      if (call % 50 === 9) return sesError(503, 'ServiceUnavailable', 'Service is unavailable. Please try again later.', 'Receiver');
+      if (call % 10 === 1 || call % 10 === 4 || call % 10 === 7)
+        return sesError(400, 'Throttling', 'Maximum sending rate exceeded.');
+      if (call % 50 === 9)
+        return sesError(503, 'ServiceUnavailable', 'Service is unavailable. Please try again later.', 'Receiver');
       return undefined;
     });
     try {
@@ -52,10 +54,16 @@ describe('SES errors during a send', () => {
     }
   });
 
-  it('records a rejected address as failed with SES\'s reason and sends everyone else', async () => {
+  it("records a rejected address as failed with SES's reason and sends everyone else", async () => {
     const rejected = people[7]!;
     const proxy = await startFaultProxy(stack.sesUrl, (form) =>
-      isSend(form) && recipientOf(form) === rejected.email ? sesError(400, 'MessageRejected', 'Email address is not verified. The following identities failed the check in region US-EAST-1: reader7@example.com') : undefined,
+      isSend(form) && recipientOf(form) === rejected.email
+        ? sesError(
+            400,
+            'MessageRejected',
+            'Email address is not verified. The following identities failed the check in region US-EAST-1: reader7@example.com',
+          )
+        : undefined,
     );
     try {
       const run = pipeline(stack, { mailer: sesMailer(proxy.url) });
@@ -65,7 +73,8 @@ describe('SES errors during a send', () => {
 
       const copies = copiesByAddress(await storedEmails(stack.sesUrl));
       expect(copies.has(rejected.email)).toBe(false);
-      for (const person of people.filter((candidate) => candidate !== rejected)) expect(copies.get(person.email), person.email).toBe(1);
+      for (const person of people.filter((candidate) => candidate !== rejected))
+        expect(copies.get(person.email), person.email).toBe(1);
       const deliveries = await deliveriesOf(stack, '2026-11-26-rejected');
       expect(deliveries.get(rejected.id)).toMatchObject({ state: 'failed' });
       expect(deliveries.get(rejected.id)?.reason).toMatch(/^MessageRejected: Email address is not verified/);
@@ -81,7 +90,9 @@ describe('SES errors during a send', () => {
   });
 
   it('dead-letters a batch SES keeps refusing, and leaves its recipients free to send later', async () => {
-    const proxy = await startFaultProxy(stack.sesUrl, (form) => (isSend(form) ? sesError(400, 'Throttling', 'Maximum sending rate exceeded.') : undefined));
+    const proxy = await startFaultProxy(stack.sesUrl, (form) =>
+      isSend(form) ? sesError(400, 'Throttling', 'Maximum sending rate exceeded.') : undefined,
+    );
     try {
       const run = pipeline(stack, { mailer: sesMailer(proxy.url), pageSize: 50 });
       await createIssue(stack, '2026-11-26-refused');
@@ -94,11 +105,16 @@ describe('SES errors during a send', () => {
       // The editor sees them as failed, with what to do, not as queued forever.
       const parked = await deliveriesOf(stack, '2026-11-26-refused');
       expect(parked.size).toBe(people.length);
-      for (const delivery of parked.values()) expect(delivery).toMatchObject({ state: 'failed', reason: expect.stringMatching(/^DeadLettered: .*redrive/) });
+      for (const delivery of parked.values())
+        expect(delivery).toMatchObject({ state: 'failed', reason: expect.stringMatching(/^DeadLettered: .*redrive/) });
       const before = await issueStatus(stack.issues, '2026-11-26-refused', new Date());
       expect(before?.counts).toMatchObject({ failed: people.length, queued: 0, sent: 0 });
       expect(before?.failures).toEqual([{ reason: 'DeadLettered', count: people.length }]);
-      expect(formatStatus(before!)).toMatch(new RegExp(`failed +${people.length} +\\(DeadLettered ×${people.length}\\)[\\s\\S]*redrive the send dead-letter queue`));
+      expect(formatStatus(before!)).toMatch(
+        new RegExp(
+          `failed +${people.length} +\\(DeadLettered ×${people.length}\\)[\\s\\S]*redrive the send dead-letter queue`,
+        ),
+      );
 
       // No claim is left behind, so a redrive from the DLQ sends them, and they count as sent.
       const redrive = pipeline(stack);

@@ -1,17 +1,32 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { handleSesEvents, type SesEventDependencies, type SnsEvent } from '../../functions/feedback/ses-notifications';
 import { issueStatus } from '../../functions/delivery/delivery-status';
 import { encodeTagValue } from '../../functions/delivery/message-tags';
-import { CONFIGURATION_SET, clearEmails, copiesByAddress, createIssue, pipeline, seedSubscribers, startStack, storedEmails, type Stack } from './delivery-harness';
+import { handleSesEvents, type SesEventDependencies, type SnsEvent } from '../../functions/feedback/ses-notifications';
+import {
+  CONFIGURATION_SET,
+  clearEmails,
+  copiesByAddress,
+  createIssue,
+  pipeline,
+  type Stack,
+  seedSubscribers,
+  startStack,
+  storedEmails,
+} from './delivery-harness';
 
 const FIXTURES = new URL('../fixtures/ses-events/', import.meta.url);
 
 /** A fixture SES event, filled in and wrapped the way SNS delivers it to a Lambda. */
 function snsEvent(fixture: string, values: Record<string, string>): SnsEvent {
-  const message = readFileSync(new URL(fixture, FIXTURES), 'utf8').replace(/\{\{(\w+)\}\}/g, (_, key: string) => values[key] ?? '');
+  const message = readFileSync(new URL(fixture, FIXTURES), 'utf8').replace(
+    /\{\{(\w+)\}\}/g,
+    (_, key: string) => values[key] ?? '',
+  );
   JSON.parse(message);
-  const envelope = JSON.parse(readFileSync(new URL('sns-envelope.json', FIXTURES), 'utf8')) as { Records: { Sns: { Message: string } }[] };
+  const envelope = JSON.parse(readFileSync(new URL('sns-envelope.json', FIXTURES), 'utf8')) as {
+    Records: { Sns: { Message: string } }[];
+  };
   envelope.Records[0]!.Sns.Message = message;
   return envelope as SnsEvent;
 }
@@ -21,7 +36,11 @@ let people: { id: string; email: string; state: string }[];
 let ports: SesEventDependencies;
 const postId = '2026-11-26-feedback';
 
-function eventFor(fixture: string, person: { id: string; email: string }, overrides: Record<string, string> = {}): SnsEvent {
+function eventFor(
+  fixture: string,
+  person: { id: string; email: string },
+  overrides: Record<string, string> = {},
+): SnsEvent {
   return snsEvent(fixture, {
     address: person.email,
     configurationSet: CONFIGURATION_SET,
@@ -51,7 +70,7 @@ beforeEach(async () => {
 
 describe('SES bounce and complaint events', () => {
   it('suppresses a permanently bounced address and a complainer, counts a transient bounce, and never mails the first two again', async () => {
-    const [bouncer, complainer, fullMailbox] = people as [typeof people[0], typeof people[0], typeof people[0]];
+    const [bouncer, complainer, fullMailbox] = people as [(typeof people)[0], (typeof people)[0], (typeof people)[0]];
     expect(await handleSesEvents(ports, eventFor('bounce-permanent.json', bouncer))).toEqual(['suppressed']);
     expect(await handleSesEvents(ports, eventFor('complaint.json', complainer))).toEqual(['suppressed']);
     expect(await handleSesEvents(ports, eventFor('bounce-transient.json', fullMailbox))).toEqual(['counted']);
@@ -71,7 +90,12 @@ describe('SES bounce and complaint events', () => {
     const copies = copiesByAddress(await storedEmails(stack.sesUrl));
     expect(copies.has(bouncer.email)).toBe(false);
     expect(copies.has(complainer.email)).toBe(false);
-    expect([...copies.keys()].sort()).toEqual(people.slice(2).map((person) => person.email).sort());
+    expect([...copies.keys()].sort()).toEqual(
+      people
+        .slice(2)
+        .map((person) => person.email)
+        .sort(),
+    );
   });
 
   it('handles an event SNS delivers twice as one', async () => {
@@ -98,16 +122,33 @@ describe('SES bounce and complaint events', () => {
 
   it('ignores events of another configuration set and of unknown addresses, and logs malformed ones without throwing', async () => {
     const person = people[5]!;
-    expect(await handleSesEvents(ports, eventFor('complaint.json', person, { configurationSet: 'someone-elses-set' }))).toEqual(['ignored']);
-    expect(await handleSesEvents(ports, eventFor('complaint.json', { id: 'AAAAAAAAAAAAAAAAAAAAAA', email: 'stranger@example.org' }))).toEqual(['ignored']);
+    expect(
+      await handleSesEvents(ports, eventFor('complaint.json', person, { configurationSet: 'someone-elses-set' })),
+    ).toEqual(['ignored']);
+    expect(
+      await handleSesEvents(
+        ports,
+        eventFor('complaint.json', { id: 'AAAAAAAAAAAAAAAAAAAAAA', email: 'stranger@example.org' }),
+      ),
+    ).toEqual(['ignored']);
     // A tag naming one subscriber does not let an event about another address suppress them.
-    expect(await handleSesEvents(ports, eventFor('complaint.json', { id: person.id, email: 'stranger@example.org' }))).toEqual(['ignored']);
+    expect(
+      await handleSesEvents(ports, eventFor('complaint.json', { id: person.id, email: 'stranger@example.org' })),
+    ).toEqual(['ignored']);
     expect((await stack.subscribers.get(person.id))?.state).toBe('active');
 
-    const broken: SnsEvent = { Records: [{ Sns: { MessageId: 'm-1', Message: '{"eventType": "Bounce", "bounce": ' } }, { Sns: { MessageId: 'm-2', Message: '"just a string"' } }, { Sns: { MessageId: 'm-3', Message: '{"eventType":"Bounce","bounce":{"bounceType":"Permanent"}}' } }] };
+    const broken: SnsEvent = {
+      Records: [
+        { Sns: { MessageId: 'm-1', Message: '{"eventType": "Bounce", "bounce": ' } },
+        { Sns: { MessageId: 'm-2', Message: '"just a string"' } },
+        { Sns: { MessageId: 'm-3', Message: '{"eventType":"Bounce","bounce":{"bounceType":"Permanent"}}' } },
+      ],
+    };
     expect(await handleSesEvents(ports, broken)).toEqual(['malformed', 'malformed', 'malformed']);
     expect(await handleSesEvents(ports, {} as SnsEvent)).toEqual([]);
-    expect(await handleSesEvents(ports, eventFor('bounce-permanent.json', person, { address: 'not-an-address' }))).toEqual(['ignored']);
+    expect(
+      await handleSesEvents(ports, eventFor('bounce-permanent.json', person, { address: 'not-an-address' })),
+    ).toEqual(['ignored']);
     expect((await stack.subscribers.get(person.id))?.state).toBe('active');
   });
 
@@ -133,11 +174,15 @@ describe('SES bounce and complaint events', () => {
       { step: 'initialize', name: 'recordCalls' },
     );
     try {
-      expect(await handleSesEvents(ports, eventFor('bounce-transient.json', person, { postTag: tag }))).toEqual(['counted']);
+      expect(await handleSesEvents(ports, eventFor('bounce-transient.json', person, { postTag: tag }))).toEqual([
+        'counted',
+      ]);
     } finally {
       stack.dynamo.middlewareStack.remove('recordCalls');
     }
-    expect(calls.filter((call) => call.endsWith(` ${stack.tables.issuesTable}`))).toEqual([`GetItemCommand ${stack.tables.issuesTable}`]);
+    expect(calls.filter((call) => call.endsWith(` ${stack.tables.issuesTable}`))).toEqual([
+      `GetItemCommand ${stack.tables.issuesTable}`,
+    ]);
     expect(calls.some((call) => call.startsWith('Scan'))).toBe(false);
     expect((await stack.issues.getDelivery(longId, person.id))?.transientBounces).toHaveLength(1);
     expect(await handleSesEvents(ports, eventFor('complaint.json', person, { postTag: tag }))).toEqual(['suppressed']);
@@ -148,7 +193,9 @@ describe('SES bounce and complaint events', () => {
     // A hash no issue of ours wrote names no post: the event is still handled, no delivery marked.
     const unknown = encodeTagValue(`2026-11-29-${'另一个很长的中文标题'.repeat(8)}`);
     expect(await stack.issues.postIdOfTag(unknown)).toBeUndefined();
-    expect(await handleSesEvents(ports, eventFor('bounce-transient.json', people[5]!, { postTag: unknown }))).toEqual(['counted']);
+    expect(await handleSesEvents(ports, eventFor('bounce-transient.json', people[5]!, { postTag: unknown }))).toEqual([
+      'counted',
+    ]);
   });
 
   it('ignores a recipient address we would never accept, instead of failing the event into retries', async () => {

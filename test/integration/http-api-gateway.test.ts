@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiGatewayHandler } from '../../functions/http/api-gateway';
 import { createHttpApp } from '../../functions/http/app';
 import { deriveKeys, hashIp } from '../../functions/subscribers/keys';
-import { confirmLink, heading, inbox, startTestStack, uniqueAddress, type TestStack } from './http-helpers';
+import { confirmLink, heading, inbox, startTestStack, type TestStack, uniqueAddress } from './http-helpers';
 
 /**
  * The same app behind API Gateway's HTTP API (payload 2.0): events shaped as API Gateway sends
@@ -22,8 +22,24 @@ afterAll(async () => {
   await stack?.dispose();
 });
 
-function event(method: string, rawPath: string, options: { query?: string; headers?: Record<string, string>; body?: string; base64?: boolean; stage?: string; sourceIp?: string } = {}): APIGatewayProxyEventV2 {
-  const body = options.body === undefined ? undefined : options.base64 ? Buffer.from(options.body).toString('base64') : options.body;
+function event(
+  method: string,
+  rawPath: string,
+  options: {
+    query?: string;
+    headers?: Record<string, string>;
+    body?: string;
+    base64?: boolean;
+    stage?: string;
+    sourceIp?: string;
+  } = {},
+): APIGatewayProxyEventV2 {
+  const body =
+    options.body === undefined
+      ? undefined
+      : options.base64
+        ? Buffer.from(options.body).toString('base64')
+        : options.body;
   return {
     version: '2.0',
     routeKey: '$default',
@@ -37,7 +53,13 @@ function event(method: string, rawPath: string, options: { query?: string; heade
       apiId: 'abc123',
       domainName: 'abc123.execute-api.eu-west-1.amazonaws.com',
       domainPrefix: 'abc123',
-      http: { method, path: rawPath, protocol: 'HTTP/1.1', sourceIp: options.sourceIp ?? '203.0.113.7', userAgent: 'test' },
+      http: {
+        method,
+        path: rawPath,
+        protocol: 'HTTP/1.1',
+        sourceIp: options.sourceIp ?? '203.0.113.7',
+        userAgent: 'test',
+      },
       requestId: 'request-1',
       routeKey: '$default',
       stage: options.stage ?? '$default',
@@ -60,7 +82,14 @@ describe('the API Lambda handler', () => {
 
   it('subscribes from a base64 form body and hashes the source IP from the request context', async () => {
     const address = uniqueAddress('lambda');
-    const result = await handler(event('POST', '/subscribe', { headers: FORM, body: `email=${encodeURIComponent(address)}`, base64: true, sourceIp: '198.51.100.23' }));
+    const result = await handler(
+      event('POST', '/subscribe', {
+        headers: FORM,
+        body: `email=${encodeURIComponent(address)}`,
+        base64: true,
+        sourceIp: '198.51.100.23',
+      }),
+    );
     expect(result.statusCode).toBe(200);
     expect(heading(String(result.body))).toBe('Check your inbox');
     const subscriber = await stack.composition.subscribers.findByEmail(address);
@@ -72,14 +101,22 @@ describe('the API Lambda handler', () => {
     const shown = await handler(event('GET', '/confirm', { query: link.search.slice(1) }));
     expect(heading(String(shown.body))).toBe('Confirm your subscription to Example Blog');
     expect((await stack.composition.subscribers.findByEmail(address))?.state).toBe('pending');
-    const confirmed = await handler(event('POST', '/confirm', { query: link.search.slice(1), headers: FORM, body: '' }));
+    const confirmed = await handler(
+      event('POST', '/confirm', { query: link.search.slice(1), headers: FORM, body: '' }),
+    );
     expect(heading(String(confirmed.body))).toBe('You are subscribed');
     expect((await stack.composition.subscribers.findByEmail(address))?.state).toBe('active');
   });
 
   it('routes under a named stage as under $default', async () => {
     const address = uniqueAddress('stage');
-    const result = await handler(event('POST', '/prod/subscribe', { stage: 'prod', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: address }) }));
+    const result = await handler(
+      event('POST', '/prod/subscribe', {
+        stage: 'prod',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: address }),
+      }),
+    );
     expect(result.statusCode).toBe(200);
     expect(JSON.parse(String(result.body))).toMatchObject({ status: 'check-inbox' });
     expect(await inbox(stack, address)).toHaveLength(1);
@@ -90,12 +127,20 @@ describe('the API Lambda handler', () => {
     await handler(event('POST', '/subscribe', { headers: FORM, body: `email=${encodeURIComponent(address)}` }));
     const subscriber = await stack.composition.subscribers.findByEmail(address);
     const query = new URL(stack.composition.subscriptions.unsubscribeUrl(subscriber!.id)).search.slice(1);
-    const result = await handler(event('POST', '/unsubscribe', { query, headers: FORM, body: 'List-Unsubscribe=One-Click' }));
+    const result = await handler(
+      event('POST', '/unsubscribe', { query, headers: FORM, body: 'List-Unsubscribe=One-Click' }),
+    );
     expect(result.statusCode).toBe(200);
     expect((await stack.composition.subscribers.findByEmail(address))?.state).toBe('unsubscribed');
 
-    expect((await handler(event('POST', '/subscribe', { headers: FORM, body: 'x'.repeat(20_000), base64: true }))).statusCode).toBe(413);
-    expect((await handler(event('POST', '/subscribe', { headers: { 'content-type': 'application/json' }, body: '{' }))).statusCode).toBe(400);
+    expect(
+      (await handler(event('POST', '/subscribe', { headers: FORM, body: 'x'.repeat(20_000), base64: true })))
+        .statusCode,
+    ).toBe(413);
+    expect(
+      (await handler(event('POST', '/subscribe', { headers: { 'content-type': 'application/json' }, body: '{' })))
+        .statusCode,
+    ).toBe(400);
     expect((await handler(event('GET', '/missing'))).statusCode).toBe(404);
     expect((await handler(event('PUT', '/'))).statusCode).toBe(405);
   });

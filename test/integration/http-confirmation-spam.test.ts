@@ -29,7 +29,11 @@ describe('the confirmation email', () => {
       },
       readSettings({ PUSHLETTER_FROM_ADDRESS: 'newsletter@blog.example.org', PUSHLETTER_SITE_TITLE: 'Example Blog' }),
     );
-    await mailer.sendConfirmation('reader@example.com', 'https://api.blog.example.org/confirm?token=AQFrB67TudlLPJUXdhwpGE7coq3KQeHSYLbWxjkPtVxylrqMRaE', lang);
+    await mailer.sendConfirmation(
+      'reader@example.com',
+      'https://api.blog.example.org/confirm?token=AQFrB67TudlLPJUXdhwpGE7coq3KQeHSYLbWxjkPtVxylrqMRaE',
+      lang,
+    );
     const { score, report } = await spamScore(sent[0]!.data);
     expect(score, report).toBeLessThan(1);
   });

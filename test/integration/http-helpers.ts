@@ -4,9 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { readSettings, type Settings } from '../../functions/commons/config';
 import type { Clock } from '../../functions/commons/clock';
-import { startLocalStack, type LocalStack } from '../../functions/local/stack';
+import { readSettings, type Settings } from '../../functions/commons/config';
+import { type LocalStack, startLocalStack } from '../../functions/local/stack';
 
 /** A clock the test can move forward (token expiry, the confirmation rate limit). */
 export class TestClock implements Clock {
@@ -33,14 +33,26 @@ export const SITE_URL = 'https://blog.example.org';
  * per-client and per-mailbox limits are off unless a test turns them on (`signupSettings`).
  */
 export function testSettings(overrides: Partial<Settings> = {}): Settings {
-  return { ...readSettings({ PUSHLETTER_SITE_URL: SITE_URL, PUSHLETTER_SITE_TITLE: 'Example Blog', PUSHLETTER_SIGNUP_LIMITS: 'off' }), ...overrides };
+  return {
+    ...readSettings({
+      PUSHLETTER_SITE_URL: SITE_URL,
+      PUSHLETTER_SITE_TITLE: 'Example Blog',
+      PUSHLETTER_SIGNUP_LIMITS: 'off',
+    }),
+    ...overrides,
+  };
 }
 
 /** The whole local stack on free ports in a fresh folder, as `pushletter dev` runs it. */
 export async function startTestStack(settings: Partial<Settings> = {}): Promise<TestStack> {
   const dataDir = await mkdtemp(join(tmpdir(), 'pushletter-http-'));
   const clock = new TestClock();
-  const stack = await startLocalStack({ dataDir, ports: { http: 0, ses: 0, dynamodb: 0 }, settings: testSettings(settings), clock });
+  const stack = await startLocalStack({
+    dataDir,
+    ports: { http: 0, ses: 0, dynamodb: 0 },
+    settings: testSettings(settings),
+    clock,
+  });
   return {
     ...stack,
     clock,
@@ -64,7 +76,9 @@ export interface InboxEmail {
 export async function inbox(stack: LocalStack, to?: string): Promise<InboxEmail[]> {
   const response = await fetch(`${stack.urls.inbox.replace('localhost', '127.0.0.1')}/store`);
   const { emails } = (await response.json()) as { emails: InboxEmail[] };
-  return to === undefined ? emails : emails.filter((email) => email.destination.to.some((address) => address.includes(to)));
+  return to === undefined
+    ? emails
+    : emails.filter((email) => email.destination.to.some((address) => address.includes(to)));
 }
 
 /** Pressing the button on the page behind a confirmation link (what a reader does). */
@@ -81,7 +95,11 @@ export async function confirmLink(stack: LocalStack, to: string): Promise<string
   return link;
 }
 
-export function postForm(url: string, fields: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
+export function postForm(
+  url: string,
+  fields: Record<string, string>,
+  headers: Record<string, string> = {},
+): Promise<Response> {
   return fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
@@ -114,7 +132,10 @@ export function uniqueAddress(label: string): string {
  * Points the CLI's commands at a running stack the way an editor's shell would (its ports and
  * data folder) and answers what they print; call `restore` after the tests.
  */
-export function cliAgainst(stack: LocalStack, dataDir: string): { restore(): void; streams(): { out: PassThrough; err: NodeJS.WriteStream; printed(): string } } {
+export function cliAgainst(
+  stack: LocalStack,
+  dataDir: string,
+): { restore(): void; streams(): { out: PassThrough; err: NodeJS.WriteStream; printed(): string } } {
   const saved = { ...process.env };
   process.env.PORT = String(stack.ports.http);
   process.env.SES_PORT = String(stack.ports.ses);

@@ -1,9 +1,9 @@
-import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readLocalPost } from '../../functions/local/publish-route';
 import { ingestPost } from '../../functions/publishing/ingest-post';
-import { SITE_URL, inbox, postForm, startTestStack, uniqueAddress, type TestStack } from './http-helpers';
+import { inbox, postForm, SITE_URL, startTestStack, type TestStack, uniqueAddress } from './http-helpers';
 
 /**
  * Mail security gateways open every link of every message with GET, HEAD and OPTIONS. Every
@@ -25,7 +25,8 @@ afterAll(async () => {
 
 async function snapshot(): Promise<Map<string, string>> {
   const states = new Map<string, string>();
-  for await (const page of stack.composition.subscribers.scanAll()) for (const subscriber of page) states.set(subscriber.email, subscriber.state);
+  for await (const page of stack.composition.subscribers.scanAll())
+    for (const subscriber of page) states.set(subscriber.email, subscriber.state);
   return states;
 }
 
@@ -42,10 +43,20 @@ describe('a link scanner', () => {
     const pending = uniqueAddress('scan-pending');
     expect((await postForm(`${stack.urls.app}/subscribe`, { email: pending })).status).toBe(200);
     const ports = stack.ingest.ports;
-    expect((await ingestPost(await readLocalPost(join(SITE, '_posts', '2024-10-02-concurrent.md')), ports)).status).toBe('dispatching');
+    expect(
+      (await ingestPost(await readLocalPost(join(SITE, '_posts', '2024-10-02-concurrent.md')), ports)).status,
+    ).toBe('dispatching');
     await stack.sending.idle();
-    expect((await ingestPost(await readLocalPost(join(SITE, '_posts', '2024-10-03-tested-first.md')), ports, { testAddress: 'tester@example.org' })).status).toBe('test');
-    expect((await ingestPost(await readLocalPost(join(SITE, '_drafts', 'work-in-progress.md')), ports)).status).toBe('preview');
+    expect(
+      (
+        await ingestPost(await readLocalPost(join(SITE, '_posts', '2024-10-03-tested-first.md')), ports, {
+          testAddress: 'tester@example.org',
+        })
+      ).status,
+    ).toBe('test');
+    expect((await ingestPost(await readLocalPost(join(SITE, '_drafts', 'work-in-progress.md')), ports)).status).toBe(
+      'preview',
+    );
 
     const emails = await inbox(stack);
     const subjects = emails.map((email) => email.subject);

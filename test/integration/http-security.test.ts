@@ -1,5 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SITE_URL, confirmLink, heading, inbox, postForm, postJson, pressConfirm, startTestStack, uniqueAddress, type TestStack } from './http-helpers';
+import {
+  confirmLink,
+  heading,
+  inbox,
+  postForm,
+  postJson,
+  pressConfirm,
+  SITE_URL,
+  startTestStack,
+  type TestStack,
+  uniqueAddress,
+} from './http-helpers';
 
 /** What a hostile or careless client can send, against the real local stack. */
 let stack: TestStack;
@@ -70,7 +81,9 @@ describe('tokens', () => {
     expect(await stateOf(address)).toBe('pending');
 
     expect((await fetch(`${stack.urls.app}/unsubscribe?token=${confirmToken}`)).status).toBe(400);
-    const oneClick = await postForm(`${stack.urls.app}/unsubscribe?token=${confirmToken}`, { 'List-Unsubscribe': 'One-Click' });
+    const oneClick = await postForm(`${stack.urls.app}/unsubscribe?token=${confirmToken}`, {
+      'List-Unsubscribe': 'One-Click',
+    });
     expect(oneClick.status).toBe(400);
     const button = await postForm(`${stack.urls.app}/unsubscribe?token=${confirmToken}`, {});
     expect(button.status).toBe(400);
@@ -83,7 +96,9 @@ describe('tokens', () => {
     await pressConfirm(link);
     expect(await stateOf(address)).toBe('active');
     const forged = Buffer.alloc(38, 7).toString('base64url');
-    const response = await postForm(`${stack.urls.app}/unsubscribe?token=${forged}`, { 'List-Unsubscribe': 'One-Click' });
+    const response = await postForm(`${stack.urls.app}/unsubscribe?token=${forged}`, {
+      'List-Unsubscribe': 'One-Click',
+    });
     expect(response.status).toBe(400);
     expect(await stateOf(address)).toBe('active');
   });
@@ -116,7 +131,9 @@ describe('abuse of the form', () => {
   it('silently drops a post whose honeypot field is filled, with the usual answer', async () => {
     const bot = uniqueAddress('bot');
     const person = uniqueAddress('person');
-    const trapped = await observable(await postForm(`${stack.urls.app}/subscribe`, { email: bot, website: 'http://spam.example' }));
+    const trapped = await observable(
+      await postForm(`${stack.urls.app}/subscribe`, { email: bot, website: 'http://spam.example' }),
+    );
     const normal = await observable(await postForm(`${stack.urls.app}/subscribe`, { email: person }));
     expect(trapped).toEqual(normal);
     expect(await stateOf(bot)).toBeUndefined();
@@ -169,7 +186,7 @@ describe('abuse of the form', () => {
     expect(fits.status).toBe(200);
   });
 
-  it('names the limit of the route that refused the body: 10 MB for the webhook, not the form\'s 16 KB', async () => {
+  it("names the limit of the route that refused the body: 10 MB for the webhook, not the form's 16 KB", async () => {
     const webhook = await fetch(`${stack.urls.app}/hooks/github`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'content-length': String(11 * 1024 * 1024) },
@@ -188,7 +205,11 @@ describe('abuse of the form', () => {
       expect(response.status).toBe(400);
       expect(response.headers.get('content-type')).toMatch(/^application\/json/);
     }
-    const xml = await fetch(`${stack.urls.app}/subscribe`, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<email/>' });
+    const xml = await fetch(`${stack.urls.app}/subscribe`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/xml' },
+      body: '<email/>',
+    });
     expect(xml.status).toBe(415);
     const missing = await postForm(`${stack.urls.app}/subscribe`, {});
     expect(missing.status).toBe(400);
@@ -222,7 +243,11 @@ describe('the HTTP surface', () => {
   it('allows the blog origin through CORS, preflight included, and nobody else', async () => {
     const preflight = await fetch(`${stack.urls.app}/subscribe`, {
       method: 'OPTIONS',
-      headers: { origin: SITE_URL, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      headers: {
+        origin: SITE_URL,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type',
+      },
     });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-origin')).toBe(SITE_URL);
@@ -237,19 +262,46 @@ describe('the HTTP surface', () => {
       headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
     });
     expect(stranger.headers.get('access-control-allow-origin')).toBeNull();
-    const strangerPost = await postJson(`${stack.urls.app}/subscribe`, { email: uniqueAddress('cors2') }, { origin: 'https://evil.example' });
+    const strangerPost = await postJson(
+      `${stack.urls.app}/subscribe`,
+      { email: uniqueAddress('cors2') },
+      { origin: 'https://evil.example' },
+    );
     expect(strangerPost.headers.get('access-control-allow-origin')).toBeNull();
   });
 
   it('never answers garbage with a 5xx', async () => {
     const attempts: [string, RequestInit][] = [
-      ['/subscribe', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '%%%&&&=%E0%A4%A' }],
-      ['/subscribe', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"email": 42, "lang": {"x": 1}}' }],
-      ['/subscribe', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"__proto__": {"email": "a@b.c"}}' }],
+      [
+        '/subscribe',
+        { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '%%%&&&=%E0%A4%A' },
+      ],
+      [
+        '/subscribe',
+        { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"email": 42, "lang": {"x": 1}}' },
+      ],
+      [
+        '/subscribe',
+        { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"__proto__": {"email": "a@b.c"}}' },
+      ],
       ['/subscribe', { method: 'POST', headers: { 'content-type': 'multipart/form-data; boundary=x' }, body: '--x--' }],
       ['/subscribe', { method: 'POST', body: new Uint8Array([0xff, 0xfe, 0x00, 0x41]) }],
-      ['/subscribe?lang=%ZZ', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `email=${'a'.repeat(5000)}@example.com` }],
-      ['/subscribe', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'email=%F0%9F%92%A9%40example.com&lang=<script>' }],
+      [
+        '/subscribe?lang=%ZZ',
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: `email=${'a'.repeat(5000)}@example.com`,
+        },
+      ],
+      [
+        '/subscribe',
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: 'email=%F0%9F%92%A9%40example.com&lang=<script>',
+        },
+      ],
       ['/confirm?token=%E0%A4%A', { method: 'GET' }],
       ['/unsubscribe?token=&token=x', { method: 'POST', body: 'List-Unsubscribe=One-Click' }],
       ['/unsubscribe', { method: 'GET' }],

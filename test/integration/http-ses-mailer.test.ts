@@ -22,11 +22,15 @@ beforeAll(async () => {
       received.push(new URLSearchParams(Buffer.concat(chunks).toString()));
       if (reject !== undefined) {
         response.writeHead(400, { 'content-type': 'text/xml' });
-        response.end(`<ErrorResponse><Error><Type>Sender</Type><Code>MessageRejected</Code><Message>${reject}</Message></Error><RequestId>r-2</RequestId></ErrorResponse>`);
+        response.end(
+          `<ErrorResponse><Error><Type>Sender</Type><Code>MessageRejected</Code><Message>${reject}</Message></Error><RequestId>r-2</RequestId></ErrorResponse>`,
+        );
         return;
       }
       response.writeHead(200, { 'content-type': 'text/xml' });
-      response.end('<SendRawEmailResponse><SendRawEmailResult><MessageId>0100-ses-id</MessageId></SendRawEmailResult><ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata></SendRawEmailResponse>');
+      response.end(
+        '<SendRawEmailResponse><SendRawEmailResult><MessageId>0100-ses-id</MessageId></SendRawEmailResult><ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata></SendRawEmailResponse>',
+      );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -43,14 +47,21 @@ describe('SesMailer', () => {
   it('sends the raw message to the envelope recipient with the configuration set and tags', async () => {
     received.length = 0;
     const mailer = new SesMailer(sesClient({ ses: endpoint }), 'pushletter-events');
-    const id = await mailer.sendRaw({ to: 'reader@example.com', data: MESSAGE, tags: { post: '2026-11-20-welcome', subscriber: 'abc_123' } });
+    const id = await mailer.sendRaw({
+      to: 'reader@example.com',
+      data: MESSAGE,
+      tags: { post: '2026-11-20-welcome', subscriber: 'abc_123' },
+    });
     expect(id).toBe('0100-ses-id');
     const params = received[0]!;
     expect(params.get('Action')).toBe('SendRawEmail');
     expect(params.get('Destinations.member.1')).toBe('reader@example.com');
     expect(Buffer.from(params.get('RawMessage.Data')!, 'base64').equals(MESSAGE)).toBe(true);
     expect(params.get('ConfigurationSetName')).toBe('pushletter-events');
-    expect([params.get('Tags.member.1.Name'), params.get('Tags.member.1.Value')]).toEqual(['post', '2026-11-20-welcome']);
+    expect([params.get('Tags.member.1.Name'), params.get('Tags.member.1.Value')]).toEqual([
+      'post',
+      '2026-11-20-welcome',
+    ]);
     expect([params.get('Tags.member.2.Name'), params.get('Tags.member.2.Value')]).toEqual(['subscriber', 'abc_123']);
   });
 
@@ -65,7 +76,10 @@ describe('SesMailer', () => {
     reject = 'Email address is not verified.';
     try {
       const sending = new SesMailer(sesClient({ ses: endpoint })).sendRaw({ to: 'reader@example.com', data: MESSAGE });
-      await expect(sending).rejects.toMatchObject({ name: 'MessageRejected', message: 'Email address is not verified.' });
+      await expect(sending).rejects.toMatchObject({
+        name: 'MessageRejected',
+        message: 'Email address is not verified.',
+      });
     } finally {
       reject = undefined;
     }

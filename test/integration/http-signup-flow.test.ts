@@ -1,5 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { confirmLink, heading, inbox, postForm, postJson, pressConfirm, startTestStack, uniqueAddress, type TestStack } from './http-helpers';
+import {
+  confirmLink,
+  heading,
+  inbox,
+  postForm,
+  postJson,
+  pressConfirm,
+  startTestStack,
+  type TestStack,
+  uniqueAddress,
+} from './http-helpers';
 
 /**
  * A reader's whole life on the list, through the local stack's HTTP server, dynalite and the
@@ -115,7 +125,9 @@ describe('signing up', () => {
     expect(page).toContain('aria-invalid="true" value="reader@gmial.com"');
     expect(page).toContain('<input type="hidden" name="email" value="reader@gmail.com">');
     expect(page).toContain('Subscribe reader@gmail.com instead</button>');
-    const chinese = await (await postForm(`${stack.urls.app}/subscribe`, { email: 'reader@gmial.com', lang: 'zh-CN' })).text();
+    const chinese = await (
+      await postForm(`${stack.urls.app}/subscribe`, { email: 'reader@gmial.com', lang: 'zh-CN' })
+    ).text();
     expect(chinese).toContain('请检查邮箱地址：<span lang="en">');
     expect(chinese).toContain('改用 reader@gmail.com 订阅</button>');
     const json = await postJson(`${stack.urls.app}/subscribe`, { email: 'reader@gmial.com' });
@@ -175,7 +187,10 @@ describe('leaving', () => {
     const subscriber = await stack.composition.subscribers.findByEmail(address);
     const form = new FormData();
     form.set('List-Unsubscribe', 'One-Click');
-    const response = await fetch(stack.composition.subscriptions.unsubscribeUrl(subscriber!.id), { method: 'POST', body: form });
+    const response = await fetch(stack.composition.subscriptions.unsubscribeUrl(subscriber!.id), {
+      method: 'POST',
+      body: form,
+    });
     expect(response.status).toBe(200);
     expect(await response.text()).toBe('Unsubscribed.\n');
     expect(await stateOf(address)).toBe('unsubscribed');

@@ -1,6 +1,5 @@
-import { request as httpRequest } from 'node:http';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,8 +7,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSignupSettings, type SignupSettings } from '../../functions/commons/config';
 import { startLocalStack } from '../../functions/local/stack';
 import { ANSWER_FLOOR_MS } from '../../functions/subscribers/service';
-import { startDnsStandIn, type DnsStandIn } from './dns-stand-in';
-import { TestClock, heading, inbox, startTestStack, testSettings, uniqueAddress, type InboxEmail, type TestStack } from './http-helpers';
+import { type DnsStandIn, startDnsStandIn } from './dns-stand-in';
+import {
+  heading,
+  type InboxEmail,
+  inbox,
+  startTestStack,
+  TestClock,
+  type TestStack,
+  testSettings,
+  uniqueAddress,
+} from './http-helpers';
 
 /**
  * The public form against bots, on the local stack: limits per client (the socket's address:
@@ -32,7 +40,12 @@ interface Answer {
 }
 
 /** A POST to /subscribe from the client address `client` (any 127.0.0.0/8 address is this machine). */
-function postFrom(client: string, stack: { urls: { app: string } }, fields: Record<string, string>, options: { json?: boolean } = {}): Promise<Answer> {
+function postFrom(
+  client: string,
+  stack: { urls: { app: string } },
+  fields: Record<string, string>,
+  options: { json?: boolean } = {},
+): Promise<Answer> {
   const url = new URL(`${stack.urls.app}/subscribe`);
   const body = options.json ? JSON.stringify(fields) : new URLSearchParams(fields).toString();
   return new Promise((resolve, reject) => {
@@ -43,12 +56,20 @@ function postFrom(client: string, stack: { urls: { app: string } }, fields: Reco
         path: url.pathname,
         method: 'POST',
         localAddress: client,
-        headers: options.json ? { 'content-type': 'application/json', accept: 'application/json' } : { 'content-type': 'application/x-www-form-urlencoded' },
+        headers: options.json
+          ? { 'content-type': 'application/json', accept: 'application/json' }
+          : { 'content-type': 'application/x-www-form-urlencoded' },
       },
       (incoming) => {
         const chunks: Buffer[] = [];
         incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-        incoming.on('end', () => resolve({ status: incoming.statusCode ?? 0, headers: incoming.headers, body: Buffer.concat(chunks).toString('utf8') }));
+        incoming.on('end', () =>
+          resolve({
+            status: incoming.statusCode ?? 0,
+            headers: incoming.headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
       },
     );
     outgoing.on('error', reject);
@@ -71,48 +92,57 @@ describe('limits per client and per mailbox', () => {
     await stack?.dispose();
   });
 
-  it('gives one client 5 signups per 10 minutes and 20 a day, then 429 with a page that says when to come back', SLOW_TEST, async () => {
-    const client = '127.0.0.11';
-    const addresses = Array.from({ length: 8 }, (_, index) => uniqueAddress(`flood${index}`));
-    const answers: Answer[] = [];
-    for (const email of addresses) answers.push(await postFrom(client, stack, { email }));
-    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200, 200, 429, 429, 429]);
+  it(
+    'gives one client 5 signups per 10 minutes and 20 a day, then 429 with a page that says when to come back',
+    SLOW_TEST,
+    async () => {
+      const client = '127.0.0.11';
+      const addresses = Array.from({ length: 8 }, (_, index) => uniqueAddress(`flood${index}`));
+      const answers: Answer[] = [];
+      for (const email of addresses) answers.push(await postFrom(client, stack, { email }));
+      expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200, 200, 429, 429, 429]);
 
-    const refused = answers[5]!;
-    expect(heading(refused.body)).toBe('Too many signups');
-    expect(refused.body).toMatch(/Try again in about 10 minutes \(after \d\d:\d\d UTC\)\./);
-    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(9 * 60);
-    expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(10 * 60);
-    for (const email of addresses.slice(0, 5)) expect(await inbox(stack, email)).toHaveLength(1);
-    for (const email of addresses.slice(5)) {
-      expect(await stateOf(stack, email)).toBeUndefined();
-      expect(await inbox(stack, email)).toHaveLength(0);
-    }
+      const refused = answers[5]!;
+      expect(heading(refused.body)).toBe('Too many signups');
+      expect(refused.body).toMatch(/Try again in about 10 minutes \(after \d\d:\d\d UTC\)\./);
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(9 * 60);
+      expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(10 * 60);
+      for (const email of addresses.slice(0, 5)) expect(await inbox(stack, email)).toHaveLength(1);
+      for (const email of addresses.slice(5)) {
+        expect(await stateOf(stack, email)).toBeUndefined();
+        expect(await inbox(stack, email)).toHaveLength(0);
+      }
 
-    // The reader's language, and JSON for scripts.
-    const chinese = await postFrom(client, stack, { email: uniqueAddress('zh'), lang: 'zh-CN' });
-    expect(chinese.status).toBe(429);
-    expect(heading(chinese.body)).toBe('订阅请求过多');
-    expect(chinese.body).toMatch(/请约 10 分钟后再试（UTC \d\d:\d\d 之后）/);
-    const json = await postFrom(client, stack, { email: uniqueAddress('json') }, { json: true });
-    expect(json.status).toBe(429);
-    expect(JSON.parse(json.body)).toMatchObject({ error: 'tooManySignups', retryAfter: expect.any(Number), message: expect.stringContaining('Try again in about 10 minutes') });
+      // The reader's language, and JSON for scripts.
+      const chinese = await postFrom(client, stack, { email: uniqueAddress('zh'), lang: 'zh-CN' });
+      expect(chinese.status).toBe(429);
+      expect(heading(chinese.body)).toBe('订阅请求过多');
+      expect(chinese.body).toMatch(/请约 10 分钟后再试（UTC \d\d:\d\d 之后）/);
+      const json = await postFrom(client, stack, { email: uniqueAddress('json') }, { json: true });
+      expect(json.status).toBe(429);
+      expect(JSON.parse(json.body)).toMatchObject({
+        error: 'tooManySignups',
+        retryAfter: expect.any(Number),
+        message: expect.stringContaining('Try again in about 10 minutes'),
+      });
 
-    // Another client is not affected.
-    expect((await postFrom('127.0.0.12', stack, { email: uniqueAddress('neighbour') })).status).toBe(200);
+      // Another client is not affected.
+      expect((await postFrom('127.0.0.12', stack, { email: uniqueAddress('neighbour') })).status).toBe(200);
 
-    // Three more windows of 5, then the day's 20 are used up.
-    for (let window = 1; window < 4; window++) {
+      // Three more windows of 5, then the day's 20 are used up.
+      for (let window = 1; window < 4; window++) {
+        stack.clock.advance(10 * MINUTE + 1_000);
+        const statuses = [];
+        for (let index = 0; index < 6; index++)
+          statuses.push((await postFrom(client, stack, { email: uniqueAddress(`window${window}`) })).status);
+        expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+      }
       stack.clock.advance(10 * MINUTE + 1_000);
-      const statuses = [];
-      for (let index = 0; index < 6; index++) statuses.push((await postFrom(client, stack, { email: uniqueAddress(`window${window}`) })).status);
-      expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
-    }
-    stack.clock.advance(10 * MINUTE + 1_000);
-    const dayOver = await postFrom(client, stack, { email: uniqueAddress('day') });
-    expect(dayOver.status).toBe(429);
-    expect(dayOver.body).toMatch(/Try again in about 2\d hours/);
-  });
+      const dayOver = await postFrom(client, stack, { email: uniqueAddress('day') });
+      expect(dayOver.status).toBe(429);
+      expect(dayOver.body).toMatch(/Try again in about 2\d hours/);
+    },
+  );
 
   it('counts an IPv6 /64 as one client', async () => {
     const { clientOf } = await import('../../functions/subscribers/guard');
@@ -121,51 +151,67 @@ describe('limits per client and per mailbox', () => {
     expect(clientOf('::ffff:198.51.100.7')).toBe('198.51.100.7');
   });
 
-  it('sends one mailbox, however it is spelled, one confirmation per 10 minutes and 3 a day, with the ordinary answer', SLOW_TEST, async () => {
-    const base = `mailbox${process.pid}`;
-    const spellings = [
-      `${base}@gmail.com`,
-      `${base}+news@gmail.com`,
-      `${base.slice(0, 3)}.${base.slice(3)}@googlemail.com`,
-      `${base}+a@gmail.com`,
-      `${base}+b@gmail.com`,
-      `${base}+c@gmail.com`,
-      `${base}+d@gmail.com`,
-    ];
-    const toMailbox = (emails: InboxEmail[]) =>
-      emails.filter((email) => email.destination.to.some((to) => to.replace(/\+[^@]*/, '').replaceAll('.', '').replace('googlemail', 'gmail') === `${base}@gmailcom`));
-    const normal = await postFrom('127.0.0.21', stack, { email: uniqueAddress('ordinary') });
+  it(
+    'sends one mailbox, however it is spelled, one confirmation per 10 minutes and 3 a day, with the ordinary answer',
+    SLOW_TEST,
+    async () => {
+      const base = `mailbox${process.pid}`;
+      const spellings = [
+        `${base}@gmail.com`,
+        `${base}+news@gmail.com`,
+        `${base.slice(0, 3)}.${base.slice(3)}@googlemail.com`,
+        `${base}+a@gmail.com`,
+        `${base}+b@gmail.com`,
+        `${base}+c@gmail.com`,
+        `${base}+d@gmail.com`,
+      ];
+      const toMailbox = (emails: InboxEmail[]) =>
+        emails.filter((email) =>
+          email.destination.to.some(
+            (to) =>
+              to
+                .replace(/\+[^@]*/, '')
+                .replaceAll('.', '')
+                .replace('googlemail', 'gmail') === `${base}@gmailcom`,
+          ),
+        );
+      const normal = await postFrom('127.0.0.21', stack, { email: uniqueAddress('ordinary') });
 
-    let client = 30;
-    const signUp = async (email: string) => {
-      const answer = await postFrom(`127.0.0.${client++}`, stack, { email });
-      expect(answer.status).toBe(200);
-      expect(answer.body).toBe(normal.body);
-    };
-    for (const email of spellings.slice(0, 3)) await signUp(email);
-    expect(toMailbox(await inbox(stack))).toHaveLength(1);
-    // Each spelling is stored as typed.
-    for (const email of spellings.slice(0, 3)) expect((await stack.composition.subscribers.findByEmail(email))?.email).toBe(email);
+      let client = 30;
+      const signUp = async (email: string) => {
+        const answer = await postFrom(`127.0.0.${client++}`, stack, { email });
+        expect(answer.status).toBe(200);
+        expect(answer.body).toBe(normal.body);
+      };
+      for (const email of spellings.slice(0, 3)) await signUp(email);
+      expect(toMailbox(await inbox(stack))).toHaveLength(1);
+      // Each spelling is stored as typed.
+      for (const email of spellings.slice(0, 3))
+        expect((await stack.composition.subscribers.findByEmail(email))?.email).toBe(email);
 
-    stack.clock.advance(10 * MINUTE + 1_000);
-    await signUp(spellings[3]!);
-    expect(toMailbox(await inbox(stack))).toHaveLength(2);
-    stack.clock.advance(10 * MINUTE + 1_000);
-    await signUp(spellings[4]!);
-    expect(toMailbox(await inbox(stack))).toHaveLength(3);
-    stack.clock.advance(10 * MINUTE + 1_000);
-    await signUp(spellings[5]!);
-    expect(toMailbox(await inbox(stack))).toHaveLength(3);
-    stack.clock.advance(24 * HOUR);
-    await signUp(spellings[6]!);
-    expect(toMailbox(await inbox(stack))).toHaveLength(4);
-  });
+      stack.clock.advance(10 * MINUTE + 1_000);
+      await signUp(spellings[3]!);
+      expect(toMailbox(await inbox(stack))).toHaveLength(2);
+      stack.clock.advance(10 * MINUTE + 1_000);
+      await signUp(spellings[4]!);
+      expect(toMailbox(await inbox(stack))).toHaveLength(3);
+      stack.clock.advance(10 * MINUTE + 1_000);
+      await signUp(spellings[5]!);
+      expect(toMailbox(await inbox(stack))).toHaveLength(3);
+      stack.clock.advance(24 * HOUR);
+      await signUp(spellings[6]!);
+      expect(toMailbox(await inbox(stack))).toHaveLength(4);
+    },
+  );
 
   it('refuses an address at a throwaway domain with a message that says what to use instead', async () => {
     const email = `reader${process.pid}@mailinator.com`;
     const answer = await postFrom('127.0.0.40', stack, { email }, { json: true });
     expect(answer.status).toBe(400);
-    expect(JSON.parse(answer.body)).toMatchObject({ error: 'invalidAddress', message: expect.stringContaining('mailinator.com hands out throwaway addresses') });
+    expect(JSON.parse(answer.body)).toMatchObject({
+      error: 'invalidAddress',
+      message: expect.stringContaining('mailinator.com hands out throwaway addresses'),
+    });
     const page = await postFrom('127.0.0.40', stack, { email: `reader${process.pid}@sub.mailinator.com` });
     expect(page.status).toBe(400);
     expect(page.body).toContain('Use the address you read every day.');
@@ -201,41 +247,49 @@ describe('the hourly cap on confirmation emails', () => {
 
   async function waitForInbox(count: number): Promise<InboxEmail[]> {
     for (;;) {
-      const emails = (await inbox(stack)).filter((email) => email.destination.to.some((to) => to.startsWith('botnet-')));
+      const emails = (await inbox(stack)).filter((email) =>
+        email.destination.to.some((to) => to.startsWith('botnet-')),
+      );
       if (emails.length >= count) return emails;
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
 
-  it('stores a flood from many clients, sends 20 this hour and the rest in later hours, each exactly once', SLOW_TEST, async () => {
-    const addresses = Array.from({ length: 50 }, (_, index) => uniqueAddress(`botnet-${index}`));
-    let next = 0;
-    const statuses: number[] = [];
-    await Promise.all(
-      Array.from({ length: 10 }, async () => {
-        while (next < addresses.length) {
-          const index = next++;
-          statuses.push((await postFrom(`127.0.1.${index + 1}`, stack, { email: addresses[index]! })).status);
-        }
-      }),
-    );
-    expect(statuses.filter((status) => status === 200)).toHaveLength(50);
-    for (const email of addresses) expect(await stateOf(stack, email)).toBe('pending');
-    expect(await waitForInbox(20)).toHaveLength(20);
-    // Still this hour: the timer runs, and nothing more goes out.
-    expect(await stack.composition.subscriptions.sendWaitingConfirmations()).toBe(0);
-    expect((await inbox(stack)).filter((email) => email.destination.to.some((to) => to.startsWith('botnet-')))).toHaveLength(20);
+  it(
+    'stores a flood from many clients, sends 20 this hour and the rest in later hours, each exactly once',
+    SLOW_TEST,
+    async () => {
+      const addresses = Array.from({ length: 50 }, (_, index) => uniqueAddress(`botnet-${index}`));
+      let next = 0;
+      const statuses: number[] = [];
+      await Promise.all(
+        Array.from({ length: 10 }, async () => {
+          while (next < addresses.length) {
+            const index = next++;
+            statuses.push((await postFrom(`127.0.1.${index + 1}`, stack, { email: addresses[index]! })).status);
+          }
+        }),
+      );
+      expect(statuses.filter((status) => status === 200)).toHaveLength(50);
+      for (const email of addresses) expect(await stateOf(stack, email)).toBe('pending');
+      expect(await waitForInbox(20)).toHaveLength(20);
+      // Still this hour: the timer runs, and nothing more goes out.
+      expect(await stack.composition.subscriptions.sendWaitingConfirmations()).toBe(0);
+      expect(
+        (await inbox(stack)).filter((email) => email.destination.to.some((to) => to.startsWith('botnet-'))),
+      ).toHaveLength(20);
 
-    clock.advance(HOUR);
-    expect(await waitForInbox(40)).toHaveLength(40);
-    clock.advance(HOUR);
-    const all = await waitForInbox(50);
-    const perAddress = new Map<string, number>();
-    for (const email of all) for (const to of email.destination.to) perAddress.set(to, (perAddress.get(to) ?? 0) + 1);
-    expect([...perAddress.keys()].sort()).toEqual([...addresses].sort());
-    expect([...perAddress.values()].every((count) => count === 1)).toBe(true);
-    expect(await stack.composition.signupLimits!.waiting(10)).toEqual([]);
-  });
+      clock.advance(HOUR);
+      expect(await waitForInbox(40)).toHaveLength(40);
+      clock.advance(HOUR);
+      const all = await waitForInbox(50);
+      const perAddress = new Map<string, number>();
+      for (const email of all) for (const to of email.destination.to) perAddress.set(to, (perAddress.get(to) ?? 0) + 1);
+      expect([...perAddress.keys()].sort()).toEqual([...addresses].sort());
+      expect([...perAddress.values()].every((count) => count === 1)).toBe(true);
+      expect(await stack.composition.signupLimits!.waiting(10)).toEqual([]);
+    },
+  );
 });
 
 describe('domains that cannot receive mail', () => {
@@ -251,7 +305,9 @@ describe('domains that cannot receive mail', () => {
       'broken.test': 'servfail',
       'silent.test': 'silent',
     });
-    stack = await startTestStack({ signup: signupSettings({ checkDomainDns: true, dnsServers: [dns.server], dnsTimeoutMs: 300 }) });
+    stack = await startTestStack({
+      signup: signupSettings({ checkDomainDns: true, dnsServers: [dns.server], dnsTimeoutMs: 300 }),
+    });
   });
 
   afterAll(async () => {
@@ -272,7 +328,9 @@ describe('domains that cannot receive mail', () => {
     const answer = await postFrom('127.0.0.50', stack, { email }, { json: true });
     expect(answer.status).toBe(status);
     if (status === 400) {
-      expect(JSON.parse(answer.body).message).toBe(`The domain ${domain} cannot receive email (it has no mail server). Check the part after the @.`);
+      expect(JSON.parse(answer.body).message).toBe(
+        `The domain ${domain} cannot receive email (it has no mail server). Check the part after the @.`,
+      );
       expect(await stateOf(stack, email)).toBeUndefined();
     } else {
       expect(await stateOf(stack, email)).toBe('pending');
@@ -294,7 +352,11 @@ describe('the answer time of a fresh process', () => {
 
   it('pads the very first answer, for an address already subscribed, to a typical send', async () => {
     const email = uniqueAddress('already');
-    await stack.composition.subscribers.createIfAbsent({ email, state: 'active', consent: { at: new Date().toISOString(), source: 'import' } });
+    await stack.composition.subscribers.createIfAbsent({
+      email,
+      state: 'active',
+      consent: { at: new Date().toISOString(), source: 'import' },
+    });
     const started = performance.now();
     const answer = await postFrom('127.0.0.60', stack, { email });
     expect(answer.status).toBe(200);
@@ -320,14 +382,20 @@ describe('the CAPTCHA (Cloudflare Turnstile)', () => {
         checks.push(form);
         const success = form.get('secret') === 'turnstile-secret' && form.get('response') === 'solved';
         outgoing.writeHead(200, { 'content-type': 'application/json' });
-        outgoing.end(JSON.stringify(success ? { success: true } : { success: false, 'error-codes': ['invalid-input-response'] }));
+        outgoing.end(
+          JSON.stringify(success ? { success: true } : { success: false, 'error-codes': ['invalid-input-response'] }),
+        );
       });
     });
     await new Promise<void>((resolve) => verifier.listen(0, '127.0.0.1', resolve));
     dataDir = await mkdtemp(join(tmpdir(), 'pushletter-captcha-'));
     await writeFile(
       join(dataDir, 'secrets.json'),
-      JSON.stringify({ tokenKey: Buffer.alloc(32, 7).toString('base64'), webhookSecret: 'w'.repeat(32), captchaSecret: 'turnstile-secret' }),
+      JSON.stringify({
+        tokenKey: Buffer.alloc(32, 7).toString('base64'),
+        webhookSecret: 'w'.repeat(32),
+        captchaSecret: 'turnstile-secret',
+      }),
     );
     const verifyUrl = `http://127.0.0.1:${(verifier.address() as AddressInfo).port}/siteverify`;
     const clock = new TestClock();

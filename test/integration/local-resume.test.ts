@@ -1,19 +1,19 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sesServer from 'aws-ses-v2-local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSettings } from '../../functions/commons/config';
-import { readLocalPost } from '../../functions/local/publish-route';
-import { startLocalStack, type LocalStack } from '../../functions/local/stack';
-import { ingestPost } from '../../functions/publishing/ingest-post';
 import { issueStatus } from '../../functions/delivery/delivery-status';
 import type { Delivery } from '../../functions/delivery/issues';
+import { readLocalPost } from '../../functions/local/publish-route';
+import { type LocalStack, startLocalStack } from '../../functions/local/stack';
+import { ingestPost } from '../../functions/publishing/ingest-post';
+import { clearEmails, copiesByAddress, recipientOf, sesError, startFaultProxy, storedEmails } from './delivery-harness';
 import type { LocalStackChildTask } from './local-stack-child';
 import { startLocalStackProcess } from './local-stack-process';
-import { clearEmails, copiesByAddress, recipientOf, sesError, startFaultProxy, storedEmails } from './delivery-harness';
 
 const ACTIVE = 600;
 const PENDING = 20;
@@ -46,7 +46,10 @@ async function waitFor(condition: () => Promise<boolean>, what: string, timeoutM
 /** Names the step that never finished, rather than leaving only the test's timeout. */
 async function within<T>(work: Promise<T>, what: string, timeoutMs = 60_000): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not finish in ${timeoutMs} ms`)), timeoutMs)));
+  const late = new Promise<never>(
+    (_, reject) =>
+      (timer = setTimeout(() => reject(new Error(`${what} did not finish in ${timeoutMs} ms`)), timeoutMs)),
+  );
   try {
     return await Promise.race([work, late]);
   } finally {
@@ -55,7 +58,12 @@ async function within<T>(work: Promise<T>, what: string, timeoutMs = 60_000): Pr
 }
 
 function startStack(dataDir: string, sesEndpoint = sesUrl): Promise<LocalStack> {
-  return startLocalStack({ dataDir, ports: { http: 0, ses: 0, dynamodb: 0 }, settings: { ...readSettings({}), maxSendRate: 200 }, sesEndpoint });
+  return startLocalStack({
+    dataDir,
+    ports: { http: 0, ses: 0, dynamodb: 0 },
+    settings: { ...readSettings({}), maxSendRate: 200 },
+    sesEndpoint,
+  });
 }
 
 async function writePost(site: string, postId: string, title: string): Promise<string> {
@@ -78,7 +86,10 @@ describe('a dev server killed in the middle of a send', () => {
       dataDir,
       sesEndpoint: sesUrl,
       maxSendRate: 100,
-      subscribers: [...active.map((email) => ({ email, state: 'active' as const })), ...pending.map((email) => ({ email, state: 'pending' as const }))],
+      subscribers: [
+        ...active.map((email) => ({ email, state: 'active' as const })),
+        ...pending.map((email) => ({ email, state: 'pending' as const })),
+      ],
       post,
     };
     const { child, exited, ready } = startLocalStackProcess(task);
@@ -100,7 +111,8 @@ describe('a dev server killed in the middle of a send', () => {
       for (const email of pending) expect(copies.get(email) ?? 0, email).toBe(0);
       let inDoubt = 0;
       const deliveries = new Map<string, Delivery>();
-      for await (const page of stack.sending.issues.deliveries(POST_ID)) for (const delivery of page) deliveries.set(delivery.subscriberId, delivery);
+      for await (const page of stack.sending.issues.deliveries(POST_ID))
+        for (const delivery of page) deliveries.set(delivery.subscriberId, delivery);
       for (const email of active) {
         const delivery = deliveries.get(stack.composition.subscribers.idFor(email));
         expect(delivery, email).toBeDefined();
@@ -114,7 +126,13 @@ describe('a dev server killed in the middle of a send', () => {
         }
       }
       const status = await issueStatus(stack.sending.issues, POST_ID, new Date(), 0);
-      expect(status!.counts).toMatchObject({ sent: ACTIVE - inDoubt, unknown: inDoubt, queued: 0, failed: 0, skipped: 0 });
+      expect(status!.counts).toMatchObject({
+        sent: ACTIVE - inDoubt,
+        unknown: inDoubt,
+        queued: 0,
+        failed: 0,
+        skipped: 0,
+      });
       expect(status!.issue).toMatchObject({ state: 'dispatched', enqueued: ACTIVE });
       expect(status!.done).toBe(true);
     } finally {
@@ -147,11 +165,14 @@ describe('a dev server killed in the middle of a send', () => {
     let stack = await startStack(dataDir, throttling.url);
     try {
       const consent = { at: new Date().toISOString(), source: 'import' };
-      for (const email of readers) await stack.composition.subscribers.createIfAbsent({ email, state: 'active', consent });
+      for (const email of readers)
+        await stack.composition.subscribers.createIfAbsent({ email, state: 'active', consent });
       expect(await ingestPost(await readLocalPost(post), stack.ingest.ports)).toMatchObject({ status: 'dispatching' });
       await within(stack.sending.idle(), 'the send with a dead-lettered job');
       expect(stack.sending.sendQueue.deadLetters).toHaveLength(1);
-      expect(copiesByAddress(await storedEmails(sesUrl))).toEqual(new Map(readers.filter((email) => email !== unlucky).map((email) => [email, 1])));
+      expect(copiesByAddress(await storedEmails(sesUrl))).toEqual(
+        new Map(readers.filter((email) => email !== unlucky).map((email) => [email, 1])),
+      );
     } finally {
       await within(stack.stop(), 'stopping the stack');
       await throttling.close();

@@ -43,6 +43,9 @@ const worker = async () => {
   }
 };
 await Promise.all(Array.from({ length: 16 }, worker));
-const outcome = task.post === undefined ? { status: 'started' } : await ingestPost(await readLocalPost(task.post), stack.ingest.ports);
+const outcome =
+  task.post === undefined
+    ? { status: 'started' }
+    : await ingestPost(await readLocalPost(task.post), stack.ingest.ports);
 process.stdout.write(`${JSON.stringify({ ...outcome, ports: stack.ports })}\n`);
 // The stack keeps running (its servers hold the event loop) until the test kills it.

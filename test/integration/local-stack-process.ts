@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { LocalStackChildTask } from './local-stack-child';
 
@@ -18,14 +18,18 @@ export function startLocalStackProcess(task: LocalStackChildTask): LocalStackPro
     env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'ERROR' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+  const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+    child.once('exit', (_code, signal) => resolve(signal)),
+  );
   const ready = new Promise<Record<string, unknown>>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       if (out.includes('\n')) resolve(JSON.parse(out.slice(0, out.indexOf('\n'))) as Record<string, unknown>);
     });
-    child.once('exit', (code, signal) => reject(new Error(`the dev server process ended (${signal ?? code}) before it was ready`)));
+    child.once('exit', (code, signal) =>
+      reject(new Error(`the dev server process ended (${signal ?? code}) before it was ready`)),
+    );
   });
   // A kill before it was ready is the test's to report, not an unhandled rejection.
   ready.catch(() => undefined);

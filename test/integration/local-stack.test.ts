@@ -1,12 +1,12 @@
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack } from '../../functions/local/stack';
-import { confirmLink, heading, postForm, testSettings, uniqueAddress } from './http-helpers';
 import { clearEmails, storedEmails } from './delivery-harness';
+import { confirmLink, heading, postForm, testSettings, uniqueAddress } from './http-helpers';
 
 /** What `pushletter dev` promises: data, secrets and the inbox survive a restart; a busy port is a clear error. */
 let dataDir: string;
@@ -63,7 +63,11 @@ describe('the local stack', () => {
     }
   });
 
-  for (const [key, setting] of [['http', 'PORT'], ['ses', 'SES_PORT'], ['dynamodb', 'DYNAMODB_PORT']] as const) {
+  for (const [key, setting] of [
+    ['http', 'PORT'],
+    ['ses', 'SES_PORT'],
+    ['dynamodb', 'DYNAMODB_PORT'],
+  ] as const) {
     it(`names the port and ${setting} when the ${key} port is taken, and leaves nothing running`, async () => {
       const { server, port } = await occupy();
       try {

@@ -1,12 +1,12 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DescribeTableCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamoClient } from '../../functions/adapters/aws-clients';
 import { readLimitsTable } from '../../functions/commons/config';
-import { createTable, ensureTables } from '../../functions/local/dynalite-server';
 import { localTables } from '../../functions/local/create-tables';
+import { createTable, ensureTables } from '../../functions/local/dynalite-server';
 
 /**
  * Tables are used only once ACTIVE. dynalite here keeps new tables CREATING for 300 ms, as
@@ -35,11 +35,14 @@ describe('creating the local tables', () => {
     for (const name of [...Object.values(resources), limits]) {
       const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
       expect(Table?.TableStatus, name).toBe('ACTIVE');
-      for (const index of Table?.GlobalSecondaryIndexes ?? []) expect(index.IndexStatus, `${name} ${index.IndexName}`).toBe('ACTIVE');
+      for (const index of Table?.GlobalSecondaryIndexes ?? [])
+        expect(index.IndexStatus, `${name} ${index.IndexName}`).toBe('ACTIVE');
     }
     const [subscribers] = localTables(resources);
     await createTable(client, { ...subscribers!, name: 'fresh' });
-    await expect(client.send(new PutItemCommand({ TableName: 'fresh', Item: { id: { S: 'x' } } }))).resolves.toBeDefined();
+    await expect(
+      client.send(new PutItemCommand({ TableName: 'fresh', Item: { id: { S: 'x' } } })),
+    ).resolves.toBeDefined();
     // A second start finds them and creates nothing.
     expect(await ensureTables(client, localTables(resources))).toEqual([]);
   });

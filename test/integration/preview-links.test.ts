@@ -5,10 +5,10 @@ import { fileURLToPath } from 'node:url';
 import { DomUtils, parseDocument } from 'htmlparser2';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readSettings } from '../../functions/commons/config';
 import { runPublish } from '../../functions/cli/publish-command';
 import { run as runRender } from '../../functions/cli/render-command';
-import { startLocalStack, type LocalStack } from '../../functions/local/stack';
+import { readSettings } from '../../functions/commons/config';
+import { type LocalStack, startLocalStack } from '../../functions/local/stack';
 import { importSubscribers } from '../../functions/subscribers/import';
 import { cliAgainst, heading, inbox } from './http-helpers';
 
@@ -31,11 +31,20 @@ let cli: ReturnType<typeof cliAgainst>;
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'pushletter-preview-links-'));
   outDir = mkdtempSync(join(tmpdir(), 'pushletter-preview-out-'));
-  stack = await startLocalStack({ dataDir, ports: { http: 0, ses: 0, dynamodb: 0 }, settings: readSettings({ PUSHLETTER_LANGUAGE: 'en' }) });
+  stack = await startLocalStack({
+    dataDir,
+    ports: { http: 0, ses: 0, dynamodb: 0 },
+    settings: readSettings({ PUSHLETTER_LANGUAGE: 'en' }),
+  });
   server = `http://127.0.0.1:${stack.ports.http}`;
   cli = cliAgainst(stack, dataDir);
   const { composition } = stack;
-  await importSubscribers([{ line: 2, email: READER }], { store: composition.subscribers, service: composition.subscriptions, clock: composition.clock, confirmed: true });
+  await importSubscribers([{ line: 2, email: READER }], {
+    store: composition.subscribers,
+    service: composition.subscriptions,
+    clock: composition.clock,
+    confirmed: true,
+  });
 });
 
 afterAll(async () => {
@@ -50,10 +59,19 @@ const UNSUBSCRIBE_LINK = /https?:\/\/[^\s"<>]+\/unsubscribe\?token=[^\s"<>]+/;
 /** The stack listens on 127.0.0.1; its public URL names it `localhost`. */
 const onStack = (link: string) => link.replace(/^http:\/\/localhost:\d+/, server);
 
-async function followLink(link: string): Promise<{ get: { status: number; page: string }; oneClick: { status: number; text: string } }> {
+async function followLink(
+  link: string,
+): Promise<{ get: { status: number; page: string }; oneClick: { status: number; text: string } }> {
   const page = await fetch(onStack(link));
-  const oneClick = await fetch(onStack(link), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
-  return { get: { status: page.status, page: heading(await page.text()) }, oneClick: { status: oneClick.status, text: await oneClick.text() } };
+  const oneClick = await fetch(onStack(link), {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'List-Unsubscribe=One-Click',
+  });
+  return {
+    get: { status: page.status, page: heading(await page.text()) },
+    oneClick: { status: oneClick.status, text: await oneClick.text() },
+  };
 }
 
 async function readerStillSubscribed(): Promise<boolean> {
@@ -72,7 +90,10 @@ describe('the unsubscribe link of a preview or a test copy', () => {
     for (const part of [html, text]) expect(part).not.toContain('%%');
     const links = [
       UNSUBSCRIBE_LINK.exec(text)?.[0],
-      DomUtils.findOne((element) => element.name === 'a' && /\/unsubscribe\?/.test(element.attribs.href ?? ''), parseDocument(html).children)?.attribs.href,
+      DomUtils.findOne(
+        (element) => element.name === 'a' && /\/unsubscribe\?/.test(element.attribs.href ?? ''),
+        parseDocument(html).children,
+      )?.attribs.href,
       (mail.headers.get('list') as { unsubscribe: { url: string } }).unsubscribe.url,
     ];
     expect(new Set(links).size).toBe(1);

@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { readSettings } from '../../functions/commons/config';
 import { runPublish } from '../../functions/cli/publish-command';
+import { readSettings } from '../../functions/commons/config';
+import { PUBLISH_PATH, PUBLISH_SIGNATURE_HEADER } from '../../functions/local/publish-route';
+import { type LocalStack, startLocalStack } from '../../functions/local/stack';
 import { ingestPost } from '../../functions/publishing/ingest-post';
 import { signPayload } from '../../functions/publishing/webhook-signature';
-import { PUBLISH_PATH, PUBLISH_SIGNATURE_HEADER } from '../../functions/local/publish-route';
-import { startLocalStack, type LocalStack } from '../../functions/local/stack';
 import { importSubscribers } from '../../functions/subscribers/import';
 import { clearEmails, copiesByAddress, storedEmails } from './delivery-harness';
 
@@ -66,7 +66,10 @@ async function publish(...args: string[]): Promise<{ code: number; out: string }
 
 describe('pushletter publish', () => {
   it('sends a post once to every subscriber when two editors publish it at the same time', async () => {
-    const [first, second] = await Promise.all([publish(post('2024-10-02-concurrent.md')), publish(post('2024-10-02-concurrent.md'))]);
+    const [first, second] = await Promise.all([
+      publish(post('2024-10-02-concurrent.md')),
+      publish(post('2024-10-02-concurrent.md')),
+    ]);
     expect([first.code, second.code]).toEqual([0, 0]);
     const outputs = [first.out, second.out].sort();
     expect(outputs.filter((output) => /sent to 3 subscribers/.test(output))).toHaveLength(1);
@@ -101,7 +104,10 @@ describe('pushletter publish', () => {
     expect(result.out).toMatch(/scheduled 2099-06-01-far-future for 2099-06-01T01:00:00.000Z/);
     await stack.sending.idle();
     expect(await storedEmails(inbox)).toEqual([]);
-    expect(await stack.sending.issues.getIssue('2099-06-01-far-future')).toMatchObject({ state: 'scheduled', sendAt: '2099-06-01T01:00:00.000Z' });
+    expect(await stack.sending.issues.getIssue('2099-06-01-far-future')).toMatchObject({
+      state: 'scheduled',
+      sendAt: '2099-06-01T01:00:00.000Z',
+    });
     expect(stack.ingest.scheduler.pending()).toContain('2099-06-01-far-future');
   });
 
@@ -125,16 +131,30 @@ describe('pushletter publish', () => {
 
       writeFileSync(file, '---\ntitle: Changed my mind\npublished: true\n---\n\nFor the newsletter after all.\n');
       // A push of the edit (the webhook's ingest, no explicit publish) still sends nothing.
-      const pushed = await ingestPost({ path: '_posts/2024-10-06-changed-mind.md', source: readFileSync(file), kind: 'post', origin: 'webhook' }, stack.ingest.ports);
+      const pushed = await ingestPost(
+        { path: '_posts/2024-10-06-changed-mind.md', source: readFileSync(file), kind: 'post', origin: 'webhook' },
+        stack.ingest.ports,
+      );
       expect(pushed).toMatchObject({ status: 'exists', state: 'skipped' });
       expect((await publish(file, '--site', SITE)).out).toMatch(/sent to 3 subscribers/);
       await stack.sending.idle();
       expect(copiesByAddress(await storedEmails(inbox))).toEqual(new Map(READERS.map((address) => [address, 1])));
-      expect(await stack.sending.issues.getIssue('2024-10-06-changed-mind')).toMatchObject({ state: 'dispatched', enqueued: 3 });
+      expect(await stack.sending.issues.getIssue('2024-10-06-changed-mind')).toMatchObject({
+        state: 'dispatched',
+        enqueued: 3,
+      });
 
       // Now it was sent, like any other post: never again, not even by a replace racing the publish.
       expect((await publish(file, '--site', SITE)).out).toMatch(/already sent before; nothing sent again/);
-      expect(await stack.sending.issues.replaceSkipped({ postId: '2024-10-06-changed-mind', title: 'x', subject: 'x', state: 'dispatching', sendAt: new Date().toISOString() })).toBe('exists');
+      expect(
+        await stack.sending.issues.replaceSkipped({
+          postId: '2024-10-06-changed-mind',
+          title: 'x',
+          subject: 'x',
+          state: 'dispatching',
+          sendAt: new Date().toISOString(),
+        }),
+      ).toBe('exists');
       await stack.sending.idle();
       expect(copiesByAddress(await storedEmails(inbox))).toEqual(new Map(READERS.map((address) => [address, 1])));
     } finally {
@@ -144,7 +164,9 @@ describe('pushletter publish', () => {
 
   it('sends a draft as a preview to the editors only', async () => {
     const result = await publish(join(SITE, '_drafts', 'work-in-progress.md'));
-    expect(result.out).toMatch(/is a draft: preview "\[Preview\] Work in progress" sent to 1 editor, not to subscribers/);
+    expect(result.out).toMatch(
+      /is a draft: preview "\[Preview\] Work in progress" sent to 1 editor, not to subscribers/,
+    );
     const emails = await storedEmails(inbox);
     expect(copiesByAddress(emails)).toEqual(new Map([[EDITOR, 1]]));
   });
@@ -171,7 +193,10 @@ describe('pushletter publish', () => {
       const body = JSON.stringify(request);
       const response = await fetch(`http://127.0.0.1:${stack.ports.http}${PUBLISH_PATH}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', [PUBLISH_SIGNATURE_HEADER]: signPayload(stack.composition.secrets.webhookSecret, body) },
+        headers: {
+          'content-type': 'application/json',
+          [PUBLISH_SIGNATURE_HEADER]: signPayload(stack.composition.secrets.webhookSecret, body),
+        },
         body,
       });
       expect(response.status).toBe(400);
@@ -181,10 +206,15 @@ describe('pushletter publish', () => {
   });
 
   it('refuses to publish when asked for AWS, saying to push the post instead, and sends nothing locally', async () => {
-    await expect(publish(post('2024-10-02-concurrent.md'), '--aws')).rejects.toMatchObject({ code: 'PUBLISH_AWS_UNSUPPORTED', message: expect.stringMatching(/push .*webhook/) });
+    await expect(publish(post('2024-10-02-concurrent.md'), '--aws')).rejects.toMatchObject({
+      code: 'PUBLISH_AWS_UNSUPPORTED',
+      message: expect.stringMatching(/push .*webhook/),
+    });
     process.env.PUSHLETTER_TARGET = 'aws';
     try {
-      await expect(publish(post('2024-10-02-concurrent.md'))).rejects.toMatchObject({ code: 'PUBLISH_AWS_UNSUPPORTED' });
+      await expect(publish(post('2024-10-02-concurrent.md'))).rejects.toMatchObject({
+        code: 'PUBLISH_AWS_UNSUPPORTED',
+      });
     } finally {
       delete process.env.PUSHLETTER_TARGET;
     }
@@ -196,7 +226,10 @@ describe('pushletter publish', () => {
     const port = process.env.DYNAMODB_PORT;
     process.env.DYNAMODB_PORT = '1';
     try {
-      await expect(publish(post('2024-10-02-concurrent.md'))).rejects.toMatchObject({ code: 'LOCAL_STACK_NOT_RUNNING', message: expect.stringContaining('npx pushletter dev') });
+      await expect(publish(post('2024-10-02-concurrent.md'))).rejects.toMatchObject({
+        code: 'LOCAL_STACK_NOT_RUNNING',
+        message: expect.stringContaining('npx pushletter dev'),
+      });
     } finally {
       process.env.DYNAMODB_PORT = port;
     }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSettings } from '../../functions/commons/config';
 import { DEMO_SUBSCRIBERS, runDemo } from '../../functions/local/demo';
-import { startLocalStack, type LocalStack } from '../../functions/local/stack';
+import { type LocalStack, startLocalStack } from '../../functions/local/stack';
 import { clearEmails, copiesByAddress, storedEmails } from './delivery-harness';
 
 let dataDir: string;
@@ -31,7 +31,9 @@ describe('npm start (the demo)', () => {
 
     const emails = await storedEmails(inbox);
     expect(copiesByAddress(emails)).toEqual(new Map(DEMO_SUBSCRIBERS.map((subscriber) => [subscriber.email, 1])));
-    const links = emails.map((email) => email.body.html?.match(/href="(http:\/\/localhost:\d+\/unsubscribe\?token=[^"]+)"/)?.[1]);
+    const links = emails.map(
+      (email) => email.body.html?.match(/href="(http:\/\/localhost:\d+\/unsubscribe\?token=[^"]+)"/)?.[1],
+    );
     expect(new Set(links).size).toBe(DEMO_SUBSCRIBERS.length);
 
     // One reader leaves with the one-click POST their email client would make.
@@ -53,7 +55,9 @@ describe('npm start (the demo)', () => {
     expect(again.join('\n')).toMatch(/published on an earlier start/);
     await stack.sending.idle();
     // The emulator's store lives as long as this process: still the first start's copies only.
-    expect(copiesByAddress(await storedEmails(`http://127.0.0.1:${stack.ports.ses}`))).toEqual(new Map(DEMO_SUBSCRIBERS.map((subscriber) => [subscriber.email, 1])));
+    expect(copiesByAddress(await storedEmails(`http://127.0.0.1:${stack.ports.ses}`))).toEqual(
+      new Map(DEMO_SUBSCRIBERS.map((subscriber) => [subscriber.email, 1])),
+    );
     expect((await stack.composition.subscribers.findByEmail('grace@example.com'))?.state).toBe('unsubscribed');
   });
 });

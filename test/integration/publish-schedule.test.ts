@@ -3,19 +3,19 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LambdaClient } from '@aws-sdk/client-lambda';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { readSettings } from '../../functions/commons/config';
-import type { Clock } from '../../functions/commons/clock';
-import { startLocalStack, type LocalStack } from '../../functions/local/stack';
-import { readLocalPost } from '../../functions/local/publish-route';
 import { DispatcherInvoker } from '../../functions/adapters/lambda-invoker';
-import { ingestPost } from '../../functions/publishing/ingest-post';
+import type { Clock } from '../../functions/commons/clock';
+import { readSettings } from '../../functions/commons/config';
 import type { DispatchJob } from '../../functions/contract/messages';
-import { EventBridgeScheduler, TimerScheduler, atExpression, scheduleName } from '../../functions/publishing/schedule';
+import { readLocalPost } from '../../functions/local/publish-route';
 import { QUEUE_DRAINED_ATTRIBUTE } from '../../functions/local/send-resumption';
+import { type LocalStack, startLocalStack } from '../../functions/local/stack';
+import { ingestPost } from '../../functions/publishing/ingest-post';
+import { atExpression, EventBridgeScheduler, scheduleName, TimerScheduler } from '../../functions/publishing/schedule';
 import { importSubscribers } from '../../functions/subscribers/import';
 import { copiesByAddress, storedEmails } from './delivery-harness';
 
@@ -27,13 +27,20 @@ interface Recorded {
 }
 
 /** Stands in for an AWS REST endpoint: records requests, answers what `answer` says. */
-async function awsEndpoint(answer: (request: Recorded) => { status: number; headers?: Record<string, string>; body?: string }) {
+async function awsEndpoint(
+  answer: (request: Recorded) => { status: number; headers?: Record<string, string>; body?: string },
+) {
   const requests: Recorded[] = [];
   const server: Server = createServer((incoming, outgoing) => {
     const chunks: Buffer[] = [];
     incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
     incoming.on('end', () => {
-      const recorded = { method: incoming.method!, path: incoming.url!, headers: incoming.headers, body: Buffer.concat(chunks).toString('utf8') };
+      const recorded = {
+        method: incoming.method!,
+        path: incoming.url!,
+        headers: incoming.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
       requests.push(recorded);
       const { status, headers, body } = answer(recorded);
       outgoing.writeHead(status, { 'content-type': 'application/json', ...headers });
@@ -56,12 +63,23 @@ describe('EventBridge Scheduler', () => {
     let calls = 0;
     const endpoint = await awsEndpoint(() =>
       ++calls === 1
-        ? { status: 200, body: JSON.stringify({ ScheduleArn: 'arn:aws:scheduler:eu-west-1:123456789012:schedule/posts/x' }) }
-        : { status: 409, headers: { 'x-amzn-errortype': 'ConflictException' }, body: JSON.stringify({ Message: 'Schedule already exists.' }) },
+        ? {
+            status: 200,
+            body: JSON.stringify({ ScheduleArn: 'arn:aws:scheduler:eu-west-1:123456789012:schedule/posts/x' }),
+          }
+        : {
+            status: 409,
+            headers: { 'x-amzn-errortype': 'ConflictException' },
+            body: JSON.stringify({ Message: 'Schedule already exists.' }),
+          },
     );
     try {
       const client = new SchedulerClient({ endpoint: endpoint.url, region: 'eu-west-1', credentials, maxAttempts: 1 });
-      const scheduler = new EventBridgeScheduler(client, { targetArn: DISPATCHER, roleArn: 'arn:aws:iam::123456789012:role/scheduler', groupName: 'Pushletter-posts' });
+      const scheduler = new EventBridgeScheduler(client, {
+        targetArn: DISPATCHER,
+        roleArn: 'arn:aws:iam::123456789012:role/scheduler',
+        groupName: 'Pushletter-posts',
+      });
       const postId = '2099-01-01-新年快乐';
       await scheduler.schedule(postId, new Date('2099-01-01T00:00:00.250Z'));
       // A redelivered ingest schedules the same post again: the first schedule stands, no error.
@@ -88,11 +106,20 @@ describe('EventBridge Scheduler', () => {
   });
 
   it('lets other errors through so the ingest message is retried', async () => {
-    const endpoint = await awsEndpoint(() => ({ status: 400, headers: { 'x-amzn-errortype': 'ValidationException' }, body: JSON.stringify({ Message: 'bad role' }) }));
+    const endpoint = await awsEndpoint(() => ({
+      status: 400,
+      headers: { 'x-amzn-errortype': 'ValidationException' },
+      body: JSON.stringify({ Message: 'bad role' }),
+    }));
     try {
       const client = new SchedulerClient({ endpoint: endpoint.url, region: 'eu-west-1', credentials, maxAttempts: 1 });
-      const scheduler = new EventBridgeScheduler(client, { targetArn: DISPATCHER, roleArn: 'arn:aws:iam::123456789012:role/none' });
-      await expect(scheduler.schedule('2099-01-01-x', new Date('2099-01-01T00:00:00Z'))).rejects.toMatchObject({ name: 'ValidationException' });
+      const scheduler = new EventBridgeScheduler(client, {
+        targetArn: DISPATCHER,
+        roleArn: 'arn:aws:iam::123456789012:role/none',
+      });
+      await expect(scheduler.schedule('2099-01-01-x', new Date('2099-01-01T00:00:00Z'))).rejects.toMatchObject({
+        name: 'ValidationException',
+      });
     } finally {
       await endpoint.close();
     }
@@ -108,7 +135,10 @@ describe('starting the dispatcher now', () => {
   it('invokes the dispatcher asynchronously with the post id', async () => {
     const endpoint = await awsEndpoint(() => ({ status: 202, body: '' }));
     try {
-      const invoker = new DispatcherInvoker(new LambdaClient({ endpoint: endpoint.url, region: 'eu-west-1', credentials, maxAttempts: 1 }), DISPATCHER);
+      const invoker = new DispatcherInvoker(
+        new LambdaClient({ endpoint: endpoint.url, region: 'eu-west-1', credentials, maxAttempts: 1 }),
+        DISPATCHER,
+      );
       await invoker.send([{ postId: '2026-11-20-hello' }]);
       const [request] = endpoint.requests;
       expect(request!.path).toBe(`/2015-03-31/functions/${encodeURIComponent(DISPATCHER)}/invocations`);
@@ -169,7 +199,12 @@ describe('a future post on the local stack', () => {
   async function addReaders(running: LocalStack): Promise<void> {
     await importSubscribers(
       readers.map((email, index) => ({ line: index + 2, email })),
-      { store: running.composition.subscribers, service: running.composition.subscriptions, clock: running.composition.clock, confirmed: true },
+      {
+        store: running.composition.subscribers,
+        service: running.composition.subscriptions,
+        clock: running.composition.clock,
+        confirmed: true,
+      },
     );
   }
 
@@ -181,7 +216,11 @@ describe('a future post on the local stack', () => {
     await vi.waitFor(
       async () => {
         const { Item } = await running.composition.dynamo.send(
-          new GetItemCommand({ TableName: running.composition.resources.issuesTable, Key: { postId: { S: postId } }, ConsistentRead: true }),
+          new GetItemCommand({
+            TableName: running.composition.resources.issuesTable,
+            Key: { postId: { S: postId } },
+            ConsistentRead: true,
+          }),
         );
         expect(Item?.[QUEUE_DRAINED_ATTRIBUTE]).toBeDefined();
       },
@@ -206,7 +245,10 @@ describe('a future post on the local stack', () => {
     const postId = '2030-03-04-on-time';
     mkdirSync(join(site, '_posts'), { recursive: true });
     writeFileSync(join(site, '_config.yml'), 'title: Timed\nurl: https://timed.example.net\ntimezone: Asia/Shanghai\n');
-    writeFileSync(join(site, '_posts', `${postId}.md`), `---\ntitle: On time\ndate: ${local}\n---\n\nSent at its date.\n`);
+    writeFileSync(
+      join(site, '_posts', `${postId}.md`),
+      `---\ntitle: On time\ndate: ${local}\n---\n\nSent at its date.\n`,
+    );
 
     let running = await start(dataDir, clockFrom(anHourBefore));
     await addReaders(running);
@@ -251,7 +293,8 @@ describe('a future post on the local stack', () => {
     const outcome = await ingestPost(await readLocalPost(path), { ...running.ingest.ports, dispatchQueue: lost });
     expect(outcome.status).toBe('dispatching');
     // The emulator's inbox is one per process, shared with the other tests: look at this post's mail.
-    const interrupted = async (inbox: string) => (await storedEmails(inbox)).filter((email) => email.subject === 'Interrupted');
+    const interrupted = async (inbox: string) =>
+      (await storedEmails(inbox)).filter((email) => email.subject === 'Interrupted');
     expect(await interrupted(`http://127.0.0.1:${running.ports.ses}`)).toEqual([]);
     await stop();
 
@@ -264,6 +307,8 @@ describe('a future post on the local stack', () => {
     );
     await running.sending.idle();
     await waitForDrained(running, '2024-09-01-interrupted');
-    expect(copiesByAddress(await interrupted(`http://127.0.0.1:${running.ports.ses}`))).toEqual(new Map(readers.map((address) => [address, 1])));
+    expect(copiesByAddress(await interrupted(`http://127.0.0.1:${running.ports.ses}`))).toEqual(
+      new Map(readers.map((address) => [address, 1])),
+    );
   });
 });

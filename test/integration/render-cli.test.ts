@@ -1,12 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { simpleParser, type AddressObject } from 'mailparser';
-import { parseDocument, DomUtils } from 'htmlparser2';
+import { DomUtils, parseDocument } from 'htmlparser2';
+import { type AddressObject, simpleParser } from 'mailparser';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../functions/cli/render-command';
 import { readSettings } from '../../functions/commons/config';
 
@@ -54,8 +54,15 @@ describe('pushletter render on the example blogs', () => {
 
   it('renders every post of both folders, skips the unpublished ones with the reason, and exits 0', () => {
     expect(result.code).toBe(0);
-    for (const slug of ['cluster-upgrade-notes', 'weekly-review', 'hello-world', 'shipping-helm-charts', 'upcoming-release-notes']) {
-      for (const extension of ['html', 'txt', 'eml']) expect(existsSync(join(out, `${slug}.${extension}`)), `${slug}.${extension}`).toBe(true);
+    for (const slug of [
+      'cluster-upgrade-notes',
+      'weekly-review',
+      'hello-world',
+      'shipping-helm-charts',
+      'upcoming-release-notes',
+    ]) {
+      for (const extension of ['html', 'txt', 'eml'])
+        expect(existsSync(join(out, `${slug}.${extension}`)), `${slug}.${extension}`).toBe(true);
     }
     expect(existsSync(join(out, 'unfinished.html'))).toBe(false);
     expect(result.out).toContain('5 rendered, 2 skipped, 0 failed');
@@ -64,7 +71,7 @@ describe('pushletter render on the example blogs', () => {
     expect(result.out).toMatch(/largest email: shipping-helm-charts \(html \d+\.\d KB\)/);
   });
 
-  it('prints each post\'s subject, HTML size and warnings, and shows progress for folders', () => {
+  it("prints each post's subject, HTML size and warnings, and shows progress for folders", () => {
     expect(result.out).toContain('subject: 集群升级手记：从 1.27 到 1.29');
     expect(result.out).toMatch(/html \d+\.\d KB → .*cluster-upgrade-notes\.\{html,txt,eml\}/);
     expect(result.out).toMatch(/warning: .*newsletter-cta\.html.* \[LIQUID_INCLUDE_MISSING\]/);
@@ -82,7 +89,9 @@ describe('pushletter render on the example blogs', () => {
     expect(mail.headers.get('content-language')).toBe('zh-CN');
     const list = mail.headers.get('list') as { unsubscribe: { url: string } };
     expect(list.unsubscribe.url).toBe('https://news.example.cn/unsubscribe?token=preview');
-    expect(mail.headerLines.find((header) => header.key === 'list-unsubscribe-post')?.line).toBe('List-Unsubscribe-Post: List-Unsubscribe=One-Click');
+    expect(mail.headerLines.find((header) => header.key === 'list-unsubscribe-post')?.line).toBe(
+      'List-Unsubscribe-Post: List-Unsubscribe=One-Click',
+    );
     // The parts are the .html and .txt files, which carry the same preview link, never a placeholder.
     const html = readFileSync(join(out, 'cluster-upgrade-notes.html'), 'utf8');
     const text = readFileSync(join(out, 'cluster-upgrade-notes.txt'), 'utf8');
@@ -99,11 +108,17 @@ describe('pushletter render on the example blogs', () => {
     const text = readFileSync(join(out, 'cluster-upgrade-notes.txt'), 'utf8');
     const document = parseDocument(html);
     expect(html).toMatch(/<html lang="zh-CN"/);
-    const image = DomUtils.findOne((element) => element.name === 'img' && element.attribs.alt === '升级流程示意图', document.children);
+    const image = DomUtils.findOne(
+      (element) => element.name === 'img' && element.attribs.alt === '升级流程示意图',
+      document.children,
+    );
     expect(image?.attribs.src).toBe('https://notes.example.cn/assets/images/upgrade-flow.png');
     const quote = DomUtils.findOne((element) => element.name === 'blockquote', document.children);
     expect(DomUtils.textContent(quote!)).toContain('控制面最多可以比节点上的 kubelet 新三个小版本');
-    const webLink = DomUtils.findOne((element) => element.name === 'a' && DomUtils.textContent(element) === '在网页上查看', document.children);
+    const webLink = DomUtils.findOne(
+      (element) => element.name === 'a' && DomUtils.textContent(element) === '在网页上查看',
+      document.children,
+    );
     expect(decodeURI(webLink!.attribs.href!)).toBe('https://notes.example.cn/技术/2024/03/08/cluster-upgrade-notes/');
     // Two-space line break kept, autolink printed once, quote marked, no Liquid left.
     expect(text).toContain('继续停留在旧版本意味着拿不到安全补丁。\n升级之前，我们先在预发环境演练了两遍。');
@@ -113,14 +128,20 @@ describe('pushletter render on the example blogs', () => {
     for (const line of text.split('\n')) expect(Buffer.byteLength(line)).toBeLessThanOrEqual(998);
   });
 
-  it('keeps the English post\'s code, table and post_url link', () => {
+  it("keeps the English post's code, table and post_url link", () => {
     const html = readFileSync(join(out, 'shipping-helm-charts.html'), 'utf8');
     const document = parseDocument(html);
     expect(html).toMatch(/<html lang="en"/);
     expect(DomUtils.textContent(document)).toContain('repository: {{ .Values.image.repository }}');
-    const table = DomUtils.findAll((element) => element.name === 'table' && DomUtils.textContent(element).includes('helm lint'), document.children).pop();
+    const table = DomUtils.findAll(
+      (element) => element.name === 'table' && DomUtils.textContent(element).includes('helm lint'),
+      document.children,
+    ).pop();
     expect((table!.parent as { attribs: Record<string, string> }).attribs.style).toContain('overflow-x:auto');
-    const firstPost = DomUtils.findOne((element) => element.name === 'a' && DomUtils.textContent(element) === 'first one', document.children);
+    const firstPost = DomUtils.findOne(
+      (element) => element.name === 'a' && DomUtils.textContent(element) === 'first one',
+      document.children,
+    );
     expect(firstPost?.attribs.href).toBe('https://ada.example.github.io/notes/meta/2024/04/02/hello-world/');
     expect(html).not.toMatch(/<script|<iframe|<form|onclick/i);
     expect(html).toContain('You receive this email because you subscribed to Field Notes.');
@@ -129,13 +150,23 @@ describe('pushletter render on the example blogs', () => {
 
 describe('pushletter render --strict', () => {
   it('fails on warnings', async () => {
-    const result = await render([`${fixtures}/blog-en/_posts/2024-05-20-shipping-helm-charts.md`, '--out', outFolder(), '--strict']);
+    const result = await render([
+      `${fixtures}/blog-en/_posts/2024-05-20-shipping-helm-charts.md`,
+      '--out',
+      outFolder(),
+      '--strict',
+    ]);
     expect(result.code).toBe(1);
     expect(result.out).toContain('1 rendered, 0 skipped, 0 failed');
   });
 
   it('passes a post without warnings', async () => {
-    const result = await render([`${fixtures}/blog-zh/_posts/随笔/2024-01-15-weekly-review.md`, '--out', outFolder(), '--strict']);
+    const result = await render([
+      `${fixtures}/blog-zh/_posts/随笔/2024-01-15-weekly-review.md`,
+      '--out',
+      outFolder(),
+      '--strict',
+    ]);
     expect(result.code).toBe(0);
   });
 });
@@ -175,14 +206,22 @@ describe('pushletter render on a post too long for Gmail', () => {
     const site = outFolder();
     mkdirSync(join(site, '_posts'));
     writeFileSync(join(site, '_config.yml'), 'title: 长文\nurl: https://long.example.cn\n');
-    const paragraphs = Array.from({ length: 400 }, (_, index) => `第 ${index} 段：${'集群升级的记录和检查清单。'.repeat(10)}`);
-    writeFileSync(join(site, '_posts', '2024-05-01-long-read.md'), `---\ntitle: 长文\n---\n\n${paragraphs.join('\n\n')}\n`);
+    const paragraphs = Array.from(
+      { length: 400 },
+      (_, index) => `第 ${index} 段：${'集群升级的记录和检查清单。'.repeat(10)}`,
+    );
+    writeFileSync(
+      join(site, '_posts', '2024-05-01-long-read.md'),
+      `---\ntitle: 长文\n---\n\n${paragraphs.join('\n\n')}\n`,
+    );
     const out = outFolder();
     const result = await render([site, '--out', out]);
     expect(result.code).toBe(0);
     expect(result.out).toMatch(/html (9\d|100)\.\d KB \(cut to fit Gmail\)/);
     expect(result.out).toContain('[EMAIL_TRUNCATED]');
-    expect(result.out).toMatch(/cut to stay under Gmail's 102 KB clipping, with a "continue reading" link: long-read\n/);
+    expect(result.out).toMatch(
+      /cut to stay under Gmail's 102 KB clipping, with a "continue reading" link: long-read\n/,
+    );
     expect(Buffer.byteLength(readFileSync(join(out, 'long-read.html')))).toBeLessThanOrEqual(100 * 1024);
     expect((await render([site, '--out', out, '--strict'])).code).toBe(1);
   });
@@ -193,10 +232,20 @@ describe('the pushletter command', () => {
     const out = outFolder();
     const child = promisify(execFile)(
       process.execPath,
-      ['bin/pushletter.js', 'render', `${fixtures}/blog-zh/_posts/随笔/2024-01-15-weekly-review.md`, `${fixtures}/bad-posts/_posts/2024-01-05-empty-body.md`, '--out', out],
+      [
+        'bin/pushletter.js',
+        'render',
+        `${fixtures}/blog-zh/_posts/随笔/2024-01-15-weekly-review.md`,
+        `${fixtures}/bad-posts/_posts/2024-01-05-empty-body.md`,
+        '--out',
+        out,
+      ],
       { env: { ...process.env, PUSHLETTER_PUBLIC_URL: 'https://news.example.cn' } },
     );
-    const failure = await child.then(() => undefined, (error: { code: number; stdout: string }) => error);
+    const failure = await child.then(
+      () => undefined,
+      (error: { code: number; stdout: string }) => error,
+    );
     expect(failure?.code).toBe(1);
     expect(failure?.stdout).toContain('subject: 第三周回顾');
     expect(failure?.stdout).toMatch(/✗ .*2024-01-05-empty-body\.md: the post has front matter but no text/);

@@ -1,16 +1,16 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseDocument, DomUtils } from 'htmlparser2';
+import { DomUtils, parseDocument } from 'htmlparser2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readSettings } from '../../functions/commons/config';
 import { runPublish } from '../../functions/cli/publish-command';
 import { run as runRender } from '../../functions/cli/render-command';
+import { readSettings } from '../../functions/commons/config';
+import { type LocalStack, startLocalStack } from '../../functions/local/stack';
 import { INCLUDE_LIMITS } from '../../functions/render/includes';
-import { startLocalStack, type LocalStack } from '../../functions/local/stack';
 import { importSubscribers } from '../../functions/subscribers/import';
 import { cliAgainst, inbox } from './http-helpers';
-import { BlogRepository, deliveryHeaders, pushPayload, startFakeGitHub, type FakeGitHub } from './webhook-harness';
+import { BlogRepository, deliveryHeaders, type FakeGitHub, pushPayload, startFakeGitHub } from './webhook-harness';
 
 /**
  * `{% include %}` through the three ways a post becomes an email: `render` reads `_includes/`
@@ -53,7 +53,12 @@ beforeAll(async () => {
   });
   cli = cliAgainst(stack, dataDir);
   const { composition } = stack;
-  await importSubscribers([{ line: 2, email: READER }], { store: composition.subscribers, service: composition.subscriptions, clock: composition.clock, confirmed: true });
+  await importSubscribers([{ line: 2, email: READER }], {
+    store: composition.subscribers,
+    service: composition.subscriptions,
+    clock: composition.clock,
+    confirmed: true,
+  });
 });
 
 afterAll(async () => {
@@ -67,7 +72,10 @@ afterAll(async () => {
 
 /** The included paragraph as a reader sees it in an HTML part. */
 function includedText(html: string): string | undefined {
-  const paragraph = DomUtils.findOne((element) => element.name === 'p' && DomUtils.textContent(element).startsWith('提示'), parseDocument(html).children);
+  const paragraph = DomUtils.findOne(
+    (element) => element.name === 'p' && DomUtils.textContent(element).startsWith('提示'),
+    parseDocument(html).children,
+  );
   return paragraph ? DomUtils.textContent(paragraph).replace(/\s+/g, ' ').trim() : undefined;
 }
 
@@ -75,19 +83,28 @@ describe('{% include %} in a post', () => {
   it('shows the same included text in the render preview, a publish --test copy and the copy the webhook sends', async () => {
     const post = repository.commit('Post', {
       write: {
-        [POST]: '---\ntitle: 带引用的文章\n---\n\n正文第一段。\n\n{% include note.html text="本文已在生产环境验证。" %}\n\n{% include huge.html %}\n\n正文结束。\n',
+        [POST]:
+          '---\ntitle: 带引用的文章\n---\n\n正文第一段。\n\n{% include note.html text="本文已在生产环境验证。" %}\n\n{% include huge.html %}\n\n正文结束。\n',
       },
     });
 
     const rendered = cli.streams();
     const settings = readSettings({ PUSHLETTER_PUBLIC_URL: `http://127.0.0.1:${stack.ports.http}` });
-    expect(await runRender([join(repository.dir, POST), '--out', outDir], { out: rendered.out, err: rendered.err, settings })).toBe(0);
+    expect(
+      await runRender([join(repository.dir, POST), '--out', outDir], {
+        out: rendered.out,
+        err: rendered.err,
+        settings,
+      }),
+    ).toBe(0);
     const preview = readFileSync(join(outDir, 'with-includes.html'), 'utf8');
     expect(includedText(preview)).toBe(EXPECTED);
     expect(readFileSync(join(outDir, 'with-includes.txt'), 'utf8')).toContain(EXPECTED);
 
     const published = cli.streams();
-    expect(await runPublish([join(repository.dir, POST), '--test', EDITOR], { out: published.out, err: published.err })).toBe(0);
+    expect(
+      await runPublish([join(repository.dir, POST), '--test', EDITOR], { out: published.out, err: published.err }),
+    ).toBe(0);
     expect(published.printed()).toContain(`sent to ${EDITOR}`);
 
     const body = JSON.stringify(pushPayload({ fullName: REPOSITORY, before: base, commits: [post] }));
@@ -108,8 +125,13 @@ describe('{% include %} in a post', () => {
 
     // Only the includes the post names were read from GitHub, never the whole folder; the one
     // over the size limit was left out of every copy alike.
-    const includeReads = github.requests.filter((request) => request.path.startsWith('_includes/')).map((request) => request.path);
-    expect(new Set(includeReads)).toEqual(new Set(['_includes/note.html', '_includes/sign.html', '_includes/huge.html']));
-    for (const html of [preview, testCopy?.body.html ?? '', sent?.body.html ?? '']) expect(html).not.toContain('大大大');
+    const includeReads = github.requests
+      .filter((request) => request.path.startsWith('_includes/'))
+      .map((request) => request.path);
+    expect(new Set(includeReads)).toEqual(
+      new Set(['_includes/note.html', '_includes/sign.html', '_includes/huge.html']),
+    );
+    for (const html of [preview, testCopy?.body.html ?? '', sent?.body.html ?? ''])
+      expect(html).not.toContain('大大大');
   });
 });

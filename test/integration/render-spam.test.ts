@@ -5,11 +5,11 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { readSettings } from '../../functions/commons/config';
 import { personalise } from '../../functions/mail/message';
+import { compileIssueMessage } from '../../functions/publishing/ingest-post';
 import { renderEmail } from '../../functions/render/email';
 import { parsePost } from '../../functions/render/post';
 import { findSiteRoot, loadSite } from '../../functions/render/site';
 import { UNSUBSCRIBE_URL_PLACEHOLDER } from '../../functions/render/types';
-import { compileIssueMessage } from '../../functions/publishing/ingest-post';
 
 const run = promisify(execFile);
 
@@ -43,7 +43,10 @@ describe('a post email as a subscriber receives it', () => {
     const email = await renderEmail(post, site, settings);
     const data = personalise(compileIssueMessage(email, settings), {
       to: 'reader@example.com',
-      values: { [UNSUBSCRIBE_URL_PLACEHOLDER]: 'https://api.blog.example.org/unsubscribe?token=AQFrB67TudlLPJUXdhwpGE7coq3KQeHSYLbWxjkPtVxylrq' },
+      values: {
+        [UNSUBSCRIBE_URL_PLACEHOLDER]:
+          'https://api.blog.example.org/unsubscribe?token=AQFrB67TudlLPJUXdhwpGE7coq3KQeHSYLbWxjkPtVxylrq',
+      },
       date: new Date('2024-12-02T08:00:00Z'),
     });
     const { score, report } = await spamScore(data);

@@ -2,8 +2,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readSettings } from '../../functions/commons/config';
 import { InvalidInputError } from '../../functions/commons/errors';
 import { RenderWorker } from '../../functions/local/render-worker';
-import { PostLimitError } from '../../functions/render/limits';
 import type { PostFile } from '../../functions/publishing/ingest-post';
+import { PostLimitError } from '../../functions/render/limits';
 
 /**
  * The local stack's render worker: a real worker thread with a time and memory budget. A post
@@ -37,15 +37,22 @@ async function failure(promise: Promise<unknown>): Promise<Error> {
 
 describe('the render worker', () => {
   it('renders a post and its email off the main thread', async () => {
-    const { post: parsed, email } = await worker().render(post('2024-06-01-fine', 'Hello **readers**.'), settings, now, { skippedToo: false });
+    const { post: parsed, email } = await worker().render(
+      post('2024-06-01-fine', 'Hello **readers**.'),
+      settings,
+      now,
+      { skippedToo: false },
+    );
     expect(parsed.id).toBe('2024-06-01-fine');
     expect(parsed.date).toBeInstanceOf(Date);
     expect(email?.html).toContain('<strong>readers</strong>');
   });
 
-  it('hands back the renderer\'s own errors with their class and code, so the ingest worker does not retry them', async () => {
+  it("hands back the renderer's own errors with their class and code, so the ingest worker does not retry them", async () => {
     const renderer = worker();
-    const limit = await failure(renderer.render(post('2024-06-02-deep', '> '.repeat(1_000) + 'deep'), settings, now, { skippedToo: false }));
+    const limit = await failure(
+      renderer.render(post('2024-06-02-deep', '> '.repeat(1_000) + 'deep'), settings, now, { skippedToo: false }),
+    );
     expect(limit).toBeInstanceOf(PostLimitError);
     expect(limit).toMatchObject({ code: 'POST_NESTING_LIMIT' });
     const broken = { ...post('2024-06-03-broken', ''), source: '---\ntitle: [unclosed\n---\n\nBody.\n' };
@@ -55,7 +62,9 @@ describe('the render worker', () => {
 
   it('stops a render over its time budget', async () => {
     const renderer = worker({ timeoutMs: 1, memoryMb: 512 });
-    const error = await failure(renderer.render(post('2024-06-04-slow', 'Slow.'), settings, now, { skippedToo: false }));
+    const error = await failure(
+      renderer.render(post('2024-06-04-slow', 'Slow.'), settings, now, { skippedToo: false }),
+    );
     expect(error).toBeInstanceOf(PostLimitError);
     expect(error).toMatchObject({ code: 'POST_RENDER_TIMEOUT' });
     expect(error.message).toContain('_posts/2024-06-04-slow.md');

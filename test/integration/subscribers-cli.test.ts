@@ -1,20 +1,26 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import sesServer from 'aws-ses-v2-local';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DynamoSubscriberStore } from '../../functions/adapters/dynamodb/subscriber-store';
 import { run } from '../../functions/cli/subscribers-command';
 import { PushletterError } from '../../functions/commons/errors';
 import { normaliseAddress } from '../../functions/subscribers/address';
 import { parseImportCsv } from '../../functions/subscribers/csv';
 import { deriveKeys } from '../../functions/subscribers/keys';
 import { SubscriptionService } from '../../functions/subscribers/service';
-import { DynamoSubscriberStore } from '../../functions/adapters/dynamodb/subscriber-store';
-import { createSubscriberTable, quietLogger, RecordingConfirmationSender, startDynamo, type RunningDynamo } from './subscribers-harness';
+import {
+  createSubscriberTable,
+  quietLogger,
+  RecordingConfirmationSender,
+  type RunningDynamo,
+  startDynamo,
+} from './subscribers-harness';
 
 const fixtures = fileURLToPath(new URL('../fixtures/csv/', import.meta.url));
 const masterKey = Buffer.from('cli-test-master-key-0123456789abcdef');
@@ -54,7 +60,9 @@ async function inbox(): Promise<string[]> {
   const response = await fetch(`${sesUrl}/store`);
   const { emails } = (await response.json()) as { emails: { destination: { to: string[] } }[] };
   // The emulator shows international domains decoded; compare in the stored (punycode) form.
-  return emails.flatMap((email) => email.destination.to.map((address) => normaliseAddress(address, { allowTypos: true })));
+  return emails.flatMap((email) =>
+    email.destination.to.map((address) => normaliseAddress(address, { allowTypos: true })),
+  );
 }
 
 /** Runs `task` with CI set to `value` (unset for undefined), then puts CI back. */
@@ -73,7 +81,13 @@ async function withCi<T>(value: string | undefined, task: () => Promise<T>): Pro
 async function usingTable(): Promise<string> {
   const tableName = await createSubscriberTable(dynamo.client);
   process.env.SUBSCRIBERS_TABLE = tableName;
-  store = new DynamoSubscriberStore({ client: dynamo.client, tableName, idKey: deriveKeys(masterKey).idKey, listName: 'newsletter', clock: { now: () => new Date() } });
+  store = new DynamoSubscriberStore({
+    client: dynamo.client,
+    tableName,
+    idKey: deriveKeys(masterKey).idKey,
+    listName: 'newsletter',
+    clock: { now: () => new Date() },
+  });
   return tableName;
 }
 
@@ -82,7 +96,10 @@ beforeAll(async () => {
   ses = (await sesServer({ host: '127.0.0.1', port: 0 })) as Server;
   sesUrl = `http://127.0.0.1:${(ses.address() as AddressInfo).port}`;
   dataDir = await mkdtemp(join(tmpdir(), 'pushletter-subscribers-cli-'));
-  await writeFile(join(dataDir, 'secrets.json'), JSON.stringify({ tokenKey: masterKey.toString('base64'), webhookSecret: 'cli-test-webhook-secret-0123456789' }));
+  await writeFile(
+    join(dataDir, 'secrets.json'),
+    JSON.stringify({ tokenKey: masterKey.toString('base64'), webhookSecret: 'cli-test-webhook-secret-0123456789' }),
+  );
   // The CLI finds the "running stack" exactly as it would find `npm start`: ports and data dir.
   process.env.DYNAMODB_PORT = new URL(dynamo.endpoint).port;
   process.env.SES_PORT = String((ses.address() as AddressInfo).port);
@@ -117,10 +134,19 @@ describe('pushletter subscribers import', () => {
     expect(result.out).not.toMatch(/Enter your|Did you mean/);
     expect(await inbox()).toEqual([]);
 
-    expect(await store.findByEmail('jane.doe@example.org')).toMatchObject({ state: 'active', createdAt: '2024-02-03T00:00:00.000Z', lang: 'en', name: 'Doe, Jane', consent: { source: 'import' } });
+    expect(await store.findByEmail('jane.doe@example.org')).toMatchObject({
+      state: 'active',
+      createdAt: '2024-02-03T00:00:00.000Z',
+      lang: 'en',
+      name: 'Doe, Jane',
+      consent: { source: 'import' },
+    });
     expect((await store.findByEmail('multi@example.net'))?.name).toBe('Multi line name');
-    expect(await store.findByEmail('leser@bücher.de')).toMatchObject({ email: 'leser@xn--bcher-kva.de', state: 'active' });
-    expect((await store.findByEmail('evil@example.com'))).toBeUndefined();
+    expect(await store.findByEmail('leser@bücher.de')).toMatchObject({
+      email: 'leser@xn--bcher-kva.de',
+      state: 'active',
+    });
+    expect(await store.findByEmail('evil@example.com')).toBeUndefined();
 
     const again = await cli('import', join(fixtures, 'subscribers.csv'), '--confirmed');
     expect(again.out).toMatch(/imported +0/);
@@ -129,7 +155,11 @@ describe('pushletter subscribers import', () => {
 
   it('sends one confirmation per new address without --confirmed, none on a re-run, and never re-subscribes someone who left', async () => {
     await usingTable();
-    const leaver = await store.createIfAbsent({ email: 'xiaoming@qq.com', state: 'active', consent: { at: new Date().toISOString(), source: 'form' } });
+    const leaver = await store.createIfAbsent({
+      email: 'xiaoming@qq.com',
+      state: 'active',
+      consent: { at: new Date().toISOString(), source: 'form' },
+    });
     await store.deactivate(leaver.id);
 
     const first = await cli('import', join(fixtures, 'subscribers.csv'));
@@ -138,9 +168,16 @@ describe('pushletter subscribers import', () => {
     expect(first.out).toMatch(/skipped +1/);
     expect(first.out).toContain('line 3: unsubscribed');
     expect(first.out).toContain('confirmation emails sent 4');
-    expect((await inbox()).sort()).toEqual(['jane.doe@example.org', 'last@example.com', 'leser@xn--bcher-kva.de', 'multi@example.net']);
+    expect((await inbox()).sort()).toEqual([
+      'jane.doe@example.org',
+      'last@example.com',
+      'leser@xn--bcher-kva.de',
+      'multi@example.net',
+    ]);
     // The name column greets each reader in their confirmation email.
-    const { emails } = (await (await fetch(`${sesUrl}/store`)).json()) as { emails: { destination: { to: string[] }; body: { text?: string } }[] };
+    const { emails } = (await (await fetch(`${sesUrl}/store`)).json()) as {
+      emails: { destination: { to: string[] }; body: { text?: string } }[];
+    };
     expect(emails.find((email) => email.destination.to.includes('last@example.com'))?.body.text).toMatch(/^Hi Last,$/m);
     expect((await store.findByEmail('xiaoming@qq.com'))?.state).toBe('unsubscribed');
     expect((await store.findByEmail('multi@example.net'))?.state).toBe('pending');
@@ -160,9 +197,18 @@ describe('pushletter subscribers import', () => {
   it('round-trips through export: what export writes, import restores into an empty list', async () => {
     await usingTable();
     await cli('import', join(fixtures, 'subscribers.csv'), '--confirmed');
-    const service = new SubscriptionService({ store, keys: deriveKeys(masterKey), mailer: new RecordingConfirmationSender(), clock: { now: () => new Date() }, publicUrl: 'http://localhost', logger: quietLogger });
+    const service = new SubscriptionService({
+      store,
+      keys: deriveKeys(masterKey),
+      mailer: new RecordingConfirmationSender(),
+      clock: { now: () => new Date() },
+      publicUrl: 'http://localhost',
+      logger: quietLogger,
+    });
     await service.subscribe({ email: 'pending.reader@example.org', source: 'form, "spring" campaign' });
-    await service.unsubscribe(new URL(service.unsubscribeUrl(store.idFor('last@example.com'))).searchParams.get('token')!);
+    await service.unsubscribe(
+      new URL(service.unsubscribeUrl(store.idFor('last@example.com'))).searchParams.get('token')!,
+    );
 
     const exported = await cli('export');
     expect(exported.code).toBe(0);
@@ -171,8 +217,12 @@ describe('pushletter subscribers import', () => {
     expect(lines[0]).toBe('email,name,state,created,confirmed,unsubscribed,suppressed,consent_at,consent_source,lang');
     expect(lines.find((line) => line.startsWith('jane.doe@'))).toMatch(/^jane\.doe@example\.org,"Doe, Jane",active,/);
     expect(lines).toHaveLength(7);
-    expect(lines.find((line) => line.startsWith('pending.reader@'))).toMatch(/^pending\.reader@example\.org,,pending,.*,"form, ""spring"" campaign",en$/);
-    expect(lines.find((line) => line.startsWith('last@'))).toMatch(/^last@example\.com,Last,unsubscribed,[^,]+,[^,]+,[^,]+,/);
+    expect(lines.find((line) => line.startsWith('pending.reader@'))).toMatch(
+      /^pending\.reader@example\.org,,pending,.*,"form, ""spring"" campaign",en$/,
+    );
+    expect(lines.find((line) => line.startsWith('last@'))).toMatch(
+      /^last@example\.com,Last,unsubscribed,[^,]+,[^,]+,[^,]+,/,
+    );
 
     const exportFile = join(dataDir, 'export.csv');
     await writeFile(exportFile, exported.out);
@@ -181,14 +231,20 @@ describe('pushletter subscribers import', () => {
     const restored = await cli('import', exportFile, '--confirmed');
     expect(restored.out).toMatch(/imported +6 \(active\)/);
     const reExported = parseImportCsv(Buffer.from((await cli('export')).out));
-    const byEmail = (rows: { email: string; createdAt?: string; lang?: string; name?: string }[]) => rows.map(({ email, createdAt, lang, name }) => ({ email, createdAt, lang, name })).sort((a, b) => a.email.localeCompare(b.email));
+    const byEmail = (rows: { email: string; createdAt?: string; lang?: string; name?: string }[]) =>
+      rows
+        .map(({ email, createdAt, lang, name }) => ({ email, createdAt, lang, name }))
+        .sort((a, b) => a.email.localeCompare(b.email));
     expect(byEmail(reExported.rows)).toEqual(byEmail(original.rows));
   });
 
   it('names the columns it ignores and keeps the name column', async () => {
     await usingTable();
     const file = join(dataDir, 'crm.csv');
-    await writeFile(file, 'Email,Full Name,Company,Tags\nada@example.com,Ada Lovelace,Analytical Engines,vip\nada.example.com,Ada Two,,\n');
+    await writeFile(
+      file,
+      'Email,Full Name,Company,Tags\nada@example.com,Ada Lovelace,Analytical Engines,vip\nada.example.com,Ada Two,,\n',
+    );
     const result = await cli('import', file, '--confirmed');
     expect(result.out).toContain('ignored columns: "Company", "Tags" (kept: email, name, created, lang)');
     expect(result.out).toContain('line 3: "ada.example.com": the address has no @');
@@ -203,7 +259,9 @@ describe('pushletter subscribers import', () => {
       const file = join(dataDir, 'one.csv');
       await writeFile(file, 'email,name\nada@example.com,Ada\n');
       expect((await cli('import', file)).code).toBe(0);
-      const { emails } = (await (await fetch(`${sesUrl}/store`)).json()) as { emails: { from: string; subject: string; body: { text?: string } }[] };
+      const { emails } = (await (await fetch(`${sesUrl}/store`)).json()) as {
+        emails: { from: string; subject: string; body: { text?: string } }[];
+      };
       expect(emails).toHaveLength(1);
       expect(emails[0]!.subject).toBe('Confirm your subscription to Field Notes · 田野笔记');
       expect(emails[0]!.from).toContain('Field Notes · 田野笔记');
@@ -217,10 +275,16 @@ describe('pushletter subscribers import', () => {
     await usingTable();
     // Enough rows for a line per 10%; more would only slow the test on a busy machine.
     const file = join(dataDir, 'large.csv');
-    await writeFile(file, `email\n${Array.from({ length: 200 }, (_, index) => `reader${index}@example.com`).join('\n')}\n`);
+    await writeFile(
+      file,
+      `email\n${Array.from({ length: 200 }, (_, index) => `reader${index}@example.com`).join('\n')}\n`,
+    );
     // Off a terminal the bar prints lines only in CI; elsewhere a redirected run stays quiet.
     const small = join(dataDir, 'small.csv');
-    await writeFile(small, `email\n${Array.from({ length: 20 }, (_, index) => `early${index}@example.com`).join('\n')}\n`);
+    await writeFile(
+      small,
+      `email\n${Array.from({ length: 20 }, (_, index) => `early${index}@example.com`).join('\n')}\n`,
+    );
     const quiet = await withCi(undefined, () => cli('import', small, '--confirmed'));
     expect(quiet.out).toMatch(/imported +20 \(active\)/);
     expect(quiet.err).not.toContain('importing:');
@@ -234,10 +298,16 @@ describe('pushletter subscribers import', () => {
 
   it('refuses files it cannot read, before touching the list', async () => {
     await usingTable();
-    expect(await cliError('import', join(fixtures, 'no-email-column.csv'))).toMatch(/^CSV_INVALID: no-email-column\.csv has no "email" column/);
+    expect(await cliError('import', join(fixtures, 'no-email-column.csv'))).toMatch(
+      /^CSV_INVALID: no-email-column\.csv has no "email" column/,
+    );
     expect(await cliError('import', join(fixtures, 'empty.csv'))).toMatch(/^CSV_INVALID: empty\.csv is empty/);
-    expect(await cliError('import', join(fixtures, 'gbk.csv'))).toMatch(/^CSV_INVALID: gbk\.csv is not UTF-8.*CSV UTF-8/);
-    expect(await cliError('import', join(fixtures, 'missing.csv'))).toMatch(/^CSV_UNREADABLE: .*missing\.csv does not exist/);
+    expect(await cliError('import', join(fixtures, 'gbk.csv'))).toMatch(
+      /^CSV_INVALID: gbk\.csv is not UTF-8.*CSV UTF-8/,
+    );
+    expect(await cliError('import', join(fixtures, 'missing.csv'))).toMatch(
+      /^CSV_UNREADABLE: .*missing\.csv does not exist/,
+    );
     expect(await cliError('import')).toMatch(/^CLI_USAGE: name the CSV file/);
     expect((await store.countByState()).pending).toBe(0);
   });
@@ -249,7 +319,17 @@ describe('pushletter subscribers count and forget', () => {
     await cli('import', join(fixtures, 'subscribers.csv'), '--confirmed');
     await store.suppress(store.idFor('multi@example.net'), 'bounced', new Date());
     const counted = await cli('count');
-    expect(counted.out).toBe(['pending      0', 'active       4', 'unsubscribed 0', 'bounced      1', 'complained   0', 'total        5', ''].join('\n'));
+    expect(counted.out).toBe(
+      [
+        'pending      0',
+        'active       4',
+        'unsubscribed 0',
+        'bounced      1',
+        'complained   0',
+        'total        5',
+        '',
+      ].join('\n'),
+    );
 
     const forgotten = await cli('forget', 'Jane.Doe@Example.org');
     expect(forgotten.out).toMatch(/^erased Jane\.Doe@Example\.org: the subscriber record .* is deleted/);
@@ -271,7 +351,9 @@ describe('reaching the stack', () => {
     });
     process.env.DYNAMODB_PORT = String(closed);
     try {
-      expect(await cliError('count')).toMatch(new RegExp(`^LOCAL_STACK_NOT_RUNNING: no local stack .*${closed}.*DYNAMODB_PORT.*pushletter dev`));
+      expect(await cliError('count')).toMatch(
+        new RegExp(`^LOCAL_STACK_NOT_RUNNING: no local stack .*${closed}.*DYNAMODB_PORT.*pushletter dev`),
+      );
     } finally {
       process.env.DYNAMODB_PORT = port;
     }
@@ -281,7 +363,13 @@ describe('reaching the stack', () => {
     await usingTable();
     await cli('import', join(fixtures, 'subscribers.csv'), '--confirmed');
     const otherDir = await mkdtemp(join(tmpdir(), 'pushletter-other-secrets-'));
-    await writeFile(join(otherDir, 'secrets.json'), JSON.stringify({ tokenKey: Buffer.alloc(32, 9).toString('base64'), webhookSecret: 'another-webhook-secret-0123456789' }));
+    await writeFile(
+      join(otherDir, 'secrets.json'),
+      JSON.stringify({
+        tokenKey: Buffer.alloc(32, 9).toString('base64'),
+        webhookSecret: 'another-webhook-secret-0123456789',
+      }),
+    );
     process.env.PUSHLETTER_DATA_DIR = otherDir;
     try {
       expect(await cliError('import', join(fixtures, 'subscribers.csv'), '--confirmed')).toMatch(/^SECRETS_MISMATCH/);
@@ -300,7 +388,9 @@ describe('reaching the stack', () => {
     expect(await cliError('count', '--confirmed')).toMatch(/^CLI_USAGE: --confirmed only applies to import/);
     process.env.PUSHLETTER_TARGET = 'production';
     try {
-      expect(await cliError('count')).toBe('CONFIG_INVALID: PUSHLETTER_TARGET must be "local" or "aws" (got "production")');
+      expect(await cliError('count')).toBe(
+        'CONFIG_INVALID: PUSHLETTER_TARGET must be "local" or "aws" (got "production")',
+      );
     } finally {
       delete process.env.PUSHLETTER_TARGET;
     }

@@ -1,17 +1,21 @@
+import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { dynamoClient } from '../../functions/adapters/aws-clients';
-import { createTable } from '../../functions/local/dynalite-server';
 import type { Clock } from '../../functions/commons/clock';
+import { subscriberTableDefinition } from '../../functions/contract/subscriber-table';
+import { createTable } from '../../functions/local/dynalite-server';
 import { deriveKeys } from '../../functions/subscribers/keys';
 import type { ConfirmationSender } from '../../functions/subscribers/service';
-import { subscriberTableDefinition } from '../../functions/contract/subscriber-table';
 
 // dynalite ships no type declarations; this is the slice of its API the tests use.
-const dynalite = createRequire(import.meta.url)('dynalite') as (options: { createTableMs: number; deleteTableMs: number; updateTableMs: number }) => Server;
+const dynalite = createRequire(import.meta.url)('dynalite') as (options: {
+  createTableMs: number;
+  deleteTableMs: number;
+  updateTableMs: number;
+}) => Server;
 
 export interface RunningDynamo {
   endpoint: string;

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../../functions/commons/clock';
 import { SharedRateLimiter } from '../../functions/adapters/dynamodb/shared-rate-limiter';
+import { systemClock } from '../../functions/commons/clock';
 import { importSubscribers } from '../../functions/subscribers/import';
 import { deriveKeys } from '../../functions/subscribers/keys';
 import { SubscriptionService } from '../../functions/subscribers/service';
-import { startStack, type Stack } from './delivery-harness';
+import { type Stack, startStack } from './delivery-harness';
 import { RecordingConfirmationSender } from './subscribers-harness';
 
 let stack: Stack;
@@ -18,7 +18,7 @@ afterAll(async () => {
 });
 
 describe('importing subscribers while a post is being sent', () => {
-  it('takes a slot of the senders\' shared rate for each confirmation email, so a send at the same time waits behind them', async () => {
+  it("takes a slot of the senders' shared rate for each confirmation email, so a send at the same time waits behind them", async () => {
     // A clock that moves only when a limiter waits: the test sees slots, not wall time.
     let now = Date.now() + 60_000;
     const start = now;
@@ -42,7 +42,14 @@ describe('importing subscribers while a post is being sent', () => {
       publicUrl: 'http://newsletter.test',
     });
     const rows = Array.from({ length: 6 }, (_, index) => ({ line: index + 2, email: `imported${index}@example.com` }));
-    const report = await importSubscribers(rows, { store: stack.subscribers, service, clock: systemClock, confirmed: false, concurrency: 1, rateLimiter: limiter() });
+    const report = await importSubscribers(rows, {
+      store: stack.subscribers,
+      service,
+      clock: systemClock,
+      confirmed: false,
+      concurrency: 1,
+      rateLimiter: limiter(),
+    });
     expect(report.confirmationsSent).toBe(6);
     expect(mailer.sent).toHaveLength(6);
 

@@ -1,20 +1,20 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DynamoSubscriberStore } from '../../functions/adapters/dynamodb/subscriber-store';
 import { InvalidInputError } from '../../functions/commons/errors';
 import { hashIp } from '../../functions/subscribers/keys';
 import { CONFIRMATION_WINDOW_MS, SubscriptionService } from '../../functions/subscribers/service';
-import { DynamoSubscriberStore } from '../../functions/adapters/dynamodb/subscriber-store';
 import { SubscriberTokens } from '../../functions/subscribers/tokens';
 import {
   createSubscriberTable,
   ManualClock,
   quietLogger,
   RecordingConfirmationSender,
+  type RunningDynamo,
   startDynamo,
   testKeys,
   tokenFrom,
-  type RunningDynamo,
 } from './subscribers-harness';
 
 let dynamo: RunningDynamo;
@@ -34,12 +34,27 @@ beforeEach(async () => {
   tableName = await createSubscriberTable(dynamo.client);
   clock = new ManualClock();
   mailer = new RecordingConfirmationSender();
-  store = new DynamoSubscriberStore({ client: dynamo.client, tableName, idKey: testKeys.idKey, listName: 'newsletter', clock });
-  service = new SubscriptionService({ store, keys: testKeys, mailer, clock, publicUrl: 'https://news.example.com/', logger: quietLogger });
+  store = new DynamoSubscriberStore({
+    client: dynamo.client,
+    tableName,
+    idKey: testKeys.idKey,
+    listName: 'newsletter',
+    clock,
+  });
+  service = new SubscriptionService({
+    store,
+    keys: testKeys,
+    mailer,
+    clock,
+    publicUrl: 'https://news.example.com/',
+    logger: quietLogger,
+  });
 });
 
 async function rawItem(email: string): Promise<Record<string, unknown> | undefined> {
-  const result = await dynamo.client.send(new GetItemCommand({ TableName: tableName, Key: { id: { S: store.idFor(email) } } }));
+  const result = await dynamo.client.send(
+    new GetItemCommand({ TableName: tableName, Key: { id: { S: store.idFor(email) } } }),
+  );
   return result.Item ? unmarshall(result.Item) : undefined;
 }
 
@@ -67,7 +82,11 @@ describe('signup, confirmation and leaving', () => {
 
     const stored = await store.findByEmail('reader@example.com');
     expect(stored).toMatchObject({ email: 'reader@example.com', state: 'pending', lang: 'zh-CN' });
-    expect(stored?.consent).toEqual({ at: '2026-03-01T09:00:00.000Z', source: 'form', ipHash: hashIp(testKeys.ipKey, '203.0.113.9') });
+    expect(stored?.consent).toEqual({
+      at: '2026-03-01T09:00:00.000Z',
+      source: 'form',
+      ipHash: hashIp(testKeys.ipKey, '203.0.113.9'),
+    });
     expect(JSON.stringify(await rawItem('reader@example.com'))).not.toContain('203.0.113.9');
     expect(mailer.sent).toHaveLength(1);
     expect(mailer.sent[0]).toMatchObject({ to: 'reader@example.com', lang: 'zh-CN' });
@@ -77,7 +96,10 @@ describe('signup, confirmation and leaving', () => {
 
     clock.advance(60_000);
     expect(await service.confirm(tokenFrom(mailer.sent[0]!.confirmUrl))).toBe('confirmed');
-    expect(await store.findByEmail('reader@example.com')).toMatchObject({ state: 'active', confirmedAt: '2026-03-01T09:01:00.000Z' });
+    expect(await store.findByEmail('reader@example.com')).toMatchObject({
+      state: 'active',
+      confirmedAt: '2026-03-01T09:01:00.000Z',
+    });
     expect(await activeEmails()).toEqual(['reader@example.com']);
     expect(await service.confirm(tokenFrom(mailer.sent[0]!.confirmUrl))).toBe('already-confirmed');
   });
@@ -158,7 +180,11 @@ describe('signup, confirmation and leaving', () => {
     await service.subscribe({ email: 'bouncer@example.org', source: 'form' });
     expect((await store.get(complainer))?.state).toBe('complained');
     expect((await store.get(bouncer))?.state).toBe('pending');
-    expect(mailer.sent.map((mail) => mail.to)).toEqual(['complainer@example.org', 'bouncer@example.org', 'bouncer@example.org']);
+    expect(mailer.sent.map((mail) => mail.to)).toEqual([
+      'complainer@example.org',
+      'bouncer@example.org',
+      'bouncer@example.org',
+    ]);
   });
 
   it('refuses bad, expired and other-purpose tokens without changing anything', async () => {
@@ -185,7 +211,9 @@ describe('signup, confirmation and leaving', () => {
   });
 
   it('rejects a header-injection attempt and a typo before storing or mailing anything', async () => {
-    expect(await errorCode(service.subscribe({ email: 'victim@example.com\r\nBcc: everyone@example.com', source: 'form' }))).toBe('ADDRESS_INVALID');
+    expect(
+      await errorCode(service.subscribe({ email: 'victim@example.com\r\nBcc: everyone@example.com', source: 'form' })),
+    ).toBe('ADDRESS_INVALID');
     expect(await errorCode(service.subscribe({ email: 'reader@gmial.com', source: 'form' }))).toBe('ADDRESS_INVALID');
     expect(mailer.sent).toEqual([]);
     const pages = [];
@@ -196,7 +224,9 @@ describe('signup, confirmation and leaving', () => {
 
 describe('the confirmation rate limit', () => {
   it('sends one confirmation for 20 concurrent signups of the same address', async () => {
-    await Promise.all(Array.from({ length: 20 }, () => service.subscribe({ email: 'target@example.net', source: 'form' })));
+    await Promise.all(
+      Array.from({ length: 20 }, () => service.subscribe({ email: 'target@example.net', source: 'form' })),
+    );
     expect(mailer.sent.map((mail) => mail.to)).toEqual(['target@example.net']);
   });
 
@@ -212,7 +242,9 @@ describe('the confirmation rate limit', () => {
 
   it('gives the claim back when the email could not be sent, so the reader can retry at once', async () => {
     mailer.failNext = true;
-    await expect(service.subscribe({ email: 'retry@example.net', source: 'form' })).rejects.toThrow('simulated provider outage');
+    await expect(service.subscribe({ email: 'retry@example.net', source: 'form' })).rejects.toThrow(
+      'simulated provider outage',
+    );
     expect(mailer.sent).toHaveLength(0);
     await service.subscribe({ email: 'retry@example.net', source: 'form' });
     expect(mailer.sent.map((mail) => mail.to)).toEqual(['retry@example.net']);

@@ -1,11 +1,11 @@
 import { BatchWriteItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InvalidInputError } from '../../functions/commons/errors';
 import { DynamoSubscriberStore } from '../../functions/adapters/dynamodb/subscriber-store';
+import { InvalidInputError } from '../../functions/commons/errors';
 import { ACTIVE_INDEX } from '../../functions/contract/subscriber-table';
 import type { SubscriberState } from '../../functions/subscribers/types';
-import { createSubscriberTable, ManualClock, startDynamo, testKeys, type RunningDynamo } from './subscribers-harness';
+import { createSubscriberTable, ManualClock, type RunningDynamo, startDynamo, testKeys } from './subscribers-harness';
 
 let dynamo: RunningDynamo;
 
@@ -16,17 +16,25 @@ afterAll(async () => {
   await dynamo.stop();
 });
 
-async function newStore(listName = 'newsletter'): Promise<{ store: DynamoSubscriberStore; tableName: string; clock: ManualClock }> {
+async function newStore(
+  listName = 'newsletter',
+): Promise<{ store: DynamoSubscriberStore; tableName: string; clock: ManualClock }> {
   const tableName = await createSubscriberTable(dynamo.client);
   const clock = new ManualClock();
-  return { store: new DynamoSubscriberStore({ client: dynamo.client, tableName, idKey: testKeys.idKey, listName, clock }), tableName, clock };
+  return {
+    store: new DynamoSubscriberStore({ client: dynamo.client, tableName, idKey: testKeys.idKey, listName, clock }),
+    tableName,
+    clock,
+  };
 }
 
 async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<unknown>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < items.length) await work(items[next++]!);
+    }),
+  );
 }
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
@@ -53,7 +61,15 @@ describe('paging active subscribers for the sender', () => {
         states.set(email, state);
         return {
           PutRequest: {
-            Item: marshall({ id: store.idFor(email), email, list: 'newsletter', state, createdAt: consent.at, consent, ...(state === 'active' ? { activeList: 'newsletter' } : {}) }),
+            Item: marshall({
+              id: store.idFor(email),
+              email,
+              list: 'newsletter',
+              state,
+              createdAt: consent.at,
+              consent,
+              ...(state === 'active' ? { activeList: 'newsletter' } : {}),
+            }),
           },
         };
       });
@@ -63,7 +79,11 @@ describe('paging active subscribers for the sender', () => {
     await inParallel(flows, 8, async (email) => {
       const index = Number(email.slice(6, email.indexOf('@')));
       const kind = index % 6;
-      const { id } = await store.createIfAbsent({ email, state: kind === 1 || kind === 5 ? 'pending' : 'active', consent });
+      const { id } = await store.createIfAbsent({
+        email,
+        state: kind === 1 || kind === 5 ? 'pending' : 'active',
+        consent,
+      });
       let state: SubscriberState = kind === 1 || kind === 5 ? 'pending' : 'active';
       if (kind === 2 && (await store.deactivate(id))) state = 'unsubscribed';
       if (kind === 3) {
@@ -73,7 +93,10 @@ describe('paging active subscribers for the sender', () => {
       if (kind === 5 && (await store.activate(id))) state = 'active';
       states.set(email, state);
     });
-    const expected = [...states].filter(([, state]) => state === 'active').map(([email]) => email).sort();
+    const expected = [...states]
+      .filter(([, state]) => state === 'active')
+      .map(([email]) => email)
+      .sort();
     // 2 of every 6 bulk rows (734) and 3 of every 6 flow rows (150) end active.
     expect(expected.length).toBe(734 + 150);
 
@@ -97,7 +120,13 @@ describe('paging active subscribers for the sender', () => {
     // The index is sparse: it holds the active subscribers and nothing else, so a send to a
     // big list reads only the people it mails.
     const indexed = await dynamo.client.send(
-      new QueryCommand({ TableName: tableName, IndexName: ACTIVE_INDEX, KeyConditionExpression: 'activeList = :list', ExpressionAttributeValues: { ':list': { S: 'newsletter' } }, Select: 'COUNT' }),
+      new QueryCommand({
+        TableName: tableName,
+        IndexName: ACTIVE_INDEX,
+        KeyConditionExpression: 'activeList = :list',
+        ExpressionAttributeValues: { ':list': { S: 'newsletter' } },
+        Select: 'COUNT',
+      }),
     );
     expect(indexed.Count).toBe(expected.length);
 
@@ -114,7 +143,8 @@ describe('paging active subscribers for the sender', () => {
   it('resumes from a checkpointed cursor even when that subscriber left in between', async () => {
     const { store, clock } = await newStore();
     const consent = { at: clock.now().toISOString(), source: 'test' };
-    for (let index = 0; index < 10; index++) await store.createIfAbsent({ email: `r${index}@example.com`, state: 'active', consent });
+    for (let index = 0; index < 10; index++)
+      await store.createIfAbsent({ email: `r${index}@example.com`, state: 'active', consent });
     const first = await store.pageActive(undefined, 4);
     const lastOfFirst = first.subscribers[3]!;
     const nextOfFirst = (await store.pageActive(first.cursor, 1)).subscribers[0]!;
@@ -135,12 +165,25 @@ describe('paging active subscribers for the sender', () => {
   it('refuses damaged cursors, cursors of another list and impossible page sizes', async () => {
     const { store, clock } = await newStore();
     const consent = { at: clock.now().toISOString(), source: 'test' };
-    for (let index = 0; index < 3; index++) await store.createIfAbsent({ email: `r${index}@example.com`, state: 'active', consent });
+    for (let index = 0; index < 3; index++)
+      await store.createIfAbsent({ email: `r${index}@example.com`, state: 'active', consent });
     const { cursor } = await store.pageActive(undefined, 1);
     expect(cursor).toBeDefined();
-    const other = new DynamoSubscriberStore({ client: dynamo.client, tableName: 'unused', idKey: testKeys.idKey, listName: 'another-list', clock });
+    const other = new DynamoSubscriberStore({
+      client: dynamo.client,
+      tableName: 'unused',
+      idKey: testKeys.idKey,
+      listName: 'another-list',
+      clock,
+    });
     expect(await codeOf(other.pageActive(cursor, 10))).toBe('CURSOR_INVALID');
-    for (const bad of ['', 'not a cursor!', Buffer.from('{"l":"newsletter","i":"x"}').toString('base64url'), Buffer.from('[1,2]').toString('base64url'), `${cursor}AAAA`]) {
+    for (const bad of [
+      '',
+      'not a cursor!',
+      Buffer.from('{"l":"newsletter","i":"x"}').toString('base64url'),
+      Buffer.from('[1,2]').toString('base64url'),
+      `${cursor}AAAA`,
+    ]) {
       expect(await codeOf(store.pageActive(bad, 10)), bad).toBe('CURSOR_INVALID');
     }
     for (const size of [0, -1, 1.5, 1001, Number.NaN]) {

@@ -1,18 +1,29 @@
 import { simpleParser } from 'mailparser';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { personalise } from '../../functions/mail/message';
-import { UNSUBSCRIBE_URL_PLACEHOLDER } from '../../functions/render/types';
-import { readSettings, type Settings } from '../../functions/commons/config';
-import type { Clock } from '../../functions/commons/clock';
-import { CachedSecret } from '../../functions/commons/secrets';
 import { GitHubContents } from '../../functions/adapters/github-contents';
-import { handleGitHubWebhook, type WebhookResponse } from '../../functions/publishing/github-webhook';
+import type { Clock } from '../../functions/commons/clock';
+import { readSettings, type Settings } from '../../functions/commons/config';
+import { CachedSecret } from '../../functions/commons/secrets';
 import type { IngestMessage } from '../../functions/contract/messages';
-import { createIngestHandler, type IngestWorkerDependencies } from '../../functions/publishing/ingest-consumer';
 import { dispatchIssue } from '../../functions/delivery/dispatcher';
+import { personalise } from '../../functions/mail/message';
+import { handleGitHubWebhook, type WebhookResponse } from '../../functions/publishing/github-webhook';
+import { createIngestHandler, type IngestWorkerDependencies } from '../../functions/publishing/ingest-consumer';
 import { TimerScheduler } from '../../functions/publishing/schedule';
-import { PUBLIC_URL, TestQueue, clearEmails, copiesByAddress, pipeline, seedSubscribers, sesMailer, startStack, storedEmails, type Stack } from './delivery-harness';
-import { BlogRepository, deliveryHeaders, pushPayload, startFakeGitHub, type FakeGitHub } from './webhook-harness';
+import { UNSUBSCRIBE_URL_PLACEHOLDER } from '../../functions/render/types';
+import {
+  clearEmails,
+  copiesByAddress,
+  PUBLIC_URL,
+  pipeline,
+  type Stack,
+  seedSubscribers,
+  sesMailer,
+  startStack,
+  storedEmails,
+  TestQueue,
+} from './delivery-harness';
+import { BlogRepository, deliveryHeaders, type FakeGitHub, pushPayload, startFakeGitHub } from './webhook-harness';
 
 const REPOSITORY = 'octocat/blog';
 const SECRET = 'webhook-secret-for-tests-0123456789';
@@ -44,7 +55,9 @@ let previousCommit: string;
 beforeAll(async () => {
   stack = await startStack();
   repository = new BlogRepository();
-  previousCommit = repository.commit('Start the blog', { write: { '_config.yml': CONFIG, 'about.md': '# About\n' } }).id;
+  previousCommit = repository.commit('Start the blog', {
+    write: { '_config.yml': CONFIG, 'about.md': '# About\n' },
+  }).id;
   github = await startFakeGitHub(repository, REPOSITORY);
   settings = readSettings({
     PUSHLETTER_REPOSITORY: REPOSITORY,
@@ -82,7 +95,10 @@ afterEach(async () => {
 });
 
 /** One webhook delivery, as GitHub makes it: raw JSON bytes and signed headers. */
-async function deliver(payload: unknown, options: { event?: string; secret?: string | null; raw?: string; form?: boolean } = {}): Promise<WebhookResponse> {
+async function deliver(
+  payload: unknown,
+  options: { event?: string; secret?: string | null; raw?: string; form?: boolean } = {},
+): Promise<WebhookResponse> {
   const json = options.raw ?? JSON.stringify(payload);
   // A webhook set to application/x-www-form-urlencoded sends the JSON as `payload=`.
   const body = options.form ? new URLSearchParams({ payload: json }).toString() : json;
@@ -97,9 +113,13 @@ async function deliver(payload: unknown, options: { event?: string; secret?: str
 
 /** Runs what the queues would run after the webhook answered: ingest, dispatch, send. */
 async function settle(): Promise<void> {
-  await ingestQueue.drain(async (records) => (await ingest({ Records: records })).batchItemFailures.map((failure) => failure.itemIdentifier), 1);
+  await ingestQueue.drain(
+    async (records) => (await ingest({ Records: records })).batchItemFailures.map((failure) => failure.itemIdentifier),
+    1,
+  );
   await flow.dispatchQueue.drain(async (records) => {
-    for (const record of records) await dispatchIssue(flow.dispatchPorts, (JSON.parse(record.body) as { postId: string }).postId);
+    for (const record of records)
+      await dispatchIssue(flow.dispatchPorts, (JSON.parse(record.body) as { postId: string }).postId);
     return [];
   });
   await flow.idle();
@@ -113,7 +133,9 @@ function pushOf(...commits: { id: string; added: string[]; removed: string[]; mo
 
 describe('POST /hooks/github', () => {
   it('sends a pushed post to every active subscriber exactly once, read at the pushed commit', async () => {
-    const commit = repository.commit('New post', { write: { '_posts/2024-10-20-first-issue.md': post('First issue') } });
+    const commit = repository.commit('New post', {
+      write: { '_posts/2024-10-20-first-issue.md': post('First issue') },
+    });
     const response = await deliver(pushOf(commit));
     expect(response.status).toBe(202);
     expect(response.body).toMatchObject({ accepted: true, posts: ['_posts/2024-10-20-first-issue.md'] });
@@ -122,13 +144,22 @@ describe('POST /hooks/github', () => {
     const emails = await storedEmails(stack.sesUrl);
     expect(copiesByAddress(emails)).toEqual(new Map(activeAddresses.map((address) => [address, 1])));
     expect(emails.every((email) => email.subject === 'First issue')).toBe(true);
-    expect(github.requests.filter((request) => request.path === '_posts/2024-10-20-first-issue.md').map((request) => request.ref)).toEqual([commit.id]);
+    expect(
+      github.requests
+        .filter((request) => request.path === '_posts/2024-10-20-first-issue.md')
+        .map((request) => request.ref),
+    ).toEqual([commit.id]);
     expect(github.requests.some((request) => request.path === '_config.yml' && request.ref === commit.id)).toBe(true);
 
     // The emulator drops custom headers, so the stored message itself is checked: what each
     // recipient's copy is made from carries RFC 8058 one-click unsubscribe with their own URL.
     const message = await stack.issues.getMessage('2024-10-20-first-issue');
-    const copy = await simpleParser(personalise(message!, { to: 'reader0@example.com', values: { [UNSUBSCRIBE_URL_PLACEHOLDER]: `${PUBLIC_URL}/unsubscribe?token=abc` } }));
+    const copy = await simpleParser(
+      personalise(message!, {
+        to: 'reader0@example.com',
+        values: { [UNSUBSCRIBE_URL_PLACEHOLDER]: `${PUBLIC_URL}/unsubscribe?token=abc` },
+      }),
+    );
     const header = (key: string) => copy.headerLines.find((line) => line.key === key)?.line;
     expect(header('list-unsubscribe-post')).toBe('List-Unsubscribe-Post: List-Unsubscribe=One-Click');
     expect(header('list-unsubscribe')).toBe(`List-Unsubscribe: <${PUBLIC_URL}/unsubscribe?token=abc>`);
@@ -138,13 +169,20 @@ describe('POST /hooks/github', () => {
 
   it('accepts a webhook configured to send form-encoded payloads', async () => {
     const commit = repository.commit('Form', { write: { '_posts/2024-10-17-form-encoded.md': post('Form encoded') } });
-    expect(await deliver(pushOf(commit), { form: true })).toMatchObject({ status: 202, body: { posts: ['_posts/2024-10-17-form-encoded.md'] } });
+    expect(await deliver(pushOf(commit), { form: true })).toMatchObject({
+      status: 202,
+      body: { posts: ['_posts/2024-10-17-form-encoded.md'] },
+    });
     await settle();
-    expect(copiesByAddress(await storedEmails(stack.sesUrl))).toEqual(new Map(activeAddresses.map((address) => [address, 1])));
+    expect(copiesByAddress(await storedEmails(stack.sesUrl))).toEqual(
+      new Map(activeAddresses.map((address) => [address, 1])),
+    );
   });
 
   it('sends a redelivered push (and a second push of the same post) only once', async () => {
-    const commit = repository.commit('Another post', { write: { '_posts/2024-10-21-redelivered.md': post('Redelivered') } });
+    const commit = repository.commit('Another post', {
+      write: { '_posts/2024-10-21-redelivered.md': post('Redelivered') },
+    });
     const payload = pushOf(commit);
     expect((await deliver(payload)).status).toBe(202);
     expect((await deliver(payload)).status).toBe(202);
@@ -152,9 +190,16 @@ describe('POST /hooks/github', () => {
     expect((await deliver(payload)).status).toBe(202);
     await settle();
 
-    expect(copiesByAddress(await storedEmails(stack.sesUrl))).toEqual(new Map(activeAddresses.map((address) => [address, 1])));
+    expect(copiesByAddress(await storedEmails(stack.sesUrl))).toEqual(
+      new Map(activeAddresses.map((address) => [address, 1])),
+    );
     const issue = await stack.issues.getIssue('2024-10-21-redelivered');
-    expect(issue).toMatchObject({ state: 'dispatched', enqueued: activeAddresses.length, commit: commit.id, source: 'webhook' });
+    expect(issue).toMatchObject({
+      state: 'dispatched',
+      enqueued: activeAddresses.length,
+      commit: commit.id,
+      source: 'webhook',
+    });
   });
 
   it('refuses unsigned and mis-signed deliveries with 401 and does nothing', async () => {
@@ -169,7 +214,9 @@ describe('POST /hooks/github', () => {
   });
 
   it('answers ping and ignores other events', async () => {
-    expect(await deliver({ zen: 'Keep it logically awesome.', hook_id: 1 }, { event: 'ping' })).toMatchObject({ status: 200 });
+    expect(await deliver({ zen: 'Keep it logically awesome.', hook_id: 1 }, { event: 'ping' })).toMatchObject({
+      status: 200,
+    });
     const issues = await deliver({ action: 'opened' }, { event: 'issues' });
     expect(issues.status).toBe(202);
     expect(String(issues.body.ignored)).toMatch(/not a push/);
@@ -178,7 +225,12 @@ describe('POST /hooks/github', () => {
 
   it('ignores pushes to another branch or another repository', async () => {
     const commit = repository.commit('Elsewhere', { write: { '_posts/2024-10-23-elsewhere.md': post('Elsewhere') } });
-    const onBranch = pushPayload({ fullName: REPOSITORY, ref: 'refs/heads/preview', before: previousCommit, commits: [commit] });
+    const onBranch = pushPayload({
+      fullName: REPOSITORY,
+      ref: 'refs/heads/preview',
+      before: previousCommit,
+      commits: [commit],
+    });
     const otherRepository = pushPayload({ fullName: 'octocat/other-blog', before: previousCommit, commits: [commit] });
     previousCommit = commit.id;
     const branchAnswer = await deliver(onBranch);
@@ -193,8 +245,13 @@ describe('POST /hooks/github', () => {
   });
 
   it('sends nothing for pushes that only modify, rename or remove posts, or add and remove one', async () => {
-    const edit = repository.commit('Fix a typo', { write: { '_posts/2024-10-20-first-issue.md': post('First issue, fixed') } });
-    const rename = repository.commit('Move into a folder', { write: { '_posts/news/2024-10-21-redelivered.md': post('Redelivered') }, remove: ['_posts/2024-10-21-redelivered.md'] });
+    const edit = repository.commit('Fix a typo', {
+      write: { '_posts/2024-10-20-first-issue.md': post('First issue, fixed') },
+    });
+    const rename = repository.commit('Move into a folder', {
+      write: { '_posts/news/2024-10-21-redelivered.md': post('Redelivered') },
+      remove: ['_posts/2024-10-21-redelivered.md'],
+    });
     const added = repository.commit('Oops', { write: { '_posts/2024-10-24-oops.md': post('Oops') } });
     const removed = repository.commit('Remove oops', { remove: ['_posts/2024-10-24-oops.md'] });
     expect(edit.modified).toEqual(['_posts/2024-10-20-first-issue.md']);
@@ -218,7 +275,9 @@ describe('POST /hooks/github', () => {
   });
 
   it('records a post whose front matter says not to send as skipped, with the reason', async () => {
-    const commit = repository.commit('Not for email', { write: { '_posts/2024-10-25-web-only.md': post('Web only', 'newsletter: false\n') } });
+    const commit = repository.commit('Not for email', {
+      write: { '_posts/2024-10-25-web-only.md': post('Web only', 'newsletter: false\n') },
+    });
     await deliver(pushOf(commit));
     await settle();
     expect(await storedEmails(stack.sesUrl)).toEqual([]);
@@ -228,7 +287,9 @@ describe('POST /hooks/github', () => {
   });
 
   it('schedules a post dated in the future instead of sending it', async () => {
-    const commit = repository.commit('Future', { write: { '_posts/2099-01-01-future.md': post('From the future', 'date: 2099-01-01 08:00:00\n') } });
+    const commit = repository.commit('Future', {
+      write: { '_posts/2099-01-01-future.md': post('From the future', 'date: 2099-01-01 08:00:00\n') },
+    });
     await deliver(pushOf(commit));
     await settle();
     expect(await storedEmails(stack.sesUrl)).toEqual([]);
@@ -243,40 +304,60 @@ describe('POST /hooks/github', () => {
     const truncated = await deliver(undefined, { raw: '{"ref": "refs/heads/main", "after": ' });
     expect(truncated.status).toBe(400);
     expect(String(truncated.body.error)).toMatch(/not JSON/);
-    const shapeless = await deliver({ ref: 'refs/heads/main', after: 'a'.repeat(40), before: 'b'.repeat(40), commits: [] });
+    const shapeless = await deliver({
+      ref: 'refs/heads/main',
+      after: 'a'.repeat(40),
+      before: 'b'.repeat(40),
+      commits: [],
+    });
     expect(shapeless.status).toBe(400);
     expect(String(shapeless.body.error)).toMatch(/repository/);
     expect(ingestQueue.size).toBe(0);
   });
 
   it('retries when GitHub rate-limits, and sends once the limit resets', async () => {
-    const commit = repository.commit('Busy GitHub', { write: { '_posts/2024-10-26-rate-limited.md': post('Rate limited') } });
+    const commit = repository.commit('Busy GitHub', {
+      write: { '_posts/2024-10-26-rate-limited.md': post('Rate limited') },
+    });
     await deliver(pushOf(commit));
     github.rateLimited = true;
     const first = ingestQueue.receive();
     const failed = await ingest({ Records: first });
-    expect(failed.batchItemFailures.map((failure) => failure.itemIdentifier)).toEqual(first.map((record) => record.messageId));
+    expect(failed.batchItemFailures.map((failure) => failure.itemIdentifier)).toEqual(
+      first.map((record) => record.messageId),
+    );
     ingestQueue.returnToQueue(first);
     expect(await stack.issues.getIssue('2024-10-26-rate-limited')).toBeUndefined();
 
     github.rateLimited = false;
     await settle();
-    expect(copiesByAddress(await storedEmails(stack.sesUrl))).toEqual(new Map(activeAddresses.map((address) => [address, 1])));
+    expect(copiesByAddress(await storedEmails(stack.sesUrl))).toEqual(
+      new Map(activeAddresses.map((address) => [address, 1])),
+    );
   });
 
   it('keeps a post GitHub hides behind a missing token: retried, parked in the dead-letter queue, sent once the token is set and the message redriven', async () => {
     // The repository turns private; the GitHub token secret is still empty.
     let stored: string | undefined;
     const files = ports.files;
-    ports.files = new GitHubContents({ apiUrl: settings.githubApiUrl, timeoutMs: 5_000, token: new CachedSecret(async () => stored, 3_600_000) });
+    ports.files = new GitHubContents({
+      apiUrl: settings.githubApiUrl,
+      timeoutMs: 5_000,
+      token: new CachedSecret(async () => stored, 3_600_000),
+    });
     github.requiredToken = 'ghp_private_blog';
     try {
-      const commit = repository.commit('Private now', { write: { '_posts/2024-10-28-private.md': post('Private blog') } });
+      const commit = repository.commit('Private now', {
+        write: { '_posts/2024-10-28-private.md': post('Private blog') },
+      });
       await deliver(pushOf(commit));
       for (let attempt = 1; ingestQueue.size > 0; attempt++) {
         const records = ingestQueue.receive();
         // Every attempt fails as retryable: SQS delivers it again, then parks it.
-        expect((await ingest({ Records: records })).batchItemFailures.map((failure) => failure.itemIdentifier), `attempt ${attempt}`).toEqual(records.map((record) => record.messageId));
+        expect(
+          (await ingest({ Records: records })).batchItemFailures.map((failure) => failure.itemIdentifier),
+          `attempt ${attempt}`,
+        ).toEqual(records.map((record) => record.messageId));
         ingestQueue.returnToQueue(records);
       }
       const parked = ingestQueue.dead.splice(0);
@@ -289,7 +370,9 @@ describe('POST /hooks/github', () => {
       stored = 'ghp_private_blog';
       await ingestQueue.send(parked.map((record) => JSON.parse(record.body) as IngestMessage));
       await settle();
-      expect(copiesByAddress(await storedEmails(stack.sesUrl))).toEqual(new Map(activeAddresses.map((address) => [address, 1])));
+      expect(copiesByAddress(await storedEmails(stack.sesUrl))).toEqual(
+        new Map(activeAddresses.map((address) => [address, 1])),
+      );
     } finally {
       github.requiredToken = undefined;
       ports.files = files;
@@ -297,7 +380,9 @@ describe('POST /hooks/github', () => {
   });
 
   it('records a post that cannot be parsed as failed instead of retrying it, and tells the editors once', async () => {
-    const commit = repository.commit('Broken', { write: { '_posts/2024-10-27-broken.md': '---\ntitle: [unclosed\n---\n\nBody.\n' } });
+    const commit = repository.commit('Broken', {
+      write: { '_posts/2024-10-27-broken.md': '---\ntitle: [unclosed\n---\n\nBody.\n' },
+    });
     const payload = pushOf(commit);
     await deliver(payload);
     const records = ingestQueue.receive();
@@ -327,12 +412,22 @@ describe('POST /hooks/github', () => {
     ingestQueue.returnToQueue(records);
 
     await settle();
-    expect(copiesByAddress(await storedEmails(stack.sesUrl))).toEqual(new Map(activeAddresses.map((address) => [address, 1])));
-    expect(await stack.issues.getIssue('2024-10-18-crash')).toMatchObject({ state: 'dispatched', enqueued: activeAddresses.length });
+    expect(copiesByAddress(await storedEmails(stack.sesUrl))).toEqual(
+      new Map(activeAddresses.map((address) => [address, 1])),
+    );
+    expect(await stack.issues.getIssue('2024-10-18-crash')).toMatchObject({
+      state: 'dispatched',
+      enqueued: activeAddresses.length,
+    });
   });
 
   it('treats a push adding more than ten posts as an import of the archive and sends nothing', async () => {
-    const archive = Object.fromEntries(Array.from({ length: 11 }, (_, index) => [`_posts/2019-01-${String(index + 10)}-archive-${index}.md`, post(`Archive ${index}`)]));
+    const archive = Object.fromEntries(
+      Array.from({ length: 11 }, (_, index) => [
+        `_posts/2019-01-${String(index + 10)}-archive-${index}.md`,
+        post(`Archive ${index}`),
+      ]),
+    );
     const commit = repository.commit('Import the old blog', { write: archive });
     const response = await deliver(pushOf(commit));
     expect(response.status).toBe(202);
@@ -343,8 +438,12 @@ describe('POST /hooks/github', () => {
   });
 
   it('sends no previews for a push adding more than ten drafts, but still sends its post', async () => {
-    const drafts = Object.fromEntries(Array.from({ length: 11 }, (_, index) => [`_drafts/idea-${index}.md`, post(`Idea ${index}`)]));
-    const commit = repository.commit('Import drafts', { write: { ...drafts, '_posts/2024-10-28-with-drafts.md': post('With drafts') } });
+    const drafts = Object.fromEntries(
+      Array.from({ length: 11 }, (_, index) => [`_drafts/idea-${index}.md`, post(`Idea ${index}`)]),
+    );
+    const commit = repository.commit('Import drafts', {
+      write: { ...drafts, '_posts/2024-10-28-with-drafts.md': post('With drafts') },
+    });
     const response = await deliver(pushOf(commit));
     expect(response).toMatchObject({ status: 202, body: { posts: ['_posts/2024-10-28-with-drafts.md'], drafts: [] } });
     expect(String(response.body.draftsIgnored)).toMatch(/adds 11 drafts at once .*no previews/);

@@ -4,14 +4,14 @@
  * from it with `git show <sha>:<path>`, the way GitHub answers for that commit.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { readSettings } from '../../functions/commons/config';
+import { type LocalStack, startLocalStack } from '../../functions/local/stack';
 import { signPayload } from '../../functions/publishing/webhook-signature';
-import { startLocalStack, type LocalStack } from '../../functions/local/stack';
 
 export class BlogRepository {
   readonly dir = mkdtempSync(join(tmpdir(), 'pushletter-blog-'));
@@ -33,7 +33,10 @@ export class BlogRepository {
   }
 
   /** Writes and removes files, commits, and returns the commit as a push payload lists it. */
-  commit(message: string, changes: { write?: Record<string, string>; remove?: string[] }): { id: string; added: string[]; removed: string[]; modified: string[] } {
+  commit(
+    message: string,
+    changes: { write?: Record<string, string>; remove?: string[] },
+  ): { id: string; added: string[]; removed: string[]; modified: string[] } {
     for (const [path, content] of Object.entries(changes.write ?? {})) {
       mkdirSync(dirname(join(this.dir, path)), { recursive: true });
       writeFileSync(join(this.dir, path), content);
@@ -95,21 +98,39 @@ export async function startFakeGitHub(repository: BlogRepository, fullName: stri
     const url = new URL(request.url ?? '/', 'http://github.test');
     const contentsPrefix = `${prefix}/repos/${fullName}/contents/`;
     const path = decodeURIComponent(url.pathname.slice(contentsPrefix.length));
-    state.requests.push({ path, ref: url.searchParams.get('ref'), authorization: request.headers.authorization, accept: request.headers.accept });
+    state.requests.push({
+      path,
+      ref: url.searchParams.get('ref'),
+      authorization: request.headers.authorization,
+      accept: request.headers.accept,
+    });
     const notFound = () => {
       response.writeHead(404, { 'content-type': 'application/json; charset=utf-8' });
-      response.end(JSON.stringify({ message: 'Not Found', documentation_url: 'https://docs.github.com/rest/repos/contents#get-repository-content', status: '404' }));
+      response.end(
+        JSON.stringify({
+          message: 'Not Found',
+          documentation_url: 'https://docs.github.com/rest/repos/contents#get-repository-content',
+          status: '404',
+        }),
+      );
     };
     if (state.rateLimited) {
-      response.writeHead(403, { 'content-type': 'application/json; charset=utf-8', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 600) });
+      response.writeHead(403, {
+        'content-type': 'application/json; charset=utf-8',
+        'x-ratelimit-remaining': '0',
+        'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 600),
+      });
       response.end(JSON.stringify({ message: 'API rate limit exceeded for 127.0.0.1.' }));
       return;
     }
     if (request.method !== 'GET' || request.headers['user-agent'] === undefined) return notFound();
-    if (state.requiredToken !== undefined && request.headers.authorization !== `Bearer ${state.requiredToken}`) return notFound();
+    if (state.requiredToken !== undefined && request.headers.authorization !== `Bearer ${state.requiredToken}`)
+      return notFound();
     if (url.pathname === `${prefix}/repos/${fullName}`) {
       response.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
-      response.end(JSON.stringify({ full_name: fullName, private: state.requiredToken !== undefined, default_branch: 'main' }));
+      response.end(
+        JSON.stringify({ full_name: fullName, private: state.requiredToken !== undefined, default_branch: 'main' }),
+      );
       return;
     }
     if (!url.pathname.startsWith(contentsPrefix)) return notFound();
@@ -122,7 +143,16 @@ export async function startFakeGitHub(repository: BlogRepository, fullName: stri
       return;
     }
     response.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
-    response.end(JSON.stringify({ type: 'file', encoding: 'base64', size: content.length, name: path.split('/').pop(), path, content: content.toString('base64').replace(/(.{60})/g, '$1\n') }));
+    response.end(
+      JSON.stringify({
+        type: 'file',
+        encoding: 'base64',
+        size: content.length,
+        name: path.split('/').pop(),
+        path,
+        content: content.toString('base64').replace(/(.{60})/g, '$1\n'),
+      }),
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${prefix}`;
@@ -135,7 +165,12 @@ export async function startFakeGitHub(repository: BlogRepository, fullName: stri
 }
 
 /** A push event body in the shape GitHub documents, for the given commits. */
-export function pushPayload(options: { fullName: string; ref?: string; before: string; commits: { id: string; added: string[]; removed: string[]; modified: string[] }[] }): Record<string, unknown> {
+export function pushPayload(options: {
+  fullName: string;
+  ref?: string;
+  before: string;
+  commits: { id: string; added: string[]; removed: string[]; modified: string[] }[];
+}): Record<string, unknown> {
   const [owner, name] = options.fullName.split('/') as [string, string];
   const commits = options.commits.map((commit) => ({
     id: commit.id,
@@ -179,7 +214,10 @@ export function pushPayload(options: { fullName: string; ref?: string; before: s
 }
 
 /** The headers GitHub sends with a delivery, signed with `secret` (or not, or wrongly). */
-export function deliveryHeaders(body: string, options: { event?: string; secret?: string; delivery?: string }): Record<string, string> {
+export function deliveryHeaders(
+  body: string,
+  options: { event?: string; secret?: string; delivery?: string },
+): Record<string, string> {
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     'user-agent': 'GitHub-Hookshot/044aadd',
@@ -203,7 +241,11 @@ export interface HookedStack {
   stop(): Promise<void>;
 }
 
-export async function startHookedStack(fullName: string, config: string, environment: Record<string, string> = {}): Promise<HookedStack> {
+export async function startHookedStack(
+  fullName: string,
+  config: string,
+  environment: Record<string, string> = {},
+): Promise<HookedStack> {
   const repository = new BlogRepository();
   const base = repository.commit('Start', { write: { '_config.yml': config } }).id;
   const github = await startFakeGitHub(repository, fullName);

@@ -10,7 +10,11 @@ const keys = deriveKeys(Buffer.from('memory-adapter-test-master-key-01234', 'utf
 
 const { message } = sendingWorld();
 
-describeIssueStore('in-memory issue store', async () => new MemoryIssueStore(), () => message);
+describeIssueStore(
+  'in-memory issue store',
+  async () => new MemoryIssueStore(),
+  () => message,
+);
 
 describeSubscriberDirectory('in-memory subscriber directory', async () => {
   const idFor = (email: string) => subscriberId(keys.idKey, normaliseAddress(email, { allowTypos: true }));
@@ -19,7 +23,13 @@ describeSubscriberDirectory('in-memory subscriber directory', async () => {
     directory,
     add: async (email, state) => {
       const id = idFor(email);
-      directory.put({ id, email, state, createdAt: '2026-06-01T00:00:00.000Z', consent: { at: '2026-06-01T00:00:00.000Z', source: 'import' } });
+      directory.put({
+        id,
+        email,
+        state,
+        createdAt: '2026-06-01T00:00:00.000Z',
+        consent: { at: '2026-06-01T00:00:00.000Z', source: 'import' },
+      });
       return id;
     },
   };

@@ -23,6 +23,10 @@ describe('the API Lambda bundle', () => {
     const inputs = Object.keys(result.metafile.inputs);
     expect(inputs.some((input) => input.includes('functions/http/app.ts'))).toBe(true);
     expect(inputs.some((input) => input.includes('templates/confirm.generated.ts'))).toBe(true);
-    expect(inputs.filter((input) => /node_modules\/mjml|templates\/build-confirm|functions\/render\/(email|post|markdown)/.test(input))).toEqual([]);
+    expect(
+      inputs.filter((input) =>
+        /node_modules\/mjml|templates\/build-confirm|functions\/render\/(email|post|markdown)/.test(input),
+      ),
+    ).toEqual([]);
   });
 });

@@ -7,8 +7,8 @@ import { ListSecretsCommand } from '@aws-sdk/client-secrets-manager';
 import { GetSendQuotaCommand } from '@aws-sdk/client-ses';
 import { ListQueuesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { lambdaClient, schedulerClient } from '../../functions/adapters/lambda-scheduler-clients';
 import { dynamoClient, secretsClient, sesClient, sqsClient } from '../../functions/adapters/aws-clients';
+import { lambdaClient, schedulerClient } from '../../functions/adapters/lambda-scheduler-clients';
 
 /** Records the headers of every request, answering each with an empty JSON body. */
 let server: Server;
@@ -45,7 +45,7 @@ async function call(send: () => Promise<unknown>): Promise<void> {
 }
 
 describe('AWS clients', () => {
-  it('take region and endpoint from the SDK\'s own settings, as Lambda and the CLI set them: AWS_REGION, AWS_ENDPOINT_URL_<SERVICE>', async () => {
+  it("take region and endpoint from the SDK's own settings, as Lambda and the CLI set them: AWS_REGION, AWS_ENDPOINT_URL_<SERVICE>", async () => {
     process.env.AWS_REGION = 'eu-west-1';
     process.env.AWS_ACCESS_KEY_ID = 'AKIDEXAMPLE';
     process.env.AWS_SECRET_ACCESS_KEY = 'secret';

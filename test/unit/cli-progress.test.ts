@@ -39,7 +39,9 @@ describe('the CLI progress bar', () => {
   it('prints nothing when its output is piped or redirected, outside CI, unless asked to', () => {
     delete process.env.CI;
     expect(printedOnTerminal(false)).toBe('');
-    expect(printedOnTerminal(false, { linesOffTerminal: true }).trim().split('\n').at(-1)).toMatch(/^importing: 10\/10 \(100%\)/);
+    expect(printedOnTerminal(false, { linesOffTerminal: true }).trim().split('\n').at(-1)).toMatch(
+      /^importing: 10\/10 \(100%\)/,
+    );
     process.env.CI = 'true';
     expect(printedOnTerminal(false)).toMatch(/importing: 10\/10 \(100%\)/);
   });

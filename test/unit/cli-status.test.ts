@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatStatus } from '../../functions/cli/status-command';
-import type { Issue } from '../../functions/delivery/issues';
 import type { IssueStatus } from '../../functions/delivery/delivery-status';
+import type { Issue } from '../../functions/delivery/issues';
 
 const issue = {
   postId: '2024-12-02-welcome',
@@ -18,7 +18,18 @@ const issue = {
 function status(counts: Partial<IssueStatus['counts']>): IssueStatus {
   return {
     issue,
-    counts: { queued: 0, sending: 0, sent: 0, skipped: 0, failed: 0, unknown: 0, bounced: 0, complained: 0, transientBounces: 0, ...counts },
+    counts: {
+      queued: 0,
+      sending: 0,
+      sent: 0,
+      skipped: 0,
+      failed: 0,
+      unknown: 0,
+      bounced: 0,
+      complained: 0,
+      transientBounces: 0,
+      ...counts,
+    },
     sendRate: 3.25,
     done: true,
     failures: counts.failed ? [{ reason: 'MessageRejected', count: counts.failed }] : [],

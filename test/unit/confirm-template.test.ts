@@ -31,19 +31,28 @@ describe('the confirmation email template', () => {
   });
 
   for (const [lang, subject, button, nextStep] of [
-    ['en', 'Confirm your subscription to Blog <&> Co', 'Confirm subscription', 'one more click on "Confirm my subscription" starts your subscription'],
+    [
+      'en',
+      'Confirm your subscription to Blog <&> Co',
+      'Confirm subscription',
+      'one more click on "Confirm my subscription" starts your subscription',
+    ],
     ['zh-CN', '确认订阅 Blog <&> Co', '确认订阅', '再点一次“确认订阅”才会开始订阅'],
   ] as const) {
     it(`builds a complete ${lang} message with the link in both parts`, async () => {
       const sent: RawMessage[] = [];
       const mailer = new ConfirmationMailer(
         {
-        sendRaw: async (message) => {
-          sent.push(message);
-          return 'id-1';
+          sendRaw: async (message) => {
+            sent.push(message);
+            return 'id-1';
+          },
         },
-      },
-        readSettings({ PUSHLETTER_SITE_TITLE: 'Blog <&> Co', PUSHLETTER_FROM_ADDRESS: 'news@blog.example', PUSHLETTER_FROM_NAME: '博客' }),
+        readSettings({
+          PUSHLETTER_SITE_TITLE: 'Blog <&> Co',
+          PUSHLETTER_FROM_ADDRESS: 'news@blog.example',
+          PUSHLETTER_FROM_NAME: '博客',
+        }),
       );
       const url = 'https://api.blog.example/confirm?token=AbC-_123';
       await mailer.sendConfirmation('reader@example.com', url, lang);
@@ -84,13 +93,21 @@ describe('the confirmation email template', () => {
         },
         settings,
       );
-      return { mailer, send: () => confirmation.sendConfirmation('reader@example.com', 'https://api.blog.example/confirm?token=x', 'en') };
+      return {
+        mailer,
+        send: () =>
+          confirmation.sendConfirmation('reader@example.com', 'https://api.blog.example/confirm?token=x', 'en'),
+      };
     }
 
     it('retries once when SES was never reached or throttled the request', async () => {
       for (const error of [
         Object.assign(new Error('connect ECONNREFUSED 10.0.0.1:443'), { code: 'ECONNREFUSED' }),
-        Object.assign(new Error('Maximum sending rate exceeded.'), { name: 'Throttling', $fault: 'client', $metadata: { httpStatusCode: 400 } }),
+        Object.assign(new Error('Maximum sending rate exceeded.'), {
+          name: 'Throttling',
+          $fault: 'client',
+          $metadata: { httpStatusCode: 400 },
+        }),
       ]) {
         const { mailer, send } = failingOnce(error);
         await send();
@@ -110,7 +127,9 @@ describe('the confirmation email template', () => {
     });
 
     it('does not retry a rejection', async () => {
-      const { mailer, send } = failingOnce(Object.assign(new Error('Email address is not verified.'), { name: 'MessageRejected', $fault: 'client' }));
+      const { mailer, send } = failingOnce(
+        Object.assign(new Error('Email address is not verified.'), { name: 'MessageRejected', $fault: 'client' }),
+      );
       await expect(send()).rejects.toThrow('not verified');
       expect(mailer.calls).toBe(1);
     });

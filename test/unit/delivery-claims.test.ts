@@ -13,7 +13,8 @@ describe('claim buckets', () => {
     const sorted = ids(5_000).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     for (const buckets of [1, 7, 125, 100_000]) {
       const order = sorted.map((id) => bucketOf(id, buckets));
-      for (let index = 1; index < order.length; index++) expect(order[index]!).toBeGreaterThanOrEqual(order[index - 1]!);
+      for (let index = 1; index < order.length; index++)
+        expect(order[index]!).toBeGreaterThanOrEqual(order[index - 1]!);
       expect(Math.min(...order)).toBeGreaterThanOrEqual(0);
       expect(Math.max(...order)).toBeLessThan(buckets);
     }

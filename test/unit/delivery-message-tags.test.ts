@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { TAG_VALUE_LIMIT, decodeTagValue, deliveryMessageId, encodeTagValue, isHashedTagValue } from '../../functions/delivery/message-tags';
 import { parseDispatchJob, parseSendJob } from '../../functions/delivery/jobs';
+import {
+  decodeTagValue,
+  deliveryMessageId,
+  encodeTagValue,
+  isHashedTagValue,
+  TAG_VALUE_LIMIT,
+} from '../../functions/delivery/message-tags';
 
 describe('ids carried in SES tags and Message-IDs', () => {
   it('round-trips Chinese post ids through characters SES tags accept', () => {
@@ -43,10 +49,24 @@ describe('ids carried in SES tags and Message-IDs', () => {
 
 describe('queue messages', () => {
   it('accepts only well-formed jobs, so a bad message is dropped instead of retried forever', () => {
-    const job = (fields: object) => JSON.stringify({ postId: 'p', bucket: 0, buckets: 4, subscriberIds: ['AAAAAAAAAAAAAAAAAAAAAA', 'BBBBBBBBBBBBBBBBBBBBBB'], ...fields });
-    expect(parseSendJob(job({}))).toEqual({ postId: 'p', bucket: 0, buckets: 4, subscriberIds: ['AAAAAAAAAAAAAAAAAAAAAA', 'BBBBBBBBBBBBBBBBBBBBBB'] });
+    const job = (fields: object) =>
+      JSON.stringify({
+        postId: 'p',
+        bucket: 0,
+        buckets: 4,
+        subscriberIds: ['AAAAAAAAAAAAAAAAAAAAAA', 'BBBBBBBBBBBBBBBBBBBBBB'],
+        ...fields,
+      });
+    expect(parseSendJob(job({}))).toEqual({
+      postId: 'p',
+      bucket: 0,
+      buckets: 4,
+      subscriberIds: ['AAAAAAAAAAAAAAAAAAAAAA', 'BBBBBBBBBBBBBBBBBBBBBB'],
+    });
     expect(parseSendJob(job({ subscriberIds: [1] }))).toBeUndefined();
-    expect(parseSendJob(job({ subscriberIds: ['AAAAAAAAAAAAAAAAAAAAAA', 'AAAAAAAAAAAAAAAAAAAAAA'] }))?.subscriberIds).toEqual(['AAAAAAAAAAAAAAAAAAAAAA']);
+    expect(
+      parseSendJob(job({ subscriberIds: ['AAAAAAAAAAAAAAAAAAAAAA', 'AAAAAAAAAAAAAAAAAAAAAA'] }))?.subscriberIds,
+    ).toEqual(['AAAAAAAAAAAAAAAAAAAAAA']);
     // An id from another bucket would be claimed in the wrong ledger.
     expect(parseSendJob(job({ subscriberIds: ['AAAAAAAAAAAAAAAAAAAAAA', 'zzzzzzzzzzzzzzzzzzzzzz'] }))).toBeUndefined();
     expect(parseSendJob(job({ bucket: 4 }))).toBeUndefined();

@@ -11,7 +11,14 @@ import { sendingWorld } from './delivery-world';
  * integration suite keeps the same rules against dynalite and the SES emulator, with faults.
  */
 async function dispatched(world: ReturnType<typeof sendingWorld>, postId = 'post-1'): Promise<QueuedSendJob[]> {
-  await world.issues.createIssue({ postId, title: 'Hello', subject: 'Hello', state: 'dispatching', sendAt: world.now.value.toISOString(), message: world.message });
+  await world.issues.createIssue({
+    postId,
+    title: 'Hello',
+    subject: 'Hello',
+    state: 'dispatching',
+    sendAt: world.now.value.toISOString(),
+    message: world.message,
+  });
   expect((await dispatchIssue(world.dispatch, postId, { pageSize: 7 })).status).toBe('dispatched');
   return world.sendJobs.map((job: SendJob, index) => ({ messageId: `m${index}`, job }));
 }
@@ -57,11 +64,14 @@ describe('sending rules on the in-memory adapters', () => {
     const world = sendingWorld({ subscribers: 3 });
     const jobs = await dispatched(world);
     const throttled = world.people[1]!.email;
-    world.mailer.failWith = (message) => (message.to === throttled ? Object.assign(new Error('Rate exceeded'), { name: 'Throttling' }) : undefined);
+    world.mailer.failWith = (message) =>
+      message.to === throttled ? Object.assign(new Error('Rate exceeded'), { name: 'Throttling' }) : undefined;
     const first = await world.worker({ throttleRetries: 0 }).sendBatch(jobs);
     expect(first.retryMessageIds).toEqual(jobs.map((job) => job.messageId));
     expect(first.counts.sent).toBe(2);
-    const last = await world.worker({ throttleRetries: 0 }).sendBatch(jobs.map((job) => ({ ...job, lastReceive: true })));
+    const last = await world
+      .worker({ throttleRetries: 0 })
+      .sendBatch(jobs.map((job) => ({ ...job, lastReceive: true })));
     expect(last.counts.sent).toBe(0);
     const record = await world.issues.getDelivery('post-1', world.people[1]!.id);
     expect(record?.state).toBe('failed');
@@ -74,13 +84,17 @@ describe('sending rules on the in-memory adapters', () => {
     const jobs = await dispatched(world);
     const [rejected, timedOut] = [world.people[0]!, world.people[2]!];
     world.mailer.failWith = (message) => {
-      if (message.to === rejected.email) return Object.assign(new Error('Address blacklisted'), { name: 'MessageRejected' });
+      if (message.to === rejected.email)
+        return Object.assign(new Error('Address blacklisted'), { name: 'MessageRejected' });
       if (message.to === timedOut.email) return Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
       return undefined;
     };
     const result = await world.worker().sendBatch(jobs);
     expect(result.counts).toMatchObject({ sent: 1, failed: 1, unknown: 1 });
-    expect(await world.issues.getDelivery('post-1', rejected.id)).toMatchObject({ state: 'failed', reason: 'MessageRejected: Address blacklisted' });
+    expect(await world.issues.getDelivery('post-1', rejected.id)).toMatchObject({
+      state: 'failed',
+      reason: 'MessageRejected: Address blacklisted',
+    });
     world.mailer.failWith = undefined;
     const again = await world.worker().sendBatch(jobs);
     expect(again.counts.sent).toBe(0);

@@ -2,7 +2,7 @@ import { MemoryIssueStore } from '../../functions/adapters/memory/memory-issue-s
 import { MemorySubscriberDirectory } from '../../functions/adapters/memory/memory-subscriber-directory';
 import type { Clock } from '../../functions/commons/clock';
 import type { DispatchJob, SendJob } from '../../functions/contract/messages';
-import { type DeliveryWorkerOptions, DeliveryWorker } from '../../functions/delivery/delivery-worker';
+import { DeliveryWorker, type DeliveryWorkerOptions } from '../../functions/delivery/delivery-worker';
 import type { Mailer, RawMessage } from '../../functions/mail/mailer';
 import { type CompiledMessage, compileMessage } from '../../functions/mail/message';
 import { UNSUBSCRIBE_URL_PLACEHOLDER } from '../../functions/render/types';
@@ -21,7 +21,13 @@ export function sendingWorld(options: { subscribers?: number; seed?: number } = 
   const directory = new MemorySubscriberDirectory(idFor);
   const people = Array.from({ length: options.subscribers ?? 0 }, () => {
     const id = random(16).toString('base64url');
-    const person = { id, email: `${id.slice(0, 8).toLowerCase()}@example.com`, state: 'active' as const, createdAt: now.value.toISOString(), consent: { at: now.value.toISOString(), source: 'import' } };
+    const person = {
+      id,
+      email: `${id.slice(0, 8).toLowerCase()}@example.com`,
+      state: 'active' as const,
+      createdAt: now.value.toISOString(),
+      consent: { at: now.value.toISOString(), source: 'import' },
+    };
     directory.put(person);
     return person;
   });
@@ -39,9 +45,18 @@ export function sendingWorld(options: { subscribers?: number; seed?: number } = 
   const sendJobs: SendJob[] = [];
   const dispatchJobs: DispatchJob[] = [];
   const message: CompiledMessage = compileMessage(
-    { subject: 'Hello · 你好', html: `<p>Hi <a href="${UNSUBSCRIBE_URL_PLACEHOLDER}">leave</a></p>`, text: `Hi ${UNSUBSCRIBE_URL_PLACEHOLDER}`, lang: 'en' },
+    {
+      subject: 'Hello · 你好',
+      html: `<p>Hi <a href="${UNSUBSCRIBE_URL_PLACEHOLDER}">leave</a></p>`,
+      text: `Hi ${UNSUBSCRIBE_URL_PLACEHOLDER}`,
+      lang: 'en',
+    },
     { fromAddress: 'newsletter@example.com', fromName: 'pushletter' },
-    { listId: 'newsletter.example.com', listUnsubscribe: { urlPlaceholder: UNSUBSCRIBE_URL_PLACEHOLDER }, placeholders: [UNSUBSCRIBE_URL_PLACEHOLDER] },
+    {
+      listId: 'newsletter.example.com',
+      listUnsubscribe: { urlPlaceholder: UNSUBSCRIBE_URL_PLACEHOLDER },
+      placeholders: [UNSUBSCRIBE_URL_PLACEHOLDER],
+    },
   );
   const worker = (workerOptions: DeliveryWorkerOptions = {}) =>
     new DeliveryWorker(

@@ -58,8 +58,23 @@ async function expectSameAsFullCompile(post: Post, site: SiteConfig) {
   return cached;
 }
 
-const zhSite: SiteConfig = { url: 'https://notes.example.cn', baseurl: '', title: '云栈笔记', permalink: 'pretty', timezone: 'Asia/Shanghai', lang: 'zh-CN', data: {} };
-const enSite: SiteConfig = { url: 'https://blog.example.com', baseurl: '/blog', title: 'Ops Notes', permalink: 'date', lang: 'en', data: {} };
+const zhSite: SiteConfig = {
+  url: 'https://notes.example.cn',
+  baseurl: '',
+  title: '云栈笔记',
+  permalink: 'pretty',
+  timezone: 'Asia/Shanghai',
+  lang: 'zh-CN',
+  data: {},
+};
+const enSite: SiteConfig = {
+  url: 'https://blog.example.com',
+  baseurl: '/blog',
+  title: 'Ops Notes',
+  permalink: 'date',
+  lang: 'en',
+  data: {},
+};
 
 function post(overrides: Partial<Post>): Post {
   return {
@@ -104,10 +119,21 @@ describe('post email from a cached skeleton', () => {
   );
 
   it('is byte-identical for posts with a front-matter image, in Chinese and English', async () => {
-    const zh = await expectSameAsFullCompile(post({ lang: 'zh-CN', title: '集群升级手记', image: 'https://notes.example.cn/assets/images/upgrade-flow.png', url: 'https://notes.example.cn/2024/03/08/cluster-upgrade-notes/' }), zhSite);
+    const zh = await expectSameAsFullCompile(
+      post({
+        lang: 'zh-CN',
+        title: '集群升级手记',
+        image: 'https://notes.example.cn/assets/images/upgrade-flow.png',
+        url: 'https://notes.example.cn/2024/03/08/cluster-upgrade-notes/',
+      }),
+      zhSite,
+    );
     expect(zh.html).toContain('src="https://notes.example.cn/assets/images/upgrade-flow.png"');
     expect(zh.html).toMatch(/<html lang="zh-CN"/);
-    const en = await expectSameAsFullCompile(post({ image: 'https://blog.example.com/blog/assets/release-pipeline.png?size=large&v=2' }), enSite);
+    const en = await expectSameAsFullCompile(
+      post({ image: 'https://blog.example.com/blog/assets/release-pipeline.png?size=large&v=2' }),
+      enSite,
+    );
     expect(en.html).toContain('src="https://blog.example.com/blog/assets/release-pipeline.png?size=large&amp;v=2"');
   });
 
@@ -115,14 +141,18 @@ describe('post email from a cached skeleton', () => {
     const zhCut = await expectSameAsFullCompile(post({ lang: 'zh-CN', bodyHtml: longBody(true) }), zhSite);
     expect(zhCut.truncated).toBe(true);
     expect(zhCut.html).toContain('在网页上继续阅读');
-    const enCut = await expectSameAsFullCompile(post({ bodyHtml: longBody(false), image: 'https://blog.example.com/blog/cover.png' }), enSite);
+    const enCut = await expectSameAsFullCompile(
+      post({ bodyHtml: longBody(false), image: 'https://blog.example.com/blog/cover.png' }),
+      enSite,
+    );
     expect(enCut.truncated).toBe(true);
     expect(enCut.html).toContain('Continue reading on the web');
   });
 
-  it('escapes &, <, quotes and marker-like text in the post\'s values exactly as before', async () => {
+  it("escapes &, <, quotes and marker-like text in the post's values exactly as before", async () => {
     const tricky = 'Tom & Jerry <b>"quoted"</b> \'single\' PUSHLETTERSLOT_body_ PUSHLETTERSLOT_title_';
-    const escaped = 'Tom &amp; Jerry &lt;b&gt;&quot;quoted&quot;&lt;/b&gt; &#39;single&#39; PUSHLETTERSLOT_body_ PUSHLETTERSLOT_title_';
+    const escaped =
+      'Tom &amp; Jerry &lt;b&gt;&quot;quoted&quot;&lt;/b&gt; &#39;single&#39; PUSHLETTERSLOT_body_ PUSHLETTERSLOT_title_';
     const trickySite: SiteConfig = { ...enSite, title: 'Ops & <Notes> PUSHLETTERSLOT_webUrl_' };
     const email = await expectSameAsFullCompile(
       post({
@@ -140,7 +170,9 @@ describe('post email from a cached skeleton', () => {
     expect(email.html).toContain(`Preheader ${escaped}</div>`);
     expect(email.html).toContain('href="https://blog.example.com/blog/post.html?a=1&amp;b=&quot;2&quot;"');
     expect(email.html).toContain('Ops &amp; &lt;Notes&gt; PUSHLETTERSLOT_webUrl_</a>');
-    expect(email.html).toContain('<p style="margin:0 0 16px;">Body text with PUSHLETTERSLOT_preheader_ and &amp; &lt;tags&gt; "kept"</p>');
+    expect(email.html).toContain(
+      '<p style="margin:0 0 16px;">Body text with PUSHLETTERSLOT_preheader_ and &amp; &lt;tags&gt; "kept"</p>',
+    );
     expect(email.html).toContain(`aria-label="${escaped}"`);
     // The values are put back as text, never read again as markers: the title's two lookalikes in
     // <title>, aria-label, <h1> and alt, the preheader's two, the site title's in the header and
@@ -148,19 +180,27 @@ describe('post email from a cached skeleton', () => {
     expect(email.html.match(/PUSHLETTERSLOT_/g)).toHaveLength(2 * 4 + 2 + 2 + 1);
   });
 
-  it('gives the full compile\'s output for values mjml does not pass through verbatim', async () => {
+  it("gives the full compile's output for values mjml does not pass through verbatim", async () => {
     // mjml trims a title that is the whole content of <mj-title>, reads "true" as a boolean
     // attribute, and rewrites conditional comments and its own tags inside a body.
     await expectSameAsFullCompile(post({ title: '  Spaced title  ' }), enSite);
     await expectSameAsFullCompile(post({ title: 'true', image: 'https://blog.example.com/blog/cover.png' }), enSite);
-    await expectSameAsFullCompile(post({ bodyHtml: '<p>before</p><!--[if mso]>\n\n  <p>outlook</p>\n\n<![endif]--><p>after</p>' }), enSite);
+    await expectSameAsFullCompile(
+      post({ bodyHtml: '<p>before</p><!--[if mso]>\n\n  <p>outlook</p>\n\n<![endif]--><p>after</p>' }),
+      enSite,
+    );
     await expectSameAsFullCompile(post({ bodyHtml: '<p>text</p><mj-raw>raw</mj-raw>' }), enSite);
     await expectSameAsFullCompile(post({ bodyHtml: '\n\n  <p>Body with spaces around it</p>  \n\n' }), enSite);
   });
 
   it('compiles each shape once: a second post of the same language and blocks needs no mjml compile', async () => {
     const first = post({ lang: 'de', title: 'Erster Beitrag' });
-    const second = post({ lang: 'de', title: 'Zweiter Beitrag', bodyHtml: '<p>Anderer Text</p>', url: 'https://blog.example.com/blog/zweiter.html' });
+    const second = post({
+      lang: 'de',
+      title: 'Zweiter Beitrag',
+      bodyHtml: '<p>Anderer Text</p>',
+      url: 'https://blog.example.com/blog/zweiter.html',
+    });
     await renderEmail(first, enSite, settings);
     const before = mjmlCalls.count;
     const email = await renderEmail(second, enSite, settings);

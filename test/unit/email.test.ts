@@ -1,14 +1,29 @@
+import { DomUtils, parseDocument } from 'htmlparser2';
 import { describe, expect, it } from 'vitest';
-import { parseDocument, DomUtils } from 'htmlparser2';
-import { renderEmail } from '../../functions/render/email';
-import { blocksWithin, HTML_SIZE_BUDGET, topLevelBlocks } from '../../functions/render/clip';
 import { readSettings } from '../../functions/commons/config';
-import { UNSUBSCRIBE_URL_PLACEHOLDER, type Post, type SiteConfig } from '../../functions/render/types';
+import { blocksWithin, HTML_SIZE_BUDGET, topLevelBlocks } from '../../functions/render/clip';
+import { renderEmail } from '../../functions/render/email';
+import { type Post, type SiteConfig, UNSUBSCRIBE_URL_PLACEHOLDER } from '../../functions/render/types';
 
 const settings = readSettings({ PUSHLETTER_POSTAL_ADDRESS: '88 Century Avenue, Shanghai' });
 
-const zhSite: SiteConfig = { url: 'https://notes.example.cn', baseurl: '', title: '云栈笔记', permalink: 'pretty', timezone: 'Asia/Shanghai', lang: 'zh-CN', data: {} };
-const enSite: SiteConfig = { url: 'https://blog.example.com', baseurl: '/blog', title: 'Ops Notes', permalink: 'date', lang: 'en', data: {} };
+const zhSite: SiteConfig = {
+  url: 'https://notes.example.cn',
+  baseurl: '',
+  title: '云栈笔记',
+  permalink: 'pretty',
+  timezone: 'Asia/Shanghai',
+  lang: 'zh-CN',
+  data: {},
+};
+const enSite: SiteConfig = {
+  url: 'https://blog.example.com',
+  baseurl: '/blog',
+  title: 'Ops Notes',
+  permalink: 'date',
+  lang: 'en',
+  data: {},
+};
 
 function post(overrides: Partial<Post>): Post {
   return {
@@ -31,10 +46,11 @@ function post(overrides: Partial<Post>): Post {
 }
 
 const documentOf = (html: string) => parseDocument(html);
-const find = (html: string, test: (element: ReturnType<typeof DomUtils.findAll>[number]) => boolean) => DomUtils.findAll(test, documentOf(html).children);
+const find = (html: string, test: (element: ReturnType<typeof DomUtils.findAll>[number]) => boolean) =>
+  DomUtils.findAll(test, documentOf(html).children);
 
 describe('post email', () => {
-  it('speaks the post\'s language: <html lang>, Chinese footer, links to the post and the unsubscribe placeholder', async () => {
+  it("speaks the post's language: <html lang>, Chinese footer, links to the post and the unsubscribe placeholder", async () => {
     const email = await renderEmail(post({}), zhSite, settings);
     expect(email.html).toMatch(/<html lang="zh-CN"/);
     expect(email.html).toContain('你收到这封邮件，是因为你订阅了「云栈笔记」。');
@@ -52,7 +68,16 @@ describe('post email', () => {
   });
 
   it('uses English strings for an English post and a CJK-capable font stack for every post', async () => {
-    const email = await renderEmail(post({ lang: 'en', title: 'Shipping Helm charts', url: 'https://blog.example.com/blog/2024/05/20/shipping-helm-charts.html', bodyHtml: '<p>Hello</p>' }), enSite, settings);
+    const email = await renderEmail(
+      post({
+        lang: 'en',
+        title: 'Shipping Helm charts',
+        url: 'https://blog.example.com/blog/2024/05/20/shipping-helm-charts.html',
+        bodyHtml: '<p>Hello</p>',
+      }),
+      enSite,
+      settings,
+    );
     expect(email.html).toMatch(/<html lang="en"/);
     expect(email.html).toContain('You receive this email because you subscribed to Ops Notes.');
     expect(email.html).toContain('>Unsubscribe</a>');
@@ -82,7 +107,7 @@ describe('post email', () => {
     expect(DomUtils.textContent(preheader!)).toBe('上游社区对 1.27 的维护在今年春天结束。');
   });
 
-  it('keeps other tools\' template braces in code verbatim and keeps wide content inside its box', async () => {
+  it("keeps other tools' template braces in code verbatim and keeps wide content inside its box", async () => {
     const bodyHtml =
       '<pre><code class="language-yaml">tag: {{ .Values.image.tag }}\n- {{item}}\n</code></pre>' +
       '<table><thead><tr><th>Check</th><th align="right">Tool</th></tr></thead><tbody><tr><td>Lint</td><td align="right">helm lint</td></tr></tbody></table>' +
@@ -90,7 +115,10 @@ describe('post email', () => {
     const { html, text } = await renderEmail(post({ bodyHtml }), zhSite, settings);
     expect(html).toContain('tag: {{ .Values.image.tag }}\n- {{item}}');
     expect(text).toContain('tag: {{ .Values.image.tag }}\n- {{item}}');
-    const table = find(html, (element) => element.name === 'table' && DomUtils.textContent(element).includes('helm lint')).pop();
+    const table = find(
+      html,
+      (element) => element.name === 'table' && DomUtils.textContent(element).includes('helm lint'),
+    ).pop();
     const wrapper = table!.parent as { name: string; attribs: Record<string, string> };
     expect(wrapper.name).toBe('div');
     expect(wrapper.attribs.style).toContain('overflow-x:auto');
@@ -105,17 +133,29 @@ describe('post email', () => {
   });
 
   it('shows the front-matter image with the post title as its alt', async () => {
-    const { html } = await renderEmail(post({ image: 'https://notes.example.cn/assets/images/upgrade-flow.png' }), zhSite, settings);
-    const [image] = find(html, (element) => element.name === 'img' && element.attribs.src === 'https://notes.example.cn/assets/images/upgrade-flow.png');
+    const { html } = await renderEmail(
+      post({ image: 'https://notes.example.cn/assets/images/upgrade-flow.png' }),
+      zhSite,
+      settings,
+    );
+    const [image] = find(
+      html,
+      (element) =>
+        element.name === 'img' && element.attribs.src === 'https://notes.example.cn/assets/images/upgrade-flow.png',
+    );
     expect(image!.attribs.alt).toBe('集群升级手记：从 1.27 到 1.29');
   });
 
   it('removes line breaks and control characters from the subject', async () => {
-    const email = await renderEmail(post({ title: 'Release\r\nBcc: someone@example.com\u0000 notes' }), zhSite, settings);
+    const email = await renderEmail(
+      post({ title: 'Release\r\nBcc: someone@example.com\u0000 notes' }),
+      zhSite,
+      settings,
+    );
     expect(email.subject).toBe('Release Bcc: someone@example.com notes');
   });
 
-  it('carries the post\'s own warnings', async () => {
+  it("carries the post's own warnings", async () => {
     const warning = { code: 'LIQUID_INCLUDE_MISSING', message: 'include signature.html is not available' };
     const email = await renderEmail(post({ warnings: [warning] }), zhSite, settings);
     expect(email.warnings).toContainEqual(warning);
@@ -123,8 +163,15 @@ describe('post email', () => {
 });
 
 describe('a post too long for Gmail', () => {
-  const paragraphs = Array.from({ length: 400 }, (_, index) => `<p>第 ${index} 段：${'集群升级的记录和检查清单。'.repeat(12)}段落结束 ${index}。</p>`);
-  const long = post({ bodyHtml: paragraphs.map((paragraph, index) => (index % 20 === 0 ? `<h2>第 ${index / 20} 节</h2>` : '') + paragraph).join('\n') });
+  const paragraphs = Array.from(
+    { length: 400 },
+    (_, index) => `<p>第 ${index} 段：${'集群升级的记录和检查清单。'.repeat(12)}段落结束 ${index}。</p>`,
+  );
+  const long = post({
+    bodyHtml: paragraphs
+      .map((paragraph, index) => (index % 20 === 0 ? `<h2>第 ${index / 20} 节</h2>` : '') + paragraph)
+      .join('\n'),
+  });
 
   it('is cut at a block boundary under the budget, with a link to read on and the footer kept', async () => {
     const email = await renderEmail(long, zhSite, settings);
@@ -136,8 +183,12 @@ describe('a post too long for Gmail', () => {
     expect(kept.length).toBeGreaterThan(10);
     expect(kept.length).toBeLessThan(400);
     // Every kept paragraph is whole: it ends with its own closing words.
-    for (const [index, paragraph] of kept.entries()) expect(DomUtils.textContent(paragraph)).toMatch(new RegExp(`段落结束 ${index}。$`));
-    const continueLink = find(email.html, (element) => element.name === 'a' && DomUtils.textContent(element).includes('在网页上继续阅读'));
+    for (const [index, paragraph] of kept.entries())
+      expect(DomUtils.textContent(paragraph)).toMatch(new RegExp(`段落结束 ${index}。$`));
+    const continueLink = find(
+      email.html,
+      (element) => element.name === 'a' && DomUtils.textContent(element).includes('在网页上继续阅读'),
+    );
     expect(continueLink[0]?.attribs.href).toBe(long.url);
     expect(email.html.indexOf('在网页上继续阅读')).toBeGreaterThan(email.html.lastIndexOf('段落结束'));
     expect(email.html).toContain(UNSUBSCRIBE_URL_PLACEHOLDER);
@@ -150,7 +201,8 @@ describe('a post too long for Gmail', () => {
 
 describe('cutting between top-level blocks', () => {
   it('splits at top-level blocks only, keeping nested markup and the whitespace between blocks', () => {
-    const html = '<h2>一</h2>\n<p>段落 <strong>加粗</strong></p>\n<ul><li><p>项</p></li></ul>\n<pre><code>a\n\nb</code></pre>';
+    const html =
+      '<h2>一</h2>\n<p>段落 <strong>加粗</strong></p>\n<ul><li><p>项</p></li></ul>\n<pre><code>a\n\nb</code></pre>';
     const blocks = topLevelBlocks(html);
     expect(blocks.map((block) => block.tag)).toEqual(['h2', 'p', 'ul', 'pre']);
     expect(blocks.map((block) => block.html).join('')).toBe(html);

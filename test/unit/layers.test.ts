@@ -11,11 +11,23 @@ describe('the folders of functions/', () => {
 
   it('keep the domain free of adapters, wiring and entries', async () => {
     const graph = await importGraph();
-    const domain = ['contract', 'commons', 'render', 'mail', 'subscribers', 'delivery', 'feedback', 'publishing', 'http'];
+    const domain = [
+      'contract',
+      'commons',
+      'render',
+      'mail',
+      'subscribers',
+      'delivery',
+      'feedback',
+      'publishing',
+      'http',
+    ];
     const outer = ['adapters', 'wiring', 'local', 'lambdas', 'cli'];
     const crossings = [...graph.folders].flatMap(([folder, targets]) =>
       domain.includes(folder.split('/')[1] ?? '')
-        ? [...targets].filter((target) => outer.includes(target.split('/')[1] ?? '')).map((target) => `${folder} → ${target}`)
+        ? [...targets]
+            .filter((target) => outer.includes(target.split('/')[1] ?? ''))
+            .map((target) => `${folder} → ${target}`)
         : [],
     );
     expect(crossings).toEqual([]);

@@ -13,7 +13,9 @@ describe('LocalQueue', () => {
     expect(records.map((record) => JSON.parse(record.body))).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }, { n: 4 }]);
     expect(Math.max(...events.map((event) => event.Records.length))).toBe(3);
     expect(new Set(records.map((record) => record.messageId)).size).toBe(4);
-    expect(records.every((record) => record.attributes.ApproximateReceiveCount === '1' && record.receiptHandle.length > 0)).toBe(true);
+    expect(
+      records.every((record) => record.attributes.ApproximateReceiveCount === '1' && record.receiptHandle.length > 0),
+    ).toBe(true);
   });
 
   it('holds messages sent before a consumer exists', async () => {
@@ -33,7 +35,8 @@ describe('LocalQueue', () => {
       for (const record of event.Records) {
         const body = JSON.parse(record.body) as string;
         receives.push(`${body}#${record.attributes.ApproximateReceiveCount}`);
-        if (body === 'flaky' && record.attributes.ApproximateReceiveCount === '1') failures.push({ itemIdentifier: record.messageId });
+        if (body === 'flaky' && record.attributes.ApproximateReceiveCount === '1')
+          failures.push({ itemIdentifier: record.messageId });
       }
       return { batchItemFailures: failures };
     });
@@ -70,7 +73,9 @@ describe('LocalQueue', () => {
     try {
       const queue = new LocalQueue<string>({ name: 'delayed' });
       const seen: string[] = [];
-      queue.consume(async (event) => void seen.push(...event.Records.map((record) => JSON.parse(record.body) as string)));
+      queue.consume(
+        async (event) => void seen.push(...event.Records.map((record) => JSON.parse(record.body) as string)),
+      );
       await queue.send(['later'], { delayMs: 60_000 });
       await queue.send(['now']);
       await vi.advanceTimersByTimeAsync(59_000);

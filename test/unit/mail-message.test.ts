@@ -1,9 +1,9 @@
-import { describe, expect, it } from 'vitest';
-import { simpleParser, type AddressObject } from 'mailparser';
 import { build } from 'esbuild';
-import { compileMessage, isReadableMessage, personalise, type CompiledMessage } from '../../functions/mail/message';
-import { encodeQuotedPrintable } from '../../functions/mail/quoted-printable';
+import { type AddressObject, simpleParser } from 'mailparser';
+import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../functions/commons/errors';
+import { type CompiledMessage, compileMessage, isReadableMessage, personalise } from '../../functions/mail/message';
+import { encodeQuotedPrintable } from '../../functions/mail/quoted-printable';
 
 const UNSUBSCRIBE = '%%PUSHLETTER_UNSUBSCRIBE_URL%%';
 const sender = { fromAddress: 'newsletter@notes.example.cn', fromName: '云栈笔记', replyTo: 'editor@notes.example.cn' };
@@ -12,7 +12,9 @@ function compile(overrides: Partial<{ subject: string; html: string; text: strin
   const message = compileMessage(
     {
       subject: overrides.subject ?? '集群升级手记：从 1.27 到 1.29',
-      html: overrides.html ?? `<!doctype html><html lang="zh-CN"><body><p>${'滚动升级的过程和检查清单。'.repeat(40)}</p><a href="${UNSUBSCRIBE}">退订</a></body></html>`,
+      html:
+        overrides.html ??
+        `<!doctype html><html lang="zh-CN"><body><p>${'滚动升级的过程和检查清单。'.repeat(40)}</p><a href="${UNSUBSCRIBE}">退订</a></body></html>`,
       text: overrides.text ?? `滚动升级的过程。\n\n退订: ${UNSUBSCRIBE}\n`,
       lang: 'zh-CN',
     },
@@ -49,15 +51,22 @@ describe('compiled message, personalised per recipient', () => {
     expect((mail.headers.get('content-type') as { value: string }).value).toBe('multipart/alternative');
     const list = mail.headers.get('list') as Record<string, { url: string; mail?: string }>;
     expect(list.unsubscribe).toMatchObject({ url: tokenUrl('abc'), mail: 'unsubscribe@notes.example.cn' });
-    expect(mail.headerLines.find((header) => header.key === 'list-id')?.line).toBe('List-Id: <newsletter.notes.example.cn>');
-    expect(mail.headerLines.find((header) => header.key === 'list-unsubscribe-post')?.line).toBe('List-Unsubscribe-Post: List-Unsubscribe=One-Click');
+    expect(mail.headerLines.find((header) => header.key === 'list-id')?.line).toBe(
+      'List-Id: <newsletter.notes.example.cn>',
+    );
+    expect(mail.headerLines.find((header) => header.key === 'list-unsubscribe-post')?.line).toBe(
+      'List-Unsubscribe-Post: List-Unsubscribe=One-Click',
+    );
     expect(mail.text).toContain(`退订: ${tokenUrl('abc')}`);
     expect(mail.html).toContain(`href="${tokenUrl('abc').replace(/&/g, '&amp;')}"`);
     expect(mail.html).toContain('滚动升级的过程和检查清单。');
   });
 
   it('puts text/plain before text/html, both utf-8 base64 for a Chinese post, CRLF only, lines within limits', () => {
-    const raw = personalise(compile(), { to: 'reader@example.com', values: { [UNSUBSCRIBE]: tokenUrl('x'.repeat(300)) } }).toString('latin1');
+    const raw = personalise(compile(), {
+      to: 'reader@example.com',
+      values: { [UNSUBSCRIBE]: tokenUrl('x'.repeat(300)) },
+    }).toString('latin1');
     expect(raw.indexOf('Content-Type: text/plain; charset=utf-8')).toBeGreaterThan(0);
     expect(raw.indexOf('Content-Type: text/plain')).toBeLessThan(raw.indexOf('Content-Type: text/html'));
     expect(raw.match(/Content-Transfer-Encoding: base64/g)).toHaveLength(2);
@@ -69,10 +78,14 @@ describe('compiled message, personalised per recipient', () => {
     for (const line of bodyParts.join('\r\n\r\n').split('\r\n')) expect(line.length).toBeLessThanOrEqual(76);
   });
 
-  it('gives each recipient their own value and nobody else\'s', async () => {
+  it("gives each recipient their own value and nobody else's", async () => {
     const message = compile();
-    const first = await simpleParser(personalise(message, { to: 'a@example.com', values: { [UNSUBSCRIBE]: tokenUrl('first') } }));
-    const second = await simpleParser(personalise(message, { to: 'b@example.com', values: { [UNSUBSCRIBE]: tokenUrl('second') } }));
+    const first = await simpleParser(
+      personalise(message, { to: 'a@example.com', values: { [UNSUBSCRIBE]: tokenUrl('first') } }),
+    );
+    const second = await simpleParser(
+      personalise(message, { to: 'b@example.com', values: { [UNSUBSCRIBE]: tokenUrl('second') } }),
+    );
     expect(first.text).toContain('token=first');
     expect(first.text).not.toContain('second');
     expect(second.html).toContain('token=second');
@@ -83,7 +96,11 @@ describe('compiled message, personalised per recipient', () => {
 
   it('escapes a value for HTML in the html part and keeps it literal in the text part', async () => {
     const value = 'https://news.example.cn/u?t="><script>x</script>';
-    const message = compileMessage({ subject: 'x', html: `<a href="${UNSUBSCRIBE}">u</a>`, text: UNSUBSCRIBE, lang: 'en' }, sender, { placeholders: [UNSUBSCRIBE] });
+    const message = compileMessage(
+      { subject: 'x', html: `<a href="${UNSUBSCRIBE}">u</a>`, text: UNSUBSCRIBE, lang: 'en' },
+      sender,
+      { placeholders: [UNSUBSCRIBE] },
+    );
     const mail = await simpleParser(personalise(message, { to: 'a@example.com', values: { [UNSUBSCRIBE]: value } }));
     expect(mail.html).toBe('<a href="https://news.example.cn/u?t=&quot;&gt;&lt;script&gt;x&lt;/script&gt;">u</a>');
     expect(mail.text).toBe(value);
@@ -91,13 +108,24 @@ describe('compiled message, personalised per recipient', () => {
 
   it('refuses a recipient address that could add a header', () => {
     const message = compile();
-    for (const to of ['a@example.com\r\nBcc: victim@example.com', 'a@example.com\nBcc: v@example.com', 'Name <a@example.com>', 'a@example.com, b@example.com', 'not-an-address']) {
+    for (const to of [
+      'a@example.com\r\nBcc: victim@example.com',
+      'a@example.com\nBcc: v@example.com',
+      'Name <a@example.com>',
+      'a@example.com, b@example.com',
+      'not-an-address',
+    ]) {
       expect(() => personalise(message, { to, values: { [UNSUBSCRIBE]: tokenUrl('x') } })).toThrow(InvalidInputError);
     }
   });
 
   it('refuses an unsubscribe URL with a line break instead of writing it into the header', () => {
-    expect(() => personalise(compile(), { to: 'a@example.com', values: { [UNSUBSCRIBE]: 'https://x.example/\r\nBcc: v@example.com' } })).toThrow(InvalidInputError);
+    expect(() =>
+      personalise(compile(), {
+        to: 'a@example.com',
+        values: { [UNSUBSCRIBE]: 'https://x.example/\r\nBcc: v@example.com' },
+      }),
+    ).toThrow(InvalidInputError);
   });
 
   it('says which value is missing', () => {
@@ -105,14 +133,21 @@ describe('compiled message, personalised per recipient', () => {
   });
 
   it('removes line breaks and control characters from the subject so no header can be injected', async () => {
-    const mail = await simpleParser(personalise(compile({ subject: 'Hello\r\nBcc: victim@example.com\u0007 world' }), { to: 'a@example.com', values: { [UNSUBSCRIBE]: tokenUrl('x') } }));
+    const mail = await simpleParser(
+      personalise(compile({ subject: 'Hello\r\nBcc: victim@example.com\u0007 world' }), {
+        to: 'a@example.com',
+        values: { [UNSUBSCRIBE]: tokenUrl('x') },
+      }),
+    );
     expect(mail.subject).toBe('Hello Bcc: victim@example.com world');
     expect(mail.headers.get('bcc')).toBeUndefined();
   });
 
   it('folds a long ASCII subject and a long Chinese one and decodes both intact', async () => {
-    const english = 'Shipping Helm charts without surprises: how we template, lint and release charts with the checks that caught real bugs';
-    const chinese = '一次生产集群滚动升级的过程、踩过的坑和检查清单，以及我们为什么决定从 1.27 直接升级到 1.29 而不是逐个小版本升级';
+    const english =
+      'Shipping Helm charts without surprises: how we template, lint and release charts with the checks that caught real bugs';
+    const chinese =
+      '一次生产集群滚动升级的过程、踩过的坑和检查清单，以及我们为什么决定从 1.27 直接升级到 1.29 而不是逐个小版本升级';
     for (const subject of [english, chinese]) {
       const raw = personalise(compile({ subject }), { to: 'a@example.com', values: { [UNSUBSCRIBE]: tokenUrl('x') } });
       const subjectLines = /^Subject:.*(\r\n .*)*/m.exec(raw.toString('latin1'))![0].split('\r\n');
@@ -128,7 +163,11 @@ describe('compiled message, personalised per recipient', () => {
   });
 
   it('quotes an ASCII display name with specials', async () => {
-    const message = compileMessage({ subject: 's', html: '<p>x</p>', text: 'x', lang: 'en' }, { fromAddress: 'news@example.com', fromName: 'Notes, "weekly"' }, { placeholders: [] });
+    const message = compileMessage(
+      { subject: 's', html: '<p>x</p>', text: 'x', lang: 'en' },
+      { fromAddress: 'news@example.com', fromName: 'Notes, "weekly"' },
+      { placeholders: [] },
+    );
     const mail = await simpleParser(personalise(message, { to: 'a@example.com', values: {} }));
     expect(mail.from?.value[0]).toEqual({ address: 'news@example.com', name: 'Notes, "weekly"' });
   });
@@ -199,7 +238,16 @@ describe('base64 bodies for mostly non-ASCII parts', () => {
   it('keeps an English post quoted-printable and readable, choosing per part', async () => {
     const english = 'Rolling upgrades, step by step, with the checklist we use.';
     const raw = personalise(
-      compileMessage({ subject: 's', html: `<p>${english}</p><a href="${UNSUBSCRIBE}">Unsubscribe</a>`, text: `${english}\n${UNSUBSCRIBE}`, lang: 'en' }, sender, { placeholders: [UNSUBSCRIBE] }),
+      compileMessage(
+        {
+          subject: 's',
+          html: `<p>${english}</p><a href="${UNSUBSCRIBE}">Unsubscribe</a>`,
+          text: `${english}\n${UNSUBSCRIBE}`,
+          lang: 'en',
+        },
+        sender,
+        { placeholders: [UNSUBSCRIBE] },
+      ),
       { to: 'reader@example.com', values: { [UNSUBSCRIBE]: tokenUrl('abc') } },
     );
     expect(bodyParts(raw).map((part) => part.encoding)).toEqual(['quoted-printable', 'quoted-printable']);
@@ -207,35 +255,55 @@ describe('base64 bodies for mostly non-ASCII parts', () => {
     const mail = await simpleParser(raw);
     expect(mail.text).toBe(`${english}\n${tokenUrl('abc')}`);
 
-    const mixed = personalise(compileMessage({ subject: 's', html, text: english, lang: 'zh-CN' }, sender, { placeholders: [] }), { to: 'reader@example.com', values: {} });
+    const mixed = personalise(
+      compileMessage({ subject: 's', html, text: english, lang: 'zh-CN' }, sender, { placeholders: [] }),
+      { to: 'reader@example.com', values: {} },
+    );
     expect(bodyParts(mixed).map((part) => part.encoding)).toEqual(['quoted-printable', 'base64']);
   });
 
   it('sends a Chinese post at about 4/3 of its UTF-8 size and stores it compactly', () => {
-    const sentence = '静态博客的读者越来越多地通过电子邮件阅读新文章，因此推送通讯需要既快又可靠，每位订阅者只收到一次。';
+    const sentence =
+      '静态博客的读者越来越多地通过电子邮件阅读新文章，因此推送通讯需要既快又可靠，每位订阅者只收到一次。';
     const longHtml = `<html><body>${Array.from({ length: 30 }, (_, index) => `<p style="margin:0 0 16px">${index + 1}. ${sentence}</p>`).join('\n')}<a href="${UNSUBSCRIBE}">退订</a></body></html>`;
     const longText = `${Array.from({ length: 30 }, (_, index) => `${index + 1}. ${sentence}`).join('\n\n')}\n\n退订：${UNSUBSCRIBE}\n`;
-    const compiled = compileMessage({ subject: '静态博客的邮件通讯', html: longHtml, text: longText, lang: 'zh-CN' }, sender, {
-      listUnsubscribe: { urlPlaceholder: UNSUBSCRIBE },
-      placeholders: [UNSUBSCRIBE],
-    });
+    const compiled = compileMessage(
+      { subject: '静态博客的邮件通讯', html: longHtml, text: longText, lang: 'zh-CN' },
+      sender,
+      {
+        listUnsubscribe: { urlPlaceholder: UNSUBSCRIBE },
+        placeholders: [UNSUBSCRIBE],
+      },
+    );
     const bodyBytes = Buffer.byteLength(longHtml) + Buffer.byteLength(longText);
     // Quoted-printable made it about 2.8 times.
-    expect(personalise(compiled, { to: 'reader@example.com', values: { [UNSUBSCRIBE]: tokenUrl('abc') } }).length).toBeLessThan(1.6 * bodyBytes);
+    expect(
+      personalise(compiled, { to: 'reader@example.com', values: { [UNSUBSCRIBE]: tokenUrl('abc') } }).length,
+    ).toBeLessThan(1.6 * bodyBytes);
     // The stored message keeps the text: base64 of it alone would be 4/3, one per alignment 4 times.
     expect(Buffer.byteLength(JSON.stringify(compiled))).toBeLessThan(1.2 * bodyBytes);
   });
 
   it('says which value is missing when the placeholder is only in a body', () => {
-    const compiled = compileMessage({ subject: 's', html, text, lang: 'zh-CN' }, sender, { placeholders: [UNSUBSCRIBE, NAME] });
-    expect(() => personalise(compiled, { to: 'a@example.com', values: { [UNSUBSCRIBE]: tokenUrl('x') } })).toThrow(/READER_NAME/);
+    const compiled = compileMessage({ subject: 's', html, text, lang: 'zh-CN' }, sender, {
+      placeholders: [UNSUBSCRIBE, NAME],
+    });
+    expect(() => personalise(compiled, { to: 'a@example.com', values: { [UNSUBSCRIBE]: tokenUrl('x') } })).toThrow(
+      /READER_NAME/,
+    );
   });
 
   it('refuses a message compiled in an unknown format, and still reads one stored as v1 (quoted-printable only)', async () => {
     const unknown = { ...message, format: 'pushletter.message.v9' } as unknown as CompiledMessage;
     expect(isReadableMessage(unknown)).toBe(false);
-    expect(() => personalise(unknown, { to: 'a@example.com', values: { [UNSUBSCRIBE]: tokenUrl('x'), [NAME]: 'n' } })).toThrow(/Unknown compiled message format/);
-    const english = compileMessage({ subject: 's', html: `<a href="${UNSUBSCRIBE}">u</a>`, text: UNSUBSCRIBE, lang: 'en' }, sender, { placeholders: [UNSUBSCRIBE] });
+    expect(() =>
+      personalise(unknown, { to: 'a@example.com', values: { [UNSUBSCRIBE]: tokenUrl('x'), [NAME]: 'n' } }),
+    ).toThrow(/Unknown compiled message format/);
+    const english = compileMessage(
+      { subject: 's', html: `<a href="${UNSUBSCRIBE}">u</a>`, text: UNSUBSCRIBE, lang: 'en' },
+      sender,
+      { placeholders: [UNSUBSCRIBE] },
+    );
     const v1 = { ...english, format: 'pushletter.message.v1' } as unknown as CompiledMessage;
     const mail = await simpleParser(personalise(v1, { to: 'a@example.com', values: { [UNSUBSCRIBE]: tokenUrl('x') } }));
     expect(mail.text?.trim()).toBe(tokenUrl('x'));

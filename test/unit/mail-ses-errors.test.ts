@@ -7,10 +7,16 @@ function sdkError(name: string, message: string, status: number): Error {
 }
 
 describe('what an SES error means for a recipient', () => {
-  it('treats a rejected message or an invalid address as final, keeping SES\'s words', () => {
-    const rejected = new MessageRejected({ message: 'Email address is not verified.', $metadata: { httpStatusCode: 400 } });
-    expect(classifySesError(rejected)).toEqual({ kind: 'rejected', reason: 'MessageRejected: Email address is not verified.' });
-    expect(classifySesError(sdkError('InvalidParameterValue', 'Missing final \'@domain\'', 400)).kind).toBe('rejected');
+  it("treats a rejected message or an invalid address as final, keeping SES's words", () => {
+    const rejected = new MessageRejected({
+      message: 'Email address is not verified.',
+      $metadata: { httpStatusCode: 400 },
+    });
+    expect(classifySesError(rejected)).toEqual({
+      kind: 'rejected',
+      reason: 'MessageRejected: Email address is not verified.',
+    });
+    expect(classifySesError(sdkError('InvalidParameterValue', "Missing final '@domain'", 400)).kind).toBe('rejected');
     expect(classifySesError(sdkError('MailFromDomainNotVerifiedException', 'not verified', 400)).kind).toBe('rejected');
   });
 
@@ -26,8 +32,12 @@ describe('what an SES error means for a recipient', () => {
   });
 
   it('retries when the connection was refused (nothing reached SES) but not when it broke mid-request', () => {
-    expect(classifySesError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' })).kind).toBe('retry');
+    expect(
+      classifySesError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' })).kind,
+    ).toBe('retry');
     expect(classifySesError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })).kind).toBe('ambiguous');
-    expect(classifySesError(Object.assign(new Error('Request timed out'), { name: 'TimeoutError' })).kind).toBe('ambiguous');
+    expect(classifySesError(Object.assign(new Error('Request timed out'), { name: 'TimeoutError' })).kind).toBe(
+      'ambiguous',
+    );
   });
 });

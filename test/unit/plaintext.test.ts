@@ -45,12 +45,16 @@ describe('plain-text part from the post HTML', () => {
     const text = htmlToText(
       '<p>See <a href="https://example.com/docs">the docs</a>, <a href="https://kubernetes.io/releases/">https://kubernetes.io/releases/</a> and <a href="mailto:editor@example.com">editor@example.com</a>.</p>',
     );
-    expect(text).toBe('See the docs (https://example.com/docs), https://kubernetes.io/releases/ and\neditor@example.com.');
+    expect(text).toBe(
+      'See the docs (https://example.com/docs), https://kubernetes.io/releases/ and\neditor@example.com.',
+    );
     expect(text.match(/kubernetes\.io/g)).toHaveLength(1);
   });
 
   it('keeps a URL apart from the Chinese punctuation after it, so mail clients link the right thing', () => {
-    const text = htmlToText('<p>见<a href="https://notes.example.cn/weekly/">上一篇随笔</a>，或 <a href="https://example.cn/a">https://example.cn/a</a>。</p>');
+    const text = htmlToText(
+      '<p>见<a href="https://notes.example.cn/weekly/">上一篇随笔</a>，或 <a href="https://example.cn/a">https://example.cn/a</a>。</p>',
+    );
     expect(text).toBe('见上一篇随笔 (https://notes.example.cn/weekly/) ，或 https://example.cn/a 。');
   });
 
@@ -61,13 +65,16 @@ describe('plain-text part from the post HTML', () => {
   });
 
   it('breaks hard breaks and turns a source line break between Chinese characters into nothing', () => {
-    expect(htmlToText('<p>第一行<br>第二行</p><blockquote><p>控制面最多可以新三个小版本，\n但不能反过来。</p></blockquote>')).toBe(
-      '第一行\n第二行\n\n> 控制面最多可以新三个小版本，但不能反过来。',
-    );
+    expect(
+      htmlToText('<p>第一行<br>第二行</p><blockquote><p>控制面最多可以新三个小版本，\n但不能反过来。</p></blockquote>'),
+    ).toBe('第一行\n第二行\n\n> 控制面最多可以新三个小版本，但不能反过来。');
   });
 
   it('wraps Chinese prose at word boundaries within the width, never before closing punctuation', () => {
-    const paragraph = '上游社区对旧版本的维护在今年春天结束，继续停留在旧版本意味着拿不到安全补丁。升级之前，我们先在预发环境演练了两遍，确认滚动升级不会中断业务，然后才开始在生产集群上逐个升级控制面节点和工作节点。'.repeat(3);
+    const paragraph =
+      '上游社区对旧版本的维护在今年春天结束，继续停留在旧版本意味着拿不到安全补丁。升级之前，我们先在预发环境演练了两遍，确认滚动升级不会中断业务，然后才开始在生产集群上逐个升级控制面节点和工作节点。'.repeat(
+        3,
+      );
     const lines = htmlToText(`<p>${paragraph}</p>`).split('\n');
     expect(lines.length).toBeGreaterThan(3);
     expect(lines.join('')).toBe(paragraph);
@@ -96,6 +103,8 @@ describe('plain-text part from the post HTML', () => {
   });
 
   it('shows image alt text and drops scripts and styles', () => {
-    expect(htmlToText('<p><img src="a.png" alt="升级流程示意图"></p><script>alert(1)</script><style>p{}</style>')).toBe('[升级流程示意图]');
+    expect(htmlToText('<p><img src="a.png" alt="升级流程示意图"></p><script>alert(1)</script><style>p{}</style>')).toBe(
+      '[升级流程示意图]',
+    );
   });
 });

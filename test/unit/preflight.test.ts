@@ -13,7 +13,14 @@ describe('the check before npm test', () => {
     const message = preflight(bare)!;
     expect(message).toMatch(/^npm test needs packages this machine lacks: chromium fonts-noto-cjk spamassassin\n/);
     expect(message).toContain('sudo apt-get install -y chromium fonts-noto-cjk spamassassin');
-    expect(preflight({ ...bare, runs: () => true, chromiumPath: THIS_MACHINE.chromiumPath, fontFolders: THIS_MACHINE.fontFolders })).toBeUndefined();
+    expect(
+      preflight({
+        ...bare,
+        runs: () => true,
+        chromiumPath: THIS_MACHINE.chromiumPath,
+        fontFolders: THIS_MACHINE.fontFolders,
+      }),
+    ).toBeUndefined();
   });
 
   it('names only what is missing', () => {

@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { classifyPath, ignoreReason, parsePushEvent, selectAddedPosts, type PushCommit } from '../../functions/publishing/github-push';
+import {
+  classifyPath,
+  ignoreReason,
+  type PushCommit,
+  parsePushEvent,
+  selectAddedPosts,
+} from '../../functions/publishing/github-push';
 
 const template = JSON.parse(readFileSync(new URL('../fixtures/github/push.json', import.meta.url), 'utf8'));
 const AFTER = 'b'.repeat(40);
@@ -45,7 +51,9 @@ describe('parsePushEvent', () => {
     ['commits that are not a list', { ...payload([]), commits: 'many' }, 'commits'],
     ['added paths that are not strings', payload([{ ...commit('a', {}), added: [42] } as never]), 'commits[0].added'],
   ])('rejects %s, naming the field', (_name, body, field) => {
-    expect(() => parsePushEvent(body)).toThrowError(expect.objectContaining({ code: 'PUSH_PAYLOAD_INVALID', message: expect.stringContaining(field) }));
+    expect(() => parsePushEvent(body)).toThrowError(
+      expect.objectContaining({ code: 'PUSH_PAYLOAD_INVALID', message: expect.stringContaining(field) }),
+    );
   });
 });
 
@@ -57,19 +65,42 @@ describe('which files a push sends', () => {
         commit('c', { added: ['_posts/tech/2026-11-21-second.markdown'], modified: ['_posts/2026-11-20-first.md'] }),
       ],
     });
-    expect(selection).toEqual({ posts: ['_posts/2026-11-20-first.md', '_posts/tech/2026-11-21-second.markdown'], drafts: [] });
+    expect(selection).toEqual({
+      posts: ['_posts/2026-11-20-first.md', '_posts/tech/2026-11-21-second.markdown'],
+      drafts: [],
+    });
   });
 
   it('sends nothing for modified-only pushes or removed posts', () => {
-    expect(selectAddedPosts({ commits: [commit('a', { modified: ['_posts/2026-11-20-first.md'] }), commit('c', { removed: ['_posts/2026-01-01-old.md'] })] })).toEqual({ posts: [], drafts: [] });
+    expect(
+      selectAddedPosts({
+        commits: [
+          commit('a', { modified: ['_posts/2026-11-20-first.md'] }),
+          commit('c', { removed: ['_posts/2026-01-01-old.md'] }),
+        ],
+      }),
+    ).toEqual({ posts: [], drafts: [] });
   });
 
   it('sends nothing for a post added then removed within the same push', () => {
-    expect(selectAddedPosts({ commits: [commit('a', { added: ['_posts/2026-11-20-oops.md'] }), commit('c', { removed: ['_posts/2026-11-20-oops.md'] })] })).toEqual({ posts: [], drafts: [] });
+    expect(
+      selectAddedPosts({
+        commits: [
+          commit('a', { added: ['_posts/2026-11-20-oops.md'] }),
+          commit('c', { removed: ['_posts/2026-11-20-oops.md'] }),
+        ],
+      }),
+    ).toEqual({ posts: [], drafts: [] });
   });
 
   it('sends nothing for a post moved to another folder or extension (a rename)', () => {
-    expect(selectAddedPosts({ commits: [commit('a', { removed: ['_posts/2026-11-20-hello.md'], added: ['_posts/en/2026-11-20-hello.markdown'] })] })).toEqual({
+    expect(
+      selectAddedPosts({
+        commits: [
+          commit('a', { removed: ['_posts/2026-11-20-hello.md'], added: ['_posts/en/2026-11-20-hello.markdown'] }),
+        ],
+      }),
+    ).toEqual({
       posts: [],
       drafts: [],
       renamed: ['_posts/2026-11-20-hello.md -> _posts/en/2026-11-20-hello.markdown'],
@@ -77,7 +108,16 @@ describe('which files a push sends', () => {
   });
 
   it('sends nothing for a post whose file name got its date corrected (a rename), and names it', () => {
-    expect(selectAddedPosts({ commits: [commit('a', { removed: ['_posts/2026-11-02-hello.md'], added: ['_posts/2026-11-20-hello.md', '_posts/2026-11-20-other.md'] })] })).toStrictEqual({
+    expect(
+      selectAddedPosts({
+        commits: [
+          commit('a', {
+            removed: ['_posts/2026-11-02-hello.md'],
+            added: ['_posts/2026-11-20-hello.md', '_posts/2026-11-20-other.md'],
+          }),
+        ],
+      }),
+    ).toStrictEqual({
       posts: ['_posts/2026-11-20-other.md'],
       drafts: [],
       renamed: ['_posts/2026-11-02-hello.md -> _posts/2026-11-20-hello.md'],
@@ -85,11 +125,17 @@ describe('which files a push sends', () => {
   });
 
   it('sends a draft promoted to a post: the post is new', () => {
-    expect(selectAddedPosts({ commits: [commit('a', { removed: ['_drafts/hello.md'], added: ['_posts/2026-11-20-hello.md'] })] })).toEqual({ posts: ['_posts/2026-11-20-hello.md'], drafts: [] });
+    expect(
+      selectAddedPosts({
+        commits: [commit('a', { removed: ['_drafts/hello.md'], added: ['_posts/2026-11-20-hello.md'] })],
+      }),
+    ).toEqual({ posts: ['_posts/2026-11-20-hello.md'], drafts: [] });
   });
 
   it('previews added drafts separately', () => {
-    expect(selectAddedPosts({ commits: [commit('a', { added: ['_drafts/next-week.md', '_posts/2026-11-20-now.md'] })] })).toEqual({ posts: ['_posts/2026-11-20-now.md'], drafts: ['_drafts/next-week.md'] });
+    expect(
+      selectAddedPosts({ commits: [commit('a', { added: ['_drafts/next-week.md', '_posts/2026-11-20-now.md'] })] }),
+    ).toEqual({ posts: ['_posts/2026-11-20-now.md'], drafts: ['_drafts/next-week.md'] });
   });
 
   it.each([
@@ -116,8 +162,12 @@ describe('which pushes are acted on', () => {
   it('ignores other repositories, other branches, tags, branch deletion and an unset repository', () => {
     expect(ignoreReason(push, 'octocat/other', 'main')).toMatch(/not the configured octocat\/other/);
     expect(ignoreReason(push, 'octocat/blog', 'gh-pages')).toMatch(/not the configured branch gh-pages/);
-    expect(ignoreReason({ ...push, ref: 'refs/tags/main' }, 'octocat/blog', 'main')).toMatch(/not the configured branch/);
-    expect(ignoreReason(parsePushEvent(payload([], { after: '0'.repeat(40), deleted: true })), 'octocat/blog', 'main')).toMatch(/deleted/);
+    expect(ignoreReason({ ...push, ref: 'refs/tags/main' }, 'octocat/blog', 'main')).toMatch(
+      /not the configured branch/,
+    );
+    expect(
+      ignoreReason(parsePushEvent(payload([], { after: '0'.repeat(40), deleted: true })), 'octocat/blog', 'main'),
+    ).toMatch(/deleted/);
     expect(ignoreReason(push, undefined, 'main')).toMatch(/PUSHLETTER_REPOSITORY/);
   });
 });

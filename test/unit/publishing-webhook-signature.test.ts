@@ -23,14 +23,23 @@ describe('X-Hub-Signature-256', () => {
 
   it('rejects missing, empty, truncated and non-sha256 headers', () => {
     const sha1 = 'sha1=' + createHmac('sha1', DOCUMENTED_SECRET).update(DOCUMENTED_BODY).digest('hex');
-    for (const header of [undefined, '', 'sha256=', DOCUMENTED_SIGNATURE.slice(0, -2), sha1, DOCUMENTED_SIGNATURE.slice(7)]) {
+    for (const header of [
+      undefined,
+      '',
+      'sha256=',
+      DOCUMENTED_SIGNATURE.slice(0, -2),
+      sha1,
+      DOCUMENTED_SIGNATURE.slice(7),
+    ]) {
       expect(verifySignature(DOCUMENTED_SECRET, DOCUMENTED_BODY, header)).toBe(false);
     }
   });
 
   it('rejects hex that Buffer would half-decode instead of comparing a prefix', () => {
     const valid = signPayload(DOCUMENTED_SECRET, DOCUMENTED_BODY);
-    expect(verifySignature(DOCUMENTED_SECRET, DOCUMENTED_BODY, valid.slice(0, 40) + 'zz' + valid.slice(42))).toBe(false);
+    expect(verifySignature(DOCUMENTED_SECRET, DOCUMENTED_BODY, valid.slice(0, 40) + 'zz' + valid.slice(42))).toBe(
+      false,
+    );
   });
 
   it('refuses everything when no secret is configured', () => {

@@ -13,9 +13,15 @@ const settings = readSettings({});
 const site = siteFromConfigText('url: https://blog.example.com\ntitle: Example', '_config.yml', settings);
 
 async function render(body: string): Promise<{ links: Array<[string, string]>; text: string; html: string }> {
-  const post = await parsePost({ path: '_posts/2024-03-08-links.md', source: `---\ntitle: Links\n---\n\n${body}\n`, site });
+  const post = await parsePost({
+    path: '_posts/2024-03-08-links.md',
+    source: `---\ntitle: Links\n---\n\n${body}\n`,
+    site,
+  });
   const document = parseDocument(post.bodyHtml);
-  const links = DomUtils.findAll((element) => element.name === 'a', document.children).map((link) => [link.attribs.href ?? '', DomUtils.textContent(link)] as [string, string]);
+  const links = DomUtils.findAll((element) => element.name === 'a', document.children).map(
+    (link) => [link.attribs.href ?? '', DomUtils.textContent(link)] as [string, string],
+  );
   return { links, text: DomUtils.textContent(document), html: post.bodyHtml };
 }
 
@@ -43,13 +49,25 @@ describe('a bare URL in Chinese text', () => {
   });
 
   it('ends inside full-width parentheses and brackets', async () => {
-    const { links } = await render('（https://example.com/a）「https://example.com/b」【https://example.com/c】 www.example.com/d。');
-    expect(links.map(([href]) => href)).toEqual(['https://example.com/a', 'https://example.com/b', 'https://example.com/c', 'http://www.example.com/d']);
+    const { links } = await render(
+      '（https://example.com/a）「https://example.com/b」【https://example.com/c】 www.example.com/d。',
+    );
+    expect(links.map(([href]) => href)).toEqual([
+      'https://example.com/a',
+      'https://example.com/b',
+      'https://example.com/c',
+      'http://www.example.com/d',
+    ]);
   });
 
   it('keeps balanced parentheses, as in Wikipedia links, and drops trailing ASCII punctuation', async () => {
-    const { links } = await render('见 https://en.wikipedia.org/wiki/Rust_(programming_language)，以及 https://example.com/x.，完。');
-    expect(links.map(([href]) => href)).toEqual(['https://en.wikipedia.org/wiki/Rust_(programming_language)', 'https://example.com/x']);
+    const { links } = await render(
+      '见 https://en.wikipedia.org/wiki/Rust_(programming_language)，以及 https://example.com/x.，完。',
+    );
+    expect(links.map(([href]) => href)).toEqual([
+      'https://en.wikipedia.org/wiki/Rust_(programming_language)',
+      'https://example.com/x',
+    ]);
   });
 
   it('keeps a query string and fragment up to the Chinese text', async () => {
@@ -58,7 +76,9 @@ describe('a bare URL in Chinese text', () => {
   });
 
   it('leaves URLs inside code spans and code blocks alone', async () => {
-    const { links, html } = await render('行内 `https://example.com/a，中文` 结束。\n\n```\ncurl https://example.com/b，然后\n```');
+    const { links, html } = await render(
+      '行内 `https://example.com/a，中文` 结束。\n\n```\ncurl https://example.com/b，然后\n```',
+    );
     expect(links).toEqual([]);
     expect(html).toContain('https://example.com/a，中文');
     expect(html).toContain('curl https://example.com/b，然后');
@@ -86,8 +106,13 @@ describe('a bare URL in English text (GFM as before)', () => {
   });
 
   it('keeps balanced parentheses and drops trailing punctuation', async () => {
-    const { links } = await render('(see https://en.wikipedia.org/wiki/Rust_(programming_language)) and https://example.com/x.');
-    expect(links.map(([href]) => href)).toEqual(['https://en.wikipedia.org/wiki/Rust_(programming_language)', 'https://example.com/x']);
+    const { links } = await render(
+      '(see https://en.wikipedia.org/wiki/Rust_(programming_language)) and https://example.com/x.',
+    );
+    expect(links.map(([href]) => href)).toEqual([
+      'https://en.wikipedia.org/wiki/Rust_(programming_language)',
+      'https://example.com/x',
+    ]);
   });
 
   it('leaves URLs inside code spans alone', async () => {

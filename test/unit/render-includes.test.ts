@@ -31,7 +31,10 @@ describe('the includes a post names', () => {
       'sign.html': 'Signed {% include gone.html %}',
     });
     const gathered = await gatherIncludes('{% include note.html %}', read);
-    expect(gathered.files).toEqual({ 'note.html': 'Note {% include sign.html %} {% include note.html %}', 'sign.html': 'Signed {% include gone.html %}' });
+    expect(gathered.files).toEqual({
+      'note.html': 'Note {% include sign.html %} {% include note.html %}',
+      'sign.html': 'Signed {% include gone.html %}',
+    });
     expect(gathered.skipped).toEqual([{ name: 'gone.html', reason: 'not in _includes/' }]);
     expect(asked).toEqual(['note.html', 'sign.html', 'gone.html']);
   });

@@ -4,7 +4,14 @@ import { parsePost } from '../../functions/render/post';
 import { loadSite } from '../../functions/render/site';
 
 const chinesePost = ['---', 'title: 社区动态', '---', '', '本周社区发布了新版本，增加了查询功能。', ''].join('\n');
-const englishPost = ['---', 'title: Weekly notes', '---', '', 'This week the community shipped a new release.', ''].join('\n');
+const englishPost = [
+  '---',
+  'title: Weekly notes',
+  '---',
+  '',
+  'This week the community shipped a new release.',
+  '',
+].join('\n');
 
 async function languageOf(source: string, env: Record<string, string> = {}): Promise<string> {
   const settings = readSettings(env);

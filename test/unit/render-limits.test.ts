@@ -54,7 +54,10 @@ describe('includes', () => {
   mkdirSync(join(root, '_posts'));
   writeFileSync(join(root, '_config.yml'), 'url: https://limits.example.com\ntitle: Limits\n');
   writeFileSync(join(root, '_includes', 'loop.html'), 'again {% include loop.html %}');
-  writeFileSync(join(root, '_includes', 'fanout.html'), '{% include fanout.html %}{% include fanout.html %}{% include fanout.html %}');
+  writeFileSync(
+    join(root, '_includes', 'fanout.html'),
+    '{% include fanout.html %}{% include fanout.html %}{% include fanout.html %}',
+  );
   writeFileSync(join(root, 'shared.md'), 'Shared *inside* the site.');
   writeFileSync(join(outside, 'secret.txt'), 'TOP-SECRET-TOKEN');
   symlinkSync(join(outside, 'secret.txt'), join(root, '_includes', 'secret.html'));
@@ -70,7 +73,10 @@ describe('includes', () => {
   });
 
   it('never follows a symbolic link out of the site, and follows one that stays inside', async () => {
-    const post = await parse('{% include secret.html %}\n\n{% include_relative secret.md %}\n\n{% include shared.html %}', root);
+    const post = await parse(
+      '{% include secret.html %}\n\n{% include_relative secret.md %}\n\n{% include shared.html %}',
+      root,
+    );
     expect(post.bodyHtml).not.toContain('TOP-SECRET-TOKEN');
     expect(post.warnings.filter((warning) => warning.code === 'LIQUID_INCLUDE_OUTSIDE_SITE')).toHaveLength(2);
     expect(post.bodyHtml).toContain('Shared <em>inside</em> the site.');
@@ -132,6 +138,8 @@ describe('a post far longer than one email', () => {
     const email = await renderEmail(post, await loadSite(undefined, settings), settings);
     expect(email.truncated).toBe(true);
     expect(email.html).toContain('An introduction before the table.');
-    expect(email.warnings.find((warning) => warning.code === 'EMAIL_TRUNCATED')?.message).toMatch(/keeps the first 1 of 2 /);
+    expect(email.warnings.find((warning) => warning.code === 'EMAIL_TRUNCATED')?.message).toMatch(
+      /keeps the first 1 of 2 /,
+    );
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -96,23 +96,31 @@ describe('bad posts are refused with one line naming the file, the problem and t
   });
 
   it('front matter that never closes, or is a list instead of settings', async () => {
-    const unclosed = await failure(() => parsePost({ path: '_posts/2024-02-01-open.md', source: '---\ntitle: Open\n\nBody text\n', site }));
+    const unclosed = await failure(() =>
+      parsePost({ path: '_posts/2024-02-01-open.md', source: '---\ntitle: Open\n\nBody text\n', site }),
+    );
     expect(unclosed.code).toBe('POST_BAD_FRONT_MATTER');
     expect(unclosed.message).toContain('never ends');
 
-    const list = await failure(() => parsePost({ path: '_posts/2024-02-01-list.md', source: '---\n- one\n- two\n---\n\nBody\n', site }));
+    const list = await failure(() =>
+      parsePost({ path: '_posts/2024-02-01-list.md', source: '---\n- one\n- two\n---\n\nBody\n', site }),
+    );
     expect(list.code).toBe('POST_BAD_FRONT_MATTER');
     expect(list.message).toContain('"key: value" lines');
   });
 
   it('a front-matter date that is not a date', async () => {
-    const error = await failure(() => parsePost({ path: '_posts/2024-02-01-when.md', source: '---\ndate: next tuesday\n---\n\nBody\n', site }));
+    const error = await failure(() =>
+      parsePost({ path: '_posts/2024-02-01-when.md', source: '---\ndate: next tuesday\n---\n\nBody\n', site }),
+    );
     expect(error.code).toBe('POST_BAD_FRONT_MATTER');
     expect(error.message).toContain('"date: next tuesday" is not a date');
   });
 
   it('a file name with an impossible date', async () => {
-    const error = await failure(() => parsePost({ path: '_posts/2024-02-30-leap.md', source: '---\ntitle: x\n---\n\nBody\n', site }));
+    const error = await failure(() =>
+      parsePost({ path: '_posts/2024-02-30-leap.md', source: '---\ntitle: x\n---\n\nBody\n', site }),
+    );
     expect(error.code).toBe('POST_BAD_NAME');
     expect(error.message).toContain('2024-02-30');
   });
@@ -165,11 +173,16 @@ describe('a site folder without _config.yml', () => {
     writeFileSync(join(folder, '_posts', '2024-02-01-other.md'), '---\ntitle: Other\ncategories: [notes]\n---\n\nHi\n');
     const root = findSiteRoot(file);
     expect(root).toBe(folder);
-    const siteFromSettings = await loadSite(root, readSettings({ PUSHLETTER_SITE_URL: 'https://me.example.net/blog/', PUSHLETTER_SITE_TITLE: 'Mine' }));
+    const siteFromSettings = await loadSite(
+      root,
+      readSettings({ PUSHLETTER_SITE_URL: 'https://me.example.net/blog/', PUSHLETTER_SITE_TITLE: 'Mine' }),
+    );
     expect(siteFromSettings.title).toBe('Mine');
     const post = await parsePost({ path: file, source: readFileSync(file), site: siteFromSettings });
     expect(post.url).toBe('https://me.example.net/blog/2024/03/01/plain.html');
-    expect(post.bodyHtml).toContain('<a href="https://me.example.net/blog/notes/2024/02/01/other.html">the other post</a>');
+    expect(post.bodyHtml).toContain(
+      '<a href="https://me.example.net/blog/notes/2024/02/01/other.html">the other post</a>',
+    );
   });
 
   it('is not found for a file outside _posts and _drafts', () => {

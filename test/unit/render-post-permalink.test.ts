@@ -27,9 +27,18 @@ describe("a post's URL follows the site's permalink setting like Jekyll 4", () =
     ['permalink: none', 'https://blog.example.com/cloud%20native/ops/Hello-World.html'],
     ['permalink: /:year/:month/:day/:title:output_ext', 'https://blog.example.com/2024/03/08/Hello-World.html'],
     ['permalink: /blog/:slug/', 'https://blog.example.com/blog/hello-world/'],
-    ['permalink: /:short_year/:i_month/:i_day/:hour:minute:second-:title', 'https://blog.example.com/24/3/8/090507-Hello-World'],
-    ['permalink: /:slugified_categories/:long_month/:title/', 'https://blog.example.com/cloud-native/ops/March/Hello-World/'],
-    ['permalink: /:categories/:title/\nbaseurl: /docs', 'https://blog.example.com/docs/cloud%20native/ops/Hello-World/'],
+    [
+      'permalink: /:short_year/:i_month/:i_day/:hour:minute:second-:title',
+      'https://blog.example.com/24/3/8/090507-Hello-World',
+    ],
+    [
+      'permalink: /:slugified_categories/:long_month/:title/',
+      'https://blog.example.com/cloud-native/ops/March/Hello-World/',
+    ],
+    [
+      'permalink: /:categories/:title/\nbaseurl: /docs',
+      'https://blog.example.com/docs/cloud%20native/ops/Hello-World/',
+    ],
   ])('%s', async (config, expected) => {
     expect(await urlOf({ config, frontMatter })).toBe(expected);
   });
@@ -39,19 +48,31 @@ describe("a post's URL follows the site's permalink setting like Jekyll 4", () =
   });
 
   it('lets the front-matter permalink and slug win over the site setting and file name', async () => {
-    expect(await urlOf({ config: 'permalink: pretty', frontMatter: 'title: x\npermalink: /about/:year/custom.html' })).toBe('https://blog.example.com/about/2024/custom.html');
-    expect(await urlOf({ config: 'permalink: pretty', frontMatter: 'title: x\nslug: Better Name' })).toBe('https://blog.example.com/2024/03/08/Better-Name/');
+    expect(
+      await urlOf({ config: 'permalink: pretty', frontMatter: 'title: x\npermalink: /about/:year/custom.html' }),
+    ).toBe('https://blog.example.com/about/2024/custom.html');
+    expect(await urlOf({ config: 'permalink: pretty', frontMatter: 'title: x\nslug: Better Name' })).toBe(
+      'https://blog.example.com/2024/03/08/Better-Name/',
+    );
   });
 
   it('reads the URL date in the site timezone, even when the front matter gives another offset', async () => {
     const config = 'permalink: /:year/:month/:day/:title/\ntimezone: Asia/Shanghai';
     // 23:30 in Los Angeles on the 8th is already the 9th in Shanghai.
-    expect(await urlOf({ config, frontMatter: 'title: x\ndate: 2024-03-08 23:30:00 -0800' })).toBe('https://blog.example.com/2024/03/09/Hello-World/');
-    expect(await urlOf({ config, frontMatter: 'title: x\ndate: 2024-03-08 23:30:00' })).toBe('https://blog.example.com/2024/03/08/Hello-World/');
+    expect(await urlOf({ config, frontMatter: 'title: x\ndate: 2024-03-08 23:30:00 -0800' })).toBe(
+      'https://blog.example.com/2024/03/09/Hello-World/',
+    );
+    expect(await urlOf({ config, frontMatter: 'title: x\ndate: 2024-03-08 23:30:00' })).toBe(
+      'https://blog.example.com/2024/03/08/Hello-World/',
+    );
   });
 
   it('keeps Chinese slugs and categories, percent-encoded', async () => {
-    const url = await urlOf({ config: 'permalink: /:categories/:title/', path: '_posts/2024-03-08-你好-世界.md', frontMatter: 'title: x\ncategory: 随笔' });
+    const url = await urlOf({
+      config: 'permalink: /:categories/:title/',
+      path: '_posts/2024-03-08-你好-世界.md',
+      frontMatter: 'title: x\ncategory: 随笔',
+    });
     expect(url).toBe('https://blog.example.com/%E9%9A%8F%E7%AC%94/%E4%BD%A0%E5%A5%BD-%E4%B8%96%E7%95%8C/');
     expect(decodeURI(url)).toBe('https://blog.example.com/随笔/你好-世界/');
   });
@@ -59,7 +80,8 @@ describe("a post's URL follows the site's permalink setting like Jekyll 4", () =
 
 describe('front matter read the way Jekyll reads it', () => {
   const site = siteFromConfigText('url: https://blog.example.com\ntimezone: Europe/Berlin\n', '_config.yml', settings);
-  const parse = (frontMatter: string, path = '_posts/2024-03-08-api-design-notes.md') => parsePost({ path, source: `---\n${frontMatter}\n---\n\nBody.\n`, site });
+  const parse = (frontMatter: string, path = '_posts/2024-03-08-api-design-notes.md') =>
+    parsePost({ path, source: `---\n${frontMatter}\n---\n\nBody.\n`, site });
 
   it('titles an untitled post from its slug', async () => {
     expect((await parse('layout: post')).title).toBe('Api Design Notes');
@@ -110,7 +132,10 @@ describe('what the site folder tells about a post', () => {
     write('_config.yml', 'url: https://layout.example.com\npermalink: pretty\n');
     write('about.md', '---\ntitle: About\n---\n\nAbout me.\n');
     write('docs/guide.md', '---\npermalink: /the-guide/\n---\n\nGuide.\n');
-    const file = write('news/_posts/2024-03-08-launch.md', '---\ntitle: Launch\ncategories: release\n---\n\nSee [about](../../about.md) and [the guide](../../docs/guide.md#install).\n');
+    const file = write(
+      'news/_posts/2024-03-08-launch.md',
+      '---\ntitle: Launch\ncategories: release\n---\n\nSee [about](../../about.md) and [the guide](../../docs/guide.md#install).\n',
+    );
     const root = findSiteRoot(file);
     expect(root).toBe(folder);
     const post = await parsePost({ path: file, source: readFileSync(file), site: await loadSite(root, settings) });
@@ -122,7 +147,10 @@ describe('what the site folder tells about a post', () => {
 
   it('does not count collections_dir as a category', async () => {
     const site = join(folder, 'collections-site');
-    write('collections-site/_config.yml', 'url: https://c.example.com\ncollections_dir: my_collections\npermalink: /:categories/:title/\n');
+    write(
+      'collections-site/_config.yml',
+      'url: https://c.example.com\ncollections_dir: my_collections\npermalink: /:categories/:title/\n',
+    );
     const file = write('collections-site/my_collections/_posts/2024-03-08-hello.md', '---\ntitle: Hello\n---\n\nHi.\n');
     expect(findSiteRoot(file)).toBe(site);
     const post = await parsePost({ path: file, source: readFileSync(file), site: await loadSite(site, settings) });

@@ -46,20 +46,28 @@ describe('a Chinese post saved with a BOM and CRLF line endings', () => {
     const { bodyHtml } = await render(path);
     expect(bodyHtml).not.toContain('\r');
     expect(bodyHtml).toContain('拿不到安全补丁。<br>升级之前');
-    expect(bodyHtml).toContain('<a href="https://kubernetes.io/releases/version-skew-policy/">https://kubernetes.io/releases/version-skew-policy/</a>');
+    expect(bodyHtml).toContain(
+      '<a href="https://kubernetes.io/releases/version-skew-policy/">https://kubernetes.io/releases/version-skew-policy/</a>',
+    );
     expect(bodyHtml).toContain('<del>手动重启 kube-proxy</del>');
     // The soft line break inside the quote would show as a stray space between Chinese characters.
-    expect(bodyHtml).toMatch(/<blockquote>\s*<p>控制面最多可以比节点上的 kubelet 新三个小版本，但不能反过来。<\/p>\s*<\/blockquote>/);
+    expect(bodyHtml).toMatch(
+      /<blockquote>\s*<p>控制面最多可以比节点上的 kubelet 新三个小版本，但不能反过来。<\/p>\s*<\/blockquote>/,
+    );
   });
 
   it('turns the image written relative to the post file into an absolute URL with its alt', async () => {
     const { bodyHtml } = await render(path);
-    expect(bodyHtml).toContain('<img src="https://notes.example.cn/assets/images/upgrade-flow.png" alt="升级流程示意图" style="max-width:100%;height:auto;">');
+    expect(bodyHtml).toContain(
+      '<img src="https://notes.example.cn/assets/images/upgrade-flow.png" alt="升级流程示意图" style="max-width:100%;height:auto;">',
+    );
   });
 
   it('makes a root-relative link with Chinese path absolute and percent-encoded', async () => {
     const { bodyHtml } = await render(path);
-    expect(bodyHtml).toContain('<a href="https://notes.example.cn/%E9%9A%8F%E7%AC%94/2024/01/15/weekly-review/">上一篇随笔</a>');
+    expect(bodyHtml).toContain(
+      '<a href="https://notes.example.cn/%E9%9A%8F%E7%AC%94/2024/01/15/weekly-review/">上一篇随笔</a>',
+    );
   });
 
   it('fills site variables in prose and leaves the go-template in the code block as written', async () => {
@@ -94,14 +102,20 @@ describe('an English post full of Liquid, code from other template languages and
 
   it('renders {% highlight %} blocks as code with their language and keeps Helm templates verbatim', async () => {
     const { bodyHtml } = await render(path);
-    expect(bodyHtml).toContain('<pre><code class="language-yaml">image:\n  repository: {{ .Values.image.repository }}\n  tag: {{ .Values.image.tag | default .Chart.AppVersion }}\n</code></pre>');
-    expect(bodyHtml).toContain('<pre><code class="language-ruby">def greet(name)\n  puts "hello #{name}"\nend\n</code></pre>');
+    expect(bodyHtml).toContain(
+      '<pre><code class="language-yaml">image:\n  repository: {{ .Values.image.repository }}\n  tag: {{ .Values.image.tag | default .Chart.AppVersion }}\n</code></pre>',
+    );
+    expect(bodyHtml).toContain(
+      '<pre><code class="language-ruby">def greet(name)\n  puts "hello #{name}"\nend\n</code></pre>',
+    );
     expect(bodyHtml).not.toContain('linenos');
   });
 
   it('keeps Go, Argo and inline template syntax in code exactly as written', async () => {
     const { bodyHtml } = await render(path);
-    expect(bodyHtml).toContain('{{- range $name, $port := .Values.ports }}\n- name: {{ $name }}\n  port: {{ $port }}\n{{- end }}');
+    expect(bodyHtml).toContain(
+      '{{- range $name, $port := .Values.ports }}\n- name: {{ $name }}\n  port: {{ $port }}\n{{- end }}',
+    );
     expect(bodyHtml).toContain('parameters: [{name: message, value: "{{item}}"}]');
     expect(bodyHtml).toContain('<code>{{ .Release.Name }}</code>');
     // Inside {% raw %} the author shows Liquid itself: it must not be filled in.
@@ -125,8 +139,12 @@ describe('an English post full of Liquid, code from other template languages and
     expect(codes).toContain('LIQUID_INCLUDE_MISSING');
     expect(post.warnings.find((warning) => warning.code === 'LIQUID_UNKNOWN_TAG')?.message).toContain('{% twitter');
     // The tweet the plugin would embed is still one click away.
-    expect(post.bodyHtml).toContain('<a href="https://twitter.com/adaexample/status/1">https://twitter.com/adaexample/status/1</a>');
-    expect(post.warnings.find((warning) => warning.code === 'LIQUID_INCLUDE_MISSING')?.message).toContain('newsletter-cta.html');
+    expect(post.bodyHtml).toContain(
+      '<a href="https://twitter.com/adaexample/status/1">https://twitter.com/adaexample/status/1</a>',
+    );
+    expect(post.warnings.find((warning) => warning.code === 'LIQUID_INCLUDE_MISSING')?.message).toContain(
+      'newsletter-cta.html',
+    );
   });
 
   it('renders the GFM table with its column alignment', async () => {
@@ -138,15 +156,30 @@ describe('an English post full of Liquid, code from other template languages and
 
   it('makes the root-relative image absolute under the baseurl, with an empty alt as it has no description', async () => {
     const { bodyHtml } = await render(path);
-    expect(bodyHtml).toContain('<img src="https://ada.example.github.io/notes/assets/release-pipeline.png" alt="" style="max-width:100%;height:auto;">');
+    expect(bodyHtml).toContain(
+      '<img src="https://ada.example.github.io/notes/assets/release-pipeline.png" alt="" style="max-width:100%;height:auto;">',
+    );
   });
 
   it('replaces the YouTube iframe with a link and drops scripts, styles, forms, handlers and javascript: links', async () => {
     const post = await render(path);
-    expect(post.bodyHtml).toContain('<a href="https://www.youtube.com/watch?v=dQw4w9WgXcQ">▶ Watch the video on YouTube: Demo</a>');
+    expect(post.bodyHtml).toContain(
+      '<a href="https://www.youtube.com/watch?v=dQw4w9WgXcQ">▶ Watch the video on YouTube: Demo</a>',
+    );
     expect(post.bodyHtml).toContain('<p>Clicking this paragraph does nothing in email.</p>');
     expect(post.bodyHtml).toContain('a sneaky link');
-    for (const forbidden of ['<iframe', '<script', 'alert(', '<style', 'display: none', '<form', '<input', '<button', 'onclick', 'javascript:']) {
+    for (const forbidden of [
+      '<iframe',
+      '<script',
+      'alert(',
+      '<style',
+      'display: none',
+      '<form',
+      '<input',
+      '<button',
+      'onclick',
+      'javascript:',
+    ]) {
       expect(post.bodyHtml).not.toContain(forbidden);
     }
   });
@@ -187,10 +220,17 @@ describe('a post rendered from the webhook, with _config.yml text and no site fo
     const post = await parsePost({ path: '_posts/2024-05-20-shipping-helm-charts.md', source, site });
     expect(post.url).toBe('https://ada.example.github.io/notes/devops/kubernetes/2024/05/20/shipping-helm-charts/');
     // Without the other post's file its category is unknown; the link keeps what the name tells.
-    expect(post.bodyHtml).toContain('<a href="https://ada.example.github.io/notes/2024/04/02/hello-world/">first one</a>');
+    expect(post.bodyHtml).toContain(
+      '<a href="https://ada.example.github.io/notes/2024/04/02/hello-world/">first one</a>',
+    );
     const codes = post.warnings.map((warning) => warning.code);
     expect(codes).toContain('POST_URL_GUESSED');
-    expect(post.warnings.filter((warning) => warning.code === 'LIQUID_INCLUDE_MISSING').map((warning) => warning.message).join('\n')).toContain('signature.html');
+    expect(
+      post.warnings
+        .filter((warning) => warning.code === 'LIQUID_INCLUDE_MISSING')
+        .map((warning) => warning.message)
+        .join('\n'),
+    ).toContain('signature.html');
     expect(prose(post.bodyHtml)).not.toMatch(/\{\{|\{%/);
   });
 });

@@ -1,11 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { CachedSecret, SECRET_TTL_MS, checkTokenKey, parseApiSecret, parseGitHubTokenSecret, parseSecrets } from '../../functions/commons/secrets';
+import {
+  CachedSecret,
+  checkTokenKey,
+  parseApiSecret,
+  parseGitHubTokenSecret,
+  parseSecrets,
+  SECRET_TTL_MS,
+} from '../../functions/commons/secrets';
 
 describe('secret values', () => {
   it('read the API secret with its webhook secret and keep its other keys for the API (a CAPTCHA key, say)', () => {
-    const secret = parseApiSecret(JSON.stringify({ webhookSecret: 'w'.repeat(64), captchaSecretKey: '0x4AAA', note: 3 }), 'secret api');
+    const secret = parseApiSecret(
+      JSON.stringify({ webhookSecret: 'w'.repeat(64), captchaSecretKey: '0x4AAA', note: 3 }),
+      'secret api',
+    );
     expect(secret).toEqual({ webhookSecret: 'w'.repeat(64), captchaSecretKey: '0x4AAA' });
-    expect(() => parseApiSecret('{"webhookSecret":"short"}', 'secret api')).toThrow(/secret api must hold webhookSecret: at least 16 characters/);
+    expect(() => parseApiSecret('{"webhookSecret":"short"}', 'secret api')).toThrow(
+      /secret api must hold webhookSecret: at least 16 characters/,
+    );
     expect(() => parseApiSecret('webhook', 'secret api')).toThrow(/secret api is not valid JSON/);
   });
 
@@ -13,18 +25,31 @@ describe('secret values', () => {
     expect(parseGitHubTokenSecret('{"githubToken":"","unused":"x"}', 's')).toBeUndefined();
     expect(parseGitHubTokenSecret('{"unused":"x"}', 's')).toBeUndefined();
     expect(parseGitHubTokenSecret('{"githubToken":" ghp_abc "}', 's')).toBe('ghp_abc');
-    expect(() => parseGitHubTokenSecret('ghp_abc', 'secret github')).toThrow(/secret github is not valid JSON; it must be an object with githubToken/);
-    expect(() => parseGitHubTokenSecret('["ghp_abc"]', 'secret github')).toThrow(/must be a JSON object with githubToken/);
+    expect(() => parseGitHubTokenSecret('ghp_abc', 'secret github')).toThrow(
+      /secret github is not valid JSON; it must be an object with githubToken/,
+    );
+    expect(() => parseGitHubTokenSecret('["ghp_abc"]', 'secret github')).toThrow(
+      /must be a JSON object with githubToken/,
+    );
   });
 
   it('accept as token key what CloudFormation generates (64 letters and digits) and refuse a short one', () => {
     expect(checkTokenKey('aB3'.repeat(21) + 'x', 'secret key')).toHaveLength(64);
-    expect(() => checkTokenKey('c2hvcnQ=', 'secret key')).toThrow(/secret key must hold the token key: base64 of at least 16 random bytes/);
+    expect(() => checkTokenKey('c2hvcnQ=', 'secret key')).toThrow(
+      /secret key must hold the token key: base64 of at least 16 random bytes/,
+    );
   });
 
-  it('keep the local secrets file\'s shape', () => {
-    const text = JSON.stringify({ tokenKey: Buffer.alloc(32, 1).toString('base64'), webhookSecret: 'w'.repeat(32), githubToken: '' });
-    expect(parseSecrets(text, 'file')).toEqual({ tokenKey: Buffer.alloc(32, 1).toString('base64'), webhookSecret: 'w'.repeat(32) });
+  it("keep the local secrets file's shape", () => {
+    const text = JSON.stringify({
+      tokenKey: Buffer.alloc(32, 1).toString('base64'),
+      webhookSecret: 'w'.repeat(32),
+      githubToken: '',
+    });
+    expect(parseSecrets(text, 'file')).toEqual({
+      tokenKey: Buffer.alloc(32, 1).toString('base64'),
+      webhookSecret: 'w'.repeat(32),
+    });
   });
 });
 

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../functions/commons/errors';
-import { csvField, exportHeader, exportRow, neutraliseFormula, parseCsvRecords, parseImportCsv } from '../../functions/subscribers/csv';
+import {
+  csvField,
+  exportHeader,
+  exportRow,
+  neutraliseFormula,
+  parseCsvRecords,
+  parseImportCsv,
+} from '../../functions/subscribers/csv';
 
 const utf8 = (text: string) => Buffer.from(text, 'utf8');
 
@@ -16,7 +23,8 @@ function csvFailure(bytes: Uint8Array): string {
 
 describe('CSV records', () => {
   it('handles quotes, doubled quotes, delimiters and line breaks inside quotes, CRLF and a missing final newline', () => {
-    const text = 'email,name\r\n"a@example.org","Doe, Jane"\r\nb@example.org,"She said ""hi""\nand left"\nc@example.org,plain';
+    const text =
+      'email,name\r\n"a@example.org","Doe, Jane"\r\nb@example.org,"She said ""hi""\nand left"\nc@example.org,plain';
     expect(parseCsvRecords(text)).toEqual([
       { line: 1, fields: ['email', 'name'] },
       { line: 2, fields: ['a@example.org', 'Doe, Jane'] },
@@ -33,14 +41,18 @@ describe('CSV records', () => {
   });
 
   it('names the line of a quote that is never closed', () => {
-    expect(() => parseCsvRecords('email\n"a@example.org\nb@example.org\n')).toThrow(/line 2: a quoted field is never closed/);
+    expect(() => parseCsvRecords('email\n"a@example.org\nb@example.org\n')).toThrow(
+      /line 2: a quoted field is never closed/,
+    );
   });
 });
 
 describe('import file parsing', () => {
   it('validates every row, reports invalid ones with line numbers and merges duplicates case-insensitively', () => {
     const parsed = parseImportCsv(
-      utf8('\uFEFFName,E-Mail,Created,lang\nJane,Jane@Example.org,2024-02-03,zh-CN\nBob,bob@gmial.com,,\nJoe,,,\nJanet,jane@example.ORG,2025-01-01,en\n"Eve, Jr.",eve@example.org,03/04/2025,??\n'),
+      utf8(
+        '\uFEFFName,E-Mail,Created,lang\nJane,Jane@Example.org,2024-02-03,zh-CN\nBob,bob@gmial.com,,\nJoe,,,\nJanet,jane@example.ORG,2025-01-01,en\n"Eve, Jr.",eve@example.org,03/04/2025,??\n',
+      ),
     );
     expect(parsed.rows).toEqual([
       { line: 2, email: 'jane@example.org', createdAt: '2024-02-03T00:00:00.000Z', lang: 'zh-CN', name: 'Jane' },
@@ -54,9 +66,15 @@ describe('import file parsing', () => {
   });
 
   it('reads semicolon- and tab-separated exports from spreadsheets', () => {
-    expect(parseImportCsv(utf8('name;email\nJane;jane@example.org\n')).rows.map((row) => row.email)).toEqual(['jane@example.org']);
-    expect(parseImportCsv(utf8('email\tname\njane@example.org\tJane\n')).rows.map((row) => row.email)).toEqual(['jane@example.org']);
-    expect(parseImportCsv(utf8('sep=;\nname;email\n"Doe, Jane";jane@example.org\n')).rows).toEqual([{ line: 3, email: 'jane@example.org', name: 'Doe, Jane' }]);
+    expect(parseImportCsv(utf8('name;email\nJane;jane@example.org\n')).rows.map((row) => row.email)).toEqual([
+      'jane@example.org',
+    ]);
+    expect(parseImportCsv(utf8('email\tname\njane@example.org\tJane\n')).rows.map((row) => row.email)).toEqual([
+      'jane@example.org',
+    ]);
+    expect(parseImportCsv(utf8('sep=;\nname;email\n"Doe, Jane";jane@example.org\n')).rows).toEqual([
+      { line: 3, email: 'jane@example.org', name: 'Doe, Jane' },
+    ]);
   });
 
   it('refuses a header-injection address in a row like any other invalid address', () => {
@@ -69,14 +87,22 @@ describe('import file parsing', () => {
     const parsed = parseImportCsv(utf8('email\nada.example.com\n\n"Ada <ada@example.com>"\n"ada\u0007@example.com"\n'));
     expect(parsed.invalid).toEqual([
       { line: 2, value: 'ada.example.com', reason: 'the address has no @' },
-      { line: 4, value: 'Ada <ada@example.com>', reason: 'the cell holds a name or angle brackets besides the address (probably ada@example.com)' },
+      {
+        line: 4,
+        value: 'Ada <ada@example.com>',
+        reason: 'the cell holds a name or angle brackets besides the address (probably ada@example.com)',
+      },
       { line: 5, value: 'ada\u0007@example.com', reason: 'the address contains an invisible control character' },
     ]);
     for (const row of parsed.invalid) expect(row.reason).not.toMatch(/\byour?\b|type it again/i);
   });
 
   it('keeps a name column for greetings and names the columns it ignores', () => {
-    const parsed = parseImportCsv(utf8('Email,Company,姓名,Notes,lang\nada@example.com,Analytical Engines,"Ada\nLovelace",,en\nli@example.cn,,李雷,vip,zh-CN\nx@example.org,,,,\n'));
+    const parsed = parseImportCsv(
+      utf8(
+        'Email,Company,姓名,Notes,lang\nada@example.com,Analytical Engines,"Ada\nLovelace",,en\nli@example.cn,,李雷,vip,zh-CN\nx@example.org,,,,\n',
+      ),
+    );
     expect(parsed.rows).toEqual([
       { line: 2, email: 'ada@example.com', name: 'Ada Lovelace', lang: 'en' },
       { line: 4, email: 'li@example.cn', name: '李雷', lang: 'zh-CN' },
@@ -91,7 +117,13 @@ describe('import file parsing', () => {
     expect(csvFailure(utf8('\n\n'))).toMatch(/has no rows/);
     expect(csvFailure(utf8('name,created\nJane,2024-01-01\n'))).toMatch(/no "email" column .*found: "name", "created"/);
     expect(csvFailure(utf8('jane@example.org\nbob@example.org\n'))).toMatch(/no header row: add a first line "email"/);
-    expect(csvFailure(Buffer.from([0x65, 0x6d, 0x61, 0x69, 0x6c, 0x0a, 0xd6, 0xd0, 0xce, 0xc4, 0x40, 0x71, 0x71, 0x2e, 0x63, 0x6f, 0x6d]))).toMatch(/not UTF-8.*CSV UTF-8/);
+    expect(
+      csvFailure(
+        Buffer.from([
+          0x65, 0x6d, 0x61, 0x69, 0x6c, 0x0a, 0xd6, 0xd0, 0xce, 0xc4, 0x40, 0x71, 0x71, 0x2e, 0x63, 0x6f, 0x6d,
+        ]),
+      ),
+    ).toMatch(/not UTF-8.*CSV UTF-8/);
     expect(csvFailure(Buffer.from('\uFEFFemail\n', 'utf16le'))).toMatch(/UTF-16/);
     expect(csvFailure(Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x00, 0x00]))).toMatch(/binary file/);
   });
@@ -108,7 +140,9 @@ describe('CSV export', () => {
     expect(csvField('say "hi"')).toBe('"say ""hi"""');
     expect(csvField('two\nlines')).toBe('"two\nlines"');
     expect(csvField(undefined)).toBe('');
-    expect(exportHeader()).toBe('email,name,state,created,confirmed,unsubscribed,suppressed,consent_at,consent_source,lang\r\n');
+    expect(exportHeader()).toBe(
+      'email,name,state,created,confirmed,unsubscribed,suppressed,consent_at,consent_source,lang\r\n',
+    );
     const line = exportRow({
       id: 'x',
       email: 'jane@example.org',
@@ -119,11 +153,22 @@ describe('CSV export', () => {
       lang: 'en',
       name: 'Jane "JD" Doe',
     });
-    expect(line).toBe('jane@example.org,"Jane ""JD"" Doe",active,2024-01-01T00:00:00.000Z,2024-01-02T00:00:00.000Z,,,2024-01-01T00:00:00.000Z,"partner list, ""spring""",en\r\n');
+    expect(line).toBe(
+      'jane@example.org,"Jane ""JD"" Doe",active,2024-01-01T00:00:00.000Z,2024-01-02T00:00:00.000Z,,,2024-01-01T00:00:00.000Z,"partner list, ""spring""",en\r\n',
+    );
     // What export writes, import reads back.
     const parsed = parseImportCsv(utf8(exportHeader() + line));
-    expect(parsed.rows).toEqual([{ line: 2, email: 'jane@example.org', createdAt: '2024-01-01T00:00:00.000Z', lang: 'en', name: 'Jane "JD" Doe' }]);
-    expect(parsed.ignoredColumns).toEqual(['state', 'confirmed', 'unsubscribed', 'suppressed', 'consent_at', 'consent_source']);
+    expect(parsed.rows).toEqual([
+      { line: 2, email: 'jane@example.org', createdAt: '2024-01-01T00:00:00.000Z', lang: 'en', name: 'Jane "JD" Doe' },
+    ]);
+    expect(parsed.ignoredColumns).toEqual([
+      'state',
+      'confirmed',
+      'unsubscribed',
+      'suppressed',
+      'consent_at',
+      'consent_source',
+    ]);
   });
 
   it('neutralises cells a spreadsheet would run as a formula, and reads its own export back', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { retryTime } from '../../functions/subscribers/signup-limits';
 import { mailboxOf } from '../../functions/subscribers/mailbox';
+import { retryTime } from '../../functions/subscribers/signup-limits';
 
 describe('the mailbox of an address (for limits)', () => {
   it('folds sub-addresses, and dots where Gmail ignores them', () => {
@@ -19,7 +19,10 @@ describe('the mailbox of an address (for limits)', () => {
 });
 
 describe('a sliding window', () => {
-  const rules = [{ limit: 2, windowMs: 10 }, { limit: 3, windowMs: 100 }];
+  const rules = [
+    { limit: 2, windowMs: 10 },
+    { limit: 3, windowMs: 100 },
+  ];
   it('allows while every rule has room, and says when the oldest hit in the way leaves', () => {
     expect(retryTime([], rules, 50)).toBeUndefined();
     expect(retryTime([45], rules, 50)).toBeUndefined();

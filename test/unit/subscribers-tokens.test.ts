@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { InvalidInputError } from '../../functions/commons/errors';
 import type { Clock } from '../../functions/commons/clock';
+import { InvalidInputError } from '../../functions/commons/errors';
 import { deriveKeys, hashIp, isSubscriberId, subscriberId } from '../../functions/subscribers/keys';
 import { CONFIRM_TOKEN_LIFETIME_MS, SubscriberTokens } from '../../functions/subscribers/tokens';
 
@@ -47,7 +47,10 @@ describe('subscriber tokens', () => {
     const token = tokens.issue('unsubscribe', reader);
     const length = Buffer.from(token, 'base64url').length;
     for (let byte = 0; byte < length; byte++) {
-      expect(failure(() => tokens.verify(flipBit(token, byte), 'unsubscribe')), `byte ${byte}`).toBe('TOKEN_INVALID');
+      expect(
+        failure(() => tokens.verify(flipBit(token, byte), 'unsubscribe')),
+        `byte ${byte}`,
+      ).toBe('TOKEN_INVALID');
     }
   });
 
@@ -55,17 +58,36 @@ describe('subscriber tokens', () => {
     const mine = Buffer.from(tokens.issue('unsubscribe', reader), 'base64url');
     const theirs = Buffer.from(tokens.issue('unsubscribe', other), 'base64url');
     // Splice the other id into my signed token: the signature no longer matches.
-    const spliced = Buffer.concat([mine.subarray(0, 6), theirs.subarray(6, 22), mine.subarray(22)]).toString('base64url');
+    const spliced = Buffer.concat([mine.subarray(0, 6), theirs.subarray(6, 22), mine.subarray(22)]).toString(
+      'base64url',
+    );
     expect(failure(() => tokens.verify(spliced, 'unsubscribe'))).toBe('TOKEN_INVALID');
     expect(tokens.verify(theirs.toString('base64url'), 'unsubscribe').subscriberId).toBe(other);
   });
 
   it('refuses truncated, padded, empty, non-string and foreign-key tokens', () => {
     const token = tokens.issue('confirm', reader);
-    for (const bad of [token.slice(0, -1), `${token}A`, `${token}=`, '', ' ', token.toUpperCase(), `${token.slice(0, 20)}.${token.slice(21)}`, null, 42, { token }]) {
-      expect(failure(() => tokens.verify(bad, 'confirm')), String(bad)).toBe('TOKEN_INVALID');
+    for (const bad of [
+      token.slice(0, -1),
+      `${token}A`,
+      `${token}=`,
+      '',
+      ' ',
+      token.toUpperCase(),
+      `${token.slice(0, 20)}.${token.slice(21)}`,
+      null,
+      42,
+      { token },
+    ]) {
+      expect(
+        failure(() => tokens.verify(bad, 'confirm')),
+        String(bad),
+      ).toBe('TOKEN_INVALID');
     }
-    const foreign = new SubscriberTokens(deriveKeys(Buffer.from('another-deployment-master-key-bytes')).tokenKey, clock).issue('confirm', reader);
+    const foreign = new SubscriberTokens(
+      deriveKeys(Buffer.from('another-deployment-master-key-bytes')).tokenKey,
+      clock,
+    ).issue('confirm', reader);
     expect(failure(() => tokens.verify(foreign, 'confirm'))).toBe('TOKEN_INVALID');
   });
 
@@ -102,7 +124,9 @@ describe('subscriber keys and ids', () => {
     expect(subscriberId(keys.idKey, 'reader@example.com')).toBe(reader);
     expect(isSubscriberId(reader)).toBe(true);
     expect(reader).not.toBe(other);
-    expect(subscriberId(deriveKeys(Buffer.from('another-deployment-master-key-bytes')).idKey, 'reader@example.com')).not.toBe(reader);
+    expect(
+      subscriberId(deriveKeys(Buffer.from('another-deployment-master-key-bytes')).idKey, 'reader@example.com'),
+    ).not.toBe(reader);
     expect(isSubscriberId('reader@example.com')).toBe(false);
     // 22 characters carry 132 bits for 16 bytes: a last character with low bits set is another
     // spelling of some id, and accepting it would give one subscriber two ids.

@@ -1,20 +1,39 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import {
+  type AttributeValue,
   BatchGetItemCommand,
   BatchWriteItemCommand,
+  type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
   UpdateItemCommand,
-  type AttributeValue,
-  type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { conditionalUpdate, isConditionFailure, untilProcessed } from './requests';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import type { CompiledMessage } from '../../mail/message';
-import { type CopyFeedback, type Delivery, type Issue, type IssueStore, MessageTooLargeError, type NewIssue, type SendingTables, type SentRecord } from '../../delivery/issues';
+import {
+  bucketOf,
+  type Claim,
+  claimAttribute,
+  decodeClaim,
+  encodeClaim,
+  LEDGER_PREFIX,
+  type Ledger,
+  ledgerKey,
+  subscriberOfClaimAttribute,
+} from '../../delivery/claims';
+import {
+  type CopyFeedback,
+  type Delivery,
+  type Issue,
+  type IssueStore,
+  MessageTooLargeError,
+  type NewIssue,
+  type SendingTables,
+  type SentRecord,
+} from '../../delivery/issues';
 import { encodeTagValue, isHashedTagValue } from '../../delivery/message-tags';
-import { LEDGER_PREFIX, bucketOf, claimAttribute, decodeClaim, encodeClaim, ledgerKey, subscriberOfClaimAttribute, type Claim, type Ledger } from '../../delivery/claims';
+import type { CompiledMessage } from '../../mail/message';
+import { conditionalUpdate, isConditionFailure, untilProcessed } from './requests';
 
 /**
  * Key prefix of the items that map a hashed SES tag back to its post id (see `tagAlias`). No
@@ -60,7 +79,10 @@ export class DynamoIssueStore implements IssueStore {
   private async putIssue(
     issue: NewIssue,
     now: Date,
-    condition: Pick<ConstructorParameters<typeof PutItemCommand>[0], 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'>,
+    condition: Pick<
+      ConstructorParameters<typeof PutItemCommand>[0],
+      'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
+    >,
   ): Promise<'created' | 'exists'> {
     const { message, ...fields } = issue;
     const item: Record<string, AttributeValue> = marshall(
@@ -69,7 +91,8 @@ export class DynamoIssueStore implements IssueStore {
     );
     if (message !== undefined) {
       const compressed = gzipSync(Buffer.from(JSON.stringify(message)));
-      if (compressed.length > MESSAGE_LIMIT_BYTES) throw new MessageTooLargeError(issue.postId, compressed.length, MESSAGE_LIMIT_BYTES);
+      if (compressed.length > MESSAGE_LIMIT_BYTES)
+        throw new MessageTooLargeError(issue.postId, compressed.length, MESSAGE_LIMIT_BYTES);
       item.message = { B: compressed };
     }
     await this.writeTagAlias(issue.postId);
@@ -88,7 +111,8 @@ export class DynamoIssueStore implements IssueStore {
         TableName: this.tables.issuesTable,
         Key: marshall({ postId }),
         ConsistentRead: true,
-        ProjectionExpression: 'postId, title, subject, #state, sendAt, skipReason, failReason, #source, #commit, createdAt, #cursor, enqueued, dispatchedAt, hasMessage, claimBuckets',
+        ProjectionExpression:
+          'postId, title, subject, #state, sendAt, skipReason, failReason, #source, #commit, createdAt, #cursor, enqueued, dispatchedAt, hasMessage, claimBuckets',
         ExpressionAttributeNames: { '#state': 'state', '#source': 'source', '#commit': 'commit', '#cursor': 'cursor' },
       }),
     );
@@ -126,7 +150,13 @@ export class DynamoIssueStore implements IssueStore {
    * and counts the page's recipients. False when another dispatcher moved it first: the
    * caller stops and leaves the post to that dispatcher.
    */
-  async checkpoint(postId: string, expected: string, next: string | undefined, enqueued: number, now: Date = new Date()): Promise<boolean> {
+  async checkpoint(
+    postId: string,
+    expected: string,
+    next: string | undefined,
+    enqueued: number,
+    now: Date = new Date(),
+  ): Promise<boolean> {
     const finished = next === undefined;
     return this.conditionalUpdate({
       TableName: this.tables.issuesTable,
@@ -238,13 +268,22 @@ export class DynamoIssueStore implements IssueStore {
     const recorded = new Set<string>();
     const keys = [...new Set(subscriberIds)].map((subscriberId) => marshall({ postId, subscriberId }));
     if (keys.length === 0) return recorded;
-    await untilProcessed(keys, async (left) => {
-      const result = await this.dynamo.send(
-        new BatchGetItemCommand({ RequestItems: { [this.tables.deliveriesTable]: { Keys: left, ConsistentRead: true, ProjectionExpression: 'subscriberId' } } }),
-      );
-      for (const item of result.Responses?.[this.tables.deliveriesTable] ?? []) recorded.add(String(item.subscriberId?.S));
-      return result.UnprocessedKeys?.[this.tables.deliveriesTable]?.Keys;
-    }, { firstMs: 25, maxMs: 1_000 });
+    await untilProcessed(
+      keys,
+      async (left) => {
+        const result = await this.dynamo.send(
+          new BatchGetItemCommand({
+            RequestItems: {
+              [this.tables.deliveriesTable]: { Keys: left, ConsistentRead: true, ProjectionExpression: 'subscriberId' },
+            },
+          }),
+        );
+        for (const item of result.Responses?.[this.tables.deliveriesTable] ?? [])
+          recorded.add(String(item.subscriberId?.S));
+        return result.UnprocessedKeys?.[this.tables.deliveriesTable]?.Keys;
+      },
+      { firstMs: 25, maxMs: 1_000 },
+    );
     return recorded;
   }
 
@@ -253,11 +292,17 @@ export class DynamoIssueStore implements IssueStore {
    * whatever its sender managed to record before it died. Idempotent: false when it was
    * already recorded sent (SNS delivers at least once, and the sender usually records first).
    */
-  async recordAccepted(postId: string, subscriberId: string, sesMessageId: string, acceptedAt: string): Promise<boolean> {
+  async recordAccepted(
+    postId: string,
+    subscriberId: string,
+    sesMessageId: string,
+    acceptedAt: string,
+  ): Promise<boolean> {
     return this.conditionalUpdate({
       TableName: this.tables.deliveriesTable,
       Key: marshall({ postId, subscriberId }),
-      UpdateExpression: 'SET #state = :sent, sesMessageId = :id, sentAt = if_not_exists(sentAt, :at), claimedAt = if_not_exists(claimedAt, :at) REMOVE reason',
+      UpdateExpression:
+        'SET #state = :sent, sesMessageId = :id, sentAt = if_not_exists(sentAt, :at), claimedAt = if_not_exists(claimedAt, :at) REMOVE reason',
       ConditionExpression: 'attribute_not_exists(subscriberId) OR #state <> :sent',
       ExpressionAttributeNames: { '#state': 'state' },
       ExpressionAttributeValues: marshall({ ':sent': 'sent', ':id': sesMessageId, ':at': acceptedAt }),
@@ -274,11 +319,19 @@ export class DynamoIssueStore implements IssueStore {
    */
   async markSentMany(records: SentRecord[]): Promise<void> {
     for (let start = 0; start < records.length; start += BATCH_WRITE_LIMIT) {
-      const requests = records.slice(start, start + BATCH_WRITE_LIMIT).map((record) => ({ PutRequest: { Item: marshall({ ...record, state: 'sent' }) } }));
-      await untilProcessed(requests, async (left) => {
-        const result = await this.dynamo.send(new BatchWriteItemCommand({ RequestItems: { [this.tables.deliveriesTable]: left } }));
-        return result.UnprocessedItems?.[this.tables.deliveriesTable] as typeof left | undefined;
-      }, { firstMs: 25, maxMs: 1_000 });
+      const requests = records
+        .slice(start, start + BATCH_WRITE_LIMIT)
+        .map((record) => ({ PutRequest: { Item: marshall({ ...record, state: 'sent' }) } }));
+      await untilProcessed(
+        requests,
+        async (left) => {
+          const result = await this.dynamo.send(
+            new BatchWriteItemCommand({ RequestItems: { [this.tables.deliveriesTable]: left } }),
+          );
+          return result.UnprocessedItems?.[this.tables.deliveriesTable] as typeof left | undefined;
+        },
+        { firstMs: 25, maxMs: 1_000 },
+      );
     }
   }
 
@@ -287,7 +340,13 @@ export class DynamoIssueStore implements IssueStore {
    * message). Only for a recipient the caller holds the claim of: the claim stays, so nothing
    * sends it again.
    */
-  async markFailed(postId: string, subscriberId: string, claimedAt: string, reason: string, now: Date = new Date()): Promise<void> {
+  async markFailed(
+    postId: string,
+    subscriberId: string,
+    claimedAt: string,
+    reason: string,
+    now: Date = new Date(),
+  ): Promise<void> {
     await this.dynamo.send(
       new PutItemCommand({
         TableName: this.tables.deliveriesTable,
@@ -302,7 +361,13 @@ export class DynamoIssueStore implements IssueStore {
    * recorded yet: a subscriber who left after their copy was sent stays `sent`. A dead-lettered
    * recipient's record gives way to `sent` when a redrive sends them.
    */
-  async recordUnsent(postId: string, subscriberId: string, state: 'skipped' | 'failed', reason: string, now: Date = new Date()): Promise<void> {
+  async recordUnsent(
+    postId: string,
+    subscriberId: string,
+    state: 'skipped' | 'failed',
+    reason: string,
+    now: Date = new Date(),
+  ): Promise<void> {
     try {
       await this.dynamo.send(
         new PutItemCommand({
@@ -353,14 +418,23 @@ export class DynamoIssueStore implements IssueStore {
   private async writeTagAlias(postId: string): Promise<void> {
     const tag = encodeTagValue(postId);
     if (!isHashedTagValue(tag)) return;
-    await this.dynamo.send(new PutItemCommand({ TableName: this.tables.issuesTable, Item: marshall({ postId: TAG_ALIAS_PREFIX + tag, aliasOf: postId }) }));
+    await this.dynamo.send(
+      new PutItemCommand({
+        TableName: this.tables.issuesTable,
+        Item: marshall({ postId: TAG_ALIAS_PREFIX + tag, aliasOf: postId }),
+      }),
+    );
   }
 
   /** The post id a hashed SES tag stands for, or undefined when no issue of ours has that tag. */
   async postIdOfTag(tag: string): Promise<string | undefined> {
     if (!isHashedTagValue(tag)) return undefined;
     const result = await this.dynamo.send(
-      new GetItemCommand({ TableName: this.tables.issuesTable, Key: marshall({ postId: TAG_ALIAS_PREFIX + tag }), ProjectionExpression: 'aliasOf' }),
+      new GetItemCommand({
+        TableName: this.tables.issuesTable,
+        Key: marshall({ postId: TAG_ALIAS_PREFIX + tag }),
+        ProjectionExpression: 'aliasOf',
+      }),
     );
     const postId = result.Item?.aliasOf?.S;
     // The hash is checked again, so an item that is not an alias cannot name another post.
@@ -386,18 +460,31 @@ export class DynamoIssueStore implements IssueStore {
       }
       return pending[next];
     };
-    for await (const ledgers of this.queryPages(postId, 'begins_with(subscriberId, :ledgers)', { ':ledgers': LEDGER_PREFIX })) {
+    for await (const ledgers of this.queryPages(postId, 'begins_with(subscriberId, :ledgers)', {
+      ':ledgers': LEDGER_PREFIX,
+    })) {
       for (const ledger of ledgers) {
         const buckets = Number(ledger.buckets?.N);
         const bucket = Number(String(ledger.subscriberId?.S).slice(LEDGER_PREFIX.length));
         const claims = claimsOfLedger(ledger);
         const out: Delivery[] = [];
-        for (let record = await nextRecord(); record !== undefined && bucketOf(record.subscriberId, buckets) <= bucket; record = await nextRecord()) {
+        for (
+          let record = await nextRecord();
+          record !== undefined && bucketOf(record.subscriberId, buckets) <= bucket;
+          record = await nextRecord()
+        ) {
           claims.delete(record.subscriberId);
           out.push(record);
           next++;
         }
-        for (const [subscriberId, claim] of claims) out.push({ postId, subscriberId, state: 'sending', claimedAt: claim.claimedAt, sendEvents: claim.sendEvents });
+        for (const [subscriberId, claim] of claims)
+          out.push({
+            postId,
+            subscriberId,
+            state: 'sending',
+            claimedAt: claim.claimedAt,
+            sendEvents: claim.sendEvents,
+          });
         if (out.length > 0) yield out;
       }
     }
@@ -406,7 +493,11 @@ export class DynamoIssueStore implements IssueStore {
     for await (const page of records) if (page.length > 0) yield page.map(toDelivery);
   }
 
-  private async *queryPages(postId: string, sortCondition: string, values: Record<string, string>): AsyncGenerator<Record<string, AttributeValue>[]> {
+  private async *queryPages(
+    postId: string,
+    sortCondition: string,
+    values: Record<string, string>,
+  ): AsyncGenerator<Record<string, AttributeValue>[]> {
     let startKey: Record<string, AttributeValue> | undefined;
     do {
       const page = await this.dynamo.send(

@@ -1,19 +1,19 @@
-import {
-  GetItemCommand,
-  UpdateItemCommand,
-  type DynamoDBClient,
-} from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetSendQuotaCommand, type SESClient } from '@aws-sdk/client-ses';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { isConditionFailure } from './requests';
 import { logger } from '../../commons/logger';
 import type { SendRateLimiter } from '../../mail/mailer';
+import { isConditionFailure } from './requests';
 
 /**
  * The account's SES maximum send rate when SES answers quickly, else the configured rate.
  * The local SES emulator never answers GetSendQuota, hence the short timeout.
  */
-export async function resolveSendRate(ses: SESClient | undefined, configuredRate: number, timeoutMs = 1_500): Promise<number> {
+export async function resolveSendRate(
+  ses: SESClient | undefined,
+  configuredRate: number,
+  timeoutMs = 1_500,
+): Promise<number> {
   if (ses === undefined) return configuredRate;
   try {
     const quota = await ses.send(new GetSendQuotaCommand({}), { abortSignal: AbortSignal.timeout(timeoutMs) });

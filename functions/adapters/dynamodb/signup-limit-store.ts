@@ -1,16 +1,16 @@
 import {
   DeleteItemCommand,
+  type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
   UpdateItemCommand,
-  type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { conditionalUpdate, isConditionFailure } from './requests';
+import type { Clock } from '../../commons/clock';
 import type { WindowLimit } from '../../commons/config';
 import { LIMITS_TTL_ATTRIBUTE } from '../../contract/limits-table';
 import { retryTime, type SignupLimits, type Verdict, type WaitingConfirmation } from '../../subscribers/signup-limits';
-import type { Clock } from '../../commons/clock';
+import { conditionalUpdate, isConditionFailure } from './requests';
 
 /** Lost races on one log before the request is refused for now (it only happens in a burst). */
 const WRITE_ATTEMPTS = 6;
@@ -45,7 +45,13 @@ export class DynamoSignupLimits implements SignupLimits {
     const longest = Math.max(...rules.map((rule) => rule.windowMs));
     const keep = Math.max(...rules.map((rule) => rule.limit));
     for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
-      const result = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { pk: { S: key }, sk: { S: 'log' } }, ConsistentRead: true }));
+      const result = await this.client.send(
+        new GetItemCommand({
+          TableName: this.tableName,
+          Key: { pk: { S: key }, sk: { S: 'log' } },
+          ConsistentRead: true,
+        }),
+      );
       const item = result.Item;
       const live = item !== undefined && Number(item[LIMITS_TTL_ATTRIBUTE]?.N ?? 0) * 1000 > now;
       const hits = live ? (item.hits?.L ?? []).map((value) => Number(value.N)).filter((at) => at > now - longest) : [];
@@ -125,7 +131,11 @@ export class DynamoSignupLimits implements SignupLimits {
     await this.client.send(
       new PutItemCommand({
         TableName: this.tableName,
-        Item: { pk: { S: WAITING }, sk: { S: `${this.clock.now().toISOString()}#${subscriberId}` }, subscriberId: { S: subscriberId } },
+        Item: {
+          pk: { S: WAITING },
+          sk: { S: `${this.clock.now().toISOString()}#${subscriberId}` },
+          subscriberId: { S: subscriberId },
+        },
       }),
     );
   }
@@ -159,11 +169,17 @@ export class DynamoSignupLimits implements SignupLimits {
   /** Gives a claim back after a failed send, so the next run retries at once. */
   async release(waiting: WaitingConfirmation): Promise<void> {
     await this.client.send(
-      new UpdateItemCommand({ TableName: this.tableName, Key: { pk: { S: WAITING }, sk: { S: waiting.sk } }, UpdateExpression: 'REMOVE claimedAt' }),
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: { pk: { S: WAITING }, sk: { S: waiting.sk } },
+        UpdateExpression: 'REMOVE claimedAt',
+      }),
     );
   }
 
   async remove(waiting: WaitingConfirmation): Promise<void> {
-    await this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: { pk: { S: WAITING }, sk: { S: waiting.sk } } }));
+    await this.client.send(
+      new DeleteItemCommand({ TableName: this.tableName, Key: { pk: { S: WAITING }, sk: { S: waiting.sk } } }),
+    );
   }
 }

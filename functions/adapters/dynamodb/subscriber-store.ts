@@ -1,22 +1,22 @@
 import {
+  type AttributeValue,
   BatchGetItemCommand,
   DeleteItemCommand,
+  type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
   ScanCommand,
   UpdateItemCommand,
-  type AttributeValue,
-  type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { conditionalUpdate, isConditionFailure, untilProcessed } from './requests';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { InvalidInputError } from '../../commons/errors';
 import type { Clock } from '../../commons/clock';
+import { InvalidInputError } from '../../commons/errors';
+import { ACTIVE_INDEX } from '../../contract/subscriber-table';
 import { normaliseAddress } from '../../subscribers/address';
 import { isSubscriberId, subscriberId } from '../../subscribers/keys';
-import { ACTIVE_INDEX } from '../../contract/subscriber-table';
 import type { ActivePage, Consent, Subscriber, SubscriberState, SubscriberStore } from '../../subscribers/types';
+import { conditionalUpdate, isConditionFailure, untilProcessed } from './requests';
 
 export interface DynamoSubscriberStoreOptions {
   client: DynamoDBClient;
@@ -74,7 +74,9 @@ export class DynamoSubscriberStore implements SubscriberStore {
 
   async get(id: string): Promise<Subscriber | undefined> {
     if (!isSubscriberId(id)) return undefined;
-    const result = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { id: { S: id } }, ConsistentRead: true }));
+    const result = await this.client.send(
+      new GetItemCommand({ TableName: this.tableName, Key: { id: { S: id } }, ConsistentRead: true }),
+    );
     return result.Item ? toSubscriber(result.Item) : undefined;
   }
 
@@ -84,14 +86,20 @@ export class DynamoSubscriberStore implements SubscriberStore {
     const unique = [...new Set(ids.filter(isSubscriberId))];
     for (let start = 0; start < unique.length; start += 100) {
       const keys: Record<string, AttributeValue>[] = unique.slice(start, start + 100).map((id) => ({ id: { S: id } }));
-      await untilProcessed(keys, async (left) => {
-        const result = await this.client.send(new BatchGetItemCommand({ RequestItems: { [this.tableName]: { Keys: left, ConsistentRead: true } } }));
-        for (const item of result.Responses?.[this.tableName] ?? []) {
-          const subscriber = toSubscriber(item);
-          found.set(subscriber.id, subscriber);
-        }
-        return result.UnprocessedKeys?.[this.tableName]?.Keys;
-      }, { firstMs: 50, maxMs: 2_000, attempts: 10 });
+      await untilProcessed(
+        keys,
+        async (left) => {
+          const result = await this.client.send(
+            new BatchGetItemCommand({ RequestItems: { [this.tableName]: { Keys: left, ConsistentRead: true } } }),
+          );
+          for (const item of result.Responses?.[this.tableName] ?? []) {
+            const subscriber = toSubscriber(item);
+            found.set(subscriber.id, subscriber);
+          }
+          return result.UnprocessedKeys?.[this.tableName]?.Keys;
+        },
+        { firstMs: 50, maxMs: 2_000, attempts: 10 },
+      );
     }
     return found;
   }
@@ -102,7 +110,10 @@ export class DynamoSubscriberStore implements SubscriberStore {
 
   async pageActive(cursor: string | undefined, limit: number): Promise<ActivePage> {
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
-      throw new InvalidInputError('PAGE_SIZE_INVALID', `page size must be a whole number from 1 to ${MAX_PAGE_SIZE} (got ${limit})`);
+      throw new InvalidInputError(
+        'PAGE_SIZE_INVALID',
+        `page size must be a whole number from 1 to ${MAX_PAGE_SIZE} (got ${limit})`,
+      );
     }
     const result = await this.client.send(
       new QueryCommand({
@@ -121,7 +132,9 @@ export class DynamoSubscriberStore implements SubscriberStore {
     let count = 0;
     let startKey: Record<string, AttributeValue> | undefined;
     do {
-      const result = await this.client.send(new QueryCommand({ ...this.activeIndex(), Select: 'COUNT', ExclusiveStartKey: startKey }));
+      const result = await this.client.send(
+        new QueryCommand({ ...this.activeIndex(), Select: 'COUNT', ExclusiveStartKey: startKey }),
+      );
       count += result.Count ?? 0;
       startKey = result.LastEvaluatedKey;
     } while (startKey !== undefined);
@@ -148,7 +161,8 @@ export class DynamoSubscriberStore implements SubscriberStore {
           UpdateExpression: 'SET #state = :state, suppressedAt = :at REMOVE activeList',
           // A complaint outranks a bounce: a later bounce must not turn a complainer back into
           // someone a new opt-in may mail. A forgotten (deleted) person stays deleted.
-          ConditionExpression: state === 'bounced' ? 'attribute_exists(id) AND #state <> :complained' : 'attribute_exists(id)',
+          ConditionExpression:
+            state === 'bounced' ? 'attribute_exists(id) AND #state <> :complained' : 'attribute_exists(id)',
           ExpressionAttributeNames: { '#state': 'state' },
           ExpressionAttributeValues: {
             ':state': { S: state },
@@ -162,7 +176,11 @@ export class DynamoSubscriberStore implements SubscriberStore {
     }
   }
 
-  async upsertPending(input: { email: string; consent: Consent; lang?: string }): Promise<{ id: string; stored: boolean }> {
+  async upsertPending(input: {
+    email: string;
+    consent: Consent;
+    lang?: string;
+  }): Promise<{ id: string; stored: boolean }> {
     const email = normaliseAddress(input.email, { allowTypos: true });
     const id = subscriberId(this.idKey, email);
     const now = this.clock.now().toISOString();
@@ -175,7 +193,8 @@ export class DynamoSubscriberStore implements SubscriberStore {
       ':now': now,
       ':consent': stripUndefined(input.consent),
     };
-    let update = 'SET email = :email, #list = :list, #state = :pending, createdAt = if_not_exists(createdAt, :now), consent = :consent';
+    let update =
+      'SET email = :email, #list = :list, #state = :pending, createdAt = if_not_exists(createdAt, :now), consent = :consent';
     if (input.lang !== undefined) {
       update += ', lang = :lang';
       values[':lang'] = input.lang;
@@ -200,7 +219,14 @@ export class DynamoSubscriberStore implements SubscriberStore {
     }
   }
 
-  async createIfAbsent(input: { email: string; state: 'pending' | 'active'; consent: Consent; createdAt?: string; lang?: string; name?: string }): Promise<{ id: string; created: boolean }> {
+  async createIfAbsent(input: {
+    email: string;
+    state: 'pending' | 'active';
+    consent: Consent;
+    createdAt?: string;
+    lang?: string;
+    name?: string;
+  }): Promise<{ id: string; created: boolean }> {
     const email = normaliseAddress(input.email, { allowTypos: true });
     const id = subscriberId(this.idKey, email);
     const now = this.clock.now().toISOString();
@@ -244,9 +270,14 @@ export class DynamoSubscriberStore implements SubscriberStore {
           UpdateExpression: 'SET lastConfirmationAt = :now',
           // ISO timestamps compare correctly as strings. Two concurrent signups both pass the
           // read-free condition only once: the second sees the first's timestamp.
-          ConditionExpression: '#state = :pending AND (attribute_not_exists(lastConfirmationAt) OR lastConfirmationAt <= :cutoff)',
+          ConditionExpression:
+            '#state = :pending AND (attribute_not_exists(lastConfirmationAt) OR lastConfirmationAt <= :cutoff)',
           ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: marshall({ ':now': claimedAt, ':pending': 'pending', ':cutoff': new Date(now.getTime() - windowMs).toISOString() }),
+          ExpressionAttributeValues: marshall({
+            ':now': claimedAt,
+            ':pending': 'pending',
+            ':cutoff': new Date(now.getTime() - windowMs).toISOString(),
+          }),
         }),
       );
       return claimedAt;
@@ -276,10 +307,16 @@ export class DynamoSubscriberStore implements SubscriberStore {
     return this.conditionalUpdate({
       TableName: this.tableName,
       Key: { id: { S: id } },
-      UpdateExpression: 'SET #state = :active, confirmedAt = :now, activeList = :list REMOVE unsubscribedAt, suppressedAt',
+      UpdateExpression:
+        'SET #state = :active, confirmedAt = :now, activeList = :list REMOVE unsubscribedAt, suppressedAt',
       ConditionExpression: '#state = :pending',
       ExpressionAttributeNames: { '#state': 'state' },
-      ExpressionAttributeValues: marshall({ ':active': 'active', ':pending': 'pending', ':now': this.clock.now().toISOString(), ':list': this.listName }),
+      ExpressionAttributeValues: marshall({
+        ':active': 'active',
+        ':pending': 'pending',
+        ':now': this.clock.now().toISOString(),
+        ':list': this.listName,
+      }),
     });
   }
 
@@ -290,13 +327,20 @@ export class DynamoSubscriberStore implements SubscriberStore {
       UpdateExpression: 'SET #state = :unsubscribed, unsubscribedAt = :now REMOVE activeList',
       ConditionExpression: '#state IN (:active, :pending)',
       ExpressionAttributeNames: { '#state': 'state' },
-      ExpressionAttributeValues: marshall({ ':unsubscribed': 'unsubscribed', ':active': 'active', ':pending': 'pending', ':now': this.clock.now().toISOString() }),
+      ExpressionAttributeValues: marshall({
+        ':unsubscribed': 'unsubscribed',
+        ':active': 'active',
+        ':pending': 'pending',
+        ':now': this.clock.now().toISOString(),
+      }),
     });
   }
 
   async delete(id: string): Promise<boolean> {
     if (!isSubscriberId(id)) return false;
-    const result = await this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: { id: { S: id } }, ReturnValues: 'ALL_OLD' }));
+    const result = await this.client.send(
+      new DeleteItemCommand({ TableName: this.tableName, Key: { id: { S: id } }, ReturnValues: 'ALL_OLD' }),
+    );
     return result.Attributes !== undefined;
   }
 
@@ -319,7 +363,13 @@ export class DynamoSubscriberStore implements SubscriberStore {
 
   /** Subscribers by state, read with a projected scan (only the state attribute crosses the wire). */
   async countByState(): Promise<Record<SubscriberState, number>> {
-    const counts: Record<SubscriberState, number> = { pending: 0, active: 0, unsubscribed: 0, bounced: 0, complained: 0 };
+    const counts: Record<SubscriberState, number> = {
+      pending: 0,
+      active: 0,
+      unsubscribed: 0,
+      bounced: 0,
+      complained: 0,
+    };
     let startKey: Record<string, AttributeValue> | undefined;
     do {
       const result = await this.client.send(
@@ -344,7 +394,9 @@ export class DynamoSubscriberStore implements SubscriberStore {
    * would otherwise create a second item for every address it touches.
    */
   async idKeyMatchesStoredData(): Promise<boolean> {
-    const result = await this.client.send(new ScanCommand({ TableName: this.tableName, Limit: 1, ProjectionExpression: 'id, email' }));
+    const result = await this.client.send(
+      new ScanCommand({ TableName: this.tableName, Limit: 1, ProjectionExpression: 'id, email' }),
+    );
     const item = result.Items?.[0];
     if (item?.id?.S === undefined || item.email?.S === undefined) return true;
     return subscriberId(this.idKey, item.email.S) === item.id.S;
@@ -363,7 +415,11 @@ export class DynamoSubscriberStore implements SubscriberStore {
 
   /** A cursor is opaque to callers but comes back from queues and people: check it fully. */
   private decodeCursor(cursor: string): Record<string, AttributeValue> {
-    const invalid = () => new InvalidInputError('CURSOR_INVALID', 'the page cursor is damaged or belongs to another list; start again without a cursor');
+    const invalid = () =>
+      new InvalidInputError(
+        'CURSOR_INVALID',
+        'the page cursor is damaged or belongs to another list; start again without a cursor',
+      );
     if (typeof cursor !== 'string' || !/^[A-Za-z0-9_-]{1,200}$/.test(cursor)) throw invalid();
     let parsed: unknown;
     try {

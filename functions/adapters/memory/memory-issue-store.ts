@@ -27,7 +27,13 @@ export class MemoryIssueStore implements IssueStore {
   }
 
   private put({ message, ...fields }: NewIssue, now: Date): void {
-    const issue: Issue = { ...fields, createdAt: now.toISOString(), cursor: '', enqueued: 0, hasMessage: message !== undefined };
+    const issue: Issue = {
+      ...fields,
+      createdAt: now.toISOString(),
+      cursor: '',
+      enqueued: 0,
+      hasMessage: message !== undefined,
+    };
     // Stored as JSON, as the DynamoDB store keeps it: what comes back is what a JSON reader gets.
     this.issues.set(fields.postId, { issue, message: message === undefined ? undefined : JSON.stringify(message) });
   }
@@ -49,7 +55,13 @@ export class MemoryIssueStore implements IssueStore {
     return true;
   }
 
-  async checkpoint(postId: string, expected: string, next: string | undefined, enqueued: number, now: Date = new Date()): Promise<boolean> {
+  async checkpoint(
+    postId: string,
+    expected: string,
+    next: string | undefined,
+    enqueued: number,
+    now: Date = new Date(),
+  ): Promise<boolean> {
     const issue = this.issues.get(postId)?.issue;
     if (issue === undefined || issue.cursor !== expected || issue.state !== 'dispatching') return false;
     issue.cursor = next ?? '';
@@ -107,12 +119,23 @@ export class MemoryIssueStore implements IssueStore {
     return new Set(subscriberIds.filter((subscriberId) => records?.has(subscriberId)));
   }
 
-  async recordAccepted(postId: string, subscriberId: string, sesMessageId: string, acceptedAt: string): Promise<boolean> {
+  async recordAccepted(
+    postId: string,
+    subscriberId: string,
+    sesMessageId: string,
+    acceptedAt: string,
+  ): Promise<boolean> {
     const records = this.recordsOf(postId);
     const record = records.get(subscriberId);
     if (record?.state === 'sent') return false;
     const { reason: _reason, ...kept } = record ?? { postId, subscriberId, claimedAt: acceptedAt };
-    records.set(subscriberId, { ...kept, state: 'sent', sesMessageId, sentAt: record?.sentAt ?? acceptedAt, claimedAt: record?.claimedAt ?? acceptedAt });
+    records.set(subscriberId, {
+      ...kept,
+      state: 'sent',
+      sesMessageId,
+      sentAt: record?.sentAt ?? acceptedAt,
+      claimedAt: record?.claimedAt ?? acceptedAt,
+    });
     return true;
   }
 
@@ -126,13 +149,33 @@ export class MemoryIssueStore implements IssueStore {
     for (const record of records) this.recordsOf(record.postId).set(record.subscriberId, { ...record, state: 'sent' });
   }
 
-  async markFailed(postId: string, subscriberId: string, claimedAt: string, reason: string, now: Date = new Date()): Promise<void> {
-    this.recordsOf(postId).set(subscriberId, { postId, subscriberId, state: 'failed', claimedAt, reason, sentAt: now.toISOString() });
+  async markFailed(
+    postId: string,
+    subscriberId: string,
+    claimedAt: string,
+    reason: string,
+    now: Date = new Date(),
+  ): Promise<void> {
+    this.recordsOf(postId).set(subscriberId, {
+      postId,
+      subscriberId,
+      state: 'failed',
+      claimedAt,
+      reason,
+      sentAt: now.toISOString(),
+    });
   }
 
-  async recordUnsent(postId: string, subscriberId: string, state: 'skipped' | 'failed', reason: string, now: Date = new Date()): Promise<void> {
+  async recordUnsent(
+    postId: string,
+    subscriberId: string,
+    state: 'skipped' | 'failed',
+    reason: string,
+    now: Date = new Date(),
+  ): Promise<void> {
     const records = this.recordsOf(postId);
-    if (!records.has(subscriberId)) records.set(subscriberId, { postId, subscriberId, state, reason, claimedAt: now.toISOString() });
+    if (!records.has(subscriberId))
+      records.set(subscriberId, { postId, subscriberId, state, reason, claimedAt: now.toISOString() });
   }
 
   async getDelivery(postId: string, subscriberId: string): Promise<Delivery | undefined> {
@@ -161,7 +204,14 @@ export class MemoryIssueStore implements IssueStore {
     for (const [key, claims] of this.ledgers) {
       if (!key.startsWith(`${postId}\u0000`)) continue;
       for (const [subscriberId, claim] of claims) {
-        if (!recorded.has(subscriberId)) claimed.push({ postId, subscriberId, state: 'sending', claimedAt: claim.claimedAt, sendEvents: claim.sendEvents });
+        if (!recorded.has(subscriberId))
+          claimed.push({
+            postId,
+            subscriberId,
+            state: 'sending',
+            claimedAt: claim.claimedAt,
+            sendEvents: claim.sendEvents,
+          });
       }
     }
     const all = [...records, ...claimed];

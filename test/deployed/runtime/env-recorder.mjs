@@ -55,7 +55,12 @@ process.env = new Proxy(realEnv, {
 const loopback = new Set(['127.0.0.1', 'localhost', '::1']);
 const connect = net.Socket.prototype.connect;
 net.Socket.prototype.connect = function guardedConnect(...args) {
-  const options = typeof args[0] === 'object' && args[0] !== null ? (Array.isArray(args[0]) ? args[0][0] : args[0]) : { host: args[1] };
+  const options =
+    typeof args[0] === 'object' && args[0] !== null
+      ? Array.isArray(args[0])
+        ? args[0][0]
+        : args[0]
+      : { host: args[1] };
   const host = options?.host ?? 'localhost';
   if (options?.path === undefined && !loopback.has(host)) {
     throw new Error(`deployed-shape suite: refused a connection to ${host}; only the local stand-ins may be reached`);
