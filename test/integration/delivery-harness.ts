@@ -11,7 +11,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import sesServer from 'aws-ses-v2-local';
 import dynalite from 'dynalite';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
-import { dynamoClient, sesClient } from '../../functions/adapters/aws-clients';
+import { type CallBudget, dynamoClient, sesClient } from '../../functions/adapters/aws-clients';
 import { DynamoIssueStore } from '../../functions/adapters/dynamodb/issue-store';
 import { SharedRateLimiter } from '../../functions/adapters/dynamodb/shared-rate-limiter';
 import { DynamoSubscriberStore } from '../../functions/adapters/dynamodb/subscriber-store';
@@ -146,9 +146,12 @@ export function useSeededStack(
   });
 }
 
-/** The production mailer (SendRawEmail with the configuration set and tags) on a real SES client. */
-export function sesMailer(endpoint: string): Mailer {
-  return new SesMailer(sesClient({ ses: endpoint }), CONFIGURATION_SET);
+/**
+ * The production mailer (SendRawEmail with the configuration set and tags) on a real SES client;
+ * `budget` changes how long a call may take (the pipeline's by default).
+ */
+export function sesMailer(endpoint: string, budget?: CallBudget): Mailer {
+  return new SesMailer(sesClient({ ses: endpoint }, budget), CONFIGURATION_SET);
 }
 
 export interface StoredEmail {

@@ -94,7 +94,10 @@ describe('SES errors during a send', () => {
       isSend(form) ? sesError(400, 'Throttling', 'Maximum sending rate exceeded.') : undefined,
     );
     try {
-      const run = pipeline(stack, { mailer: sesMailer(proxy.url), pageSize: 50 });
+      // Refusals, not lost answers: on a loaded machine the proxy's answer can outlast the usual
+      // 10 s, and a call that ends without one rightly keeps its claim (SES may have taken it).
+      const patient = { connectionTimeout: 60_000, requestTimeout: 120_000, maxAttempts: 1 };
+      const run = pipeline(stack, { mailer: sesMailer(proxy.url, patient), pageSize: 50 });
       await createIssue(stack, '2026-11-26-refused');
       await run.dispatch('2026-11-26-refused');
       await run.idle();
