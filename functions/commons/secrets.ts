@@ -1,4 +1,12 @@
+import type { z } from 'zod';
 import { ConfigError } from '../commons/errors';
+import {
+  apiSecretSchema,
+  gitHubTokenSecretSchema,
+  SECRET_SHAPE,
+  secretsFileSchema,
+  tokenKeySchema,
+} from '../contract/secrets';
 
 /**
  * The secrets the functions use. On the local stack they sit together in `.data/secrets.json`
@@ -22,46 +30,44 @@ export interface Secrets {
   captchaSecret?: string;
 }
 
-function parseObject(text: string, source: string, expected: string): Record<string, unknown> {
+/**
+ * A secret's JSON text checked against its schema; the first problem becomes the message,
+ * prefixed with `source` (which secret, or which file).
+ */
+function parseSecret<Schema extends z.ZodType>(
+  schema: Schema,
+  text: string,
+  source: string,
+  expected: string,
+): z.output<Schema> {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
     throw new ConfigError(`${source} is not valid JSON; it must be an object with ${expected}`);
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value))
-    throw new ConfigError(`${source} must be a JSON object with ${expected}`);
-  return value as Record<string, unknown>;
+  return checked(schema, value, source);
 }
 
+function checked<Schema extends z.ZodType>(schema: Schema, value: unknown, source: string): z.output<Schema> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new ConfigError(`${source} ${result.error.issues[0]!.message}`);
+  return result.data;
+}
+
+/** The token key, a secret's whole value (not JSON). */
 export function checkTokenKey(value: unknown, source: string): string {
-  if (typeof value !== 'string' || Buffer.from(value, 'base64').length < 16) {
-    throw new ConfigError(
-      `${source} must hold the token key: base64 of at least 16 random bytes (openssl rand -base64 32)`,
-    );
-  }
-  return value;
-}
-
-function checkWebhookSecret(value: unknown, source: string): string {
-  if (typeof value !== 'string' || value.length < 16) {
-    throw new ConfigError(`${source} must hold webhookSecret: at least 16 characters (openssl rand -hex 32)`);
-  }
-  return value;
-}
-
-/** An empty or absent token means "none": a public repository. */
-function optionalToken(value: unknown): string | undefined {
-  return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+  return checked(tokenKeySchema, value, source);
 }
 
 /** Checks the local secrets file's JSON text; `source` names where it came from for the error message. */
 export function parseSecrets(text: string, source: string): Secrets {
-  const record = parseObject(text, source, 'tokenKey and webhookSecret');
-  const tokenKey = checkTokenKey(record.tokenKey, source);
-  const webhookSecret = checkWebhookSecret(record.webhookSecret, source);
-  const githubToken = optionalToken(record.githubToken);
-  const captchaSecret = optionalToken(record.captchaSecret);
+  const { tokenKey, webhookSecret, githubToken, captchaSecret } = parseSecret(
+    secretsFileSchema,
+    text,
+    source,
+    SECRET_SHAPE.file,
+  );
   return {
     tokenKey,
     webhookSecret,
@@ -80,16 +86,12 @@ export interface ApiSecret {
 }
 
 export function parseApiSecret(text: string, source: string): ApiSecret {
-  const record = parseObject(text, source, 'webhookSecret');
-  const strings = Object.fromEntries(
-    Object.entries(record).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
-  );
-  return { ...strings, webhookSecret: checkWebhookSecret(record.webhookSecret, source) };
+  return parseSecret(apiSecretSchema, text, source, SECRET_SHAPE.api);
 }
 
 /** The GitHub token secret: `{"githubToken": "…"}`; empty or absent means no token. */
 export function parseGitHubTokenSecret(text: string, source: string): string | undefined {
-  return optionalToken(parseObject(text, source, 'githubToken (empty for a public repository)').githubToken);
+  return parseSecret(gitHubTokenSecretSchema, text, source, SECRET_SHAPE.gitHubToken);
 }
 
 /** How long a function keeps a secret the editor may change before reading it again. */

@@ -51,6 +51,22 @@ describe('secret values', () => {
       webhookSecret: 'w'.repeat(32),
     });
   });
+
+  it('name the first thing to fix in the local secrets file, and read a CAPTCHA secret like a token', () => {
+    const tokenKey = Buffer.alloc(32, 1).toString('base64');
+    expect(() => parseSecrets('{"webhookSecret":"short"}', 'file')).toThrow(/^file must hold the token key/);
+    expect(() => parseSecrets(JSON.stringify({ tokenKey, webhookSecret: 'short' }), 'file')).toThrow(
+      /^file must hold webhookSecret: at least 16 characters/,
+    );
+    expect(() => parseSecrets('[]', 'file')).toThrow(/^file must be a JSON object with tokenKey and webhookSecret$/);
+    expect(
+      parseSecrets(
+        JSON.stringify({ tokenKey, webhookSecret: 'w'.repeat(16), captchaSecret: ' 0x4AAA ', githubToken: 7 }),
+        'file',
+      ),
+    ).toEqual({ tokenKey, webhookSecret: 'w'.repeat(16), captchaSecret: '0x4AAA' });
+    expect(() => checkTokenKey(undefined, 'secret key')).toThrow(/^secret key must hold the token key/);
+  });
 });
 
 describe('a cached secret', () => {
