@@ -6,7 +6,7 @@ import {
   SECRET_SHAPE,
   secretsFileSchema,
   tokenKeySchema,
-} from '../contract/secrets';
+} from '../contract/secret-values';
 
 /**
  * The secrets the functions use. On the local stack they sit together in `.data/secrets.json`

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 
 /**
- * The secrets' JSON values (functions/commons/secrets.ts reads them). Each message finishes
- * "<source> …", so the error names the secret and what it must hold.
+ * The secrets' values (functions/commons/secrets.ts reads them). Each message follows the
+ * secret's name ("<source> must hold …"), so the error says which secret and what it must hold.
  */
 const TOKEN_KEY = 'must hold the token key: base64 of at least 16 random bytes (openssl rand -base64 32)';
 const WEBHOOK_SECRET = 'must hold webhookSecret: at least 16 characters (openssl rand -hex 32)';
