@@ -1,4 +1,5 @@
 import { Token } from 'aws-cdk-lib';
+import { z } from 'zod';
 import {
   httpUrlProblem,
   isSettingAddress,
@@ -69,18 +70,28 @@ export const SIGNUP_CONTEXT: Record<string, string> = {
   captchaSiteKey: ENV.captchaSiteKey,
 };
 
+/** A signup setting as the functions read it: booleans become on/off, blank means unset. */
+const signupValue = z
+  .custom<string | number | boolean | null | undefined>(
+    (value) => value === undefined || value === null || ['string', 'number', 'boolean'].includes(typeof value),
+    { error: (issue) => `must be a string, number or true/false ${gotJson(issue)}` },
+  )
+  .transform((value) =>
+    value === undefined || value === null || value === ''
+      ? undefined
+      : typeof value === 'boolean'
+        ? value
+          ? 'on'
+          : 'off'
+        : String(value).trim(),
+  );
+
+const signupContextSchema = z.object(Object.fromEntries(Object.keys(SIGNUP_CONTEXT).map((key) => [key, signupValue])));
+
 function signupEnvironment(read: ContextReader): Record<string, string> {
+  const values = parseContext(signupContextSchema, Object.keys(SIGNUP_CONTEXT), read);
   const environment: Record<string, string> = { [ENV.checkEmailDomain]: 'on' };
-  for (const [key, variable] of Object.entries(SIGNUP_CONTEXT)) {
-    const value = read(key);
-    if (value === undefined || value === null || value === '') continue;
-    if (!['string', 'number', 'boolean'].includes(typeof value)) {
-      throw new ConfigError(
-        `cdk context "${key}" must be a string, number or true/false (got ${JSON.stringify(value)})`,
-      );
-    }
-    environment[variable] = typeof value === 'boolean' ? (value ? 'on' : 'off') : String(value).trim();
-  }
+  for (const [key, value] of Object.entries(values)) if (value !== undefined) environment[SIGNUP_CONTEXT[key]!] = value;
   try {
     readSignupSettings(environment);
   } catch (error) {
@@ -98,10 +109,13 @@ export type ContextReader = (key: string) => unknown;
 
 const LANGUAGES = ['en', 'zh-CN'] as const;
 const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
+const ACM_CERTIFICATE_ARN = /^arn:aws[\w-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[\w-]+$/;
 /** SES's highest default sending quota is far below this; anything larger is a typo. */
 const MAX_SEND_RATE = 10_000;
 
-const EXAMPLES: Record<Exclude<keyof DeployConfig, 'signupEnvironment'>, string> = {
+type ContextKey = Exclude<keyof DeployConfig, 'signupEnvironment'>;
+
+const EXAMPLES: Record<ContextKey, string> = {
   siteUrl: 'https://blog.example.com',
   siteTitle: '"My blog"',
   fromAddress: 'newsletter@blog.example.com',
@@ -123,147 +137,149 @@ const EXAMPLES: Record<Exclude<keyof DeployConfig, 'signupEnvironment'>, string>
   alarmEmail: 'ops@blog.example.com',
 };
 
-function fail(key: keyof typeof EXAMPLES, problem: string): never {
-  throw new ConfigError(
-    `cdk context "${key}" ${problem}: pass -c ${key}=${EXAMPLES[key]} or set "${key}" under "context" in cdk.json`,
-  );
-}
+/**
+ * The context schemas' issue messages say what is wrong with a value ("is missing", "must be …");
+ * `contextError` puts the key before it and, for a deploy setting, an example after it.
+ */
+const got = (issue: { input?: unknown }) => `(got "${String(issue.input)}")`;
+const gotJson = (issue: { input?: unknown }) => `(got ${JSON.stringify(issue.input)})`;
 
-function text(read: ContextReader, key: keyof typeof EXAMPLES): string | undefined {
-  const value = read(key);
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string' && typeof value !== 'number')
-    fail(key, `must be a string (got ${JSON.stringify(value)})`);
-  const trimmed = String(value).trim();
-  return trimmed === '' ? undefined : trimmed;
-}
+/** A string setting; -c flags arrive as strings and cdk.json may hold numbers. Blank reads as unset. */
+const text = z
+  .custom<string | number | null | undefined>(
+    (value) => value === undefined || value === null || typeof value === 'string' || typeof value === 'number',
+    { error: (issue) => `must be a string ${gotJson(issue)}` },
+  )
+  .transform((value) => (value === undefined || value === null ? '' : String(value).trim()) || undefined);
 
-function flag(read: ContextReader, key: keyof typeof EXAMPLES): boolean {
-  const value = read(key);
-  if (value === undefined || value === null || value === false || value === 'false' || value === '') return false;
-  if (value === true || value === 'true') return true;
-  return fail(key, `must be true or false (got ${JSON.stringify(value)})`);
-}
-
-function required(read: ContextReader, key: keyof typeof EXAMPLES): string {
-  return text(read, key) ?? fail(key, 'is missing');
-}
+const required = text.pipe(z.string({ error: 'is missing' }));
 
 // The same checks the Lambdas make at start (functions/commons/config.ts), so synth never
 // admits a value the functions would reject.
-function url(key: keyof typeof EXAMPLES, value: string): string {
-  const problem = httpUrlProblem(value);
-  if (problem !== undefined) fail(key, `${problem} (got "${value}")`);
-  return withoutTrailingSlash(value);
-}
+const url = (setting: z.ZodType<string, unknown>) =>
+  setting
+    .refine((value) => httpUrlProblem(value) === undefined, {
+      error: (issue) => `${httpUrlProblem(String(issue.input))} ${got(issue)}`,
+    })
+    .transform(withoutTrailingSlash);
 
-function address(key: keyof typeof EXAMPLES, value: string): string {
-  if (!isSettingAddress(value)) fail(key, `must be an email address (got "${value}")`);
-  return value;
-}
+const address = z.string().refine(isSettingAddress, { error: (issue) => `must be an email address ${got(issue)}` });
 
-function addressList(read: ContextReader, key: keyof typeof EXAMPLES): string[] {
-  const value = read(key);
-  if (value === undefined || value === null || value === '') return [];
-  const items = Array.isArray(value)
-    ? value
-    : typeof value === 'string'
-      ? value.split(',')
-      : fail(key, 'must be a comma-separated list of addresses');
-  return items
-    .map((item) =>
-      typeof item === 'string'
-        ? item.trim()
-        : fail(key, `must list addresses as strings (got ${JSON.stringify(item)})`),
+const domainName = (problem: string) =>
+  text
+    .transform((value) => value?.toLowerCase())
+    .refine((value) => value === undefined || HOSTNAME.test(value), { error: (issue) => `${problem} ${got(issue)}` });
+
+const flag = z
+  .custom<boolean | string | null | undefined>(
+    (value) => [undefined, null, false, 'false', '', true, 'true'].includes(value as never),
+    { error: (issue) => `must be true or false ${gotJson(issue)}` },
+  )
+  .transform((value) => value === true || value === 'true');
+
+/** Addresses as a JSON list or, from a -c flag, one comma-separated string. */
+const addressList = z
+  .custom<unknown[] | string | null | undefined>(
+    (value) => value === undefined || value === null || typeof value === 'string' || Array.isArray(value),
+    { error: 'must be a comma-separated list of addresses' },
+  )
+  .transform((value) => (value === undefined || value === null ? [] : Array.isArray(value) ? value : value.split(',')))
+  .pipe(z.array(z.string({ error: (issue) => `must list addresses as strings ${gotJson(issue)}` }).trim()))
+  .transform((items) => items.filter(Boolean))
+  .pipe(z.array(address));
+
+/**
+ * The deploy settings, one schema per key. Only the first problem is reported: each key's own,
+ * in this order, then the rules between keys (`deployContextSchema`), which apply once every
+ * key is valid on its own.
+ */
+const deployKeysSchema = z.object({
+  siteUrl: url(required),
+  fromAddress: required.pipe(address),
+  replyTo: text.pipe(address.optional()),
+  repository: text.refine((value) => value === undefined || /^[\w.-]+\/[\w.-]+$/.test(value), {
+    error: (issue) => `must be owner/name ${got(issue)}`,
+  }),
+  maxSendRate: required
+    .refine(
+      (value) => {
+        const rate = Number(value);
+        return Number.isFinite(rate) && rate > 0 && rate <= MAX_SEND_RATE;
+      },
+      {
+        error: (issue) =>
+          `must be a number of emails per second between 0 and ${MAX_SEND_RATE}, your SES account's maximum send rate ${got(issue)}`,
+      },
     )
-    .filter(Boolean)
-    .map((item) => address(key, item));
-}
+    .transform(Number),
+  language: required.pipe(
+    z.enum(LANGUAGES, { error: (issue) => `must be one of ${LANGUAGES.join(', ')} ${got(issue)}` }),
+  ),
+  domain: domainName('must be a domain name you control'),
+  existingIdentity: flag,
+  mailFromDomain: domainName('must be a domain name'),
+  apiDomain: domainName('must be a domain name you control'),
+  apiCertificateArn: text,
+  alarmEmail: text.pipe(address.optional()),
+  siteTitle: required,
+  fromName: text,
+  postalAddress: required,
+  branch: required,
+  githubApiUrl: url(text.transform((value) => value ?? 'https://api.github.com')),
+  editors: addressList,
+  listName: required,
+});
 
-export function readDeployConfig(read: ContextReader): DeployConfig {
-  const siteUrl = url('siteUrl', required(read, 'siteUrl'));
-  const fromAddress = address('fromAddress', required(read, 'fromAddress'));
-  const replyTo = text(read, 'replyTo');
-  const repository = text(read, 'repository');
-  if (repository !== undefined && !/^[\w.-]+\/[\w.-]+$/.test(repository))
-    fail('repository', `must be owner/name (got "${repository}")`);
-
-  const rateText = required(read, 'maxSendRate');
-  const maxSendRate = Number(rateText);
-  if (!Number.isFinite(maxSendRate) || maxSendRate <= 0 || maxSendRate > MAX_SEND_RATE) {
-    fail(
-      'maxSendRate',
-      `must be a number of emails per second between 0 and ${MAX_SEND_RATE}, your SES account's maximum send rate (got "${rateText}")`,
-    );
-  }
-
-  const language = required(read, 'language');
-  if (!(LANGUAGES as readonly string[]).includes(language))
-    fail('language', `must be one of ${LANGUAGES.join(', ')} (got "${language}")`);
-
-  const domain = text(read, 'domain')?.toLowerCase();
-  if (domain !== undefined) {
-    if (!HOSTNAME.test(domain)) fail('domain', `must be a domain name you control (got "${domain}")`);
-    const fromDomain = fromAddress.split('@')[1]!.toLowerCase();
-    // SES signs with the identity's DKIM key only when the From domain is the identity or below it.
-    if (fromDomain !== domain && !fromDomain.endsWith(`.${domain}`)) {
-      fail('domain', `must be the domain of fromAddress "${fromAddress}" or a parent of it (got "${domain}")`);
-    }
-  }
-
-  const existingIdentity = flag(read, 'existingIdentity');
-  const mailFromDomain = text(read, 'mailFromDomain')?.toLowerCase();
+/** The per-key settings checked together, then the rules between keys. */
+const deployContextSchema = deployKeysSchema.transform((settings, context): Omit<DeployConfig, 'signupEnvironment'> => {
+  const problem = (key: ContextKey, message: string) =>
+    context.issues.push({ code: 'custom', path: [key], message, input: settings[key] });
+  const { domain, mailFromDomain, apiDomain, apiCertificateArn, fromAddress } = settings;
+  const fromDomain = fromAddress.split('@')[1]!.toLowerCase();
+  // SES signs with the identity's DKIM key only when the From domain is the identity or below it.
+  if (domain !== undefined && fromDomain !== domain && !fromDomain.endsWith(`.${domain}`))
+    problem('domain', `must be the domain of fromAddress "${fromAddress}" or a parent of it (got "${domain}")`);
   if (mailFromDomain !== undefined) {
-    if (!HOSTNAME.test(mailFromDomain)) fail('mailFromDomain', `must be a domain name (got "${mailFromDomain}")`);
     // SES takes a MAIL FROM domain only below the identity's domain (which SPF alignment needs too).
     if (domain === undefined || !mailFromDomain.endsWith(`.${domain}`)) {
-      fail(
+      problem(
         'mailFromDomain',
         `must be a subdomain of "domain" (set domain too), for example mail.${domain ?? 'blog.example.com'} (got "${mailFromDomain}")`,
       );
-    }
-    if (existingIdentity)
-      fail(
+    } else if (settings.existingIdentity) {
+      problem(
         'mailFromDomain',
         'is set on an identity the stack creates; with existingIdentity set the MAIL FROM domain in the SES console instead',
       );
+    }
   }
-
-  const apiDomain = text(read, 'apiDomain')?.toLowerCase();
-  if (apiDomain !== undefined && !HOSTNAME.test(apiDomain))
-    fail('apiDomain', `must be a domain name you control (got "${apiDomain}")`);
-  const apiCertificateArn = text(read, 'apiCertificateArn');
   if (apiCertificateArn !== undefined) {
-    if (apiDomain === undefined) fail('apiCertificateArn', 'is for apiDomain: set apiDomain too');
-    if (!/^arn:aws[\w-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[\w-]+$/.test(apiCertificateArn))
-      fail('apiCertificateArn', `must be the ARN of an ACM certificate (got "${apiCertificateArn}")`);
+    if (apiDomain === undefined) problem('apiCertificateArn', 'is for apiDomain: set apiDomain too');
+    else if (!ACM_CERTIFICATE_ARN.test(apiCertificateArn))
+      problem('apiCertificateArn', `must be the ARN of an ACM certificate (got "${apiCertificateArn}")`);
   }
+  // One name for the newsletter: readers see the blog's title as the sender unless told otherwise.
+  return { ...settings, fromName: settings.fromName ?? settings.siteTitle };
+});
 
-  const alarmEmail = text(read, 'alarmEmail');
-  const siteTitle = required(read, 'siteTitle');
-  return {
-    siteUrl,
-    siteTitle,
-    fromAddress,
-    // One name for the newsletter: readers see the blog's title as the sender unless told otherwise.
-    fromName: text(read, 'fromName') ?? siteTitle,
-    replyTo: replyTo === undefined ? undefined : address('replyTo', replyTo),
-    postalAddress: required(read, 'postalAddress'),
-    repository,
-    branch: required(read, 'branch'),
-    githubApiUrl: url('githubApiUrl', text(read, 'githubApiUrl') ?? 'https://api.github.com'),
-    editors: addressList(read, 'editors'),
-    maxSendRate,
-    listName: required(read, 'listName'),
-    language: language as DeployConfig['language'],
-    domain,
-    mailFromDomain,
-    existingIdentity,
-    apiDomain,
-    apiCertificateArn,
-    alarmEmail: alarmEmail === undefined ? undefined : address('alarmEmail', alarmEmail),
-    signupEnvironment: signupEnvironment(read),
-  };
+function contextError(issue: z.core.$ZodIssue): ConfigError {
+  const key = String(issue.path[0]);
+  const example =
+    key in EXAMPLES
+      ? `: pass -c ${key}=${EXAMPLES[key as ContextKey]} or set "${key}" under "context" in cdk.json`
+      : '';
+  return new ConfigError(`cdk context "${key}" ${issue.message}${example}`);
+}
+
+function parseContext<Output>(schema: z.ZodType<Output>, keys: string[], read: ContextReader): Output {
+  const result = schema.safeParse(Object.fromEntries(keys.map((key) => [key, read(key)])));
+  if (!result.success) throw contextError(result.error.issues[0]!);
+  return result.data;
+}
+
+export function readDeployConfig(read: ContextReader): DeployConfig {
+  const settings = parseContext(deployContextSchema, Object.keys(deployKeysSchema.shape), read);
+  return { ...settings, signupEnvironment: signupEnvironment(read) };
 }
 
 /** The site's origin (scheme, host, port), which is what CORS compares. */

@@ -99,6 +99,35 @@ describe('deploy configuration', () => {
     ).toThrow(/"apiCertificateArn" must be the ARN of an ACM certificate/);
   });
 
+  it('reads context as cdk.json writes it (lists, numbers, booleans) and names a value of the wrong kind', () => {
+    const config = readDeployConfig(
+      (key) =>
+        (
+          ({
+            ...DEPLOYED_CONTEXT,
+            editors: [' editor@example.org ', ''],
+            siteTitle: 2026,
+            existingIdentity: 'true',
+            checkEmailDomain: true,
+          }) as Record<string, unknown>
+        )[key],
+    );
+    expect(config).toMatchObject({ editors: ['editor@example.org'], siteTitle: '2026', existingIdentity: true });
+    expect(config.signupEnvironment).toEqual({ PUSHLETTER_CHECK_EMAIL_DOMAIN: 'on' });
+    expect(fromContext({ ...DEPLOYED_CONTEXT, editors: ['editor@example.org', 3] })).toThrow(
+      /cdk context "editors" must list addresses as strings \(got 3\): pass -c editors=/,
+    );
+    expect(fromContext({ ...DEPLOYED_CONTEXT, editors: { first: 'editor@example.org' } })).toThrow(
+      /cdk context "editors" must be a comma-separated list of addresses/,
+    );
+    expect(fromContext({ ...DEPLOYED_CONTEXT, siteTitle: ['My blog'] })).toThrow(
+      /cdk context "siteTitle" must be a string \(got \["My blog"\]\)/,
+    );
+    expect(fromContext({ ...DEPLOYED_CONTEXT, captchaSiteKey: { key: 'x' } })).toThrow(
+      /^cdk context "captchaSiteKey" must be a string, number or true\/false \(got \{"key":"x"\}\)$/,
+    );
+  });
+
   it('fails synthesis itself, before any resource is built, on an invalid value', () => {
     expect(() => synthesize({ ...DEPLOYED_CONTEXT, fromAddress: 'nobody' })).toThrow(/cdk context "fromAddress"/);
   });
