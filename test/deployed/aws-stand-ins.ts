@@ -7,7 +7,6 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import {
-  Agent,
   createServer,
   request as httpRequest,
   type IncomingMessage,
@@ -108,7 +107,6 @@ export class AwsStandIns {
   private readonly callers = new Map<string, Caller>();
   private readonly servers: Server[] = [];
   private readonly urls: Partial<Record<Service, string>> = {};
-  private readonly backendAgent = new Agent({ keepAlive: true });
 
   private constructor(
     private deployment: Deployment,
@@ -160,7 +158,6 @@ export class AwsStandIns {
   }
 
   async stop(): Promise<void> {
-    this.backendAgent.destroy();
     await Promise.all(
       this.servers.map(
         (server) =>
@@ -522,7 +519,9 @@ export class AwsStandIns {
           method: request.method,
           path: request.url,
           headers: { ...request.headers, host: target.host },
-          agent: this.backendAgent,
+          // A connection per request: a kept-alive one can meet the backend closing it (Node's
+          // servers drop idle connections after 5 s), and the call fails with "socket hang up".
+          agent: false,
         },
         (incoming) => {
           void readBody(incoming).then((data) => {
