@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLE_BLOG } from '../../functions/cli/dev-command';
 import { readSettings } from '../../functions/commons/config';
@@ -9,6 +9,7 @@ import { openLocalBlog } from '../../functions/local/blog';
 import { runDemo } from '../../functions/local/demo';
 import { type LocalStack, startLocalStack } from '../../functions/local/stack';
 import { confirmLink, inbox, uniqueAddress } from '../integration/http-helpers';
+import { launchChromium } from './chromium';
 
 /**
  * `npm start` as a reader meets it in Chromium: the demo's post, the form, the confirmation
@@ -21,7 +22,7 @@ const OTHER_NAMES = /pushletter demo blog|"pushletter"|localhost:4000/;
 
 let stack: LocalStack;
 let dataDir: string;
-let profile: string;
+let chromium: Awaited<ReturnType<typeof launchChromium>> | undefined;
 let browser: BrowserContext;
 
 beforeAll(async () => {
@@ -35,28 +36,14 @@ beforeAll(async () => {
     blog: await openLocalBlog(EXAMPLE_BLOG, settings),
   });
   await runDemo(stack, () => {});
-  profile = await mkdtemp(join(tmpdir(), 'pushletter-chromium-'));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    viewport: { width: 375, height: 740 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  chromium = await launchChromium({ width: 375, height: 740 });
+  browser = chromium.browser;
 });
 
 afterAll(async () => {
-  await browser?.close();
+  await chromium?.close();
   await stack?.stop();
-  for (const folder of [dataDir, profile]) if (folder) await rm(folder, { recursive: true, force: true });
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
 /** Node's fetch may try ::1 for localhost; the stack listens on 127.0.0.1. */

@@ -1,13 +1,12 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { readFile } from 'node:fs/promises';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSettings } from '../../functions/commons/config';
 import { renderEmail } from '../../functions/render/email';
 import { parsePost } from '../../functions/render/post';
 import { findSiteRoot, loadSite, siteFromConfigText } from '../../functions/render/site';
 import type { Post } from '../../functions/render/types';
+import { launchChromium } from './chromium';
 
 /**
  * The rendered email in a real browser (Debian's Chromium) at phone widths: nothing may make the
@@ -17,7 +16,7 @@ import type { Post } from '../../functions/render/types';
 const settings = readSettings({ PUSHLETTER_PUBLIC_URL: 'https://news.example.cn' });
 const WIDTHS = [375, 320];
 
-let profile: string;
+let chromium: Awaited<ReturnType<typeof launchChromium>> | undefined;
 let browser: BrowserContext;
 let page: Page;
 
@@ -60,21 +59,8 @@ async function renderStressPost(): Promise<string> {
 }
 
 beforeAll(async () => {
-  profile = await mkdtemp(join(tmpdir(), 'pushletter-chromium-'));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  chromium = await launchChromium();
+  browser = chromium.browser;
   page = await browser.newPage();
   // Images point at the blog's host, which does not exist here: every image request gets the
   // fixture's picture, so the layout is measured with images actually shown.
@@ -87,8 +73,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await browser?.close();
-  if (profile) await rm(profile, { recursive: true, force: true });
+  await chromium?.close();
 });
 
 async function open(html: string, width: number, colorScheme: 'light' | 'dark' = 'light'): Promise<void> {

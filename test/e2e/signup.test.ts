@@ -1,42 +1,26 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { readFile } from 'node:fs/promises';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { confirmLink, inbox, startTestStack, type TestStack, uniqueAddress } from '../integration/http-helpers';
+import { launchChromium } from './chromium';
 
 /**
  * A reader in a real browser (Debian's Chromium): the form, the email in the local inbox, the
  * confirmation link, and leaving through the unsubscribe page's button.
  */
 let stack: TestStack;
-let profile: string;
+let chromium: Awaited<ReturnType<typeof launchChromium>> | undefined;
 let browser: BrowserContext;
 
 beforeAll(async () => {
   stack = await startTestStack();
-  profile = await mkdtemp(join(tmpdir(), 'pushletter-chromium-'));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    viewport: { width: 375, height: 740 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  chromium = await launchChromium({ width: 375, height: 740 });
+  browser = chromium.browser;
 });
 
 afterAll(async () => {
-  await browser?.close();
+  await chromium?.close();
   await stack?.dispose();
-  if (profile) await rm(profile, { recursive: true, force: true });
 });
 
 /** In the page: the contrast ratio of each visible text element with its effective background. */
