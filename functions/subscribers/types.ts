@@ -47,6 +47,16 @@ export interface SubscriberDirectory {
 }
 
 /** What the subscription flows and the CLI need beyond the sender's view. */
+/** A subscriber as an import or the CLI creates one (the store derives the id). */
+export interface NewSubscriber {
+  email: string;
+  state: 'pending' | 'active';
+  consent: Consent;
+  createdAt?: string;
+  lang?: string;
+  name?: string;
+}
+
 export interface SubscriberStore extends SubscriberDirectory {
   /** The id of an address (normalised first), whether or not it is stored. */
   idFor(email: string): string;
@@ -56,14 +66,7 @@ export interface SubscriberStore extends SubscriberDirectory {
    */
   upsertPending(input: { email: string; consent: Consent; lang?: string }): Promise<{ id: string; stored: boolean }>;
   /** Creates a subscriber only if the address is not stored at all. */
-  createIfAbsent(input: {
-    email: string;
-    state: 'pending' | 'active';
-    consent: Consent;
-    createdAt?: string;
-    lang?: string;
-    name?: string;
-  }): Promise<{ id: string; created: boolean }>;
+  createIfAbsent(input: NewSubscriber): Promise<{ id: string; created: boolean }>;
   /**
    * Claims the right to send a confirmation email: at most one per `windowMs` per address,
    * decided by one conditional write. Resolves to the claim time, or undefined when refused.

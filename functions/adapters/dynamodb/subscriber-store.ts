@@ -15,7 +15,14 @@ import { InvalidInputError } from '../../commons/errors';
 import { ACTIVE_INDEX } from '../../contract/subscriber-table';
 import { normaliseAddress } from '../../subscribers/address';
 import { isSubscriberId, subscriberId } from '../../subscribers/keys';
-import type { ActivePage, Consent, Subscriber, SubscriberState, SubscriberStore } from '../../subscribers/types';
+import type {
+  ActivePage,
+  Consent,
+  NewSubscriber,
+  Subscriber,
+  SubscriberState,
+  SubscriberStore,
+} from '../../subscribers/types';
 import { conditionalUpdate, isConditionFailure, untilProcessed } from './requests';
 
 export interface DynamoSubscriberStoreOptions {
@@ -219,14 +226,7 @@ export class DynamoSubscriberStore implements SubscriberStore {
     }
   }
 
-  async createIfAbsent(input: {
-    email: string;
-    state: 'pending' | 'active';
-    consent: Consent;
-    createdAt?: string;
-    lang?: string;
-    name?: string;
-  }): Promise<{ id: string; created: boolean }> {
+  async createIfAbsent(input: NewSubscriber): Promise<{ id: string; created: boolean }> {
     const email = normaliseAddress(input.email, { allowTypos: true });
     const id = subscriberId(this.idKey, email);
     const now = this.clock.now().toISOString();
