@@ -22,8 +22,17 @@ export interface Subscriber {
   lang?: string;
   /** How emails greet them, when an import gave one. */
   name?: string;
+  /**
+   * The offered topics (category or tag names, as the front matter writes them) this reader
+   * chose. Absent or empty: every post.
+   */
+  topics?: string[];
+  /** 'post' (absent means this): an email per post; 'digest': the weekly digest instead. */
+  frequency?: Frequency;
   consent: Consent;
 }
+
+export type Frequency = 'post' | 'digest';
 
 export interface ActivePage {
   subscribers: Subscriber[];
