@@ -47,6 +47,65 @@ export interface Settings {
   resendAfterSeconds: number;
   /** What keeps the public form from being turned against anyone (README: "Security"). */
   signup: SignupSettings;
+  /** The topics readers may choose from; none: every reader gets every post. */
+  topics: Topic[];
+}
+
+/** A category or tag readers may choose, as the front matter writes it, with its labels. */
+export interface Topic {
+  name: string;
+  en: string;
+  zh: string;
+}
+
+/**
+ * PUSHLETTER_TOPICS: comma-separated names as the front matter writes them (`旅行, rust`; each
+ * name is its own label), or the JSON list the stack passes from cdk.json
+ * (`[{"name":"travel","en":"Travel","zh":"旅行"}]`).
+ */
+export function parseTopics(raw: string | undefined): Topic[] {
+  const text = raw?.trim() ?? '';
+  if (text === '') return [];
+  let topics: Topic[];
+  if (text.startsWith('[')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new ConfigError(
+        `${ENV.topics} is not valid JSON; write names separated by commas, for example "travel, 旅行"`,
+      );
+    }
+    const items = Array.isArray(parsed) ? parsed : [];
+    topics = items.map((item, index) => {
+      const { name, en, zh } = (item ?? {}) as Record<string, unknown>;
+      if (typeof name !== 'string' || name.trim() === '') {
+        throw new ConfigError(
+          `${ENV.topics}: topic ${index + 1} needs a "name" (a category or tag as the posts write it)`,
+        );
+      }
+      const label = (value: unknown) => (typeof value === 'string' && value.trim() !== '' ? value.trim() : name.trim());
+      return { name: name.trim(), en: label(en), zh: label(zh) };
+    });
+  } else {
+    topics = text
+      .split(',')
+      .map((name) => name.trim())
+      .filter(Boolean)
+      .map((name) => ({ name, en: name, zh: name }));
+  }
+  const seen = new Set<string>();
+  for (const { name } of topics) {
+    const key = topicKey(name);
+    if (seen.has(key)) throw new ConfigError(`${ENV.topics} names "${name}" twice; name each topic once`);
+    seen.add(key);
+  }
+  return topics;
+}
+
+/** How topic names compare: Unicode NFC, trimmed, case-folded ("Rust" and "rust" are one topic). */
+export function topicKey(name: string): string {
+  return name.normalize('NFC').trim().toLowerCase();
 }
 
 /** A limit: at most `limit` events in any `windowMs`. */
@@ -271,6 +330,7 @@ export function readSettings(env: Env = process.env): Settings {
     configurationSet: optional(env, ENV.configurationSet),
     resendAfterSeconds,
     signup: readSignupSettings(env),
+    topics: parseTopics(optional(env, ENV.topics)),
   };
 }
 

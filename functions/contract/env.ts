@@ -20,6 +20,7 @@ export const ENV = {
   maxSendRate: 'PUSHLETTER_MAX_SEND_RATE',
   configurationSet: 'PUSHLETTER_CONFIGURATION_SET',
   resendAfterSeconds: 'PUSHLETTER_RESEND_AFTER_SECONDS',
+  topics: 'PUSHLETTER_TOPICS',
   // Signup protection (README: Security).
   signupLimits: 'PUSHLETTER_SIGNUP_LIMITS',
   clientSignupsPer10Minutes: 'PUSHLETTER_CLIENT_SIGNUPS_PER_10_MINUTES',
