@@ -53,6 +53,28 @@ export interface ReaderStrings {
     expiry: string;
     ignore: string;
   };
+  /** The one reminder a pending signup gets a day later, in the confirmation email's layout. */
+  reminder: { subject: string; heading: string; body: string; expiry: string; ignore: string };
+  /** The default welcome email, when the blog has no `_newsletter/welcome.md`. */
+  welcome: {
+    subject: string;
+    heading: string;
+    intro: string;
+    everyPost: string;
+    digest: string;
+    /** `{topics}` is the reader's topics, joined by `topicSeparator`. */
+    topics: string;
+    topicSeparator: string;
+    /** Topics are offered but the reader chose none. */
+    allTopics: string;
+    /** How to change choices, when the email carries a "Manage your subscription" link. */
+    manage: string;
+    leave: string;
+    visit: string;
+    manageLink: string;
+    unsubscribeLink: string;
+    why: string;
+  };
 }
 
 const en: ReaderStrings = {
@@ -149,6 +171,30 @@ const en: ReaderStrings = {
     expiry: 'The link works for 7 days.',
     ignore: 'If you did not ask for this, ignore this email: you will not hear from us again.',
   },
+  reminder: {
+    subject: 'Reminder: confirm your subscription to {site}',
+    heading: 'Still want new posts from {site}?',
+    body: 'A day ago someone, hopefully you, asked to receive new posts from {site} at this address, and the subscription is not confirmed yet. This is the only reminder.',
+    expiry: 'Unconfirmed signups are deleted, address included, 7 days after signing up.',
+    ignore: 'If you did not ask for this, ignore this email: you will not hear from us again.',
+  },
+  welcome: {
+    subject: 'Welcome to {site}',
+    heading: 'Welcome to {site}',
+    intro: 'Thank you for confirming: this address is now subscribed to {site}.',
+    everyPost: 'You will receive each new post by email, soon after it is published.',
+    digest: "You will receive a weekly digest: one email with the week's new posts, and nothing in a week without any.",
+    topics: 'The topics you chose: {topics}. Posts on none of the offered topics come too.',
+    topicSeparator: ', ',
+    allTopics: 'You chose no topics, so every post comes to you.',
+    manage:
+      'To change your topics, how often you hear from us or the language of these emails, use "Manage your subscription" at the bottom of any email.',
+    leave: 'Every email ends with an unsubscribe link: one click, and nothing more arrives.',
+    visit: 'Visit {site}',
+    manageLink: 'Manage your subscription',
+    unsubscribeLink: 'Unsubscribe',
+    why: 'You receive this email because you confirmed your subscription to {site}.',
+  },
 };
 
 const zhCN: ReaderStrings = {
@@ -238,6 +284,29 @@ const zhCN: ReaderStrings = {
     fallback: '如果按钮无法点击，请把这个链接复制到浏览器中打开：',
     expiry: '链接 7 天内有效。',
     ignore: '如果不是你本人申请的，请忽略这封邮件，你不会再收到我们的邮件。',
+  },
+  reminder: {
+    subject: '提醒：请确认订阅 {site}',
+    heading: '还想接收 {site} 的新文章吗？',
+    body: '一天前，有人（希望是你）申请用这个邮箱地址接收 {site} 的新文章，但订阅还没有确认。这是唯一的一次提醒。',
+    expiry: '未确认的订阅申请（包括邮箱地址）会在申请 7 天后删除。',
+    ignore: '如果不是你本人申请的，请忽略这封邮件，你不会再收到我们的邮件。',
+  },
+  welcome: {
+    subject: '欢迎订阅 {site}',
+    heading: '欢迎订阅 {site}',
+    intro: '感谢确认：这个邮箱地址已经订阅了 {site}。',
+    everyPost: '每篇新文章发布后不久，都会发送到你的邮箱。',
+    digest: '你会收到每周摘要：每周一封邮件，汇总这一周的新文章；没有新文章的那一周不会发送。',
+    topics: '你选择的主题：{topics}。不属于任何可选主题的文章也会发给你。',
+    topicSeparator: '、',
+    allTopics: '你没有选择主题，所以每篇文章都会发给你。',
+    manage: '想更改主题、接收频率或邮件语言，请点击任意一封邮件底部的“管理订阅”。',
+    leave: '每封邮件底部都有退订链接：点击一次，就不会再收到任何邮件。',
+    visit: '访问 {site}',
+    manageLink: '管理订阅',
+    unsubscribeLink: '退订',
+    why: '你收到这封邮件，是因为你确认订阅了 {site}。',
   },
 };
 

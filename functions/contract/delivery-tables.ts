@@ -6,7 +6,10 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  */
 export type TableDefinition = Omit<CreateTableCommandInput, 'TableName'>;
 
-/** One item per post: the idempotency point for every way a post can arrive twice. */
+/**
+ * One item per post: the idempotency point for every way a post can arrive twice. One more
+ * item, under WELCOME_ISSUE_ID (no post id can take it), holds the blog's own welcome email.
+ */
 export const issuesTableDefinition: TableDefinition = {
   AttributeDefinitions: [{ AttributeName: 'postId', AttributeType: 'S' }],
   KeySchema: [{ AttributeName: 'postId', KeyType: 'HASH' }],
@@ -30,6 +33,9 @@ export const deliveriesTableDefinition: TableDefinition = {
   ],
   BillingMode: 'PAY_PER_REQUEST',
 };
+
+/** The issues table item of the welcome email read from the blog's `_newsletter/welcome.md`. */
+export const WELCOME_ISSUE_ID = 'newsletter:welcome';
 
 /** Attribute the CDK stack enables TTL on for the deliveries table. */
 export const DELIVERIES_TTL_ATTRIBUTE = 'expiresAt';

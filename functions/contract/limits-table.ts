@@ -10,6 +10,9 @@ export const LIMITS_TTL_ATTRIBUTE = 'expiresAt';
  * - `pk = hour`, `sk = <ISO hour>`: how many confirmations went out in that clock hour.
  * - `pk = waiting`, `sk = <queued at>#<subscriber id>`: a confirmation waiting for the cap,
  *   read oldest first.
+ * - `pk = followup`, `sk = <due at>#<kind>#<subscriber id>`: a reader's welcome email or
+ *   confirmation reminder to look at once it is due (subscribers/follow-ups.ts), read oldest
+ *   first; the subscriber item decides, with a conditional write, whether it is still owed.
  * Limit items carry `expiresAt`; dynalite has no TTL, so reads ignore an item past it.
  */
 export const limitsTableDefinition: Omit<CreateTableCommandInput, 'TableName'> = {

@@ -33,9 +33,12 @@ export const ingestMessageSchema = z.object({
   repository: z.string(),
   commit: z.string(),
   path: z.string(),
-  kind: z.enum(['post', 'draft']),
+  /** `welcome`: the blog's `_newsletter/welcome.md` changed (publishing/welcome.ts). */
+  kind: z.enum(['post', 'draft', 'welcome']),
   /** GitHub's `X-GitHub-Delivery`, to follow one push through the logs (only logged). */
   delivery: z.string().optional().catch(undefined),
+  /** When the webhook took the push (ISO): a welcome read from an older push never replaces a newer one. */
+  receivedAt: z.string().optional().catch(undefined),
 });
 
 export type IngestMessage = z.infer<typeof ingestMessageSchema>;

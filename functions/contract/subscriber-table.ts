@@ -4,6 +4,13 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 export const ACTIVE_INDEX = 'active-by-list';
 
 /**
+ * Epoch seconds after which DynamoDB deletes the item (TTL, enabled by the CDK stack). Only a
+ * pending signup carries it, 7 days after its latest signup (as long as its confirmation link
+ * works); confirming removes it. dynalite has no TTL: the local stack sweeps such items instead.
+ */
+export const SUBSCRIBERS_TTL_ATTRIBUTE = 'expiresAt';
+
+/**
  * The subscriber table, one item per address:
  * - `id` (partition key): keyed hash of the normalised address (see keys.ts), so finding an
  *   address is one GetItem and a second item for the same address cannot exist.

@@ -11,7 +11,8 @@ import { signupProtection } from '../wiring/signup';
 /**
  * The HTTP API Lambda: signup page, subscribe, confirm, unsubscribe (functions/http/route-table.ts).
  * An EventBridge schedule also invokes it every few minutes to send the confirmations that
- * waited for the hourly cap (it is the one function with the limits table). Only this entry
+ * waited for the hourly cap, the confirmation reminders and any welcome email a confirming
+ * request could not send (it is the one function with the limits table). Only this entry
  * names the signup protection: its ~1 MB disposable-domain list stays out of the other bundles.
  */
 let app: HttpApp | undefined;
@@ -32,6 +33,10 @@ function isScheduled(event: unknown): event is ScheduledEvent {
 }
 
 export const handler = withLambdaContext(async (event: APIGatewayProxyEventV2 | ScheduledEvent) => {
-  if (isScheduled(event)) return { sent: await (await services()).subscriptions.sendWaitingConfirmations() };
+  if (isScheduled(event)) {
+    const { subscriptions } = await services();
+    const sent = await subscriptions.sendWaitingConfirmations();
+    return { sent, ...(await subscriptions.sendDueFollowUps()) };
+  }
   return http(event);
 });

@@ -100,7 +100,7 @@ export async function startLocalIngest(
     retryDelayMs: 5_000,
     maxReceives: 3,
   });
-  ingestQueue.consume(createIngestHandler(async () => ({ ...ports, files })));
+  ingestQueue.consume(createIngestHandler(async () => ({ ...ports, files, welcomes: composition.welcomes })));
   const resumed = await resumeUnfinished(composition, scheduler, sending.dispatchQueue);
   if (resumed > 0) logger.info('local.issues_resumed', { count: resumed });
   return {

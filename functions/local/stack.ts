@@ -28,6 +28,8 @@ import {
   localSettings,
   startLocalSending,
 } from './local-services';
+import { loadLocalWelcome } from './local-welcome';
+import { deleteExpiredSubscribers } from './pending-sweep';
 import { publishRoute } from './publish-route';
 import { type LocalSes, sendEventOf, startSesEmulator } from './ses-emulator';
 import { forgetSiteIdentity, saveSiteIdentity } from './site-identity';
@@ -51,7 +53,10 @@ export interface StartLocalStackOptions {
    * page and email, and its posts are served under /blog/ so their links answer.
    */
   blog?: LocalBlog;
-  /** How often waiting confirmations are looked at (what the AWS schedule does every 5 minutes). */
+  /**
+   * How often waiting confirmations, welcomes and reminders are looked at and expired pending
+   * signups deleted (what the AWS schedule does every 5 minutes).
+   */
   waitingConfirmationsEveryMs?: number;
 }
 
@@ -65,28 +70,60 @@ export interface LocalStack {
   sending: LocalSending;
   /** The webhook's ingest queue, the scheduling timers, and what `publish` ingests with. */
   ingest: LocalIngest;
+  /** Runs what the timer runs (the AWS schedule's work) now, after any run in progress. */
+  runTimer(): Promise<LocalTimerRun>;
   /** Runs `task` during `stop()`, before the servers close (queues, timers, demo work). */
   onStop(task: () => Promise<void> | void): void;
   stop(): Promise<void>;
 }
 
+/** What one run of the local stack's timer did. */
+export interface LocalTimerRun {
+  /** Confirmations that had waited for the hourly cap. */
+  confirmations: number;
+  welcomes: number;
+  reminders: number;
+  /** Pending signups past their 7 days, deleted (DynamoDB's TTL on AWS). */
+  deleted: number;
+}
+
 /**
- * Confirmations held back by the hourly cap go out when the hour allows: a timer here, an
- * EventBridge schedule on AWS. Returns the cleanup that stops it and waits for a run in progress.
+ * What the API function's EventBridge schedule does on AWS, on a timer here: confirmations held
+ * back by the hourly cap go out when the hour allows, due welcomes and reminders are sent, and
+ * (DynamoDB's TTL on AWS) expired pending signups are deleted. Runs never overlap. Returns the
+ * cleanup that stops it and waits for a run in progress, and a way to run it now.
  */
-function startWaitingConfirmations(composition: LocalServices, everyMs: number): () => Promise<void> {
+function startTimer(
+  composition: LocalServices,
+  everyMs: number,
+): { stop: () => Promise<void>; runNow: () => Promise<LocalTimerRun> } {
   let running: Promise<unknown> = Promise.resolve();
-  const timer = setInterval(() => {
-    running = running.then(() =>
-      composition.subscriptions
-        .sendWaitingConfirmations()
-        .catch((error: unknown) => logger.error('subscriber.confirmation_waiting_failed', { error: error as Error })),
+  const once = async (): Promise<LocalTimerRun> => {
+    const confirmations = await composition.subscriptions.sendWaitingConfirmations();
+    const followUps = await composition.subscriptions.sendDueFollowUps();
+    const deleted = await deleteExpiredSubscribers(
+      composition.dynamo,
+      composition.resources.subscribersTable,
+      composition.clock,
     );
+    if (deleted > 0) logger.info('subscriber.pending_deleted', { count: deleted });
+    return { confirmations, ...followUps, deleted };
+  };
+  const runNow = () => {
+    const run = running.then(once);
+    running = run.catch(() => undefined);
+    return run;
+  };
+  const timer = setInterval(() => {
+    runNow().catch((error: unknown) => logger.error('local.timer_failed', { error: error as Error }));
   }, everyMs);
   timer.unref();
-  return async () => {
-    clearInterval(timer);
-    await running;
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await running;
+    },
+    runNow,
   };
 }
 
@@ -187,7 +224,9 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
     }
     const ingest = await startLocalIngest(composition, sending);
     cleanups.push(() => ingest.stop());
-    cleanups.push(startWaitingConfirmations(composition, options.waitingConfirmationsEveryMs ?? 60_000));
+    await loadLocalWelcome(blog, { ...ingest.ports, welcomes: composition.welcomes });
+    const timer = startTimer(composition, options.waitingConfirmationsEveryMs ?? 60_000);
+    cleanups.push(timer.stop);
     // `POST /local/publish` (pushletter publish) exists only here, never behind API Gateway.
     resolveApp(
       createHttpApp({ ...composition.http, github: ingest.github }, [
@@ -209,6 +248,7 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
       composition,
       sending,
       ingest,
+      runTimer: timer.runNow,
       onStop: (task) => void stopTasks.push(task),
       stop: () => (stopping ??= stopAll()),
     };

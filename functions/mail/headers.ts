@@ -126,3 +126,9 @@ export function checkHeaderValue(value: string, what: string): string {
   }
   return value;
 }
+
+/** `List-Id: <newsletter.blog.example.com>` (RFC 2919): the list name under the blog's host. */
+export function listIdOf(settings: { listName: string; siteUrl: string }): string {
+  const host = new URL(settings.siteUrl).hostname;
+  return `${settings.listName.replace(/[^A-Za-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'newsletter'}.${host}`;
+}

@@ -31,6 +31,8 @@ export interface PushSelection {
   drafts: string[];
   /** Posts taken for renames and not sent (`old -> new`), for the editor to check; absent when none. */
   renamed?: string[];
+  /** The welcome email's file, when the push added, changed or removed it (publishing/welcome.ts). */
+  welcome?: string;
 }
 
 function fail(reason: string): never {
@@ -65,6 +67,15 @@ const DRAFT_NAME = new RegExp(`^[^.].*\\.(${MARKDOWN_EXTENSIONS.join('|')})$`, '
 
 export type PostKind = 'post' | 'draft';
 
+/** The blog's own welcome email (publishing/welcome.ts), beside `_config.yml`. */
+export const WELCOME_FILE = '_newsletter/welcome.md';
+
+/** `_newsletter/welcome.md`, or `<site folder>/_newsletter/welcome.md`, outside hidden folders. */
+export function isWelcomePath(path: string): boolean {
+  if (path !== WELCOME_FILE && !path.endsWith(`/${WELCOME_FILE}`)) return false;
+  return !path.split('/').some((segment) => segment.startsWith('.'));
+}
+
 /**
  * `_posts/2024-05-01-hello.md`, `blog/_posts/tech/2024-05-01-hello.md` (Jekyll reads `_posts`
  * below category folders too) are posts; `_drafts/hello.md` is a draft; anything else is not
@@ -98,7 +109,9 @@ function postSlug(path: string): string {
 export function selectAddedPosts(push: Pick<PushEvent, 'commits'>): PushSelection {
   const added = new Set<string>();
   const removedPosts = new Map<string, string>();
+  let welcome: string | undefined;
   for (const commit of push.commits) {
+    welcome = [...commit.added, ...commit.modified, ...commit.removed].find(isWelcomePath) ?? welcome;
     for (const path of commit.added) added.add(path);
     for (const path of commit.removed) {
       if (added.has(path)) added.delete(path);
@@ -115,7 +128,7 @@ export function selectAddedPosts(push: Pick<PushEvent, 'commits'>): PushSelectio
     else if (kind === 'post') posts.push(path);
     if (kind === 'draft') drafts.push(path);
   }
-  return renamed.length > 0 ? { posts, drafts, renamed } : { posts, drafts };
+  return { posts, drafts, ...(renamed.length > 0 ? { renamed } : {}), ...(welcome === undefined ? {} : { welcome }) };
 }
 
 /** Why a push is none of pushletter's business, or undefined when it should be acted on. */

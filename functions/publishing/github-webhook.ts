@@ -100,7 +100,7 @@ export async function handleGitHubWebhook(
     // GitHub lists at most 2048 commits per push; posts added in earlier ones are not named.
     logger.warn('github.webhook.commits_truncated', { delivery, commit: push.after, commits: push.commits.length });
   }
-  const { posts, drafts: addedDrafts, renamed } = selectAddedPosts(push);
+  const { posts, drafts: addedDrafts, renamed, welcome } = selectAddedPosts(push);
   const tooManyDrafts = addedDrafts.length > MAX_DRAFTS_PER_PUSH;
   const drafts = tooManyDrafts ? [] : addedDrafts;
   const draftsIgnored = tooManyDrafts
@@ -142,6 +142,19 @@ export async function handleGitHubWebhook(
       kind: 'draft' as const,
       delivery,
     })),
+    // Read at the pushed commit, so it is the file as this push leaves it (or gone).
+    ...(welcome === undefined
+      ? []
+      : [
+          {
+            repository: push.repository,
+            commit: push.after,
+            path: welcome,
+            kind: 'welcome' as const,
+            delivery,
+            receivedAt: new Date().toISOString(),
+          },
+        ]),
   ];
   if (messages.length === 0) {
     logger.info('github.webhook.no_new_posts', { delivery, commit: push.after, commits: push.commits.length });
@@ -161,6 +174,14 @@ export async function handleGitHubWebhook(
   logger.info('github.webhook.queued', { delivery, commit: push.after, posts: posts.length, drafts: drafts.length });
   return {
     status: 202,
-    body: { accepted: true, commit: push.after, posts, drafts, ...(renamed ? { renamed } : {}), ...draftsIgnored },
+    body: {
+      accepted: true,
+      commit: push.after,
+      posts,
+      drafts,
+      ...(renamed ? { renamed } : {}),
+      ...(welcome ? { welcome } : {}),
+      ...draftsIgnored,
+    },
   };
 }

@@ -1,16 +1,20 @@
-import { errorMessage, InvalidInputError } from '../commons/errors';
+import { ConfigError, errorMessage, InvalidInputError } from '../commons/errors';
 import { escapeHtml } from '../commons/html';
 import { logger, maskAddress } from '../commons/logger';
 import { type BatchResponse, type QueueRecord, settleEachRecord } from '../commons/queue';
+import { WELCOME_ISSUE_ID } from '../contract/delivery-tables';
 import { type IngestMessage, ingestMessageSchema, parseMessage } from '../contract/messages';
 import { MessageTooLargeError } from '../delivery/issues';
 import { compileMessage, personalise } from '../mail/message';
 import { readPostName } from '../render/post';
 import { type IngestDependencies, ingestPost, previewIdOf } from './ingest-post';
 import { GitHubError, type RepositoryFiles, readPushedPost } from './post-files';
+import { ingestWelcome, readPushedWelcome, type WelcomeStore } from './welcome';
 
 export interface IngestWorkerDependencies extends IngestDependencies {
   files: RepositoryFiles;
+  /** Where a pushed `_newsletter/welcome.md` is stored for the API to send. */
+  welcomes?: WelcomeStore;
 }
 
 /**
@@ -47,6 +51,14 @@ export function createIngestHandler(ports: () => Promise<IngestWorkerDependencie
         delivery: message.delivery,
       };
       try {
+        if (message.kind === 'welcome') {
+          if (resolved.welcomes === undefined) throw new ConfigError('this ingest has no store for the welcome email');
+          const file = await readPushedWelcome(resolved.files, message);
+          const readAt = message.receivedAt ?? resolved.clock.now().toISOString();
+          const outcome = await ingestWelcome(file, readAt, { ...resolved, welcomes: resolved.welcomes });
+          logger.info('ingest.done', { ...context, welcome: outcome });
+          return;
+        }
         const file = await readPushedPost(resolved.files, message);
         const outcome = await ingestPost(file, resolved);
         logger.info('ingest.done', { ...context, ...outcome });
@@ -78,6 +90,7 @@ function recordIdOf(message: IngestMessage): string {
   } catch {
     postId = message.path;
   }
+  if (message.kind === 'welcome') return `${WELCOME_ISSUE_ID}:failed:${message.commit}`;
   return message.kind === 'draft' ? previewIdOf(postId, message.commit)! : postId;
 }
 
@@ -110,13 +123,18 @@ async function reportFailure(message: IngestMessage, error: unknown, ports: Inge
     return;
   }
   const what = message.kind === 'draft' ? 'draft' : 'post';
-  const subject = `[pushletter] ${message.path} was not sent`;
+  const welcome = message.kind === 'welcome';
+  const subject = `[pushletter] ${message.path} was not ${welcome ? 'taken' : 'sent'}`;
   const lines = [
-    `The ${what} ${message.path} pushed to ${message.repository} (commit ${message.commit.slice(0, 7)}) was not sent:`,
+    welcome
+      ? `The welcome email ${message.path} pushed to ${message.repository} (commit ${message.commit.slice(0, 7)}) was not taken; new readers keep getting the welcome they got before:`
+      : `The ${what} ${message.path} pushed to ${message.repository} (commit ${message.commit.slice(0, 7)}) was not sent:`,
     '',
     reason,
     '',
-    `Pushing an edit does not send it: fix the ${what}, then \`pushletter publish\` it against the local stack, or on AWS add it under a new file name.`,
+    welcome
+      ? 'Fix it and push again.'
+      : `Pushing an edit does not send it: fix the ${what}, then \`pushletter publish\` it against the local stack, or on AWS add it under a new file name.`,
     `\`pushletter status ${postId}\` shows this record.`,
   ];
   const compiled = compileMessage(

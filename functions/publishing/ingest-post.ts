@@ -5,6 +5,7 @@ import { logger, maskAddress } from '../commons/logger';
 import type { Queue } from '../commons/queue';
 import type { DispatchJob } from '../contract/messages';
 import type { IssueState, IssueStore } from '../delivery/issues';
+import { listIdOf } from '../mail/headers';
 import type { Mailer } from '../mail/mailer';
 import { type CompiledMessage, compileMessage, personalise } from '../mail/message';
 import { renderEmail } from '../render/email';
@@ -131,12 +132,6 @@ export function servedAt(site: SiteConfig, url: string): SiteConfig {
   return { ...site, url: origin, baseurl, data: { ...site.data, url: origin, baseurl } };
 }
 
-/** `List-Id: <newsletter.blog.example.com>` (RFC 2919): the list name under the blog's host. */
-function listId(settings: Settings): string {
-  const host = new URL(settings.siteUrl).hostname;
-  return `${settings.listName.replace(/[^A-Za-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'newsletter'}.${host}`;
-}
-
 /** The issue's message, with the unsubscribe URL left as a placeholder for the sender. */
 export function compileIssueMessage(
   email: Pick<RenderedEmail, 'subject' | 'html' | 'text' | 'lang'>,
@@ -146,7 +141,7 @@ export function compileIssueMessage(
     { subject: email.subject, html: email.html, text: email.text, lang: email.lang },
     { fromAddress: settings.fromAddress, fromName: settings.fromName, replyTo: settings.replyTo },
     {
-      listId: listId(settings),
+      listId: listIdOf(settings),
       listUnsubscribe: { urlPlaceholder: UNSUBSCRIBE_URL_PLACEHOLDER },
       placeholders: [UNSUBSCRIBE_URL_PLACEHOLDER],
     },

@@ -67,7 +67,7 @@ export async function readPushedPost(files: RepositoryFiles, message: IngestMess
     path: message.path.slice(root.length),
     source,
     config,
-    kind: message.kind,
+    kind: message.kind === 'draft' ? 'draft' : 'post',
     origin: 'webhook',
     commit: message.commit,
     ...(Object.keys(includes).length > 0 ? { includes } : {}),

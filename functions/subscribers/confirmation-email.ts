@@ -24,14 +24,11 @@ export class ConfirmationMailer {
   ) {}
 
   async sendConfirmation(to: string, confirmUrl: string, lang: string, name?: string): Promise<void> {
-    const language = readerLanguage(lang) ?? readerLanguage(this.settings.language) ?? 'en';
-    // The confirmed page should speak the language the reader signed up in.
-    const url = new URL(confirmUrl);
-    if (!url.searchParams.has('lang')) url.searchParams.set('lang', language);
+    const language = this.language(lang);
     // A greeting by name is compiled for this one email: names need not be ASCII, and only
     // ASCII values are spliced into a compiled message.
     const message = name === undefined ? this.message(language) : compileConfirmation(language, this.settings, name);
-    const data = personalise(message, { to, values: { [CONFIRM_URL_PLACEHOLDER]: url.toString() } });
+    const data = this.personalised(message, to, confirmUrl, language);
     let messageId: string;
     try {
       messageId = await this.mailer.sendRaw({ to, data });
@@ -48,6 +45,23 @@ export class ConfirmationMailer {
     logger.debug('subscriber.confirmation.sent', { to: maskAddress(to), lang: language, messageId });
   }
 
+  /** The reminder of a pending signup, ready to send (follow-ups.ts sends it, once). */
+  reminder(to: string, confirmUrl: string, lang: string, name?: string): Buffer {
+    const language = this.language(lang);
+    return this.personalised(compileConfirmation(language, this.settings, name, 'reminder'), to, confirmUrl, language);
+  }
+
+  private language(lang: string): ReaderLanguage {
+    return readerLanguage(lang) ?? readerLanguage(this.settings.language) ?? 'en';
+  }
+
+  private personalised(message: CompiledMessage, to: string, confirmUrl: string, language: ReaderLanguage): Buffer {
+    // The confirmed page should speak the language the reader signed up in.
+    const url = new URL(confirmUrl);
+    if (!url.searchParams.has('lang')) url.searchParams.set('lang', language);
+    return personalise(message, { to, values: { [CONFIRM_URL_PLACEHOLDER]: url.toString() } });
+  }
+
   private message(language: ReaderLanguage): CompiledMessage {
     let message = this.compiled.get(language);
     if (message === undefined) {
@@ -58,8 +72,20 @@ export class ConfirmationMailer {
   }
 }
 
-export function compileConfirmation(language: ReaderLanguage, settings: Settings, name?: string): CompiledMessage {
-  const strings = READER_STRINGS[language].email;
+/**
+ * The confirmation email, or (`reminder`) the one reminder a pending signup gets a day later:
+ * the same layout and button, its own subject and words.
+ */
+export function compileConfirmation(
+  language: ReaderLanguage,
+  settings: Settings,
+  name?: string,
+  kind: 'confirmation' | 'reminder' = 'confirmation',
+): CompiledMessage {
+  const strings = {
+    ...READER_STRINGS[language].email,
+    ...(kind === 'reminder' ? READER_STRINGS[language].reminder : {}),
+  };
   const site = settings.siteTitle;
   const greeting = name === undefined ? undefined : strings.greeting.replace('{name}', () => name);
   const slots: Record<string, string> = {

@@ -3,10 +3,12 @@ import type { Clock } from '../commons/clock';
 import { InvalidInputError } from '../commons/errors';
 import { logger as defaultLogger, maskAddress } from '../commons/logger';
 import { normaliseAddress } from './address';
+import { type FollowUpDependencies, type FollowUpRun, ReaderFollowUps } from './follow-ups';
 import type { SignupGuard } from './guard';
 import { hashIp, type SubscriberKeys } from './keys';
 import { SubscriberTokens } from './tokens';
 import type { Consent, SubscriberState, SubscriberStore } from './types';
+import type { ReaderLinks } from './welcome-email';
 
 /** Sends the double opt-in email (the HTTP side builds it from its MJML template, SES sends it). */
 export interface ConfirmationSender {
@@ -29,6 +31,8 @@ export interface SubscriptionServiceDeps {
   logger?: Logger;
   /** Limits, domain checks and the hourly cap for form signups; without it, none apply. */
   guard?: SignupGuard;
+  /** The welcome after confirming and the reminder of a pending signup; without them, neither. */
+  followUps?: Pick<FollowUpDependencies, 'followUps' | 'mailer' | 'welcome' | 'reminder'>;
 }
 
 export interface SubscribeRequest {
@@ -70,6 +74,7 @@ export class SubscriptionService {
   private readonly logger: Logger;
   private readonly guard: SignupGuard | undefined;
   private readonly sendMillis: RunningAverage;
+  private readonly followUps: ReaderFollowUps | undefined;
 
   constructor(deps: SubscriptionServiceDeps) {
     this.store = deps.store;
@@ -82,6 +87,17 @@ export class SubscriptionService {
     this.logger = deps.logger ?? defaultLogger;
     this.guard = deps.guard;
     this.sendMillis = new RunningAverage(ANSWER_FLOOR_MS);
+    this.followUps =
+      deps.followUps &&
+      new ReaderFollowUps({
+        ...deps.followUps,
+        store: this.store,
+        links: this,
+        clock: this.clock,
+        logger: this.logger,
+        defaultLanguage: this.defaultLanguage,
+        guard: this.guard,
+      });
   }
 
   /**
@@ -126,6 +142,7 @@ export class SubscriptionService {
       return;
     }
     this.logger.info('subscriber.signup', { subscriberId: id, source, address: maskAddress(email) });
+    await this.followUps?.signedUp(id);
     // The mailbox however spelled, then this exact address, then the list's hourly budget.
     if (this.guard !== undefined && !(await this.guard.admitMailbox(email))) return;
     await this.requestConfirmation(id, email, lang, { hourly: true });
@@ -233,8 +250,14 @@ export class SubscriptionService {
   /** Confirms a signup (the page's button). A bad, expired or other-purpose token throws InvalidInputError and changes nothing. */
   async confirm(token: string): Promise<ConfirmResult> {
     const { subscriberId } = this.tokens.verify(token, 'confirm');
+    // Activation owes the welcome (one write); what finds it after a crash is written first.
+    const welcome =
+      this.followUps && (await this.store.get(subscriberId))?.state === 'pending'
+        ? await this.followUps.expectWelcome(subscriberId)
+        : undefined;
     if (await this.store.activate(subscriberId)) {
       this.logger.info('subscriber.confirmed', { subscriberId });
+      if (welcome !== undefined) await this.followUps!.welcomeNow(subscriberId, welcome);
       return 'confirmed';
     }
     const subscriber = await this.store.get(subscriberId);
@@ -285,6 +308,29 @@ export class SubscriptionService {
 
   confirmUrl(subscriberId: string): string {
     return `${this.publicUrl}/confirm?token=${this.tokens.issue('confirm', subscriberId)}`;
+  }
+
+  /**
+   * PREFERENCES, to fill when that part is on main: the reader's "Manage your subscription"
+   * link (`/preferences?token=` with the `preferences` token purpose). Until then none, and
+   * the welcome email leaves the link out (see MANAGE_URL_PLACEHOLDER in welcome-email.ts).
+   */
+  preferencesUrl(_subscriberId: string): string | undefined {
+    return undefined;
+  }
+
+  /** The reader's own links, for the emails that carry them. */
+  readerLinks(subscriberId: string): ReaderLinks {
+    const preferences = this.preferencesUrl(subscriberId);
+    return { unsubscribe: this.unsubscribeUrl(subscriberId), ...(preferences === undefined ? {} : { preferences }) };
+  }
+
+  /**
+   * Sends the welcomes and confirmation reminders that are due (subscribers/follow-ups.ts).
+   * Runs on the API function's schedule (AWS) or a timer (local stack).
+   */
+  sendDueFollowUps(): Promise<FollowUpRun> {
+    return this.followUps?.sendDue() ?? Promise.resolve({ welcomes: 0, reminders: 0 });
   }
 
   private language(requested: string | undefined): string {

@@ -83,8 +83,29 @@ export interface SubscriberStore extends SubscriberDirectory {
   claimConfirmation(id: string, windowMs: number): Promise<string | undefined>;
   /** Gives a claim back after the email failed to send, so a retry is not blocked. */
   releaseConfirmation(id: string, claimedAt: string): Promise<void>;
-  /** pending -> active. False when the subscriber was not pending. */
+  /**
+   * pending -> active, in the same write marking a welcome email as owed and ending the pending
+   * record's expiry and reminder. False when the subscriber was not pending.
+   */
   activate(id: string): Promise<boolean>;
+  /**
+   * Claims the welcome email an activation left owed, if no one holds it or its holder claimed
+   * it before `staleBefore` (a process that died). Otherwise says why not: someone else holds
+   * it, or none is owed (sent already, never owed, or the reader is no longer active).
+   */
+  claimWelcome(id: string, staleBefore: Date): Promise<{ claimedAt: string } | 'held' | 'not-owed'>;
+  /** The welcome went out (or cannot): no longer owed. Only the claim's holder can. */
+  finishWelcome(id: string, claimedAt: string): Promise<void>;
+  /** Gives the claim back after SES provably did not take the email, so a later run retries. */
+  releaseWelcome(id: string, claimedAt: string): Promise<void>;
+  /**
+   * Marks the one confirmation reminder of a pending signup as sent, if it is still pending,
+   * unexpired, was not reminded and got its confirmation email before `confirmedBefore`.
+   * Resolves to the mark, or undefined.
+   */
+  claimReminder(id: string, confirmedBefore: Date): Promise<string | undefined>;
+  /** Takes the mark back after SES provably did not take the reminder. */
+  releaseReminder(id: string, claimedAt: string): Promise<void>;
   /** active or pending -> unsubscribed. False when it was neither (or is gone). */
   deactivate(id: string): Promise<boolean>;
   /** Several subscribers by id in as few reads as possible; ids not stored are absent. */

@@ -1,9 +1,11 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SESClient } from '@aws-sdk/client-ses';
+import { DynamoFollowUps } from '../adapters/dynamodb/follow-up-store';
 import { DynamoSubscriberStore } from '../adapters/dynamodb/subscriber-store';
+import { DynamoWelcomeStore } from '../adapters/dynamodb/welcome-store';
 import { SesMailer } from '../adapters/ses-mailer';
 import type { Clock } from '../commons/clock';
-import type { Resources, Settings } from '../commons/config';
+import { type Resources, readLimitsTable, type Settings } from '../commons/config';
 import type { Secrets } from '../commons/secrets';
 import type { AppDependencies } from '../http/types';
 import type { Mailer } from '../mail/mailer';
@@ -13,6 +15,7 @@ import type { SignupGuard } from '../subscribers/guard';
 import { deriveKeys } from '../subscribers/keys';
 import { SubscriptionService } from '../subscribers/service';
 import type { SignupLimits } from '../subscribers/signup-limits';
+import { WelcomeEmails } from '../subscribers/welcome-email';
 
 /** What guards the public form (built by wiring/signup.ts, for the API function and the local stack only). */
 export interface SignupProtection {
@@ -44,6 +47,8 @@ export interface CoreInputs {
 
 export interface CoreServices extends CoreInputs {
   mailer: Mailer;
+  /** The blog's welcome email, in the issues table: ingest writes it, the API reads it. */
+  welcomes: DynamoWelcomeStore;
   subscribers: DynamoSubscriberStore;
   subscriptions: SubscriptionService;
   /** Where the protection was built: the API function and the local stack. */
@@ -64,19 +69,30 @@ export function buildCoreServices(inputs: CoreInputs): CoreServices {
     clock,
   });
   const protection = inputs.protection?.(inputs, keys.ipKey);
+  const confirmations = new ConfirmationMailer(mailer, settings);
+  const welcomes = new DynamoWelcomeStore(inputs.dynamo, inputs.resources);
   const subscriptions = new SubscriptionService({
     store: subscribers,
     keys,
-    mailer: new ConfirmationMailer(mailer, settings),
+    mailer: confirmations,
     clock,
     publicUrl: settings.publicUrl,
     defaultLanguage: settings.language,
     guard: protection?.guard,
+    // Where readers sign up and confirm (the API function, the local stack): their follow-ups
+    // wait in the limits table beside the signup limits.
+    followUps: protection && {
+      followUps: new DynamoFollowUps(inputs.dynamo, inputs.limitsTable ?? readLimitsTable()),
+      mailer,
+      welcome: new WelcomeEmails(settings, welcomes),
+      reminder: confirmations,
+    },
   });
   const captcha = protection?.captcha;
   return {
     ...inputs,
     mailer,
+    welcomes,
     subscribers,
     subscriptions,
     signupLimits: protection?.limits,

@@ -8,6 +8,7 @@ import {
   sqsClient,
 } from '../adapters/aws-clients';
 import { DynamoIssueStore } from '../adapters/dynamodb/issue-store';
+import { DynamoWelcomeStore } from '../adapters/dynamodb/welcome-store';
 import { GitHubContents } from '../adapters/github-contents';
 import { SesMailer } from '../adapters/ses-mailer';
 import { SqsQueue } from '../adapters/sqs-queue';
@@ -182,9 +183,11 @@ export async function createLambdaIngestServices(env: Env, aws: IngestAwsService
     return parseGitHubTokenSecret(text, source);
   });
   await githubToken.get();
+  const dynamo = dynamoClient();
   return {
     settings,
-    issues: new DynamoIssueStore(dynamoClient(), resources),
+    issues: new DynamoIssueStore(dynamo, resources),
+    welcomes: new DynamoWelcomeStore(dynamo, resources),
     dispatchQueue: aws.dispatchQueue(target),
     scheduler: aws.scheduler(target),
     mailer: new SesMailer(sesClient(), settings.configurationSet),

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { Clock } from '../../functions/commons/clock';
 import { readSettings, type Settings } from '../../functions/commons/config';
-import { type LocalStack, startLocalStack } from '../../functions/local/stack';
+import { type LocalStack, type StartLocalStackOptions, startLocalStack } from '../../functions/local/stack';
 
 /** A clock the test can move forward (token expiry, the confirmation rate limit). */
 export class TestClock implements Clock {
@@ -44,7 +44,10 @@ export function testSettings(overrides: Partial<Settings> = {}): Settings {
 }
 
 /** The whole local stack on free ports in a fresh folder, as `pushletter dev` runs it. */
-export async function startTestStack(settings: Partial<Settings> = {}): Promise<TestStack> {
+export async function startTestStack(
+  settings: Partial<Settings> = {},
+  options: Pick<StartLocalStackOptions, 'blog'> = {},
+): Promise<TestStack> {
   const dataDir = await mkdtemp(join(tmpdir(), 'pushletter-http-'));
   const clock = new TestClock();
   const stack = await startLocalStack({
@@ -52,6 +55,7 @@ export async function startTestStack(settings: Partial<Settings> = {}): Promise<
     ports: { http: 0, ses: 0, dynamodb: 0 },
     settings: testSettings(settings),
     clock,
+    ...options,
   });
   return {
     ...stack,

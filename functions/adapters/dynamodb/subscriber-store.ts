@@ -12,9 +12,10 @@ import {
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Clock } from '../../commons/clock';
 import { InvalidInputError } from '../../commons/errors';
-import { ACTIVE_INDEX } from '../../contract/subscriber-table';
+import { ACTIVE_INDEX, SUBSCRIBERS_TTL_ATTRIBUTE } from '../../contract/subscriber-table';
 import { normaliseAddress } from '../../subscribers/address';
 import { isSubscriberId, subscriberId } from '../../subscribers/keys';
+import { CONFIRM_TOKEN_LIFETIME_MS } from '../../subscribers/tokens';
 import type {
   ActivePage,
   Consent,
@@ -165,7 +166,9 @@ export class DynamoSubscriberStore implements SubscriberStore {
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: { id: { S: id } },
-          UpdateExpression: 'SET #state = :state, suppressedAt = :at REMOVE activeList',
+          // A complaint about a confirmation email outlives the pending record's expiry: that
+          // mailbox is never mailed again.
+          UpdateExpression: `SET #state = :state, suppressedAt = :at REMOVE activeList${state === 'complained' ? `, ${SUBSCRIBERS_TTL_ATTRIBUTE}` : ''}`,
           // A complaint outranks a bounce: a later bounce must not turn a complainer back into
           // someone a new opt-in may mail. A forgotten (deleted) person stays deleted.
           ConditionExpression:
@@ -199,9 +202,10 @@ export class DynamoSubscriberStore implements SubscriberStore {
       ':list': this.listName,
       ':now': now,
       ':consent': stripUndefined(input.consent),
+      // Deleted (DynamoDB TTL, the local sweep) when this signup's confirmation link stops working.
+      ':expires': epochSeconds(this.clock.now().getTime() + CONFIRM_TOKEN_LIFETIME_MS),
     };
-    let update =
-      'SET email = :email, #list = :list, #state = :pending, createdAt = if_not_exists(createdAt, :now), consent = :consent';
+    let update = `SET email = :email, #list = :list, #state = :pending, createdAt = if_not_exists(createdAt, :now), consent = :consent, ${SUBSCRIBERS_TTL_ATTRIBUTE} = :expires`;
     if (input.lang !== undefined) {
       update += ', lang = :lang';
       values[':lang'] = input.lang;
@@ -307,8 +311,8 @@ export class DynamoSubscriberStore implements SubscriberStore {
     return this.conditionalUpdate({
       TableName: this.tableName,
       Key: { id: { S: id } },
-      UpdateExpression:
-        'SET #state = :active, confirmedAt = :now, activeList = :list REMOVE unsubscribedAt, suppressedAt',
+      // The welcome is owed in the same write that activates: a crash after it cannot lose it.
+      UpdateExpression: `SET #state = :active, confirmedAt = :now, activeList = :list, welcomeOwed = :now REMOVE unsubscribedAt, suppressedAt, remindedAt, ${SUBSCRIBERS_TTL_ATTRIBUTE}`,
       ConditionExpression: '#state = :pending',
       ExpressionAttributeNames: { '#state': 'state' },
       ExpressionAttributeValues: marshall({
@@ -317,6 +321,84 @@ export class DynamoSubscriberStore implements SubscriberStore {
         ':now': this.clock.now().toISOString(),
         ':list': this.listName,
       }),
+    });
+  }
+
+  async claimWelcome(id: string, staleBefore: Date): Promise<{ claimedAt: string } | 'held' | 'not-owed'> {
+    const claimedAt = this.clock.now().toISOString();
+    const claimed = await this.conditionalUpdate({
+      TableName: this.tableName,
+      Key: { id: { S: id } },
+      UpdateExpression: 'SET welcomeClaimedAt = :claimedAt',
+      ConditionExpression:
+        '#state = :active AND attribute_exists(welcomeOwed) AND (attribute_not_exists(welcomeClaimedAt) OR welcomeClaimedAt < :stale)',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: marshall({
+        ':claimedAt': claimedAt,
+        ':active': 'active',
+        ':stale': staleBefore.toISOString(),
+      }),
+    });
+    if (claimed) return { claimedAt };
+    const result = await this.client.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: { id: { S: id } },
+        ConsistentRead: true,
+        ProjectionExpression: '#state, welcomeOwed',
+        ExpressionAttributeNames: { '#state': 'state' },
+      }),
+    );
+    return result.Item?.state?.S === 'active' && result.Item.welcomeOwed !== undefined ? 'held' : 'not-owed';
+  }
+
+  async finishWelcome(id: string, claimedAt: string): Promise<void> {
+    await this.conditionalUpdate({
+      TableName: this.tableName,
+      Key: { id: { S: id } },
+      UpdateExpression: 'SET welcomeSentAt = :now REMOVE welcomeOwed, welcomeClaimedAt',
+      ConditionExpression: 'welcomeClaimedAt = :claimedAt',
+      ExpressionAttributeValues: marshall({ ':now': this.clock.now().toISOString(), ':claimedAt': claimedAt }),
+    });
+  }
+
+  async releaseWelcome(id: string, claimedAt: string): Promise<void> {
+    await this.conditionalUpdate({
+      TableName: this.tableName,
+      Key: { id: { S: id } },
+      UpdateExpression: 'REMOVE welcomeClaimedAt',
+      ConditionExpression: 'welcomeClaimedAt = :claimedAt',
+      ExpressionAttributeValues: marshall({ ':claimedAt': claimedAt }),
+    });
+  }
+
+  async claimReminder(id: string, confirmedBefore: Date): Promise<string | undefined> {
+    const now = this.clock.now();
+    const claimedAt = now.toISOString();
+    const claimed = await this.conditionalUpdate({
+      TableName: this.tableName,
+      Key: { id: { S: id } },
+      UpdateExpression: 'SET remindedAt = :claimedAt',
+      // Not past its expiry either: DynamoDB's TTL may take days to delete an expired item.
+      ConditionExpression: `#state = :pending AND attribute_not_exists(remindedAt) AND lastConfirmationAt <= :before AND #expires > :now`,
+      ExpressionAttributeNames: { '#state': 'state', '#expires': SUBSCRIBERS_TTL_ATTRIBUTE },
+      ExpressionAttributeValues: marshall({
+        ':claimedAt': claimedAt,
+        ':pending': 'pending',
+        ':before': confirmedBefore.toISOString(),
+        ':now': epochSeconds(now.getTime()),
+      }),
+    });
+    return claimed ? claimedAt : undefined;
+  }
+
+  async releaseReminder(id: string, claimedAt: string): Promise<void> {
+    await this.conditionalUpdate({
+      TableName: this.tableName,
+      Key: { id: { S: id } },
+      UpdateExpression: 'REMOVE remindedAt',
+      ConditionExpression: 'remindedAt = :claimedAt',
+      ExpressionAttributeValues: marshall({ ':claimedAt': claimedAt }),
     });
   }
 
@@ -431,6 +513,10 @@ export class DynamoSubscriberStore implements SubscriberStore {
     if (l !== this.listName || !isSubscriberId(i) || Object.keys(parsed as object).length !== 2) throw invalid();
     return { activeList: { S: l }, id: { S: i } };
   }
+}
+
+function epochSeconds(milliseconds: number): number {
+  return Math.ceil(milliseconds / 1000);
 }
 
 function stripUndefined<T extends object>(value: T): T {
