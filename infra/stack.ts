@@ -54,11 +54,15 @@ export class PushletterStack extends Stack {
     const apiHandler = this.api.handler;
     // Subscribe, confirm and unsubscribe are conditional updates and reads of one subscriber.
     this.tables.bind(apiHandler, 'subscribers', { items: ['GetItem', 'UpdateItem'] });
-    // Signup limits: sliding windows and hourly counters, and the line of waiting confirmations.
+    // Signup limits: sliding windows and hourly counters, the line of waiting confirmations, and
+    // the welcome emails and reminders due (follow-ups).
     this.tables.bind(apiHandler, 'limits', { items: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'] });
-    // Confirmations held back by the hourly cap go out when the hour allows.
+    // The blog's welcome email, stored there by ingest (one item, read on each confirmation).
+    this.tables.bind(apiHandler, 'issues', { items: ['GetItem'] });
+    // Confirmations held back by the hourly cap go out when the hour allows; due reminders and
+    // welcomes a confirming request could not send go out too.
     new events.Rule(this, 'WaitingConfirmations', {
-      description: 'pushletter: send confirmation emails that waited for the hourly cap',
+      description: 'pushletter: send waiting confirmations, reminders and welcome emails',
       schedule: events.Schedule.rate(Duration.minutes(5)),
       targets: [new targets.LambdaFunction(apiHandler, { retryAttempts: 0 })],
     });

@@ -11,7 +11,7 @@ import {
 } from '../../functions/contract/delivery-tables';
 import { ENV } from '../../functions/contract/env';
 import { LIMITS_TTL_ATTRIBUTE, limitsTableDefinition } from '../../functions/contract/limits-table';
-import { subscriberTableDefinition } from '../../functions/contract/subscriber-table';
+import { SUBSCRIBERS_TTL_ATTRIBUTE, subscriberTableDefinition } from '../../functions/contract/subscriber-table';
 
 type TableDefinition = Omit<CreateTableCommandInput, 'TableName'>;
 
@@ -66,11 +66,13 @@ function keys(definition: TableDefinition, schema: CreateTableCommandInput['KeyS
  * The three tables, built from the same CreateTable definitions the local stack uses, so the
  * keys and indexes the code queries on AWS are the ones it was tested against.
  *
- * TTL: only the deliveries table, on `expiresAt`, which the shared send-rate window items
- * carry. Subscribers get none (an item is the consent record and disappears only through
- * `forget`), and issues get none (an issue item is what stops a post being sent twice; expiring
- * it would let a re-push send it again). The limits table expires its signup limits on
- * `expiresAt` too; its waiting confirmations carry none and stay until sent.
+ * TTL: the deliveries table on `expiresAt`, which the shared send-rate window items carry.
+ * The subscribers table on `expiresAt` too, which only a pending signup carries (7 days after
+ * signing up; confirming removes it): an unconfirmed address is deleted, while a subscriber's
+ * item, the consent record, disappears only through `forget`. Issues get none (an issue item is
+ * what stops a post being sent twice; expiring it would let a re-push send it again). The limits
+ * table expires its signup limits on `expiresAt` too; its waiting confirmations and follow-ups
+ * carry none and stay until sent.
  */
 export class Tables extends Construct {
   readonly subscribers: dynamodb.Table;
@@ -84,6 +86,7 @@ export class Tables extends Construct {
       // Readers' addresses and consent records: survive a `cdk destroy` and a mistaken delete.
       removalPolicy: RemovalPolicy.RETAIN,
       deletionProtection: true,
+      timeToLiveAttribute: SUBSCRIBERS_TTL_ATTRIBUTE,
     });
     this.issues = this.table('Issues', issuesTableDefinition, { removalPolicy: RemovalPolicy.DESTROY });
     this.deliveries = this.table('Deliveries', deliveriesTableDefinition, {

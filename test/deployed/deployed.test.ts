@@ -31,6 +31,7 @@ const POSTS = {
   future: '_posts/2099-06-01-a-letter-to-the-future.md',
   draft: '_drafts/work-in-progress.md',
 };
+const WELCOME = '_newsletter/welcome.md';
 const READERS = {
   ada: 'ada@example.com',
   lei: 'li.lei@example.net',
@@ -370,6 +371,12 @@ describe('the stack as deployed in eu-west-1', SLOW, () => {
     );
     expectClean(confirmed);
     for (const address of Object.values(READERS)) expect((await subscriber(address))?.state, address).toBe('active');
+    // Each gets the default welcome, once, in the language they signed up in.
+    const welcomes = stack.standIns.emails.filter((email) => email.caller === 'api').slice(confirmations.length);
+    expect(welcomes.map((email) => email.destinations[0]).sort()).toEqual(Object.values(READERS).sort());
+    expect((await inboxOf(READERS.lei)).at(-1)?.subject).toBe(
+      `欢迎订阅 ${stack.functions.api!.environment.PUSHLETTER_SITE_TITLE}`,
+    );
   });
 
   it('api: a signed push webhook puts each new post and draft on the ingest queue', async () => {
@@ -385,6 +392,7 @@ describe('the stack as deployed in eu-west-1', SLOW, () => {
         [POSTS.future]:
           '---\ntitle: A letter to the future\ndate: 2099-06-01 09:00:00\nlang: en\n---\n\nWritten today, sent on its date.\n',
         [POSTS.draft]: '---\ntitle: Work in progress\nlang: en\n---\n\nAn editor wants to see this first.\n',
+        [WELCOME]: '---\ntitle: Welcome aboard\nlang: en\n---\n\nA letter **every week**, written by hand.\n',
       },
     });
     const body = JSON.stringify(pushPayload({ fullName: BLOG_REPOSITORY, before, commits: [commit] }));
@@ -400,7 +408,9 @@ describe('the stack as deployed in eu-west-1', SLOW, () => {
     expectClean(run);
     expect(response(run).statusCode).toBe(202);
     const queued = stack.standIns.queued.filter((message) => message.queueArn === queueOf('ingest'));
-    expect(queued.map((message) => JSON.parse(message.body).path).sort()).toEqual(Object.values(POSTS).sort());
+    expect(queued.map((message) => JSON.parse(message.body).path).sort()).toEqual(
+      [...Object.values(POSTS), WELCOME].sort(),
+    );
   });
 });
 
@@ -408,7 +418,7 @@ describe('the pipeline as deployed, from a push to the inbox', SLOW, () => {
   it('ingest: renders each queued post, records it, starts the dispatcher or schedules a future post, and previews the draft to the editors', async () => {
     const ingestQueue = queueOf('ingest');
     const messages = stack.standIns.queued.filter((message) => message.queueArn === ingestQueue);
-    expect(messages).toHaveLength(4);
+    expect(messages).toHaveLength(5);
     // The event source hands ingest one message per batch (batchSize 1), to one warm container.
     const run = await stack.run(
       'ingest',
@@ -443,6 +453,27 @@ describe('the pipeline as deployed, from a push to the inbox', SLOW, () => {
       'second@example.org',
     ]);
     expect((await inboxOf('editor@example.org')).at(-1)?.subject).toMatch(/Preview.*Work in progress/);
+  });
+
+  it("api: a reader confirming after the push gets the blog's own welcome, read by ingest at the pushed commit; the schedule's run is allowed", async () => {
+    const reader = 'new.reader@example.com';
+    const signup = await stack.run('api', [
+      httpEvent('POST', '/subscribe', {
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify({ email: reader, website: '' }),
+      }),
+    ]);
+    expectClean(signup);
+    const link = /https:\/\/\S+\/confirm\?token=\S+/.exec((await inboxOf(reader)).at(-1)?.body.text ?? '')?.[0];
+    const confirmed = await stack.run('api', [httpEvent('POST', `/confirm${new URL(link!).search}`)]);
+    expectClean(confirmed);
+    const welcome = (await inboxOf(reader)).at(-1);
+    expect(welcome?.subject).toBe('Welcome aboard');
+    expect(welcome?.body.html).toContain('<strong>every week</strong>');
+    // What EventBridge invokes every 5 minutes: waiting confirmations, reminders, welcomes.
+    const scheduled = await stack.run('api', [{ 'detail-type': 'Scheduled Event' } as never]);
+    expectClean(scheduled);
+    expect(scheduled.outcomes[0]!.result).toEqual({ sent: 0, welcomes: 0, reminders: 0 });
   });
 
   it('dispatch: the asynchronous invocations from ingest put every active reader on the send queue', async () => {

@@ -17,7 +17,7 @@ import {
 } from '../../functions/commons/config';
 import { deliveriesTableDefinition, issuesTableDefinition } from '../../functions/contract/delivery-tables';
 import { limitsTableDefinition } from '../../functions/contract/limits-table';
-import { subscriberTableDefinition } from '../../functions/contract/subscriber-table';
+import { SUBSCRIBERS_TTL_ATTRIBUTE, subscriberTableDefinition } from '../../functions/contract/subscriber-table';
 import { ROUTES as APP_ROUTES } from '../../functions/http/route-table';
 import { senderConcurrency } from '../../infra/constructs/pipeline';
 import type { PushletterStack } from '../../infra/stack';
@@ -152,6 +152,7 @@ describe('functions', () => {
         .sort();
     expect(resourceKeys('api')).toEqual([
       'INGEST_QUEUE_URL',
+      'ISSUES_TABLE',
       'LIMITS_TABLE',
       'NODE_OPTIONS',
       'PUSHLETTER_API_SECRET_ARN',
@@ -248,11 +249,12 @@ describe('permissions (least privilege)', () => {
   const consume = (queue: string) =>
     `sqs:ReceiveMessage, sqs:ChangeMessageVisibility, sqs:GetQueueUrl, sqs:DeleteMessage, sqs:GetQueueAttributes -> ${queue}.Arn`;
 
-  it('api: the subscriber and limits tables, the secret, its SES identity, and putting pushes on the ingest queue', () => {
+  it('api: the subscriber and limits tables, the stored welcome email, the secret, its SES identity, and putting pushes on the ingest queue', () => {
     expect(permissions('api')).toEqual(
       [
         'dynamodb:GetItem, dynamodb:UpdateItem -> subscribers.Arn',
         'dynamodb:GetItem, dynamodb:PutItem, dynamodb:UpdateItem, dynamodb:DeleteItem, dynamodb:Query -> limits.Arn',
+        'dynamodb:GetItem -> issues.Arn',
         TOKEN_KEY,
         'secretsmanager:GetSecretValue -> apiSecret',
         ...SEND_MAIL,
@@ -539,7 +541,7 @@ describe('tables', () => {
     expect(resource(stack.tables.limits).DeletionPolicy).toBe('Delete');
   });
 
-  it('expire the rate-window items and signup limits (TTL on expiresAt); subscribers and issues never expire', () => {
+  it('expire the rate-window items, signup limits and unconfirmed signups (TTL on expiresAt); issues never expire', () => {
     expect(resource(stack.tables.deliveries).Properties.TimeToLiveSpecification).toEqual({
       AttributeName: 'expiresAt',
       Enabled: true,
@@ -548,13 +550,17 @@ describe('tables', () => {
       AttributeName: 'expiresAt',
       Enabled: true,
     });
-    expect(resource(stack.tables.subscribers).Properties.TimeToLiveSpecification).toBeUndefined();
+    // The attribute the subscriber store puts on a pending signup and removes on confirming.
+    expect(resource(stack.tables.subscribers).Properties.TimeToLiveSpecification).toEqual({
+      AttributeName: SUBSCRIBERS_TTL_ATTRIBUTE,
+      Enabled: true,
+    });
     expect(resource(stack.tables.issues).Properties.TimeToLiveSpecification).toBeUndefined();
   });
 });
 
 describe('signup protection', () => {
-  it('runs the API function every 5 minutes to send confirmations that waited for the hourly cap', () => {
+  it('runs the API function every 5 minutes to send confirmations that waited for the hourly cap, reminders and welcomes', () => {
     const rules = Object.values(template.findResources('AWS::Events::Rule'));
     const waiting = rules.filter((rule) => rule.Properties.ScheduleExpression === 'rate(5 minutes)');
     expect(waiting).toHaveLength(1);

@@ -90,11 +90,11 @@ export function pressConfirm(link: string): Promise<Response> {
   return postForm(link, {});
 }
 
-/** The confirmation link of the latest email to `to`. */
+/** The confirmation link of the latest email to `to` that has one (a welcome email follows confirming). */
 export async function confirmLink(stack: LocalStack, to: string): Promise<string> {
   const emails = await inbox(stack, to);
-  const text = emails.at(-1)?.body.text ?? '';
-  const link = /https?:\/\/\S+\/confirm\?token=\S+/.exec(text)?.[0];
+  const links = emails.map((email) => /https?:\/\/\S+\/confirm\?token=\S+/.exec(email.body.text ?? '')?.[0]);
+  const link = links.filter((found) => found !== undefined).at(-1);
   if (link === undefined) throw new Error(`no confirmation link in the inbox for ${to} (${emails.length} emails)`);
   return link;
 }
