@@ -455,27 +455,6 @@ describe('the pipeline as deployed, from a push to the inbox', SLOW, () => {
     expect((await inboxOf('editor@example.org')).at(-1)?.subject).toMatch(/Preview.*Work in progress/);
   });
 
-  it("api: a reader confirming after the push gets the blog's own welcome, read by ingest at the pushed commit; the schedule's run is allowed", async () => {
-    const reader = 'new.reader@example.com';
-    const signup = await stack.run('api', [
-      httpEvent('POST', '/subscribe', {
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify({ email: reader, website: '' }),
-      }),
-    ]);
-    expectClean(signup);
-    const link = /https:\/\/\S+\/confirm\?token=\S+/.exec((await inboxOf(reader)).at(-1)?.body.text ?? '')?.[0];
-    const confirmed = await stack.run('api', [httpEvent('POST', `/confirm${new URL(link!).search}`)]);
-    expectClean(confirmed);
-    const welcome = (await inboxOf(reader)).at(-1);
-    expect(welcome?.subject).toBe('Welcome aboard');
-    expect(welcome?.body.html).toContain('<strong>every week</strong>');
-    // What EventBridge invokes every 5 minutes: waiting confirmations, reminders, welcomes.
-    const scheduled = await stack.run('api', [{ 'detail-type': 'Scheduled Event' } as never]);
-    expectClean(scheduled);
-    expect(scheduled.outcomes[0]!.result).toEqual({ sent: 0, welcomes: 0, reminders: 0 });
-  });
-
   it('dispatch: the asynchronous invocations from ingest put every active reader on the send queue', async () => {
     const payloads = stack.standIns.invocations
       .filter((invocation) => invocation.caller === 'ingest')
@@ -611,6 +590,27 @@ describe('the pipeline as deployed, from a push to the inbox', SLOW, () => {
 });
 
 describe('the check itself', SLOW, () => {
+  it("api: a reader confirming after the push gets the blog's own welcome, read by ingest at the pushed commit; the schedule's run is allowed", async () => {
+    const reader = 'new.reader@example.com';
+    const signup = await stack.run('api', [
+      httpEvent('POST', '/subscribe', {
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify({ email: reader, website: '' }),
+      }),
+    ]);
+    expectClean(signup);
+    const link = /https:\/\/\S+\/confirm\?token=\S+/.exec((await inboxOf(reader)).at(-1)?.body.text ?? '')?.[0];
+    const confirmed = await stack.run('api', [httpEvent('POST', `/confirm${new URL(link!).search}`)]);
+    expectClean(confirmed);
+    const welcome = (await inboxOf(reader)).at(-1);
+    expect(welcome?.subject).toBe('Welcome aboard');
+    expect(welcome?.body.html).toContain('<strong>every week</strong>');
+    // What EventBridge invokes every 5 minutes: waiting confirmations, reminders, welcomes.
+    const scheduled = await stack.run('api', [{ 'detail-type': 'Scheduled Event' } as never]);
+    expectClean(scheduled);
+    expect(scheduled.outcomes[0]!.result).toEqual({ sent: 0, welcomes: 0, reminders: 0 });
+  });
+
   it('fails naming the function, the action and the resource when the api loses ses:SendRawEmail', async () => {
     const changed = withoutGrant('api', 'ses:SendRawEmail');
     const event = httpEvent('POST', '/subscribe', {
