@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLocalBlog } from '../../functions/local/blog';
+import { importSubscribers } from '../../functions/subscribers/import';
 import {
   confirmLink,
   heading,
@@ -208,19 +209,31 @@ describe('an unconfirmed signup after 7 days', () => {
 
   it('is deleted with its address; the address may sign up again; an active subscriber stays', async () => {
     const pending = uniqueAddress('pending');
+    const imported = uniqueAddress('imported');
     const active = uniqueAddress('active');
     await signUp(stack, active);
     await pressConfirm(await confirmLink(stack, active));
     await signUp(stack, pending);
-    const subscribers = stack.composition.subscribers;
+    const { composition } = stack;
+    const subscribers = composition.subscribers;
+    // Imported and asked to confirm by email: kept no longer than a form signup.
+    await importSubscribers([{ line: 2, email: imported }], {
+      store: subscribers,
+      service: composition.subscriptions,
+      clock: composition.clock,
+      confirmed: false,
+    });
+    expect(await inbox(stack, imported)).toHaveLength(1);
 
     stack.clock.advance(7 * DAY - MINUTE);
     await stack.runTimer();
     expect((await subscribers.findByEmail(pending))?.state).toBe('pending');
+    expect((await subscribers.findByEmail(imported))?.state).toBe('pending');
 
     stack.clock.advance(2 * MINUTE);
-    expect((await stack.runTimer()).deleted).toBe(1);
+    expect((await stack.runTimer()).deleted).toBe(2);
     expect(await subscribers.findByEmail(pending)).toBeUndefined();
+    expect(await subscribers.findByEmail(imported)).toBeUndefined();
     expect((await subscribers.findByEmail(active))?.state).toBe('active');
     // Its old link says so; a new signup starts afresh.
     expect(heading(await (await pressConfirm(await confirmLink(stack, pending))).text())).toBe(

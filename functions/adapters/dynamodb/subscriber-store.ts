@@ -247,6 +247,9 @@ export class DynamoSubscriberStore implements SubscriberStore {
     if (input.state === 'active') {
       item.confirmedAt = now;
       item.activeList = this.listName;
+    } else {
+      // An imported reader asked to confirm is kept as long as a form signup: 7 days.
+      item[SUBSCRIBERS_TTL_ATTRIBUTE] = epochSeconds(this.clock.now().getTime() + CONFIRM_TOKEN_LIFETIME_MS);
     }
     try {
       await this.client.send(
@@ -271,16 +274,18 @@ export class DynamoSubscriberStore implements SubscriberStore {
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: { id: { S: id } },
-          UpdateExpression: 'SET lastConfirmationAt = :now',
+          // The record lasts as long as the link this email carries (an import asks again).
+          UpdateExpression: 'SET lastConfirmationAt = :now, #expires = :expires',
           // ISO timestamps compare correctly as strings. Two concurrent signups both pass the
           // read-free condition only once: the second sees the first's timestamp.
           ConditionExpression:
             '#state = :pending AND (attribute_not_exists(lastConfirmationAt) OR lastConfirmationAt <= :cutoff)',
-          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeNames: { '#state': 'state', '#expires': SUBSCRIBERS_TTL_ATTRIBUTE },
           ExpressionAttributeValues: marshall({
             ':now': claimedAt,
             ':pending': 'pending',
             ':cutoff': new Date(now.getTime() - windowMs).toISOString(),
+            ':expires': epochSeconds(now.getTime() + CONFIRM_TOKEN_LIFETIME_MS),
           }),
         }),
       );
