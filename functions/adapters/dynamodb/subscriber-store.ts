@@ -368,13 +368,7 @@ export class DynamoSubscriberStore implements SubscriberStore {
   }
 
   async releaseWelcome(id: string, claimedAt: string): Promise<void> {
-    await this.conditionalUpdate({
-      TableName: this.tableName,
-      Key: { id: { S: id } },
-      UpdateExpression: 'REMOVE welcomeClaimedAt',
-      ConditionExpression: 'welcomeClaimedAt = :claimedAt',
-      ExpressionAttributeValues: marshall({ ':claimedAt': claimedAt }),
-    });
+    await this.giveBack(id, 'welcomeClaimedAt', claimedAt);
   }
 
   async claimReminder(id: string, confirmedBefore: Date): Promise<string | undefined> {
@@ -398,11 +392,16 @@ export class DynamoSubscriberStore implements SubscriberStore {
   }
 
   async releaseReminder(id: string, claimedAt: string): Promise<void> {
+    await this.giveBack(id, 'remindedAt', claimedAt);
+  }
+
+  /** Removes a claim mark, only while it is still the caller's (`claimedAt`). */
+  private async giveBack(id: string, attribute: 'welcomeClaimedAt' | 'remindedAt', claimedAt: string): Promise<void> {
     await this.conditionalUpdate({
       TableName: this.tableName,
       Key: { id: { S: id } },
-      UpdateExpression: 'REMOVE remindedAt',
-      ConditionExpression: 'remindedAt = :claimedAt',
+      UpdateExpression: `REMOVE ${attribute}`,
+      ConditionExpression: `${attribute} = :claimedAt`,
       ExpressionAttributeValues: marshall({ ':claimedAt': claimedAt }),
     });
   }
