@@ -249,6 +249,19 @@ describe('an unconfirmed signup after 7 days', () => {
     expect((await subscribers.findByEmail(active))?.state).toBe('active');
     expect((await subscribers.findByEmail(pending))?.state).toBe('active');
   });
+
+  it('keeps a complaint about a confirmation email: that mailbox is never mailed again', async () => {
+    const complainer = uniqueAddress('complainer');
+    await signUp(stack, complainer);
+    const subscribers = stack.composition.subscribers;
+    const { id } = (await subscribers.findByEmail(complainer))!;
+    await subscribers.suppress(id, 'complained', stack.clock.now());
+    stack.clock.advance(8 * DAY);
+    await stack.runTimer();
+    expect((await subscribers.findByEmail(complainer))?.state).toBe('complained');
+    await signUp(stack, complainer);
+    expect(await inbox(stack, complainer)).toHaveLength(1);
+  });
 });
 
 describe("the blog's own welcome email (_newsletter/welcome.md)", () => {
