@@ -17,6 +17,7 @@ export const githubWebhook: RouteHandler = async (request, app) => {
       branch: app.settings.branch,
       secret: await app.github.webhookSecret(),
       ingestQueue: app.github.ingestQueue,
+      clock: app.clock,
     },
   );
   return json(result.status, result.body);

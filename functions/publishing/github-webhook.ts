@@ -1,3 +1,4 @@
+import { type Clock, systemClock } from '../commons/clock';
 import { errorMessage, InvalidInputError } from '../commons/errors';
 import { logger } from '../commons/logger';
 import type { Queue } from '../commons/queue';
@@ -23,6 +24,8 @@ export interface WebhookDependencies {
   /** The secret configured on the GitHub webhook; without one every delivery is refused. */
   secret: string | undefined;
   ingestQueue: Queue<IngestMessage>;
+  /** When a push was received, for its welcome email (the system clock when not given). */
+  clock?: Clock;
 }
 
 const GITHUB_COMMIT_LIMIT = 2048;
@@ -152,7 +155,7 @@ export async function handleGitHubWebhook(
             path: welcome,
             kind: 'welcome' as const,
             delivery,
-            receivedAt: new Date().toISOString(),
+            receivedAt: (dependencies.clock ?? systemClock).now().toISOString(),
           },
         ]),
   ];

@@ -48,7 +48,7 @@ export interface FollowUpDependencies {
   mailer: Mailer;
   welcome: WelcomeEmails;
   /** Builds a pending reader's reminder (the confirmation email's layout, a fresh link). */
-  reminder: { reminder(to: string, confirmUrl: string, lang: string, name?: string): Buffer };
+  confirmations: { reminder(to: string, confirmUrl: string, lang: string, name?: string): Buffer };
   links: {
     confirmUrl(subscriberId: string): string;
     readerLinks(subscriberId: string): ReaderLinks;
@@ -156,7 +156,7 @@ export class ReaderFollowUps {
       return 'stop';
     }
     try {
-      const data = this.deps.reminder.reminder(
+      const data = this.deps.confirmations.reminder(
         subscriber.email,
         this.deps.links.confirmUrl(subscriberId),
         subscriber.lang ?? this.deps.defaultLanguage,

@@ -32,7 +32,7 @@ export interface SubscriptionServiceDeps {
   /** Limits, domain checks and the hourly cap for form signups; without it, none apply. */
   guard?: SignupGuard;
   /** The welcome after confirming and the reminder of a pending signup; without them, neither. */
-  followUps?: Pick<FollowUpDependencies, 'followUps' | 'mailer' | 'welcome' | 'reminder'>;
+  followUps?: Pick<FollowUpDependencies, 'followUps' | 'mailer' | 'welcome' | 'confirmations'>;
 }
 
 export interface SubscribeRequest {

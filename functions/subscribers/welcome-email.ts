@@ -82,7 +82,7 @@ function topicLabels(chosen: readonly string[], offered: readonly Topic[], langu
  * how to change it or leave, in the reader's language. Compiled per reader: it carries their
  * choices and name, which need not be ASCII (only ASCII values are spliced into a message).
  */
-export function compileDefaultWelcome(subscriber: Subscriber, settings: Settings, withManageLink: boolean) {
+function compileDefaultWelcome(subscriber: Subscriber, settings: Settings, withManageLink: boolean) {
   const language = readerLanguage(subscriber.lang) ?? readerLanguage(settings.language) ?? 'en';
   const strings = READER_STRINGS[language].welcome;
   const site = settings.siteTitle;

@@ -85,7 +85,7 @@ export function buildCoreServices(inputs: CoreInputs): CoreServices {
       followUps: new DynamoFollowUps(inputs.dynamo, inputs.limitsTable ?? readLimitsTable()),
       mailer,
       welcome: new WelcomeEmails(settings, welcomes),
-      reminder: confirmations,
+      confirmations,
     },
   });
   const captcha = protection?.captcha;
