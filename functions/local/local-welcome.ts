@@ -4,6 +4,7 @@ import { errorMessage, InvalidInputError } from '../commons/errors';
 import { logger } from '../commons/logger';
 import { WELCOME_FILE } from '../publishing/github-push';
 import { ingestWelcome, type WelcomeIngestDependencies } from '../publishing/welcome';
+import { gatherIncludesFromFolder } from '../render/includes';
 import type { LocalBlog } from './blog';
 
 async function readIfThere(file: string): Promise<Buffer | undefined> {
@@ -34,12 +35,15 @@ export async function loadLocalWelcome(
   }
   const configFile = join(blog.root, '_config.yml');
   const configText = await readIfThere(configFile);
+  // The includes it names, from the blog folder, as a push reads them from GitHub.
+  const { files: includes } = await gatherIncludesFromFolder(source.toString('utf8'), blog.root);
   try {
     await ingestWelcome(
       {
         source,
         ...(configText === undefined ? {} : { config: { text: configText.toString('utf8'), label: configFile } }),
         origin: path,
+        includes,
       },
       readAt,
       dependencies,

@@ -271,13 +271,15 @@ describe("the blog's own welcome email (_newsletter/welcome.md)", () => {
     blogDir = await mkdtemp(join(tmpdir(), 'pushletter-welcome-blog-'));
     await mkdir(join(blogDir, '_posts'));
     await mkdir(join(blogDir, '_newsletter'));
+    await mkdir(join(blogDir, '_includes'));
+    await writeFile(join(blogDir, '_includes', 'signature.html'), '<p>—— 林夕</p>\n');
     await writeFile(
       join(blogDir, '_config.yml'),
       'title: 云栈笔记\nurl: "https://notes.example.cn"\nlang: zh-CN\ntimezone: Asia/Shanghai\n',
     );
     await writeFile(
       join(blogDir, '_newsletter', 'welcome.md'),
-      '---\ntitle: 欢迎来到云栈笔记\n---\n\n你好！这里每周写一点**运维**笔记。\n\n- 文章一般在周末发布\n- 可以直接回复邮件和我聊\n',
+      '---\ntitle: 欢迎来到云栈笔记\n---\n\n你好！这里每周写一点**运维**笔记。\n\n- 文章一般在周末发布\n- 可以直接回复邮件和我聊\n\n{% include signature.html %}\n',
     );
     stack = await startTestStack({}, { blog: await openLocalBlog(blogDir, testSettings()) });
   });
@@ -300,6 +302,8 @@ describe("the blog's own welcome email (_newsletter/welcome.md)", () => {
     const [welcome] = welcomes;
     expect(welcome!.body.html).toContain('<strong>运维</strong>');
     expect(welcome!.body.html).toContain('可以直接回复邮件和我聊');
+    // An include of the blog's, read from its folder.
+    expect(welcome!.body.text).toContain('—— 林夕');
     expect(welcome!.body.html).toContain('lang="zh-CN"');
     // "View on the web" leads to the blog (as the local stack serves it), not to a page that does not exist.
     expect(stack.urls.blog).toMatch(/\/blog\/$/);
