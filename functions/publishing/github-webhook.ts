@@ -118,14 +118,31 @@ export async function handleGitHubWebhook(
     // post's slug is sent with `pushletter publish`.
     logger.info('github.webhook.renamed_not_sent', { delivery, commit: push.after, renamed });
   }
+  // Read at the pushed commit, so it is the file as this push leaves it (or gone).
+  const welcomeMessages: IngestMessage[] =
+    welcome === undefined
+      ? []
+      : [
+          {
+            repository: push.repository,
+            commit: push.after,
+            path: welcome,
+            kind: 'welcome',
+            delivery,
+            receivedAt: (dependencies.clock ?? systemClock).now().toISOString(),
+          },
+        ];
   if (posts.length > MAX_POSTS_PER_PUSH) {
     logger.warn('github.webhook.import_ignored', { delivery, commit: push.after, posts: posts.length });
+    // An imported blog's welcome email is still taken: it mails nobody by itself.
+    if (welcomeMessages.length > 0) await dependencies.ingestQueue.send(welcomeMessages);
     return {
       status: 202,
       body: {
         ignored: `the push adds ${posts.length} posts at once (more than ${MAX_POSTS_PER_PUSH}): treated as an import of old posts, nothing sent`,
         posts: [],
         drafts: [],
+        ...(welcome ? { welcome } : {}),
         ...draftsIgnored,
       },
     };
@@ -145,19 +162,7 @@ export async function handleGitHubWebhook(
       kind: 'draft' as const,
       delivery,
     })),
-    // Read at the pushed commit, so it is the file as this push leaves it (or gone).
-    ...(welcome === undefined
-      ? []
-      : [
-          {
-            repository: push.repository,
-            commit: push.after,
-            path: welcome,
-            kind: 'welcome' as const,
-            delivery,
-            receivedAt: (dependencies.clock ?? systemClock).now().toISOString(),
-          },
-        ]),
+    ...welcomeMessages,
   ];
   if (messages.length === 0) {
     logger.info('github.webhook.no_new_posts', { delivery, commit: push.after, commits: push.commits.length });

@@ -106,6 +106,22 @@ describe('a pushed _newsletter/welcome.md', () => {
     expect(told[0]!.body.text).toContain(broken.commit.slice(0, 7));
   });
 
+  it('in a push taken for an import of old posts is still taken, and no post is sent', async () => {
+    const posts = Object.fromEntries(
+      Array.from({ length: 11 }, (_, index) => [
+        `_posts/2020-01-${String(index + 1).padStart(2, '0')}-old-${index}.md`,
+        `---\ntitle: Old ${index}\n---\n\nFrom the archive.\n`,
+      ]),
+    );
+    const imported = await push({
+      write: { ...posts, [WELCOME]: '---\ntitle: Welcome to the moved blog\n---\n\nSame letters, new home.\n' },
+    });
+    expect(imported.body).toMatchObject({ posts: [], welcome: WELCOME });
+    expect(String(imported.body.ignored)).toContain('import of old posts');
+    expect((await welcomeOfNewReader()).subject).toBe('Welcome to the moved blog');
+    expect((await inbox(stack)).filter((email) => email.subject.startsWith('Old '))).toEqual([]);
+  });
+
   it('removed brings back the default welcome', async () => {
     const removed = await push({ remove: [WELCOME] });
     expect(removed.body).toMatchObject({ welcome: WELCOME });
