@@ -28,7 +28,7 @@ import {
   localSettings,
   startLocalSending,
 } from './local-services';
-import { loadLocalWelcome } from './local-welcome';
+import { watchLocalWelcome } from './local-welcome';
 import { deleteExpiredSubscribers } from './pending-sweep';
 import { publishRoute } from './publish-route';
 import { type LocalSes, sendEventOf, startSesEmulator } from './ses-emulator';
@@ -90,15 +90,18 @@ export interface LocalTimerRun {
 /**
  * What the API function's EventBridge schedule does on AWS, on a timer here: confirmations held
  * back by the hourly cap go out when the hour allows, due welcomes and reminders are sent, and
- * (DynamoDB's TTL on AWS) expired pending signups are deleted. Runs never overlap. Returns the
+ * (DynamoDB's TTL on AWS) expired pending signups are deleted; first, an edited welcome.md of
+ * the blog is read again (a push does that on AWS). Runs never overlap. Returns the
  * cleanup that stops it and waits for a run in progress, and a way to run it now.
  */
 function startTimer(
   composition: LocalServices,
+  welcome: { refresh(): Promise<void> },
   everyMs: number,
 ): { stop: () => Promise<void>; runNow: () => Promise<LocalTimerRun> } {
   let running: Promise<unknown> = Promise.resolve();
   const once = async (): Promise<LocalTimerRun> => {
+    await welcome.refresh();
     const confirmations = await composition.subscriptions.sendWaitingConfirmations();
     const followUps = await composition.subscriptions.sendDueFollowUps();
     const deleted = await deleteExpiredSubscribers(
@@ -224,8 +227,8 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
     }
     const ingest = await startLocalIngest(composition, sending);
     cleanups.push(() => ingest.stop());
-    await loadLocalWelcome(blog, { ...ingest.ports, welcomes: composition.welcomes });
-    const timer = startTimer(composition, options.waitingConfirmationsEveryMs ?? 60_000);
+    const welcome = await watchLocalWelcome(blog, { ...ingest.ports, welcomes: composition.welcomes });
+    const timer = startTimer(composition, welcome, options.waitingConfirmationsEveryMs ?? 60_000);
     cleanups.push(timer.stop);
     // `POST /local/publish` (pushletter publish) exists only here, never behind API Gateway.
     resolveApp(

@@ -313,4 +313,22 @@ describe("the blog's own welcome email (_newsletter/welcome.md)", () => {
     expect((await postForm(unsubscribe!, { 'List-Unsubscribe': 'One-Click' })).status).toBe(200);
     expect((await stack.composition.subscribers.findByEmail(address))?.state).toBe('unsubscribed');
   });
+
+  it('is read again when the editor changes the file, and the default comes back when it is removed', async () => {
+    const welcomeFile = join(blogDir, '_newsletter', 'welcome.md');
+    await writeFile(welcomeFile, '---\ntitle: 新的欢迎信\n---\n\n改过的欢迎信。\n');
+    await stack.runTimer();
+    const edited = uniqueAddress('edited-welcome');
+    await signUp(stack, edited, 'en');
+    await pressConfirm(await confirmLink(stack, edited));
+    expect(welcomesOf(await inbox(stack, edited))).toEqual([]);
+    expect((await inbox(stack, edited)).at(-1)?.subject).toBe('新的欢迎信');
+
+    await rm(welcomeFile);
+    await stack.runTimer();
+    const later = uniqueAddress('default-again');
+    await signUp(stack, later, 'en');
+    await pressConfirm(await confirmLink(stack, later));
+    expect(welcomesOf(await inbox(stack, later)).map((email) => email.subject)).toEqual(['Welcome to 云栈笔记']);
+  });
 });
