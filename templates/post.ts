@@ -82,6 +82,8 @@ export const POST_EMAIL_MJML = String.raw`<mjml lang="{{lang}}">
           <p style="margin:0 0 8px;">{{postalAddress}}</p>
           <p style="margin:0;"><a href="{{unsubscribeUrl}}" style="color:#4b5563;text-decoration:underline;">{{unsubscribe}}</a>
           <span aria-hidden="true">&#183;</span>
+          <a href="{{preferencesUrl}}" style="color:#4b5563;text-decoration:underline;">{{manageSubscription}}</a>
+          <span aria-hidden="true">&#183;</span>
           <a href="{{webUrl}}" style="color:#4b5563;text-decoration:underline;">{{viewOnWeb}}</a></p>
         </mj-text>
       </mj-column>

@@ -11,8 +11,8 @@ import { renderEmail } from '../render/email';
 import { gatherIncludesFromFolder } from '../render/includes';
 import { parsePost } from '../render/post';
 import { findSiteRoot, loadSite } from '../render/site';
-import { type SiteConfig, UNSUBSCRIBE_URL_PLACEHOLDER, type Warning } from '../render/types';
-import { sampleUnsubscribeUrl } from '../subscribers/tokens';
+import type { SiteConfig, Warning } from '../render/types';
+import { sampleLinks } from '../subscribers/tokens';
 import { parseArgs } from './args';
 import { Progress } from './progress';
 
@@ -207,16 +207,18 @@ async function renderOne(file: string, context: RenderContext): Promise<Outcome>
     const name = context.usedNames.has(post.slug) ? post.id : post.slug;
     context.usedNames.add(name);
     const message = compileIssueMessage(email, context.settings);
-    // Every part gets a link that answers (a page saying it came from a preview), never the placeholder.
-    const unsubscribeUrl = sampleUnsubscribeUrl(context.settings.publicUrl, 'preview');
-    const eml = personalise(message, {
-      to: PREVIEW_RECIPIENT,
-      values: { [UNSUBSCRIBE_URL_PLACEHOLDER]: unsubscribeUrl },
-    });
+    // Every part gets links that answer (a page saying they came from a preview), never a placeholder.
+    const links = sampleLinks(context.settings.publicUrl, 'preview');
+    const eml = personalise(message, { to: PREVIEW_RECIPIENT, values: links });
+    const fill = (text: string, encode: (value: string) => string) =>
+      Object.entries(links).reduce((filled, [placeholder, url]) => filled.replaceAll(placeholder, encode(url)), text);
     const base = join(context.outDir, name);
     await Promise.all([
-      writeFile(`${base}.html`, email.html.replaceAll(UNSUBSCRIBE_URL_PLACEHOLDER, escapeHtml(unsubscribeUrl))),
-      writeFile(`${base}.txt`, email.text.replaceAll(UNSUBSCRIBE_URL_PLACEHOLDER, unsubscribeUrl)),
+      writeFile(`${base}.html`, fill(email.html, escapeHtml)),
+      writeFile(
+        `${base}.txt`,
+        fill(email.text, (url) => url),
+      ),
       writeFile(`${base}.eml`, eml),
     ]);
     return {

@@ -11,8 +11,14 @@ import { renderEmail } from '../render/email';
 import type { IncludedFiles } from '../render/includes';
 import { parsePost, readPostName } from '../render/post';
 import { loadSite, siteFromConfigText } from '../render/site';
-import { type Post, type RenderedEmail, type SiteConfig, UNSUBSCRIBE_URL_PLACEHOLDER } from '../render/types';
-import { sampleUnsubscribeUrl } from '../subscribers/tokens';
+import {
+  type Post,
+  PREFERENCES_URL_PLACEHOLDER,
+  type RenderedEmail,
+  type SiteConfig,
+  UNSUBSCRIBE_URL_PLACEHOLDER,
+} from '../render/types';
+import { sampleLinks } from '../subscribers/tokens';
 import type { Scheduler } from './schedule';
 
 /**
@@ -137,7 +143,7 @@ function listId(settings: Settings): string {
   return `${settings.listName.replace(/[^A-Za-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'newsletter'}.${host}`;
 }
 
-/** The issue's message, with the unsubscribe URL left as a placeholder for the sender. */
+/** The issue's message, with the reader's links left as placeholders for the delivery worker. */
 export function compileIssueMessage(
   email: Pick<RenderedEmail, 'subject' | 'html' | 'text' | 'lang'>,
   settings: Settings,
@@ -148,15 +154,15 @@ export function compileIssueMessage(
     {
       listId: listId(settings),
       listUnsubscribe: { urlPlaceholder: UNSUBSCRIBE_URL_PLACEHOLDER },
-      placeholders: [UNSUBSCRIBE_URL_PLACEHOLDER],
+      placeholders: [UNSUBSCRIBE_URL_PLACEHOLDER, PREFERENCES_URL_PLACEHOLDER],
     },
   );
 }
 
 /**
  * A copy for someone who is not (necessarily) a subscriber: an editor's preview or a test.
- * Its unsubscribe link leads to a page saying it was a test copy, which changes nothing; a real
- * subscriber's copy always carries their own token.
+ * Its unsubscribe and preferences links lead to pages saying it was a test copy, which change
+ * nothing; a real subscriber's copy always carries their own tokens.
  */
 async function sendOneOff(
   email: RenderedEmail,
@@ -165,7 +171,7 @@ async function sendOneOff(
   ports: IngestDependencies,
 ): Promise<void> {
   const message = compileIssueMessage({ ...email, subject }, ports.settings);
-  const values = { [UNSUBSCRIBE_URL_PLACEHOLDER]: sampleUnsubscribeUrl(ports.settings.publicUrl, 'test') };
+  const values = sampleLinks(ports.settings.publicUrl, 'test');
   for (const address of to) {
     const data = personalise(message, { to: address, values, date: ports.clock.now() });
     await ports.mailer.sendRaw({ to: address, data });

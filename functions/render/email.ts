@@ -13,7 +13,14 @@ import { escapeHtml } from '../commons/html';
 import { cleanHeaderText } from '../mail/headers';
 import { type Block, blocksWithin, HTML_SIZE_BUDGET, topLevelBlocks } from './clip';
 import { documentToText, htmlToText } from './plaintext';
-import { type Post, type RenderedEmail, type SiteConfig, UNSUBSCRIBE_URL_PLACEHOLDER, type Warning } from './types';
+import {
+  type Post,
+  PREFERENCES_URL_PLACEHOLDER,
+  type RenderedEmail,
+  type SiteConfig,
+  UNSUBSCRIBE_URL_PLACEHOLDER,
+  type Warning,
+} from './types';
 
 /** htmlparser2's DOM node types, named through its own API (domhandler is its dependency, not ours). */
 type ChildNode = ReturnType<typeof parseDocument>['children'][number];
@@ -22,7 +29,8 @@ type Element = Extract<ChildNode, { attribs: Record<string, string> }>;
 /**
  * A post's email, rendered once per post: MJML template around the post's HTML, responsive and
  * readable in dark mode, a plain-text part from the same content, cut before Gmail would clip
- * it. The unsubscribe link is left as UNSUBSCRIBE_URL_PLACEHOLDER for the sender to fill.
+ * it. The reader's links are left as UNSUBSCRIBE_URL_PLACEHOLDER and PREFERENCES_URL_PLACEHOLDER for
+ * the delivery worker to fill.
  */
 
 type Mjml2Html = (
@@ -269,6 +277,8 @@ function buildMjml(
     postalAddress: slot('postalAddress', settings.postalAddress),
     unsubscribeUrl: UNSUBSCRIBE_URL_PLACEHOLDER,
     unsubscribe: strings.unsubscribe,
+    preferencesUrl: PREFERENCES_URL_PLACEHOLDER,
+    manageSubscription: strings.manageSubscription,
   });
 }
 
@@ -402,6 +412,7 @@ function plainText(parts: EmailParts, bodyText: string): string {
     strings.whyYouReceive(siteTitle),
     settings.postalAddress,
     `${strings.unsubscribe}: ${UNSUBSCRIBE_URL_PLACEHOLDER}`,
+    `${strings.manageSubscription}: ${PREFERENCES_URL_PLACEHOLDER}`,
     '',
   );
   return lines.join('\n');

@@ -53,15 +53,20 @@ export interface Post {
  * in at send time; everything else is rendered once per post.
  */
 export const UNSUBSCRIBE_URL_PLACEHOLDER = '%%PUSHLETTER_UNSUBSCRIBE_URL%%';
+/** The recipient's "Manage your subscription" link (`GET /preferences?token=…`). */
+export const PREFERENCES_URL_PLACEHOLDER = '%%PUSHLETTER_PREFERENCES_URL%%';
+
+/** A recipient's own links, by the placeholder each fills (unsubscribe, preferences). */
+export type RecipientLinks = Record<string, string>;
 
 /** The email of one post, rendered once, before personalisation. */
 export interface RenderedEmail {
   postId: string;
   subject: string;
   lang: string;
-  /** Complete HTML document; contains UNSUBSCRIBE_URL_PLACEHOLDER. */
+  /** Complete HTML document; contains UNSUBSCRIBE_URL_PLACEHOLDER and PREFERENCES_URL_PLACEHOLDER. */
   html: string;
-  /** Plain-text part; contains UNSUBSCRIBE_URL_PLACEHOLDER. */
+  /** Plain-text part; contains UNSUBSCRIBE_URL_PLACEHOLDER and PREFERENCES_URL_PLACEHOLDER. */
   text: string;
   webUrl: string;
   /** True when the post was cut to stay under Gmail's clipping limit. */
