@@ -39,6 +39,10 @@ const zhCN: EmailStrings = {
 export const EMAIL_STRINGS: Record<'en' | 'zh-CN', EmailStrings> = { en, 'zh-CN': zhCN };
 
 /** Any Chinese variant (`zh`, `zh-CN`, `zh-Hans`, `zh-TW`) reads the Chinese strings. */
+export function emailLanguageOf(lang: string): keyof typeof EMAIL_STRINGS {
+  return /^zh\b/i.test(lang) ? 'zh-CN' : 'en';
+}
+
 export function stringsFor(lang: string): EmailStrings {
-  return /^zh\b/i.test(lang) ? zhCN : en;
+  return EMAIL_STRINGS[emailLanguageOf(lang)];
 }

@@ -5,7 +5,7 @@ import type { Writable } from 'node:stream';
 import { readSettings, type Settings } from '../commons/config';
 import { errorMessage, InvalidInputError } from '../commons/errors';
 import { escapeHtml } from '../commons/html';
-import { personalise } from '../mail/message';
+import { personalise, valuesForLanguage } from '../mail/message';
 import { compileIssueMessage } from '../publishing/ingest-post';
 import { renderEmail } from '../render/email';
 import { gatherIncludesFromFolder } from '../render/includes';
@@ -207,11 +207,18 @@ async function renderOne(file: string, context: RenderContext): Promise<Outcome>
     const name = context.usedNames.has(post.slug) ? post.id : post.slug;
     context.usedNames.add(name);
     const message = compileIssueMessage(email, context.settings);
-    // Every part gets links that answer (a page saying they came from a preview), never a placeholder.
-    const links = sampleLinks(context.settings.publicUrl, 'preview');
-    const eml = personalise(message, { to: PREVIEW_RECIPIENT, values: links });
+    // Every part gets links that answer (a page saying they came from a preview), never a
+    // placeholder, and the footer in the post's language (a reader's copy has it in theirs).
+    const values = {
+      ...valuesForLanguage(email.footerWords, undefined),
+      ...sampleLinks(context.settings.publicUrl, 'preview'),
+    };
+    const eml = personalise(message, { to: PREVIEW_RECIPIENT, values });
     const fill = (text: string, encode: (value: string) => string) =>
-      Object.entries(links).reduce((filled, [placeholder, url]) => filled.replaceAll(placeholder, encode(url)), text);
+      Object.entries(values).reduce(
+        (filled, [placeholder, value]) => filled.replaceAll(placeholder, encode(value)),
+        text,
+      );
     const base = join(context.outDir, name);
     await Promise.all([
       writeFile(`${base}.html`, fill(email.html, escapeHtml)),

@@ -7,7 +7,7 @@ import { countEvents } from '../commons/metrics';
 import type { Queue } from '../commons/queue';
 import type { SendJob } from '../contract/messages';
 import type { Mailer, SendRateLimiter } from '../mail/mailer';
-import { type CompiledMessage, isReadableMessage, personalise } from '../mail/message';
+import { type CompiledMessage, isReadableMessage, personalise, valuesForLanguage } from '../mail/message';
 import { classifySesError } from '../mail/ses-errors';
 import type { RecipientLinks } from '../render/types';
 import type { Subscriber, SubscriberDirectory, SubscriberStore } from '../subscribers/types';
@@ -285,9 +285,13 @@ export class DeliveryWorker {
 
     let data: Buffer;
     try {
-      const links = await this.ports.recipientLinks(subscriberId);
+      // The footer's words in the reader's language, then their own links.
+      const known = {
+        ...valuesForLanguage(message.languageValues, subscriber.lang),
+        ...(await this.ports.recipientLinks(subscriberId)),
+      };
       const values = Object.fromEntries(
-        message.placeholders.map((placeholder) => [placeholder, links[placeholder] ?? '']),
+        message.placeholders.map((placeholder) => [placeholder, known[placeholder] ?? '']),
       );
       data = personalise(message, {
         to: subscriber.email,

@@ -6,12 +6,13 @@ import type { Queue } from '../commons/queue';
 import type { DispatchJob } from '../contract/messages';
 import type { IssueState, IssueStore } from '../delivery/issues';
 import type { Mailer } from '../mail/mailer';
-import { type CompiledMessage, compileMessage, personalise } from '../mail/message';
+import { type CompiledMessage, compileMessage, personalise, valuesForLanguage } from '../mail/message';
 import { renderEmail } from '../render/email';
 import type { IncludedFiles } from '../render/includes';
 import { parsePost, readPostName } from '../render/post';
 import { loadSite, siteFromConfigText } from '../render/site';
 import {
+  FOOTER_WORD_PLACEHOLDERS,
   type Post,
   PREFERENCES_URL_PLACEHOLDER,
   type RenderedEmail,
@@ -143,9 +144,12 @@ function listId(settings: Settings): string {
   return `${settings.listName.replace(/[^A-Za-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'newsletter'}.${host}`;
 }
 
-/** The issue's message, with the reader's links left as placeholders for the delivery worker. */
+/**
+ * The issue's message, with the reader's links and the footer's words left as placeholders for
+ * the delivery worker (the words' values in every language go with it).
+ */
 export function compileIssueMessage(
-  email: Pick<RenderedEmail, 'subject' | 'html' | 'text' | 'lang'>,
+  email: Pick<RenderedEmail, 'subject' | 'html' | 'text' | 'lang' | 'footerWords'>,
   settings: Settings,
 ): CompiledMessage {
   return compileMessage(
@@ -154,7 +158,12 @@ export function compileIssueMessage(
     {
       listId: listId(settings),
       listUnsubscribe: { urlPlaceholder: UNSUBSCRIBE_URL_PLACEHOLDER },
-      placeholders: [UNSUBSCRIBE_URL_PLACEHOLDER, PREFERENCES_URL_PLACEHOLDER],
+      placeholders: [
+        UNSUBSCRIBE_URL_PLACEHOLDER,
+        PREFERENCES_URL_PLACEHOLDER,
+        ...Object.values(FOOTER_WORD_PLACEHOLDERS),
+      ],
+      languageValues: email.footerWords,
     },
   );
 }
@@ -171,7 +180,10 @@ async function sendOneOff(
   ports: IngestDependencies,
 ): Promise<void> {
   const message = compileIssueMessage({ ...email, subject }, ports.settings);
-  const values = sampleLinks(ports.settings.publicUrl, 'test');
+  const values = {
+    ...valuesForLanguage(message.languageValues, undefined),
+    ...sampleLinks(ports.settings.publicUrl, 'test'),
+  };
   for (const address of to) {
     const data = personalise(message, { to: address, values, date: ports.clock.now() });
     await ports.mailer.sendRaw({ to: address, data });

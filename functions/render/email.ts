@@ -6,14 +6,16 @@ import {
   POST_EMAIL_MJML,
   POST_IMAGE_MJML,
 } from '../../templates/post';
-import { stringsFor } from '../../templates/strings';
+import { EMAIL_STRINGS, emailLanguageOf, stringsFor } from '../../templates/strings';
 import type { Settings } from '../commons/config';
 import { PushletterError } from '../commons/errors';
 import { escapeHtml } from '../commons/html';
 import { cleanHeaderText } from '../mail/headers';
+import type { LanguageValues } from '../mail/message';
 import { type Block, blocksWithin, HTML_SIZE_BUDGET, topLevelBlocks } from './clip';
 import { documentToText, htmlToText } from './plaintext';
 import {
+  FOOTER_WORD_PLACEHOLDERS,
   type Post,
   PREFERENCES_URL_PLACEHOLDER,
   type RenderedEmail,
@@ -273,12 +275,14 @@ function buildMjml(
     image,
     body: slot('body', bodyHtml, true),
     continueReading,
-    whyYouReceive: slot('whyYouReceive', strings.whyYouReceive(siteTitle)),
+    footerLang: FOOTER_WORD_PLACEHOLDERS.lang,
+    whyYouReceive: `${FOOTER_WORD_PLACEHOLDERS.whyBefore}${slot('siteTitle', siteTitle)}${FOOTER_WORD_PLACEHOLDERS.whyAfter}`,
     postalAddress: slot('postalAddress', settings.postalAddress),
     unsubscribeUrl: UNSUBSCRIBE_URL_PLACEHOLDER,
-    unsubscribe: strings.unsubscribe,
+    unsubscribe: FOOTER_WORD_PLACEHOLDERS.unsubscribe,
     preferencesUrl: PREFERENCES_URL_PLACEHOLDER,
-    manageSubscription: strings.manageSubscription,
+    manageSubscription: FOOTER_WORD_PLACEHOLDERS.manageSubscription,
+    footerViewOnWeb: FOOTER_WORD_PLACEHOLDERS.viewOnWeb,
   });
 }
 
@@ -409,10 +413,10 @@ function plainText(parts: EmailParts, bodyText: string): string {
   if (truncated) lines.push(strings.truncatedNotice, `${strings.continueReading}: ${post.url}`, '');
   lines.push(
     '-- ',
-    strings.whyYouReceive(siteTitle),
+    `${FOOTER_WORD_PLACEHOLDERS.whyBefore}${siteTitle}${FOOTER_WORD_PLACEHOLDERS.whyAfter}`,
     settings.postalAddress,
-    `${strings.unsubscribe}: ${UNSUBSCRIBE_URL_PLACEHOLDER}`,
-    `${strings.manageSubscription}: ${PREFERENCES_URL_PLACEHOLDER}`,
+    `${FOOTER_WORD_PLACEHOLDERS.unsubscribe}: ${UNSUBSCRIBE_URL_PLACEHOLDER}`,
+    `${FOOTER_WORD_PLACEHOLDERS.manageSubscription}: ${PREFERENCES_URL_PLACEHOLDER}`,
     '',
   );
   return lines.join('\n');
@@ -508,9 +512,32 @@ async function renderEmailWith(
     text: plainText(parts, bodyText),
     webUrl: post.url,
     truncated: parts.truncated,
+    footerWords: footerWords(post.lang),
     warnings: allWarnings,
   };
   return { email, parts };
+}
+
+/** The footer's words in every language the newsletter speaks; a reader of none gets the post's. */
+function footerWords(postLang: string): LanguageValues {
+  const byLanguage = Object.fromEntries(
+    Object.entries(EMAIL_STRINGS).map(([lang, strings]) => {
+      // The site title stays a value of the post (escaped once, like everywhere else it appears).
+      const [whyBefore = '', whyAfter = ''] = strings.whyYouReceive('\u0000').split('\u0000');
+      return [
+        lang,
+        {
+          [FOOTER_WORD_PLACEHOLDERS.lang]: lang,
+          [FOOTER_WORD_PLACEHOLDERS.whyBefore]: whyBefore,
+          [FOOTER_WORD_PLACEHOLDERS.whyAfter]: whyAfter,
+          [FOOTER_WORD_PLACEHOLDERS.unsubscribe]: strings.unsubscribe,
+          [FOOTER_WORD_PLACEHOLDERS.manageSubscription]: strings.manageSubscription,
+          [FOOTER_WORD_PLACEHOLDERS.viewOnWeb]: strings.viewOnWeb,
+        },
+      ];
+    }),
+  );
+  return { fallback: emailLanguageOf(postLang), byLanguage };
 }
 
 /** Room for the body before it is styled and compiled, well over what the cut keeps. */
