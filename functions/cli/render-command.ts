@@ -222,10 +222,7 @@ async function renderOne(file: string, context: RenderContext): Promise<Outcome>
     const base = join(context.outDir, name);
     await Promise.all([
       writeFile(`${base}.html`, fill(email.html, escapeHtml)),
-      writeFile(
-        `${base}.txt`,
-        fill(email.text, (url) => url),
-      ),
+      writeFile(`${base}.txt`, fill(email.text, String)),
       writeFile(`${base}.eml`, eml),
     ]);
     return {

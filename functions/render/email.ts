@@ -31,8 +31,9 @@ type Element = Extract<ChildNode, { attribs: Record<string, string> }>;
 /**
  * A post's email, rendered once per post: MJML template around the post's HTML, responsive and
  * readable in dark mode, a plain-text part from the same content, cut before Gmail would clip
- * it. The reader's links are left as UNSUBSCRIBE_URL_PLACEHOLDER and PREFERENCES_URL_PLACEHOLDER for
- * the delivery worker to fill.
+ * it. The reader's links (UNSUBSCRIBE_URL_PLACEHOLDER, PREFERENCES_URL_PLACEHOLDER) and the
+ * footer's words (FOOTER_WORD_PLACEHOLDERS, their values in every language in `footerWords`) are
+ * left for the delivery worker to fill, so the footer speaks the reader's language.
  */
 
 type Mjml2Html = (
