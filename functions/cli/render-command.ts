@@ -4,10 +4,9 @@ import { extname, join, relative } from 'node:path';
 import type { Writable } from 'node:stream';
 import { readSettings, type Settings } from '../commons/config';
 import { errorMessage, InvalidInputError } from '../commons/errors';
-import { escapeHtml } from '../commons/html';
 import { personalise, valuesForLanguage } from '../mail/message';
 import { compileIssueMessage } from '../publishing/ingest-post';
-import { renderEmail } from '../render/email';
+import { fillEmail, renderEmail } from '../render/email';
 import { gatherIncludesFromFolder } from '../render/includes';
 import { parsePost } from '../render/post';
 import { findSiteRoot, loadSite } from '../render/site';
@@ -214,15 +213,11 @@ async function renderOne(file: string, context: RenderContext): Promise<Outcome>
       ...sampleLinks(context.settings.publicUrl, 'preview'),
     };
     const eml = personalise(message, { to: PREVIEW_RECIPIENT, values });
-    const fill = (text: string, encode: (value: string) => string) =>
-      Object.entries(values).reduce(
-        (filled, [placeholder, value]) => filled.replaceAll(placeholder, encode(value)),
-        text,
-      );
+    const preview = fillEmail(email, values);
     const base = join(context.outDir, name);
     await Promise.all([
-      writeFile(`${base}.html`, fill(email.html, escapeHtml)),
-      writeFile(`${base}.txt`, fill(email.text, String)),
+      writeFile(`${base}.html`, preview.html),
+      writeFile(`${base}.txt`, preview.text),
       writeFile(`${base}.eml`, eml),
     ]);
     return {

@@ -541,6 +541,22 @@ function footerWords(postLang: string): LanguageValues {
   return { fallback: emailLanguageOf(postLang), byLanguage };
 }
 
+/**
+ * The email's parts with placeholder values put in (HTML-escaped in the html), as a copy shows
+ * them: `render`'s preview files, and tests that look at a rendered email as a reader would.
+ */
+export function fillEmail(
+  email: Pick<RenderedEmail, 'html' | 'text'>,
+  values: Record<string, string>,
+): { html: string; text: string } {
+  const fill = (part: string, encode: (value: string) => string) =>
+    Object.entries(values).reduce(
+      (filled, [placeholder, value]) => filled.replaceAll(placeholder, encode(value)),
+      part,
+    );
+  return { html: fill(email.html, escapeHtml), text: fill(email.text, String) };
+}
+
 /** Room for the body before it is styled and compiled, well over what the cut keeps. */
 const PRE_CUT_BYTES = 3 * HTML_SIZE_BUDGET;
 

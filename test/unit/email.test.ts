@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { readSettings } from '../../functions/commons/config';
 import { valuesForLanguage } from '../../functions/mail/message';
 import { blocksWithin, HTML_SIZE_BUDGET, topLevelBlocks } from '../../functions/render/clip';
-import { renderEmail } from '../../functions/render/email';
+import { fillEmail, renderEmail } from '../../functions/render/email';
 import {
   type Post,
   PREFERENCES_URL_PLACEHOLDER,
@@ -54,10 +54,7 @@ function post(overrides: Partial<Post>): Post {
 
 /** The email as a reader of `lang` gets it: the footer's words filled in (no language: the post's). */
 function asReadBy(email: RenderedEmail, lang?: string): { html: string; text: string } {
-  const words = Object.entries(valuesForLanguage(email.footerWords, lang));
-  const fill = (part: string) =>
-    words.reduce((filled, [placeholder, value]) => filled.replaceAll(placeholder, value), part);
-  return { html: fill(email.html), text: fill(email.text) };
+  return fillEmail(email, valuesForLanguage(email.footerWords, lang));
 }
 
 const documentOf = (html: string) => parseDocument(html);
