@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTopics } from '../../functions/commons/config';
 import { readLocalPost } from '../../functions/local/publish-route';
 import { ingestPost } from '../../functions/publishing/ingest-post';
+import { postIsFor } from '../../functions/subscribers/topics';
 import type { Subscriber } from '../../functions/subscribers/types';
 import { heading, inbox, postForm, startTestStack, type TestStack, uniqueAddress } from './http-helpers';
 
@@ -116,6 +117,10 @@ describe('the preferences page', () => {
     expect(ticked(savedPage, 'topics')).toEqual(['旅行']);
     expect(ticked(savedPage, 'lang')).toEqual(['zh-CN']);
     expect(await stored(ada)).toMatchObject({ state: 'active', topics: ['旅行'], frequency: 'post', lang: 'zh-CN' });
+    // As the dispatcher's routing rule reads the stored choice: travel posts, not Rust ones.
+    const chosen = (await stored(ada))?.topics;
+    expect(postIsFor(chosen, ['旅行'], TOPICS)).toBe(true);
+    expect(postIsFor(chosen, ['Rust'], TOPICS)).toBe(false);
 
     // An English post: its words stay English, the footer is now in Chinese.
     await send('2024-10-03-tested-first.md');
