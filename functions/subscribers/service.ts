@@ -267,7 +267,8 @@ export class SubscriptionService {
 
   /**
    * Unsubscribes with one conditional UpdateItem (RFC 8058 one-click must answer fast); the
-   * preferences page's "unsubscribe from everything" does the same with its own link. Idempotent: a second click, or a subscriber already suppressed or forgotten, is
+   * preferences page's "unsubscribe from everything" does the same with its own link.
+   * Idempotent: a second click, or a subscriber already suppressed or forgotten, is
    * 'already-unsubscribed'.
    */
   async unsubscribe(

@@ -118,15 +118,10 @@ export function sampleUnsubscribeUrl(publicUrl: string, kind: SampleCopy): strin
   return `${publicUrl}/unsubscribe?token=${SAMPLE_TOKENS[kind]}`;
 }
 
-/** The "Manage your subscription" link a preview or test copy carries: a page that changes nothing. */
-export function samplePreferencesUrl(publicUrl: string, kind: SampleCopy): string {
-  return `${publicUrl}/preferences?token=${SAMPLE_TOKENS[kind]}`;
-}
-
-/** Every link value of a preview or test copy, by the placeholder it fills. */
+/** Every link of a preview or test copy (unsubscribe, preferences), by the placeholder it fills. */
 export function sampleLinks(publicUrl: string, kind: SampleCopy): RecipientLinks {
   return {
     [UNSUBSCRIBE_URL_PLACEHOLDER]: sampleUnsubscribeUrl(publicUrl, kind),
-    [PREFERENCES_URL_PLACEHOLDER]: samplePreferencesUrl(publicUrl, kind),
+    [PREFERENCES_URL_PLACEHOLDER]: `${publicUrl}/preferences?token=${SAMPLE_TOKENS[kind]}`,
   };
 }
