@@ -2,9 +2,10 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Clock } from '../commons/clock';
 import type { Mailer } from '../mail/mailer';
 import { classifySesError } from '../mail/ses-errors';
+import type { RecipientLinks } from '../render/types';
 import type { SignupGuard } from './guard';
 import type { SubscriberStore } from './types';
-import type { ReaderLinks, WelcomeEmails } from './welcome-email';
+import type { WelcomeEmails } from './welcome-email';
 
 /**
  * What follows a signup: one reminder a day later if it is still not confirmed, and one welcome
@@ -51,7 +52,7 @@ export interface FollowUpDependencies {
   confirmations: { reminder(to: string, confirmUrl: string, lang: string, name?: string): Buffer };
   links: {
     confirmUrl(subscriberId: string): string;
-    readerLinks(subscriberId: string): ReaderLinks;
+    recipientLinks(subscriberId: string): RecipientLinks;
   };
   clock: Clock;
   logger: Logger;
@@ -114,7 +115,7 @@ export class ReaderFollowUps {
     if (subscriber === undefined) return 'not-owed';
     let data: Buffer;
     try {
-      data = await this.deps.welcome.build(subscriber, this.deps.links.readerLinks(subscriberId), clock.now());
+      data = await this.deps.welcome.build(subscriber, this.deps.links.recipientLinks(subscriberId), clock.now());
     } catch (error) {
       await store.releaseWelcome(subscriberId, claim);
       throw error;

@@ -3,8 +3,8 @@ import { WELCOME_EMAIL_HTML } from '../../templates/welcome.generated';
 import { type Settings, type Topic, topicKey } from '../commons/config';
 import { escapeHtml } from '../commons/html';
 import { listIdOf } from '../mail/headers';
-import { type CompiledMessage, compileMessage, personalise } from '../mail/message';
-import { UNSUBSCRIBE_URL_PLACEHOLDER } from '../render/types';
+import { type CompiledMessage, compileMessage, personalise, valuesForLanguage } from '../mail/message';
+import { PREFERENCES_URL_PLACEHOLDER, type RecipientLinks, UNSUBSCRIBE_URL_PLACEHOLDER } from '../render/types';
 import type { Subscriber } from './types';
 
 /**
@@ -26,30 +26,14 @@ export interface WelcomeSource {
   current(): Promise<StoredWelcome | undefined>;
 }
 
-/** The reader's own links an email carries. */
-export interface ReaderLinks {
-  unsubscribe: string;
-  /** "Manage your subscription", once the preferences page exists (see MANAGE_URL_PLACEHOLDER). */
-  preferences?: string;
-}
-
 /**
- * PREFERENCES, the one spot to fill when that part is on main: this is the placeholder its
- * post template and compileIssueMessage use for the "Manage your subscription" link
- * (PREFERENCES_URL_PLACEHOLDER in render/types.ts, same value: import it instead), and
- * SubscriptionService.preferencesUrl must return the link. Until then the default welcome
- * leaves the link out, and a stored welcome has no such placeholder.
+ * Values for every placeholder of a welcome: the footer's words in the reader's language (a
+ * stored welcome carries them in every language), then the reader's own links; like the
+ * delivery worker, a placeholder neither names is filled with nothing.
  */
-const MANAGE_URL_PLACEHOLDER = '%%PUSHLETTER_PREFERENCES_URL%%';
-
-/** Values for every placeholder of a welcome: the reader's links. */
-function linkValues(message: CompiledMessage, links: ReaderLinks): Record<string, string> {
-  const values: Record<string, string> = { [UNSUBSCRIBE_URL_PLACEHOLDER]: links.unsubscribe };
-  if (links.preferences !== undefined) values[MANAGE_URL_PLACEHOLDER] = links.preferences;
-  // A placeholder without a value fails in personalise, naming it: better than a dead link.
-  return Object.fromEntries(
-    Object.entries(values).filter(([placeholder]) => message.placeholders.includes(placeholder)),
-  );
+function valuesFor(message: CompiledMessage, subscriber: Subscriber, links: RecipientLinks): Record<string, string> {
+  const known = { ...valuesForLanguage(message.languageValues, subscriber.lang), ...links };
+  return Object.fromEntries(message.placeholders.map((placeholder) => [placeholder, known[placeholder] ?? '']));
 }
 
 /** The welcome email of one reader: the blog's own when it has one, else the default. */
@@ -59,11 +43,9 @@ export class WelcomeEmails {
     private readonly source?: WelcomeSource,
   ) {}
 
-  async build(subscriber: Subscriber, links: ReaderLinks, date: Date): Promise<Buffer> {
-    const message =
-      (await this.source?.current())?.message ??
-      compileDefaultWelcome(subscriber, this.settings, links.preferences !== undefined);
-    return personalise(message, { to: subscriber.email, values: linkValues(message, links), date });
+  async build(subscriber: Subscriber, links: RecipientLinks, date: Date): Promise<Buffer> {
+    const message = (await this.source?.current())?.message ?? compileDefaultWelcome(subscriber, this.settings);
+    return personalise(message, { to: subscriber.email, values: valuesFor(message, subscriber, links), date });
   }
 }
 
@@ -79,10 +61,10 @@ function topicLabels(chosen: readonly string[], offered: readonly Topic[], langu
 
 /**
  * The default welcome: what to expect (every post or the weekly digest, the topics chosen) and
- * how to change it or leave, in the reader's language. Compiled per reader: it carries their
+ * how to change it ("Manage your subscription") or leave, in the reader's language. Compiled per reader: it carries their
  * choices and name, which need not be ASCII (only ASCII values are spliced into a message).
  */
-function compileDefaultWelcome(subscriber: Subscriber, settings: Settings, withManageLink: boolean) {
+function compileDefaultWelcome(subscriber: Subscriber, settings: Settings): CompiledMessage {
   const language = readerLanguage(subscriber.lang) ?? readerLanguage(settings.language) ?? 'en';
   const strings = READER_STRINGS[language].welcome;
   const site = settings.siteTitle;
@@ -104,8 +86,7 @@ function compileDefaultWelcome(subscriber: Subscriber, settings: Settings, withM
           ),
     );
   }
-  if (withManageLink) paragraphs.push(strings.manage);
-  paragraphs.push(strings.leave);
+  paragraphs.push(strings.manage, strings.leave);
 
   const slots: Record<string, string> = {
     lang: READER_STRINGS[language].htmlLang,
@@ -123,9 +104,7 @@ function compileDefaultWelcome(subscriber: Subscriber, settings: Settings, withM
     paragraphs: paragraphs
       .map((paragraph, index) => `<p style="margin:${index === 0 ? 0 : 12}px 0 0">${escapeHtml(paragraph)}</p>`)
       .join(''),
-    manageLink: withManageLink
-      ? `<a href="${MANAGE_URL_PLACEHOLDER}" style="color:#4a4a55;text-decoration:underline">${escapeHtml(strings.manageLink)}</a> &#183; `
-      : '',
+    manageLink: `<a href="${PREFERENCES_URL_PLACEHOLDER}" style="color:#4a4a55;text-decoration:underline">${escapeHtml(strings.manageLink)}</a> &#183; `,
   };
   const html = WELCOME_EMAIL_HTML.replace(/\{\{\{(\w+)\}\}\}|\{\{(\w+)\}\}/g, (slot, raw?: string, text?: string) => {
     if (raw !== undefined) return markup[raw] ?? slot;
@@ -141,7 +120,7 @@ function compileDefaultWelcome(subscriber: Subscriber, settings: Settings, withM
     '-- ',
     slots.why,
     settings.postalAddress,
-    ...(withManageLink ? [`${strings.manageLink}: ${MANAGE_URL_PLACEHOLDER}`] : []),
+    `${strings.manageLink}: ${PREFERENCES_URL_PLACEHOLDER}`,
     `${strings.unsubscribeLink}: ${UNSUBSCRIBE_URL_PLACEHOLDER}`,
     '',
   ].join('\n');
@@ -151,9 +130,7 @@ function compileDefaultWelcome(subscriber: Subscriber, settings: Settings, withM
     {
       listId: listIdOf(settings),
       listUnsubscribe: { urlPlaceholder: UNSUBSCRIBE_URL_PLACEHOLDER },
-      placeholders: withManageLink
-        ? [UNSUBSCRIBE_URL_PLACEHOLDER, MANAGE_URL_PLACEHOLDER]
-        : [UNSUBSCRIBE_URL_PLACEHOLDER],
+      placeholders: [UNSUBSCRIBE_URL_PLACEHOLDER, PREFERENCES_URL_PLACEHOLDER],
     },
   );
 }

@@ -49,10 +49,10 @@ async function push(changes: { write?: Record<string, string>; remove?: string[]
 }
 
 /** A new reader signs up and confirms; resolves to the welcome email they got. */
-async function welcomeOfNewReader() {
+async function welcomeOfNewReader(lang = 'en') {
   readers += 1;
   const address = `reader-${process.pid}-${readers}@example.com`;
-  await postForm(`${stack.urls.app}/subscribe`, { email: address });
+  await postForm(`${stack.urls.app}/subscribe`, { email: address, lang });
   await pressConfirm(await confirmLink(stack, address));
   const emails = await inbox(stack, address);
   expect(emails).toHaveLength(2);
@@ -71,10 +71,15 @@ describe('a pushed _newsletter/welcome.md', () => {
     expect(hooked.github.requests.filter((request) => request.path === WELCOME).map((request) => request.ref)).toEqual([
       added.commit,
     ]);
-    const welcome = await welcomeOfNewReader();
+    const welcome = await welcomeOfNewReader('zh-CN');
     expect(welcome.subject).toBe('欢迎加入');
     expect(welcome.body.html).toContain('<strong>不追踪</strong>');
+    // The footer speaks the reader's language, with the reader's own links.
     expect(welcome.body.text).toMatch(/^退订: http:\/\/localhost:\d+\/unsubscribe\?token=[\w-]+$/m);
+    expect(welcome.body.text).toMatch(/^管理订阅: http:\/\/localhost:\d+\/preferences\?token=[\w-]+$/m);
+    const english = await welcomeOfNewReader('en');
+    expect(english.subject).toBe('欢迎加入');
+    expect(english.body.text).toMatch(/^Unsubscribe: http:\/\/localhost:\d+\/unsubscribe\?token=[\w-]+$/m);
 
     await push({ write: { [WELCOME]: '---\ntitle: Welcome aboard\n---\n\nOne letter a week.\n' } });
     expect((await welcomeOfNewReader()).subject).toBe('Welcome aboard');

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
 import { readSettings } from '../../functions/commons/config';
+import { PREFERENCES_URL_PLACEHOLDER, UNSUBSCRIBE_URL_PLACEHOLDER } from '../../functions/render/types';
 import type { Subscriber } from '../../functions/subscribers/types';
 import { WelcomeEmails } from '../../functions/subscribers/welcome-email';
 import { buildWelcomeModule, WELCOME_GENERATED } from '../../templates/build-confirm';
@@ -27,10 +28,15 @@ function reader(overrides: Partial<Subscriber> = {}): Subscriber {
   };
 }
 
-const LINKS = { unsubscribe: 'https://api.example.org/unsubscribe?token=AbC_1' };
+const LINKS = {
+  [UNSUBSCRIBE_URL_PLACEHOLDER]: 'https://api.example.org/unsubscribe?token=AbC_1',
+  [PREFERENCES_URL_PLACEHOLDER]: 'https://api.example.org/preferences?token=XyZ',
+};
+const UNSUBSCRIBE = LINKS[UNSUBSCRIBE_URL_PLACEHOLDER];
+const PREFERENCES = LINKS[PREFERENCES_URL_PLACEHOLDER];
 
-async function welcome(subscriber: Subscriber, links: { unsubscribe: string; preferences?: string } = LINKS) {
-  const data = await new WelcomeEmails(settings).build(subscriber, links, new Date('2026-12-03T10:00:00Z'));
+async function welcome(subscriber: Subscriber) {
+  const data = await new WelcomeEmails(settings).build(subscriber, LINKS, new Date('2026-12-03T10:00:00Z'));
   return { raw: data.toString('utf8'), parsed: await simpleParser(data) };
 }
 
@@ -41,13 +47,13 @@ describe('the default welcome email', () => {
 
   it("carries the reader's one-click unsubscribe in its headers and both parts, and the list's id", async () => {
     const { raw, parsed } = await welcome(reader());
-    expect(raw).toContain(`List-Unsubscribe: <${LINKS.unsubscribe}>`);
+    expect(raw).toContain(`List-Unsubscribe: <${UNSUBSCRIBE}>`);
     expect(raw).toContain('List-Unsubscribe-Post: List-Unsubscribe=One-Click');
     expect(raw).toContain('List-Id: <newsletter.blog.example.org>');
     expect(parsed.subject).toBe('Welcome to Field Notes');
     expect(parsed.to).toMatchObject({ text: 'reader@example.com' });
-    expect(parsed.text).toContain(`Unsubscribe: ${LINKS.unsubscribe}`);
-    expect(parsed.html).toContain(`href="${LINKS.unsubscribe}"`);
+    expect(parsed.text).toContain(`Unsubscribe: ${UNSUBSCRIBE}`);
+    expect(parsed.html).toContain(`href="${UNSUBSCRIBE}"`);
   });
 
   it('says how often and on which topics, by their labels in the reader language', async () => {
@@ -75,13 +81,12 @@ describe('the default welcome email', () => {
     expect(parsed.html).toContain('Hi Ada &lt;Lovelace&gt;,');
   });
 
-  it('links "Manage your subscription" when the reader has a preferences link, and not otherwise', async () => {
-    const preferences = 'https://api.example.org/preferences?token=XyZ';
-    const managed = (await welcome(reader(), { ...LINKS, preferences })).parsed;
-    expect(managed.text).toContain(`Manage your subscription: ${preferences}`);
-    expect(managed.html).toContain(`href="${preferences}"`);
-    expect(managed.text).toContain('use "Manage your subscription" at the bottom of any email');
-    const plain = (await welcome(reader())).parsed;
-    expect(plain.text).not.toContain('Manage your subscription');
+  it('links "Manage your subscription" to the reader\'s preferences page, and says what it is for', async () => {
+    const { parsed } = await welcome(reader());
+    expect(parsed.text).toContain(`Manage your subscription: ${PREFERENCES}`);
+    expect(parsed.html).toContain(`href="${PREFERENCES}"`);
+    expect(parsed.text).toContain('use "Manage your subscription" at the bottom of any email');
+    const chinese = (await welcome(reader({ lang: 'zh-CN' }))).parsed;
+    expect(chinese.text).toContain(`管理订阅: ${PREFERENCES}`);
   });
 });
