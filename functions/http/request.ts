@@ -51,3 +51,27 @@ export function readFields(request: HttpRequest): Record<string, string> {
     `Send the body as application/x-www-form-urlencoded or application/json, not ${type}.`,
   );
 }
+
+/**
+ * Every value of a field that may repeat: a form's repeated `name=…`, or a JSON array (a single
+ * JSON string counts as one value; other JSON values are kept as their JSON text, so a message
+ * can name them). Undefined when the body does not have the field at all.
+ */
+export function readFieldValues(request: HttpRequest, name: string): string[] | undefined {
+  const type = mediaType(request);
+  const raw = request.body.toString('utf8');
+  if (isJsonType(type)) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      throw new InvalidInputError('BODY_MALFORMED', 'The request body is not valid JSON.');
+    }
+    const value = parsed !== null && typeof parsed === 'object' ? (parsed as Record<string, unknown>)[name] : undefined;
+    if (value === undefined || value === null) return undefined;
+    const values = Array.isArray(value) ? value : [value];
+    return values.map((item) => (typeof item === 'string' ? item : JSON.stringify(item)));
+  }
+  const params = new URLSearchParams(raw);
+  return params.has(name) ? params.getAll(name) : undefined;
+}

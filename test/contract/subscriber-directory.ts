@@ -82,7 +82,12 @@ export function describeSignupChoices(name: string, make: () => Promise<SignupSt
 
     it('a new signup of a pending or unsubscribed address takes its new choices whole', async () => {
       const { store, setState } = await make();
-      const { id } = await store.upsertPending({ email: 'grace@example.com', consent, topics: ['rust'], frequency: 'digest' });
+      const { id } = await store.upsertPending({
+        email: 'grace@example.com',
+        consent,
+        topics: ['rust'],
+        frequency: 'digest',
+      });
       await store.upsertPending({ email: 'grace@example.com', consent, topics: ['旅行'] });
       expect(await store.get(id)).toMatchObject({ state: 'pending', topics: ['旅行'] });
       expect((await store.get(id))?.frequency).toBeUndefined();
@@ -98,7 +103,9 @@ export function describeSignupChoices(name: string, make: () => Promise<SignupSt
       const { store, setState } = await make();
       const { id } = await store.upsertPending({ email: 'active@example.com', consent, topics: ['rust'] });
       await setState(id, 'active');
-      expect((await store.upsertPending({ email: 'active@example.com', consent, topics: ['旅行'] })).stored).toBe(false);
+      expect((await store.upsertPending({ email: 'active@example.com', consent, topics: ['旅行'] })).stored).toBe(
+        false,
+      );
       expect(await store.get(id)).toMatchObject({ state: 'active', topics: ['rust'] });
     });
   });

@@ -51,7 +51,10 @@ const BATCH_WRITE_LIMIT = 25;
  * The issue's `notFor` counts, one top-level number each: ADD, which makes the page's counts
  * part of the checkpoint's one conditional write, takes top-level attributes only.
  */
-export const NOT_FOR_ATTRIBUTES: Record<keyof NotForCounts, string> = { topics: 'notForTopics', digest: 'notForDigest' };
+export const NOT_FOR_ATTRIBUTES: Record<keyof NotForCounts, string> = {
+  topics: 'notForTopics',
+  digest: 'notForDigest',
+};
 
 /**
  * Issues (one per post) and deliveries (one per post and recipient) in DynamoDB. Every state

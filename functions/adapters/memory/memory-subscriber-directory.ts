@@ -1,5 +1,11 @@
 import { normaliseAddress } from '../../subscribers/address';
-import type { ActivePage, PendingSignup, Subscriber, SubscriberDirectory, SubscriberStore } from '../../subscribers/types';
+import type {
+  ActivePage,
+  PendingSignup,
+  Subscriber,
+  SubscriberDirectory,
+  SubscriberStore,
+} from '../../subscribers/types';
 
 /**
  * The subscriber directory delivery and feedback read, in memory, with the DynamoDB store's
