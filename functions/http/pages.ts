@@ -137,6 +137,8 @@ export interface ChoicesForm {
   chosen?: ReadingChoices;
   /** Already in the page's language (`choiceProblemText`). */
   problem?: string;
+  /** The address as typed, kept while the reader fixes their choices. */
+  email?: string;
 }
 
 /** A topic's label in the page's language. */
@@ -223,7 +225,7 @@ export function signupPage(
 <form method="post" action="subscribe">
 <input type="hidden" name="lang" value="${context.lang}">
 <label for="email">${say(context, text.label)}</label>
-${error}<input id="email" name="email" type="email" required autocomplete="email" inputmode="email" spellcheck="false" maxlength="254" aria-describedby="${describedBy}"${invalid ? ` aria-invalid="true" value="${escapeHtml(problem.email)}"` : ''}>
+${error}<input id="email" name="email" type="email" required autocomplete="email" inputmode="email" spellcheck="false" maxlength="254" aria-describedby="${describedBy}"${invalid ? ` aria-invalid="true" value="${escapeHtml(problem.email)}"` : choices.email ? ` value="${escapeHtml(choices.email)}"` : ''}>
 <p id="email-hint" class="hint">${say(context, text.hint)}</p>
 ${choicesFields(context, choices)}<div class="trap" aria-hidden="true"><label for="${HONEYPOT_FIELD}">Leave this field empty</label><input id="${HONEYPOT_FIELD}" name="${HONEYPOT_FIELD}" type="text" tabindex="-1" autocomplete="off"></div>
 ${captchaWidget(captchaSiteKey)}<button type="submit">${say(context, text.button)}</button>

@@ -57,7 +57,7 @@ export const subscribe: RouteHandler = async (request, app) => {
     if (asJson) return json(400, { error: checked.problem.kind, message, offered: offered.map((topic) => topic.name) });
     return html(
       400,
-      signupPage(page, undefined, app.captcha?.siteKey, { offered, chosen: {}, problem: message }),
+      signupPage(page, undefined, app.captcha?.siteKey, { offered, chosen: {}, problem: message, email }),
       captchaPolicy(app.captcha !== undefined),
     );
   }
