@@ -85,8 +85,9 @@ function readersOf(
 /**
  * Pages through active subscribers from the issue's checkpoint and queues them in batches of
  * ids. Readers the post is not for (topics, digest) are never queued or claimed: each page
- * counts them in its checkpoint, so a resumed dispatch counts each of them once. The cursor moves with a conditional write after each page is queued, so a dispatcher
- * that dies resumes where the last checkpoint left off; a page queued twice (a crash between
+ * counts them in its checkpoint, so a resumed dispatch counts each of them once. The cursor
+ * moves with a conditional write after each page is queued, so a dispatcher that dies
+ * resumes where the last checkpoint left off; a page queued twice (a crash between
  * queueing and checkpointing, or two dispatchers racing) is harmless because the sender claims
  * each recipient conditionally, in the ledger of a bucket that depends on the id alone. Near
  * the deadline it queues its own continuation and returns.

@@ -150,7 +150,9 @@ function topicLabel(context: PageContext, topic: Topic): string {
 export function choiceProblemText(context: PageContext, problem: ChoiceProblem, offered: readonly Topic[]): string {
   const text = strings(context).choices;
   if (problem.kind === 'noTopic') return text.noTopic;
-  if (problem.kind === 'unknownFrequency') return text.unknownFrequency.replace('{value}', problem.value);
+  // A function, so a `$&` in what the reader sent is not read as a replacement pattern.
+  const value = () => problem.value;
+  if (problem.kind === 'unknownFrequency') return text.unknownFrequency.replace('{value}', value);
   const english = context.lang === 'en';
   const names = offered
     .map((topic) => {
@@ -161,8 +163,8 @@ export function choiceProblemText(context: PageContext, problem: ChoiceProblem, 
     })
     .join(english ? ', ' : '、');
   return (offered.length === 0 ? text.noTopicsOffered : text.unknownTopic)
-    .replace('{value}', problem.value)
-    .replace('{offered}', names);
+    .replace('{value}', value)
+    .replace('{offered}', () => names);
 }
 
 /**
@@ -181,7 +183,7 @@ function choicesFields(context: PageContext, form: ChoicesForm): string {
   const topics =
     form.offered.length === 0
       ? ''
-      : `<fieldset aria-describedby="topics-hint">
+      : `<fieldset aria-describedby="${form.problem === undefined ? '' : 'choices-error '}topics-hint">
 <legend>${escapeHtml(text.topics)}</legend>
 <p id="topics-hint" class="hint">${escapeHtml(text.topicsHint)}</p>
 <input type="hidden" name="topics" value="">

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseTopics } from '../../functions/commons/config';
 import { dispatchIssue } from '../../functions/delivery/dispatcher';
+import { categoriesAndTagsOf } from '../../functions/publishing/ingest-post';
 import type { Frequency } from '../../functions/subscribers/types';
 import { sendingWorld } from './delivery-world';
 
@@ -99,5 +100,20 @@ describe('dispatch by topic', () => {
     const { world, publish } = topicWorld();
     await publish('trip', ['旅行']);
     expect(await dispatchIssue(world.dispatch, 'trip')).toEqual({ status: 'dispatched', enqueued: 15 });
+  });
+});
+
+describe('the categories and tags an issue keeps', () => {
+  it('keeps each name once, categories first, and stops before a runaway front matter fills the record', () => {
+    expect(categoriesAndTagsOf({ categories: ['旅行', 'notes'], tags: ['rust', '旅行'] })).toEqual([
+      '旅行',
+      'notes',
+      'rust',
+    ]);
+    const tags = Array.from({ length: 5_000 }, (_, index) => `tag-${String(index).padStart(6, '0')}`);
+    const kept = categoriesAndTagsOf({ categories: ['旅行'], tags });
+    expect(kept[0]).toBe('旅行');
+    expect(kept.join('').length).toBeLessThanOrEqual(10_000);
+    expect(kept.length).toBeGreaterThan(900);
   });
 });

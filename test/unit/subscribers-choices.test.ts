@@ -126,3 +126,9 @@ describe('the signup form', () => {
     expect(page).toContain('&lt;i&gt;x&lt;/i&gt;');
   });
 });
+
+describe('a hostile value in a message', () => {
+  it('is repeated as written, never read as a replacement pattern', () => {
+    expect(choiceProblemText(en, { kind: 'unknownFrequency', value: "$&$'" }, offered)).toMatch(/^"\$&\$'" is not/);
+  });
+});
