@@ -240,7 +240,13 @@ async function startStackChild(): Promise<{
 
 const CONCURRENCY = 64;
 
-async function seed(store: DynamoSubscriberStore, count: number, offset: number): Promise<void> {
+/** `topicsOf`: the topics reader number `index` chose (none: every post). */
+async function seed(
+  store: DynamoSubscriberStore,
+  count: number,
+  offset: number,
+  topicsOf: (index: number) => string[] | undefined = () => undefined,
+): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < count) {
@@ -249,13 +255,15 @@ async function seed(store: DynamoSubscriberStore, count: number, offset: number)
         email: `reader${index}@example.com`,
         state: 'active',
         consent: { at: new Date().toISOString(), source: 'import' },
+        topics: topicsOf(index),
       });
     }
   };
   await Promise.all(Array.from({ length: 32 }, worker));
 }
 
-async function endToEndBenchmark(info: StackInfo, count: number): Promise<SendBenchResult[]> {
+/** The stores, the SES client and the senders behind the send queue, against the stand-ins. */
+function sendingPipeline(info: StackInfo) {
   const dynamo = dynamoClient({ dynamodb: info.dynamoUrl });
   const keys = deriveKeys(MASTER_KEY);
   const subscribers = new DynamoSubscriberStore({
@@ -267,17 +275,6 @@ async function endToEndBenchmark(info: StackInfo, count: number): Promise<SendBe
   });
   const issues = new DynamoIssueStore(dynamo, TABLES);
   const tokens = new SubscriberTokens(keys.tokenKey, clock);
-  await seed(subscribers, count, 0);
-  const postId = `bench-${Date.now()}`;
-  await issues.createIssue({
-    postId,
-    title: 'bench',
-    subject: 'bench',
-    state: 'dispatching',
-    sendAt: new Date().toISOString(),
-    message: compiledPost(),
-  });
-
   // Sixteen SES calls in flight per sender, four senders: CONCURRENCY in all.
   const ses = sesClient({ ses: info.sinkUrl });
   const sender = new DeliveryWorker(
@@ -294,6 +291,32 @@ async function endToEndBenchmark(info: StackInfo, count: number): Promise<SendBe
   const sendQueue = new LocalQueue<SendJob>({ name: 'send', batchSize: 1, concurrency: 4, retryDelayMs: 100 });
   sendQueue.consume((event) => handleSendQueueEvent(sender, event));
   const dispatchQueue: Queue<DispatchJob> = { send: async () => undefined };
+  return {
+    dynamo,
+    ses,
+    subscribers,
+    issues,
+    sendQueue,
+    dispatchQueue,
+    /** A new post to dispatch, with its categories and tags. */
+    createPost: async (postId: string, categoriesAndTags?: string[]) =>
+      issues.createIssue({
+        postId,
+        title: 'bench',
+        subject: 'bench',
+        state: 'dispatching',
+        sendAt: new Date().toISOString(),
+        message: compiledPost(),
+        categoriesAndTags,
+      }),
+  };
+}
+
+async function endToEndBenchmark(info: StackInfo, count: number): Promise<SendBenchResult[]> {
+  const { dynamo, ses, subscribers, issues, sendQueue, dispatchQueue, createPost } = sendingPipeline(info);
+  await seed(subscribers, count, 0);
+  const postId = `bench-${Date.now()}`;
+  await createPost(postId);
 
   // The baseline: the same number of SendRawEmail calls with one precomputed message, nothing
   // else, half before the pipeline runs and half after, so a machine that speeds up or slows
@@ -349,65 +372,22 @@ async function endToEndBenchmark(info: StackInfo, count: number): Promise<SendBe
  * machine that speeds up or slows down weighs on both sides alike.
  */
 async function topicsBenchmark(info: StackInfo, count: number): Promise<SendBenchResult[]> {
-  const dynamo = dynamoClient({ dynamodb: info.dynamoUrl });
-  const keys = deriveKeys(MASTER_KEY);
-  const subscribers = new DynamoSubscriberStore({
-    client: dynamo,
-    tableName: TABLES.subscribersTable,
-    idKey: keys.idKey,
-    listName: 'newsletter',
-    clock,
-  });
-  const issues = new DynamoIssueStore(dynamo, TABLES);
-  const tokens = new SubscriberTokens(keys.tokenKey, clock);
-  const matching = new Set<string>();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 32 }, async () => {
-      while (next < count) {
-        const index = next++;
-        const topics = index % 3 === 0 ? ['旅行'] : ['rust'];
-        const { id } = await subscribers.createIfAbsent({
-          email: `reader${index}@example.com`,
-          state: 'active',
-          consent: { at: new Date().toISOString(), source: 'import' },
-          topics,
-        });
-        if (topics[0] === '旅行') matching.add(id);
-      }
-    }),
+  const { dynamo, ses, subscribers, issues, sendQueue, dispatchQueue, createPost } = sendingPipeline(info);
+  const travels = (index: number) => index % 3 === 0;
+  await seed(subscribers, count, 0, (index) => (travels(index) ? ['旅行'] : ['rust']));
+  const matching = new Set(
+    Array.from({ length: count }, (_, index) => index)
+      .filter(travels)
+      .map((index) => subscribers.idFor(`reader${index}@example.com`)),
   );
   const offered = parseTopics('旅行, rust');
-  const ses = sesClient({ ses: info.sinkUrl });
-  const sender = new DeliveryWorker(
-    {
-      issues,
-      subscribers,
-      unsubscribeUrl: (id) => `https://news.example.com/unsubscribe?token=${tokens.issue('unsubscribe', id)}`,
-      mailer: new SesMailer(ses, 'bench'),
-      rateLimiter: new SharedRateLimiter({ dynamo, table: TABLES.deliveriesTable, rate: 1_000_000 }),
-      clock,
-    },
-    { concurrency: CONCURRENCY / 4 },
-  );
-  const sendQueue = new LocalQueue<SendJob>({ name: 'send', batchSize: 1, concurrency: 4, retryDelayMs: 100 });
-  sendQueue.consume((event) => handleSendQueueEvent(sender, event));
-  const dispatchQueue: Queue<DispatchJob> = { send: async () => undefined };
   const discard: Queue<SendJob> = { send: async () => undefined };
   let posts = 0;
 
   /** Milliseconds to dispatch (into `queue`) and, with the real queue, send a new post in 旅行. */
   const timed = async (topics: Topic[], queue: Queue<SendJob>): Promise<{ ms: number; postId: string }> => {
     const postId = `bench-topics-${Date.now()}-${posts++}`;
-    await issues.createIssue({
-      postId,
-      title: 'bench',
-      subject: 'bench',
-      state: 'dispatching',
-      sendAt: new Date().toISOString(),
-      message: compiledPost(),
-      categoriesAndTags: ['旅行'],
-    });
+    await createPost(postId, ['旅行']);
     const started = performance.now();
     await dispatchIssue({ issues, subscribers, sendQueue: queue, dispatchQueue, clock, topics }, postId, {
       pageSize: 1000,
