@@ -36,14 +36,19 @@ describeIssueStore(
   () => message,
 );
 
-describeSubscriberDirectory('DynamoDB subscriber store', async () => {
-  const directory = new DynamoSubscriberStore({
+/** A subscriber store on a table of its own. */
+async function subscriberStore(): Promise<DynamoSubscriberStore> {
+  return new DynamoSubscriberStore({
     client: dynamo.client,
     tableName: await createSubscriberTable(dynamo.client),
     idKey: testKeys.idKey,
     listName: 'newsletter',
     clock: { now: () => new Date('2026-06-01T10:00:00Z') },
   });
+}
+
+describeSubscriberDirectory('DynamoDB subscriber store', async () => {
+  const directory = await subscriberStore();
   return {
     directory,
     add: async (email, state) =>
@@ -53,13 +58,7 @@ describeSubscriberDirectory('DynamoDB subscriber store', async () => {
 });
 
 describeSignupChoices('DynamoDB subscriber store', async () => {
-  const store = new DynamoSubscriberStore({
-    client: dynamo.client,
-    tableName: await createSubscriberTable(dynamo.client),
-    idKey: testKeys.idKey,
-    listName: 'newsletter',
-    clock: { now: () => new Date('2026-06-01T10:00:00Z') },
-  });
+  const store = await subscriberStore();
   return {
     store,
     setState: async (id, state) => {
