@@ -1,9 +1,14 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatStatus } from '../../functions/cli/status-command';
+import { runPublish } from '../../functions/cli/publish-command';
+import { formatStatus, runStatus } from '../../functions/cli/status-command';
 import { parseTopics } from '../../functions/commons/config';
 import { issueStatus } from '../../functions/delivery/delivery-status';
 import { ingestPost, type PostFile } from '../../functions/publishing/ingest-post';
 import {
+  cliAgainst,
   confirmLink,
   heading,
   inbox,
@@ -137,6 +142,27 @@ describe('topics chosen at signup', () => {
   it('matches a tag without case: a post tagged Rust reaches the rust readers', async () => {
     const { to } = await publish(post('borrow-checker', 'tags: [Rust, 编程]'));
     expect(to).toEqual(addresses('rust', 'ticksAll', 'sendsNone'));
+  });
+
+  it('publish and status from the CLI say how many readers a post was not for, and why', async () => {
+    const cli = cliAgainst(stack, stack.dataDir);
+    try {
+      const folder = await mkdtemp(join(tmpdir(), 'pushletter-topics-post-'));
+      const file = join(folder, '_posts', '2026-06-02-再去旅行.md');
+      await mkdir(dirname(file), { recursive: true });
+      await writeFile(file, '---\ntitle: 再去旅行\ncategories: [旅行]\n---\n\n又一次旅行。\n');
+      const published = cli.streams();
+      expect(await runPublish([file], published)).toBe(0);
+      expect(published.printed()).toContain(
+        'sent to 3 subscribers (3 not for them: 1 by topic, 2 read the weekly digest)',
+      );
+      const status = cli.streams();
+      expect(await runStatus([file, '--no-follow'], status)).toBe(0);
+      expect(status.printed()).toMatch(/not for them +3 {2}\(1 chose topics this post has none of;/);
+      await rm(folder, { recursive: true, force: true });
+    } finally {
+      cli.restore();
+    }
   });
 
   it('sends a post with none of the offered topics to everyone but the digest readers', async () => {
