@@ -4,6 +4,8 @@ import {
   httpUrlProblem,
   isSettingAddress,
   readSignupSettings,
+  type Topic,
+  topicKey,
   withoutTrailingSlash,
 } from '../functions/commons/config';
 import { ConfigError } from '../functions/commons/errors';
@@ -51,6 +53,8 @@ export interface DeployConfig {
   apiCertificateArn?: string;
   /** Where alarms are emailed; without it alarms still go to the alarm topic. */
   alarmEmail?: string;
+  /** The categories and tags readers may choose, with their English and Chinese labels; none: every post to everyone. */
+  topics: Topic[];
   /** The signup protection settings, as the environment variables the functions read. */
   signupEnvironment: Record<string, string>;
 }
@@ -135,6 +139,7 @@ const EXAMPLES: Record<ContextKey, string> = {
   apiDomain: 'newsletter.blog.example.com',
   apiCertificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789',
   alarmEmail: 'ops@blog.example.com',
+  topics: `'[{"name":"旅行","en":"Travel","zh":"旅行"},{"name":"rust","en":"Rust","zh":"Rust 编程"}]'`,
 };
 
 /**
@@ -188,6 +193,75 @@ const addressList = z
   .transform((items) => items.filter(Boolean))
   .pipe(z.array(address));
 
+const TOPIC_KEYS = new Set(['name', 'en', 'zh']);
+/** Longer than any category a blog shows; a longer one is a paste gone wrong. */
+const TOPIC_TEXT_LIMIT = 100;
+
+/**
+ * `topics`: a list of `{ "name": …, "en": …, "zh": … }` (name as the posts' front matter writes
+ * it; labels default to the name), or from a -c flag the same list as JSON, or names separated
+ * by commas. Each problem says which item and what to write.
+ */
+const topicList = z.unknown().transform((value, context): Topic[] => {
+  const fail = (message: string) => {
+    context.issues.push({ code: 'custom', message, input: value });
+    return z.NEVER;
+  };
+  let items: unknown = value;
+  if (typeof value === 'string') {
+    const written = value.trim();
+    if (!written.startsWith('['))
+      items = written
+        .split(',')
+        .filter((name) => name.trim() !== '')
+        .map((name) => ({ name }));
+    else {
+      try {
+        items = JSON.parse(written);
+      } catch {
+        return fail(`is not a valid JSON list ${got({ input: written })}`);
+      }
+    }
+  }
+  if (items === undefined || items === null) return [];
+  if (!Array.isArray(items)) return fail(`must be a list of topics ${gotJson({ input: value })}`);
+  const topics: Topic[] = [];
+  const seen = new Map<string, string>();
+  for (const [index, item] of items.entries()) {
+    const where = `item ${index + 1}`;
+    if (item === null || typeof item !== 'object' || Array.isArray(item))
+      return fail(`${where} must be an object with a "name" ${gotJson({ input: item })}`);
+    const fields = item as Record<string, unknown>;
+    const unknown = Object.keys(fields).find((key) => !TOPIC_KEYS.has(key));
+    if (unknown !== undefined) return fail(`${where} has "${unknown}"; a topic has only "name", "en" and "zh"`);
+    const textOf = (key: string): string | undefined => {
+      const field = fields[key];
+      if (field === undefined || field === null) return undefined;
+      if (typeof field !== 'string') throw new Error(`${where} "${key}" must be a string ${gotJson({ input: field })}`);
+      if (field.trim().length > TOPIC_TEXT_LIMIT)
+        throw new Error(`${where} "${key}" is longer than ${TOPIC_TEXT_LIMIT} characters`);
+      return field.trim() || undefined;
+    };
+    let name: string | undefined;
+    let en: string | undefined;
+    let zh: string | undefined;
+    try {
+      [name, en, zh] = [textOf('name'), textOf('en'), textOf('zh')];
+    } catch (error) {
+      return fail((error as Error).message);
+    }
+    if (name === undefined) {
+      return fail(`${where} needs a "name": a category or tag as the posts' front matter writes it`);
+    }
+    const first = seen.get(topicKey(name));
+    if (first !== undefined)
+      return fail(`names "${first}" and "${name}", one topic (names compare without case); keep one`);
+    seen.set(topicKey(name), name);
+    topics.push({ name, en: en ?? name, zh: zh ?? name });
+  }
+  return topics;
+});
+
 /**
  * The deploy settings, one schema per key. Only the first problem is reported: each key's own,
  * in this order, then the rules between keys (`deployContextSchema`), which apply once every
@@ -228,6 +302,7 @@ const deployKeysSchema = z.object({
   githubApiUrl: url(text.transform((value) => value ?? 'https://api.github.com')),
   editors: addressList,
   listName: required,
+  topics: topicList,
 });
 
 /** The per-key settings checked together, then the rules between keys. */
@@ -312,6 +387,8 @@ export function settingsEnvironment(
     [ENV.maxSendRate]: String(config.maxSendRate),
     [ENV.configurationSet]: deployed.configurationSet,
     [ENV.resendAfterSeconds]: String(resendAfterSeconds(senderTimeout(config.maxSendRate))),
+    // JSON: names may hold commas, and the labels travel with them (parseTopics reads both forms).
+    [ENV.topics]: config.topics.length > 0 ? JSON.stringify(config.topics) : undefined,
     ...config.signupEnvironment,
   };
   return Object.fromEntries(

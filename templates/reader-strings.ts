@@ -10,6 +10,21 @@ export interface ReaderStrings {
   /** BCP 47 tag for the `lang` attribute. */
   htmlLang: string;
   signup: { title: string; intro: string; label: string; hint: string; button: string; note: string };
+  /**
+   * The form's topics and frequency, and what is wrong with them when sent by hand: `{value}` is
+   * the value sent, `{offered}` the topics on offer.
+   */
+  choices: {
+    topics: string;
+    topicsHint: string;
+    frequency: string;
+    everyPost: string;
+    digest: string;
+    unknownTopic: string;
+    noTopicsOffered: string;
+    noTopic: string;
+    unknownFrequency: string;
+  };
   checkInbox: { title: string; body: string; spam: string };
   /** The page behind the email's link: one button, so a scanner opening the link confirms nothing. */
   confirmAsk: { title: string; body: string; button: string };
@@ -92,6 +107,18 @@ const en: ReaderStrings = {
     hint: 'We send a confirmation link first; nothing else arrives until you click it.',
     button: 'Subscribe',
     note: 'Your address is used only to send you new posts from {site}.',
+  },
+  choices: {
+    topics: 'Topics',
+    topicsHint: 'Untick what you would rather not get. With every box ticked, new topics reach you too.',
+    frequency: 'How often',
+    everyPost: 'Every post',
+    digest: 'A weekly digest',
+    unknownTopic: 'There is no topic "{value}" to choose. The topics are: {offered}.',
+    noTopicsOffered: 'There is no topic "{value}" to choose: this newsletter offers no topics, so leave them out.',
+    noTopic: 'Tick at least one topic (all of them to get every post).',
+    unknownFrequency:
+      '"{value}" is not a choice of how often: choose "post" (every post) or "digest" (a weekly digest).',
   },
   checkInbox: {
     title: 'Check your inbox',
@@ -242,6 +269,17 @@ const zhCN: ReaderStrings = {
     hint: '我们会先发送一封确认邮件；点击其中的链接之前，你不会收到其他邮件。',
     button: '订阅',
     note: '你的邮箱地址只用于发送 {site} 的新文章。',
+  },
+  choices: {
+    topics: '主题',
+    topicsHint: '取消勾选你不想收到的主题。全部勾选时，以后新增的主题也会发给你。',
+    frequency: '接收频率',
+    everyPost: '每篇文章',
+    digest: '每周摘要',
+    unknownTopic: '没有可选的主题“{value}”。可选的主题有：{offered}。',
+    noTopicsOffered: '没有可选的主题“{value}”：本通讯不提供主题选择，请不要填写主题。',
+    noTopic: '请至少勾选一个主题（全部勾选即接收所有文章）。',
+    unknownFrequency: '“{value}”不是可选的接收频率：请选择 "post"（每篇文章）或 "digest"（每周摘要）。',
   },
   checkInbox: {
     title: '请查收邮件',

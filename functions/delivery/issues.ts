@@ -26,6 +26,17 @@ export interface NewIssue {
   source?: string;
   /** Git commit the post was read at, when it came from a push. */
   commit?: string;
+  /** The post's categories and tags as its front matter writes them: dispatch routes by topic with them. */
+  categoriesAndTags?: string[];
+}
+
+/**
+ * Active readers a dispatch did not queue because the post is not for them, by reason: it has
+ * none of their topics (`topics`), or they read the weekly digest instead (`digest`).
+ */
+export interface NotForCounts {
+  topics: number;
+  digest: number;
 }
 
 export interface Issue extends Omit<NewIssue, 'message'> {
@@ -38,6 +49,8 @@ export interface Issue extends Omit<NewIssue, 'message'> {
   hasMessage: boolean;
   /** Claim buckets of this post's recipients (claims.ts), fixed before its first page. */
   claimBuckets?: number;
+  /** Readers passed over, counted with each checkpointed page like `enqueued`; absent while none. */
+  notFor?: NotForCounts;
 }
 
 export type DeliveryState = 'sending' | 'sent' | 'failed' | 'skipped';
@@ -98,7 +111,8 @@ export interface IssueStore {
   startScheduled(postId: string): Promise<boolean>;
   /**
    * Moves the dispatch cursor from `expected` to `next` (undefined: the last page is queued)
-   * and counts the page's recipients; false when another dispatcher moved it first.
+   * and counts the page's recipients, and the readers it passed over (`notFor`), in the same
+   * write; false when another dispatcher moved it first.
    */
   checkpoint(
     postId: string,
@@ -106,6 +120,7 @@ export interface IssueStore {
     next: string | undefined,
     enqueued: number,
     now?: Date,
+    notFor?: NotForCounts,
   ): Promise<boolean>;
   /** Fixes the post's claim bucket count unless it is fixed already; answers the stored count. */
   fixClaimBuckets(postId: string, buckets: number): Promise<number>;

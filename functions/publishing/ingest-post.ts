@@ -292,6 +292,7 @@ export async function ingestPost(
   const sendAt = future ? post.date : now;
   const issue = {
     ...base,
+    categoriesAndTags: categoriesAndTagsOf(post),
     subject: email!.subject,
     state: future ? ('scheduled' as const) : ('dispatching' as const),
     sendAt: sendAt.toISOString(),
@@ -310,6 +311,21 @@ export async function ingestPost(
   await ports.dispatchQueue.send([{ postId: post.id }]);
   logger.info('issue.created', { postId: post.id, source: file.origin, commit: file.commit });
   return { status: 'dispatching', postId: post.id, subject: email!.subject };
+}
+
+/** Beyond any blog's taxonomy; keeps a hostile front matter from filling the issue record. */
+const CATEGORIES_AND_TAGS_CHARACTERS = 10_000;
+
+/** The post's categories and tags for topic routing, each once, as much as fits the record. */
+export function categoriesAndTagsOf(post: Pick<Post, 'categories' | 'tags'>): string[] {
+  const names: string[] = [];
+  let characters = 0;
+  for (const name of new Set([...post.categories, ...post.tags])) {
+    characters += name.length;
+    if (characters > CATEGORIES_AND_TAGS_CHARACTERS) break;
+    names.push(name);
+  }
+  return names;
 }
 
 /** The record of a pushed draft's preview at one commit; a draft from disk has none. */

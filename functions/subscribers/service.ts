@@ -7,7 +7,7 @@ import { normaliseAddress } from './address';
 import type { SignupGuard } from './guard';
 import { hashIp, type SubscriberKeys } from './keys';
 import { SubscriberTokens, type TokenPurpose } from './tokens';
-import type { Consent, Preferences, Subscriber, SubscriberState, SubscriberStore } from './types';
+import type { Consent, Preferences, ReadingChoices, Subscriber, SubscriberState, SubscriberStore } from './types';
 
 /** Sends the double opt-in email (the HTTP side builds it from its MJML template, SES sends it). */
 export interface ConfirmationSender {
@@ -32,7 +32,8 @@ export interface SubscriptionServiceDeps {
   guard?: SignupGuard;
 }
 
-export interface SubscribeRequest {
+/** `topics` and `frequency` as checked against the offered topics (choices.ts). */
+export interface SubscribeRequest extends ReadingChoices {
   email: string;
   /** Where the signup came from: 'form', 'import', 'api', … */
   source: string;
@@ -121,7 +122,13 @@ export class SubscriptionService {
     const lang = this.language(request.lang);
     const consent: Consent = { at: this.clock.now().toISOString(), source };
     if (request.ip) consent.ipHash = hashIp(this.keys.ipKey, request.ip);
-    const { id, stored } = await this.store.upsertPending({ email, consent, lang });
+    const { id, stored } = await this.store.upsertPending({
+      email,
+      consent,
+      lang,
+      topics: request.topics,
+      frequency: request.frequency,
+    });
     if (!stored) {
       this.logger.info('subscriber.signup_ignored', { subscriberId: id, source, reason: 'active or complained' });
       return;

@@ -84,6 +84,7 @@ export async function buildSendingServices(
       sendQueue: queues.sendQueue,
       dispatchQueue: queues.dispatchQueue,
       clock: core.clock,
+      topics: core.settings.topics,
     },
     sesEvents: {
       subscribers: core.subscribers,

@@ -68,6 +68,20 @@ export function describeIssueStore(
       expect(await store.checkpoint('p3', '', 'c2', 1, NOW)).toBe(false);
     });
 
+    it("keeps the post's categories and tags, and counts the readers passed over only with a checkpoint that moves", async () => {
+      const store = await make();
+      await store.createIssue(issue('p5', { categoriesAndTags: ['旅行', 'Rust'] }), NOW);
+      expect((await store.getIssue('p5'))?.categoriesAndTags).toEqual(['旅行', 'Rust']);
+      expect((await store.getIssue('p5'))?.notFor).toBeUndefined();
+      expect(await store.checkpoint('p5', '', 'c1', 2, NOW, { topics: 0, digest: 0 })).toBe(true);
+      expect((await store.getIssue('p5'))?.notFor).toBeUndefined();
+      expect(await store.checkpoint('p5', 'c1', 'c2', 2, NOW, { topics: 4, digest: 1 })).toBe(true);
+      // The same page again, as a dispatcher resumed from an older read would: nothing is counted twice.
+      expect(await store.checkpoint('p5', 'c1', 'c2', 2, NOW, { topics: 4, digest: 1 })).toBe(false);
+      expect(await store.checkpoint('p5', 'c2', undefined, 1, NOW, { topics: 3, digest: 0 })).toBe(true);
+      expect(await store.getIssue('p5')).toMatchObject({ enqueued: 5, notFor: { topics: 7, digest: 1 } });
+    });
+
     it('keeps the first claim bucket count a post is given', async () => {
       const store = await make();
       await store.createIssue(issue('p4'), NOW);

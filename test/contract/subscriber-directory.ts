@@ -78,3 +78,68 @@ export function describeSubscriberDirectory(name: string, make: () => Promise<Di
     });
   });
 }
+
+export interface SignupStoreUnderTest {
+  store: Pick<SubscriberStore, 'upsertPending' | 'get' | 'pageActive'>;
+  /** Moves a stored subscriber to a state, as confirming or leaving would. */
+  setState(id: string, state: 'active' | 'unsubscribed'): Promise<void>;
+}
+
+/** What the form's topics and frequency rely on of upsertPending and the active pages, for DynamoDB and memory alike. */
+export function describeSignupChoices(name: string, make: () => Promise<SignupStoreUnderTest>): void {
+  describe(`${name}: a signup's topics and frequency`, () => {
+    const consent = { at: '2026-06-01T10:00:00.000Z', source: 'form' };
+
+    it('keeps the chosen topics and frequency, and the active pages carry them to dispatch', async () => {
+      const { store, setState } = await make();
+      const { id } = await store.upsertPending({
+        email: 'li.lei@example.com',
+        consent,
+        lang: 'zh-CN',
+        topics: ['旅行', 'rust'],
+        frequency: 'digest',
+      });
+      expect(await store.get(id)).toMatchObject({ state: 'pending', topics: ['旅行', 'rust'], frequency: 'digest' });
+      await setState(id, 'active');
+      const [listed] = (await store.pageActive(undefined, 10)).subscribers;
+      expect(listed).toMatchObject({ id, topics: ['旅行', 'rust'], frequency: 'digest' });
+    });
+
+    it('stores no topics for a signup without them (every post)', async () => {
+      const { store } = await make();
+      const { id } = await store.upsertPending({ email: 'ada@example.com', consent, topics: [] });
+      const stored = await store.get(id);
+      expect(stored?.topics).toBeUndefined();
+      expect(stored?.frequency).toBeUndefined();
+    });
+
+    it('a new signup of a pending or unsubscribed address takes its new choices whole', async () => {
+      const { store, setState } = await make();
+      const { id } = await store.upsertPending({
+        email: 'grace@example.com',
+        consent,
+        topics: ['rust'],
+        frequency: 'digest',
+      });
+      await store.upsertPending({ email: 'grace@example.com', consent, topics: ['旅行'] });
+      expect(await store.get(id)).toMatchObject({ state: 'pending', topics: ['旅行'] });
+      expect((await store.get(id))?.frequency).toBeUndefined();
+
+      await setState(id, 'unsubscribed');
+      expect((await store.upsertPending({ email: 'grace@example.com', consent, frequency: 'post' })).stored).toBe(true);
+      const back = await store.get(id);
+      expect(back).toMatchObject({ state: 'pending', frequency: 'post' });
+      expect(back?.topics).toBeUndefined();
+    });
+
+    it('an active reader signing up again keeps the choices they have', async () => {
+      const { store, setState } = await make();
+      const { id } = await store.upsertPending({ email: 'active@example.com', consent, topics: ['rust'] });
+      await setState(id, 'active');
+      expect((await store.upsertPending({ email: 'active@example.com', consent, topics: ['旅行'] })).stored).toBe(
+        false,
+      );
+      expect(await store.get(id)).toMatchObject({ state: 'active', topics: ['rust'] });
+    });
+  });
+}

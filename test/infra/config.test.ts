@@ -17,6 +17,41 @@ describe('deploy configuration', () => {
       editors: [],
     });
     expect(config.domain).toBeUndefined();
+    expect(config.topics).toEqual([]);
+  });
+
+  it('reads topics as a cdk.json list, labels defaulting to the name, or from a -c flag as JSON or names', () => {
+    const read = (topics: unknown) =>
+      readDeployConfig((key) => ({ ...DEPLOYED_CONTEXT, topics })[key as 'topics']).topics;
+    expect(
+      read([
+        { name: ' 旅行 ', en: 'Travel' },
+        { name: 'rust', zh: 'Rust 编程' },
+      ]),
+    ).toEqual([
+      { name: '旅行', en: 'Travel', zh: '旅行' },
+      { name: 'rust', en: 'rust', zh: 'Rust 编程' },
+    ]);
+    expect(read('[{"name":"旅行","en":"Travel"}]')).toEqual([{ name: '旅行', en: 'Travel', zh: '旅行' }]);
+    expect(read('旅行, rust,')).toEqual([
+      { name: '旅行', en: '旅行', zh: '旅行' },
+      { name: 'rust', en: 'rust', zh: 'rust' },
+    ]);
+    expect(read(undefined)).toEqual([]);
+  });
+
+  it('passes topics to the functions as JSON, which their settings reader takes back whole', () => {
+    const config = readDeployConfig(
+      (key) => ({ ...DEPLOYED_CONTEXT, topics: [{ name: 'a, b', en: 'A and B', zh: '甲乙' }] })[key as 'topics'],
+    );
+    const environment = settingsEnvironment(config, { publicUrl: 'https://api.example.org', configurationSet: 'set' });
+    expect(readSettings({ ...environment, PUSHLETTER_PUBLIC_URL: 'https://api.example.org' }).topics).toEqual([
+      { name: 'a, b', en: 'A and B', zh: '甲乙' },
+    ]);
+    const none = readDeployConfig((key) => ({ ...DEPLOYED_CONTEXT, topics: [] })[key as 'topics']);
+    expect(
+      settingsEnvironment(none, { publicUrl: 'https://api.example.org', configurationSet: 'set' }),
+    ).not.toHaveProperty('PUSHLETTER_TOPICS');
   });
 
   it('reads -c flags, which arrive as strings: numbers and comma-separated lists', () => {
@@ -51,6 +86,29 @@ describe('deploy configuration', () => {
     ['mailFromDomain', 'mail.other.example', /"mailFromDomain" must be a subdomain of "domain" .*mail\.example\.org/],
     ['mailFromDomain', 'example.org', /"mailFromDomain" must be a subdomain of "domain"/],
     ['existingIdentity', 'yes', /"existingIdentity" must be true or false/],
+    [
+      'topics',
+      { name: 'rust' },
+      /"topics" must be a list of topics \(got \{"name":"rust"\}\).*set "topics" under "context"/,
+    ],
+    [
+      'topics',
+      [{ name: 'rust' }, { en: 'Travel' }],
+      /"topics" item 2 needs a "name": a category or tag as the posts' front matter writes it/,
+    ],
+    [
+      'topics',
+      [{ name: 'rust', label: 'Rust' }],
+      /"topics" item 1 has "label"; a topic has only "name", "en" and "zh"/,
+    ],
+    [
+      'topics',
+      [{ name: 'Rust' }, { name: 'rust' }],
+      /"topics" names "Rust" and "rust", one topic \(names compare without case\)/,
+    ],
+    ['topics', [{ name: 7 }], /"topics" item 1 "name" must be a string \(got 7\)/],
+    ['topics', ['rust'], /"topics" item 1 must be an object with a "name" \(got "rust"\)/],
+    ['topics', '[{"name":', /"topics" is not a valid JSON list/],
     [
       'apiDomain',
       'https://letters.example.org',
@@ -170,6 +228,10 @@ describe('deploy configuration', () => {
       // The sender's timeout at 50/s plus 600 s, raised to the 900 s floor.
       resendAfterSeconds: 900,
       signup: { ...readSignupSettings({}), checkDomainDns: true },
+      topics: [
+        { name: '旅行', en: 'Travel', zh: '旅行' },
+        { name: 'rust', en: 'rust', zh: 'rust' },
+      ],
     });
   });
 

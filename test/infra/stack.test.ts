@@ -138,6 +138,11 @@ describe('functions', () => {
         fromAddress: 'letters@news.example.org',
         maxSendRate: 50,
         editors: ['editor@example.org', 'second@example.org'],
+        // cdk.json's list with its labels: the form shows them, dispatch routes by the names.
+        topics: [
+          { name: '旅行', en: 'Travel', zh: '旅行' },
+          { name: 'rust', en: 'rust', zh: 'rust' },
+        ],
       });
     }
   });

@@ -4,7 +4,7 @@ import { DynamoIssueStore } from '../../functions/adapters/dynamodb/issue-store'
 import { DynamoSubscriberStore } from '../../functions/adapters/dynamodb/subscriber-store';
 import { deliveriesTableDefinition, issuesTableDefinition } from '../../functions/contract/delivery-tables';
 import { describeIssueStore } from '../contract/issue-store';
-import { describeSubscriberDirectory } from '../contract/subscriber-directory';
+import { describeSignupChoices, describeSubscriberDirectory } from '../contract/subscriber-directory';
 import { testMessage } from './delivery-harness';
 import { createSubscriberTable, type RunningDynamo, startDynamo, testKeys } from './subscribers-harness';
 
@@ -36,18 +36,34 @@ describeIssueStore(
   () => message,
 );
 
-describeSubscriberDirectory('DynamoDB subscriber store', async () => {
-  const directory = new DynamoSubscriberStore({
+/** A subscriber store on a table of its own. */
+async function subscriberStore(): Promise<DynamoSubscriberStore> {
+  return new DynamoSubscriberStore({
     client: dynamo.client,
     tableName: await createSubscriberTable(dynamo.client),
     idKey: testKeys.idKey,
     listName: 'newsletter',
     clock: { now: () => new Date('2026-06-01T10:00:00Z') },
   });
+}
+
+describeSubscriberDirectory('DynamoDB subscriber store', async () => {
+  const directory = await subscriberStore();
   return {
     directory,
     add: async (email, state) =>
       (await directory.createIfAbsent({ email, state, consent: { at: '2026-06-01T10:00:00.000Z', source: 'import' } }))
         .id,
+  };
+});
+
+describeSignupChoices('DynamoDB subscriber store', async () => {
+  const store = await subscriberStore();
+  return {
+    store,
+    setState: async (id, state) => {
+      if (state === 'active') await store.activate(id);
+      else await store.deactivate(id);
+    },
   };
 });

@@ -330,6 +330,7 @@ export async function startDoctorWorld(): Promise<DoctorWorld> {
     listName: 'newsletter',
     language: 'en' as const,
     existingIdentity: false,
+    topics: [],
     signupEnvironment: {},
   };
   const environment = {

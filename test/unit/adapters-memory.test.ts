@@ -3,7 +3,7 @@ import { MemorySubscriberDirectory } from '../../functions/adapters/memory/memor
 import { normaliseAddress } from '../../functions/subscribers/address';
 import { deriveKeys, subscriberId } from '../../functions/subscribers/keys';
 import { describeIssueStore } from '../contract/issue-store';
-import { describeSubscriberDirectory } from '../contract/subscriber-directory';
+import { describeSignupChoices, describeSubscriberDirectory } from '../contract/subscriber-directory';
 import { sendingWorld } from './delivery-world';
 
 const keys = deriveKeys(Buffer.from('memory-adapter-test-master-key-01234', 'utf8'));
@@ -32,5 +32,14 @@ describeSubscriberDirectory('in-memory subscriber directory', async () => {
       });
       return id;
     },
+  };
+});
+
+describeSignupChoices('in-memory subscriber directory', async () => {
+  const idFor = (email: string) => subscriberId(keys.idKey, normaliseAddress(email, { allowTypos: true }));
+  const store = new MemorySubscriberDirectory(idFor);
+  return {
+    store,
+    setState: async (id, state) => store.put({ ...(await store.get(id))!, state }),
   };
 });

@@ -28,6 +28,7 @@ import {
   type IssueStore,
   MessageTooLargeError,
   type NewIssue,
+  type NotForCounts,
   type SendingTables,
   type SentRecord,
 } from '../../delivery/issues';
@@ -45,6 +46,15 @@ const TAG_ALIAS_PREFIX = 'tag:';
 const MESSAGE_LIMIT_BYTES = 350_000;
 /** BatchWriteItem takes at most 25 requests. */
 const BATCH_WRITE_LIMIT = 25;
+
+/**
+ * The issue's `notFor` counts, one top-level number each: ADD, which makes the page's counts
+ * part of the checkpoint's one conditional write, takes top-level attributes only.
+ */
+export const NOT_FOR_ATTRIBUTES: Record<keyof NotForCounts, string> = {
+  topics: 'notForTopics',
+  digest: 'notForDigest',
+};
 
 /**
  * Issues (one per post) and deliveries (one per post and recipient) in DynamoDB. Every state
@@ -112,11 +122,18 @@ export class DynamoIssueStore implements IssueStore {
         Key: marshall({ postId }),
         ConsistentRead: true,
         ProjectionExpression:
-          'postId, title, subject, #state, sendAt, skipReason, failReason, #source, #commit, createdAt, #cursor, enqueued, dispatchedAt, hasMessage, claimBuckets',
+          'postId, title, subject, #state, sendAt, skipReason, failReason, #source, #commit, createdAt, #cursor, enqueued, dispatchedAt, hasMessage, claimBuckets, categoriesAndTags, notForTopics, notForDigest',
         ExpressionAttributeNames: { '#state': 'state', '#source': 'source', '#commit': 'commit', '#cursor': 'cursor' },
       }),
     );
-    return result.Item ? (unmarshall(result.Item) as Issue) : undefined;
+    if (result.Item === undefined) return undefined;
+    const { notForTopics, notForDigest, ...issue } = unmarshall(result.Item) as Issue & {
+      notForTopics?: number;
+      notForDigest?: number;
+    };
+    if (notForTopics !== undefined || notForDigest !== undefined)
+      issue.notFor = { topics: notForTopics ?? 0, digest: notForDigest ?? 0 };
+    return issue;
   }
 
   /** The rendered message, decompressed; read once per batch by the sender, not per recipient. */
@@ -156,23 +173,30 @@ export class DynamoIssueStore implements IssueStore {
     next: string | undefined,
     enqueued: number,
     now: Date = new Date(),
+    notFor?: NotForCounts,
   ): Promise<boolean> {
     const finished = next === undefined;
+    const added = ['enqueued :count'];
+    const values: Record<string, unknown> = {
+      ':next': next ?? '',
+      ':expected': expected,
+      ':count': enqueued,
+      ':dispatching': 'dispatching',
+      ...(finished ? { ':dispatched': 'dispatched', ':now': now.toISOString() } : {}),
+    };
+    // Only counts there are: a list without topics or digest readers keeps its records as they were.
+    for (const reason of ['topics', 'digest'] as const) {
+      if ((notFor?.[reason] ?? 0) === 0) continue;
+      added.push(`${NOT_FOR_ATTRIBUTES[reason]} :${reason}`);
+      values[`:${reason}`] = notFor![reason];
+    }
     return this.conditionalUpdate({
       TableName: this.tables.issuesTable,
       Key: marshall({ postId }),
-      UpdateExpression: finished
-        ? 'SET #cursor = :next, #state = :dispatched, dispatchedAt = :now ADD enqueued :count'
-        : 'SET #cursor = :next ADD enqueued :count',
+      UpdateExpression: `${finished ? 'SET #cursor = :next, #state = :dispatched, dispatchedAt = :now' : 'SET #cursor = :next'} ADD ${added.join(', ')}`,
       ConditionExpression: '#cursor = :expected AND #state = :dispatching',
       ExpressionAttributeNames: { '#cursor': 'cursor', '#state': 'state' },
-      ExpressionAttributeValues: marshall({
-        ':next': next ?? '',
-        ':expected': expected,
-        ':count': enqueued,
-        ':dispatching': 'dispatching',
-        ...(finished ? { ':dispatched': 'dispatched', ':now': now.toISOString() } : {}),
-      }),
+      ExpressionAttributeValues: marshall(values),
     });
   }
 

@@ -1,5 +1,13 @@
 import type { Claim, Ledger } from '../../delivery/claims';
-import type { CopyFeedback, Delivery, Issue, IssueStore, NewIssue, SentRecord } from '../../delivery/issues';
+import type {
+  CopyFeedback,
+  Delivery,
+  Issue,
+  IssueStore,
+  NewIssue,
+  NotForCounts,
+  SentRecord,
+} from '../../delivery/issues';
 import { encodeTagValue, isHashedTagValue } from '../../delivery/message-tags';
 import type { CompiledMessage } from '../../mail/message';
 
@@ -61,11 +69,18 @@ export class MemoryIssueStore implements IssueStore {
     next: string | undefined,
     enqueued: number,
     now: Date = new Date(),
+    notFor?: NotForCounts,
   ): Promise<boolean> {
     const issue = this.issues.get(postId)?.issue;
     if (issue === undefined || issue.cursor !== expected || issue.state !== 'dispatching') return false;
     issue.cursor = next ?? '';
     issue.enqueued += enqueued;
+    if (notFor !== undefined && notFor.topics + notFor.digest > 0) {
+      issue.notFor = {
+        topics: (issue.notFor?.topics ?? 0) + notFor.topics,
+        digest: (issue.notFor?.digest ?? 0) + notFor.digest,
+      };
+    }
     if (next === undefined) {
       issue.state = 'dispatched';
       issue.dispatchedAt = now.toISOString();

@@ -1,5 +1,7 @@
+import { normaliseAddress } from '../../subscribers/address';
 import type {
   ActivePage,
+  PendingSignup,
   Preferences,
   Subscriber,
   SubscriberDirectory,
@@ -11,7 +13,9 @@ import type {
  * answers (test/contract/subscriber-directory.ts): active subscribers paged in id order,
  * suppression that never turns a complaint back into a bounce, addresses found by their id.
  */
-export class MemorySubscriberDirectory implements SubscriberDirectory, Pick<SubscriberStore, 'updatePreferences'> {
+export class MemorySubscriberDirectory
+  implements SubscriberDirectory, Pick<SubscriberStore, 'updatePreferences' | 'upsertPending'>
+{
   private readonly subscribers = new Map<string, Subscriber>();
 
   /** `idFor` maps an address to its id (the DynamoDB store's keyed hash, or any stand-in). */
@@ -50,6 +54,30 @@ export class MemorySubscriberDirectory implements SubscriberDirectory, Pick<Subs
 
   async countActive(): Promise<number> {
     return [...this.subscribers.values()].filter((subscriber) => subscriber.state === 'active').length;
+  }
+
+  /** A form signup, with the DynamoDB store's rules: active and complained stay as they are. */
+  async upsertPending(input: PendingSignup): Promise<{ id: string; stored: boolean }> {
+    const email = normaliseAddress(input.email, { allowTypos: true });
+    const id = this.idFor(email);
+    const known = this.subscribers.get(id);
+    if (known !== undefined && (known.state === 'active' || known.state === 'complained')) return { id, stored: false };
+    const subscriber: Subscriber = {
+      ...known,
+      id,
+      email,
+      state: 'pending',
+      createdAt: known?.createdAt ?? input.consent.at,
+      consent: structuredClone(input.consent),
+    };
+    if (input.lang !== undefined) subscriber.lang = input.lang;
+    // The signup's choices replace the earlier ones whole.
+    delete subscriber.topics;
+    delete subscriber.frequency;
+    if (input.topics !== undefined && input.topics.length > 0) subscriber.topics = [...input.topics];
+    if (input.frequency !== undefined) subscriber.frequency = input.frequency;
+    this.subscribers.set(id, subscriber);
+    return { id, stored: true };
   }
 
   async suppress(id: string, state: 'bounced' | 'complained', at: Date): Promise<void> {
