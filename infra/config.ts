@@ -4,6 +4,8 @@ import {
   httpUrlProblem,
   isSettingAddress,
   readSignupSettings,
+  TRACKING_MODES,
+  type Tracking,
   withoutTrailingSlash,
 } from '../functions/commons/config';
 import { ConfigError } from '../functions/commons/errors';
@@ -51,6 +53,10 @@ export interface DeployConfig {
   apiCertificateArn?: string;
   /** Where alarms are emailed; without it alarms still go to the alarm topic. */
   alarmEmail?: string;
+  /** `off` (default) or `aggregate`: links through the counting redirect (README: Tracking). */
+  tracking: Tracking;
+  /** With `aggregate`: an open pixel, counted per post. */
+  opens: boolean;
   /** The signup protection settings, as the environment variables the functions read. */
   signupEnvironment: Record<string, string>;
 }
@@ -135,6 +141,8 @@ const EXAMPLES: Record<ContextKey, string> = {
   apiDomain: 'newsletter.blog.example.com',
   apiCertificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789',
   alarmEmail: 'ops@blog.example.com',
+  tracking: 'aggregate',
+  opens: 'true',
 };
 
 /**
@@ -228,6 +236,12 @@ const deployKeysSchema = z.object({
   githubApiUrl: url(text.transform((value) => value ?? 'https://api.github.com')),
   editors: addressList,
   listName: required,
+  tracking: text.transform((value) => value ?? 'off').pipe(
+    z.enum(TRACKING_MODES as [Tracking, ...Tracking[]], {
+      error: (issue) => `must be off or aggregate; there is no per-reader tracking ${got(issue)}`,
+    }),
+  ),
+  opens: flag,
 });
 
 /** The per-key settings checked together, then the rules between keys. */
@@ -258,6 +272,8 @@ const deployContextSchema = deployKeysSchema.transform((settings, context): Omit
     else if (!ACM_CERTIFICATE_ARN.test(apiCertificateArn))
       problem('apiCertificateArn', `must be the ARN of an ACM certificate (got "${apiCertificateArn}")`);
   }
+  if (settings.opens && settings.tracking !== 'aggregate')
+    problem('opens', 'counts opens only with tracking aggregate: set -c tracking=aggregate too, or leave opens out');
   // One name for the newsletter: readers see the blog's title as the sender unless told otherwise.
   return { ...settings, fromName: settings.fromName ?? settings.siteTitle };
 });
@@ -312,6 +328,8 @@ export function settingsEnvironment(
     [ENV.maxSendRate]: String(config.maxSendRate),
     [ENV.configurationSet]: deployed.configurationSet,
     [ENV.resendAfterSeconds]: String(resendAfterSeconds(senderTimeout(config.maxSendRate))),
+    [ENV.tracking]: config.tracking,
+    [ENV.opens]: String(config.opens),
     ...config.signupEnvironment,
   };
   return Object.fromEntries(

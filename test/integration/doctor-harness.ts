@@ -330,6 +330,8 @@ export async function startDoctorWorld(): Promise<DoctorWorld> {
     listName: 'newsletter',
     language: 'en' as const,
     existingIdentity: false,
+    tracking: 'off' as const,
+    opens: false,
     signupEnvironment: {},
   };
   const environment = {
