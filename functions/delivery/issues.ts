@@ -26,9 +26,14 @@ export interface NewIssue {
   source?: string;
   /** Git commit the post was read at, when it came from a push. */
   commit?: string;
+  /**
+   * Sent with tracking `aggregate`: what each redirect link leads to, by index (0: the hidden
+   * link's target, the post's page; 1…: the post's links). Never changes once written.
+   */
+  links?: string[];
 }
 
-export interface Issue extends Omit<NewIssue, 'message'> {
+export interface Issue extends Omit<NewIssue, 'message' | 'links'> {
   createdAt: string;
   /** Dispatch checkpoint: '' before the first page, the next page's cursor after each page. */
   cursor: string;
@@ -94,6 +99,8 @@ export interface IssueStore {
   getIssue(postId: string): Promise<Issue | undefined>;
   /** The rendered message; read once per batch by the worker, not per recipient. */
   getMessage(postId: string): Promise<CompiledMessage | undefined>;
+  /** The targets of the post's redirect links (`NewIssue.links`); undefined when it was sent without tracking. */
+  getLinks(postId: string): Promise<string[] | undefined>;
   /** A scheduled issue whose time has come starts dispatching; false if it was not scheduled. */
   startScheduled(postId: string): Promise<boolean>;
   /**

@@ -67,4 +67,9 @@ export interface RenderedEmail {
   /** True when the post was cut to stay under Gmail's clipping limit. */
   truncated: boolean;
   warnings: Warning[];
+  /**
+   * With tracking `aggregate`: what each redirect link leads to, by index (0: the hidden link's
+   * target, the post's page; 1…: the post's links). Stored with the issue for the redirect.
+   */
+  links?: string[];
 }

@@ -133,6 +133,19 @@ export class DynamoIssueStore implements IssueStore {
     return JSON.parse(gunzipSync(binary).toString('utf8')) as CompiledMessage;
   }
 
+  /** Written once with the issue, so an eventually consistent read is enough (and half the cost). */
+  async getLinks(postId: string): Promise<string[] | undefined> {
+    const result = await this.dynamo.send(
+      new GetItemCommand({
+        TableName: this.tables.issuesTable,
+        Key: marshall({ postId }),
+        ProjectionExpression: 'links',
+      }),
+    );
+    const links = result.Item?.links;
+    return links === undefined ? undefined : (unmarshall({ links }).links as string[]);
+  }
+
   /** A scheduled issue whose time has come starts dispatching; false if it was not scheduled. */
   async startScheduled(postId: string): Promise<boolean> {
     return this.conditionalUpdate({
