@@ -10,6 +10,11 @@ export interface ReaderStrings {
   /** BCP 47 tag for the `lang` attribute. */
   htmlLang: string;
   signup: { title: string; intro: string; label: string; hint: string; button: string; note: string };
+  /**
+   * The signup page's first sentence with aggregate tracking (`intro` promises none): exactly
+   * what is counted, and that nothing tells readers apart.
+   */
+  counting: { clicks: string; clicksAndOpens: string };
   checkInbox: { title: string; body: string; spam: string };
   /** The page behind the email's link: one button, so a scanner opening the link confirms nothing. */
   confirmAsk: { title: string; body: string; button: string };
@@ -64,6 +69,12 @@ const en: ReaderStrings = {
     hint: 'We send a confirmation link first; nothing else arrives until you click it.',
     button: 'Subscribe',
     note: 'Your address is used only to send you new posts from {site}.',
+  },
+  counting: {
+    clicks:
+      'Get every new post by email, each with a one-click unsubscribe link. We count how often each link in a post is clicked, added up over all readers; nothing tells us who clicked.',
+    clicksAndOpens:
+      'Get every new post by email, each with a one-click unsubscribe link. We count how often each link in a post is clicked, and how often a post is opened (an image in it loads), added up over all readers; nothing tells us who clicked or opened.',
   },
   checkInbox: {
     title: 'Check your inbox',
@@ -160,6 +171,12 @@ const zhCN: ReaderStrings = {
     hint: '我们会先发送一封确认邮件；点击其中的链接之前，你不会收到其他邮件。',
     button: '订阅',
     note: '你的邮箱地址只用于发送 {site} 的新文章。',
+  },
+  counting: {
+    clicks:
+      '每篇新文章都会发到你的邮箱，每封邮件都有一键退订链接。我们统计每篇文章中每个链接被点击的次数，是所有读者的合计；我们无从知道是谁点击的。',
+    clicksAndOpens:
+      '每篇新文章都会发到你的邮箱，每封邮件都有一键退订链接。我们统计每篇文章中每个链接被点击的次数，以及文章被打开的次数（邮件中的一张图片加载时计一次），都是所有读者的合计；我们无从知道是谁点击或打开的。',
   },
   checkInbox: {
     title: '请查收邮件',

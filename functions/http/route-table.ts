@@ -3,6 +3,7 @@ import { confirm, showConfirmPage } from './confirm-route';
 import { githubWebhook } from './github-route';
 import { showSignupPage } from './signup-page-route';
 import { subscribe } from './subscribe-route';
+import { followLink, servePixel } from './tracking-routes';
 import type { Route, RouteHandler } from './types';
 import { showUnsubscribePage, unsubscribe } from './unsubscribe-route';
 
@@ -15,6 +16,8 @@ const HANDLERS: Record<RouteKey, RouteHandler> = {
   'GET /unsubscribe': showUnsubscribePage,
   'POST /unsubscribe': unsubscribe,
   'POST /hooks/github': githubWebhook,
+  'GET /r/{post}/{link}': followLink,
+  'GET /o/{pixel}': servePixel,
 };
 
 /** Every route of the HTTP API, on API Gateway and locally alike. */

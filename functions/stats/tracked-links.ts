@@ -94,3 +94,24 @@ export function readPixelPath(pixel: string): { postId: string; signature: strin
   if (match === null || postId === undefined || postId === '') return undefined;
   return { postId, signature: match[2]! };
 }
+
+/**
+ * A post's link list, read once per process and kept: it never changes once the issue is
+ * written. A post without one is asked again next time (its record may be being replaced).
+ */
+export function cachedLinks(
+  read: (postId: string) => Promise<string[] | undefined>,
+  limit = 256,
+): (postId: string) => Promise<string[] | undefined> {
+  const cache = new Map<string, string[]>();
+  return async (postId) => {
+    const known = cache.get(postId);
+    if (known !== undefined) return known;
+    const links = await read(postId);
+    if (links !== undefined) {
+      if (cache.size >= limit) cache.delete(cache.keys().next().value!);
+      cache.set(postId, links);
+    }
+    return links;
+  };
+}
