@@ -236,11 +236,13 @@ const deployKeysSchema = z.object({
   githubApiUrl: url(text.transform((value) => value ?? 'https://api.github.com')),
   editors: addressList,
   listName: required,
-  tracking: text.transform((value) => value ?? 'off').pipe(
-    z.enum(TRACKING_MODES as [Tracking, ...Tracking[]], {
-      error: (issue) => `must be off or aggregate; there is no per-reader tracking ${got(issue)}`,
-    }),
-  ),
+  tracking: text
+    .transform((value) => value ?? 'off')
+    .pipe(
+      z.enum(TRACKING_MODES as [Tracking, ...Tracking[]], {
+        error: (issue) => `must be off or aggregate; there is no per-reader tracking ${got(issue)}`,
+      }),
+    ),
   opens: flag,
 });
 

@@ -66,7 +66,11 @@ export function createHttpApp(dependencies: AppDependencies, routes: readonly Ro
   const siteOrigin = originOf(settings.siteUrl);
   const siteLanguage: ReaderLanguage = readerLanguage(settings.language) ?? 'en';
   const counting =
-    settings.tracking === 'aggregate' ? (settings.opens ? ('clicksAndOpens' as const) : ('clicks' as const)) : undefined;
+    settings.tracking === 'aggregate'
+      ? settings.opens
+        ? ('clicksAndOpens' as const)
+        : ('clicks' as const)
+      : undefined;
 
   const context: RouteContext = {
     ...dependencies,

@@ -27,7 +27,11 @@ async function count(tracking: TrackingDependencies, increments: CounterIncremen
 export const followLink: RouteHandler = async (request, app) => {
   const tracking = app.tracking;
   const link = readClickPath(request.params?.post ?? '', request.params?.link ?? '');
-  if (tracking === undefined || link === undefined || !tracking.signer.verifyClick(link.postId, link.index, link.signature))
+  if (
+    tracking === undefined ||
+    link === undefined ||
+    !tracking.signer.verifyClick(link.postId, link.index, link.signature)
+  )
     return notFound(request, app);
   const target = (await tracking.links(link.postId))?.[link.index];
   if (target === undefined) return notFound(request, app);

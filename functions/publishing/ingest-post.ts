@@ -50,7 +50,12 @@ export interface RenderedPost {
  * with a time and memory budget (functions/local/render-worker.ts), so a hostile post cannot
  * block the HTTP app.
  */
-export type RenderPost = (file: PostFile, settings: Settings, now: Date, options: RenderOptions) => Promise<RenderedPost>;
+export type RenderPost = (
+  file: PostFile,
+  settings: Settings,
+  now: Date,
+  options: RenderOptions,
+) => Promise<RenderedPost>;
 
 export interface RenderOptions {
   skippedToo: boolean;

@@ -1,12 +1,6 @@
 import { DomUtils, parseDocument } from 'htmlparser2';
 import { escapeHtml } from '../commons/html';
-import {
-  clickUrl,
-  HIDDEN_LINK,
-  LinkSigner,
-  MAX_TRACKED_LINKS,
-  openPixelUrl,
-} from '../stats/tracked-links';
+import { clickUrl, HIDDEN_LINK, LinkSigner, MAX_TRACKED_LINKS, openPixelUrl } from '../stats/tracked-links';
 
 type ChildNode = ReturnType<typeof parseDocument>['children'][number];
 type Element = Extract<ChildNode, { attribs: Record<string, string> }>;
@@ -66,11 +60,7 @@ function withoutFragment(href: string): string {
  * own URL. Also returns the trailer for the HTML part: a link no person sees or follows (hidden
  * from sight, from the keyboard and from screen readers) and, with `opens`, the pixel.
  */
-export function trackLinks(
-  bodyHtml: string,
-  post: { id: string; url: string },
-  tracking: LinkTracking,
-): TrackedBody {
+export function trackLinks(bodyHtml: string, post: { id: string; url: string }, tracking: LinkTracking): TrackedBody {
   const signer = new LinkSigner(tracking.key);
   const document = parseDocument(bodyHtml);
   const links = [post.url];

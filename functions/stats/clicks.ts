@@ -20,7 +20,12 @@ const linkName = (index: number) => (index === HIDDEN_LINK ? 'hidden' : `click#$
 export function clickIncrements(postId: string, index: number, machine: boolean): CounterIncrement[] {
   const scope = postScope(postId);
   const name = linkName(index);
-  return machine ? [{ scope, name }, { scope, name: `${name}.machine` }] : [{ scope, name }];
+  return machine
+    ? [
+        { scope, name },
+        { scope, name: `${name}.machine` },
+      ]
+    : [{ scope, name }];
 }
 
 export function openIncrements(postId: string): CounterIncrement[] {

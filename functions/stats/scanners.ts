@@ -11,13 +11,56 @@ export const SCANNER_USER_AGENTS: Readonly<Record<string, readonly string[]>> = 
   // Microsoft Defender for Office 365 Safe Links, Outlook's and Teams' link previews, Office apps.
   microsoft: ['safelinks', 'defender', 'bingpreview', 'skypeuripreview', 'ms-office', 'microsoft office', 'msoffice'],
   // Mail security gateways that open every link of a message.
-  gateways: ['proofpoint', 'mimecast', 'barracuda', 'ironport', 'fortiguard', 'sophos', 'symantec', 'trendmicro', 'zscaler', 'forcepoint'],
+  gateways: [
+    'proofpoint',
+    'mimecast',
+    'barracuda',
+    'ironport',
+    'fortiguard',
+    'sophos',
+    'symantec',
+    'trendmicro',
+    'zscaler',
+    'forcepoint',
+  ],
   // Google's fetchers (Gmail's link checks and previews, Safe Browsing, crawlers).
-  google: ['google-safety', 'googlebot', 'google-inspectiontool', 'apis-google', 'googleother', 'google-read-aloud', 'feedfetcher-google'],
+  google: [
+    'google-safety',
+    'googlebot',
+    'google-inspectiontool',
+    'apis-google',
+    'googleother',
+    'google-read-aloud',
+    'feedfetcher-google',
+  ],
   // Link previews in chat apps, where a forwarded link gets unfurled.
-  previews: ['facebookexternalhit', 'slackbot', 'discordbot', 'telegrambot', 'twitterbot', 'linkedinbot', 'whatsapp', 'skypebot'],
+  previews: [
+    'facebookexternalhit',
+    'slackbot',
+    'discordbot',
+    'telegrambot',
+    'twitterbot',
+    'linkedinbot',
+    'whatsapp',
+    'skypebot',
+  ],
   // Command-line tools and HTTP libraries.
-  libraries: ['curl/', 'wget/', 'python-requests', 'python-urllib', 'python-httpx', 'aiohttp', 'go-http-client', 'okhttp', 'java/', 'libwww-perl', 'node-fetch', 'undici', 'axios/', 'httpclient'],
+  libraries: [
+    'curl/',
+    'wget/',
+    'python-requests',
+    'python-urllib',
+    'python-httpx',
+    'aiohttp',
+    'go-http-client',
+    'okhttp',
+    'java/',
+    'libwww-perl',
+    'node-fetch',
+    'undici',
+    'axios/',
+    'httpclient',
+  ],
   // Browsers driven by programs.
   headless: ['headlesschrome', 'phantomjs', 'puppeteer', 'playwright', 'selenium'],
 };

@@ -80,7 +80,10 @@ function decoded(segment: string): string | undefined {
 }
 
 /** `/r/{post}/{link}`'s parameters read, or undefined for anything that cannot be a link we made. */
-export function readClickPath(post: string, link: string): { postId: string; index: number; signature: string } | undefined {
+export function readClickPath(
+  post: string,
+  link: string,
+): { postId: string; index: number; signature: string } | undefined {
   const postId = decoded(post);
   const match = LINK_SEGMENT.exec(link);
   if (postId === undefined || postId === '' || match === null) return undefined;
