@@ -104,7 +104,9 @@ describe('links with tracking aggregate', () => {
 
   it('add one link nobody sees, tabs to or hears, leading to the post, in the HTML part only', async () => {
     const { post, email, anchors } = await render({ tracking: true });
-    const hidden = anchors.filter((anchor) => follow(anchor.attribs.href!, email.links!) !== undefined && anchor.attribs.tabindex === '-1');
+    const hidden = anchors.filter(
+      (anchor) => follow(anchor.attribs.href!, email.links!) !== undefined && anchor.attribs.tabindex === '-1',
+    );
     expect(hidden).toHaveLength(1);
     const link = hidden[0]!;
     expect(link.attribs['aria-hidden']).toBe('true');
