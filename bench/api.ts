@@ -386,7 +386,8 @@ export async function runRedirectBenchmark(options: ApiBenchmarkOptions = {}): P
   try {
     const { child, ready } = server;
     const { urls, targets } = await ask<{ urls: string[]; targets: string[] }>(child, { type: 'track' }, 'tracked');
-    const agentOf = (index: number) => (index % 2 === 0 ? 'Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0' : 'curl/8.5.0');
+    const agentOf = (index: number) =>
+      index % 2 === 0 ? 'Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0' : 'curl/8.5.0';
     let wrongTargets = 0;
     const follow = async (index: number) => {
       const link = index % urls.length;
@@ -479,7 +480,8 @@ async function serve(sesEndpoint: string): Promise<void> {
       const { postId } = await ingestPost(
         {
           path: '_posts/2026-11-05-bench-links.md',
-          source: '---\ntitle: Links\n---\n\n[one](https://a.example.org/1), [二](https://b.example.org/二?q=1#x), <https://c.example.org/>\n',
+          source:
+            '---\ntitle: Links\n---\n\n[one](https://a.example.org/1), [二](https://b.example.org/二?q=1#x), <https://c.example.org/>\n',
           kind: 'post',
           origin: 'publish',
         },

@@ -3,16 +3,18 @@ import { clickIncrements, openIncrements } from '../stats/clicks';
 import type { CounterIncrement } from '../stats/counters';
 import { isMachineRequest } from '../stats/scanners';
 import { readClickPath, readPixelPath } from '../stats/tracked-links';
-import type { HttpResponse, RouteContext, RouteHandler, TrackingDependencies } from './types';
+import type { HttpResponse, RouteContext, RouteHandler } from './types';
 
 /**
  * Counting is best effort: a reader who clicked gets the page even when the counter store
  * fails, and the miss is logged (one click fewer in the figures, never an error page).
  */
-async function count(tracking: TrackingDependencies, increments: CounterIncrement[], postId: string): Promise<void> {
-  if (tracking.counters === undefined) return;
+async function count(app: RouteContext, increments: CounterIncrement[], postId: string): Promise<void> {
+  const counters = app.tracking?.counters;
+  // With tracking off the redirect still answers (links of posts sent while it was on) and counts nothing.
+  if (counters === undefined || app.settings.tracking !== 'aggregate') return;
   try {
-    await tracking.counters.add(increments);
+    await counters.add(increments);
   } catch (error) {
     logger.warn('tracking.count_failed', { postId, error: error as Error });
   }
@@ -36,7 +38,7 @@ export const followLink: RouteHandler = async (request, app) => {
   const target = (await tracking.links(link.postId))?.[link.index];
   if (target === undefined) return notFound(request, app);
   const machine = isMachineRequest(request.method, request.headers['user-agent']);
-  await count(tracking, clickIncrements(link.postId, link.index, machine), link.postId);
+  await count(app, clickIncrements(link.postId, link.index, machine), link.postId);
   return { status: 302, headers: { location: target }, body: '' };
 };
 
@@ -52,7 +54,7 @@ export const servePixel: RouteHandler = async (request, app) => {
   const pixel = readPixelPath(request.params?.pixel ?? '');
   if (tracking === undefined || pixel === undefined || !tracking.signer.verifyOpen(pixel.postId, pixel.signature))
     return notFound(request, app);
-  if (app.settings.opens && request.method === 'GET') await count(tracking, openIncrements(pixel.postId), pixel.postId);
+  if (app.settings.opens && request.method === 'GET') await count(app, openIncrements(pixel.postId), pixel.postId);
   return { status: 200, headers: { 'content-type': 'image/gif' }, body: PIXEL_GIF, base64: true };
 };
 

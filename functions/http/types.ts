@@ -79,7 +79,7 @@ export interface TrackingDependencies {
   signer: LinkSigner;
   /** The targets of a post's redirect links (IssueStore.getLinks), cached: they never change. */
   links: (postId: string) => Promise<string[] | undefined>;
-  /** Where clicks and opens are counted: only while tracking is `aggregate`. */
+  /** Where clicks and opens are counted (the routes count only while tracking is `aggregate`). */
   counters?: Pick<CounterStore, 'add'>;
 }
 

@@ -82,12 +82,12 @@ export function buildCoreServices(inputs: CoreInputs): CoreServices {
   });
   const captcha = protection?.captcha;
   // The redirect answers whatever the setting (links of posts sent while it was on must keep
-  // working) and counts only while it is `aggregate`.
+  // working) and counts only while it is `aggregate` (http/tracking-routes.ts).
   const issues = new DynamoIssueStore(inputs.dynamo, inputs.resources);
   const tracking = {
     signer: new LinkSigner(keys.linkKey),
     links: cachedLinks((postId) => issues.getLinks(postId)),
-    ...(settings.tracking === 'aggregate' && inputs.counters ? { counters: inputs.counters } : {}),
+    ...(inputs.counters ? { counters: inputs.counters } : {}),
   };
   return {
     ...inputs,
