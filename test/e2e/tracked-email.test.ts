@@ -5,7 +5,7 @@ import { readSettings } from '../../functions/commons/config';
 import { renderEmail } from '../../functions/render/email';
 import { parsePost } from '../../functions/render/post';
 import { findSiteRoot, loadSite } from '../../functions/render/site';
-import { launchChromium } from './chromium';
+import { launchChromium, showFixtureImages } from './chromium';
 
 /**
  * The email with aggregate tracking in a real browser at a phone's width: the hidden link is
@@ -28,12 +28,7 @@ async function render(tracked: boolean): Promise<string> {
 beforeAll(async () => {
   chromium = await launchChromium();
   page = await chromium.browser.newPage();
-  const picture = await readFile('test/fixtures/blog-zh/assets/images/upgrade-flow.png');
-  await page.route('**/*', (route) =>
-    /\.(png|jpe?g|gif|webp)(\?|$)/i.test(route.request().url())
-      ? route.fulfill({ status: 200, contentType: 'image/png', body: picture })
-      : route.abort(),
-  );
+  await showFixtureImages(page);
 });
 
 afterAll(async () => {
