@@ -170,9 +170,9 @@ export interface IngestAwsServices {
 }
 
 /**
- * Ingest reads no subscriber and signs no token: it builds its services without the token key
- * (with tracking `aggregate` it derives the link signing key from it, and nothing else),
- * from the issues table, SES for previews, and the GitHub token secret. The token is re-read
+ * Ingest reads no subscriber and signs no token: it builds its services from the issues table,
+ * SES for previews, and the GitHub token secret; the token key only with tracking `aggregate`,
+ * to derive the key that signs the post's redirect links. The GitHub token is re-read
  * every few minutes, and at once when GitHub refuses it (adapters/github-contents.ts).
  */
 export async function createLambdaIngestServices(env: Env, aws: IngestAwsServices): Promise<IngestWorkerDependencies> {
