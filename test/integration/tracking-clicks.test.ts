@@ -103,6 +103,21 @@ describe('a post sent with tracking aggregate', () => {
     hidden = first.hidden[0]!;
   }, 120_000);
 
+  it("sends an editor's test copy with the links as written: nothing of it is counted", async () => {
+    const outcome = await ingestPost(
+      postFile('tested', 'See [the guide](https://guide.example.org/)'),
+      stack.ingest.ports,
+      {
+        testAddress: 'editor@example.org',
+      },
+    );
+    expect(outcome.status).toBe('test');
+    const copy = (await inbox(stack, 'editor@example.org')).at(-1)!;
+    expect(copy.body.html).toContain('href="https://guide.example.org/"');
+    expect(copy.body.html).not.toContain('/r/');
+    expect(copy.body.text).not.toContain('/r/');
+  });
+
   it("leads each link to the post's own target with a 302", async () => {
     const targets = await Promise.all(
       visible.map(async (link) => (await open(link, 'GET', BROWSER)).headers.get('location')),
