@@ -1,6 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SESClient } from '@aws-sdk/client-ses';
-import { DynamoIssueStore } from '../adapters/dynamodb/issue-store';
+import { readIssueLinks } from '../adapters/dynamodb/issue-links';
 import { DynamoSubscriberStore } from '../adapters/dynamodb/subscriber-store';
 import { SesMailer } from '../adapters/ses-mailer';
 import type { Clock } from '../commons/clock';
@@ -83,10 +83,9 @@ export function buildCoreServices(inputs: CoreInputs): CoreServices {
   const captcha = protection?.captcha;
   // The redirect answers whatever the setting (links of posts sent while it was on must keep
   // working) and counts only while it is `aggregate` (http/tracking-routes.ts).
-  const issues = new DynamoIssueStore(inputs.dynamo, inputs.resources);
   const tracking = {
     signer: new LinkSigner(keys.linkKey),
-    links: cachedLinks((postId) => issues.getLinks(postId)),
+    links: cachedLinks((postId) => readIssueLinks(inputs.dynamo, inputs.resources.issuesTable, postId)),
     ...(inputs.counters ? { counters: inputs.counters } : {}),
   };
   return {

@@ -33,6 +33,7 @@ import {
 } from '../../delivery/issues';
 import { encodeTagValue, isHashedTagValue } from '../../delivery/message-tags';
 import type { CompiledMessage } from '../../mail/message';
+import { readIssueLinks } from './issue-links';
 import { conditionalUpdate, isConditionFailure, untilProcessed } from './requests';
 
 /**
@@ -133,17 +134,8 @@ export class DynamoIssueStore implements IssueStore {
     return JSON.parse(gunzipSync(binary).toString('utf8')) as CompiledMessage;
   }
 
-  /** Written once with the issue, so an eventually consistent read is enough (and half the cost). */
-  async getLinks(postId: string): Promise<string[] | undefined> {
-    const result = await this.dynamo.send(
-      new GetItemCommand({
-        TableName: this.tables.issuesTable,
-        Key: marshall({ postId }),
-        ProjectionExpression: 'links',
-      }),
-    );
-    const links = result.Item?.links;
-    return links === undefined ? undefined : (unmarshall({ links }).links as string[]);
+  getLinks(postId: string): Promise<string[] | undefined> {
+    return readIssueLinks(this.dynamo, this.tables.issuesTable, postId);
   }
 
   /** A scheduled issue whose time has come starts dispatching; false if it was not scheduled. */
