@@ -5,6 +5,8 @@ import {
   isSettingAddress,
   readSignupSettings,
   type Topic,
+  TRACKING_MODES,
+  type Tracking,
   topicKey,
   withoutTrailingSlash,
 } from '../functions/commons/config';
@@ -55,6 +57,10 @@ export interface DeployConfig {
   alarmEmail?: string;
   /** The categories and tags readers may choose, with their English and Chinese labels; none: every post to everyone. */
   topics: Topic[];
+  /** `off` (default) or `aggregate`: links through the counting redirect (README: Tracking). */
+  tracking: Tracking;
+  /** With `aggregate`: an open pixel, counted per post. */
+  opens: boolean;
   /** The signup protection settings, as the environment variables the functions read. */
   signupEnvironment: Record<string, string>;
 }
@@ -140,6 +146,8 @@ const EXAMPLES: Record<ContextKey, string> = {
   apiCertificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789',
   alarmEmail: 'ops@blog.example.com',
   topics: `'[{"name":"旅行","en":"Travel","zh":"旅行"},{"name":"rust","en":"Rust","zh":"Rust 编程"}]'`,
+  tracking: 'aggregate',
+  opens: 'true',
 };
 
 /**
@@ -303,6 +311,14 @@ const deployKeysSchema = z.object({
   editors: addressList,
   listName: required,
   topics: topicList,
+  tracking: text
+    .transform((value) => value ?? 'off')
+    .pipe(
+      z.enum(TRACKING_MODES as [Tracking, ...Tracking[]], {
+        error: (issue) => `must be off or aggregate; there is no per-reader tracking ${got(issue)}`,
+      }),
+    ),
+  opens: flag,
 });
 
 /** The per-key settings checked together, then the rules between keys. */
@@ -333,6 +349,8 @@ const deployContextSchema = deployKeysSchema.transform((settings, context): Omit
     else if (!ACM_CERTIFICATE_ARN.test(apiCertificateArn))
       problem('apiCertificateArn', `must be the ARN of an ACM certificate (got "${apiCertificateArn}")`);
   }
+  if (settings.opens && settings.tracking !== 'aggregate')
+    problem('opens', 'counts opens only with tracking aggregate: set -c tracking=aggregate too, or leave opens out');
   // One name for the newsletter: readers see the blog's title as the sender unless told otherwise.
   return { ...settings, fromName: settings.fromName ?? settings.siteTitle };
 });
@@ -389,6 +407,8 @@ export function settingsEnvironment(
     [ENV.resendAfterSeconds]: String(resendAfterSeconds(senderTimeout(config.maxSendRate))),
     // JSON: names may hold commas, and the labels travel with them (parseTopics reads both forms).
     [ENV.topics]: config.topics.length > 0 ? JSON.stringify(config.topics) : undefined,
+    [ENV.tracking]: config.tracking,
+    [ENV.opens]: String(config.opens),
     ...config.signupEnvironment,
   };
   return Object.fromEntries(

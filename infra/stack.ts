@@ -62,6 +62,8 @@ export class PushletterStack extends Stack {
       schedule: events.Schedule.rate(Duration.minutes(5)),
       targets: [new targets.LambdaFunction(apiHandler, { retryAttempts: 0 })],
     });
+    // The click redirect reads a post's link list (aggregate tracking, README "Tracking").
+    this.tables.bind(apiHandler, 'issues', { items: ['GetItem'] });
     this.secrets.bind(apiHandler, 'tokenKey');
     this.secrets.bind(apiHandler, 'api');
     this.sending.grantSend(apiHandler);

@@ -25,6 +25,11 @@ export interface ReaderStrings {
     noTopic: string;
     unknownFrequency: string;
   };
+  /**
+   * The signup page's first sentence with aggregate tracking (`intro` promises none): exactly
+   * what is counted, and that nothing tells readers apart.
+   */
+  counting: { clicks: string; clicksAndOpens: string };
   checkInbox: { title: string; body: string; spam: string };
   /** The page behind the email's link: one button, so a scanner opening the link confirms nothing. */
   confirmAsk: { title: string; body: string; button: string };
@@ -119,6 +124,12 @@ const en: ReaderStrings = {
     noTopic: 'Tick at least one topic (all of them to get every post).',
     unknownFrequency:
       '"{value}" is not a choice of how often: choose "post" (every post) or "digest" (a weekly digest).',
+  },
+  counting: {
+    clicks:
+      'Get every new post by email, each with a one-click unsubscribe link. We count how often each link in a post is clicked, added up over all readers; nothing tells us who clicked.',
+    clicksAndOpens:
+      'Get every new post by email, each with a one-click unsubscribe link. We count how often each link in a post is clicked, and how often a post is opened (an image in it loads), added up over all readers; nothing tells us who clicked or opened.',
   },
   checkInbox: {
     title: 'Check your inbox',
@@ -280,6 +291,12 @@ const zhCN: ReaderStrings = {
     noTopicsOffered: '没有可选的主题“{value}”：本通讯不提供主题选择，请不要填写主题。',
     noTopic: '请至少勾选一个主题（全部勾选即接收所有文章）。',
     unknownFrequency: '“{value}”不是可选的接收频率：请选择 "post"（每篇文章）或 "digest"（每周摘要）。',
+  },
+  counting: {
+    clicks:
+      '每篇新文章都会发到你的邮箱，每封邮件都有一键退订链接。我们统计每篇文章中每个链接被点击的次数，是所有读者的合计；我们无从知道是谁点击的。',
+    clicksAndOpens:
+      '每篇新文章都会发到你的邮箱，每封邮件都有一键退订链接。我们统计每篇文章中每个链接被点击的次数，以及文章被打开的次数（邮件中的一张图片加载时计一次），都是所有读者的合计；我们无从知道是谁点击或打开的。',
   },
   checkInbox: {
     title: '请查收邮件',

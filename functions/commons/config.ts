@@ -49,6 +49,39 @@ export interface Settings {
   signup: SignupSettings;
   /** The topics readers may choose from; none: every reader gets every post. */
   topics: Topic[];
+  /**
+   * `aggregate`: the post's links go through the API's counting redirect (`GET /r/…`), counted
+   * per post and link across all readers; `off` (default): links go straight to their targets.
+   * There is no per-reader mode.
+   */
+  tracking: Tracking;
+  /** With `aggregate` only: a pixel counts opens per post (approximate: mail proxies load it too). */
+  opens: boolean;
+}
+
+export type Tracking = 'off' | 'aggregate';
+export const TRACKING_MODES: readonly Tracking[] = ['off', 'aggregate'];
+
+/**
+ * PUSHLETTER_TRACKING and PUSHLETTER_TRACKING_OPENS, checked together: anything but the two
+ * modes is refused (a typo must not send mail counted another way than the signup page says),
+ * and opens without `aggregate` would be a pixel the page never mentioned.
+ */
+export function readTracking(env: Env): { tracking: Tracking; opens: boolean } {
+  const raw = optional(env, ENV.tracking)?.toLowerCase() ?? 'off';
+  const tracking = TRACKING_MODES.find((mode) => mode === raw);
+  if (tracking === undefined) {
+    throw new ConfigError(
+      `${ENV.tracking} must be "off" or "aggregate" (got "${env[ENV.tracking]}"); there is no per-reader tracking`,
+    );
+  }
+  const rawOpens = optional(env, ENV.opens)?.toLowerCase();
+  if (rawOpens !== undefined && !['true', 'false'].includes(rawOpens))
+    throw new ConfigError(`${ENV.opens} must be "true" or "false" (got "${env[ENV.opens]}")`);
+  const opens = rawOpens === 'true';
+  if (opens && tracking !== 'aggregate')
+    throw new ConfigError(`${ENV.opens}=true counts opens only with ${ENV.tracking}=aggregate; set both, or neither`);
+  return { tracking, opens };
 }
 
 /** A category or tag readers may choose, as the front matter writes it, with its labels. */
@@ -331,6 +364,7 @@ export function readSettings(env: Env = process.env): Settings {
     resendAfterSeconds,
     signup: readSignupSettings(env),
     topics: parseTopics(optional(env, ENV.topics)),
+    ...readTracking(env),
   };
 }
 

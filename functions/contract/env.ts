@@ -21,6 +21,8 @@ export const ENV = {
   configurationSet: 'PUSHLETTER_CONFIGURATION_SET',
   resendAfterSeconds: 'PUSHLETTER_RESEND_AFTER_SECONDS',
   topics: 'PUSHLETTER_TOPICS',
+  tracking: 'PUSHLETTER_TRACKING',
+  opens: 'PUSHLETTER_TRACKING_OPENS',
   // Signup protection (README: Security).
   signupLimits: 'PUSHLETTER_SIGNUP_LIMITS',
   clientSignupsPer10Minutes: 'PUSHLETTER_CLIENT_SIGNUPS_PER_10_MINUTES',

@@ -28,6 +28,11 @@ export interface NewIssue {
   commit?: string;
   /** The post's categories and tags as its front matter writes them: dispatch routes by topic with them. */
   categoriesAndTags?: string[];
+  /**
+   * Sent with tracking `aggregate`: what each redirect link leads to, by index (0: the hidden
+   * link's target, the post's page; 1…: the post's links). Never changes once written.
+   */
+  links?: string[];
 }
 
 /**
@@ -39,7 +44,7 @@ export interface NotForCounts {
   digest: number;
 }
 
-export interface Issue extends Omit<NewIssue, 'message'> {
+export interface Issue extends Omit<NewIssue, 'message' | 'links'> {
   createdAt: string;
   /** Dispatch checkpoint: '' before the first page, the next page's cursor after each page. */
   cursor: string;
@@ -107,6 +112,8 @@ export interface IssueStore {
   getIssue(postId: string): Promise<Issue | undefined>;
   /** The rendered message; read once per batch by the worker, not per recipient. */
   getMessage(postId: string): Promise<CompiledMessage | undefined>;
+  /** The targets of the post's redirect links (`NewIssue.links`); undefined when it was sent without tracking. */
+  getLinks(postId: string): Promise<string[] | undefined>;
   /** A scheduled issue whose time has come starts dispatching; false if it was not scheduled. */
   startScheduled(postId: string): Promise<boolean>;
   /**

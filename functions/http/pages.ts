@@ -55,6 +55,8 @@ export interface PageContext {
   lang: ReaderLanguage;
   siteTitle: string;
   siteUrl: string;
+  /** What aggregate tracking counts, for the signup page's promise; absent: nothing is. */
+  counting?: keyof ReaderStrings['counting'];
 }
 
 function strings(context: PageContext): ReaderStrings {
@@ -231,7 +233,7 @@ export function signupPage(
   return layout(
     context,
     say(context, text.title),
-    `<p>${say(context, text.intro)}</p>
+    `<p>${say(context, context.counting === undefined ? text.intro : strings(context).counting[context.counting])}</p>
 <form method="post" action="subscribe">
 <input type="hidden" name="lang" value="${context.lang}">
 <label for="email">${say(context, text.label)}</label>

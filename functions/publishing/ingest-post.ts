@@ -1,6 +1,6 @@
 import type { Clock } from '../commons/clock';
 import type { Settings } from '../commons/config';
-import { errorMessage, InvalidInputError, PushletterError } from '../commons/errors';
+import { ConfigError, errorMessage, InvalidInputError, PushletterError } from '../commons/errors';
 import { logger, maskAddress } from '../commons/logger';
 import type { Queue } from '../commons/queue';
 import type { DispatchJob } from '../contract/messages';
@@ -9,6 +9,7 @@ import type { Mailer } from '../mail/mailer';
 import { type CompiledMessage, compileMessage, personalise, valuesForLanguage } from '../mail/message';
 import { renderEmail } from '../render/email';
 import type { IncludedFiles } from '../render/includes';
+import type { LinkTracking } from '../render/link-rewrite';
 import { parsePost, readPostName } from '../render/post';
 import { loadSite, siteFromConfigText } from '../render/site';
 import {
@@ -60,15 +61,21 @@ export type RenderPost = (
   file: PostFile,
   settings: Settings,
   now: Date,
-  options: { skippedToo: boolean },
+  options: RenderOptions,
 ) => Promise<RenderedPost>;
+
+export interface RenderOptions {
+  skippedToo: boolean;
+  /** Links through the counting redirect: the real send with tracking `aggregate` only. */
+  tracking?: LinkTracking;
+}
 
 export const renderPostFile: RenderPost = async (file, settings, now, options) => {
   try {
     const site = await siteFor(file, settings);
     const post = await parsePost({ path: file.path, source: file.source, site, now, includes: file.includes });
     if (post.skipReason !== undefined && !options.skippedToo) return { post };
-    return { post, email: await renderEmail(post, site, settings) };
+    return { post, email: await renderEmail(post, site, settings, options.tracking) };
   } catch (error) {
     if (error instanceof PushletterError) throw error;
     // Rendering reads nothing but the post: what failed once (a stack overflow, a renderer bug)
@@ -91,6 +98,8 @@ export interface IngestDependencies {
   /** Sends previews and tests directly: they never go through subscribers. */
   mailer: Mailer;
   clock: Clock;
+  /** Signs the redirect links of posts sent with tracking `aggregate` (derived from the token key). */
+  linkKey?: Uint8Array;
 }
 
 export interface IngestOptions {
@@ -263,7 +272,10 @@ export async function ingestPost(
   const replaceable = (known?.state === 'skipped' || known?.state === 'failed') && options.sendSkipped === true;
   if (known !== undefined && !replaceable) return existing(name.id, ports);
 
-  const { post, email } = await render(file, settings, clock.now(), { skippedToo: false });
+  const { post, email } = await render(file, settings, clock.now(), {
+    skippedToo: false,
+    tracking: linkTracking(ports),
+  });
   const replacing = replaceable && post.skipReason === undefined;
   if (known !== undefined && !replacing) return existing(post.id, ports);
   const base = { postId: post.id, title: post.title, source: file.origin, commit: file.commit };
@@ -297,6 +309,7 @@ export async function ingestPost(
     state: future ? ('scheduled' as const) : ('dispatching' as const),
     sendAt: sendAt.toISOString(),
     message,
+    ...(email!.links === undefined ? {} : { links: email!.links }),
   };
   const created = replacing
     ? await ports.issues.replaceSkipped(issue, now)
@@ -326,6 +339,20 @@ export function categoriesAndTagsOf(post: Pick<Post, 'categories' | 'tags'>): st
     names.push(name);
   }
   return names;
+}
+
+/**
+ * How the real send's links are tracked, or undefined with tracking `off`. Previews and test
+ * copies never are: their links must work before the issue (and its link list) exists, and an
+ * editor's clicks are no reader's.
+ */
+function linkTracking({ settings, linkKey }: IngestDependencies): LinkTracking | undefined {
+  if (settings.tracking !== 'aggregate') return undefined;
+  if (linkKey === undefined)
+    throw new ConfigError(
+      'tracking is aggregate but the ingest function has no link key: give it the token key (the CDK stack does when tracking is aggregate)',
+    );
+  return { publicUrl: settings.publicUrl, key: linkKey, opens: settings.opens };
 }
 
 /** The record of a pushed draft's preview at one commit; a draft from disk has none. */

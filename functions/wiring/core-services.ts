@@ -1,5 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SESClient } from '@aws-sdk/client-ses';
+import { readIssueLinks } from '../adapters/dynamodb/issue-links';
 import { DynamoSubscriberStore } from '../adapters/dynamodb/subscriber-store';
 import { SesMailer } from '../adapters/ses-mailer';
 import type { Clock } from '../commons/clock';
@@ -7,6 +8,8 @@ import type { Resources, Settings } from '../commons/config';
 import type { Secrets } from '../commons/secrets';
 import type { AppDependencies } from '../http/types';
 import type { Mailer } from '../mail/mailer';
+import type { CounterStore } from '../stats/counters';
+import { cachedLinks, LinkSigner } from '../stats/tracked-links';
 import type { CaptchaVerifier } from '../subscribers/captcha';
 import { ConfirmationMailer } from '../subscribers/confirmation-email';
 import type { SignupGuard } from '../subscribers/guard';
@@ -40,6 +43,8 @@ export interface CoreInputs {
   limitsTable?: string;
   /** `signupProtection` from ./signup, passed in by the API entry and the local stack only. */
   protection?: (inputs: CoreInputs, hashKey: Buffer) => SignupProtection;
+  /** Where the click redirect and open pixel count, with tracking `aggregate`. */
+  counters?: CounterStore;
 }
 
 export interface CoreServices extends CoreInputs {
@@ -50,6 +55,8 @@ export interface CoreServices extends CoreInputs {
   signupLimits?: SignupLimits;
   /** What the HTTP app needs; see functions/http/app.ts. */
   http: AppDependencies;
+  /** Signs the redirect links of posts sent with tracking `aggregate` (ingest). */
+  linkKey: Buffer;
 }
 
 export function buildCoreServices(inputs: CoreInputs): CoreServices {
@@ -74,12 +81,20 @@ export function buildCoreServices(inputs: CoreInputs): CoreServices {
     guard: protection?.guard,
   });
   const captcha = protection?.captcha;
+  // The redirect answers whatever the setting (links of posts sent while it was on must keep
+  // working) and counts only while it is `aggregate` (http/tracking-routes.ts).
+  const tracking = {
+    signer: new LinkSigner(keys.linkKey),
+    links: cachedLinks((postId) => readIssueLinks(inputs.dynamo, inputs.resources.issuesTable, postId)),
+    ...(inputs.counters ? { counters: inputs.counters } : {}),
+  };
   return {
     ...inputs,
     mailer,
     subscribers,
     subscriptions,
     signupLimits: protection?.limits,
-    http: { settings, clock, subscriptions, ...(captcha ? { captcha } : {}) },
+    http: { settings, clock, subscriptions, tracking, ...(captcha ? { captcha } : {}) },
+    linkKey: keys.linkKey,
   };
 }

@@ -195,6 +195,8 @@ export class Pipeline extends Construct {
     // Reads an issue, creates it (and the item that maps a hashed SES tag to its post id).
     tables.bind(this.ingest, 'issues', { items: ['GetItem', 'PutItem'] });
     secrets.bind(this.ingest, 'githubToken');
+    // With aggregate tracking ingest signs the post's redirect links with a key derived from it.
+    if (props.config.tracking === 'aggregate') secrets.bind(this.ingest, 'tokenKey');
     // Previews of drafts go straight to the editors' addresses, never through the send queue.
     sending.grantSend(this.ingest);
     this.ingest.addEnvironment(PIPELINE_ENVIRONMENT.dispatchFunction, this.dispatch.functionArn);

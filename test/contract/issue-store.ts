@@ -41,6 +41,17 @@ export function describeIssueStore(
       expect(await store.getIssue('missing')).toBeUndefined();
     });
 
+    it("keeps a tracked post's link list as written, apart from the issue it reads back", async () => {
+      const store = await make();
+      const links = ['https://blog.example.org/p/', 'https://example.org/%E5%8C%97?q=1#a'];
+      await store.createIssue(issue('tracked', { message: message(), links }), NOW);
+      await store.createIssue(issue('untracked', { message: message() }), NOW);
+      expect(await store.getLinks('tracked')).toEqual(links);
+      expect(await store.getLinks('untracked')).toBeUndefined();
+      expect(await store.getLinks('missing')).toBeUndefined();
+      expect(await store.getIssue('tracked')).not.toHaveProperty('links');
+    });
+
     it('replaces a post only while it is skipped', async () => {
       const store = await make();
       expect(await store.replaceSkipped(issue('absent'), NOW)).toBe('exists');

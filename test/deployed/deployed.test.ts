@@ -1,7 +1,12 @@
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, SNSEvent, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { encodeTagValue, POST_TAG } from '../../functions/delivery/message-tags';
+import { matchPath } from '../../functions/http/app';
 import { signPayload } from '../../functions/publishing/webhook-signature';
+import { LinkSigner } from '../../functions/stats/tracked-links';
+import { deriveKeys } from '../../functions/subscribers/keys';
 import { storedEmails } from '../integration/delivery-harness';
 import { heading } from '../integration/http-helpers';
 import { pushPayload } from '../integration/webhook-harness';
@@ -90,9 +95,13 @@ function httpEvent(
   options: { headers?: Record<string, string>; body?: string; base64?: boolean; sourceIp?: string } = {},
 ): APIGatewayProxyEventV2 {
   const url = new URL(target, 'https://placeholder');
-  const routeKey = `${method} ${url.pathname}`;
-  if (!routeKeys().includes(routeKey))
-    throw new Error(`the template has no route ${routeKey}: API Gateway would answer 404`);
+  // A route with `{name}` segments matches as API Gateway matches it.
+  const routeKey = routeKeys().find((key) => {
+    const [routeMethod, path] = key.split(' ') as [string, string];
+    return routeMethod === method && matchPath(path, url.pathname) !== undefined;
+  });
+  if (routeKey === undefined)
+    throw new Error(`the template has no route ${method} ${url.pathname}: API Gateway would answer 404`);
   requestCount += 1;
   const host = new URL(stack.functions.api!.environment.PUSHLETTER_PUBLIC_URL!).host;
   return {
@@ -576,6 +585,29 @@ describe('the pipeline as deployed, from a push to the inbox', SLOW, () => {
     expectClean(oneClick);
     expect(response(oneClick).statusCode).toBe(200);
     expect((await subscriber(READERS.ada))?.state).toBe('unsubscribed');
+  });
+});
+
+describe('aggregate tracking as deployed', SLOW, () => {
+  it("api: a post's signed redirect link reads the post's link list and answers 302 to it; a forged one 404", async () => {
+    // A post recorded with its link list, as ingest writes it with tracking aggregate.
+    const postId = '2026-11-23-tracked';
+    const links = ['https://blog.example.org/2026/11/23/tracked.html', 'https://example.org/%E8%AF%BB/?q=1#a'];
+    await stack.dynamo.send(
+      new PutItemCommand({
+        TableName: stack.physical('TablesIssues'),
+        Item: marshall({ postId, title: 'Tracked', subject: 'Tracked', state: 'dispatched', links }),
+      }),
+    );
+    const tokenKey = stack.secretValues.get(stack.functions.api!.environment.PUSHLETTER_TOKEN_KEY_SECRET_ARN!)!;
+    const signer = new LinkSigner(deriveKeys(Buffer.from(tokenKey, 'base64')).linkKey);
+    const run = await stack.run('api', [
+      httpEvent('GET', `/r/${postId}/1.${signer.click(postId, 1)}`),
+      httpEvent('GET', `/r/${postId}/1.${signer.click(postId, 0)}`),
+    ]);
+    expectClean(run);
+    expect(response(run, 0)).toMatchObject({ statusCode: 302, headers: { location: links[1] } });
+    expect(response(run, 1).statusCode).toBe(404);
   });
 });
 

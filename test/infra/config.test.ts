@@ -119,6 +119,13 @@ describe('deploy configuration', () => {
       'arn:aws:iam::123456789012:role/x',
       /"apiCertificateArn" is for apiDomain: set apiDomain too/,
     ],
+    [
+      'tracking',
+      'per-reader',
+      /"tracking" must be off or aggregate; there is no per-reader tracking .*-c tracking=aggregate/,
+    ],
+    ['opens', 'yes', /"opens" must be true or false/],
+    ['opens', true, /"opens" counts opens only with tracking aggregate: set -c tracking=aggregate too/],
   ])('rejects %s = %j with a message naming the key and an example', (key, value, message) => {
     expect(fromContext({ ...DEPLOYED_CONTEXT, [key]: value })).toThrow(message);
   });
@@ -232,6 +239,33 @@ describe('deploy configuration', () => {
         { name: '旅行', en: 'Travel', zh: '旅行' },
         { name: 'rust', en: 'rust', zh: 'rust' },
       ],
+      tracking: 'off',
+      opens: false,
+    });
+    const tracked = readDeployConfig(
+      (key) => (({ ...DEPLOYED_CONTEXT, tracking: 'aggregate', opens: true }) as Record<string, unknown>)[key],
+    );
+    expect(
+      readSettings(settingsEnvironment(tracked, { publicUrl: 'https://x.example', configurationSet: 'set' })),
+    ).toMatchObject({
+      tracking: 'aggregate',
+      opens: true,
+    });
+  });
+
+  it('refuses a tracking setting the functions would not know, naming the variable', () => {
+    expect(() => readSettings({ PUSHLETTER_TRACKING: 'per-reader' })).toThrow(
+      /PUSHLETTER_TRACKING must be "off" or "aggregate" \(got "per-reader"\); there is no per-reader tracking/,
+    );
+    expect(() => readSettings({ PUSHLETTER_TRACKING_OPENS: 'on' })).toThrow(
+      /PUSHLETTER_TRACKING_OPENS must be "true" or "false"/,
+    );
+    expect(() => readSettings({ PUSHLETTER_TRACKING_OPENS: 'true' })).toThrow(
+      /PUSHLETTER_TRACKING_OPENS=true counts opens only with PUSHLETTER_TRACKING=aggregate/,
+    );
+    expect(readSettings({ PUSHLETTER_TRACKING: ' Aggregate ', PUSHLETTER_TRACKING_OPENS: 'TRUE' })).toMatchObject({
+      tracking: 'aggregate',
+      opens: true,
     });
   });
 

@@ -157,6 +157,7 @@ describe('functions', () => {
         .sort();
     expect(resourceKeys('api')).toEqual([
       'INGEST_QUEUE_URL',
+      'ISSUES_TABLE',
       'LIMITS_TABLE',
       'NODE_OPTIONS',
       'PUSHLETTER_API_SECRET_ARN',
@@ -258,6 +259,8 @@ describe('permissions (least privilege)', () => {
       [
         'dynamodb:GetItem, dynamodb:UpdateItem -> subscribers.Arn',
         'dynamodb:GetItem, dynamodb:PutItem, dynamodb:UpdateItem, dynamodb:DeleteItem, dynamodb:Query -> limits.Arn',
+        // The click redirect reads a post's link list.
+        'dynamodb:GetItem -> issues.Arn',
         TOKEN_KEY,
         'secretsmanager:GetSecretValue -> apiSecret',
         ...SEND_MAIL,
@@ -280,6 +283,20 @@ describe('permissions (least privilege)', () => {
         logs('ingest'),
       ].sort(),
     );
+  });
+
+  it('ingest with tracking aggregate: the token key too, to sign the redirect links, and only then', () => {
+    const tracked = synthesize({ ...DEPLOYED_CONTEXT, tracking: 'aggregate', opens: 'true' });
+    const ingest = tracked.stack.pipeline.ingest;
+    const trackedPermissions = permissionsOfRole(tracked.template, id(ingest.role!), nameResources(tracked.stack));
+    expect(trackedPermissions).toContain(TOKEN_KEY);
+    expect(permissions('ingest')).not.toContain(TOKEN_KEY);
+    const variables = tracked.template.toJSON().Resources[id(ingest)].Properties.Environment.Variables as Record<
+      string,
+      unknown
+    >;
+    expect(variables).toMatchObject({ PUSHLETTER_TRACKING: 'aggregate', PUSHLETTER_TRACKING_OPENS: 'true' });
+    expect(variables.PUSHLETTER_TOKEN_KEY_SECRET_ARN).toBeDefined();
   });
 
   it('dispatch: reads subscribers, checkpoints issues, fills the send queue, continues itself', () => {
@@ -368,6 +385,8 @@ describe('HTTP API', () => {
       'GET /',
       'GET /confirm',
       'GET /preferences',
+      'GET /o/{pixel}',
+      'GET /r/{post}/{link}',
       'GET /unsubscribe',
       'POST /confirm',
       'POST /hooks/github',
@@ -405,6 +424,9 @@ describe('HTTP API', () => {
       'POST /subscribe': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
       'POST /unsubscribe': { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
       'POST /hooks/github': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
+      // Readers' clicks right after a send (aggregate tracking).
+      'GET /r/{post}/{link}': { ThrottlingRateLimit: 200, ThrottlingBurstLimit: 400 },
+      'GET /o/{pixel}': { ThrottlingRateLimit: 200, ThrottlingBurstLimit: 400 },
     });
     // API Gateway refuses settings for a route that does not exist yet: the stage waits for them.
     const stageDependsOn = Object.values(template.findResources('AWS::ApiGatewayV2::Stage'))[0]!.DependsOn as string[];

@@ -331,6 +331,8 @@ export async function startDoctorWorld(): Promise<DoctorWorld> {
     language: 'en' as const,
     existingIdentity: false,
     topics: [],
+    tracking: 'off' as const,
+    opens: false,
     signupEnvironment: {},
   };
   const environment = {

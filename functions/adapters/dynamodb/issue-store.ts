@@ -34,6 +34,7 @@ import {
 } from '../../delivery/issues';
 import { encodeTagValue, isHashedTagValue } from '../../delivery/message-tags';
 import type { CompiledMessage } from '../../mail/message';
+import { readIssueLinks } from './issue-links';
 import { conditionalUpdate, isConditionFailure, untilProcessed } from './requests';
 
 /**
@@ -148,6 +149,10 @@ export class DynamoIssueStore implements IssueStore {
     const binary = result.Item?.message?.B;
     if (binary === undefined) return undefined;
     return JSON.parse(gunzipSync(binary).toString('utf8')) as CompiledMessage;
+  }
+
+  getLinks(postId: string): Promise<string[] | undefined> {
+    return readIssueLinks(this.dynamo, this.tables.issuesTable, postId);
   }
 
   /** A scheduled issue whose time has come starts dispatching; false if it was not scheduled. */

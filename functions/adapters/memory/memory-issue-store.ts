@@ -18,7 +18,7 @@ import type { CompiledMessage } from '../../mail/message';
  * atomic here: of two callers only one can win.
  */
 export class MemoryIssueStore implements IssueStore {
-  private readonly issues = new Map<string, { issue: Issue; message?: string }>();
+  private readonly issues = new Map<string, { issue: Issue; message?: string; links?: string[] }>();
   private readonly ledgers = new Map<string, Map<string, Claim>>();
   private readonly records = new Map<string, Map<string, Delivery>>();
 
@@ -34,7 +34,7 @@ export class MemoryIssueStore implements IssueStore {
     return 'created';
   }
 
-  private put({ message, ...fields }: NewIssue, now: Date): void {
+  private put({ message, links, ...fields }: NewIssue, now: Date): void {
     const issue: Issue = {
       ...fields,
       createdAt: now.toISOString(),
@@ -43,7 +43,11 @@ export class MemoryIssueStore implements IssueStore {
       hasMessage: message !== undefined,
     };
     // Stored as JSON, as the DynamoDB store keeps it: what comes back is what a JSON reader gets.
-    this.issues.set(fields.postId, { issue, message: message === undefined ? undefined : JSON.stringify(message) });
+    this.issues.set(fields.postId, {
+      issue,
+      message: message === undefined ? undefined : JSON.stringify(message),
+      ...(links === undefined ? {} : { links: [...links] }),
+    });
   }
 
   async getIssue(postId: string): Promise<Issue | undefined> {
@@ -54,6 +58,11 @@ export class MemoryIssueStore implements IssueStore {
   async getMessage(postId: string): Promise<CompiledMessage | undefined> {
     const message = this.issues.get(postId)?.message;
     return message === undefined ? undefined : (JSON.parse(message) as CompiledMessage);
+  }
+
+  async getLinks(postId: string): Promise<string[] | undefined> {
+    const links = this.issues.get(postId)?.links;
+    return links === undefined ? undefined : [...links];
   }
 
   async startScheduled(postId: string): Promise<boolean> {
