@@ -6,6 +6,12 @@
 /** One post's figures. */
 export const postScope = (postId: string): string => `post#${postId}`;
 
+/**
+ * Unsubscribes through one post's emails, by the reference its links carry
+ * (stats/post-reference.ts): the HTTP route knows the reference, not the post id.
+ */
+export const postReferenceScope = (reference: string): string => `postref#${reference}`;
+
 /** The list on one day, `YYYY-MM-DD` in the site's timezone. */
 export const dayScope = (day: string): string => `day#${day}`;
 

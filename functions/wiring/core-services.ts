@@ -79,6 +79,8 @@ export function buildCoreServices(inputs: CoreInputs): CoreServices {
     publicUrl: settings.publicUrl,
     defaultLanguage: settings.language,
     guard: protection?.guard,
+    counters,
+    timeZone: settings.timezone,
   });
   const captcha = protection?.captcha;
   return {

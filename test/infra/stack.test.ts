@@ -661,15 +661,21 @@ describe('SES', () => {
     });
   });
 
-  it('publishes sends, bounces and complaints to an encrypted, TLS-only topic that feeds ses-events', () => {
-    template.hasResourceProperties('AWS::SES::ConfigurationSetEventDestination', {
+  it('publishes sends, deliveries, bounces, complaints, rejects and delays to an encrypted, TLS-only topic that feeds ses-events', () => {
+    // One destination: each event type reaches ses-events once (two would deliver it twice).
+    const destinations = Object.values(template.findResources('AWS::SES::ConfigurationSetEventDestination'));
+    expect(destinations).toHaveLength(1);
+    expect(destinations[0]!.Properties).toMatchObject({
       ConfigurationSetName: { Ref: id(stack.sending.configurationSet) },
       EventDestination: {
         Enabled: true,
-        MatchingEventTypes: ['send', 'bounce', 'complaint'],
         SnsDestination: { TopicARN: { Ref: id(stack.sending.eventsTopic) } },
       },
     });
+    // CloudFormation's names for SES's Send, Delivery, Bounce, Complaint, Reject and DeliveryDelay events.
+    expect([...destinations[0]!.Properties.EventDestination.MatchingEventTypes].sort()).toEqual(
+      ['bounce', 'complaint', 'delivery', 'deliveryDelay', 'reject', 'send'].sort(),
+    );
     expect(resource(stack.sending.eventsTopic).Properties.KmsMasterKeyId).toBeDefined();
     template.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'lambda',
