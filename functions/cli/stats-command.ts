@@ -48,6 +48,9 @@ function table(rows: [string, string][], indent = '  '): string[] {
 function formatPost(post: PostStats, limits: StatsSnapshot['rates']['limits']): string[] {
   const { bounceRate, complaintRate } = postRates(post);
   const notFor = Object.entries(post.notFor).filter(([, count]) => count > 0);
+  // The two rates line up after the longer of the two counts.
+  const bounced = `${post.bounced.permanent} permanent, ${post.bounced.transient} transient`;
+  const complained = `${post.complained}`.padEnd(bounced.length);
   const rows: [string, string][] = [
     [
       'recipients',
@@ -57,11 +60,11 @@ function formatPost(post: PostStats, limits: StatsSnapshot['rates']['limits']): 
     ['delivered', `${post.delivered}`],
     [
       'bounced',
-      `${post.bounced.permanent} permanent, ${post.bounced.transient} transient   bounce rate ${percent(bounceRate)} (SES reviews at ${limit(limits.sesBounceReview)})${standing(bounceRate, limits.sesBounceReview)}`,
+      `${bounced}   bounce rate ${percent(bounceRate)} (SES reviews at ${limit(limits.sesBounceReview)})${standing(bounceRate, limits.sesBounceReview)}`,
     ],
     [
       'complained',
-      `${post.complained}   complaint rate ${percent(complaintRate)} (SES reviews at ${limit(limits.sesComplaintReview)}, Gmail's limit ${limit(limits.gmailSpam)})${standing(complaintRate, limits.sesComplaintReview)}`,
+      `${complained}   complaint rate ${percent(complaintRate)} (SES reviews at ${limit(limits.sesComplaintReview)}, Gmail's limit ${limit(limits.gmailSpam)})${standing(complaintRate, limits.sesComplaintReview)}`,
     ],
     ['rejected', `${post.rejected}`],
     ['delayed', `${post.delayed}`],
