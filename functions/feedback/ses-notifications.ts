@@ -142,12 +142,7 @@ async function handleNotification(
     const permanent = bounce.bounceType === 'Permanent';
     return forEachSubscriber(ports, recipients, taggedSubscriberId, async (subscriber) => {
       if (permanent) {
-        const left = await ports.subscribers.suppress(subscriber.id, 'bounced', now);
-        const first =
-          postId !== undefined && (await ports.issues.recordFeedback(postId, subscriber.id, { kind: 'bounce' }));
-        counted.suppressed(left, DAY_COUNTER.bounces, now);
-        if (first) counted.post(postId!, POST_COUNTER.bouncedPermanent);
-        if (first || left !== undefined) countEvents('bounced');
+        await suppressAndCount(ports, counted, { subscriber, postId, now }, 'bounced');
         logger.info('subscriber.bounced', { subscriberId: subscriber.id, postId });
         return 'suppressed';
       }
@@ -166,12 +161,7 @@ async function handleNotification(
     const recipients = notification.complaint?.complainedRecipients;
     if (!Array.isArray(recipients)) return malformed(type);
     return forEachSubscriber(ports, recipients, taggedSubscriberId, async (subscriber) => {
-      const left = await ports.subscribers.suppress(subscriber.id, 'complained', now);
-      const first =
-        postId !== undefined && (await ports.issues.recordFeedback(postId, subscriber.id, { kind: 'complaint' }));
-      counted.suppressed(left, DAY_COUNTER.complaints, now);
-      if (first) counted.post(postId!, POST_COUNTER.complained);
-      if (first || left !== undefined) countEvents('complained');
+      await suppressAndCount(ports, counted, { subscriber, postId, now }, 'complained');
       logger.info('subscriber.complained', { subscriberId: subscriber.id, postId });
       return 'suppressed';
     });
@@ -196,6 +186,26 @@ async function handleNotification(
 
   logger.info('ses_event.ignored', { reason: 'not an event type pushletter acts on', type });
   return ['ignored'];
+}
+
+/**
+ * A permanent bounce or a complaint: the subscriber suppressed and the copy noted, each counted
+ * only when this event changed it (the list's day; the post).
+ */
+async function suppressAndCount(
+  ports: SesEventDependencies,
+  counted: Counted,
+  { subscriber, postId, now }: { subscriber: Subscriber; postId: string | undefined; now: Date },
+  state: 'bounced' | 'complained',
+): Promise<void> {
+  const bounced = state === 'bounced';
+  const left = await ports.subscribers.suppress(subscriber.id, state, now);
+  const first =
+    postId !== undefined &&
+    (await ports.issues.recordFeedback(postId, subscriber.id, { kind: bounced ? 'bounce' : 'complaint' }));
+  counted.suppressed(left, bounced ? DAY_COUNTER.bounces : DAY_COUNTER.complaints, now);
+  if (first) counted.post(postId, bounced ? POST_COUNTER.bouncedPermanent : POST_COUNTER.complained);
+  if (first || left !== undefined) countEvents(state);
 }
 
 /** Events that only note the copy and count it. */
