@@ -49,7 +49,8 @@ describe('counting a send', () => {
     await dispatchIssue(world.dispatch, '/2026/06/01/长文/');
     await world.worker().sendBatch(world.sendJobs.map((job, index) => ({ messageId: `m${index}`, job })));
     const links = world.sent.map(
-      (message) => /https:\/\/newsletter\.test\/unsubscribe\?[^\s>]+/.exec(message.data.toString('latin1'))![0],
+      (message) =>
+        /https:\/\/newsletter\.test\/unsubscribe\?[^\s>]+/.exec(Buffer.from(message.data).toString('latin1'))![0],
     );
     expect(links).toHaveLength(3);
     // The first link of each copy is its List-Unsubscribe header, which one-click uses.
