@@ -11,7 +11,7 @@ import { dynamoClient } from '../functions/adapters/aws-clients';
 import { readResources, readSettings } from '../functions/commons/config';
 import { startLocalStack } from '../functions/local/stack';
 import { ingestPost } from '../functions/publishing/ingest-post';
-import { postScope } from '../functions/stats/clicks';
+import { postScope } from '../functions/stats/counted';
 import { clickUrl, LinkSigner } from '../functions/stats/tracked-links';
 
 /**

@@ -49,6 +49,10 @@ const PARTS: Record<string, () => Promise<BenchmarkPart>> = {
           .join('\n'),
     );
   },
+  counting: async () => {
+    const { runCountingBenchmark, formatCountingTable } = await import('./counting');
+    return part(runCountingBenchmark, formatCountingTable);
+  },
 };
 
 const RESULTS_FILE = fileURLToPath(new URL('./results.json', import.meta.url));

@@ -1,8 +1,11 @@
 import type { Clock } from '../commons/clock';
 import type { Topic } from '../commons/config';
+import { errorMessage } from '../commons/errors';
 import { logger } from '../commons/logger';
 import type { Queue } from '../commons/queue';
 import type { DispatchJob, SendJob } from '../contract/messages';
+import { POSTS_SCOPE, postEntry } from '../stats/counted';
+import type { CounterStore } from '../stats/counters';
 import { postIsFor } from '../subscribers/topics';
 import type { Subscriber, SubscriberDirectory } from '../subscribers/types';
 import { bucketCountFor, bucketOf } from './claims';
@@ -20,6 +23,8 @@ export interface DispatchDependencies {
   topics?: readonly Topic[];
   /** Milliseconds left in this invocation (Lambda's getRemainingTimeInMillis); none locally. */
   remainingMs?: () => number;
+  /** Where a post is entered among the posts `stats` lists, when its first page is queued. */
+  counters?: CounterStore;
 }
 
 export interface DispatchOptions {
@@ -135,6 +140,9 @@ export async function dispatchIssue(
       return { status: 'taken-over', enqueued };
     }
     enqueued += ids.length;
+    // Once per post: only one dispatcher moves the cursor from its start. Its recipients are the
+    // issue's `enqueued`, already counted once per page by the checkpoint.
+    if (cursor === '') await listPost(ports, postId, issue.sendAt);
     if (page.cursor === undefined) {
       logger.info('issue.dispatch.finished', { postId, enqueued });
       return { status: 'dispatched', enqueued };
@@ -145,5 +153,14 @@ export async function dispatchIssue(
       logger.info('issue.dispatch.continued', { postId, enqueued });
       return { status: 'continued', enqueued };
     }
+  }
+}
+
+async function listPost(ports: DispatchDependencies, postId: string, sendAt: string): Promise<void> {
+  try {
+    await ports.counters?.add([{ scope: POSTS_SCOPE, name: postEntry(sendAt, postId) }]);
+  } catch (error) {
+    // The send goes on; only `stats` without a post name would miss it (`stats <post>` finds it).
+    logger.error('counters.lost', { postId, error: errorMessage(error) });
   }
 }

@@ -45,7 +45,7 @@ export interface LocalInputs {
   resources: Resources;
   secrets: Secrets;
   clock?: Clock;
-  /** Where clicks and opens are counted; in this process's memory unless given. */
+  /** Where everything is counted; the local counters table unless given. */
   counters?: CounterStore;
 }
 
@@ -58,7 +58,7 @@ export function createLocalServices(inputs: LocalInputs): LocalServices {
     secrets: inputs.secrets,
     clock: inputs.clock ?? systemClock,
     protection: signupProtection,
-    counters: inputs.counters ?? new MemoryCounterStore(),
+    counters: inputs.counters,
   });
   // Locally one file holds every secret; the local stack's webhook and ingest read theirs here.
   return { ...core, secrets: inputs.secrets };

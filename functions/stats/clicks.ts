@@ -1,3 +1,4 @@
+import { postScope } from './counted';
 import type { CounterIncrement } from './counters';
 import type { LinkStats, PostStats } from './snapshot';
 import { HIDDEN_LINK } from './tracked-links';
@@ -12,8 +13,6 @@ import { HIDDEN_LINK } from './tracked-links';
  *
  * None of them says who: the URL is the same in every copy of the post.
  */
-export const postScope = (postId: string) => `post#${postId}`;
-
 const linkName = (index: number) => (index === HIDDEN_LINK ? 'hidden' : `click#${index}`);
 
 /** What one request to the redirect of link `index` adds. */

@@ -1,5 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SESClient } from '@aws-sdk/client-ses';
+import { DynamoCounterStore } from '../adapters/dynamodb/counter-store';
 import { readIssueLinks } from '../adapters/dynamodb/issue-links';
 import { DynamoSubscriberStore } from '../adapters/dynamodb/subscriber-store';
 import { SesMailer } from '../adapters/ses-mailer';
@@ -43,7 +44,7 @@ export interface CoreInputs {
   limitsTable?: string;
   /** `signupProtection` from ./signup, passed in by the API entry and the local stack only. */
   protection?: (inputs: CoreInputs, hashKey: Buffer) => SignupProtection;
-  /** Where the click redirect and open pixel count, with tracking `aggregate`. */
+  /** Where everything is counted; the counters table (COUNTERS_TABLE) unless given. */
   counters?: CounterStore;
 }
 
@@ -51,6 +52,8 @@ export interface CoreServices extends CoreInputs {
   mailer: Mailer;
   subscribers: DynamoSubscriberStore;
   subscriptions: SubscriptionService;
+  /** The aggregate counters; the table is named on first use (only functions granted it count). */
+  counters: CounterStore;
   /** Where the protection was built: the API function and the local stack. */
   signupLimits?: SignupLimits;
   /** What the HTTP app needs; see functions/http/app.ts. */
@@ -70,6 +73,12 @@ export function buildCoreServices(inputs: CoreInputs): CoreServices {
     listName: settings.listName,
     clock,
   });
+  let store: DynamoCounterStore | undefined;
+  const table = () => (store ??= new DynamoCounterStore(inputs.dynamo, inputs.resources.countersTable));
+  const counters: CounterStore = inputs.counters ?? {
+    add: (increments) => table().add(increments),
+    read: (scope) => table().read(scope),
+  };
   const protection = inputs.protection?.(inputs, keys.ipKey);
   const subscriptions = new SubscriptionService({
     store: subscribers,
@@ -79,6 +88,8 @@ export function buildCoreServices(inputs: CoreInputs): CoreServices {
     publicUrl: settings.publicUrl,
     defaultLanguage: settings.language,
     guard: protection?.guard,
+    counters,
+    timeZone: settings.timezone,
   });
   const captcha = protection?.captcha;
   // The redirect answers whatever the setting (links of posts sent while it was on must keep
@@ -86,13 +97,14 @@ export function buildCoreServices(inputs: CoreInputs): CoreServices {
   const tracking = {
     signer: new LinkSigner(keys.linkKey),
     links: cachedLinks((postId) => readIssueLinks(inputs.dynamo, inputs.resources.issuesTable, postId)),
-    ...(inputs.counters ? { counters: inputs.counters } : {}),
+    counters,
   };
   return {
     ...inputs,
     mailer,
     subscribers,
     subscriptions,
+    counters,
     signupLimits: protection?.limits,
     http: { settings, clock, subscriptions, tracking, ...(captcha ? { captcha } : {}) },
     linkKey: keys.linkKey,

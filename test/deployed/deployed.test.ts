@@ -273,6 +273,13 @@ async function subscriber(email: string): Promise<Record<string, any> | undefine
   return (await stack.items('TablesSubscribers')).find((item) => item.email === email);
 }
 
+/** A counter as `stats` reads it: summed over its scope's shards in the counters table. */
+async function counter(scope: string, name: string): Promise<number> {
+  return (await stack.items('TablesCounters'))
+    .filter((item) => String(item.key).slice(0, String(item.key).lastIndexOf('|')) === scope)
+    .reduce((sum, item) => sum + Number(item[name] ?? 0), 0);
+}
+
 async function inboxOf(address: string) {
   return (await storedEmails(stack.ses.url)).filter((email) => email.destination.to.some((to) => to.includes(address)));
 }
@@ -529,6 +536,9 @@ describe('the pipeline as deployed, from a push to the inbox', SLOW, () => {
     }
     const deliveries = (await stack.items('TablesDeliveries')).filter((item) => item.state === 'sent');
     expect(deliveries).toHaveLength(12);
+    // Counted on each post with the send function's own grant on the counters table.
+    const hello = await postIdOf(POSTS.hello);
+    expect(await counter(`post#${hello}`, 'sent')).toBe(4);
     expect((await inboxOf(READERS.ada)).map((email) => email.subject)).toContain('Hello, readers');
 
     // SQS delivers at least once: the same batches again read the ledgers and records with the
@@ -540,6 +550,7 @@ describe('the pipeline as deployed, from a push to the inbox', SLOW, () => {
     expectClean(again);
     for (const outcome of again.outcomes) expect(outcome.result).toEqual({ batchItemFailures: [] });
     expect(stack.standIns.emails.filter((email) => email.caller === 'send')).toHaveLength(sends.length);
+    expect(await counter(`post#${hello}`, 'sent')).toBe(4);
   });
 
   it('ses-events: a permanent bounce and a complaint suppress the reader; a delivery changes nothing', async () => {
@@ -553,6 +564,9 @@ describe('the pipeline as deployed, from a push to the inbox', SLOW, () => {
     expect((await subscriber(READERS.ada))?.state).toBe('active');
     expect((await subscriber(READERS.grace))?.state).toBe('bounced');
     expect((await subscriber(READERS.ben))?.state).toBe('complained');
+    // Each counted on the post, with the function's own grant on the counters table.
+    for (const [name, count] of Object.entries({ delivered: 1, 'bounced.permanent': 1, complained: 1 }))
+      expect(await counter(`post#${hello}`, name), name).toBe(count);
   });
 
   it('ses-events: a bounce of a post whose long Chinese slug is hashed in its SES tag suppresses the reader and is recorded on the post', async () => {
@@ -570,9 +584,10 @@ describe('the pipeline as deployed, from a push to the inbox', SLOW, () => {
 
   it('api: the one-click unsubscribe link of a sent post unsubscribes, and its page alone changes nothing', async () => {
     const text = (await inboxOf(READERS.ada)).find((email) => email.subject === 'Hello, readers')?.body.text ?? '';
-    const link = /https:\/\/\S+\/unsubscribe\?token=[\w.-]+/.exec(text)?.[0];
-    expect(link, 'unsubscribe link in the post').toBeDefined();
+    const link = /https:\/\/\S+\/unsubscribe\?token=[\w.-]+&post=[\w-]+/.exec(text)?.[0];
+    expect(link, 'unsubscribe link in the post, naming the post').toBeDefined();
     const query = new URL(link!).search;
+    const reference = new URL(link!).searchParams.get('post');
     const page = await stack.run('api', [httpEvent('GET', `/unsubscribe${query}`)]);
     expectClean(page);
     expect((await subscriber(READERS.ada))?.state).toBe('active');
@@ -585,6 +600,7 @@ describe('the pipeline as deployed, from a push to the inbox', SLOW, () => {
     expectClean(oneClick);
     expect(response(oneClick).statusCode).toBe(200);
     expect((await subscriber(READERS.ada))?.state).toBe('unsubscribed');
+    expect(await counter(`postref#${reference}`, 'unsubscribed')).toBe(1);
   });
 });
 

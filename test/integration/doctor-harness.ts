@@ -355,6 +355,7 @@ export async function startDoctorWorld(): Promise<DoctorWorld> {
       subscribersTable: environment.SUBSCRIBERS_TABLE,
       issuesTable: environment.ISSUES_TABLE,
       deliveriesTable: DELIVERIES_TABLE,
+      countersTable: 'counters',
     },
     secrets,
     clock: systemClock,

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PostFile } from '../../functions/publishing/ingest-post';
 import { ingestPost } from '../../functions/publishing/ingest-post';
-import { clickStats, postScope } from '../../functions/stats/clicks';
+import { clickStats } from '../../functions/stats/clicks';
+import { postScope } from '../../functions/stats/counted';
 import { LinkSigner } from '../../functions/stats/tracked-links';
 import { inbox, startTestStack, type TestStack } from './http-helpers';
 

@@ -1,7 +1,9 @@
+import { MemoryCounterStore } from '../../functions/adapters/memory/memory-counter-store';
 import { MemoryIssueStore } from '../../functions/adapters/memory/memory-issue-store';
 import { MemorySubscriberDirectory } from '../../functions/adapters/memory/memory-subscriber-directory';
 import { normaliseAddress } from '../../functions/subscribers/address';
 import { deriveKeys, subscriberId } from '../../functions/subscribers/keys';
+import { describeCounterStore } from '../contract/counter-store';
 import { describeIssueStore } from '../contract/issue-store';
 import { describeSignupChoices, describeSubscriberDirectory } from '../contract/subscriber-directory';
 import { sendingWorld } from './delivery-world';
@@ -43,3 +45,5 @@ describeSignupChoices('in-memory subscriber directory', async () => {
     setState: async (id, state) => store.put({ ...(await store.get(id))!, state }),
   };
 });
+
+describeCounterStore('in-memory counter store', async () => new MemoryCounterStore());

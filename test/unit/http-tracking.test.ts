@@ -4,7 +4,7 @@ import { MemoryCounterStore } from '../../functions/adapters/memory/memory-count
 import { readSettings } from '../../functions/commons/config';
 import { createHttpApp } from '../../functions/http/app';
 import type { AppDependencies, HttpRequest } from '../../functions/http/types';
-import { postScope } from '../../functions/stats/clicks';
+import { postScope } from '../../functions/stats/counted';
 import type { CounterStore } from '../../functions/stats/counters';
 import { LinkSigner } from '../../functions/stats/tracked-links';
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryCounterStore } from '../../functions/adapters/memory/memory-counter-store';
 import { matchPath } from '../../functions/http/app';
-import { clickIncrements, clickStats, estimateHumanClicks, postScope } from '../../functions/stats/clicks';
+import { clickIncrements, clickStats, estimateHumanClicks } from '../../functions/stats/clicks';
+import { postScope } from '../../functions/stats/counted';
 import { isMachineRequest } from '../../functions/stats/scanners';
 
 const BROWSER =

@@ -5,6 +5,7 @@ import type {
   Preferences,
   Subscriber,
   SubscriberDirectory,
+  SubscriberState,
   SubscriberStore,
 } from '../../subscribers/types';
 
@@ -80,12 +81,19 @@ export class MemorySubscriberDirectory
     return { id, stored: true };
   }
 
-  async suppress(id: string, state: 'bounced' | 'complained', at: Date): Promise<void> {
+  async suppress(id: string, state: 'bounced' | 'complained', at: Date): Promise<SubscriberState | undefined> {
     const subscriber = this.subscribers.get(id);
     // A complaint outranks a bounce; a forgotten (deleted) person stays deleted.
-    if (subscriber === undefined || (state === 'bounced' && subscriber.state === 'complained')) return;
+    if (
+      subscriber === undefined ||
+      subscriber.state === state ||
+      (state === 'bounced' && subscriber.state === 'complained')
+    )
+      return undefined;
+    const left = subscriber.state;
     subscriber.state = state;
     subscriber.suppressedAt = at.toISOString();
+    return left;
   }
 
   async updatePreferences(id: string, { topics, frequency, lang }: Preferences): Promise<boolean> {
