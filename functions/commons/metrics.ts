@@ -1,4 +1,5 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { METRICS_NAMESPACE, METRICS_SERVICE } from '../contract/metrics-namespace';
 
 /**
  * What an operator watches, as CloudWatch metrics in the embedded metric format (EMF): copies
@@ -8,7 +9,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
  */
 export type CountedEvent = 'sent' | 'failed' | 'unknown' | 'bounced' | 'complained';
 
-export const metrics = new Metrics({ namespace: 'pushletter', serviceName: 'pushletter' });
+export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE });
 
 export function countEvents(event: CountedEvent, count = 1): void {
   if (count > 0) metrics.addMetric(event, MetricUnit.Count, count);
