@@ -51,7 +51,12 @@ export interface SendBenchResult {
 
 const SELF = fileURLToPath(import.meta.url);
 const clock: Clock = { now: () => new Date() };
-const TABLES = { subscribersTable: 'subscribers', issuesTable: 'issues', deliveriesTable: 'deliveries' };
+const TABLES = {
+  subscribersTable: 'subscribers',
+  issuesTable: 'issues',
+  deliveriesTable: 'deliveries',
+  countersTable: 'counters',
+};
 const MASTER_KEY = Buffer.alloc(32, 7);
 
 // ---------------------------------------------------------------- the post

@@ -33,6 +33,8 @@ export interface DeployConfig {
   maxSendRate: number;
   listName: string;
   language: 'en' | 'zh-CN';
+  /** The site's IANA time zone (its `_config.yml` `timezone`): the list's counters are per day in it. */
+  timezone?: string;
   /** The sending domain; when set the stack creates its SES identity with Easy DKIM. */
   domain?: string;
   /**
@@ -129,6 +131,7 @@ const EXAMPLES: Record<ContextKey, string> = {
   maxSendRate: '14',
   listName: 'newsletter',
   language: 'en',
+  timezone: 'Asia/Shanghai',
   domain: 'blog.example.com',
   mailFromDomain: 'mail.blog.example.com',
   existingIdentity: 'true',
@@ -215,6 +218,18 @@ const deployKeysSchema = z.object({
   language: required.pipe(
     z.enum(LANGUAGES, { error: (issue) => `must be one of ${LANGUAGES.join(', ')} ${got(issue)}` }),
   ),
+  timezone: text.refine(
+    (value) => {
+      if (value === undefined) return true;
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: value });
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { error: (issue) => `must be an IANA time zone, for example Asia/Shanghai ${got(issue)}` },
+  ),
   domain: domainName('must be a domain name you control'),
   existingIdentity: flag,
   mailFromDomain: domainName('must be a domain name'),
@@ -299,6 +314,7 @@ export function settingsEnvironment(
     [ENV.siteUrl]: config.siteUrl,
     [ENV.siteTitle]: config.siteTitle,
     [ENV.language]: config.language,
+    [ENV.timezone]: config.timezone,
     [ENV.fromAddress]: config.fromAddress,
     [ENV.fromName]: config.fromName,
     [ENV.replyTo]: config.replyTo,

@@ -58,6 +58,8 @@ export class PushletterStack extends Stack {
     this.tables.bind(apiHandler, 'subscribers', { items: ['GetItem', 'UpdateItem'] });
     // Signup limits: sliding windows and hourly counters, and the line of waiting confirmations.
     this.tables.bind(apiHandler, 'limits', { items: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'] });
+    // Counts signups, confirmations and unsubscribes (per day, and per post for an email's link).
+    this.tables.bind(apiHandler, 'counters', { items: ['UpdateItem'] });
     // Confirmations held back by the hourly cap go out when the hour allows.
     new events.Rule(this, 'WaitingConfirmations', {
       description: 'pushletter: send confirmation emails that waited for the hourly cap',
@@ -142,6 +144,10 @@ export class PushletterStack extends Stack {
       value: this.tables.deliveries.tableName,
       description: 'DELIVERIES_TABLE for the CLI',
     });
+    new CfnOutput(this, 'CountersTable', {
+      value: this.tables.counters.tableName,
+      description: 'COUNTERS_TABLE for the CLI (`pushletter stats --aws`)',
+    });
     // The CLI's `--aws` commands read the same settings as the Lambdas: without them an import
     // would send confirmations from the default sender. Names and settings only, no secret
     // value; the token key's ARN, because the CLI finds and signs for subscribers with it.
@@ -151,6 +157,7 @@ export class PushletterStack extends Stack {
         [TABLE_ENVIRONMENT.subscribers]: this.tables.subscribers.tableName,
         [TABLE_ENVIRONMENT.issues]: this.tables.issues.tableName,
         [TABLE_ENVIRONMENT.deliveries]: this.tables.deliveries.tableName,
+        [TABLE_ENVIRONMENT.counters]: this.tables.counters.tableName,
         [SECRET_ENVIRONMENT.tokenKey]: this.secrets.tokenKey.secretArn,
       }),
       description: 'The environment for `npx pushletter … --aws`: eval "$(…)" it in your shell',

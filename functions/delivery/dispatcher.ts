@@ -1,7 +1,10 @@
 import type { Clock } from '../commons/clock';
+import { errorMessage } from '../commons/errors';
 import { logger } from '../commons/logger';
 import type { Queue } from '../commons/queue';
 import type { DispatchJob, SendJob } from '../contract/messages';
+import { POSTS_SCOPE, postEntry } from '../stats/counted';
+import type { CounterStore } from '../stats/counters';
 import type { SubscriberDirectory } from '../subscribers/types';
 import { bucketCountFor, bucketOf } from './claims';
 import type { IssueStore } from './issues';
@@ -16,6 +19,8 @@ export interface DispatchDependencies {
   clock: Clock;
   /** Milliseconds left in this invocation (Lambda's getRemainingTimeInMillis); none locally. */
   remainingMs?: () => number;
+  /** Where a post is entered among the posts `stats` lists, when its first page is queued. */
+  counters?: CounterStore;
 }
 
 export interface DispatchOptions {
@@ -107,6 +112,9 @@ export async function dispatchIssue(
       return { status: 'taken-over', enqueued };
     }
     enqueued += ids.length;
+    // Once per post: only one dispatcher moves the cursor from its start. Its recipients are the
+    // issue's `enqueued`, already counted once per page by the checkpoint.
+    if (cursor === '') await listPost(ports, postId, issue.sendAt);
     if (page.cursor === undefined) {
       logger.info('issue.dispatch.finished', { postId, enqueued });
       return { status: 'dispatched', enqueued };
@@ -117,5 +125,14 @@ export async function dispatchIssue(
       logger.info('issue.dispatch.continued', { postId, enqueued });
       return { status: 'continued', enqueued };
     }
+  }
+}
+
+async function listPost(ports: DispatchDependencies, postId: string, sendAt: string): Promise<void> {
+  try {
+    await ports.counters?.add([{ scope: POSTS_SCOPE, name: postEntry(sendAt, postId) }]);
+  } catch (error) {
+    // The send goes on; only `stats` without a post name would miss it (`stats <post>` finds it).
+    logger.error('counters.lost', { postId, error: errorMessage(error) });
   }
 }

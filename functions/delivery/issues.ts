@@ -58,6 +58,10 @@ export interface Delivery {
   complaint?: boolean;
   /** SES feedback ids of transient bounces (a set, so an event redelivered counts once). */
   transientBounces?: string[];
+  /** SES reported the copy delivered, delayed on its way, or refused after accepting it (a Reject event). */
+  delivered?: boolean;
+  delayed?: boolean;
+  rejected?: boolean;
   /** `sending` only: its copy can be decided from SES's Send events (see claims.ts). */
   sendEvents?: boolean;
 }
@@ -76,8 +80,17 @@ export interface SentRecord {
   sentAt: string;
 }
 
-/** SES feedback on one copy: a permanent bounce, a complaint, or a transient bounce (counted once by id). */
-export type CopyFeedback = { kind: 'bounce' } | { kind: 'complaint' } | { kind: 'transient'; feedbackId: string };
+/**
+ * SES feedback on one copy: a permanent bounce, a complaint, a transient bounce (each feedback
+ * id once), a delivery, a delay, a rejection after SES accepted it.
+ */
+export type CopyFeedback =
+  | { kind: 'bounce' }
+  | { kind: 'complaint' }
+  | { kind: 'transient'; feedbackId: string }
+  | { kind: 'delivery' }
+  | { kind: 'delay' }
+  | { kind: 'reject' };
 
 /**
  * Issues (one per post) and deliveries (one per post and recipient), with the claim ledgers
@@ -134,7 +147,11 @@ export interface IssueStore {
     now?: Date,
   ): Promise<void>;
   getDelivery(postId: string, subscriberId: string): Promise<Delivery | undefined>;
-  /** SES feedback on a recorded copy; false when there is no record. Idempotent. */
+  /**
+   * SES feedback on a recorded copy. True only for its first report: false when it was noted
+   * before (SNS delivered the event again) or there is no record. What counts SES events
+   * counts on true, so each is counted once.
+   */
   recordFeedback(postId: string, subscriberId: string, feedback: CopyFeedback): Promise<boolean>;
   /** The post id a hashed SES tag stands for, or undefined when no issue of ours has that tag. */
   postIdOfTag(tag: string): Promise<string | undefined>;

@@ -1,7 +1,10 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Clock } from '../commons/clock';
-import { InvalidInputError } from '../commons/errors';
+import { errorMessage, InvalidInputError } from '../commons/errors';
 import { logger as defaultLogger, maskAddress } from '../commons/logger';
+import { type CountedEvent, countEvents } from '../commons/metrics';
+import { DAY_COUNTER, dayOf, dayScope, POST_COUNTER, postReferenceScope } from '../stats/counted';
+import type { CounterIncrement, CounterStore } from '../stats/counters';
 import { normaliseAddress } from './address';
 import type { SignupGuard } from './guard';
 import { hashIp, type SubscriberKeys } from './keys';
@@ -29,6 +32,10 @@ export interface SubscriptionServiceDeps {
   logger?: Logger;
   /** Limits, domain checks and the hourly cap for form signups; without it, none apply. */
   guard?: SignupGuard;
+  /** Where signups, confirmations and unsubscribes are counted per day; without it, nothing is. */
+  counters?: CounterStore;
+  /** The site's time zone: the day a change counts on. */
+  timeZone?: string;
 }
 
 export interface SubscribeRequest {
@@ -70,6 +77,8 @@ export class SubscriptionService {
   private readonly logger: Logger;
   private readonly guard: SignupGuard | undefined;
   private readonly sendMillis: RunningAverage;
+  private readonly counters: CounterStore | undefined;
+  private readonly timeZone: string;
 
   constructor(deps: SubscriptionServiceDeps) {
     this.store = deps.store;
@@ -82,6 +91,23 @@ export class SubscriptionService {
     this.logger = deps.logger ?? defaultLogger;
     this.guard = deps.guard;
     this.sendMillis = new RunningAverage(ANSWER_FLOOR_MS);
+    this.counters = deps.counters;
+    this.timeZone = deps.timeZone ?? 'UTC';
+  }
+
+  /**
+   * Counts a change of the list on today's figures. A counter that cannot be written is logged
+   * and left out: a reader's signup or unsubscribe never fails for a figure.
+   */
+  private async count(metric: CountedEvent | undefined, names: string[], more: CounterIncrement[] = []): Promise<void> {
+    if (metric !== undefined) countEvents(metric);
+    if (this.counters === undefined) return;
+    const scope = dayScope(dayOf(this.clock.now(), this.timeZone));
+    try {
+      await this.counters.add([...names.map((name) => ({ scope, name })), ...more]);
+    } catch (error) {
+      this.logger.error('counters.lost', { names: names.join(','), error: errorMessage(error) });
+    }
   }
 
   /**
@@ -126,6 +152,7 @@ export class SubscriptionService {
       return;
     }
     this.logger.info('subscriber.signup', { subscriberId: id, source, address: maskAddress(email) });
+    await this.count('signups', [DAY_COUNTER.signups]);
     // The mailbox however spelled, then this exact address, then the list's hourly budget.
     if (this.guard !== undefined && !(await this.guard.admitMailbox(email))) return;
     await this.requestConfirmation(id, email, lang, { hourly: true });
@@ -169,6 +196,9 @@ export class SubscriptionService {
   private async timedSend(email: string, id: string, lang: string, name?: string): Promise<void> {
     const started = performance.now();
     await this.mailer.sendConfirmation(email, this.confirmUrl(id), lang, name);
+    // SES counts confirmation emails in the account's bounce and complaint rates; so do the
+    // figures. Inside the timed part, so an answer that sent an email takes no longer than one that did not.
+    await this.count(undefined, [DAY_COUNTER.sent]);
     this.sendMillis.add(performance.now() - started);
   }
 
@@ -235,6 +265,7 @@ export class SubscriptionService {
     const { subscriberId } = this.tokens.verify(token, 'confirm');
     if (await this.store.activate(subscriberId)) {
       this.logger.info('subscriber.confirmed', { subscriberId });
+      await this.count('confirmations', [DAY_COUNTER.confirmations, DAY_COUNTER.joined]);
       return 'confirmed';
     }
     const subscriber = await this.store.get(subscriberId);
@@ -267,12 +298,18 @@ export class SubscriptionService {
   /**
    * Unsubscribes with one conditional UpdateItem (RFC 8058 one-click must answer fast).
    * Idempotent: a second click, or a subscriber already suppressed or forgotten, is
-   * 'already-unsubscribed'.
+   * 'already-unsubscribed'. `postReference` (the link's `post`, see stats/post-reference.ts)
+   * counts the unsubscribe on the post whose email it came from, once, like the day's figure.
    */
-  async unsubscribe(token: string): Promise<UnsubscribeResult> {
+  async unsubscribe(token: string, postReference?: string): Promise<UnsubscribeResult> {
     const { subscriberId } = this.tokens.verify(token, 'unsubscribe');
     if (await this.store.deactivate(subscriberId)) {
       this.logger.info('subscriber.unsubscribed', { subscriberId });
+      const fromPost =
+        postReference === undefined
+          ? []
+          : [{ scope: postReferenceScope(postReference), name: POST_COUNTER.unsubscribed }];
+      await this.count('unsubscribes', [DAY_COUNTER.unsubscribes, DAY_COUNTER.left], fromPost);
       return 'unsubscribed';
     }
     return 'already-unsubscribed';

@@ -51,8 +51,12 @@ export interface SubscriberDirectory {
   pageActive(cursor: string | undefined, limit: number): Promise<ActivePage>;
   /** How many subscribers the active index holds (it is eventually consistent: nearly exact). */
   countActive(): Promise<number>;
-  /** Permanent bounce or complaint: never mailed again. Idempotent. */
-  suppress(id: string, state: 'bounced' | 'complained', at: Date): Promise<void>;
+  /**
+   * Permanent bounce or complaint: never mailed again. Idempotent: answers the state the
+   * subscriber left when this call changed it (what the list's counters count), undefined when
+   * it changed nothing (suppressed so already, a complainer bouncing, or gone).
+   */
+  suppress(id: string, state: 'bounced' | 'complained', at: Date): Promise<SubscriberState | undefined>;
 }
 
 /** What the subscription flows and the CLI need beyond the sender's view. */

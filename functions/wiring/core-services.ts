@@ -1,5 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SESClient } from '@aws-sdk/client-ses';
+import { DynamoCounterStore } from '../adapters/dynamodb/counter-store';
 import { DynamoSubscriberStore } from '../adapters/dynamodb/subscriber-store';
 import { SesMailer } from '../adapters/ses-mailer';
 import type { Clock } from '../commons/clock';
@@ -7,6 +8,7 @@ import type { Resources, Settings } from '../commons/config';
 import type { Secrets } from '../commons/secrets';
 import type { AppDependencies } from '../http/types';
 import type { Mailer } from '../mail/mailer';
+import type { CounterStore } from '../stats/counters';
 import type { CaptchaVerifier } from '../subscribers/captcha';
 import { ConfirmationMailer } from '../subscribers/confirmation-email';
 import type { SignupGuard } from '../subscribers/guard';
@@ -46,6 +48,8 @@ export interface CoreServices extends CoreInputs {
   mailer: Mailer;
   subscribers: DynamoSubscriberStore;
   subscriptions: SubscriptionService;
+  /** The aggregate counters; the table is named on first use (only functions granted it count). */
+  counters: CounterStore;
   /** Where the protection was built: the API function and the local stack. */
   signupLimits?: SignupLimits;
   /** What the HTTP app needs; see functions/http/app.ts. */
@@ -63,6 +67,9 @@ export function buildCoreServices(inputs: CoreInputs): CoreServices {
     listName: settings.listName,
     clock,
   });
+  let store: DynamoCounterStore | undefined;
+  const table = () => (store ??= new DynamoCounterStore(inputs.dynamo, inputs.resources.countersTable));
+  const counters: CounterStore = { add: (increments) => table().add(increments), read: (scope) => table().read(scope) };
   const protection = inputs.protection?.(inputs, keys.ipKey);
   const subscriptions = new SubscriptionService({
     store: subscribers,
@@ -72,6 +79,8 @@ export function buildCoreServices(inputs: CoreInputs): CoreServices {
     publicUrl: settings.publicUrl,
     defaultLanguage: settings.language,
     guard: protection?.guard,
+    counters,
+    timeZone: settings.timezone,
   });
   const captcha = protection?.captcha;
   return {
@@ -79,6 +88,7 @@ export function buildCoreServices(inputs: CoreInputs): CoreServices {
     mailer,
     subscribers,
     subscriptions,
+    counters,
     signupLimits: protection?.limits,
     http: { settings, clock, subscriptions, ...(captcha ? { captcha } : {}) },
   };

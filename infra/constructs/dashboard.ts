@@ -1,8 +1,7 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
-import type { CountedEvent } from '../../functions/commons/metrics';
-import { METRICS_NAMESPACE, METRICS_SERVICE } from '../../functions/contract/metrics-namespace';
+import { type CountedEvent, METRICS_NAMESPACE, METRICS_SERVICE } from '../../functions/commons/metrics';
 import { RATE_LIMITS } from '../../functions/stats/snapshot';
 
 export interface DashboardProps {
@@ -70,13 +69,16 @@ export class Dashboard extends Construct {
     );
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
-        title: 'Copies per hour: sent, failed, unknown',
+        title: 'Copies per hour',
         width: 12,
         height: 6,
         left: [
           counted('sent', 'sent', hour),
-          counted('failed', 'failed (SES refused)', hour),
+          counted('delivered', 'delivered', hour),
+          counted('failed', 'failed (SES refused the call)', hour),
           counted('unknown', 'unknown (a sender stopped)', hour),
+          counted('rejected', 'rejected by SES', hour),
+          counted('delayed', 'delayed', hour),
         ],
         leftYAxis: { min: 0, showUnits: false },
       }),
@@ -110,16 +112,29 @@ export class Dashboard extends Construct {
       }),
     );
     this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'The list per day',
+        width: 12,
+        height: 6,
+        left: [
+          counted('signups', 'signups', day),
+          counted('confirmations', 'confirmations', day),
+          counted('unsubscribes', 'unsubscribes', day),
+        ],
+        leftYAxis: { min: 0, showUnits: false },
+      }),
       new cloudwatch.SingleValueWidget({
         title: 'Over the dashboard’s time range',
-        width: 24,
-        height: 4,
+        width: 12,
+        height: 6,
         setPeriodToTimeRange: true,
         metrics: [
           counted('sent', 'copies sent', day),
-          counted('failed', 'failed', day),
+          counted('delivered', 'delivered', day),
           counted('bounced', 'permanent bounces', day),
           counted('complained', 'complaints', day),
+          counted('signups', 'signups', day),
+          counted('unsubscribes', 'unsubscribes', day),
         ],
       }),
     );

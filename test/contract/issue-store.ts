@@ -116,17 +116,31 @@ export function describeIssueStore(
       expect(await store.getDelivery('p6', 'd')).toBeUndefined();
     });
 
-    it('notes SES feedback on a recorded copy only, a transient bounce once per feedback id', async () => {
+    it('notes SES feedback on a recorded copy only, answering true for its first report alone', async () => {
       const store = await make();
       const claimedAt = NOW.toISOString();
       expect(await store.recordFeedback('p7', 'a', { kind: 'bounce' })).toBe(false);
+      expect(await store.recordFeedback('p7', 'a', { kind: 'delivery' })).toBe(false);
       await store.markSentMany([
         { postId: 'p7', subscriberId: 'a', claimedAt, sesMessageId: 'ses-1', sentAt: claimedAt },
       ]);
       expect(await store.recordFeedback('p7', 'a', { kind: 'transient', feedbackId: 'f1' })).toBe(true);
-      expect(await store.recordFeedback('p7', 'a', { kind: 'transient', feedbackId: 'f1' })).toBe(true);
-      expect(await store.recordFeedback('p7', 'a', { kind: 'complaint' })).toBe(true);
-      expect(await store.getDelivery('p7', 'a')).toMatchObject({ complaint: true, transientBounces: ['f1'] });
+      expect(await store.recordFeedback('p7', 'a', { kind: 'transient', feedbackId: 'f1' })).toBe(false);
+      expect(await store.recordFeedback('p7', 'a', { kind: 'transient', feedbackId: 'f2' })).toBe(true);
+      for (const kind of ['complaint', 'bounce', 'delivery', 'delay', 'reject'] as const) {
+        expect(await store.recordFeedback('p7', 'a', { kind }), kind).toBe(true);
+        expect(await store.recordFeedback('p7', 'a', { kind }), `${kind} again`).toBe(false);
+      }
+      const noted = await store.getDelivery('p7', 'a');
+      expect(noted).toMatchObject({
+        state: 'sent',
+        bounce: 'permanent',
+        complaint: true,
+        delivered: true,
+        delayed: true,
+        rejected: true,
+      });
+      expect(noted?.transientBounces?.sort()).toEqual(['f1', 'f2']);
     });
 
     it("lists a post's deliveries, a claimed recipient without a record as sending", async () => {

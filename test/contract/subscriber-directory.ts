@@ -38,8 +38,9 @@ export function describeSubscriberDirectory(name: string, make: () => Promise<Di
     it('suppresses for good: out of the active pages, and a later bounce leaves a complaint as it is', async () => {
       const { directory, add } = await make();
       const id = await add('grace@example.com', 'active');
-      await directory.suppress(id, 'complained', new Date('2026-06-01T10:00:00Z'));
-      await directory.suppress(id, 'bounced', new Date('2026-06-02T10:00:00Z'));
+      expect(await directory.suppress(id, 'complained', new Date('2026-06-01T10:00:00Z'))).toBe('active');
+      expect(await directory.suppress(id, 'complained', new Date('2026-06-01T11:00:00Z'))).toBeUndefined();
+      expect(await directory.suppress(id, 'bounced', new Date('2026-06-02T10:00:00Z'))).toBeUndefined();
       expect(await directory.get(id)).toMatchObject({ state: 'complained', suppressedAt: '2026-06-01T10:00:00.000Z' });
       expect((await directory.pageActive(undefined, 10)).subscribers).toEqual([]);
     });

@@ -170,6 +170,7 @@ describe('deploy configuration', () => {
       // The sender's timeout at 50/s plus 600 s, raised to the 900 s floor.
       resendAfterSeconds: 900,
       signup: { ...readSignupSettings({}), checkDomainDns: true },
+      timezone: 'UTC',
     });
   });
 

@@ -15,6 +15,7 @@ import {
   readSettings,
   SENDER_CONCURRENCY,
 } from '../../functions/commons/config';
+import { countersTableDefinition } from '../../functions/contract/counters-table';
 import { deliveriesTableDefinition, issuesTableDefinition } from '../../functions/contract/delivery-tables';
 import { limitsTableDefinition } from '../../functions/contract/limits-table';
 import { subscriberTableDefinition } from '../../functions/contract/subscriber-table';
@@ -40,6 +41,7 @@ function nameResources(stack: PushletterStack): Record<string, string> {
     [tables.issues, 'issues'],
     [tables.deliveries, 'deliveries'],
     [tables.limits, 'limits'],
+    [tables.counters, 'counters'],
     [secrets.tokenKey, 'tokenKeySecret'],
     [secrets.api, 'apiSecret'],
     [secrets.githubToken, 'githubTokenSecret'],
@@ -151,6 +153,7 @@ describe('functions', () => {
         )
         .sort();
     expect(resourceKeys('api')).toEqual([
+      'COUNTERS_TABLE',
       'INGEST_QUEUE_URL',
       'LIMITS_TABLE',
       'NODE_OPTIONS',
@@ -167,6 +170,7 @@ describe('functions', () => {
       'SCHEDULE_GROUP_NAME',
     ]);
     expect(resourceKeys('dispatch')).toEqual([
+      'COUNTERS_TABLE',
       'ISSUES_TABLE',
       'NODE_OPTIONS',
       'PUSHLETTER_TOKEN_KEY_SECRET_ARN',
@@ -174,6 +178,7 @@ describe('functions', () => {
       'SUBSCRIBERS_TABLE',
     ]);
     expect(resourceKeys('send')).toEqual([
+      'COUNTERS_TABLE',
       'DELIVERIES_TABLE',
       'ISSUES_TABLE',
       'NODE_OPTIONS',
@@ -184,6 +189,7 @@ describe('functions', () => {
     ]);
     // The issues table: a post tagged with a hash of its long id is found there by one GetItem.
     expect(resourceKeys('sesEvents')).toEqual([
+      'COUNTERS_TABLE',
       'DELIVERIES_TABLE',
       'ISSUES_TABLE',
       'NODE_OPTIONS',
@@ -219,6 +225,7 @@ describe('functions', () => {
       subscribersTable: 'subscribers',
       issuesTable: 'issues',
       deliveriesTable: 'deliveries',
+      countersTable: 'counters',
     });
     expect(readSendQueueUrl(environment('dispatch'))).toBe('sendQueue');
     // The sender puts recipients a dead sender left in doubt back on its own queue, delayed,
@@ -244,6 +251,8 @@ describe('permissions (least privilege)', () => {
     'ses:SendRawEmail -> arn:aws:ses:${Region}:${Account}:identity/* if {"StringEquals":{"ses:FromAddress":"letters@news.example.org"}}',
   ];
   const TOKEN_KEY = 'secretsmanager:GetSecretValue -> tokenKeySecret';
+  // Counters are only ever added to, one UpdateItem ADD per scope; only the CLI reads them.
+  const COUNT = 'dynamodb:UpdateItem -> counters.Arn';
   const logs = (name: string) => `logs:CreateLogStream, logs:PutLogEvents -> ${name}Logs.Arn`;
   const consume = (queue: string) =>
     `sqs:ReceiveMessage, sqs:ChangeMessageVisibility, sqs:GetQueueUrl, sqs:DeleteMessage, sqs:GetQueueAttributes -> ${queue}.Arn`;
@@ -253,6 +262,7 @@ describe('permissions (least privilege)', () => {
       [
         'dynamodb:GetItem, dynamodb:UpdateItem -> subscribers.Arn',
         'dynamodb:GetItem, dynamodb:PutItem, dynamodb:UpdateItem, dynamodb:DeleteItem, dynamodb:Query -> limits.Arn',
+        COUNT,
         TOKEN_KEY,
         'secretsmanager:GetSecretValue -> apiSecret',
         ...SEND_MAIL,
@@ -282,6 +292,7 @@ describe('permissions (least privilege)', () => {
       [
         'dynamodb:Query -> subscribers.Arn/index/active-by-list',
         'dynamodb:GetItem, dynamodb:UpdateItem -> issues.Arn',
+        COUNT,
         TOKEN_KEY,
         'sqs:SendMessage -> sendQueue.Arn',
         'lambda:InvokeFunction -> dispatch.Arn',
@@ -297,6 +308,7 @@ describe('permissions (least privilege)', () => {
         'dynamodb:BatchGetItem -> subscribers.Arn',
         'dynamodb:GetItem -> issues.Arn',
         'dynamodb:GetItem, dynamodb:BatchGetItem, dynamodb:UpdateItem, dynamodb:PutItem, dynamodb:BatchWriteItem -> deliveries.Arn',
+        COUNT,
         TOKEN_KEY,
         ...SEND_MAIL,
         'ses:GetSendQuota -> *',
@@ -313,6 +325,7 @@ describe('permissions (least privilege)', () => {
         'dynamodb:GetItem, dynamodb:UpdateItem -> subscribers.Arn',
         'dynamodb:UpdateItem -> deliveries.Arn',
         'dynamodb:GetItem -> issues.Arn',
+        COUNT,
         TOKEN_KEY,
         'sqs:SendMessage -> sesEventsDeadLetters.Arn',
         logs('sesEvents'),
@@ -432,10 +445,10 @@ describe('HTTP API', () => {
     // The CLI's names for acting on the deployed stack.
     expect(render(outputs.PublicUrl!.Value, names)).toBe(base);
     expect(
-      [outputs.SubscribersTable, outputs.IssuesTable, outputs.DeliveriesTable].map((output) =>
+      [outputs.SubscribersTable, outputs.IssuesTable, outputs.DeliveriesTable, outputs.CountersTable].map((output) =>
         render(output!.Value, names),
       ),
-    ).toEqual(['subscribers', 'issues', 'deliveries']);
+    ).toEqual(['subscribers', 'issues', 'deliveries', 'counters']);
     expect(JSON.stringify(outputs)).not.toMatch(/resolve:secretsmanager|SecretString/);
   });
 
@@ -474,6 +487,7 @@ describe('HTTP API', () => {
       subscribersTable: 'subscribers',
       issuesTable: 'issues',
       deliveriesTable: 'deliveries',
+      countersTable: 'counters',
     });
     // The CLI signs and finds subscribers with the token key; it reads no other secret.
     expect(readSecretArns(exported)).toEqual({ tokenKey: 'tokenKeySecret', api: undefined, githubToken: undefined });
@@ -515,11 +529,12 @@ describe('tables', () => {
     expect(definitionOf(stack.tables.issues)).toEqual(expected(issuesTableDefinition));
     expect(definitionOf(stack.tables.deliveries)).toEqual(expected(deliveriesTableDefinition));
     expect(definitionOf(stack.tables.limits)).toEqual(expected(limitsTableDefinition));
+    expect(definitionOf(stack.tables.counters)).toEqual(expected(countersTableDefinition));
   });
 
   it('are on-demand with point-in-time recovery and encryption', () => {
     const tables = Object.values(template.findResources('AWS::DynamoDB::Table'));
-    expect(tables).toHaveLength(4);
+    expect(tables).toHaveLength(5);
     for (const table of tables) {
       expect(table.Properties).toMatchObject({
         BillingMode: 'PAY_PER_REQUEST',
@@ -646,15 +661,21 @@ describe('SES', () => {
     });
   });
 
-  it('publishes sends, bounces and complaints to an encrypted, TLS-only topic that feeds ses-events', () => {
-    template.hasResourceProperties('AWS::SES::ConfigurationSetEventDestination', {
+  it('publishes sends, deliveries, bounces, complaints, rejects and delays to an encrypted, TLS-only topic that feeds ses-events', () => {
+    // One destination: each event type reaches ses-events once (two would deliver it twice).
+    const destinations = Object.values(template.findResources('AWS::SES::ConfigurationSetEventDestination'));
+    expect(destinations).toHaveLength(1);
+    expect(destinations[0]!.Properties).toMatchObject({
       ConfigurationSetName: { Ref: id(stack.sending.configurationSet) },
       EventDestination: {
         Enabled: true,
-        MatchingEventTypes: ['send', 'bounce', 'complaint'],
         SnsDestination: { TopicARN: { Ref: id(stack.sending.eventsTopic) } },
       },
     });
+    // CloudFormation's names for SES's Send, Delivery, Bounce, Complaint, Reject and DeliveryDelay events.
+    expect([...destinations[0]!.Properties.EventDestination.MatchingEventTypes].sort()).toEqual(
+      ['bounce', 'complaint', 'delivery', 'deliveryDelay', 'reject', 'send'].sort(),
+    );
     expect(resource(stack.sending.eventsTopic).Properties.KmsMasterKeyId).toBeDefined();
     template.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'lambda',

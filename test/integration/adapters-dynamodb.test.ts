@@ -1,8 +1,11 @@
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll } from 'vitest';
+import { DynamoCounterStore } from '../../functions/adapters/dynamodb/counter-store';
 import { DynamoIssueStore } from '../../functions/adapters/dynamodb/issue-store';
 import { DynamoSubscriberStore } from '../../functions/adapters/dynamodb/subscriber-store';
+import { countersTableDefinition } from '../../functions/contract/counters-table';
 import { deliveriesTableDefinition, issuesTableDefinition } from '../../functions/contract/delivery-tables';
+import { describeCounterStore } from '../contract/counter-store';
 import { describeIssueStore } from '../contract/issue-store';
 import { describeSubscriberDirectory } from '../contract/subscriber-directory';
 import { testMessage } from './delivery-harness';
@@ -50,4 +53,10 @@ describeSubscriberDirectory('DynamoDB subscriber store', async () => {
       (await directory.createIfAbsent({ email, state, consent: { at: '2026-06-01T10:00:00.000Z', source: 'import' } }))
         .id,
   };
+});
+
+describeCounterStore('DynamoDB counter store', async () => {
+  const tableName = `counters-${process.pid}-${++tables}`;
+  await dynamo.client.send(new CreateTableCommand({ ...countersTableDefinition, TableName: tableName }));
+  return new DynamoCounterStore(dynamo.client, tableName);
 });

@@ -352,6 +352,7 @@ export async function startDoctorWorld(): Promise<DoctorWorld> {
       subscribersTable: environment.SUBSCRIBERS_TABLE,
       issuesTable: environment.ISSUES_TABLE,
       deliveriesTable: DELIVERIES_TABLE,
+      countersTable: 'counters',
     },
     secrets,
     clock: systemClock,

@@ -1,7 +1,9 @@
+import { MemoryCounterStore } from '../../functions/adapters/memory/memory-counter-store';
 import { MemoryIssueStore } from '../../functions/adapters/memory/memory-issue-store';
 import { MemorySubscriberDirectory } from '../../functions/adapters/memory/memory-subscriber-directory';
 import { normaliseAddress } from '../../functions/subscribers/address';
 import { deriveKeys, subscriberId } from '../../functions/subscribers/keys';
+import { describeCounterStore } from '../contract/counter-store';
 import { describeIssueStore } from '../contract/issue-store';
 import { describeSubscriberDirectory } from '../contract/subscriber-directory';
 import { sendingWorld } from './delivery-world';
@@ -34,3 +36,5 @@ describeSubscriberDirectory('in-memory subscriber directory', async () => {
     },
   };
 });
+
+describeCounterStore('in-memory counter store', async () => new MemoryCounterStore());

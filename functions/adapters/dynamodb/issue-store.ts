@@ -46,6 +46,15 @@ const MESSAGE_LIMIT_BYTES = 350_000;
 /** BatchWriteItem takes at most 25 requests. */
 const BATCH_WRITE_LIMIT = 25;
 
+/** Where each kind of feedback is noted on a delivery record (Delivery's fields). */
+const FEEDBACK_ATTRIBUTES: Record<Exclude<CopyFeedback['kind'], 'transient'>, [string, string | boolean]> = {
+  bounce: ['bounce', 'permanent'],
+  complaint: ['complaint', true],
+  delivery: ['delivered', true],
+  delay: ['delayed', true],
+  reject: ['rejected', true],
+};
+
 /**
  * Issues (one per post) and deliveries (one per post and recipient) in DynamoDB. Every state
  * change that decides who sends is a conditional write, so redelivered queue messages,
@@ -392,20 +401,28 @@ export class DynamoIssueStore implements IssueStore {
     return result.Item ? toDelivery(result.Item) : undefined;
   }
 
-  /** SES reported this copy as a permanent bounce or complaint. Idempotent. */
+  /**
+   * SES feedback on a copy, noted on its record by one conditional update that succeeds only
+   * the first time: the record is what makes counting SES events exactly-once, at no cost
+   * beyond this write (which a bounce or complaint needed anyway).
+   */
   async recordFeedback(postId: string, subscriberId: string, feedback: CopyFeedback): Promise<boolean> {
-    const update =
-      feedback.kind === 'bounce'
-        ? { expression: 'SET bounce = :value', values: { ':value': 'permanent' } }
-        : feedback.kind === 'complaint'
-          ? { expression: 'SET complaint = :value', values: { ':value': true } }
-          : { expression: 'ADD transientBounces :value', values: { ':value': new Set([feedback.feedbackId]) } };
+    if (feedback.kind === 'transient')
+      return this.conditionalUpdate({
+        TableName: this.tables.deliveriesTable,
+        Key: marshall({ postId, subscriberId }),
+        UpdateExpression: 'ADD transientBounces :ids',
+        ConditionExpression: 'attribute_exists(subscriberId) AND NOT contains(transientBounces, :id)',
+        ExpressionAttributeValues: marshall({ ':ids': new Set([feedback.feedbackId]), ':id': feedback.feedbackId }),
+      });
+    const [attribute, value] = FEEDBACK_ATTRIBUTES[feedback.kind];
     return this.conditionalUpdate({
       TableName: this.tables.deliveriesTable,
       Key: marshall({ postId, subscriberId }),
-      UpdateExpression: update.expression,
-      ConditionExpression: 'attribute_exists(subscriberId)',
-      ExpressionAttributeValues: marshall(update.values),
+      UpdateExpression: 'SET #feedback = :value',
+      ConditionExpression: 'attribute_exists(subscriberId) AND attribute_not_exists(#feedback)',
+      ExpressionAttributeNames: { '#feedback': attribute },
+      ExpressionAttributeValues: marshall({ ':value': value }),
     });
   }
 

@@ -158,28 +158,34 @@ export class DynamoSubscriberStore implements SubscriberStore {
     };
   }
 
-  async suppress(id: string, state: 'bounced' | 'complained', at: Date): Promise<void> {
-    if (!isSubscriberId(id)) return;
+  async suppress(id: string, state: 'bounced' | 'complained', at: Date): Promise<SubscriberState | undefined> {
+    if (!isSubscriberId(id)) return undefined;
     try {
-      await this.client.send(
+      const result = await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: { id: { S: id } },
           UpdateExpression: 'SET #state = :state, suppressedAt = :at REMOVE activeList',
           // A complaint outranks a bounce: a later bounce must not turn a complainer back into
-          // someone a new opt-in may mail. A forgotten (deleted) person stays deleted.
+          // someone a new opt-in may mail. A forgotten (deleted) person stays deleted. Already
+          // in this state: nothing changes, so an event SNS delivers twice counts once.
           ConditionExpression:
-            state === 'bounced' ? 'attribute_exists(id) AND #state <> :complained' : 'attribute_exists(id)',
+            state === 'bounced'
+              ? 'attribute_exists(id) AND #state <> :complained AND #state <> :state'
+              : 'attribute_exists(id) AND #state <> :state',
           ExpressionAttributeNames: { '#state': 'state' },
           ExpressionAttributeValues: {
             ':state': { S: state },
             ':at': { S: at.toISOString() },
             ...(state === 'bounced' ? { ':complained': { S: 'complained' } } : {}),
           },
+          ReturnValues: 'UPDATED_OLD',
         }),
       );
+      return result.Attributes?.state?.S as SubscriberState | undefined;
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
+      return undefined;
     }
   }
 

@@ -186,10 +186,24 @@ export class MemoryIssueStore implements IssueStore {
   async recordFeedback(postId: string, subscriberId: string, feedback: CopyFeedback): Promise<boolean> {
     const record = this.records.get(postId)?.get(subscriberId);
     if (record === undefined) return false;
-    if (feedback.kind === 'bounce') record.bounce = 'permanent';
-    else if (feedback.kind === 'complaint') record.complaint = true;
-    else record.transientBounces = [...new Set([...(record.transientBounces ?? []), feedback.feedbackId])];
-    return true;
+    switch (feedback.kind) {
+      case 'transient':
+        if (record.transientBounces?.includes(feedback.feedbackId)) return false;
+        record.transientBounces = [...(record.transientBounces ?? []), feedback.feedbackId];
+        return true;
+      case 'bounce':
+        if (record.bounce !== undefined) return false;
+        record.bounce = 'permanent';
+        return true;
+      case 'complaint':
+        return first(record, 'complaint');
+      case 'delivery':
+        return first(record, 'delivered');
+      case 'delay':
+        return first(record, 'delayed');
+      case 'reject':
+        return first(record, 'rejected');
+    }
   }
 
   async postIdOfTag(tag: string): Promise<string | undefined> {
@@ -222,4 +236,11 @@ export class MemoryIssueStore implements IssueStore {
 /** Claims are compared as the ledger stores them (encodeClaim): time, token and the Send-events mark. */
 function sameClaim(a: Claim, b: Claim): boolean {
   return a.claimedAt === b.claimedAt && a.token === b.token && Boolean(a.sendEvents) === Boolean(b.sendEvents);
+}
+
+/** Sets a feedback flag on a record; true when it was not set before. */
+function first(record: Delivery, flag: 'complaint' | 'delivered' | 'delayed' | 'rejected'): boolean {
+  if (record[flag] === true) return false;
+  record[flag] = true;
+  return true;
 }

@@ -1,4 +1,4 @@
-import type { ActivePage, Subscriber, SubscriberDirectory } from '../../subscribers/types';
+import type { ActivePage, Subscriber, SubscriberDirectory, SubscriberState } from '../../subscribers/types';
 
 /**
  * The subscriber directory delivery and feedback read, in memory, with the DynamoDB store's
@@ -46,11 +46,18 @@ export class MemorySubscriberDirectory implements SubscriberDirectory {
     return [...this.subscribers.values()].filter((subscriber) => subscriber.state === 'active').length;
   }
 
-  async suppress(id: string, state: 'bounced' | 'complained', at: Date): Promise<void> {
+  async suppress(id: string, state: 'bounced' | 'complained', at: Date): Promise<SubscriberState | undefined> {
     const subscriber = this.subscribers.get(id);
     // A complaint outranks a bounce; a forgotten (deleted) person stays deleted.
-    if (subscriber === undefined || (state === 'bounced' && subscriber.state === 'complained')) return;
+    if (
+      subscriber === undefined ||
+      subscriber.state === state ||
+      (state === 'bounced' && subscriber.state === 'complained')
+    )
+      return undefined;
+    const left = subscriber.state;
     subscriber.state = state;
     subscriber.suppressedAt = at.toISOString();
+    return left;
   }
 }
