@@ -1,13 +1,7 @@
-import { BarChart, LineChart } from 'echarts/charts';
-import { GridComponent, LegendComponent, MarkLineComponent } from 'echarts/components';
-import * as echarts from 'echarts/core';
-import { SVGRenderer } from 'echarts/renderers';
 import { type ReaderLanguage, readerLanguage } from '../../templates/reader-strings';
 import { escapeHtml } from '../commons/html';
 import { fill, REPORT_STRINGS, type ReportStrings } from './report-strings';
 import type { ListDay, PostStats, StatsSnapshot } from './snapshot';
-
-echarts.use([BarChart, LineChart, GridComponent, LegendComponent, MarkLineComponent, SVGRenderer]);
 
 /**
  * `pushletter report`: a StatsSnapshot as one HTML file that needs nothing else when opened (no
@@ -16,10 +10,37 @@ echarts.use([BarChart, LineChart, GridComponent, LegendComponent, MarkLineCompon
  * shows the pair's member that matches the reader's colour scheme. Charts are drawn at a
  * phone's width and scale down or up with the column, so their words stay legible at 375 px.
  */
-export function renderReport(snapshot: StatsSnapshot): string {
+export async function renderReport(snapshot: StatsSnapshot): Promise<string> {
   const language: ReaderLanguage = readerLanguage(snapshot.site.language) ?? 'en';
-  const report = new Report(snapshot, REPORT_STRINGS[language]);
+  const report = new Report(snapshot, REPORT_STRINGS[language], await loadEcharts());
   return report.html();
+}
+
+type ECharts = typeof import('echarts/core');
+let echartsLoading: Promise<ECharts> | undefined;
+
+/**
+ * echarts, with the parts the report draws with, loaded on first use: imported statically, the
+ * CLI's bundle would load it for every command.
+ */
+function loadEcharts(): Promise<ECharts> {
+  echartsLoading ??= Promise.all([
+    import('echarts/core'),
+    import('echarts/charts'),
+    import('echarts/components'),
+    import('echarts/renderers'),
+  ]).then(([core, charts, components, renderers]) => {
+    core.use([
+      charts.BarChart,
+      charts.LineChart,
+      components.GridComponent,
+      components.LegendComponent,
+      components.MarkLineComponent,
+      renderers.SVGRenderer,
+    ]);
+    return core;
+  });
+  return echartsLoading;
 }
 
 const CHART_WIDTH = 320;
@@ -105,6 +126,7 @@ class Report {
   constructor(
     private readonly snapshot: StatsSnapshot,
     private readonly words: ReportStrings,
+    private readonly echarts: ECharts,
   ) {
     this.number = new Intl.NumberFormat(words.htmlLang);
     this.percent = new Intl.NumberFormat(words.htmlLang, { style: 'percent', maximumSignificantDigits: 2 });
@@ -189,7 +211,7 @@ class Report {
     // Percent units on the axis, so the limits read as the numbers people quote.
     const values = posts.map((post) => toPercent(rateOf(post)));
     const highest = Math.max(...values, ...lines.map((line) => toPercent(line.value)));
-    return chart(caption, 70 + posts.length * 28, (palette) => ({
+    return this.chart(caption, 70 + posts.length * 28, (palette) => ({
       grid: { outerBoundsMode: 'none', left: LABEL_COLUMN + 8, right: 24, top: 36, bottom: 28 },
       xAxis: {
         type: 'value',
@@ -242,7 +264,7 @@ class Report {
     const figure = (label: string, value: number, note?: string) =>
       `<div class="card"><h3>${escapeHtml(label)}</h3><p class="figure">${escapeHtml(this.number.format(value))}</p>${note ? `<p class="muted">${escapeHtml(note)}</p>` : ''}</div>`;
     const labels = days.map((day) => day.date.slice(5));
-    const active = chart(words.list.activeChart, 220, (palette) => ({
+    const active = this.chart(words.list.activeChart, 220, (palette) => ({
       grid: { outerBoundsMode: 'same', outerBoundsContain: 'axisLabel', left: 8, right: 16, top: 16, bottom: 8 },
       xAxis: categoryAxis(labels, palette),
       yAxis: valueAxis(palette),
@@ -258,22 +280,29 @@ class Report {
         },
       ],
     }));
-    const changes = chart(words.list.changesChart, 240, (palette) => ({
+    // Signups rise above the axis and unsubscribes hang below it, one column per day: side by
+    // side, a season of days would leave each bar a hairline.
+    const changes = this.chart(words.list.changesChart, 240, (palette) => ({
       legend: legend(palette),
       grid: { outerBoundsMode: 'same', outerBoundsContain: 'axisLabel', left: 8, right: 16, top: 56, bottom: 8 },
       xAxis: categoryAxis(labels, palette),
-      yAxis: valueAxis(palette),
+      yAxis: {
+        ...valueAxis(palette),
+        axisLabel: { color: palette.muted, formatter: (value: number) => this.number.format(Math.abs(value)) },
+      },
       series: [
         {
           type: 'bar',
+          stack: 'change',
           name: words.list.signups,
           data: days.map((day) => day.signups),
           itemStyle: { color: palette.green },
         },
         {
           type: 'bar',
+          stack: 'change',
           name: words.list.unsubscribes,
-          data: days.map((day) => day.unsubscribes),
+          data: days.map((day) => -day.unsubscribes),
           itemStyle: { color: palette.red },
         },
       ],
@@ -309,7 +338,7 @@ class Report {
       ...(clicks === undefined ? [] : [[words.posts.clicks, clicks, 'orange'] as [string, number, keyof Palette]]),
     ];
     const caption = clicks === undefined ? words.posts.funnel : words.posts.funnelWithClicks;
-    const funnel = chart(caption, 24 + stages.length * 36, (palette) => ({
+    const funnel = this.chart(caption, 24 + stages.length * 36, (palette) => ({
       // The right margin holds the figures written after the bars.
       grid: { outerBoundsMode: 'none', left: LABEL_COLUMN + 8, right: 96, top: 8, bottom: 8 },
       xAxis: { type: 'value', show: false, max: Math.max(1, ...stages.map(([, value]) => value)) },
@@ -376,7 +405,7 @@ class Report {
       );
     const top = links.slice(0, TOP_LINKS);
     const machines = (link: (typeof links)[number]) => link.total - link.estimatedHuman;
-    const bars = chart(words.links.chart, 70 + top.length * 30, (palette) => ({
+    const bars = this.chart(words.links.chart, 70 + top.length * 30, (palette) => ({
       legend: legend(palette),
       grid: { outerBoundsMode: 'none', left: LABEL_COLUMN + 8, right: 16, top: 56, bottom: 28 },
       xAxis: { ...valueAxis(palette), splitNumber: 3 },
@@ -421,6 +450,25 @@ class Report {
     );
   }
 
+  /** One chart as a pair of SVGs (light, dark), captioned; the caption is the chart's name. */
+  private chart(caption: string, height: number, option: (palette: Palette) => ChartOption): string {
+    const variants = (
+      [
+        ['light', LIGHT],
+        ['dark', DARK],
+      ] as const
+    ).map(([scheme, palette]) => {
+      const instance = this.echarts.init(null, null, { renderer: 'svg', ssr: true, width: CHART_WIDTH, height });
+      try {
+        instance.setOption({ animation: false, textStyle: { fontFamily: FONT, fontSize: 12 }, ...option(palette) });
+        return `<div class="${scheme}" aria-hidden="true">${instance.renderToSVGString()}</div>`;
+      } finally {
+        instance.dispose();
+      }
+    });
+    return `<figure class="chart"><figcaption>${escapeHtml(caption)}</figcaption>${variants.join('')}</figure>`;
+  }
+
   /** `1,234 (98%)`: a funnel stage and its share of the post's recipients. */
   private share(value: number, of: number): string {
     const count = this.number.format(value);
@@ -429,25 +477,6 @@ class Report {
 }
 
 type ChartOption = Record<string, unknown>;
-
-/** One chart as a pair of SVGs (light, dark), captioned; the caption is the chart's name. */
-function chart(caption: string, height: number, option: (palette: Palette) => ChartOption): string {
-  const variants = (
-    [
-      ['light', LIGHT],
-      ['dark', DARK],
-    ] as const
-  ).map(([scheme, palette]) => {
-    const instance = echarts.init(null, null, { renderer: 'svg', ssr: true, width: CHART_WIDTH, height });
-    try {
-      instance.setOption({ animation: false, textStyle: { fontFamily: FONT, fontSize: 12 }, ...option(palette) });
-      return `<div class="${scheme}" aria-hidden="true">${instance.renderToSVGString()}</div>`;
-    } finally {
-      instance.dispose();
-    }
-  });
-  return `<figure class="chart"><figcaption>${escapeHtml(caption)}</figcaption>${variants.join('')}</figure>`;
-}
 
 /**
  * Names on the left of horizontal bars, left-aligned in a column of fixed width and cut to fit:

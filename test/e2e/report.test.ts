@@ -1,9 +1,17 @@
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXAMPLE_BLOG } from '../../functions/cli/dev-command';
+import { countedSnapshot, runReport } from '../../functions/cli/report-command';
+import { readSettings } from '../../functions/commons/config';
+import { openLocalBlog } from '../../functions/local/blog';
+import { runDemo } from '../../functions/local/demo';
+import { type LocalStack, startLocalStack } from '../../functions/local/stack';
 import { renderReport } from '../../functions/stats/report';
 import type { StatsSnapshot } from '../../functions/stats/snapshot';
+import { cliAgainst, confirmLink, inbox, postForm, pressConfirm } from '../integration/http-helpers';
 import { emptySnapshot, sampleSnapshot } from '../stats-snapshots';
 import { launchChromium } from './chromium';
 
@@ -125,8 +133,7 @@ async function smallestChartText(page: Page): Promise<number> {
   })()`);
 }
 
-async function check(name: string, snapshot: StatsSnapshot): Promise<void> {
-  const html = renderReport(snapshot);
+async function check(name: string, html: string): Promise<void> {
   for (const { width, colorScheme } of VIEWS) {
     const view = `${name} at ${width} px, ${colorScheme}`;
     requests.length = 0;
@@ -161,23 +168,88 @@ async function check(name: string, snapshot: StatsSnapshot): Promise<void> {
 
 describe('the report in Chromium', () => {
   it('reads on a phone and a desktop, light and dark: an English list with aggregate tracking and opens', async () => {
-    await check('sample-en', sampleSnapshot({ tracking: 'aggregate', opens: true }));
+    await check('sample-en', await renderReport(sampleSnapshot({ tracking: 'aggregate', opens: true })));
   });
 
   it('reads the same in Chinese, tracking off', async () => {
-    await check('sample-zh', sampleSnapshot({ language: 'zh-CN' }));
+    await check('sample-zh', await renderReport(sampleSnapshot({ language: 'zh-CN' })));
   });
 
   it('reads for a new list with nothing to draw yet', async () => {
-    await check('empty', emptySnapshot());
+    await check('empty', await renderReport(emptySnapshot()));
   });
 
   it('runs nothing and loads nothing a hostile title or link carries', async () => {
     const snapshot = sampleSnapshot({ tracking: 'aggregate', posts: 2 });
     snapshot.posts[0]!.title = '<img src="https://evil.example/t.png" onerror="document.title=\'pwned\'">';
     snapshot.posts[1]!.clicks!.links[0]!.url = '"><script>document.title="pwned"</script>';
-    await check('hostile', snapshot);
+    await check('hostile', await renderReport(snapshot));
     expect(await page.title()).not.toBe('pwned');
     expect(await page.locator('img, script').count()).toBe(0);
+  });
+});
+
+describe('the report of the local stack, through `pushletter report`', () => {
+  let stack: LocalStack | undefined;
+  let dataDir: string;
+  let cli: ReturnType<typeof cliAgainst> | undefined;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'pushletter-report-'));
+    const settings = readSettings({});
+    stack = await startLocalStack({
+      dataDir,
+      ports: { http: 0, ses: 0, dynamodb: 0 },
+      settings,
+      blog: await openLocalBlog(EXAMPLE_BLOG, settings),
+    });
+    // Three subscribers and the example post sent to them through the local pipeline.
+    await runDemo(stack, () => {});
+    // A reader signs up through the form and confirms; another leaves through the post's email.
+    const app = stack.urls.app.replace('localhost', '127.0.0.1');
+    const reader = 'new.reader@example.com';
+    expect((await postForm(`${app}/subscribe`, { email: reader, website: '', lang: 'en' })).status).toBe(200);
+    expect((await pressConfirm(await confirmLink(stack, reader))).status).toBe(200);
+    const [copy] = await inbox(stack, 'grace@example.com');
+    const unsubscribe = /https?:\/\/\S+\/unsubscribe\?token=[^\s"<>]+/.exec(copy?.body.text ?? '')?.[0];
+    expect(unsubscribe, 'the copy carries its unsubscribe link').toBeDefined();
+    const left = await postForm(unsubscribe!.replace('localhost', '127.0.0.1'), { 'List-Unsubscribe': 'One-Click' });
+    expect(left.status).toBeLessThan(300);
+    cli = cliAgainst(stack, dataDir);
+  }, 120_000);
+
+  afterAll(async () => {
+    cli?.restore();
+    await stack?.stop();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('draws what was counted: the post, its copies, the signup and the unsubscribe, and reads in Chromium', async () => {
+    // What the editor runs (the same snapshot `stats` prints), writing the file they open.
+    const file = resolve(ARTIFACTS, 'local-stack.html');
+    const { out, printed } = cli!.streams();
+    // SES's Delivery events follow the sends; the report is made once all three are counted.
+    let snapshot: StatsSnapshot | undefined;
+    for (let attempt = 0; attempt < 100 && (snapshot?.posts[0]?.delivered ?? 0) < 3; attempt++) {
+      if (attempt > 0) await new Promise((done) => setTimeout(done, 100));
+      snapshot = await countedSnapshot(false);
+    }
+    expect(await runReport(['--out', file], countedSnapshot, out)).toBe(0);
+    expect(printed()).toContain('report: 1 post, 90 days of the list');
+    expect(printed()).toContain(`open file://${file}`);
+
+    const html = await readFile(file, 'utf8');
+    const text = html.replace(/<style[\s\S]*?<\/style>|<[^>]+>/g, ' ').replace(/\s+/g, ' ');
+    const [post] = snapshot!.posts;
+    expect(text).toContain(`${snapshot!.site.title}: newsletter report`);
+    expect(text).toContain(post!.title);
+    // The funnel: three recipients, three copies sent and delivered.
+    expect(post).toMatchObject({ recipients: 3, sent: 3, delivered: 3, unsubscribed: 1 });
+    expect(html.match(/>3 \(100%\)</g)).toHaveLength(3 * 2);
+    expect(text).toMatch(/Unsubscribed from this post 1/);
+    // The list: today's signup, confirmation and unsubscribe; three active at the end of it.
+    expect(text).toMatch(/Signups 1 last 30 days Confirmations 1 last 30 days Unsubscribes 1 last 30 days/);
+    expect(text).toMatch(/Active subscribers 3 /);
+    await check('local-stack', html);
   });
 });

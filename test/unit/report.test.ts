@@ -36,9 +36,9 @@ function chartCount(html: string): number {
 }
 
 describe('the report', () => {
-  it('draws the list, the rates against their limits and every post, in English', () => {
+  it('draws the list, the rates against their limits and every post, in English', async () => {
     const snapshot = sampleSnapshot({ posts: 3 });
-    const html = renderReport(snapshot);
+    const html = await renderReport(snapshot);
     const { text, elements } = parse(html);
     expect(elements.find((element) => element.name === 'html')?.attributes.lang).toBe('en');
     expect(text).toContain('Field Notes: newsletter report');
@@ -57,8 +57,8 @@ describe('the report', () => {
     expect(html).not.toMatch(/NaN|Infinity|undefined/);
   });
 
-  it('speaks the site language: Chinese words for a zh-CN site', () => {
-    const html = renderReport(sampleSnapshot({ language: 'zh-CN' }));
+  it('speaks the site language: Chinese words for a zh-CN site', async () => {
+    const html = await renderReport(sampleSnapshot({ language: 'zh-CN' }));
     const { text, elements } = parse(html);
     expect(elements.find((element) => element.name === 'html')?.attributes.lang).toBe('zh-CN');
     expect(text).toContain('田野笔记：订阅报告');
@@ -69,15 +69,18 @@ describe('the report', () => {
     expect(text).not.toContain('Bounce rate');
   });
 
-  it('falls back to English for a site in a language it has no words for', () => {
-    const html = renderReport(sampleSnapshot({ posts: 1 }));
-    const french = renderReport({ ...sampleSnapshot({ posts: 1 }), site: { title: 'Field Notes', language: 'fr' } });
+  it('falls back to English for a site in a language it has no words for', async () => {
+    const html = await renderReport(sampleSnapshot({ posts: 1 }));
+    const french = await renderReport({
+      ...sampleSnapshot({ posts: 1 }),
+      site: { title: 'Field Notes', language: 'fr' },
+    });
     expect(french).toContain('<html lang="en">');
     expect(parse(french).text).toBe(parse(html).text);
   });
 
-  it('is useful for a new list: no posts, no days, nothing sent', () => {
-    const html = renderReport(emptySnapshot());
+  it('is useful for a new list: no posts, no days, nothing sent', async () => {
+    const html = await renderReport(emptySnapshot());
     const { text } = parse(html);
     expect(text).toContain('No post has been sent yet');
     expect(text).toContain('No list figures yet');
@@ -86,7 +89,7 @@ describe('the report', () => {
     expect(html).not.toMatch(/NaN|Infinity|undefined/);
   });
 
-  it('shows a post that is dispatching, with nothing sent yet, without dividing by zero', () => {
+  it('shows a post that is dispatching, with nothing sent yet, without dividing by zero', async () => {
     const snapshot = emptySnapshot({
       posts: [
         samplePost({
@@ -98,24 +101,24 @@ describe('the report', () => {
         }),
       ],
     });
-    const html = renderReport(snapshot);
+    const html = await renderReport(snapshot);
     expect(parse(html).text).toContain('not sent yet');
     // Its funnel, and no rate chart: a rate of nothing sent means nothing.
     expect(chartCount(html)).toBe(1);
     expect(html).not.toMatch(/NaN|Infinity|undefined/);
   });
 
-  it('with tracking off says clicks are not counted, and draws no click stage', () => {
-    const html = renderReport(sampleSnapshot({ tracking: 'off' }));
+  it('with tracking off says clicks are not counted, and draws no click stage', async () => {
+    const html = await renderReport(sampleSnapshot({ tracking: 'off' }));
     const { text } = parse(html);
     expect(text).toContain('Clicks are not counted: tracking is off');
     expect(text).toContain('Click tracking is off');
     expect(html).not.toContain('>Clicks<');
   });
 
-  it('with tracking aggregate ranks links by estimated people and says how machines are told apart', () => {
+  it('with tracking aggregate ranks links by estimated people and says how machines are told apart', async () => {
     const snapshot = sampleSnapshot({ tracking: 'aggregate', posts: 2 });
-    const html = renderReport(snapshot);
+    const html = await renderReport(snapshot);
     const { text } = parse(html);
     expect(text).toContain('Click tracking is aggregate');
     expect(text).toContain('Each email carries one link no person sees');
@@ -132,35 +135,38 @@ describe('the report', () => {
     expect(chartCount(html)).toBe(2 + 2 + 2 + 1);
   });
 
-  it('says tracking found nothing yet rather than drawing an empty chart', () => {
+  it('says tracking found nothing yet rather than drawing an empty chart', async () => {
     const snapshot = sampleSnapshot({ tracking: 'aggregate', posts: 1 });
     snapshot.posts[0]!.clicks = { links: [], hiddenLinkFollows: 0 };
-    const { text } = parse(renderReport(snapshot));
+    const { text } = parse(await renderReport(snapshot));
     expect(text).toContain('No clicks counted yet.');
   });
 
-  it('labels opens approximate, and only when the pixel is on', () => {
-    const withOpens = parse(renderReport(sampleSnapshot({ opens: true, posts: 1 }))).text;
+  it('labels opens approximate, and only when the pixel is on', async () => {
+    const withOpens = parse(await renderReport(sampleSnapshot({ opens: true, posts: 1 }))).text;
     expect(withOpens).toContain('Opens (approximate) ≈ 660');
     expect(withOpens).toContain('Approximate: mail providers fetch images');
-    const zh = parse(renderReport(sampleSnapshot({ opens: true, posts: 1, language: 'zh-CN' }))).text;
+    const zh = parse(await renderReport(sampleSnapshot({ opens: true, posts: 1, language: 'zh-CN' }))).text;
     expect(zh).toContain('打开（近似值） ≈ 660');
-    expect(parse(renderReport(sampleSnapshot({ posts: 1 }))).text).not.toContain('Opens');
+    expect(parse(await renderReport(sampleSnapshot({ posts: 1 }))).text).not.toContain('Opens');
   });
 
-  it('marks each 30-day rate ok, half way or at the limit', () => {
-    const at = (bounceRate30d: number, complaintRate30d: number) => {
+  it('marks each 30-day rate ok, half way or at the limit', async () => {
+    const at = async (bounceRate30d: number, complaintRate30d: number) => {
       const snapshot = sampleSnapshot({ posts: 1 });
-      return parse(renderReport({ ...snapshot, rates: { ...snapshot.rates, bounceRate30d, complaintRate30d } })).text;
+      return parse(await renderReport({ ...snapshot, rates: { ...snapshot.rates, bounceRate30d, complaintRate30d } }))
+        .text;
     };
-    expect(at(0.01, 0.0001)).toMatch(/Bounce rate, last 30 days 1% well below the limit.*0\.01% well below the limit/);
-    expect(at(0.03, 0.0006)).toMatch(
+    expect(await at(0.01, 0.0001)).toMatch(
+      /Bounce rate, last 30 days 1% well below the limit.*0\.01% well below the limit/,
+    );
+    expect(await at(0.03, 0.0006)).toMatch(
       /3% more than half way to the limit: clean the list.*0\.06% more than half way to the limit/,
     );
-    expect(at(0.05, 0.002)).toMatch(/5% at or above the limit.*0\.2% at or above the limit/);
+    expect(await at(0.05, 0.002)).toMatch(/5% at or above the limit.*0\.2% at or above the limit/);
   });
 
-  it('keeps hostile post titles, link URLs and site titles as text: no markup, no script, nothing loaded', () => {
+  it('keeps hostile post titles, link URLs and site titles as text: no markup, no script, nothing loaded', async () => {
     const hostile = [
       '</h3><script>alert(1)</script><img src=x onerror=alert(2)>',
       '"><svg onload=alert(3)><a xlink:href="javascript:alert(4)">x</a>',
@@ -173,7 +179,7 @@ describe('the report', () => {
       post.clicks!.links[0]!.url = 'javascript:alert(5)//<script>alert(6)</script>';
       post.clicks!.links[1]!.url = `https://evil.example/"><img src=x onerror=alert(7)>`;
     });
-    const html = renderReport(snapshot);
+    const html = await renderReport(snapshot);
     const { elements, text } = parse(html);
     const names = new Set(elements.map((element) => element.name));
     for (const name of ['script', 'img', 'iframe', 'a', 'link', 'object', 'embed'])
@@ -193,8 +199,8 @@ describe('the report', () => {
     expect(text).toContain('<iframe src="https://evil.example/">: newsletter report');
   });
 
-  it('loads nothing when opened: everything inline, and a policy that forbids any request', () => {
-    const html = renderReport(sampleSnapshot({ tracking: 'aggregate', opens: true }));
+  it('loads nothing when opened: everything inline, and a policy that forbids any request', async () => {
+    const html = await renderReport(sampleSnapshot({ tracking: 'aggregate', opens: true }));
     expect(html).toContain(`content="default-src 'none'; style-src 'unsafe-inline'"`);
     const { elements } = parse(html);
     for (const { name, attributes } of elements) {
