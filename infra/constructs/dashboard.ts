@@ -21,6 +21,22 @@ function counted(name: CountedEvent, label: string, period: Duration): cloudwatc
   });
 }
 
+/** Half a row: counts from zero, without CloudWatch's "Count" beside every number. */
+function graph(
+  title: string,
+  left: cloudwatch.IMetric[],
+  leftAnnotations: cloudwatch.HorizontalAnnotation[] = [],
+): cloudwatch.GraphWidget {
+  return new cloudwatch.GraphWidget({
+    title,
+    width: 12,
+    height: 6,
+    left,
+    leftAnnotations,
+    leftYAxis: { min: 0, showUnits: false },
+  });
+}
+
 /**
  * The CloudWatch dashboard of the newsletter: the core figures of `pushletter report` as the
  * functions count them (Powertools Metrics), the bounce and complaint rates against SES's and
@@ -52,7 +68,7 @@ export class Dashboard extends Construct {
       });
     const level = (value: number, label: string, color: string): cloudwatch.HorizontalAnnotation => ({
       value: value * 100,
-      label,
+      label: `${label} ${value * 100}%`,
       color,
     });
 
@@ -68,61 +84,38 @@ export class Dashboard extends Construct {
       }),
     );
     this.dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Copies per hour',
-        width: 12,
-        height: 6,
-        left: [
-          counted('sent', 'sent', hour),
-          counted('delivered', 'delivered', hour),
-          counted('failed', 'failed (SES refused the call)', hour),
-          counted('unknown', 'unknown (a sender stopped)', hour),
-          counted('rejected', 'rejected by SES', hour),
-          counted('delayed', 'delayed', hour),
-        ],
-        leftYAxis: { min: 0, showUnits: false },
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Bounces and complaints per hour',
-        width: 12,
-        height: 6,
-        left: [counted('bounced', 'permanent bounces', hour), counted('complained', 'complaints', hour)],
-        leftYAxis: { min: 0, showUnits: false },
-      }),
+      graph('Copies per hour', [
+        counted('sent', 'sent', hour),
+        counted('delivered', 'delivered', hour),
+        counted('failed', 'failed (SES refused the call)', hour),
+        counted('unknown', 'unknown (a sender stopped)', hour),
+        counted('rejected', 'rejected by SES', hour),
+        counted('delayed', 'delayed', hour),
+      ]),
+      graph('Bounces and complaints per hour', [
+        counted('bounced', 'permanent bounces', hour),
+        counted('complained', 'complaints', hour),
+      ]),
+    );
+    const { sesBounceReview, sesComplaintReview, gmailSpam } = RATE_LIMITS;
+    this.dashboard.addWidgets(
+      graph(
+        `Bounce rate per day (%), SES reviews at ${sesBounceReview * 100}%`,
+        [percent('bounced', 'bounce rate %')],
+        [level(sesBounceReview, 'SES review', '#d62728')],
+      ),
+      graph(
+        `Complaint rate per day (%), SES reviews at ${sesComplaintReview * 100}%, Gmail's limit ${gmailSpam * 100}%`,
+        [percent('complained', 'complaint rate %')],
+        [level(sesComplaintReview, 'SES review', '#d62728'), level(gmailSpam, 'Gmail spam limit', '#ff7f0e')],
+      ),
     );
     this.dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Bounce rate per day (%), SES reviews at 5%',
-        width: 12,
-        height: 6,
-        left: [percent('bounced', 'bounce rate %')],
-        leftAnnotations: [level(RATE_LIMITS.sesBounceReview, 'SES review 5%', '#d62728')],
-        leftYAxis: { min: 0, showUnits: false },
-      }),
-      new cloudwatch.GraphWidget({
-        title: "Complaint rate per day (%), SES reviews at 0.1%, Gmail's limit 0.3%",
-        width: 12,
-        height: 6,
-        left: [percent('complained', 'complaint rate %')],
-        leftAnnotations: [
-          level(RATE_LIMITS.sesComplaintReview, 'SES review 0.1%', '#d62728'),
-          level(RATE_LIMITS.gmailSpam, 'Gmail spam limit 0.3%', '#ff7f0e'),
-        ],
-        leftYAxis: { min: 0, showUnits: false },
-      }),
-    );
-    this.dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'The list per day',
-        width: 12,
-        height: 6,
-        left: [
-          counted('signups', 'signups', day),
-          counted('confirmations', 'confirmations', day),
-          counted('unsubscribes', 'unsubscribes', day),
-        ],
-        leftYAxis: { min: 0, showUnits: false },
-      }),
+      graph('The list per day', [
+        counted('signups', 'signups', day),
+        counted('confirmations', 'confirmations', day),
+        counted('unsubscribes', 'unsubscribes', day),
+      ]),
       new cloudwatch.SingleValueWidget({
         title: 'Over the dashboard’s time range',
         width: 12,
