@@ -211,47 +211,52 @@ class Report {
     // Percent units on the axis, so the limits read as the numbers people quote.
     const values = posts.map((post) => toPercent(rateOf(post)));
     const highest = Math.max(...values, ...lines.map((line) => toPercent(line.value)));
-    return this.chart(caption, 70 + posts.length * 28, (palette) => ({
-      grid: { outerBoundsMode: 'none', left: LABEL_COLUMN + 8, right: 24, top: 36, bottom: 28 },
-      xAxis: {
-        type: 'value',
-        max: Number((highest * 1.15).toPrecision(3)),
-        splitNumber: 3,
-        axisLabel: {
-          color: palette.muted,
-          hideOverlap: true,
-          // The axis ends just past the highest bar or limit, seldom at a round number.
-          showMaxLabel: false,
-          formatter: (value: number) => `${Number(value.toPrecision(6))}%`,
-        },
-        splitLine: { lineStyle: { color: palette.grid } },
-      },
-      yAxis: labelAxis(
-        posts.map((post) => post.title),
-        palette,
-      ),
-      series: [
-        {
-          type: 'bar',
-          data: values,
-          barMaxWidth: 16,
-          itemStyle: { color: palette.blue },
-          markLine: {
-            symbol: 'none',
-            silent: true,
-            data: lines.map((line) => ({
-              xAxis: toPercent(line.value),
-              lineStyle: { color: palette[line.color], type: 'dashed', width: 1.5 },
-              label: {
-                formatter: `${this.percent.format(line.value)}`,
-                color: palette[line.color],
-                position: 'start',
-              },
-            })),
+    return this.chart(
+      caption,
+      70 + posts.length * 28,
+      (palette) => ({
+        grid: { outerBoundsMode: 'none', left: LABEL_COLUMN + 8, right: 24, top: 36, bottom: 28 },
+        xAxis: {
+          type: 'value',
+          max: Number((highest * 1.15).toPrecision(3)),
+          splitNumber: 3,
+          axisLabel: {
+            color: palette.muted,
+            hideOverlap: true,
+            // The axis ends just past the highest bar or limit, seldom at a round number.
+            showMaxLabel: false,
+            formatter: (value: number) => `${Number(value.toPrecision(6))}%`,
           },
+          splitLine: { lineStyle: { color: palette.grid } },
         },
-      ],
-    }));
+        yAxis: labelAxis(
+          posts.map((post) => post.title),
+          palette,
+        ),
+        series: [
+          {
+            type: 'bar',
+            data: values,
+            barMaxWidth: 16,
+            itemStyle: { color: palette.blue },
+            markLine: {
+              symbol: 'none',
+              silent: true,
+              data: lines.map((line) => ({
+                xAxis: toPercent(line.value),
+                lineStyle: { color: palette[line.color], type: 'dashed', width: 1.5 },
+                label: {
+                  formatter: `${this.percent.format(line.value)}`,
+                  color: palette[line.color],
+                  position: 'start',
+                },
+              })),
+            },
+          },
+        ],
+      }),
+      posts.map((post) => `${post.title} ${this.percent.format(rateOf(post))}`).join('; '),
+    );
   }
 
   private list(): string {
@@ -338,28 +343,33 @@ class Report {
       ...(clicks === undefined ? [] : [[words.posts.clicks, clicks, 'orange'] as [string, number, keyof Palette]]),
     ];
     const caption = clicks === undefined ? words.posts.funnel : words.posts.funnelWithClicks;
-    const funnel = this.chart(caption, 24 + stages.length * 36, (palette) => ({
-      // The right margin holds the figures written after the bars.
-      grid: { outerBoundsMode: 'none', left: LABEL_COLUMN + 8, right: 96, top: 8, bottom: 8 },
-      xAxis: { type: 'value', show: false, max: Math.max(1, ...stages.map(([, value]) => value)) },
-      yAxis: labelAxis(
-        stages.map(([label]) => label),
-        palette,
-      ),
-      series: [
-        {
-          type: 'bar',
-          barWidth: 18,
-          data: stages.map(([, value, color]) => ({ value, itemStyle: { color: palette[color] } })),
-          label: {
-            show: true,
-            position: 'right',
-            color: palette.ink,
-            formatter: (parameters: { value: unknown }) => this.share(Number(parameters.value), post.recipients),
+    const funnel = this.chart(
+      caption,
+      24 + stages.length * 36,
+      (palette) => ({
+        // The right margin holds the figures written after the bars.
+        grid: { outerBoundsMode: 'none', left: LABEL_COLUMN + 8, right: 96, top: 8, bottom: 8 },
+        xAxis: { type: 'value', show: false, max: Math.max(1, ...stages.map(([, value]) => value)) },
+        yAxis: labelAxis(
+          stages.map(([label]) => label),
+          palette,
+        ),
+        series: [
+          {
+            type: 'bar',
+            barWidth: 18,
+            data: stages.map(([, value, color]) => ({ value, itemStyle: { color: palette[color] } })),
+            label: {
+              show: true,
+              position: 'right',
+              color: palette.ink,
+              formatter: (parameters: { value: unknown }) => this.share(Number(parameters.value), post.recipients),
+            },
           },
-        },
-      ],
-    }));
+        ],
+      }),
+      stages.map(([label, value]) => `${label} ${this.share(value, post.recipients)}`).join(', '),
+    );
     const notFor = Object.entries(post.notFor).filter(([, count]) => count > 0);
     const rows: [string, string][] = [
       [words.posts.bouncedPermanent, this.number.format(post.bounced.permanent)],
@@ -450,8 +460,16 @@ class Report {
     );
   }
 
-  /** One chart as a pair of SVGs (light, dark), captioned; the caption is the chart's name. */
-  private chart(caption: string, height: number, option: (palette: Palette) => ChartOption): string {
+  /**
+   * One chart as a pair of SVGs (light, dark), captioned. The SVGs are hidden from screen
+   * readers; `described`, when given, reads in their place (the figures the chart shows).
+   */
+  private chart(
+    caption: string,
+    height: number,
+    option: (palette: Palette) => ChartOption,
+    described?: string,
+  ): string {
     const variants = (
       [
         ['light', LIGHT],
@@ -466,7 +484,8 @@ class Report {
         instance.dispose();
       }
     });
-    return `<figure class="chart"><figcaption>${escapeHtml(caption)}</figcaption>${variants.join('')}</figure>`;
+    const label = described === undefined ? '' : ` role="img" aria-label="${escapeHtml(`${caption}: ${described}`)}"`;
+    return `<figure class="chart"${label}><figcaption>${escapeHtml(caption)}</figcaption>${variants.join('')}</figure>`;
   }
 
   /** `1,234 (98%)`: a funnel stage and its share of the post's recipients. */

@@ -54,6 +54,15 @@ describe('the report', () => {
     // The newest day's active total, and the funnel's figures with their share of recipients.
     expect(text).toContain(snapshot.list.at(-1)!.active.toLocaleString('en'));
     expect(html).toContain('1,200 (100%)');
+    // Screen readers get each chart's figures in words; the SVGs themselves are hidden from them.
+    const described = elements.flatMap((element) => element.attributes['aria-label'] ?? []);
+    expect(described).toContain(
+      'Recipients, copies sent, copies delivered: Recipients 1,204 (100%), Sent 1,200 (100%), Delivered 1,188 (99%)',
+    );
+    expect(described.some((label) => label.startsWith('Bounce rate per post (permanent bounces / sent): '))).toBe(true);
+    expect(html.match(/<svg /g)?.length).toBe(
+      html.match(/<div class="(light|dark)" aria-hidden="true"><svg /g)?.length,
+    );
     expect(html).not.toMatch(/NaN|Infinity|undefined/);
   });
 
@@ -190,11 +199,15 @@ describe('the report', () => {
     for (const { name, attributes } of elements) {
       for (const [attribute, value] of Object.entries(attributes)) {
         expect(attribute, `${name} ${attribute}`).not.toMatch(/^on|href$|^src$/);
+        // A chart's description for screen readers carries the titles, as words.
+        if (attribute === 'aria-label') continue;
         expect(value, `${name} ${attribute}`).not.toMatch(/javascript:|evil\.example/);
       }
     }
     // What the editor wrote is still there to read, as written.
     for (const title of hostile) expect(text).toContain(title);
+    const described = elements.flatMap((element) => element.attributes['aria-label'] ?? []).join('\n');
+    for (const title of hostile) expect(described).toContain(title);
     expect(text).toContain('javascript:alert(5)//<script>alert(6)</script>');
     expect(text).toContain('<iframe src="https://evil.example/">: newsletter report');
   });
