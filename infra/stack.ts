@@ -5,6 +5,7 @@ import type { Construct } from 'constructs';
 import { type DeployConfig, settingsEnvironment, shellExports, siteOrigin } from './config';
 import { Alarms } from './constructs/alarms';
 import { Api } from './constructs/api';
+import { Dashboard } from './constructs/dashboard';
 import { PIPELINE_ENVIRONMENT, Pipeline } from './constructs/pipeline';
 import { SECRET_ENVIRONMENT, Secrets } from './constructs/secrets';
 import { Sending } from './constructs/ses';
@@ -23,6 +24,7 @@ export class PushletterStack extends Stack {
   readonly api: Api;
   readonly pipeline: Pipeline;
   readonly alarms: Alarms;
+  readonly dashboard: Dashboard;
 
   constructor(scope: Construct, id: string, props: PushletterStackProps) {
     super(scope, id, props);
@@ -89,6 +91,7 @@ export class PushletterStack extends Stack {
     };
     for (const [name, fn] of Object.entries(functions))
       this.alarms.functionErrors(`${name}Errors`, fn, `The ${name} function`);
+    this.dashboard = new Dashboard(this, 'Dashboard', { alarms: this.alarms.all });
 
     new CfnOutput(this, 'FormUrl', {
       value: `${this.api.url}/`,
@@ -164,6 +167,10 @@ export class PushletterStack extends Stack {
     new CfnOutput(this, 'AlarmTopicArn', {
       value: this.alarms.topic.topicArn,
       description: 'Subscribe to this topic for alarms',
+    });
+    new CfnOutput(this, 'DashboardUrl', {
+      value: this.dashboard.url,
+      description: 'The CloudWatch dashboard: sends, bounces and complaints against the limits, and the alarms',
     });
   }
 

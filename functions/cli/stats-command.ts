@@ -17,7 +17,7 @@ async function postIdOf(argument: string): Promise<string> {
   return readPostName(argument).id;
 }
 
-async function connect(aws: boolean): Promise<StatsSources> {
+export async function connect(aws: boolean): Promise<StatsSources> {
   const { DynamoIssueStore } = await import('../adapters/dynamodb/issue-store');
   const services = aws
     ? await (await import('../wiring/lambda-services')).createLambdaServices(processEnvironment())

@@ -23,8 +23,10 @@ export type CountedEvent =
   | 'unsubscribes';
 
 export const METRICS_NAMESPACE = 'pushletter';
+/** Powertools adds it to every metric as the `service` dimension; the dashboard filters on it. */
+export const METRICS_SERVICE = 'pushletter';
 
-export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'pushletter' });
+export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE });
 
 export function countEvents(event: CountedEvent, count = 1): void {
   if (count > 0) metrics.addMetric(event, MetricUnit.Count, count);
