@@ -10,6 +10,9 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { dynamoClient } from '../functions/adapters/aws-clients';
 import { readResources, readSettings } from '../functions/commons/config';
 import { startLocalStack } from '../functions/local/stack';
+import { ingestPost } from '../functions/publishing/ingest-post';
+import { postScope } from '../functions/stats/counted';
+import { clickUrl, LinkSigner } from '../functions/stats/tracked-links';
 
 /**
  * API benchmark: the local server (HTTP app + dynalite, as `pushletter dev` runs them) in a
@@ -368,6 +371,64 @@ async function runFlood(
   }
 }
 
+/**
+ * The click redirect (tracking `aggregate`) at concurrency 50, against `GET /` in the same run:
+ * a reader's click must not wait much longer than a page. Each request checks its signature,
+ * reads the post's link list (cached after the first) and counts; half of them come from a
+ * scanner's user agent. Checks that every answer is a 302 to the right target and that every
+ * request was counted once.
+ */
+export async function runRedirectBenchmark(options: ApiBenchmarkOptions = {}): Promise<LoadResult[]> {
+  const requests = options.requests ?? 2_000;
+  const concurrency = options.concurrency ?? 50;
+  const sink = await startSesSink();
+  const server = await startServer(sink.url, { PUSHLETTER_TRACKING: 'aggregate' }, 'redirect');
+  try {
+    const { child, ready } = server;
+    const { urls, targets } = await ask<{ urls: string[]; targets: string[] }>(child, { type: 'track' }, 'tracked');
+    const agentOf = (index: number) =>
+      index % 2 === 0 ? 'Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0' : 'curl/8.5.0';
+    let wrongTargets = 0;
+    const follow = async (index: number) => {
+      const link = index % urls.length;
+      const response = await fetch(urls[link]!, { redirect: 'manual', headers: { 'user-agent': agentOf(index) } });
+      if (response.headers.get('location') !== targets[link]) wrongTargets++;
+      return response;
+    };
+    // Warm both paths (the link list is read once, then cached), then measure them back to back.
+    await load(100, concurrency, () => fetch(`${ready.app}/`));
+    await load(100, concurrency, follow);
+    const { clicks: before } = await ask<{ clicks: number }>(child, { type: 'clicks' }, 'clicks');
+    const page = await load(requests, concurrency, () => fetch(`${ready.app}/`));
+    const redirect = await load(requests, concurrency, follow);
+    const { clicks: after } = await ask<{ clicks: number }>(child, { type: 'clicks' }, 'clicks');
+    const ratio = Math.round((redirect.p99Ms / Math.max(page.p99Ms, 0.1)) * 100) / 100;
+    const counted = after - before === requests;
+    return [
+      {
+        scenario: 'GET / (baseline, same run)',
+        requests,
+        concurrency,
+        ...page,
+        check: 'every answer 200',
+        passed: page.statuses['200'] === requests,
+      },
+      {
+        scenario: 'GET /r/{post}/{link} (click redirect)',
+        requests,
+        concurrency,
+        ...redirect,
+        p99Ratio: ratio,
+        check: `p99 ${ratio}x GET / (goal at most 1.5x); every answer a 302 to its link: ${redirect.statuses['302'] === requests && wrongTargets === 0 ? 'yes' : 'NO'}; counted once each: ${counted ? 'yes' : `NO (${after - before})`}`,
+        passed: ratio <= 1.5 && redirect.statuses['302'] === requests && wrongTargets === 0 && counted,
+      },
+    ];
+  } finally {
+    await server.stop();
+    await sink.close();
+  }
+}
+
 export function formatApiTable(results: LoadResult[]): string {
   const header = ['scenario', 'requests', 'concurrency', 'req/s', 'p50 ms', 'p99 ms', '5xx', 'check'];
   const rows = results.map((result) => [
@@ -414,6 +475,33 @@ async function serve(sesEndpoint: string): Promise<void> {
       for await (const page of subscribers.scanAll())
         for (const subscriber of page) states[subscriber.state] = (states[subscriber.state] ?? 0) + 1;
       process.send!({ type: 'states', states });
+    } else if (message.type === 'track') {
+      // A post with three links, sent to nobody: only its record and link list matter here.
+      const { postId } = await ingestPost(
+        {
+          path: '_posts/2026-11-05-bench-links.md',
+          source:
+            '---\ntitle: Links\n---\n\n[one](https://a.example.org/1), [二](https://b.example.org/二?q=1#x), <https://c.example.org/>\n',
+          kind: 'post',
+          origin: 'publish',
+        },
+        stack.ingest.ports,
+      );
+      await stack.sending.idle();
+      const links = (await stack.sending.issues.getLinks(postId)) ?? [];
+      const signer = new LinkSigner(stack.composition.linkKey);
+      const app = stack.urls.app.replace('localhost', '127.0.0.1');
+      process.send!({
+        type: 'tracked',
+        urls: links.slice(1).map((_, index) => clickUrl(app, postId, index + 1, signer)),
+        targets: links.slice(1),
+      });
+    } else if (message.type === 'clicks') {
+      const counters = await stack.composition.counters!.read(postScope('2026-11-05-bench-links'));
+      const clicks = Object.entries(counters)
+        .filter(([name]) => /^click#\d+$/.test(name))
+        .reduce((sum, [, count]) => sum + count, 0);
+      process.send!({ type: 'clicks', clicks });
     } else if (message.type === 'stop') {
       await stack.stop();
       await rm(dataDir, { recursive: true, force: true });

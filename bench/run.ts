@@ -32,6 +32,10 @@ const PARTS: Record<string, () => Promise<BenchmarkPart>> = {
     const { runApiBenchmark, formatApiTable } = await import('./api');
     return part(() => runApiBenchmark(), formatApiTable);
   },
+  redirect: async () => {
+    const { runRedirectBenchmark, formatApiTable } = await import('./api');
+    return part(() => runRedirectBenchmark(), formatApiTable);
+  },
   send: async () => {
     const { runSendBenchmark } = await import('./send');
     return part(
@@ -44,6 +48,10 @@ const PARTS: Record<string, () => Promise<BenchmarkPart>> = {
           )
           .join('\n'),
     );
+  },
+  counting: async () => {
+    const { runCountingBenchmark, formatCountingTable } = await import('./counting');
+    return part(runCountingBenchmark, formatCountingTable);
   },
 };
 

@@ -13,6 +13,7 @@ import { SharedRateLimiter } from '../functions/adapters/dynamodb/shared-rate-li
 import { DynamoSubscriberStore } from '../functions/adapters/dynamodb/subscriber-store';
 import { SesMailer } from '../functions/adapters/ses-mailer';
 import type { Clock } from '../functions/commons/clock';
+import { parseTopics, type Topic } from '../functions/commons/config';
 import { logger } from '../functions/commons/logger';
 import type { Queue } from '../functions/commons/queue';
 import type { DispatchJob, SendJob } from '../functions/contract/messages';
@@ -37,7 +38,10 @@ import type { Subscriber, SubscriberDirectory } from '../functions/subscribers/t
  *    loop of SendRawEmail with one precomputed message, same sink, same concurrency (≥ 0.8);
  * 3. peak memory of a sender process for 10,000 vs 100,000 recipients (≤ 1.2×);
  * 4. with the sink answering in 50 ms and a configured rate of 500/s, the rate the sink sees
- *    (95–100% of the limit, never above in any one-second window).
+ *    (95–100% of the limit, never above in any one-second window);
+ * 5. `topics`: dispatch (and dispatch + send) of a post to 20,000 subscribers of whom a third
+ *    chose its topic, vs the same with no topics configured (≤ 1.2× the time), and whether any
+ *    reader the post is not for was claimed (none may be).
  * dynalite and the sinks run in a child process, as a remote DynamoDB and SES would.
  */
 export interface SendBenchResult {
@@ -51,7 +55,12 @@ export interface SendBenchResult {
 
 const SELF = fileURLToPath(import.meta.url);
 const clock: Clock = { now: () => new Date() };
-const TABLES = { subscribersTable: 'subscribers', issuesTable: 'issues', deliveriesTable: 'deliveries' };
+const TABLES = {
+  subscribersTable: 'subscribers',
+  issuesTable: 'issues',
+  deliveriesTable: 'deliveries',
+  countersTable: 'counters',
+};
 const MASTER_KEY = Buffer.alloc(32, 7);
 
 // ---------------------------------------------------------------- the post
@@ -236,7 +245,13 @@ async function startStackChild(): Promise<{
 
 const CONCURRENCY = 64;
 
-async function seed(store: DynamoSubscriberStore, count: number, offset: number): Promise<void> {
+/** `topicsOf`: the topics reader number `index` chose (none: every post). */
+async function seed(
+  store: DynamoSubscriberStore,
+  count: number,
+  offset: number,
+  topicsOf: (index: number) => string[] | undefined = () => undefined,
+): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < count) {
@@ -245,13 +260,15 @@ async function seed(store: DynamoSubscriberStore, count: number, offset: number)
         email: `reader${index}@example.com`,
         state: 'active',
         consent: { at: new Date().toISOString(), source: 'import' },
+        topics: topicsOf(index),
       });
     }
   };
   await Promise.all(Array.from({ length: 32 }, worker));
 }
 
-async function endToEndBenchmark(info: StackInfo, count: number): Promise<SendBenchResult[]> {
+/** The stores, the SES client and the senders behind the send queue, against the stand-ins. */
+function sendingPipeline(info: StackInfo) {
   const dynamo = dynamoClient({ dynamodb: info.dynamoUrl });
   const keys = deriveKeys(MASTER_KEY);
   const subscribers = new DynamoSubscriberStore({
@@ -263,17 +280,6 @@ async function endToEndBenchmark(info: StackInfo, count: number): Promise<SendBe
   });
   const issues = new DynamoIssueStore(dynamo, TABLES);
   const tokens = new SubscriberTokens(keys.tokenKey, clock);
-  await seed(subscribers, count, 0);
-  const postId = `bench-${Date.now()}`;
-  await issues.createIssue({
-    postId,
-    title: 'bench',
-    subject: 'bench',
-    state: 'dispatching',
-    sendAt: new Date().toISOString(),
-    message: compiledPost(),
-  });
-
   // Sixteen SES calls in flight per sender, four senders: CONCURRENCY in all.
   const ses = sesClient({ ses: info.sinkUrl });
   const sender = new DeliveryWorker(
@@ -292,6 +298,32 @@ async function endToEndBenchmark(info: StackInfo, count: number): Promise<SendBe
   const sendQueue = new LocalQueue<SendJob>({ name: 'send', batchSize: 1, concurrency: 4, retryDelayMs: 100 });
   sendQueue.consume((event) => handleSendQueueEvent(sender, event));
   const dispatchQueue: Queue<DispatchJob> = { send: async () => undefined };
+  return {
+    dynamo,
+    ses,
+    subscribers,
+    issues,
+    sendQueue,
+    dispatchQueue,
+    /** A new post to dispatch, with its categories and tags. */
+    createPost: async (postId: string, categoriesAndTags?: string[]) =>
+      issues.createIssue({
+        postId,
+        title: 'bench',
+        subject: 'bench',
+        state: 'dispatching',
+        sendAt: new Date().toISOString(),
+        message: compiledPost(),
+        categoriesAndTags,
+      }),
+  };
+}
+
+async function endToEndBenchmark(info: StackInfo, count: number): Promise<SendBenchResult[]> {
+  const { dynamo, ses, subscribers, issues, sendQueue, dispatchQueue, createPost } = sendingPipeline(info);
+  await seed(subscribers, count, 0);
+  const postId = `bench-${Date.now()}`;
+  await createPost(postId);
 
   // The baseline: the same number of SendRawEmail calls with one precomputed message, nothing
   // else, half before the pipeline runs and half after, so a machine that speeds up or slows
@@ -335,6 +367,85 @@ async function endToEndBenchmark(info: StackInfo, count: number): Promise<SendBe
       goal: '≥ 0.8',
       passed: ratio >= 0.8 && sent === count,
     },
+  ];
+}
+
+// ---------------------------------------------------------------- 5. dispatch by topic vs without topics
+
+/**
+ * 20,000 subscribers, a third of whom chose 旅行 and the rest rust; a post in 旅行. With the
+ * topics configured, dispatch pages all 20,000 (from the index, no read per subscriber) and
+ * queues the third; without, it queues all. Runs alternate (without, with, with, without) so a
+ * machine that speeds up or slows down weighs on both sides alike.
+ */
+async function topicsBenchmark(info: StackInfo, count: number): Promise<SendBenchResult[]> {
+  const { dynamo, ses, subscribers, issues, sendQueue, dispatchQueue, createPost } = sendingPipeline(info);
+  const travels = (index: number) => index % 3 === 0;
+  await seed(subscribers, count, 0, (index) => (travels(index) ? ['旅行'] : ['rust']));
+  const matching = new Set(
+    Array.from({ length: count }, (_, index) => index)
+      .filter(travels)
+      .map((index) => subscribers.idFor(`reader${index}@example.com`)),
+  );
+  const offered = parseTopics('旅行, rust');
+  const discard: Queue<SendJob> = { send: async () => undefined };
+  let posts = 0;
+
+  /** Milliseconds to dispatch (into `queue`) and, with the real queue, send a new post in 旅行. */
+  const timed = async (topics: Topic[], queue: Queue<SendJob>): Promise<{ ms: number; postId: string }> => {
+    const postId = `bench-topics-${Date.now()}-${posts++}`;
+    await createPost(postId, ['旅行']);
+    const started = performance.now();
+    await dispatchIssue({ issues, subscribers, sendQueue: queue, dispatchQueue, clock, topics }, postId, {
+      pageSize: 1000,
+    });
+    await sendQueue.idle();
+    return { ms: performance.now() - started, postId };
+  };
+  const alternate = async (queue: Queue<SendJob>) => {
+    const without = [await timed([], queue)];
+    const withTopics = [await timed(offered, queue), await timed(offered, queue)];
+    without.push(await timed([], queue));
+    const total = (runs: { ms: number }[]) => runs.reduce((sum, run) => sum + run.ms, 0);
+    return { without: total(without), withTopics: total(withTopics), posts: withTopics.map((run) => run.postId) };
+  };
+
+  await timed(offered, discard); // warms the code paths both sides use
+  const dispatchOnly = await alternate(discard);
+  const endToEnd = await alternate(sendQueue);
+
+  // Who the topic posts went to: the matching third, each once, and no one else claimed.
+  let recorded = 0;
+  let unmatched = 0;
+  for await (const page of issues.deliveries(endToEnd.posts[0]!)) {
+    recorded += page.length;
+    unmatched += page.filter((delivery) => !matching.has(delivery.subscriberId)).length;
+  }
+  const notFor = (await issues.getIssue(endToEnd.posts[0]!))?.notFor;
+  dynamo.destroy();
+  ses.destroy();
+  const matched = matching.size;
+  const claims = `${recorded} claimed (${unmatched} of them not for the post), ${notFor?.topics ?? 0} counted as not for them`;
+  const honest = recorded === matched && unmatched === 0 && notFor?.topics === count - matched;
+  const thousands = count.toLocaleString('en-US');
+  const row = (name: string, times: { without: number; withTopics: number }, measured: string) => {
+    const ratio = times.withTopics / times.without;
+    return {
+      name,
+      measured: `${(times.withTopics / 2000).toFixed(2)} s each${measured}`,
+      baseline: `${(times.without / 2000).toFixed(2)} s each (all ${thousands})`,
+      ratio: round(ratio),
+      goal: '≤ 1.2×, unmatched never claimed',
+      passed: ratio <= 1.2 && honest,
+    };
+  };
+  return [
+    row(`dispatch of ${thousands}, a third matching the post's topic, vs no topics configured`, dispatchOnly, ''),
+    row(
+      `dispatch + send of ${thousands}, a third matching the post's topic, vs no topics configured`,
+      endToEnd,
+      ` (${claims})`,
+    ),
   ];
 }
 
@@ -569,7 +680,7 @@ function mb(bytes: number): string {
   return (bytes / 1024 / 1024).toFixed(1);
 }
 
-const PARTS = ['personalise', 'rate', 'end-to-end', 'memory'] as const;
+const PARTS = ['personalise', 'rate', 'end-to-end', 'memory', 'topics'] as const;
 
 export async function runSendBenchmark(
   options: { subscribers?: number; parts?: string[] } = {},
@@ -609,6 +720,7 @@ async function runPart(part: (typeof PARTS)[number], subscribers: number): Promi
   try {
     if (part === 'rate') return await rateBenchmark(stack, 5_000);
     if (part === 'end-to-end') return await endToEndBenchmark(stack.info, subscribers);
+    if (part === 'topics') return await topicsBenchmark(stack.info, subscribers);
     return await memoryBenchmark(stack.info);
   } finally {
     stack.stop();

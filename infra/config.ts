@@ -4,6 +4,10 @@ import {
   httpUrlProblem,
   isSettingAddress,
   readSignupSettings,
+  type Topic,
+  TRACKING_MODES,
+  type Tracking,
+  topicKey,
   withoutTrailingSlash,
 } from '../functions/commons/config';
 import { ConfigError } from '../functions/commons/errors';
@@ -33,6 +37,8 @@ export interface DeployConfig {
   maxSendRate: number;
   listName: string;
   language: 'en' | 'zh-CN';
+  /** The site's IANA time zone (its `_config.yml` `timezone`): the list's counters are per day in it. */
+  timezone?: string;
   /** The sending domain; when set the stack creates its SES identity with Easy DKIM. */
   domain?: string;
   /**
@@ -51,6 +57,12 @@ export interface DeployConfig {
   apiCertificateArn?: string;
   /** Where alarms are emailed; without it alarms still go to the alarm topic. */
   alarmEmail?: string;
+  /** The categories and tags readers may choose, with their English and Chinese labels; none: every post to everyone. */
+  topics: Topic[];
+  /** `off` (default) or `aggregate`: links through the counting redirect (README: Tracking). */
+  tracking: Tracking;
+  /** With `aggregate`: an open pixel, counted per post. */
+  opens: boolean;
   /** The signup protection settings, as the environment variables the functions read. */
   signupEnvironment: Record<string, string>;
 }
@@ -129,12 +141,16 @@ const EXAMPLES: Record<ContextKey, string> = {
   maxSendRate: '14',
   listName: 'newsletter',
   language: 'en',
+  timezone: 'Asia/Shanghai',
   domain: 'blog.example.com',
   mailFromDomain: 'mail.blog.example.com',
   existingIdentity: 'true',
   apiDomain: 'newsletter.blog.example.com',
   apiCertificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789',
   alarmEmail: 'ops@blog.example.com',
+  topics: `'[{"name":"旅行","en":"Travel","zh":"旅行"},{"name":"rust","en":"Rust","zh":"Rust 编程"}]'`,
+  tracking: 'aggregate',
+  opens: 'true',
 };
 
 /**
@@ -188,6 +204,75 @@ const addressList = z
   .transform((items) => items.filter(Boolean))
   .pipe(z.array(address));
 
+const TOPIC_KEYS = new Set(['name', 'en', 'zh']);
+/** Longer than any category a blog shows; a longer one is a paste gone wrong. */
+const TOPIC_TEXT_LIMIT = 100;
+
+/**
+ * `topics`: a list of `{ "name": …, "en": …, "zh": … }` (name as the posts' front matter writes
+ * it; labels default to the name), or from a -c flag the same list as JSON, or names separated
+ * by commas. Each problem says which item and what to write.
+ */
+const topicList = z.unknown().transform((value, context): Topic[] => {
+  const fail = (message: string) => {
+    context.issues.push({ code: 'custom', message, input: value });
+    return z.NEVER;
+  };
+  let items: unknown = value;
+  if (typeof value === 'string') {
+    const written = value.trim();
+    if (!written.startsWith('['))
+      items = written
+        .split(',')
+        .filter((name) => name.trim() !== '')
+        .map((name) => ({ name }));
+    else {
+      try {
+        items = JSON.parse(written);
+      } catch {
+        return fail(`is not a valid JSON list ${got({ input: written })}`);
+      }
+    }
+  }
+  if (items === undefined || items === null) return [];
+  if (!Array.isArray(items)) return fail(`must be a list of topics ${gotJson({ input: value })}`);
+  const topics: Topic[] = [];
+  const seen = new Map<string, string>();
+  for (const [index, item] of items.entries()) {
+    const where = `item ${index + 1}`;
+    if (item === null || typeof item !== 'object' || Array.isArray(item))
+      return fail(`${where} must be an object with a "name" ${gotJson({ input: item })}`);
+    const fields = item as Record<string, unknown>;
+    const unknown = Object.keys(fields).find((key) => !TOPIC_KEYS.has(key));
+    if (unknown !== undefined) return fail(`${where} has "${unknown}"; a topic has only "name", "en" and "zh"`);
+    const textOf = (key: string): string | undefined => {
+      const field = fields[key];
+      if (field === undefined || field === null) return undefined;
+      if (typeof field !== 'string') throw new Error(`${where} "${key}" must be a string ${gotJson({ input: field })}`);
+      if (field.trim().length > TOPIC_TEXT_LIMIT)
+        throw new Error(`${where} "${key}" is longer than ${TOPIC_TEXT_LIMIT} characters`);
+      return field.trim() || undefined;
+    };
+    let name: string | undefined;
+    let en: string | undefined;
+    let zh: string | undefined;
+    try {
+      [name, en, zh] = [textOf('name'), textOf('en'), textOf('zh')];
+    } catch (error) {
+      return fail((error as Error).message);
+    }
+    if (name === undefined) {
+      return fail(`${where} needs a "name": a category or tag as the posts' front matter writes it`);
+    }
+    const first = seen.get(topicKey(name));
+    if (first !== undefined)
+      return fail(`names "${first}" and "${name}", one topic (names compare without case); keep one`);
+    seen.set(topicKey(name), name);
+    topics.push({ name, en: en ?? name, zh: zh ?? name });
+  }
+  return topics;
+});
+
 /**
  * The deploy settings, one schema per key. Only the first problem is reported: each key's own,
  * in this order, then the rules between keys (`deployContextSchema`), which apply once every
@@ -215,6 +300,18 @@ const deployKeysSchema = z.object({
   language: required.pipe(
     z.enum(LANGUAGES, { error: (issue) => `must be one of ${LANGUAGES.join(', ')} ${got(issue)}` }),
   ),
+  timezone: text.refine(
+    (value) => {
+      if (value === undefined) return true;
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: value });
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { error: (issue) => `must be an IANA time zone, for example Asia/Shanghai ${got(issue)}` },
+  ),
   domain: domainName('must be a domain name you control'),
   existingIdentity: flag,
   mailFromDomain: domainName('must be a domain name'),
@@ -228,6 +325,15 @@ const deployKeysSchema = z.object({
   githubApiUrl: url(text.transform((value) => value ?? 'https://api.github.com')),
   editors: addressList,
   listName: required,
+  topics: topicList,
+  tracking: text
+    .transform((value) => value ?? 'off')
+    .pipe(
+      z.enum(TRACKING_MODES as [Tracking, ...Tracking[]], {
+        error: (issue) => `must be off or aggregate; there is no per-reader tracking ${got(issue)}`,
+      }),
+    ),
+  opens: flag,
 });
 
 /** The per-key settings checked together, then the rules between keys. */
@@ -258,6 +364,8 @@ const deployContextSchema = deployKeysSchema.transform((settings, context): Omit
     else if (!ACM_CERTIFICATE_ARN.test(apiCertificateArn))
       problem('apiCertificateArn', `must be the ARN of an ACM certificate (got "${apiCertificateArn}")`);
   }
+  if (settings.opens && settings.tracking !== 'aggregate')
+    problem('opens', 'counts opens only with tracking aggregate: set -c tracking=aggregate too, or leave opens out');
   // One name for the newsletter: readers see the blog's title as the sender unless told otherwise.
   return { ...settings, fromName: settings.fromName ?? settings.siteTitle };
 });
@@ -299,6 +407,7 @@ export function settingsEnvironment(
     [ENV.siteUrl]: config.siteUrl,
     [ENV.siteTitle]: config.siteTitle,
     [ENV.language]: config.language,
+    [ENV.timezone]: config.timezone,
     [ENV.fromAddress]: config.fromAddress,
     [ENV.fromName]: config.fromName,
     [ENV.replyTo]: config.replyTo,
@@ -312,6 +421,10 @@ export function settingsEnvironment(
     [ENV.maxSendRate]: String(config.maxSendRate),
     [ENV.configurationSet]: deployed.configurationSet,
     [ENV.resendAfterSeconds]: String(resendAfterSeconds(senderTimeout(config.maxSendRate))),
+    // JSON: names may hold commas, and the labels travel with them (parseTopics reads both forms).
+    [ENV.topics]: config.topics.length > 0 ? JSON.stringify(config.topics) : undefined,
+    [ENV.tracking]: config.tracking,
+    [ENV.opens]: String(config.opens),
     ...config.signupEnvironment,
   };
   return Object.fromEntries(

@@ -5,6 +5,7 @@ import type { Construct } from 'constructs';
 import { type DeployConfig, settingsEnvironment, shellExports, siteOrigin } from './config';
 import { Alarms } from './constructs/alarms';
 import { Api } from './constructs/api';
+import { Dashboard } from './constructs/dashboard';
 import { PIPELINE_ENVIRONMENT, Pipeline } from './constructs/pipeline';
 import { SECRET_ENVIRONMENT, Secrets } from './constructs/secrets';
 import { Sending } from './constructs/ses';
@@ -23,6 +24,7 @@ export class PushletterStack extends Stack {
   readonly api: Api;
   readonly pipeline: Pipeline;
   readonly alarms: Alarms;
+  readonly dashboard: Dashboard;
 
   constructor(scope: Construct, id: string, props: PushletterStackProps) {
     super(scope, id, props);
@@ -57,8 +59,8 @@ export class PushletterStack extends Stack {
     // Signup limits: sliding windows and hourly counters, the line of waiting confirmations, and
     // the welcome emails and reminders due (follow-ups).
     this.tables.bind(apiHandler, 'limits', { items: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'] });
-    // The blog's welcome email, stored there by ingest (one item, read on each confirmation).
-    this.tables.bind(apiHandler, 'issues', { items: ['GetItem'] });
+    // Counts signups, confirmations and unsubscribes (per day, and per post for an email's link).
+    this.tables.bind(apiHandler, 'counters', { items: ['UpdateItem'] });
     // Confirmations held back by the hourly cap go out when the hour allows; due reminders and
     // welcomes a confirming request could not send go out too.
     new events.Rule(this, 'WaitingConfirmations', {
@@ -66,6 +68,9 @@ export class PushletterStack extends Stack {
       schedule: events.Schedule.rate(Duration.minutes(5)),
       targets: [new targets.LambdaFunction(apiHandler, { retryAttempts: 0 })],
     });
+    // The click redirect reads a post's link list (aggregate tracking, README "Tracking"), and
+    // confirming reads the blog's welcome email, stored there by ingest.
+    this.tables.bind(apiHandler, 'issues', { items: ['GetItem'] });
     this.secrets.bind(apiHandler, 'tokenKey');
     this.secrets.bind(apiHandler, 'api');
     this.sending.grantSend(apiHandler);
@@ -89,6 +94,7 @@ export class PushletterStack extends Stack {
     };
     for (const [name, fn] of Object.entries(functions))
       this.alarms.functionErrors(`${name}Errors`, fn, `The ${name} function`);
+    this.dashboard = new Dashboard(this, 'Dashboard', { alarms: this.alarms.all });
 
     new CfnOutput(this, 'FormUrl', {
       value: `${this.api.url}/`,
@@ -143,6 +149,10 @@ export class PushletterStack extends Stack {
       value: this.tables.deliveries.tableName,
       description: 'DELIVERIES_TABLE for the CLI',
     });
+    new CfnOutput(this, 'CountersTable', {
+      value: this.tables.counters.tableName,
+      description: 'COUNTERS_TABLE for the CLI (`pushletter stats --aws`)',
+    });
     // The CLI's `--aws` commands read the same settings as the Lambdas: without them an import
     // would send confirmations from the default sender. Names and settings only, no secret
     // value; the token key's ARN, because the CLI finds and signs for subscribers with it.
@@ -152,6 +162,7 @@ export class PushletterStack extends Stack {
         [TABLE_ENVIRONMENT.subscribers]: this.tables.subscribers.tableName,
         [TABLE_ENVIRONMENT.issues]: this.tables.issues.tableName,
         [TABLE_ENVIRONMENT.deliveries]: this.tables.deliveries.tableName,
+        [TABLE_ENVIRONMENT.counters]: this.tables.counters.tableName,
         [SECRET_ENVIRONMENT.tokenKey]: this.secrets.tokenKey.secretArn,
       }),
       description: 'The environment for `npx pushletter … --aws`: eval "$(…)" it in your shell',
@@ -159,6 +170,10 @@ export class PushletterStack extends Stack {
     new CfnOutput(this, 'AlarmTopicArn', {
       value: this.alarms.topic.topicArn,
       description: 'Subscribe to this topic for alarms',
+    });
+    new CfnOutput(this, 'DashboardUrl', {
+      value: this.dashboard.url,
+      description: 'The CloudWatch dashboard: sends, bounces and complaints against the limits, and the alarms',
     });
   }
 

@@ -10,6 +10,26 @@ export interface ReaderStrings {
   /** BCP 47 tag for the `lang` attribute. */
   htmlLang: string;
   signup: { title: string; intro: string; label: string; hint: string; button: string; note: string };
+  /**
+   * The form's topics and frequency, and what is wrong with them when sent by hand: `{value}` is
+   * the value sent, `{offered}` the topics on offer.
+   */
+  choices: {
+    topics: string;
+    topicsHint: string;
+    frequency: string;
+    everyPost: string;
+    digest: string;
+    unknownTopic: string;
+    noTopicsOffered: string;
+    noTopic: string;
+    unknownFrequency: string;
+  };
+  /**
+   * The signup page's first sentence with aggregate tracking (`intro` promises none): exactly
+   * what is counted, and that nothing tells readers apart.
+   */
+  counting: { clicks: string; clicksAndOpens: string };
   checkInbox: { title: string; body: string; spam: string };
   /** The page behind the email's link: one button, so a scanner opening the link confirms nothing. */
   confirmAsk: { title: string; body: string; button: string };
@@ -114,6 +134,24 @@ const en: ReaderStrings = {
     hint: 'We send a confirmation link first; nothing else arrives until you click it.',
     button: 'Subscribe',
     note: 'Your address is used only to send you new posts from {site}.',
+  },
+  choices: {
+    topics: 'Topics',
+    topicsHint: 'Untick what you would rather not get. With every box ticked, new topics reach you too.',
+    frequency: 'How often',
+    everyPost: 'Every post',
+    digest: 'A weekly digest',
+    unknownTopic: 'There is no topic "{value}" to choose. The topics are: {offered}.',
+    noTopicsOffered: 'There is no topic "{value}" to choose: this newsletter offers no topics, so leave them out.',
+    noTopic: 'Tick at least one topic (all of them to get every post).',
+    unknownFrequency:
+      '"{value}" is not a choice of how often: choose "post" (every post) or "digest" (a weekly digest).',
+  },
+  counting: {
+    clicks:
+      'Get every new post by email, each with a one-click unsubscribe link. We count how often each link in a post is clicked, added up over all readers; nothing tells us who clicked.',
+    clicksAndOpens:
+      'Get every new post by email, each with a one-click unsubscribe link. We count how often each link in a post is clicked, and how often a post is opened (an image in it loads), added up over all readers; nothing tells us who clicked or opened.',
   },
   checkInbox: {
     title: 'Check your inbox',
@@ -288,6 +326,23 @@ const zhCN: ReaderStrings = {
     hint: '我们会先发送一封确认邮件；点击其中的链接之前，你不会收到其他邮件。',
     button: '订阅',
     note: '你的邮箱地址只用于发送 {site} 的新文章。',
+  },
+  choices: {
+    topics: '主题',
+    topicsHint: '取消勾选你不想收到的主题。全部勾选时，以后新增的主题也会发给你。',
+    frequency: '接收频率',
+    everyPost: '每篇文章',
+    digest: '每周摘要',
+    unknownTopic: '没有可选的主题“{value}”。可选的主题有：{offered}。',
+    noTopicsOffered: '没有可选的主题“{value}”：本通讯不提供主题选择，请不要填写主题。',
+    noTopic: '请至少勾选一个主题（全部勾选即接收所有文章）。',
+    unknownFrequency: '“{value}”不是可选的接收频率：请选择 "post"（每篇文章）或 "digest"（每周摘要）。',
+  },
+  counting: {
+    clicks:
+      '每篇新文章都会发到你的邮箱，每封邮件都有一键退订链接。我们统计每篇文章中每个链接被点击的次数，是所有读者的合计；我们无从知道是谁点击的。',
+    clicksAndOpens:
+      '每篇新文章都会发到你的邮箱，每封邮件都有一键退订链接。我们统计每篇文章中每个链接被点击的次数，以及文章被打开的次数（邮件中的一张图片加载时计一次），都是所有读者的合计；我们无从知道是谁点击或打开的。',
   },
   checkInbox: {
     title: '请查收邮件',

@@ -19,6 +19,14 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(args
     load: () => import('./subscribers-command'),
   },
   status: { summary: 'status <post>', load: () => import('./status-command') },
+  stats: {
+    summary: 'stats [post] [--json] [--aws]   what was sent, delivered, bounced; the list per day; the rates',
+    load: () => import('./stats-command'),
+  },
+  report: {
+    summary: 'report [--out report.html] [--aws]   the same figures as one HTML page with charts',
+    load: () => import('./report-command'),
+  },
   doctor: {
     summary: 'doctor --aws [--stack NAME] [--wait SECONDS]   check the deployed stack (SES, webhook, alarms, bounces)',
     load: () => import('./doctor-command'),

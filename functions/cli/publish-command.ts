@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import type { Writable } from 'node:stream';
 import { readTarget } from '../commons/config';
 import { InvalidInputError, PushletterError } from '../commons/errors';
-import type { IssueStore } from '../delivery/issues';
+import type { IssueStore, NotForCounts } from '../delivery/issues';
 import type { IngestOutcome } from '../publishing/ingest-post';
 import { signPayload } from '../publishing/webhook-signature';
 import { parseArgs } from './args';
@@ -74,6 +74,7 @@ async function follow(issues: IssueStore, postId: string, output: PublishOutput)
         counts.failed > 0 ? `${counts.failed} failed` : '',
         counts.skipped > 0 ? `${counts.skipped} skipped (left since)` : '',
         counts.unknown > 0 ? `${counts.unknown} unknown` : '',
+        notForText(status.issue.notFor),
       ]
         .filter(Boolean)
         .join(', ');
@@ -85,6 +86,12 @@ async function follow(issues: IssueStore, postId: string, output: PublishOutput)
     }
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
+}
+
+/** Readers the post was not for, as `status` counts them: "5 not for them: 4 by topic, 1 reads the digest". */
+function notForText(notFor: NotForCounts | undefined): string {
+  if (notFor === undefined) return '';
+  return `${notFor.topics + notFor.digest} not for them: ${notFor.topics} by topic, ${notFor.digest} read the weekly digest`;
 }
 
 export async function runPublish(args: string[], output: PublishOutput): Promise<number> {

@@ -40,6 +40,16 @@ function when(at: Date, now: Date): string {
   return `in ${minutes} min (${at.toISOString().slice(11, 16)} UTC)`;
 }
 
+/** Active readers the post was not for: never queued, claimed or recorded one by one. */
+function notForRows({ notFor }: IssueStatus['issue']): [string, string][] {
+  if (notFor === undefined) return [];
+  const reasons = [
+    ...(notFor.topics > 0 ? [`${notFor.topics} chose topics this post has none of`] : []),
+    ...(notFor.digest > 0 ? [`${notFor.digest} read the weekly digest, which carries it`] : []),
+  ];
+  return [['not for them', `${notFor.topics + notFor.digest}  (${reasons.join('; ')})`]];
+}
+
 export function formatStatus(status: IssueStatus, now: Date = new Date()): string {
   const { issue, counts, resolving } = status;
   const rows: [string, string][] = [
@@ -47,6 +57,7 @@ export function formatStatus(status: IssueStatus, now: Date = new Date()): strin
       'issue',
       `${issue.state}${issue.state === 'scheduled' ? ` for ${issue.sendAt}` : ''}${issue.skipReason ? ` (${issue.skipReason})` : ''}${issue.failReason ? ` (${issue.failReason})` : ''}`,
     ],
+    ...notForRows(issue),
     ['queued', `${counts.queued}`],
     ...(counts.sending > 0 ? [['sending', `${counts.sending}`] as [string, string]] : []),
     ...(resolving !== undefined

@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Writable } from 'node:stream';
-import { processEnvironment, readTarget } from '../commons/config';
+import { parseTopics, processEnvironment, readTarget } from '../commons/config';
 import { InvalidInputError, PushletterError } from '../commons/errors';
 import { logger } from '../commons/logger';
+import { ENV } from '../contract/env';
 import type { SendRateLimiter } from '../mail/mailer';
 import { exportHeader, exportRow, parseImportCsv } from '../subscribers/csv';
 import { type ImportReport, importSubscribers } from '../subscribers/import';
@@ -16,8 +17,9 @@ const USAGE = 'subscribers import <file.csv> [--confirmed] | export | count | fo
 const HELP = `usage:
   pushletter subscribers import <file.csv> [--confirmed]
       Adds the addresses in a CSV file (UTF-8, a header row with an "email" column; a "name",
-      an ISO "created" date and a "lang" column are kept, other columns are named as
-      ignored). Every row is checked; duplicates are merged; invalid rows are listed with
+      an ISO "created" date, a "lang" and a "topics" column are kept, other columns are named
+      as ignored). Topics are the offered ones (PUSHLETTER_TOPICS), separated by ; or |;
+      an empty cell means every post. Every row is checked; duplicates are merged; invalid rows are listed with
       their line numbers.
       Without --confirmed, new addresses are pending and get a confirmation email (at most
       one per address per 10 minutes). With --confirmed you vouch that they opted in: they
@@ -25,7 +27,7 @@ const HELP = `usage:
       complained are never re-subscribed by an import. Running the same file twice is safe.
   pushletter subscribers export
       Writes every subscriber as CSV to stdout: email, name, state, created, confirmed,
-      unsubscribed, suppressed, consent_at, consent_source, lang.
+      unsubscribed, suppressed, consent_at, consent_source, lang, topics (separated by |).
   pushletter subscribers count
       Prints how many subscribers are in each state.
   pushletter subscribers forget <email>
@@ -114,7 +116,8 @@ async function importCommand(
     );
   }
   // Parse and validate before touching the store: a file with no email column changes nothing.
-  const parsed = parseImportCsv(bytes, basename(file));
+  // The topics the stack offers: the same setting (its CliEnvironment on AWS) the functions read.
+  const parsed = parseImportCsv(bytes, basename(file), parseTopics(processEnvironment()[ENV.topics]));
   const ports = await connect(aws);
   const progress = new Progress('importing', parsed.rows.length, output.err as NodeJS.WriteStream);
   const report = await importSubscribers(parsed.rows, {
@@ -150,7 +153,7 @@ function printImportReport(
   if (!confirmed) lines.push(`  confirmation emails sent ${numberText(report.confirmationsSent)}`);
   if (parsed.ignoredColumns.length > 0) {
     lines.push(
-      `ignored columns: ${parsed.ignoredColumns.map((column) => JSON.stringify(column)).join(', ')} (kept: email, name, created, lang)`,
+      `ignored columns: ${parsed.ignoredColumns.map((column) => JSON.stringify(column)).join(', ')} (kept: email, name, created, lang, topics)`,
     );
   }
   if (report.failed.length > 0) lines.push(`  failed     ${numberText(report.failed.length)}`);

@@ -49,6 +49,41 @@ export interface Settings {
   signup: SignupSettings;
   /** The topics readers may choose from; none: every reader gets every post. */
   topics: Topic[];
+  /** The site's IANA time zone: the list's counters are per day in it. */
+  timezone: string;
+  /**
+   * `aggregate`: the post's links go through the API's counting redirect (`GET /r/…`), counted
+   * per post and link across all readers; `off` (default): links go straight to their targets.
+   * There is no per-reader mode.
+   */
+  tracking: Tracking;
+  /** With `aggregate` only: a pixel counts opens per post (approximate: mail proxies load it too). */
+  opens: boolean;
+}
+
+export type Tracking = 'off' | 'aggregate';
+export const TRACKING_MODES: readonly Tracking[] = ['off', 'aggregate'];
+
+/**
+ * PUSHLETTER_TRACKING and PUSHLETTER_TRACKING_OPENS, checked together: anything but the two
+ * modes is refused (a typo must not send mail counted another way than the signup page says),
+ * and opens without `aggregate` would be a pixel the page never mentioned.
+ */
+export function readTracking(env: Env): { tracking: Tracking; opens: boolean } {
+  const raw = optional(env, ENV.tracking)?.toLowerCase() ?? 'off';
+  const tracking = TRACKING_MODES.find((mode) => mode === raw);
+  if (tracking === undefined) {
+    throw new ConfigError(
+      `${ENV.tracking} must be "off" or "aggregate" (got "${env[ENV.tracking]}"); there is no per-reader tracking`,
+    );
+  }
+  const rawOpens = optional(env, ENV.opens)?.toLowerCase();
+  if (rawOpens !== undefined && !['true', 'false'].includes(rawOpens))
+    throw new ConfigError(`${ENV.opens} must be "true" or "false" (got "${env[ENV.opens]}")`);
+  const opens = rawOpens === 'true';
+  if (opens && tracking !== 'aggregate')
+    throw new ConfigError(`${ENV.opens}=true counts opens only with ${ENV.tracking}=aggregate; set both, or neither`);
+  return { tracking, opens };
 }
 
 /** A category or tag readers may choose, as the front matter writes it, with its labels. */
@@ -139,6 +174,8 @@ export interface Resources {
   subscribersTable: string;
   issuesTable: string;
   deliveriesTable: string;
+  /** Aggregate counters (stats/counters.ts). */
+  countersTable: string;
 }
 
 /** Environment variables by name: `process.env`, or a test's own. */
@@ -170,6 +207,7 @@ const DEFAULTS = {
   [ENV.subscribersTable]: 'pushletter-subscribers',
   [ENV.issuesTable]: 'pushletter-issues',
   [ENV.deliveriesTable]: 'pushletter-deliveries',
+  [ENV.countersTable]: 'pushletter-counters',
 } as const;
 
 function read(env: Env, key: keyof typeof DEFAULTS): string {
@@ -331,7 +369,21 @@ export function readSettings(env: Env = process.env): Settings {
     resendAfterSeconds,
     signup: readSignupSettings(env),
     topics: parseTopics(optional(env, ENV.topics)),
+    timezone: readTimezone(env),
+    ...readTracking(env),
   };
+}
+
+function readTimezone(env: Env): string {
+  const timezone = optional(env, ENV.timezone) ?? 'UTC';
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: timezone });
+  } catch {
+    throw new ConfigError(
+      `${ENV.timezone} must be an IANA time zone, for example Asia/Shanghai or Europe/Paris (got "${timezone}")`,
+    );
+  }
+  return timezone;
 }
 
 /** Who the newsletter is: the blog it sends, as its `_config.yml` says (the local stack). */
@@ -340,6 +392,8 @@ export interface SiteIdentity {
   /** Where its pages answer. */
   url: string;
   language?: string;
+  /** Its `_config.yml` `timezone`. */
+  timezone?: string;
 }
 
 /**
@@ -354,6 +408,7 @@ export function withSiteIdentity(settings: Settings, site: SiteIdentity, env: En
     siteUrl: withoutTrailingSlash(site.url),
     blogServedAt: withoutTrailingSlash(site.url),
     language: site.language ?? settings.language,
+    timezone: site.timezone ?? settings.timezone,
     fromName: optional(env, ENV.fromName) ?? site.title,
   };
 }
@@ -363,6 +418,7 @@ export function readResources(env: Env = process.env): Resources {
     subscribersTable: read(env, ENV.subscribersTable),
     issuesTable: read(env, ENV.issuesTable),
     deliveriesTable: read(env, ENV.deliveriesTable),
+    countersTable: read(env, ENV.countersTable),
   };
 }
 
@@ -373,7 +429,9 @@ export function readResources(env: Env = process.env): Resources {
  * exist in the account).
  */
 export function readDeployedResources(env: Env = process.env): Resources {
-  const table = (key: typeof ENV.subscribersTable | typeof ENV.issuesTable | typeof ENV.deliveriesTable): string => {
+  const table = (
+    key: typeof ENV.subscribersTable | typeof ENV.issuesTable | typeof ENV.deliveriesTable | typeof ENV.countersTable,
+  ): string => {
     const value = optional(env, key);
     if (value === undefined)
       throw new ConfigError(
@@ -390,6 +448,9 @@ export function readDeployedResources(env: Env = process.env): Resources {
     },
     get deliveriesTable() {
       return table(ENV.deliveriesTable);
+    },
+    get countersTable() {
+      return table(ENV.countersTable);
     },
   };
 }

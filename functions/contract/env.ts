@@ -21,6 +21,9 @@ export const ENV = {
   configurationSet: 'PUSHLETTER_CONFIGURATION_SET',
   resendAfterSeconds: 'PUSHLETTER_RESEND_AFTER_SECONDS',
   topics: 'PUSHLETTER_TOPICS',
+  tracking: 'PUSHLETTER_TRACKING',
+  opens: 'PUSHLETTER_TRACKING_OPENS',
+  timezone: 'PUSHLETTER_TIMEZONE',
   // Signup protection (README: Security).
   signupLimits: 'PUSHLETTER_SIGNUP_LIMITS',
   clientSignupsPer10Minutes: 'PUSHLETTER_CLIENT_SIGNUPS_PER_10_MINUTES',
@@ -38,6 +41,7 @@ export const ENV = {
   issuesTable: 'ISSUES_TABLE',
   deliveriesTable: 'DELIVERIES_TABLE',
   limitsTable: 'LIMITS_TABLE',
+  countersTable: 'COUNTERS_TABLE',
   tokenKeySecretArn: 'PUSHLETTER_TOKEN_KEY_SECRET_ARN',
   apiSecretArn: 'PUSHLETTER_API_SECRET_ARN',
   githubTokenSecretArn: 'PUSHLETTER_GITHUB_TOKEN_SECRET_ARN',

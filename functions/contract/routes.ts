@@ -1,7 +1,8 @@
 /**
  * Every route of the HTTP API: the app answers them (functions/http/route-table.ts gives each
  * its handler) and API Gateway routes exactly these to the API function (infra/constructs/api.ts);
- * anything else gets API Gateway's 404 without a Lambda call.
+ * anything else gets API Gateway's 404 without a Lambda call. A `{name}` segment is a path
+ * parameter, as API Gateway writes it: it matches one whole segment (no `/`).
  */
 export const ROUTES = [
   { method: 'GET', path: '/' },
@@ -13,6 +14,10 @@ export const ROUTES = [
   { method: 'GET', path: '/preferences' },
   { method: 'POST', path: '/preferences' },
   { method: 'POST', path: '/hooks/github' },
+  // Aggregate tracking (README "Tracking"): answered whatever the setting, so links in emails
+  // sent while it was on keep working after it is turned off; counted only while it is on.
+  { method: 'GET', path: '/r/{post}/{link}' },
+  { method: 'GET', path: '/o/{pixel}' },
 ] as const satisfies readonly { method: 'GET' | 'POST'; path: string }[];
 
 /** `GET /confirm`, as the route table keys its handlers. */

@@ -2,7 +2,8 @@ import { z } from 'zod';
 
 /**
  * The parts of an SES event notification (delivered by SNS) that ses-events reads: Send,
- * Bounce and Complaint events of the configuration set, and the older notification format.
+ * Bounce, Complaint, Delivery, Reject and DeliveryDelay events of the configuration set, and
+ * the older notification format.
  * A field of the wrong type reads as absent, so a payload SES never sends cannot throw; the
  * handler decides what an absent field means (ignored, or malformed and logged).
  */
@@ -29,6 +30,12 @@ export const sesNotificationSchema = z.looseObject({
     .catch(undefined),
   complaint: z
     .looseObject({ complainedRecipients: recipients, feedbackId: text, timestamp: text })
+    .optional()
+    .catch(undefined),
+  delivery: z.looseObject({ timestamp: text }).optional().catch(undefined),
+  reject: z.looseObject({ reason: text }).optional().catch(undefined),
+  deliveryDelay: z
+    .looseObject({ delayType: text, delayedRecipients: recipients, timestamp: text })
     .optional()
     .catch(undefined),
 });

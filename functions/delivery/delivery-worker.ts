@@ -9,7 +9,10 @@ import type { SendJob } from '../contract/messages';
 import type { Mailer, SendRateLimiter } from '../mail/mailer';
 import { type CompiledMessage, isReadableMessage, personalise, valuesForLanguage } from '../mail/message';
 import { classifySesError } from '../mail/ses-errors';
-import type { RecipientLinks } from '../render/types';
+import { type RecipientLinks, UNSUBSCRIBE_URL_PLACEHOLDER } from '../render/types';
+import { DAY_COUNTER, dayOf, dayScope, POST_COUNTER, postScope } from '../stats/counted';
+import type { CounterIncrement, CounterStore } from '../stats/counters';
+import { withPostReference } from '../stats/post-reference';
 import type { Subscriber, SubscriberDirectory, SubscriberStore } from '../subscribers/types';
 import type { Claim, Ledger } from './claims';
 import { GroupCommit } from './group-commit';
@@ -31,6 +34,10 @@ export interface DeliveryWorkerDependencies {
   clock: Clock;
   /** Set where SES publishes a Send event for every copy it accepts: in-doubt copies are then decided. */
   sendEvents?: SendEventsResolution;
+  /** Where a batch's copies sent and refused are counted, once per batch; without it nothing is. */
+  counters?: CounterStore;
+  /** The site's time zone, for the day a copy counts on. */
+  timeZone?: string;
 }
 
 /**
@@ -149,6 +156,7 @@ export class DeliveryWorker {
     });
     const cutoff = deadline === undefined ? undefined : deadline - this.settings.deadlineReserveMs;
     const sesCalls = new Permits(this.settings.concurrency);
+    const tally: CounterIncrement[] = [];
     let next = 0;
     const worker = async () => {
       while (next < work.length) {
@@ -159,13 +167,14 @@ export class DeliveryWorker {
           outcome =
             cutoff !== undefined && this.ports.clock.now().getTime() >= cutoff
               ? 'retry'
-              : await this.sendOne(recipients, subscriberId, { sentLog, sesCalls, cutoff });
+              : await this.sendOne(recipients, subscriberId, { sentLog, sesCalls, cutoff, tally });
         } catch (error) {
           // The store failed (not SES): nothing was claimed or the claim is released below.
           logger.error('delivery.error', { postId, subscriberId, error: errorMessage(error) });
           outcome = 'retry';
         }
         counts[outcome]++;
+        if (outcome === 'sent') tally.push({ scope: postScope(postId), name: POST_COUNTER.sent });
         if (outcome === 'retry') {
           retry.add(recipients.messageId);
           if (recipients.lastReceive) deadLettered.push({ recipients, subscriberId });
@@ -175,11 +184,27 @@ export class DeliveryWorker {
     await Promise.all(Array.from({ length: Math.min(2 * this.settings.concurrency, work.length) }, worker));
     for (const messageId of await this.queueFollowUps(messages)) retry.add(messageId);
     await this.recordDeadLettered(deadLettered);
+    await this.count(tally);
     logger.info('send.batch.finished', { messages: batch.length, ...counts });
     countEvents('sent', counts.sent);
     countEvents('failed', counts.failed);
     countEvents('unknown', counts.unknown);
     return { retryMessageIds: [...retry], counts };
+  }
+
+  /** The batch's copies on their posts and today, in one addition (the store merges it: one write per scope). */
+  private async count(tally: CounterIncrement[]): Promise<void> {
+    const { counters, timeZone, clock } = this.ports;
+    if (counters === undefined || tally.length === 0) return;
+    const sent = tally.filter((increment) => increment.name === POST_COUNTER.sent).length;
+    const day = dayScope(dayOf(clock.now(), timeZone ?? 'UTC'));
+    const increments = [...tally, { scope: day, name: DAY_COUNTER.sent, by: sent }];
+    try {
+      await counters.add(increments);
+    } catch (error) {
+      // The copies are sent and recorded; failing the batch would not count them either.
+      logger.error('counters.lost', { increments: increments.length, error: errorMessage(error) });
+    }
   }
 
   /**
@@ -253,7 +278,13 @@ export class DeliveryWorker {
       sentLog,
       sesCalls,
       cutoff,
-    }: { sentLog: GroupCommit<SentRecord, undefined>; sesCalls: Permits; cutoff: number | undefined },
+      tally,
+    }: {
+      sentLog: GroupCommit<SentRecord, undefined>;
+      sesCalls: Permits;
+      cutoff: number | undefined;
+      tally: CounterIncrement[];
+    },
   ): Promise<RecipientOutcome> {
     const { issues, clock } = this.ports;
     const { postId } = recipients.job;
@@ -285,10 +316,14 @@ export class DeliveryWorker {
 
     let data: Buffer;
     try {
-      // The footer's words in the reader's language, then their own links.
-      const known = {
+      // The footer's words in the reader's language, then their own links. The unsubscribe link
+      // also names the post (not the reader), so an unsubscribe through it counts on the post.
+      const links = await this.ports.recipientLinks(subscriberId);
+      const unsubscribe = links[UNSUBSCRIBE_URL_PLACEHOLDER];
+      const known: Record<string, string> = {
         ...valuesForLanguage(message.languageValues, subscriber.lang),
-        ...(await this.ports.recipientLinks(subscriberId)),
+        ...links,
+        ...(unsubscribe === undefined ? {} : { [UNSUBSCRIBE_URL_PLACEHOLDER]: withPostReference(unsubscribe, postId) }),
       };
       const values = Object.fromEntries(
         message.placeholders.map((placeholder) => [placeholder, known[placeholder] ?? '']),
@@ -366,6 +401,7 @@ export class DeliveryWorker {
       const classified = classifySesError(call.error);
       if (classified.kind === 'rejected') {
         await issues.markFailed(postId, subscriberId, claim.claimedAt, classified.reason, clock.now());
+        tally.push({ scope: postScope(postId), name: POST_COUNTER.rejected });
         logger.warn('delivery.failed', { postId, subscriberId, reason: classified.reason });
         return 'failed';
       }

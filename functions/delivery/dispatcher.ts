@@ -1,10 +1,15 @@
 import type { Clock } from '../commons/clock';
+import type { Topic } from '../commons/config';
+import { errorMessage } from '../commons/errors';
 import { logger } from '../commons/logger';
 import type { Queue } from '../commons/queue';
 import type { DispatchJob, SendJob } from '../contract/messages';
-import type { SubscriberDirectory } from '../subscribers/types';
+import { POSTS_SCOPE, postEntry } from '../stats/counted';
+import type { CounterStore } from '../stats/counters';
+import { postIsFor } from '../subscribers/topics';
+import type { Subscriber, SubscriberDirectory } from '../subscribers/types';
 import { bucketCountFor, bucketOf } from './claims';
-import type { IssueStore } from './issues';
+import type { IssueStore, NotForCounts } from './issues';
 import { QUEUE_BATCH_LIMIT } from './jobs';
 
 export interface DispatchDependencies {
@@ -14,8 +19,12 @@ export interface DispatchDependencies {
   /** Where the dispatcher asks for its own continuation when its time runs out. */
   dispatchQueue: Queue<DispatchJob>;
   clock: Clock;
+  /** The topics readers may choose (`Settings.topics`); none: every post is for every reader. */
+  topics?: readonly Topic[];
   /** Milliseconds left in this invocation (Lambda's getRemainingTimeInMillis); none locally. */
   remainingMs?: () => number;
+  /** Where a post is entered among the posts `stats` lists, when its first page is queued. */
+  counters?: CounterStore;
 }
 
 export interface DispatchOptions {
@@ -59,9 +68,31 @@ function sendJobs(postId: string, ids: string[], buckets: number, perMessage: nu
 }
 
 /**
+ * A page's readers the post is for, and how many it is not for, by reason. A reader whose
+ * topics the post has none of is not one of its readers, whatever their frequency; a digest
+ * reader gets the post in the weekly digest, never on its own.
+ */
+function readersOf(
+  page: Subscriber[],
+  postCategoriesAndTags: readonly string[],
+  offered: readonly Topic[],
+): { ids: string[]; notFor: NotForCounts } {
+  const ids: string[] = [];
+  const notFor: NotForCounts = { topics: 0, digest: 0 };
+  for (const subscriber of page) {
+    if (!postIsFor(subscriber.topics, postCategoriesAndTags, offered)) notFor.topics++;
+    else if (subscriber.frequency === 'digest') notFor.digest++;
+    else ids.push(subscriber.id);
+  }
+  return { ids, notFor };
+}
+
+/**
  * Pages through active subscribers from the issue's checkpoint and queues them in batches of
- * ids. The cursor moves with a conditional write after each page is queued, so a dispatcher
- * that dies resumes where the last checkpoint left off; a page queued twice (a crash between
+ * ids. Readers the post is not for (topics, digest) are never queued or claimed: each page
+ * counts them in its checkpoint, so a resumed dispatch counts each of them once. The cursor
+ * moves with a conditional write after each page is queued, so a dispatcher that dies
+ * resumes where the last checkpoint left off; a page queued twice (a crash between
  * queueing and checkpointing, or two dispatchers racing) is harmless because the sender claims
  * each recipient conditionally, in the ledger of a bucket that depends on the id alone. Near
  * the deadline it queues its own continuation and returns.
@@ -93,20 +124,25 @@ export async function dispatchIssue(
     (await ports.issues.fixClaimBuckets(postId, bucketCountFor(await ports.subscribers.countActive())));
   let cursor = issue.cursor;
   let enqueued = 0;
+  const categoriesAndTags = issue.categoriesAndTags ?? [];
+  const offered = ports.topics ?? [];
   logger.info('issue.dispatch.started', { postId, resumed: cursor !== '', alreadyEnqueued: issue.enqueued, buckets });
   for (;;) {
     const page = await ports.subscribers.pageActive(cursor === '' ? undefined : cursor, settings.pageSize);
-    const ids = page.subscribers.map((subscriber) => subscriber.id);
+    const { ids, notFor } = readersOf(page.subscribers, categoriesAndTags, offered);
     const jobs = sendJobs(postId, ids, buckets, settings.recipientsPerMessage);
     for (const group of chunk(jobs, QUEUE_BATCH_LIMIT)) await ports.sendQueue.send(group);
 
-    const moved = await ports.issues.checkpoint(postId, cursor, page.cursor, ids.length, ports.clock.now());
+    const moved = await ports.issues.checkpoint(postId, cursor, page.cursor, ids.length, ports.clock.now(), notFor);
     if (!moved) {
       // Another dispatcher checkpointed this page first; it owns the rest of the post.
       logger.info('issue.dispatch.taken_over', { postId });
       return { status: 'taken-over', enqueued };
     }
     enqueued += ids.length;
+    // Once per post: only one dispatcher moves the cursor from its start. Its recipients are the
+    // issue's `enqueued`, already counted once per page by the checkpoint.
+    if (cursor === '') await listPost(ports, postId, issue.sendAt);
     if (page.cursor === undefined) {
       logger.info('issue.dispatch.finished', { postId, enqueued });
       return { status: 'dispatched', enqueued };
@@ -117,5 +153,14 @@ export async function dispatchIssue(
       logger.info('issue.dispatch.continued', { postId, enqueued });
       return { status: 'continued', enqueued };
     }
+  }
+}
+
+async function listPost(ports: DispatchDependencies, postId: string, sendAt: string): Promise<void> {
+  try {
+    await ports.counters?.add([{ scope: POSTS_SCOPE, name: postEntry(sendAt, postId) }]);
+  } catch (error) {
+    // The send goes on; only `stats` without a post name would miss it (`stats <post>` finds it).
+    logger.error('counters.lost', { postId, error: errorMessage(error) });
   }
 }

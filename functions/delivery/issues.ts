@@ -26,9 +26,25 @@ export interface NewIssue {
   source?: string;
   /** Git commit the post was read at, when it came from a push. */
   commit?: string;
+  /** The post's categories and tags as its front matter writes them: dispatch routes by topic with them. */
+  categoriesAndTags?: string[];
+  /**
+   * Sent with tracking `aggregate`: what each redirect link leads to, by index (0: the hidden
+   * link's target, the post's page; 1…: the post's links). Never changes once written.
+   */
+  links?: string[];
 }
 
-export interface Issue extends Omit<NewIssue, 'message'> {
+/**
+ * Active readers a dispatch did not queue because the post is not for them, by reason: it has
+ * none of their topics (`topics`), or they read the weekly digest instead (`digest`).
+ */
+export type NotForCounts = {
+  topics: number;
+  digest: number;
+};
+
+export interface Issue extends Omit<NewIssue, 'message' | 'links'> {
   createdAt: string;
   /** Dispatch checkpoint: '' before the first page, the next page's cursor after each page. */
   cursor: string;
@@ -38,6 +54,8 @@ export interface Issue extends Omit<NewIssue, 'message'> {
   hasMessage: boolean;
   /** Claim buckets of this post's recipients (claims.ts), fixed before its first page. */
   claimBuckets?: number;
+  /** Readers passed over, counted with each checkpointed page like `enqueued`; absent while none. */
+  notFor?: NotForCounts;
 }
 
 export type DeliveryState = 'sending' | 'sent' | 'failed' | 'skipped';
@@ -58,6 +76,10 @@ export interface Delivery {
   complaint?: boolean;
   /** SES feedback ids of transient bounces (a set, so an event redelivered counts once). */
   transientBounces?: string[];
+  /** SES reported the copy delivered, delayed on its way, or refused after accepting it (a Reject event). */
+  delivered?: boolean;
+  delayed?: boolean;
+  rejected?: boolean;
   /** `sending` only: its copy can be decided from SES's Send events (see claims.ts). */
   sendEvents?: boolean;
 }
@@ -76,8 +98,17 @@ export interface SentRecord {
   sentAt: string;
 }
 
-/** SES feedback on one copy: a permanent bounce, a complaint, or a transient bounce (counted once by id). */
-export type CopyFeedback = { kind: 'bounce' } | { kind: 'complaint' } | { kind: 'transient'; feedbackId: string };
+/**
+ * SES feedback on one copy: a permanent bounce, a complaint, a transient bounce (each feedback
+ * id once), a delivery, a delay, a rejection after SES accepted it.
+ */
+export type CopyFeedback =
+  | { kind: 'bounce' }
+  | { kind: 'complaint' }
+  | { kind: 'transient'; feedbackId: string }
+  | { kind: 'delivery' }
+  | { kind: 'delay' }
+  | { kind: 'reject' };
 
 /**
  * Issues (one per post) and deliveries (one per post and recipient), with the claim ledgers
@@ -94,11 +125,14 @@ export interface IssueStore {
   getIssue(postId: string): Promise<Issue | undefined>;
   /** The rendered message; read once per batch by the worker, not per recipient. */
   getMessage(postId: string): Promise<CompiledMessage | undefined>;
+  /** The targets of the post's redirect links (`NewIssue.links`); undefined when it was sent without tracking. */
+  getLinks(postId: string): Promise<string[] | undefined>;
   /** A scheduled issue whose time has come starts dispatching; false if it was not scheduled. */
   startScheduled(postId: string): Promise<boolean>;
   /**
    * Moves the dispatch cursor from `expected` to `next` (undefined: the last page is queued)
-   * and counts the page's recipients; false when another dispatcher moved it first.
+   * and counts the page's recipients, and the readers it passed over (`notFor`), in the same
+   * write; false when another dispatcher moved it first.
    */
   checkpoint(
     postId: string,
@@ -106,6 +140,7 @@ export interface IssueStore {
     next: string | undefined,
     enqueued: number,
     now?: Date,
+    notFor?: NotForCounts,
   ): Promise<boolean>;
   /** Fixes the post's claim bucket count unless it is fixed already; answers the stored count. */
   fixClaimBuckets(postId: string, buckets: number): Promise<number>;
@@ -134,7 +169,11 @@ export interface IssueStore {
     now?: Date,
   ): Promise<void>;
   getDelivery(postId: string, subscriberId: string): Promise<Delivery | undefined>;
-  /** SES feedback on a recorded copy; false when there is no record. Idempotent. */
+  /**
+   * SES feedback on a recorded copy. True only for its first report: false when it was noted
+   * before (SNS delivered the event again) or there is no record. What counts SES events
+   * counts on true, so each is counted once.
+   */
   recordFeedback(postId: string, subscriberId: string, feedback: CopyFeedback): Promise<boolean>;
   /** The post id a hashed SES tag stands for, or undefined when no issue of ours has that tag. */
   postIdOfTag(tag: string): Promise<string | undefined>;

@@ -4,6 +4,8 @@ import { countEvents } from '../commons/metrics';
 import { type SesNotification, sesNotificationSchema } from '../contract/ses-notification';
 import type { IssueStore } from '../delivery/issues';
 import { decodeTagValue, isProbeId, POST_TAG, PROBE_TAG, SUBSCRIBER_TAG } from '../delivery/message-tags';
+import { DAY_COUNTER, dayOf, dayScope, POST_COUNTER, postScope } from '../stats/counted';
+import type { CounterIncrement, CounterStore } from '../stats/counters';
 import { AddressError } from '../subscribers/address';
 import type { Subscriber, SubscriberDirectory } from '../subscribers/types';
 
@@ -19,6 +21,10 @@ export interface SesEventDependencies {
   configurationSet?: string;
   /** Where bounces of `pushletter doctor` probes are recorded (adapters/dynamodb/probe-store.ts). */
   probes?: ProbeBounces;
+  /** Where each event is counted, once; without it nothing is counted. */
+  counters?: CounterStore;
+  /** The site's time zone: a bounce or complaint counts on the list's day in it. */
+  timeZone?: string;
 }
 
 export type SesEventOutcome = 'suppressed' | 'counted' | 'recorded' | 'ignored' | 'malformed' | 'probe';
@@ -29,14 +35,33 @@ export interface SnsEvent {
 }
 
 /**
- * SES send, bounce and complaint events, delivered by SNS. A Send event records the copy it
- * names (by its tags) as sent, so a recipient whose sender died after SES took the copy is not
- * sent it again (SendEventsResolution in send.ts). A permanent bounce or a complaint
- * suppresses the subscriber for good and marks the delivery; a transient bounce is counted on
- * the delivery. Every step is idempotent (SNS delivers at least once) and nothing in a payload
- * can make this throw: a malformed event is logged and dropped rather than retried forever.
+ * SES send, bounce, complaint, delivery, reject and delay events, delivered by SNS. A Send
+ * event records the copy it names (by its tags) as sent, so a recipient whose sender died after
+ * SES took the copy is not sent it again (SendEventsResolution in send.ts). A permanent bounce
+ * or a complaint suppresses the subscriber for good and marks the delivery; a transient bounce,
+ * a delivery, a delay or a rejection is noted on the delivery. Every step is idempotent (SNS
+ * delivers at least once) and nothing in a payload can make this throw: a malformed event is
+ * logged and dropped rather than retried forever.
+ *
+ * Counting: an event counts only when its note on the copy's record (or the subscriber's
+ * suppression) is new, so an event SNS delivers twice counts once; the increments of all the
+ * records of one invocation are added together at its end (one write per scope).
  */
 export async function handleSesEvents(ports: SesEventDependencies, event: SnsEvent): Promise<SesEventOutcome[]> {
+  const counted = new Counted(ports);
+  try {
+    return await handleRecords(ports, event, counted);
+  } finally {
+    // Also after a store failure: the notes already written would stop a retry counting them.
+    await counted.flush();
+  }
+}
+
+async function handleRecords(
+  ports: SesEventDependencies,
+  event: SnsEvent,
+  counted: Counted,
+): Promise<SesEventOutcome[]> {
   const outcomes: SesEventOutcome[] = [];
   for (const record of event?.Records ?? []) {
     let notification: SesNotification;
@@ -50,7 +75,7 @@ export async function handleSesEvents(ports: SesEventDependencies, event: SnsEve
       continue;
     }
     try {
-      outcomes.push(...(await handleNotification(ports, notification, new Date())));
+      outcomes.push(...(await handleNotification(ports, notification, new Date(), counted)));
     } catch (error) {
       // A store failure is worth a retry by SNS/Lambda; a shape we did not expect is not.
       if (error instanceof TypeError) {
@@ -73,6 +98,7 @@ async function handleNotification(
   ports: SesEventDependencies,
   notification: SesNotification,
   now: Date,
+  counted: Counted,
 ): Promise<SesEventOutcome[]> {
   const type = notification.eventType ?? notification.notificationType;
   const configurationSet = firstTag(notification, 'ses:configuration-set');
@@ -116,15 +142,16 @@ async function handleNotification(
     const permanent = bounce.bounceType === 'Permanent';
     return forEachSubscriber(ports, recipients, taggedSubscriberId, async (subscriber) => {
       if (permanent) {
-        await ports.subscribers.suppress(subscriber.id, 'bounced', now);
-        if (postId !== undefined) await ports.issues.recordFeedback(postId, subscriber.id, { kind: 'bounce' });
+        await suppressAndCount(ports, counted, { subscriber, postId, now }, 'bounced');
         logger.info('subscriber.bounced', { subscriberId: subscriber.id, postId });
-        countEvents('bounced');
         return 'suppressed';
       }
       const feedbackId = bounce.feedbackId ?? `${notification.mail?.messageId ?? 'unknown'}:${bounce.timestamp ?? ''}`;
-      if (postId !== undefined)
-        await ports.issues.recordFeedback(postId, subscriber.id, { kind: 'transient', feedbackId });
+      if (
+        postId !== undefined &&
+        (await ports.issues.recordFeedback(postId, subscriber.id, { kind: 'transient', feedbackId }))
+      )
+        counted.post(postId, POST_COUNTER.bouncedTransient);
       logger.info('delivery.transient_bounce', { subscriberId: subscriber.id, postId, bounceType: bounce.bounceType });
       return 'counted';
     });
@@ -134,16 +161,91 @@ async function handleNotification(
     const recipients = notification.complaint?.complainedRecipients;
     if (!Array.isArray(recipients)) return malformed(type);
     return forEachSubscriber(ports, recipients, taggedSubscriberId, async (subscriber) => {
-      await ports.subscribers.suppress(subscriber.id, 'complained', now);
-      if (postId !== undefined) await ports.issues.recordFeedback(postId, subscriber.id, { kind: 'complaint' });
+      await suppressAndCount(ports, counted, { subscriber, postId, now }, 'complained');
       logger.info('subscriber.complained', { subscriberId: subscriber.id, postId });
-      countEvents('complained');
       return 'suppressed';
     });
   }
 
-  logger.info('ses_event.ignored', { reason: 'not a send, bounce or complaint', type });
+  const noted = COPY_EVENTS[type ?? ''];
+  if (noted !== undefined) {
+    // Nothing to do to the subscriber: the copy's tags say which record to note, no lookup.
+    if (postId === undefined || taggedSubscriberId === undefined) {
+      logger.info('ses_event.ignored', { reason: 'an event without our post and subscriber tags', type });
+      return ['ignored'];
+    }
+    if (!(await ports.issues.recordFeedback(postId, taggedSubscriberId, { kind: noted.kind }))) {
+      logger.info('ses_event.ignored', { reason: 'reported before, or a copy without a record', type, postId });
+      return ['ignored'];
+    }
+    counted.post(postId, noted.counter);
+    countEvents(noted.metric);
+    if (type !== 'Delivery') logger.info('delivery.feedback', { type, postId, subscriberId: taggedSubscriberId });
+    return ['counted'];
+  }
+
+  logger.info('ses_event.ignored', { reason: 'not an event type pushletter acts on', type });
   return ['ignored'];
+}
+
+/**
+ * A permanent bounce or a complaint: the subscriber suppressed and the copy noted, each counted
+ * only when this event changed it (the list's day; the post).
+ */
+async function suppressAndCount(
+  ports: SesEventDependencies,
+  counted: Counted,
+  { subscriber, postId, now }: { subscriber: Subscriber; postId: string | undefined; now: Date },
+  state: 'bounced' | 'complained',
+): Promise<void> {
+  const bounced = state === 'bounced';
+  const left = await ports.subscribers.suppress(subscriber.id, state, now);
+  const first =
+    postId !== undefined &&
+    (await ports.issues.recordFeedback(postId, subscriber.id, { kind: bounced ? 'bounce' : 'complaint' }));
+  counted.suppressed(left, bounced ? DAY_COUNTER.bounces : DAY_COUNTER.complaints, now);
+  if (first) counted.post(postId, bounced ? POST_COUNTER.bouncedPermanent : POST_COUNTER.complained);
+  if (first || left !== undefined) countEvents(state);
+}
+
+/** Events that only note the copy and count it. */
+const COPY_EVENTS: Record<
+  string,
+  { kind: 'delivery' | 'reject' | 'delay'; counter: string; metric: 'delivered' | 'rejected' | 'delayed' } | undefined
+> = {
+  Delivery: { kind: 'delivery', counter: POST_COUNTER.delivered, metric: 'delivered' },
+  Reject: { kind: 'reject', counter: POST_COUNTER.rejected, metric: 'rejected' },
+  DeliveryDelay: { kind: 'delay', counter: POST_COUNTER.delayed, metric: 'delayed' },
+};
+
+/** The increments of one invocation, added together when it ends. */
+class Counted {
+  private readonly increments: CounterIncrement[] = [];
+
+  constructor(private readonly ports: Pick<SesEventDependencies, 'counters' | 'timeZone'>) {}
+
+  post(postId: string, name: string): void {
+    this.increments.push({ scope: postScope(postId), name });
+  }
+
+  /** A subscriber this event suppressed (`left`: the state they left; undefined: already so). */
+  suppressed(left: string | undefined, name: string, now: Date): void {
+    if (left === undefined) return;
+    const scope = dayScope(dayOf(now, this.ports.timeZone ?? 'UTC'));
+    this.increments.push({ scope, name });
+    if (left === 'active') this.increments.push({ scope, name: DAY_COUNTER.left });
+  }
+
+  async flush(): Promise<void> {
+    if (this.ports.counters === undefined || this.increments.length === 0) return;
+    try {
+      await this.ports.counters.add(this.increments);
+    } catch (error) {
+      // The notes are written: a retry would not count these again, so failing the event buys
+      // nothing. The figures come out short by these, never counted twice.
+      logger.error('counters.lost', { increments: this.increments.length, error: errorMessage(error) });
+    }
+  }
 }
 
 /**

@@ -39,7 +39,7 @@ export function apiGatewayHandler(app: () => Promise<HttpApp>) {
       statusCode: response.status,
       headers: response.headers,
       body: request.method === 'HEAD' ? '' : response.body,
-      isBase64Encoded: false,
+      isBase64Encoded: response.base64 === true && request.method !== 'HEAD',
     };
   };
 }

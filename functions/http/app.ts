@@ -34,6 +34,29 @@ function originOf(url: string): string | undefined {
 }
 
 /**
+ * The path parameters of `path` under a route's `template` (`/r/{post}/{link}`), still
+ * percent-encoded, or undefined when it does not match. A parameter is one non-empty segment,
+ * as on API Gateway.
+ */
+export function matchPath(template: string, path: string): Record<string, string> | undefined {
+  if (!template.includes('{')) return template === path ? {} : undefined;
+  const expected = template.split('/');
+  const given = path.split('/');
+  if (expected.length !== given.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let index = 0; index < expected.length; index++) {
+    const name = /^\{(\w+)\}$/.exec(expected[index]!)?.[1];
+    if (name === undefined) {
+      if (expected[index] !== given[index]) return undefined;
+    } else {
+      if (given[index] === '') return undefined;
+      params[name] = given[index]!;
+    }
+  }
+  return params;
+}
+
+/**
  * The HTTP API as one function from request to response: routing, CORS for the blog's origin,
  * error pages and security headers. Bad input never becomes a 5xx; a 5xx means a dependency
  * failed and says so without detail.
@@ -42,12 +65,18 @@ export function createHttpApp(dependencies: AppDependencies, routes: readonly Ro
   const { settings } = dependencies;
   const siteOrigin = originOf(settings.siteUrl);
   const siteLanguage: ReaderLanguage = readerLanguage(settings.language) ?? 'en';
+  const counting =
+    settings.tracking === 'aggregate'
+      ? settings.opens
+        ? ('clicksAndOpens' as const)
+        : ('clicks' as const)
+      : undefined;
 
   const context: RouteContext = {
     ...dependencies,
     page(request, fieldLanguage) {
       const lang = readerLanguage(fieldLanguage) ?? readerLanguage(request.query.get('lang')) ?? siteLanguage;
-      return { lang, siteTitle: settings.siteTitle, siteUrl: settings.siteUrl };
+      return { lang, siteTitle: settings.siteTitle, siteUrl: settings.siteUrl, ...(counting ? { counting } : {}) };
     },
     fail(request, status, kind, detail) {
       const page = context.page(request);
@@ -65,7 +94,7 @@ export function createHttpApp(dependencies: AppDependencies, routes: readonly Ro
   }
 
   async function route(request: HttpRequest): Promise<HttpResponse> {
-    const candidates = routes.filter((candidate) => candidate.path === request.path);
+    const candidates = routes.filter((candidate) => matchPath(candidate.path, request.path) !== undefined);
     if (candidates.length === 0) return context.fail(request, 404, 'notFound');
     const allowed = [...new Set(candidates.map((candidate) => candidate.method))];
     if (request.method === 'OPTIONS') {
@@ -90,7 +119,7 @@ export function createHttpApp(dependencies: AppDependencies, routes: readonly Ro
     }
     if (request.bodyTooLarge) return context.fail(request, 413, 'tooLarge');
     try {
-      return await match.handle(request, context);
+      return await match.handle({ ...request, params: matchPath(match.path, request.path) }, context);
     } catch (error) {
       const mapped = error instanceof InvalidInputError ? STATUS_KIND[error.code] : undefined;
       if (mapped !== undefined) return context.fail(request, mapped.status, mapped.kind, (error as Error).message);

@@ -78,7 +78,8 @@ export function createNodeServer(app: HttpApp, first?: NodeHandler): Server {
         // After a refused upload the connection may still carry the rest of it: do not reuse it.
         if (request.bodyTooLarge) outgoing.setHeader('connection', 'close');
         outgoing.writeHead(response.status, response.headers);
-        outgoing.end(request.method === 'HEAD' ? undefined : response.body);
+        if (request.method === 'HEAD') outgoing.end();
+        else outgoing.end(response.base64 === true ? Buffer.from(response.body, 'base64') : response.body);
       } catch (error) {
         if (error instanceof ClientGoneError || incoming.destroyed) {
           logger.info('http.request.aborted', { path: incoming.url?.split('?')[0] });

@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import { fillSite, READER_STRINGS, type ReaderLanguage, type ReaderStrings } from '../../templates/reader-strings';
 import type { Topic } from '../commons/config';
 import { escapeHtml } from '../commons/html';
+import type { ChoiceProblem } from '../subscribers/choices';
 import type { PreferencesField } from '../subscribers/preferences';
 import type { SampleCopy } from '../subscribers/tokens';
-import type { Frequency } from '../subscribers/types';
+import type { Frequency, ReadingChoices } from '../subscribers/types';
 
 /**
  * The reader-facing pages: plain HTML that works without JavaScript, readable on a phone and
@@ -39,6 +40,10 @@ h2{font-size:1.2rem;line-height:1.35;margin:2rem 0 .5rem}
 .prefs .choice input{width:1.25rem;height:1.25rem;margin:.2rem 0 0;flex:none;accent-color:var(--accent)}
 .notice{border-left:4px solid var(--accent);background:var(--panel);padding:.75rem 1rem;border-radius:.25rem}
 button.leave{background:transparent;color:var(--error);border:2px solid var(--error)}
+fieldset{border:0;padding:0;margin:1.25rem 0 0;min-width:0}
+legend{font-weight:600;padding:0;margin-bottom:.25rem}
+label.choice{display:flex;align-items:center;gap:.65rem;font-weight:400;margin:0;min-height:2.75rem;overflow-wrap:anywhere}
+label.choice input{flex:none;width:1.25rem;height:1.25rem;margin:0;accent-color:var(--accent)}
 `.trim();
 
 export const STYLE_HASH = `'sha256-${createHash('sha256').update(STYLE).digest('base64')}'`;
@@ -50,6 +55,8 @@ export interface PageContext {
   lang: ReaderLanguage;
   siteTitle: string;
   siteUrl: string;
+  /** What aggregate tracking counts, for the signup page's promise; absent: nothing is. */
+  counting?: keyof ReaderStrings['counting'];
 }
 
 function strings(context: PageContext): ReaderStrings {
@@ -99,13 +106,19 @@ export interface AddressProblem {
   localised?: boolean;
 }
 
-/** A second, one-field form: one click signs up with the corrected address. */
-function suggestionForm(context: PageContext, suggestion: string): string {
+/** A second, one-field form: one click signs up with the corrected address and the same choices. */
+function suggestionForm(context: PageContext, suggestion: string, chosen: ReadingChoices = {}): string {
   const label = escapeHtml(strings(context).errors.useSuggestion.replace('{address}', suggestion));
+  const hidden = [
+    ...(chosen.topics ?? []).map((name) => ['topics', name]),
+    ...(chosen.frequency === undefined ? [] : [['frequency', chosen.frequency]]),
+  ]
+    .map(([name, value]) => `<input type="hidden" name="${name}" value="${escapeHtml(value!)}">\n`)
+    .join('');
   return `<form method="post" action="subscribe" class="suggestion">
 <input type="hidden" name="lang" value="${context.lang}">
 <input type="hidden" name="email" value="${escapeHtml(suggestion)}">
-<button type="submit">${label}</button>
+${hidden}<button type="submit">${label}</button>
 </form>
 `;
 }
@@ -128,8 +141,89 @@ function captchaWidget(siteKey: string | undefined): string {
 `;
 }
 
-/** `captchaSiteKey`: the deployment's CAPTCHA; without it the page needs no JavaScript at all. */
-export function signupPage(context: PageContext, problem?: AddressProblem, captchaSiteKey?: string): string {
+/** The form's topics and frequency: what is offered, what the reader chose (when shown again), what was wrong. */
+export interface ChoicesForm {
+  offered: readonly Topic[];
+  chosen?: ReadingChoices;
+  /** Already in the page's language (`choiceProblemText`). */
+  problem?: string;
+  /** The address as typed, kept while the reader fixes their choices. */
+  email?: string;
+}
+
+/** A topic's label in the page's language. */
+function topicLabel(context: PageContext, topic: Topic): string {
+  return context.lang === 'en' ? topic.en : topic.zh;
+}
+
+/** What is wrong with a signup's topics or frequency, in the page's language, naming the offered topics. */
+export function choiceProblemText(context: PageContext, problem: ChoiceProblem, offered: readonly Topic[]): string {
+  const text = strings(context).choices;
+  if (problem.kind === 'noTopic') return text.noTopic;
+  // A function, so a `$&` in what the reader sent is not read as a replacement pattern.
+  const value = () => problem.value;
+  if (problem.kind === 'unknownFrequency') return text.unknownFrequency.replace('{value}', value);
+  const english = context.lang === 'en';
+  const names = offered
+    .map((topic) => {
+      const name = english ? `"${topic.name}"` : `“${topic.name}”`;
+      const label = topicLabel(context, topic);
+      if (label === topic.name) return name;
+      return english ? `${name} (${label})` : `${name}（${label}）`;
+    })
+    .join(english ? ', ' : '、');
+  return (offered.length === 0 ? text.noTopicsOffered : text.unknownTopic)
+    .replace('{value}', value)
+    .replace('{offered}', () => names);
+}
+
+/**
+ * Topics as checkboxes (all ticked unless the reader chose), when any are offered, and the
+ * frequency as two radio buttons. The blank `topics` value tells a form whose boxes were all
+ * unticked from a form that had none.
+ */
+function choicesFields(context: PageContext, form: ChoicesForm): string {
+  const text = strings(context).choices;
+  const error =
+    form.problem === undefined
+      ? ''
+      : `<p id="choices-error" class="error" role="alert">${escapeHtml(form.problem)}</p>
+`;
+  const chosenTopics = form.chosen?.topics === undefined ? undefined : new Set(form.chosen.topics);
+  const topics =
+    form.offered.length === 0
+      ? ''
+      : `<fieldset aria-describedby="${form.problem === undefined ? '' : 'choices-error '}topics-hint">
+<legend>${escapeHtml(text.topics)}</legend>
+<p id="topics-hint" class="hint">${escapeHtml(text.topicsHint)}</p>
+<input type="hidden" name="topics" value="">
+${form.offered
+  .map(
+    (topic, index) =>
+      `<label class="choice" for="topic-${index}"><input id="topic-${index}" type="checkbox" name="topics" value="${escapeHtml(topic.name)}"${chosenTopics === undefined || chosenTopics.has(topic.name) ? ' checked' : ''}> ${escapeHtml(topicLabel(context, topic))}</label>`,
+  )
+  .join('\n')}
+</fieldset>
+`;
+  const digest = form.chosen?.frequency === 'digest';
+  return `${error}${topics}<fieldset>
+<legend>${escapeHtml(text.frequency)}</legend>
+<label class="choice" for="frequency-post"><input id="frequency-post" type="radio" name="frequency" value="post"${digest ? '' : ' checked'}> ${escapeHtml(text.everyPost)}</label>
+<label class="choice" for="frequency-digest"><input id="frequency-digest" type="radio" name="frequency" value="digest"${digest ? ' checked' : ''}> ${escapeHtml(text.digest)}</label>
+</fieldset>
+`;
+}
+
+/**
+ * `captchaSiteKey`: the deployment's CAPTCHA; without it the page needs no JavaScript at all.
+ * `choices`: the topics on offer and, when the form is shown again, what the reader chose.
+ */
+export function signupPage(
+  context: PageContext,
+  problem?: AddressProblem,
+  captchaSiteKey?: string,
+  choices: ChoicesForm = { offered: [] },
+): string {
   const text = strings(context).signup;
   const invalid = problem !== undefined;
   const describedBy = invalid ? 'email-error email-hint' : 'email-hint';
@@ -139,16 +233,16 @@ export function signupPage(context: PageContext, problem?: AddressProblem, captc
   return layout(
     context,
     say(context, text.title),
-    `<p>${say(context, text.intro)}</p>
+    `<p>${say(context, context.counting === undefined ? text.intro : strings(context).counting[context.counting])}</p>
 <form method="post" action="subscribe">
 <input type="hidden" name="lang" value="${context.lang}">
 <label for="email">${say(context, text.label)}</label>
-${error}<input id="email" name="email" type="email" required autocomplete="email" inputmode="email" spellcheck="false" maxlength="254" aria-describedby="${describedBy}"${invalid ? ` aria-invalid="true" value="${escapeHtml(problem.email)}"` : ''}>
+${error}<input id="email" name="email" type="email" required autocomplete="email" inputmode="email" spellcheck="false" maxlength="254" aria-describedby="${describedBy}"${invalid ? ` aria-invalid="true" value="${escapeHtml(problem.email)}"` : choices.email ? ` value="${escapeHtml(choices.email)}"` : ''}>
 <p id="email-hint" class="hint">${say(context, text.hint)}</p>
-<div class="trap" aria-hidden="true"><label for="${HONEYPOT_FIELD}">Leave this field empty</label><input id="${HONEYPOT_FIELD}" name="${HONEYPOT_FIELD}" type="text" tabindex="-1" autocomplete="off"></div>
+${choicesFields(context, choices)}<div class="trap" aria-hidden="true"><label for="${HONEYPOT_FIELD}">Leave this field empty</label><input id="${HONEYPOT_FIELD}" name="${HONEYPOT_FIELD}" type="text" tabindex="-1" autocomplete="off"></div>
 ${captchaWidget(captchaSiteKey)}<button type="submit">${say(context, text.button)}</button>
 </form>
-${problem?.suggestion ? suggestionForm(context, problem.suggestion) : ''}<p class="muted">${say(context, text.note)}</p>
+${problem?.suggestion ? suggestionForm(context, problem.suggestion, choices.chosen) : ''}<p class="muted">${say(context, text.note)}</p>
 ${backLink(context)}`,
   );
 }

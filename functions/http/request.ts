@@ -17,6 +17,23 @@ export function wantsJson(request: HttpRequest): boolean {
   return accept.includes('application/json') && !accept.includes('text/html');
 }
 
+/** A JSON body, which must be an object. */
+function jsonObject(raw: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new InvalidInputError('BODY_MALFORMED', 'The request body is not valid JSON.');
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new InvalidInputError(
+      'BODY_MALFORMED',
+      'The JSON body must be an object, for example {"email": "reader@example.com"}.',
+    );
+  }
+  return parsed as Record<string, unknown>;
+}
+
 /**
  * The body's fields as strings. Form-encoded and JSON bodies are accepted (a body with no
  * content type is read as a form, as curl and old clients send it); anything else is refused.
@@ -26,20 +43,8 @@ export function readFields(request: HttpRequest): Record<string, string> {
   const type = mediaType(request);
   const raw = request.body.toString('utf8');
   if (isJsonType(type)) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(raw);
-    } catch {
-      throw new InvalidInputError('BODY_MALFORMED', 'The request body is not valid JSON.');
-    }
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-      throw new InvalidInputError(
-        'BODY_MALFORMED',
-        'The JSON body must be an object, for example {"email": "reader@example.com"}.',
-      );
-    }
     return Object.fromEntries(
-      Object.entries(parsed).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+      Object.entries(jsonObject(raw)).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
     );
   }
   if (type === '' || type === 'application/x-www-form-urlencoded' || type === 'text/plain') {
@@ -50,4 +55,22 @@ export function readFields(request: HttpRequest): Record<string, string> {
     'BODY_UNSUPPORTED_TYPE',
     `Send the body as application/x-www-form-urlencoded or application/json, not ${type}.`,
   );
+}
+
+/**
+ * Every value of a field that may repeat: a form's repeated `name=…`, or a JSON array (a single
+ * JSON string counts as one value; other JSON values are kept as their JSON text, so a message
+ * can name them). Undefined when the body does not have the field at all.
+ */
+export function readFieldValues(request: HttpRequest, name: string): string[] | undefined {
+  const type = mediaType(request);
+  const raw = request.body.toString('utf8');
+  if (isJsonType(type)) {
+    const value = jsonObject(raw)[name];
+    if (value === undefined || value === null) return undefined;
+    const values = Array.isArray(value) ? value : [value];
+    return values.map((item) => (typeof item === 'string' ? item : JSON.stringify(item)));
+  }
+  const params = new URLSearchParams(raw);
+  return params.has(name) ? params.getAll(name) : undefined;
 }

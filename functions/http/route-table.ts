@@ -4,6 +4,7 @@ import { githubWebhook } from './github-route';
 import { savePreferences, showPreferencesPage } from './preferences-route';
 import { showSignupPage } from './signup-page-route';
 import { subscribe } from './subscribe-route';
+import { followLink, servePixel } from './tracking-routes';
 import type { Route, RouteHandler } from './types';
 import { showUnsubscribePage, unsubscribe } from './unsubscribe-route';
 
@@ -18,6 +19,8 @@ const HANDLERS: Record<RouteKey, RouteHandler> = {
   'GET /preferences': showPreferencesPage,
   'POST /preferences': savePreferences,
   'POST /hooks/github': githubWebhook,
+  'GET /r/{post}/{link}': followLink,
+  'GET /o/{pixel}': servePixel,
 };
 
 /** Every route of the HTTP API, on API Gateway and locally alike. */

@@ -4,4 +4,8 @@ import type { RouteHandler } from './types';
 
 /** GET /: the form, in the site's language or `?lang=`. */
 export const showSignupPage: RouteHandler = async (request, app) =>
-  html(200, signupPage(app.page(request), undefined, app.captcha?.siteKey), captchaPolicy(app.captcha !== undefined));
+  html(
+    200,
+    signupPage(app.page(request), undefined, app.captcha?.siteKey, { offered: app.settings.topics }),
+    captchaPolicy(app.captcha !== undefined),
+  );

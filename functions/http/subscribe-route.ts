@@ -3,9 +3,12 @@ import { InvalidInputError } from '../commons/errors';
 import { logger } from '../commons/logger';
 import { AddressError } from '../subscribers/address';
 import { CAPTCHA_FIELD } from '../subscribers/captcha';
+import { checkChoices } from '../subscribers/choices';
 import { SignupLimitError } from '../subscribers/guard';
+import type { ReadingChoices } from '../subscribers/types';
 import {
   checkInboxPage,
+  choiceProblemText,
   errorPage,
   errorText,
   HONEYPOT_FIELD,
@@ -13,7 +16,7 @@ import {
   retryValues,
   signupPage,
 } from './pages';
-import { readFields, wantsJson } from './request';
+import { readFields, readFieldValues, wantsJson } from './request';
 import { captchaPolicy, html, json } from './responses';
 import type { HttpResponse, RouteHandler } from './types';
 
@@ -37,16 +40,33 @@ export const subscribe: RouteHandler = async (request, app) => {
     return accepted(asJson, page);
   }
   const email = fields.email ?? '';
-  // The form again, with the message next to the field, the typed value kept to fix, and the
-  // likely correction one click away.
+  const offered = app.settings.topics;
+  const checked = checkChoices({ topics: readFieldValues(request, 'topics'), frequency: fields.frequency }, offered);
+  const chosen: ReadingChoices | undefined = 'choices' in checked ? checked.choices : undefined;
+  // The form again, with the message next to the field, the typed value kept to fix, the
+  // likely correction one click away, and the reader's choices as they made them.
   const formAgain = (problem: { message: string; suggestion?: string; localised?: boolean }) =>
-    html(400, signupPage(page, { ...problem, email }, app.captcha?.siteKey), captchaPolicy(app.captcha !== undefined));
+    html(
+      400,
+      signupPage(page, { ...problem, email }, app.captcha?.siteKey, { offered, chosen }),
+      captchaPolicy(app.captcha !== undefined),
+    );
+  if ('problem' in checked) {
+    // Only a hand-made request sends an unknown value; the form's own boxes can only be all unticked.
+    const message = choiceProblemText(page, checked.problem, offered);
+    if (asJson) return json(400, { error: checked.problem.kind, message, offered: offered.map((topic) => topic.name) });
+    return html(
+      400,
+      signupPage(page, undefined, app.captcha?.siteKey, { offered, chosen: {}, problem: message, email }),
+      captchaPolicy(app.captcha !== undefined),
+    );
+  }
   if (app.captcha !== undefined && !(await app.captcha.verify(fields[CAPTCHA_FIELD] ?? '', request.clientIp))) {
     const message = READER_STRINGS[page.lang].errors.captcha;
     return asJson ? json(400, { error: 'captchaFailed', message }) : formAgain({ message, localised: true });
   }
   try {
-    await app.subscriptions.subscribe({ email, source: 'form', ip: request.clientIp, lang: page.lang });
+    await app.subscriptions.subscribe({ email, source: 'form', ip: request.clientIp, lang: page.lang, ...chosen });
   } catch (error) {
     if (error instanceof SignupLimitError) {
       const now = app.clock.now();

@@ -2,6 +2,8 @@ import type { Clock } from '../commons/clock';
 import type { Settings } from '../commons/config';
 import type { Queue } from '../commons/queue';
 import type { IngestMessage } from '../contract/messages';
+import type { CounterStore } from '../stats/counters';
+import type { LinkSigner } from '../stats/tracked-links';
 import type { CaptchaVerifier } from '../subscribers/captcha';
 import type { SubscriptionService } from '../subscribers/service';
 import type { ErrorKind, PageContext } from './pages';
@@ -24,12 +26,16 @@ export interface HttpRequest {
   bodyTooLarge: boolean;
   /** The connecting client's address: only hashed into the consent record, never stored. */
   clientIp: string;
+  /** Set by the app for a route with `{name}` segments: each still percent-encoded. */
+  params?: Readonly<Record<string, string>>;
 }
 
 export interface HttpResponse {
   status: number;
   headers: Record<string, string>;
+  /** Text; binary (the open pixel) as base64 with `base64: true`. */
   body: string;
+  base64?: boolean;
 }
 
 /** Nothing a reader legitimately sends to this API comes close; the rest is abuse. */
@@ -70,6 +76,17 @@ export interface AppDependencies {
   captcha?: CaptchaVerifier;
   /** `POST /hooks/github`: the webhook secret (read lazily: a secret store call) and the ingest queue. */
   github?: { webhookSecret: () => Promise<string | undefined>; ingestQueue: Queue<IngestMessage> };
+  /** `GET /r/…` and `GET /o/…` (aggregate tracking); without it they answer 404. */
+  tracking?: TrackingDependencies;
+}
+
+/** What the click redirect and the open pixel need. */
+export interface TrackingDependencies {
+  signer: LinkSigner;
+  /** The targets of a post's redirect links (IssueStore.getLinks), cached: they never change. */
+  links: (postId: string) => Promise<string[] | undefined>;
+  /** Where clicks and opens are counted (the routes count only while tracking is `aggregate`). */
+  counters?: Pick<CounterStore, 'add'>;
 }
 
 export type RouteHandler = (request: HttpRequest, app: RouteContext) => Promise<HttpResponse>;

@@ -1,4 +1,5 @@
 import { InvalidInputError } from '../commons/errors';
+import { POST_REFERENCE_PARAMETER, readPostReference } from '../stats/post-reference';
 import { sampleCopyOf } from '../subscribers/tokens';
 import { unsubscribeAskPage, unsubscribedPage, unsubscribeInvalidPage, unsubscribeSamplePage } from './pages';
 import { html, text } from './responses';
@@ -42,7 +43,11 @@ export const unsubscribe: RouteHandler = async (request, app) => {
       : html(200, unsubscribeSamplePage(app.page(request), sample));
   }
   try {
-    await app.subscriptions.unsubscribe(request.query.get('token') ?? '');
+    await app.subscriptions.unsubscribe(
+      request.query.get('token') ?? '',
+      'unsubscribe',
+      readPostReference(request.query.get(POST_REFERENCE_PARAMETER)),
+    );
   } catch (error) {
     if (!(error instanceof InvalidInputError)) throw error;
     return oneClick

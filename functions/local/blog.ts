@@ -219,7 +219,12 @@ ${content}
   return {
     root,
     site,
-    identity: (appUrl) => ({ title: site.title, url: blogUrl(appUrl), language: site.lang }),
+    identity: (appUrl) => ({
+      title: site.title,
+      url: blogUrl(appUrl),
+      language: site.lang,
+      ...(site.timezone ? { timezone: site.timezone } : {}),
+    }),
     posts,
     handle,
   };

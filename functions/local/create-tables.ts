@@ -1,5 +1,6 @@
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { type Resources, readLimitsTable } from '../commons/config';
+import { countersTableDefinition } from '../contract/counters-table';
 import { deliveriesTableDefinition, issuesTableDefinition } from '../contract/delivery-tables';
 import { limitsTableDefinition } from '../contract/limits-table';
 import { subscriberTableDefinition } from '../contract/subscriber-table';
@@ -16,5 +17,6 @@ export function localTables(resources: Resources): LocalTable[] {
     { name: resources.issuesTable, definition: issuesTableDefinition },
     { name: resources.deliveriesTable, definition: deliveriesTableDefinition },
     { name: readLimitsTable(), definition: limitsTableDefinition },
+    { name: resources.countersTable, definition: countersTableDefinition },
   ];
 }

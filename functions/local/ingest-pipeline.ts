@@ -90,6 +90,7 @@ export async function startLocalIngest(
     scheduler,
     mailer: composition.mailer,
     clock,
+    linkKey: composition.linkKey,
   };
   const files = new GitHubContents({ apiUrl: settings.githubApiUrl, token: secrets.githubToken });
   // GitHub's rate limit resets within the hour; locally a retry a few seconds later is enough to show it.

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { dynamoClient, sesClient } from '../adapters/aws-clients';
+import { MemoryCounterStore } from '../adapters/memory/memory-counter-store';
 import { type Clock, systemClock } from '../commons/clock';
 import {
   type Resources,
@@ -24,6 +25,7 @@ import { dispatchIssue } from '../delivery/dispatcher';
 import { parseDispatchJob, SEND_MAX_RECEIVES } from '../delivery/jobs';
 import { SendQueueDrain } from '../local/send-drain';
 import { readSiteIdentity } from '../local/site-identity';
+import type { CounterStore } from '../stats/counters';
 import { buildCoreServices, type CoreServices } from '../wiring/core-services';
 import { buildSendingServices, type SendingServices } from '../wiring/sending-services';
 import { signupProtection } from '../wiring/signup';
@@ -43,6 +45,8 @@ export interface LocalInputs {
   resources: Resources;
   secrets: Secrets;
   clock?: Clock;
+  /** Where everything is counted; the local counters table unless given. */
+  counters?: CounterStore;
 }
 
 export function createLocalServices(inputs: LocalInputs): LocalServices {
@@ -54,6 +58,7 @@ export function createLocalServices(inputs: LocalInputs): LocalServices {
     secrets: inputs.secrets,
     clock: inputs.clock ?? systemClock,
     protection: signupProtection,
+    counters: inputs.counters,
   });
   // Locally one file holds every secret; the local stack's webhook and ingest read theirs here.
   return { ...core, secrets: inputs.secrets };

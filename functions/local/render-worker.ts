@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import type { Settings } from '../commons/config';
 import { InvalidInputError, PushletterError } from '../commons/errors';
 import { logger } from '../commons/logger';
-import type { PostFile, RenderedPost, RenderPost } from '../publishing/ingest-post';
+import type { PostFile, RenderedPost, RenderOptions, RenderPost } from '../publishing/ingest-post';
 import { PostLimitError, RENDER_LIMITS } from '../render/limits';
 
 /** What the thread receives: renderPostFile's arguments. */
@@ -13,7 +13,7 @@ export interface RenderRequest {
   file: PostFile;
   settings: Settings;
   now: Date;
-  options: { skippedToo: boolean };
+  options: RenderOptions;
 }
 
 export interface RenderBudget {

@@ -1,5 +1,6 @@
 import type { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
+import { NOT_FOR_ATTRIBUTES } from '../adapters/dynamodb/issue-store';
 import { conditionalUpdate } from '../adapters/dynamodb/requests';
 
 /**
@@ -40,14 +41,14 @@ export class SendResumption {
   /**
    * Puts a post whose queued jobs may have been lost back to the start of its dispatch: a
    * `dispatching` post (its checkpointed pages' jobs were in the lost queue too) or a
-   * `dispatched` one never marked drained. `enqueued` restarts with the cursor, so status keeps
-   * counting each recipient once. False for a post that needs nothing.
+   * `dispatched` one never marked drained. `enqueued` and the readers passed over restart with
+   * the cursor, so status keeps counting each reader once. False for a post that needs nothing.
    */
   async restartDispatch(postId: string): Promise<boolean> {
     return this.update({
       TableName: this.issuesTable,
       Key: marshall({ postId }),
-      UpdateExpression: 'SET #state = :dispatching, #cursor = :start, enqueued = :zero REMOVE dispatchedAt',
+      UpdateExpression: `SET #state = :dispatching, #cursor = :start, enqueued = :zero REMOVE dispatchedAt, ${Object.values(NOT_FOR_ATTRIBUTES).join(', ')}`,
       ConditionExpression: '#state = :dispatching OR (#state = :dispatched AND attribute_not_exists(#drained))',
       ExpressionAttributeNames: { '#state': 'state', '#cursor': 'cursor', '#drained': QUEUE_DRAINED_ATTRIBUTE },
       ExpressionAttributeValues: marshall({

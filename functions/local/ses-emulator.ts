@@ -231,6 +231,22 @@ function acceptedOf(email: Email, tags: Record<string, string>): AcceptedMessage
   };
 }
 
+/**
+ * The emulator puts every message it accepts in its inbox: SES's Send and then Delivery
+ * events for it, as one SNS-shaped event, so the local stack counts deliveries as AWS does.
+ */
+export function sendAndDeliveryEventsOf(
+  message: AcceptedMessage,
+  configurationSet?: string,
+): { Records: { Sns: { MessageId: string; Message: string } }[] } {
+  const [send] = sendEventOf(message, configurationSet).Records;
+  const { send: _send, ...notification } = JSON.parse(send!.Sns.Message) as Record<string, unknown>;
+  const delivered = { ...notification, eventType: 'Delivery', delivery: { timestamp: message.timestamp } };
+  return {
+    Records: [send!, { Sns: { MessageId: `local-delivery-${message.messageId}`, Message: JSON.stringify(delivered) } }],
+  };
+}
+
 /** The SNS-delivered event SES publishes for a message it accepted (eventType `Send`). */
 export function sendEventOf(
   message: AcceptedMessage,

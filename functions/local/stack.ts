@@ -31,7 +31,7 @@ import {
 import { watchLocalWelcome } from './local-welcome';
 import { deleteExpiredSubscribers } from './pending-sweep';
 import { publishRoute } from './publish-route';
-import { type LocalSes, sendEventOf, startSesEmulator } from './ses-emulator';
+import { type LocalSes, sendAndDeliveryEventsOf, startSesEmulator } from './ses-emulator';
 import { forgetSiteIdentity, saveSiteIdentity } from './site-identity';
 
 export interface StartLocalStackOptions {
@@ -222,7 +222,7 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
       // The emulator's Send events reach the same handler SES's reach through SNS on AWS. Those
       // of a crashed run are recorded before anything is resumed, so its recipients are decided.
       await ses.publishAcceptedTo(async (message) => {
-        await handleSesEvents(sending.sesEvents, sendEventOf(message, settings.configurationSet));
+        await handleSesEvents(sending.sesEvents, sendAndDeliveryEventsOf(message, settings.configurationSet));
       });
     }
     const ingest = await startLocalIngest(composition, sending);

@@ -1,6 +1,6 @@
 import type { Clock } from '../commons/clock';
 import type { Settings } from '../commons/config';
-import { errorMessage, InvalidInputError, PushletterError } from '../commons/errors';
+import { ConfigError, errorMessage, InvalidInputError, PushletterError } from '../commons/errors';
 import { logger, maskAddress } from '../commons/logger';
 import type { Queue } from '../commons/queue';
 import type { DispatchJob } from '../contract/messages';
@@ -10,6 +10,7 @@ import type { Mailer } from '../mail/mailer';
 import { type CompiledMessage, compileMessage, personalise, valuesForLanguage } from '../mail/message';
 import { renderEmail } from '../render/email';
 import type { IncludedFiles } from '../render/includes';
+import type { LinkTracking } from '../render/link-rewrite';
 import { parsePost, readPostName } from '../render/post';
 import { loadSite, siteFromConfigText } from '../render/site';
 import {
@@ -61,15 +62,21 @@ export type RenderPost = (
   file: PostFile,
   settings: Settings,
   now: Date,
-  options: { skippedToo: boolean },
+  options: RenderOptions,
 ) => Promise<RenderedPost>;
+
+export interface RenderOptions {
+  skippedToo: boolean;
+  /** Links through the counting redirect: the real send with tracking `aggregate` only. */
+  tracking?: LinkTracking;
+}
 
 export const renderPostFile: RenderPost = async (file, settings, now, options) => {
   try {
     const site = await siteFor(file, settings);
     const post = await parsePost({ path: file.path, source: file.source, site, now, includes: file.includes });
     if (post.skipReason !== undefined && !options.skippedToo) return { post };
-    return { post, email: await renderEmail(post, site, settings) };
+    return { post, email: await renderEmail(post, site, settings, options.tracking) };
   } catch (error) {
     if (error instanceof PushletterError) throw error;
     // Rendering reads nothing but the post: what failed once (a stack overflow, a renderer bug)
@@ -92,6 +99,8 @@ export interface IngestDependencies {
   /** Sends previews and tests directly: they never go through subscribers. */
   mailer: Mailer;
   clock: Clock;
+  /** Signs the redirect links of posts sent with tracking `aggregate` (derived from the token key). */
+  linkKey?: Uint8Array;
 }
 
 export interface IngestOptions {
@@ -258,7 +267,10 @@ export async function ingestPost(
   const replaceable = (known?.state === 'skipped' || known?.state === 'failed') && options.sendSkipped === true;
   if (known !== undefined && !replaceable) return existing(name.id, ports);
 
-  const { post, email } = await render(file, settings, clock.now(), { skippedToo: false });
+  const { post, email } = await render(file, settings, clock.now(), {
+    skippedToo: false,
+    tracking: linkTracking(ports),
+  });
   const replacing = replaceable && post.skipReason === undefined;
   if (known !== undefined && !replacing) return existing(post.id, ports);
   const base = { postId: post.id, title: post.title, source: file.origin, commit: file.commit };
@@ -287,10 +299,12 @@ export async function ingestPost(
   const sendAt = future ? post.date : now;
   const issue = {
     ...base,
+    categoriesAndTags: categoriesAndTagsOf(post),
     subject: email!.subject,
     state: future ? ('scheduled' as const) : ('dispatching' as const),
     sendAt: sendAt.toISOString(),
     message,
+    ...(email!.links === undefined ? {} : { links: email!.links }),
   };
   const created = replacing
     ? await ports.issues.replaceSkipped(issue, now)
@@ -305,6 +319,35 @@ export async function ingestPost(
   await ports.dispatchQueue.send([{ postId: post.id }]);
   logger.info('issue.created', { postId: post.id, source: file.origin, commit: file.commit });
   return { status: 'dispatching', postId: post.id, subject: email!.subject };
+}
+
+/** Beyond any blog's taxonomy; keeps a hostile front matter from filling the issue record. */
+const CATEGORIES_AND_TAGS_CHARACTERS = 10_000;
+
+/** The post's categories and tags for topic routing, each once, as much as fits the record. */
+export function categoriesAndTagsOf(post: Pick<Post, 'categories' | 'tags'>): string[] {
+  const names: string[] = [];
+  let characters = 0;
+  for (const name of new Set([...post.categories, ...post.tags])) {
+    characters += name.length;
+    if (characters > CATEGORIES_AND_TAGS_CHARACTERS) break;
+    names.push(name);
+  }
+  return names;
+}
+
+/**
+ * How the real send's links are tracked, or undefined with tracking `off`. Previews and test
+ * copies never are: their links must work before the issue (and its link list) exists, and an
+ * editor's clicks are no reader's.
+ */
+function linkTracking({ settings, linkKey }: IngestDependencies): LinkTracking | undefined {
+  if (settings.tracking !== 'aggregate') return undefined;
+  if (linkKey === undefined)
+    throw new ConfigError(
+      'tracking is aggregate but the ingest function has no link key: give it the token key (the CDK stack does when tracking is aggregate)',
+    );
+  return { publicUrl: settings.publicUrl, key: linkKey, opens: settings.opens };
 }
 
 /** The record of a pushed draft's preview at one commit; a draft from disk has none. */

@@ -13,6 +13,7 @@ import { escapeHtml } from '../commons/html';
 import { cleanHeaderText } from '../mail/headers';
 import type { LanguageValues } from '../mail/message';
 import { type Block, blocksWithin, HTML_SIZE_BUDGET, topLevelBlocks } from './clip';
+import { type LinkTracking, trackLinks } from './link-rewrite';
 import { documentToText, htmlToText } from './plaintext';
 import {
   FOOTER_WORD_PLACEHOLDERS,
@@ -232,6 +233,8 @@ interface EmailParts {
   preheader: string;
   /** The post's date as the reader's language writes it, shown in both parts. */
   dateLine: string;
+  /** With tracking: the hidden link (and open pixel) after the body, in the HTML part only. */
+  trailer: string;
 }
 
 /**
@@ -246,7 +249,7 @@ const valueItself: Slot = (_name, value) => value;
  * shape; everything else goes through `slot`, so the skeleton and the full MJML are one text.
  */
 function buildMjml(
-  { post, site, settings, bodyHtml, truncated, preheader, dateLine }: EmailParts,
+  { post, site, settings, bodyHtml, truncated, preheader, dateLine, trailer }: EmailParts,
   slot: Slot = valueItself,
 ): string {
   const strings = stringsFor(post.lang);
@@ -274,7 +277,7 @@ function buildMjml(
     viewOnWeb: strings.viewOnWeb,
     dateLine: slot('dateLine', dateLine),
     image,
-    body: slot('body', bodyHtml, true),
+    body: slot('body', bodyHtml + trailer, true),
     continueReading,
     footerLang: FOOTER_WORD_PLACEHOLDERS.lang,
     whyYouReceive: `${FOOTER_WORD_PLACEHOLDERS.whyBefore}${slot('siteTitle', siteTitle)}${FOOTER_WORD_PLACEHOLDERS.whyAfter}`,
@@ -425,8 +428,17 @@ function plainText(parts: EmailParts, bodyText: string): string {
 
 const byteLength = (value: string) => Buffer.byteLength(value, 'utf8');
 
-export async function renderEmail(post: Post, site: SiteConfig, settings: Settings): Promise<RenderedEmail> {
-  return (await renderEmailWith(post, site, settings, compileFromSkeleton)).email;
+/**
+ * `tracking`: the post's links go through the counting redirect (tracking `aggregate`, for the
+ * real send only: previews and test copies link straight to the targets, see README "Tracking").
+ */
+export async function renderEmail(
+  post: Post,
+  site: SiteConfig,
+  settings: Settings,
+  tracking?: LinkTracking,
+): Promise<RenderedEmail> {
+  return (await renderEmailWith(post, site, settings, compileFromSkeleton, tracking)).email;
 }
 
 /** The email and the final MJML whose full compile it equals (the benchmark compiles that bare to compare). */
@@ -462,19 +474,32 @@ async function renderEmailWith(
   site: SiteConfig,
   settings: Settings,
   compile: (parts: EmailParts) => Promise<CompiledEmail>,
+  tracking?: LinkTracking,
 ): Promise<{ email: RenderedEmail; parts: EmailParts }> {
   const strings = stringsFor(post.lang);
   // Only the first HTML_SIZE_BUDGET bytes are sent: a longer body is cut to a few times that
   // before the steps whose memory grows with it (a 1 MB table took over 1 GB).
   const allBlocks = byteLength(post.bodyHtml) > PRE_CUT_BYTES ? topLevelBlocks(post.bodyHtml) : undefined;
-  const bodyHtml = allBlocks ? joinBlocks(allBlocks, blocksWithin(allBlocks, PRE_CUT_BYTES)) : post.bodyHtml;
+  const keptHtml = allBlocks ? joinBlocks(allBlocks, blocksWithin(allBlocks, PRE_CUT_BYTES)) : post.bodyHtml;
+  // Rewritten before anything is measured or cut, so the cut counts the redirect URLs' length.
+  const tracked = tracking === undefined ? undefined : trackLinks(keptHtml, post, tracking);
+  const bodyHtml = tracked?.html ?? keptHtml;
   // One parse serves both: the text is read before styling changes the document.
   const body = parseDocument(bodyHtml);
   const fullText = documentToText(body);
   const styledBody = styleDocument(body);
   const preheader = preheaderOf(post, fullText, strings.newPostFrom(site.title || settings.siteTitle));
   const dateLine = formatPostDate(post.date, post.lang, site.timezone);
-  const parts: EmailParts = { post, site, settings, bodyHtml: styledBody, truncated: false, preheader, dateLine };
+  const parts: EmailParts = {
+    post,
+    site,
+    settings,
+    bodyHtml: styledBody,
+    truncated: false,
+    preheader,
+    dateLine,
+    trailer: tracked?.trailer ?? '',
+  };
 
   let { html, warnings } = await compile(parts);
   let bodyText = fullText;
@@ -515,6 +540,7 @@ async function renderEmailWith(
     truncated: parts.truncated,
     footerWords: footerWords(post.lang),
     warnings: allWarnings,
+    ...(tracked === undefined ? {} : { links: tracked.links }),
   };
   return { email, parts };
 }

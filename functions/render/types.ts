@@ -91,4 +91,9 @@ export interface RenderedEmail {
   /** Values of FOOTER_WORD_PLACEHOLDERS by language; the post's language is the fallback. */
   footerWords: LanguageValues;
   warnings: Warning[];
+  /**
+   * With tracking `aggregate`: what each redirect link leads to, by index (0: the hidden link's
+   * target, the post's page; 1…: the post's links). Stored with the issue for the redirect.
+   */
+  links?: string[];
 }

@@ -1,5 +1,7 @@
+import type { Topic } from '../commons/config';
 import { InvalidInputError } from '../commons/errors';
 import { AddressError, normaliseAddress } from './address';
+import { checkChoices } from './choices';
 import type { Subscriber } from './types';
 
 /** One address to import, after validation and merging. */
@@ -14,6 +16,8 @@ export interface ImportRow {
   lang?: string;
   /** From a `name` column: how emails greet the reader. */
   name?: string;
+  /** From a `topics` column, under the offered names; absent for every post (an empty cell, or every topic). */
+  topics?: string[];
 }
 
 export interface InvalidRow {
@@ -57,6 +61,13 @@ const CREATED_HEADERS = new Set([
   'date',
 ]);
 const LANGUAGE_HEADERS = new Set(['lang', 'language', 'locale']);
+const TOPICS_HEADERS = new Set(['topics', 'topic', '主题']);
+/**
+ * Between topics in a cell: `;` or `|`, never the comma, which is the file's own delimiter in
+ * most exports (a `;`-delimited file needs the cell quoted, or `|`). Export writes `|`.
+ */
+const TOPIC_SEPARATORS = /[;|]/;
+export const EXPORT_TOPIC_SEPARATOR = '|';
 // A full name before a first name: emails greet with what the column holds.
 const NAME_HEADERS = [
   'name',
@@ -193,13 +204,29 @@ function parseDate(value: string): string | undefined {
   return Number.isNaN(time) ? undefined : new Date(time).toISOString();
 }
 
+/** A `topics` cell as the topics to store, or the problem to tell the editor. */
+function readTopicsCell(cell: string, offered: readonly Topic[]): { topics?: string[] } | { problem: string } {
+  const values = cell.split(TOPIC_SEPARATORS).filter((value) => value.trim() !== '');
+  if (values.length === 0) return {};
+  const checked = checkChoices({ topics: values }, offered);
+  if ('choices' in checked) return { topics: checked.choices.topics };
+  const unknown = checked.problem.kind === 'unknownTopic' ? checked.problem.value : cell;
+  return {
+    problem:
+      offered.length === 0
+        ? `topic "${unknown}" is not offered: no topics are set (cdk.json "topics" or PUSHLETTER_TOPICS); empty the topics cell or set the topics first`
+        : `topic "${unknown}" is not offered (offered: ${offered.map((topic) => topic.name).join(', ')}); separate topics with ; or | and write them as the posts' front matter does`,
+  };
+}
+
 /**
  * Reads an import file: a header row with an email column (and optionally a `name`, an ISO
- * `created` date and a `lang` tag, which are kept; other columns are listed as ignored), then
- * one subscriber per row. Every row is validated; duplicates (case-insensitive) are merged into
- * the first occurrence. Problems are worded for the editor who runs the import.
+ * `created` date, a `lang` tag and `topics` from `offered`, which are kept; other columns are
+ * listed as ignored), then one subscriber per row. Every row is validated; duplicates
+ * (case-insensitive) are merged into the first occurrence. Problems are worded for the editor
+ * who runs the import.
  */
-export function parseImportCsv(bytes: Uint8Array, name = 'the file'): ParsedImport {
+export function parseImportCsv(bytes: Uint8Array, name = 'the file', offered: readonly Topic[] = []): ParsedImport {
   const text = decodeCsv(bytes, name);
   const firstLine = text.split(/\r?\n/, 1)[0] ?? '';
   // Excel writes a `sep=;` line first when asked to keep the delimiter with the file.
@@ -222,7 +249,8 @@ export function parseImportCsv(bytes: Uint8Array, name = 'the file'): ParsedImpo
   const languageColumn = header.findIndex((cell) => LANGUAGE_HEADERS.has(cell));
   const nameHeader = NAME_HEADERS.find((candidate) => header.includes(candidate));
   const nameColumn = nameHeader === undefined ? -1 : header.indexOf(nameHeader);
-  const kept = new Set([emailColumn, createdColumn, languageColumn, nameColumn]);
+  const topicsColumn = header.findIndex((cell) => TOPICS_HEADERS.has(cell));
+  const kept = new Set([emailColumn, createdColumn, languageColumn, nameColumn, topicsColumn]);
   const ignoredColumns = records[0]!.fields
     .map((cell) => cell.trim())
     .filter((cell, index) => !kept.has(index) && cell !== '');
@@ -251,8 +279,19 @@ export function parseImportCsv(bytes: Uint8Array, name = 'the file'): ParsedImpo
       duplicates.push({ line: record.line, firstLine: firstSeen });
       continue;
     }
+    const topicsCell = topicsColumn === -1 ? '' : (record.fields[topicsColumn] ?? '').trim();
+    const topics = readTopicsCell(topicsCell, offered);
+    if ('problem' in topics) {
+      invalid.push({
+        line: record.line,
+        value: topicsCell.length > 100 ? `${topicsCell.slice(0, 100)}…` : topicsCell,
+        reason: topics.problem,
+      });
+      continue;
+    }
     seen.set(email, record.line);
     const row: ImportRow = { line: record.line, email };
+    if (topics.topics !== undefined) row.topics = topics.topics;
     const createdAt = createdColumn === -1 ? undefined : parseDate(record.fields[createdColumn] ?? '');
     if (createdAt !== undefined) row.createdAt = createdAt;
     const lang = languageColumn === -1 ? undefined : (record.fields[languageColumn] ?? '').trim();
@@ -281,6 +320,7 @@ export const EXPORT_COLUMNS = [
   'consent_at',
   'consent_source',
   'lang',
+  'topics',
 ] as const;
 
 export function exportHeader(): string {
@@ -309,6 +349,7 @@ export function exportRow(subscriber: Subscriber): string {
     subscriber.consent.at,
     subscriber.consent.source,
     subscriber.lang,
+    subscriber.topics?.join(EXPORT_TOPIC_SEPARATOR),
   ]
     .map((value) => csvField(neutraliseFormula(value)))
     .join(',')}\r\n`;

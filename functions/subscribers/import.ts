@@ -68,6 +68,7 @@ export async function importSubscribers(rows: ImportRow[], options: ImportOption
         createdAt: row.createdAt,
         lang: row.lang,
         name: row.name,
+        topics: row.topics,
       });
       if (created) {
         report.imported++;

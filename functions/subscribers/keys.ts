@@ -13,6 +13,8 @@ export interface SubscriberKeys {
   idKey: Buffer;
   /** Salts the hash of a signup's IP address in the consent record. */
   ipKey: Buffer;
+  /** Signs the click redirect and open pixel URLs of aggregate tracking (stats/tracked-links.ts). */
+  linkKey: Buffer;
 }
 
 function derive(master: Buffer, purpose: string): Buffer {
@@ -29,6 +31,7 @@ export function deriveKeys(master: Buffer): SubscriberKeys {
     tokenKey: derive(master, 'tokens'),
     idKey: derive(master, 'subscriber-ids'),
     ipKey: derive(master, 'ip-hash'),
+    linkKey: derive(master, 'link-signatures'),
   };
 }
 

@@ -1,14 +1,17 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Clock } from '../commons/clock';
-import { InvalidInputError } from '../commons/errors';
+import { errorMessage, InvalidInputError } from '../commons/errors';
 import { logger as defaultLogger, maskAddress } from '../commons/logger';
+import { type CountedEvent, countEvents } from '../commons/metrics';
 import { PREFERENCES_URL_PLACEHOLDER, type RecipientLinks, UNSUBSCRIBE_URL_PLACEHOLDER } from '../render/types';
+import { DAY_COUNTER, dayOf, dayScope, POST_COUNTER, postReferenceScope } from '../stats/counted';
+import type { CounterIncrement, CounterStore } from '../stats/counters';
 import { normaliseAddress } from './address';
 import { type FollowUpDependencies, type FollowUpRun, ReaderFollowUps } from './follow-ups';
 import type { SignupGuard } from './guard';
 import { hashIp, type SubscriberKeys } from './keys';
 import { SubscriberTokens, type TokenPurpose } from './tokens';
-import type { Consent, Preferences, Subscriber, SubscriberState, SubscriberStore } from './types';
+import type { Consent, Preferences, ReadingChoices, Subscriber, SubscriberState, SubscriberStore } from './types';
 
 /** Sends the double opt-in email (the HTTP side builds it from its MJML template, SES sends it). */
 export interface ConfirmationSender {
@@ -33,9 +36,14 @@ export interface SubscriptionServiceDeps {
   guard?: SignupGuard;
   /** The welcome after confirming and the reminder of a pending signup; without them, neither. */
   followUps?: Pick<FollowUpDependencies, 'followUps' | 'mailer' | 'welcome' | 'confirmations'>;
+  /** Where signups, confirmations and unsubscribes are counted per day; without it, nothing is. */
+  counters?: CounterStore;
+  /** The site's time zone: the day a change counts on. */
+  timeZone?: string;
 }
 
-export interface SubscribeRequest {
+/** `topics` and `frequency` as checked against the offered topics (choices.ts). */
+export interface SubscribeRequest extends ReadingChoices {
   email: string;
   /** Where the signup came from: 'form', 'import', 'api', … */
   source: string;
@@ -75,6 +83,8 @@ export class SubscriptionService {
   private readonly guard: SignupGuard | undefined;
   private readonly sendMillis: RunningAverage;
   private readonly followUps: ReaderFollowUps | undefined;
+  private readonly counters: CounterStore | undefined;
+  private readonly timeZone: string;
 
   constructor(deps: SubscriptionServiceDeps) {
     this.store = deps.store;
@@ -98,6 +108,23 @@ export class SubscriptionService {
         defaultLanguage: this.defaultLanguage,
         guard: this.guard,
       });
+    this.counters = deps.counters;
+    this.timeZone = deps.timeZone ?? 'UTC';
+  }
+
+  /**
+   * Counts a change of the list on today's figures. A counter that cannot be written is logged
+   * and left out: a reader's signup or unsubscribe never fails for a figure.
+   */
+  private async count(metric: CountedEvent | undefined, names: string[], more: CounterIncrement[] = []): Promise<void> {
+    if (metric !== undefined) countEvents(metric);
+    if (this.counters === undefined) return;
+    const scope = dayScope(dayOf(this.clock.now(), this.timeZone));
+    try {
+      await this.counters.add([...names.map((name) => ({ scope, name })), ...more]);
+    } catch (error) {
+      this.logger.error('counters.lost', { names: names.join(','), error: errorMessage(error) });
+    }
   }
 
   /**
@@ -136,13 +163,20 @@ export class SubscriptionService {
     const lang = this.language(request.lang);
     const consent: Consent = { at: this.clock.now().toISOString(), source };
     if (request.ip) consent.ipHash = hashIp(this.keys.ipKey, request.ip);
-    const { id, stored } = await this.store.upsertPending({ email, consent, lang });
+    const { id, stored } = await this.store.upsertPending({
+      email,
+      consent,
+      lang,
+      topics: request.topics,
+      frequency: request.frequency,
+    });
     if (!stored) {
       this.logger.info('subscriber.signup_ignored', { subscriberId: id, source, reason: 'active or complained' });
       return;
     }
     this.logger.info('subscriber.signup', { subscriberId: id, source, address: maskAddress(email) });
     await this.followUps?.signedUp(id);
+    await this.count('signups', [DAY_COUNTER.signups]);
     // The mailbox however spelled, then this exact address, then the list's hourly budget.
     if (this.guard !== undefined && !(await this.guard.admitMailbox(email))) return;
     await this.requestConfirmation(id, email, lang, { hourly: true });
@@ -186,6 +220,9 @@ export class SubscriptionService {
   private async timedSend(email: string, id: string, lang: string, name?: string): Promise<void> {
     const started = performance.now();
     await this.mailer.sendConfirmation(email, this.confirmUrl(id), lang, name);
+    // SES counts confirmation emails in the account's bounce and complaint rates; so do the
+    // figures. Inside the timed part, so an answer that sent an email takes no longer than one that did not.
+    await this.count(undefined, [DAY_COUNTER.sent]);
     this.sendMillis.add(performance.now() - started);
   }
 
@@ -257,6 +294,7 @@ export class SubscriptionService {
         : undefined;
     if (await this.store.activate(subscriberId)) {
       this.logger.info('subscriber.confirmed', { subscriberId });
+      await this.count('confirmations', [DAY_COUNTER.confirmations, DAY_COUNTER.joined]);
       if (welcome !== undefined) await this.followUps!.welcomeNow(subscriberId, welcome);
       return 'confirmed';
     }
@@ -291,15 +329,22 @@ export class SubscriptionService {
    * Unsubscribes with one conditional UpdateItem (RFC 8058 one-click must answer fast); the
    * preferences page's "unsubscribe from everything" does the same with its own link.
    * Idempotent: a second click, or a subscriber already suppressed or forgotten, is
-   * 'already-unsubscribed'.
+   * 'already-unsubscribed'. `postReference` (the link's `post`, see stats/post-reference.ts)
+   * counts the unsubscribe on the post whose email it came from, once, like the day's figure.
    */
   async unsubscribe(
     token: string,
     link: Extract<TokenPurpose, 'unsubscribe' | 'preferences'> = 'unsubscribe',
+    postReference?: string,
   ): Promise<UnsubscribeResult> {
     const { subscriberId } = this.tokens.verify(token, link);
     if (await this.store.deactivate(subscriberId)) {
       this.logger.info('subscriber.unsubscribed', { subscriberId });
+      const fromPost =
+        postReference === undefined
+          ? []
+          : [{ scope: postReferenceScope(postReference), name: POST_COUNTER.unsubscribed }];
+      await this.count('unsubscribes', [DAY_COUNTER.unsubscribes, DAY_COUNTER.left], fromPost);
       return 'unsubscribed';
     }
     return 'already-unsubscribed';

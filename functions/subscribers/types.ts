@@ -43,6 +43,15 @@ export interface Preferences {
   lang: 'en' | 'zh-CN';
 }
 
+/**
+ * What a reader chose on the form: topics absent (or empty) means every post, including posts of
+ * topics offered later; frequency absent means each post.
+ */
+export interface ReadingChoices {
+  topics?: string[];
+  frequency?: Frequency;
+}
+
 export interface ActivePage {
   subscribers: Subscriber[];
   /** Opaque cursor for the next page; undefined when this was the last page. */
@@ -60,13 +69,17 @@ export interface SubscriberDirectory {
   pageActive(cursor: string | undefined, limit: number): Promise<ActivePage>;
   /** How many subscribers the active index holds (it is eventually consistent: nearly exact). */
   countActive(): Promise<number>;
-  /** Permanent bounce or complaint: never mailed again. Idempotent. */
-  suppress(id: string, state: 'bounced' | 'complained', at: Date): Promise<void>;
+  /**
+   * Permanent bounce or complaint: never mailed again. Idempotent: answers the state the
+   * subscriber left when this call changed it (what the list's counters count), undefined when
+   * it changed nothing (suppressed so already, a complainer bouncing, or gone).
+   */
+  suppress(id: string, state: 'bounced' | 'complained', at: Date): Promise<SubscriberState | undefined>;
 }
 
 /** What the subscription flows and the CLI need beyond the sender's view. */
 /** A subscriber as an import or the CLI creates one (the store derives the id). */
-export interface NewSubscriber {
+export interface NewSubscriber extends ReadingChoices {
   email: string;
   state: 'pending' | 'active';
   consent: Consent;
@@ -75,14 +88,22 @@ export interface NewSubscriber {
   name?: string;
 }
 
+/** A form signup: the address, its consent record, and the reader's language and choices. */
+export interface PendingSignup extends ReadingChoices {
+  email: string;
+  consent: Consent;
+  lang?: string;
+}
+
 export interface SubscriberStore extends SubscriberDirectory {
   /** The id of an address (normalised first), whether or not it is stored. */
   idFor(email: string): string;
   /**
    * Stores a signup as pending (new, or a new opt-in after unsubscribe or bounce) with its
    * consent record. False, and nothing changes, when the address is active or complained.
+   * The signup's choices replace earlier ones: choices left out are removed, not kept.
    */
-  upsertPending(input: { email: string; consent: Consent; lang?: string }): Promise<{ id: string; stored: boolean }>;
+  upsertPending(input: PendingSignup): Promise<{ id: string; stored: boolean }>;
   /** Creates a subscriber only if the address is not stored at all. */
   createIfAbsent(input: NewSubscriber): Promise<{ id: string; created: boolean }>;
   /**

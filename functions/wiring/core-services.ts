@@ -1,6 +1,8 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SESClient } from '@aws-sdk/client-ses';
+import { DynamoCounterStore } from '../adapters/dynamodb/counter-store';
 import { DynamoFollowUps } from '../adapters/dynamodb/follow-up-store';
+import { readIssueLinks } from '../adapters/dynamodb/issue-links';
 import { DynamoSubscriberStore } from '../adapters/dynamodb/subscriber-store';
 import { DynamoWelcomeStore } from '../adapters/dynamodb/welcome-store';
 import { SesMailer } from '../adapters/ses-mailer';
@@ -9,6 +11,8 @@ import { type Resources, readLimitsTable, type Settings } from '../commons/confi
 import type { Secrets } from '../commons/secrets';
 import type { AppDependencies } from '../http/types';
 import type { Mailer } from '../mail/mailer';
+import type { CounterStore } from '../stats/counters';
+import { cachedLinks, LinkSigner } from '../stats/tracked-links';
 import type { CaptchaVerifier } from '../subscribers/captcha';
 import { ConfirmationMailer } from '../subscribers/confirmation-email';
 import type { SignupGuard } from '../subscribers/guard';
@@ -43,6 +47,8 @@ export interface CoreInputs {
   limitsTable?: string;
   /** `signupProtection` from ./signup, passed in by the API entry and the local stack only. */
   protection?: (inputs: CoreInputs, hashKey: Buffer) => SignupProtection;
+  /** Where everything is counted; the counters table (COUNTERS_TABLE) unless given. */
+  counters?: CounterStore;
 }
 
 export interface CoreServices extends CoreInputs {
@@ -51,10 +57,14 @@ export interface CoreServices extends CoreInputs {
   welcomes: DynamoWelcomeStore;
   subscribers: DynamoSubscriberStore;
   subscriptions: SubscriptionService;
+  /** The aggregate counters; the table is named on first use (only functions granted it count). */
+  counters: CounterStore;
   /** Where the protection was built: the API function and the local stack. */
   signupLimits?: SignupLimits;
   /** What the HTTP app needs; see functions/http/app.ts. */
   http: AppDependencies;
+  /** Signs the redirect links of posts sent with tracking `aggregate` (ingest). */
+  linkKey: Buffer;
 }
 
 export function buildCoreServices(inputs: CoreInputs): CoreServices {
@@ -68,6 +78,12 @@ export function buildCoreServices(inputs: CoreInputs): CoreServices {
     listName: settings.listName,
     clock,
   });
+  let store: DynamoCounterStore | undefined;
+  const table = () => (store ??= new DynamoCounterStore(inputs.dynamo, inputs.resources.countersTable));
+  const counters: CounterStore = inputs.counters ?? {
+    add: (increments) => table().add(increments),
+    read: (scope) => table().read(scope),
+  };
   const protection = inputs.protection?.(inputs, keys.ipKey);
   const confirmations = new ConfirmationMailer(mailer, settings);
   const welcomes = new DynamoWelcomeStore(inputs.dynamo, inputs.resources);
@@ -87,15 +103,26 @@ export function buildCoreServices(inputs: CoreInputs): CoreServices {
       welcome: new WelcomeEmails(settings, welcomes),
       confirmations,
     },
+    counters,
+    timeZone: settings.timezone,
   });
   const captcha = protection?.captcha;
+  // The redirect answers whatever the setting (links of posts sent while it was on must keep
+  // working) and counts only while it is `aggregate` (http/tracking-routes.ts).
+  const tracking = {
+    signer: new LinkSigner(keys.linkKey),
+    links: cachedLinks((postId) => readIssueLinks(inputs.dynamo, inputs.resources.issuesTable, postId)),
+    counters,
+  };
   return {
     ...inputs,
     mailer,
     welcomes,
     subscribers,
     subscriptions,
+    counters,
     signupLimits: protection?.limits,
-    http: { settings, clock, subscriptions, ...(captcha ? { captcha } : {}) },
+    http: { settings, clock, subscriptions, tracking, ...(captcha ? { captcha } : {}) },
+    linkKey: keys.linkKey,
   };
 }

@@ -35,6 +35,7 @@ import { ENV } from '../contract/env';
 import type { DispatchJob, IngestMessage } from '../contract/messages';
 import type { IngestWorkerDependencies } from '../publishing/ingest-consumer';
 import type { Scheduler } from '../publishing/schedule';
+import { deriveKeys } from '../subscribers/keys';
 import { buildCoreServices, type CoreInputs, type CoreServices } from './core-services';
 import { buildSendingServices, type SendingServices } from './sending-services';
 
@@ -170,8 +171,9 @@ export interface IngestAwsServices {
 }
 
 /**
- * Ingest reads no subscriber and signs no token: it builds its services without the token key,
- * from the issues table, SES for previews, and the GitHub token secret. The token is re-read
+ * Ingest reads no subscriber and signs no token: it builds its services from the issues table,
+ * SES for previews, and the GitHub token secret; the token key only with tracking `aggregate`,
+ * to derive the key that signs the post's redirect links. The GitHub token is re-read
  * every few minutes, and at once when GitHub refuses it (adapters/github-contents.ts).
  */
 export async function createLambdaIngestServices(env: Env, aws: IngestAwsServices): Promise<IngestWorkerDependencies> {
@@ -183,9 +185,17 @@ export async function createLambdaIngestServices(env: Env, aws: IngestAwsService
     return parseGitHubTokenSecret(text, source);
   });
   await githubToken.get();
+  // With tracking `aggregate` the post's links are signed here; the stack then grants the token key.
+  const linkKey =
+    settings.tracking === 'aggregate'
+      ? await secretText(secrets, secretArns, 'tokenKey').then(
+          ({ text, source }) => deriveKeys(Buffer.from(checkTokenKey(text.trim(), source), 'base64')).linkKey,
+        )
+      : undefined;
   const dynamo = dynamoClient();
   return {
     settings,
+    ...(linkKey === undefined ? {} : { linkKey }),
     issues: new DynamoIssueStore(dynamo, resources),
     welcomes: new DynamoWelcomeStore(dynamo, resources),
     dispatchQueue: aws.dispatchQueue(target),

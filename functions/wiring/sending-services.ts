@@ -66,6 +66,8 @@ export async function buildSendingServices(
       mailer: core.mailer,
       rateLimiter,
       clock: core.clock,
+      counters: core.counters,
+      timeZone: core.settings.timezone,
       sendEvents: options.sendEvents && {
         resendAfterMs: core.settings.resendAfterSeconds * 1000,
         followUps: queues.sendQueue,
@@ -84,11 +86,15 @@ export async function buildSendingServices(
       sendQueue: queues.sendQueue,
       dispatchQueue: queues.dispatchQueue,
       clock: core.clock,
+      topics: core.settings.topics,
+      counters: core.counters,
     },
     sesEvents: {
       subscribers: core.subscribers,
       issues,
       configurationSet: core.settings.configurationSet,
+      counters: core.counters,
+      timeZone: core.settings.timezone,
       // Named on use, like the rate limiter: dispatch builds these ports without the deliveries table.
       probes: {
         recordBounce: (...bounce) =>

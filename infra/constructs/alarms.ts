@@ -24,6 +24,8 @@ export interface AlarmsProps {
 /** Alarms that need a person, and the topic they notify (emailed when `alarmEmail` is set). */
 export class Alarms extends Construct {
   readonly topic: sns.Topic;
+  /** Every alarm made here, for the dashboard. */
+  readonly all: cloudwatch.Alarm[] = [];
   private readonly action: actions.SnsAction;
 
   constructor(scope: Construct, id: string, props: AlarmsProps) {
@@ -111,6 +113,7 @@ export class Alarms extends Construct {
       alarmDescription: `pushletter: ${description}`,
     });
     alarm.addAlarmAction(this.action);
+    this.all.push(alarm);
     return alarm;
   }
 }

@@ -31,6 +31,10 @@ export const ROUTE_THROTTLES: Readonly<Record<string, { rateLimit: number; burst
   // Mail providers send one-click unsubscribes in bursts right after a large send.
   'POST /unsubscribe': { rateLimit: 50, burstLimit: 100 },
   'POST /hooks/github': { rateLimit: 10, burstLimit: 20 },
+  // Readers click a new post's links in a burst after the send; a throttled click is a reader
+  // who gets an error instead of the page (aggregate tracking: README "Tracking").
+  'GET /r/{post}/{link}': { rateLimit: 200, burstLimit: 400 },
+  'GET /o/{pixel}': { rateLimit: 200, burstLimit: 400 },
 };
 
 /** The API on a domain of the editor's, with the certificate for it (or one the stack requests). */

@@ -131,6 +131,8 @@ export class Pipeline extends Construct {
     // Counts and pages active subscribers on the index; reads, starts and checkpoints the issue.
     tables.bind(this.dispatch, 'subscribers', { indexes: ['Query'] });
     tables.bind(this.dispatch, 'issues', { items: ['GetItem', 'UpdateItem'] });
+    // Counts each page's recipients on the post (one addition per page).
+    tables.bind(this.dispatch, 'counters', { items: ['UpdateItem'] });
     secrets.bind(this.dispatch, 'tokenKey');
     this.sendQueue.bindProducer(this.dispatch, PIPELINE_ENVIRONMENT.sendQueue);
     // Continuing itself: in a policy of its own, because the function's default policy cannot
@@ -164,6 +166,8 @@ export class Pipeline extends Construct {
     tables.bind(this.send, 'deliveries', {
       items: ['GetItem', 'BatchGetItem', 'UpdateItem', 'PutItem', 'BatchWriteItem'],
     });
+    // Counts a batch's copies sent and refused (one addition per batch).
+    tables.bind(this.send, 'counters', { items: ['UpdateItem'] });
     // Signs each copy's unsubscribe link.
     secrets.bind(this.send, 'tokenKey');
     // Recipients left in doubt by a dead sender come back in a delayed message of their own.
@@ -195,6 +199,8 @@ export class Pipeline extends Construct {
     // Reads an issue, creates it (and the item that maps a hashed SES tag to its post id).
     tables.bind(this.ingest, 'issues', { items: ['GetItem', 'PutItem'] });
     secrets.bind(this.ingest, 'githubToken');
+    // With aggregate tracking ingest signs the post's redirect links with a key derived from it.
+    if (props.config.tracking === 'aggregate') secrets.bind(this.ingest, 'tokenKey');
     // Previews of drafts go straight to the editors' addresses, never through the send queue.
     sending.grantSend(this.ingest);
     this.ingest.addEnvironment(PIPELINE_ENVIRONMENT.dispatchFunction, this.dispatch.functionArn);
@@ -258,6 +264,8 @@ export class Pipeline extends Construct {
     tables.bind(this.sesEvents, 'subscribers', { items: ['GetItem', 'UpdateItem'] });
     tables.bind(this.sesEvents, 'deliveries', { items: ['UpdateItem'] });
     tables.bind(this.sesEvents, 'issues', { items: ['GetItem'] });
+    // Counts each event once on its post and day (first reports only, see feedback/ses-notifications.ts).
+    tables.bind(this.sesEvents, 'counters', { items: ['UpdateItem'] });
     // Subscriber ids are keyed hashes of addresses: finding one by address takes the key.
     secrets.bind(this.sesEvents, 'tokenKey');
     subscribeToEvents(sending.eventsTopic, this.sesEvents);

@@ -7,6 +7,16 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { DeployConfig } from '../config';
 
+/** What the configuration set publishes to ses-events. */
+export const SES_EVENTS = [
+  ses.EmailSendingEvent.SEND,
+  ses.EmailSendingEvent.DELIVERY,
+  ses.EmailSendingEvent.BOUNCE,
+  ses.EmailSendingEvent.COMPLAINT,
+  ses.EmailSendingEvent.REJECT,
+  ses.EmailSendingEvent.DELIVERY_DELAY,
+] as const;
+
 export interface SesProps {
   config: DeployConfig;
   topicKey: kms.IKey;
@@ -14,8 +24,8 @@ export interface SesProps {
 
 /**
  * Sending through SES: the identity mail is sent from, the configuration set every send names
- * (reputation metrics on; sends, bounces and complaints published), and the SNS topic those
- * events arrive on. Send events let a recipient whose sender died mid-send be decided: sent
+ * (reputation metrics on; sends, deliveries, bounces, complaints, rejections and delays
+ * published), and the SNS topic those events arrive on. Send events let a recipient whose sender died mid-send be decided: sent
  * if SES took the copy, sent again if not (functions/sending/send.ts).
  *
  * With `domain` configured the identity is that domain with Easy DKIM (three CNAME records to
@@ -48,13 +58,15 @@ export class Sending extends Construct {
       suppressionReasons: ses.SuppressionReasons.BOUNCES_AND_COMPLAINTS,
     });
     this.eventsTopic = new sns.Topic(this, 'Events', {
-      displayName: 'pushletter SES sends, bounces and complaints',
+      displayName: 'pushletter SES sends, deliveries, bounces, complaints, rejects and delays',
       enforceSSL: true,
       masterKey: props.topicKey,
     });
+    // Deliveries, rejections and delays are counted per post (functions/stats/counted.ts); the
+    // destination keeps its first id, so deploying this changes it in place.
     this.configurationSet.addEventDestination('BouncesAndComplaints', {
       destination: ses.EventDestination.snsTopic(this.eventsTopic),
-      events: [ses.EmailSendingEvent.SEND, ses.EmailSendingEvent.BOUNCE, ses.EmailSendingEvent.COMPLAINT],
+      events: [...SES_EVENTS],
     });
     this.fromAddress = config.fromAddress;
     this.identityName = config.domain ?? config.fromAddress;

@@ -4,6 +4,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import { countersTableDefinition } from '../../functions/contract/counters-table';
 import {
   DELIVERIES_TTL_ATTRIBUTE,
   deliveriesTableDefinition,
@@ -40,6 +41,7 @@ export const TABLE_ENVIRONMENT = {
   issues: ENV.issuesTable,
   deliveries: ENV.deliveriesTable,
   limits: ENV.limitsTable,
+  counters: ENV.countersTable,
 } as const;
 
 export type TableName = keyof typeof TABLE_ENVIRONMENT;
@@ -79,6 +81,8 @@ export class Tables extends Construct {
   readonly issues: dynamodb.Table;
   readonly deliveries: dynamodb.Table;
   readonly limits: dynamodb.Table;
+  /** Aggregate counters of posts and days; no reader in them, kept with the stack. */
+  readonly counters: dynamodb.Table;
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -97,6 +101,7 @@ export class Tables extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
       timeToLiveAttribute: LIMITS_TTL_ATTRIBUTE,
     });
+    this.counters = this.table('Counters', countersTableDefinition, { removalPolicy: RemovalPolicy.DESTROY });
   }
 
   private table(id: string, definition: TableDefinition, options: Partial<dynamodb.TableProps>): dynamodb.Table {
@@ -131,6 +136,7 @@ export class Tables extends Construct {
       issues: issuesTableDefinition,
       deliveries: deliveriesTableDefinition,
       limits: limitsTableDefinition,
+      counters: countersTableDefinition,
     }[name];
     fn.addEnvironment(TABLE_ENVIRONMENT[name], table.tableName);
     const actions = (list: readonly string[]) => list.map((action) => `dynamodb:${action}`);

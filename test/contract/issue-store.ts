@@ -41,6 +41,17 @@ export function describeIssueStore(
       expect(await store.getIssue('missing')).toBeUndefined();
     });
 
+    it("keeps a tracked post's link list as written, apart from the issue it reads back", async () => {
+      const store = await make();
+      const links = ['https://blog.example.org/p/', 'https://example.org/%E5%8C%97?q=1#a'];
+      await store.createIssue(issue('tracked', { message: message(), links }), NOW);
+      await store.createIssue(issue('untracked', { message: message() }), NOW);
+      expect(await store.getLinks('tracked')).toEqual(links);
+      expect(await store.getLinks('untracked')).toBeUndefined();
+      expect(await store.getLinks('missing')).toBeUndefined();
+      expect(await store.getIssue('tracked')).not.toHaveProperty('links');
+    });
+
     it('replaces a post only while it is skipped', async () => {
       const store = await make();
       expect(await store.replaceSkipped(issue('absent'), NOW)).toBe('exists');
@@ -66,6 +77,20 @@ export function describeIssueStore(
         dispatchedAt: NOW.toISOString(),
       });
       expect(await store.checkpoint('p3', '', 'c2', 1, NOW)).toBe(false);
+    });
+
+    it("keeps the post's categories and tags, and counts the readers passed over only with a checkpoint that moves", async () => {
+      const store = await make();
+      await store.createIssue(issue('p5', { categoriesAndTags: ['旅行', 'Rust'] }), NOW);
+      expect((await store.getIssue('p5'))?.categoriesAndTags).toEqual(['旅行', 'Rust']);
+      expect((await store.getIssue('p5'))?.notFor).toBeUndefined();
+      expect(await store.checkpoint('p5', '', 'c1', 2, NOW, { topics: 0, digest: 0 })).toBe(true);
+      expect((await store.getIssue('p5'))?.notFor).toBeUndefined();
+      expect(await store.checkpoint('p5', 'c1', 'c2', 2, NOW, { topics: 4, digest: 1 })).toBe(true);
+      // The same page again, as a dispatcher resumed from an older read would: nothing is counted twice.
+      expect(await store.checkpoint('p5', 'c1', 'c2', 2, NOW, { topics: 4, digest: 1 })).toBe(false);
+      expect(await store.checkpoint('p5', 'c2', undefined, 1, NOW, { topics: 3, digest: 0 })).toBe(true);
+      expect(await store.getIssue('p5')).toMatchObject({ enqueued: 5, notFor: { topics: 7, digest: 1 } });
     });
 
     it('keeps the first claim bucket count a post is given', async () => {
@@ -116,17 +141,31 @@ export function describeIssueStore(
       expect(await store.getDelivery('p6', 'd')).toBeUndefined();
     });
 
-    it('notes SES feedback on a recorded copy only, a transient bounce once per feedback id', async () => {
+    it('notes SES feedback on a recorded copy only, answering true for its first report alone', async () => {
       const store = await make();
       const claimedAt = NOW.toISOString();
       expect(await store.recordFeedback('p7', 'a', { kind: 'bounce' })).toBe(false);
+      expect(await store.recordFeedback('p7', 'a', { kind: 'delivery' })).toBe(false);
       await store.markSentMany([
         { postId: 'p7', subscriberId: 'a', claimedAt, sesMessageId: 'ses-1', sentAt: claimedAt },
       ]);
       expect(await store.recordFeedback('p7', 'a', { kind: 'transient', feedbackId: 'f1' })).toBe(true);
-      expect(await store.recordFeedback('p7', 'a', { kind: 'transient', feedbackId: 'f1' })).toBe(true);
-      expect(await store.recordFeedback('p7', 'a', { kind: 'complaint' })).toBe(true);
-      expect(await store.getDelivery('p7', 'a')).toMatchObject({ complaint: true, transientBounces: ['f1'] });
+      expect(await store.recordFeedback('p7', 'a', { kind: 'transient', feedbackId: 'f1' })).toBe(false);
+      expect(await store.recordFeedback('p7', 'a', { kind: 'transient', feedbackId: 'f2' })).toBe(true);
+      for (const kind of ['complaint', 'bounce', 'delivery', 'delay', 'reject'] as const) {
+        expect(await store.recordFeedback('p7', 'a', { kind }), kind).toBe(true);
+        expect(await store.recordFeedback('p7', 'a', { kind }), `${kind} again`).toBe(false);
+      }
+      const noted = await store.getDelivery('p7', 'a');
+      expect(noted).toMatchObject({
+        state: 'sent',
+        bounce: 'permanent',
+        complaint: true,
+        delivered: true,
+        delayed: true,
+        rejected: true,
+      });
+      expect(noted?.transientBounces?.sort()).toEqual(['f1', 'f2']);
     });
 
     it("lists a post's deliveries, a claimed recipient without a record as sending", async () => {

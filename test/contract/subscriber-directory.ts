@@ -38,8 +38,9 @@ export function describeSubscriberDirectory(name: string, make: () => Promise<Di
     it('suppresses for good: out of the active pages, and a later bounce leaves a complaint as it is', async () => {
       const { directory, add } = await make();
       const id = await add('grace@example.com', 'active');
-      await directory.suppress(id, 'complained', new Date('2026-06-01T10:00:00Z'));
-      await directory.suppress(id, 'bounced', new Date('2026-06-02T10:00:00Z'));
+      expect(await directory.suppress(id, 'complained', new Date('2026-06-01T10:00:00Z'))).toBe('active');
+      expect(await directory.suppress(id, 'complained', new Date('2026-06-01T11:00:00Z'))).toBeUndefined();
+      expect(await directory.suppress(id, 'bounced', new Date('2026-06-02T10:00:00Z'))).toBeUndefined();
       expect(await directory.get(id)).toMatchObject({ state: 'complained', suppressedAt: '2026-06-01T10:00:00.000Z' });
       expect((await directory.pageActive(undefined, 10)).subscribers).toEqual([]);
     });
@@ -75,6 +76,71 @@ export function describeSubscriberDirectory(name: string, make: () => Promise<Di
       const unknown = id.replace(/^./, (first) => (first === 'A' ? 'B' : 'A'));
       expect(await directory.updatePreferences(unknown, { topics: [], frequency: 'digest', lang: 'en' })).toBe(false);
       expect(await directory.get(unknown)).toBeUndefined();
+    });
+  });
+}
+
+export interface SignupStoreUnderTest {
+  store: Pick<SubscriberStore, 'upsertPending' | 'get' | 'pageActive'>;
+  /** Moves a stored subscriber to a state, as confirming or leaving would. */
+  setState(id: string, state: 'active' | 'unsubscribed'): Promise<void>;
+}
+
+/** What the form's topics and frequency rely on of upsertPending and the active pages, for DynamoDB and memory alike. */
+export function describeSignupChoices(name: string, make: () => Promise<SignupStoreUnderTest>): void {
+  describe(`${name}: a signup's topics and frequency`, () => {
+    const consent = { at: '2026-06-01T10:00:00.000Z', source: 'form' };
+
+    it('keeps the chosen topics and frequency, and the active pages carry them to dispatch', async () => {
+      const { store, setState } = await make();
+      const { id } = await store.upsertPending({
+        email: 'li.lei@example.com',
+        consent,
+        lang: 'zh-CN',
+        topics: ['旅行', 'rust'],
+        frequency: 'digest',
+      });
+      expect(await store.get(id)).toMatchObject({ state: 'pending', topics: ['旅行', 'rust'], frequency: 'digest' });
+      await setState(id, 'active');
+      const [listed] = (await store.pageActive(undefined, 10)).subscribers;
+      expect(listed).toMatchObject({ id, topics: ['旅行', 'rust'], frequency: 'digest' });
+    });
+
+    it('stores no topics for a signup without them (every post)', async () => {
+      const { store } = await make();
+      const { id } = await store.upsertPending({ email: 'ada@example.com', consent, topics: [] });
+      const stored = await store.get(id);
+      expect(stored?.topics).toBeUndefined();
+      expect(stored?.frequency).toBeUndefined();
+    });
+
+    it('a new signup of a pending or unsubscribed address takes its new choices whole', async () => {
+      const { store, setState } = await make();
+      const { id } = await store.upsertPending({
+        email: 'grace@example.com',
+        consent,
+        topics: ['rust'],
+        frequency: 'digest',
+      });
+      await store.upsertPending({ email: 'grace@example.com', consent, topics: ['旅行'] });
+      expect(await store.get(id)).toMatchObject({ state: 'pending', topics: ['旅行'] });
+      expect((await store.get(id))?.frequency).toBeUndefined();
+
+      await setState(id, 'unsubscribed');
+      expect((await store.upsertPending({ email: 'grace@example.com', consent, frequency: 'post' })).stored).toBe(true);
+      const back = await store.get(id);
+      expect(back).toMatchObject({ state: 'pending', frequency: 'post' });
+      expect(back?.topics).toBeUndefined();
+    });
+
+    it('an active reader signing up again keeps the choices they have', async () => {
+      const { store, setState } = await make();
+      const { id } = await store.upsertPending({ email: 'active@example.com', consent, topics: ['rust'] });
+      await setState(id, 'active');
+      expect((await store.upsertPending({ email: 'active@example.com', consent, topics: ['旅行'] })).stored).toBe(
+        false,
+      );
+      expect(await store.get(id)).toMatchObject({ state: 'active', topics: ['rust'] });
     });
   });
 }

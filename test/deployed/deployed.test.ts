@@ -1,7 +1,12 @@
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, SNSEvent, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { encodeTagValue, POST_TAG } from '../../functions/delivery/message-tags';
+import { matchPath } from '../../functions/http/app';
 import { signPayload } from '../../functions/publishing/webhook-signature';
+import { LinkSigner } from '../../functions/stats/tracked-links';
+import { deriveKeys } from '../../functions/subscribers/keys';
 import { storedEmails } from '../integration/delivery-harness';
 import { heading } from '../integration/http-helpers';
 import { pushPayload } from '../integration/webhook-harness';
@@ -91,9 +96,13 @@ function httpEvent(
   options: { headers?: Record<string, string>; body?: string; base64?: boolean; sourceIp?: string } = {},
 ): APIGatewayProxyEventV2 {
   const url = new URL(target, 'https://placeholder');
-  const routeKey = `${method} ${url.pathname}`;
-  if (!routeKeys().includes(routeKey))
-    throw new Error(`the template has no route ${routeKey}: API Gateway would answer 404`);
+  // A route with `{name}` segments matches as API Gateway matches it.
+  const routeKey = routeKeys().find((key) => {
+    const [routeMethod, path] = key.split(' ') as [string, string];
+    return routeMethod === method && matchPath(path, url.pathname) !== undefined;
+  });
+  if (routeKey === undefined)
+    throw new Error(`the template has no route ${method} ${url.pathname}: API Gateway would answer 404`);
   requestCount += 1;
   const host = new URL(stack.functions.api!.environment.PUSHLETTER_PUBLIC_URL!).host;
   return {
@@ -263,6 +272,13 @@ function sesNotification(
 
 async function subscriber(email: string): Promise<Record<string, any> | undefined> {
   return (await stack.items('TablesSubscribers')).find((item) => item.email === email);
+}
+
+/** A counter as `stats` reads it: summed over its scope's shards in the counters table. */
+async function counter(scope: string, name: string): Promise<number> {
+  return (await stack.items('TablesCounters'))
+    .filter((item) => String(item.key).slice(0, String(item.key).lastIndexOf('|')) === scope)
+    .reduce((sum, item) => sum + Number(item[name] ?? 0), 0);
 }
 
 async function inboxOf(address: string) {
@@ -530,6 +546,9 @@ describe('the pipeline as deployed, from a push to the inbox', SLOW, () => {
     }
     const deliveries = (await stack.items('TablesDeliveries')).filter((item) => item.state === 'sent');
     expect(deliveries).toHaveLength(12);
+    // Counted on each post with the send function's own grant on the counters table.
+    const hello = await postIdOf(POSTS.hello);
+    expect(await counter(`post#${hello}`, 'sent')).toBe(4);
     expect((await inboxOf(READERS.ada)).map((email) => email.subject)).toContain('Hello, readers');
 
     // SQS delivers at least once: the same batches again read the ledgers and records with the
@@ -541,6 +560,7 @@ describe('the pipeline as deployed, from a push to the inbox', SLOW, () => {
     expectClean(again);
     for (const outcome of again.outcomes) expect(outcome.result).toEqual({ batchItemFailures: [] });
     expect(stack.standIns.emails.filter((email) => email.caller === 'send')).toHaveLength(sends.length);
+    expect(await counter(`post#${hello}`, 'sent')).toBe(4);
   });
 
   it('ses-events: a permanent bounce and a complaint suppress the reader; a delivery changes nothing', async () => {
@@ -554,6 +574,9 @@ describe('the pipeline as deployed, from a push to the inbox', SLOW, () => {
     expect((await subscriber(READERS.ada))?.state).toBe('active');
     expect((await subscriber(READERS.grace))?.state).toBe('bounced');
     expect((await subscriber(READERS.ben))?.state).toBe('complained');
+    // Each counted on the post, with the function's own grant on the counters table.
+    for (const [name, count] of Object.entries({ delivered: 1, 'bounced.permanent': 1, complained: 1 }))
+      expect(await counter(`post#${hello}`, name), name).toBe(count);
   });
 
   it('ses-events: a bounce of a post whose long Chinese slug is hashed in its SES tag suppresses the reader and is recorded on the post', async () => {
@@ -571,9 +594,10 @@ describe('the pipeline as deployed, from a push to the inbox', SLOW, () => {
 
   it('api: the one-click unsubscribe link of a sent post unsubscribes, and its page alone changes nothing', async () => {
     const text = (await inboxOf(READERS.ada)).find((email) => email.subject === 'Hello, readers')?.body.text ?? '';
-    const link = /https:\/\/\S+\/unsubscribe\?token=[\w.-]+/.exec(text)?.[0];
-    expect(link, 'unsubscribe link in the post').toBeDefined();
+    const link = /https:\/\/\S+\/unsubscribe\?token=[\w.-]+&post=[\w-]+/.exec(text)?.[0];
+    expect(link, 'unsubscribe link in the post, naming the post').toBeDefined();
     const query = new URL(link!).search;
+    const reference = new URL(link!).searchParams.get('post');
     const page = await stack.run('api', [httpEvent('GET', `/unsubscribe${query}`)]);
     expectClean(page);
     expect((await subscriber(READERS.ada))?.state).toBe('active');
@@ -586,6 +610,30 @@ describe('the pipeline as deployed, from a push to the inbox', SLOW, () => {
     expectClean(oneClick);
     expect(response(oneClick).statusCode).toBe(200);
     expect((await subscriber(READERS.ada))?.state).toBe('unsubscribed');
+    expect(await counter(`postref#${reference}`, 'unsubscribed')).toBe(1);
+  });
+});
+
+describe('aggregate tracking as deployed', SLOW, () => {
+  it("api: a post's signed redirect link reads the post's link list and answers 302 to it; a forged one 404", async () => {
+    // A post recorded with its link list, as ingest writes it with tracking aggregate.
+    const postId = '2026-11-23-tracked';
+    const links = ['https://blog.example.org/2026/11/23/tracked.html', 'https://example.org/%E8%AF%BB/?q=1#a'];
+    await stack.dynamo.send(
+      new PutItemCommand({
+        TableName: stack.physical('TablesIssues'),
+        Item: marshall({ postId, title: 'Tracked', subject: 'Tracked', state: 'dispatched', links }),
+      }),
+    );
+    const tokenKey = stack.secretValues.get(stack.functions.api!.environment.PUSHLETTER_TOKEN_KEY_SECRET_ARN!)!;
+    const signer = new LinkSigner(deriveKeys(Buffer.from(tokenKey, 'base64')).linkKey);
+    const run = await stack.run('api', [
+      httpEvent('GET', `/r/${postId}/1.${signer.click(postId, 1)}`),
+      httpEvent('GET', `/r/${postId}/1.${signer.click(postId, 0)}`),
+    ]);
+    expectClean(run);
+    expect(response(run, 0)).toMatchObject({ statusCode: 302, headers: { location: links[1] } });
+    expect(response(run, 1).statusCode).toBe(404);
   });
 });
 

@@ -7,7 +7,7 @@ import { fillEmail, renderEmail } from '../../functions/render/email';
 import { parsePost } from '../../functions/render/post';
 import { findSiteRoot, loadSite, siteFromConfigText } from '../../functions/render/site';
 import type { Post, RenderedEmail } from '../../functions/render/types';
-import { launchChromium } from './chromium';
+import { launchChromium, showFixtureImages } from './chromium';
 
 /**
  * The rendered email in a real browser (Debian's Chromium) at phone widths: nothing may make the
@@ -66,14 +66,7 @@ beforeAll(async () => {
   chromium = await launchChromium();
   browser = chromium.browser;
   page = await browser.newPage();
-  // Images point at the blog's host, which does not exist here: every image request gets the
-  // fixture's picture, so the layout is measured with images actually shown.
-  const picture = await readFile('test/fixtures/blog-zh/assets/images/upgrade-flow.png');
-  await page.route('**/*', (route) =>
-    /\.(png|jpe?g|gif|webp)(\?|$)/i.test(route.request().url())
-      ? route.fulfill({ status: 200, contentType: 'image/png', body: picture })
-      : route.abort(),
-  );
+  await showFixtureImages(page);
 });
 
 afterAll(async () => {

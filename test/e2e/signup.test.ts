@@ -100,6 +100,9 @@ describe('a reader in Chromium', () => {
     expect(await buttonStyle('backgroundColor')).toBe('rgb(11, 87, 208)');
 
     await page.getByLabel('Email address').focus();
+    // The frequency's radio buttons are one stop, then the button.
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate<string>('document.activeElement.id')).toBe('frequency-post');
     await page.keyboard.press('Tab');
     expect(await page.evaluate<string>('document.activeElement.textContent')).toBe('Subscribe');
     expect(

@@ -41,6 +41,15 @@ describe('function bundles', () => {
     expect(withMjml).toEqual(['ingest']);
   });
 
+  it('hold no charting library: echarts draws the report in the CLI only', () => {
+    for (const bundle of Object.values(bundles)) {
+      expect(
+        bundle.packages.filter((name) => name === 'echarts' || name === 'zrender'),
+        bundle.name,
+      ).toEqual([]);
+    }
+  });
+
   it('leave the AWS SDK to the Node 22 runtime instead of bundling it', () => {
     for (const bundle of Object.values(bundles)) {
       expect(

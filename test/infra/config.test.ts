@@ -17,6 +17,41 @@ describe('deploy configuration', () => {
       editors: [],
     });
     expect(config.domain).toBeUndefined();
+    expect(config.topics).toEqual([]);
+  });
+
+  it('reads topics as a cdk.json list, labels defaulting to the name, or from a -c flag as JSON or names', () => {
+    const read = (topics: unknown) =>
+      readDeployConfig((key) => ({ ...DEPLOYED_CONTEXT, topics })[key as 'topics']).topics;
+    expect(
+      read([
+        { name: ' 旅行 ', en: 'Travel' },
+        { name: 'rust', zh: 'Rust 编程' },
+      ]),
+    ).toEqual([
+      { name: '旅行', en: 'Travel', zh: '旅行' },
+      { name: 'rust', en: 'rust', zh: 'Rust 编程' },
+    ]);
+    expect(read('[{"name":"旅行","en":"Travel"}]')).toEqual([{ name: '旅行', en: 'Travel', zh: '旅行' }]);
+    expect(read('旅行, rust,')).toEqual([
+      { name: '旅行', en: '旅行', zh: '旅行' },
+      { name: 'rust', en: 'rust', zh: 'rust' },
+    ]);
+    expect(read(undefined)).toEqual([]);
+  });
+
+  it('passes topics to the functions as JSON, which their settings reader takes back whole', () => {
+    const config = readDeployConfig(
+      (key) => ({ ...DEPLOYED_CONTEXT, topics: [{ name: 'a, b', en: 'A and B', zh: '甲乙' }] })[key as 'topics'],
+    );
+    const environment = settingsEnvironment(config, { publicUrl: 'https://api.example.org', configurationSet: 'set' });
+    expect(readSettings({ ...environment, PUSHLETTER_PUBLIC_URL: 'https://api.example.org' }).topics).toEqual([
+      { name: 'a, b', en: 'A and B', zh: '甲乙' },
+    ]);
+    const none = readDeployConfig((key) => ({ ...DEPLOYED_CONTEXT, topics: [] })[key as 'topics']);
+    expect(
+      settingsEnvironment(none, { publicUrl: 'https://api.example.org', configurationSet: 'set' }),
+    ).not.toHaveProperty('PUSHLETTER_TOPICS');
   });
 
   it('reads -c flags, which arrive as strings: numbers and comma-separated lists', () => {
@@ -52,6 +87,29 @@ describe('deploy configuration', () => {
     ['mailFromDomain', 'example.org', /"mailFromDomain" must be a subdomain of "domain"/],
     ['existingIdentity', 'yes', /"existingIdentity" must be true or false/],
     [
+      'topics',
+      { name: 'rust' },
+      /"topics" must be a list of topics \(got \{"name":"rust"\}\).*set "topics" under "context"/,
+    ],
+    [
+      'topics',
+      [{ name: 'rust' }, { en: 'Travel' }],
+      /"topics" item 2 needs a "name": a category or tag as the posts' front matter writes it/,
+    ],
+    [
+      'topics',
+      [{ name: 'rust', label: 'Rust' }],
+      /"topics" item 1 has "label"; a topic has only "name", "en" and "zh"/,
+    ],
+    [
+      'topics',
+      [{ name: 'Rust' }, { name: 'rust' }],
+      /"topics" names "Rust" and "rust", one topic \(names compare without case\)/,
+    ],
+    ['topics', [{ name: 7 }], /"topics" item 1 "name" must be a string \(got 7\)/],
+    ['topics', ['rust'], /"topics" item 1 must be an object with a "name" \(got "rust"\)/],
+    ['topics', '[{"name":', /"topics" is not a valid JSON list/],
+    [
       'apiDomain',
       'https://letters.example.org',
       /"apiDomain" must be a domain name .*-c apiDomain=newsletter\.blog\.example\.com/,
@@ -61,6 +119,13 @@ describe('deploy configuration', () => {
       'arn:aws:iam::123456789012:role/x',
       /"apiCertificateArn" is for apiDomain: set apiDomain too/,
     ],
+    [
+      'tracking',
+      'per-reader',
+      /"tracking" must be off or aggregate; there is no per-reader tracking .*-c tracking=aggregate/,
+    ],
+    ['opens', 'yes', /"opens" must be true or false/],
+    ['opens', true, /"opens" counts opens only with tracking aggregate: set -c tracking=aggregate too/],
   ])('rejects %s = %j with a message naming the key and an example', (key, value, message) => {
     expect(fromContext({ ...DEPLOYED_CONTEXT, [key]: value })).toThrow(message);
   });
@@ -170,6 +235,38 @@ describe('deploy configuration', () => {
       // The sender's timeout at 50/s plus 600 s, raised to the 900 s floor.
       resendAfterSeconds: 900,
       signup: { ...readSignupSettings({}), checkDomainDns: true },
+      timezone: 'UTC',
+      topics: [
+        { name: '旅行', en: 'Travel', zh: '旅行' },
+        { name: 'rust', en: 'rust', zh: 'rust' },
+      ],
+      tracking: 'off',
+      opens: false,
+    });
+    const tracked = readDeployConfig(
+      (key) => (({ ...DEPLOYED_CONTEXT, tracking: 'aggregate', opens: true }) as Record<string, unknown>)[key],
+    );
+    expect(
+      readSettings(settingsEnvironment(tracked, { publicUrl: 'https://x.example', configurationSet: 'set' })),
+    ).toMatchObject({
+      tracking: 'aggregate',
+      opens: true,
+    });
+  });
+
+  it('refuses a tracking setting the functions would not know, naming the variable', () => {
+    expect(() => readSettings({ PUSHLETTER_TRACKING: 'per-reader' })).toThrow(
+      /PUSHLETTER_TRACKING must be "off" or "aggregate" \(got "per-reader"\); there is no per-reader tracking/,
+    );
+    expect(() => readSettings({ PUSHLETTER_TRACKING_OPENS: 'on' })).toThrow(
+      /PUSHLETTER_TRACKING_OPENS must be "true" or "false"/,
+    );
+    expect(() => readSettings({ PUSHLETTER_TRACKING_OPENS: 'true' })).toThrow(
+      /PUSHLETTER_TRACKING_OPENS=true counts opens only with PUSHLETTER_TRACKING=aggregate/,
+    );
+    expect(readSettings({ PUSHLETTER_TRACKING: ' Aggregate ', PUSHLETTER_TRACKING_OPENS: 'TRUE' })).toMatchObject({
+      tracking: 'aggregate',
+      opens: true,
     });
   });
 

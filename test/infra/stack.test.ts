@@ -15,6 +15,7 @@ import {
   readSettings,
   SENDER_CONCURRENCY,
 } from '../../functions/commons/config';
+import { countersTableDefinition } from '../../functions/contract/counters-table';
 import { deliveriesTableDefinition, issuesTableDefinition } from '../../functions/contract/delivery-tables';
 import { limitsTableDefinition } from '../../functions/contract/limits-table';
 import { SUBSCRIBERS_TTL_ATTRIBUTE, subscriberTableDefinition } from '../../functions/contract/subscriber-table';
@@ -40,6 +41,7 @@ function nameResources(stack: PushletterStack): Record<string, string> {
     [tables.issues, 'issues'],
     [tables.deliveries, 'deliveries'],
     [tables.limits, 'limits'],
+    [tables.counters, 'counters'],
     [secrets.tokenKey, 'tokenKeySecret'],
     [secrets.api, 'apiSecret'],
     [secrets.githubToken, 'githubTokenSecret'],
@@ -138,6 +140,11 @@ describe('functions', () => {
         fromAddress: 'letters@news.example.org',
         maxSendRate: 50,
         editors: ['editor@example.org', 'second@example.org'],
+        // cdk.json's list with its labels: the form shows them, dispatch routes by the names.
+        topics: [
+          { name: '旅行', en: 'Travel', zh: '旅行' },
+          { name: 'rust', en: 'rust', zh: 'rust' },
+        ],
       });
     }
   });
@@ -151,6 +158,7 @@ describe('functions', () => {
         )
         .sort();
     expect(resourceKeys('api')).toEqual([
+      'COUNTERS_TABLE',
       'INGEST_QUEUE_URL',
       'ISSUES_TABLE',
       'LIMITS_TABLE',
@@ -168,6 +176,7 @@ describe('functions', () => {
       'SCHEDULE_GROUP_NAME',
     ]);
     expect(resourceKeys('dispatch')).toEqual([
+      'COUNTERS_TABLE',
       'ISSUES_TABLE',
       'NODE_OPTIONS',
       'PUSHLETTER_TOKEN_KEY_SECRET_ARN',
@@ -175,6 +184,7 @@ describe('functions', () => {
       'SUBSCRIBERS_TABLE',
     ]);
     expect(resourceKeys('send')).toEqual([
+      'COUNTERS_TABLE',
       'DELIVERIES_TABLE',
       'ISSUES_TABLE',
       'NODE_OPTIONS',
@@ -185,6 +195,7 @@ describe('functions', () => {
     ]);
     // The issues table: a post tagged with a hash of its long id is found there by one GetItem.
     expect(resourceKeys('sesEvents')).toEqual([
+      'COUNTERS_TABLE',
       'DELIVERIES_TABLE',
       'ISSUES_TABLE',
       'NODE_OPTIONS',
@@ -220,6 +231,7 @@ describe('functions', () => {
       subscribersTable: 'subscribers',
       issuesTable: 'issues',
       deliveriesTable: 'deliveries',
+      countersTable: 'counters',
     });
     expect(readSendQueueUrl(environment('dispatch'))).toBe('sendQueue');
     // The sender puts recipients a dead sender left in doubt back on its own queue, delayed,
@@ -245,6 +257,8 @@ describe('permissions (least privilege)', () => {
     'ses:SendRawEmail -> arn:aws:ses:${Region}:${Account}:identity/* if {"StringEquals":{"ses:FromAddress":"letters@news.example.org"}}',
   ];
   const TOKEN_KEY = 'secretsmanager:GetSecretValue -> tokenKeySecret';
+  // Counters are only ever added to, one UpdateItem ADD per scope; only the CLI reads them.
+  const COUNT = 'dynamodb:UpdateItem -> counters.Arn';
   const logs = (name: string) => `logs:CreateLogStream, logs:PutLogEvents -> ${name}Logs.Arn`;
   const consume = (queue: string) =>
     `sqs:ReceiveMessage, sqs:ChangeMessageVisibility, sqs:GetQueueUrl, sqs:DeleteMessage, sqs:GetQueueAttributes -> ${queue}.Arn`;
@@ -254,7 +268,9 @@ describe('permissions (least privilege)', () => {
       [
         'dynamodb:GetItem, dynamodb:UpdateItem -> subscribers.Arn',
         'dynamodb:GetItem, dynamodb:PutItem, dynamodb:UpdateItem, dynamodb:DeleteItem, dynamodb:Query -> limits.Arn',
+        // The click redirect reads a post's link list; confirming reads the stored welcome.
         'dynamodb:GetItem -> issues.Arn',
+        COUNT,
         TOKEN_KEY,
         'secretsmanager:GetSecretValue -> apiSecret',
         ...SEND_MAIL,
@@ -279,11 +295,26 @@ describe('permissions (least privilege)', () => {
     );
   });
 
+  it('ingest with tracking aggregate: the token key too, to sign the redirect links, and only then', () => {
+    const tracked = synthesize({ ...DEPLOYED_CONTEXT, tracking: 'aggregate', opens: 'true' });
+    const ingest = tracked.stack.pipeline.ingest;
+    const trackedPermissions = permissionsOfRole(tracked.template, id(ingest.role!), nameResources(tracked.stack));
+    expect(trackedPermissions).toContain(TOKEN_KEY);
+    expect(permissions('ingest')).not.toContain(TOKEN_KEY);
+    const variables = tracked.template.toJSON().Resources[id(ingest)].Properties.Environment.Variables as Record<
+      string,
+      unknown
+    >;
+    expect(variables).toMatchObject({ PUSHLETTER_TRACKING: 'aggregate', PUSHLETTER_TRACKING_OPENS: 'true' });
+    expect(variables.PUSHLETTER_TOKEN_KEY_SECRET_ARN).toBeDefined();
+  });
+
   it('dispatch: reads subscribers, checkpoints issues, fills the send queue, continues itself', () => {
     expect(permissions('dispatch')).toEqual(
       [
         'dynamodb:Query -> subscribers.Arn/index/active-by-list',
         'dynamodb:GetItem, dynamodb:UpdateItem -> issues.Arn',
+        COUNT,
         TOKEN_KEY,
         'sqs:SendMessage -> sendQueue.Arn',
         'lambda:InvokeFunction -> dispatch.Arn',
@@ -299,6 +330,7 @@ describe('permissions (least privilege)', () => {
         'dynamodb:BatchGetItem -> subscribers.Arn',
         'dynamodb:GetItem -> issues.Arn',
         'dynamodb:GetItem, dynamodb:BatchGetItem, dynamodb:UpdateItem, dynamodb:PutItem, dynamodb:BatchWriteItem -> deliveries.Arn',
+        COUNT,
         TOKEN_KEY,
         ...SEND_MAIL,
         'ses:GetSendQuota -> *',
@@ -315,6 +347,7 @@ describe('permissions (least privilege)', () => {
         'dynamodb:GetItem, dynamodb:UpdateItem -> subscribers.Arn',
         'dynamodb:UpdateItem -> deliveries.Arn',
         'dynamodb:GetItem -> issues.Arn',
+        COUNT,
         TOKEN_KEY,
         'sqs:SendMessage -> sesEventsDeadLetters.Arn',
         logs('sesEvents'),
@@ -365,6 +398,8 @@ describe('HTTP API', () => {
       'GET /',
       'GET /confirm',
       'GET /preferences',
+      'GET /o/{pixel}',
+      'GET /r/{post}/{link}',
       'GET /unsubscribe',
       'POST /confirm',
       'POST /hooks/github',
@@ -402,6 +437,9 @@ describe('HTTP API', () => {
       'POST /subscribe': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
       'POST /unsubscribe': { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
       'POST /hooks/github': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
+      // Readers' clicks right after a send (aggregate tracking).
+      'GET /r/{post}/{link}': { ThrottlingRateLimit: 200, ThrottlingBurstLimit: 400 },
+      'GET /o/{pixel}': { ThrottlingRateLimit: 200, ThrottlingBurstLimit: 400 },
     });
     // API Gateway refuses settings for a route that does not exist yet: the stage waits for them.
     const stageDependsOn = Object.values(template.findResources('AWS::ApiGatewayV2::Stage'))[0]!.DependsOn as string[];
@@ -436,10 +474,10 @@ describe('HTTP API', () => {
     // The CLI's names for acting on the deployed stack.
     expect(render(outputs.PublicUrl!.Value, names)).toBe(base);
     expect(
-      [outputs.SubscribersTable, outputs.IssuesTable, outputs.DeliveriesTable].map((output) =>
+      [outputs.SubscribersTable, outputs.IssuesTable, outputs.DeliveriesTable, outputs.CountersTable].map((output) =>
         render(output!.Value, names),
       ),
-    ).toEqual(['subscribers', 'issues', 'deliveries']);
+    ).toEqual(['subscribers', 'issues', 'deliveries', 'counters']);
     expect(JSON.stringify(outputs)).not.toMatch(/resolve:secretsmanager|SecretString/);
   });
 
@@ -478,6 +516,7 @@ describe('HTTP API', () => {
       subscribersTable: 'subscribers',
       issuesTable: 'issues',
       deliveriesTable: 'deliveries',
+      countersTable: 'counters',
     });
     // The CLI signs and finds subscribers with the token key; it reads no other secret.
     expect(readSecretArns(exported)).toEqual({ tokenKey: 'tokenKeySecret', api: undefined, githubToken: undefined });
@@ -519,11 +558,12 @@ describe('tables', () => {
     expect(definitionOf(stack.tables.issues)).toEqual(expected(issuesTableDefinition));
     expect(definitionOf(stack.tables.deliveries)).toEqual(expected(deliveriesTableDefinition));
     expect(definitionOf(stack.tables.limits)).toEqual(expected(limitsTableDefinition));
+    expect(definitionOf(stack.tables.counters)).toEqual(expected(countersTableDefinition));
   });
 
   it('are on-demand with point-in-time recovery and encryption', () => {
     const tables = Object.values(template.findResources('AWS::DynamoDB::Table'));
-    expect(tables).toHaveLength(4);
+    expect(tables).toHaveLength(5);
     for (const table of tables) {
       expect(table.Properties).toMatchObject({
         BillingMode: 'PAY_PER_REQUEST',
@@ -654,15 +694,21 @@ describe('SES', () => {
     });
   });
 
-  it('publishes sends, bounces and complaints to an encrypted, TLS-only topic that feeds ses-events', () => {
-    template.hasResourceProperties('AWS::SES::ConfigurationSetEventDestination', {
+  it('publishes sends, deliveries, bounces, complaints, rejects and delays to an encrypted, TLS-only topic that feeds ses-events', () => {
+    // One destination: each event type reaches ses-events once (two would deliver it twice).
+    const destinations = Object.values(template.findResources('AWS::SES::ConfigurationSetEventDestination'));
+    expect(destinations).toHaveLength(1);
+    expect(destinations[0]!.Properties).toMatchObject({
       ConfigurationSetName: { Ref: id(stack.sending.configurationSet) },
       EventDestination: {
         Enabled: true,
-        MatchingEventTypes: ['send', 'bounce', 'complaint'],
         SnsDestination: { TopicARN: { Ref: id(stack.sending.eventsTopic) } },
       },
     });
+    // CloudFormation's names for SES's Send, Delivery, Bounce, Complaint, Reject and DeliveryDelay events.
+    expect([...destinations[0]!.Properties.EventDestination.MatchingEventTypes].sort()).toEqual(
+      ['bounce', 'complaint', 'delivery', 'deliveryDelay', 'reject', 'send'].sort(),
+    );
     expect(resource(stack.sending.eventsTopic).Properties.KmsMasterKeyId).toBeDefined();
     template.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'lambda',

@@ -16,6 +16,7 @@ export const DEPLOYED_CONTEXT = {
   maxSendRate: '50',
   domain: 'example.org',
   alarmEmail: 'ops@example.org',
+  topics: [{ name: '旅行', en: 'Travel', zh: '旅行' }, { name: 'rust' }],
 };
 
 export interface Synthesized {

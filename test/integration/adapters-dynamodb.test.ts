@@ -1,10 +1,13 @@
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll } from 'vitest';
+import { DynamoCounterStore } from '../../functions/adapters/dynamodb/counter-store';
 import { DynamoIssueStore } from '../../functions/adapters/dynamodb/issue-store';
 import { DynamoSubscriberStore } from '../../functions/adapters/dynamodb/subscriber-store';
+import { countersTableDefinition } from '../../functions/contract/counters-table';
 import { deliveriesTableDefinition, issuesTableDefinition } from '../../functions/contract/delivery-tables';
+import { describeCounterStore } from '../contract/counter-store';
 import { describeIssueStore } from '../contract/issue-store';
-import { describeSubscriberDirectory } from '../contract/subscriber-directory';
+import { describeSignupChoices, describeSubscriberDirectory } from '../contract/subscriber-directory';
 import { testMessage } from './delivery-harness';
 import { createSubscriberTable, type RunningDynamo, startDynamo, testKeys } from './subscribers-harness';
 
@@ -36,18 +39,40 @@ describeIssueStore(
   () => message,
 );
 
-describeSubscriberDirectory('DynamoDB subscriber store', async () => {
-  const directory = new DynamoSubscriberStore({
+/** A subscriber store on a table of its own. */
+async function subscriberStore(): Promise<DynamoSubscriberStore> {
+  return new DynamoSubscriberStore({
     client: dynamo.client,
     tableName: await createSubscriberTable(dynamo.client),
     idKey: testKeys.idKey,
     listName: 'newsletter',
     clock: { now: () => new Date('2026-06-01T10:00:00Z') },
   });
+}
+
+describeSubscriberDirectory('DynamoDB subscriber store', async () => {
+  const directory = await subscriberStore();
   return {
     directory,
     add: async (email, state) =>
       (await directory.createIfAbsent({ email, state, consent: { at: '2026-06-01T10:00:00.000Z', source: 'import' } }))
         .id,
   };
+});
+
+describeSignupChoices('DynamoDB subscriber store', async () => {
+  const store = await subscriberStore();
+  return {
+    store,
+    setState: async (id, state) => {
+      if (state === 'active') await store.activate(id);
+      else await store.deactivate(id);
+    },
+  };
+});
+
+describeCounterStore('DynamoDB counter store', async () => {
+  const tableName = `counters-${process.pid}-${++tables}`;
+  await dynamo.client.send(new CreateTableCommand({ ...countersTableDefinition, TableName: tableName }));
+  return new DynamoCounterStore(dynamo.client, tableName);
 });

@@ -69,7 +69,12 @@ export async function startStack(): Promise<Stack> {
   const sesPort = (mail.address() as AddressInfo).port;
   const dynamoUrl = `http://127.0.0.1:${dynamoPort}`;
   const dynamo = dynamoClient({ dynamodb: dynamoUrl });
-  const tables = { subscribersTable: 'subscribers', issuesTable: 'issues', deliveriesTable: 'deliveries' };
+  const tables = {
+    subscribersTable: 'subscribers',
+    issuesTable: 'issues',
+    deliveriesTable: 'deliveries',
+    countersTable: 'counters',
+  };
   await ensureTables(dynamo, localTables(tables));
   const masterKey = randomBytes(32);
   const keys = deriveKeys(masterKey);

@@ -330,6 +330,9 @@ export async function startDoctorWorld(): Promise<DoctorWorld> {
     listName: 'newsletter',
     language: 'en' as const,
     existingIdentity: false,
+    topics: [],
+    tracking: 'off' as const,
+    opens: false,
     signupEnvironment: {},
   };
   const environment = {
@@ -352,6 +355,7 @@ export async function startDoctorWorld(): Promise<DoctorWorld> {
       subscribersTable: environment.SUBSCRIBERS_TABLE,
       issuesTable: environment.ISSUES_TABLE,
       deliveriesTable: DELIVERIES_TABLE,
+      countersTable: 'counters',
     },
     secrets,
     clock: systemClock,

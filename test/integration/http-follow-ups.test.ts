@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseTopics } from '../../functions/commons/config';
 import { openLocalBlog } from '../../functions/local/blog';
 import { importSubscribers } from '../../functions/subscribers/import';
 import {
@@ -38,7 +39,7 @@ async function signUp(stack: TestStack, address: string, lang?: string): Promise
 describe('the default welcome email (a blog without _newsletter/welcome.md)', () => {
   let stack: TestStack;
   beforeAll(async () => {
-    stack = await startTestStack();
+    stack = await startTestStack({ topics: parseTopics('旅行, rust') });
   });
   afterAll(async () => {
     await stack?.dispose();
@@ -76,6 +77,27 @@ describe('the default welcome email (a blog without _newsletter/welcome.md)', ()
     expect(welcome!.subject).toBe('欢迎订阅 Example Blog');
     expect(welcome!.body.text).toContain('每篇新文章发布后不久，都会发送到你的邮箱。');
     expect(welcome!.body.html).toContain('lang="zh-CN"');
+  });
+
+  it('says which topics the reader chose on the form, and that a weekly digest is what comes', async () => {
+    const address = uniqueAddress('welcome-topics');
+    const body = new URLSearchParams([
+      ['email', address],
+      ['lang', 'zh-CN'],
+      ['topics', '旅行'],
+      ['frequency', 'digest'],
+    ]);
+    const response = await fetch(`${stack.urls.app}/subscribe`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: body.toString(),
+    });
+    expect(response.status).toBe(200);
+    await pressConfirm(await confirmLink(stack, address));
+    const [welcome] = welcomesOf(await inbox(stack, address));
+    expect(welcome!.body.text).toContain('你选择的主题：旅行。');
+    expect(welcome!.body.text).toContain('你会收到每周摘要');
+    expect(welcome!.body.text).toMatch(/^管理订阅: http:\/\/localhost:\d+\/preferences\?token=[\w-]+$/m);
   });
 
   it('is not lost when the process dies between activating the reader and sending it, nor sent twice', async () => {

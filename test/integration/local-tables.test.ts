@@ -29,9 +29,20 @@ afterAll(async () => {
 
 describe('creating the local tables', () => {
   it('returns only once every table and index is ACTIVE, so the first write succeeds', async () => {
-    const resources = { subscribersTable: 'subscribers', issuesTable: 'issues', deliveriesTable: 'deliveries' };
+    const resources = {
+      subscribersTable: 'subscribers',
+      issuesTable: 'issues',
+      deliveriesTable: 'deliveries',
+      countersTable: 'counters',
+    };
     const limits = readLimitsTable();
-    expect(await ensureTables(client, localTables(resources))).toEqual(['subscribers', 'issues', 'deliveries', limits]);
+    expect(await ensureTables(client, localTables(resources))).toEqual([
+      'subscribers',
+      'issues',
+      'deliveries',
+      limits,
+      'counters',
+    ]);
     for (const name of [...Object.values(resources), limits]) {
       const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
       expect(Table?.TableStatus, name).toBe('ACTIVE');

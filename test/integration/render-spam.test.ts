@@ -37,10 +37,19 @@ describe('a post email as a subscriber receives it', () => {
     PUSHLETTER_PUBLIC_URL: 'https://api.blog.example.org',
   });
 
-  it.each(posts)('scores under 1 with SpamAssassin: %s', async (path) => {
+  // With aggregate tracking: every link leads to the API's redirect, plus the hidden link and the pixel.
+  const tracking = { publicUrl: settings.publicUrl, key: Buffer.alloc(32, 7), opens: true };
+
+  it.each(
+    posts.flatMap((path) => [
+      [path, 'off'],
+      [path, 'aggregate'],
+    ]),
+  )('scores under 1 with SpamAssassin: %s, tracking %s', async (path, mode) => {
     const site = await loadSite(findSiteRoot(path), settings);
     const post = await parsePost({ path, source: await readFile(path), site });
-    const email = await renderEmail(post, site, settings);
+    const email = await renderEmail(post, site, settings, mode === 'aggregate' ? tracking : undefined);
+    if (mode === 'aggregate') expect(email.html).toContain('https://api.blog.example.org/r/');
     const message = compileIssueMessage(email, settings);
     const data = personalise(message, {
       to: 'reader@example.com',

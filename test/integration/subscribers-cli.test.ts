@@ -214,11 +214,13 @@ describe('pushletter subscribers import', () => {
     expect(exported.code).toBe(0);
     expect(exported.err).toContain('exported 6 subscribers');
     const lines = exported.out.trimEnd().split('\r\n');
-    expect(lines[0]).toBe('email,name,state,created,confirmed,unsubscribed,suppressed,consent_at,consent_source,lang');
+    expect(lines[0]).toBe(
+      'email,name,state,created,confirmed,unsubscribed,suppressed,consent_at,consent_source,lang,topics',
+    );
     expect(lines.find((line) => line.startsWith('jane.doe@'))).toMatch(/^jane\.doe@example\.org,"Doe, Jane",active,/);
     expect(lines).toHaveLength(7);
     expect(lines.find((line) => line.startsWith('pending.reader@'))).toMatch(
-      /^pending\.reader@example\.org,,pending,.*,"form, ""spring"" campaign",en$/,
+      /^pending\.reader@example\.org,,pending,.*,"form, ""spring"" campaign",en,$/,
     );
     expect(lines.find((line) => line.startsWith('last@'))).toMatch(
       /^last@example\.com,Last,unsubscribed,[^,]+,[^,]+,[^,]+,/,
@@ -238,6 +240,33 @@ describe('pushletter subscribers import', () => {
     expect(byEmail(reExported.rows)).toEqual(byEmail(original.rows));
   });
 
+  it('imports a topics column against the offered topics, lists unknown ones as invalid rows, and exports it', async () => {
+    await usingTable();
+    const file = join(dataDir, 'topics.csv');
+    await writeFile(
+      file,
+      'email,topics\ntravel@example.org,旅行\nboth@example.org,旅行|Rust\nnone@example.org,\nwrong@example.org,旅行;golang\n',
+    );
+    process.env.PUSHLETTER_TOPICS = '旅行, rust, photos';
+    let result: Awaited<ReturnType<typeof cli>>;
+    try {
+      result = await cli('import', file, '--confirmed');
+    } finally {
+      delete process.env.PUSHLETTER_TOPICS;
+    }
+    expect(result.out).toMatch(/imported +3 \(active\)/);
+    expect(result.out).toContain(
+      'line 5: "旅行;golang": topic "golang" is not offered (offered: 旅行, rust, photos); separate topics with ; or |',
+    );
+    expect((await store.findByEmail('travel@example.org'))?.topics).toEqual(['旅行']);
+    expect((await store.findByEmail('both@example.org'))?.topics).toEqual(['旅行', 'rust']);
+    expect((await store.findByEmail('none@example.org'))?.topics).toBeUndefined();
+    expect(await store.findByEmail('wrong@example.org')).toBeUndefined();
+    const lines = (await cli('export')).out.trimEnd().split('\r\n');
+    expect(lines.find((line) => line.startsWith('both@'))).toMatch(/,旅行\|rust$/);
+    expect(lines.find((line) => line.startsWith('none@'))).toMatch(/,$/);
+  });
+
   it('names the columns it ignores and keeps the name column', async () => {
     await usingTable();
     const file = join(dataDir, 'crm.csv');
@@ -246,7 +275,7 @@ describe('pushletter subscribers import', () => {
       'Email,Full Name,Company,Tags\nada@example.com,Ada Lovelace,Analytical Engines,vip\nada.example.com,Ada Two,,\n',
     );
     const result = await cli('import', file, '--confirmed');
-    expect(result.out).toContain('ignored columns: "Company", "Tags" (kept: email, name, created, lang)');
+    expect(result.out).toContain('ignored columns: "Company", "Tags" (kept: email, name, created, lang, topics)');
     expect(result.out).toContain('line 3: "ada.example.com": the address has no @');
     expect((await store.findByEmail('ada@example.com'))?.name).toBe('Ada Lovelace');
   });

@@ -1,9 +1,11 @@
+import { MemoryCounterStore } from '../../functions/adapters/memory/memory-counter-store';
 import { MemoryIssueStore } from '../../functions/adapters/memory/memory-issue-store';
 import { MemorySubscriberDirectory } from '../../functions/adapters/memory/memory-subscriber-directory';
 import { normaliseAddress } from '../../functions/subscribers/address';
 import { deriveKeys, subscriberId } from '../../functions/subscribers/keys';
+import { describeCounterStore } from '../contract/counter-store';
 import { describeIssueStore } from '../contract/issue-store';
-import { describeSubscriberDirectory } from '../contract/subscriber-directory';
+import { describeSignupChoices, describeSubscriberDirectory } from '../contract/subscriber-directory';
 import { sendingWorld } from './delivery-world';
 
 const keys = deriveKeys(Buffer.from('memory-adapter-test-master-key-01234', 'utf8'));
@@ -34,3 +36,14 @@ describeSubscriberDirectory('in-memory subscriber directory', async () => {
     },
   };
 });
+
+describeSignupChoices('in-memory subscriber directory', async () => {
+  const idFor = (email: string) => subscriberId(keys.idKey, normaliseAddress(email, { allowTypos: true }));
+  const store = new MemorySubscriberDirectory(idFor);
+  return {
+    store,
+    setState: async (id, state) => store.put({ ...(await store.get(id))!, state }),
+  };
+});
+
+describeCounterStore('in-memory counter store', async () => new MemoryCounterStore());

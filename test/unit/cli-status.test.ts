@@ -54,3 +54,17 @@ describe('pushletter status output', () => {
     }
   });
 });
+
+describe('pushletter status: readers a post was not for', () => {
+  it('says how many and why, in the same column as the other rows', () => {
+    const text = formatStatus({ ...status({ sent: 12 }), issue: { ...issue, notFor: { topics: 20, digest: 3 } } });
+    expect(text).toMatch(
+      /^ {2}not for them +23 {2}\(20 chose topics this post has none of; 3 read the weekly digest, which carries it\)$/m,
+    );
+    expect(new Set(valueColumns(text)).size, text).toBe(1);
+  });
+
+  it('leaves the row out when a dispatch passed nobody over', () => {
+    expect(formatStatus(status({ sent: 12 }))).not.toContain('not for them');
+  });
+});

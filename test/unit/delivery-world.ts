@@ -1,3 +1,4 @@
+import { MemoryCounterStore } from '../../functions/adapters/memory/memory-counter-store';
 import { MemoryIssueStore } from '../../functions/adapters/memory/memory-issue-store';
 import { MemorySubscriberDirectory } from '../../functions/adapters/memory/memory-subscriber-directory';
 import type { Clock } from '../../functions/commons/clock';
@@ -32,6 +33,7 @@ export function sendingWorld(options: { subscribers?: number; seed?: number } = 
     return person;
   });
   const issues = new MemoryIssueStore();
+  const counters = new MemoryCounterStore();
   const sent: RawMessage[] = [];
   const mailer: Mailer & { failWith?: (message: RawMessage) => unknown } = {
     async sendRaw(message) {
@@ -67,6 +69,7 @@ export function sendingWorld(options: { subscribers?: number; seed?: number } = 
         mailer,
         rateLimiter: { acquire: async () => void rate.acquired++ },
         clock,
+        counters,
       },
       { concurrency: 4, backoffMs: 1, sleep: async () => undefined, ...workerOptions },
     );
@@ -76,6 +79,7 @@ export function sendingWorld(options: { subscribers?: number; seed?: number } = 
     directory,
     people,
     issues,
+    counters,
     sent,
     mailer,
     rate,
@@ -89,6 +93,7 @@ export function sendingWorld(options: { subscribers?: number; seed?: number } = 
       sendQueue: { send: async (jobs: SendJob[]) => void sendJobs.push(...jobs) },
       dispatchQueue: { send: async (jobs: DispatchJob[]) => void dispatchJobs.push(...jobs) },
       clock,
+      counters,
     },
   };
 }

@@ -21,6 +21,7 @@ describe('the folders of functions/', () => {
       'feedback',
       'publishing',
       'http',
+      'stats',
     ];
     const outer = ['adapters', 'wiring', 'local', 'lambdas', 'cli'];
     const crossings = [...graph.folders].flatMap(([folder, targets]) =>

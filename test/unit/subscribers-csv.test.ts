@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parseTopics } from '../../functions/commons/config';
 import { InvalidInputError } from '../../functions/commons/errors';
 import {
   csvField,
@@ -141,7 +142,7 @@ describe('CSV export', () => {
     expect(csvField('two\nlines')).toBe('"two\nlines"');
     expect(csvField(undefined)).toBe('');
     expect(exportHeader()).toBe(
-      'email,name,state,created,confirmed,unsubscribed,suppressed,consent_at,consent_source,lang\r\n',
+      'email,name,state,created,confirmed,unsubscribed,suppressed,consent_at,consent_source,lang,topics\r\n',
     );
     const line = exportRow({
       id: 'x',
@@ -154,7 +155,7 @@ describe('CSV export', () => {
       name: 'Jane "JD" Doe',
     });
     expect(line).toBe(
-      'jane@example.org,"Jane ""JD"" Doe",active,2024-01-01T00:00:00.000Z,2024-01-02T00:00:00.000Z,,,2024-01-01T00:00:00.000Z,"partner list, ""spring""",en\r\n',
+      'jane@example.org,"Jane ""JD"" Doe",active,2024-01-01T00:00:00.000Z,2024-01-02T00:00:00.000Z,,,2024-01-01T00:00:00.000Z,"partner list, ""spring""",en,\r\n',
     );
     // What export writes, import reads back.
     const parsed = parseImportCsv(utf8(exportHeader() + line));
@@ -190,5 +191,57 @@ describe('CSV export', () => {
     for (const harmless of ['jane@example.org', 'form', "'already"]) expect(neutraliseFormula(harmless)).toBe(harmless);
     const parsed = parseImportCsv(utf8(exportHeader() + line));
     expect(parsed.rows[0]?.email).toBe('=1+2@example.org');
+  });
+});
+
+describe('the topics column', () => {
+  const offered = parseTopics('旅行, rust, photos');
+
+  it('keeps topics separated by ; or |, under the offered names, and none for an empty cell or every topic', () => {
+    const parsed = parseImportCsv(
+      utf8(
+        'email,topics\na@example.org,旅行;RUST\nb@example.org, rust | photos \nc@example.org,\nd@example.org,"rust;旅行|photos"\n',
+      ),
+      'list.csv',
+      offered,
+    );
+    expect(parsed.invalid).toEqual([]);
+    expect(parsed.ignoredColumns).toEqual([]);
+    expect(parsed.rows.map((row) => row.topics)).toEqual([['旅行', 'rust'], ['rust', 'photos'], undefined, undefined]);
+  });
+
+  it('makes an unknown topic a row error that says what is offered and how to write it', () => {
+    const parsed = parseImportCsv(
+      utf8('主题,email\ngolang;rust,a@example.org\n旅行,b@example.org\n'),
+      'list.csv',
+      offered,
+    );
+    expect(parsed.rows.map((row) => row.email)).toEqual(['b@example.org']);
+    expect(parsed.invalid).toEqual([
+      {
+        line: 2,
+        value: 'golang;rust',
+        reason:
+          'topic "golang" is not offered (offered: 旅行, rust, photos); separate topics with ; or | and write them as the posts\' front matter does',
+      },
+    ]);
+    const unset = parseImportCsv(utf8('email,topics\na@example.org,rust\n'), 'list.csv');
+    expect(unset.invalid[0]?.reason).toMatch(/no topics are set \(cdk\.json "topics" or PUSHLETTER_TOPICS\)/);
+  });
+
+  it('exports topics separated by |, which import reads back', () => {
+    const line = exportRow({
+      id: 'x',
+      email: 'li@example.org',
+      state: 'active',
+      createdAt: '2024-01-01T00:00:00.000Z',
+      consent: { at: '2024-01-01T00:00:00.000Z', source: 'form' },
+      topics: ['旅行', 'rust'],
+    });
+    expect(line.trimEnd().endsWith(',旅行|rust')).toBe(true);
+    expect(parseImportCsv(utf8(exportHeader() + line), 'export.csv', offered).rows[0]?.topics).toEqual([
+      '旅行',
+      'rust',
+    ]);
   });
 });

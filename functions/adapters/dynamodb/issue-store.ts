@@ -28,11 +28,13 @@ import {
   type IssueStore,
   MessageTooLargeError,
   type NewIssue,
+  type NotForCounts,
   type SendingTables,
   type SentRecord,
 } from '../../delivery/issues';
 import { encodeTagValue, isHashedTagValue } from '../../delivery/message-tags';
 import type { CompiledMessage } from '../../mail/message';
+import { readIssueLinks } from './issue-links';
 import { conditionalUpdate, isConditionFailure, untilProcessed } from './requests';
 
 /**
@@ -45,6 +47,24 @@ const TAG_ALIAS_PREFIX = 'tag:';
 const MESSAGE_LIMIT_BYTES = 350_000;
 /** BatchWriteItem takes at most 25 requests. */
 const BATCH_WRITE_LIMIT = 25;
+
+/** Where each kind of feedback is noted on a delivery record (Delivery's fields). */
+const FEEDBACK_ATTRIBUTES: Record<Exclude<CopyFeedback['kind'], 'transient'>, [string, string | boolean]> = {
+  bounce: ['bounce', 'permanent'],
+  complaint: ['complaint', true],
+  delivery: ['delivered', true],
+  delay: ['delayed', true],
+  reject: ['rejected', true],
+};
+
+/**
+ * The issue's `notFor` counts, one top-level number each: ADD, which makes the page's counts
+ * part of the checkpoint's one conditional write, takes top-level attributes only.
+ */
+export const NOT_FOR_ATTRIBUTES: Record<keyof NotForCounts, string> = {
+  topics: 'notForTopics',
+  digest: 'notForDigest',
+};
 
 /**
  * Issues (one per post) and deliveries (one per post and recipient) in DynamoDB. Every state
@@ -112,11 +132,18 @@ export class DynamoIssueStore implements IssueStore {
         Key: marshall({ postId }),
         ConsistentRead: true,
         ProjectionExpression:
-          'postId, title, subject, #state, sendAt, skipReason, failReason, #source, #commit, createdAt, #cursor, enqueued, dispatchedAt, hasMessage, claimBuckets',
+          'postId, title, subject, #state, sendAt, skipReason, failReason, #source, #commit, createdAt, #cursor, enqueued, dispatchedAt, hasMessage, claimBuckets, categoriesAndTags, notForTopics, notForDigest',
         ExpressionAttributeNames: { '#state': 'state', '#source': 'source', '#commit': 'commit', '#cursor': 'cursor' },
       }),
     );
-    return result.Item ? (unmarshall(result.Item) as Issue) : undefined;
+    if (result.Item === undefined) return undefined;
+    const { notForTopics, notForDigest, ...issue } = unmarshall(result.Item) as Issue & {
+      notForTopics?: number;
+      notForDigest?: number;
+    };
+    if (notForTopics !== undefined || notForDigest !== undefined)
+      issue.notFor = { topics: notForTopics ?? 0, digest: notForDigest ?? 0 };
+    return issue;
   }
 
   /** The rendered message, decompressed; read once per batch by the sender, not per recipient. */
@@ -131,6 +158,10 @@ export class DynamoIssueStore implements IssueStore {
     const binary = result.Item?.message?.B;
     if (binary === undefined) return undefined;
     return JSON.parse(gunzipSync(binary).toString('utf8')) as CompiledMessage;
+  }
+
+  getLinks(postId: string): Promise<string[] | undefined> {
+    return readIssueLinks(this.dynamo, this.tables.issuesTable, postId);
   }
 
   /** A scheduled issue whose time has come starts dispatching; false if it was not scheduled. */
@@ -156,23 +187,30 @@ export class DynamoIssueStore implements IssueStore {
     next: string | undefined,
     enqueued: number,
     now: Date = new Date(),
+    notFor?: NotForCounts,
   ): Promise<boolean> {
     const finished = next === undefined;
+    const added = ['enqueued :count'];
+    const values: Record<string, unknown> = {
+      ':next': next ?? '',
+      ':expected': expected,
+      ':count': enqueued,
+      ':dispatching': 'dispatching',
+      ...(finished ? { ':dispatched': 'dispatched', ':now': now.toISOString() } : {}),
+    };
+    // Only counts there are: a list without topics or digest readers keeps its records as they were.
+    for (const reason of ['topics', 'digest'] as const) {
+      if ((notFor?.[reason] ?? 0) === 0) continue;
+      added.push(`${NOT_FOR_ATTRIBUTES[reason]} :${reason}`);
+      values[`:${reason}`] = notFor![reason];
+    }
     return this.conditionalUpdate({
       TableName: this.tables.issuesTable,
       Key: marshall({ postId }),
-      UpdateExpression: finished
-        ? 'SET #cursor = :next, #state = :dispatched, dispatchedAt = :now ADD enqueued :count'
-        : 'SET #cursor = :next ADD enqueued :count',
+      UpdateExpression: `${finished ? 'SET #cursor = :next, #state = :dispatched, dispatchedAt = :now' : 'SET #cursor = :next'} ADD ${added.join(', ')}`,
       ConditionExpression: '#cursor = :expected AND #state = :dispatching',
       ExpressionAttributeNames: { '#cursor': 'cursor', '#state': 'state' },
-      ExpressionAttributeValues: marshall({
-        ':next': next ?? '',
-        ':expected': expected,
-        ':count': enqueued,
-        ':dispatching': 'dispatching',
-        ...(finished ? { ':dispatched': 'dispatched', ':now': now.toISOString() } : {}),
-      }),
+      ExpressionAttributeValues: marshall(values),
     });
   }
 
@@ -392,20 +430,28 @@ export class DynamoIssueStore implements IssueStore {
     return result.Item ? toDelivery(result.Item) : undefined;
   }
 
-  /** SES reported this copy as a permanent bounce or complaint. Idempotent. */
+  /**
+   * SES feedback on a copy, noted on its record by one conditional update that succeeds only
+   * the first time: the record is what makes counting SES events exactly-once, at no cost
+   * beyond this write (which a bounce or complaint needed anyway).
+   */
   async recordFeedback(postId: string, subscriberId: string, feedback: CopyFeedback): Promise<boolean> {
-    const update =
-      feedback.kind === 'bounce'
-        ? { expression: 'SET bounce = :value', values: { ':value': 'permanent' } }
-        : feedback.kind === 'complaint'
-          ? { expression: 'SET complaint = :value', values: { ':value': true } }
-          : { expression: 'ADD transientBounces :value', values: { ':value': new Set([feedback.feedbackId]) } };
+    if (feedback.kind === 'transient')
+      return this.conditionalUpdate({
+        TableName: this.tables.deliveriesTable,
+        Key: marshall({ postId, subscriberId }),
+        UpdateExpression: 'ADD transientBounces :ids',
+        ConditionExpression: 'attribute_exists(subscriberId) AND NOT contains(transientBounces, :id)',
+        ExpressionAttributeValues: marshall({ ':ids': new Set([feedback.feedbackId]), ':id': feedback.feedbackId }),
+      });
+    const [attribute, value] = FEEDBACK_ATTRIBUTES[feedback.kind];
     return this.conditionalUpdate({
       TableName: this.tables.deliveriesTable,
       Key: marshall({ postId, subscriberId }),
-      UpdateExpression: update.expression,
-      ConditionExpression: 'attribute_exists(subscriberId)',
-      ExpressionAttributeValues: marshall(update.values),
+      UpdateExpression: 'SET #feedback = :value',
+      ConditionExpression: 'attribute_exists(subscriberId) AND attribute_not_exists(#feedback)',
+      ExpressionAttributeNames: { '#feedback': attribute },
+      ExpressionAttributeValues: marshall({ ':value': value }),
     });
   }
 

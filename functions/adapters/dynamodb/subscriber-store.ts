@@ -20,7 +20,9 @@ import type {
   ActivePage,
   Consent,
   NewSubscriber,
+  PendingSignup,
   Preferences,
+  ReadingChoices,
   Subscriber,
   SubscriberState,
   SubscriberStore,
@@ -56,9 +58,18 @@ function toSubscriber(item: Record<string, AttributeValue>): Subscriber {
   }
   // A list, or a string set should another writer have used one.
   const topics = raw.topics instanceof Set ? [...raw.topics] : raw.topics;
-  if (Array.isArray(topics)) subscriber.topics = topics.filter((topic): topic is string => typeof topic === 'string');
+  if (Array.isArray(topics) && topics.length > 0)
+    subscriber.topics = topics.filter((topic): topic is string => typeof topic === 'string');
   if (raw.frequency === 'post' || raw.frequency === 'digest') subscriber.frequency = raw.frequency;
   return subscriber;
+}
+
+/** The choices as stored: no topics (every post) is no attribute, never an empty list. */
+function storedChoices(choices: ReadingChoices): ReadingChoices {
+  return {
+    topics: choices.topics !== undefined && choices.topics.length > 0 ? [...choices.topics] : undefined,
+    frequency: choices.frequency,
+  };
 }
 
 /**
@@ -164,10 +175,10 @@ export class DynamoSubscriberStore implements SubscriberStore {
     };
   }
 
-  async suppress(id: string, state: 'bounced' | 'complained', at: Date): Promise<void> {
-    if (!isSubscriberId(id)) return;
+  async suppress(id: string, state: 'bounced' | 'complained', at: Date): Promise<SubscriberState | undefined> {
+    if (!isSubscriberId(id)) return undefined;
     try {
-      await this.client.send(
+      const result = await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: { id: { S: id } },
@@ -175,27 +186,29 @@ export class DynamoSubscriberStore implements SubscriberStore {
           // mailbox is never mailed again.
           UpdateExpression: `SET #state = :state, suppressedAt = :at REMOVE activeList${state === 'complained' ? `, ${SUBSCRIBERS_TTL_ATTRIBUTE}` : ''}`,
           // A complaint outranks a bounce: a later bounce must not turn a complainer back into
-          // someone a new opt-in may mail. A forgotten (deleted) person stays deleted.
+          // someone a new opt-in may mail. A forgotten (deleted) person stays deleted. Already
+          // in this state: nothing changes, so an event SNS delivers twice counts once.
           ConditionExpression:
-            state === 'bounced' ? 'attribute_exists(id) AND #state <> :complained' : 'attribute_exists(id)',
+            state === 'bounced'
+              ? 'attribute_exists(id) AND #state <> :complained AND #state <> :state'
+              : 'attribute_exists(id) AND #state <> :state',
           ExpressionAttributeNames: { '#state': 'state' },
           ExpressionAttributeValues: {
             ':state': { S: state },
             ':at': { S: at.toISOString() },
             ...(state === 'bounced' ? { ':complained': { S: 'complained' } } : {}),
           },
+          ReturnValues: 'UPDATED_OLD',
         }),
       );
+      return result.Attributes?.state?.S as SubscriberState | undefined;
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
+      return undefined;
     }
   }
 
-  async upsertPending(input: {
-    email: string;
-    consent: Consent;
-    lang?: string;
-  }): Promise<{ id: string; stored: boolean }> {
+  async upsertPending(input: PendingSignup): Promise<{ id: string; stored: boolean }> {
     const email = normaliseAddress(input.email, { allowTypos: true });
     const id = subscriberId(this.idKey, email);
     const now = this.clock.now().toISOString();
@@ -215,12 +228,23 @@ export class DynamoSubscriberStore implements SubscriberStore {
       update += ', lang = :lang';
       values[':lang'] = input.lang;
     }
+    // A new signup's choices replace the earlier ones whole: what it leaves out is removed.
+    const removed = ['activeList'];
+    const { topics, frequency } = storedChoices(input);
+    if (topics !== undefined) {
+      update += ', topics = :topics';
+      values[':topics'] = topics;
+    } else removed.push('topics');
+    if (frequency !== undefined) {
+      update += ', frequency = :frequency';
+      values[':frequency'] = frequency;
+    } else removed.push('frequency');
     try {
       await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: { id: { S: id } },
-          UpdateExpression: `${update} REMOVE activeList`,
+          UpdateExpression: `${update} REMOVE ${removed.join(', ')}`,
           // Active readers stay active (a second signup changes nothing); complained ones are
           // never mailed again, not even a confirmation request.
           ConditionExpression: 'attribute_not_exists(id) OR #state IN (:pending, :unsubscribed, :bounced)',
@@ -248,6 +272,7 @@ export class DynamoSubscriberStore implements SubscriberStore {
       consent: stripUndefined(input.consent),
       lang: input.lang,
       name: input.name,
+      ...storedChoices(input),
     };
     if (input.state === 'active') {
       item.confirmedAt = now;

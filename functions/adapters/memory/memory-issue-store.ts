@@ -1,5 +1,13 @@
 import type { Claim, Ledger } from '../../delivery/claims';
-import type { CopyFeedback, Delivery, Issue, IssueStore, NewIssue, SentRecord } from '../../delivery/issues';
+import type {
+  CopyFeedback,
+  Delivery,
+  Issue,
+  IssueStore,
+  NewIssue,
+  NotForCounts,
+  SentRecord,
+} from '../../delivery/issues';
 import { encodeTagValue, isHashedTagValue } from '../../delivery/message-tags';
 import type { CompiledMessage } from '../../mail/message';
 
@@ -10,7 +18,7 @@ import type { CompiledMessage } from '../../mail/message';
  * atomic here: of two callers only one can win.
  */
 export class MemoryIssueStore implements IssueStore {
-  private readonly issues = new Map<string, { issue: Issue; message?: string }>();
+  private readonly issues = new Map<string, { issue: Issue; message?: string; links?: string[] }>();
   private readonly ledgers = new Map<string, Map<string, Claim>>();
   private readonly records = new Map<string, Map<string, Delivery>>();
 
@@ -26,7 +34,7 @@ export class MemoryIssueStore implements IssueStore {
     return 'created';
   }
 
-  private put({ message, ...fields }: NewIssue, now: Date): void {
+  private put({ message, links, ...fields }: NewIssue, now: Date): void {
     const issue: Issue = {
       ...fields,
       createdAt: now.toISOString(),
@@ -35,7 +43,11 @@ export class MemoryIssueStore implements IssueStore {
       hasMessage: message !== undefined,
     };
     // Stored as JSON, as the DynamoDB store keeps it: what comes back is what a JSON reader gets.
-    this.issues.set(fields.postId, { issue, message: message === undefined ? undefined : JSON.stringify(message) });
+    this.issues.set(fields.postId, {
+      issue,
+      message: message === undefined ? undefined : JSON.stringify(message),
+      ...(links === undefined ? {} : { links: [...links] }),
+    });
   }
 
   async getIssue(postId: string): Promise<Issue | undefined> {
@@ -46,6 +58,11 @@ export class MemoryIssueStore implements IssueStore {
   async getMessage(postId: string): Promise<CompiledMessage | undefined> {
     const message = this.issues.get(postId)?.message;
     return message === undefined ? undefined : (JSON.parse(message) as CompiledMessage);
+  }
+
+  async getLinks(postId: string): Promise<string[] | undefined> {
+    const links = this.issues.get(postId)?.links;
+    return links === undefined ? undefined : [...links];
   }
 
   async startScheduled(postId: string): Promise<boolean> {
@@ -61,11 +78,18 @@ export class MemoryIssueStore implements IssueStore {
     next: string | undefined,
     enqueued: number,
     now: Date = new Date(),
+    notFor?: NotForCounts,
   ): Promise<boolean> {
     const issue = this.issues.get(postId)?.issue;
     if (issue === undefined || issue.cursor !== expected || issue.state !== 'dispatching') return false;
     issue.cursor = next ?? '';
     issue.enqueued += enqueued;
+    if (notFor !== undefined && notFor.topics + notFor.digest > 0) {
+      issue.notFor = {
+        topics: (issue.notFor?.topics ?? 0) + notFor.topics,
+        digest: (issue.notFor?.digest ?? 0) + notFor.digest,
+      };
+    }
     if (next === undefined) {
       issue.state = 'dispatched';
       issue.dispatchedAt = now.toISOString();
@@ -186,10 +210,24 @@ export class MemoryIssueStore implements IssueStore {
   async recordFeedback(postId: string, subscriberId: string, feedback: CopyFeedback): Promise<boolean> {
     const record = this.records.get(postId)?.get(subscriberId);
     if (record === undefined) return false;
-    if (feedback.kind === 'bounce') record.bounce = 'permanent';
-    else if (feedback.kind === 'complaint') record.complaint = true;
-    else record.transientBounces = [...new Set([...(record.transientBounces ?? []), feedback.feedbackId])];
-    return true;
+    switch (feedback.kind) {
+      case 'transient':
+        if (record.transientBounces?.includes(feedback.feedbackId)) return false;
+        record.transientBounces = [...(record.transientBounces ?? []), feedback.feedbackId];
+        return true;
+      case 'bounce':
+        if (record.bounce !== undefined) return false;
+        record.bounce = 'permanent';
+        return true;
+      case 'complaint':
+        return first(record, 'complaint');
+      case 'delivery':
+        return first(record, 'delivered');
+      case 'delay':
+        return first(record, 'delayed');
+      case 'reject':
+        return first(record, 'rejected');
+    }
   }
 
   async postIdOfTag(tag: string): Promise<string | undefined> {
@@ -222,4 +260,11 @@ export class MemoryIssueStore implements IssueStore {
 /** Claims are compared as the ledger stores them (encodeClaim): time, token and the Send-events mark. */
 function sameClaim(a: Claim, b: Claim): boolean {
   return a.claimedAt === b.claimedAt && a.token === b.token && Boolean(a.sendEvents) === Boolean(b.sendEvents);
+}
+
+/** Sets a feedback flag on a record; true when it was not set before. */
+function first(record: Delivery, flag: 'complaint' | 'delivered' | 'delayed' | 'rejected'): boolean {
+  if (record[flag] === true) return false;
+  record[flag] = true;
+  return true;
 }

@@ -1,8 +1,11 @@
+import { normaliseAddress } from '../../subscribers/address';
 import type {
   ActivePage,
+  PendingSignup,
   Preferences,
   Subscriber,
   SubscriberDirectory,
+  SubscriberState,
   SubscriberStore,
 } from '../../subscribers/types';
 
@@ -11,7 +14,9 @@ import type {
  * answers (test/contract/subscriber-directory.ts): active subscribers paged in id order,
  * suppression that never turns a complaint back into a bounce, addresses found by their id.
  */
-export class MemorySubscriberDirectory implements SubscriberDirectory, Pick<SubscriberStore, 'updatePreferences'> {
+export class MemorySubscriberDirectory
+  implements SubscriberDirectory, Pick<SubscriberStore, 'updatePreferences' | 'upsertPending'>
+{
   private readonly subscribers = new Map<string, Subscriber>();
 
   /** `idFor` maps an address to its id (the DynamoDB store's keyed hash, or any stand-in). */
@@ -52,12 +57,43 @@ export class MemorySubscriberDirectory implements SubscriberDirectory, Pick<Subs
     return [...this.subscribers.values()].filter((subscriber) => subscriber.state === 'active').length;
   }
 
-  async suppress(id: string, state: 'bounced' | 'complained', at: Date): Promise<void> {
+  /** A form signup, with the DynamoDB store's rules: active and complained stay as they are. */
+  async upsertPending(input: PendingSignup): Promise<{ id: string; stored: boolean }> {
+    const email = normaliseAddress(input.email, { allowTypos: true });
+    const id = this.idFor(email);
+    const known = this.subscribers.get(id);
+    if (known !== undefined && (known.state === 'active' || known.state === 'complained')) return { id, stored: false };
+    const subscriber: Subscriber = {
+      ...known,
+      id,
+      email,
+      state: 'pending',
+      createdAt: known?.createdAt ?? input.consent.at,
+      consent: structuredClone(input.consent),
+    };
+    if (input.lang !== undefined) subscriber.lang = input.lang;
+    // The signup's choices replace the earlier ones whole.
+    delete subscriber.topics;
+    delete subscriber.frequency;
+    if (input.topics !== undefined && input.topics.length > 0) subscriber.topics = [...input.topics];
+    if (input.frequency !== undefined) subscriber.frequency = input.frequency;
+    this.subscribers.set(id, subscriber);
+    return { id, stored: true };
+  }
+
+  async suppress(id: string, state: 'bounced' | 'complained', at: Date): Promise<SubscriberState | undefined> {
     const subscriber = this.subscribers.get(id);
     // A complaint outranks a bounce; a forgotten (deleted) person stays deleted.
-    if (subscriber === undefined || (state === 'bounced' && subscriber.state === 'complained')) return;
+    if (
+      subscriber === undefined ||
+      subscriber.state === state ||
+      (state === 'bounced' && subscriber.state === 'complained')
+    )
+      return undefined;
+    const left = subscriber.state;
     subscriber.state = state;
     subscriber.suppressedAt = at.toISOString();
+    return left;
   }
 
   async updatePreferences(id: string, { topics, frequency, lang }: Preferences): Promise<boolean> {
