@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * What travels on the queues: ids and cursors, never bodies. Consumers re-read state from the

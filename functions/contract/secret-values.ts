@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The secrets' values (functions/commons/secrets.ts reads them). Each message follows the

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The parts of an SES event notification (delivered by SNS) that ses-events reads: Send,

@@ -397,8 +397,8 @@ describe('HTTP API', () => {
     expect(routes).toEqual([
       'GET /',
       'GET /confirm',
-      'GET /preferences',
       'GET /o/{pixel}',
+      'GET /preferences',
       'GET /r/{post}/{link}',
       'GET /unsubscribe',
       'POST /confirm',
