@@ -49,6 +49,47 @@ export interface Settings {
   signup: SignupSettings;
   /** The topics readers may choose from; none: every reader gets every post. */
   topics: Topic[];
+  /** When the weekly digest goes out, on the site's clock. */
+  digest: DigestSchedule;
+}
+
+export const WEEKDAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+/** The weekday and hour the weekly digest goes out, in the site's IANA time zone. */
+export interface DigestSchedule {
+  day: Weekday;
+  /** 0 to 23, on the hour. */
+  hour: number;
+  timeZone: string;
+}
+
+/**
+ * PUSHLETTER_DIGEST_DAY (`monday`, or its first three letters), PUSHLETTER_DIGEST_HOUR (0–23) and
+ * PUSHLETTER_TIMEZONE (the blog's `_config.yml` `timezone`; UTC when unset).
+ */
+export function readDigestSchedule(env: Env = process.env): DigestSchedule {
+  const dayText = (optional(env, ENV.digestDay) ?? 'monday').toLowerCase();
+  const day = WEEKDAYS.find((name) => name === dayText || name.slice(0, 3) === dayText);
+  if (day === undefined)
+    throw new ConfigError(`${ENV.digestDay} must be a weekday such as monday or mon (got "${env[ENV.digestDay]}")`);
+  const hourText = optional(env, ENV.digestHour) ?? '8';
+  const hour = Number(hourText);
+  if (!/^\d{1,2}$/.test(hourText) || hour > 23)
+    throw new ConfigError(`${ENV.digestHour} must be a whole hour from 0 to 23, for example 8 (got "${hourText}")`);
+  const timeZone = optional(env, ENV.timezone) ?? 'UTC';
+  if (!isIanaTimeZone(timeZone))
+    throw new ConfigError(`${ENV.timezone} must be an IANA time zone such as Asia/Shanghai (got "${timeZone}")`);
+  return { day, hour, timeZone };
+}
+
+export function isIanaTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A category or tag readers may choose, as the front matter writes it, with its labels. */
@@ -331,6 +372,7 @@ export function readSettings(env: Env = process.env): Settings {
     resendAfterSeconds,
     signup: readSignupSettings(env),
     topics: parseTopics(optional(env, ENV.topics)),
+    digest: readDigestSchedule(env),
   };
 }
 
@@ -340,6 +382,8 @@ export interface SiteIdentity {
   /** Where its pages answer. */
   url: string;
   language?: string;
+  /** Its `_config.yml` `timezone`: the digest's clock unless PUSHLETTER_TIMEZONE says otherwise. */
+  timeZone?: string;
 }
 
 /**
@@ -355,6 +399,10 @@ export function withSiteIdentity(settings: Settings, site: SiteIdentity, env: En
     blogServedAt: withoutTrailingSlash(site.url),
     language: site.language ?? settings.language,
     fromName: optional(env, ENV.fromName) ?? site.title,
+    digest:
+      site.timeZone === undefined || optional(env, ENV.timezone) !== undefined
+        ? settings.digest
+        : { ...settings.digest, timeZone: site.timeZone },
   };
 }
 

@@ -21,6 +21,9 @@ export const ENV = {
   configurationSet: 'PUSHLETTER_CONFIGURATION_SET',
   resendAfterSeconds: 'PUSHLETTER_RESEND_AFTER_SECONDS',
   topics: 'PUSHLETTER_TOPICS',
+  timezone: 'PUSHLETTER_TIMEZONE',
+  digestDay: 'PUSHLETTER_DIGEST_DAY',
+  digestHour: 'PUSHLETTER_DIGEST_HOUR',
   // Signup protection (README: Security).
   signupLimits: 'PUSHLETTER_SIGNUP_LIMITS',
   clientSignupsPer10Minutes: 'PUSHLETTER_CLIENT_SIGNUPS_PER_10_MINUTES',

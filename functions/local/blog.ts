@@ -219,7 +219,7 @@ ${content}
   return {
     root,
     site,
-    identity: (appUrl) => ({ title: site.title, url: blogUrl(appUrl), language: site.lang }),
+    identity: (appUrl) => ({ title: site.title, url: blogUrl(appUrl), language: site.lang, timeZone: site.timezone }),
     posts,
     handle,
   };

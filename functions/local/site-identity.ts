@@ -25,7 +25,12 @@ export async function readSiteIdentity(dataDir: string): Promise<SiteIdentity | 
   } catch {
     return undefined;
   }
-  const { title, url, language } = (value ?? {}) as Record<string, unknown>;
+  const { title, url, language, timeZone } = (value ?? {}) as Record<string, unknown>;
   if (typeof title !== 'string' || typeof url !== 'string') return undefined;
-  return { title, url, ...(typeof language === 'string' ? { language } : {}) };
+  return {
+    title,
+    url,
+    ...(typeof language === 'string' ? { language } : {}),
+    ...(typeof timeZone === 'string' ? { timeZone } : {}),
+  };
 }

@@ -8,6 +8,7 @@ import type { IssueState, IssueStore } from '../delivery/issues';
 import type { Mailer } from '../mail/mailer';
 import { type CompiledMessage, compileMessage, personalise } from '../mail/message';
 import { renderEmail } from '../render/email';
+import { summarizePost } from '../render/excerpt';
 import type { IncludedFiles } from '../render/includes';
 import { parsePost, readPostName } from '../render/post';
 import { loadSite, siteFromConfigText } from '../render/site';
@@ -278,6 +279,10 @@ export async function ingestPost(
     state: future ? ('scheduled' as const) : ('dispatching' as const),
     sendAt: sendAt.toISOString(),
     message,
+    // What the weekly digest shows of it; and what topic routing compares.
+    summary: summarizePost(post),
+    categories: post.categories,
+    tags: post.tags,
   };
   const created = replacing
     ? await ports.issues.replaceSkipped(issue, now)
