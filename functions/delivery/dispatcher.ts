@@ -2,9 +2,10 @@ import type { Clock } from '../commons/clock';
 import { logger } from '../commons/logger';
 import type { Queue } from '../commons/queue';
 import type { DispatchJob, SendJob } from '../contract/messages';
-import type { SubscriberDirectory } from '../subscribers/types';
+import type { Subscriber, SubscriberDirectory } from '../subscribers/types';
 import { bucketCountFor, bucketOf } from './claims';
-import type { IssueStore } from './issues';
+import { digestVariantFor } from './digest-recipients';
+import type { Issue, IssueStore } from './issues';
 import { QUEUE_BATCH_LIMIT } from './jobs';
 
 export interface DispatchDependencies {
@@ -44,18 +45,41 @@ function chunk<T>(items: T[], size: number): T[][] {
   return chunks;
 }
 
-/** A page's ids (in index order) as send jobs: one per claim bucket, split when too long. */
-function sendJobs(postId: string, ids: string[], buckets: number, perMessage: number): SendJob[] {
+/** A recipient of a page; `variant` names the digest variant they get (digests only). */
+interface PageRecipient {
+  id: string;
+  variant?: string;
+}
+
+/**
+ * A page's recipients (in index order) as send jobs: one per claim bucket, split when too long.
+ * A digest's readers get different variants: each job holds one variant's readers.
+ */
+function sendJobs(postId: string, recipients: PageRecipient[], buckets: number, perMessage: number): SendJob[] {
+  const byVariant = new Map<string | undefined, string[]>();
+  for (const { id, variant } of recipients) byVariant.set(variant, [...(byVariant.get(variant) ?? []), id]);
   const jobs: SendJob[] = [];
-  let start = 0;
-  while (start < ids.length) {
-    const bucket = bucketOf(ids[start]!, buckets);
-    let end = start + 1;
-    while (end < ids.length && end - start < perMessage && bucketOf(ids[end]!, buckets) === bucket) end++;
-    jobs.push({ postId, bucket, buckets, subscriberIds: ids.slice(start, end) });
-    start = end;
+  for (const [variant, ids] of byVariant) {
+    let start = 0;
+    while (start < ids.length) {
+      const bucket = bucketOf(ids[start]!, buckets);
+      let end = start + 1;
+      while (end < ids.length && end - start < perMessage && bucketOf(ids[end]!, buckets) === bucket) end++;
+      jobs.push({ postId, bucket, buckets, subscriberIds: ids.slice(start, end), ...(variant ? { variant } : {}) });
+      start = end;
+    }
   }
   return jobs;
+}
+
+/** Who of a page gets the issue: every active subscriber, or a digest's readers with their variant. */
+function recipientsOf(issue: Issue, subscribers: Subscriber[]): PageRecipient[] {
+  const digest = issue.digest;
+  if (digest === undefined) return subscribers.map(({ id }) => ({ id }));
+  return subscribers.flatMap((subscriber) => {
+    const variant = digestVariantFor(subscriber, digest);
+    return variant === undefined ? [] : [{ id: subscriber.id, variant }];
+  });
 }
 
 /**
@@ -96,17 +120,17 @@ export async function dispatchIssue(
   logger.info('issue.dispatch.started', { postId, resumed: cursor !== '', alreadyEnqueued: issue.enqueued, buckets });
   for (;;) {
     const page = await ports.subscribers.pageActive(cursor === '' ? undefined : cursor, settings.pageSize);
-    const ids = page.subscribers.map((subscriber) => subscriber.id);
-    const jobs = sendJobs(postId, ids, buckets, settings.recipientsPerMessage);
+    const recipients = recipientsOf(issue, page.subscribers);
+    const jobs = sendJobs(postId, recipients, buckets, settings.recipientsPerMessage);
     for (const group of chunk(jobs, QUEUE_BATCH_LIMIT)) await ports.sendQueue.send(group);
 
-    const moved = await ports.issues.checkpoint(postId, cursor, page.cursor, ids.length, ports.clock.now());
+    const moved = await ports.issues.checkpoint(postId, cursor, page.cursor, recipients.length, ports.clock.now());
     if (!moved) {
       // Another dispatcher checkpointed this page first; it owns the rest of the post.
       logger.info('issue.dispatch.taken_over', { postId });
       return { status: 'taken-over', enqueued };
     }
-    enqueued += ids.length;
+    enqueued += recipients.length;
     if (page.cursor === undefined) {
       logger.info('issue.dispatch.finished', { postId, enqueued });
       return { status: 'dispatched', enqueued };

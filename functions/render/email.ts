@@ -181,10 +181,15 @@ function styleDocument(document: ReturnType<typeof parseDocument>): string {
   return DomUtils.getOuterHTML(document, { encodeEntities: 'utf8' });
 }
 
+/** A fragment of post HTML (a digest's excerpt) with the email styles a post body gets. */
+export function styleFragment(html: string): string {
+  return styleDocument(parseDocument(html));
+}
+
 const dateFormats = new Map<string, Intl.DateTimeFormat>();
 
 /** Building a DateTimeFormat costs about a millisecond; posts of one site share a few. */
-function formatPostDate(date: Date, lang: string, timeZone: string | undefined): string {
+export function formatPostDate(date: Date, lang: string, timeZone: string | undefined): string {
   const key = `${lang}\u0000${timeZone ?? 'UTC'}`;
   let format = dateFormats.get(key);
   if (!format) {

@@ -52,6 +52,10 @@ function toSubscriber(item: Record<string, AttributeValue>): Subscriber {
   for (const key of ['confirmedAt', 'unsubscribedAt', 'suppressedAt', 'lang', 'name'] as const) {
     if (typeof raw[key] === 'string') subscriber[key] = raw[key] as string;
   }
+  // Topics as a list or a string set; the digest and topic routing read both.
+  const topics = raw.topics instanceof Set ? [...raw.topics] : raw.topics;
+  if (Array.isArray(topics)) subscriber.topics = topics.map(String);
+  if (raw.frequency === 'digest' || raw.frequency === 'post') subscriber.frequency = raw.frequency;
   return subscriber;
 }
 
