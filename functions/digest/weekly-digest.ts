@@ -45,19 +45,22 @@ export function digestLanguage(posts: { lang: string }[], language: string | und
   return inChinese * 2 > posts.length ? 'zh-CN' : 'en';
 }
 
-/** The digest of these posts as one reader's variant shows it (preview and send render alike). */
+/**
+ * The digest of these posts as one reader's variant shows it (preview and send render alike),
+ * in `lang`: every variant of a week speaks the same language.
+ */
 export function renderDigestOf(
   posts: PublishedPost[],
   week: Pick<DigestWeek, 'since' | 'until'>,
   settings: DigestDependencies['settings'],
+  lang: string,
 ): Promise<DigestEmail> {
-  const summaries = posts.map((post) => post.summary);
   return renderDigestEmail({
-    posts: summaries,
+    posts: posts.map((post) => post.summary),
     since: week.since,
     until: week.until,
     site: { title: settings.siteTitle, url: `${settings.siteUrl}/` },
-    lang: digestLanguage(summaries, settings.language),
+    lang,
     timeZone: settings.digest.timeZone,
     postalAddress: settings.postalAddress,
   });
@@ -107,10 +110,14 @@ export async function runWeeklyDigest(ports: DigestDependencies, at?: Date): Pro
   // of a reader whose topics change during the dispatch (digest-recipients.ts).
   const whole = digestVariantKey(posts.map((_post, position) => position));
   const keys = [whole, ...[...variants].filter((key) => key !== whole)];
+  const lang = digestLanguage(
+    posts.map((post) => post.summary),
+    settings.language,
+  );
   let subject = '';
   for (const key of keys) {
     const chosen = key.split('.').map((position) => posts[Number(position)]!);
-    const email = await renderDigestOf(chosen, week, settings);
+    const email = await renderDigestOf(chosen, week, settings, lang);
     for (const warning of email.warnings)
       logger.warn('digest.render_warning', { digestId, variant: key, code: warning.code, detail: warning.message });
     if (key === whole) subject = email.subject;

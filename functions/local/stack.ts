@@ -10,6 +10,7 @@ import {
   withSiteIdentity,
 } from '../commons/config';
 import { logger } from '../commons/logger';
+import { type DigestOutcome, runWeeklyDigest } from '../digest/weekly-digest';
 import { handleSesEvents } from '../feedback/ses-notifications';
 import { createHttpApp } from '../http/app';
 import { createNodeServer } from '../http/node-server';
@@ -17,6 +18,8 @@ import { ROUTES } from '../http/route-table';
 import type { HttpApp } from '../http/types';
 import type { LocalBlog } from './blog';
 import { localTables } from './create-tables';
+import { digestRoute } from './digest-route';
+import { startDigestTimer } from './digest-timer';
 import { ensureTables, startDynalite } from './dynalite-server';
 import { type LocalIngest, startLocalIngest } from './ingest-pipeline';
 import { close, listen } from './listen';
@@ -65,6 +68,8 @@ export interface LocalStack {
   sending: LocalSending;
   /** The webhook's ingest queue, the scheduling timers, and what `publish` ingests with. */
   ingest: LocalIngest;
+  /** Builds and starts the weekly digest due now (its timer and `digest --send` call this). */
+  digest(at?: Date): Promise<DigestOutcome>;
   /** Runs `task` during `stop()`, before the servers close (queues, timers, demo work). */
   onStop(task: () => Promise<void> | void): void;
   stop(): Promise<void>;
@@ -188,11 +193,24 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
     const ingest = await startLocalIngest(composition, sending);
     cleanups.push(() => ingest.stop());
     cleanups.push(startWaitingConfirmations(composition, options.waitingConfirmationsEveryMs ?? 60_000));
-    // `POST /local/publish` (pushletter publish) exists only here, never behind API Gateway.
+    const digest = (at?: Date) =>
+      runWeeklyDigest(
+        {
+          settings,
+          issues: sending.issues,
+          subscribers: composition.subscribers,
+          dispatchQueue: sending.dispatchQueue,
+          clock: composition.clock,
+        },
+        at,
+      );
+    cleanups.push(startDigestTimer(digest, settings.digest, composition.clock));
+    // `POST /local/publish` and `/local/digest` (the CLI's) exist only here, never behind API Gateway.
     resolveApp(
       createHttpApp({ ...composition.http, github: ingest.github }, [
         ...ROUTES,
         publishRoute(ingest.ports, secrets.webhookSecret),
+        digestRoute(() => digest(), secrets.webhookSecret),
       ]),
     );
 
@@ -209,6 +227,7 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
       composition,
       sending,
       ingest,
+      digest,
       onStop: (task) => void stopTasks.push(task),
       stop: () => (stopping ??= stopAll()),
     };
