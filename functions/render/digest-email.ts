@@ -50,8 +50,10 @@ const SHORT_EXCERPT_CHARACTERS = 120;
 /** The days the digest covers, as the reader's language writes a range ("30 Nov – 6 Dec 2026"). */
 function dateRange(since: Date, until: Date, lang: string, timeZone: string): string {
   const lastDay = new Date(until.getTime() - 1);
+  // ICU writes a Chinese range in digits only ("2026/11/30 – 2026/12/6").
+  if (/^zh\b/i.test(lang)) return `${formatPostDate(since, lang, timeZone)}至${formatPostDate(lastDay, lang, timeZone)}`;
   try {
-    return new Intl.DateTimeFormat(lang, { year: 'numeric', month: 'short', day: 'numeric', timeZone }).formatRange(
+    return new Intl.DateTimeFormat(lang, { year: 'numeric', month: 'long', day: 'numeric', timeZone }).formatRange(
       since,
       lastDay,
     );

@@ -68,11 +68,15 @@ function firstImageOf(html: string): string | undefined {
   return image?.attribs.src;
 }
 
-/** The excerpt without its images (the card shows the post's first image on its own). */
-function withoutImages(html: string): string {
+/**
+ * The excerpt without its images (the card shows the post's first image on its own) and
+ * headings (the card has the post's title; a post that opens with a heading has it as its
+ * first "paragraph").
+ */
+function withoutImagesAndHeadings(html: string): string {
   const document = parseDocument(html);
-  for (const image of DomUtils.findAll((element) => element.name === 'img', document.children))
-    DomUtils.removeElement(image);
+  for (const element of DomUtils.findAll((node) => /^(img|h[1-6])$/.test(node.name), document.children))
+    DomUtils.removeElement(element);
   return DomUtils.getOuterHTML(document, { encodeEntities: 'utf8' });
 }
 
@@ -83,7 +87,7 @@ const textOf = (html: string) =>
 
 export function summarizePost(post: Post): PostSummary {
   const described = post.description ? `<p>${escapeHtml(post.description)}</p>` : '';
-  let source = withoutImages(post.excerptHtml ?? described);
+  let source = withoutImagesAndHeadings(post.excerptHtml ?? described);
   let text = textOf(source);
   if (text === '') {
     source = described;
