@@ -2,8 +2,12 @@ import { Token } from 'aws-cdk-lib';
 import { z } from 'zod';
 import {
   httpUrlProblem,
+  isDigestHour,
+  isIanaTimeZone,
   isSettingAddress,
   readSignupSettings,
+  type Weekday,
+  weekdayNamed,
   withoutTrailingSlash,
 } from '../functions/commons/config';
 import { ConfigError } from '../functions/commons/errors';
@@ -33,6 +37,11 @@ export interface DeployConfig {
   maxSendRate: number;
   listName: string;
   language: 'en' | 'zh-CN';
+  /** The site's IANA time zone: the weekly digest goes out on its clock. */
+  timezone: string;
+  /** When the weekly digest goes out: a weekday and an hour (0–23) in `timezone`. */
+  digestDay: Weekday;
+  digestHour: number;
   /** The sending domain; when set the stack creates its SES identity with Easy DKIM. */
   domain?: string;
   /**
@@ -129,6 +138,9 @@ const EXAMPLES: Record<ContextKey, string> = {
   maxSendRate: '14',
   listName: 'newsletter',
   language: 'en',
+  timezone: 'Asia/Shanghai',
+  digestDay: 'monday',
+  digestHour: '8',
   domain: 'blog.example.com',
   mailFromDomain: 'mail.blog.example.com',
   existingIdentity: 'true',
@@ -228,6 +240,18 @@ const deployKeysSchema = z.object({
   githubApiUrl: url(text.transform((value) => value ?? 'https://api.github.com')),
   editors: addressList,
   listName: required,
+  timezone: text
+    .transform((value) => value ?? 'UTC')
+    .refine(isIanaTimeZone, { error: (issue) => `must be an IANA time zone such as Asia/Shanghai ${got(issue)}` }),
+  digestDay: text
+    .refine((value) => value === undefined || weekdayNamed(value) !== undefined, {
+      error: (issue) => `must be a weekday such as monday or mon ${got(issue)}`,
+    })
+    .transform((value) => weekdayNamed(value ?? 'monday')!),
+  digestHour: text
+    .transform((value) => value ?? '8')
+    .refine(isDigestHour, { error: (issue) => `must be a whole hour from 0 to 23 ${got(issue)}` })
+    .transform(Number),
 });
 
 /** The per-key settings checked together, then the rules between keys. */
@@ -312,6 +336,9 @@ export function settingsEnvironment(
     [ENV.maxSendRate]: String(config.maxSendRate),
     [ENV.configurationSet]: deployed.configurationSet,
     [ENV.resendAfterSeconds]: String(resendAfterSeconds(senderTimeout(config.maxSendRate))),
+    [ENV.timezone]: config.timezone,
+    [ENV.digestDay]: config.digestDay,
+    [ENV.digestHour]: String(config.digestHour),
     ...config.signupEnvironment,
   };
   return Object.fromEntries(

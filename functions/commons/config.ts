@@ -69,18 +69,27 @@ export interface DigestSchedule {
  * PUSHLETTER_TIMEZONE (the blog's `_config.yml` `timezone`; UTC when unset).
  */
 export function readDigestSchedule(env: Env = process.env): DigestSchedule {
-  const dayText = (optional(env, ENV.digestDay) ?? 'monday').toLowerCase();
-  const day = WEEKDAYS.find((name) => name === dayText || name.slice(0, 3) === dayText);
+  const day = weekdayNamed(optional(env, ENV.digestDay) ?? 'monday');
   if (day === undefined)
     throw new ConfigError(`${ENV.digestDay} must be a weekday such as monday or mon (got "${env[ENV.digestDay]}")`);
   const hourText = optional(env, ENV.digestHour) ?? '8';
-  const hour = Number(hourText);
-  if (!/^\d{1,2}$/.test(hourText) || hour > 23)
+  if (!isDigestHour(hourText))
     throw new ConfigError(`${ENV.digestHour} must be a whole hour from 0 to 23, for example 8 (got "${hourText}")`);
   const timeZone = optional(env, ENV.timezone) ?? 'UTC';
   if (!isIanaTimeZone(timeZone))
     throw new ConfigError(`${ENV.timezone} must be an IANA time zone such as Asia/Shanghai (got "${timeZone}")`);
-  return { day, hour, timeZone };
+  return { day, hour: Number(hourText), timeZone };
+}
+
+/** `monday`, `Mon`, … as a weekday; undefined when it names none. */
+export function weekdayNamed(text: string): Weekday | undefined {
+  const lower = text.trim().toLowerCase();
+  return WEEKDAYS.find((name) => name === lower || name.slice(0, 3) === lower);
+}
+
+/** A whole hour from 0 to 23, as written in a setting. */
+export function isDigestHour(text: string): boolean {
+  return /^\d{1,2}$/.test(text.trim()) && Number(text) <= 23;
 }
 
 export function isIanaTimeZone(name: string): boolean {
@@ -550,6 +559,14 @@ export function readIngestResources(env: Env = process.env): IngestResources {
     scheduleGroup: required(ENV.scheduleGroup),
     schedulerRoleArn: required(ENV.schedulerRoleArn),
   };
+}
+
+/** The dispatch function the digest function starts (AWS). */
+export function readDispatchFunctionArn(env: Env = process.env): string {
+  const value = optional(env, ENV.dispatchFunctionArn);
+  if (value === undefined)
+    throw new ConfigError(`${ENV.dispatchFunctionArn} must be set for the digest function (the CDK stack sets it)`);
+  return value;
 }
 
 /** The SQS queue the dispatcher puts send jobs on and the send function reads (AWS). */

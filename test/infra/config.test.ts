@@ -51,6 +51,14 @@ describe('deploy configuration', () => {
     ['mailFromDomain', 'mail.other.example', /"mailFromDomain" must be a subdomain of "domain" .*mail\.example\.org/],
     ['mailFromDomain', 'example.org', /"mailFromDomain" must be a subdomain of "domain"/],
     ['existingIdentity', 'yes', /"existingIdentity" must be true or false/],
+    ['timezone', 'Mars/Olympus', /"timezone" must be an IANA time zone .*-c timezone=Asia\/Shanghai/],
+    [
+      'digestDay',
+      'someday',
+      /"digestDay" must be a weekday such as monday or mon \(got "someday"\).*-c digestDay=monday/,
+    ],
+    ['digestHour', '8am', /"digestHour" must be a whole hour from 0 to 23 \(got "8am"\)/],
+    ['digestHour', 24, /"digestHour" must be a whole hour/],
     [
       'apiDomain',
       'https://letters.example.org',
@@ -170,6 +178,8 @@ describe('deploy configuration', () => {
       // The sender's timeout at 50/s plus 600 s, raised to the 900 s floor.
       resendAfterSeconds: 900,
       signup: { ...readSignupSettings({}), checkDomainDns: true },
+      topics: [],
+      digest: { day: 'monday', hour: 8, timeZone: 'UTC' },
     });
   });
 

@@ -329,6 +329,9 @@ export async function startDoctorWorld(): Promise<DoctorWorld> {
     maxSendRate: MAX_SEND_RATE,
     listName: 'newsletter',
     language: 'en' as const,
+    timezone: 'UTC',
+    digestDay: 'monday' as const,
+    digestHour: 8,
     existingIdentity: false,
     signupEnvironment: {},
   };
