@@ -1,9 +1,8 @@
-import { readFile } from 'node:fs/promises';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSettings } from '../../functions/commons/config';
 import { fixtureDigest } from '../digest-fixtures';
-import { launchChromium } from './chromium';
+import { contrast, openEmailPage } from './email-page';
 
 /**
  * The weekly digest in a real browser at phone widths: nothing makes the reader scroll
@@ -11,31 +10,20 @@ import { launchChromium } from './chromium';
  */
 const settings = readSettings({ PUSHLETTER_PUBLIC_URL: 'https://news.example.cn' });
 
-let chromium: Awaited<ReturnType<typeof launchChromium>> | undefined;
-let browser: BrowserContext;
+let emails: Awaited<ReturnType<typeof openEmailPage>> | undefined;
 let page: Page;
 
 beforeAll(async () => {
-  chromium = await launchChromium();
-  browser = chromium.browser;
-  page = await browser.newPage();
-  // Every image request gets the fixture's picture, so the layout is measured with images shown.
-  const picture = await readFile('test/fixtures/blog-zh/assets/images/upgrade-flow.png');
-  await page.route('**/*', (route) =>
-    /\.(png|jpe?g|gif|webp)(\?|$)/i.test(route.request().url())
-      ? route.fulfill({ status: 200, contentType: 'image/png', body: picture })
-      : route.abort(),
-  );
+  emails = await openEmailPage();
+  page = emails.page;
 });
 
 afterAll(async () => {
-  await chromium?.close();
+  await emails?.close();
 });
 
-async function open(html: string, width: number, colorScheme: 'light' | 'dark' = 'light'): Promise<void> {
-  await page.setViewportSize({ width, height: 800 });
-  await page.emulateMedia({ colorScheme });
-  await page.setContent(html, { waitUntil: 'load' });
+function open(html: string, width: number, colorScheme: 'light' | 'dark' = 'light'): Promise<void> {
+  return emails!.show(html, width, colorScheme);
 }
 
 /** Elements sticking out of the screen (the card's overflow:hidden would clip them without a scrollbar). */
@@ -62,22 +50,6 @@ describe.each([320, 375])('the digest at %i px wide', (width) => {
     expect(image!.x + image!.width).toBeLessThanOrEqual(width);
   });
 });
-
-/** WCAG contrast of two `rgb(…)` colours. */
-function contrast(foreground: string, background: string): number {
-  const luminance = (color: string) => {
-    const [r, g, b] = color
-      .match(/[\d.]+/g)!
-      .slice(0, 3)
-      .map((value) => {
-        const channel = Number(value) / 255;
-        return channel <= 0.03928 ? channel / 12.92 : ((channel + 0.055) / 1.055) ** 2.4;
-      });
-    return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
-  };
-  const [light, dark] = [luminance(foreground), luminance(background)].sort((a, b) => b - a);
-  return (light! + 0.05) / (dark! + 0.05);
-}
 
 describe('the digest in dark mode', () => {
   it('turns its titles and excerpts light on a dark card', async () => {

@@ -1,12 +1,12 @@
 import { readFile } from 'node:fs/promises';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSettings } from '../../functions/commons/config';
 import { renderEmail } from '../../functions/render/email';
 import { parsePost } from '../../functions/render/post';
 import { findSiteRoot, loadSite, siteFromConfigText } from '../../functions/render/site';
 import type { Post } from '../../functions/render/types';
-import { launchChromium } from './chromium';
+import { contrast, openEmailPage } from './email-page';
 
 /**
  * The rendered email in a real browser (Debian's Chromium) at phone widths: nothing may make the
@@ -16,8 +16,6 @@ import { launchChromium } from './chromium';
 const settings = readSettings({ PUSHLETTER_PUBLIC_URL: 'https://news.example.cn' });
 const WIDTHS = [375, 320];
 
-let chromium: Awaited<ReturnType<typeof launchChromium>> | undefined;
-let browser: BrowserContext;
 let page: Page;
 
 async function renderFixture(path: string): Promise<string> {
@@ -58,28 +56,19 @@ async function renderStressPost(): Promise<string> {
   return (await renderEmail(post, site, settings)).html;
 }
 
+let emails: Awaited<ReturnType<typeof openEmailPage>> | undefined;
+
 beforeAll(async () => {
-  chromium = await launchChromium();
-  browser = chromium.browser;
-  page = await browser.newPage();
-  // Images point at the blog's host, which does not exist here: every image request gets the
-  // fixture's picture, so the layout is measured with images actually shown.
-  const picture = await readFile('test/fixtures/blog-zh/assets/images/upgrade-flow.png');
-  await page.route('**/*', (route) =>
-    /\.(png|jpe?g|gif|webp)(\?|$)/i.test(route.request().url())
-      ? route.fulfill({ status: 200, contentType: 'image/png', body: picture })
-      : route.abort(),
-  );
+  emails = await openEmailPage();
+  page = emails.page;
 });
 
 afterAll(async () => {
-  await chromium?.close();
+  await emails?.close();
 });
 
-async function open(html: string, width: number, colorScheme: 'light' | 'dark' = 'light'): Promise<void> {
-  await page.setViewportSize({ width, height: 800 });
-  await page.emulateMedia({ colorScheme });
-  await page.setContent(html, { waitUntil: 'load' });
+function open(html: string, width: number, colorScheme: 'light' | 'dark' = 'light'): Promise<void> {
+  return emails!.show(html, width, colorScheme);
 }
 
 /*
@@ -241,22 +230,6 @@ describe.each(WIDTHS)('a table at %i px wide', (width) => {
     expect(boxes[1]!.scrolls).toBe(true);
   });
 });
-
-/** WCAG relative luminance contrast of two `rgb(…)` colours. */
-function contrast(foreground: string, background: string): number {
-  const luminance = (color: string) => {
-    const [r, g, b] = color
-      .match(/[\d.]+/g)!
-      .slice(0, 3)
-      .map((value) => {
-        const channel = Number(value) / 255;
-        return channel <= 0.03928 ? channel / 12.92 : ((channel + 0.055) / 1.055) ** 2.4;
-      });
-    return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
-  };
-  const [light, dark] = [luminance(foreground), luminance(background)].sort((a, b) => b - a);
-  return (light! + 0.05) / (dark! + 0.05);
-}
 
 describe('dark mode', () => {
   it('switches to light text on a dark card with readable contrast', async () => {
