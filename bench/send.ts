@@ -280,7 +280,9 @@ async function endToEndBenchmark(info: StackInfo, count: number): Promise<SendBe
     {
       issues,
       subscribers,
-      unsubscribeUrl: (id) => `https://news.example.com/unsubscribe?token=${tokens.issue('unsubscribe', id)}`,
+      recipientLinks: (id) => ({
+        [UNSUBSCRIBE_URL_PLACEHOLDER]: `https://news.example.com/unsubscribe?token=${tokens.issue('unsubscribe', id)}`,
+      }),
       mailer: new SesMailer(ses, 'bench'),
       rateLimiter: new SharedRateLimiter({ dynamo, table: TABLES.deliveriesTable, rate: 1_000_000 }),
       clock,
@@ -377,7 +379,7 @@ async function memoryChild(info: StackInfo, count: number): Promise<void> {
     {
       issues: remoteLikeIssueStore(compiledPost()),
       subscribers: madeUpDirectory,
-      unsubscribeUrl: (id) => `https://news.example.com/unsubscribe?token=${id}`,
+      recipientLinks: (id) => ({ [UNSUBSCRIBE_URL_PLACEHOLDER]: `https://news.example.com/unsubscribe?token=${id}` }),
       mailer: new SesMailer(sesClient({ ses: info.sinkUrl }), 'bench'),
       rateLimiter: { acquire: async () => undefined },
       clock,
@@ -486,7 +488,9 @@ async function sendAtRate(
         {
           issues: remoteLikeIssueStore(compiledPost()),
           subscribers: madeUpDirectory,
-          unsubscribeUrl: (id) => `https://news.example.com/unsubscribe?token=${id}`,
+          recipientLinks: (id) => ({
+            [UNSUBSCRIBE_URL_PLACEHOLDER]: `https://news.example.com/unsubscribe?token=${id}`,
+          }),
           mailer: timedMailer(new SesMailer(sesClient({ ses: stack.info.slowSinkUrl }), 'bench')),
           rateLimiter:
             rate === undefined

@@ -44,11 +44,15 @@ export const EMAIL_HEAD_MJML = String.raw`    <mj-attributes>
 export const EMAIL_FOOTER_MJML = String.raw`    <mj-section padding="20px 12px 32px" css-class="pl-outer">
       <mj-column>
         <mj-text css-class="pl-muted" font-size="13px" line-height="1.6" color="#4b5563" padding="0 12px">
+          <div lang="{{footerLang}}">
           <p style="margin:0 0 8px;">{{whyYouReceive}}</p>
           <p style="margin:0 0 8px;">{{postalAddress}}</p>
           <p style="margin:0;"><a href="{{unsubscribeUrl}}" style="color:#4b5563;text-decoration:underline;">{{unsubscribe}}</a>
           <span aria-hidden="true">&#183;</span>
-          <a href="{{webUrl}}" style="color:#4b5563;text-decoration:underline;">{{viewOnWeb}}</a></p>
+          <a href="{{preferencesUrl}}" style="color:#4b5563;text-decoration:underline;">{{manageSubscription}}</a>
+          <span aria-hidden="true">&#183;</span>
+          <a href="{{webUrl}}" style="color:#4b5563;text-decoration:underline;">{{footerViewOnWeb}}</a></p>
+          </div>
         </mj-text>
       </mj-column>
     </mj-section>

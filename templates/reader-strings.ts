@@ -21,6 +21,34 @@ export interface ReaderStrings {
   unsubscribeInvalid: { title: string; body: string };
   /** The unsubscribe link of a copy no subscriber received (see subscribers/tokens SAMPLE_TOKENS). */
   unsubscribeSample: { preview: { title: string; body: string }; test: { title: string; body: string } };
+  /** The page behind "Manage your subscription" in every email. */
+  preferences: {
+    title: string;
+    intro: string;
+    /** Shown to a reader who signed up again and has not confirmed yet. */
+    pending: string;
+    topics: string;
+    topicsHint: string;
+    frequency: string;
+    everyPost: string;
+    digest: string;
+    language: string;
+    languageHint: string;
+    save: string;
+    saved: string;
+    leave: string;
+    leaveBody: string;
+    leaveButton: string;
+    /** Beside the part of the form that was refused; nothing was saved. */
+    refused: { topics: string; frequency: string; lang: string };
+    invalid: { title: string; body: string };
+    /** A reader no longer mailed: nothing to manage, and what to do instead. */
+    unsubscribed: { title: string; body: string; action: string };
+    stopped: { title: string; body: string; action: string };
+    gone: { title: string; body: string; action: string };
+    /** The link of a copy no subscriber received (see subscribers/tokens SAMPLE_TOKENS). */
+    sample: { preview: { title: string; body: string }; test: { title: string; body: string } };
+  };
   errors: {
     invalidAddress: string;
     /** A button that signs up with the corrected address; `{address}` is the correction. */
@@ -110,6 +138,60 @@ const en: ReaderStrings = {
     test: {
       title: 'This was a test copy',
       body: "This email was a test copy or preview of {site} sent to an editor, not an email to a subscriber, so there is no subscription to end and nothing was changed. In the newsletter, each reader's link unsubscribes them in one click.",
+    },
+  },
+  preferences: {
+    title: 'Your subscription to {site}',
+    intro: 'Choose what you receive and how. Nothing changes until you press "Save my choices".',
+    pending:
+      'Your subscription is not confirmed yet: nothing is sent until you press the button in the confirmation email. The choices you save here apply from then on.',
+    topics: 'Topics',
+    topicsHint: 'You receive the posts about the topics you tick. A post about none of them goes to every reader.',
+    frequency: 'How often',
+    everyPost: 'Every post, as it is published',
+    digest: 'A weekly digest of the week’s posts',
+    language: 'Language',
+    languageHint:
+      'Of these pages and of the words around the posts (footer, digest, welcome). Each post is sent in the language it is written in.',
+    save: 'Save my choices',
+    saved: 'Saved. Your choices apply from the next email.',
+    leave: 'Unsubscribe from everything',
+    leaveBody: 'Stop every email from {site}. You can subscribe again at any time.',
+    leaveButton: 'Unsubscribe from everything',
+    refused: {
+      topics:
+        'Tick at least one of the topics below (the list may have changed), or unsubscribe from everything. Nothing was saved.',
+      frequency: 'Choose how often: every post or a weekly digest. Nothing was saved.',
+      lang: 'Choose English or 中文. Nothing was saved.',
+    },
+    invalid: {
+      title: 'This link does not work',
+      body: 'The link is incomplete or damaged, and nothing was changed. Use the "Manage your subscription" link at the bottom of the latest email from {site}.',
+    },
+    unsubscribed: {
+      title: 'You are unsubscribed',
+      body: 'This address no longer receives emails from {site}, so there are no choices to manage, and nothing was changed. To receive posts again, subscribe again.',
+      action: 'Subscribe again',
+    },
+    stopped: {
+      title: 'Emails to this address have stopped',
+      body: 'Emails from {site} to this address bounced or were reported as spam, so none are sent to it any more, and nothing was changed. To receive posts, subscribe with an address that takes mail.',
+      action: 'Subscribe',
+    },
+    gone: {
+      title: 'This address is no longer on the list',
+      body: 'This address was removed from {site}, so there are no choices to manage, and nothing was changed. To receive posts again, subscribe again.',
+      action: 'Subscribe again',
+    },
+    sample: {
+      preview: {
+        title: 'This is a preview link',
+        body: 'This link comes from a preview of a {site} email, made with pushletter render. In a sent email it opens the reader’s own page for topics, frequency and language. Nothing was changed.',
+      },
+      test: {
+        title: 'This was a test copy',
+        body: 'This email was a test copy or preview of {site} sent to an editor, not an email to a subscriber, so there are no choices to manage and nothing was changed. In the newsletter, each reader’s link opens their own page.',
+      },
     },
   },
   errors: {
@@ -206,6 +288,57 @@ const zhCN: ReaderStrings = {
     test: {
       title: '这是一封测试邮件',
       body: '这封邮件是发给编辑的 {site} 测试或预览邮件，不是发给订阅者的，因此没有可以退订的订阅，订阅状态没有任何改变。正式的通讯里，每位读者的链接点击即可退订。',
+    },
+  },
+  preferences: {
+    title: '你对 {site} 的订阅',
+    intro: '选择你想收到的内容和方式。点击“保存设置”之前，什么都不会改变。',
+    pending: '你的订阅还没有确认：点击确认邮件中的按钮之前，我们不会发送任何邮件。在这里保存的设置会从那时起生效。',
+    topics: '主题',
+    topicsHint: '你会收到所勾选主题的文章。不属于其中任何主题的文章会发给所有读者。',
+    frequency: '频率',
+    everyPost: '每篇文章发布时',
+    digest: '每周摘要（一周的文章合为一封）',
+    language: '语言',
+    languageHint: '用于这些页面以及文章之外的文字（页脚、每周摘要、欢迎邮件）。每篇文章仍以其撰写语言发送。',
+    save: '保存设置',
+    saved: '已保存。设置将从下一封邮件起生效。',
+    leave: '退订全部邮件',
+    leaveBody: '不再接收 {site} 的任何邮件。随时可以重新订阅。',
+    leaveButton: '退订全部邮件',
+    refused: {
+      topics: '请至少勾选下面的一个主题（主题列表可能已有变化），或退订全部邮件。设置没有保存。',
+      frequency: '请选择频率：每篇文章或每周摘要。设置没有保存。',
+      lang: '请选择 English 或中文。设置没有保存。',
+    },
+    invalid: {
+      title: '链接无效',
+      body: '链接不完整或已损坏，没有任何改变。请使用 {site} 最近一封邮件底部的“管理订阅”链接。',
+    },
+    unsubscribed: {
+      title: '你已退订',
+      body: '这个地址已不再接收 {site} 的邮件，因此没有可管理的设置，也没有任何改变。想再次接收文章，请重新订阅。',
+      action: '重新订阅',
+    },
+    stopped: {
+      title: '已停止向这个地址发送邮件',
+      body: '{site} 发往这个地址的邮件被退回或被标记为垃圾邮件，因此不再向它发送，也没有任何改变。想接收文章，请用能正常收信的地址订阅。',
+      action: '订阅',
+    },
+    gone: {
+      title: '这个地址已不在订阅列表中',
+      body: '这个地址已从 {site} 的列表中删除，因此没有可管理的设置，也没有任何改变。想再次接收文章，请重新订阅。',
+      action: '重新订阅',
+    },
+    sample: {
+      preview: {
+        title: '这是预览中的链接',
+        body: '这个链接来自用 pushletter render 生成的 {site} 邮件预览。正式发出的邮件里，它会打开每位读者自己的主题、频率和语言设置页面。没有任何改变。',
+      },
+      test: {
+        title: '这是一封测试邮件',
+        body: '这封邮件是发给编辑的 {site} 测试或预览邮件，不是发给订阅者的，因此没有可管理的设置，也没有任何改变。正式的通讯里，每位读者的链接会打开自己的设置页面。',
+      },
     },
   },
   errors: {

@@ -7,6 +7,8 @@ export interface EmailStrings {
   /** Footer line saying why the reader gets this email. */
   whyYouReceive: (siteTitle: string) => string;
   unsubscribe: string;
+  /** The footer link to the preferences page (topics, frequency, language). */
+  manageSubscription: string;
   continueReading: string;
   /** Shown above the link when a post was cut to fit in an email. */
   truncatedNotice: string;
@@ -18,6 +20,7 @@ const en: EmailStrings = {
   viewOnWeb: 'View on the web',
   whyYouReceive: (siteTitle) => `You receive this email because you subscribed to ${siteTitle}.`,
   unsubscribe: 'Unsubscribe',
+  manageSubscription: 'Manage your subscription',
   continueReading: 'Continue reading on the web',
   truncatedNotice: 'This post is too long for one email; the rest is on the web.',
   newPostFrom: (siteTitle) => `A new post from ${siteTitle}.`,
@@ -27,6 +30,7 @@ const zhCN: EmailStrings = {
   viewOnWeb: '在网页上查看',
   whyYouReceive: (siteTitle) => `你收到这封邮件，是因为你订阅了「${siteTitle}」。`,
   unsubscribe: '退订',
+  manageSubscription: '管理订阅',
   continueReading: '在网页上继续阅读',
   truncatedNotice: '这篇文章对一封邮件来说太长了，其余部分请在网页上阅读。',
   newPostFrom: (siteTitle) => `「${siteTitle}」有新文章。`,
@@ -35,6 +39,10 @@ const zhCN: EmailStrings = {
 export const EMAIL_STRINGS: Record<'en' | 'zh-CN', EmailStrings> = { en, 'zh-CN': zhCN };
 
 /** Any Chinese variant (`zh`, `zh-CN`, `zh-Hans`, `zh-TW`) reads the Chinese strings. */
+export function emailLanguageOf(lang: string): keyof typeof EMAIL_STRINGS {
+  return /^zh\b/i.test(lang) ? 'zh-CN' : 'en';
+}
+
 export function stringsFor(lang: string): EmailStrings {
-  return /^zh\b/i.test(lang) ? zhCN : en;
+  return EMAIL_STRINGS[emailLanguageOf(lang)];
 }

@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { Settings } from '../functions/commons/config';
+import { valuesForLanguage } from '../functions/mail/message';
 import { type DigestEmail, renderDigestEmail } from '../functions/render/digest-email';
+import { fillEmail } from '../functions/render/email';
 import { summarizePost } from '../functions/render/excerpt';
 import { parsePost } from '../functions/render/post';
 import { findSiteRoot, loadSite } from '../functions/render/site';
@@ -17,6 +19,11 @@ const BLOG_POSTS = {
     'fixtures/blog-en/_posts/2024-05-20-shipping-helm-charts.md',
   ],
 };
+
+/** The digest's html as a reader without a language of their own gets it (the footer's words in). */
+export function asSent(email: DigestEmail): string {
+  return fillEmail(email, valuesForLanguage(email.footerWords, undefined)).html;
+}
 
 export async function fixtureDigest(lang: 'en' | 'zh-CN', settings: Settings): Promise<DigestEmail> {
   const summaries = [];

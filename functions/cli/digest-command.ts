@@ -4,20 +4,19 @@ import { join, relative } from 'node:path';
 import type { Writable } from 'node:stream';
 import { readEnv, readSettings, type Settings } from '../commons/config';
 import { errorMessage, InvalidInputError, PushletterError } from '../commons/errors';
-import { escapeHtml } from '../commons/html';
 import { ENV } from '../contract/env';
 import type { PublishedPost } from '../delivery/issues';
 import { isoWeek } from '../digest/digest-week';
 import { type DigestOutcome, digestLanguage, renderDigestOf } from '../digest/weekly-digest';
-import { personalise } from '../mail/message';
+import { personalise, valuesForLanguage } from '../mail/message';
 import { compileIssueMessage } from '../publishing/ingest-post';
 import { calendarParts, parseJekyllDate } from '../render/dates';
+import { fillEmail } from '../render/email';
 import { summarizePost } from '../render/excerpt';
 import { gatherIncludesFromFolder } from '../render/includes';
 import { parsePost } from '../render/post';
 import { loadSite } from '../render/site';
-import { UNSUBSCRIBE_URL_PLACEHOLDER } from '../render/types';
-import { sampleUnsubscribeUrl } from '../subscribers/tokens';
+import { sampleLinks } from '../subscribers/tokens';
 import { parseArgs } from './args';
 import { Progress } from './progress';
 import { markdownFilesIn, PREVIEW_RECIPIENT } from './render-command';
@@ -147,18 +146,17 @@ async function preview(values: { site?: string; since?: string; out?: string }, 
     settings.language ?? site.lang,
   );
   const email = await renderDigestOf(posts, { since, until: now }, siteSettings, lang);
-  const unsubscribeUrl = sampleUnsubscribeUrl(settings.publicUrl, 'preview');
-  const eml = personalise(compileIssueMessage(email, siteSettings), {
-    to: PREVIEW_RECIPIENT,
-    values: { [UNSUBSCRIBE_URL_PLACEHOLDER]: unsubscribeUrl },
-  });
+  // Links that answer (a page saying they came from a preview) and the footer in the digest's language.
+  const filled = { ...valuesForLanguage(email.footerWords, undefined), ...sampleLinks(settings.publicUrl, 'preview') };
+  const eml = personalise(compileIssueMessage(email, siteSettings), { to: PREVIEW_RECIPIENT, values: filled });
+  const preview = fillEmail(email, filled);
   const outDir = values.out ?? 'out';
   const name = `digest-${isoWeek(calendarParts(now, timeZone))}`;
   const base = join(outDir, name);
   await mkdir(outDir, { recursive: true });
   await Promise.all([
-    writeFile(`${base}.html`, email.html.replaceAll(UNSUBSCRIBE_URL_PLACEHOLDER, escapeHtml(unsubscribeUrl))),
-    writeFile(`${base}.txt`, email.text.replaceAll(UNSUBSCRIBE_URL_PLACEHOLDER, unsubscribeUrl)),
+    writeFile(`${base}.html`, preview.html),
+    writeFile(`${base}.txt`, preview.text),
     writeFile(`${base}.eml`, eml),
   ]);
   const left = posts.length - email.shown;

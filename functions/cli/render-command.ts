@@ -4,15 +4,14 @@ import { extname, join, relative } from 'node:path';
 import type { Writable } from 'node:stream';
 import { readSettings, type Settings } from '../commons/config';
 import { errorMessage, InvalidInputError } from '../commons/errors';
-import { escapeHtml } from '../commons/html';
-import { personalise } from '../mail/message';
+import { personalise, valuesForLanguage } from '../mail/message';
 import { compileIssueMessage } from '../publishing/ingest-post';
-import { renderEmail } from '../render/email';
+import { fillEmail, renderEmail } from '../render/email';
 import { gatherIncludesFromFolder } from '../render/includes';
 import { parsePost } from '../render/post';
 import { findSiteRoot, loadSite } from '../render/site';
-import { type SiteConfig, UNSUBSCRIBE_URL_PLACEHOLDER, type Warning } from '../render/types';
-import { sampleUnsubscribeUrl } from '../subscribers/tokens';
+import type { SiteConfig, Warning } from '../render/types';
+import { sampleLinks } from '../subscribers/tokens';
 import { parseArgs } from './args';
 import { Progress } from './progress';
 
@@ -207,16 +206,18 @@ async function renderOne(file: string, context: RenderContext): Promise<Outcome>
     const name = context.usedNames.has(post.slug) ? post.id : post.slug;
     context.usedNames.add(name);
     const message = compileIssueMessage(email, context.settings);
-    // Every part gets a link that answers (a page saying it came from a preview), never the placeholder.
-    const unsubscribeUrl = sampleUnsubscribeUrl(context.settings.publicUrl, 'preview');
-    const eml = personalise(message, {
-      to: PREVIEW_RECIPIENT,
-      values: { [UNSUBSCRIBE_URL_PLACEHOLDER]: unsubscribeUrl },
-    });
+    // Every part gets links that answer (a page saying they came from a preview), never a
+    // placeholder, and the footer in the post's language (a reader's copy has it in theirs).
+    const values = {
+      ...valuesForLanguage(email.footerWords, undefined),
+      ...sampleLinks(context.settings.publicUrl, 'preview'),
+    };
+    const eml = personalise(message, { to: PREVIEW_RECIPIENT, values });
+    const preview = fillEmail(email, values);
     const base = join(context.outDir, name);
     await Promise.all([
-      writeFile(`${base}.html`, email.html.replaceAll(UNSUBSCRIBE_URL_PLACEHOLDER, escapeHtml(unsubscribeUrl))),
-      writeFile(`${base}.txt`, email.text.replaceAll(UNSUBSCRIBE_URL_PLACEHOLDER, unsubscribeUrl)),
+      writeFile(`${base}.html`, preview.html),
+      writeFile(`${base}.txt`, preview.text),
       writeFile(`${base}.eml`, eml),
     ]);
     return {

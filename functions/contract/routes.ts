@@ -10,6 +10,8 @@ export const ROUTES = [
   { method: 'POST', path: '/confirm' },
   { method: 'GET', path: '/unsubscribe' },
   { method: 'POST', path: '/unsubscribe' },
+  { method: 'GET', path: '/preferences' },
+  { method: 'POST', path: '/preferences' },
   { method: 'POST', path: '/hooks/github' },
 ] as const satisfies readonly { method: 'GET' | 'POST'; path: string }[];
 

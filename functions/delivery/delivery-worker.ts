@@ -7,9 +7,9 @@ import { countEvents } from '../commons/metrics';
 import type { Queue } from '../commons/queue';
 import type { SendJob } from '../contract/messages';
 import type { Mailer, SendRateLimiter } from '../mail/mailer';
-import { type CompiledMessage, isReadableMessage, personalise } from '../mail/message';
+import { type CompiledMessage, isReadableMessage, personalise, valuesForLanguage } from '../mail/message';
 import { classifySesError } from '../mail/ses-errors';
-import { UNSUBSCRIBE_URL_PLACEHOLDER } from '../render/types';
+import type { RecipientLinks } from '../render/types';
 import type { Subscriber, SubscriberDirectory, SubscriberStore } from '../subscribers/types';
 import type { Claim, Ledger } from './claims';
 import { GroupCommit } from './group-commit';
@@ -21,8 +21,11 @@ export interface DeliveryWorkerDependencies {
   issues: IssueStore;
   /** `getMany` (one BatchGetItem per queue message) is used when the directory has it. */
   subscribers: Pick<SubscriberDirectory, 'get'> & Partial<Pick<SubscriberStore, 'getMany'>>;
-  /** The recipient's one-click unsubscribe URL (the subscription service's helper). */
-  unsubscribeUrl: (subscriberId: string) => string | Promise<string>;
+  /**
+   * The recipient's own links by the placeholder each fills (one-click unsubscribe, preferences):
+   * the subscription service's helper. A placeholder it does not name is filled with nothing.
+   */
+  recipientLinks: (subscriberId: string) => RecipientLinks | Promise<RecipientLinks>;
   mailer: Mailer;
   rateLimiter: SendRateLimiter;
   clock: Clock;
@@ -282,12 +285,13 @@ export class DeliveryWorker {
 
     let data: Buffer;
     try {
-      const url = await this.ports.unsubscribeUrl(subscriberId);
+      // The footer's words in the reader's language, then their own links.
+      const known = {
+        ...valuesForLanguage(message.languageValues, subscriber.lang),
+        ...(await this.ports.recipientLinks(subscriberId)),
+      };
       const values = Object.fromEntries(
-        message.placeholders.map((placeholder) => [
-          placeholder,
-          placeholder === UNSUBSCRIBE_URL_PLACEHOLDER ? url : '',
-        ]),
+        message.placeholders.map((placeholder) => [placeholder, known[placeholder] ?? '']),
       );
       data = personalise(message, {
         to: subscriber.email,

@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
 import { fillSite, READER_STRINGS, type ReaderLanguage, type ReaderStrings } from '../../templates/reader-strings';
+import type { Topic } from '../commons/config';
 import { escapeHtml } from '../commons/html';
+import type { PreferencesField } from '../subscribers/preferences';
 import type { SampleCopy } from '../subscribers/tokens';
+import type { Frequency } from '../subscribers/types';
 
 /**
  * The reader-facing pages: plain HTML that works without JavaScript, readable on a phone and
@@ -29,6 +32,13 @@ a:focus-visible,button:focus-visible,input:focus-visible{outline:3px solid var(-
 .suggestion{background:none;padding:0;margin:-.75rem 0 1.5rem}
 .suggestion button{margin-top:0;background:var(--panel);color:var(--accent);border:2px solid var(--accent)}
 .trap{position:absolute;left:-10000px;top:auto;width:1px;height:1px;overflow:hidden}
+h2{font-size:1.2rem;line-height:1.35;margin:2rem 0 .5rem}
+.prefs fieldset{border:0;margin:0 0 1.25rem;padding:0;min-width:0}
+.prefs legend{font-weight:700;padding:0;margin-bottom:.25rem}
+.prefs .choice{display:flex;gap:.65rem;align-items:flex-start;font-weight:400;margin:.4rem 0;min-height:2rem;cursor:pointer}
+.prefs .choice input{width:1.25rem;height:1.25rem;margin:.2rem 0 0;flex:none;accent-color:var(--accent)}
+.notice{border-left:4px solid var(--accent);background:var(--panel);padding:.75rem 1rem;border-radius:.25rem}
+button.leave{background:transparent;color:var(--error);border:2px solid var(--error)}
 `.trim();
 
 export const STYLE_HASH = `'sha256-${createHash('sha256').update(STYLE).digest('base64')}'`;
@@ -216,6 +226,105 @@ export function unsubscribeInvalidPage(context: PageContext): string {
 /** The unsubscribe page of a preview or test copy's link: says what it was, changes nothing. */
 export function unsubscribeSamplePage(context: PageContext, kind: SampleCopy): string {
   const text = strings(context).unsubscribeSample[kind];
+  return message(context, text.title, [text.body]);
+}
+
+/** What the preferences page shows: the offered topics, what is ticked, and how the last POST went. */
+export interface PreferencesView {
+  offered: readonly Topic[];
+  ticked: ReadonlySet<string>;
+  frequency: Frequency;
+  /** The language ticked; the page itself is in `context.lang`. */
+  lang: ReaderLanguage;
+  pending: boolean;
+  saved?: boolean;
+  refused?: PreferencesField;
+}
+
+/** A radio button or checkbox with its label around it, so the whole line is the target. */
+function choice(type: 'radio' | 'checkbox', name: string, value: string, checked: boolean, label: string): string {
+  return `<label class="choice"><input type="${type}" name="${name}" value="${escapeHtml(value)}"${checked ? ' checked' : ''}> <span>${label}</span></label>`;
+}
+
+/**
+ * The page behind "Manage your subscription". Like the confirm and unsubscribe pages, both
+ * forms have no action: they post back to this very URL with its token (the token is what
+ * authorises a change; no cookie is involved, and the policy allows forms to this origin only),
+ * and opening the link changes nothing.
+ */
+export function preferencesPage(context: PageContext, view: PreferencesView): string {
+  const text = strings(context).preferences;
+  const refused = (field: PreferencesField) =>
+    view.refused === field
+      ? `<p id="${field}-error" class="error" role="alert">${say(context, text.refused[field])}</p>\n`
+      : '';
+  const describedBy = (field: PreferencesField, hint?: string) => {
+    const ids = [hint, view.refused === field ? `${field}-error` : undefined].filter(Boolean);
+    return ids.length > 0 ? ` aria-describedby="${ids.join(' ')}"` : '';
+  };
+  const topics =
+    view.offered.length === 0
+      ? ''
+      : `<fieldset${describedBy('topics', 'topics-hint')}>
+<legend>${say(context, text.topics)}</legend>
+<p id="topics-hint" class="hint">${say(context, text.topicsHint)}</p>
+${refused('topics')}${view.offered
+  .map((topic) =>
+    choice(
+      'checkbox',
+      'topics',
+      topic.name,
+      view.ticked.has(topic.name),
+      escapeHtml(context.lang === 'zh-CN' ? topic.zh : topic.en),
+    ),
+  )
+  .join('\n')}
+</fieldset>
+`;
+  const notices = [
+    view.saved ? `<p class="notice" role="status">${say(context, text.saved)}</p>` : '',
+    view.pending ? `<p class="notice">${say(context, text.pending)}</p>` : '',
+  ].join('');
+  return layout(
+    context,
+    say(context, text.title),
+    `${notices}<p>${say(context, text.intro)}</p>
+<form method="post" class="prefs">
+${topics}<fieldset${describedBy('frequency')}>
+<legend>${say(context, text.frequency)}</legend>
+${refused('frequency')}${choice('radio', 'frequency', 'post', view.frequency === 'post', say(context, text.everyPost))}
+${choice('radio', 'frequency', 'digest', view.frequency === 'digest', say(context, text.digest))}
+</fieldset>
+<fieldset${describedBy('lang', 'lang-hint')}>
+<legend>${say(context, text.language)}</legend>
+<p id="lang-hint" class="hint">${say(context, text.languageHint)}</p>
+${refused('lang')}${choice('radio', 'lang', 'en', view.lang === 'en', '<span lang="en">English</span>')}
+${choice('radio', 'lang', 'zh-CN', view.lang === 'zh-CN', '<span lang="zh-CN">中文</span>')}
+</fieldset>
+<button type="submit">${say(context, text.save)}</button>
+</form>
+<h2>${say(context, text.leave)}</h2>
+<form method="post">
+<p>${say(context, text.leaveBody)}</p>
+<button type="submit" name="action" value="unsubscribe" class="leave">${say(context, text.leaveButton)}</button>
+</form>
+${backLink(context)}`,
+  );
+}
+
+/** Why there are no preferences to show: a bad link, or a reader no longer mailed. */
+export function preferencesUnavailablePage(
+  context: PageContext,
+  reason: 'invalid' | 'unsubscribed' | 'stopped' | 'gone',
+): string {
+  const text = strings(context).preferences[reason];
+  const action = 'action' in text ? `<p><a href="${signupHref(context)}">${say(context, text.action)}</a></p>\n` : '';
+  return message(context, text.title, [text.body], action);
+}
+
+/** The preferences link of a preview or test copy: says what it was, changes nothing. */
+export function preferencesSamplePage(context: PageContext, kind: SampleCopy): string {
+  const text = strings(context).preferences.sample[kind];
   return message(context, text.title, [text.body]);
 }
 

@@ -1,6 +1,7 @@
 import { ROUTES as ROUTE_CONTRACT, type RouteKey } from '../contract/routes';
 import { confirm, showConfirmPage } from './confirm-route';
 import { githubWebhook } from './github-route';
+import { savePreferences, showPreferencesPage } from './preferences-route';
 import { showSignupPage } from './signup-page-route';
 import { subscribe } from './subscribe-route';
 import type { Route, RouteHandler } from './types';
@@ -14,6 +15,8 @@ const HANDLERS: Record<RouteKey, RouteHandler> = {
   'POST /confirm': confirm,
   'GET /unsubscribe': showUnsubscribePage,
   'POST /unsubscribe': unsubscribe,
+  'GET /preferences': showPreferencesPage,
+  'POST /preferences': savePreferences,
   'POST /hooks/github': githubWebhook,
 };
 

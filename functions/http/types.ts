@@ -58,7 +58,13 @@ export interface AppDependencies {
   clock: Clock;
   subscriptions: Pick<
     SubscriptionService,
-    'subscribe' | 'checkConfirmToken' | 'confirm' | 'unsubscribe' | 'checkUnsubscribeToken'
+    | 'subscribe'
+    | 'checkConfirmToken'
+    | 'confirm'
+    | 'unsubscribe'
+    | 'checkUnsubscribeToken'
+    | 'preferencesOf'
+    | 'savePreferences'
   >;
   /** The signup form's challenge, when the deployment turned one on. */
   captcha?: CaptchaVerifier;

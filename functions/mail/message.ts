@@ -37,6 +37,36 @@ export interface CompileOptions {
   listUnsubscribe?: { urlPlaceholder: string; mailto?: string };
   /** Every placeholder the html and text may contain; each needs a value in `personalise`. */
   placeholders: string[];
+  /** Values of some of them that depend on the recipient's language, kept with the message. */
+  languageValues?: LanguageValues;
+}
+
+/**
+ * Placeholder values by language (the footer's own words), so one compiled message speaks each
+ * recipient's language around a text that stays in its own. `fallback` is the language used
+ * for a recipient whose language is none of them (or unknown).
+ */
+export interface LanguageValues {
+  fallback: string;
+  byLanguage: Record<string, Record<string, string>>;
+}
+
+/**
+ * The values for a recipient of language `lang` (`zh`, `zh-CN`, `en-GB`, …): its own, else
+ * those of a language with the same primary subtag, else the fallback's. None without values.
+ */
+export function valuesForLanguage(
+  values: LanguageValues | undefined,
+  lang: string | undefined,
+): Record<string, string> {
+  if (values === undefined) return {};
+  const languages = Object.keys(values.byLanguage);
+  const primary = (tag: string) => tag.toLowerCase().split(/[-_]/)[0];
+  const chosen =
+    languages.find((language) => language.toLowerCase() === lang?.toLowerCase()) ??
+    languages.find((language) => lang !== undefined && primary(language) === primary(lang)) ??
+    values.fallback;
+  return values.byLanguage[chosen] ?? {};
 }
 
 /** Where a placeholder sits decides how its value is escaped before it is encoded. */
@@ -73,6 +103,7 @@ export interface CompiledMessage {
   /** Everything after To, Date and Message-ID: the other headers, the blank line and the body. */
   rest: MessageSegment[];
   placeholders: string[];
+  languageValues?: LanguageValues;
 }
 
 export interface Recipient {
@@ -153,7 +184,15 @@ export function compileMessage(
   }
   push(`--${boundary}--${CRLF}`);
 
-  return { format: FORMAT, fromDomain: domainOf(fromAddress), head: head.join(CRLF) + CRLF, rest, placeholders };
+  const compiled: CompiledMessage = {
+    format: FORMAT,
+    fromDomain: domainOf(fromAddress),
+    head: head.join(CRLF) + CRLF,
+    rest,
+    placeholders,
+  };
+  if (options.languageValues !== undefined) compiled.languageValues = options.languageValues;
+  return compiled;
 }
 
 /** The body's text between placeholders (never empty) and the placeholders, in order. */

@@ -6,14 +6,21 @@ import type { Queue } from '../commons/queue';
 import type { DispatchJob } from '../contract/messages';
 import type { IssueState, IssueStore } from '../delivery/issues';
 import type { Mailer } from '../mail/mailer';
-import { type CompiledMessage, compileMessage, personalise } from '../mail/message';
+import { type CompiledMessage, compileMessage, personalise, valuesForLanguage } from '../mail/message';
 import { renderEmail } from '../render/email';
 import { summarizePost } from '../render/excerpt';
 import type { IncludedFiles } from '../render/includes';
 import { parsePost, readPostName } from '../render/post';
 import { loadSite, siteFromConfigText } from '../render/site';
-import { type Post, type RenderedEmail, type SiteConfig, UNSUBSCRIBE_URL_PLACEHOLDER } from '../render/types';
-import { sampleUnsubscribeUrl } from '../subscribers/tokens';
+import {
+  FOOTER_WORD_PLACEHOLDERS,
+  type Post,
+  PREFERENCES_URL_PLACEHOLDER,
+  type RenderedEmail,
+  type SiteConfig,
+  UNSUBSCRIBE_URL_PLACEHOLDER,
+} from '../render/types';
+import { sampleLinks } from '../subscribers/tokens';
 import type { Scheduler } from './schedule';
 
 /**
@@ -138,9 +145,12 @@ function listId(settings: Settings): string {
   return `${settings.listName.replace(/[^A-Za-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'newsletter'}.${host}`;
 }
 
-/** The issue's message, with the unsubscribe URL left as a placeholder for the sender. */
+/**
+ * The issue's message, with the reader's links and the footer's words left as placeholders for
+ * the delivery worker (the words' values in every language go with it).
+ */
 export function compileIssueMessage(
-  email: Pick<RenderedEmail, 'subject' | 'html' | 'text' | 'lang'>,
+  email: Pick<RenderedEmail, 'subject' | 'html' | 'text' | 'lang' | 'footerWords'>,
   settings: Settings,
 ): CompiledMessage {
   return compileMessage(
@@ -149,15 +159,20 @@ export function compileIssueMessage(
     {
       listId: listId(settings),
       listUnsubscribe: { urlPlaceholder: UNSUBSCRIBE_URL_PLACEHOLDER },
-      placeholders: [UNSUBSCRIBE_URL_PLACEHOLDER],
+      placeholders: [
+        UNSUBSCRIBE_URL_PLACEHOLDER,
+        PREFERENCES_URL_PLACEHOLDER,
+        ...Object.values(FOOTER_WORD_PLACEHOLDERS),
+      ],
+      languageValues: email.footerWords,
     },
   );
 }
 
 /**
  * A copy for someone who is not (necessarily) a subscriber: an editor's preview or a test.
- * Its unsubscribe link leads to a page saying it was a test copy, which changes nothing; a real
- * subscriber's copy always carries their own token.
+ * Its unsubscribe and preferences links lead to pages saying it was a test copy, which change
+ * nothing; a real subscriber's copy always carries their own tokens.
  */
 async function sendOneOff(
   email: RenderedEmail,
@@ -166,7 +181,10 @@ async function sendOneOff(
   ports: IngestDependencies,
 ): Promise<void> {
   const message = compileIssueMessage({ ...email, subject }, ports.settings);
-  const values = { [UNSUBSCRIBE_URL_PLACEHOLDER]: sampleUnsubscribeUrl(ports.settings.publicUrl, 'test') };
+  const values = {
+    ...valuesForLanguage(message.languageValues, undefined),
+    ...sampleLinks(ports.settings.publicUrl, 'test'),
+  };
   for (const address of to) {
     const data = personalise(message, { to: address, values, date: ports.clock.now() });
     await ports.mailer.sendRaw({ to: address, data });

@@ -6,19 +6,26 @@ import {
   digestStringsFor,
 } from '../../templates/digest';
 import { FONT_STACK } from '../../templates/post';
-import { stringsFor } from '../../templates/strings';
 import { escapeHtml } from '../commons/html';
 import { cleanHeaderText } from '../mail/headers';
 import { HTML_SIZE_BUDGET } from './clip';
-import { compileMjml, fillTemplate, formatPostDate, styleFragment } from './email';
+import { compileMjml, fillTemplate, footerWords, formatPostDate, styleFragment } from './email';
 import { cutText } from './excerpt';
 import { wrap } from './plaintext';
-import { type PostSummary, UNSUBSCRIBE_URL_PLACEHOLDER, type Warning } from './types';
+import {
+  FOOTER_WORD_PLACEHOLDERS,
+  type PostSummary,
+  PREFERENCES_URL_PLACEHOLDER,
+  type RenderedEmail,
+  UNSUBSCRIBE_URL_PLACEHOLDER,
+  type Warning,
+} from './types';
 
 /**
  * The weekly digest's email: the week's posts a reader gets, each with its image, title, date,
- * excerpt and link, in the footer every email has (one-click unsubscribe left as
- * UNSUBSCRIBE_URL_PLACEHOLDER for the sender). Rendered once per distinct set of posts.
+ * excerpt and link, in the footer every email has: the reader's links and the footer's words
+ * left as placeholders for the delivery worker, so the footer speaks the reader's language as
+ * a post's does. Rendered once per distinct set of posts.
  */
 export interface DigestEmailInput {
   /** In the order the email shows them. */
@@ -41,6 +48,8 @@ export interface DigestEmail {
   text: string;
   /** How many of the posts it shows in full; the rest are counted in a line that links to the blog. */
   shown: number;
+  /** Values of FOOTER_WORD_PLACEHOLDERS by language, as a post's (its web link goes to the blog). */
+  footerWords: RenderedEmail['footerWords'];
   warnings: Warning[];
 }
 
@@ -51,7 +60,8 @@ const SHORT_EXCERPT_CHARACTERS = 120;
 function dateRange(since: Date, until: Date, lang: string, timeZone: string): string {
   const lastDay = new Date(until.getTime() - 1);
   // ICU writes a Chinese range in digits only ("2026/11/30 – 2026/12/6").
-  if (/^zh\b/i.test(lang)) return `${formatPostDate(since, lang, timeZone)}至${formatPostDate(lastDay, lang, timeZone)}`;
+  if (/^zh\b/i.test(lang))
+    return `${formatPostDate(since, lang, timeZone)}至${formatPostDate(lastDay, lang, timeZone)}`;
   try {
     return new Intl.DateTimeFormat(lang, { year: 'numeric', month: 'long', day: 'numeric', timeZone }).formatRange(
       since,
@@ -77,7 +87,6 @@ function excerptHtmlOf(post: PostSummary, shape: Shape): string {
 
 function buildMjml(input: DigestEmailInput, shape: Shape): string {
   const strings = digestStringsFor(input.lang);
-  const emailStrings = stringsFor(input.lang);
   const shown = input.posts.slice(0, shape.shown);
   const posts = shown
     .map((post) =>
@@ -111,18 +120,20 @@ function buildMjml(input: DigestEmailInput, shape: Shape): string {
     intro: strings.intro(input.posts.length, dateRange(input.since, input.until, input.lang, input.timeZone)),
     posts,
     morePosts,
-    whyYouReceive: emailStrings.whyYouReceive(input.site.title),
+    footerLang: FOOTER_WORD_PLACEHOLDERS.lang,
+    whyYouReceive: `${FOOTER_WORD_PLACEHOLDERS.whyBefore}${input.site.title}${FOOTER_WORD_PLACEHOLDERS.whyAfter}`,
     postalAddress: input.postalAddress,
     unsubscribeUrl: UNSUBSCRIBE_URL_PLACEHOLDER,
-    unsubscribe: emailStrings.unsubscribe,
+    unsubscribe: FOOTER_WORD_PLACEHOLDERS.unsubscribe,
+    preferencesUrl: PREFERENCES_URL_PLACEHOLDER,
+    manageSubscription: FOOTER_WORD_PLACEHOLDERS.manageSubscription,
     webUrl: input.site.url,
-    viewOnWeb: strings.visitBlog,
+    footerViewOnWeb: FOOTER_WORD_PLACEHOLDERS.viewOnWeb,
   });
 }
 
 function plainText(input: DigestEmailInput, shape: Shape): string {
   const strings = digestStringsFor(input.lang);
-  const emailStrings = stringsFor(input.lang);
   const lines = [
     `${input.site.title} (${input.site.url})`,
     '',
@@ -143,12 +154,21 @@ function plainText(input: DigestEmailInput, shape: Shape): string {
   if (left > 0) lines.push(`${strings.morePosts(left)} ${strings.visitBlog}: ${input.site.url}`, '');
   lines.push(
     '-- ',
-    emailStrings.whyYouReceive(input.site.title),
+    `${FOOTER_WORD_PLACEHOLDERS.whyBefore}${input.site.title}${FOOTER_WORD_PLACEHOLDERS.whyAfter}`,
     input.postalAddress,
-    `${emailStrings.unsubscribe}: ${UNSUBSCRIBE_URL_PLACEHOLDER}`,
+    `${FOOTER_WORD_PLACEHOLDERS.unsubscribe}: ${UNSUBSCRIBE_URL_PLACEHOLDER}`,
+    `${FOOTER_WORD_PLACEHOLDERS.manageSubscription}: ${PREFERENCES_URL_PLACEHOLDER}`,
     '',
   );
   return lines.join('\n');
+}
+
+/** A post's footer words, but its web link leads to the blog ("Visit the blog"). */
+function digestFooterWords(lang: string): RenderedEmail['footerWords'] {
+  const words = footerWords(lang);
+  for (const [language, values] of Object.entries(words.byLanguage))
+    values[FOOTER_WORD_PLACEHOLDERS.viewOnWeb] = digestStringsFor(language).visitBlog;
+  return words;
 }
 
 const byteLength = (value: string) => Buffer.byteLength(value, 'utf8');
@@ -180,6 +200,7 @@ export async function renderDigestEmail(input: DigestEmailInput): Promise<Digest
     html,
     text: plainText(input, shape),
     shown: shape.shown,
+    footerWords: digestFooterWords(input.lang),
     warnings,
   };
 }

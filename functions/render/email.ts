@@ -6,14 +6,23 @@ import {
   POST_EMAIL_MJML,
   POST_IMAGE_MJML,
 } from '../../templates/post';
-import { stringsFor } from '../../templates/strings';
+import { EMAIL_STRINGS, emailLanguageOf, stringsFor } from '../../templates/strings';
 import type { Settings } from '../commons/config';
 import { PushletterError } from '../commons/errors';
 import { escapeHtml } from '../commons/html';
 import { cleanHeaderText } from '../mail/headers';
+import type { LanguageValues } from '../mail/message';
 import { type Block, blocksWithin, HTML_SIZE_BUDGET, topLevelBlocks } from './clip';
 import { documentToText, htmlToText } from './plaintext';
-import { type Post, type RenderedEmail, type SiteConfig, UNSUBSCRIBE_URL_PLACEHOLDER, type Warning } from './types';
+import {
+  FOOTER_WORD_PLACEHOLDERS,
+  type Post,
+  PREFERENCES_URL_PLACEHOLDER,
+  type RenderedEmail,
+  type SiteConfig,
+  UNSUBSCRIBE_URL_PLACEHOLDER,
+  type Warning,
+} from './types';
 
 /** htmlparser2's DOM node types, named through its own API (domhandler is its dependency, not ours). */
 type ChildNode = ReturnType<typeof parseDocument>['children'][number];
@@ -22,7 +31,9 @@ type Element = Extract<ChildNode, { attribs: Record<string, string> }>;
 /**
  * A post's email, rendered once per post: MJML template around the post's HTML, responsive and
  * readable in dark mode, a plain-text part from the same content, cut before Gmail would clip
- * it. The unsubscribe link is left as UNSUBSCRIBE_URL_PLACEHOLDER for the sender to fill.
+ * it. The reader's links (UNSUBSCRIBE_URL_PLACEHOLDER, PREFERENCES_URL_PLACEHOLDER) and the
+ * footer's words (FOOTER_WORD_PLACEHOLDERS, their values in every language in `footerWords`) are
+ * left for the delivery worker to fill, so the footer speaks the reader's language.
  */
 
 type Mjml2Html = (
@@ -270,10 +281,14 @@ function buildMjml(
     image,
     body: slot('body', bodyHtml, true),
     continueReading,
-    whyYouReceive: slot('whyYouReceive', strings.whyYouReceive(siteTitle)),
+    footerLang: FOOTER_WORD_PLACEHOLDERS.lang,
+    whyYouReceive: `${FOOTER_WORD_PLACEHOLDERS.whyBefore}${slot('siteTitle', siteTitle)}${FOOTER_WORD_PLACEHOLDERS.whyAfter}`,
     postalAddress: slot('postalAddress', settings.postalAddress),
     unsubscribeUrl: UNSUBSCRIBE_URL_PLACEHOLDER,
-    unsubscribe: strings.unsubscribe,
+    unsubscribe: FOOTER_WORD_PLACEHOLDERS.unsubscribe,
+    preferencesUrl: PREFERENCES_URL_PLACEHOLDER,
+    manageSubscription: FOOTER_WORD_PLACEHOLDERS.manageSubscription,
+    footerViewOnWeb: FOOTER_WORD_PLACEHOLDERS.viewOnWeb,
   });
 }
 
@@ -404,9 +419,10 @@ function plainText(parts: EmailParts, bodyText: string): string {
   if (truncated) lines.push(strings.truncatedNotice, `${strings.continueReading}: ${post.url}`, '');
   lines.push(
     '-- ',
-    strings.whyYouReceive(siteTitle),
+    `${FOOTER_WORD_PLACEHOLDERS.whyBefore}${siteTitle}${FOOTER_WORD_PLACEHOLDERS.whyAfter}`,
     settings.postalAddress,
-    `${strings.unsubscribe}: ${UNSUBSCRIBE_URL_PLACEHOLDER}`,
+    `${FOOTER_WORD_PLACEHOLDERS.unsubscribe}: ${UNSUBSCRIBE_URL_PLACEHOLDER}`,
+    `${FOOTER_WORD_PLACEHOLDERS.manageSubscription}: ${PREFERENCES_URL_PLACEHOLDER}`,
     '',
   );
   return lines.join('\n');
@@ -502,9 +518,48 @@ async function renderEmailWith(
     text: plainText(parts, bodyText),
     webUrl: post.url,
     truncated: parts.truncated,
+    footerWords: footerWords(post.lang),
     warnings: allWarnings,
   };
   return { email, parts };
+}
+
+/** The footer's words in every language the newsletter speaks; a reader of none gets the post's. */
+export function footerWords(postLang: string): LanguageValues {
+  const byLanguage = Object.fromEntries(
+    Object.entries(EMAIL_STRINGS).map(([lang, strings]) => {
+      // The site title stays a value of the post (escaped once, like everywhere else it appears).
+      const [whyBefore = '', whyAfter = ''] = strings.whyYouReceive('\u0000').split('\u0000');
+      return [
+        lang,
+        {
+          [FOOTER_WORD_PLACEHOLDERS.lang]: lang,
+          [FOOTER_WORD_PLACEHOLDERS.whyBefore]: whyBefore,
+          [FOOTER_WORD_PLACEHOLDERS.whyAfter]: whyAfter,
+          [FOOTER_WORD_PLACEHOLDERS.unsubscribe]: strings.unsubscribe,
+          [FOOTER_WORD_PLACEHOLDERS.manageSubscription]: strings.manageSubscription,
+          [FOOTER_WORD_PLACEHOLDERS.viewOnWeb]: strings.viewOnWeb,
+        },
+      ];
+    }),
+  );
+  return { fallback: emailLanguageOf(postLang), byLanguage };
+}
+
+/**
+ * The email's parts with placeholder values put in (HTML-escaped in the html), as a copy shows
+ * them: `render`'s preview files, and tests that look at a rendered email as a reader would.
+ */
+export function fillEmail(
+  email: Pick<RenderedEmail, 'html' | 'text'>,
+  values: Record<string, string>,
+): { html: string; text: string } {
+  const fill = (part: string, encode: (value: string) => string) =>
+    Object.entries(values).reduce(
+      (filled, [placeholder, value]) => filled.replaceAll(placeholder, encode(value)),
+      part,
+    );
+  return { html: fill(email.html, escapeHtml), text: fill(email.text, String) };
 }
 
 /** Room for the body before it is styled and compiled, well over what the cut keeps. */

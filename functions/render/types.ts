@@ -1,3 +1,5 @@
+import type { LanguageValues } from '../mail/message';
+
 /** What the renderer knows about a Jekyll site (from `_config.yml`, else the project settings). */
 export interface SiteConfig {
   /** Absolute origin without trailing slash, e.g. https://blog.example.com */
@@ -77,18 +79,40 @@ export interface PostSummary {
  * in at send time; everything else is rendered once per post.
  */
 export const UNSUBSCRIBE_URL_PLACEHOLDER = '%%PUSHLETTER_UNSUBSCRIBE_URL%%';
+/** The recipient's "Manage your subscription" link (`GET /preferences?token=…`). */
+export const PREFERENCES_URL_PLACEHOLDER = '%%PUSHLETTER_PREFERENCES_URL%%';
+
+/** A recipient's own links, by the placeholder each fills (unsubscribe, preferences). */
+export type RecipientLinks = Record<string, string>;
+
+/**
+ * The footer's own words (and its `lang`), left as placeholders so that each copy speaks its
+ * reader's language while the post keeps its own; `RenderedEmail.footerWords` holds their
+ * values in every language the newsletter speaks.
+ */
+export const FOOTER_WORD_PLACEHOLDERS = {
+  lang: '%%PUSHLETTER_FOOTER_LANG%%',
+  /** "You receive this email because you subscribed to", around the site title (a post's value). */
+  whyBefore: '%%PUSHLETTER_FOOTER_WHY_BEFORE%%',
+  whyAfter: '%%PUSHLETTER_FOOTER_WHY_AFTER%%',
+  unsubscribe: '%%PUSHLETTER_FOOTER_UNSUBSCRIBE%%',
+  manageSubscription: '%%PUSHLETTER_FOOTER_MANAGE%%',
+  viewOnWeb: '%%PUSHLETTER_FOOTER_VIEW_ON_WEB%%',
+} as const;
 
 /** The email of one post, rendered once, before personalisation. */
 export interface RenderedEmail {
   postId: string;
   subject: string;
   lang: string;
-  /** Complete HTML document; contains UNSUBSCRIBE_URL_PLACEHOLDER. */
+  /** Complete HTML document; contains UNSUBSCRIBE_URL_PLACEHOLDER and PREFERENCES_URL_PLACEHOLDER. */
   html: string;
-  /** Plain-text part; contains UNSUBSCRIBE_URL_PLACEHOLDER. */
+  /** Plain-text part; contains UNSUBSCRIBE_URL_PLACEHOLDER and PREFERENCES_URL_PLACEHOLDER. */
   text: string;
   webUrl: string;
   /** True when the post was cut to stay under Gmail's clipping limit. */
   truncated: boolean;
+  /** Values of FOOTER_WORD_PLACEHOLDERS by language; the post's language is the fallback. */
+  footerWords: LanguageValues;
   warnings: Warning[];
 }

@@ -2,11 +2,12 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Clock } from '../commons/clock';
 import { InvalidInputError } from '../commons/errors';
 import { logger as defaultLogger, maskAddress } from '../commons/logger';
+import { PREFERENCES_URL_PLACEHOLDER, type RecipientLinks, UNSUBSCRIBE_URL_PLACEHOLDER } from '../render/types';
 import { normaliseAddress } from './address';
 import type { SignupGuard } from './guard';
 import { hashIp, type SubscriberKeys } from './keys';
-import { SubscriberTokens } from './tokens';
-import type { Consent, SubscriberState, SubscriberStore } from './types';
+import { SubscriberTokens, type TokenPurpose } from './tokens';
+import type { Consent, Preferences, Subscriber, SubscriberState, SubscriberStore } from './types';
 
 /** Sends the double opt-in email (the HTTP side builds it from its MJML template, SES sends it). */
 export interface ConfirmationSender {
@@ -265,12 +266,16 @@ export class SubscriptionService {
   }
 
   /**
-   * Unsubscribes with one conditional UpdateItem (RFC 8058 one-click must answer fast).
+   * Unsubscribes with one conditional UpdateItem (RFC 8058 one-click must answer fast); the
+   * preferences page's "unsubscribe from everything" does the same with its own link.
    * Idempotent: a second click, or a subscriber already suppressed or forgotten, is
    * 'already-unsubscribed'.
    */
-  async unsubscribe(token: string): Promise<UnsubscribeResult> {
-    const { subscriberId } = this.tokens.verify(token, 'unsubscribe');
+  async unsubscribe(
+    token: string,
+    link: Extract<TokenPurpose, 'unsubscribe' | 'preferences'> = 'unsubscribe',
+  ): Promise<UnsubscribeResult> {
+    const { subscriberId } = this.tokens.verify(token, link);
     if (await this.store.deactivate(subscriberId)) {
       this.logger.info('subscriber.unsubscribed', { subscriberId });
       return 'unsubscribed';
@@ -278,9 +283,48 @@ export class SubscriptionService {
     return 'already-unsubscribed';
   }
 
+  /**
+   * For the preferences page: the reader the link is for, as stored (undefined once forgotten).
+   * Changes nothing: mail scanners open every link. Throws InvalidInputError for a bad link.
+   */
+  async preferencesOf(token: string): Promise<Subscriber | undefined> {
+    const { subscriberId } = this.tokens.verify(token, 'preferences');
+    return this.store.get(subscriberId);
+  }
+
+  /**
+   * Saves the page's choices for an active or pending reader (a pending one reached the page
+   * from an email of an earlier subscription; the choices apply once they confirm). False, and
+   * nothing changes, for a reader who left, bounced, complained or was forgotten.
+   */
+  async savePreferences(token: string, preferences: Preferences): Promise<boolean> {
+    const { subscriberId } = this.tokens.verify(token, 'preferences');
+    const saved = await this.store.updatePreferences(subscriberId, preferences);
+    this.logger.info(saved ? 'subscriber.preferences_saved' : 'subscriber.preferences_refused', {
+      subscriberId,
+      frequency: preferences.frequency,
+      topics: preferences.topics.length,
+      lang: preferences.lang,
+    });
+    return saved;
+  }
+
   /** The link in every newsletter; one HMAC, no I/O, so the sender can call it per recipient. */
   unsubscribeUrl(subscriberId: string): string {
     return `${this.publicUrl}/unsubscribe?token=${this.tokens.issue('unsubscribe', subscriberId)}`;
+  }
+
+  /** The "Manage your subscription" link in every email. */
+  preferencesUrl(subscriberId: string): string {
+    return `${this.publicUrl}/preferences?token=${this.tokens.issue('preferences', subscriberId)}`;
+  }
+
+  /** A recipient's own links, by the placeholder each fills in an email; two HMACs, no I/O. */
+  recipientLinks(subscriberId: string): RecipientLinks {
+    return {
+      [UNSUBSCRIBE_URL_PLACEHOLDER]: this.unsubscribeUrl(subscriberId),
+      [PREFERENCES_URL_PLACEHOLDER]: this.preferencesUrl(subscriberId),
+    };
   }
 
   confirmUrl(subscriberId: string): string {

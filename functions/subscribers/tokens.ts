@@ -1,21 +1,30 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../commons/clock';
 import { InvalidInputError } from '../commons/errors';
+import { PREFERENCES_URL_PLACEHOLDER, type RecipientLinks, UNSUBSCRIBE_URL_PLACEHOLDER } from '../render/types';
 import { isSubscriberId, SUBSCRIBER_ID_BYTES } from './keys';
 
 export { deriveKeys } from './keys';
 
-export type TokenPurpose = 'confirm' | 'unsubscribe';
+export type TokenPurpose = 'confirm' | 'unsubscribe' | 'preferences';
 
-/** A confirmation link works for a week; an unsubscribe link forever (old emails must keep working). */
+/**
+ * A confirmation link works for a week; unsubscribe and preferences links forever (old emails
+ * must keep working).
+ */
 export const CONFIRM_TOKEN_LIFETIME_MS = 7 * 24 * 60 * 60 * 1000;
 
 const VERSION = 1;
-const PURPOSE_CODES: Record<TokenPurpose, number> = { confirm: 1, unsubscribe: 2 };
-const PURPOSES_BY_CODE = new Map<number, TokenPurpose>([
-  [1, 'confirm'],
-  [2, 'unsubscribe'],
-]);
+const PURPOSE_CODES: Record<TokenPurpose, number> = { confirm: 1, unsubscribe: 2, preferences: 3 };
+const PURPOSES_BY_CODE = new Map<number, TokenPurpose>(
+  Object.entries(PURPOSE_CODES).map(([purpose, code]) => [code, purpose as TokenPurpose]),
+);
+/** What a link of the wrong kind is told: which link it is expected to be. */
+const WHERE_TO_FIND: Record<TokenPurpose, string> = {
+  confirm: 'This is not a confirmation link. Use the link from the confirmation email.',
+  unsubscribe: 'This is not an unsubscribe link. Use the unsubscribe link at the bottom of a newsletter.',
+  preferences: 'This is not a preferences link. Use the "Manage your subscription" link at the bottom of a newsletter.',
+};
 // version, purpose, issued-at (seconds, uint32), subscriber id.
 const PAYLOAD_BYTES = 1 + 1 + 4 + SUBSCRIBER_ID_BYTES;
 // A 128-bit truncated HMAC-SHA256 tag (NIST SP 800-107 allows it) keeps links short.
@@ -30,7 +39,7 @@ export interface VerifiedToken {
 }
 
 /**
- * Signed, compact tokens for confirm and unsubscribe links: base64url of
+ * Signed, compact tokens for confirm, unsubscribe and preferences links: base64url of
  * `version | purpose | issued-at | subscriber id | HMAC tag`. They carry the opaque subscriber
  * id, never the address. Expiry follows from the purpose and the issue time, so a policy change
  * applies to links already sent.
@@ -66,12 +75,7 @@ export class SubscriberTokens {
     const purpose = PURPOSES_BY_CODE.get(payload.readUInt8(1));
     if (payload.readUInt8(0) !== VERSION || purpose === undefined) throw invalid();
     if (purpose !== expected) {
-      throw new InvalidInputError(
-        'TOKEN_WRONG_PURPOSE',
-        expected === 'confirm'
-          ? 'This is an unsubscribe link, not a confirmation link. Use the link from the confirmation email.'
-          : 'This is a confirmation link, not an unsubscribe link. Use the unsubscribe link at the bottom of a newsletter.',
-      );
+      throw new InvalidInputError('TOKEN_WRONG_PURPOSE', WHERE_TO_FIND[expected]);
     }
     const issuedAt = new Date(payload.readUInt32BE(2) * 1000);
     if (purpose === 'confirm' && this.clock.now().getTime() - issuedAt.getTime() > CONFIRM_TOKEN_LIFETIME_MS) {
@@ -112,4 +116,12 @@ export function sampleCopyOf(token: string | null | undefined): SampleCopy | und
 /** The unsubscribe link a preview or test copy carries. */
 export function sampleUnsubscribeUrl(publicUrl: string, kind: SampleCopy): string {
   return `${publicUrl}/unsubscribe?token=${SAMPLE_TOKENS[kind]}`;
+}
+
+/** Every link of a preview or test copy (unsubscribe, preferences), by the placeholder it fills. */
+export function sampleLinks(publicUrl: string, kind: SampleCopy): RecipientLinks {
+  return {
+    [UNSUBSCRIBE_URL_PLACEHOLDER]: sampleUnsubscribeUrl(publicUrl, kind),
+    [PREFERENCES_URL_PLACEHOLDER]: `${publicUrl}/preferences?token=${SAMPLE_TOKENS[kind]}`,
+  };
 }

@@ -34,6 +34,15 @@ export interface Subscriber {
 
 export type Frequency = 'post' | 'digest';
 
+/** What a reader chooses on the preferences page. */
+export interface Preferences {
+  /** Offered topic names as the settings write them; empty: every post (all ticked, or none offered). */
+  topics: string[];
+  frequency: Frequency;
+  /** The language of the emails' own words (footer, digest, welcome) and of the pages: `en` or `zh-CN`. */
+  lang: 'en' | 'zh-CN';
+}
+
 export interface ActivePage {
   subscribers: Subscriber[];
   /** Opaque cursor for the next page; undefined when this was the last page. */
@@ -87,6 +96,11 @@ export interface SubscriberStore extends SubscriberDirectory {
   activate(id: string): Promise<boolean>;
   /** active or pending -> unsubscribed. False when it was neither (or is gone). */
   deactivate(id: string): Promise<boolean>;
+  /**
+   * Saves what the reader chose on the preferences page (empty topics: every post), in one
+   * conditional write. False, and nothing changes, unless the subscriber is active or pending.
+   */
+  updatePreferences(id: string, preferences: Preferences): Promise<boolean>;
   /** Several subscribers by id in as few reads as possible; ids not stored are absent. */
   getMany(ids: string[]): Promise<Map<string, Subscriber>>;
   /** Erases the item. True when there was one. */

@@ -62,7 +62,7 @@ export async function buildSendingServices(
     {
       issues,
       subscribers: core.subscribers,
-      unsubscribeUrl: (subscriberId) => core.subscriptions.unsubscribeUrl(subscriberId),
+      recipientLinks: (subscriberId) => core.subscriptions.recipientLinks(subscriberId),
       mailer: core.mailer,
       rateLimiter,
       clock: core.clock,

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { SubscriberDirectory } from '../../functions/subscribers/types';
+import type { SubscriberDirectory, SubscriberStore } from '../../functions/subscribers/types';
 
 export interface DirectoryUnderTest {
-  directory: SubscriberDirectory;
+  directory: SubscriberDirectory & Pick<SubscriberStore, 'updatePreferences'>;
   /** Stores an address in a state, as signup or an import would; answers its id. */
   add(email: string, state: 'active' | 'pending'): Promise<string>;
 }
@@ -42,6 +42,39 @@ export function describeSubscriberDirectory(name: string, make: () => Promise<Di
       await directory.suppress(id, 'bounced', new Date('2026-06-02T10:00:00Z'));
       expect(await directory.get(id)).toMatchObject({ state: 'complained', suppressedAt: '2026-06-01T10:00:00.000Z' });
       expect((await directory.pageActive(undefined, 10)).subscribers).toEqual([]);
+    });
+
+    it('saves a reader\'s preferences, and "every post" again as no topics', async () => {
+      const { directory, add } = await make();
+      const id = await add('li.lei@example.com', 'active');
+      expect(
+        await directory.updatePreferences(id, { topics: ['旅行', 'rust'], frequency: 'digest', lang: 'zh-CN' }),
+      ).toBe(true);
+      expect(await directory.get(id)).toMatchObject({
+        state: 'active',
+        topics: ['旅行', 'rust'],
+        frequency: 'digest',
+        lang: 'zh-CN',
+      });
+      expect(await directory.updatePreferences(id, { topics: [], frequency: 'post', lang: 'en' })).toBe(true);
+      const saved = await directory.get(id);
+      expect(saved).toMatchObject({ frequency: 'post', lang: 'en' });
+      expect(saved?.topics ?? []).toEqual([]);
+      const pending = await add('pending-prefs@example.com', 'pending');
+      expect(await directory.updatePreferences(pending, { topics: [], frequency: 'digest', lang: 'en' })).toBe(true);
+      expect(await directory.get(pending)).toMatchObject({ state: 'pending', frequency: 'digest' });
+    });
+
+    it('saves no preferences for a reader who is no longer mailed, or was never stored', async () => {
+      const { directory, add } = await make();
+      const id = await add('bounced-prefs@example.com', 'active');
+      await directory.suppress(id, 'bounced', new Date('2026-06-01T10:00:00Z'));
+      expect(await directory.updatePreferences(id, { topics: [], frequency: 'digest', lang: 'zh-CN' })).toBe(false);
+      expect(await directory.get(id)).not.toHaveProperty('frequency');
+      // Another id of the same shape, of an address never stored.
+      const unknown = id.replace(/^./, (first) => (first === 'A' ? 'B' : 'A'));
+      expect(await directory.updatePreferences(unknown, { topics: [], frequency: 'digest', lang: 'en' })).toBe(false);
+      expect(await directory.get(unknown)).toBeUndefined();
     });
   });
 }

@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSettings } from '../../functions/commons/config';
-import { fixtureDigest } from '../digest-fixtures';
+import { asSent, fixtureDigest } from '../digest-fixtures';
 import { contrast, openEmailPage } from './email-page';
 
 /**
@@ -41,7 +41,7 @@ describe.each([320, 375])('the digest at %i px wide', (width) => {
     ['zh-CN', ['第三周回顾', '集群升级手记：从 1.27 到 1.29', '阅读全文', '退订']],
     ['en', ['Hello World', 'Shipping Helm charts without surprises', 'Read the post', 'Unsubscribe']],
   ] as const)('shows every post of the %s digest without sideways scrolling', async (lang, words) => {
-    await open((await fixtureDigest(lang, settings)).html, width);
+    await open(asSent(await fixtureDigest(lang, settings)), width);
     expect(await page.evaluate('document.scrollingElement.scrollWidth')).toBeLessThanOrEqual(width);
     expect(await elementsOutsideTheScreen()).toEqual([]);
     const text = await page.evaluate<string>('document.body.innerText');
@@ -53,7 +53,7 @@ describe.each([320, 375])('the digest at %i px wide', (width) => {
 
 describe('the digest in dark mode', () => {
   it('turns its titles and excerpts light on a dark card', async () => {
-    const html = (await fixtureDigest('zh-CN', settings)).html;
+    const html = asSent(await fixtureDigest('zh-CN', settings));
     for (const scheme of ['light', 'dark'] as const) {
       await open(html, 375, scheme);
       for (const words of ['第三周回顾', '顺便读完了两本书']) {

@@ -2,10 +2,11 @@ import { readFile } from 'node:fs/promises';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSettings } from '../../functions/commons/config';
-import { renderEmail } from '../../functions/render/email';
+import { valuesForLanguage } from '../../functions/mail/message';
+import { fillEmail, renderEmail } from '../../functions/render/email';
 import { parsePost } from '../../functions/render/post';
 import { findSiteRoot, loadSite, siteFromConfigText } from '../../functions/render/site';
-import type { Post } from '../../functions/render/types';
+import type { Post, RenderedEmail } from '../../functions/render/types';
 import { contrast, openEmailPage } from './email-page';
 
 /**
@@ -16,12 +17,15 @@ import { contrast, openEmailPage } from './email-page';
 const settings = readSettings({ PUSHLETTER_PUBLIC_URL: 'https://news.example.cn' });
 const WIDTHS = [375, 320];
 
+/** The html with the footer's words in, as a reader without a language of their own gets it. */
+const asSent = (email: RenderedEmail) => fillEmail(email, valuesForLanguage(email.footerWords, undefined)).html;
+
 let page: Page;
 
 async function renderFixture(path: string): Promise<string> {
   const site = await loadSite(findSiteRoot(path), settings);
   const post = await parsePost({ path, source: await readFile(path), site });
-  return (await renderEmail(post, site, settings)).html;
+  return asSent(await renderEmail(post, site, settings));
 }
 
 /** A post made to break layouts: an unbroken URL, a wide table, a long code line, a huge image. */
@@ -53,7 +57,7 @@ async function renderStressPost(): Promise<string> {
     frontMatter: {},
     warnings: [],
   };
-  return (await renderEmail(post, site, settings)).html;
+  return asSent(await renderEmail(post, site, settings));
 }
 
 let emails: Awaited<ReturnType<typeof openEmailPage>> | undefined;
@@ -175,7 +179,7 @@ async function renderTablePost(): Promise<string> {
     '',
   ].join('\n');
   const post = await parsePost({ path: '_posts/2024-06-03-readings.md', source, site });
-  return (await renderEmail(post, site, settings)).html;
+  return asSent(await renderEmail(post, site, settings));
 }
 
 /**

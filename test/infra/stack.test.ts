@@ -410,9 +410,11 @@ describe('HTTP API', () => {
     expect(routes).toEqual([
       'GET /',
       'GET /confirm',
+      'GET /preferences',
       'GET /unsubscribe',
       'POST /confirm',
       'POST /hooks/github',
+      'POST /preferences',
       'POST /subscribe',
       'POST /unsubscribe',
     ]);

@@ -14,6 +14,7 @@ import type { Queue } from '../../functions/commons/queue';
 import type { DispatchJob, SendJob } from '../../functions/contract/messages';
 import { DeliveryWorker, jobsFromRecords } from '../../functions/delivery/delivery-worker';
 import { dispatchIssue } from '../../functions/delivery/dispatcher';
+import { UNSUBSCRIBE_URL_PLACEHOLDER } from '../../functions/render/types';
 import { deriveKeys, SubscriberTokens } from '../../functions/subscribers/tokens';
 
 export interface ChildTask {
@@ -57,7 +58,9 @@ if (task.mode === 'send') {
     {
       issues,
       subscribers,
-      unsubscribeUrl: (id) => `http://newsletter.test/unsubscribe?token=${tokens.issue('unsubscribe', id)}`,
+      recipientLinks: (id) => ({
+        [UNSUBSCRIBE_URL_PLACEHOLDER]: `http://newsletter.test/unsubscribe?token=${tokens.issue('unsubscribe', id)}`,
+      }),
       mailer: new SesMailer(sesClient({ ses: task.sesUrl }), 'pushletter-test'),
       rateLimiter: new SharedRateLimiter({ dynamo, table: task.tables.deliveriesTable, rate: 1_000 }),
       clock,

@@ -36,7 +36,7 @@ describe('a sender near its invocation deadline', () => {
       {
         issues: stack.issues,
         subscribers: stack.subscribers,
-        unsubscribeUrl: stack.unsubscribeUrl,
+        recipientLinks: stack.recipientLinks,
         mailer: sesMailer(stack.sesUrl),
         rateLimiter: shared,
         clock,

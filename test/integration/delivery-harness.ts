@@ -28,7 +28,7 @@ import { ensureTables } from '../../functions/local/dynalite-server';
 import { LocalQueue } from '../../functions/local/local-queue';
 import type { Mailer } from '../../functions/mail/mailer';
 import { type CompiledMessage, compileMessage } from '../../functions/mail/message';
-import { UNSUBSCRIBE_URL_PLACEHOLDER } from '../../functions/render/types';
+import { type RecipientLinks, UNSUBSCRIBE_URL_PLACEHOLDER } from '../../functions/render/types';
 import { deriveKeys, SubscriberTokens } from '../../functions/subscribers/tokens';
 
 export const PUBLIC_URL = 'http://newsletter.test';
@@ -57,7 +57,8 @@ export interface Stack {
   subscribers: DynamoSubscriberStore;
   issues: IssueStore;
   masterKey: Buffer;
-  unsubscribeUrl(subscriberId: string): string;
+  /** A recipient's unsubscribe link, as the delivery worker fills it in. */
+  recipientLinks(subscriberId: string): RecipientLinks;
   close(): Promise<void>;
 }
 
@@ -88,7 +89,9 @@ export async function startStack(): Promise<Stack> {
     subscribers,
     issues: new DynamoIssueStore(dynamo, tables),
     masterKey,
-    unsubscribeUrl: (id) => `${PUBLIC_URL}/unsubscribe?token=${tokens.issue('unsubscribe', id)}`,
+    recipientLinks: (id) => ({
+      [UNSUBSCRIBE_URL_PLACEHOLDER]: `${PUBLIC_URL}/unsubscribe?token=${tokens.issue('unsubscribe', id)}`,
+    }),
     async close() {
       dynamo.destroy();
       await close(mail);
@@ -399,7 +402,7 @@ export function pipeline(stack: Stack, options: PipelineOptions = {}) {
     {
       issues: stack.issues,
       subscribers: stack.subscribers,
-      unsubscribeUrl: stack.unsubscribeUrl,
+      recipientLinks: stack.recipientLinks,
       mailer: options.mailer ?? sesMailer(stack.sesUrl),
       rateLimiter,
       clock,

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { readSettings } from '../../functions/commons/config';
-import { personalise } from '../../functions/mail/message';
+import { personalise, valuesForLanguage } from '../../functions/mail/message';
 import { compileIssueMessage } from '../../functions/publishing/ingest-post';
-import { UNSUBSCRIBE_URL_PLACEHOLDER } from '../../functions/render/types';
+import { PREFERENCES_URL_PLACEHOLDER, UNSUBSCRIBE_URL_PLACEHOLDER } from '../../functions/render/types';
 import { fixtureDigest } from '../digest-fixtures';
 import { spamScore } from './spam-score';
 
@@ -19,6 +19,9 @@ describe('a weekly digest as a subscriber receives it', () => {
     const data = personalise(message, {
       to: 'reader@example.com',
       values: {
+        ...valuesForLanguage(email.footerWords, undefined),
+        [PREFERENCES_URL_PLACEHOLDER]:
+          'https://api.blog.example.org/preferences?token=AQFrB67TudlLPJUXdhwpGE7coq3KQeHSYLbWxjkPtVxylrq',
         [UNSUBSCRIBE_URL_PLACEHOLDER]:
           'https://api.blog.example.org/unsubscribe?token=AQFrB67TudlLPJUXdhwpGE7coq3KQeHSYLbWxjkPtVxylrq',
       },

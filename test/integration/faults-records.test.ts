@@ -30,7 +30,7 @@ function senderOver(dynamo: DynamoDBClient): DeliveryWorker {
     {
       issues: new DynamoIssueStore(dynamo, stack.tables),
       subscribers: stack.subscribers,
-      unsubscribeUrl: stack.unsubscribeUrl,
+      recipientLinks: stack.recipientLinks,
       mailer: sesMailer(stack.sesUrl),
       rateLimiter: new SharedRateLimiter({ dynamo, table: stack.tables.deliveriesTable, rate: 2_000 }),
       clock,

@@ -56,7 +56,7 @@ function sender(followUps: Queue<SendJob>, overrides: Partial<DeliveryWorkerDepe
   return new DeliveryWorker({
     issues: stack.issues,
     subscribers: stack.subscribers,
-    unsubscribeUrl: stack.unsubscribeUrl,
+    recipientLinks: stack.recipientLinks,
     mailer: sesMailer(stack.sesUrl),
     rateLimiter: new SharedRateLimiter({ dynamo: stack.dynamo, table: stack.tables.deliveriesTable, rate: 1_000 }),
     clock: { now: () => new Date() },

@@ -74,6 +74,7 @@ describe('a link scanner', () => {
     const paths = new Set([...apiLinks].map((link) => new URL(link).pathname));
     expect(paths).toContain('/confirm');
     expect(paths).toContain('/unsubscribe');
+    expect(paths).toContain('/preferences');
 
     const before = await snapshot();
     const mailed = emails.length;

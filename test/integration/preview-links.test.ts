@@ -55,6 +55,7 @@ afterAll(async () => {
 });
 
 const UNSUBSCRIBE_LINK = /https?:\/\/[^\s"<>]+\/unsubscribe\?token=[^\s"<>]+/;
+const PREFERENCES_LINK = /https?:\/\/[^\s"<>]+\/preferences\?token=[^\s"<>]+/;
 
 /** The stack listens on 127.0.0.1; its public URL names it `localhost`. */
 const onStack = (link: string) => link.replace(/^http:\/\/localhost:\d+/, server);
@@ -71,6 +72,25 @@ async function followLink(
   return {
     get: { status: page.status, page: heading(await page.text()) },
     oneClick: { status: oneClick.status, text: await oneClick.text() },
+  };
+}
+
+/** The "Manage your subscription" link of a copy: a page saying what it was, whose forms change nothing. */
+async function followPreferencesLink(link: string): Promise<{ get: string; save: string; leave: string }> {
+  const post = async (body: string) =>
+    heading(
+      await (
+        await fetch(onStack(link), {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body,
+        })
+      ).text(),
+    );
+  return {
+    get: heading(await (await fetch(onStack(link))).text()),
+    save: await post('frequency=digest&lang=zh-CN'),
+    leave: await post('action=unsubscribe'),
   };
 }
 
@@ -103,6 +123,15 @@ describe('the unsubscribe link of a preview or a test copy', () => {
     expect(answer.oneClick.status).toBe(200);
     expect(answer.oneClick.text).toMatch(/test copy or preview/);
     expect(await readerStillSubscribed()).toBe(true);
+
+    const manage = [PREFERENCES_LINK.exec(text)?.[0], PREFERENCES_LINK.exec(html)?.[0]];
+    expect(new Set(manage).size).toBe(1);
+    expect(await followPreferencesLink(manage[0]!)).toEqual({
+      get: 'This is a preview link',
+      save: 'This is a preview link',
+      leave: 'This is a preview link',
+    });
+    expect(await readerStillSubscribed()).toBe(true);
   });
 
   it('says clearly that a publish --test copy was a test, and unsubscribes nobody', async () => {
@@ -116,6 +145,15 @@ describe('the unsubscribe link of a preview or a test copy', () => {
     const answer = await followLink(link!);
     expect(answer.get).toEqual({ status: 200, page: 'This was a test copy' });
     expect(answer.oneClick.status).toBe(200);
+    expect(await readerStillSubscribed()).toBe(true);
+
+    const manage = PREFERENCES_LINK.exec(copy?.body.text ?? '')?.[0];
+    expect(copy?.body.html).toContain(manage!);
+    expect(await followPreferencesLink(manage!)).toEqual({
+      get: 'This was a test copy',
+      save: 'This was a test copy',
+      leave: 'This was a test copy',
+    });
     expect(await readerStillSubscribed()).toBe(true);
   });
 });

@@ -2,12 +2,12 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { readSettings } from '../../functions/commons/config';
-import { personalise } from '../../functions/mail/message';
+import { personalise, valuesForLanguage } from '../../functions/mail/message';
 import { compileIssueMessage } from '../../functions/publishing/ingest-post';
 import { renderEmail } from '../../functions/render/email';
 import { parsePost } from '../../functions/render/post';
 import { findSiteRoot, loadSite } from '../../functions/render/site';
-import { UNSUBSCRIBE_URL_PLACEHOLDER } from '../../functions/render/types';
+import { PREFERENCES_URL_PLACEHOLDER, UNSUBSCRIBE_URL_PLACEHOLDER } from '../../functions/render/types';
 import { spamScore } from './spam-score';
 
 const posts = [
@@ -28,11 +28,15 @@ describe('a post email as a subscriber receives it', () => {
     const site = await loadSite(findSiteRoot(path), settings);
     const post = await parsePost({ path, source: await readFile(path), site });
     const email = await renderEmail(post, site, settings);
-    const data = personalise(compileIssueMessage(email, settings), {
+    const message = compileIssueMessage(email, settings);
+    const data = personalise(message, {
       to: 'reader@example.com',
       values: {
+        ...valuesForLanguage(message.languageValues, undefined),
         [UNSUBSCRIBE_URL_PLACEHOLDER]:
           'https://api.blog.example.org/unsubscribe?token=AQFrB67TudlLPJUXdhwpGE7coq3KQeHSYLbWxjkPtVxylrq',
+        [PREFERENCES_URL_PLACEHOLDER]:
+          'https://api.blog.example.org/preferences?token=AQNrB67TudlLPJUXdhwpGE7coq3KQeHSYLbWxjkPtVxylrq',
       },
       date: new Date('2024-12-02T08:00:00Z'),
     });

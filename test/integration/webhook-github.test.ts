@@ -6,11 +6,11 @@ import { readSettings, type Settings } from '../../functions/commons/config';
 import { CachedSecret } from '../../functions/commons/secrets';
 import type { IngestMessage } from '../../functions/contract/messages';
 import { dispatchIssue } from '../../functions/delivery/dispatcher';
-import { personalise } from '../../functions/mail/message';
+import { personalise, valuesForLanguage } from '../../functions/mail/message';
 import { handleGitHubWebhook, type WebhookResponse } from '../../functions/publishing/github-webhook';
 import { createIngestHandler, type IngestWorkerDependencies } from '../../functions/publishing/ingest-consumer';
 import { TimerScheduler } from '../../functions/publishing/schedule';
-import { UNSUBSCRIBE_URL_PLACEHOLDER } from '../../functions/render/types';
+import { PREFERENCES_URL_PLACEHOLDER, UNSUBSCRIBE_URL_PLACEHOLDER } from '../../functions/render/types';
 import {
   clearEmails,
   copiesByAddress,
@@ -157,7 +157,11 @@ describe('POST /hooks/github', () => {
     const copy = await simpleParser(
       personalise(message!, {
         to: 'reader0@example.com',
-        values: { [UNSUBSCRIBE_URL_PLACEHOLDER]: `${PUBLIC_URL}/unsubscribe?token=abc` },
+        values: {
+          ...valuesForLanguage(message!.languageValues, 'en'),
+          [UNSUBSCRIBE_URL_PLACEHOLDER]: `${PUBLIC_URL}/unsubscribe?token=abc`,
+          [PREFERENCES_URL_PLACEHOLDER]: `${PUBLIC_URL}/preferences?token=abc`,
+        },
       }),
     );
     const header = (key: string) => copy.headerLines.find((line) => line.key === key)?.line;

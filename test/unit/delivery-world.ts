@@ -63,7 +63,7 @@ export function sendingWorld(options: { subscribers?: number; seed?: number } = 
       {
         issues,
         subscribers: directory,
-        unsubscribeUrl: (id) => `https://newsletter.test/unsubscribe?id=${id}`,
+        recipientLinks: (id) => ({ [UNSUBSCRIBE_URL_PLACEHOLDER]: `https://newsletter.test/unsubscribe?id=${id}` }),
         mailer,
         rateLimiter: { acquire: async () => void rate.acquired++ },
         clock,

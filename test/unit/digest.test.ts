@@ -203,6 +203,10 @@ describe('the digest email', () => {
     });
     expect(email.subject).toBe('「Field Notes」本周：京都的秋天');
     expect(email.text).toContain('2026年11月30日至2026年12月7日，共 1 篇新文章');
-    expect(email.text).toContain('退订: %%PUSHLETTER_UNSUBSCRIBE_URL%%');
+    // The footer speaks each reader's language; a reader of none gets the digest's.
+    expect(email.text).toContain('%%PUSHLETTER_FOOTER_UNSUBSCRIBE%%: %%PUSHLETTER_UNSUBSCRIBE_URL%%');
+    expect(email.text).toContain('%%PUSHLETTER_FOOTER_MANAGE%%: %%PUSHLETTER_PREFERENCES_URL%%');
+    expect(email.footerWords.fallback).toBe('zh-CN');
+    expect(email.footerWords.byLanguage.en!['%%PUSHLETTER_FOOTER_VIEW_ON_WEB%%']).toBe('Visit the blog');
   });
 });

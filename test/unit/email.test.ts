@@ -1,9 +1,16 @@
 import { DomUtils, parseDocument } from 'htmlparser2';
 import { describe, expect, it } from 'vitest';
 import { readSettings } from '../../functions/commons/config';
+import { valuesForLanguage } from '../../functions/mail/message';
 import { blocksWithin, HTML_SIZE_BUDGET, topLevelBlocks } from '../../functions/render/clip';
-import { renderEmail } from '../../functions/render/email';
-import { type Post, type SiteConfig, UNSUBSCRIBE_URL_PLACEHOLDER } from '../../functions/render/types';
+import { fillEmail, renderEmail } from '../../functions/render/email';
+import {
+  type Post,
+  PREFERENCES_URL_PLACEHOLDER,
+  type RenderedEmail,
+  type SiteConfig,
+  UNSUBSCRIBE_URL_PLACEHOLDER,
+} from '../../functions/render/types';
 
 const settings = readSettings({ PUSHLETTER_POSTAL_ADDRESS: '88 Century Avenue, Shanghai' });
 
@@ -45,6 +52,11 @@ function post(overrides: Partial<Post>): Post {
   };
 }
 
+/** The email as a reader of `lang` gets it: the footer's words filled in (no language: the post's). */
+function asReadBy(email: RenderedEmail, lang?: string): { html: string; text: string } {
+  return fillEmail(email, valuesForLanguage(email.footerWords, lang));
+}
+
 const documentOf = (html: string) => parseDocument(html);
 const find = (html: string, test: (element: ReturnType<typeof DomUtils.findAll>[number]) => boolean) =>
   DomUtils.findAll(test, documentOf(html).children);
@@ -52,13 +64,18 @@ const find = (html: string, test: (element: ReturnType<typeof DomUtils.findAll>[
 describe('post email', () => {
   it("speaks the post's language: <html lang>, Chinese footer, links to the post and the unsubscribe placeholder", async () => {
     const email = await renderEmail(post({}), zhSite, settings);
+    const { html, text } = asReadBy(email);
     expect(email.html).toMatch(/<html lang="zh-CN"/);
-    expect(email.html).toContain('你收到这封邮件，是因为你订阅了「云栈笔记」。');
+    expect(html).toContain('你收到这封邮件，是因为你订阅了「云栈笔记」。');
     expect(email.html).toContain('88 Century Avenue, Shanghai');
-    const links = find(email.html, (element) => element.name === 'a');
+    const links = find(html, (element) => element.name === 'a');
     expect(links.find((link) => DomUtils.textContent(link) === '在网页上查看')?.attribs.href).toBe(post({}).url);
     expect(links.find((link) => DomUtils.textContent(link) === '退订')?.attribs.href).toBe(UNSUBSCRIBE_URL_PLACEHOLDER);
-    expect(email.text).toContain(`退订: ${UNSUBSCRIBE_URL_PLACEHOLDER}`);
+    expect(links.find((link) => DomUtils.textContent(link) === '管理订阅')?.attribs.href).toBe(
+      PREFERENCES_URL_PLACEHOLDER,
+    );
+    expect(text).toContain(`退订: ${UNSUBSCRIBE_URL_PLACEHOLDER}`);
+    expect(text).toContain(`管理订阅: ${PREFERENCES_URL_PLACEHOLDER}`);
     expect(email.text).toContain(`在网页上查看: ${post({}).url}`);
     expect(email.text).toContain('## 为什么要升级');
     expect(email.subject).toBe('集群升级手记：从 1.27 到 1.29');
@@ -78,12 +95,32 @@ describe('post email', () => {
       enSite,
       settings,
     );
+    const { html, text } = asReadBy(email);
     expect(email.html).toMatch(/<html lang="en"/);
-    expect(email.html).toContain('You receive this email because you subscribed to Ops Notes.');
-    expect(email.html).toContain('>Unsubscribe</a>');
+    expect(html).toContain('You receive this email because you subscribed to Ops Notes.');
+    expect(html).toContain('>Unsubscribe</a>');
+    expect(html).toContain('>Manage your subscription</a>');
     expect(email.html).toContain('href="https://blog.example.com/blog/"');
     expect(email.html).toMatch(/font-family:[^;"]*PingFang SC[^;"]*Noto Sans CJK SC/);
-    expect(email.text).toContain(`Unsubscribe: ${UNSUBSCRIBE_URL_PLACEHOLDER}`);
+    expect(text).toContain(`Unsubscribe: ${UNSUBSCRIBE_URL_PLACEHOLDER}`);
+    expect(text).toContain(`Manage your subscription: ${PREFERENCES_URL_PLACEHOLDER}`);
+  });
+
+  it("words the footer in the reader's language, marked as such, while the post keeps its own", async () => {
+    const email = await renderEmail(post({}), zhSite, settings);
+    const { html, text } = asReadBy(email, 'en');
+    expect(html).toMatch(/<html lang="zh-CN"/);
+    expect(html).toContain('上游社区对 1.27 的维护在今年春天结束。');
+    const footer = find(html, (element) => element.name === 'div' && element.attribs.lang === 'en');
+    expect(footer).toHaveLength(1);
+    const footerText = DomUtils.textContent(footer[0]!);
+    expect(footerText).toContain('You receive this email because you subscribed to 云栈笔记.');
+    expect(footerText).toMatch(/Unsubscribe\s*·\s*Manage your subscription\s*·\s*View on the web/);
+    expect(footerText).not.toMatch(/退订|管理订阅/);
+    expect(text).toContain(`Manage your subscription: ${PREFERENCES_URL_PLACEHOLDER}`);
+    // A reader of a Chinese variant, or of a language the newsletter does not speak.
+    expect(asReadBy(email, 'zh-TW').text).toContain(`管理订阅: ${PREFERENCES_URL_PLACEHOLDER}`);
+    expect(asReadBy(email, 'fr').text).toContain(`管理订阅: ${PREFERENCES_URL_PLACEHOLDER}`);
   });
 
   it('declares light and dark colour schemes and has dark-mode styles', async () => {

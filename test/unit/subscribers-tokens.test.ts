@@ -91,21 +91,45 @@ describe('subscriber tokens', () => {
     expect(failure(() => tokens.verify(foreign, 'confirm'))).toBe('TOKEN_INVALID');
   });
 
-  it('refuses a token used for the other purpose', () => {
-    expect(failure(() => tokens.verify(tokens.issue('confirm', reader), 'unsubscribe'))).toBe('TOKEN_WRONG_PURPOSE');
-    expect(failure(() => tokens.verify(tokens.issue('unsubscribe', reader), 'confirm'))).toBe('TOKEN_WRONG_PURPOSE');
+  it('refuses a token used for another purpose, and says which link to use', () => {
+    const purposes = ['confirm', 'unsubscribe', 'preferences'] as const;
+    for (const issued of purposes)
+      for (const expected of purposes.filter((purpose) => purpose !== issued))
+        expect(
+          failure(() => tokens.verify(tokens.issue(issued, reader), expected)),
+          `${issued} as ${expected}`,
+        ).toBe('TOKEN_WRONG_PURPOSE');
+    expect(() => tokens.verify(tokens.issue('unsubscribe', reader), 'preferences')).toThrow(/Manage your subscription/);
   });
 
-  it('expires confirmation links after 7 days but keeps unsubscribe links working', () => {
+  it('round-trips a preferences token, which carries no address and refuses every changed bit', () => {
+    const token = tokens.issue('preferences', reader);
+    expect(tokens.verify(token, 'preferences')).toEqual({
+      purpose: 'preferences',
+      subscriberId: reader,
+      issuedAt: now,
+    });
+    expect(Buffer.from(token, 'base64url').toString('latin1')).not.toContain('reader');
+    expect(token).toHaveLength(tokens.issue('unsubscribe', reader).length);
+    for (let byte = 0; byte < Buffer.from(token, 'base64url').length; byte++)
+      expect(
+        failure(() => tokens.verify(flipBit(token, byte), 'preferences')),
+        `byte ${byte}`,
+      ).toBe('TOKEN_INVALID');
+  });
+
+  it('expires confirmation links after 7 days but keeps unsubscribe and preferences links working', () => {
     const issuedAt = now;
     const confirm = tokens.issue('confirm', reader);
     const unsubscribe = tokens.issue('unsubscribe', reader);
+    const preferences = tokens.issue('preferences', reader);
     now = new Date(issuedAt.getTime() + CONFIRM_TOKEN_LIFETIME_MS);
     expect(tokens.verify(confirm, 'confirm').subscriberId).toBe(reader);
     now = new Date(issuedAt.getTime() + CONFIRM_TOKEN_LIFETIME_MS + 1000);
     expect(failure(() => tokens.verify(confirm, 'confirm'))).toBe('TOKEN_EXPIRED');
     now = new Date(issuedAt.getTime() + 5 * 365 * 24 * 60 * 60 * 1000);
     expect(tokens.verify(unsubscribe, 'unsubscribe').subscriberId).toBe(reader);
+    expect(tokens.verify(preferences, 'preferences').subscriberId).toBe(reader);
   });
 
   it('signs only well-formed subscriber ids', () => {

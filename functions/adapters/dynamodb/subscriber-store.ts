@@ -19,6 +19,7 @@ import type {
   ActivePage,
   Consent,
   NewSubscriber,
+  Preferences,
   Subscriber,
   SubscriberState,
   SubscriberStore,
@@ -52,10 +53,10 @@ function toSubscriber(item: Record<string, AttributeValue>): Subscriber {
   for (const key of ['confirmedAt', 'unsubscribedAt', 'suppressedAt', 'lang', 'name'] as const) {
     if (typeof raw[key] === 'string') subscriber[key] = raw[key] as string;
   }
-  // Topics as a list or a string set; the digest and topic routing read both.
+  // A list, or a string set should another writer have used one.
   const topics = raw.topics instanceof Set ? [...raw.topics] : raw.topics;
-  if (Array.isArray(topics)) subscriber.topics = topics.map(String);
-  if (raw.frequency === 'digest' || raw.frequency === 'post') subscriber.frequency = raw.frequency;
+  if (Array.isArray(topics)) subscriber.topics = topics.filter((topic): topic is string => typeof topic === 'string');
+  if (raw.frequency === 'post' || raw.frequency === 'digest') subscriber.frequency = raw.frequency;
   return subscriber;
 }
 
@@ -336,6 +337,23 @@ export class DynamoSubscriberStore implements SubscriberStore {
         ':active': 'active',
         ':pending': 'pending',
         ':now': this.clock.now().toISOString(),
+      }),
+    });
+  }
+
+  async updatePreferences(id: string, { topics, frequency, lang }: Preferences): Promise<boolean> {
+    return this.conditionalUpdate({
+      TableName: this.tableName,
+      Key: { id: { S: id } },
+      UpdateExpression: `SET frequency = :frequency, lang = :lang${topics.length > 0 ? ', topics = :topics' : ' REMOVE topics'}`,
+      ConditionExpression: '#state IN (:active, :pending)',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: marshall({
+        ':frequency': frequency,
+        ':lang': lang,
+        ':active': 'active',
+        ':pending': 'pending',
+        ...(topics.length > 0 ? { ':topics': topics } : {}),
       }),
     });
   }

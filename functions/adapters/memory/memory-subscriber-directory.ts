@@ -1,11 +1,17 @@
-import type { ActivePage, Subscriber, SubscriberDirectory } from '../../subscribers/types';
+import type {
+  ActivePage,
+  Preferences,
+  Subscriber,
+  SubscriberDirectory,
+  SubscriberStore,
+} from '../../subscribers/types';
 
 /**
  * The subscriber directory delivery and feedback read, in memory, with the DynamoDB store's
  * answers (test/contract/subscriber-directory.ts): active subscribers paged in id order,
  * suppression that never turns a complaint back into a bounce, addresses found by their id.
  */
-export class MemorySubscriberDirectory implements SubscriberDirectory {
+export class MemorySubscriberDirectory implements SubscriberDirectory, Pick<SubscriberStore, 'updatePreferences'> {
   private readonly subscribers = new Map<string, Subscriber>();
 
   /** `idFor` maps an address to its id (the DynamoDB store's keyed hash, or any stand-in). */
@@ -52,5 +58,13 @@ export class MemorySubscriberDirectory implements SubscriberDirectory {
     if (subscriber === undefined || (state === 'bounced' && subscriber.state === 'complained')) return;
     subscriber.state = state;
     subscriber.suppressedAt = at.toISOString();
+  }
+
+  async updatePreferences(id: string, { topics, frequency, lang }: Preferences): Promise<boolean> {
+    const subscriber = this.subscribers.get(id);
+    if (subscriber?.state !== 'active' && subscriber?.state !== 'pending') return false;
+    Object.assign(subscriber, { frequency, lang, topics: [...topics] });
+    if (topics.length === 0) delete subscriber.topics;
+    return true;
   }
 }

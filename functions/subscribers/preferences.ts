@@ -1,0 +1,76 @@
+import { READER_LANGUAGES, type ReaderLanguage } from '../../templates/reader-strings';
+import { type Topic, topicKey } from '../commons/config';
+import { InvalidInputError } from '../commons/errors';
+import type { Frequency, Preferences } from './types';
+
+export const FREQUENCIES: readonly Frequency[] = ['post', 'digest'];
+
+/** Which part of the form a refused value belongs to, so the page can say it beside that part. */
+export type PreferencesField = 'topics' | 'frequency' | 'lang';
+
+export class PreferencesError extends InvalidInputError {
+  constructor(
+    readonly field: PreferencesField,
+    code: string,
+    message: string,
+  ) {
+    super(code, message);
+    this.name = 'PreferencesError';
+  }
+}
+
+/**
+ * The fields of the preferences form: `topics` repeated (one per ticked box, the topic's name),
+ * `frequency` and `lang`. Every value must be one the page offers; a name no longer offered, a
+ * frequency or language the list does not know, or no topic ticked is refused, and nothing is
+ * saved. Ticking every offered topic stores none, which means "every post", so topics the
+ * editor adds later reach this reader too.
+ */
+export function readPreferencesForm(fields: URLSearchParams, offered: readonly Topic[]): Preferences {
+  const frequency = fields.get('frequency');
+  if (!FREQUENCIES.includes(frequency as Frequency)) {
+    throw new PreferencesError(
+      'frequency',
+      'PREFERENCES_FREQUENCY_INVALID',
+      `"${frequency ?? ''}" is not a frequency: choose "post" (every post) or "digest" (a weekly digest)`,
+    );
+  }
+  const lang = fields.get('lang');
+  if (!READER_LANGUAGES.includes(lang as ReaderLanguage)) {
+    throw new PreferencesError(
+      'lang',
+      'PREFERENCES_LANGUAGE_INVALID',
+      `"${lang ?? ''}" is not a language of this list: choose ${READER_LANGUAGES.join(' or ')}`,
+    );
+  }
+  const byKey = new Map(offered.map((topic) => [topicKey(topic.name), topic.name]));
+  const chosen = new Set<string>();
+  for (const value of fields.getAll('topics')) {
+    const name = byKey.get(topicKey(value));
+    if (name === undefined) {
+      throw new PreferencesError(
+        'topics',
+        'PREFERENCES_TOPIC_UNKNOWN',
+        `"${value}" is not one of the topics offered; choose among ${offered.map((topic) => topic.name).join(', ') || 'none (this list offers no topics)'}`,
+      );
+    }
+    chosen.add(name);
+  }
+  if (offered.length > 0 && chosen.size === 0) {
+    throw new PreferencesError(
+      'topics',
+      'PREFERENCES_NO_TOPIC',
+      'Tick at least one topic, or unsubscribe from everything instead',
+    );
+  }
+  const topics =
+    chosen.size === offered.length ? [] : offered.map((topic) => topic.name).filter((name) => chosen.has(name));
+  return { topics, frequency: frequency as Frequency, lang: lang as ReaderLanguage };
+}
+
+/** Which offered topics a reader's stored choice ticks: all of them when they chose none. */
+export function tickedTopics(stored: readonly string[] | undefined, offered: readonly Topic[]): Set<string> {
+  if (stored === undefined || stored.length === 0) return new Set(offered.map((topic) => topic.name));
+  const keys = new Set(stored.map(topicKey));
+  return new Set(offered.filter((topic) => keys.has(topicKey(topic.name))).map((topic) => topic.name));
+}
