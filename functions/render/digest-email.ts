@@ -51,7 +51,8 @@ const SHORT_EXCERPT_CHARACTERS = 120;
 function dateRange(since: Date, until: Date, lang: string, timeZone: string): string {
   const lastDay = new Date(until.getTime() - 1);
   // ICU writes a Chinese range in digits only ("2026/11/30 – 2026/12/6").
-  if (/^zh\b/i.test(lang)) return `${formatPostDate(since, lang, timeZone)}至${formatPostDate(lastDay, lang, timeZone)}`;
+  if (/^zh\b/i.test(lang))
+    return `${formatPostDate(since, lang, timeZone)}至${formatPostDate(lastDay, lang, timeZone)}`;
   try {
     return new Intl.DateTimeFormat(lang, { year: 'numeric', month: 'long', day: 'numeric', timeZone }).formatRange(
       since,
