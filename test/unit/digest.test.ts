@@ -1,8 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { readDigestSchedule, readSettings } from '../../functions/commons/config';
 import { digestVariantFor } from '../../functions/delivery/digest-recipients';
 import type { DigestContents } from '../../functions/delivery/issues';
 import { digestWeekAt, nextDigestAt } from '../../functions/digest/digest-week';
+import { startDigestTimer } from '../../functions/local/digest-timer';
 import { HTML_SIZE_BUDGET } from '../../functions/render/clip';
 import { renderDigestEmail } from '../../functions/render/digest-email';
 import { EXCERPT_MAX_CHARACTERS, summarizePost } from '../../functions/render/excerpt';
@@ -117,6 +118,32 @@ describe("the digest's week", () => {
     expect(() => readDigestSchedule({ PUSHLETTER_DIGEST_HOUR: '24' })).toThrow(/PUSHLETTER_DIGEST_HOUR/);
     expect(() => readDigestSchedule({ PUSHLETTER_TIMEZONE: 'Mars/Olympus' })).toThrow(/PUSHLETTER_TIMEZONE/);
     expect(readSettings({}).digest).toEqual({ day: 'monday', hour: 8, timeZone: 'UTC' });
+  });
+});
+
+describe("the local stack's digest timer", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('runs the digest at the digest time, then a week later, and not after it is stopped', async () => {
+    vi.useFakeTimers({ now: new Date('2026-12-07T07:59:00Z') });
+    const runs: string[] = [];
+    const clock = { now: () => new Date() };
+    const stop = startDigestTimer(
+      async () => void runs.push(digestWeekAt(clock.now(), readSettings({}).digest).id),
+      readSettings({}).digest,
+      clock,
+    );
+    await vi.advanceTimersByTimeAsync(59_000);
+    expect(runs).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(runs).toEqual(['digest/2026-W50']);
+    await vi.advanceTimersByTimeAsync(7 * 86_400_000);
+    expect(runs).toEqual(['digest/2026-W50', 'digest/2026-W51']);
+    await stop();
+    await vi.advanceTimersByTimeAsync(7 * 86_400_000);
+    expect(runs).toHaveLength(2);
   });
 });
 

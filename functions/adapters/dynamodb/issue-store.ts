@@ -579,7 +579,8 @@ function variantKey(postId: string, variant: string): string {
 
 function compressedMessage(postId: string, message: CompiledMessage): AttributeValue {
   const compressed = gzipSync(Buffer.from(JSON.stringify(message)));
-  if (compressed.length > MESSAGE_LIMIT_BYTES) throw new MessageTooLargeError(postId, compressed.length, MESSAGE_LIMIT_BYTES);
+  if (compressed.length > MESSAGE_LIMIT_BYTES)
+    throw new MessageTooLargeError(postId, compressed.length, MESSAGE_LIMIT_BYTES);
   return { B: compressed };
 }
 
