@@ -37,8 +37,9 @@ export interface NewIssue {
 }
 
 /**
- * A weekly digest's issue: one email per distinct set of the week's posts. Readers choose
- * different topics, so each reader gets the variant holding exactly their posts; the variants
+ * A weekly digest's issue: one email per distinct set of the week's posts and reader language.
+ * Readers choose different topics, so each reader gets the variant holding exactly their posts,
+ * in their language (the digest's own words; each post stays in its own); the variants
  * are compiled before the first page is dispatched and stored beside the issue
  * (`IssueStore.putVariant`), while claims and deliveries stay keyed by the digest's id alone,
  * so a reader gets at most one variant, whichever it is.
@@ -48,6 +49,8 @@ export interface DigestContents {
   posts: DigestPost[];
   /** The topics offered when the digest was built (`Topic.name`), for routing readers alike on every page. */
   offered: string[];
+  /** Its own words' language for readers who have none the digest speaks (the site's). */
+  lang: 'en' | 'zh-CN';
   /** Every variant compiled for this digest (`digestVariantKey`), the whole week's first. */
   variants: string[];
   /** The window of post send times it covers: `since` ≤ sendAt < `until` (ISO). */

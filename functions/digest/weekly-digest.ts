@@ -4,7 +4,13 @@ import { logger } from '../commons/logger';
 import type { Queue } from '../commons/queue';
 import type { DispatchJob } from '../contract/messages';
 import { bucketCountFor } from '../delivery/claims';
-import { digestPostsFor, digestVariantKey } from '../delivery/digest-recipients';
+import {
+  type DigestLanguage,
+  digestPostsFor,
+  digestVariantKey,
+  parseDigestVariantKey,
+  readerDigestLanguage,
+} from '../delivery/digest-recipients';
 import type { DigestContents, IssueState, IssueStore, PublishedPost } from '../delivery/issues';
 import { compileIssueMessage } from '../publishing/ingest-post';
 import { type DigestEmail, renderDigestEmail } from '../render/digest-email';
@@ -37,8 +43,11 @@ export type DigestOutcome =
 
 const PAGE_SIZE = 500;
 
-/** The digest's language: the setting, else the language most of its posts are in. */
-export function digestLanguage(posts: { lang: string }[], language: string | undefined): 'en' | 'zh-CN' {
+/**
+ * The digest's own language, for readers who have none of ours: the setting, else the language
+ * most of its posts are in.
+ */
+export function digestLanguage(posts: { lang: string }[], language: string | undefined): DigestLanguage {
   const chinese = (lang: string) => /^zh\b/i.test(lang);
   if (language !== undefined) return chinese(language) ? 'zh-CN' : 'en';
   const inChinese = posts.filter((post) => chinese(post.lang)).length;
@@ -66,10 +75,10 @@ export function renderDigestOf(
   });
 }
 
-/** The distinct sets of posts the digest's readers get now, and how many readers there are. */
+/** The distinct variants (posts and language) the digest's readers get now, and how many readers there are. */
 async function variantsAmongReaders(
   subscribers: DigestDependencies['subscribers'],
-  digest: Pick<DigestContents, 'posts' | 'offered'>,
+  digest: Pick<DigestContents, 'posts' | 'offered' | 'lang'>,
 ): Promise<{ variants: Set<string>; readers: number }> {
   const variants = new Set<string>();
   let readers = 0;
@@ -81,7 +90,7 @@ async function variantsAmongReaders(
       const positions = digestPostsFor(subscriber, digest);
       if (positions.length === 0) continue;
       readers++;
-      variants.add(digestVariantKey(positions));
+      variants.add(digestVariantKey(readerDigestLanguage(subscriber.lang, digest.lang), positions));
     }
     cursor = page.cursor;
   } while (cursor !== undefined);
@@ -104,19 +113,23 @@ export async function runWeeklyDigest(ports: DigestDependencies, at?: Date): Pro
   const routing = {
     posts: posts.map((post) => ({ postId: post.postId, categoriesAndTags: [...post.categories, ...post.tags] })),
     offered: settings.topics.map((topic) => topic.name),
+    lang: digestLanguage(
+      posts.map((post) => post.summary),
+      settings.language,
+    ),
   };
   const { variants, readers } = await variantsAmongReaders(ports.subscribers, routing);
-  // The whole week comes first: the variant of readers who chose no topics, and the fallback
-  // of a reader whose topics change during the dispatch (digest-recipients.ts).
-  const whole = digestVariantKey(posts.map((_post, position) => position));
-  const keys = [whole, ...[...variants].filter((key) => key !== whole)];
-  const lang = digestLanguage(
-    posts.map((post) => post.summary),
-    settings.language,
+  // The whole week in the digest's language comes first: the variant of readers who chose no
+  // topics, and the fallback of a reader whose choices change during the dispatch.
+  const whole = digestVariantKey(
+    routing.lang,
+    posts.map((_post, position) => position),
   );
+  const keys = [whole, ...[...variants].filter((key) => key !== whole)];
   let subject = '';
   for (const key of keys) {
-    const chosen = key.split('.').map((position) => posts[Number(position)]!);
+    const { lang, positions } = parseDigestVariantKey(key);
+    const chosen = positions.map((position) => posts[position]!);
     const email = await renderDigestOf(chosen, week, settings, lang);
     for (const warning of email.warnings)
       logger.warn('digest.render_warning', { digestId, variant: key, code: warning.code, detail: warning.message });

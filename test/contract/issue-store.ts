@@ -149,15 +149,19 @@ export function describeIssueStore(
       const digest = {
         posts: [{ postId: 'a', categoriesAndTags: ['旅行'] }],
         offered: ['旅行'],
-        variants: ['0'],
+        lang: 'zh-CN' as const,
+        variants: ['zh-CN:0'],
         since: '2026-06-01T00:00:00.000Z',
         until: '2026-06-08T00:00:00.000Z',
       };
       await store.createIssue(issue('digest/2026-W23', { digest }), NOW);
-      await store.putVariant('digest/2026-W23', '0', message());
-      await store.putVariant('digest/2026-W23', '0', { ...message(), head: 'From: someone-else@example.com\r\n' });
-      expect(await store.getMessage('digest/2026-W23', '0')).toEqual(message());
-      expect(await store.getMessage('digest/2026-W23', '1')).toBeUndefined();
+      await store.putVariant('digest/2026-W23', 'zh-CN:0', message());
+      await store.putVariant('digest/2026-W23', 'zh-CN:0', {
+        ...message(),
+        head: 'From: someone-else@example.com\r\n',
+      });
+      expect(await store.getMessage('digest/2026-W23', 'zh-CN:0')).toEqual(message());
+      expect(await store.getMessage('digest/2026-W23', 'en:0')).toBeUndefined();
       expect(await store.getMessage('digest/2026-W23')).toBeUndefined();
       expect((await store.getIssue('digest/2026-W23'))?.digest).toEqual(digest);
       // Variants are no posts of any week.

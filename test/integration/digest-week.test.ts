@@ -103,6 +103,8 @@ interface Reader {
   topics?: string[];
   frequency?: Frequency;
   state?: 'active' | 'pending';
+  /** The language they signed up in. */
+  lang?: string;
   /** The titles their digest must hold; none: no digest. */
   expects: string[];
 }
@@ -111,6 +113,7 @@ const [KYOTO, BORROWING, NOTES] = POSTS.map((post) => post.title) as [string, st
 const READERS: Reader[] = [
   { email: 'everything@example.com', frequency: 'digest', expects: [KYOTO, BORROWING, NOTES] },
   { email: 'travel@example.com', frequency: 'digest', topics: ['旅行'], expects: [KYOTO, NOTES] },
+  { email: 'english@example.com', frequency: 'digest', topics: ['旅行'], lang: 'en', expects: [KYOTO, NOTES] },
   { email: 'rust@example.com', frequency: 'digest', topics: ['Rust'], expects: [BORROWING, NOTES] },
   { email: 'both@example.com', frequency: 'digest', topics: ['旅行', 'rust'], expects: [KYOTO, BORROWING, NOTES] },
   { email: 'cooking@example.com', frequency: 'digest', topics: ['烹饪'], expects: [NOTES] },
@@ -119,10 +122,11 @@ const READERS: Reader[] = [
   { email: 'pending@example.com', frequency: 'digest', state: 'pending', expects: [] },
 ];
 
-async function addReader(stack: Stack, reader: Pick<Reader, 'email' | 'topics' | 'frequency' | 'state'>) {
+async function addReader(stack: Stack, reader: Pick<Reader, 'email' | 'topics' | 'frequency' | 'state' | 'lang'>) {
   const { id } = await stack.subscribers.createIfAbsent({
     email: reader.email,
     state: reader.state ?? 'active',
+    ...(reader.lang ? { lang: reader.lang } : {}),
     consent: { at: '2026-11-01T00:00:00Z', source: 'import' },
   });
   // Topics and frequency as the preferences page and the form store them.
@@ -189,9 +193,10 @@ describe('the weekly digest', () => {
   it('gives each digest reader one copy with exactly their posts, run twice; nobody else gets one', async () => {
     const ports = digestPorts(DIGEST_TIME);
     const first = await runWeeklyDigest(ports);
-    expect(first).toMatchObject({ status: 'started', digestId: WEEK_ID, posts: 3, readers: 5 });
-    // Four distinct sets of posts among the five readers (two take the whole week).
-    expect(first.status === 'started' && first.variants).toBe(4);
+    expect(first).toMatchObject({ status: 'started', digestId: WEEK_ID, posts: 3, readers: 6 });
+    // Four distinct sets of posts among the six readers (two take the whole week), one of them
+    // also in English.
+    expect(first.status === 'started' && first.variants).toBe(5);
     const run = await sendDigest(WEEK_ID);
     // The schedule fires again (or the editor runs `digest --send`): nothing new is sent, and a
     // send job delivered twice sends nothing either.
@@ -208,11 +213,18 @@ describe('the weekly digest', () => {
       expect(copies, reader.email).toHaveLength(1);
       expect(titlesIn(copies[0]!), reader.email).toEqual(reader.expects);
       expect(copies[0]!.subject).toContain('田野笔记');
-      // The digest speaks the site's language (most of the week is Chinese here) and carries the reader's own link.
-      expect(copies[0]!.body.text).toContain('退订: http://newsletter.test/unsubscribe?token=');
+      // The digest's words are the reader's language, else the site's (most of the week is
+      // Chinese here); each carries the reader's own link.
+      if (reader.lang === 'en') {
+        expect(copies[0]!.subject).toMatch(/^This week on 田野笔记: /);
+        expect(copies[0]!.body.text).toContain('Unsubscribe: http://newsletter.test/unsubscribe?token=');
+      } else {
+        expect(copies[0]!.subject).toMatch(/^「田野笔记」本周：/);
+        expect(copies[0]!.body.text).toContain('退订: http://newsletter.test/unsubscribe?token=');
+      }
     }
     const status = [...(await deliveriesOf(stack, WEEK_ID)).values()];
-    expect(status.map((delivery) => delivery.state)).toEqual(Array(5).fill('sent'));
+    expect(status.map((delivery) => delivery.state)).toEqual(Array(6).fill('sent'));
   });
 
   it('skips a week without posts: no issue, no email', async () => {
@@ -286,7 +298,7 @@ describe('the weekly digest', () => {
     }
     expect(inDoubt).toBeGreaterThan(0);
     for (const email of emails) expect(titlesIn(email)).toEqual([LATE_POST.title]);
-    for (const address of ['travel@example.com', 'cooking@example.com', 'default@example.com'])
+    for (const address of ['travel@example.com', 'english@example.com', 'cooking@example.com', 'default@example.com'])
       expect(copies.get(address) ?? 0, address).toBe(0);
   });
 });

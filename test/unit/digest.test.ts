@@ -155,26 +155,33 @@ describe('which digest variant a reader gets', () => {
       { postId: 'c', categoriesAndTags: ['随笔'] },
     ],
     offered: ['旅行', 'rust', '烹饪'],
-    variants: ['0.1.2', '0.2', '2'],
+    lang: 'zh-CN',
+    variants: ['zh-CN:0.1.2', 'zh-CN:0.2', 'zh-CN:2', 'en:0.2'],
     since: '2026-11-30T00:00:00Z',
     until: '2026-12-07T00:00:00Z',
   };
 
-  it('routes by the same rule as single posts; readers of each post get none', () => {
-    expect(digestVariantFor({ frequency: 'digest' }, digest)).toBe('0.1.2');
-    expect(digestVariantFor({ frequency: 'digest', topics: ['旅行'] }, digest)).toBe('0.2');
-    expect(digestVariantFor({ frequency: 'digest', topics: ['烹饪'] }, digest)).toBe('2');
+  it("routes by the same rule as single posts, in the reader's language; readers of each post get none", () => {
+    expect(digestVariantFor({ frequency: 'digest' }, digest)).toBe('zh-CN:0.1.2');
+    expect(digestVariantFor({ frequency: 'digest', topics: ['旅行'] }, digest)).toBe('zh-CN:0.2');
+    expect(digestVariantFor({ frequency: 'digest', topics: ['旅行'], lang: 'en-GB' }, digest)).toBe('en:0.2');
+    // A language the digest does not speak reads the digest's own.
+    expect(digestVariantFor({ frequency: 'digest', topics: ['旅行'], lang: 'fr' }, digest)).toBe('zh-CN:0.2');
+    expect(digestVariantFor({ frequency: 'digest', topics: ['烹饪'] }, digest)).toBe('zh-CN:2');
     expect(digestVariantFor({ topics: ['旅行'] }, digest)).toBeUndefined();
     expect(digestVariantFor({ frequency: 'post' }, digest)).toBeUndefined();
   });
 
-  it('gives a reader whose topics changed after the variants were compiled the smallest one with all their posts', () => {
+  it('gives a reader whose choices changed after the variants were compiled the smallest one with all their posts', () => {
     // rust: posts b and c, compiled for nobody; the whole week holds them.
-    expect(digestVariantFor({ frequency: 'digest', topics: ['rust'] }, digest)).toBe('0.1.2');
+    expect(digestVariantFor({ frequency: 'digest', topics: ['rust'] }, digest)).toBe('zh-CN:0.1.2');
+    // In English only 0.2 was compiled: its posts, in the digest's language rather than fewer posts.
+    expect(digestVariantFor({ frequency: 'digest', lang: 'en' }, digest)).toBe('zh-CN:0.1.2');
+    expect(digestVariantFor({ frequency: 'digest', topics: ['烹饪'], lang: 'en' }, digest)).toBe('en:0.2');
   });
 
   it('sends nothing to a reader none of whose posts the week has', () => {
-    const allTopical = { ...digest, posts: digest.posts.slice(0, 2), variants: ['0.1'] };
+    const allTopical = { ...digest, posts: digest.posts.slice(0, 2), variants: ['zh-CN:0.1'] };
     expect(digestVariantFor({ frequency: 'digest', topics: ['烹饪'] }, allTopical)).toBeUndefined();
   });
 });
