@@ -20,8 +20,9 @@ import { type DigestWeek, digestWeekAt } from './digest-week';
 /**
  * The weekly digest: the week's posts become one issue (`digest/2026-W49`) whose readers are
  * the active subscribers who chose the digest and for whom at least one of the posts is meant.
- * Readers choose different topics, so the issue holds one compiled email per distinct set of
- * posts among them (its variants), compiled here, before the issue exists. Creating the issue is
+ * Readers choose different topics and languages, so the issue holds one compiled email per
+ * distinct set of posts and language among them (its variants, delivery/digest-recipients.ts),
+ * compiled here, before the issue exists. Creating the issue is
  * the idempotency point, as for a post: a second run in the same week (the schedule firing
  * twice, `pushletter digest --send`, a retry after a crash) finds it and at most hands a
  * dispatch that stopped back to the dispatcher. The dispatcher then pages readers like a
@@ -54,15 +55,12 @@ export function digestLanguage(posts: { lang: string }[], language: string | und
   return inChinese * 2 > posts.length ? 'zh-CN' : 'en';
 }
 
-/**
- * The digest of these posts as one reader's variant shows it (preview and send render alike),
- * in `lang`: every variant of a week speaks the same language.
- */
+/** The digest of these posts in `lang`, as a variant shows it (preview and send render alike). */
 export function renderDigestOf(
   posts: PublishedPost[],
   week: Pick<DigestWeek, 'since' | 'until'>,
   settings: DigestDependencies['settings'],
-  lang: string,
+  lang: DigestLanguage,
 ): Promise<DigestEmail> {
   return renderDigestEmail({
     posts: posts.map((post) => post.summary),
