@@ -27,6 +27,7 @@ export function functionsOf(stack: PushletterStack) {
     dispatch: stack.pipeline.dispatch,
     send: stack.pipeline.send,
     'ses-events': stack.pipeline.sesEvents,
+    digest: stack.pipeline.digest,
   };
 }
 

@@ -2,12 +2,16 @@ import { Token } from 'aws-cdk-lib';
 import * as z from 'zod';
 import {
   httpUrlProblem,
+  isDigestHour,
+  isIanaTimeZone,
   isSettingAddress,
   readSignupSettings,
   type Topic,
   TRACKING_MODES,
   type Tracking,
   topicKey,
+  type Weekday,
+  weekdayNamed,
   withoutTrailingSlash,
 } from '../functions/commons/config';
 import { ConfigError } from '../functions/commons/errors';
@@ -37,8 +41,11 @@ export interface DeployConfig {
   maxSendRate: number;
   listName: string;
   language: 'en' | 'zh-CN';
-  /** The site's IANA time zone (its `_config.yml` `timezone`): the list's counters are per day in it. */
-  timezone?: string;
+  /** The site's IANA time zone: the weekly digest goes out on its clock. */
+  timezone: string;
+  /** When the weekly digest goes out: a weekday and an hour (0–23) in `timezone`. */
+  digestDay: Weekday;
+  digestHour: number;
   /** The sending domain; when set the stack creates its SES identity with Easy DKIM. */
   domain?: string;
   /**
@@ -142,6 +149,8 @@ const EXAMPLES: Record<ContextKey, string> = {
   listName: 'newsletter',
   language: 'en',
   timezone: 'Asia/Shanghai',
+  digestDay: 'monday',
+  digestHour: '8',
   domain: 'blog.example.com',
   mailFromDomain: 'mail.blog.example.com',
   existingIdentity: 'true',
@@ -300,18 +309,6 @@ const deployKeysSchema = z.object({
   language: required.pipe(
     z.enum(LANGUAGES, { error: (issue) => `must be one of ${LANGUAGES.join(', ')} ${got(issue)}` }),
   ),
-  timezone: text.refine(
-    (value) => {
-      if (value === undefined) return true;
-      try {
-        new Intl.DateTimeFormat('en', { timeZone: value });
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    { error: (issue) => `must be an IANA time zone, for example Asia/Shanghai ${got(issue)}` },
-  ),
   domain: domainName('must be a domain name you control'),
   existingIdentity: flag,
   mailFromDomain: domainName('must be a domain name'),
@@ -334,6 +331,18 @@ const deployKeysSchema = z.object({
       }),
     ),
   opens: flag,
+  timezone: text
+    .transform((value) => value ?? 'UTC')
+    .refine(isIanaTimeZone, { error: (issue) => `must be an IANA time zone such as Asia/Shanghai ${got(issue)}` }),
+  digestDay: text
+    .refine((value) => value === undefined || weekdayNamed(value) !== undefined, {
+      error: (issue) => `must be a weekday such as monday or mon ${got(issue)}`,
+    })
+    .transform((value) => weekdayNamed(value ?? 'monday')!),
+  digestHour: text
+    .transform((value) => value ?? '8')
+    .refine(isDigestHour, { error: (issue) => `must be a whole hour from 0 to 23 ${got(issue)}` })
+    .transform(Number),
 });
 
 /** The per-key settings checked together, then the rules between keys. */
@@ -425,6 +434,8 @@ export function settingsEnvironment(
     [ENV.topics]: config.topics.length > 0 ? JSON.stringify(config.topics) : undefined,
     [ENV.tracking]: config.tracking,
     [ENV.opens]: String(config.opens),
+    [ENV.digestDay]: config.digestDay,
+    [ENV.digestHour]: String(config.digestHour),
     ...config.signupEnvironment,
   };
   return Object.fromEntries(

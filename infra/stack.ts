@@ -85,12 +85,14 @@ export class PushletterStack extends Stack {
       this.pipeline.sesEventsDeadLetters,
       'An SES send, bounce or complaint event',
     );
+    this.alarms.deadLetters('DigestDeadLetters', this.pipeline.digestDeadLetters, "A week's digest");
     const functions = {
       Api: apiHandler,
       Ingest: this.pipeline.ingest,
       Dispatch: this.pipeline.dispatch,
       Send: this.pipeline.send,
       SesEvents: this.pipeline.sesEvents,
+      Digest: this.pipeline.digest,
     };
     for (const [name, fn] of Object.entries(functions))
       this.alarms.functionErrors(`${name}Errors`, fn, `The ${name} function`);

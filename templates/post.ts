@@ -1,25 +1,9 @@
 /**
- * The MJML of a post email. Slots: `{{name}}` is filled with HTML-escaped text, `{{{name}}}`
- * with markup the renderer built. Filled in one pass, so a post's own `{{ … }}` (kept in code
- * blocks) is never read as a slot.
- *
- * Each post's values go only where mjml passes text through verbatim: inside the content of an
- * mj-text, mj-raw or mj-title, or in a plain string attribute (href, src, alt). The renderer
- * compiles this template once per shape with markers in those places and fills the cached HTML;
- * test/unit/email-skeleton.test.ts fails if a slot moves somewhere mjml transforms it.
- *
- * A TypeScript module rather than a `.mjml` file so every bundle (CLI, ingest Lambda) carries it
- * without loader configuration.
- *
- * Colours: light text #1f2328 on #ffffff (15:1), muted #4b5563 on #f3f4f6 (7:1), links #0b57d0
- * (6.3:1); dark mode swaps to #e6edf3 on #161b22 with links #8ab4f8. The preheader is hidden by
- * display and zero height, never by colour or a tiny font: SpamAssassin scores white-on-white
- * text (HTML_FONT_LOW_CONTRAST) and a 0-1px font before a word (FONT_INVIS_*) as hidden text.
+ * The head every newsletter email shares (posts and digests): attributes, colour scheme and the
+ * dark-mode overrides. Colours: light text #1f2328 on #ffffff (15:1), muted #4b5563 on #f3f4f6
+ * (7:1), links #0b57d0 (6.3:1); dark mode swaps to #e6edf3 on #161b22 with links #8ab4f8.
  */
-export const POST_EMAIL_MJML = String.raw`<mjml lang="{{lang}}">
-  <mj-head>
-    <mj-title>{{title}}</mj-title>
-    <mj-attributes>
+export const EMAIL_HEAD_MJML = String.raw`    <mj-attributes>
       <mj-all font-family="{{{fontStack}}}" />
       <mj-text font-size="16px" line-height="1.75" color="#1f2328" padding="0 24px" />
       <mj-section padding="0" />
@@ -50,7 +34,52 @@ export const POST_EMAIL_MJML = String.raw`<mjml lang="{{lang}}">
         .pl-rule { border-top-color: #30363d !important; }
       }
     </mj-style>
-  </mj-head>
+`;
+
+/**
+ * The footer every newsletter email shares: why the reader gets it, the postal address, the
+ * one-click unsubscribe link and a link back to the web (`webUrl`, `viewOnWeb`: the post, or
+ * the blog for a digest). Links a reader needs in every email go here, once.
+ */
+export const EMAIL_FOOTER_MJML = String.raw`    <mj-section padding="20px 12px 32px" css-class="pl-outer">
+      <mj-column>
+        <mj-text css-class="pl-muted" font-size="13px" line-height="1.6" color="#4b5563" padding="0 12px">
+          <div lang="{{footerLang}}">
+          <p style="margin:0 0 8px;">{{whyYouReceive}}</p>
+          <p style="margin:0 0 8px;">{{postalAddress}}</p>
+          <p style="margin:0;"><a href="{{unsubscribeUrl}}" style="color:#4b5563;text-decoration:underline;">{{unsubscribe}}</a>
+          <span aria-hidden="true">&#183;</span>
+          <a href="{{preferencesUrl}}" style="color:#4b5563;text-decoration:underline;">{{manageSubscription}}</a>
+          <span aria-hidden="true">&#183;</span>
+          <a href="{{webUrl}}" style="color:#4b5563;text-decoration:underline;">{{footerViewOnWeb}}</a></p>
+          </div>
+        </mj-text>
+      </mj-column>
+    </mj-section>
+`;
+
+/**
+ * The MJML of a post email. Slots: `{{name}}` is filled with HTML-escaped text, `{{{name}}}`
+ * with markup the renderer built. Filled in one pass, so a post's own `{{ … }}` (kept in code
+ * blocks) is never read as a slot.
+ *
+ * Each post's values go only where mjml passes text through verbatim: inside the content of an
+ * mj-text, mj-raw or mj-title, or in a plain string attribute (href, src, alt). The renderer
+ * compiles this template once per shape with markers in those places and fills the cached HTML;
+ * test/unit/email-skeleton.test.ts fails if a slot moves somewhere mjml transforms it.
+ *
+ * A TypeScript module rather than a `.mjml` file so every bundle (CLI, ingest Lambda) carries it
+ * without loader configuration.
+ *
+ * Colours: light text #1f2328 on #ffffff (15:1), muted #4b5563 on #f3f4f6 (7:1), links #0b57d0
+ * (6.3:1); dark mode swaps to #e6edf3 on #161b22 with links #8ab4f8. The preheader is hidden by
+ * display and zero height, never by colour or a tiny font: SpamAssassin scores white-on-white
+ * text (HTML_FONT_LOW_CONTRAST) and a 0-1px font before a word (FONT_INVIS_*) as hidden text.
+ */
+export const POST_EMAIL_MJML = String.raw`<mjml lang="{{lang}}">
+  <mj-head>
+    <mj-title>{{title}}</mj-title>
+${EMAIL_HEAD_MJML}  </mj-head>
   <mj-body background-color="#f3f4f6" width="640px" css-class="pl-page">
     <mj-raw>
       <div class="pl-preheader" style="display:none;max-height:0;max-width:0;overflow:hidden;mso-hide:all;">{{preheader}}</div>
@@ -75,22 +104,7 @@ export const POST_EMAIL_MJML = String.raw`<mjml lang="{{lang}}">
         {{{continueReading}}}
       </mj-column>
     </mj-section>
-    <mj-section padding="20px 12px 32px" css-class="pl-outer">
-      <mj-column>
-        <mj-text css-class="pl-muted" font-size="13px" line-height="1.6" color="#4b5563" padding="0 12px">
-          <div lang="{{footerLang}}">
-          <p style="margin:0 0 8px;">{{whyYouReceive}}</p>
-          <p style="margin:0 0 8px;">{{postalAddress}}</p>
-          <p style="margin:0;"><a href="{{unsubscribeUrl}}" style="color:#4b5563;text-decoration:underline;">{{unsubscribe}}</a>
-          <span aria-hidden="true">&#183;</span>
-          <a href="{{preferencesUrl}}" style="color:#4b5563;text-decoration:underline;">{{manageSubscription}}</a>
-          <span aria-hidden="true">&#183;</span>
-          <a href="{{webUrl}}" style="color:#4b5563;text-decoration:underline;">{{footerViewOnWeb}}</a></p>
-          </div>
-        </mj-text>
-      </mj-column>
-    </mj-section>
-  </mj-body>
+${EMAIL_FOOTER_MJML}  </mj-body>
 </mjml>`;
 
 /** Shown when a post is cut to stay under Gmail's clipping size. */

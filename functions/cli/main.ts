@@ -18,6 +18,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(args
     summary: 'subscribers import <csv> [--confirmed] | export | count | forget <email>',
     load: () => import('./subscribers-command'),
   },
+  digest: {
+    summary: 'digest [--site <dir>] [--since <date>] [--out <dir>] | digest --send   preview or send the weekly digest',
+    load: () => import('./digest-command'),
+  },
   status: { summary: 'status <post>', load: () => import('./status-command') },
   stats: {
     summary: 'stats [post] [--json] [--aws]   what was sent, delivered, bounced; the list per day; the rates',

@@ -48,7 +48,7 @@ function describe(outcome: IngestOutcome): string {
 }
 
 /** Follows the send in the stack's tables until every queued recipient is settled. */
-async function follow(issues: IssueStore, postId: string, output: PublishOutput): Promise<string> {
+export async function follow(issues: IssueStore, postId: string, output: PublishOutput): Promise<string> {
   const { issueStatus } = await import('../delivery/delivery-status');
   const progress = new Progress(`sending ${postId}`, 0, output.err);
   let lastDone = -1;
@@ -94,6 +94,24 @@ function notForText(notFor: NotForCounts | undefined): string {
   return `${notFor.topics + notFor.digest} not for them: ${notFor.topics} by topic, ${notFor.digest} read the weekly digest`;
 }
 
+/** A POST to the local stack's server signed with its webhook secret (`publish`, `digest --send`). */
+export async function postSigned(url: string, body: string, secret: string, header: string): Promise<Response> {
+  try {
+    return await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json', [header]: signPayload(secret, body) },
+      body,
+      // Rendering a long post with a cold mjml takes a few seconds; a stuck server must not hang the CLI.
+      signal: AbortSignal.timeout(60_000),
+    });
+  } catch (error) {
+    throw new PushletterError(
+      'LOCAL_STACK_UNREACHABLE',
+      `the local stack's server does not answer on ${url} (PORT): ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+}
+
 export async function runPublish(args: string[], output: PublishOutput): Promise<number> {
   const { values, positionals } = parseArgs(
     args,
@@ -128,25 +146,7 @@ export async function runPublish(args: string[], output: PublishOutput): Promise
   const url = `http://127.0.0.1:${readLocalPorts().http}${PUBLISH_PATH}`;
 
   try {
-    let response: Response;
-    try {
-      response = await fetch(url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          accept: 'application/json',
-          [PUBLISH_SIGNATURE_HEADER]: signPayload(stack.secrets.webhookSecret, body),
-        },
-        body,
-        // Rendering a long post with a cold mjml takes a few seconds; a stuck server must not hang the CLI.
-        signal: AbortSignal.timeout(60_000),
-      });
-    } catch (error) {
-      throw new PushletterError(
-        'LOCAL_STACK_UNREACHABLE',
-        `the local stack's server does not answer on ${url} (PORT): ${error instanceof Error ? error.message : String(error)}`,
-      );
-    }
+    const response = await postSigned(url, body, stack.secrets.webhookSecret, PUBLISH_SIGNATURE_HEADER);
     const answer = (await response.json().catch(() => ({}))) as IngestOutcome & { message?: string };
     if (!response.ok) {
       const reason = answer.message ?? `the stack answered ${response.status}`;

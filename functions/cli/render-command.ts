@@ -54,7 +54,7 @@ interface Outcome {
   warnings?: Warning[];
 }
 
-function markdownFilesIn(folder: string): string[] {
+export function markdownFilesIn(folder: string): string[] {
   const found: string[] = [];
   const visit = (current: string) => {
     for (const entry of readdirSync(current, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {

@@ -59,6 +59,8 @@ export interface Settings {
   tracking: Tracking;
   /** With `aggregate` only: a pixel counts opens per post (approximate: mail proxies load it too). */
   opens: boolean;
+  /** When the weekly digest goes out, on the site's clock. */
+  digest: DigestSchedule;
 }
 
 export type Tracking = 'off' | 'aggregate';
@@ -84,6 +86,51 @@ export function readTracking(env: Env): { tracking: Tracking; opens: boolean } {
   if (opens && tracking !== 'aggregate')
     throw new ConfigError(`${ENV.opens}=true counts opens only with ${ENV.tracking}=aggregate; set both, or neither`);
   return { tracking, opens };
+}
+
+export const WEEKDAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+/** The weekday and hour the weekly digest goes out, in the site's IANA time zone. */
+export interface DigestSchedule {
+  day: Weekday;
+  /** 0 to 23, on the hour. */
+  hour: number;
+  timeZone: string;
+}
+
+/**
+ * PUSHLETTER_DIGEST_DAY (`monday`, or its first three letters), PUSHLETTER_DIGEST_HOUR (0–23) and
+ * PUSHLETTER_TIMEZONE (the blog's `_config.yml` `timezone`; UTC when unset).
+ */
+export function readDigestSchedule(env: Env = process.env): DigestSchedule {
+  const day = weekdayNamed(optional(env, ENV.digestDay) ?? 'monday');
+  if (day === undefined)
+    throw new ConfigError(`${ENV.digestDay} must be a weekday such as monday or mon (got "${env[ENV.digestDay]}")`);
+  const hourText = optional(env, ENV.digestHour) ?? '8';
+  if (!isDigestHour(hourText))
+    throw new ConfigError(`${ENV.digestHour} must be a whole hour from 0 to 23, for example 8 (got "${hourText}")`);
+  return { day, hour: Number(hourText), timeZone: readTimezone(env) };
+}
+
+/** `monday`, `Mon`, … as a weekday; undefined when it names none. */
+export function weekdayNamed(text: string): Weekday | undefined {
+  const lower = text.trim().toLowerCase();
+  return WEEKDAYS.find((name) => name === lower || name.slice(0, 3) === lower);
+}
+
+/** A whole hour from 0 to 23, as written in a setting. */
+export function isDigestHour(text: string): boolean {
+  return /^\d{1,2}$/.test(text.trim()) && Number(text) <= 23;
+}
+
+export function isIanaTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A category or tag readers may choose, as the front matter writes it, with its labels. */
@@ -371,14 +418,13 @@ export function readSettings(env: Env = process.env): Settings {
     topics: parseTopics(optional(env, ENV.topics)),
     timezone: readTimezone(env),
     ...readTracking(env),
+    digest: readDigestSchedule(env),
   };
 }
 
 function readTimezone(env: Env): string {
   const timezone = optional(env, ENV.timezone) ?? 'UTC';
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: timezone });
-  } catch {
+  if (!isIanaTimeZone(timezone)) {
     throw new ConfigError(
       `${ENV.timezone} must be an IANA time zone, for example Asia/Shanghai or Europe/Paris (got "${timezone}")`,
     );
@@ -402,14 +448,17 @@ export interface SiteIdentity {
  * explicit PUSHLETTER_FROM_NAME still names the sender.
  */
 export function withSiteIdentity(settings: Settings, site: SiteIdentity, env: Env = process.env): Settings {
+  // PUSHLETTER_TIMEZONE wins over the blog's `_config.yml`.
+  const timezone = optional(env, ENV.timezone) !== undefined ? settings.timezone : (site.timezone ?? settings.timezone);
   return {
     ...settings,
     siteTitle: site.title,
     siteUrl: withoutTrailingSlash(site.url),
     blogServedAt: withoutTrailingSlash(site.url),
     language: site.language ?? settings.language,
-    timezone: site.timezone ?? settings.timezone,
+    timezone,
     fromName: optional(env, ENV.fromName) ?? site.title,
+    digest: { ...settings.digest, timeZone: timezone },
   };
 }
 
@@ -563,6 +612,14 @@ export function readIngestResources(env: Env = process.env): IngestResources {
     scheduleGroup: required(ENV.scheduleGroup),
     schedulerRoleArn: required(ENV.schedulerRoleArn),
   };
+}
+
+/** The dispatch function the digest function starts (AWS). */
+export function readDispatchFunctionArn(env: Env = process.env): string {
+  const value = optional(env, ENV.dispatchFunctionArn);
+  if (value === undefined)
+    throw new ConfigError(`${ENV.dispatchFunctionArn} must be set for the digest function (the CDK stack sets it)`);
+  return value;
 }
 
 /** The SQS queue the dispatcher puts send jobs on and the send function reads (AWS). */

@@ -24,6 +24,8 @@ export const ENV = {
   tracking: 'PUSHLETTER_TRACKING',
   opens: 'PUSHLETTER_TRACKING_OPENS',
   timezone: 'PUSHLETTER_TIMEZONE',
+  digestDay: 'PUSHLETTER_DIGEST_DAY',
+  digestHour: 'PUSHLETTER_DIGEST_HOUR',
   // Signup protection (README: Security).
   signupLimits: 'PUSHLETTER_SIGNUP_LIMITS',
   clientSignupsPer10Minutes: 'PUSHLETTER_CLIENT_SIGNUPS_PER_10_MINUTES',

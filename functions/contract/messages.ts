@@ -14,6 +14,8 @@ export const sendJobSchema = z
     /** The post's bucket count, so the worker can check each id belongs to `bucket`. */
     buckets: z.number().int().min(1),
     subscriberIds: z.array(z.string()),
+    /** A weekly digest's variant these recipients get (its posts for their topics); posts have none. */
+    variant: z.string().optional(),
   })
   .refine((job) => job.bucket < job.buckets, { message: 'bucket must be below buckets' });
 

@@ -216,11 +216,11 @@ export class DeliveryWorker {
     const failed: string[] = [];
     for (const message of messages) {
       if (message.inDoubt.size === 0 || this.ports.sendEvents === undefined) continue;
-      const { postId, bucket, buckets } = message.job;
+      const { postId, bucket, buckets, variant } = message.job;
       const delayMs = Math.max(...message.inDoubt.values()) - this.ports.clock.now().getTime() + FOLLOW_UP_MARGIN_MS;
       try {
         await this.ports.sendEvents.followUps.send(
-          [{ postId, bucket, buckets, subscriberIds: [...message.inDoubt.keys()] }],
+          [{ postId, bucket, buckets, subscriberIds: [...message.inDoubt.keys()], ...(variant ? { variant } : {}) }],
           { delayMs },
         );
         logger.info('send.follow_up_queued', { postId, bucket, recipients: message.inDoubt.size, delayMs });
@@ -299,7 +299,7 @@ export class DeliveryWorker {
       );
       return 'skipped';
     }
-    const message = await this.message(postId);
+    const message = await this.message(postId, recipients.job.variant);
     if (message === undefined || !isReadableMessage(message)) {
       // Before any claim: the message comes back, and a sender that can read it sends it.
       logger.error('delivery.no_message', { postId, format: message?.format });
@@ -438,12 +438,14 @@ export class DeliveryWorker {
     }
   }
 
-  private message(postId: string): Promise<CompiledMessage | undefined> {
-    let cached = this.messages.get(postId);
+  /** The compiled message of a post, or of one variant of a digest. */
+  private message(postId: string, variant: string | undefined): Promise<CompiledMessage | undefined> {
+    const key = variant === undefined ? postId : `${postId}\u0000${variant}`;
+    let cached = this.messages.get(key);
     if (cached === undefined) {
-      cached = this.ports.issues.getMessage(postId);
-      cached.catch(() => this.messages.delete(postId));
-      this.messages.set(postId, cached);
+      cached = this.ports.issues.getMessage(postId, variant);
+      cached.catch(() => this.messages.delete(key));
+      this.messages.set(key, cached);
       if (this.messages.size > MESSAGE_CACHE_SIZE) this.messages.delete(this.messages.keys().next().value!);
     }
     return cached;

@@ -9,7 +9,8 @@ import type { CounterStore } from '../stats/counters';
 import { postIsFor } from '../subscribers/topics';
 import type { Subscriber, SubscriberDirectory } from '../subscribers/types';
 import { bucketCountFor, bucketOf } from './claims';
-import type { IssueStore, NotForCounts } from './issues';
+import { digestVariantFor } from './digest-recipients';
+import type { Issue, IssueStore, NotForCounts } from './issues';
 import { QUEUE_BATCH_LIMIT } from './jobs';
 
 export interface DispatchDependencies {
@@ -53,38 +54,61 @@ function chunk<T>(items: T[], size: number): T[][] {
   return chunks;
 }
 
-/** A page's ids (in index order) as send jobs: one per claim bucket, split when too long. */
-function sendJobs(postId: string, ids: string[], buckets: number, perMessage: number): SendJob[] {
+/** A recipient of a page; `variant` names the digest variant they get (digests only). */
+interface PageRecipient {
+  id: string;
+  variant?: string;
+}
+
+/**
+ * A page's recipients (in index order) as send jobs: one per claim bucket, split when too long.
+ * A digest's readers get different variants: each job holds one variant's readers.
+ */
+function sendJobs(postId: string, recipients: PageRecipient[], buckets: number, perMessage: number): SendJob[] {
+  const byVariant = new Map<string | undefined, string[]>();
+  for (const { id, variant } of recipients) byVariant.set(variant, [...(byVariant.get(variant) ?? []), id]);
   const jobs: SendJob[] = [];
-  let start = 0;
-  while (start < ids.length) {
-    const bucket = bucketOf(ids[start]!, buckets);
-    let end = start + 1;
-    while (end < ids.length && end - start < perMessage && bucketOf(ids[end]!, buckets) === bucket) end++;
-    jobs.push({ postId, bucket, buckets, subscriberIds: ids.slice(start, end) });
-    start = end;
+  for (const [variant, ids] of byVariant) {
+    let start = 0;
+    while (start < ids.length) {
+      const bucket = bucketOf(ids[start]!, buckets);
+      let end = start + 1;
+      while (end < ids.length && end - start < perMessage && bucketOf(ids[end]!, buckets) === bucket) end++;
+      jobs.push({ postId, bucket, buckets, subscriberIds: ids.slice(start, end), ...(variant ? { variant } : {}) });
+      start = end;
+    }
   }
   return jobs;
 }
 
 /**
- * A page's readers the post is for, and how many it is not for, by reason. A reader whose
- * topics the post has none of is not one of its readers, whatever their frequency; a digest
- * reader gets the post in the weekly digest, never on its own.
+ * Who of a page gets the issue, and how many it is not for, by reason. A post: the readers it is
+ * for (a reader whose topics it has none of is not one of its readers, whatever their frequency;
+ * a digest reader gets the post in the weekly digest, never on its own). A digest: its readers,
+ * each with their variant (the digest counts no one as not for it).
  */
-function readersOf(
+function recipientsOf(
+  issue: Issue,
   page: Subscriber[],
-  postCategoriesAndTags: readonly string[],
   offered: readonly Topic[],
-): { ids: string[]; notFor: NotForCounts } {
-  const ids: string[] = [];
+): { recipients: PageRecipient[]; notFor: NotForCounts } {
   const notFor: NotForCounts = { topics: 0, digest: 0 };
+  const digest = issue.digest;
+  if (digest !== undefined) {
+    const recipients = page.flatMap((subscriber) => {
+      const variant = digestVariantFor(subscriber, digest);
+      return variant === undefined ? [] : [{ id: subscriber.id, variant }];
+    });
+    return { recipients, notFor };
+  }
+  const postCategoriesAndTags = issue.categoriesAndTags ?? [];
+  const recipients: PageRecipient[] = [];
   for (const subscriber of page) {
     if (!postIsFor(subscriber.topics, postCategoriesAndTags, offered)) notFor.topics++;
     else if (subscriber.frequency === 'digest') notFor.digest++;
-    else ids.push(subscriber.id);
+    else recipients.push({ id: subscriber.id });
   }
-  return { ids, notFor };
+  return { recipients, notFor };
 }
 
 /**
@@ -124,22 +148,28 @@ export async function dispatchIssue(
     (await ports.issues.fixClaimBuckets(postId, bucketCountFor(await ports.subscribers.countActive())));
   let cursor = issue.cursor;
   let enqueued = 0;
-  const categoriesAndTags = issue.categoriesAndTags ?? [];
   const offered = ports.topics ?? [];
   logger.info('issue.dispatch.started', { postId, resumed: cursor !== '', alreadyEnqueued: issue.enqueued, buckets });
   for (;;) {
     const page = await ports.subscribers.pageActive(cursor === '' ? undefined : cursor, settings.pageSize);
-    const { ids, notFor } = readersOf(page.subscribers, categoriesAndTags, offered);
-    const jobs = sendJobs(postId, ids, buckets, settings.recipientsPerMessage);
+    const { recipients, notFor } = recipientsOf(issue, page.subscribers, offered);
+    const jobs = sendJobs(postId, recipients, buckets, settings.recipientsPerMessage);
     for (const group of chunk(jobs, QUEUE_BATCH_LIMIT)) await ports.sendQueue.send(group);
 
-    const moved = await ports.issues.checkpoint(postId, cursor, page.cursor, ids.length, ports.clock.now(), notFor);
+    const moved = await ports.issues.checkpoint(
+      postId,
+      cursor,
+      page.cursor,
+      recipients.length,
+      ports.clock.now(),
+      notFor,
+    );
     if (!moved) {
       // Another dispatcher checkpointed this page first; it owns the rest of the post.
       logger.info('issue.dispatch.taken_over', { postId });
       return { status: 'taken-over', enqueued };
     }
-    enqueued += ids.length;
+    enqueued += recipients.length;
     // Once per post: only one dispatcher moves the cursor from its start. Its recipients are the
     // issue's `enqueued`, already counted once per page by the checkpoint.
     if (cursor === '') await listPost(ports, postId, issue.sendAt);

@@ -1,4 +1,5 @@
 import type { CompiledMessage } from '../mail/message';
+import type { PostSummary } from '../render/types';
 import type { Claim, Ledger } from './claims';
 
 /**
@@ -33,6 +34,46 @@ export interface NewIssue {
    * link's target, the post's page; 1…: the post's links). Never changes once written.
    */
   links?: string[];
+  /** What a weekly digest shows of the post, kept at ingest so the digest needs no blog at send time. */
+  summary?: PostSummary;
+  /** Set on a weekly digest's issue (`digest/2026-W49`): its posts and compiled variants. */
+  digest?: DigestContents;
+}
+
+/**
+ * A weekly digest's issue: one email per distinct set of the week's posts and reader language.
+ * Readers choose different topics, so each reader gets the variant holding exactly their posts,
+ * in their language (the digest's own words; each post stays in its own); the variants
+ * are compiled before the first page is dispatched and stored beside the issue
+ * (`IssueStore.putVariant`), while claims and deliveries stay keyed by the digest's id alone,
+ * so a reader gets at most one variant, whichever it is.
+ */
+export interface DigestContents {
+  /** The week's posts, in the order the email shows them: variants name them by position. */
+  posts: DigestPost[];
+  /** The topics offered when the digest was built (`Topic.name`), for routing readers alike on every page. */
+  offered: string[];
+  /** Its own words' language for readers who have none the digest speaks (the site's). */
+  lang: 'en' | 'zh-CN';
+  /** Every variant compiled for this digest (`digestVariantKey`), the whole week's first. */
+  variants: string[];
+  /** The window of post send times it covers: `since` ≤ sendAt < `until` (ISO). */
+  since: string;
+  until: string;
+}
+
+export interface DigestPost {
+  postId: string;
+  /** The post's categories and tags, as routing compares them with a reader's topics. */
+  categoriesAndTags: string[];
+}
+
+/** A sent (or sending) post of a week, as the digest reads it back from the issue store. */
+export interface PublishedPost {
+  postId: string;
+  sendAt: string;
+  summary: PostSummary;
+  categoriesAndTags: string[];
 }
 
 /**
@@ -123,8 +164,18 @@ export interface IssueStore {
   /** Replaces a post's record only while it is still `skipped` ('exists' otherwise). */
   replaceSkipped(issue: NewIssue, now?: Date): Promise<'created' | 'exists'>;
   getIssue(postId: string): Promise<Issue | undefined>;
-  /** The rendered message; read once per batch by the worker, not per recipient. */
-  getMessage(postId: string): Promise<CompiledMessage | undefined>;
+  /**
+   * The rendered message; read once per batch by the worker, not per recipient. `variant`: one
+   * of a digest's compiled variants (`putVariant`).
+   */
+  getMessage(postId: string, variant?: string): Promise<CompiledMessage | undefined>;
+  /** Stores a digest's variant unless one is stored under that key already (it is the same email). */
+  putVariant(postId: string, variant: string, message: CompiledMessage): Promise<void>;
+  /**
+   * The posts (not drafts, previews or digests) that went out, or are going out, with a send
+   * time in [since, until), and a summary recorded at ingest; oldest first.
+   */
+  publishedBetween(since: Date, until: Date): Promise<PublishedPost[]>;
   /** The targets of the post's redirect links (`NewIssue.links`); undefined when it was sent without tracking. */
   getLinks(postId: string): Promise<string[] | undefined>;
   /** A scheduled issue whose time has come starts dispatching; false if it was not scheduled. */

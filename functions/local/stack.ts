@@ -10,6 +10,7 @@ import {
   withSiteIdentity,
 } from '../commons/config';
 import { logger } from '../commons/logger';
+import { type DigestOutcome, runWeeklyDigest } from '../digest/weekly-digest';
 import { handleSesEvents } from '../feedback/ses-notifications';
 import { createHttpApp } from '../http/app';
 import { createNodeServer } from '../http/node-server';
@@ -17,6 +18,8 @@ import { ROUTES } from '../http/route-table';
 import type { HttpApp } from '../http/types';
 import type { LocalBlog } from './blog';
 import { localTables } from './create-tables';
+import { digestRoute } from './digest-route';
+import { startDigestTimer } from './digest-timer';
 import { ensureTables, startDynalite } from './dynalite-server';
 import { type LocalIngest, startLocalIngest } from './ingest-pipeline';
 import { close, listen } from './listen';
@@ -72,6 +75,8 @@ export interface LocalStack {
   ingest: LocalIngest;
   /** Runs what the timer runs (the AWS schedule's work) now, after any run in progress. */
   runTimer(): Promise<LocalTimerRun>;
+  /** Builds and starts the weekly digest due now (its timer and `digest --send` call this). */
+  digest(at?: Date): Promise<DigestOutcome>;
   /** Runs `task` during `stop()`, before the servers close (queues, timers, demo work). */
   onStop(task: () => Promise<void> | void): void;
   stop(): Promise<void>;
@@ -230,11 +235,24 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
     const welcome = await watchLocalWelcome(blog, { ...ingest.ports, welcomes: composition.welcomes });
     const timer = startTimer(composition, welcome, options.waitingConfirmationsEveryMs ?? 60_000);
     cleanups.push(timer.stop);
-    // `POST /local/publish` (pushletter publish) exists only here, never behind API Gateway.
+    const digest = (at?: Date) =>
+      runWeeklyDigest(
+        {
+          settings,
+          issues: sending.issues,
+          subscribers: composition.subscribers,
+          dispatchQueue: sending.dispatchQueue,
+          clock: composition.clock,
+        },
+        at,
+      );
+    cleanups.push(startDigestTimer(digest, settings.digest, composition.clock));
+    // `POST /local/publish` and `/local/digest` (the CLI's) exist only here, never behind API Gateway.
     resolveApp(
       createHttpApp({ ...composition.http, github: ingest.github }, [
         ...ROUTES,
         publishRoute(ingest.ports, secrets.webhookSecret),
+        digestRoute(() => digest(), secrets.webhookSecret),
       ]),
     );
 
@@ -252,6 +270,7 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
       sending,
       ingest,
       runTimer: timer.runNow,
+      digest,
       onStop: (task) => void stopTasks.push(task),
       stop: () => (stopping ??= stopAll()),
     };

@@ -9,6 +9,7 @@ import { listIdOf } from '../mail/headers';
 import type { Mailer } from '../mail/mailer';
 import { type CompiledMessage, compileMessage, personalise, valuesForLanguage } from '../mail/message';
 import { renderEmail } from '../render/email';
+import { summarizePost } from '../render/excerpt';
 import type { IncludedFiles } from '../render/includes';
 import type { LinkTracking } from '../render/link-rewrite';
 import { parsePost, readPostName } from '../render/post';
@@ -305,6 +306,8 @@ export async function ingestPost(
     sendAt: sendAt.toISOString(),
     message,
     ...(email!.links === undefined ? {} : { links: email!.links }),
+    // What the weekly digest shows of it.
+    summary: summarizePost(post),
   };
   const created = replacing
     ? await ports.issues.replaceSkipped(issue, now)

@@ -193,10 +193,15 @@ function styleDocument(document: ReturnType<typeof parseDocument>): string {
   return DomUtils.getOuterHTML(document, { encodeEntities: 'utf8' });
 }
 
+/** A fragment of post HTML (a digest's excerpt) with the email styles a post body gets. */
+export function styleFragment(html: string): string {
+  return styleDocument(parseDocument(html));
+}
+
 const dateFormats = new Map<string, Intl.DateTimeFormat>();
 
 /** Building a DateTimeFormat costs about a millisecond; posts of one site share a few. */
-function formatPostDate(date: Date, lang: string, timeZone: string | undefined): string {
+export function formatPostDate(date: Date, lang: string, timeZone: string | undefined): string {
   const key = `${lang}\u0000${timeZone ?? 'UTC'}`;
   let format = dateFormats.get(key);
   if (!format) {
@@ -546,7 +551,7 @@ async function renderEmailWith(
 }
 
 /** The footer's words in every language the newsletter speaks; a reader of none gets the post's. */
-function footerWords(postLang: string): LanguageValues {
+export function footerWords(postLang: string): LanguageValues {
   const byLanguage = Object.fromEntries(
     Object.entries(EMAIL_STRINGS).map(([lang, strings]) => {
       // The site title stays a value of the post (escaped once, like everywhere else it appears).

@@ -527,20 +527,22 @@ export async function parsePost(input: ParsePostInput): Promise<Post> {
   // Liquid may have written nesting of its own.
   if (markdown !== fenced) checkMarkdownNesting(markdown, file);
   const kramdown = site.data.kramdown as Record<string, unknown> | undefined;
-  const html = markdownToHtml(markdown, { hardWrap: kramdown?.hard_wrap === true });
-
-  const bodyHtml = sanitizeHtml(html, {
-    file,
-    resolveUrl: (raw, kind) => absoluteLink(raw, kind, linkBase),
-    embedLinkText: ({ provider, title: embedTitle, host }) => {
-      if (provider) {
-        const watch = watchVideo(provider);
-        return embedTitle ? `${watch}${chinese ? '：' : ': '}${embedTitle}` : watch;
-      }
-      return chinese ? `查看嵌入的内容（${host}）` : `Open the embedded content (${host})`;
-    },
-    warn,
-  }).trim();
+  const toSafeHtml = (source: string) =>
+    sanitizeHtml(markdownToHtml(source, { hardWrap: kramdown?.hard_wrap === true }), {
+      file,
+      resolveUrl: (raw, kind) => absoluteLink(raw, kind, linkBase),
+      embedLinkText: ({ provider, title: embedTitle, host }) => {
+        if (provider) {
+          const watch = watchVideo(provider);
+          return embedTitle ? `${watch}${chinese ? '：' : ': '}${embedTitle}` : watch;
+        }
+        return chinese ? `查看嵌入的内容（${host}）` : `Open the embedded content (${host})`;
+      },
+      warn,
+    }).trim();
+  const bodyHtml = toSafeHtml(markdown);
+  const excerptMarkdown = excerptSource(frontMatter, markdown, site);
+  const excerptHtml = excerptMarkdown === markdown ? bodyHtml : toSafeHtml(excerptMarkdown);
 
   const imageValue = frontMatter.image;
   const imagePath =
@@ -577,7 +579,24 @@ export async function parsePost(input: ParsePostInput): Promise<Post> {
     draft: name.draft,
     skipReason,
     bodyHtml,
+    excerptHtml,
     frontMatter,
     warnings,
   };
+}
+
+/**
+ * Jekyll's excerpt source: the front matter's `excerpt`, else the post (after Liquid) up to the
+ * first `excerpt_separator` (the post's, else the site's, else a blank line), line breaks read
+ * alike whether the file has CRLF or LF. An empty separator means the whole post, as in Jekyll.
+ */
+export function excerptSource(frontMatter: Record<string, unknown>, markdown: string, site: SiteConfig): string {
+  const given = frontMatter.excerpt;
+  if (typeof given === 'string' || typeof given === 'number') return String(given);
+  const separatorValue = frontMatter.excerpt_separator ?? site.data.excerpt_separator;
+  const separator = typeof separatorValue === 'string' ? separatorValue.replace(/\r\n?/g, '\n') : '\n\n';
+  if (separator === '') return markdown;
+  const text = markdown.replace(/\r\n?/g, '\n').replace(/^\s+/, '');
+  const end = text.indexOf(separator);
+  return end === -1 ? text : text.slice(0, end);
 }

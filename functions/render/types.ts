@@ -46,8 +46,32 @@ export interface Post {
   skipReason?: string;
   /** Sanitised HTML fragment: absolute links and images, no scripts, no Liquid left. */
   bodyHtml: string;
+  /**
+   * Jekyll's excerpt as sanitised HTML: the front matter's `excerpt` (Markdown), else the body
+   * before `excerpt_separator` (the post's, else the site's, else a blank line: the first
+   * paragraph), rendered like the body. Absent on posts made by hand (tests): the digest then
+   * takes the description.
+   */
+  excerptHtml?: string;
   frontMatter: Record<string, unknown>;
   warnings: Warning[];
+}
+
+/**
+ * What a weekly digest shows of a post, recorded on its issue at ingest: the digest is built
+ * from these, without the blog's repository.
+ */
+export interface PostSummary {
+  title: string;
+  /** The post's date (ISO). */
+  date: string;
+  url: string;
+  lang: string;
+  /** The excerpt as safe HTML (inline markup and paragraphs only) and as plain text, both cut short. */
+  excerptHtml: string;
+  excerptText: string;
+  /** Absolute URL of the post's first image (front matter `image`, else the body's first). */
+  image?: string;
 }
 
 /**

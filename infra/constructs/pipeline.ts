@@ -35,6 +35,8 @@ export const TIMEOUTS = {
   /** The floor; the sender's timeout grows when a slow SES rate makes one message take longer. */
   send: Duration.minutes(1),
   sesEvents: Duration.seconds(30),
+  /** Reads the week's posts and pages the readers once, rendering a variant per distinct set of posts. */
+  digest: Duration.minutes(5),
 } as const;
 
 /** Send-queue messages per sender invocation; each carries up to RECIPIENTS_PER_MESSAGE ids. */
@@ -98,7 +100,9 @@ export class Pipeline extends Construct {
   readonly dispatch: PushletterFunction;
   readonly send: PushletterFunction;
   readonly sesEvents: PushletterFunction;
+  readonly digest: PushletterFunction;
   readonly dispatchDeadLetters: sqs.Queue;
+  readonly digestDeadLetters: sqs.Queue;
   readonly sesEventsDeadLetters: sqs.Queue;
   readonly scheduleGroup: scheduler.CfnScheduleGroup;
   readonly schedulerRole: iam.Role;
@@ -250,6 +254,51 @@ export class Pipeline extends Construct {
       }),
     );
 
+    // The weekly digest: a recurring schedule on the site's clock invokes the digest function,
+    // which renders the week's variants and starts the dispatcher as ingest does for a post.
+    this.digestDeadLetters = asyncDeadLetterQueue(this, 'DigestDeadLetters');
+    this.digest = new PushletterFunction(this, 'Digest', {
+      entry: 'digest',
+      description: "pushletter: builds the weekly digest of the week's posts and starts its dispatch",
+      // Rendering MJML is CPU-bound, as in ingest.
+      memorySize: 1024,
+      timeout: TIMEOUTS.digest,
+      environment: settings,
+      deadLetterQueue: this.digestDeadLetters,
+    });
+    // Pages active readers on the index; reads the week's posts (a scan of the small issues
+    // table), stores the variants and the digest's issue, fixes its claim buckets.
+    tables.bind(this.digest, 'subscribers', { indexes: ['Query'] });
+    tables.bind(this.digest, 'issues', { items: ['GetItem', 'Scan', 'PutItem', 'UpdateItem'] });
+    // The subscriber store is keyed with the token key, though paging reads no address by key.
+    secrets.bind(this.digest, 'tokenKey');
+    this.digest.addEnvironment(PIPELINE_ENVIRONMENT.dispatchFunction, this.dispatch.functionArn);
+    this.digest.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.dispatch.functionArn] }),
+    );
+    const digestSchedulerRole = new iam.Role(this, 'DigestSchedulerRole', {
+      description: 'pushletter: lets EventBridge Scheduler start the weekly digest',
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+    });
+    digestSchedulerRole.addToPolicy(
+      new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.digest.functionArn] }),
+    );
+    new scheduler.CfnSchedule(this, 'DigestSchedule', {
+      description: 'pushletter: the weekly digest, at digestDay and digestHour in the site timezone',
+      scheduleExpression: digestCron(props.config.digestDay, props.config.digestHour),
+      scheduleExpressionTimezone: props.config.timezone,
+      flexibleTimeWindow: { mode: 'OFF' },
+      target: {
+        arn: this.digest.functionArn,
+        roleArn: digestSchedulerRole.roleArn,
+        input: JSON.stringify({ source: 'pushletter.digest-schedule' }),
+        // A failed start is retried for an hour; a retry that finds the week's issue sends nothing again.
+        retryPolicy: { maximumEventAgeInSeconds: 3600, maximumRetryAttempts: 10 },
+      },
+    });
+
     this.sesEventsDeadLetters = asyncDeadLetterQueue(this, 'SesEventsDeadLetters');
     this.sesEvents = new PushletterFunction(this, 'SesEvents', {
       entry: 'ses-events',
@@ -270,6 +319,11 @@ export class Pipeline extends Construct {
     secrets.bind(this.sesEvents, 'tokenKey');
     subscribeToEvents(sending.eventsTopic, this.sesEvents);
   }
+}
+
+/** EventBridge Scheduler's cron: minute, hour, day of month, month, day of week, year. */
+export function digestCron(day: string, hour: number): string {
+  return `cron(0 ${hour} ? * ${day.slice(0, 3).toUpperCase()} *)`;
 }
 
 function subscribeToEvents(topic: sns.ITopic, fn: lambda.IFunction): void {

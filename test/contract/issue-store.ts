@@ -110,6 +110,89 @@ export function describeIssueStore(
     });
   });
 
+  describe(`${name}: digests`, () => {
+    const summary = (title: string) => ({
+      title,
+      date: NOW.toISOString(),
+      url: `https://blog.example.com/${title}/`,
+      lang: 'zh-CN',
+      excerptHtml: '<p>第一段。</p>',
+      excerptText: '第一段。',
+    });
+
+    it("lists the week's sent posts with their summaries, oldest first, and nothing else", async () => {
+      const store = await make();
+      const at = (iso: string, fields: Partial<NewIssue>) =>
+        store.createIssue(issue(fields.postId!, { sendAt: iso, ...fields }), NOW);
+      await at('2026-06-02T10:00:00.000Z', {
+        postId: 'later',
+        summary: summary('later'),
+        categoriesAndTags: ['旅行'],
+      });
+      await at('2026-06-01T10:00:00.000Z', {
+        postId: 'earlier',
+        state: 'dispatched',
+        summary: summary('earlier'),
+        categoriesAndTags: ['rust'],
+      });
+      await at('2026-06-03T10:00:00.000Z', { postId: 'scheduled', state: 'scheduled', summary: summary('scheduled') });
+      // Not posts of the week: skipped, failed, without a summary, outside the window.
+      await at('2026-06-02T10:00:00.000Z', { postId: 'skipped', state: 'skipped', summary: summary('skipped') });
+      await at('2026-06-02T10:00:00.000Z', { postId: 'failed', state: 'failed', summary: summary('failed') });
+      await at('2026-06-02T10:00:00.000Z', { postId: 'preview:draft:abc', state: 'preview' });
+      await at('2026-06-08T00:00:00.000Z', { postId: 'next-week', summary: summary('next-week') });
+      await at('2026-05-31T23:59:59.999Z', { postId: 'last-week', summary: summary('last-week') });
+      const posts = await store.publishedBetween(new Date('2026-06-01T00:00:00Z'), new Date('2026-06-08T00:00:00Z'));
+      expect(posts).toEqual([
+        {
+          postId: 'earlier',
+          sendAt: '2026-06-01T10:00:00.000Z',
+          summary: summary('earlier'),
+          categories: [],
+          categoriesAndTags: ['rust'],
+        },
+        {
+          postId: 'later',
+          sendAt: '2026-06-02T10:00:00.000Z',
+          summary: summary('later'),
+          categories: ['旅行'],
+          tags: [],
+        },
+        {
+          postId: 'scheduled',
+          sendAt: '2026-06-03T10:00:00.000Z',
+          summary: summary('scheduled'),
+          categories: [],
+          tags: [],
+        },
+      ]);
+    });
+
+    it("keeps a digest's variants beside its issue, the first stored of each, and its contents on the issue", async () => {
+      const store = await make();
+      const digest = {
+        posts: [{ postId: 'a', categoriesAndTags: ['旅行'] }],
+        offered: ['旅行'],
+        lang: 'zh-CN' as const,
+        variants: ['zh-CN:0'],
+        since: '2026-06-01T00:00:00.000Z',
+        until: '2026-06-08T00:00:00.000Z',
+      };
+      await store.createIssue(issue('digest/2026-W23', { digest }), NOW);
+      await store.putVariant('digest/2026-W23', 'zh-CN:0', message());
+      await store.putVariant('digest/2026-W23', 'zh-CN:0', {
+        ...message(),
+        head: 'From: someone-else@example.com\r\n',
+      });
+      expect(await store.getMessage('digest/2026-W23', 'zh-CN:0')).toEqual(message());
+      expect(await store.getMessage('digest/2026-W23', 'en:0')).toBeUndefined();
+      expect(await store.getMessage('digest/2026-W23')).toBeUndefined();
+      expect((await store.getIssue('digest/2026-W23'))?.digest).toEqual(digest);
+      // Variants are no posts of any week.
+      expect(await store.publishedBetween(new Date(0), new Date('2100-01-01T00:00:00Z'))).toEqual([]);
+    });
+  });
+
   describe(`${name}: claims and records`, () => {
     it('claims a group all or nothing, and only the holder gives a claim back', async () => {
       const store = await make();

@@ -1,8 +1,10 @@
-import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, SNSEvent, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { readSettings } from '../../functions/commons/config';
 import { encodeTagValue, POST_TAG } from '../../functions/delivery/message-tags';
+import { digestWeekAt } from '../../functions/digest/digest-week';
 import { matchPath } from '../../functions/http/app';
 import { signPayload } from '../../functions/publishing/webhook-signature';
 import { LinkSigner } from '../../functions/stats/tracked-links';
@@ -322,7 +324,7 @@ function withoutGrant(entry: string, action: string) {
 
 describe('the stack as deployed in eu-west-1', SLOW, () => {
   it('runs every function with its own role and settings from the template', () => {
-    expect(Object.keys(stack.functions).sort()).toEqual(['api', 'dispatch', 'ingest', 'send', 'ses-events']);
+    expect(Object.keys(stack.functions).sort()).toEqual(['api', 'digest', 'dispatch', 'ingest', 'send', 'ses-events']);
     for (const fn of Object.values(stack.functions))
       expect(fn.arn).toMatch(new RegExp(`^arn:aws:lambda:${REGION}:${ACCOUNT}:function:`));
   });
@@ -634,6 +636,96 @@ describe('aggregate tracking as deployed', SLOW, () => {
     expectClean(run);
     expect(response(run, 0)).toMatchObject({ statusCode: 302, headers: { location: links[1] } });
     expect(response(run, 1).statusCode).toBe(404);
+  });
+});
+
+describe('the weekly digest as deployed', SLOW, () => {
+  it("digest: the schedule's invocation builds the week's digest for its readers; dispatch and send deliver it once", async () => {
+    // A reader who takes the weekly digest: signed up and confirmed through the API, the
+    // frequency stored as the preferences page stores it.
+    const dora = 'dora@example.com';
+    const signup = await stack.run('api', [
+      httpEvent('POST', '/subscribe', {
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify({ email: dora, website: '', lang: 'en' }),
+      }),
+    ]);
+    expectClean(signup);
+    const link = /https:\/\/\S+\/confirm\?token=\S+/.exec((await inboxOf(dora)).at(-1)?.body.text ?? '')![0];
+    expectClean(await stack.run('api', [httpEvent('POST', `/confirm${new URL(link).search}`)]));
+    const reader = (await subscriber(dora))!;
+    expect(reader.state).toBe('active');
+    const update = (table: string, key: Record<string, string>, set: Record<string, string>) =>
+      stack.dynamo.send(
+        new UpdateItemCommand({
+          TableName: stack.physical(table),
+          Key: marshall(key),
+          UpdateExpression: `SET ${Object.keys(set)
+            .map((name) => `#${name} = :${name}`)
+            .join(', ')}`,
+          ExpressionAttributeNames: Object.fromEntries(Object.keys(set).map((name) => [`#${name}`, name])),
+          ExpressionAttributeValues: marshall(Object.fromEntries(Object.entries(set).map(([k, v]) => [`:${k}`, v]))),
+        }),
+      );
+    await update('TablesSubscribers', { id: reader.id }, { frequency: 'digest' });
+    // The two posts the pipeline sent went out in the week the digest due now covers.
+    const week = digestWeekAt(new Date(), readSettings(stack.functions.digest!.environment).digest);
+    const sentAt = new Date(week.since.getTime() + 3_600_000).toISOString();
+    for (const post of [POSTS.hello, POSTS.chinese])
+      await update('TablesIssues', { postId: await postIdOf(post) }, { sendAt: sentAt });
+
+    // The recurring schedule invokes the digest function with its own role.
+    const schedules = Object.values(stack.deployment.template.Resources).filter(
+      (resource) => resource.Type === 'AWS::Scheduler::Schedule',
+    );
+    expect(schedules).toHaveLength(1);
+    const target = schedules[0]!.Properties!.Target as { Arn: unknown; RoleArn: unknown; Input: string };
+    const digestFunction = stack.functions.digest!;
+    expect(stack.deployment.resolveString(target.Arn as never)).toBe(digestFunction.arn);
+    const roleId = Object.keys(stack.deployment.template.Resources).find(
+      (id) =>
+        stack.deployment.resource(id).Type === 'AWS::IAM::Role' &&
+        stack.deployment.arnOf(id) === stack.deployment.resolveString(target.RoleArn as never),
+    )!;
+    expect(
+      isAllowed(stack.deployment.roleStatements(roleId), {
+        action: 'lambda:InvokeFunction',
+        resource: digestFunction.arn,
+      }),
+    ).toBe(true);
+    const run = await stack.run('digest', [JSON.parse(target.Input)]);
+    expectClean(run);
+    expect(run.outcomes[0]!.result).toMatchObject({ status: 'started', digestId: week.id, posts: 2, readers: 1 });
+
+    // It starts the dispatcher as ingest does; the dispatcher queues the reader with their variant.
+    const started = stack.standIns.invocations.filter((invocation) => invocation.caller === 'digest');
+    expect(started.map((invocation) => invocation.functionArn)).toEqual([stack.functions.dispatch!.arn]);
+    const dispatched = await stack.run(
+      'dispatch',
+      started.map((invocation) => JSON.parse(invocation.payload)),
+    );
+    expectClean(dispatched);
+    const sendQueue = queueOf('send');
+    const bodies = stack.standIns.queued
+      .filter((message) => message.queueArn === sendQueue && JSON.parse(message.body).postId === week.id)
+      .map((message) => message.body);
+    expect(bodies.map((body) => JSON.parse(body).subscriberIds)).toEqual([[reader.id]]);
+    const sent = await stack.run(
+      'send',
+      bodies.map((body) => sqsEvent(sendQueue, [body])),
+    );
+    expectClean(sent);
+    const digests = (await inboxOf(dora)).filter((email) => email.subject.startsWith('This week on'));
+    expect(digests).toHaveLength(1);
+    expect(digests[0]!.body.text).toContain('Hello, readers');
+    expect(digests[0]!.body.text).toContain('一个很长的标题');
+    expect(digests[0]!.body.text).toMatch(/Unsubscribe: https:\/\/\S+\/unsubscribe\?token=/);
+
+    // A retry of the schedule's invoke finds the week's digest and sends nothing again.
+    const again = await stack.run('digest', [JSON.parse(target.Input)]);
+    expectClean(again);
+    expect(again.outcomes[0]!.result).toMatchObject({ status: 'exists', digestId: week.id });
+    expect((await inboxOf(dora)).filter((email) => email.subject.startsWith('This week on'))).toHaveLength(1);
   });
 });
 

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSettings } from '../../functions/commons/config';
 import { valuesForLanguage } from '../../functions/mail/message';
@@ -7,7 +7,7 @@ import { fillEmail, renderEmail } from '../../functions/render/email';
 import { parsePost } from '../../functions/render/post';
 import { findSiteRoot, loadSite, siteFromConfigText } from '../../functions/render/site';
 import type { Post, RenderedEmail } from '../../functions/render/types';
-import { launchChromium, showFixtureImages } from './chromium';
+import { contrast, openEmailPage } from './email-page';
 
 /**
  * The rendered email in a real browser (Debian's Chromium) at phone widths: nothing may make the
@@ -20,8 +20,6 @@ const WIDTHS = [375, 320];
 /** The html with the footer's words in, as a reader without a language of their own gets it. */
 const asSent = (email: RenderedEmail) => fillEmail(email, valuesForLanguage(email.footerWords, undefined)).html;
 
-let chromium: Awaited<ReturnType<typeof launchChromium>> | undefined;
-let browser: BrowserContext;
 let page: Page;
 
 async function renderFixture(path: string): Promise<string> {
@@ -62,21 +60,19 @@ async function renderStressPost(): Promise<string> {
   return asSent(await renderEmail(post, site, settings));
 }
 
+let emails: Awaited<ReturnType<typeof openEmailPage>> | undefined;
+
 beforeAll(async () => {
-  chromium = await launchChromium();
-  browser = chromium.browser;
-  page = await browser.newPage();
-  await showFixtureImages(page);
+  emails = await openEmailPage();
+  page = emails.page;
 });
 
 afterAll(async () => {
-  await chromium?.close();
+  await emails?.close();
 });
 
-async function open(html: string, width: number, colorScheme: 'light' | 'dark' = 'light'): Promise<void> {
-  await page.setViewportSize({ width, height: 800 });
-  await page.emulateMedia({ colorScheme });
-  await page.setContent(html, { waitUntil: 'load' });
+function open(html: string, width: number, colorScheme: 'light' | 'dark' = 'light'): Promise<void> {
+  return emails!.show(html, width, colorScheme);
 }
 
 /*
@@ -238,22 +234,6 @@ describe.each(WIDTHS)('a table at %i px wide', (width) => {
     expect(boxes[1]!.scrolls).toBe(true);
   });
 });
-
-/** WCAG relative luminance contrast of two `rgb(…)` colours. */
-function contrast(foreground: string, background: string): number {
-  const luminance = (color: string) => {
-    const [r, g, b] = color
-      .match(/[\d.]+/g)!
-      .slice(0, 3)
-      .map((value) => {
-        const channel = Number(value) / 255;
-        return channel <= 0.03928 ? channel / 12.92 : ((channel + 0.055) / 1.055) ** 2.4;
-      });
-    return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
-  };
-  const [light, dark] = [luminance(foreground), luminance(background)].sort((a, b) => b - a);
-  return (light! + 0.05) / (dark! + 0.05);
-}
 
 describe('dark mode', () => {
   it('switches to light text on a dark card with readable contrast', async () => {

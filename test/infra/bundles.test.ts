@@ -34,11 +34,11 @@ afterAll(() => {
 });
 
 describe('function bundles', () => {
-  it('hold mjml only in ingest, the one function that renders posts', () => {
+  it('hold mjml only in ingest and digest, the functions that render emails', () => {
     const withMjml = Object.values(bundles)
       .filter((bundle) => bundle.packages.includes('mjml'))
       .map((bundle) => bundle.name);
-    expect(withMjml).toEqual(['ingest']);
+    expect(withMjml.sort()).toEqual(['digest', 'ingest']);
   });
 
   it('hold no charting library: echarts draws the report in the CLI only', () => {
@@ -61,21 +61,22 @@ describe('function bundles', () => {
     }
   });
 
-  it('stay small where cold starts matter: under 1 MB for every function but ingest and api', () => {
+  it('stay small where cold starts matter: under 1 MB for every function but the renderers and api', () => {
     for (const bundle of Object.values(bundles)) {
-      if (bundle.name !== 'ingest' && bundle.name !== 'api')
+      if (!['ingest', 'digest', 'api'].includes(bundle.name))
         expect(bundle.codeBytes, bundle.name).toBeLessThan(1024 * 1024);
     }
     // The API carries mailchecker's disposable-domain list (~1 MB of domain names), and only it.
     expect(bundles.api!.codeBytes).toBeLessThan(1.5 * 1024 * 1024);
     expect(fs.readFileSync(path.join(bundles.api!.directory, 'index.mjs'), 'utf8')).toContain('mailinator.com');
-    for (const name of ['ingest', 'dispatch', 'send', 'ses-events']) {
+    for (const name of ['ingest', 'dispatch', 'send', 'ses-events', 'digest']) {
       expect(fs.readFileSync(path.join(bundles[name]!.directory, 'index.mjs'), 'utf8'), name).not.toContain(
         'mailinator.com',
       );
     }
-    // Lambda's limit is 50 MB zipped; ingest carries mjml and its HTML tooling.
+    // Lambda's limit is 50 MB zipped; ingest and digest carry mjml and its HTML tooling.
     expect(bundles.ingest!.gzipBytes).toBeLessThan(5 * 1024 * 1024);
+    expect(bundles.digest!.gzipBytes).toBeLessThan(5 * 1024 * 1024);
   });
 
   it('ship a linked source map, so stack traces name the TypeScript files', () => {

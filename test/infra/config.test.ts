@@ -86,6 +86,14 @@ describe('deploy configuration', () => {
     ['mailFromDomain', 'mail.other.example', /"mailFromDomain" must be a subdomain of "domain" .*mail\.example\.org/],
     ['mailFromDomain', 'example.org', /"mailFromDomain" must be a subdomain of "domain"/],
     ['existingIdentity', 'yes', /"existingIdentity" must be true or false/],
+    ['timezone', 'Mars/Olympus', /"timezone" must be an IANA time zone .*-c timezone=Asia\/Shanghai/],
+    [
+      'digestDay',
+      'someday',
+      /"digestDay" must be a weekday such as monday or mon \(got "someday"\).*-c digestDay=monday/,
+    ],
+    ['digestHour', '8am', /"digestHour" must be a whole hour from 0 to 23 \(got "8am"\)/],
+    ['digestHour', 24, /"digestHour" must be a whole hour/],
     [
       'topics',
       { name: 'rust' },
@@ -240,6 +248,7 @@ describe('deploy configuration', () => {
         { name: '旅行', en: 'Travel', zh: '旅行' },
         { name: 'rust', en: 'rust', zh: 'rust' },
       ],
+      digest: { day: 'monday', hour: 8, timeZone: 'UTC' },
       tracking: 'off',
       opens: false,
     });

@@ -54,6 +54,8 @@ function nameResources(stack: PushletterStack): Record<string, string> {
     [pipeline.sendQueue.queue, 'sendQueue'],
     [pipeline.dispatchDeadLetters, 'dispatchDeadLetters'],
     [pipeline.sesEventsDeadLetters, 'sesEventsDeadLetters'],
+    [pipeline.digestDeadLetters, 'digestDeadLetters'],
+    [pipeline.digest, 'digest'],
     [pipeline.dispatch, 'dispatch'],
     [pipeline.schedulerRole, 'schedulerRole'],
     [alarms.topic, 'alarmTopic'],
@@ -71,6 +73,7 @@ function functions(stack: PushletterStack) {
     dispatch: pipeline.dispatch,
     send: pipeline.send,
     sesEvents: pipeline.sesEvents,
+    digest: pipeline.digest,
   };
 }
 
@@ -99,7 +102,7 @@ describe('functions', () => {
       expect(render(properties.LoggingConfig.LogGroup, names)).toMatch(/Logs$/);
     }
     const logGroups = Object.values(template.findResources('AWS::Logs::LogGroup'));
-    expect(logGroups.length).toBe(6); // five functions and the API's access log
+    expect(logGroups.length).toBe(7); // six functions and the API's access log
     for (const group of logGroups) expect(group.Properties.RetentionInDays).toBe(30);
   });
 
@@ -116,6 +119,7 @@ describe('functions', () => {
       dispatch: { memory: 512, timeout: 300 },
       send: { memory: 512, timeout: 60 },
       sesEvents: { memory: 256, timeout: 30 },
+      digest: { memory: 1024, timeout: 300 },
     });
   });
 
@@ -202,7 +206,15 @@ describe('functions', () => {
       'PUSHLETTER_TOKEN_KEY_SECRET_ARN',
       'SUBSCRIBERS_TABLE',
     ]);
+    expect(resourceKeys('digest')).toEqual([
+      'DISPATCH_FUNCTION_ARN',
+      'ISSUES_TABLE',
+      'NODE_OPTIONS',
+      'PUSHLETTER_TOKEN_KEY_SECRET_ARN',
+      'SUBSCRIBERS_TABLE',
+    ]);
     expect(environment('ingest').DISPATCH_FUNCTION_ARN).toBe('dispatch.Arn');
+    expect(environment('digest').DISPATCH_FUNCTION_ARN).toBe('dispatch.Arn');
     // The readers in functions/commons/config.ts find each function's secrets, and only those.
     expect(readSecretArns(environment('api'))).toEqual({
       tokenKey: 'tokenKeySecret',
@@ -324,6 +336,19 @@ describe('permissions (least privilege)', () => {
     );
   });
 
+  it("digest: pages readers, reads the week's posts, records the digest and its variants, starts the dispatcher", () => {
+    expect(permissions('digest')).toEqual(
+      [
+        'dynamodb:Query -> subscribers.Arn/index/active-by-list',
+        'dynamodb:GetItem, dynamodb:Scan, dynamodb:PutItem, dynamodb:UpdateItem -> issues.Arn',
+        TOKEN_KEY,
+        'lambda:InvokeFunction -> dispatch.Arn',
+        'sqs:SendMessage -> digestDeadLetters.Arn',
+        logs('digest'),
+      ].sort(),
+    );
+  });
+
   it('send: reads subscribers and issues, claims deliveries, sends from its identity, reads the quota, queues follow-ups', () => {
     expect(permissions('send')).toEqual(
       [
@@ -386,6 +411,29 @@ describe('permissions (least privilege)', () => {
     const passRole = allStatements(template).find(({ statement }) => statement.Action === 'iam:PassRole')!.statement;
     expect(passRole.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } });
     template.hasResourceProperties('AWS::Scheduler::ScheduleGroup', { Name: 'Pushletter-posts' });
+  });
+
+  it('starts the weekly digest on the site clock, with a role that can only invoke the digest function', () => {
+    const schedules = Object.values(template.findResources('AWS::Scheduler::Schedule'));
+    expect(schedules).toHaveLength(1);
+    const schedule = schedules[0]!.Properties;
+    // cdk.json's defaults: Monday 08:00, in the site's zone.
+    expect(schedule).toMatchObject({
+      ScheduleExpression: 'cron(0 8 ? * MON *)',
+      ScheduleExpressionTimezone: 'UTC',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+    });
+    expect(render(schedule.Target.Arn, names)).toBe('digest.Arn');
+    const roleId = (schedule.Target.RoleArn as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]!;
+    expect(permissionsOfRole(template, roleId, names)).toEqual(['lambda:InvokeFunction -> digest.Arn']);
+    expect(template.toJSON().Resources[roleId].Properties.AssumeRolePolicyDocument.Statement[0].Condition).toEqual({
+      StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+    });
+    const shanghai = synthesize({ ...DEPLOYED_CONTEXT, timezone: 'Asia/Shanghai', digestDay: 'fri', digestHour: 18 });
+    shanghai.template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(0 18 ? * FRI *)',
+      ScheduleExpressionTimezone: 'Asia/Shanghai',
+    });
   });
 });
 
@@ -624,7 +672,7 @@ describe('signup protection', () => {
 describe('queues', () => {
   it('are encrypted, refuse non-TLS access, and park failures in a dead-letter queue', () => {
     const queues = template.findResources('AWS::SQS::Queue');
-    expect(Object.keys(queues)).toHaveLength(6); // ingest and send with their DLQs; two async DLQs
+    expect(Object.keys(queues)).toHaveLength(7); // ingest and send with their DLQs; three async DLQs
     for (const queue of Object.values(queues)) expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
     const sslDenied = new Set(
       allStatements(template)
@@ -887,7 +935,7 @@ describe('secrets', () => {
           permissions(name).some((line) => line === `secretsmanager:GetSecretValue -> ${names[id(secret)]}`),
         )
         .sort();
-    expect(readers(stack.secrets.tokenKey)).toEqual(['api', 'dispatch', 'send', 'sesEvents']);
+    expect(readers(stack.secrets.tokenKey)).toEqual(['api', 'digest', 'dispatch', 'send', 'sesEvents']);
     expect(readers(stack.secrets.api)).toEqual(['api']);
     expect(readers(stack.secrets.githubToken)).toEqual(['ingest']);
   });
@@ -904,6 +952,7 @@ describe('alarms', () => {
         `${id(stack.pipeline.sendQueue.deadLetterQueue)}.QueueName`,
         'dispatchDeadLetters.QueueName',
         'sesEventsDeadLetters.QueueName',
+        'digestDeadLetters.QueueName',
       ].sort(),
     );
     for (const alarm of deadLetterQueues)

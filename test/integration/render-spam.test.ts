@@ -1,7 +1,5 @@
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { readSettings } from '../../functions/commons/config';
 import { personalise, valuesForLanguage } from '../../functions/mail/message';
@@ -10,18 +8,7 @@ import { renderEmail } from '../../functions/render/email';
 import { parsePost } from '../../functions/render/post';
 import { findSiteRoot, loadSite } from '../../functions/render/site';
 import { PREFERENCES_URL_PLACEHOLDER, UNSUBSCRIBE_URL_PLACEHOLDER } from '../../functions/render/types';
-
-const run = promisify(execFile);
-
-/** A newsletter in the spam folder is a newsletter nobody reads: SpamAssassin's local rules must pass it. */
-async function spamScore(message: Uint8Array): Promise<{ score: number; report: string }> {
-  const child = run('spamassassin', ['-L', '-t', '--cf=use_bayes 0'], { maxBuffer: 8 * 1024 * 1024 });
-  child.child.stdin!.end(Buffer.from(message));
-  const { stdout } = await child;
-  const score = /^X-Spam-Status: \w+, score=(-?[\d.]+)/m.exec(stdout)?.[1];
-  if (score === undefined) throw new Error('spamassassin printed no X-Spam-Status');
-  return { score: Number(score), report: stdout.slice(stdout.indexOf('Content analysis details')) };
-}
+import { spamScore } from './spam-score';
 
 const posts = [
   '../fixtures/blog-zh/_posts/技术/2024-03-08-cluster-upgrade-notes.md',

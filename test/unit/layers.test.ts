@@ -20,6 +20,7 @@ describe('the folders of functions/', () => {
       'delivery',
       'feedback',
       'publishing',
+      'digest',
       'http',
       'stats',
     ];

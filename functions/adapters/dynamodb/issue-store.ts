@@ -7,6 +7,7 @@ import {
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
+  ScanCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
@@ -29,6 +30,7 @@ import {
   MessageTooLargeError,
   type NewIssue,
   type NotForCounts,
+  type PublishedPost,
   type SendingTables,
   type SentRecord,
 } from '../../delivery/issues';
@@ -42,6 +44,8 @@ import { conditionalUpdate, isConditionFailure, untilProcessed } from './request
  * post id starts with it: ids are permalink paths, `draft-…` or `preview:…`.
  */
 const TAG_ALIAS_PREFIX = 'tag:';
+/** Key prefix of a digest's compiled variants (`variant:<digest id>:<variant>`), beside its issue. */
+const VARIANT_PREFIX = 'variant:';
 
 /** Items stay under DynamoDB's 400 KB; a 100 KB post compresses to a fraction of that. */
 const MESSAGE_LIMIT_BYTES = 350_000;
@@ -109,12 +113,7 @@ export class DynamoIssueStore implements IssueStore {
       { ...fields, createdAt: now.toISOString(), cursor: '', enqueued: 0, hasMessage: message !== undefined },
       { removeUndefinedValues: true },
     );
-    if (message !== undefined) {
-      const compressed = gzipSync(Buffer.from(JSON.stringify(message)));
-      if (compressed.length > MESSAGE_LIMIT_BYTES)
-        throw new MessageTooLargeError(issue.postId, compressed.length, MESSAGE_LIMIT_BYTES);
-      item.message = { B: compressed };
-    }
+    if (message !== undefined) item.message = compressedMessage(issue.postId, message);
     await this.writeTagAlias(issue.postId);
     try {
       await this.dynamo.send(new PutItemCommand({ TableName: this.tables.issuesTable, Item: item, ...condition }));
@@ -132,8 +131,14 @@ export class DynamoIssueStore implements IssueStore {
         Key: marshall({ postId }),
         ConsistentRead: true,
         ProjectionExpression:
-          'postId, title, subject, #state, sendAt, skipReason, failReason, #source, #commit, createdAt, #cursor, enqueued, dispatchedAt, hasMessage, claimBuckets, categoriesAndTags, notForTopics, notForDigest',
-        ExpressionAttributeNames: { '#state': 'state', '#source': 'source', '#commit': 'commit', '#cursor': 'cursor' },
+          'postId, title, subject, #state, sendAt, skipReason, failReason, #source, #commit, createdAt, #cursor, enqueued, dispatchedAt, hasMessage, claimBuckets, categoriesAndTags, notForTopics, notForDigest, #digest',
+        ExpressionAttributeNames: {
+          '#state': 'state',
+          '#source': 'source',
+          '#commit': 'commit',
+          '#cursor': 'cursor',
+          '#digest': 'digest',
+        },
       }),
     );
     if (result.Item === undefined) return undefined;
@@ -147,11 +152,11 @@ export class DynamoIssueStore implements IssueStore {
   }
 
   /** The rendered message, decompressed; read once per batch by the sender, not per recipient. */
-  async getMessage(postId: string): Promise<CompiledMessage | undefined> {
+  async getMessage(postId: string, variant?: string): Promise<CompiledMessage | undefined> {
     const result = await this.dynamo.send(
       new GetItemCommand({
         TableName: this.tables.issuesTable,
-        Key: marshall({ postId }),
+        Key: marshall({ postId: variant === undefined ? postId : variantKey(postId, variant) }),
         ProjectionExpression: 'message',
       }),
     );
@@ -162,6 +167,56 @@ export class DynamoIssueStore implements IssueStore {
 
   getLinks(postId: string): Promise<string[] | undefined> {
     return readIssueLinks(this.dynamo, this.tables.issuesTable, postId);
+  }
+
+  /** A digest's variant in an item of its own (each can be as large as a post's email). */
+  async putVariant(postId: string, variant: string, message: CompiledMessage): Promise<void> {
+    try {
+      await this.dynamo.send(
+        new PutItemCommand({
+          TableName: this.tables.issuesTable,
+          Item: { postId: { S: variantKey(postId, variant) }, message: compressedMessage(postId, message) },
+          ConditionExpression: 'attribute_not_exists(postId)',
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  /**
+   * The week's posts by a scan of the issues table: it holds one small item per post (a
+   * digest reads it once a week), and a key on send times would need an index for that alone.
+   */
+  async publishedBetween(since: Date, until: Date): Promise<PublishedPost[]> {
+    const posts: PublishedPost[] = [];
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await this.dynamo.send(
+        new ScanCommand({
+          TableName: this.tables.issuesTable,
+          ConsistentRead: true,
+          FilterExpression:
+            'attribute_exists(summary) AND sendAt >= :since AND sendAt < :until AND #state IN (:scheduled, :dispatching, :dispatched)',
+          ProjectionExpression: 'postId, sendAt, summary, categoriesAndTags',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: marshall({
+            ':since': since.toISOString(),
+            ':until': until.toISOString(),
+            ':scheduled': 'scheduled',
+            ':dispatching': 'dispatching',
+            ':dispatched': 'dispatched',
+          }),
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const { postId, sendAt, summary, categoriesAndTags } = unmarshall(item);
+        posts.push({ postId, sendAt, summary, categoriesAndTags: categoriesAndTags ?? [] });
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return posts.sort((a, b) => a.sendAt.localeCompare(b.sendAt) || a.postId.localeCompare(b.postId));
   }
 
   /** A scheduled issue whose time has come starts dispatching; false if it was not scheduled. */
@@ -562,6 +617,17 @@ export class DynamoIssueStore implements IssueStore {
   private conditionalUpdate(input: ConstructorParameters<typeof UpdateItemCommand>[0]): Promise<boolean> {
     return conditionalUpdate(this.dynamo, input);
   }
+}
+
+function variantKey(postId: string, variant: string): string {
+  return `${VARIANT_PREFIX}${postId}:${variant}`;
+}
+
+function compressedMessage(postId: string, message: CompiledMessage): AttributeValue {
+  const compressed = gzipSync(Buffer.from(JSON.stringify(message)));
+  if (compressed.length > MESSAGE_LIMIT_BYTES)
+    throw new MessageTooLargeError(postId, compressed.length, MESSAGE_LIMIT_BYTES);
+  return { B: compressed };
 }
 
 function toDelivery(item: Record<string, AttributeValue>): Delivery {

@@ -6,6 +6,7 @@ import type {
   IssueStore,
   NewIssue,
   NotForCounts,
+  PublishedPost,
   SentRecord,
 } from '../../delivery/issues';
 import { encodeTagValue, isHashedTagValue } from '../../delivery/message-tags';
@@ -21,6 +22,7 @@ export class MemoryIssueStore implements IssueStore {
   private readonly issues = new Map<string, { issue: Issue; message?: string; links?: string[] }>();
   private readonly ledgers = new Map<string, Map<string, Claim>>();
   private readonly records = new Map<string, Map<string, Delivery>>();
+  private readonly variants = new Map<string, string>();
 
   async createIssue(issue: NewIssue, now: Date = new Date()): Promise<'created' | 'exists'> {
     if (this.issues.has(issue.postId)) return 'exists';
@@ -55,14 +57,32 @@ export class MemoryIssueStore implements IssueStore {
     return stored === undefined ? undefined : structuredClone(stored.issue);
   }
 
-  async getMessage(postId: string): Promise<CompiledMessage | undefined> {
-    const message = this.issues.get(postId)?.message;
+  async getMessage(postId: string, variant?: string): Promise<CompiledMessage | undefined> {
+    const message =
+      variant === undefined ? this.issues.get(postId)?.message : this.variants.get(`${postId}\u0000${variant}`);
     return message === undefined ? undefined : (JSON.parse(message) as CompiledMessage);
   }
 
   async getLinks(postId: string): Promise<string[] | undefined> {
     const links = this.issues.get(postId)?.links;
     return links === undefined ? undefined : [...links];
+  }
+
+  async putVariant(postId: string, variant: string, message: CompiledMessage): Promise<void> {
+    const key = `${postId}\u0000${variant}`;
+    if (!this.variants.has(key)) this.variants.set(key, JSON.stringify(message));
+  }
+
+  async publishedBetween(since: Date, until: Date): Promise<PublishedPost[]> {
+    const posts: PublishedPost[] = [];
+    for (const { issue } of this.issues.values()) {
+      const sent = issue.state === 'scheduled' || issue.state === 'dispatching' || issue.state === 'dispatched';
+      if (!sent || issue.summary === undefined) continue;
+      if (issue.sendAt < since.toISOString() || issue.sendAt >= until.toISOString()) continue;
+      const { postId, sendAt, summary, categoriesAndTags = [] } = structuredClone(issue);
+      posts.push({ postId, sendAt, summary: summary!, categoriesAndTags });
+    }
+    return posts.sort((a, b) => a.sendAt.localeCompare(b.sendAt) || a.postId.localeCompare(b.postId));
   }
 
   async startScheduled(postId: string): Promise<boolean> {

@@ -1,0 +1,76 @@
+import { postIsFor } from '../subscribers/topics';
+import type { Subscriber } from '../subscribers/types';
+import type { DigestContents } from './issues';
+
+/**
+ * Which variant of a weekly digest each reader gets. A variant is a set of the digest's posts in
+ * one of the newsletter's languages, named `<language>:<positions>` (`zh-CN:0.2.3`): the posts
+ * routed to the reader by the same rule as single posts (`postIsFor`, with the topics offered
+ * when the digest was built, so every page of a long dispatch routes alike), with the digest's
+ * own words in the reader's language (the digest's, for a reader who has none of ours).
+ */
+
+/** The languages a digest speaks (templates/digest.ts). */
+export type DigestLanguage = DigestContents['lang'];
+
+export function digestVariantKey(lang: DigestLanguage, positions: readonly number[]): string {
+  return `${lang}:${positions.join('.')}`;
+}
+
+export function parseDigestVariantKey(key: string): { lang: DigestLanguage; positions: number[] } {
+  const [lang, positions = ''] = key.split(':');
+  return {
+    lang: lang === 'zh-CN' ? 'zh-CN' : 'en',
+    positions: positions === '' ? [] : positions.split('.').map(Number),
+  };
+}
+
+/** The digest language of a reader: theirs when the digest speaks it, else the digest's own. */
+export function readerDigestLanguage(lang: string | undefined, fallback: DigestLanguage): DigestLanguage {
+  if (lang === undefined) return fallback;
+  if (/^zh\b/i.test(lang)) return 'zh-CN';
+  return /^en\b/i.test(lang) ? 'en' : fallback;
+}
+
+/** Positions of the digest's posts that go to this reader (empty: none of them). */
+export function digestPostsFor(
+  subscriber: Pick<Subscriber, 'topics'>,
+  digest: Pick<DigestContents, 'posts' | 'offered'>,
+): number[] {
+  const offered = digest.offered.map((name) => ({ name, en: name, zh: name }));
+  return digest.posts.flatMap((post, position) =>
+    postIsFor(subscriber.topics, post.categoriesAndTags, offered) ? [position] : [],
+  );
+}
+
+/**
+ * The compiled variant a digest reader gets, or undefined when the digest is not for them (they
+ * take each post, or none of the week's posts is theirs). A reader whose topics or language
+ * changed after the variants were compiled gets the smallest compiled variant holding all their
+ * posts, in their language if one does (the whole week in the digest's language always does):
+ * never fewer posts than theirs.
+ */
+export function digestVariantFor(
+  subscriber: Pick<Subscriber, 'topics' | 'frequency' | 'lang'>,
+  digest: DigestContents,
+): string | undefined {
+  if (subscriber.frequency !== 'digest') return undefined;
+  const positions = digestPostsFor(subscriber, digest);
+  if (positions.length === 0) return undefined;
+  const lang = readerDigestLanguage(subscriber.lang, digest.lang);
+  const key = digestVariantKey(lang, positions);
+  if (digest.variants.includes(key)) return key;
+  let best: { key: string; size: number; sameLanguage: boolean } | undefined;
+  for (const variant of digest.variants) {
+    const parsed = parseDigestVariantKey(variant);
+    const held = new Set(parsed.positions);
+    if (!positions.every((position) => held.has(position))) continue;
+    const candidate = { key: variant, size: held.size, sameLanguage: parsed.lang === lang };
+    const better =
+      best === undefined ||
+      (candidate.sameLanguage && !best.sameLanguage) ||
+      (candidate.sameLanguage === best.sameLanguage && candidate.size < best.size);
+    if (better) best = candidate;
+  }
+  return best?.key;
+}
