@@ -1,7 +1,8 @@
 import { type ReaderLanguage, readerLanguage } from '../../templates/reader-strings';
 import { topicKey } from '../commons/config';
 import { InvalidInputError } from '../commons/errors';
-import { FREQUENCIES, PreferencesError, readPreferencesForm, tickedTopics } from '../subscribers/preferences';
+import { FREQUENCIES } from '../subscribers/choices';
+import { PreferencesError, readPreferencesForm, tickedTopics } from '../subscribers/preferences';
 import { sampleCopyOf } from '../subscribers/tokens';
 import type { Frequency, Subscriber } from '../subscribers/types';
 import {

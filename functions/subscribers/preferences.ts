@@ -1,9 +1,8 @@
 import { READER_LANGUAGES, type ReaderLanguage } from '../../templates/reader-strings';
 import { type Topic, topicKey } from '../commons/config';
 import { InvalidInputError } from '../commons/errors';
+import { checkChoices, FREQUENCIES } from './choices';
 import type { Frequency, Preferences } from './types';
-
-export const FREQUENCIES: readonly Frequency[] = ['post', 'digest'];
 
 /** Which part of the form a refused value belongs to, so the page can say it beside that part. */
 export type PreferencesField = 'topics' | 'frequency' | 'lang';
@@ -43,28 +42,24 @@ export function readPreferencesForm(fields: URLSearchParams, offered: readonly T
       `"${lang ?? ''}" is not a language of this list: choose ${READER_LANGUAGES.join(' or ')}`,
     );
   }
-  const byKey = new Map(offered.map((topic) => [topicKey(topic.name), topic.name]));
-  const chosen = new Set<string>();
-  for (const value of fields.getAll('topics')) {
-    const name = byKey.get(topicKey(value));
-    if (name === undefined) {
+  const checked = checkChoices({ topics: fields.getAll('topics'), frequency: frequency as Frequency }, offered);
+  if ('problem' in checked) {
+    const { problem } = checked;
+    if (problem.kind === 'noTopic') {
       throw new PreferencesError(
         'topics',
-        'PREFERENCES_TOPIC_UNKNOWN',
-        `"${value}" is not one of the topics offered; choose among ${offered.map((topic) => topic.name).join(', ') || 'none (this list offers no topics)'}`,
+        'PREFERENCES_NO_TOPIC',
+        'Tick at least one topic, or unsubscribe from everything instead',
       );
     }
-    chosen.add(name);
-  }
-  if (offered.length > 0 && chosen.size === 0) {
+    const names = offered.map((topic) => topic.name).join(', ') || 'none (this list offers no topics)';
     throw new PreferencesError(
       'topics',
-      'PREFERENCES_NO_TOPIC',
-      'Tick at least one topic, or unsubscribe from everything instead',
+      'PREFERENCES_TOPIC_UNKNOWN',
+      `"${'value' in problem ? problem.value : ''}" is not one of the topics offered; choose among ${names}`,
     );
   }
-  const topics =
-    chosen.size === offered.length ? [] : offered.map((topic) => topic.name).filter((name) => chosen.has(name));
+  const topics = checked.choices.topics ?? [];
   return { topics, frequency: frequency as Frequency, lang: lang as ReaderLanguage };
 }
 

@@ -148,22 +148,19 @@ export function describeIssueStore(
           postId: 'earlier',
           sendAt: '2026-06-01T10:00:00.000Z',
           summary: summary('earlier'),
-          categories: [],
           categoriesAndTags: ['rust'],
         },
         {
           postId: 'later',
           sendAt: '2026-06-02T10:00:00.000Z',
           summary: summary('later'),
-          categories: ['旅行'],
-          tags: [],
+          categoriesAndTags: ['旅行'],
         },
         {
           postId: 'scheduled',
           sendAt: '2026-06-03T10:00:00.000Z',
           summary: summary('scheduled'),
-          categories: [],
-          tags: [],
+          categoriesAndTags: [],
         },
       ]);
     });
