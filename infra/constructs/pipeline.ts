@@ -280,10 +280,11 @@ export class Pipeline extends Construct {
         batchSize: SES_EVENTS_PER_BATCH,
         maxBatchingWindow: SES_EVENTS_BATCHING_WINDOW,
         reportBatchItemFailures: true,
-        // A batch takes well under a second, a sender's 100 copies a second: as many consumers
-        // as senders keep up with two events per copy, and a flood of events cannot take the
+        // Each sender's ~100 copies a second bring ~200 events (Send, Delivery); a consumer takes
+        // about a second for a batch of 100 at worst, so twice as many consumers as senders keep
+        // Send events minutes inside the resend delay, and a flood of events cannot take the
         // account's concurrency from the API.
-        maxConcurrency: this.senderConcurrency,
+        maxConcurrency: 2 * this.senderConcurrency,
       }),
     );
     // Finds the subscriber (by tagged id, or by the address's keyed id) and suppresses them,

@@ -668,14 +668,14 @@ describe('queues', () => {
     });
   });
 
-  it('feed ses-events batches of up to 100 SES events gathered for 5 s, with partial batch failures', () => {
+  it('feed ses-events batches of up to 100 SES events gathered for 5 s, with partial batch failures, two consumers per sender at most', () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: { Ref: id(stack.pipeline.sesEvents) },
       EventSourceArn: { 'Fn::GetAtt': [id(stack.pipeline.sesEventsQueue.queue), 'Arn'] },
       BatchSize: 100,
       MaximumBatchingWindowInSeconds: 5,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
-      ScalingConfig: { MaximumConcurrency: senderConcurrency(50) },
+      ScalingConfig: { MaximumConcurrency: 2 * senderConcurrency(50) },
     });
     // Only SQS invokes it now: no asynchronous invocation, so no retries or dead-letter queue of Lambda's own.
     expect(resource(stack.pipeline.sesEvents).Properties.DeadLetterConfig).toBeUndefined();
