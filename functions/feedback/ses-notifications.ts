@@ -57,8 +57,9 @@ export const SES_EVENTS_PER_BATCH = 100;
  * of events: README "Counted once").
  *
  * This entry takes a batch from the events queue (SQS on AWS: SES → SNS → SQS → ses-events),
- * each record's body an SNS notification. Records are handled side by side; one that fails (a store error) comes back
- * alone through the partial batch response, after the others' notes are written and counted.
+ * each record's body an SNS notification. Records are handled side by side; one that fails (a
+ * store error) comes back alone through the partial batch response, after the others' notes
+ * are written and counted.
  */
 export async function handleSesEventBatch(
   ports: SesEventDependencies,
