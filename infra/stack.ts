@@ -82,8 +82,8 @@ export class PushletterStack extends Stack {
     this.alarms.deadLetters('DispatchDeadLetters', this.pipeline.dispatchDeadLetters, 'A dispatch of a post');
     this.alarms.deadLetters(
       'SesEventsDeadLetters',
-      this.pipeline.sesEventsDeadLetters,
-      'An SES send, bounce or complaint event',
+      this.pipeline.sesEventsQueue.deadLetterQueue,
+      'An SES send, delivery, bounce or complaint event',
     );
     this.alarms.deadLetters('DigestDeadLetters', this.pipeline.digestDeadLetters, "A week's digest");
     const functions = {

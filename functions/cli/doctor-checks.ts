@@ -462,6 +462,7 @@ export async function checkBounceProbe(
     `bounce probe: SES accepted it (message ${messageId ?? '?'}) but no bounce was recorded within ${options.waitSeconds} s`,
     [
       `read the SesEvents function's log: ${logsCommand(stackName, 'PipelineSesEventsLogs')}`,
+      'a bounce the function failed three times waits in the SES events dead-letter queue (alarm SesEventsDeadLetters): fix what the log says, then redrive it (SQS console, "Start DLQ redrive")',
       `check the configuration set still sends bounces to the events topic: aws sesv2 get-configuration-set-event-destinations --region ${deployment.region} --configuration-set-name ${settings.configurationSet ?? '<set>'}`,
       'a stack deployed before the doctor existed ignores probes: deploy again (npx cdk deploy)',
       'SES may be slow today: run again with a longer wait (--wait 180)',

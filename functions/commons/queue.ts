@@ -19,17 +19,19 @@ export interface BatchResponse {
 }
 
 /**
- * Handles each record of a batch in order with Powertools' batch processor: a record whose
- * handler throws comes back (partial batch failure, then the dead-letter queue); one that
- * returns is done. A batch that fails whole is reported like any other, not thrown, so the
- * local queue and SQS see the same answer.
+ * Handles each record of a batch with Powertools' batch processor, in order (or side by side
+ * with `inParallel`, for records that do not depend on each other): a record whose handler
+ * throws comes back (partial batch failure, then the dead-letter queue); one that returns is
+ * done. A batch that fails whole is reported like any other, not thrown, so the local queue
+ * and SQS see the same answer.
  */
 export function settleEachRecord(
   event: { Records: QueueRecord[] },
   handle: (record: QueueRecord) => Promise<void>,
+  options: { inParallel?: boolean } = {},
 ): Promise<BatchResponse> {
   return processPartialResponse(event as SQSEvent, handle, new BatchProcessor(EventType.SQS), {
     throwOnFullBatchFailure: false,
-    processInParallel: false,
+    processInParallel: options.inParallel ?? false,
   });
 }

@@ -41,3 +41,13 @@ export const sesNotificationSchema = z.looseObject({
 });
 
 export type SesNotification = z.infer<typeof sesNotificationSchema>;
+
+/**
+ * An SNS notification as the events queue holds it (the topic's subscription delivers the
+ * envelope, not the raw message): the SES event is the JSON text in `Message`.
+ */
+export const snsEnvelopeSchema = z.looseObject({
+  Type: z.literal('Notification'),
+  MessageId: text,
+  Message: z.string(),
+});

@@ -1,7 +1,9 @@
-import { errorMessage } from '../commons/errors';
+import { errorMessage, PushletterError } from '../commons/errors';
 import { logger, maskAddress } from '../commons/logger';
 import { countEvents } from '../commons/metrics';
-import { type SesNotification, sesNotificationSchema } from '../contract/ses-notification';
+import { type BatchResponse, type QueueRecord, settleEachRecord } from '../commons/queue';
+import { parseMessage } from '../contract/messages';
+import { type SesNotification, sesNotificationSchema, snsEnvelopeSchema } from '../contract/ses-notification';
 import type { IssueStore } from '../delivery/issues';
 import { decodeTagValue, isProbeId, POST_TAG, PROBE_TAG, SUBSCRIBER_TAG } from '../delivery/message-tags';
 import { DAY_COUNTER, dayOf, dayScope, POST_COUNTER, postScope } from '../stats/counted';
@@ -35,58 +37,120 @@ export interface SnsEvent {
 }
 
 /**
- * SES send, bounce, complaint, delivery, reject and delay events, delivered by SNS. A Send
- * event records the copy it names (by its tags) as sent, so a recipient whose sender died after
- * SES took the copy is not sent it again (SendEventsResolution in send.ts). A permanent bounce
- * or a complaint suppresses the subscriber for good and marks the delivery; a transient bounce,
- * a delivery, a delay or a rejection is noted on the delivery. Every step is idempotent (SNS
- * delivers at least once) and nothing in a payload can make this throw: a malformed event is
- * logged and dropped rather than retried forever.
+ * SES events per invocation from the events queue (the event source's batch size): enough
+ * that a send's Delivery events are counted a hundred at a time, one write per post.
+ */
+export const SES_EVENTS_PER_BATCH = 100;
+
+/**
+ * SES send, bounce, complaint, delivery, reject and delay events. A Send event records the copy
+ * it names (by its tags) as sent, so a recipient whose sender died after SES took the copy is
+ * not sent it again (SendEventsResolution in send.ts). A permanent bounce or a complaint
+ * suppresses the subscriber for good and marks the delivery; a transient bounce, a delivery, a
+ * delay or a rejection is noted on the delivery. Every step is idempotent (SNS and SQS deliver
+ * at least once) and nothing in an SES payload can make this throw: a malformed event is
+ * logged and dropped rather than retried.
  *
  * Counting: an event counts only when its note on the copy's record (or the subscriber's
- * suppression) is new, so an event SNS delivers twice counts once; the increments of all the
- * records of one invocation are added together at its end (one write per scope).
+ * suppression) is new, so an event delivered twice counts once; the increments of every event
+ * of one invocation are added together at its end (one write per scope, whatever the number
+ * of events: README "Counted once").
+ *
+ * This entry takes a batch from the events queue (SQS on AWS: SES → SNS → SQS → ses-events),
+ * each record's body an SNS notification. Records are handled side by side; one that fails (a
+ * store error) comes back alone through the partial batch response, after the others' notes
+ * are written and counted.
+ */
+export async function handleSesEventBatch(
+  ports: SesEventDependencies,
+  event: { Records: QueueRecord[] },
+): Promise<BatchResponse> {
+  const counted = new Counted(ports);
+  try {
+    return await settleEachRecord(
+      event,
+      async (record) => {
+        const envelope = parseMessage(snsEnvelopeSchema, record.body);
+        try {
+          if (envelope === undefined) throw new SesEventEnvelopeError(record.messageId);
+          await handleMessage(ports, envelope.Message, envelope.MessageId, counted);
+        } catch (error) {
+          logger.error('ses_event.retry', {
+            sqsMessageId: record.messageId,
+            snsMessageId: envelope?.MessageId,
+            code: (error as { code?: unknown })?.code,
+            error: errorMessage(error),
+          });
+          throw error;
+        }
+      },
+      { inParallel: true },
+    );
+  } finally {
+    // Also for the records that failed: the notes they wrote would stop their retry counting them.
+    await counted.flush();
+  }
+}
+
+/**
+ * A queue message that is not an SNS notification: the subscription was changed to raw message
+ * delivery, or something else writes to the queue. Retried, then parked in the dead-letter
+ * queue (and its alarm) to be redriven once the subscription is put back, rather than dropped.
+ */
+export class SesEventEnvelopeError extends PushletterError {
+  constructor(messageId: string) {
+    super(
+      'SES_EVENT_NOT_SNS',
+      `queue message ${messageId} is not an SNS notification: the events topic's subscription to the queue must deliver SNS envelopes (raw message delivery off); redeploy the stack, then redrive the dead-letter queue`,
+    );
+    this.name = 'SesEventEnvelopeError';
+  }
+}
+
+/**
+ * SNS invoking the function directly, one notification per invocation: how the local stack and
+ * the doctor's stand-in deliver events, and how events still in Lambda's retry queue from
+ * before the events queue arrive. A store failure throws, for SNS/Lambda to retry the event.
  */
 export async function handleSesEvents(ports: SesEventDependencies, event: SnsEvent): Promise<SesEventOutcome[]> {
   const counted = new Counted(ports);
   try {
-    return await handleRecords(ports, event, counted);
+    const outcomes: SesEventOutcome[] = [];
+    for (const record of event?.Records ?? [])
+      outcomes.push(...(await handleMessage(ports, record?.Sns?.Message, record?.Sns?.MessageId, counted)));
+    return outcomes;
   } finally {
     // Also after a store failure: the notes already written would stop a retry counting them.
     await counted.flush();
   }
 }
 
-async function handleRecords(
+/** One SES event, the JSON text SNS carries; throws only what a retry can fix (a store failure). */
+async function handleMessage(
   ports: SesEventDependencies,
-  event: SnsEvent,
+  message: string | undefined,
+  snsMessageId: string | undefined,
   counted: Counted,
 ): Promise<SesEventOutcome[]> {
-  const outcomes: SesEventOutcome[] = [];
-  for (const record of event?.Records ?? []) {
-    let notification: SesNotification;
-    try {
-      const parsed: unknown = JSON.parse(record?.Sns?.Message ?? '');
-      if (parsed === null || typeof parsed !== 'object') throw new Error('not a JSON object');
-      notification = sesNotificationSchema.parse(parsed);
-    } catch (error) {
-      logger.warn('ses_event.malformed', { snsMessageId: record?.Sns?.MessageId, error: errorMessage(error) });
-      outcomes.push('malformed');
-      continue;
-    }
-    try {
-      outcomes.push(...(await handleNotification(ports, notification, new Date(), counted)));
-    } catch (error) {
-      // A store failure is worth a retry by SNS/Lambda; a shape we did not expect is not.
-      if (error instanceof TypeError) {
-        logger.warn('ses_event.malformed', { snsMessageId: record?.Sns?.MessageId, error: errorMessage(error) });
-        outcomes.push('malformed');
-        continue;
-      }
-      throw error;
-    }
+  let notification: SesNotification;
+  try {
+    const parsed: unknown = JSON.parse(message ?? '');
+    if (parsed === null || typeof parsed !== 'object') throw new Error('not a JSON object');
+    notification = sesNotificationSchema.parse(parsed);
+  } catch (error) {
+    logger.warn('ses_event.malformed', { snsMessageId, error: errorMessage(error) });
+    return ['malformed'];
   }
-  return outcomes;
+  try {
+    return await handleNotification(ports, notification, new Date(), counted);
+  } catch (error) {
+    // A store failure is worth a retry; a shape we did not expect is not.
+    if (error instanceof TypeError) {
+      logger.warn('ses_event.malformed', { snsMessageId, error: errorMessage(error) });
+      return ['malformed'];
+    }
+    throw error;
+  }
 }
 
 function firstTag(notification: SesNotification, name: string): string | undefined {
@@ -218,7 +282,7 @@ const COPY_EVENTS: Record<
   DeliveryDelay: { kind: 'delay', counter: POST_COUNTER.delayed, metric: 'delayed' },
 };
 
-/** The increments of one invocation, added together when it ends. */
+/** The increments of one invocation (every event of a batch), added together when it ends. */
 class Counted {
   private readonly increments: CounterIncrement[] = [];
 

@@ -1,9 +1,7 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as eventSources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -11,6 +9,7 @@ import { SENDER_CONCURRENCY } from '../../functions/commons/config';
 import { ENV } from '../../functions/contract/env';
 import { RECIPIENTS_PER_MESSAGE } from '../../functions/delivery/dispatcher';
 import { SEND_MAX_RECEIVES } from '../../functions/delivery/jobs';
+import { SES_EVENTS_PER_BATCH } from '../../functions/feedback/ses-notifications';
 import type { DeployConfig } from '../config';
 import { PushletterFunction } from './function';
 import { asyncDeadLetterQueue, WorkQueue } from './queues';
@@ -38,6 +37,19 @@ export const TIMEOUTS = {
   /** Reads the week's posts and pages the readers once, rendering a variant per distinct set of posts. */
   digest: Duration.minutes(5),
 } as const;
+
+/**
+ * How long the events queue's source gathers a batch: at a send's rate a batch fills in well
+ * under this; when events trickle in (bounces and complaints hours later) it merges what
+ * arrives within these seconds into one invocation. Suppressing a bounced reader 5 s later
+ * changes nothing; a Send event still lands minutes inside the resend delay (resendAfterSeconds).
+ */
+export const SES_EVENTS_BATCHING_WINDOW = Duration.seconds(5);
+/**
+ * Receives of an event before the dead-letter queue: three, 6 × 30 s apart, so a Send event's
+ * last try is about 6 minutes after SES published it, inside resendAfterSeconds' 10 minutes.
+ */
+export const SES_EVENTS_MAX_RECEIVES = 3;
 
 /** Send-queue messages per sender invocation; each carries up to RECIPIENTS_PER_MESSAGE ids. */
 export const SEND_BATCH_SIZE = 1;
@@ -71,8 +83,8 @@ export function senderTimeout(maxSendRate: number): Duration {
 
 /**
  * When a recipient claimed by a sender that died, with no Send event, is sent again: after the
- * sender's longest life plus 10 minutes for SES, SNS and the ses-events function (with its
- * retries) to record a Send event; never under 15 minutes.
+ * sender's longest life plus 10 minutes for SES, SNS, the events queue and the ses-events
+ * function (with its retries) to record a Send event; never under 15 minutes.
  */
 export function resendAfterSeconds(sendTimeout: Duration): number {
   return Math.max(900, sendTimeout.toSeconds() + 600);
@@ -101,9 +113,9 @@ export class Pipeline extends Construct {
   readonly send: PushletterFunction;
   readonly sesEvents: PushletterFunction;
   readonly digest: PushletterFunction;
+  readonly sesEventsQueue: WorkQueue;
   readonly dispatchDeadLetters: sqs.Queue;
   readonly digestDeadLetters: sqs.Queue;
-  readonly sesEventsDeadLetters: sqs.Queue;
   readonly scheduleGroup: scheduler.CfnScheduleGroup;
   readonly schedulerRole: iam.Role;
   readonly senderConcurrency: number;
@@ -299,15 +311,31 @@ export class Pipeline extends Construct {
       },
     });
 
-    this.sesEventsDeadLetters = asyncDeadLetterQueue(this, 'SesEventsDeadLetters');
+    // SES → SNS → this queue → ses-events: batches of events instead of one invocation per
+    // event, so a send's counters are added a hundred events at a time (README "Counters").
+    this.sesEventsQueue = new WorkQueue(this, 'SesEventsQueue', {
+      consumerTimeout: TIMEOUTS.sesEvents,
+      maxReceiveCount: SES_EVENTS_MAX_RECEIVES,
+    });
     this.sesEvents = new PushletterFunction(this, 'SesEvents', {
       entry: 'ses-events',
       description: 'pushletter: records copies SES accepted, and bounced or complained subscribers, from SES events',
       memorySize: 256,
       timeout: TIMEOUTS.sesEvents,
       environment: settings,
-      deadLetterQueue: this.sesEventsDeadLetters,
     });
+    this.sesEvents.addEventSource(
+      new eventSources.SqsEventSource(this.sesEventsQueue.queue, {
+        batchSize: SES_EVENTS_PER_BATCH,
+        maxBatchingWindow: SES_EVENTS_BATCHING_WINDOW,
+        reportBatchItemFailures: true,
+        // Each sender's ~100 copies a second bring ~200 events (Send, Delivery); a consumer takes
+        // about a second for a batch of 100 at worst, so twice as many consumers as senders keep
+        // Send events minutes inside the resend delay, and a flood of events cannot take the
+        // account's concurrency from the API.
+        maxConcurrency: 2 * this.senderConcurrency,
+      }),
+    );
     // Finds the subscriber (by tagged id, or by the address's keyed id) and suppresses them,
     // marks the delivery, and resolves a hashed post tag with one read of the issues table.
     tables.bind(this.sesEvents, 'subscribers', { items: ['GetItem', 'UpdateItem'] });
@@ -317,15 +345,16 @@ export class Pipeline extends Construct {
     tables.bind(this.sesEvents, 'counters', { items: ['UpdateItem'] });
     // Subscriber ids are keyed hashes of addresses: finding one by address takes the key.
     secrets.bind(this.sesEvents, 'tokenKey');
-    subscribeToEvents(sending.eventsTopic, this.sesEvents);
+    // SNS envelopes, not raw messages: the handler reads the SES event from the envelope's
+    // Message and logs its SNS message id. The subscription adds the queue policy that lets this
+    // topic, and only it, send to the queue.
+    sending.eventsTopic.addSubscription(
+      new subscriptions.SqsSubscription(this.sesEventsQueue.queue, { rawMessageDelivery: false }),
+    );
   }
 }
 
 /** EventBridge Scheduler's cron: minute, hour, day of month, month, day of week, year. */
 export function digestCron(day: string, hour: number): string {
   return `cron(0 ${hour} ? * ${day.slice(0, 3).toUpperCase()} *)`;
-}
-
-function subscribeToEvents(topic: sns.ITopic, fn: lambda.IFunction): void {
-  topic.addSubscription(new subscriptions.LambdaSubscription(fn));
 }

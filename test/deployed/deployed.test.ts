@@ -178,12 +178,46 @@ function queueOf(entry: string): string {
   return stack.deployment.resolveString(mapping.Properties!.EventSourceArn!);
 }
 
-/** An SES event as the configuration set publishes it to SNS, wrapped as SNS invokes Lambda. */
-function snsEvent(notification: Record<string, unknown>): SNSEvent {
+/** The topic the configuration set publishes SES events to. */
+function sesEventsTopicArn(): string {
   const topic = Object.keys(stack.deployment.template.Resources).find(
     (id) => stack.deployment.resource(id).Type === 'AWS::SNS::Topic' && id.startsWith('Ses'),
   )!;
-  const topicArn = stack.deployment.arnOf(topic);
+  return stack.deployment.arnOf(topic);
+}
+
+/** An SES event as SNS puts it on a queue it is subscribed to (raw delivery off): the SNS envelope as the body. */
+function snsEnvelope(notification: Record<string, unknown>): string {
+  const topicArn = sesEventsTopicArn();
+  return JSON.stringify({
+    Type: 'Notification',
+    MessageId: crypto.randomUUID(),
+    TopicArn: topicArn,
+    Message: JSON.stringify(notification),
+    Timestamp: new Date().toISOString(),
+    SignatureVersion: '1',
+    Signature: 'EXAMPLE',
+    SigningCertURL: `https://sns.${REGION}.amazonaws.com/SimpleNotificationService-0000.pem`,
+    UnsubscribeURL: `https://sns.${REGION}.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=${topicArn}:1`,
+  });
+}
+
+/** The statements of the queue policies the template attaches to a queue (by its URL). */
+function queuePolicyStatements(queueUrl: string): QueuePolicy['PolicyDocument']['Statement'] {
+  return Object.values(stack.deployment.template.Resources)
+    .filter((resource) => resource.Type === 'AWS::SQS::QueuePolicy')
+    .map((resource) => stack.deployment.resolve(resource.Properties!) as unknown as QueuePolicy)
+    .filter((policy) => policy.Queues.includes(queueUrl))
+    .flatMap((policy) => policy.PolicyDocument.Statement);
+}
+interface QueuePolicy {
+  Queues: string[];
+  PolicyDocument: { Statement: (Statement & { Principal?: unknown })[] };
+}
+
+/** An SES event as the configuration set publishes it to SNS, wrapped as SNS invokes Lambda. */
+function snsEvent(notification: Record<string, unknown>): SNSEvent {
+  const topicArn = sesEventsTopicArn();
   return {
     Records: [
       {
@@ -565,23 +599,75 @@ describe('the pipeline as deployed, from a push to the inbox', SLOW, () => {
     expect(await counter(`post#${hello}`, 'sent')).toBe(4);
   });
 
-  it('ses-events: a permanent bounce and a complaint suppress the reader; a delivery changes nothing', async () => {
-    const hello = await postIdOf(POSTS.hello);
-    const run = await stack.run('ses-events', [
-      snsEvent(sesNotification('Delivery', READERS.ada, hello)),
-      snsEvent(sesNotification('Bounce', READERS.grace, hello)),
-      snsEvent(sesNotification('Complaint', READERS.ben, hello)),
+  it('ses-events: its queue is filled by the SES events topic alone, with SNS envelopes; the function may consume it', () => {
+    const queueArn = queueOf('ses-events');
+    const topicArn = sesEventsTopicArn();
+    const subscriptions = Object.values(stack.deployment.template.Resources)
+      .filter((resource) => resource.Type === 'AWS::SNS::Subscription')
+      .map((resource) => stack.deployment.resolve(resource.Properties!) as Record<string, unknown>)
+      .filter((subscription) => subscription.TopicArn === topicArn);
+    // One way in: the events reach the function through the queue only, each once.
+    expect(subscriptions.map((subscription) => [subscription.Protocol, subscription.Endpoint])).toEqual([
+      ['sqs', queueArn],
     ]);
+    expect(subscriptions[0]!.RawMessageDelivery ?? false).toBe(false);
+
+    const queueUrl = stack.deployment.ref(
+      Object.keys(stack.deployment.template.Resources).find(
+        (id) => stack.deployment.resource(id).Type === 'AWS::SQS::Queue' && stack.deployment.arnOf(id) === queueArn,
+      )!,
+    );
+    const policy = queuePolicyStatements(queueUrl).filter((statement) =>
+      ['"*"', '{"AWS":"*"}', '{"Service":"sns.amazonaws.com"}'].includes(JSON.stringify(statement.Principal)),
+    );
+    const snsSends = (sourceArn: string, secure = 'true') =>
+      isAllowed(policy, {
+        action: 'sqs:SendMessage',
+        resource: queueArn,
+        context: { 'aws:SourceArn': sourceArn, 'aws:SecureTransport': secure },
+      });
+    expect(snsSends(topicArn)).toBe(true);
+    expect(snsSends(`arn:aws:sns:${REGION}:${ACCOUNT}:someone-elses-topic`)).toBe(false);
+    expect(snsSends(topicArn, 'false')).toBe(false);
+
+    // The event source mapping polls with the function's own role.
+    for (const action of [
+      'sqs:ReceiveMessage',
+      'sqs:DeleteMessage',
+      'sqs:ChangeMessageVisibility',
+      'sqs:GetQueueAttributes',
+    ])
+      expect(isAllowed(stack.functions['ses-events']!.statements, { action, resource: queueArn }), action).toBe(true);
+  });
+
+  it('ses-events: one batch from its queue suppresses a bounced and a complaining reader, counts each event once (a bounce SNS delivered twice too), and again as nothing new when SQS delivers it again', async () => {
+    const hello = await postIdOf(POSTS.hello);
+    const queue = queueOf('ses-events');
+    const bounce = snsEnvelope(sesNotification('Bounce', READERS.grace, hello));
+    const batch = sqsEvent(queue, [
+      snsEnvelope(sesNotification('Delivery', READERS.ada, hello)),
+      bounce,
+      snsEnvelope(sesNotification('Complaint', READERS.ben, hello)),
+      // SNS delivers at least once: the same notification again, in the same batch.
+      bounce,
+    ]);
+    const run = await stack.run('ses-events', [batch]);
     expectClean(run);
+    expect(run.outcomes[0]!.result).toEqual({ batchItemFailures: [] });
     expect((await subscriber(READERS.ada))?.state).toBe('active');
     expect((await subscriber(READERS.grace))?.state).toBe('bounced');
     expect((await subscriber(READERS.ben))?.state).toBe('complained');
     // Each counted on the post, with the function's own grant on the counters table.
-    for (const [name, count] of Object.entries({ delivered: 1, 'bounced.permanent': 1, complained: 1 }))
-      expect(await counter(`post#${hello}`, name), name).toBe(count);
+    const counts = { delivered: 1, 'bounced.permanent': 1, complained: 1 };
+    for (const [name, count] of Object.entries(counts)) expect(await counter(`post#${hello}`, name), name).toBe(count);
+
+    const again = await stack.run('ses-events', [batch]);
+    expectClean(again);
+    expect(again.outcomes[0]!.result).toEqual({ batchItemFailures: [] });
+    for (const [name, count] of Object.entries(counts)) expect(await counter(`post#${hello}`, name), name).toBe(count);
   });
 
-  it('ses-events: a bounce of a post whose long Chinese slug is hashed in its SES tag suppresses the reader and is recorded on the post', async () => {
+  it('ses-events: still takes an SNS event directly (as Lambda retries one from before the queue): a bounce of a post whose long Chinese slug is hashed in its SES tag suppresses the reader and is recorded on the post', async () => {
     const chinese = await postIdOf(POSTS.chinese);
     expect(encodeTagValue(chinese)).toMatch(/^h_/);
     const run = await stack.run('ses-events', [snsEvent(sesNotification('Bounce', READERS.lei, chinese))]);

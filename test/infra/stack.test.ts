@@ -52,8 +52,9 @@ function nameResources(stack: PushletterStack): Record<string, string> {
     [api.accessLogs, 'accessLogs'],
     [pipeline.ingestQueue.queue, 'ingestQueue'],
     [pipeline.sendQueue.queue, 'sendQueue'],
+    [pipeline.sesEventsQueue.queue, 'sesEventsQueue'],
+    [pipeline.sesEventsQueue.deadLetterQueue, 'sesEventsDeadLetters'],
     [pipeline.dispatchDeadLetters, 'dispatchDeadLetters'],
-    [pipeline.sesEventsDeadLetters, 'sesEventsDeadLetters'],
     [pipeline.digestDeadLetters, 'digestDeadLetters'],
     [pipeline.digest, 'digest'],
     [pipeline.dispatch, 'dispatch'],
@@ -366,7 +367,7 @@ describe('permissions (least privilege)', () => {
     );
   });
 
-  it('ses-events: marks subscribers and deliveries, finds a long-slug post by one read of its tag, nothing else', () => {
+  it('ses-events: reads its queue, marks subscribers and deliveries, finds a long-slug post by one read of its tag, nothing else', () => {
     expect(permissions('sesEvents')).toEqual(
       [
         'dynamodb:GetItem, dynamodb:UpdateItem -> subscribers.Arn',
@@ -374,7 +375,7 @@ describe('permissions (least privilege)', () => {
         'dynamodb:GetItem -> issues.Arn',
         COUNT,
         TOKEN_KEY,
-        'sqs:SendMessage -> sesEventsDeadLetters.Arn',
+        consume('sesEventsQueue'),
         logs('sesEvents'),
       ].sort(),
     );
@@ -672,7 +673,7 @@ describe('signup protection', () => {
 describe('queues', () => {
   it('are encrypted, refuse non-TLS access, and park failures in a dead-letter queue', () => {
     const queues = template.findResources('AWS::SQS::Queue');
-    expect(Object.keys(queues)).toHaveLength(7); // ingest and send with their DLQs; three async DLQs
+    expect(Object.keys(queues)).toHaveLength(8); // ingest, send and SES events with their DLQs; dispatch's and digest's async DLQs
     for (const queue of Object.values(queues)) expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
     const sslDenied = new Set(
       allStatements(template)
@@ -690,12 +691,17 @@ describe('queues', () => {
       maxReceiveCount: 5,
     });
     expect(redrive(stack.pipeline.ingestQueue.queue).maxReceiveCount).toBe(3);
+    expect(redrive(stack.pipeline.sesEventsQueue.queue)).toEqual({
+      deadLetterTargetArn: { 'Fn::GetAtt': [id(stack.pipeline.sesEventsQueue.deadLetterQueue), 'Arn'] },
+      maxReceiveCount: 3,
+    });
   });
 
   it("hide a received message for at least six times its consumer's timeout", () => {
     const pairs = [
       [stack.pipeline.sendQueue.queue, stack.pipeline.send],
       [stack.pipeline.ingestQueue.queue, stack.pipeline.ingest],
+      [stack.pipeline.sesEventsQueue.queue, stack.pipeline.sesEvents],
     ] as const;
     for (const [queue, consumer] of pairs) {
       expect(resource(queue).Properties.VisibilityTimeout).toBeGreaterThanOrEqual(
@@ -712,6 +718,45 @@ describe('queues', () => {
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       ScalingConfig: { MaximumConcurrency: senderConcurrency(50) },
     });
+  });
+
+  it('feed ses-events batches of up to 100 SES events gathered for 5 s, with partial batch failures, two consumers per sender at most', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: id(stack.pipeline.sesEvents) },
+      EventSourceArn: { 'Fn::GetAtt': [id(stack.pipeline.sesEventsQueue.queue), 'Arn'] },
+      BatchSize: 100,
+      MaximumBatchingWindowInSeconds: 5,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 2 * senderConcurrency(50) },
+    });
+    // Only SQS invokes it now: no asynchronous invocation, so no retries or dead-letter queue of Lambda's own.
+    expect(resource(stack.pipeline.sesEvents).Properties.DeadLetterConfig).toBeUndefined();
+    template.resourcePropertiesCountIs('AWS::SNS::Subscription', Match.objectLike({ Protocol: 'lambda' }), 0);
+  });
+
+  it('let only the SES events topic send to the events queue, as SNS envelopes (raw delivery off)', () => {
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'sqs',
+      TopicArn: { Ref: id(stack.sending.eventsTopic) },
+      Endpoint: { 'Fn::GetAtt': [id(stack.pipeline.sesEventsQueue.queue), 'Arn'] },
+    });
+    const subscription = Object.values(template.findResources('AWS::SNS::Subscription')).find(
+      (found) => found.Properties.Protocol === 'sqs',
+    )!;
+    expect(subscription.Properties.RawMessageDelivery ?? false).toBe(false);
+    const allowed = allStatements(template).filter(
+      ({ resource: where, statement }) =>
+        template.toJSON().Resources[where].Type === 'AWS::SQS::QueuePolicy' &&
+        statement.Effect === 'Allow' &&
+        [statement.Resource].flat().some((arn) => render(arn, names) === 'sesEventsQueue.Arn'),
+    );
+    expect(allowed.map(({ statement }) => [statement.Principal, statement.Action, statement.Condition])).toEqual([
+      [
+        { Service: 'sns.amazonaws.com' },
+        'sqs:SendMessage',
+        { ArnEquals: { 'aws:SourceArn': { Ref: id(stack.sending.eventsTopic) } } },
+      ],
+    ]);
   });
 });
 
@@ -742,7 +787,7 @@ describe('SES', () => {
     });
   });
 
-  it('publishes sends, deliveries, bounces, complaints, rejects and delays to an encrypted, TLS-only topic that feeds ses-events', () => {
+  it('publishes sends, deliveries, bounces, complaints, rejects and delays to an encrypted, TLS-only topic that feeds the events queue', () => {
     // One destination: each event type reaches ses-events once (two would deliver it twice).
     const destinations = Object.values(template.findResources('AWS::SES::ConfigurationSetEventDestination'));
     expect(destinations).toHaveLength(1);
@@ -759,9 +804,9 @@ describe('SES', () => {
     );
     expect(resource(stack.sending.eventsTopic).Properties.KmsMasterKeyId).toBeDefined();
     template.hasResourceProperties('AWS::SNS::Subscription', {
-      Protocol: 'lambda',
+      Protocol: 'sqs',
       TopicArn: { Ref: id(stack.sending.eventsTopic) },
-      Endpoint: { 'Fn::GetAtt': [id(stack.pipeline.sesEvents), 'Arn'] },
+      Endpoint: { 'Fn::GetAtt': [id(stack.pipeline.sesEventsQueue.queue), 'Arn'] },
     });
     const topicStatements = allStatements(template).filter(
       ({ resource: where }) => template.toJSON().Resources[where].Type === 'AWS::SNS::TopicPolicy',
@@ -1033,7 +1078,7 @@ describe('alarms', () => {
     });
     const { template: quiet } = synthesize(cdkJson.context);
     quiet.resourcePropertiesCountIs('AWS::SNS::Subscription', { Protocol: 'email' }, 0);
-    quiet.resourcePropertiesCountIs('AWS::SNS::Subscription', Match.objectLike({ Protocol: 'lambda' }), 1);
+    quiet.resourcePropertiesCountIs('AWS::SNS::Subscription', Match.objectLike({ Protocol: 'sqs' }), 1);
   });
 });
 

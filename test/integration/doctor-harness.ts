@@ -2,8 +2,9 @@
  * A deployed stack for `pushletter doctor --aws`, on one machine: a small HTTP server that
  * speaks the few CloudFormation, SES (v1 and v2) and SNS actions the doctor uses, reached
  * through the SDK's own `AWS_ENDPOINT_URL_<SERVICE>` settings with fake credentials; dynalite
- * for the deliveries table; and the real ses-events code, fed the SNS-wrapped bounce SES would
- * publish when the stand-in accepts a message for the mailbox simulator.
+ * for the deliveries table; and the real ses-events code, fed the bounce SES would publish when
+ * the stand-in accepts a message for the mailbox simulator, as the SES events queue hands it over
+ * (an SNS envelope in a queue batch).
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -18,12 +19,17 @@ import { systemClock } from '../../functions/commons/clock';
 import { readSettings } from '../../functions/commons/config';
 import { deliveriesTableDefinition } from '../../functions/contract/delivery-tables';
 import { subscriberTableDefinition } from '../../functions/contract/subscriber-table';
-import { handleSesEvents, type SesEventDependencies, type SnsEvent } from '../../functions/feedback/ses-notifications';
+import {
+  handleSesEventBatch,
+  type SesEventDependencies,
+  type SnsEvent,
+} from '../../functions/feedback/ses-notifications';
 import { createHttpApp } from '../../functions/http/app';
 import { createNodeServer } from '../../functions/http/node-server';
 import { buildCoreServices } from '../../functions/wiring/core-services';
 import { buildSendingServices } from '../../functions/wiring/sending-services';
 import { settingsEnvironment, shellExports } from '../../infra/config';
+import { queueBatch } from './ses-event-queue';
 import { type RunningDynamo, startDynamo } from './subscribers-harness';
 
 export const REGION = 'eu-west-1';
@@ -265,7 +271,9 @@ export async function startAwsStandIn(state: AwsState, sesEvents: SesEventDepend
         queryAnswer(response, action, { MessageId: `0100018c${randomBytes(12).toString('hex')}-000000` });
         const toSimulator = form.get('Destination.ToAddresses.member.1') === 'bounce@simulator.amazonses.com';
         if (state.deliverBounces && toSimulator) {
-          const handled = handleSesEvents(sesEvents, simulatorBounce(form)).finally(() => pending.delete(handled));
+          const handled = handleSesEventBatch(sesEvents, queueBatch([simulatorBounce(form)])).finally(() =>
+            pending.delete(handled),
+          );
           pending.add(handled);
         }
         return;

@@ -2,7 +2,12 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { issueStatus } from '../../functions/delivery/delivery-status';
 import { encodeTagValue } from '../../functions/delivery/message-tags';
-import { handleSesEvents, type SesEventDependencies, type SnsEvent } from '../../functions/feedback/ses-notifications';
+import {
+  handleSesEventBatch,
+  handleSesEvents,
+  type SesEventDependencies,
+  type SnsEvent,
+} from '../../functions/feedback/ses-notifications';
 import {
   CONFIGURATION_SET,
   clearEmails,
@@ -14,6 +19,7 @@ import {
   startStack,
   storedEmails,
 } from './delivery-harness';
+import { queueBatch, snsEnvelope } from './ses-event-queue';
 
 const FIXTURES = new URL('../fixtures/ses-events/', import.meta.url);
 
@@ -205,5 +211,30 @@ describe('SES bounce and complaint events', () => {
       expect(await handleSesEvents(ports, eventFor('complaint.json', person, { address }))).toEqual(['ignored']);
     }
     expect((await stack.subscribers.get(person.id))?.state).toBe('active');
+  });
+
+  it('from the events queue: suppresses through the SNS envelope, drops a malformed SES event, sends back a body that is no SNS notification', async () => {
+    const person = people[5]!;
+    const complaint = eventFor('complaint.json', person);
+    const raw = complaint.Records![0]!.Sns!.Message!;
+    // Raw message delivery turned on by hand: the body is the SES event itself. Retrying cannot
+    // help, but dropping would lose the event: it goes back, then to the dead-letter queue.
+    const unreadable = {
+      Records: [
+        { messageId: 'raw-1', body: raw },
+        { messageId: 'raw-2', body: 'not json' },
+      ],
+    };
+    expect(await handleSesEventBatch(ports, unreadable)).toEqual({
+      batchItemFailures: [{ itemIdentifier: 'raw-1' }, { itemIdentifier: 'raw-2' }],
+    });
+    expect((await stack.subscribers.get(person.id))?.state).toBe('active');
+
+    // An SES event we cannot read, inside a good envelope, is logged and dropped like over SNS.
+    const malformed = { Records: [{ messageId: 'bad-1', body: snsEnvelope('{"eventType": "Bounce", "bounce": ') }] };
+    expect(await handleSesEventBatch(ports, malformed)).toEqual({ batchItemFailures: [] });
+
+    expect(await handleSesEventBatch(ports, queueBatch([complaint]))).toEqual({ batchItemFailures: [] });
+    expect((await stack.subscribers.get(person.id))?.state).toBe('complained');
   });
 });

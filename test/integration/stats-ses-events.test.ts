@@ -2,10 +2,16 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoCounterStore } from '../../functions/adapters/dynamodb/counter-store';
 import { encodeTagValue } from '../../functions/delivery/message-tags';
-import { handleSesEvents, type SesEventDependencies, type SnsEvent } from '../../functions/feedback/ses-notifications';
+import {
+  handleSesEventBatch,
+  handleSesEvents,
+  type SesEventDependencies,
+  type SnsEvent,
+} from '../../functions/feedback/ses-notifications';
 import { buildStatsSnapshot } from '../../functions/stats/build-snapshot';
 import { dayOf } from '../../functions/stats/counted';
 import { CONFIGURATION_SET, createIssue, pipeline, type Stack, seedSubscribers, startStack } from './delivery-harness';
+import { queueBatch } from './ses-event-queue';
 
 /**
  * SES's notifications, SNS-wrapped as a Lambda gets them, counted on the post and the list's
@@ -24,7 +30,7 @@ function eventFor(fixture: string, person: { id: string; email: string }, overri
   const values: Record<string, string> = {
     address: person.email,
     configurationSet: CONFIGURATION_SET,
-    postTag: encodeTagValue(postId),
+    postTag: encodeTagValue(overrides.postId ?? postId),
     subscriberTag: encodeTagValue(person.id),
     messageId: `0100017f-${person.id}`,
     ...overrides,
@@ -123,5 +129,102 @@ describe('counting SES events', () => {
       await handleSesEvents(ports, eventFor('delivery.json', person, { postTag: encodeTagValue('2026-01-01-never') })),
     ).toEqual(['ignored']);
     expect(await counters.read(`post#${postId}`)).toEqual(before);
+  });
+});
+
+describe('counting a batch from the events queue (SES → SNS → SQS → ses-events)', () => {
+  /** A post sent to whoever is still active, and those readers. */
+  async function sentPost(id: string): Promise<{ id: string; email: string }[]> {
+    await createIssue(stack, id);
+    const run = pipeline(stack);
+    await run.dispatch(id);
+    await run.idle();
+    const active = [];
+    for (const person of people) if ((await stack.subscribers.get(person.id))?.state === 'active') active.push(person);
+    return active;
+  }
+
+  /** UpdateItem requests to the counters table while `work` runs. */
+  async function counterWrites(work: () => Promise<unknown>): Promise<number> {
+    let writes = 0;
+    stack.dynamo.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (
+          context.commandName === 'UpdateItemCommand' &&
+          (args.input as { TableName?: string }).TableName === 'counters'
+        )
+          writes++;
+        return next(args);
+      },
+      { step: 'initialize', name: 'countCounterWrites' },
+    );
+    try {
+      await work();
+    } finally {
+      stack.dynamo.middlewareStack.remove('countCounterWrites');
+    }
+    return writes;
+  }
+
+  it("adds the whole batch's counts in one write per scope, and counts a notification in it twice only once", async () => {
+    const batchPost = '2026-11-27-batched';
+    const readers = await sentPost(batchPost);
+    expect(readers.length).toBeGreaterThanOrEqual(4);
+    const [first, second, third] = readers as [(typeof readers)[0], ...typeof readers];
+    const events = [
+      ...readers.map((reader) => eventFor('delivery.json', reader, { postId: batchPost })),
+      eventFor('delivery-delay.json', second!, { postId: batchPost }),
+      eventFor('bounce-transient.json', third!, { postId: batchPost }),
+      // SNS delivered this one twice, and both copies landed in the same batch.
+      eventFor('delivery.json', first, { postId: batchPost }),
+    ];
+    let answer: Awaited<ReturnType<typeof handleSesEventBatch>> | undefined;
+    const writes = await counterWrites(async () => {
+      answer = await handleSesEventBatch(ports, queueBatch(events));
+    });
+    expect(answer).toEqual({ batchItemFailures: [] });
+    // Every count of the batch is on the post: one UpdateItem, not one per event.
+    expect(writes).toBe(1);
+    expect(await counters.read(`post#${batchPost}`)).toMatchObject({
+      delivered: readers.length,
+      delayed: 1,
+      'bounced.transient': 1,
+    });
+
+    // SQS delivers the batch again: nothing more is counted, and nothing is written to count it.
+    expect(await counterWrites(() => handleSesEventBatch(ports, queueBatch(events)))).toBe(0);
+    expect((await counters.read(`post#${batchPost}`)).delivered).toBe(readers.length);
+  });
+
+  it('sends back only the event whose write failed; the others are counted once, and so is that one on its retry', async () => {
+    const failingPost = '2026-11-28-one-fails';
+    const readers = await sentPost(failingPost);
+    const unlucky = readers[1]!;
+    // DynamoDB refusing one write (throttled, say), which dynalite cannot be made to do for one item.
+    const issues = stack.issues;
+    const flaky: SesEventDependencies = {
+      ...ports,
+      issues: {
+        postIdOfTag: (tag) => issues.postIdOfTag(tag),
+        recordAccepted: (...args) => issues.recordAccepted(...args),
+        recordFeedback: async (post, subscriberId, feedback) => {
+          if (subscriberId === unlucky.id)
+            throw Object.assign(new Error('Throughput exceeds the current capacity'), {
+              name: 'ThrottlingException',
+            });
+          return issues.recordFeedback(post, subscriberId, feedback);
+        },
+      },
+    };
+    const batch = queueBatch(readers.map((reader) => eventFor('delivery.json', reader, { postId: failingPost })));
+    const answer = await handleSesEventBatch(flaky, batch);
+    expect(answer.batchItemFailures).toEqual([{ itemIdentifier: batch.Records[1]!.messageId }]);
+    expect((await counters.read(`post#${failingPost}`)).delivered).toBe(readers.length - 1);
+
+    // SQS makes the failed message visible again; this time the write goes through.
+    const retry = { Records: [batch.Records[1]!] };
+    expect(await handleSesEventBatch(ports, retry)).toEqual({ batchItemFailures: [] });
+    expect(await handleSesEventBatch(ports, batch)).toEqual({ batchItemFailures: [] });
+    expect((await counters.read(`post#${failingPost}`)).delivered).toBe(readers.length);
   });
 });
