@@ -149,7 +149,7 @@ export function parseTopics(raw: string | undefined): Topic[] {
   const text = raw?.trim() ?? '';
   if (text === '') return [];
   let topics: Topic[];
-  if (text.startsWith('[')) {
+  if (text.startsWith('[') || text.startsWith('{')) {
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -158,8 +158,12 @@ export function parseTopics(raw: string | undefined): Topic[] {
         `${ENV.topics} is not valid JSON; write names separated by commas, for example "travel, 旅行"`,
       );
     }
-    const items = Array.isArray(parsed) ? parsed : [];
-    topics = items.map((item, index) => {
+    if (!Array.isArray(parsed)) {
+      throw new ConfigError(
+        `${ENV.topics} must be a JSON list of topics, for example [{"name":"travel","en":"Travel","zh":"旅行"}], or names separated by commas`,
+      );
+    }
+    topics = parsed.map((item, index) => {
       const { name, en, zh } = (item ?? {}) as Record<string, unknown>;
       if (typeof name !== 'string' || name.trim() === '') {
         throw new ConfigError(

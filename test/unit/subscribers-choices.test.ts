@@ -132,3 +132,24 @@ describe('a hostile value in a message', () => {
     expect(choiceProblemText(en, { kind: 'unknownFrequency', value: "$&$'" }, offered)).toMatch(/^"\$&\$'" is not/);
   });
 });
+
+describe('the topics setting (PUSHLETTER_TOPICS)', () => {
+  it('reads names separated by commas, each its own label, and the JSON list the stack passes', () => {
+    expect(parseTopics(' 旅行, rust ,')).toEqual([
+      { name: '旅行', en: '旅行', zh: '旅行' },
+      { name: 'rust', en: 'rust', zh: 'rust' },
+    ]);
+    expect(parseTopics('[{"name":"travel","en":"Travel","zh":"旅行"},{"name":"rust"}]')).toEqual([
+      { name: 'travel', en: 'Travel', zh: '旅行' },
+      { name: 'rust', en: 'rust', zh: 'rust' },
+    ]);
+    expect(parseTopics(undefined)).toEqual([]);
+  });
+
+  it('refuses what it cannot read, saying what to write instead', () => {
+    expect(() => parseTopics('{"name":"travel"}')).toThrow(/PUSHLETTER_TOPICS must be a JSON list of topics/);
+    expect(() => parseTopics('[{"name":"travel"')).toThrow(/PUSHLETTER_TOPICS is not valid JSON/);
+    expect(() => parseTopics('[{"en":"Travel"}]')).toThrow(/topic 1 needs a "name"/);
+    expect(() => parseTopics('Rust, rust')).toThrow(/names "rust" twice/);
+  });
+});
