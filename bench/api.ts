@@ -497,7 +497,7 @@ async function serve(sesEndpoint: string): Promise<void> {
         targets: links.slice(1),
       });
     } else if (message.type === 'clicks') {
-      const counters = await stack.composition.counters!.read(postScope('2026-11-05-bench-links'));
+      const counters = await stack.composition.clicks.read(postScope('2026-11-05-bench-links'));
       const clicks = Object.entries(counters)
         .filter(([name]) => /^click#\d+$/.test(name))
         .reduce((sum, [, count]) => sum + count, 0);

@@ -25,6 +25,7 @@ import { dispatchIssue } from '../delivery/dispatcher';
 import { parseDispatchJob, SEND_MAX_RECEIVES } from '../delivery/jobs';
 import { SendQueueDrain } from '../local/send-drain';
 import { readSiteIdentity } from '../local/site-identity';
+import { BufferedCounterStore } from '../stats/buffered-counters';
 import type { CounterStore } from '../stats/counters';
 import { buildCoreServices, type CoreServices } from '../wiring/core-services';
 import { buildSendingServices, type SendingServices } from '../wiring/sending-services';
@@ -37,7 +38,11 @@ import { SendResumption } from './send-resumption';
  * emulator it started, CLI commands build them against a stack running in another terminal,
  * and tests against a stack they started on free ports.
  */
-export type LocalServices = CoreServices & { secrets: Secrets };
+export type LocalServices = CoreServices & {
+  secrets: Secrets;
+  /** Where the click redirect and open pixel count: gathered for a moment, then written (flush on stop). */
+  clicks: BufferedCounterStore;
+};
 
 export interface LocalInputs {
   endpoints: { dynamodb: string; ses: string };
@@ -60,8 +65,11 @@ export function createLocalServices(inputs: LocalInputs): LocalServices {
     protection: signupProtection,
     counters: inputs.counters,
   });
+  // A server that outlives its requests answers a click before its count is written.
+  const clicks = new BufferedCounterStore(core.counters);
+  const http = core.http.tracking ? { ...core.http, tracking: { ...core.http.tracking, counters: clicks } } : core.http;
   // Locally one file holds every secret; the local stack's webhook and ingest read theirs here.
-  return { ...core, secrets: inputs.secrets };
+  return { ...core, http, clicks, secrets: inputs.secrets };
 }
 
 /**

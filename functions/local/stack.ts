@@ -219,6 +219,8 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
       composition.dynamo.destroy();
       composition.ses.destroy();
     });
+    // Before the clients close: the clicks counted in the last moment.
+    cleanups.push(() => composition.clicks.flush());
     // After the senders stop, before the database closes: Send events still being recorded.
     cleanups.push(async () => ses.settled?.());
     const sending = await startLocalSending(composition, { sendEvents: ses.publishAcceptedTo !== undefined });

@@ -148,7 +148,7 @@ describe('a post sent with tracking aggregate', () => {
     expect(answers.every((answer) => answer.status === 302)).toBe(true);
 
     const links = await stack.sending.issues.getLinks(postId);
-    const clicks = clickStats(await stack.composition.counters!.read(postScope(postId)), links!);
+    const clicks = clickStats(await stack.composition.clicks.read(postScope(postId)), links!);
     expect(clicks).toEqual({
       links: [
         { url: 'https://guide.example.org/start?from=letter#step-2', total: 81, machine: 25, estimatedHuman: 41 },
