@@ -342,12 +342,12 @@ export class DynamoSubscriberStore implements SubscriberStore {
     }
   }
 
-  async activate(id: string): Promise<boolean> {
+  async activate(id: string, { owesWelcome } = { owesWelcome: true }): Promise<boolean> {
     return this.conditionalUpdate({
       TableName: this.tableName,
       Key: { id: { S: id } },
       // The welcome is owed in the same write that activates: a crash after it cannot lose it.
-      UpdateExpression: `SET #state = :active, confirmedAt = :now, activeList = :list, welcomeOwed = :now REMOVE unsubscribedAt, suppressedAt, remindedAt, ${SUBSCRIBERS_TTL_ATTRIBUTE}`,
+      UpdateExpression: `SET #state = :active, confirmedAt = :now, activeList = :list${owesWelcome ? ', welcomeOwed = :now' : ''} REMOVE unsubscribedAt, suppressedAt, remindedAt, ${SUBSCRIBERS_TTL_ATTRIBUTE}`,
       ConditionExpression: '#state = :pending',
       ExpressionAttributeNames: { '#state': 'state' },
       ExpressionAttributeValues: marshall({
@@ -436,20 +436,30 @@ export class DynamoSubscriberStore implements SubscriberStore {
     });
   }
 
-  async deactivate(id: string): Promise<boolean> {
-    return this.conditionalUpdate({
-      TableName: this.tableName,
-      Key: { id: { S: id } },
-      UpdateExpression: 'SET #state = :unsubscribed, unsubscribedAt = :now REMOVE activeList',
-      ConditionExpression: '#state IN (:active, :pending)',
-      ExpressionAttributeNames: { '#state': 'state' },
-      ExpressionAttributeValues: marshall({
-        ':unsubscribed': 'unsubscribed',
-        ':active': 'active',
-        ':pending': 'pending',
-        ':now': this.clock.now().toISOString(),
-      }),
-    });
+  async deactivate(id: string): Promise<'active' | 'pending' | undefined> {
+    if (!isSubscriberId(id)) return undefined;
+    try {
+      const result = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { id: { S: id } },
+          UpdateExpression: 'SET #state = :unsubscribed, unsubscribedAt = :now REMOVE activeList',
+          ConditionExpression: '#state IN (:active, :pending)',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: marshall({
+            ':unsubscribed': 'unsubscribed',
+            ':active': 'active',
+            ':pending': 'pending',
+            ':now': this.clock.now().toISOString(),
+          }),
+          ReturnValues: 'UPDATED_OLD',
+        }),
+      );
+      return result.Attributes?.state?.S === 'active' ? 'active' : 'pending';
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      return undefined;
+    }
   }
 
   async updatePreferences(id: string, { topics, frequency, lang }: Preferences): Promise<boolean> {
