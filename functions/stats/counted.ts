@@ -17,13 +17,12 @@ export const dayScope = (day: string): string => `day#${day}`;
 
 /**
  * The posts that were sent, for `stats` to find the newest: one counter per post named
- * `<sendAt ISO>|<post id>` (its value, the recipients counted so far, is not read).
+ * `<sendAt ISO>|<post id>`, added once when dispatch starts the post (its value is not read).
  */
 export const POSTS_SCOPE = 'posts';
 
+/** A post's recipients are not a counter: they are its issue's `enqueued` (build-snapshot.ts). */
 export const POST_COUNTER = {
-  /** Active subscribers dispatch queued for the post. */
-  recipients: 'recipients',
   /** Copies SES took. */
   sent: 'sent',
   delivered: 'delivered',
