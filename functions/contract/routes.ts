@@ -18,7 +18,12 @@ export const ROUTES = [
   // sent while it was on keep working after it is turned off; counted only while it is on.
   { method: 'GET', path: '/r/{post}/{link}' },
   { method: 'GET', path: '/o/{pixel}' },
-] as const satisfies readonly { method: 'GET' | 'POST'; path: string }[];
+  // Link scanners ask with HEAD, which the redirect counts as a machine's click. The app
+  // answers HEAD through a GET route, but API Gateway routes each method on its own: without
+  // these, a HEAD would get its 404 on AWS and never be counted.
+  { method: 'HEAD', path: '/r/{post}/{link}' },
+  { method: 'HEAD', path: '/o/{pixel}' },
+] as const satisfies readonly { method: 'GET' | 'POST' | 'HEAD'; path: string }[];
 
 /** `GET /confirm`, as the route table keys its handlers. */
 export type RouteKey = KeyOf<(typeof ROUTES)[number]>;

@@ -111,8 +111,9 @@ export function createHttpApp(dependencies: AppDependencies, routes: readonly Ro
         body: '',
       };
     }
-    const method = request.method === 'HEAD' ? 'GET' : request.method;
-    const match = candidates.find((candidate) => candidate.method === method);
+    const match =
+      candidates.find((candidate) => candidate.method === request.method) ??
+      (request.method === 'HEAD' ? candidates.find((candidate) => candidate.method === 'GET') : undefined);
     if (match === undefined) {
       const response = context.fail(request, 405, 'methodNotAllowed');
       return { ...response, headers: { ...response.headers, allow: [...allowed, 'OPTIONS'].join(', ') } };

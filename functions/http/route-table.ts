@@ -21,6 +21,8 @@ const HANDLERS: Record<RouteKey, RouteHandler> = {
   'POST /hooks/github': githubWebhook,
   'GET /r/{post}/{link}': followLink,
   'GET /o/{pixel}': servePixel,
+  'HEAD /r/{post}/{link}': followLink,
+  'HEAD /o/{pixel}': servePixel,
 };
 
 /** Every route of the HTTP API, on API Gateway and locally alike. */

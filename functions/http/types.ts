@@ -13,7 +13,7 @@ import type { ErrorKind, PageContext } from './pages';
  * translate to and from them, so every route runs unchanged in both places.
  */
 export interface HttpRequest {
-  /** Upper case. HEAD is answered by the GET route. */
+  /** Upper case. HEAD is answered by its own route, or else by the GET route. */
   method: string;
   /** Path without query string, e.g. `/subscribe`. */
   path: string;
@@ -92,7 +92,7 @@ export interface TrackingDependencies {
 export type RouteHandler = (request: HttpRequest, app: RouteContext) => Promise<HttpResponse>;
 
 export interface Route {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'HEAD';
   path: string;
   handle: RouteHandler;
 }

@@ -17,13 +17,12 @@ export const dayScope = (day: string): string => `day#${day}`;
 
 /**
  * The posts that were sent, for `stats` to find the newest: one counter per post named
- * `<sendAt ISO>|<post id>` (its value, the recipients counted so far, is not read).
+ * `<sendAt ISO>|<post id>`, added once when dispatch starts the post (its value is not read).
  */
 export const POSTS_SCOPE = 'posts';
 
+/** A post's recipients are not a counter: they are its issue's `enqueued` (build-snapshot.ts). */
 export const POST_COUNTER = {
-  /** Active subscribers dispatch queued for the post. */
-  recipients: 'recipients',
   /** Copies SES took. */
   sent: 'sent',
   delivered: 'delivered',
@@ -33,7 +32,7 @@ export const POST_COUNTER = {
   /** Copies SES refused: at the API call, or after accepting them (a Reject event). */
   rejected: 'rejected',
   delayed: 'delayed',
-  /** Unsubscribes through the link in one of this post's emails. */
+  /** Active readers' unsubscribes through the link in one of this post's emails. */
   unsubscribed: 'unsubscribed',
 } as const;
 
@@ -45,9 +44,12 @@ export const DAY_COUNTER = {
   /** Subscribers suppressed by a permanent bounce, or by a complaint. */
   bounces: 'bounces',
   complaints: 'complaints',
-  /** Emails SES took that day: post copies and confirmation emails (the rates' denominator). */
+  /** Emails SES took that day: post copies, confirmation, reminder and welcome emails (the rates' denominator). */
   sent: 'sent',
-  /** Subscribers who became active, and active subscribers who left: what `active` is derived from. */
+  /**
+   * Subscribers who became active (confirmed, or imported with `--confirmed`), and active
+   * subscribers who left: what `active` is derived from.
+   */
   joined: 'active.joined',
   left: 'active.left',
 } as const;

@@ -59,6 +59,11 @@ export interface FollowUpDependencies {
   defaultLanguage: string;
   /** Reminders count against the hourly cap on confirmation emails, when there is one. */
   guard?: SignupGuard;
+  /**
+   * Counts an email SES took on the day's figures: SES counts welcomes and reminders in the
+   * account's bounce and complaint rates, so the rates' denominator must too.
+   */
+  countSent(): Promise<void>;
 }
 
 /** What one run of `sendDue` did. */
@@ -137,6 +142,7 @@ export class ReaderFollowUps {
       return 'sent';
     }
     await store.finishWelcome(subscriberId, claim);
+    await this.deps.countSent();
     logger.info('subscriber.welcome_sent', { subscriberId });
     return 'sent';
   }
@@ -175,6 +181,7 @@ export class ReaderFollowUps {
       logger.warn('subscriber.reminder_retry', { subscriberId, reason });
       return 'stop';
     }
+    await this.deps.countSent();
     logger.info('subscriber.reminder_sent', { subscriberId });
     return 'sent';
   }

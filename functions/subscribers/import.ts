@@ -22,7 +22,10 @@ export interface ImportReport {
 
 export interface ImportOptions {
   store: SubscriberStore;
-  /** Sends confirmation emails (with the 10-minute rate limit) when not `confirmed`. */
+  /**
+   * Sends confirmation emails (with the 10-minute rate limit) when not `confirmed`; counts the
+   * readers it made active as joining the list today.
+   */
   service: SubscriptionService;
   clock: Clock;
   /** The editor vouches for consent: rows become active without a confirmation email. */
@@ -49,6 +52,8 @@ export async function importSubscribers(rows: ImportRow[], options: ImportOption
   const now = options.clock.now().toISOString();
   const concurrency = Math.max(1, Math.min(options.concurrency ?? 16, 128));
   let done = 0;
+  /** Readers made active since the last count (each chunk counts its own on the day's figures). */
+  let joined = 0;
 
   /**
    * `known` is what a batch read saw just before: it only saves writes that would fail anyway
@@ -72,6 +77,7 @@ export async function importSubscribers(rows: ImportRow[], options: ImportOption
       });
       if (created) {
         report.imported++;
+        if (options.confirmed) joined++;
         mailConfirmation = !options.confirmed;
       } else {
         // Someone signed up between the batch read and this write.
@@ -83,8 +89,14 @@ export async function importSubscribers(rows: ImportRow[], options: ImportOption
       }
     }
     if (existing !== undefined) {
-      if (existing.state === 'pending' && options.confirmed && (await options.store.activate(id))) {
+      // The editor moved the list from elsewhere: its readers are not new to it, so no welcome.
+      if (
+        existing.state === 'pending' &&
+        options.confirmed &&
+        (await options.store.activate(id, { owesWelcome: false }))
+      ) {
         report.updated++;
+        joined++;
       } else if (existing.state === 'active' || existing.state === 'pending') {
         report.unchanged++;
         mailConfirmation = existing.state === 'pending' && !options.confirmed;
@@ -134,6 +146,8 @@ export async function importSubscribers(rows: ImportRow[], options: ImportOption
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, chunk.length) }, worker));
+    await options.service.countImported(joined);
+    joined = 0;
   }
   report.skipped.sort((a, b) => a.line - b.line);
   report.failed.sort((a, b) => a.line - b.line);

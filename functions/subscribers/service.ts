@@ -107,6 +107,7 @@ export class SubscriptionService {
         logger: this.logger,
         defaultLanguage: this.defaultLanguage,
         guard: this.guard,
+        countSent: () => this.count(undefined, [DAY_COUNTER.sent]),
       });
     this.counters = deps.counters;
     this.timeZone = deps.timeZone ?? 'UTC';
@@ -119,12 +120,24 @@ export class SubscriptionService {
   private async count(metric: CountedEvent | undefined, names: string[], more: CounterIncrement[] = []): Promise<void> {
     if (metric !== undefined) countEvents(metric);
     if (this.counters === undefined) return;
-    const scope = dayScope(dayOf(this.clock.now(), this.timeZone));
+    const scope = this.today();
     try {
       await this.counters.add([...names.map((name) => ({ scope, name })), ...more]);
     } catch (error) {
       this.logger.error('counters.lost', { names: names.join(','), error: errorMessage(error) });
     }
+  }
+
+  private today(): string {
+    return dayScope(dayOf(this.clock.now(), this.timeZone));
+  }
+
+  /**
+   * Readers an import made active joined the list today, though nobody signed up or confirmed:
+   * counted, so the days before the import do not show them as active.
+   */
+  async countImported(active: number): Promise<void> {
+    if (active > 0) await this.count(undefined, [], [{ scope: this.today(), name: DAY_COUNTER.joined, by: active }]);
   }
 
   /**
@@ -330,7 +343,8 @@ export class SubscriptionService {
    * preferences page's "unsubscribe from everything" does the same with its own link.
    * Idempotent: a second click, or a subscriber already suppressed or forgotten, is
    * 'already-unsubscribed'. `postReference` (the link's `post`, see stats/post-reference.ts)
-   * counts the unsubscribe on the post whose email it came from, once, like the day's figure.
+   * counts the unsubscribe on the post whose email it came from, once, like the day's figure,
+   * when the reader was active.
    */
   async unsubscribe(
     token: string,
@@ -338,13 +352,21 @@ export class SubscriptionService {
     postReference?: string,
   ): Promise<UnsubscribeResult> {
     const { subscriberId } = this.tokens.verify(token, link);
-    if (await this.store.deactivate(subscriberId)) {
+    const replaced = await this.store.deactivate(subscriberId);
+    if (replaced !== undefined) {
       this.logger.info('subscriber.unsubscribed', { subscriberId });
+      // A pending reader was never on the active list, and an old post's link in their hands
+      // is from an earlier subscription: only an active reader leaves the list and the post.
+      const wasActive = replaced === 'active';
       const fromPost =
-        postReference === undefined
-          ? []
-          : [{ scope: postReferenceScope(postReference), name: POST_COUNTER.unsubscribed }];
-      await this.count('unsubscribes', [DAY_COUNTER.unsubscribes, DAY_COUNTER.left], fromPost);
+        wasActive && postReference !== undefined
+          ? [{ scope: postReferenceScope(postReference), name: POST_COUNTER.unsubscribed }]
+          : [];
+      await this.count(
+        'unsubscribes',
+        wasActive ? [DAY_COUNTER.unsubscribes, DAY_COUNTER.left] : [DAY_COUNTER.unsubscribes],
+        fromPost,
+      );
       return 'unsubscribed';
     }
     return 'already-unsubscribed';

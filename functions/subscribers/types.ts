@@ -114,10 +114,11 @@ export interface SubscriberStore extends SubscriberDirectory {
   /** Gives a claim back after the email failed to send, so a retry is not blocked. */
   releaseConfirmation(id: string, claimedAt: string): Promise<void>;
   /**
-   * pending -> active, in the same write marking a welcome email as owed and ending the pending
-   * record's expiry and reminder. False when the subscriber was not pending.
+   * pending -> active, in the same write marking a welcome email as owed (unless `owesWelcome`
+   * is false: an import) and ending the pending record's expiry and reminder. False when the
+   * subscriber was not pending.
    */
-  activate(id: string): Promise<boolean>;
+  activate(id: string, options?: { owesWelcome: boolean }): Promise<boolean>;
   /**
    * Claims the welcome email an activation left owed, if no one holds it or its holder claimed
    * it before `staleBefore` (a process that died). Otherwise says why not: someone else holds
@@ -136,8 +137,11 @@ export interface SubscriberStore extends SubscriberDirectory {
   claimReminder(id: string, confirmedBefore: Date): Promise<string | undefined>;
   /** Takes the mark back after SES provably did not take the reminder. */
   releaseReminder(id: string, claimedAt: string): Promise<void>;
-  /** active or pending -> unsubscribed. False when it was neither (or is gone). */
-  deactivate(id: string): Promise<boolean>;
+  /**
+   * active or pending -> unsubscribed. Answers the state it replaced (only a reader who was
+   * active leaves the active list), undefined when it was neither (or is gone).
+   */
+  deactivate(id: string): Promise<'active' | 'pending' | undefined>;
   /**
    * Saves what the reader chose on the preferences page (empty topics: every post), in one
    * conditional write. False, and nothing changes, unless the subscriber is active or pending.

@@ -35,6 +35,9 @@ export const ROUTE_THROTTLES: Readonly<Record<string, { rateLimit: number; burst
   // who gets an error instead of the page (aggregate tracking: README "Tracking").
   'GET /r/{post}/{link}': { rateLimit: 200, burstLimit: 400 },
   'GET /o/{pixel}': { rateLimit: 200, burstLimit: 400 },
+  // Scanners' HEADs, in their own buckets: a scanner's burst does not take readers' clicks.
+  'HEAD /r/{post}/{link}': { rateLimit: 200, burstLimit: 400 },
+  'HEAD /o/{pixel}': { rateLimit: 200, burstLimit: 400 },
 };
 
 /** The API on a domain of the editor's, with the certificate for it (or one the stack requests). */

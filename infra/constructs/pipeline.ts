@@ -147,7 +147,7 @@ export class Pipeline extends Construct {
     // Counts and pages active subscribers on the index; reads, starts and checkpoints the issue.
     tables.bind(this.dispatch, 'subscribers', { indexes: ['Query'] });
     tables.bind(this.dispatch, 'issues', { items: ['GetItem', 'UpdateItem'] });
-    // Counts each page's recipients on the post (one addition per page).
+    // Lists the post among the sent posts `stats` shows: one addition, when dispatch starts it.
     tables.bind(this.dispatch, 'counters', { items: ['UpdateItem'] });
     secrets.bind(this.dispatch, 'tokenKey');
     this.sendQueue.bindProducer(this.dispatch, PIPELINE_ENVIRONMENT.sendQueue);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { SubscriberDirectory, SubscriberStore } from '../../functions/subscribers/types';
 
 export interface DirectoryUnderTest {
-  directory: SubscriberDirectory & Pick<SubscriberStore, 'updatePreferences'>;
+  directory: SubscriberDirectory & Pick<SubscriberStore, 'updatePreferences' | 'deactivate'>;
   /** Stores an address in a state, as signup or an import would; answers its id. */
   add(email: string, state: 'active' | 'pending'): Promise<string>;
 }
@@ -43,6 +43,21 @@ export function describeSubscriberDirectory(name: string, make: () => Promise<Di
       expect(await directory.suppress(id, 'bounced', new Date('2026-06-02T10:00:00Z'))).toBeUndefined();
       expect(await directory.get(id)).toMatchObject({ state: 'complained', suppressedAt: '2026-06-01T10:00:00.000Z' });
       expect((await directory.pageActive(undefined, 10)).subscribers).toEqual([]);
+    });
+
+    it('unsubscribes an active or a pending reader once, and says which it was (only the active leave the list)', async () => {
+      const { directory, add } = await make();
+      const active = await add('leaving@example.com', 'active');
+      const pending = await add('never-confirmed@example.com', 'pending');
+      expect(await directory.deactivate(active)).toBe('active');
+      expect(await directory.deactivate(pending)).toBe('pending');
+      expect(await directory.deactivate(active)).toBeUndefined();
+      expect(await directory.get(pending)).toMatchObject({ state: 'unsubscribed' });
+      const bounced = await add('bounced-leaver@example.com', 'active');
+      await directory.suppress(bounced, 'bounced', new Date('2026-06-01T10:00:00Z'));
+      expect(await directory.deactivate(bounced)).toBeUndefined();
+      expect(await directory.get(bounced)).toMatchObject({ state: 'bounced' });
+      expect(await directory.countActive()).toBe(0);
     });
 
     it('saves a reader\'s preferences, and "every post" again as no topics', async () => {

@@ -718,10 +718,13 @@ describe('aggregate tracking as deployed', SLOW, () => {
     const run = await stack.run('api', [
       httpEvent('GET', `/r/${postId}/1.${signer.click(postId, 1)}`),
       httpEvent('GET', `/r/${postId}/1.${signer.click(postId, 0)}`),
+      // A link scanner's HEAD reaches the function through its own route, as it does locally.
+      httpEvent('HEAD', `/r/${postId}/1.${signer.click(postId, 1)}`),
     ]);
     expectClean(run);
     expect(response(run, 0)).toMatchObject({ statusCode: 302, headers: { location: links[1] } });
     expect(response(run, 1).statusCode).toBe(404);
+    expect(response(run, 2)).toMatchObject({ statusCode: 302, headers: { location: links[1] }, body: '' });
   });
 });
 

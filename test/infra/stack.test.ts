@@ -450,6 +450,9 @@ describe('HTTP API', () => {
       'GET /preferences',
       'GET /r/{post}/{link}',
       'GET /unsubscribe',
+      // Scanners' HEADs reach the redirect and the pixel as they do locally (counted as machines).
+      'HEAD /o/{pixel}',
+      'HEAD /r/{post}/{link}',
       'POST /confirm',
       'POST /hooks/github',
       'POST /preferences',
@@ -489,6 +492,8 @@ describe('HTTP API', () => {
       // Readers' clicks right after a send (aggregate tracking).
       'GET /r/{post}/{link}': { ThrottlingRateLimit: 200, ThrottlingBurstLimit: 400 },
       'GET /o/{pixel}': { ThrottlingRateLimit: 200, ThrottlingBurstLimit: 400 },
+      'HEAD /r/{post}/{link}': { ThrottlingRateLimit: 200, ThrottlingBurstLimit: 400 },
+      'HEAD /o/{pixel}': { ThrottlingRateLimit: 200, ThrottlingBurstLimit: 400 },
     });
     // API Gateway refuses settings for a route that does not exist yet: the stage waits for them.
     const stageDependsOn = Object.values(template.findResources('AWS::ApiGatewayV2::Stage'))[0]!.DependsOn as string[];

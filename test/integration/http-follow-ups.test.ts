@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTopics } from '../../functions/commons/config';
 import { openLocalBlog } from '../../functions/local/blog';
+import { DAY_COUNTER, dayOf, dayScope } from '../../functions/stats/counted';
 import { importSubscribers } from '../../functions/subscribers/import';
 import {
   confirmLink,
@@ -30,6 +31,15 @@ const DAY = 24 * HOUR;
 
 const welcomesOf = (emails: InboxEmail[]) => emails.filter((email) => /^(Welcome|欢迎)/.test(email.subject));
 const remindersOf = (emails: InboxEmail[]) => emails.filter((email) => /^(Reminder|提醒)/.test(email.subject));
+
+/** Emails counted as sent on the days from `since` to the stack's now (UTC, the test stack's time zone). */
+async function countedSent(stack: TestStack, since: Date): Promise<number> {
+  let total = 0;
+  for (let at = since.getTime(); at <= stack.clock.now().getTime() + DAY; at += DAY) {
+    total += (await stack.composition.counters.read(dayScope(dayOf(new Date(at), 'UTC'))))[DAY_COUNTER.sent] ?? 0;
+  }
+  return total;
+}
 
 async function signUp(stack: TestStack, address: string, lang?: string): Promise<void> {
   const response = await postForm(`${stack.urls.app}/subscribe`, { email: address, ...(lang ? { lang } : {}) });
@@ -98,6 +108,32 @@ describe('the default welcome email (a blog without _newsletter/welcome.md)', ()
     expect(welcome!.body.text).toContain('你选择的主题：旅行。');
     expect(welcome!.body.text).toContain('你会收到每周摘要');
     expect(welcome!.body.text).toMatch(/^管理订阅: http:\/\/localhost:\d+\/preferences\?token=[\w-]+$/m);
+  });
+
+  it('is not sent to readers the editor imports with --confirmed, even one who had signed up; they join the list today', async () => {
+    const signedUp = uniqueAddress('imported-pending');
+    const fresh = uniqueAddress('imported-fresh');
+    await signUp(stack, signedUp);
+    const { composition } = stack;
+    const today = dayScope(dayOf(stack.clock.now(), 'UTC'));
+    const joinedBefore = (await composition.counters.read(today))[DAY_COUNTER.joined] ?? 0;
+    const report = await importSubscribers(
+      [
+        { line: 2, email: signedUp },
+        { line: 3, email: fresh },
+      ],
+      { store: composition.subscribers, service: composition.subscriptions, clock: composition.clock, confirmed: true },
+    );
+    expect(report).toMatchObject({ imported: 1, updated: 1 });
+    expect((await composition.counters.read(today))[DAY_COUNTER.joined] ?? 0).toBe(joinedBefore + 2);
+
+    stack.clock.advance(30 * MINUTE);
+    await stack.runTimer();
+    expect(welcomesOf(await inbox(stack, signedUp))).toEqual([]);
+    expect(welcomesOf(await inbox(stack, fresh))).toEqual([]);
+    // Nothing left owed that a later run could send or that would stay owed for ever.
+    const { id } = (await composition.subscribers.findByEmail(signedUp))!;
+    expect(await composition.subscribers.claimWelcome(id, stack.clock.now())).toBe('not-owed');
   });
 
   it('is not lost when the process dies between activating the reader and sending it, nor sent twice', async () => {
@@ -169,6 +205,7 @@ describe('the reminder of an unconfirmed signup', () => {
 
   it('comes once, a day after signing up, with a fresh link that confirms', async () => {
     const address = uniqueAddress('reminder');
+    const start = stack.clock.now();
     await signUp(stack, address);
     stack.clock.advance(23 * HOUR);
     await stack.runTimer();
@@ -189,6 +226,10 @@ describe('the reminder of an unconfirmed signup', () => {
     const link = await confirmLink(stack, address);
     expect(heading(await (await pressConfirm(link)).text())).toBe('You are subscribed');
     expect(welcomesOf(await inbox(stack, address))).toHaveLength(1);
+    // The confirmation, the reminder and the welcome: SES counts each in the account's bounce
+    // and complaint rates, and so do the figures' 30-day rates.
+    expect(await inbox(stack, address)).toHaveLength(3);
+    expect(await countedSent(stack, start)).toBe(3);
   });
 
   it('is not doubled by signing up again: it follows the latest confirmation email by a day', async () => {

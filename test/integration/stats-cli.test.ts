@@ -165,15 +165,16 @@ describe('pushletter stats', () => {
       complaints: 0,
       active: 3,
     });
-    // Earlier days end with what was active before today's changes: the three imported readers.
-    expect(list.at(-2)).toMatchObject({ active: 3, signups: 0 });
-    // The confirmation email counts among the emails sent, as SES counts it.
-    expect(rates.sent30d).toBe(4);
+    // Earlier days end with what was active before today's changes: nobody, as the three
+    // readers were imported today.
+    expect(list.at(-2)).toMatchObject({ active: 0, signups: 0 });
+    // The confirmation and the welcome count among the emails sent, as SES counts them.
+    expect(rates.sent30d).toBe(5);
   });
 
   it('prints the rates next to their limits, then each post, aligned', async () => {
     const text = await stats();
-    expect(text).toMatch(/^Rates over the last 30 days \(4 emails sent/m);
+    expect(text).toMatch(/^Rates over the last 30 days \(5 emails sent/m);
     expect(text).toMatch(/^ {2}bounce rate {5}0\.00% {3}SES reviews an account at 5%$/m);
     expect(text).toMatch(/^ {2}complaint rate {2}0\.00% {3}SES reviews at 0\.1%; Gmail's spam limit is 0\.3%$/m);
     expect(text).toContain(`${POST_ID}  "同时发布两次"`);
@@ -188,6 +189,33 @@ describe('pushletter stats', () => {
     expect(column('bounced')).toBeGreaterThan(0);
     expect(column('complained')).toBe(column('bounced') + 'complaint'.length - 'bounce'.length);
     expect(text).toMatch(/^ {2}date {8}signups {2}confirmed {2}unsubscribed {2}bounced {2}complained {2}active$/m);
+  });
+
+  it('counts a pending reader who unsubscribes as an unsubscribe, not as leaving the list or the post', async () => {
+    const signup = await fetch(`${app}/subscribe`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'email=undecided%40example.org',
+    });
+    expect(signup.status).toBeLessThan(400);
+    const { subscribers, subscriptions } = stack.composition;
+    const { id } = (await subscribers.findByEmail('undecided@example.org'))!;
+    // Even through a post's link (one kept from an earlier subscription): never on the post's list.
+    const reference = new URL(await linkTo(READERS[1]!, '/unsubscribe')).searchParams.get('post')!;
+    const leave = new URL(subscriptions.unsubscribeUrl(id));
+    leave.searchParams.set('post', reference);
+    const response = await fetch(`${app}${leave.pathname}${leave.search}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'List-Unsubscribe=One-Click',
+    });
+    expect(response.status).toBe(200);
+    expect((await subscribers.get(id))?.state).toBe('unsubscribed');
+
+    const { list, posts } = await snapshot(POST_ID);
+    expect(list.at(-1)).toMatchObject({ signups: 2, unsubscribes: 2, active: 3 });
+    expect(list.at(-2)).toMatchObject({ active: 0 });
+    expect(posts[0]).toMatchObject({ unsubscribed: 1 });
   });
 
   it('names a post that was never sent, and what to do', async () => {

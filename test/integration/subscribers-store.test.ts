@@ -204,7 +204,7 @@ describe('store state changes', () => {
     expect(await store.delete(store.idFor('jane@example.org'))).toBe(false);
     // A bounce or an unsubscribe for someone forgotten must not recreate a record.
     await store.suppress(store.idFor('jane@example.org'), 'bounced', clock.now());
-    expect(await store.deactivate(store.idFor('jane@example.org'))).toBe(false);
+    expect(await store.deactivate(store.idFor('jane@example.org'))).toBeUndefined();
     expect(await store.get(store.idFor('jane@example.org'))).toBeUndefined();
   });
 

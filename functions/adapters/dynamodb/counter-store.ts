@@ -16,8 +16,8 @@ const NAMES_PER_WRITE = 50;
 /**
  * Counters in DynamoDB (contract/counters-table.ts). `add` first merges the increments it is
  * given, so a caller that gathers an invocation's increments and adds them once (the delivery
- * worker per batch, ses-events per event, the dispatcher per page) costs one UpdateItem `ADD`
- * per scope, whatever the number of events: 40 copies sent are one write of `sent = 40`.
+ * worker per batch, ses-events per batch of events) costs one UpdateItem `ADD` per scope,
+ * whatever the number of events: 40 copies sent are one write of `sent = 40`.
  */
 export class DynamoCounterStore implements CounterStore {
   constructor(

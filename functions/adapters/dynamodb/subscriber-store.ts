@@ -176,36 +176,27 @@ export class DynamoSubscriberStore implements SubscriberStore {
   }
 
   async suppress(id: string, state: 'bounced' | 'complained', at: Date): Promise<SubscriberState | undefined> {
-    if (!isSubscriberId(id)) return undefined;
-    try {
-      const result = await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: { id: { S: id } },
-          // A complaint about a confirmation email outlives the pending record's expiry: that
-          // mailbox is never mailed again.
-          UpdateExpression: `SET #state = :state, suppressedAt = :at REMOVE activeList${state === 'complained' ? `, ${SUBSCRIBERS_TTL_ATTRIBUTE}` : ''}`,
-          // A complaint outranks a bounce: a later bounce must not turn a complainer back into
-          // someone a new opt-in may mail. A forgotten (deleted) person stays deleted. Already
-          // in this state: nothing changes, so an event SNS delivers twice counts once.
-          ConditionExpression:
-            state === 'bounced'
-              ? 'attribute_exists(id) AND #state <> :complained AND #state <> :state'
-              : 'attribute_exists(id) AND #state <> :state',
-          ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: {
-            ':state': { S: state },
-            ':at': { S: at.toISOString() },
-            ...(state === 'bounced' ? { ':complained': { S: 'complained' } } : {}),
-          },
-          ReturnValues: 'UPDATED_OLD',
-        }),
-      );
-      return result.Attributes?.state?.S as SubscriberState | undefined;
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      return undefined;
-    }
+    const old = await this.updateReturningOld({
+      TableName: this.tableName,
+      Key: { id: { S: id } },
+      // A complaint about a confirmation email outlives the pending record's expiry: that
+      // mailbox is never mailed again.
+      UpdateExpression: `SET #state = :state, suppressedAt = :at REMOVE activeList${state === 'complained' ? `, ${SUBSCRIBERS_TTL_ATTRIBUTE}` : ''}`,
+      // A complaint outranks a bounce: a later bounce must not turn a complainer back into
+      // someone a new opt-in may mail. A forgotten (deleted) person stays deleted. Already
+      // in this state: nothing changes, so an event SNS delivers twice counts once.
+      ConditionExpression:
+        state === 'bounced'
+          ? 'attribute_exists(id) AND #state <> :complained AND #state <> :state'
+          : 'attribute_exists(id) AND #state <> :state',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: {
+        ':state': { S: state },
+        ':at': { S: at.toISOString() },
+        ...(state === 'bounced' ? { ':complained': { S: 'complained' } } : {}),
+      },
+    });
+    return old?.state?.S as SubscriberState | undefined;
   }
 
   async upsertPending(input: PendingSignup): Promise<{ id: string; stored: boolean }> {
@@ -342,12 +333,12 @@ export class DynamoSubscriberStore implements SubscriberStore {
     }
   }
 
-  async activate(id: string): Promise<boolean> {
+  async activate(id: string, { owesWelcome } = { owesWelcome: true }): Promise<boolean> {
     return this.conditionalUpdate({
       TableName: this.tableName,
       Key: { id: { S: id } },
       // The welcome is owed in the same write that activates: a crash after it cannot lose it.
-      UpdateExpression: `SET #state = :active, confirmedAt = :now, activeList = :list, welcomeOwed = :now REMOVE unsubscribedAt, suppressedAt, remindedAt, ${SUBSCRIBERS_TTL_ATTRIBUTE}`,
+      UpdateExpression: `SET #state = :active, confirmedAt = :now, activeList = :list${owesWelcome ? ', welcomeOwed = :now' : ''} REMOVE unsubscribedAt, suppressedAt, remindedAt, ${SUBSCRIBERS_TTL_ATTRIBUTE}`,
       ConditionExpression: '#state = :pending',
       ExpressionAttributeNames: { '#state': 'state' },
       ExpressionAttributeValues: marshall({
@@ -436,8 +427,8 @@ export class DynamoSubscriberStore implements SubscriberStore {
     });
   }
 
-  async deactivate(id: string): Promise<boolean> {
-    return this.conditionalUpdate({
+  async deactivate(id: string): Promise<'active' | 'pending' | undefined> {
+    const old = await this.updateReturningOld({
       TableName: this.tableName,
       Key: { id: { S: id } },
       UpdateExpression: 'SET #state = :unsubscribed, unsubscribedAt = :now REMOVE activeList',
@@ -450,6 +441,8 @@ export class DynamoSubscriberStore implements SubscriberStore {
         ':now': this.clock.now().toISOString(),
       }),
     });
+    if (old === undefined) return undefined;
+    return old.state?.S === 'active' ? 'active' : 'pending';
   }
 
   async updatePreferences(id: string, { topics, frequency, lang }: Preferences): Promise<boolean> {
@@ -533,6 +526,23 @@ export class DynamoSubscriberStore implements SubscriberStore {
     const item = result.Items?.[0];
     if (item?.id?.S === undefined || item.email?.S === undefined) return true;
     return subscriberId(this.idKey, item.email.S) === item.id.S;
+  }
+
+  /**
+   * A conditional UpdateItem that answers the changed attributes as they were before it,
+   * undefined when its condition failed (or the id cannot be one of ours).
+   */
+  private async updateReturningOld(
+    input: ConstructorParameters<typeof UpdateItemCommand>[0],
+  ): Promise<Record<string, AttributeValue> | undefined> {
+    if (!isSubscriberId((input.Key?.id as { S?: string } | undefined)?.S)) return undefined;
+    try {
+      const result = await this.client.send(new UpdateItemCommand({ ...input, ReturnValues: 'UPDATED_OLD' }));
+      return result.Attributes ?? {};
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      return undefined;
+    }
   }
 
   private async conditionalUpdate(input: ConstructorParameters<typeof UpdateItemCommand>[0]): Promise<boolean> {

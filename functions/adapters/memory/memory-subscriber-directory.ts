@@ -15,7 +15,7 @@ import type {
  * suppression that never turns a complaint back into a bounce, addresses found by their id.
  */
 export class MemorySubscriberDirectory
-  implements SubscriberDirectory, Pick<SubscriberStore, 'updatePreferences' | 'upsertPending'>
+  implements SubscriberDirectory, Pick<SubscriberStore, 'updatePreferences' | 'upsertPending' | 'deactivate'>
 {
   private readonly subscribers = new Map<string, Subscriber>();
 
@@ -93,6 +93,15 @@ export class MemorySubscriberDirectory
     const left = subscriber.state;
     subscriber.state = state;
     subscriber.suppressedAt = at.toISOString();
+    return left;
+  }
+
+  async deactivate(id: string): Promise<'active' | 'pending' | undefined> {
+    const subscriber = this.subscribers.get(id);
+    if (subscriber?.state !== 'active' && subscriber?.state !== 'pending') return undefined;
+    const left = subscriber.state;
+    subscriber.state = 'unsubscribed';
+    subscriber.unsubscribedAt = new Date().toISOString();
     return left;
   }
 
