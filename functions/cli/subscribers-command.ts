@@ -208,7 +208,7 @@ async function forgetCommand(email: string | undefined, aws: boolean, output: Co
     throw new InvalidInputError('CLI_USAGE', `name the address to erase\nusage: pushletter ${USAGE}`);
   const ports = await connect(aws);
   const id = ports.subscribers.idFor(email);
-  if (await ports.subscribers.delete(id)) {
+  if (await ports.subscriptions.forget(email)) {
     output.out.write(
       `erased ${email.trim()}: the subscriber record (address, consent record, history) is deleted; past delivery records keep only the opaque id ${id}\n`,
     );

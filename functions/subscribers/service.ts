@@ -141,6 +141,18 @@ export class SubscriptionService {
   }
 
   /**
+   * Erases a reader's record (`subscribers forget`): true when there was one. An active reader
+   * leaves today's active count, as an unsubscribe would, so earlier days keep theirs.
+   */
+  async forget(email: string): Promise<boolean> {
+    const id = this.store.idFor(email);
+    const known = await this.store.get(id);
+    if (!(await this.store.delete(id))) return false;
+    if (known?.state === 'active') await this.count(undefined, [DAY_COUNTER.left]);
+    return true;
+  }
+
+  /**
    * Records a signup and sends the confirmation email. Resolves the same way for a new, pending
    * or active address (no enumeration); throws AddressError (ADDRESS_INVALID) for an address
    * that cannot be right.

@@ -8,7 +8,7 @@ import { runPublish } from '../../functions/cli/publish-command';
 import { runStats } from '../../functions/cli/stats-command';
 import { readSettings } from '../../functions/commons/config';
 import { type LocalStack, startLocalStack } from '../../functions/local/stack';
-import { dayOf } from '../../functions/stats/counted';
+import { DAY_COUNTER, dayOf, dayScope } from '../../functions/stats/counted';
 import type { StatsSnapshot } from '../../functions/stats/snapshot';
 import { importSubscribers } from '../../functions/subscribers/import';
 import { storedEmails } from './delivery-harness';
@@ -216,6 +216,18 @@ describe('pushletter stats', () => {
     expect(list.at(-1)).toMatchObject({ signups: 2, unsubscribes: 2, active: 3 });
     expect(list.at(-2)).toMatchObject({ active: 0 });
     expect(posts[0]).toMatchObject({ unsubscribed: 1 });
+  });
+
+  it('counts an erased active reader as leaving the list today, so earlier days keep their active total', async () => {
+    const today = dayScope(dayOf(new Date(), TIME_ZONE));
+    const { counters, subscriptions } = stack.composition;
+    const left = async () => (await counters.read(today))[DAY_COUNTER.left] ?? 0;
+    const before = { left: await left(), active: (await snapshot(POST_ID)).list.at(-1)!.active };
+    expect(await subscriptions.forget(READERS[2]!)).toBe(true);
+    expect(await left()).toBe(before.left + 1);
+    expect((await snapshot(POST_ID)).list.at(-1)!.active).toBe(before.active - 1);
+    expect(await subscriptions.forget(READERS[2]!)).toBe(false);
+    expect(await left()).toBe(before.left + 1);
   });
 
   it('names a post that was never sent, and what to do', async () => {
