@@ -3,6 +3,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { confirmLink, inbox, startTestStack, type TestStack, uniqueAddress } from '../integration/http-helpers';
 import { launchChromium } from './chromium';
+import { contrastScript } from './contrast';
 
 /**
  * A reader in a real browser (Debian's Chromium): the form, the email in the local inbox, the
@@ -22,28 +23,6 @@ afterAll(async () => {
   await chromium?.close();
   await stack?.dispose();
 });
-
-/** In the page: the contrast ratio of each visible text element with its effective background. */
-const CONTRAST_SCRIPT = `(() => {
-  const parse = (color) => color.match(/[\\d.]+/g).map(Number);
-  const luminance = ([r, g, b]) => {
-    const channel = (value) => { value /= 255; return value <= 0.03928 ? value / 12.92 : ((value + 0.055) / 1.055) ** 2.4; };
-    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
-  };
-  const background = (element) => {
-    for (let node = element; node; node = node.parentElement) {
-      const color = parse(getComputedStyle(node).backgroundColor);
-      if (color.length < 4 || color[3] > 0) return color;
-    }
-    return [255, 255, 255];
-  };
-  return [...document.querySelectorAll('h1, p, label, a, button, input[type=email]')]
-    .filter((element) => element.getBoundingClientRect().left >= 0 && element.textContent.trim() !== '' || element.tagName === 'INPUT')
-    .map((element) => {
-      const [a, b] = [luminance(parse(getComputedStyle(element).color)), luminance(background(element))];
-      return { text: element.textContent.trim().slice(0, 40) || element.tagName, ratio: Math.round(((Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)) * 100) / 100 };
-    });
-})()`;
 
 async function headingOf(page: Page): Promise<string> {
   return (await page.locator('h1').textContent()) ?? '';
@@ -109,7 +88,9 @@ describe('a reader in Chromium', () => {
       `${await buttonStyle('outlineStyle')} ${await buttonStyle('outlineWidth')} ${await buttonStyle('outlineColor')}`,
     ).toBe('solid 3px rgb(180, 83, 9)');
     // Every piece of text reaches WCAG AA contrast against what is behind it.
-    const contrasts = await page.evaluate<{ text: string; ratio: number }[]>(CONTRAST_SCRIPT);
+    const contrasts = await page.evaluate<{ text: string; ratio: number }[]>(
+      contrastScript('h1, p, label, a, button, input[type=email]'),
+    );
     expect(contrasts.length).toBeGreaterThan(5);
     expect(contrasts.filter((item) => item.ratio < 4.5)).toEqual([]);
     // The trap field is laid out off-screen, where no person sees or tabs to it.
