@@ -68,10 +68,10 @@ export function digestPostsFor(
 
 /**
  * The compiled variant a digest reader gets, or undefined when the digest is not for them (they
- * took each post while the week's posts were sent, or none of them is theirs). A reader whose topics or language
- * changed after the variants were compiled gets the smallest compiled variant holding all their
- * posts, in their language if one does (the whole week in the digest's language always does):
- * never fewer posts than theirs.
+ * took each post while the week's posts were sent, or none of them is theirs). A reader whose
+ * topics or language changed after the variants were compiled gets the smallest compiled
+ * variant holding all their posts, in their language if one does (the whole week in the
+ * digest's language always does): never fewer posts than theirs.
  */
 export function digestVariantFor(
   subscriber: Pick<Subscriber, 'topics' | 'frequency' | 'frequencyChangedAt' | 'lang'>,

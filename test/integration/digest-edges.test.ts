@@ -154,8 +154,14 @@ describe('the weekly digest at its edges', () => {
     expect(outcome).toMatchObject({ status: 'started', digestId: 'digest/2026-W50', posts: 3, readers: 2 });
     const emails = await storedEmails(stack.sesUrl);
     const week = ['Monday', 'Wednesday', 'Friday'];
-    expect(received(emails, 'leaver@example.com', week)).toEqual({ single: ['Friday'], digests: [['Monday', 'Wednesday']] });
-    expect(received(emails, 'joiner@example.com', week)).toEqual({ single: ['Monday', 'Wednesday'], digests: [['Friday']] });
+    expect(received(emails, 'leaver@example.com', week)).toEqual({
+      single: ['Friday'],
+      digests: [['Monday', 'Wednesday']],
+    });
+    expect(received(emails, 'joiner@example.com', week)).toEqual({
+      single: ['Monday', 'Wednesday'],
+      digests: [['Friday']],
+    });
     expect(received(emails, 'each@example.com', week)).toEqual({ single: week, digests: [] });
   });
 

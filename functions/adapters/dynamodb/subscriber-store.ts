@@ -257,16 +257,21 @@ export class DynamoSubscriberStore implements SubscriberStore {
     // changes notes when (the digest goes by it); a new one has never had another.
     const mayStore = '#state IN (:pending, :unsubscribed, :bounced)';
     const { changes, keeps } = frequencyConditions(frequency);
-    const stored = await this.firstThatApplies([
-      {
-        UpdateExpression: `${update} REMOVE ${removed.join(', ')}`,
-        ConditionExpression: `attribute_not_exists(id) OR (${mayStore} AND ${keeps})`,
-      },
-      {
-        UpdateExpression: `${update}, frequencyChangedAt = :now REMOVE ${removed.join(', ')}`,
-        ConditionExpression: `${mayStore} AND ${changes}`,
-      },
-    ], id, { '#state': 'state', '#list': 'list' }, values);
+    const stored = await this.firstThatApplies(
+      [
+        {
+          UpdateExpression: `${update} REMOVE ${removed.join(', ')}`,
+          ConditionExpression: `attribute_not_exists(id) OR (${mayStore} AND ${keeps})`,
+        },
+        {
+          UpdateExpression: `${update}, frequencyChangedAt = :now REMOVE ${removed.join(', ')}`,
+          ConditionExpression: `${mayStore} AND ${changes}`,
+        },
+      ],
+      id,
+      { '#state': 'state', '#list': 'list' },
+      values,
+    );
     return { id, stored };
   }
 
@@ -510,7 +515,9 @@ export class DynamoSubscriberStore implements SubscriberStore {
           Key: { id: { S: id } },
           ...write,
           ExpressionAttributeNames: names,
-          ExpressionAttributeValues: marshall(Object.fromEntries(Object.entries(values).filter(([name]) => used.has(name)))),
+          ExpressionAttributeValues: marshall(
+            Object.fromEntries(Object.entries(values).filter(([name]) => used.has(name))),
+          ),
         });
         if (applied) return true;
       }
