@@ -181,6 +181,8 @@ function describe(outcome: DigestOutcome): string {
         : `${outcome.digestId} was already sent; nothing sent again (see \`pushletter status ${outcome.digestId}\`)`;
     case 'empty':
       return `no posts went out in the week of ${outcome.digestId}: no digest is sent`;
+    case 'no-readers':
+      return `${outcome.posts} post${outcome.posts === 1 ? '' : 's'} went out in the week of ${outcome.digestId}, but no reader took the weekly digest when ${outcome.posts === 1 ? 'it was' : 'they were'} sent, or none of ${outcome.posts === 1 ? 'it is' : 'them are'} in their topics: no digest is sent (readers who take every post had them one by one)`;
   }
 }
 

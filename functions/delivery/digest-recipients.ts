@@ -1,13 +1,32 @@
 import { postIsFor } from '../subscribers/topics';
-import type { Subscriber } from '../subscribers/types';
+import type { Frequency, Subscriber } from '../subscribers/types';
 import type { DigestContents } from './issues';
+
+/**
+ * How a reader takes a post sent at `sentAt`: by the frequency they had then. A reader who
+ * changed it after (`frequencyChangedAt` later than the send) had the other one. Single posts
+ * and digests both ask this, so a reader who switches in the middle of a week gets each of the
+ * week's posts once: those sent before the switch the old way, the later ones the new way, even
+ * when a post's dispatch or the digest's reads them after the switch. Only the last change is
+ * kept: a reader who switches back and forth within one week is judged by the last switch.
+ */
+export function frequencyAt(
+  subscriber: Pick<Subscriber, 'frequency' | 'frequencyChangedAt'>,
+  sentAt: string | undefined,
+): Frequency {
+  const now = subscriber.frequency ?? 'post';
+  const changedAt = subscriber.frequencyChangedAt;
+  if (sentAt === undefined || changedAt === undefined || Date.parse(changedAt) <= Date.parse(sentAt)) return now;
+  return now === 'digest' ? 'post' : 'digest';
+}
 
 /**
  * Which variant of a weekly digest each reader gets. A variant is a set of the digest's posts in
  * one of the newsletter's languages, named `<language>:<positions>` (`zh-CN:0.2.3`): the posts
  * routed to the reader by the same rule as single posts (`postIsFor`, with the topics offered
- * when the digest was built, so every page of a long dispatch routes alike), with the digest's
- * own words in the reader's language (the digest's, for a reader who has none of ours).
+ * when the digest was built, so every page of a long dispatch routes alike) that were sent while
+ * the reader took the digest (`frequencyAt`), with the digest's own words in the reader's
+ * language (the digest's, for a reader who has none of ours).
  */
 
 /** The languages a digest speaks (templates/digest.ts). */
@@ -34,27 +53,30 @@ export function readerDigestLanguage(lang: string | undefined, fallback: DigestL
 
 /** Positions of the digest's posts that go to this reader (empty: none of them). */
 export function digestPostsFor(
-  subscriber: Pick<Subscriber, 'topics'>,
+  subscriber: Pick<Subscriber, 'topics' | 'frequency' | 'frequencyChangedAt'>,
   digest: Pick<DigestContents, 'posts' | 'offered'>,
 ): number[] {
+  // Most readers take each post and never changed: none of the digest is theirs.
+  if (subscriber.frequency !== 'digest' && subscriber.frequencyChangedAt === undefined) return [];
   const offered = digest.offered.map((name) => ({ name, en: name, zh: name }));
   return digest.posts.flatMap((post, position) =>
-    postIsFor(subscriber.topics, post.categoriesAndTags, offered) ? [position] : [],
+    frequencyAt(subscriber, post.sendAt) === 'digest' && postIsFor(subscriber.topics, post.categoriesAndTags, offered)
+      ? [position]
+      : [],
   );
 }
 
 /**
  * The compiled variant a digest reader gets, or undefined when the digest is not for them (they
- * take each post, or none of the week's posts is theirs). A reader whose topics or language
- * changed after the variants were compiled gets the smallest compiled variant holding all their
- * posts, in their language if one does (the whole week in the digest's language always does):
- * never fewer posts than theirs.
+ * took each post while the week's posts were sent, or none of them is theirs). A reader whose
+ * topics or language changed after the variants were compiled gets the smallest compiled
+ * variant holding all their posts, in their language if one does (the whole week in the
+ * digest's language always does): never fewer posts than theirs.
  */
 export function digestVariantFor(
-  subscriber: Pick<Subscriber, 'topics' | 'frequency' | 'lang'>,
+  subscriber: Pick<Subscriber, 'topics' | 'frequency' | 'frequencyChangedAt' | 'lang'>,
   digest: DigestContents,
 ): string | undefined {
-  if (subscriber.frequency !== 'digest') return undefined;
   const positions = digestPostsFor(subscriber, digest);
   if (positions.length === 0) return undefined;
   const lang = readerDigestLanguage(subscriber.lang, digest.lang);

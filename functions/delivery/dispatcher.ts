@@ -9,7 +9,7 @@ import type { CounterStore } from '../stats/counters';
 import { postIsFor } from '../subscribers/topics';
 import type { Subscriber, SubscriberDirectory } from '../subscribers/types';
 import { bucketCountFor, bucketOf } from './claims';
-import { digestVariantFor } from './digest-recipients';
+import { digestVariantFor, frequencyAt } from './digest-recipients';
 import type { Issue, IssueStore, NotForCounts } from './issues';
 import { QUEUE_BATCH_LIMIT } from './jobs';
 
@@ -84,8 +84,9 @@ function sendJobs(postId: string, recipients: PageRecipient[], buckets: number, 
 /**
  * Who of a page gets the issue, and how many it is not for, by reason. A post: the readers it is
  * for (a reader whose topics it has none of is not one of its readers, whatever their frequency;
- * a digest reader gets the post in the weekly digest, never on its own). A digest: its readers,
- * each with their variant (the digest counts no one as not for it).
+ * a reader who took the digest when the post was sent gets it in the weekly digest, never on its
+ * own, `frequencyAt`). A digest: its readers, each with their variant (the digest counts no one
+ * as not for it).
  */
 function recipientsOf(
   issue: Issue,
@@ -105,7 +106,7 @@ function recipientsOf(
   const recipients: PageRecipient[] = [];
   for (const subscriber of page) {
     if (!postIsFor(subscriber.topics, postCategoriesAndTags, offered)) notFor.topics++;
-    else if (subscriber.frequency === 'digest') notFor.digest++;
+    else if (frequencyAt(subscriber, issue.sendAt) === 'digest') notFor.digest++;
     else recipients.push({ id: subscriber.id });
   }
   return { recipients, notFor };

@@ -66,6 +66,22 @@ export interface DigestPost {
   postId: string;
   /** The post's categories and tags, as routing compares them with a reader's topics. */
   categoriesAndTags: string[];
+  /** When it was sent (`sendAt`): a reader gets it here if they took the digest then. Absent on digests built before. */
+  sendAt?: string;
+}
+
+/**
+ * The latest digest run that settled a window of posts, whether it sent a digest or found
+ * nothing to send: the next digest's window starts at its `until`, so consecutive digests meet
+ * exactly whatever the schedule did in between.
+ */
+export interface DigestRun {
+  /** The digest's id (`digest/2026-W49`): its issue, when one was sent. */
+  digestId: string;
+  /** The end of its window (ISO). */
+  until: string;
+  /** The posts in its window (0: none went out). */
+  posts: number;
 }
 
 /** A sent (or sending) post of a week, as the digest reads it back from the issue store. */
@@ -176,6 +192,10 @@ export interface IssueStore {
    * time in [since, until), and a summary recorded at ingest; oldest first.
    */
   publishedBetween(since: Date, until: Date): Promise<PublishedPost[]>;
+  /** The latest digest run recorded (`recordDigestRun`), if any. */
+  lastDigestRun(): Promise<DigestRun | undefined>;
+  /** Records a digest run, unless one whose window ends as late or later is recorded already. */
+  recordDigestRun(run: DigestRun): Promise<void>;
   /** The targets of the post's redirect links (`NewIssue.links`); undefined when it was sent without tracking. */
   getLinks(postId: string): Promise<string[] | undefined>;
   /** A scheduled issue whose time has come starts dispatching; false if it was not scheduled. */

@@ -4,14 +4,15 @@ import { calendarParts, zonedTime } from '../render/dates';
 /**
  * Which week a digest covers. The digest goes out at a weekday and hour on the site's clock
  * (the slot); the one due at a moment is the latest slot at or before it, and it carries the
- * posts sent since the slot a week earlier, up to its own. Consecutive digests therefore tile
+ * posts sent up to its slot since the slot a week earlier. Consecutive slots therefore tile
  * time with no gap and no overlap, across daylight-saving changes too (a week is then 167 or
- * 169 hours), and every post goes in exactly one digest.
+ * 169 hours); across a change of the schedule they do not, so a digest after the first starts
+ * where the last one ended instead (weekly-digest.ts).
  */
 export interface DigestWeek {
   /** `digest/2026-W49`: the ISO week (of the site's calendar) the digest goes out in. */
   id: string;
-  /** Posts sent at or after this instant… */
+  /** Posts sent at or after this instant (the slot a week before; the first digest's start)… */
   since: Date;
   /** …and before this one: the slot itself. */
   until: Date;

@@ -29,6 +29,12 @@ export interface Subscriber {
   topics?: string[];
   /** 'post' (absent means this): an email per post; 'digest': the weekly digest instead. */
   frequency?: Frequency;
+  /**
+   * When the reader last changed their frequency (a save on the preferences page, a new signup
+   * of a stored address); absent: never. Single posts and digests go by the frequency a reader
+   * had when each post was sent (delivery/digest-recipients.ts `frequencyAt`).
+   */
+  frequencyChangedAt?: string;
   consent: Consent;
 }
 
@@ -101,7 +107,8 @@ export interface SubscriberStore extends SubscriberDirectory {
   /**
    * Stores a signup as pending (new, or a new opt-in after unsubscribe or bounce) with its
    * consent record. False, and nothing changes, when the address is active or complained.
-   * The signup's choices replace earlier ones: choices left out are removed, not kept.
+   * The signup's choices replace earlier ones: choices left out are removed, not kept; a
+   * stored address whose frequency this changes gets `frequencyChangedAt`.
    */
   upsertPending(input: PendingSignup): Promise<{ id: string; stored: boolean }>;
   /** Creates a subscriber only if the address is not stored at all. */
@@ -144,7 +151,8 @@ export interface SubscriberStore extends SubscriberDirectory {
   deactivate(id: string): Promise<'active' | 'pending' | undefined>;
   /**
    * Saves what the reader chose on the preferences page (empty topics: every post), in one
-   * conditional write. False, and nothing changes, unless the subscriber is active or pending.
+   * conditional write, noting `frequencyChangedAt` when the frequency changes. False, and
+   * nothing changes, unless the subscriber is active or pending.
    */
   updatePreferences(id: string, preferences: Preferences): Promise<boolean>;
   /** Several subscribers by id in as few reads as possible; ids not stored are absent. */

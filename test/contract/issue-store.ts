@@ -188,6 +188,23 @@ export function describeIssueStore(
       // Variants are no posts of any week.
       expect(await store.publishedBetween(new Date(0), new Date('2100-01-01T00:00:00Z'))).toEqual([]);
     });
+
+    it('keeps the digest run whose window ends latest, and it is no post of any week', async () => {
+      const store = await make();
+      expect(await store.lastDigestRun()).toBeUndefined();
+      const run = { digestId: 'digest/2026-W23', until: '2026-06-01T08:00:00.000Z', posts: 3 };
+      await store.recordDigestRun(run);
+      expect(await store.lastDigestRun()).toEqual(run);
+      // An earlier window, or the same one again, leaves it as it is.
+      await store.recordDigestRun({ digestId: 'digest/2026-W22', until: '2026-05-25T08:00:00.000Z', posts: 1 });
+      await store.recordDigestRun({ ...run, posts: 0 });
+      expect(await store.lastDigestRun()).toEqual(run);
+      const later = { digestId: 'digest/2026-W24', until: '2026-06-10T08:00:00.000Z', posts: 0 };
+      await store.recordDigestRun(later);
+      expect(await store.lastDigestRun()).toEqual(later);
+      expect(await store.getIssue(later.digestId)).toBeUndefined();
+      expect(await store.publishedBetween(new Date(0), new Date('2100-01-01T00:00:00Z'))).toEqual([]);
+    });
   });
 
   describe(`${name}: claims and records`, () => {

@@ -5,6 +5,8 @@ export interface DirectoryUnderTest {
   directory: SubscriberDirectory & Pick<SubscriberStore, 'updatePreferences' | 'deactivate'>;
   /** Stores an address in a state, as signup or an import would; answers its id. */
   add(email: string, state: 'active' | 'pending'): Promise<string>;
+  /** Moves the store's clock. */
+  setNow(at: Date): void;
 }
 
 /** What delivery and feedback rely on of a subscriber directory, for DynamoDB and memory alike. */
@@ -81,6 +83,36 @@ export function describeSubscriberDirectory(name: string, make: () => Promise<Di
       expect(await directory.get(pending)).toMatchObject({ state: 'pending', frequency: 'digest' });
     });
 
+    it('notes when the frequency changes, and only then', async () => {
+      const { directory, add, setNow } = await make();
+      const id = await add('switch@example.com', 'active');
+      setNow(new Date('2026-06-02T09:00:00Z'));
+      await directory.updatePreferences(id, { topics: ['rust'], frequency: 'post', lang: 'en' });
+      // Each post is what no frequency means: no change.
+      expect(await directory.get(id)).not.toHaveProperty('frequencyChangedAt');
+      setNow(new Date('2026-06-03T09:00:00Z'));
+      await directory.updatePreferences(id, { topics: [], frequency: 'digest', lang: 'en' });
+      expect(await directory.get(id)).toMatchObject({
+        frequency: 'digest',
+        frequencyChangedAt: '2026-06-03T09:00:00.000Z',
+      });
+      setNow(new Date('2026-06-04T09:00:00Z'));
+      await directory.updatePreferences(id, { topics: ['旅行'], frequency: 'digest', lang: 'zh-CN' });
+      expect(await directory.get(id)).toMatchObject({
+        topics: ['旅行'],
+        lang: 'zh-CN',
+        frequencyChangedAt: '2026-06-03T09:00:00.000Z',
+      });
+      setNow(new Date('2026-06-05T09:00:00Z'));
+      await directory.updatePreferences(id, { topics: [], frequency: 'post', lang: 'en' });
+      const back = await directory.get(id);
+      expect(back).toMatchObject({ frequency: 'post', frequencyChangedAt: '2026-06-05T09:00:00.000Z' });
+      expect(back?.topics ?? []).toEqual([]);
+      // The active pages carry it to dispatch and the digest.
+      const [listed] = (await directory.pageActive(undefined, 10)).subscribers;
+      expect(listed).toMatchObject({ id, frequencyChangedAt: '2026-06-05T09:00:00.000Z' });
+    });
+
     it('saves no preferences for a reader who is no longer mailed, or was never stored', async () => {
       const { directory, add } = await make();
       const id = await add('bounced-prefs@example.com', 'active');
@@ -99,6 +131,8 @@ export interface SignupStoreUnderTest {
   store: Pick<SubscriberStore, 'upsertPending' | 'get' | 'pageActive'>;
   /** Moves a stored subscriber to a state, as confirming or leaving would. */
   setState(id: string, state: 'active' | 'unsubscribed'): Promise<void>;
+  /** Moves the store's clock. */
+  setNow(at: Date): void;
 }
 
 /** What the form's topics and frequency rely on of upsertPending and the active pages, for DynamoDB and memory alike. */
@@ -146,6 +180,24 @@ export function describeSignupChoices(name: string, make: () => Promise<SignupSt
       const back = await store.get(id);
       expect(back).toMatchObject({ state: 'pending', frequency: 'post' });
       expect(back?.topics).toBeUndefined();
+    });
+
+    it('notes when a new signup of a stored address changes its frequency, not for a first signup', async () => {
+      const { store, setState, setNow } = await make();
+      setNow(new Date('2026-06-01T10:00:00Z'));
+      const { id } = await store.upsertPending({ email: 'again@example.com', consent, frequency: 'digest' });
+      expect(await store.get(id)).not.toHaveProperty('frequencyChangedAt');
+      setNow(new Date('2026-06-02T10:00:00Z'));
+      await store.upsertPending({ email: 'again@example.com', consent, frequency: 'digest', topics: ['rust'] });
+      expect(await store.get(id)).not.toHaveProperty('frequencyChangedAt');
+      await setState(id, 'unsubscribed');
+      setNow(new Date('2026-06-03T10:00:00Z'));
+      expect((await store.upsertPending({ email: 'again@example.com', consent })).stored).toBe(true);
+      expect(await store.get(id)).toMatchObject({
+        state: 'pending',
+        frequencyChangedAt: '2026-06-03T10:00:00.000Z',
+      });
+      expect((await store.get(id))?.frequency).toBeUndefined();
     });
 
     it('an active reader signing up again keeps the choices they have', async () => {

@@ -39,21 +39,24 @@ describeIssueStore(
   () => message,
 );
 
-/** A subscriber store on a table of its own. */
-async function subscriberStore(): Promise<DynamoSubscriberStore> {
-  return new DynamoSubscriberStore({
+/** A subscriber store on a table of its own, with a clock the contract moves. */
+async function subscriberStore(): Promise<{ store: DynamoSubscriberStore; setNow: (at: Date) => void }> {
+  const now = { value: new Date('2026-06-01T10:00:00Z') };
+  const store = new DynamoSubscriberStore({
     client: dynamo.client,
     tableName: await createSubscriberTable(dynamo.client),
     idKey: testKeys.idKey,
     listName: 'newsletter',
-    clock: { now: () => new Date('2026-06-01T10:00:00Z') },
+    clock: { now: () => now.value },
   });
+  return { store, setNow: (at) => void (now.value = at) };
 }
 
 describeSubscriberDirectory('DynamoDB subscriber store', async () => {
-  const directory = await subscriberStore();
+  const { store: directory, setNow } = await subscriberStore();
   return {
     directory,
+    setNow,
     add: async (email, state) =>
       (await directory.createIfAbsent({ email, state, consent: { at: '2026-06-01T10:00:00.000Z', source: 'import' } }))
         .id,
@@ -61,9 +64,10 @@ describeSubscriberDirectory('DynamoDB subscriber store', async () => {
 });
 
 describeSignupChoices('DynamoDB subscriber store', async () => {
-  const store = await subscriberStore();
+  const { store, setNow } = await subscriberStore();
   return {
     store,
+    setNow,
     setState: async (id, state) => {
       if (state === 'active') await store.activate(id);
       else await store.deactivate(id);

@@ -18,11 +18,19 @@ describeIssueStore(
   () => message,
 );
 
+/** A clock the contract moves. */
+function movableClock() {
+  const now = { value: new Date('2026-06-01T10:00:00Z') };
+  return { clock: { now: () => now.value }, setNow: (at: Date) => void (now.value = at) };
+}
+
 describeSubscriberDirectory('in-memory subscriber directory', async () => {
   const idFor = (email: string) => subscriberId(keys.idKey, normaliseAddress(email, { allowTypos: true }));
-  const directory = new MemorySubscriberDirectory(idFor);
+  const { clock, setNow } = movableClock();
+  const directory = new MemorySubscriberDirectory(idFor, clock);
   return {
     directory,
+    setNow,
     add: async (email, state) => {
       const id = idFor(email);
       directory.put({
@@ -39,9 +47,11 @@ describeSubscriberDirectory('in-memory subscriber directory', async () => {
 
 describeSignupChoices('in-memory subscriber directory', async () => {
   const idFor = (email: string) => subscriberId(keys.idKey, normaliseAddress(email, { allowTypos: true }));
-  const store = new MemorySubscriberDirectory(idFor);
+  const { clock, setNow } = movableClock();
+  const store = new MemorySubscriberDirectory(idFor, clock);
   return {
     store,
+    setNow,
     setState: async (id, state) => store.put({ ...(await store.get(id))!, state }),
   };
 });

@@ -19,7 +19,7 @@ export function sendingWorld(options: { subscribers?: number; seed?: number } = 
   const now = { value: new Date('2026-06-01T10:00:00Z') };
   const clock: Clock = { now: () => now.value };
   const idFor = (email: string) => `id-${email}`;
-  const directory = new MemorySubscriberDirectory(idFor);
+  const directory = new MemorySubscriberDirectory(idFor, clock);
   const people = Array.from({ length: options.subscribers ?? 0 }, () => {
     const id = random(16).toString('base64url');
     const person = {

@@ -1,14 +1,18 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { readDigestSchedule, readSettings } from '../../functions/commons/config';
-import { digestVariantFor } from '../../functions/delivery/digest-recipients';
+import { readDigestSchedule, readSettings, type Settings } from '../../functions/commons/config';
+import { digestVariantFor, frequencyAt, parseDigestVariantKey } from '../../functions/delivery/digest-recipients';
+import { dispatchIssue } from '../../functions/delivery/dispatcher';
 import type { DigestContents } from '../../functions/delivery/issues';
 import { digestWeekAt, nextDigestAt } from '../../functions/digest/digest-week';
+import { type DigestOutcome, runWeeklyDigest } from '../../functions/digest/weekly-digest';
 import { startDigestTimer } from '../../functions/local/digest-timer';
 import { HTML_SIZE_BUDGET } from '../../functions/render/clip';
 import { renderDigestEmail } from '../../functions/render/digest-email';
 import { EXCERPT_MAX_CHARACTERS, summarizePost } from '../../functions/render/excerpt';
 import { parsePost } from '../../functions/render/post';
 import type { PostSummary, SiteConfig } from '../../functions/render/types';
+import type { Frequency } from '../../functions/subscribers/types';
+import { sendingWorld } from './delivery-world';
 
 const site: SiteConfig = {
   url: 'https://blog.example.com',
@@ -242,5 +246,220 @@ describe('the digest email', () => {
     expect(email.text).toContain('%%PUSHLETTER_FOOTER_MANAGE%%: %%PUSHLETTER_PREFERENCES_URL%%');
     expect(email.footerWords.fallback).toBe('zh-CN');
     expect(email.footerWords.byLanguage.en!['%%PUSHLETTER_FOOTER_VIEW_ON_WEB%%']).toBe('Visit the blog');
+  });
+});
+
+/**
+ * Posts dispatched at their times, readers changing their frequency in between, digests run at
+ * their times, all on the in-memory adapters: what each reader receives, one post at a time or
+ * in a digest.
+ */
+function digestWorld(settings: Settings = readSettings({})) {
+  const world = sendingWorld();
+  const summary = (postId: string, sendAt: string): PostSummary => ({
+    title: postId,
+    date: sendAt,
+    url: `https://blog.example.com/${postId}/`,
+    lang: 'en',
+    excerptHtml: `<p>${postId}</p>`,
+    excerptText: postId,
+  });
+  const digests: string[] = [];
+  return {
+    world,
+    digests,
+    at(iso: string) {
+      world.now.value = new Date(iso);
+    },
+    reader(email: string, frequency?: Frequency): string {
+      const id = `id-${email}`;
+      world.directory.put({
+        id,
+        email,
+        state: 'active',
+        createdAt: '2026-11-01T00:00:00.000Z',
+        consent: { at: '2026-11-01T00:00:00.000Z', source: 'import' },
+        ...(frequency === undefined ? {} : { frequency }),
+      });
+      return id;
+    },
+    async switchTo(id: string, frequency: Frequency): Promise<void> {
+      expect(await world.directory.updatePreferences(id, { topics: [], frequency, lang: 'en' })).toBe(true);
+    },
+    /** A post sent at `sendAt` and dispatched now (by default then). */
+    async post(postId: string, sendAt: string, dispatchedAt = sendAt): Promise<void> {
+      await world.issues.createIssue(
+        {
+          postId,
+          title: postId,
+          subject: postId,
+          state: 'dispatching',
+          sendAt,
+          message: world.message,
+          summary: summary(postId, sendAt),
+          categoriesAndTags: [],
+        },
+        new Date(sendAt),
+      );
+      world.now.value = new Date(dispatchedAt);
+      await dispatchIssue(world.dispatch, postId);
+    },
+    /** The digest due at `iso` under `schedule`, dispatched when it starts. */
+    async digest(iso: string, schedule: Partial<Settings['digest']> = {}): Promise<DigestOutcome> {
+      world.now.value = new Date(iso);
+      const outcome = await runWeeklyDigest({
+        settings: { ...settings, digest: { ...settings.digest, ...schedule } },
+        issues: world.issues,
+        subscribers: world.directory,
+        dispatchQueue: world.dispatch.dispatchQueue,
+        clock: world.clock,
+      });
+      if (outcome.status === 'started') {
+        digests.push(outcome.digestId);
+        await dispatchIssue(world.dispatch, outcome.digestId);
+      }
+      return outcome;
+    },
+    /** The posts a reader got: one by one, and in each digest. */
+    async received(id: string): Promise<{ single: string[]; digests: Record<string, string[]> }> {
+      const single: string[] = [];
+      const inDigests: Record<string, string[]> = {};
+      for (const job of world.sendJobs) {
+        if (!job.subscriberIds.includes(id)) continue;
+        if (job.variant === undefined) {
+          single.push(job.postId);
+          continue;
+        }
+        const posts = (await world.issues.getIssue(job.postId))!.digest!.posts;
+        inDigests[job.postId] = parseDigestVariantKey(job.variant).positions.map((position) => posts[position]!.postId);
+      }
+      return { single, digests: inDigests };
+    },
+  };
+}
+
+describe('the weekly digest run', () => {
+  // Monday 08:00 UTC: the digest of 7 December carries posts sent from 30 November 08:00.
+  const DUE = '2026-12-07T08:00:00Z';
+
+  it('creates and dispatches nothing when no reader takes the digest, and says so again when run again', async () => {
+    const run = digestWorld();
+    run.reader('each@example.com', 'post');
+    run.reader('default@example.com');
+    await run.post('tuesday', '2026-12-01T10:00:00.000Z');
+    await run.post('thursday', '2026-12-03T10:00:00.000Z');
+    const dispatchesBefore = run.world.dispatchJobs.length;
+    expect(await run.digest(DUE)).toEqual({ status: 'no-readers', digestId: 'digest/2026-W50', posts: 2 });
+    expect(await run.world.issues.getIssue('digest/2026-W50')).toBeUndefined();
+    expect(run.world.dispatchJobs).toHaveLength(dispatchesBefore);
+    expect(await run.digest('2026-12-08T12:00:00Z')).toEqual({
+      status: 'no-readers',
+      digestId: 'digest/2026-W50',
+      posts: 2,
+    });
+    expect(run.digests).toEqual([]);
+  });
+
+  it('gives a reader who left the digest mid-week the earlier posts in it and the later ones alone, each once', async () => {
+    const run = digestWorld();
+    const leaver = run.reader('leaver@example.com', 'digest');
+    const joiner = run.reader('joiner@example.com', 'post');
+    const steady = run.reader('steady@example.com', 'digest');
+    await run.post('monday', '2026-11-30T10:00:00.000Z');
+    run.at('2026-12-01T09:00:00Z');
+    await run.switchTo(leaver, 'post');
+    await run.switchTo(joiner, 'digest');
+    // Sent before the switch, but the dispatch reached these readers after it (a long list).
+    await run.post('tuesday', '2026-12-01T08:59:00.000Z', '2026-12-01T09:05:00Z');
+    await run.post('thursday', '2026-12-03T10:00:00.000Z');
+    expect(await run.digest(DUE)).toMatchObject({ status: 'started', readers: 3, posts: 3 });
+
+    expect(await run.received(leaver)).toEqual({
+      single: ['thursday'],
+      digests: { 'digest/2026-W50': ['monday', 'tuesday'] },
+    });
+    expect(await run.received(joiner)).toEqual({
+      single: ['monday', 'tuesday'],
+      digests: { 'digest/2026-W50': ['thursday'] },
+    });
+    expect(await run.received(steady)).toEqual({
+      single: [],
+      digests: { 'digest/2026-W50': ['monday', 'tuesday', 'thursday'] },
+    });
+    // Saving the same frequency again is no switch: the time of the last one stays.
+    const changedAt = (await run.world.directory.get(joiner))?.frequencyChangedAt;
+    run.at('2026-12-05T00:00:00Z');
+    await run.switchTo(joiner, 'digest');
+    expect((await run.world.directory.get(joiner))?.frequencyChangedAt).toBe(changedAt);
+  });
+
+  it('puts every post in exactly one digest when the digest day and hour change between digests', async () => {
+    const run = digestWorld();
+    const reader = run.reader('weekly@example.com', 'digest');
+    const sent = [
+      '2026-12-02T10:00:00.000Z',
+      '2026-12-07T09:00:00.000Z', // Monday after the digest
+      '2026-12-08T10:00:00.000Z',
+      '2026-12-09T07:00:00.000Z', // Wednesday before the new digest time
+      '2026-12-09T20:00:00.000Z',
+      '2026-12-13T10:00:00.000Z',
+      '2026-12-14T07:59:00.000Z',
+      '2026-12-16T09:00:00.000Z',
+      '2026-12-21T10:00:00.000Z',
+      '2026-12-27T21:00:00.000Z',
+    ];
+    for (const sendAt of sent) await run.post(`post-${sendAt.slice(0, 13)}`, sendAt);
+
+    expect(await run.digest(DUE)).toMatchObject({ status: 'started', digestId: 'digest/2026-W50' });
+    // Moved later in the week that had its digest: no second one that week.
+    expect(await run.digest('2026-12-09T08:00:00Z', { day: 'wednesday' })).toMatchObject({
+      status: 'exists',
+      digestId: 'digest/2026-W50',
+    });
+    expect(await run.digest('2026-12-16T08:00:00Z', { day: 'wednesday' })).toMatchObject({
+      status: 'started',
+      digestId: 'digest/2026-W51',
+    });
+    // Moved earlier: the Monday due now is before the last digest ended; it ran already.
+    expect(await run.digest('2026-12-17T12:00:00Z', { day: 'monday' })).toMatchObject({
+      status: 'exists',
+      digestId: 'digest/2026-W51',
+    });
+    expect(await run.digest('2026-12-21T08:00:00Z', { day: 'monday' })).toMatchObject({
+      status: 'started',
+      digestId: 'digest/2026-W52',
+    });
+    // Sunday at 22:00: the Sunday of the same ISO week has had its digest; the next one carries it all.
+    const sunday = { day: 'sunday', hour: 22 } as const;
+    expect(await run.digest('2026-12-27T22:00:00Z', sunday)).toMatchObject({
+      status: 'exists',
+      digestId: 'digest/2026-W52',
+    });
+    expect(await run.digest('2027-01-03T22:00:00Z', sunday)).toMatchObject({
+      status: 'started',
+      digestId: 'digest/2026-W53',
+    });
+
+    const { single, digests } = await run.received(reader);
+    expect(single).toEqual([]);
+    const id = (iso: string) => `post-${iso.slice(0, 13)}`;
+    expect(digests).toEqual({
+      'digest/2026-W50': [id(sent[0]!)],
+      'digest/2026-W51': sent.slice(1, 7).map(id),
+      'digest/2026-W52': [id(sent[7]!)],
+      'digest/2026-W53': sent.slice(8).map(id),
+    });
+    const issue = await run.world.issues.getIssue('digest/2026-W51');
+    expect(issue?.digest).toMatchObject({ since: '2026-12-07T08:00:00.000Z', until: '2026-12-16T08:00:00.000Z' });
+  });
+});
+
+describe("a reader's frequency when a post was sent", () => {
+  it('is the one before their last change for a post sent before it', () => {
+    const switched = { frequency: 'post' as const, frequencyChangedAt: '2026-12-02T00:00:00.000Z' };
+    expect(frequencyAt(switched, '2026-12-01T23:59:59Z')).toBe('digest');
+    expect(frequencyAt(switched, '2026-12-02T00:00:00Z')).toBe('post');
+    expect(frequencyAt({ frequency: 'digest' }, '2020-01-01T00:00:00Z')).toBe('digest');
+    expect(frequencyAt({}, undefined)).toBe('post');
   });
 });

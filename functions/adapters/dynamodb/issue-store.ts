@@ -25,6 +25,7 @@ import {
 import {
   type CopyFeedback,
   type Delivery,
+  type DigestRun,
   type Issue,
   type IssueStore,
   MessageTooLargeError,
@@ -46,6 +47,9 @@ import { conditionalUpdate, isConditionFailure, untilProcessed } from './request
 const TAG_ALIAS_PREFIX = 'tag:';
 /** Key prefix of a digest's compiled variants (`variant:<digest id>:<variant>`), beside its issue. */
 const VARIANT_PREFIX = 'variant:';
+
+/** The key of the item holding the latest digest run (`DigestRun`); no post id, nor any other key prefix, is like it. */
+const LAST_DIGEST_RUN_KEY = 'digest-run:latest';
 
 /** Items stay under DynamoDB's 400 KB; a 100 KB post compresses to a fraction of that. */
 const MESSAGE_LIMIT_BYTES = 350_000;
@@ -217,6 +221,37 @@ export class DynamoIssueStore implements IssueStore {
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     return posts.sort((a, b) => a.sendAt.localeCompare(b.sendAt) || a.postId.localeCompare(b.postId));
+  }
+
+  async lastDigestRun(): Promise<DigestRun | undefined> {
+    const result = await this.dynamo.send(
+      new GetItemCommand({
+        TableName: this.tables.issuesTable,
+        Key: marshall({ postId: LAST_DIGEST_RUN_KEY }),
+        ConsistentRead: true,
+      }),
+    );
+    if (result.Item === undefined) return undefined;
+    const { digestId, until, posts } = unmarshall(result.Item);
+    return { digestId, until, posts };
+  }
+
+  /** ISO times of one form compare as strings; the condition keeps the latest of two runs at once. */
+  async recordDigestRun(run: DigestRun): Promise<void> {
+    const until = new Date(run.until).toISOString();
+    try {
+      await this.dynamo.send(
+        new PutItemCommand({
+          TableName: this.tables.issuesTable,
+          Item: marshall({ postId: LAST_DIGEST_RUN_KEY, digestId: run.digestId, until, posts: run.posts }),
+          ConditionExpression: 'attribute_not_exists(postId) OR #until < :until',
+          ExpressionAttributeNames: { '#until': 'until' },
+          ExpressionAttributeValues: marshall({ ':until': until }),
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
   }
 
   /** A scheduled issue whose time has come starts dispatching; false if it was not scheduled. */

@@ -19,6 +19,7 @@ import { CONFIRM_TOKEN_LIFETIME_MS } from '../../subscribers/tokens';
 import type {
   ActivePage,
   Consent,
+  Frequency,
   NewSubscriber,
   PendingSignup,
   Preferences,
@@ -53,7 +54,7 @@ function toSubscriber(item: Record<string, AttributeValue>): Subscriber {
     consent: { at: String(consent.at ?? raw.createdAt), source: String(consent.source ?? 'unknown') },
   };
   if (consent.ipHash !== undefined) subscriber.consent.ipHash = String(consent.ipHash);
-  for (const key of ['confirmedAt', 'unsubscribedAt', 'suppressedAt', 'lang', 'name'] as const) {
+  for (const key of ['confirmedAt', 'unsubscribedAt', 'suppressedAt', 'lang', 'name', 'frequencyChangedAt'] as const) {
     if (typeof raw[key] === 'string') subscriber[key] = raw[key] as string;
   }
   // A list, or a string set should another writer have used one.
@@ -70,6 +71,17 @@ function storedChoices(choices: ReadingChoices): ReadingChoices {
     topics: choices.topics !== undefined && choices.topics.length > 0 ? [...choices.topics] : undefined,
     frequency: choices.frequency,
   };
+}
+
+/**
+ * Conditions on the stored frequency (absent: each post) saying whether writing `next` changes
+ * it or keeps it; `:digestFrequency` is 'digest'. A missing attribute compares unequal to
+ * anything, hence the attribute_not_exists.
+ */
+function frequencyConditions(next: Frequency | undefined): { changes: string; keeps: string } {
+  const digest = 'frequency = :digestFrequency';
+  const notDigest = '(attribute_not_exists(frequency) OR frequency <> :digestFrequency)';
+  return next === 'digest' ? { changes: notDigest, keeps: digest } : { changes: digest, keeps: notDigest };
 }
 
 /**
@@ -213,6 +225,7 @@ export class DynamoSubscriberStore implements SubscriberStore {
       ':consent': stripUndefined(input.consent),
       // Deleted (DynamoDB TTL, the local sweep) when this signup's confirmation link stops working.
       ':expires': epochSeconds(this.clock.now().getTime() + CONFIRM_TOKEN_LIFETIME_MS),
+      ':digestFrequency': 'digest',
     };
     let update = `SET email = :email, #list = :list, #state = :pending, createdAt = if_not_exists(createdAt, :now), consent = :consent, ${SUBSCRIBERS_TTL_ATTRIBUTE} = :expires`;
     if (input.lang !== undefined) {
@@ -230,24 +243,27 @@ export class DynamoSubscriberStore implements SubscriberStore {
       update += ', frequency = :frequency';
       values[':frequency'] = frequency;
     } else removed.push('frequency');
-    try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: { id: { S: id } },
+    // Active readers stay active (a second signup changes nothing); complained ones are never
+    // mailed again, not even a confirmation request. A stored address whose frequency this
+    // changes notes when (the digest goes by it); a new one has never had another.
+    const mayStore = '#state IN (:pending, :unsubscribed, :bounced)';
+    const { changes, keeps } = frequencyConditions(frequency);
+    const stored = await this.firstThatApplies(
+      [
+        {
           UpdateExpression: `${update} REMOVE ${removed.join(', ')}`,
-          // Active readers stay active (a second signup changes nothing); complained ones are
-          // never mailed again, not even a confirmation request.
-          ConditionExpression: 'attribute_not_exists(id) OR #state IN (:pending, :unsubscribed, :bounced)',
-          ExpressionAttributeNames: { '#state': 'state', '#list': 'list' },
-          ExpressionAttributeValues: marshall(values),
-        }),
-      );
-      return { id, stored: true };
-    } catch (error) {
-      if (isConditionFailure(error)) return { id, stored: false };
-      throw error;
-    }
+          ConditionExpression: `attribute_not_exists(id) OR (${mayStore} AND ${keeps})`,
+        },
+        {
+          UpdateExpression: `${update}, frequencyChangedAt = :now REMOVE ${removed.join(', ')}`,
+          ConditionExpression: `${mayStore} AND ${changes}`,
+        },
+      ],
+      id,
+      { '#state': 'state', '#list': 'list' },
+      values,
+    );
+    return { id, stored };
   }
 
   async createIfAbsent(input: NewSubscriber): Promise<{ id: string; created: boolean }> {
@@ -446,20 +462,60 @@ export class DynamoSubscriberStore implements SubscriberStore {
   }
 
   async updatePreferences(id: string, { topics, frequency, lang }: Preferences): Promise<boolean> {
-    return this.conditionalUpdate({
-      TableName: this.tableName,
-      Key: { id: { S: id } },
-      UpdateExpression: `SET frequency = :frequency, lang = :lang${topics.length > 0 ? ', topics = :topics' : ' REMOVE topics'}`,
-      ConditionExpression: '#state IN (:active, :pending)',
-      ExpressionAttributeNames: { '#state': 'state' },
-      ExpressionAttributeValues: marshall({
+    const update = `SET frequency = :frequency, lang = :lang${topics.length > 0 ? ', topics = :topics' : ''}`;
+    const removed = topics.length > 0 ? '' : ' REMOVE topics';
+    const mayChange = '#state IN (:active, :pending)';
+    const { changes, keeps } = frequencyConditions(frequency);
+    return this.firstThatApplies(
+      [
+        { UpdateExpression: `${update}${removed}`, ConditionExpression: `${mayChange} AND ${keeps}` },
+        {
+          UpdateExpression: `${update}, frequencyChangedAt = :now${removed}`,
+          ConditionExpression: `${mayChange} AND ${changes}`,
+        },
+      ],
+      id,
+      { '#state': 'state' },
+      {
         ':frequency': frequency,
         ':lang': lang,
         ':active': 'active',
         ':pending': 'pending',
+        ':digestFrequency': 'digest',
+        ':now': this.clock.now().toISOString(),
         ...(topics.length > 0 ? { ':topics': topics } : {}),
-      }),
-    });
+      },
+    );
+  }
+
+  /**
+   * The first of these conditional updates whose condition holds, false when none does. Each
+   * is one atomic write; a second round covers a concurrent write that moved the item from one
+   * condition to the other between two tries.
+   */
+  private async firstThatApplies(
+    writes: { UpdateExpression: string; ConditionExpression: string }[],
+    id: string,
+    names: Record<string, string>,
+    values: Record<string, unknown>,
+  ): Promise<boolean> {
+    for (let round = 0; round < 2; round++) {
+      for (const write of writes) {
+        // Each write passes only the values it uses: DynamoDB refuses unused ones.
+        const used = new Set(`${write.UpdateExpression} ${write.ConditionExpression}`.match(/:\w+/g));
+        const applied = await this.conditionalUpdate({
+          TableName: this.tableName,
+          Key: { id: { S: id } },
+          ...write,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: marshall(
+            Object.fromEntries(Object.entries(values).filter(([name]) => used.has(name))),
+          ),
+        });
+        if (applied) return true;
+      }
+    }
+    return false;
   }
 
   async delete(id: string): Promise<boolean> {

@@ -2,6 +2,7 @@ import type { Claim, Ledger } from '../../delivery/claims';
 import type {
   CopyFeedback,
   Delivery,
+  DigestRun,
   Issue,
   IssueStore,
   NewIssue,
@@ -23,6 +24,7 @@ export class MemoryIssueStore implements IssueStore {
   private readonly ledgers = new Map<string, Map<string, Claim>>();
   private readonly records = new Map<string, Map<string, Delivery>>();
   private readonly variants = new Map<string, string>();
+  private digestRun: DigestRun | undefined;
 
   async createIssue(issue: NewIssue, now: Date = new Date()): Promise<'created' | 'exists'> {
     if (this.issues.has(issue.postId)) return 'exists';
@@ -83,6 +85,15 @@ export class MemoryIssueStore implements IssueStore {
       posts.push({ postId, sendAt, summary: summary!, categoriesAndTags });
     }
     return posts.sort((a, b) => a.sendAt.localeCompare(b.sendAt) || a.postId.localeCompare(b.postId));
+  }
+
+  async lastDigestRun(): Promise<DigestRun | undefined> {
+    return this.digestRun === undefined ? undefined : { ...this.digestRun };
+  }
+
+  async recordDigestRun(run: DigestRun): Promise<void> {
+    if (this.digestRun === undefined || Date.parse(this.digestRun.until) < Date.parse(run.until))
+      this.digestRun = { ...run };
   }
 
   async startScheduled(postId: string): Promise<boolean> {

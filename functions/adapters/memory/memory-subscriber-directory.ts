@@ -1,6 +1,8 @@
+import { type Clock, systemClock } from '../../commons/clock';
 import { normaliseAddress } from '../../subscribers/address';
 import type {
   ActivePage,
+  Frequency,
   PendingSignup,
   Preferences,
   Subscriber,
@@ -20,7 +22,10 @@ export class MemorySubscriberDirectory
   private readonly subscribers = new Map<string, Subscriber>();
 
   /** `idFor` maps an address to its id (the DynamoDB store's keyed hash, or any stand-in). */
-  constructor(private readonly idFor: (email: string) => string) {}
+  constructor(
+    private readonly idFor: (email: string) => string,
+    private readonly clock: Clock = systemClock,
+  ) {}
 
   /** Puts a subscriber as it would be after signing up (tests and the local demo build lists with it). */
   put(subscriber: Subscriber): void {
@@ -77,6 +82,7 @@ export class MemorySubscriberDirectory
     delete subscriber.frequency;
     if (input.topics !== undefined && input.topics.length > 0) subscriber.topics = [...input.topics];
     if (input.frequency !== undefined) subscriber.frequency = input.frequency;
+    if (known !== undefined) this.noteFrequencyChange(subscriber, known.frequency);
     this.subscribers.set(id, subscriber);
     return { id, stored: true };
   }
@@ -108,8 +114,16 @@ export class MemorySubscriberDirectory
   async updatePreferences(id: string, { topics, frequency, lang }: Preferences): Promise<boolean> {
     const subscriber = this.subscribers.get(id);
     if (subscriber?.state !== 'active' && subscriber?.state !== 'pending') return false;
+    const before = subscriber.frequency;
     Object.assign(subscriber, { frequency, lang, topics: [...topics] });
     if (topics.length === 0) delete subscriber.topics;
+    this.noteFrequencyChange(subscriber, before);
     return true;
+  }
+
+  /** As the DynamoDB store does: the time of a change of frequency (absent is each post), only of a change. */
+  private noteFrequencyChange(subscriber: Subscriber, before: Frequency | undefined): void {
+    if ((before ?? 'post') !== (subscriber.frequency ?? 'post'))
+      subscriber.frequencyChangedAt = this.clock.now().toISOString();
   }
 }
