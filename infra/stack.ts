@@ -86,6 +86,14 @@ export class PushletterStack extends Stack {
       'An SES send, delivery, bounce or complaint event',
     );
     this.alarms.deadLetters('DigestDeadLetters', this.pipeline.digestDeadLetters, "A week's digest");
+    // A copy in doubt is sent again once it has waited resendAfterSeconds (sender life + 600 s)
+    // without its Send event: events held back half of those 600 s warn well before that.
+    this.alarms.queueLag(
+      'SesEventsLag',
+      this.pipeline.sesEventsQueue.queue,
+      Duration.minutes(5),
+      "SES events waited more than 5 minutes for ses-events (copies in doubt are sent again once their Send event is 10 minutes late): read the function's errors and throttles, raise its concurrency cap",
+    );
     const functions = {
       Api: apiHandler,
       Ingest: this.pipeline.ingest,

@@ -94,6 +94,16 @@ export class Alarms extends Construct {
     );
   }
 
+  /** Messages waiting longer than `maxAge` for their consumer: it is stuck, failing or held back. */
+  queueLag(id: string, queue: sqs.IQueue, maxAge: Duration, what: string): cloudwatch.Alarm {
+    return this.alarm(
+      id,
+      queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: 'Maximum' }),
+      maxAge.toSeconds(),
+      what,
+    );
+  }
+
   functionErrors(id: string, fn: lambda.IFunction, what: string): cloudwatch.Alarm {
     return this.alarm(
       id,

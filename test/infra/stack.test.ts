@@ -1016,6 +1016,13 @@ describe('alarms', () => {
     for (const alarm of alarms()) expect(alarm.AlarmActions).toEqual([{ Ref: id(stack.alarms.topic) }]);
   });
 
+  it('warn when SES events wait in their queue long enough to delay deciding copies in doubt', () => {
+    const lag = alarms().filter((alarm) => alarm.MetricName === 'ApproximateAgeOfOldestMessage');
+    expect(lag.map((alarm) => render(alarm.Dimensions[0].Value, names))).toEqual(['sesEventsQueue.QueueName']);
+    // Half of the 600 s a Send event is given before its copy is sent again.
+    expect(lag[0]).toMatchObject({ Threshold: 300, Statistic: 'Maximum', Period: 300 });
+  });
+
   it("may be published by this account's alarms (the TLS-only topic policy replaces the default one)", () => {
     const publish = allStatements(template).filter(
       ({ statement }) =>
