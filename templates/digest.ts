@@ -1,4 +1,5 @@
 import { EMAIL_FOOTER_MJML, EMAIL_HEAD_MJML } from './post';
+import { readerLanguage } from './reader-strings';
 
 /**
  * The MJML of the weekly digest: one card listing the week's posts (image, title, date,
@@ -97,5 +98,5 @@ const zhCN: DigestStrings = {
 
 /** Any Chinese variant reads the Chinese strings, as in templates/strings.ts. */
 export function digestStringsFor(lang: string): DigestStrings {
-  return /^zh\b/i.test(lang) ? zhCN : en;
+  return readerLanguage(lang) === 'zh-CN' ? zhCN : en;
 }

@@ -1,3 +1,4 @@
+import { readerLanguage } from './reader-strings';
 /**
  * The words the post email adds around a post, in the languages the newsletter speaks.
  * Keys are the same in every language; `stringsFor` picks by the post's language.
@@ -38,9 +39,9 @@ const zhCN: EmailStrings = {
 
 export const EMAIL_STRINGS: Record<'en' | 'zh-CN', EmailStrings> = { en, 'zh-CN': zhCN };
 
-/** Any Chinese variant (`zh`, `zh-CN`, `zh-Hans`, `zh-TW`) reads the Chinese strings. */
+/** Any Chinese variant (`zh`, `zh-CN`, `zh_CN`, `zh-Hans`, `zh-TW`) reads the Chinese strings. */
 export function emailLanguageOf(lang: string): keyof typeof EMAIL_STRINGS {
-  return /^zh\b/i.test(lang) ? 'zh-CN' : 'en';
+  return readerLanguage(lang) === 'zh-CN' ? 'zh-CN' : 'en';
 }
 
 export function stringsFor(lang: string): EmailStrings {

@@ -1,3 +1,4 @@
+import { readerLanguage } from '../../templates/reader-strings';
 import { postIsFor } from '../subscribers/topics';
 import type { Frequency, Subscriber } from '../subscribers/types';
 import type { DigestContents } from './issues';
@@ -46,9 +47,7 @@ export function parseDigestVariantKey(key: string): { lang: DigestLanguage; posi
 
 /** The digest language of a reader: theirs when the digest speaks it, else the digest's own. */
 export function readerDigestLanguage(lang: string | undefined, fallback: DigestLanguage): DigestLanguage {
-  if (lang === undefined) return fallback;
-  if (/^zh\b/i.test(lang)) return 'zh-CN';
-  return /^en\b/i.test(lang) ? 'en' : fallback;
+  return readerLanguage(lang) ?? fallback;
 }
 
 /** Positions of the digest's posts that go to this reader (empty: none of them). */

@@ -1,3 +1,4 @@
+import { readerLanguage } from '../../templates/reader-strings';
 import type { Clock } from '../commons/clock';
 import type { Settings } from '../commons/config';
 import { logger } from '../commons/logger';
@@ -66,7 +67,7 @@ const PAGE_SIZE = 500;
  * most of its posts are in.
  */
 export function digestLanguage(posts: { lang: string }[], language: string | undefined): DigestLanguage {
-  const chinese = (lang: string) => /^zh\b/i.test(lang);
+  const chinese = (lang: string) => readerLanguage(lang) === 'zh-CN';
   if (language !== undefined) return chinese(language) ? 'zh-CN' : 'en';
   const inChinese = posts.filter((post) => chinese(post.lang)).length;
   return inChinese * 2 > posts.length ? 'zh-CN' : 'en';

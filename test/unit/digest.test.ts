@@ -4,7 +4,7 @@ import { digestVariantFor, frequencyAt, parseDigestVariantKey } from '../../func
 import { dispatchIssue } from '../../functions/delivery/dispatcher';
 import type { DigestContents } from '../../functions/delivery/issues';
 import { digestWeekAt, nextDigestAt } from '../../functions/digest/digest-week';
-import { type DigestOutcome, runWeeklyDigest } from '../../functions/digest/weekly-digest';
+import { type DigestOutcome, digestLanguage, runWeeklyDigest } from '../../functions/digest/weekly-digest';
 import { startDigestTimer } from '../../functions/local/digest-timer';
 import { HTML_SIZE_BUDGET } from '../../functions/render/clip';
 import { renderDigestEmail } from '../../functions/render/digest-email';
@@ -12,6 +12,8 @@ import { EXCERPT_MAX_CHARACTERS, summarizePost } from '../../functions/render/ex
 import { parsePost } from '../../functions/render/post';
 import type { PostSummary, SiteConfig } from '../../functions/render/types';
 import type { Frequency } from '../../functions/subscribers/types';
+import { digestStringsFor } from '../../templates/digest';
+import { emailLanguageOf } from '../../templates/strings';
 import { sendingWorld } from './delivery-world';
 
 const site: SiteConfig = {
@@ -461,5 +463,19 @@ describe("a reader's frequency when a post was sent", () => {
     expect(frequencyAt(switched, '2026-12-02T00:00:00Z')).toBe('post');
     expect(frequencyAt({ frequency: 'digest' }, '2020-01-01T00:00:00Z')).toBe('digest');
     expect(frequencyAt({}, undefined)).toBe('post');
+  });
+});
+
+describe("the digest's language", () => {
+  it('reads every way a Chinese blog writes its language, zh_CN included, as Chinese', () => {
+    for (const tag of ['zh', 'zh-CN', 'zh_CN', 'zh-Hans', 'ZH-tw']) {
+      expect(digestLanguage([{ lang: tag }], undefined), tag).toBe('zh-CN');
+      expect(digestLanguage([], tag), tag).toBe('zh-CN');
+      expect(digestStringsFor(tag), tag).toBe(digestStringsFor('zh-CN'));
+      expect(emailLanguageOf(tag), tag).toBe('zh-CN');
+    }
+    expect(digestLanguage([{ lang: 'en_US' }, { lang: 'zh_CN' }, { lang: 'zh_CN' }], undefined)).toBe('zh-CN');
+    expect(digestStringsFor('en_GB')).toBe(digestStringsFor('en'));
+    expect(emailLanguageOf('fr')).toBe('en');
   });
 });
