@@ -61,9 +61,31 @@ export function calendarParts(date: Date, timeZone = 'UTC'): CalendarParts {
   };
 }
 
+/** Date.UTC, except that years 0–99 stay themselves (Date.UTC reads them as 1900–1999). */
+function utcTime(
+  year: number,
+  monthIndex: number,
+  day: number,
+  hour = 0,
+  minute = 0,
+  second = 0,
+  millisecond = 0,
+): number {
+  const date = new Date(0);
+  date.setUTCFullYear(year, monthIndex, day);
+  date.setUTCHours(hour, minute, second, millisecond);
+  return date.getTime();
+}
+
+/** Days in a month of the proleptic Gregorian calendar (February has 29 in leap years only). */
+export function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return [4, 6, 9, 11].includes(month) ? 30 : 31;
+}
+
 function offsetMilliseconds(instant: number, timeZone: string): number {
   const parts = calendarParts(new Date(instant), timeZone);
-  const asUtc = Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute, parts.second);
+  const asUtc = utcTime(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute, parts.second);
   return asUtc - Math.floor(instant / 1000) * 1000;
 }
 
@@ -80,7 +102,7 @@ export function zonedTime(
   },
   timeZone = 'UTC',
 ): Date {
-  const guess = Date.UTC(
+  const guess = utcTime(
     fields.year,
     fields.month - 1,
     fields.day,
@@ -125,7 +147,7 @@ export function parseJekyllDate(value: unknown, timeZone = 'UTC'): Date | undefi
     fields.month < 1 ||
     fields.month > 12 ||
     fields.day < 1 ||
-    fields.day > 31 ||
+    fields.day > daysInMonth(fields.year, fields.month) ||
     fields.hour > 23 ||
     fields.minute > 59 ||
     fields.second > 60
@@ -133,7 +155,7 @@ export function parseJekyllDate(value: unknown, timeZone = 'UTC'): Date | undefi
     return undefined;
   }
   if (!zone) return zonedTime(fields, timeZone);
-  const utc = Date.UTC(
+  const utc = utcTime(
     fields.year,
     fields.month - 1,
     fields.day,

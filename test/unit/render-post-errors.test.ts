@@ -117,6 +117,14 @@ describe('bad posts are refused with one line naming the file, the problem and t
     expect(error.message).toContain('"date: next tuesday" is not a date');
   });
 
+  it('a front-matter date past the end of its month', async () => {
+    const error = await failure(() =>
+      parsePost({ path: '_posts/2024-02-01-leap.md', source: '---\ndate: 2024-02-30\n---\n\nBody\n', site }),
+    );
+    expect(error.code).toBe('POST_BAD_FRONT_MATTER');
+    expect(error.message).toContain('"date: 2024-02-30" is not a date');
+  });
+
   it('a file name with an impossible date', async () => {
     const error = await failure(() =>
       parsePost({ path: '_posts/2024-02-30-leap.md', source: '---\ntitle: x\n---\n\nBody\n', site }),

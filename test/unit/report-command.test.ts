@@ -1,4 +1,5 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -74,6 +75,37 @@ describe('pushletter report', () => {
     });
     expect(await readdir(folder)).toEqual(['reports']);
     expect(await readdir(target)).toEqual([]);
+  });
+
+  it('refuses a place that is no regular file (a named pipe here, as /dev/full would be), and leaves it as it was', async () => {
+    const pipe = join(folder, 'pipe');
+    execFileSync('mkfifo', [pipe]);
+    await expect(report('--out', pipe)).rejects.toMatchObject({
+      code: 'REPORT_NOT_WRITTEN',
+      message: `cannot write ${pipe}: it is a named pipe (FIFO), not a regular file; pass the name of a file to write, or another --out`,
+    });
+    expect((await lstat(pipe)).isFIFO()).toBe(true);
+    expect(await readdir(folder)).toEqual(['pipe']);
+  });
+
+  it('writes through a symbolic link to the file it names, and keeps the link', async () => {
+    const file = join(folder, 'real.html');
+    await writeFile(file, 'an older report');
+    await symlink(file, join(folder, 'latest.html'));
+    await report('--out', join(folder, 'latest.html'));
+    expect(await readFile(file, 'utf8')).toContain('Field Notes: newsletter report');
+    expect((await lstat(join(folder, 'latest.html'))).isSymbolicLink()).toBe(true);
+    expect((await readdir(folder)).sort()).toEqual(['latest.html', 'real.html']);
+  });
+
+  it('says when a part of the path is a file, not a folder', async () => {
+    await writeFile(join(folder, 'afile'), '');
+    const file = join(folder, 'afile', 'x.html');
+    await expect(report('--out', file)).rejects.toMatchObject({
+      code: 'REPORT_NOT_WRITTEN',
+      message: `cannot write ${file}: part of ${join(folder, 'afile')} is a file, not a folder: pass another --out`,
+    });
+    expect(await readdir(folder)).toEqual(['afile']);
   });
 
   it('refuses words it does not know with the usage, before reading anything', async () => {
