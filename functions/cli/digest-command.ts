@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { Writable } from 'node:stream';
 import { readEnv, readSettings, type Settings } from '../commons/config';
@@ -10,7 +10,7 @@ import { isoWeek } from '../digest/digest-week';
 import { type DigestOutcome, digestLanguage, renderDigestOf } from '../digest/weekly-digest';
 import { personalise, valuesForLanguage } from '../mail/message';
 import { categoriesAndTagsOf, compileIssueMessage } from '../publishing/ingest-post';
-import { calendarParts, parseJekyllDate } from '../render/dates';
+import { calendarParts, daysInMonth, parseJekyllDate } from '../render/dates';
 import { fillEmail } from '../render/email';
 import { summarizePost } from '../render/excerpt';
 import { gatherIncludesFromFolder } from '../render/includes';
@@ -20,6 +20,7 @@ import { sampleLinks } from '../subscribers/tokens';
 import { parseArgs } from './args';
 import { Progress } from './progress';
 import { markdownFilesIn, PREVIEW_RECIPIENT } from './render-command';
+import { writeWhole } from './write-whole';
 
 const USAGE = 'digest [--site <dir>] [--since <date>] [--out <dir>] | digest --send';
 
@@ -36,6 +37,20 @@ up to the latest digest time (PUSHLETTER_DIGEST_DAY, PUSHLETTER_DIGEST_HOUR, PUS
 A week already sent sends nobody a second copy.`;
 
 const DAY_MS = 86_400_000;
+const MONTH_NAMES = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
 const kilobytes = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
 
 export interface DigestIo {
@@ -97,8 +112,15 @@ async function preview(values: { site?: string; since?: string; out?: string }, 
     readEnv(ENV.timezone) === undefined && site.timezone !== undefined ? site.timezone : settings.digest.timeZone;
   const since =
     values.since === undefined ? new Date(now.getTime() - 7 * DAY_MS) : parseJekyllDate(values.since, timeZone);
-  if (since === undefined || Number.isNaN(since.getTime()))
-    throw new InvalidInputError('CLI_USAGE', `--since ${values.since}: not a date; write it as YYYY-MM-DD`);
+  if (since === undefined || Number.isNaN(since.getTime())) {
+    const day = /^(\d{4})-(\d{1,2})-(\d{1,2})\b/.exec(values.since ?? '');
+    const month = Number(day?.[2]);
+    const why =
+      day && month >= 1 && month <= 12 && Number(day[3]) > daysInMonth(Number(day[1]), month)
+        ? `${MONTH_NAMES[month - 1]} ${day[1]} has ${daysInMonth(Number(day[1]), month)} days`
+        : 'write it as YYYY-MM-DD';
+    throw new InvalidInputError('CLI_USAGE', `--since ${values.since}: not a date; ${why}`);
+  }
 
   const files = markdownFilesIn(postsFolder);
   const progress = files.length > 1 ? new Progress('digest', files.length, io.err) : undefined;
@@ -152,12 +174,22 @@ async function preview(values: { site?: string; since?: string; out?: string }, 
   const outDir = values.out ?? 'out';
   const name = `digest-${isoWeek(calendarParts(now, timeZone))}`;
   const base = join(outDir, name);
-  await mkdir(outDir, { recursive: true });
-  await Promise.all([
-    writeFile(`${base}.html`, preview.html),
-    writeFile(`${base}.txt`, preview.text),
-    writeFile(`${base}.eml`, eml),
-  ]);
+  await mkdir(outDir, { recursive: true }).catch((error: NodeJS.ErrnoException) => {
+    const reason =
+      error.code === 'EEXIST' || error.code === 'ENOTDIR'
+        ? `${error.code === 'EEXIST' ? outDir : 'a part of it'} is a file, not a folder; pass another --out folder`
+        : errorMessage(error);
+    throw new PushletterError('DIGEST_NOT_WRITTEN', `cannot create the folder ${outDir}: ${reason}`, { cause: error });
+  });
+  await writeWhole(
+    [
+      { path: `${base}.html`, content: preview.html },
+      { path: `${base}.txt`, content: preview.text },
+      { path: `${base}.eml`, content: eml },
+    ],
+    'DIGEST_NOT_WRITTEN',
+    { option: '--out' },
+  );
   const left = posts.length - email.shown;
   const lines = [
     `✓ digest of ${posts.length} post${posts.length === 1 ? '' : 's'} dated from ${sinceDay} (${siteSettings.siteTitle})`,

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -60,6 +60,30 @@ describe('pushletter digest (preview)', () => {
     expect(readFileSync(`${base}.html`, 'utf8')).not.toContain('%%PUSHLETTER');
   });
 
+  it('says what to fix when --out is a file, lies under a file, or one of its names is a folder, and writes none of the three', async () => {
+    const args = (out: string) => ['--site', BLOG_EN, '--since', '2024-04-01', '--out', out];
+    const file = join(folder, 'a-file');
+    writeFileSync(file, 'mine');
+    await expect(digest(args(file), { settings, now })).rejects.toMatchObject({
+      code: 'DIGEST_NOT_WRITTEN',
+      message: `cannot create the folder ${file}: ${file} is a file, not a folder; pass another --out folder`,
+    });
+    await expect(digest(args(join(file, 'out')), { settings, now })).rejects.toMatchObject({
+      code: 'DIGEST_NOT_WRITTEN',
+      message: `cannot create the folder ${join(file, 'out')}: a part of it is a file, not a folder; pass another --out folder`,
+    });
+    expect(readFileSync(file, 'utf8')).toBe('mine');
+
+    const out = join(folder, 'txt-is-a-folder');
+    mkdirSync(join(out, 'digest-2024-W23.txt'), { recursive: true });
+    const txt = join(out, 'digest-2024-W23.txt');
+    await expect(digest(args(out), { settings, now })).rejects.toMatchObject({
+      code: 'DIGEST_NOT_WRITTEN',
+      message: `cannot write ${txt}: ${txt} is a folder: remove it or pass another --out`,
+    });
+    expect(readdirSync(out)).toEqual(['digest-2024-W23.txt']);
+  });
+
   it('says when the week has no posts, and writes nothing', async () => {
     const out = join(folder, 'empty');
     // Seven days before midnight UTC is the evening of 24 December on the blog's clock.
@@ -77,6 +101,9 @@ describe('pushletter digest (preview)', () => {
     );
     await expect(digest(['--site', BLOG_EN, '--since', 'last week'], { settings, now })).rejects.toThrow(
       /--since last week: not a date; write it as YYYY-MM-DD/,
+    );
+    await expect(digest(['--site', BLOG_EN, '--since', '2026-02-30'], { settings, now })).rejects.toThrow(
+      /--since 2026-02-30: not a date; February 2026 has 28 days/,
     );
     await expect(digest(['--send', '--since', '2024-01-01'], { settings, now })).rejects.toThrow(
       /--send sends the week the running stack's posts make up/,
