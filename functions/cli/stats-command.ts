@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { basename, sep } from 'node:path';
 import type { Writable } from 'node:stream';
 import { processEnvironment, readTarget } from '../commons/config';
 import { InvalidInputError } from '../commons/errors';
@@ -12,7 +13,15 @@ const USAGE = 'stats [post id | post.md] [--json] [--aws]';
 
 /** A post file names its post the way the renderer does; anything else is taken as an id. */
 async function postIdOf(argument: string): Promise<string> {
-  if (!existsSync(argument)) return argument;
+  if (!existsSync(argument)) {
+    // A post id has neither a folder nor an extension: this was meant as a file, and a typo there is not "not published".
+    if (/\.(md|markdown)$/i.test(argument) || argument.includes('/') || argument.includes(sep))
+      throw new InvalidInputError(
+        'POST_FILE_NOT_FOUND',
+        `${argument}: the file does not exist; check the path, or name the post by its id (such as ${basename(argument).replace(/\.(md|markdown)$/i, '')})`,
+      );
+    return argument;
+  }
   const { readPostName } = await import('../render/post');
   return readPostName(argument).id;
 }
