@@ -37,20 +37,6 @@ up to the latest digest time (PUSHLETTER_DIGEST_DAY, PUSHLETTER_DIGEST_HOUR, PUS
 A week already sent sends nobody a second copy.`;
 
 const DAY_MS = 86_400_000;
-const MONTH_NAMES = [
-  'January',
-  'February',
-  'March',
-  'April',
-  'May',
-  'June',
-  'July',
-  'August',
-  'September',
-  'October',
-  'November',
-  'December',
-];
 const kilobytes = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
 
 export interface DigestIo {
@@ -117,7 +103,7 @@ async function preview(values: { site?: string; since?: string; out?: string }, 
     const month = Number(day?.[2]);
     const why =
       day && month >= 1 && month <= 12 && Number(day[3]) > daysInMonth(Number(day[1]), month)
-        ? `${MONTH_NAMES[month - 1]} ${day[1]} has ${daysInMonth(Number(day[1]), month)} days`
+        ? `${new Intl.DateTimeFormat('en', { month: 'long', timeZone: 'UTC' }).format(Date.UTC(2000, month - 1))} ${day[1]} has ${daysInMonth(Number(day[1]), month)} days`
         : 'write it as YYYY-MM-DD';
     throw new InvalidInputError('CLI_USAGE', `--since ${values.since}: not a date; ${why}`);
   }
