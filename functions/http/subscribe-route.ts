@@ -16,7 +16,7 @@ import {
   retryValues,
   signupPage,
 } from './pages';
-import { readFields, readFieldValues, wantsJson } from './request';
+import { nonTextField, readFields, readFieldValues, wantsJson } from './request';
 import { captchaPolicy, html, json } from './responses';
 import type { HttpResponse, RouteHandler } from './types';
 
@@ -38,6 +38,12 @@ export const subscribe: RouteHandler = async (request, app) => {
   if ((fields[HONEYPOT_FIELD] ?? '') !== '') {
     logger.info('subscriber.signup.honeypot');
     return accepted(asJson, page);
+  }
+  // Left out of `fields`, a number or list sent as `frequency` would silently mean every post.
+  const notText = nonTextField(request, ['email', 'frequency', 'lang']);
+  if (notText !== undefined) {
+    const message = READER_STRINGS[page.lang].errors.notText.replace('{field}', notText);
+    return json(400, { error: 'fieldNotText', field: notText, message });
   }
   const email = fields.email ?? '';
   const offered = app.settings.topics;

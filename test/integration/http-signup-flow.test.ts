@@ -116,6 +116,31 @@ describe('signing up', () => {
     expect(await inbox(stack, address)).toHaveLength(1);
   });
 
+  it('refuses a JSON field sent as a number, list or object, naming it, instead of dropping it', async () => {
+    const address = uniqueAddress('not-text');
+    for (const [field, value] of [
+      ['frequency', ['digest']],
+      ['frequency', { x: 'digest' }],
+      ['frequency', 1],
+      ['lang', ['zh-CN']],
+      ['email', 123],
+    ] as const) {
+      const response = await postJson(`${stack.urls.app}/subscribe`, { email: address, [field]: value });
+      expect(response.status, `${field}: ${JSON.stringify(value)}`).toBe(400);
+      expect(await response.json()).toEqual({
+        error: 'fieldNotText',
+        field,
+        message: `The "${field}" field must be text (a JSON string), not a number, list or object.`,
+      });
+    }
+    const chinese = await postJson(`${stack.urls.app}/subscribe`, { email: address, lang: 'zh-CN', frequency: 7 });
+    expect(((await chinese.json()) as { message: string }).message).toBe(
+      '“frequency”字段必须是文本（JSON 字符串），不能是数字、列表或对象。',
+    );
+    expect(await stack.composition.subscribers.findByEmail(address)).toBeUndefined();
+    expect(await inbox(stack, address)).toHaveLength(0);
+  });
+
   it('shows the form again with the problem when the address is mistyped', async () => {
     const response = await postForm(`${stack.urls.app}/subscribe`, { email: 'reader@gmial.com' });
     const page = await response.text();
