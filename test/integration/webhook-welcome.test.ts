@@ -115,7 +115,7 @@ describe('a pushed _newsletter/welcome.md', () => {
     const bare = await push({ write: { [WELCOME]: 'Welcome aboard, no front matter.\n' } });
     expect(bare.status).toBe(202);
     const told = (await inbox(stack, 'editor@example.org')).filter((email) =>
-      email.body.text.includes(bare.commit.slice(0, 7)),
+      (email.body.text ?? '').includes(bare.commit.slice(0, 7)),
     );
     expect(told).toHaveLength(1);
     expect(told[0]!.body.text).toContain(
