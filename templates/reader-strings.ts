@@ -88,6 +88,8 @@ export interface ReaderStrings {
     captcha: string;
     /** A JSON field sent as a number, list or object; `{field}` is its name. */
     notText: string;
+    /** A form field that may be sent once, sent twice; `{field}` is its name. */
+    repeated: string;
     errorTitle: string;
   };
   backToSite: string;
@@ -285,6 +287,7 @@ const en: ReaderStrings = {
     hours: 'in about {n} hours',
     captcha: 'Please complete the check that you are a person, then press Subscribe again.',
     notText: 'The "{field}" field must be text (a JSON string), not a number, list or object.',
+    repeated: 'The "{field}" field was sent more than once; send it once.',
     errorTitle: 'Subscription not possible',
   },
   backToSite: 'Back to {site}',
@@ -472,6 +475,7 @@ const zhCN: ReaderStrings = {
     hours: '约 {n} 小时',
     captcha: '请先完成人机验证，然后再次点击“订阅”。',
     notText: '“{field}”字段必须是文本（JSON 字符串），不能是数字、列表或对象。',
+    repeated: '“{field}”字段提交了不止一次，请只提交一次。',
     errorTitle: '无法订阅',
   },
   backToSite: '返回 {site}',

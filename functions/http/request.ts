@@ -68,6 +68,13 @@ export function nonTextField(request: HttpRequest, names: readonly string[]): st
   return names.find((name) => body[name] !== undefined && body[name] !== null && typeof body[name] !== 'string');
 }
 
+/** The first of `names` a form body sends more than once (which `readFields` would reduce to its last value). */
+export function repeatedField(request: HttpRequest, names: readonly string[]): string | undefined {
+  if (isJsonType(mediaType(request))) return undefined;
+  const params = new URLSearchParams(request.body.toString('utf8'));
+  return names.find((name) => params.getAll(name).length > 1);
+}
+
 /**
  * Every value of a field that may repeat: a form's repeated `name=…`, or a JSON array (a single
  * JSON string counts as one value; other JSON values are kept as their JSON text, so a message

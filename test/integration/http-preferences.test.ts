@@ -231,6 +231,16 @@ describe('the preferences page', () => {
         ],
         alert: '请选择 English 或中文',
       },
+      {
+        // Twice, as a hand-made request might: refused, not read as the first value.
+        fields: [
+          ['topics', 'rust'],
+          ['frequency', 'digest'],
+          ['frequency', 'post'],
+          ['lang', 'zh-CN'],
+        ],
+        alert: '请选择频率',
+      },
     ];
     for (const { fields, alert } of cases) {
       const response = await postChoices(link, fields);

@@ -141,6 +141,31 @@ describe('signing up', () => {
     expect(await inbox(stack, address)).toHaveLength(0);
   });
 
+  it('refuses a form that sends frequency or lang twice, rather than guessing which one was meant', async () => {
+    const address = uniqueAddress('repeated');
+    const form = (fields: [string, string][]) =>
+      fetch(`${stack.urls.app}/subscribe`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams([['email', address], ...fields]).toString(),
+      });
+    const twice = await form([
+      ['frequency', 'digest'],
+      ['frequency', 'post'],
+    ]);
+    expect(twice.status).toBe(400);
+    expect(await twice.text()).toMatch(
+      /role="alert">The (&quot;|")frequency(&quot;|") field was sent more than once; send it once\./,
+    );
+    const langs = await form([
+      ['lang', 'zh-CN'],
+      ['lang', 'zh-CN'],
+    ]);
+    expect(langs.status).toBe(400);
+    expect(await langs.text()).toContain('role="alert">“lang”字段提交了不止一次，请只提交一次。');
+    expect(await stack.composition.subscribers.findByEmail(address)).toBeUndefined();
+  });
+
   it('shows the form again with the problem when the address is mistyped', async () => {
     const response = await postForm(`${stack.urls.app}/subscribe`, { email: 'reader@gmial.com' });
     const page = await response.text();
