@@ -78,12 +78,18 @@ export interface ReaderStrings {
     tooLarge: { title: string; body: string };
     badRequest: { title: string; body: string };
     unsupportedType: { title: string; body: string };
+    /** The preferences page posts only its own form-encoded forms. */
+    unsupportedPreferencesType: { title: string; body: string };
     server: { title: string; body: string };
     /** `{wait}` is `minutes` or `hours` below, `{time}` the UTC time. */
     tooManySignups: { title: string; body: string };
     minutes: string;
     hours: string;
     captcha: string;
+    /** A JSON field sent as a number, list or object; `{field}` is its name. */
+    notText: string;
+    /** A form field that may be sent once, sent twice; `{field}` is its name. */
+    repeated: string;
     errorTitle: string;
   };
   backToSite: string;
@@ -268,6 +274,10 @@ const en: ReaderStrings = {
       body: 'The data sent could not be read. Go back and try again.',
     },
     unsupportedType: { title: 'Unsupported form', body: 'Send the form as application/x-www-form-urlencoded or JSON.' },
+    unsupportedPreferencesType: {
+      title: 'Unsupported form',
+      body: 'Send the preferences form as application/x-www-form-urlencoded, as the page itself does. JSON is not accepted here.',
+    },
     server: { title: 'Something went wrong on our side', body: 'Nothing was lost. Please try again in a few minutes.' },
     tooManySignups: {
       title: 'Too many signups',
@@ -276,6 +286,8 @@ const en: ReaderStrings = {
     minutes: 'in about {n} minutes',
     hours: 'in about {n} hours',
     captcha: 'Please complete the check that you are a person, then press Subscribe again.',
+    notText: 'The "{field}" field must be text (a JSON string), not a number, list or object.',
+    repeated: 'The "{field}" field was sent more than once; send it once.',
     errorTitle: 'Subscription not possible',
   },
   backToSite: 'Back to {site}',
@@ -453,11 +465,17 @@ const zhCN: ReaderStrings = {
     },
     badRequest: { title: '表单有误', body: '无法读取提交的数据。请返回后重试。' },
     unsupportedType: { title: '不支持的表单格式', body: '请以 application/x-www-form-urlencoded 或 JSON 格式提交。' },
+    unsupportedPreferencesType: {
+      title: '不支持的表单格式',
+      body: '请像设置页面本身一样，以 application/x-www-form-urlencoded 格式提交设置表单。这里不接受 JSON。',
+    },
     server: { title: '服务器出了点问题', body: '数据没有丢失。请过几分钟再试。' },
     tooManySignups: { title: '订阅请求过多', body: '这个网络暂时提交了太多订阅。请{wait}后再试（UTC {time} 之后）。' },
     minutes: '约 {n} 分钟',
     hours: '约 {n} 小时',
     captcha: '请先完成人机验证，然后再次点击“订阅”。',
+    notText: '“{field}”字段必须是文本（JSON 字符串），不能是数字、列表或对象。',
+    repeated: '“{field}”字段提交了不止一次，请只提交一次。',
     errorTitle: '无法订阅',
   },
   backToSite: '返回 {site}',

@@ -17,9 +17,10 @@ const USAGE = 'subscribers import <file.csv> [--confirmed] | export | count | fo
 const HELP = `usage:
   pushletter subscribers import <file.csv> [--confirmed]
       Adds the addresses in a CSV file (UTF-8, a header row with an "email" column; a "name",
-      an ISO "created" date, a "lang" and a "topics" column are kept, other columns are named
-      as ignored). Topics are the offered ones (PUSHLETTER_TOPICS), separated by ; or |;
-      an empty cell means every post. Every row is checked; duplicates are merged; invalid rows are listed with
+      an ISO "created" date, a "lang", a "topics" and a "frequency" column are kept, other
+      columns are named as ignored). Topics are the offered ones (PUSHLETTER_TOPICS), separated
+      by ; or |; an empty cell (or only separators) means every post. Frequency is "post" or
+      "digest"; an empty cell means every post. Every row is checked; duplicates are merged; invalid rows are listed with
       their line numbers.
       Without --confirmed, new addresses are pending and get a confirmation email (at most
       one per address per 10 minutes). With --confirmed you vouch that they opted in: they
@@ -27,7 +28,8 @@ const HELP = `usage:
       complained are never re-subscribed by an import. Running the same file twice is safe.
   pushletter subscribers export
       Writes every subscriber as CSV to stdout: email, name, state, created, confirmed,
-      unsubscribed, suppressed, consent_at, consent_source, lang, topics (separated by |).
+      unsubscribed, suppressed, consent_at, consent_source, lang, topics (separated by |),
+      frequency (post or digest).
   pushletter subscribers count
       Prints how many subscribers are in each state.
   pushletter subscribers forget <email>
@@ -153,7 +155,7 @@ function printImportReport(
   if (!confirmed) lines.push(`  confirmation emails sent ${numberText(report.confirmationsSent)}`);
   if (parsed.ignoredColumns.length > 0) {
     lines.push(
-      `ignored columns: ${parsed.ignoredColumns.map((column) => JSON.stringify(column)).join(', ')} (kept: email, name, created, lang, topics)`,
+      `ignored columns: ${parsed.ignoredColumns.map((column) => JSON.stringify(column)).join(', ')} (kept: email, name, created, lang, topics, frequency)`,
     );
   }
   if (report.failed.length > 0) lines.push(`  failed     ${numberText(report.failed.length)}`);

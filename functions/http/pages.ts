@@ -428,6 +428,7 @@ export type ErrorKind =
   | 'tooLarge'
   | 'badRequest'
   | 'unsupportedType'
+  | 'unsupportedPreferencesType'
   | 'server'
   | 'tooManySignups';
 

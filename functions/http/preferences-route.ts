@@ -72,15 +72,18 @@ export const savePreferences: RouteHandler = async (request, app) => {
   const sample = sampleCopyOf(request.query.get('token'));
   if (sample !== undefined) return html(200, preferencesSamplePage(app.page(request), sample));
   const type = mediaType(request);
-  if (type !== '' && type !== 'application/x-www-form-urlencoded') return app.fail(request, 415, 'unsupportedType');
+  if (type !== '' && type !== 'application/x-www-form-urlencoded')
+    return app.fail(request, 415, 'unsupportedPreferencesType');
   const fields = new URLSearchParams(request.body.toString('utf8'));
   const reader = await readerOf(request, app);
   if (isResponse(reader)) return reader;
   const token = request.query.get('token') ?? '';
 
-  if (fields.get('action') === 'unsubscribe') {
+  // An erased reader has nothing to leave: the same 410 page as opening the link, not "You are
+  // unsubscribed". A reader still on file may press it twice (a double click, a reload).
+  if (reader !== undefined && fields.get('action') === 'unsubscribe') {
     await app.subscriptions.unsubscribe(token, 'preferences');
-    return html(200, unsubscribedPage(app.page(request, reader?.lang)));
+    return html(200, unsubscribedPage(app.page(request, reader.lang)));
   }
   if (reader === undefined || (reader.state !== 'active' && reader.state !== 'pending'))
     return answer(request, app, reader, 410);

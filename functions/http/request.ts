@@ -58,6 +58,24 @@ export function readFields(request: HttpRequest): Record<string, string> {
 }
 
 /**
+ * The first of `names` a JSON body sends as something other than text (a number, list, object or
+ * boolean), which `readFields` leaves out; undefined for form bodies, which only carry text. A
+ * `null` counts as not sent.
+ */
+export function nonTextField(request: HttpRequest, names: readonly string[]): string | undefined {
+  if (!isJsonType(mediaType(request))) return undefined;
+  const body = jsonObject(request.body.toString('utf8'));
+  return names.find((name) => body[name] !== undefined && body[name] !== null && typeof body[name] !== 'string');
+}
+
+/** The first of `names` a form body sends more than once (which `readFields` would reduce to its last value). */
+export function repeatedField(request: HttpRequest, names: readonly string[]): string | undefined {
+  if (isJsonType(mediaType(request))) return undefined;
+  const params = new URLSearchParams(request.body.toString('utf8'));
+  return names.find((name) => params.getAll(name).length > 1);
+}
+
+/**
  * Every value of a field that may repeat: a form's repeated `name=…`, or a JSON array (a single
  * JSON string counts as one value; other JSON values are kept as their JSON text, so a message
  * can name them). Undefined when the body does not have the field at all.

@@ -16,7 +16,7 @@ import {
   retryValues,
   signupPage,
 } from './pages';
-import { readFields, readFieldValues, wantsJson } from './request';
+import { nonTextField, readFields, readFieldValues, repeatedField, wantsJson } from './request';
 import { captchaPolicy, html, json } from './responses';
 import type { HttpResponse, RouteHandler } from './types';
 
@@ -39,8 +39,25 @@ export const subscribe: RouteHandler = async (request, app) => {
     logger.info('subscriber.signup.honeypot');
     return accepted(asJson, page);
   }
+  // Left out of `fields`, a number or list sent as `frequency` would silently mean every post.
+  const notText = nonTextField(request, ['email', 'frequency', 'lang']);
+  if (notText !== undefined) {
+    const message = READER_STRINGS[page.lang].errors.notText.replace('{field}', notText);
+    return json(400, { error: 'fieldNotText', field: notText, message });
+  }
   const email = fields.email ?? '';
   const offered = app.settings.topics;
+  // Refused rather than guessing which one was meant, as /preferences does.
+  const repeated = repeatedField(request, ['frequency', 'lang']);
+  if (repeated !== undefined) {
+    const message = READER_STRINGS[page.lang].errors.repeated.replace('{field}', repeated);
+    if (asJson) return json(400, { error: 'fieldRepeated', field: repeated, message });
+    return html(
+      400,
+      signupPage(page, undefined, app.captcha?.siteKey, { offered, chosen: {}, problem: message, email }),
+      captchaPolicy(app.captcha !== undefined),
+    );
+  }
   const checked = checkChoices({ topics: readFieldValues(request, 'topics'), frequency: fields.frequency }, offered);
   const chosen: ReadingChoices | undefined = 'choices' in checked ? checked.choices : undefined;
   // The form again, with the message next to the field, the typed value kept to fix, the

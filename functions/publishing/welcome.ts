@@ -1,5 +1,6 @@
 import type { Clock } from '../commons/clock';
 import type { Settings } from '../commons/config';
+import { InvalidInputError } from '../commons/errors';
 import { escapeHtml } from '../commons/html';
 import { logger } from '../commons/logger';
 import type { IngestMessage } from '../contract/messages';
@@ -14,6 +15,21 @@ import { type RepositoryFiles, readPushedIncludes } from './post-files';
  * when the local stack starts (from the blog folder), rendered like a post, and stored for the
  * API to send. Without it, or after it is removed, readers get the default welcome.
  */
+
+/** The path the welcome is rendered under, which the renderer's messages begin with. */
+const RENDERED_AS = '_drafts/welcome.md';
+
+/**
+ * A renderer's message about the welcome, naming the editor's file rather than the draft path
+ * it was rendered as, and not calling it a post.
+ */
+function asWelcome(message: string): string {
+  return message
+    .replaceAll(RENDERED_AS, WELCOME_FILE)
+    .replace('so Jekyll would not treat this file as a post', "so pushletter cannot read the welcome email's title")
+    .replace('the post has front matter but no text', 'the welcome email has front matter but no text')
+    .replace('write the post below', 'write the welcome below');
+}
 
 /** Where the welcome is kept for the API (adapters/dynamodb/welcome-store.ts). */
 export interface WelcomeStore {
@@ -47,14 +63,11 @@ export async function ingestWelcome(
   if (file !== undefined) {
     const render = dependencies.render ?? renderPostFile;
     // Rendered as a draft: a dateless Markdown file that is not a post and is never sent as one.
-    const { post, email } = await render(
-      { ...file, path: '_drafts/welcome.md', kind: 'draft' },
-      settings,
-      clock.now(),
-      {
-        skippedToo: false,
-      },
-    );
+    const { post, email } = await render({ ...file, path: RENDERED_AS, kind: 'draft' }, settings, clock.now(), {
+      skippedToo: false,
+    }).catch((error: unknown) => {
+      throw error instanceof InvalidInputError ? new InvalidInputError(error.code, asWelcome(error.message)) : error;
+    });
     if (email !== undefined) {
       // "View on the web" leads to the blog, unless the welcome names a page of its own.
       const site = await siteFor(file, settings);
@@ -65,7 +78,7 @@ export async function ingestWelcome(
       const message = compileIssueMessage({ ...email, html, text }, settings);
       welcome = { subject: email.subject, lang: email.lang, message, source: file.commit ?? file.origin };
       for (const warning of email.warnings)
-        logger.warn('welcome.render_warning', { code: warning.code, detail: warning.message });
+        logger.warn('welcome.render_warning', { code: warning.code, detail: asWelcome(warning.message) });
     }
   }
   const saved = await dependencies.welcomes.save(welcome, readAt);

@@ -1,8 +1,8 @@
 import type { Topic } from '../commons/config';
 import { InvalidInputError } from '../commons/errors';
 import { AddressError, normaliseAddress } from './address';
-import { checkChoices } from './choices';
-import type { Subscriber } from './types';
+import { checkChoices, FREQUENCIES } from './choices';
+import type { Frequency, Subscriber } from './types';
 
 /** One address to import, after validation and merging. */
 export interface ImportRow {
@@ -18,6 +18,8 @@ export interface ImportRow {
   name?: string;
   /** From a `topics` column, under the offered names; absent for every post (an empty cell, or every topic). */
   topics?: string[];
+  /** From a `frequency` column: `post` or `digest`; absent (every post) for an empty cell. */
+  frequency?: Frequency;
 }
 
 export interface InvalidRow {
@@ -62,6 +64,7 @@ const CREATED_HEADERS = new Set([
 ]);
 const LANGUAGE_HEADERS = new Set(['lang', 'language', 'locale']);
 const TOPICS_HEADERS = new Set(['topics', 'topic', '主题']);
+const FREQUENCY_HEADERS = new Set(['frequency', '频率']);
 /**
  * Between topics in a cell: `;` or `|`, never the comma, which is the file's own delimiter in
  * most exports (a `;`-delimited file needs the cell quoted, or `|`). Export writes `|`.
@@ -221,7 +224,7 @@ function readTopicsCell(cell: string, offered: readonly Topic[]): { topics?: str
 
 /**
  * Reads an import file: a header row with an email column (and optionally a `name`, an ISO
- * `created` date, a `lang` tag and `topics` from `offered`, which are kept; other columns are
+ * `created` date, a `lang` tag, `topics` from `offered` and a `frequency`, which are kept; other columns are
  * listed as ignored), then one subscriber per row. Every row is validated; duplicates
  * (case-insensitive) are merged into the first occurrence. Problems are worded for the editor
  * who runs the import.
@@ -249,8 +252,20 @@ export function parseImportCsv(bytes: Uint8Array, name = 'the file', offered: re
   const languageColumn = header.findIndex((cell) => LANGUAGE_HEADERS.has(cell));
   const nameHeader = NAME_HEADERS.find((candidate) => header.includes(candidate));
   const nameColumn = nameHeader === undefined ? -1 : header.indexOf(nameHeader);
+  // Two columns for the same choice: whichever were read, some readers would get the wrong one.
+  for (const [names, what] of [
+    [TOPICS_HEADERS, 'topics'],
+    [FREQUENCY_HEADERS, 'frequency'],
+  ] as const) {
+    const found = records[0]!.fields.filter((cell) => names.has(headerName(cell)));
+    if (found.length > 1)
+      throw csvError(
+        `${name} has ${found.length} ${what} columns (${found.map((cell) => `"${cell.trim()}"`).join(', ')}); keep one ${what} column and import again`,
+      );
+  }
   const topicsColumn = header.findIndex((cell) => TOPICS_HEADERS.has(cell));
-  const kept = new Set([emailColumn, createdColumn, languageColumn, nameColumn, topicsColumn]);
+  const frequencyColumn = header.findIndex((cell) => FREQUENCY_HEADERS.has(cell));
+  const kept = new Set([emailColumn, createdColumn, languageColumn, nameColumn, topicsColumn, frequencyColumn]);
   const ignoredColumns = records[0]!.fields
     .map((cell) => cell.trim())
     .filter((cell, index) => !kept.has(index) && cell !== '');
@@ -289,9 +304,20 @@ export function parseImportCsv(bytes: Uint8Array, name = 'the file', offered: re
       });
       continue;
     }
+    const frequencyCell = frequencyColumn === -1 ? '' : (record.fields[frequencyColumn] ?? '').trim();
+    const frequency = frequencyCell.toLowerCase() as Frequency;
+    if (frequencyCell !== '' && !FREQUENCIES.includes(frequency)) {
+      invalid.push({
+        line: record.line,
+        value: frequencyCell.length > 100 ? `${frequencyCell.slice(0, 100)}…` : frequencyCell,
+        reason: `frequency "${frequencyCell.slice(0, 100)}" is not known: write "post" (every post) or "digest" (the weekly digest), or leave the cell empty for every post`,
+      });
+      continue;
+    }
     seen.set(email, record.line);
     const row: ImportRow = { line: record.line, email };
     if (topics.topics !== undefined) row.topics = topics.topics;
+    if (frequencyCell !== '') row.frequency = frequency;
     const createdAt = createdColumn === -1 ? undefined : parseDate(record.fields[createdColumn] ?? '');
     if (createdAt !== undefined) row.createdAt = createdAt;
     const lang = languageColumn === -1 ? undefined : (record.fields[languageColumn] ?? '').trim();
@@ -321,6 +347,7 @@ export const EXPORT_COLUMNS = [
   'consent_source',
   'lang',
   'topics',
+  'frequency',
 ] as const;
 
 export function exportHeader(): string {
@@ -350,6 +377,7 @@ export function exportRow(subscriber: Subscriber): string {
     subscriber.consent.source,
     subscriber.lang,
     subscriber.topics?.join(EXPORT_TOPIC_SEPARATOR),
+    subscriber.frequency ?? 'post',
   ]
     .map((value) => csvField(neutraliseFormula(value)))
     .join(',')}\r\n`;

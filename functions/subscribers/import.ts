@@ -74,6 +74,7 @@ export async function importSubscribers(rows: ImportRow[], options: ImportOption
         lang: row.lang,
         name: row.name,
         topics: row.topics,
+        frequency: row.frequency,
       });
       if (created) {
         report.imported++;

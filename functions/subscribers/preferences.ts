@@ -1,4 +1,4 @@
-import { READER_LANGUAGES, type ReaderLanguage } from '../../templates/reader-strings';
+import { READER_LANGUAGES, readerLanguage } from '../../templates/reader-strings';
 import { type Topic, topicKey } from '../commons/config';
 import { InvalidInputError } from '../commons/errors';
 import { checkChoices, FREQUENCIES } from './choices';
@@ -26,6 +26,15 @@ export class PreferencesError extends InvalidInputError {
  * editor adds later reach this reader too.
  */
 export function readPreferencesForm(fields: URLSearchParams, offered: readonly Topic[]): Preferences {
+  // Refused rather than picking one, as /subscribe does: only a hand-made request repeats them.
+  for (const field of ['frequency', 'lang'] as const) {
+    if (fields.getAll(field).length > 1)
+      throw new PreferencesError(
+        field,
+        'PREFERENCES_FIELD_REPEATED',
+        `"${field}" was sent more than once; send it once`,
+      );
+  }
   const frequency = fields.get('frequency');
   if (!FREQUENCIES.includes(frequency as Frequency)) {
     throw new PreferencesError(
@@ -34,12 +43,13 @@ export function readPreferencesForm(fields: URLSearchParams, offered: readonly T
       `"${frequency ?? ''}" is not a frequency: choose "post" (every post) or "digest" (a weekly digest)`,
     );
   }
-  const lang = fields.get('lang');
-  if (!READER_LANGUAGES.includes(lang as ReaderLanguage)) {
+  // Any tag the emails' languages are chosen by (zh, zh_CN, en-GB), stored as its canonical value.
+  const lang = readerLanguage(fields.get('lang'));
+  if (lang === undefined) {
     throw new PreferencesError(
       'lang',
       'PREFERENCES_LANGUAGE_INVALID',
-      `"${lang ?? ''}" is not a language of this list: choose ${READER_LANGUAGES.join(' or ')}`,
+      `"${fields.get('lang') ?? ''}" is not a language of this list: choose ${READER_LANGUAGES.join(' or ')}`,
     );
   }
   const checked = checkChoices({ topics: fields.getAll('topics'), frequency: frequency as Frequency }, offered);
@@ -60,7 +70,7 @@ export function readPreferencesForm(fields: URLSearchParams, offered: readonly T
     );
   }
   const topics = checked.choices.topics ?? [];
-  return { topics, frequency: frequency as Frequency, lang: lang as ReaderLanguage };
+  return { topics, frequency: frequency as Frequency, lang };
 }
 
 /** Which offered topics a reader's stored choice ticks: all of them when they chose none. */

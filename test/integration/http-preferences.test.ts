@@ -231,6 +231,16 @@ describe('the preferences page', () => {
         ],
         alert: '请选择 English 或中文',
       },
+      {
+        // Twice, as a hand-made request might: refused, not read as the first value.
+        fields: [
+          ['topics', 'rust'],
+          ['frequency', 'digest'],
+          ['frequency', 'post'],
+          ['lang', 'zh-CN'],
+        ],
+        alert: '请选择频率',
+      },
     ];
     for (const { fields, alert } of cases) {
       const response = await postChoices(link, fields);
@@ -248,6 +258,8 @@ describe('the preferences page', () => {
       body: JSON.stringify({ frequency: 'digest', lang: 'en' }),
     });
     expect(json.status).toBe(415);
+    // Not the signup's "form-encoded or JSON": JSON is what was sent.
+    expect(await json.text()).toContain('Send the preferences form as application/x-www-form-urlencoded');
     expect(await stored(li)).toEqual(li);
   });
 
@@ -263,6 +275,13 @@ describe('the preferences page', () => {
     const gone = await fetch(stack.composition.subscriptions.preferencesUrl(forgotten.id));
     expect(gone.status).toBe(410);
     expect(heading(await gone.text())).toBe('This address is no longer on the list');
+    // Leaving from the page of an erased reader says the same, not "You are unsubscribed".
+    const leftGone = await postChoices(stack.composition.subscriptions.preferencesUrl(forgotten.id), [
+      ['action', 'unsubscribe'],
+    ]);
+    expect(leftGone.status).toBe(410);
+    expect(heading(await leftGone.text())).toBe('This address is no longer on the list');
+    expect(await stack.composition.subscribers.get(forgotten.id)).toBeUndefined();
 
     const pending = await reader('prefs-pending', 'pending');
     const link = stack.composition.subscriptions.preferencesUrl(pending.id);

@@ -116,6 +116,56 @@ describe('signing up', () => {
     expect(await inbox(stack, address)).toHaveLength(1);
   });
 
+  it('refuses a JSON field sent as a number, list or object, naming it, instead of dropping it', async () => {
+    const address = uniqueAddress('not-text');
+    for (const [field, value] of [
+      ['frequency', ['digest']],
+      ['frequency', { x: 'digest' }],
+      ['frequency', 1],
+      ['lang', ['zh-CN']],
+      ['email', 123],
+    ] as const) {
+      const response = await postJson(`${stack.urls.app}/subscribe`, { email: address, [field]: value });
+      expect(response.status, `${field}: ${JSON.stringify(value)}`).toBe(400);
+      expect(await response.json()).toEqual({
+        error: 'fieldNotText',
+        field,
+        message: `The "${field}" field must be text (a JSON string), not a number, list or object.`,
+      });
+    }
+    const chinese = await postJson(`${stack.urls.app}/subscribe`, { email: address, lang: 'zh-CN', frequency: 7 });
+    expect(((await chinese.json()) as { message: string }).message).toBe(
+      '“frequency”字段必须是文本（JSON 字符串），不能是数字、列表或对象。',
+    );
+    expect(await stack.composition.subscribers.findByEmail(address)).toBeUndefined();
+    expect(await inbox(stack, address)).toHaveLength(0);
+  });
+
+  it('refuses a form that sends frequency or lang twice, rather than guessing which one was meant', async () => {
+    const address = uniqueAddress('repeated');
+    const form = (fields: [string, string][]) =>
+      fetch(`${stack.urls.app}/subscribe`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams([['email', address], ...fields]).toString(),
+      });
+    const twice = await form([
+      ['frequency', 'digest'],
+      ['frequency', 'post'],
+    ]);
+    expect(twice.status).toBe(400);
+    expect(await twice.text()).toMatch(
+      /role="alert">The (&quot;|")frequency(&quot;|") field was sent more than once; send it once\./,
+    );
+    const langs = await form([
+      ['lang', 'zh-CN'],
+      ['lang', 'zh-CN'],
+    ]);
+    expect(langs.status).toBe(400);
+    expect(await langs.text()).toContain('role="alert">“lang”字段提交了不止一次，请只提交一次。');
+    expect(await stack.composition.subscribers.findByEmail(address)).toBeUndefined();
+  });
+
   it('shows the form again with the problem when the address is mistyped', async () => {
     const response = await postForm(`${stack.urls.app}/subscribe`, { email: 'reader@gmial.com' });
     const page = await response.text();

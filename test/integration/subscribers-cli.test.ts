@@ -215,12 +215,12 @@ describe('pushletter subscribers import', () => {
     expect(exported.err).toContain('exported 6 subscribers');
     const lines = exported.out.trimEnd().split('\r\n');
     expect(lines[0]).toBe(
-      'email,name,state,created,confirmed,unsubscribed,suppressed,consent_at,consent_source,lang,topics',
+      'email,name,state,created,confirmed,unsubscribed,suppressed,consent_at,consent_source,lang,topics,frequency',
     );
     expect(lines.find((line) => line.startsWith('jane.doe@'))).toMatch(/^jane\.doe@example\.org,"Doe, Jane",active,/);
     expect(lines).toHaveLength(7);
     expect(lines.find((line) => line.startsWith('pending.reader@'))).toMatch(
-      /^pending\.reader@example\.org,,pending,.*,"form, ""spring"" campaign",en,$/,
+      /^pending\.reader@example\.org,,pending,.*,"form, ""spring"" campaign",en,,post$/,
     );
     expect(lines.find((line) => line.startsWith('last@'))).toMatch(
       /^last@example\.com,Last,unsubscribed,[^,]+,[^,]+,[^,]+,/,
@@ -263,8 +263,34 @@ describe('pushletter subscribers import', () => {
     expect((await store.findByEmail('none@example.org'))?.topics).toBeUndefined();
     expect(await store.findByEmail('wrong@example.org')).toBeUndefined();
     const lines = (await cli('export')).out.trimEnd().split('\r\n');
-    expect(lines.find((line) => line.startsWith('both@'))).toMatch(/,旅行\|rust$/);
-    expect(lines.find((line) => line.startsWith('none@'))).toMatch(/,$/);
+    expect(lines.find((line) => line.startsWith('both@'))).toMatch(/,旅行\|rust,post$/);
+    expect(lines.find((line) => line.startsWith('none@'))).toMatch(/,,post$/);
+  });
+
+  it('moves a digest reader through export and import as a digest reader, and refuses an unknown frequency', async () => {
+    await usingTable();
+    const file = join(dataDir, 'frequency.csv');
+    await writeFile(file, 'email,frequency\ndigest@example.org,digest\nevery@example.org,\nodd@example.org,weekly\n');
+    const result = await cli('import', file, '--confirmed');
+    expect(result.out).toMatch(/imported +2 \(active\)/);
+    expect(result.out).toContain(
+      'line 4: "weekly": frequency "weekly" is not known: write "post" (every post) or "digest"',
+    );
+    expect((await store.findByEmail('digest@example.org'))?.frequency).toBe('digest');
+    const exported = (await cli('export')).out;
+    expect(
+      exported
+        .trimEnd()
+        .split('\r\n')
+        .find((line) => line.startsWith('digest@')),
+    ).toMatch(/,digest$/);
+
+    const exportFile = join(dataDir, 'frequency-export.csv');
+    await writeFile(exportFile, exported);
+    await usingTable();
+    expect((await cli('import', exportFile, '--confirmed')).out).toMatch(/imported +2 \(active\)/);
+    expect((await store.findByEmail('digest@example.org'))?.frequency).toBe('digest');
+    expect((await store.findByEmail('every@example.org'))?.frequency ?? 'post').toBe('post');
   });
 
   it('names the columns it ignores and keeps the name column', async () => {
@@ -275,7 +301,9 @@ describe('pushletter subscribers import', () => {
       'Email,Full Name,Company,Tags\nada@example.com,Ada Lovelace,Analytical Engines,vip\nada.example.com,Ada Two,,\n',
     );
     const result = await cli('import', file, '--confirmed');
-    expect(result.out).toContain('ignored columns: "Company", "Tags" (kept: email, name, created, lang, topics)');
+    expect(result.out).toContain(
+      'ignored columns: "Company", "Tags" (kept: email, name, created, lang, topics, frequency)',
+    );
     expect(result.out).toContain('line 3: "ada.example.com": the address has no @');
     expect((await store.findByEmail('ada@example.com'))?.name).toBe('Ada Lovelace');
   });

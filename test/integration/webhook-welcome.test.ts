@@ -111,6 +111,20 @@ describe('a pushed _newsletter/welcome.md', () => {
     expect(told[0]!.body.text).toContain(broken.commit.slice(0, 7));
   });
 
+  it('without front matter is refused with a message that names _newsletter/welcome.md, not a post', async () => {
+    const bare = await push({ write: { [WELCOME]: 'Welcome aboard, no front matter.\n' } });
+    expect(bare.status).toBe(202);
+    const told = (await inbox(stack, 'editor@example.org')).filter((email) =>
+      (email.body.text ?? '').includes(bare.commit.slice(0, 7)),
+    );
+    expect(told).toHaveLength(1);
+    expect(told[0]!.body.text).toContain(
+      `${WELCOME}: no front matter, so pushletter cannot read the welcome email's title`,
+    );
+    expect(told[0]!.body.text).not.toContain('_drafts/welcome.md');
+    expect(told[0]!.body.text).not.toContain('as a post');
+  });
+
   it('in a push taken for an import of old posts is still taken, and no post is sent', async () => {
     const posts = Object.fromEntries(
       Array.from({ length: 11 }, (_, index) => [

@@ -142,7 +142,7 @@ describe('CSV export', () => {
     expect(csvField('two\nlines')).toBe('"two\nlines"');
     expect(csvField(undefined)).toBe('');
     expect(exportHeader()).toBe(
-      'email,name,state,created,confirmed,unsubscribed,suppressed,consent_at,consent_source,lang,topics\r\n',
+      'email,name,state,created,confirmed,unsubscribed,suppressed,consent_at,consent_source,lang,topics,frequency\r\n',
     );
     const line = exportRow({
       id: 'x',
@@ -155,12 +155,19 @@ describe('CSV export', () => {
       name: 'Jane "JD" Doe',
     });
     expect(line).toBe(
-      'jane@example.org,"Jane ""JD"" Doe",active,2024-01-01T00:00:00.000Z,2024-01-02T00:00:00.000Z,,,2024-01-01T00:00:00.000Z,"partner list, ""spring""",en,\r\n',
+      'jane@example.org,"Jane ""JD"" Doe",active,2024-01-01T00:00:00.000Z,2024-01-02T00:00:00.000Z,,,2024-01-01T00:00:00.000Z,"partner list, ""spring""",en,,post\r\n',
     );
     // What export writes, import reads back.
     const parsed = parseImportCsv(utf8(exportHeader() + line));
     expect(parsed.rows).toEqual([
-      { line: 2, email: 'jane@example.org', createdAt: '2024-01-01T00:00:00.000Z', lang: 'en', name: 'Jane "JD" Doe' },
+      {
+        line: 2,
+        email: 'jane@example.org',
+        createdAt: '2024-01-01T00:00:00.000Z',
+        lang: 'en',
+        name: 'Jane "JD" Doe',
+        frequency: 'post',
+      },
     ]);
     expect(parsed.ignoredColumns).toEqual([
       'state',
@@ -238,10 +245,57 @@ describe('the topics column', () => {
       consent: { at: '2024-01-01T00:00:00.000Z', source: 'form' },
       topics: ['旅行', 'rust'],
     });
-    expect(line.trimEnd().endsWith(',旅行|rust')).toBe(true);
+    expect(line.trimEnd().endsWith(',旅行|rust,post')).toBe(true);
     expect(parseImportCsv(utf8(exportHeader() + line), 'export.csv', offered).rows[0]?.topics).toEqual([
       '旅行',
       'rust',
     ]);
+  });
+
+  it('reads a cell of separators only as every post, as an empty one', () => {
+    const parsed = parseImportCsv(utf8('email,topics\na@example.org,;;\nb@example.org, | \n'), 'list.csv', offered);
+    expect(parsed.invalid).toEqual([]);
+    expect(parsed.rows.map((row) => row.topics)).toEqual([undefined, undefined]);
+  });
+
+  it('refuses a file with two topics columns, naming them', () => {
+    expect(csvFailure(utf8('email,topics,主题\na@example.org,rust,旅行\n'))).toMatch(
+      /has 2 topics columns \("topics", "主题"\); keep one topics column/,
+    );
+  });
+});
+
+describe('the frequency column', () => {
+  it("exports each reader's frequency, which import reads back, so a digest reader stays one", () => {
+    const line = exportRow({
+      id: 'x',
+      email: 'li@example.org',
+      state: 'active',
+      createdAt: '2024-01-01T00:00:00.000Z',
+      consent: { at: '2024-01-01T00:00:00.000Z', source: 'form' },
+      frequency: 'digest',
+    });
+    expect(line.trimEnd().endsWith(',digest')).toBe(true);
+    expect(parseImportCsv(utf8(exportHeader() + line), 'export.csv').rows[0]?.frequency).toBe('digest');
+  });
+
+  it('makes an unknown frequency a row error that says what to write, and an empty cell every post', () => {
+    const parsed = parseImportCsv(
+      utf8('email,frequency\na@example.org,weekly\nb@example.org,Digest\nc@example.org,\n'),
+      'list.csv',
+    );
+    expect(parsed.rows.map((row) => [row.email, row.frequency])).toEqual([
+      ['b@example.org', 'digest'],
+      ['c@example.org', undefined],
+    ]);
+    expect(parsed.invalid).toEqual([
+      {
+        line: 2,
+        value: 'weekly',
+        reason:
+          'frequency "weekly" is not known: write "post" (every post) or "digest" (the weekly digest), or leave the cell empty for every post',
+      },
+    ]);
+    expect(csvFailure(utf8('email,frequency,频率\na@example.org,post,digest\n'))).toMatch(/has 2 frequency columns/);
   });
 });

@@ -100,7 +100,7 @@ describe('the preferences form', () => {
           ),
         ),
       ).toEqual({ field: 'frequency', code: 'PREFERENCES_FREQUENCY_INVALID' });
-    for (const lang of ['fr', 'zh', '', '<script>'])
+    for (const lang of ['fr', '', '<script>'])
       expect(
         refusal(() =>
           readPreferencesForm(
@@ -113,6 +113,40 @@ describe('the preferences form', () => {
           ),
         ),
       ).toEqual({ field: 'lang', code: 'PREFERENCES_LANGUAGE_INVALID' });
+    // A repeated frequency or language is refused, not read as its first (or last) value.
+    for (const field of ['frequency', 'lang'] as const)
+      expect(
+        refusal(() =>
+          readPreferencesForm(
+            form([
+              ['topics', 'photos'],
+              ['frequency', 'digest'],
+              ['lang', 'en'],
+              [field, field === 'lang' ? 'zh-CN' : 'post'],
+            ]),
+            offered,
+          ),
+        ),
+      ).toEqual({ field, code: 'PREFERENCES_FIELD_REPEATED' });
+  });
+
+  it('takes every language tag the emails know (zh, zh_CN, en-GB) and stores its canonical value', () => {
+    for (const [sent, stored] of [
+      ['zh', 'zh-CN'],
+      ['zh_CN', 'zh-CN'],
+      ['ZH-Hans', 'zh-CN'],
+      ['en-GB', 'en'],
+    ])
+      expect(
+        readPreferencesForm(
+          form([
+            ['topics', 'photos'],
+            ['frequency', 'digest'],
+            ['lang', sent!],
+          ]),
+          offered,
+        ).lang,
+      ).toBe(stored);
   });
 
   it('explains a refusal in words that say what to choose', () => {
