@@ -1,4 +1,4 @@
-import { EMAIL_FOOTER_MJML, EMAIL_HEAD_MJML } from './post';
+import { EMAIL_FOOTER_MJML, EMAIL_HEAD_MJML, emailMasthead } from './post';
 import { readerLanguage } from './reader-strings';
 
 /**
@@ -18,18 +18,7 @@ ${EMAIL_HEAD_MJML}    <mj-style>
       }
     </mj-style>
   </mj-head>
-  <mj-body background-color="#f3f4f6" width="640px" css-class="pl-page">
-    <mj-raw>
-      <div class="pl-preheader" style="display:none;max-height:0;max-width:0;overflow:hidden;mso-hide:all;">{{preheader}}</div>
-    </mj-raw>
-    <mj-section padding="16px 12px 8px" css-class="pl-outer">
-      <mj-column>
-        <mj-text css-class="pl-muted" font-size="13px" line-height="1.6" color="#4b5563" padding="0 12px">
-          <a href="{{siteUrl}}" style="color:#4b5563;text-decoration:none;font-weight:600;">{{siteTitle}}</a>
-        </mj-text>
-      </mj-column>
-    </mj-section>
-    <mj-section background-color="#ffffff" padding="28px 0 12px" border-radius="8px" css-class="pl-card">
+${emailMasthead()}    <mj-section background-color="#ffffff" padding="28px 0 12px" border-radius="8px" css-class="pl-card">
       <mj-column>
         <mj-text css-class="pl-text pl-title" padding="0 24px">
           <h1 style="margin:0 0 8px;font-size:26px;line-height:1.35;font-weight:700;">{{heading}}</h1>

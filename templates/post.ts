@@ -59,6 +59,25 @@ export const EMAIL_FOOTER_MJML = String.raw`    <mj-section padding="20px 12px 3
 `;
 
 /**
+ * The body's opening every newsletter email shares: the hidden preheader, then a line above the
+ * card with the blog's name and `links` (a post's "view on the web"; none in the digest).
+ */
+export function emailMasthead(links = ''): string {
+  return String.raw`  <mj-body background-color="#f3f4f6" width="640px" css-class="pl-page">
+    <mj-raw>
+      <div class="pl-preheader" style="display:none;max-height:0;max-width:0;overflow:hidden;mso-hide:all;">{{preheader}}</div>
+    </mj-raw>
+    <mj-section padding="16px 12px 8px" css-class="pl-outer">
+      <mj-column>
+        <mj-text css-class="pl-muted" font-size="13px" line-height="1.6" color="#4b5563" padding="0 12px">
+          <a href="{{siteUrl}}" style="color:#4b5563;text-decoration:none;font-weight:600;">{{siteTitle}}</a>
+${links}        </mj-text>
+      </mj-column>
+    </mj-section>
+`;
+}
+
+/**
  * The MJML of a post email. Slots: `{{name}}` is filled with HTML-escaped text, `{{{name}}}`
  * with markup the renderer built. Filled in one pass, so a post's own `{{ … }}` (kept in code
  * blocks) is never read as a slot.
@@ -80,20 +99,9 @@ export const POST_EMAIL_MJML = String.raw`<mjml lang="{{lang}}">
   <mj-head>
     <mj-title>{{title}}</mj-title>
 ${EMAIL_HEAD_MJML}  </mj-head>
-  <mj-body background-color="#f3f4f6" width="640px" css-class="pl-page">
-    <mj-raw>
-      <div class="pl-preheader" style="display:none;max-height:0;max-width:0;overflow:hidden;mso-hide:all;">{{preheader}}</div>
-    </mj-raw>
-    <mj-section padding="16px 12px 8px" css-class="pl-outer">
-      <mj-column>
-        <mj-text css-class="pl-muted" font-size="13px" line-height="1.6" color="#4b5563" padding="0 12px">
-          <a href="{{siteUrl}}" style="color:#4b5563;text-decoration:none;font-weight:600;">{{siteTitle}}</a>
-          <span aria-hidden="true">&#183;</span>
+${emailMasthead(String.raw`          <span aria-hidden="true">&#183;</span>
           <a href="{{webUrl}}" style="color:#4b5563;text-decoration:underline;">{{viewOnWeb}}</a>
-        </mj-text>
-      </mj-column>
-    </mj-section>
-    <mj-section background-color="#ffffff" padding="28px 0 12px" border-radius="8px" css-class="pl-card">
+`)}    <mj-section background-color="#ffffff" padding="28px 0 12px" border-radius="8px" css-class="pl-card">
       <mj-column>
         <mj-text css-class="pl-text pl-title" padding="0 24px">
           <h1 style="margin:0 0 8px;font-size:26px;line-height:1.35;font-weight:700;">{{title}}</h1>
