@@ -7,6 +7,7 @@ import { renderEmail, renderEmailDirectly, renderEmailWithSource } from '../../f
 import { parsePost } from '../../functions/render/post';
 import { findSiteRoot, loadSite } from '../../functions/render/site';
 import type { Post, SiteConfig } from '../../functions/render/types';
+import { enSite, zhSite } from './email-sites';
 
 /** Counts mjml compiles, passing every call through to the real mjml. */
 const mjmlCalls = vi.hoisted(() => ({ count: 0 }));
@@ -57,24 +58,6 @@ async function expectSameAsFullCompile(post: Post, site: SiteConfig) {
   expect(withSource.mjml).toBe(direct.mjml);
   return cached;
 }
-
-const zhSite: SiteConfig = {
-  url: 'https://notes.example.cn',
-  baseurl: '',
-  title: '云栈笔记',
-  permalink: 'pretty',
-  timezone: 'Asia/Shanghai',
-  lang: 'zh-CN',
-  data: {},
-};
-const enSite: SiteConfig = {
-  url: 'https://blog.example.com',
-  baseurl: '/blog',
-  title: 'Ops Notes',
-  permalink: 'date',
-  lang: 'en',
-  data: {},
-};
 
 function post(overrides: Partial<Post>): Post {
   return {

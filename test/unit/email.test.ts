@@ -8,29 +8,11 @@ import {
   type Post,
   PREFERENCES_URL_PLACEHOLDER,
   type RenderedEmail,
-  type SiteConfig,
   UNSUBSCRIBE_URL_PLACEHOLDER,
 } from '../../functions/render/types';
+import { enSite, zhSite } from './email-sites';
 
 const settings = readSettings({ PUSHLETTER_POSTAL_ADDRESS: '88 Century Avenue, Shanghai' });
-
-const zhSite: SiteConfig = {
-  url: 'https://notes.example.cn',
-  baseurl: '',
-  title: '云栈笔记',
-  permalink: 'pretty',
-  timezone: 'Asia/Shanghai',
-  lang: 'zh-CN',
-  data: {},
-};
-const enSite: SiteConfig = {
-  url: 'https://blog.example.com',
-  baseurl: '/blog',
-  title: 'Ops Notes',
-  permalink: 'date',
-  lang: 'en',
-  data: {},
-};
 
 function post(overrides: Partial<Post>): Post {
   return {
