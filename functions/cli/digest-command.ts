@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { Writable } from 'node:stream';
-import { readEnv, readSettings, type Settings } from '../commons/config';
+import { blogTimezone, readEnv, readSettings, type Settings } from '../commons/config';
 import { errorMessage, InvalidInputError, PushletterError } from '../commons/errors';
 import { ENV } from '../contract/env';
 import type { PublishedPost } from '../delivery/issues';
@@ -94,8 +94,7 @@ async function preview(values: { site?: string; since?: string; out?: string }, 
     );
   const site = await loadSite(existsSync(join(root, '_config.yml')) ? root : undefined, settings);
   // The blog's clock, unless PUSHLETTER_TIMEZONE names another, as on the local stack.
-  const timeZone =
-    readEnv(ENV.timezone) === undefined && site.timezone !== undefined ? site.timezone : settings.digest.timeZone;
+  const timeZone = blogTimezone(settings, site.timezone);
   const since =
     values.since === undefined ? new Date(now.getTime() - 7 * DAY_MS) : parseJekyllDate(values.since, timeZone);
   if (since === undefined || Number.isNaN(since.getTime())) {

@@ -436,6 +436,11 @@ function readTimezone(env: Env): string {
   return timezone;
 }
 
+/** The site's clock: PUSHLETTER_TIMEZONE when set, else the blog's `_config.yml` `timezone`, else UTC. */
+export function blogTimezone(settings: Settings, configured: string | undefined, env: Env = process.env): string {
+  return optional(env, ENV.timezone) !== undefined ? settings.timezone : (configured ?? settings.timezone);
+}
+
 /** Who the newsletter is: the blog it sends, as its `_config.yml` says (the local stack). */
 export interface SiteIdentity {
   title: string;
@@ -452,8 +457,7 @@ export interface SiteIdentity {
  * explicit PUSHLETTER_FROM_NAME still names the sender.
  */
 export function withSiteIdentity(settings: Settings, site: SiteIdentity, env: Env = process.env): Settings {
-  // PUSHLETTER_TIMEZONE wins over the blog's `_config.yml`.
-  const timezone = optional(env, ENV.timezone) !== undefined ? settings.timezone : (site.timezone ?? settings.timezone);
+  const timezone = blogTimezone(settings, site.timezone, env);
   return {
     ...settings,
     siteTitle: site.title,
