@@ -6,7 +6,7 @@ import type { Queue } from '../commons/queue';
 import type { DispatchJob, SendJob } from '../contract/messages';
 import { POSTS_SCOPE, postEntry } from '../stats/counted';
 import type { CounterStore } from '../stats/counters';
-import { postIsFor } from '../subscribers/topics';
+import { readersOfPost } from '../subscribers/topics';
 import type { Subscriber, SubscriberDirectory } from '../subscribers/types';
 import { bucketCountFor, bucketOf } from './claims';
 import { digestVariantFor, frequencyAt } from './digest-recipients';
@@ -102,10 +102,10 @@ function recipientsOf(
     });
     return { recipients, notFor };
   }
-  const postCategoriesAndTags = issue.categoriesAndTags ?? [];
+  const isFor = readersOfPost(issue.categoriesAndTags ?? [], offered);
   const recipients: PageRecipient[] = [];
   for (const subscriber of page) {
-    if (!postIsFor(subscriber.topics, postCategoriesAndTags, offered)) notFor.topics++;
+    if (!isFor(subscriber.topics)) notFor.topics++;
     else if (frequencyAt(subscriber, issue.sendAt) === 'digest') notFor.digest++;
     else recipients.push({ id: subscriber.id });
   }

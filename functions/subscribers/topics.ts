@@ -10,11 +10,22 @@ export function postIsFor(
   postCategoriesAndTags: readonly string[],
   offered: readonly Topic[],
 ): boolean {
-  if (chosen === undefined || chosen.length === 0) return true;
-  const postTopics = offeredTopicsOf(postCategoriesAndTags, offered);
-  if (postTopics.length === 0) return true;
-  const wanted = new Set(chosen.map(topicKey));
-  return postTopics.some((name) => wanted.has(topicKey(name)));
+  return readersOfPost(postCategoriesAndTags, offered)(chosen);
+}
+
+/**
+ * `postIsFor` with the post's side worked out once: dispatch asks it for every reader of a page.
+ */
+export function readersOfPost(
+  postCategoriesAndTags: readonly string[],
+  offered: readonly Topic[],
+): (chosen: readonly string[] | undefined) => boolean {
+  const postTopics = new Set(offeredTopicsOf(postCategoriesAndTags, offered).map(topicKey));
+  return (chosen) =>
+    chosen === undefined ||
+    chosen.length === 0 ||
+    postTopics.size === 0 ||
+    chosen.some((name) => postTopics.has(topicKey(name)));
 }
 
 /** The offered topics among a post's categories and tags, by the offered name. */
